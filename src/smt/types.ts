@@ -30,6 +30,18 @@ export type Proof = {
 };
 
 /**
+ * What a multi-key proof shows beside the queried path: nothing (empty), a bare hash, or a
+ * hash's opening (a leaf's key and value hashes, or an internal node's two children). `jmt`
+ * transition proofs must open their siblings: their hashes alone do not say whether a node is a
+ * leaf, which a delete needs to know to collapse a subtree.
+ */
+export type Sibling =
+  | { k: 'empty' }
+  | { k: 'hash'; hash: Uint8Array }
+  | { k: 'leaf'; keyHash: Uint8Array; valueHash: Uint8Array }
+  | { k: 'internal'; left: Uint8Array; right: Uint8Array };
+
+/**
  * One step of a multi-key proof, in pre-order over the union of the queried paths.
  * The verifier decides where to go from the queried keys' own bits; a step only says what the
  * tree holds there.
@@ -38,7 +50,7 @@ export type MultiStep =
   /** an internal node whose queried keys go both ways: left subtree, then right subtree follow */
   | { t: 'split' }
   /** an internal node whose queried keys all go one way; the other side is given */
-  | { t: 'side'; sibling: Uint8Array | null; siblingIsLeaf: boolean }
+  | { t: 'side'; sibling: Sibling }
   /** an empty subtree: every queried key below is absent */
   | { t: 'empty' }
   /** the leaf of the single queried key below (value from the caller) */

@@ -1,0 +1,93 @@
+// Where a tree keeps its versions: the NodeStore contract, and the in-memory implementation.
+// The LMDB implementation (lmdbStore.ts) keeps the same contract on disk.
+import type { HasherName } from './types.js';
+
+/** The on-disk format this build writes and reads. */
+export const STORE_FORMAT = 1;
+
+export type StoreMeta = { format: number; hasher: HasherName; pageLevels: number };
+
+/** Everything one version adds, committed atomically. */
+export type StoreCommit = {
+  meta?: StoreMeta;
+  version: bigint;
+  /** the encoded root record of `version` */
+  root: Uint8Array;
+  /** new pages: [page key, encoded page] */
+  pages: [Uint8Array, Uint8Array][];
+  /** keys of pages the new version no longer reaches (stale since `version`) */
+  stale: Uint8Array[];
+};
+
+export type PruneReport = { pagesRemoved: number; rootsRemoved: number };
+
+/**
+ * Persistent storage of tree versions. Reads are synchronous (LMDB reads are memory-mapped);
+ * `commit` resolves once the version is durable.
+ */
+export interface NodeStore {
+  readonly kind: 'memory' | 'lmdb';
+  readMeta(): StoreMeta | undefined;
+  /** Root records of the retained versions, oldest first. */
+  listRoots(): { version: bigint; record: Uint8Array }[];
+  getPage(key: Uint8Array): Uint8Array | undefined;
+  commit(c: StoreCommit): Promise<void>;
+  /** Removes roots before `keepFrom` and every page stale since a version <= `keepFrom`. */
+  prune(keepFrom: bigint): Promise<PruneReport>;
+  close(): Promise<void>;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** A NodeStore in memory: the same contract as on disk, for tests and embedded use. */
+export class MemoryNodeStore implements NodeStore {
+  readonly kind = 'memory';
+  private meta: StoreMeta | undefined;
+  private readonly roots = new Map<bigint, Uint8Array>();
+  private readonly pages = new Map<string, Uint8Array>();
+  /** stale-since version -> page keys (hex) */
+  private readonly stale = new Map<bigint, string[]>();
+
+  readMeta(): StoreMeta | undefined {
+    return this.meta;
+  }
+
+  listRoots(): { version: bigint; record: Uint8Array }[] {
+    return [...this.roots.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([version, record]) => ({ version, record }));
+  }
+
+  getPage(key: Uint8Array): Uint8Array | undefined {
+    return this.pages.get(hex(key));
+  }
+
+  async commit(c: StoreCommit): Promise<void> {
+    if (c.meta) this.meta = { ...c.meta };
+    this.roots.set(c.version, c.root.slice());
+    for (const [k, v] of c.pages) this.pages.set(hex(k), v.slice());
+    if (c.stale.length > 0) this.stale.set(c.version, c.stale.map(hex));
+  }
+
+  async prune(keepFrom: bigint): Promise<PruneReport> {
+    let pagesRemoved = 0;
+    let rootsRemoved = 0;
+    for (const v of [...this.roots.keys()]) {
+      if (v < keepFrom) {
+        this.roots.delete(v);
+        rootsRemoved++;
+      }
+    }
+    for (const [v, keys] of [...this.stale.entries()]) {
+      if (v > keepFrom) continue;
+      for (const k of keys) if (this.pages.delete(k)) pagesRemoved++;
+      this.stale.delete(v);
+    }
+    return { pagesRemoved, rootsRemoved };
+  }
+
+  /** Number of pages held, for tests. */
+  pageCount(): number {
+    return this.pages.size;
+  }
+
+  async close(): Promise<void> {}
+}

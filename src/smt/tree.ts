@@ -1,0 +1,796 @@
+// The authenticated tree: batch updates with path copying (a version is a root pointer), nodes
+// hashed level by level in batches, proofs by walking the queried keys' bits, and an optional
+// NodeStore that persists every version as pages of several tree levels.
+import { equalBytes } from '../crypto/bytes.js';
+import { check, invariant, WeftError } from '../crypto/errors.js';
+import { sha256 } from '../crypto/sha256.js';
+import { EMPTY, KeyHashArena, KIND_INTERNAL, KIND_LEAF, NodeArena, ValueArena } from './arena.js';
+import { KEY_BITS } from './bits.js';
+import { treeHasher, type TreeHasher } from './hasher.js';
+import { decodePage, decodeRootRecord, encodePage, encodeRootRecord, pageKey, type PageNode } from './page.js';
+import { STORE_FORMAT, type NodeStore, type StoreMeta } from './store.js';
+import type {
+  ApplyOptions,
+  ApplyResult,
+  HasherName,
+  MultiProof,
+  MultiStep,
+  Proof,
+  Sibling,
+  TransitionProof,
+  Write,
+} from './types.js';
+import { MULTI_KEYS_MAX } from './verify.js';
+
+/** Largest key and value a tree accepts, and most writes in one batch. */
+export const KEY_BYTES_MAX = 1024;
+export const VALUE_BYTES_MAX = 1024 * 1024;
+export const BATCH_WRITES_MAX = 1 << 20;
+/** Tree levels stored per page record on disk (measured in bench/smt.bench.mjs). */
+export const PAGE_LEVELS_DEFAULT = 4;
+
+export type SmtOptions = { hasher?: HasherName; pageLevels?: number };
+
+/** Sorted, distinct writes of one batch, as packed key and value hashes. */
+type Batch = {
+  n: number;
+  keyHashes: Uint8Array; // n * 32, sorted ascending
+  valueHashes: Uint8Array; // n * 32 (zero for deletes)
+  values: (Uint8Array | null)[];
+  setPrefix: Uint32Array; // setPrefix[i] = number of non-delete writes among the first i
+};
+
+export class Smt {
+  private readonly h: TreeHasher;
+  private readonly nodes: NodeArena;
+  private readonly keys = new KeyHashArena();
+  private readonly vals = new ValueArena();
+  /** roots[v - first] is the root node id of version v. */
+  private roots: number[] = [EMPTY];
+  private first = 0n;
+  private readonly pageLevels: number;
+  private store: NodeStore | null;
+  private failed: unknown = undefined;
+  private commitChain: Promise<void> = Promise.resolve();
+
+  // Scratch state of the apply in progress (applies run one at a time: the structural part is
+  // synchronous).
+  private dirtyByDepth: number[][] = Array.from({ length: KEY_BITS + 1 }, () => []);
+  private dirtyLeaves: number[] = [];
+  private retired: { id: number; depth: number; prefix: Uint8Array | null }[] = [];
+  private batchVersion = 0;
+  private scratchIn = new Uint8Array(64 * 1024);
+  private scratchOut = new Uint8Array(32 * 1024);
+
+  private constructor(h: TreeHasher, pageLevels: number, store: NodeStore | null) {
+    this.h = h;
+    this.nodes = new NodeArena(h.empty);
+    this.pageLevels = pageLevels;
+    this.store = store;
+  }
+
+  /**
+   * A tree held in memory only.
+   *
+   * @example
+   * const smt = Smt.inMemory();
+   * const { root } = await smt.apply([{ key: utf8('hello'), value: utf8('world') }]);
+   */
+  static inMemory(opts: { hasher?: HasherName } = {}): Smt {
+    return new Smt(treeHasher(opts.hasher), PAGE_LEVELS_DEFAULT, null);
+  }
+
+  /**
+   * Opens a tree on `store`, giving back every version it retains. A new store is initialised
+   * with version 0 (the empty tree). Refuses a store of an unknown or newer format, or one made
+   * with another hasher than `opts.hasher`.
+   */
+  static async open(store: NodeStore, opts: SmtOptions = {}): Promise<Smt> {
+    const meta = store.readMeta();
+    if (meta === undefined) {
+      const pageLevels = opts.pageLevels ?? PAGE_LEVELS_DEFAULT;
+      check(Number.isInteger(pageLevels) && pageLevels >= 1 && pageLevels <= 8, 'BAD_INPUT', 'pageLevels must be 1..8');
+      const smt = new Smt(treeHasher(opts.hasher), pageLevels, store);
+      const fresh: StoreMeta = { format: STORE_FORMAT, hasher: smt.h.name, pageLevels };
+      await store.commit({ meta: fresh, version: 0n, root: encodeRootRecord({ k: 'empty' }), pages: [], stale: [] });
+      return smt;
+    }
+    if (meta.format !== STORE_FORMAT) {
+      throw new WeftError('STORE_FORMAT', `tree store format ${meta.format} is not supported (this build reads ${STORE_FORMAT})`, {
+        details: 'Open it with the Weft version that wrote it; stores are never rewritten silently.',
+      });
+    }
+    if (opts.hasher !== undefined && opts.hasher !== meta.hasher) {
+      throw new WeftError('BAD_INPUT', `store was made with hasher '${meta.hasher}', not '${opts.hasher}'`);
+    }
+    const smt = new Smt(treeHasher(meta.hasher), meta.pageLevels, store);
+    smt.loadAll();
+    return smt;
+  }
+
+  get hasherName(): HasherName {
+    return this.h.name;
+  }
+
+  /** The newest version. */
+  version(): bigint {
+    return this.first + BigInt(this.roots.length - 1);
+  }
+
+  /** The oldest version still readable. */
+  firstVersion(): bigint {
+    return this.first;
+  }
+
+  /** Root hash of `version` (default: the newest). */
+  root(version?: bigint): Uint8Array {
+    return this.nodes.hashOf(this.rootId(version));
+  }
+
+  private rootId(version?: bigint): number {
+    this.assertUsable();
+    const v = version ?? this.version();
+    check(typeof v === 'bigint', 'BAD_INPUT', 'version must be a bigint');
+    if (v < this.first) {
+      throw new WeftError('VERSION_PRUNED', `version ${v} was pruned; the oldest retained is ${this.first}`);
+    }
+    if (v > this.version()) {
+      throw new WeftError('UNKNOWN_VERSION', `version ${v} does not exist yet; the newest is ${this.version()}`);
+    }
+    return this.roots[Number(v - this.first)]!;
+  }
+
+  private assertUsable(): void {
+    if (this.failed !== undefined) {
+      throw new WeftError('STORE_FAILED', 'the tree store failed to commit; reopen the tree', { cause: this.failed });
+    }
+  }
+
+  /** Value of `key` at `version` (default newest), or null when absent. */
+  async get(key: Uint8Array, version?: bigint): Promise<Uint8Array | null> {
+    return this.getSync(key, version);
+  }
+
+  /** `get` without the promise, for callers that must stay synchronous (a pure state machine). */
+  getSync(key: Uint8Array, version?: bigint): Uint8Array | null {
+    checkKey(key);
+    const kh = sha256(key);
+    const leaf = this.findLeaf(this.rootId(version), kh);
+    return leaf === EMPTY ? null : this.vals.get(this.nodes.right[leaf]!).slice();
+  }
+
+  /** The leaf holding `kh` under `node`, or EMPTY. */
+  private findLeaf(node: number, kh: Uint8Array): number {
+    const a = this.nodes;
+    let n = node;
+    for (let d = 0; d <= KEY_BITS; d++) {
+      const kind = a.kind[n];
+      if (n === EMPTY) return EMPTY;
+      if (kind === KIND_LEAF) return equalBytes(this.keys.view(a.left[n]!), kh) ? n : EMPTY;
+      n = bitOf(kh, 0, d) === 0 ? a.left[n]! : a.right[n]!;
+    }
+    invariant(false, 'walk deeper than 256 levels');
+  }
+
+  /** A proof of `key`'s value (or absence) at `version`; check it with `verifyProof`. */
+  async prove(key: Uint8Array, version?: bigint): Promise<Proof> {
+    return this.proveSync(key, version);
+  }
+
+  proveSync(key: Uint8Array, version?: bigint): Proof {
+    checkKey(key);
+    const kh = sha256(key);
+    const a = this.nodes;
+    const siblings: Uint8Array[] = [];
+    const bitmap = new Uint8Array(32);
+    let n = this.rootId(version);
+    let depth = 0;
+    while (a.kind[n] === KIND_INTERNAL) {
+      const bit = bitOf(kh, 0, depth);
+      const sibling = bit === 0 ? a.right[n]! : a.left[n]!;
+      if (sibling !== EMPTY) {
+        bitmap[depth >> 3]! |= 0x80 >> (depth & 7);
+        siblings.push(a.hashOf(sibling));
+      }
+      n = bit === 0 ? a.left[n]! : a.right[n]!;
+      depth++;
+    }
+    let terminal: Proof['terminal'];
+    if (n === EMPTY) terminal = { kind: 'empty' };
+    else if (equalBytes(this.keys.view(a.left[n]!), kh)) terminal = { kind: 'member' };
+    else terminal = { kind: 'leaf', keyHash: this.keys.view(a.left[n]!).slice(), valueHash: this.valueHashOf(n) };
+    return { depth, bitmap: bitmap.slice(0, (depth + 7) >> 3), siblings, terminal };
+  }
+
+  private valueHashOf(leaf: number): Uint8Array {
+    return sha256(this.vals.get(this.nodes.right[leaf]!));
+  }
+
+  /** One proof for many keys at `version`; check it with `verifyMultiProof`. */
+  async proveMany(keys: Uint8Array[], version?: bigint): Promise<MultiProof> {
+    return this.proveManySync(keys, version);
+  }
+
+  proveManySync(keys: Uint8Array[], version?: bigint): MultiProof {
+    check(Array.isArray(keys) && keys.length > 0, 'BAD_INPUT', 'proveMany needs at least one key');
+    check(keys.length <= MULTI_KEYS_MAX, 'LIMIT_EXCEEDED', `proveMany takes at most ${MULTI_KEYS_MAX} keys`);
+    const hashes = sortDistinct(keys.map((k) => (checkKey(k), sha256(k))));
+    return { steps: this.multiSteps(this.rootId(version), hashes, false) };
+  }
+
+  /**
+   * Pre-order steps over the union of the paths of `keyHashes` (sorted, distinct).
+   * `transition` gives every leaf in full and, where the hasher cannot tell leaves from
+   * internal nodes by their hash, opens every sibling.
+   */
+  private multiSteps(root: number, keyHashes: Uint8Array[], transition: boolean): MultiStep[] {
+    const a = this.nodes;
+    const steps: MultiStep[] = [];
+    const open = transition && this.h.isLeafHash(this.h.empty) === undefined;
+    const sibling = (id: number): Sibling => {
+      if (id === EMPTY) return { k: 'empty' };
+      if (!open) return { k: 'hash', hash: a.hashOf(id) };
+      if (a.kind[id] === KIND_LEAF) {
+        return { k: 'leaf', keyHash: this.keys.view(a.left[id]!).slice(), valueHash: this.valueHashOf(id) };
+      }
+      return { k: 'internal', left: a.hashOf(a.left[id]!), right: a.hashOf(a.right[id]!) };
+    };
+    const walk = (n: number, depth: number, lo: number, hi: number): void => {
+      if (n === EMPTY) {
+        steps.push({ t: 'empty' });
+        return;
+      }
+      if (a.kind[n] === KIND_LEAF) {
+        const kh = this.keys.view(a.left[n]!);
+        if (!transition && hi - lo === 1 && equalBytes(kh, keyHashes[lo]!)) steps.push({ t: 'member' });
+        else steps.push({ t: 'leaf', keyHash: kh.slice(), valueHash: this.valueHashOf(n) });
+        return;
+      }
+      const mid = splitSorted(keyHashes, depth, lo, hi);
+      if (mid !== lo && mid !== hi) {
+        steps.push({ t: 'split' });
+        walk(a.left[n]!, depth + 1, lo, mid);
+        walk(a.right[n]!, depth + 1, mid, hi);
+      } else if (mid === hi) {
+        steps.push({ t: 'side', sibling: sibling(a.right[n]!) });
+        walk(a.left[n]!, depth + 1, lo, hi);
+      } else {
+        steps.push({ t: 'side', sibling: sibling(a.left[n]!) });
+        walk(a.right[n]!, depth + 1, lo, hi);
+      }
+    };
+    walk(root, 0, 0, keyHashes.length);
+    return steps;
+  }
+
+  /**
+   * Applies a batch of writes as one new version (last write to a key wins; null deletes).
+   * With a store, resolves once the version is durable; the next batch may be computed while a
+   * commit is in flight, and commits land in order.
+   */
+  async apply(writes: Write[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+    this.assertUsable();
+    const batch = prepareBatch(writes);
+    const oldRoot = this.rootId();
+    const version = this.version() + 1n;
+    check(version < 0xffff_ffffn, 'LIMIT_EXCEEDED', 'a tree holds at most 2^32 - 2 versions');
+    const transition: TransitionProof | undefined = opts.proveTransition
+      ? { steps: batch.n === 0 ? [] : this.multiSteps(oldRoot, unpack(batch.keyHashes, batch.n), true) }
+      : undefined;
+
+    this.batchVersion = Number(version);
+    this.retired.length = 0;
+    this.pendingBatch = batch;
+    const newRoot = batch.n === 0 ? oldRoot : this.update(oldRoot, 0, 0, batch.n, batch);
+    this.hashDirty();
+    this.pendingBatch = null;
+    this.roots.push(newRoot);
+
+    const root = this.nodes.hashOf(newRoot);
+    if (this.store) await this.persist(version, newRoot);
+    return transition ? { root, version, transition } : { root, version };
+  }
+
+  /** Rebuilds the subtree `node` at `depth` with writes [lo, hi); returns the new node id. */
+  private update(node: number, depth: number, lo: number, hi: number, b: Batch): number {
+    if (lo === hi) return node;
+    const a = this.nodes;
+    if (a.kind[node] !== KIND_INTERNAL) return this.build(node, depth, lo, hi, b);
+    invariant(depth < KEY_BITS, 'internal node at depth 256');
+    const mid = splitPacked(b.keyHashes, depth, lo, hi);
+    const l = a.left[node]!;
+    const r = a.right[node]!;
+    const nl = this.update(l, depth + 1, lo, mid, b);
+    const nr = this.update(r, depth + 1, mid, hi, b);
+    if (nl === l && nr === r) return node;
+    this.retire(node, depth);
+    return this.join(nl, nr, depth);
+  }
+
+  /** An internal node over (nl, nr), or the lone leaf or emptiness the pair collapses to. */
+  private join(nl: number, nr: number, depth: number): number {
+    const a = this.nodes;
+    if (nl === EMPTY && (nr === EMPTY || a.kind[nr] === KIND_LEAF)) return nr;
+    if (nr === EMPTY && a.kind[nl] === KIND_LEAF) return nl;
+    const id = a.alloc(KIND_INTERNAL, nl, nr, this.batchVersion);
+    this.dirtyByDepth[depth]!.push(id);
+    return id;
+  }
+
+  /**
+   * Builds the subtree at `depth` from writes [lo, hi) and `existing` (EMPTY or a leaf), which a
+   * write of the same key replaces.
+   */
+  private build(existing: number, depth: number, lo: number, hi: number, b: Batch): number {
+    let keep = existing;
+    if (existing !== EMPTY) {
+      const kh = this.keys.view(this.nodes.left[existing]!);
+      if (findPacked(b.keyHashes, kh, lo, hi) >= 0) keep = EMPTY;
+    }
+    return this.buildFrom(keep, depth, lo, hi, b);
+  }
+
+  private buildFrom(keep: number, depth: number, lo: number, hi: number, b: Batch): number {
+    const sets = b.setPrefix[hi]! - b.setPrefix[lo]!;
+    const count = sets + (keep === EMPTY ? 0 : 1);
+    if (count === 0) return EMPTY;
+    if (count === 1) {
+      if (keep !== EMPTY) return keep;
+      for (let i = lo; i < hi; i++) if (b.values[i] !== null) return this.newLeaf(i, b);
+      invariant(false, 'a set write was counted but not found');
+    }
+    invariant(depth < KEY_BITS, 'two distinct key hashes share all 256 bits');
+    const mid = splitPacked(b.keyHashes, depth, lo, hi);
+    let keepLeft = EMPTY;
+    let keepRight = EMPTY;
+    if (keep !== EMPTY) {
+      if (bitOf(this.keys.bytes, this.nodes.left[keep]! * 32, depth) === 0) keepLeft = keep;
+      else keepRight = keep;
+    }
+    const nl = this.buildFrom(keepLeft, depth + 1, lo, mid, b);
+    const nr = this.buildFrom(keepRight, depth + 1, mid, hi, b);
+    return this.join(nl, nr, depth);
+  }
+
+  private newLeaf(i: number, b: Batch): number {
+    const slot = this.keys.alloc(b.keyHashes, i * 32);
+    const offset = this.vals.append(b.values[i]!);
+    const id = this.nodes.alloc(KIND_LEAF, slot, offset, this.batchVersion);
+    this.dirtyLeaves.push(id, i);
+    return id;
+  }
+
+  /** Notes an internal node that the new version no longer has (for the stale-page index). */
+  private retire(id: number, depth: number): void {
+    if (this.store && depth % this.pageLevels === 0) this.retired.push({ id, depth, prefix: null });
+  }
+
+  /** Hashes new leaves in one batch, then new internal nodes level by level, deepest first. */
+  private hashDirty(): void {
+    const a = this.nodes;
+    const leaves = this.dirtyLeaves;
+    if (leaves.length > 0) {
+      const n = leaves.length / 2;
+      const input = this.scratch(n);
+      for (let j = 0; j < n; j++) {
+        const id = leaves[2 * j]!;
+        input.set(this.keys.view(a.left[id]!), j * 64);
+        input.set(this.pendingValueHash(leaves[2 * j + 1]!), j * 64 + 32);
+      }
+      this.h.leafBatch(input.subarray(0, n * 64), this.scratchOut.subarray(0, n * 32));
+      for (let j = 0; j < n; j++) a.hash.set(this.scratchOut.subarray(j * 32, j * 32 + 32), leaves[2 * j]! * 32);
+      leaves.length = 0;
+    }
+    for (let d = KEY_BITS - 1; d >= 0; d--) {
+      const list = this.dirtyByDepth[d]!;
+      if (list.length === 0) continue;
+      const n = list.length;
+      const input = this.scratch(n);
+      const in32 = new Uint32Array(input.buffer, 0, n * 16);
+      const h32 = a.hash32;
+      for (let j = 0; j < n; j++) {
+        const id = list[j]!;
+        const l = a.left[id]! * 8;
+        const r = a.right[id]! * 8;
+        const o = j * 16;
+        for (let w = 0; w < 8; w++) {
+          in32[o + w] = h32[l + w]!;
+          in32[o + 8 + w] = h32[r + w]!;
+        }
+      }
+      this.h.internalBatch(input.subarray(0, n * 64), this.scratchOut.subarray(0, n * 32));
+      const out32 = new Uint32Array(this.scratchOut.buffer, 0, n * 8);
+      for (let j = 0; j < n; j++) {
+        const o = list[j]! * 8;
+        for (let w = 0; w < 8; w++) h32[o + w] = out32[j * 8 + w]!;
+      }
+      list.length = 0;
+    }
+  }
+
+  private pendingBatch: Batch | null = null;
+
+  private pendingValueHash(i: number): Uint8Array {
+    const b = this.pendingBatch!;
+    return b.valueHashes.subarray(i * 32, i * 32 + 32);
+  }
+
+  /** Scratch buffers big enough for `n` 64-byte inputs and `n` outputs. */
+  private scratch(n: number): Uint8Array {
+    if (this.scratchIn.length < n * 64) {
+      this.scratchIn = new Uint8Array(n * 64 * 2);
+      this.scratchOut = new Uint8Array(n * 32 * 2);
+    }
+    return this.scratchIn;
+  }
+
+  /**
+   * Makes versions before `keepFromVersion` unreadable and frees every node that no retained
+   * version reaches (in memory by a mark-and-sweep from the retained roots; on disk through
+   * the stale-page index, in one transaction).
+   */
+  async prune(keepFromVersion: bigint): Promise<void> {
+    this.assertUsable();
+    check(typeof keepFromVersion === 'bigint', 'BAD_INPUT', 'keepFromVersion must be a bigint');
+    check(
+      keepFromVersion <= this.version(),
+      'BAD_INPUT',
+      `cannot prune past the newest version ${this.version()} (asked to keep from ${keepFromVersion})`,
+    );
+    if (keepFromVersion <= this.first) return;
+    this.roots = this.roots.slice(Number(keepFromVersion - this.first));
+    this.first = keepFromVersion;
+    this.sweep();
+    if (this.store) {
+      await this.commitChain;
+      await this.store.prune(keepFromVersion);
+    }
+  }
+
+  private sweep(): void {
+    const a = this.nodes;
+    const marked = new Uint8Array(a.highWater);
+    const stack: number[] = [];
+    for (const r of this.roots) if (r !== EMPTY) stack.push(r);
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (marked[n]) continue;
+      marked[n] = 1;
+      if (a.kind[n] === KIND_INTERNAL) {
+        const l = a.left[n]!;
+        const r = a.right[n]!;
+        if (l !== EMPTY && !marked[l]) stack.push(l);
+        if (r !== EMPTY && !marked[r]) stack.push(r);
+      }
+    }
+    for (let id = 1; id < a.highWater; id++) {
+      if (marked[id] || a.kind[id] === 0) continue;
+      if (a.kind[id] === KIND_LEAF) {
+        this.keys.free(a.left[id]!);
+        this.vals.release(a.right[id]!);
+      }
+      a.free(id);
+    }
+    if (this.vals.garbage > this.vals.top / 2) this.compactValues(marked);
+  }
+
+  private compactValues(marked: Uint8Array): void {
+    const a = this.nodes;
+    const next = new ValueArena();
+    for (let id = 1; id < a.highWater; id++) {
+      if (marked[id] && a.kind[id] === KIND_LEAF) a.right[id] = next.append(this.vals.get(a.right[id]!));
+    }
+    this.vals.bytes = next.bytes;
+    (this.vals as unknown as { view: DataView }).view = new DataView(next.bytes.buffer);
+    this.vals.top = next.top;
+    this.vals.garbage = 0;
+  }
+
+  /** Bytes held by the tree's arrays (capacity, not just use). */
+  memoryBytes(): number {
+    return this.nodes.byteSize() + this.keys.byteSize() + this.vals.byteSize();
+  }
+
+  /** Live node count, for tests and benchmarks. */
+  nodeCount(): number {
+    return this.nodes.live;
+  }
+
+  /** Waits for commits in flight, then closes the store. The tree is unusable afterwards. */
+  async close(): Promise<void> {
+    await this.commitChain.catch(() => undefined);
+    const store = this.store;
+    this.store = null;
+    this.failed = new WeftError('STORE_CLOSED', 'the tree was closed');
+    if (store) await store.close();
+  }
+
+  // ---- persistence -------------------------------------------------------------------------
+
+  private async persist(version: bigint, rootId: number): Promise<void> {
+    const store = this.store!;
+    const pages: [Uint8Array, Uint8Array][] = [];
+    const stale: Uint8Array[] = [];
+    const a = this.nodes;
+    // New page roots: new internal nodes at page-root depths, i.e. born in this version.
+    this.collectNewPages(rootId, version, pages);
+    for (const r of this.retired) {
+      const prefix = this.prefixOf(r.id);
+      stale.push(pageKey(BigInt(a.born[r.id]!), r.depth, prefix));
+    }
+    this.retired.length = 0;
+    const root = this.rootRecord(rootId);
+    const commit = this.commitChain.then(() => store.commit({ version, root, pages, stale }));
+    this.commitChain = commit.catch((err) => {
+      this.failed = err;
+    });
+    await commit;
+  }
+
+  private rootRecord(rootId: number): Uint8Array {
+    const a = this.nodes;
+    if (rootId === EMPTY) return encodeRootRecord({ k: 'empty' });
+    if (a.kind[rootId] === KIND_LEAF) {
+      return encodeRootRecord({
+        k: 'leaf',
+        hash: a.hashOf(rootId),
+        keyHash: this.keys.view(a.left[rootId]!).slice(),
+        value: this.vals.get(a.right[rootId]!).slice(),
+      });
+    }
+    return encodeRootRecord({ k: 'page', hash: a.hashOf(rootId), born: BigInt(a.born[rootId]!) });
+  }
+
+  /** Walks the new nodes of this version (those born in it), encoding each new page. */
+  private collectNewPages(root: number, version: bigint, out: [Uint8Array, Uint8Array][]): void {
+    const a = this.nodes;
+    const v = Number(version);
+    const L = this.pageLevels;
+    const stack: { id: number; depth: number }[] = [{ id: root, depth: 0 }];
+    while (stack.length > 0) {
+      const { id, depth: d } = stack.pop()!;
+      if (a.kind[id] !== KIND_INTERNAL || a.born[id] !== v) continue;
+      if (d % L === 0) {
+        const prefix = this.prefixOf(id);
+        out.push([pageKey(version, d, prefix), encodePage(this.pageNodes(id, d))]);
+      }
+      stack.push({ id: a.left[id]!, depth: d + 1 }, { id: a.right[id]!, depth: d + 1 });
+    }
+  }
+
+  /** The key-hash prefix leading to internal node `id`: that of any leaf below it. */
+  private prefixOf(id: number): Uint8Array {
+    const a = this.nodes;
+    let n = id;
+    while (a.kind[n] === KIND_INTERNAL) n = a.left[n] !== EMPTY ? a.left[n]! : a.right[n]!;
+    invariant(a.kind[n] === KIND_LEAF, 'internal node without a leaf below');
+    return this.keys.view(a.left[n]!);
+  }
+
+  /** The nodes of the page rooted at `id` (depth `d`), in pre-order, for encoding. */
+  private pageNodes(id: number, d: number): PageNode[] {
+    const a = this.nodes;
+    const L = this.pageLevels;
+    const out: PageNode[] = [];
+    const stack: { id: number; depth: number }[] = [{ id, depth: d }];
+    while (stack.length > 0) {
+      const { id: n, depth } = stack.pop()!;
+      if (n === EMPTY) out.push({ k: 'empty' });
+      else if (a.kind[n] === KIND_LEAF) {
+        out.push({ k: 'leaf', hash: a.hashOf(n), keyHash: this.keys.view(a.left[n]!), value: this.vals.get(a.right[n]!) });
+      } else if (depth === d + L) out.push({ k: 'ref', hash: a.hashOf(n), born: BigInt(a.born[n]!) });
+      else {
+        out.push({ k: 'internal', hash: a.hashOf(n) });
+        stack.push({ id: a.right[n]!, depth: depth + 1 }, { id: a.left[n]!, depth: depth + 1 });
+      }
+    }
+    return out;
+  }
+
+  /** Loads every retained version from the store into the arena, sharing unchanged pages. */
+  private loadAll(): void {
+    const store = this.store!;
+    const records = store.listRoots();
+    check(records.length > 0, 'STORE_FORMAT', 'tree store has metadata but no versions');
+    const loaded = new Map<string, number>();
+    this.roots = [];
+    this.first = records[0]!.version;
+    let expect = this.first;
+    for (const { version, record } of records) {
+      if (version !== expect) {
+        throw new WeftError('STORE_FORMAT', `tree store is missing version ${expect} (found ${version} next)`);
+      }
+      expect++;
+      const r = decodeRootRecord(record);
+      let id: number;
+      if (r.k === 'empty') id = EMPTY;
+      else if (r.k === 'leaf') id = this.loadLeaf(r.hash, r.keyHash, r.value);
+      else id = this.loadPage(r.born, 0, new Uint8Array(32), loaded);
+      if (r.k !== 'empty' && !equalBytes(this.nodes.hashOf(id), r.hash)) {
+        throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
+      }
+      this.roots.push(id);
+    }
+  }
+
+  private loadLeaf(hash: Uint8Array, keyHash: Uint8Array, value: Uint8Array): number {
+    const slot = this.keys.alloc(keyHash, 0);
+    const id = this.nodes.alloc(KIND_LEAF, slot, this.vals.append(value), 0);
+    this.nodes.hash.set(hash, id * 32);
+    return id;
+  }
+
+  private loadPage(born: bigint, depth: number, prefix: Uint8Array, loaded: Map<string, number>): number {
+    const key = pageKey(born, depth, prefix);
+    const name = Buffer.from(key).toString('hex');
+    const known = loaded.get(name);
+    if (known !== undefined) return known;
+    const bytes = this.store!.getPage(key);
+    if (bytes === undefined) {
+      throw new WeftError('STORE_FORMAT', `tree store is missing page ${name} (version ${born}, depth ${depth})`);
+    }
+    const nodes = decodePage(bytes);
+    let at = 0;
+    const L = this.pageLevels;
+    const a = this.nodes;
+    // Pre-order decode; recursion is bounded by the page's L levels.
+    const read = (d: number, path: Uint8Array): number => {
+      const pn = nodes[at++];
+      if (pn === undefined) throw new WeftError('STORE_FORMAT', `page ${name} ends early`);
+      switch (pn.k) {
+        case 'empty':
+          return EMPTY;
+        case 'leaf':
+          return this.loadLeaf(pn.hash, pn.keyHash, pn.value);
+        case 'ref': {
+          if (d !== depth + L) throw new WeftError('STORE_FORMAT', `page ${name} has a reference inside the page`);
+          return this.loadPage(pn.born, d, path, loaded);
+        }
+        case 'internal': {
+          if (d >= depth + L) throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
+          const left = read(d + 1, withBit(path, d, 0));
+          const right = read(d + 1, withBit(path, d, 1));
+          const id = a.alloc(KIND_INTERNAL, left, right, d === depth ? Number(born) : 0);
+          a.hash.set(pn.hash, id * 32);
+          return id;
+        }
+      }
+    };
+    const id = read(depth, prefix);
+    if (at !== nodes.length) throw new WeftError('STORE_FORMAT', `page ${name} has trailing nodes`);
+    loaded.set(name, id);
+    return id;
+  }
+}
+
+// ---- batch preparation and packed key-hash helpers ------------------------------------------
+
+function checkKey(key: Uint8Array): void {
+  check(key instanceof Uint8Array, 'BAD_INPUT', 'key must be a Uint8Array');
+  check(key.length <= KEY_BYTES_MAX, 'LIMIT_EXCEEDED', `key of ${key.length} bytes exceeds ${KEY_BYTES_MAX}`);
+}
+
+/** Hashes, sorts and de-duplicates a batch (the last write to a key wins). Checks every write. */
+function prepareBatch(writes: Write[]): Batch {
+  check(Array.isArray(writes), 'BAD_INPUT', 'writes must be an array');
+  check(writes.length <= BATCH_WRITES_MAX, 'LIMIT_EXCEEDED', `a batch takes at most ${BATCH_WRITES_MAX} writes`);
+  const m = writes.length;
+  const khAll = new Uint8Array(m * 32);
+  for (let i = 0; i < m; i++) {
+    const w = writes[i];
+    check(w && typeof w === 'object', 'BAD_INPUT', `write ${i} must be { key, value }`);
+    checkKey(w.key);
+    if (w.value !== null) {
+      check(w.value instanceof Uint8Array, 'BAD_INPUT', `write ${i}: value must be a Uint8Array or null`);
+      check(w.value.length <= VALUE_BYTES_MAX, 'LIMIT_EXCEEDED', `write ${i}: value exceeds ${VALUE_BYTES_MAX} bytes`);
+    }
+    khAll.set(sha256(w.key), i * 32);
+  }
+  const prefix = new Uint32Array(m);
+  const dv = new DataView(khAll.buffer);
+  for (let i = 0; i < m; i++) prefix[i] = dv.getUint32(i * 32);
+  const order = Array.from({ length: m }, (_, i) => i);
+  order.sort((x, y) => {
+    const d = prefix[x]! - prefix[y]!;
+    if (d !== 0) return d;
+    for (let k = 4; k < 32; k++) {
+      const e = khAll[x * 32 + k]! - khAll[y * 32 + k]!;
+      if (e !== 0) return e;
+    }
+    return x - y;
+  });
+  // Keep the last write of each run of equal key hashes.
+  const kept: number[] = [];
+  for (let j = 0; j < m; j++) {
+    const i = order[j]!;
+    const nextI = order[j + 1];
+    if (nextI !== undefined && samePacked(khAll, i, nextI)) continue;
+    kept.push(i);
+  }
+  const n = kept.length;
+  const keyHashes = new Uint8Array(n * 32);
+  const valueHashes = new Uint8Array(n * 32);
+  const values: (Uint8Array | null)[] = new Array(n);
+  const setPrefix = new Uint32Array(n + 1);
+  for (let j = 0; j < n; j++) {
+    const i = kept[j]!;
+    keyHashes.set(khAll.subarray(i * 32, i * 32 + 32), j * 32);
+    const value = writes[i]!.value;
+    values[j] = value;
+    if (value !== null) valueHashes.set(sha256(value), j * 32);
+    setPrefix[j + 1] = setPrefix[j]! + (value === null ? 0 : 1);
+  }
+  return { n, keyHashes, valueHashes, values, setPrefix };
+}
+
+function samePacked(bytes: Uint8Array, i: number, j: number): boolean {
+  for (let k = 0; k < 32; k++) if (bytes[i * 32 + k] !== bytes[j * 32 + k]) return false;
+  return true;
+}
+
+function bitOf(bytes: Uint8Array, offset: number, depth: number): number {
+  return (bytes[offset + (depth >> 3)]! >> (7 - (depth & 7))) & 1;
+}
+
+/** First index in [lo, hi) of the packed sorted hashes with bit `depth` set. */
+function splitPacked(packed: Uint8Array, depth: number, lo: number, hi: number): number {
+  let a = lo;
+  let b = hi;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (bitOf(packed, m * 32, depth) === 0) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+function splitSorted(hashes: Uint8Array[], depth: number, lo: number, hi: number): number {
+  let a = lo;
+  let b = hi;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (bitOf(hashes[m]!, 0, depth) === 0) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/** Index of `kh` among the packed sorted hashes [lo, hi), or -1. */
+function findPacked(packed: Uint8Array, kh: Uint8Array, lo: number, hi: number): number {
+  let a = lo;
+  let b = hi - 1;
+  while (a <= b) {
+    const m = (a + b) >> 1;
+    let c = 0;
+    for (let k = 0; k < 32 && c === 0; k++) c = packed[m * 32 + k]! - kh[k]!;
+    if (c === 0) return m;
+    if (c < 0) a = m + 1;
+    else b = m - 1;
+  }
+  return -1;
+}
+
+function unpack(packed: Uint8Array, n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) out.push(packed.slice(i * 32, i * 32 + 32));
+  return out;
+}
+
+function sortDistinct(hashes: Uint8Array[]): Uint8Array[] {
+  hashes.sort((x, y) => {
+    for (let k = 0; k < 32; k++) {
+      const d = x[k]! - y[k]!;
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+  return hashes.filter((h, i) => i === 0 || !equalBytes(h, hashes[i - 1]!));
+}
+
+function withBit(path: Uint8Array, depth: number, bit: number): Uint8Array {
+  const out = path.slice();
+  const mask = 0x80 >> (depth & 7);
+  if (bit) out[depth >> 3]! |= mask;
+  else out[depth >> 3]! &= ~mask;
+  return out;
+}

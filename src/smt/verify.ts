@@ -1,0 +1,411 @@
+// Proof verifiers. They recompute from the caller's root and the caller's keys and values:
+// paths come from the queried keys' bits, never from the proof; a well-formed proof that does
+// not verify gives `false`, never an exception.
+import { equalBytes } from '../crypto/bytes.js';
+import { sha256 } from '../crypto/sha256.js';
+import { bitAt, commonPrefixBits, KEY_BITS } from './bits.js';
+import { HASH_BYTES, treeHasher, type TreeHasher } from './hasher.js';
+import type { MultiProof, MultiStep, Proof, Sibling, TransitionProof, VerifyOptions, Write } from './types.js';
+
+/** Most keys one multiproof or transition proof may cover. */
+export const MULTI_KEYS_MAX = 1 << 18;
+
+function isHash(x: unknown): x is Uint8Array {
+  return x instanceof Uint8Array && x.length === HASH_BYTES;
+}
+
+/**
+ * Checks that `proof` shows `key -> value` (or, with `value === null`, that `key` is absent)
+ * in the tree whose root is `root`.
+ *
+ * @example
+ * const proof = await smt.prove(key);
+ * verifyProof(smt.root(), key, value, proof); // true
+ */
+export function verifyProof(
+  root: Uint8Array,
+  key: Uint8Array,
+  value: Uint8Array | null,
+  proof: Proof,
+  opts: VerifyOptions = {},
+): boolean {
+  try {
+    return checkSingle(treeHasher(opts.hasher), root, key, value, proof);
+  } catch {
+    return false;
+  }
+}
+
+function checkSingle(
+  h: TreeHasher,
+  root: Uint8Array,
+  key: Uint8Array,
+  value: Uint8Array | null,
+  proof: Proof,
+): boolean {
+  if (!isHash(root) || !(key instanceof Uint8Array) || !proof) return false;
+  if (value !== null && !(value instanceof Uint8Array)) return false;
+  const { depth, bitmap, siblings, terminal } = proof;
+  if (!Number.isInteger(depth) || depth < 0 || depth > KEY_BITS) return false;
+  if (!(bitmap instanceof Uint8Array) || bitmap.length !== (depth + 7) >> 3) return false;
+  if (!Array.isArray(siblings)) return false;
+  // Bits past the depth must be zero, and the sibling count must match the bitmap exactly.
+  let present = 0;
+  for (let i = 0; i < bitmap.length * 8; i++) {
+    const set = bitAt(bitmap, i) === 1;
+    if (set && i >= depth) return false;
+    if (set) present++;
+  }
+  if (present !== siblings.length) return false;
+  const keyHash = sha256(key);
+
+  let node: Uint8Array;
+  switch (terminal?.kind) {
+    case 'member':
+      if (value === null) return false;
+      node = h.leaf(keyHash, sha256(value));
+      break;
+    case 'empty':
+      if (value !== null) return false;
+      node = h.empty;
+      break;
+    case 'leaf':
+      if (value !== null) return false;
+      if (!isHash(terminal.keyHash) || !isHash(terminal.valueHash)) return false;
+      if (equalBytes(terminal.keyHash, keyHash)) return false;
+      if (commonPrefixBits(terminal.keyHash, keyHash) < depth) return false;
+      node = h.leaf(terminal.keyHash, terminal.valueHash);
+      break;
+    default:
+      return false;
+  }
+  let next = siblings.length - 1;
+  for (let d = depth - 1; d >= 0; d--) {
+    let sibling = h.empty;
+    if (bitAt(bitmap, d) === 1) {
+      const s = siblings[next--];
+      if (!isHash(s)) return false;
+      sibling = s;
+    }
+    node = bitAt(keyHash, d) === 0 ? h.internal(node, sibling) : h.internal(sibling, node);
+  }
+  return equalBytes(node, root);
+}
+
+/** A queried entry: its key hash, and its value hash or null for a claimed absence. */
+type Query = { keyHash: Uint8Array; valueHash: Uint8Array | null };
+
+/** Raised inside the walk when the proof does not fit; caught at the boundary. */
+class Refused extends Error {}
+
+function refuse(): never {
+  throw new Refused();
+}
+
+/**
+ * A partial tree rebuilt from a multi-step proof: what the proof shows about the old tree.
+ * Opaque subtrees are sibling hashes whose content the proof does not reveal.
+ */
+type PNode =
+  | { k: 'empty' }
+  | { k: 'opaque'; hash: Uint8Array; isLeaf: boolean }
+  | { k: 'leaf'; keyHash: Uint8Array; valueHash: Uint8Array }
+  | { k: 'internal'; left: PNode; right: PNode };
+
+const EMPTY: PNode = { k: 'empty' };
+
+/**
+ * Rebuilds the partial tree the proof describes for the sorted, distinct `keyHashes`.
+ * `allowMember` admits `member` steps (their leaf is filled from `memberValueHash`).
+ */
+function rebuild(
+  h: TreeHasher,
+  steps: MultiStep[],
+  keyHashes: Uint8Array[],
+  memberValueHash: ((index: number) => Uint8Array | null) | null,
+  requireOpenings: boolean,
+): PNode {
+  let at = 0;
+  const take = (): MultiStep => steps[at++] ?? refuse();
+
+  // Recursion is bounded: every level goes one bit deeper and depth stops at 256.
+  const walk = (depth: number, lo: number, hi: number): PNode => {
+    const step = take();
+    switch (step.t) {
+      case 'empty':
+        return EMPTY;
+      case 'member': {
+        if (!memberValueHash || hi - lo !== 1) refuse();
+        const vh = memberValueHash(lo);
+        if (vh === null) refuse();
+        return { k: 'leaf', keyHash: keyHashes[lo]!, valueHash: vh };
+      }
+      case 'leaf': {
+        if (!isHash(step.keyHash) || !isHash(step.valueHash)) refuse();
+        // The leaf must sit on the queried keys' common path down to this depth.
+        if (commonPrefixBits(step.keyHash, keyHashes[lo]!) < depth) refuse();
+        return { k: 'leaf', keyHash: step.keyHash, valueHash: step.valueHash };
+      }
+      case 'split': {
+        if (depth >= KEY_BITS) refuse();
+        const mid = splitPoint(keyHashes, depth, lo, hi);
+        if (mid === lo || mid === hi) refuse();
+        const left = walk(depth + 1, lo, mid);
+        const right = walk(depth + 1, mid, hi);
+        return { k: 'internal', left, right };
+      }
+      case 'side': {
+        if (depth >= KEY_BITS) refuse();
+        const mid = splitPoint(keyHashes, depth, lo, hi);
+        if (mid !== lo && mid !== hi) refuse();
+        const sibling = siblingNode(h, step.sibling, requireOpenings);
+        const below = walk(depth + 1, lo, hi);
+        return mid === hi ? { k: 'internal', left: below, right: sibling } : { k: 'internal', left: sibling, right: below };
+      }
+      default:
+        return refuse();
+    }
+  };
+  const tree = walk(0, 0, keyHashes.length);
+  if (at !== steps.length) refuse();
+  return tree;
+}
+
+/**
+ * The partial-tree node for a sibling. A bare hash is a leaf when the preset's hash says so
+ * (`weft`); where the preset cannot tell (`jmt`) and the caller needs to know (transitions),
+ * only opened siblings are accepted. An opening is hashed here, never believed.
+ */
+function siblingNode(h: TreeHasher, s: Sibling, requireOpenings: boolean): PNode {
+  switch (s?.k) {
+    case 'empty':
+      return EMPTY;
+    case 'hash': {
+      if (!isHash(s.hash) || equalBytes(s.hash, h.empty)) refuse();
+      const isLeaf = h.isLeafHash(s.hash);
+      if (isLeaf === undefined && requireOpenings) refuse();
+      return { k: 'opaque', hash: s.hash, isLeaf: isLeaf ?? false };
+    }
+    case 'leaf':
+      if (!isHash(s.keyHash) || !isHash(s.valueHash)) refuse();
+      return { k: 'opaque', hash: h.leaf(s.keyHash, s.valueHash), isLeaf: true };
+    case 'internal':
+      if (!isHash(s.left) || !isHash(s.right)) refuse();
+      return { k: 'opaque', hash: h.internal(s.left, s.right), isLeaf: false };
+    default:
+      return refuse();
+  }
+}
+
+/** First index in [lo, hi) whose key hash has bit `depth` set (keys are sorted). */
+function splitPoint(keyHashes: Uint8Array[], depth: number, lo: number, hi: number): number {
+  let a = lo;
+  let b = hi;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (bitAt(keyHashes[m]!, depth) === 0) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/** Root hash of a partial tree (bounded depth: at most 257 levels). */
+function hashOf(h: TreeHasher, node: PNode): Uint8Array {
+  switch (node.k) {
+    case 'empty':
+      return h.empty;
+    case 'opaque':
+      return node.hash;
+    case 'leaf':
+      return h.leaf(node.keyHash, node.valueHash);
+    case 'internal':
+      return h.internal(hashOf(h, node.left), hashOf(h, node.right));
+  }
+}
+
+/** Looks up each queried key in the partial tree; false when the tree does not answer it. */
+function answers(node: PNode, q: Query): boolean {
+  let n = node;
+  for (let d = 0; ; d++) {
+    switch (n.k) {
+      case 'empty':
+        return q.valueHash === null;
+      case 'opaque':
+        return false;
+      case 'leaf':
+        if (equalBytes(n.keyHash, q.keyHash)) return q.valueHash !== null && equalBytes(n.valueHash, q.valueHash);
+        return q.valueHash === null;
+      case 'internal':
+        n = bitAt(q.keyHash, d) === 0 ? n.left : n.right;
+    }
+  }
+}
+
+function sortQueries(entries: { key: Uint8Array; value: Uint8Array | null }[]): Query[] | null {
+  const qs: Query[] = [];
+  for (const e of entries) {
+    if (!e || !(e.key instanceof Uint8Array)) return null;
+    if (e.value !== null && !(e.value instanceof Uint8Array)) return null;
+    qs.push({ keyHash: sha256(e.key), valueHash: e.value === null ? null : sha256(e.value) });
+  }
+  qs.sort((a, b) => compareHash(a.keyHash, b.keyHash));
+  return qs;
+}
+
+function compareHash(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Distinct sorted key hashes; null when two entries name the same key with different claims. */
+function distinct(qs: Query[]): Query[] | null {
+  const out: Query[] = [];
+  for (const q of qs) {
+    const last = out[out.length - 1];
+    if (last && equalBytes(last.keyHash, q.keyHash)) {
+      const same =
+        (last.valueHash === null && q.valueHash === null) ||
+        (last.valueHash !== null && q.valueHash !== null && equalBytes(last.valueHash, q.valueHash));
+      if (!same) return null;
+      continue;
+    }
+    out.push(q);
+  }
+  return out;
+}
+
+/**
+ * Checks one proof for many entries at once: each `{ key, value }` is present with that value,
+ * or absent when `value` is null.
+ */
+export function verifyMultiProof(
+  root: Uint8Array,
+  entries: { key: Uint8Array; value: Uint8Array | null }[],
+  proof: MultiProof,
+  opts: VerifyOptions = {},
+): boolean {
+  try {
+    const h = treeHasher(opts.hasher);
+    if (!isHash(root) || !Array.isArray(entries) || !proof || !Array.isArray(proof.steps)) return false;
+    if (entries.length === 0 || entries.length > MULTI_KEYS_MAX) return false;
+    const sorted = sortQueries(entries);
+    const qs = sorted && distinct(sorted);
+    if (!qs) return false;
+    const keyHashes = qs.map((q) => q.keyHash);
+    const tree = rebuild(h, proof.steps, keyHashes, (i) => qs[i]!.valueHash, false);
+    if (!equalBytes(hashOf(h, tree), root)) return false;
+    return qs.every((q) => answers(tree, q));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks that applying `writes` (last write to a key wins; null deletes) to the tree with root
+ * `oldRoot` gives the tree with root `newRoot`.
+ */
+export function verifyTransition(
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  writes: Write[],
+  proof: TransitionProof,
+  opts: VerifyOptions = {},
+): boolean {
+  try {
+    const h = treeHasher(opts.hasher);
+    if (!isHash(oldRoot) || !isHash(newRoot) || !Array.isArray(writes)) return false;
+    if (!proof || !Array.isArray(proof.steps)) return false;
+    if (writes.length === 0) return proof.steps.length === 0 && equalBytes(oldRoot, newRoot);
+    if (writes.length > MULTI_KEYS_MAX) return false;
+    const last = lastWrites(writes);
+    if (!last) return false;
+    const keyHashes = last.map((w) => w.keyHash);
+    const tree = rebuild(h, proof.steps, keyHashes, null, h.isLeafHash(h.empty) === undefined);
+    if (!equalBytes(hashOf(h, tree), oldRoot)) return false;
+    let next = tree;
+    for (const w of last) next = put(next, w.keyHash, w.valueHash);
+    return equalBytes(hashOf(h, next), newRoot);
+  } catch {
+    return false;
+  }
+}
+
+/** Sorted writes with the last write to each key kept, as key and value hashes. */
+function lastWrites(writes: Write[]): Query[] | null {
+  const byKey = new Map<string, Query>();
+  for (const w of writes) {
+    if (!w || !(w.key instanceof Uint8Array)) return null;
+    if (w.value !== null && !(w.value instanceof Uint8Array)) return null;
+    const keyHash = sha256(w.key);
+    byKey.set(Buffer.from(keyHash).toString('hex'), {
+      keyHash,
+      valueHash: w.value === null ? null : sha256(w.value),
+    });
+  }
+  return [...byKey.values()].sort((a, b) => compareHash(a.keyHash, b.keyHash));
+}
+
+/**
+ * Applies one write to a partial tree, path-copying. Reaching an opaque subtree means the proof
+ * did not cover the key: refused. Deletes collapse single-leaf subtrees upward, which needs to
+ * know whether an opaque sibling is a leaf.
+ */
+function put(root: PNode, keyHash: Uint8Array, valueHash: Uint8Array | null): PNode {
+  const path: { node: PNode & { k: 'internal' }; bit: number }[] = [];
+  let n = root;
+  let depth = 0;
+  while (n.k === 'internal') {
+    if (depth >= KEY_BITS) refuse();
+    const bit = bitAt(keyHash, depth);
+    path.push({ node: n, bit });
+    n = bit === 0 ? n.left : n.right;
+    depth++;
+  }
+  let replaced: PNode;
+  if (n.k === 'opaque') refuse();
+  if (n.k === 'empty') {
+    replaced = valueHash === null ? EMPTY : { k: 'leaf', keyHash, valueHash };
+  } else if (equalBytes(n.keyHash, keyHash)) {
+    replaced = valueHash === null ? EMPTY : { k: 'leaf', keyHash, valueHash };
+  } else if (valueHash === null) {
+    replaced = n; // deleting an absent key changes nothing
+  } else {
+    replaced = pushDown(n, { k: 'leaf', keyHash, valueHash }, depth);
+  }
+  // Rebuild the path bottom-up, collapsing a lone leaf next to an empty sibling.
+  for (let i = path.length - 1; i >= 0; i--) {
+    const { node, bit } = path[i]!;
+    const sibling = bit === 0 ? node.right : node.left;
+    replaced = join(replaced, sibling, bit);
+  }
+  return replaced;
+}
+
+function isLeafLike(n: PNode): boolean {
+  return n.k === 'leaf' || (n.k === 'opaque' && n.isLeaf);
+}
+
+function join(child: PNode, sibling: PNode, bit: number): PNode {
+  if (child.k === 'empty' && sibling.k === 'empty') return EMPTY;
+  if (child.k === 'empty' && isLeafLike(sibling)) return sibling;
+  if (sibling.k === 'empty' && isLeafLike(child)) return child;
+  return bit === 0 ? { k: 'internal', left: child, right: sibling } : { k: 'internal', left: sibling, right: child };
+}
+
+/** Two distinct leaves below `depth`: internal nodes down to where their paths part. */
+function pushDown(
+  a: PNode & { k: 'leaf' },
+  b: PNode & { k: 'leaf' },
+  depth: number,
+): PNode {
+  const split = commonPrefixBits(a.keyHash, b.keyHash);
+  let node: PNode =
+    bitAt(a.keyHash, split) === 0 ? { k: 'internal', left: a, right: b } : { k: 'internal', left: b, right: a };
+  for (let d = split - 1; d >= depth; d--) {
+    node = bitAt(a.keyHash, d) === 0 ? { k: 'internal', left: node, right: EMPTY } : { k: 'internal', left: EMPTY, right: node };
+  }
+  return node;
+}
