@@ -1,0 +1,212 @@
+// Signature verification on worker threads, so validation scales with cores. The main thread
+// does the cheap shape checks and packs a chunk of checks into one transferred buffer; each
+// worker parses keys (cached), runs node:crypto's verify and answers one byte per check.
+// The worker body is a self-contained script (node:crypto only), so the pool runs the same
+// from compiled code and from TypeScript sources under test.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { assertBytes } from './bytes.js';
+import { WeftError } from './errors.js';
+import { assertPublicKey, type PublicKey } from './keys.js';
+import {
+  assertSignature,
+  isWellFormedSignature,
+  MESSAGE_BYTES,
+  SIGNATURE_BYTES,
+  type Signature,
+  spkiDer,
+} from './signatures.js';
+
+/** One verification: did `publicKey` sign `message` with `signature`? */
+export type SignatureCheck = { publicKey: PublicKey; message: Uint8Array; signature: Signature };
+
+/** Checks sent to a worker in one message: large enough to amortize messaging, small enough to spread. */
+export const POOL_CHUNK_CHECKS_MAX = 256;
+export const POOL_THREADS_MAX = 64;
+/** Largest batch one `verify` call accepts. */
+export const POOL_BATCH_CHECKS_MAX = 1_000_000;
+
+const WORKER_SOURCE = `
+'use strict';
+const { parentPort } = require('node:worker_threads');
+const { createPublicKey, verify } = require('node:crypto');
+const CACHE_MAX = 16384;
+const cache = new Map();
+function keyFor(der) {
+  const id = Buffer.from(der).toString('base64');
+  let key = cache.get(id);
+  if (key !== undefined) return key;
+  try { key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }); } catch { key = null; }
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value);
+  cache.set(id, key);
+  return key;
+}
+parentPort.on('message', (msg) => {
+  const buf = new Uint8Array(msg.buf);
+  const count = msg.count;
+  const out = new Uint8Array(count);
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    const alg = buf[p]; const derLen = buf[p + 1]; p += 2;
+    const der = buf.subarray(p, p + derLen); p += derLen;
+    const message = buf.subarray(p, p + ${MESSAGE_BYTES}); p += ${MESSAGE_BYTES};
+    const sig = buf.subarray(p, p + ${SIGNATURE_BYTES}); p += ${SIGNATURE_BYTES};
+    const key = keyFor(der);
+    let ok = false;
+    if (key !== null) {
+      try {
+        ok = alg === 1
+          ? verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, sig)
+          : verify(null, message, key, sig);
+      } catch { ok = false; }
+    }
+    out[i] = ok ? 1 : 0;
+  }
+  parentPort.postMessage({ id: msg.id, out }, [out.buffer]);
+});
+`;
+
+type Pending = { resolve: (out: Uint8Array) => void; reject: (e: unknown) => void };
+
+type Slot = { worker: Worker; inFlight: number; pending: Map<number, Pending> };
+
+/**
+ * A fixed set of worker threads that verify signatures. Results equal `verifySignature`
+ * check by check (tested). Create once, reuse, `close()` when done.
+ *
+ * @example
+ * const pool = SignatureVerifierPool.create({ threads: 2 });
+ * const ok = await pool.verify([{ publicKey, message: id, signature }]); // [true]
+ * await pool.close();
+ */
+export class SignatureVerifierPool {
+  private readonly slots: Slot[];
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(threads: number) {
+    this.slots = [];
+    for (let i = 0; i < threads; i++) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      const slot: Slot = { worker, inFlight: 0, pending: new Map() };
+      worker.on('message', (msg: { id: number; out: Uint8Array }) => {
+        const p = slot.pending.get(msg.id);
+        if (!p) return;
+        slot.pending.delete(msg.id);
+        slot.inFlight--;
+        p.resolve(msg.out);
+      });
+      worker.on('error', (e) => this.failSlot(slot, e));
+      worker.on('exit', (code) => {
+        if (slot.pending.size > 0)
+          this.failSlot(slot, new Error(`signature worker exited with code ${code}`));
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  /** `threads` defaults to the machine's available parallelism. */
+  static create(opts: { threads?: number } = {}): SignatureVerifierPool {
+    const threads = opts.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1 || threads > POOL_THREADS_MAX) {
+      throw new WeftError(
+        'BAD_INPUT',
+        `threads must be an integer from 1 to ${POOL_THREADS_MAX}, got ${threads}`,
+      );
+    }
+    return new SignatureVerifierPool(threads);
+  }
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /** Verifies every check; `result[i]` answers `checks[i]`. */
+  async verify(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    if (this.closed) throw new WeftError('POOL_CLOSED', 'the signature verifier pool is closed');
+    if (checks.length > POOL_BATCH_CHECKS_MAX) {
+      throw new WeftError(
+        'LIMIT_EXCEEDED',
+        `at most ${POOL_BATCH_CHECKS_MAX} checks per call, got ${checks.length}`,
+      );
+    }
+    const results = new Array<boolean>(checks.length).fill(false);
+    const jobs: Promise<void>[] = [];
+    for (let start = 0; start < checks.length; start += POOL_CHUNK_CHECKS_MAX) {
+      const end = Math.min(checks.length, start + POOL_CHUNK_CHECKS_MAX);
+      const { buf, count, index } = pack(checks, start, end);
+      if (count === 0) continue;
+      jobs.push(
+        this.send(buf, count).then((out) => {
+          for (let i = 0; i < count; i++) results[index[i]!] = out[i] === 1;
+        }),
+      );
+    }
+    await Promise.all(jobs);
+    return results;
+  }
+
+  /** Stops the workers; pending calls reject. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private send(buf: Uint8Array, count: number): Promise<Uint8Array> {
+    let slot = this.slots[0]!;
+    for (const s of this.slots) if (s.inFlight < slot.inFlight) slot = s;
+    const id = this.nextId++;
+    slot.inFlight++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, count, buf: buf.buffer }, [buf.buffer as ArrayBuffer]);
+    });
+  }
+
+  private failSlot(slot: Slot, error: unknown): void {
+    for (const p of slot.pending.values()) p.reject(error);
+    slot.pending.clear();
+    slot.inFlight = 0;
+  }
+}
+
+const ALG_SECP256K1 = 1;
+const ALG_ED25519 = 2;
+
+/** Packs checks [start, end) that pass the shape checks; the rest stay false without a trip to a worker. */
+function pack(
+  checks: readonly SignatureCheck[],
+  start: number,
+  end: number,
+): { buf: Uint8Array; count: number; index: number[] } {
+  const ders: Uint8Array[] = [];
+  const index: number[] = [];
+  let size = 0;
+  for (let i = start; i < end; i++) {
+    const c = checks[i]!;
+    assertPublicKey(c.publicKey, `checks[${i}].publicKey`);
+    assertBytes(c.message, MESSAGE_BYTES, `checks[${i}].message`);
+    assertSignature(c.signature, `checks[${i}].signature`);
+    if (!isWellFormedSignature(c.publicKey, c.signature)) continue;
+    const der = spkiDer(c.publicKey.type, c.publicKey.bytes);
+    ders.push(der);
+    index.push(i);
+    size += 2 + der.length + MESSAGE_BYTES + SIGNATURE_BYTES;
+  }
+  const buf = new Uint8Array(size);
+  let p = 0;
+  for (let k = 0; k < index.length; k++) {
+    const c = checks[index[k]!]!;
+    const der = ders[k]!;
+    buf[p] = c.publicKey.type === 'secp256k1' ? ALG_SECP256K1 : ALG_ED25519;
+    buf[p + 1] = der.length;
+    buf.set(der, p + 2);
+    p += 2 + der.length;
+    buf.set(c.message, p);
+    p += MESSAGE_BYTES;
+    buf.set(c.signature.bytes, p);
+    p += SIGNATURE_BYTES;
+  }
+  return { buf, count: index.length, index };
+}
