@@ -17,3 +17,14 @@ export type { SmtOptions } from './tree.js';
 export { verifyProof, verifyMultiProof, verifyTransition, MULTI_KEYS_MAX } from './verify.js';
 export { MemoryNodeStore, STORE_FORMAT } from './store.js';
 export type { NodeStore, StoreMeta, StoreCommit, PruneReport } from './store.js';
+export {
+  encodeProof,
+  decodeProof,
+  encodeMultiProof,
+  decodeMultiProof,
+  encodeTransition,
+  decodeTransition,
+  PROOF_STEPS_MAX,
+} from './proofCodec.js';
+export { LmdbNodeStore } from './lmdbStore.js';
+export type { LmdbNodeStoreOptions } from './lmdbStore.js';

@@ -325,12 +325,28 @@ export function verifyTransition(
     const keyHashes = last.map((w) => w.keyHash);
     const tree = rebuild(h, proof.steps, keyHashes, null, h.isLeafHash(h.empty) === undefined);
     if (!equalBytes(hashOf(h, tree), oldRoot)) return false;
+    // The result does not depend on the order of writes (the tree is canonical), so sets go
+    // first while every queried path is still explicit, then deletes of keys that were present;
+    // a delete only collapses subtrees upward and never needs to look inside an opaque one.
     let next = tree;
-    for (const w of last) next = put(next, w.keyHash, w.valueHash);
+    for (const w of last) if (w.valueHash !== null) next = put(next, w.keyHash, w.valueHash);
+    for (const w of last) if (w.valueHash === null && holds(tree, w.keyHash)) next = put(next, w.keyHash, null);
     return equalBytes(hashOf(h, next), newRoot);
   } catch {
     return false;
   }
+}
+
+/** Whether the partial tree shows `keyHash` present; refuses when the proof does not cover it. */
+function holds(node: PNode, keyHash: Uint8Array): boolean {
+  let n = node;
+  for (let d = 0; d <= KEY_BITS; d++) {
+    if (n.k === 'empty') return false;
+    if (n.k === 'opaque') refuse();
+    if (n.k === 'leaf') return equalBytes(n.keyHash, keyHash);
+    n = bitAt(keyHash, d) === 0 ? n.left : n.right;
+  }
+  return refuse();
 }
 
 /** Sorted writes with the last write to each key kept, as key and value hashes. */

@@ -1,0 +1,166 @@
+// The tree's NodeStore on disk, in LMDB (layout in docs/storage.md). One write transaction per
+// version holds its pages, its root record and its stale-page entries; `commit` resolves once
+// that transaction is flushed to disk. Reads are synchronous memory-mapped lookups.
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { Reader, Writer } from '../crypto/codec.js';
+import { WeftError } from '../crypto/errors.js';
+import { STORE_FORMAT, type NodeStore, type PruneReport, type StoreCommit, type StoreMeta } from './store.js';
+
+const META_KEY = 'tree';
+const MAGIC = 0x57534d54; // "WSMT"
+
+export type LmdbNodeStoreOptions = {
+  /** Name prefix of this tree's databases inside the environment (default "smt"). */
+  name?: string;
+};
+
+type Bin = Database<Uint8Array, Uint8Array>;
+
+function u64Key(v: bigint): Uint8Array {
+  const k = new Uint8Array(8);
+  new DataView(k.buffer).setBigUint64(0, v);
+  return k;
+}
+
+function encodeMeta(m: StoreMeta): Uint8Array {
+  return new Writer(16).u32(MAGIC).u16(m.format).u8(m.hasher === 'weft' ? 0 : 1).u8(m.pageLevels).finish();
+}
+
+function decodeMeta(bytes: Uint8Array): StoreMeta {
+  const r = new Reader(bytes);
+  if (r.u32() !== MAGIC) throw new WeftError('STORE_FORMAT', 'not a Weft tree store (bad magic in its metadata)');
+  const format = r.u16();
+  if (format !== STORE_FORMAT) return { format, hasher: 'weft', pageLevels: 0 };
+  const hasher = r.u8();
+  const pageLevels = r.u8();
+  r.end();
+  if (hasher > 1) throw new WeftError('STORE_FORMAT', `tree store names unknown hasher ${hasher}`);
+  return { format, hasher: hasher === 0 ? 'weft' : 'jmt', pageLevels };
+}
+
+/**
+ * @example
+ * const store = LmdbNodeStore.open('/var/lib/weft/tree');
+ * const smt = await Smt.open(store);
+ */
+export class LmdbNodeStore implements NodeStore {
+  readonly kind = 'lmdb';
+  private readonly meta: Bin;
+  private readonly roots: Bin;
+  private readonly pages: Bin;
+  private readonly stale: Bin;
+  private closed = false;
+
+  private constructor(
+    private readonly env: RootDatabase,
+    private readonly ownsEnv: boolean,
+    name: string,
+  ) {
+    const db = (suffix: string) =>
+      env.openDB({ name: `${name}:${suffix}`, keyEncoding: 'binary', encoding: 'binary' }) as unknown as Bin;
+    this.meta = db('meta');
+    this.roots = db('roots');
+    this.pages = db('pages');
+    this.stale = db('stale');
+  }
+
+  /** Opens (creating if needed) an LMDB environment in directory `path` that this store owns. */
+  static open(path: string, opts: LmdbNodeStoreOptions = {}): LmdbNodeStore {
+    mkdirSync(path, { recursive: true });
+    const env = open({ path, maxDbs: 32, compression: false, mapSize: 64 * 1024 * 1024 * 1024 });
+    return new LmdbNodeStore(env, true, opts.name ?? 'smt');
+  }
+
+  /** A store inside an environment someone else owns (a node's single environment). */
+  static inEnv(env: RootDatabase, opts: LmdbNodeStoreOptions = {}): LmdbNodeStore {
+    return new LmdbNodeStore(env, false, opts.name ?? 'smt');
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new WeftError('STORE_CLOSED', 'the tree store is closed');
+  }
+
+  readMeta(): StoreMeta | undefined {
+    this.assertOpen();
+    const bytes = this.meta.getBinary(META_KEY as unknown as Uint8Array);
+    return bytes ? decodeMeta(bytes) : undefined;
+  }
+
+  listRoots(): { version: bigint; record: Uint8Array }[] {
+    this.assertOpen();
+    const out: { version: bigint; record: Uint8Array }[] = [];
+    for (const { key, value } of this.roots.getRange({})) {
+      const k = key as Uint8Array;
+      out.push({ version: new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0), record: value });
+    }
+    return out;
+  }
+
+  getPage(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    return this.pages.getBinary(key) ?? undefined;
+  }
+
+  async commit(c: StoreCommit): Promise<void> {
+    this.assertOpen();
+    await this.env.transaction(() => {
+      if (c.meta) this.meta.put(META_KEY as unknown as Uint8Array, encodeMeta(c.meta));
+      for (const [k, v] of c.pages) this.pages.put(k, v);
+      const since = u64Key(c.version);
+      for (const k of c.stale) {
+        const sk = new Uint8Array(8 + k.length);
+        sk.set(since, 0);
+        sk.set(k, 8);
+        this.stale.put(sk, new Uint8Array(0));
+      }
+      this.roots.put(u64Key(c.version), c.root);
+    });
+    await this.env.flushed;
+  }
+
+  async prune(keepFrom: bigint): Promise<PruneReport> {
+    this.assertOpen();
+    const staleKeys = [...this.stale.getKeys({ end: u64Key(keepFrom + 1n) })] as Uint8Array[];
+    const rootKeys = [...this.roots.getKeys({ end: u64Key(keepFrom) })] as Uint8Array[];
+    let pagesRemoved = 0;
+    await this.env.transaction(() => {
+      for (const sk of staleKeys) {
+        if (this.pages.removeSync(sk.subarray(8))) pagesRemoved++;
+        this.stale.removeSync(sk);
+      }
+      for (const rk of rootKeys) this.roots.removeSync(rk);
+    });
+    await this.env.flushed;
+    return { pagesRemoved, rootsRemoved: rootKeys.length };
+  }
+
+  /** Entries and bytes in use (LMDB pages of this tree's databases), for tests and benchmarks. */
+  usage(): { pages: number; roots: number; staleEntries: number; bytes: number } {
+    const bytesOf = (db: Bin) => {
+      const s = db.getStats() as {
+        pageSize: number;
+        treeBranchPageCount: number;
+        treeLeafPageCount: number;
+        overflowPages: number;
+      };
+      return s.pageSize * (s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages);
+    };
+    const count = (db: Bin) => (db.getStats() as { entryCount: number }).entryCount;
+    return {
+      pages: count(this.pages),
+      roots: count(this.roots),
+      staleEntries: count(this.stale),
+      bytes: bytesOf(this.pages) + bytesOf(this.roots) + bytesOf(this.stale) + bytesOf(this.meta),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsEnv) {
+      await this.env.flushed;
+      await this.env.close();
+    }
+  }
+}
