@@ -1,8 +1,8 @@
 // Shared helpers for the benchmarks: timing, ratios, and results written to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import os from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -24,7 +24,10 @@ const valueArb = fc.option(
   { nil: null, freq: 4 },
 );
 const writeArb = fc.record({ key: keyArb, value: valueArb }) as fc.Arbitrary<Write>;
-const batchesArb = fc.array(fc.array(writeArb, { minLength: 0, maxLength: 25 }), { minLength: 1, maxLength: 8 });
+const batchesArb = fc.array(fc.array(writeArb, { minLength: 0, maxLength: 25 }), {
+  minLength: 1,
+  maxLength: 8,
+});
 const other = (v: Uint8Array | null) => (v === null ? new Uint8Array([1, 2, 3]) : null);
 
 for (const hasher of ['weft', 'jmt'] as HasherName[]) {
@@ -46,7 +49,8 @@ for (const hasher of ['weft', 'jmt'] as HasherName[]) {
             for (const w of batch) snap.set(toHex(w.key), model.get(w.key));
             snapshots.push(snap);
           }
-          for (let v = 0; v < roots.length; v++) expect(equalBytes(smt.root(BigInt(v)), roots[v]!)).toBe(true);
+          for (let v = 0; v < roots.length; v++)
+            expect(equalBytes(smt.root(BigInt(v)), roots[v]!)).toBe(true);
           for (const [i, snap] of snapshots.entries()) {
             for (const [k, want] of snap) {
               const got = await smt.get(Buffer.from(k.slice(2), 'hex'), BigInt(i + 1));
@@ -60,70 +64,84 @@ for (const hasher of ['weft', 'jmt'] as HasherName[]) {
 
     it('single proofs verify for the right value only, and only under their own root', async () => {
       await fc.assert(
-        fc.asyncProperty(batchesArb, fc.array(keyArb, { minLength: 1, maxLength: 6 }), async (batches, queries) => {
-          const smt = Smt.inMemory({ hasher });
-          for (const b of batches) await smt.apply(b);
-          const v = smt.version();
-          for (const key of queries) {
-            const value = await smt.get(key);
-            const proof = decodeProof(encodeProof(await smt.prove(key)));
-            const opts = { hasher };
-            expect(verifyProof(smt.root(), key, value, proof, opts)).toBe(true);
-            expect(verifyProof(smt.root(), key, other(value), proof, opts)).toBe(false);
-            if (value !== null) {
-              const changed = value.slice();
-              changed[0]! ^= 1;
-              expect(verifyProof(smt.root(), key, changed, proof, opts)).toBe(false);
+        fc.asyncProperty(
+          batchesArb,
+          fc.array(keyArb, { minLength: 1, maxLength: 6 }),
+          async (batches, queries) => {
+            const smt = Smt.inMemory({ hasher });
+            for (const b of batches) await smt.apply(b);
+            const v = smt.version();
+            for (const key of queries) {
+              const value = await smt.get(key);
+              const proof = decodeProof(encodeProof(await smt.prove(key)));
+              const opts = { hasher };
+              expect(verifyProof(smt.root(), key, value, proof, opts)).toBe(true);
+              expect(verifyProof(smt.root(), key, other(value), proof, opts)).toBe(false);
+              if (value !== null) {
+                const changed = value.slice();
+                changed[0]! ^= 1;
+                expect(verifyProof(smt.root(), key, changed, proof, opts)).toBe(false);
+              }
+              // A membership proof names its key; an absence proof may also cover other absent keys.
+              const otherKey = new TextEncoder().encode('not-a-key');
+              if (value !== null) expect(verifyProof(smt.root(), otherKey, value, proof, opts)).toBe(false);
+              for (let old = 0n; old < v; old++) {
+                if (equalBytes(smt.root(old), smt.root())) continue;
+                expect(verifyProof(smt.root(old), key, value, proof, opts)).toBe(false);
+              }
             }
-            // A membership proof names its key; an absence proof may also cover other absent keys.
-            const otherKey = new TextEncoder().encode('not-a-key');
-            if (value !== null) expect(verifyProof(smt.root(), otherKey, value, proof, opts)).toBe(false);
-            for (let old = 0n; old < v; old++) {
-              if (equalBytes(smt.root(old), smt.root())) continue;
-              expect(verifyProof(smt.root(old), key, value, proof, opts)).toBe(false);
-            }
-          }
-        }),
+          },
+        ),
         { numRuns: 100 },
       );
     });
 
     it('multiproofs verify for the right entries only', async () => {
       await fc.assert(
-        fc.asyncProperty(batchesArb, fc.array(keyArb, { minLength: 1, maxLength: 12 }), async (batches, keys) => {
-          const smt = Smt.inMemory({ hasher });
-          for (const b of batches) await smt.apply(b);
-          const entries = await Promise.all(keys.map(async (key) => ({ key, value: await smt.get(key) })));
-          const proof = decodeMultiProof(encodeMultiProof(await smt.proveMany(keys)));
-          expect(verifyMultiProof(smt.root(), entries, proof, { hasher })).toBe(true);
-          const i = entries.length - 1;
-          const wrong = entries.map((e, j) => (j === i ? { key: e.key, value: other(e.value) } : e));
-          expect(verifyMultiProof(smt.root(), wrong, proof, { hasher })).toBe(false);
-          if (smt.version() > 1n && !equalBytes(smt.root(1n), smt.root())) {
-            expect(verifyMultiProof(smt.root(1n), entries, proof, { hasher })).toBe(false);
-          }
-        }),
+        fc.asyncProperty(
+          batchesArb,
+          fc.array(keyArb, { minLength: 1, maxLength: 12 }),
+          async (batches, keys) => {
+            const smt = Smt.inMemory({ hasher });
+            for (const b of batches) await smt.apply(b);
+            const entries = await Promise.all(keys.map(async (key) => ({ key, value: await smt.get(key) })));
+            const proof = decodeMultiProof(encodeMultiProof(await smt.proveMany(keys)));
+            expect(verifyMultiProof(smt.root(), entries, proof, { hasher })).toBe(true);
+            const i = entries.length - 1;
+            const wrong = entries.map((e, j) => (j === i ? { key: e.key, value: other(e.value) } : e));
+            expect(verifyMultiProof(smt.root(), wrong, proof, { hasher })).toBe(false);
+            if (smt.version() > 1n && !equalBytes(smt.root(1n), smt.root())) {
+              expect(verifyMultiProof(smt.root(1n), entries, proof, { hasher })).toBe(false);
+            }
+          },
+        ),
         { numRuns: 100 },
       );
     });
 
     it('transition proofs take the old root to the new one, and no other', async () => {
       await fc.assert(
-        fc.asyncProperty(batchesArb, fc.array(writeArb, { minLength: 1, maxLength: 25 }), async (batches, last) => {
-          const smt = Smt.inMemory({ hasher });
-          for (const b of batches) await smt.apply(b);
-          const oldRoot = smt.root();
-          const { root, transition } = await smt.apply(last, { proveTransition: true });
-          const proof = decodeTransition(encodeTransition(transition!));
-          expect(verifyTransition(oldRoot, root, last, proof, { hasher })).toBe(true);
-          // Altered writes: flip one write between set and delete, or change its value.
-          const altered = last.map((w, j) => (j === last.length - 1 ? { key: w.key, value: other(w.value) } : w));
-          const sameEffect = toHex(new NaiveTreeAfter(hasher, batches, altered).root()) === toHex(root);
-          if (!sameEffect) expect(verifyTransition(oldRoot, root, altered, proof, { hasher })).toBe(false);
-          const fakeRoot = root.slice();
-          fakeRoot[31]! ^= 1;
-          expect(verifyTransition(oldRoot, fakeRoot, last, proof, { hasher })).toBe(false);
-        }),
+        fc.asyncProperty(
+          batchesArb,
+          fc.array(writeArb, { minLength: 1, maxLength: 25 }),
+          async (batches, last) => {
+            const smt = Smt.inMemory({ hasher });
+            for (const b of batches) await smt.apply(b);
+            const oldRoot = smt.root();
+            const { root, transition } = await smt.apply(last, { proveTransition: true });
+            const proof = decodeTransition(encodeTransition(transition!));
+            expect(verifyTransition(oldRoot, root, last, proof, { hasher })).toBe(true);
+            // Altered writes: flip one write between set and delete, or change its value.
+            const altered = last.map((w, j) =>
+              j === last.length - 1 ? { key: w.key, value: other(w.value) } : w,
+            );
+            const sameEffect = toHex(new NaiveTreeAfter(hasher, batches, altered).root()) === toHex(root);
+            if (!sameEffect) expect(verifyTransition(oldRoot, root, altered, proof, { hasher })).toBe(false);
+            const fakeRoot = root.slice();
+            fakeRoot[31]! ^= 1;
+            expect(verifyTransition(oldRoot, fakeRoot, last, proof, { hasher })).toBe(false);
+          },
+        ),
         { numRuns: 100 },
       );
     });

@@ -2,8 +2,8 @@
 // The native multi-buffer hasher (@chainsafe/hashtree, SHA-NI) is used when it loads;
 // node:crypto is the fallback, and both give identical digests (tested).
 import { createRequire } from 'node:module';
-import { sha256 } from './sha256.js';
 import { WeftError } from './errors.js';
+import { sha256 } from './sha256.js';
 
 export const BLOCK_BYTES = 64;
 
@@ -47,7 +47,8 @@ export const batchHasher: BatchHasher = native ?? nodeHasher;
 /** A specific implementation, for tests and benchmarks. Throws when `name` cannot load here. */
 export function getBatchHasher(name: 'hashtree' | 'node'): BatchHasher {
   if (name === 'node') return nodeHasher;
-  if (!native) throw new WeftError('BAD_INPUT', 'the native hashtree module is not available on this machine');
+  if (!native)
+    throw new WeftError('BAD_INPUT', 'the native hashtree module is not available on this machine');
   return native;
 }
 

@@ -82,7 +82,9 @@ export class Writer {
   /** Exactly `length` bytes, no prefix (digests, keys). */
   fixed(bytes: Uint8Array, length: number): this {
     if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
-      fail(`expected ${length} fixed bytes, got ${bytes instanceof Uint8Array ? bytes.length : typeof bytes}`);
+      fail(
+        `expected ${length} fixed bytes, got ${bytes instanceof Uint8Array ? bytes.length : typeof bytes}`,
+      );
     }
     this.reserve(length);
     this.buf.set(bytes, this.pos);

@@ -95,7 +95,13 @@ export class NodeArena {
   }
 
   byteSize(): number {
-    return this.kind.byteLength + this.left.byteLength + this.right.byteLength + this.born.byteLength + this.hash.byteLength;
+    return (
+      this.kind.byteLength +
+      this.left.byteLength +
+      this.right.byteLength +
+      this.born.byteLength +
+      this.hash.byteLength
+    );
   }
 }
 

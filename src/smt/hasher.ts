@@ -1,7 +1,7 @@
 // Node hash presets (ARCHITECTURE.md §3, byte-exact). `weft` hashes exactly 64 bytes per node so
 // whole tree levels go through the native batched hasher; `jmt` matches penumbra-zone/jmt.
 import { createHash } from 'node:crypto';
-import { batchHasher, type BatchHashFn } from '../crypto/batch.js';
+import { type BatchHashFn, batchHasher } from '../crypto/batch.js';
 import { utf8 } from '../crypto/bytes.js';
 import { WeftError } from '../crypto/errors.js';
 import { sha256 } from '../crypto/sha256.js';

@@ -2,10 +2,10 @@
 // version holds its pages, its root record and its stale-page entries; `commit` resolves once
 // that transaction is flushed to disk. Reads are synchronous memory-mapped lookups.
 import { mkdirSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { type Database, open, type RootDatabase } from 'lmdb';
 import { Reader, Writer } from '../crypto/codec.js';
 import { WeftError } from '../crypto/errors.js';
-import { STORE_FORMAT, type NodeStore, type PruneReport, type StoreCommit, type StoreMeta } from './store.js';
+import { type NodeStore, type PruneReport, STORE_FORMAT, type StoreCommit, type StoreMeta } from './store.js';
 
 const META_KEY = 'tree';
 const MAGIC = 0x57534d54; // "WSMT"
@@ -24,12 +24,18 @@ function u64Key(v: bigint): Uint8Array {
 }
 
 function encodeMeta(m: StoreMeta): Uint8Array {
-  return new Writer(16).u32(MAGIC).u16(m.format).u8(m.hasher === 'weft' ? 0 : 1).u8(m.pageLevels).finish();
+  return new Writer(16)
+    .u32(MAGIC)
+    .u16(m.format)
+    .u8(m.hasher === 'weft' ? 0 : 1)
+    .u8(m.pageLevels)
+    .finish();
 }
 
 function decodeMeta(bytes: Uint8Array): StoreMeta {
   const r = new Reader(bytes);
-  if (r.u32() !== MAGIC) throw new WeftError('STORE_FORMAT', 'not a Weft tree store (bad magic in its metadata)');
+  if (r.u32() !== MAGIC)
+    throw new WeftError('STORE_FORMAT', 'not a Weft tree store (bad magic in its metadata)');
   const format = r.u16();
   if (format !== STORE_FORMAT) return { format, hasher: 'weft', pageLevels: 0 };
   const hasher = r.u8();

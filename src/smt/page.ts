@@ -61,7 +61,8 @@ export function decodePage(bytes: Uint8Array): PageNode[] {
     const tag = r.u8();
     if (tag === TAG_EMPTY) out.push({ k: 'empty' });
     else if (tag === TAG_INTERNAL) out.push({ k: 'internal', hash: r.fixed(32) });
-    else if (tag === TAG_LEAF) out.push({ k: 'leaf', hash: r.fixed(32), keyHash: r.fixed(32), value: r.bytes(VALUE_MAX) });
+    else if (tag === TAG_LEAF)
+      out.push({ k: 'leaf', hash: r.fixed(32), keyHash: r.fixed(32), value: r.bytes(VALUE_MAX) });
     else if (tag === TAG_REF) out.push({ k: 'ref', hash: r.fixed(32), born: r.u64() });
     else throw new WeftError('STORE_FORMAT', `page node ${i} has unknown tag ${tag}`);
   }
@@ -87,7 +88,8 @@ export function decodeRootRecord(bytes: Uint8Array): RootRecord {
   const tag = r.u8();
   let out: RootRecord;
   if (tag === TAG_EMPTY) out = { k: 'empty' };
-  else if (tag === TAG_LEAF) out = { k: 'leaf', hash: r.fixed(32), keyHash: r.fixed(32), value: r.bytes(VALUE_MAX) };
+  else if (tag === TAG_LEAF)
+    out = { k: 'leaf', hash: r.fixed(32), keyHash: r.fixed(32), value: r.bytes(VALUE_MAX) };
   else if (tag === TAG_REF) out = { k: 'page', hash: r.fixed(32), born: r.u64() };
   else throw new WeftError('STORE_FORMAT', `root record has unknown tag ${tag}`);
   r.end();

@@ -35,10 +35,13 @@ export function encodeProof(proof: Proof): Uint8Array {
   const { depth, bitmap, siblings, terminal } = proof;
   if (!Number.isInteger(depth) || depth < 0 || depth > KEY_BITS) fail(`proof depth ${depth} is out of range`);
   const w = new Writer(4 + bitmap.length + siblings.length * 32 + 65);
-  w.u8(KIND_SINGLE).u16(depth).fixed(bitmap, (depth + 7) >> 3);
+  w.u8(KIND_SINGLE)
+    .u16(depth)
+    .fixed(bitmap, (depth + 7) >> 3);
   let present = 0;
   for (let i = 0; i < depth; i++) present += bitAt(bitmap, i);
-  if (present !== siblings.length) fail(`bitmap marks ${present} siblings but the proof has ${siblings.length}`);
+  if (present !== siblings.length)
+    fail(`bitmap marks ${present} siblings but the proof has ${siblings.length}`);
   for (const s of siblings) w.fixed(s, 32);
   if (terminal.kind === 'member') w.u8(TERM_MEMBER);
   else if (terminal.kind === 'empty') w.u8(TERM_EMPTY);
@@ -65,7 +68,8 @@ export function decodeProof(bytes: Uint8Array): Proof {
   let terminal: Proof['terminal'];
   if (t === TERM_MEMBER) terminal = { kind: 'member' };
   else if (t === TERM_EMPTY) terminal = { kind: 'empty' };
-  else if (t === TERM_LEAF) terminal = { kind: 'leaf', keyHash: r.fixed(32).slice(), valueHash: r.fixed(32).slice() };
+  else if (t === TERM_LEAF)
+    terminal = { kind: 'leaf', keyHash: r.fixed(32).slice(), valueHash: r.fixed(32).slice() };
   else fail(`unknown proof terminal ${t}`);
   r.end();
   return { depth, bitmap, siblings, terminal };
@@ -126,9 +130,15 @@ function readSteps(r: Reader, allowMember: boolean): MultiStep[] {
       case STEP_SIDE_HASH:
         return { t: 'side', sibling: { k: 'hash', hash: r.fixed(32).slice() } };
       case STEP_SIDE_LEAF:
-        return { t: 'side', sibling: { k: 'leaf', keyHash: r.fixed(32).slice(), valueHash: r.fixed(32).slice() } };
+        return {
+          t: 'side',
+          sibling: { k: 'leaf', keyHash: r.fixed(32).slice(), valueHash: r.fixed(32).slice() },
+        };
       case STEP_SIDE_INTERNAL:
-        return { t: 'side', sibling: { k: 'internal', left: r.fixed(32).slice(), right: r.fixed(32).slice() } };
+        return {
+          t: 'side',
+          sibling: { k: 'internal', left: r.fixed(32).slice(), right: r.fixed(32).slice() },
+        };
       case STEP_EMPTY:
         return { t: 'empty' };
       case STEP_MEMBER:

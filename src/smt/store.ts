@@ -53,7 +53,9 @@ export class MemoryNodeStore implements NodeStore {
   }
 
   listRoots(): { version: bigint; record: Uint8Array }[] {
-    return [...this.roots.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([version, record]) => ({ version, record }));
+    return [...this.roots.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([version, record]) => ({ version, record }));
   }
 
   getPage(key: Uint8Array): Uint8Array | undefined {

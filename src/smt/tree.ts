@@ -6,9 +6,16 @@ import { check, invariant, WeftError } from '../crypto/errors.js';
 import { sha256 } from '../crypto/sha256.js';
 import { EMPTY, KeyHashArena, KIND_INTERNAL, KIND_LEAF, NodeArena, ValueArena } from './arena.js';
 import { KEY_BITS } from './bits.js';
-import { treeHasher, type TreeHasher } from './hasher.js';
-import { decodePage, decodeRootRecord, encodePage, encodeRootRecord, pageKey, type PageNode } from './page.js';
-import { STORE_FORMAT, type NodeStore, type StoreMeta } from './store.js';
+import { type TreeHasher, treeHasher } from './hasher.js';
+import {
+  decodePage,
+  decodeRootRecord,
+  encodePage,
+  encodeRootRecord,
+  type PageNode,
+  pageKey,
+} from './page.js';
+import { type NodeStore, STORE_FORMAT, type StoreMeta } from './store.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -89,16 +96,30 @@ export class Smt {
     const meta = store.readMeta();
     if (meta === undefined) {
       const pageLevels = opts.pageLevels ?? PAGE_LEVELS_DEFAULT;
-      check(Number.isInteger(pageLevels) && pageLevels >= 1 && pageLevels <= 8, 'BAD_INPUT', 'pageLevels must be 1..8');
+      check(
+        Number.isInteger(pageLevels) && pageLevels >= 1 && pageLevels <= 8,
+        'BAD_INPUT',
+        'pageLevels must be 1..8',
+      );
       const smt = new Smt(treeHasher(opts.hasher), pageLevels, store);
       const fresh: StoreMeta = { format: STORE_FORMAT, hasher: smt.h.name, pageLevels };
-      await store.commit({ meta: fresh, version: 0n, root: encodeRootRecord({ k: 'empty' }), pages: [], stale: [] });
+      await store.commit({
+        meta: fresh,
+        version: 0n,
+        root: encodeRootRecord({ k: 'empty' }),
+        pages: [],
+        stale: [],
+      });
       return smt;
     }
     if (meta.format !== STORE_FORMAT) {
-      throw new WeftError('STORE_FORMAT', `tree store format ${meta.format} is not supported (this build reads ${STORE_FORMAT})`, {
-        details: 'Open it with the Weft version that wrote it; stores are never rewritten silently.',
-      });
+      throw new WeftError(
+        'STORE_FORMAT',
+        `tree store format ${meta.format} is not supported (this build reads ${STORE_FORMAT})`,
+        {
+          details: 'Open it with the Weft version that wrote it; stores are never rewritten silently.',
+        },
+      );
     }
     if (opts.hasher !== undefined && opts.hasher !== meta.hasher) {
       throw new WeftError('BAD_INPUT', `store was made with hasher '${meta.hasher}', not '${opts.hasher}'`);
@@ -135,14 +156,19 @@ export class Smt {
       throw new WeftError('VERSION_PRUNED', `version ${v} was pruned; the oldest retained is ${this.first}`);
     }
     if (v > this.version()) {
-      throw new WeftError('UNKNOWN_VERSION', `version ${v} does not exist yet; the newest is ${this.version()}`);
+      throw new WeftError(
+        'UNKNOWN_VERSION',
+        `version ${v} does not exist yet; the newest is ${this.version()}`,
+      );
     }
     return this.roots[Number(v - this.first)]!;
   }
 
   private assertUsable(): void {
     if (this.failed !== undefined) {
-      throw new WeftError('STORE_FAILED', 'the tree store failed to commit; reopen the tree', { cause: this.failed });
+      throw new WeftError('STORE_FAILED', 'the tree store failed to commit; reopen the tree', {
+        cause: this.failed,
+      });
     }
   }
 
@@ -198,7 +224,12 @@ export class Smt {
     let terminal: Proof['terminal'];
     if (n === EMPTY) terminal = { kind: 'empty' };
     else if (equalBytes(this.keys.view(a.left[n]!), kh)) terminal = { kind: 'member' };
-    else terminal = { kind: 'leaf', keyHash: this.keys.view(a.left[n]!).slice(), valueHash: this.valueHashOf(n) };
+    else
+      terminal = {
+        kind: 'leaf',
+        keyHash: this.keys.view(a.left[n]!).slice(),
+        valueHash: this.valueHashOf(n),
+      };
     return { depth, bitmap: bitmap.slice(0, (depth + 7) >> 3), siblings, terminal };
   }
 
@@ -214,7 +245,8 @@ export class Smt {
   proveManySync(keys: Uint8Array[], version?: bigint): MultiProof {
     check(Array.isArray(keys) && keys.length > 0, 'BAD_INPUT', 'proveMany needs at least one key');
     check(keys.length <= MULTI_KEYS_MAX, 'LIMIT_EXCEEDED', `proveMany takes at most ${MULTI_KEYS_MAX} keys`);
-    const hashes = sortDistinct(keys.map((k) => (checkKey(k), sha256(k))));
+    for (const k of keys) checkKey(k);
+    const hashes = sortDistinct(keys.map((k) => sha256(k)));
     return { steps: this.multiSteps(this.rootId(version), hashes, false) };
   }
 
@@ -378,7 +410,8 @@ export class Smt {
         input.set(this.pendingValueHash(leaves[2 * j + 1]!), j * 64 + 32);
       }
       this.h.leafBatch(input.subarray(0, n * 64), this.scratchOut.subarray(0, n * 32));
-      for (let j = 0; j < n; j++) a.hash.set(this.scratchOut.subarray(j * 32, j * 32 + 32), leaves[2 * j]! * 32);
+      for (let j = 0; j < n; j++)
+        a.hash.set(this.scratchOut.subarray(j * 32, j * 32 + 32), leaves[2 * j]! * 32);
       leaves.length = 0;
     }
     for (let d = KEY_BITS - 1; d >= 0; d--) {
@@ -577,7 +610,12 @@ export class Smt {
       const { id: n, depth } = stack.pop()!;
       if (n === EMPTY) out.push({ k: 'empty' });
       else if (a.kind[n] === KIND_LEAF) {
-        out.push({ k: 'leaf', hash: a.hashOf(n), keyHash: this.keys.view(a.left[n]!), value: this.vals.get(a.right[n]!) });
+        out.push({
+          k: 'leaf',
+          hash: a.hashOf(n),
+          keyHash: this.keys.view(a.left[n]!),
+          value: this.vals.get(a.right[n]!),
+        });
       } else if (depth === d + L) out.push({ k: 'ref', hash: a.hashOf(n), born: BigInt(a.born[n]!) });
       else {
         out.push({ k: 'internal', hash: a.hashOf(n) });
@@ -598,7 +636,10 @@ export class Smt {
     let expect = this.first;
     for (const { version, record } of records) {
       if (version !== expect) {
-        throw new WeftError('STORE_FORMAT', `tree store is missing version ${expect} (found ${version} next)`);
+        throw new WeftError(
+          'STORE_FORMAT',
+          `tree store is missing version ${expect} (found ${version} next)`,
+        );
       }
       expect++;
       const r = decodeRootRecord(record);
@@ -607,7 +648,10 @@ export class Smt {
       else if (r.k === 'leaf') id = this.loadLeaf(r.hash, r.keyHash, r.value);
       else id = this.loadPage(r.born, 0, new Uint8Array(32), loaded);
       if (r.k !== 'empty' && !equalBytes(this.nodes.hashOf(id), r.hash)) {
-        throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
+        throw new WeftError(
+          'STORE_FORMAT',
+          `tree store root of version ${version} does not match its record`,
+        );
       }
       this.roots.push(id);
     }
@@ -627,7 +671,10 @@ export class Smt {
     if (known !== undefined) return known;
     const bytes = this.store!.getPage(key);
     if (bytes === undefined) {
-      throw new WeftError('STORE_FORMAT', `tree store is missing page ${name} (version ${born}, depth ${depth})`);
+      throw new WeftError(
+        'STORE_FORMAT',
+        `tree store is missing page ${name} (version ${born}, depth ${depth})`,
+      );
     }
     const nodes = decodePage(bytes);
     let at = 0;
@@ -643,11 +690,13 @@ export class Smt {
         case 'leaf':
           return this.loadLeaf(pn.hash, pn.keyHash, pn.value);
         case 'ref': {
-          if (d !== depth + L) throw new WeftError('STORE_FORMAT', `page ${name} has a reference inside the page`);
+          if (d !== depth + L)
+            throw new WeftError('STORE_FORMAT', `page ${name} has a reference inside the page`);
           return this.loadPage(pn.born, d, path, loaded);
         }
         case 'internal': {
-          if (d >= depth + L) throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
+          if (d >= depth + L)
+            throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
           const left = read(d + 1, withBit(path, d, 0));
           const right = read(d + 1, withBit(path, d, 1));
           const id = a.alloc(KIND_INTERNAL, left, right, d === depth ? Number(born) : 0);
@@ -673,7 +722,11 @@ function checkKey(key: Uint8Array): void {
 /** Hashes, sorts and de-duplicates a batch (the last write to a key wins). Checks every write. */
 function prepareBatch(writes: Write[]): Batch {
   check(Array.isArray(writes), 'BAD_INPUT', 'writes must be an array');
-  check(writes.length <= BATCH_WRITES_MAX, 'LIMIT_EXCEEDED', `a batch takes at most ${BATCH_WRITES_MAX} writes`);
+  check(
+    writes.length <= BATCH_WRITES_MAX,
+    'LIMIT_EXCEEDED',
+    `a batch takes at most ${BATCH_WRITES_MAX} writes`,
+  );
   const m = writes.length;
   const khAll = new Uint8Array(m * 32);
   for (let i = 0; i < m; i++) {
@@ -682,7 +735,11 @@ function prepareBatch(writes: Write[]): Batch {
     checkKey(w.key);
     if (w.value !== null) {
       check(w.value instanceof Uint8Array, 'BAD_INPUT', `write ${i}: value must be a Uint8Array or null`);
-      check(w.value.length <= VALUE_BYTES_MAX, 'LIMIT_EXCEEDED', `write ${i}: value exceeds ${VALUE_BYTES_MAX} bytes`);
+      check(
+        w.value.length <= VALUE_BYTES_MAX,
+        'LIMIT_EXCEEDED',
+        `write ${i}: value exceeds ${VALUE_BYTES_MAX} bytes`,
+      );
     }
     khAll.set(sha256(w.key), i * 32);
   }

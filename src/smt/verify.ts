@@ -4,8 +4,16 @@
 import { equalBytes } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/sha256.js';
 import { bitAt, commonPrefixBits, KEY_BITS } from './bits.js';
-import { HASH_BYTES, treeHasher, type TreeHasher } from './hasher.js';
-import type { MultiProof, MultiStep, Proof, Sibling, TransitionProof, VerifyOptions, Write } from './types.js';
+import { HASH_BYTES, type TreeHasher, treeHasher } from './hasher.js';
+import type {
+  MultiProof,
+  MultiStep,
+  Proof,
+  Sibling,
+  TransitionProof,
+  VerifyOptions,
+  Write,
+} from './types.js';
 
 /** Most keys one multiproof or transition proof may cover. */
 export const MULTI_KEYS_MAX = 1 << 18;
@@ -160,7 +168,9 @@ function rebuild(
         if (mid !== lo && mid !== hi) refuse();
         const sibling = siblingNode(h, step.sibling, requireOpenings);
         const below = walk(depth + 1, lo, hi);
-        return mid === hi ? { k: 'internal', left: below, right: sibling } : { k: 'internal', left: sibling, right: below };
+        return mid === hi
+          ? { k: 'internal', left: below, right: sibling }
+          : { k: 'internal', left: sibling, right: below };
       }
       default:
         return refuse();
@@ -233,7 +243,8 @@ function answers(node: PNode, q: Query): boolean {
       case 'opaque':
         return false;
       case 'leaf':
-        if (equalBytes(n.keyHash, q.keyHash)) return q.valueHash !== null && equalBytes(n.valueHash, q.valueHash);
+        if (equalBytes(n.keyHash, q.keyHash))
+          return q.valueHash !== null && equalBytes(n.valueHash, q.valueHash);
         return q.valueHash === null;
       case 'internal':
         n = bitAt(q.keyHash, d) === 0 ? n.left : n.right;
@@ -330,7 +341,8 @@ export function verifyTransition(
     // a delete only collapses subtrees upward and never needs to look inside an opaque one.
     let next = tree;
     for (const w of last) if (w.valueHash !== null) next = put(next, w.keyHash, w.valueHash);
-    for (const w of last) if (w.valueHash === null && holds(tree, w.keyHash)) next = put(next, w.keyHash, null);
+    for (const w of last)
+      if (w.valueHash === null && holds(tree, w.keyHash)) next = put(next, w.keyHash, null);
     return equalBytes(hashOf(h, next), newRoot);
   } catch {
     return false;
@@ -408,20 +420,23 @@ function join(child: PNode, sibling: PNode, bit: number): PNode {
   if (child.k === 'empty' && sibling.k === 'empty') return EMPTY;
   if (child.k === 'empty' && isLeafLike(sibling)) return sibling;
   if (sibling.k === 'empty' && isLeafLike(child)) return child;
-  return bit === 0 ? { k: 'internal', left: child, right: sibling } : { k: 'internal', left: sibling, right: child };
+  return bit === 0
+    ? { k: 'internal', left: child, right: sibling }
+    : { k: 'internal', left: sibling, right: child };
 }
 
 /** Two distinct leaves below `depth`: internal nodes down to where their paths part. */
-function pushDown(
-  a: PNode & { k: 'leaf' },
-  b: PNode & { k: 'leaf' },
-  depth: number,
-): PNode {
+function pushDown(a: PNode & { k: 'leaf' }, b: PNode & { k: 'leaf' }, depth: number): PNode {
   const split = commonPrefixBits(a.keyHash, b.keyHash);
   let node: PNode =
-    bitAt(a.keyHash, split) === 0 ? { k: 'internal', left: a, right: b } : { k: 'internal', left: b, right: a };
+    bitAt(a.keyHash, split) === 0
+      ? { k: 'internal', left: a, right: b }
+      : { k: 'internal', left: b, right: a };
   for (let d = split - 1; d >= depth; d--) {
-    node = bitAt(a.keyHash, d) === 0 ? { k: 'internal', left: node, right: EMPTY } : { k: 'internal', left: EMPTY, right: node };
+    node =
+      bitAt(a.keyHash, d) === 0
+        ? { k: 'internal', left: node, right: EMPTY }
+        : { k: 'internal', left: EMPTY, right: node };
   }
   return node;
 }

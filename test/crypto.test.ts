@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  batchHasher,
+  concatBytes,
+  decodeAll,
+  equalBytes,
+  fromHex,
+  getBatchHasher,
+  hashBlocks,
+  type Reader,
+  sha256,
+  sha256Parts,
+  toHex,
+  utf8,
+  WeftError,
+  Writer,
+} from '../src/crypto/index.js';
+
+describe('sha256', () => {
+  it('matches the FIPS 180-2 "abc" vector', () => {
+    expect(toHex(sha256(utf8('abc')))).toBe(
+      '0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+  });
+
+  it('hashes parts as their concatenation', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 5 }), (parts) => {
+        expect(equalBytes(sha256Parts(...parts), sha256(concatBytes(...parts)))).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('batched hashing of 64-byte blocks', () => {
+  it('the native hashtree module loads on this machine and is the default', () => {
+    expect(batchHasher.name).toBe('hashtree');
+  });
+
+  it('native and node:crypto give identical digests, for any number of blocks', () => {
+    const native = getBatchHasher('hashtree');
+    const fallback = getBatchHasher('node');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer(), (n, seed) => {
+        const input = new Uint8Array(n * 64).map((_, i) => (i * 31 + seed) & 0xff);
+        const a = new Uint8Array(n * 32);
+        const b = new Uint8Array(n * 32);
+        hashBlocks(input, a, native);
+        hashBlocks(input, b, fallback);
+        expect(equalBytes(a, b)).toBe(true);
+        for (let i = 0; i < n; i++) {
+          const want = createHash('sha256')
+            .update(input.subarray(i * 64, i * 64 + 64))
+            .digest();
+          expect(equalBytes(a.subarray(i * 32, i * 32 + 32), want)).toBe(true);
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('refuses inputs that are not whole blocks, or a wrongly sized output', () => {
+    expect(() => hashBlocks(new Uint8Array(63), new Uint8Array(32))).toThrowError(/multiple of 64/);
+    expect(() => hashBlocks(new Uint8Array(128), new Uint8Array(32))).toThrowError(/64 bytes/);
+  });
+});
+
+describe('canonical codec', () => {
+  it('encodes integers big-endian at fixed width', () => {
+    const bytes = new Writer().u8(1).u16(0x0203).u32(0x04050607).u64(0x08090a0b0c0d0e0fn).finish();
+    expect(toHex(bytes)).toBe('0x0102030405060708090a0b0c0d0e0f');
+    expect(toHex(new Writer().u128((1n << 128n) - 1n).finish())).toBe(`0x${'ff'.repeat(16)}`);
+  });
+
+  it('round-trips every type, and decoding refuses trailing bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          a: fc.integer({ min: 0, max: 255 }),
+          b: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+          c: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+          d: fc.boolean(),
+          e: fc.uint8Array({ maxLength: 64 }),
+          f: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 5 }),
+        }),
+        (x) => {
+          const bytes = new Writer()
+            .u8(x.a)
+            .u64(x.b)
+            .u128(x.c)
+            .bool(x.d)
+            .bytes(x.e, 64)
+            .list(x.f, 5, (w, h) => w.fixed(h, 32))
+            .finish();
+          const read = (r: Reader) => ({
+            a: r.u8(),
+            b: r.u64(),
+            c: r.u128(),
+            d: r.bool(),
+            e: r.bytes(64),
+            f: r.list(5, (r) => r.fixed(32)),
+          });
+          const got = decodeAll(bytes, read);
+          expect(got.a).toBe(x.a);
+          expect(got.b).toBe(x.b);
+          expect(got.c).toBe(x.c);
+          expect(got.d).toBe(x.d);
+          expect(toHex(got.e)).toBe(toHex(x.e));
+          expect(got.f.map(toHex)).toEqual(x.f.map(toHex));
+          expect(() => decodeAll(concatBytes(bytes, new Uint8Array(1)), read)).toThrowError(/trailing/);
+          for (let cut = 0; cut < bytes.length; cut += 7)
+            expect(() => decodeAll(bytes.subarray(0, cut), read)).toThrow(WeftError);
+        },
+      ),
+    );
+  });
+
+  it('enforces every stated maximum, both ways', () => {
+    expect(() => new Writer().bytes(new Uint8Array(5), 4)).toThrowError(/maximum of 4/);
+    expect(() => new Writer().list([1, 2, 3], 2, (w, v) => w.u8(v))).toThrowError(/maximum of 2/);
+    const five = new Writer().bytes(new Uint8Array(5), 5).finish();
+    expect(() => decodeAll(five, (r) => r.bytes(4))).toThrowError(/maximum of 4/);
+    const list = new Writer().list([1, 2, 3], 3, (w, v) => w.u8(v)).finish();
+    expect(() => decodeAll(list, (r) => r.list(2, (r) => r.u8()))).toThrowError(/maximum of 2/);
+  });
+
+  it('refuses out-of-range integers and non-canonical booleans', () => {
+    expect(() => new Writer().u8(256)).toThrow(WeftError);
+    expect(() => new Writer().u64(-1n)).toThrow(WeftError);
+    expect(() => new Writer().u64(1n << 64n)).toThrow(WeftError);
+    expect(() => new Writer().u128(1n << 128n)).toThrow(WeftError);
+    expect(() => decodeAll(new Uint8Array([2]), (r) => r.bool())).toThrowError(/bool must be 0 or 1/);
+  });
+
+  it('refuses a list count larger than the bytes left, before allocating', () => {
+    expect(() =>
+      decodeAll(new Uint8Array([0, 0, 0xff, 0xff]), (r) => r.list(1 << 20, (r) => r.u8())),
+    ).toThrowError(/only 0 bytes remain/);
+  });
+});
+
+describe('hex at the edges', () => {
+  it('round-trips and refuses malformed input, naming the field', () => {
+    expect(toHex(fromHex('0xDEADbeef'))).toBe('0xdeadbeef');
+    expect(() => fromHex('deadbeef', undefined, 'root')).toThrowError(/root must be 0x-prefixed/);
+    expect(() => fromHex('0xabc')).toThrow(WeftError);
+    expect(() => fromHex('0xabcd', 32, 'cm')).toThrowError(/cm must be 32 bytes/);
+  });
+});

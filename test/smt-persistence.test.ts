@@ -1,0 +1,200 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { equalBytes, toHex, utf8, WeftError } from '../src/crypto/index.js';
+import { LmdbNodeStore, MemoryNodeStore, Smt, verifyProof, type Write } from '../src/smt/index.js';
+import { NaiveTree } from './helpers/naive.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'weft-smt-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Deterministic batches that insert, update and delete over a small key space. */
+function batches(count: number, size: number): Write[][] {
+  const out: Write[][] = [];
+  for (let b = 0; b < count; b++) {
+    const w: Write[] = [];
+    for (let i = 0; i < size; i++) {
+      const k = (b * 131 + i * 17) % 400;
+      w.push({ key: utf8(`k${k}`), value: (b + i) % 7 === 0 ? null : utf8(`v${b}-${i}`) });
+    }
+    out.push(w);
+  }
+  return out;
+}
+
+describe('a tree on a NodeStore', () => {
+  for (const pageLevels of [1, 4, 8]) {
+    it(`gives back every version after reopening (LMDB, ${pageLevels} levels per page)`, async () => {
+      const dir = join(tempDir(), 'tree');
+      const smt = await Smt.open(LmdbNodeStore.open(dir), { pageLevels });
+      const model = new NaiveTree();
+      const history: { root: Uint8Array; snapshot: Map<string, Uint8Array> }[] = [
+        { root: smt.root(), snapshot: new Map() },
+      ];
+      for (const b of batches(12, 60)) {
+        const { root } = await smt.apply(b);
+        model.apply(b);
+        expect(toHex(root)).toBe(toHex(model.root()));
+        history.push({ root, snapshot: new Map([...model.entries].map(([k, e]) => [k, e.value])) });
+      }
+      await smt.close();
+
+      const again = await Smt.open(LmdbNodeStore.open(dir));
+      expect(again.version()).toBe(12n);
+      for (const [v, h] of history.entries()) {
+        expect(toHex(again.root(BigInt(v)))).toBe(toHex(h.root));
+        for (let k = 0; k < 400; k += 13) {
+          const key = utf8(`k${k}`);
+          const want = h.snapshot.get(Buffer.from(key).toString('hex')) ?? null;
+          const got = await again.get(key, BigInt(v));
+          expect(got === null ? null : toHex(got)).toBe(want === null ? null : toHex(want));
+          expect(verifyProof(h.root, key, want, await again.prove(key, BigInt(v)))).toBe(true);
+        }
+      }
+      // And it keeps working: a new version on top of the reopened store.
+      const { root } = await again.apply([{ key: utf8('after'), value: utf8('reopen') }]);
+      model.apply([{ key: utf8('after'), value: utf8('reopen') }]);
+      expect(toHex(root)).toBe(toHex(model.root()));
+      await again.close();
+    });
+  }
+
+  it('prunes exactly: the store shrinks, retained versions still read and verify', async () => {
+    const dir = join(tempDir(), 'tree');
+    const store = LmdbNodeStore.open(dir);
+    const smt = await Smt.open(store);
+    const bs = batches(30, 80);
+    for (const b of bs) await smt.apply(b);
+    const before = store.usage();
+    const keepFrom = 25n;
+    const kept = Array.from({ length: 6 }, (_, i) => smt.root(keepFrom + BigInt(i)));
+    await smt.prune(keepFrom);
+    const after = store.usage();
+    expect(after.pages).toBeLessThan(before.pages);
+    expect(after.bytes).toBeLessThan(before.bytes);
+    expect(after.roots).toBe(6);
+    expect(() => smt.root(24n)).toThrowError(/pruned/);
+    await smt.close();
+
+    // Reopening from the pruned store rebuilds every retained version: no page it needs is gone.
+    const again = await Smt.open(LmdbNodeStore.open(dir));
+    expect(again.firstVersion()).toBe(keepFrom);
+    const model = new NaiveTree();
+    for (const [i, b] of bs.entries()) {
+      model.apply(b);
+      if (BigInt(i + 1) < keepFrom) continue;
+      expect(toHex(again.root(BigInt(i + 1)))).toBe(toHex(model.root()));
+      expect(equalBytes(again.root(BigInt(i + 1)), kept[i + 1 - 25]!)).toBe(true);
+      for (let k = 0; k < 400; k += 37) {
+        const key = utf8(`k${k}`);
+        expect(verifyProof(model.root(), key, model.get(key), await again.prove(key, BigInt(i + 1)))).toBe(
+          true,
+        );
+      }
+    }
+    await again.close();
+  });
+
+  it('prunes the in-memory arena too: nodes no retained version reaches are freed', async () => {
+    const smt = Smt.inMemory();
+    for (const b of batches(30, 80)) await smt.apply(b);
+    const before = smt.nodeCount();
+    await smt.prune(smt.version());
+    const after = smt.nodeCount();
+    expect(after).toBeLessThan(before);
+    // A fresh tree with just the latest contents has exactly as many nodes.
+    const model = new NaiveTree();
+    for (const b of batches(30, 80)) model.apply(b);
+    const fresh = Smt.inMemory();
+    await fresh.apply([...model.entries.values()].map((e) => ({ key: e.key, value: e.value })));
+    expect(after).toBe(fresh.nodeCount());
+    expect(toHex(fresh.root())).toBe(toHex(smt.root()));
+  });
+
+  it('refuses a store of an unknown format or another hasher, without rewriting it', async () => {
+    const store = new MemoryNodeStore();
+    await (await Smt.open(store)).apply([{ key: utf8('a'), value: utf8('b') }]);
+    await expect(Smt.open(store, { hasher: 'jmt' })).rejects.toThrowError(/hasher 'weft'/);
+    const newer = new MemoryNodeStore();
+    await newer.commit({
+      meta: { format: 99, hasher: 'weft', pageLevels: 4 },
+      version: 0n,
+      root: new Uint8Array([0]),
+      pages: [],
+      stale: [],
+    });
+    await expect(Smt.open(newer)).rejects.toSatisfy(
+      (e) => e instanceof WeftError && e.code === 'STORE_FORMAT',
+    );
+    expect(newer.readMeta()?.format).toBe(99);
+  });
+
+  it('keeps old versions readable and provable while a writer applies new batches', async () => {
+    const smt = await Smt.open(LmdbNodeStore.open(join(tempDir(), 'tree')));
+    const bs = batches(10, 50);
+    await smt.apply(bs[0]!);
+    const root1 = smt.root(1n);
+    const pending = bs.slice(1).map((b) => smt.apply(b)); // commits in flight
+    for (let k = 0; k < 400; k += 11) {
+      const key = utf8(`k${k}`);
+      const v = await smt.get(key, 1n);
+      expect(verifyProof(root1, key, v, await smt.prove(key, 1n))).toBe(true);
+    }
+    const results = await Promise.all(pending);
+    expect(results.map((r) => r.version)).toEqual([2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n]);
+    await smt.close();
+  });
+
+  it('survives SIGKILL at random moments: every acknowledged version is intact after each restart', async () => {
+    const dir = join(tempDir(), 'tree');
+    const committed = new Map<bigint, string>();
+    for (let round = 0; round < 4; round++) {
+      const stopAfter = 3 + ((round * 7) % 11);
+      const seen = await runChildUntilKilled(dir, stopAfter, (v, r) => committed.set(v, r));
+      expect(seen).toBeGreaterThanOrEqual(stopAfter);
+      const smt = await Smt.open(LmdbNodeStore.open(dir));
+      const last = [...committed.keys()].reduce((m, v) => (v > m ? v : m), 0n);
+      // Everything acknowledged is there; a version in flight at the kill may also have landed.
+      expect(smt.version()).toBeGreaterThanOrEqual(last);
+      for (const [v, r] of committed) expect(toHex(smt.root(v)).slice(2)).toBe(r);
+      await smt.close();
+    }
+  });
+});
+
+/** Runs the crash child on `dir` and SIGKILLs it once it has acknowledged `stopAfter` versions. */
+function runChildUntilKilled(
+  dir: string,
+  stopAfter: number,
+  onCommit: (v: bigint, root: string) => void,
+): Promise<number> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures/smt-crash-child.mjs'), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let seen = 0;
+  let buf = '';
+  return new Promise((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const [, v, r] = buf.slice(0, nl).split(' ');
+        onCommit(BigInt(v!), r!);
+        seen++;
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf('\n');
+      }
+      if (seen >= stopAfter && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', () => resolve(seen));
+  });
+}
