@@ -1,0 +1,180 @@
+// The resource: an immutable unit of state, created once (its commitment) and consumed once
+// (its nullifier). Layout and hashes are the Anoma Resource Machine's (arm-risc0 v1.1.1), so
+// commitments and nullifiers equal the reference implementation's (ARCHITECTURE.md §4).
+import { assertBytes, decodeAll, type Reader, sha256, WeftError, Writer } from '../crypto/index.js';
+
+/** Digests, nonces, seeds and nullifier keys are all 32 bytes. */
+export const DIGEST_BYTES = 32;
+export const NK_BYTES = 32;
+export const QUANTITY_MAX = (1n << 128n) - 1n;
+
+/** Bytes hashed into a commitment: 3 digests, u128, bool, nonce, nkCommitment, rcm. */
+export const COMMITMENT_PREIMAGE_BYTES = 209;
+
+/** The canonical resource encoding (encodeResource) is 209 bytes too: randSeed takes rcm's place. */
+export const RESOURCE_BYTES = 209;
+
+export type Resource = {
+  logicRef: Uint8Array;
+  labelRef: Uint8Array;
+  valueRef: Uint8Array;
+  quantity: bigint;
+  isEphemeral: boolean;
+  nonce: Uint8Array;
+  nkCommitment: Uint8Array;
+  randSeed: Uint8Array;
+};
+
+const DIGEST_FIELDS = ['logicRef', 'labelRef', 'valueRef', 'nonce', 'nkCommitment', 'randSeed'] as const;
+
+/** Throws BAD_INPUT / BAD_LENGTH naming the field unless `value` is a well-formed Resource. */
+export function assertResource(value: unknown, name = 'resource'): asserts value is Resource {
+  if (typeof value !== 'object' || value === null)
+    throw new WeftError('BAD_INPUT', `${name} must be an object`);
+  const r = value as Resource;
+  for (const field of DIGEST_FIELDS) assertBytes(r[field], DIGEST_BYTES, `${name}.${field}`);
+  if (typeof r.quantity !== 'bigint' || r.quantity < 0n || r.quantity > QUANTITY_MAX) {
+    throw new WeftError('BAD_INPUT', `${name}.quantity must be a bigint from 0 to 2^128-1`);
+  }
+  if (typeof r.isEphemeral !== 'boolean')
+    throw new WeftError('BAD_INPUT', `${name}.isEphemeral must be a boolean`);
+}
+
+const EXPAND_SEED_TAG = new TextEncoder().encode('RISC0_ExpandSeed');
+const PRF_PSI = 0x00;
+const PRF_RCM = 0x01;
+
+/** The reference's seed expansion: SHA256("RISC0_ExpandSeed" || tag || randSeed || nonce). */
+function prf(tag: number, randSeed: Uint8Array, nonce: Uint8Array): Uint8Array {
+  const input = new Uint8Array(EXPAND_SEED_TAG.length + 1 + 64);
+  input.set(EXPAND_SEED_TAG, 0);
+  input[EXPAND_SEED_TAG.length] = tag;
+  input.set(randSeed, EXPAND_SEED_TAG.length + 1);
+  input.set(nonce, EXPAND_SEED_TAG.length + 33);
+  return sha256(input);
+}
+
+/** psi: the nullifier's per-resource randomness. */
+export function psi(resource: Resource): Uint8Array {
+  return prf(PRF_PSI, resource.randSeed, resource.nonce);
+}
+
+/** rcm: the commitment's blinding randomness. */
+export function rcm(resource: Resource): Uint8Array {
+  return prf(PRF_RCM, resource.randSeed, resource.nonce);
+}
+
+/** SHA256(nk): the nullifier key commitment a resource carries. */
+export function nkCommitment(nk: Uint8Array): Uint8Array {
+  assertBytes(nk, NK_BYTES, 'nk');
+  return sha256(nk);
+}
+
+/**
+ * The commitment that publishes a resource:
+ * `SHA256(logicRef || labelRef || quantity(u128 BE) || valueRef || isEphemeral(1) || nonce || nkCommitment || rcm)`.
+ *
+ * @example toHex(commitment(resource)) // '0x4518...7825' for ARCHITECTURE.md's example
+ */
+export function commitment(resource: Resource): Uint8Array {
+  assertResource(resource);
+  const w = new Writer(COMMITMENT_PREIMAGE_BYTES);
+  w.fixed(resource.logicRef, 32)
+    .fixed(resource.labelRef, 32)
+    .u128(resource.quantity)
+    .fixed(resource.valueRef, 32)
+    .bool(resource.isEphemeral)
+    .fixed(resource.nonce, 32)
+    .fixed(resource.nkCommitment, 32)
+    .fixed(rcm(resource), 32);
+  return sha256(w.finish());
+}
+
+/**
+ * The nullifier that marks a resource consumed: `SHA256(nk || nonce || psi || cm)`.
+ * Throws NK_MISMATCH unless `SHA256(nk)` is the resource's nkCommitment. Pass `cm` when it is
+ * already computed to save a hash.
+ */
+export function nullifier(
+  resource: Resource,
+  nk: Uint8Array,
+  cm: Uint8Array = commitment(resource),
+): Uint8Array {
+  assertResource(resource);
+  assertBytes(cm, DIGEST_BYTES, 'cm');
+  const nkc = nkCommitment(nk);
+  if (!equal32(nkc, resource.nkCommitment)) {
+    throw new WeftError(
+      'NK_MISMATCH',
+      'the nullifier key does not match the resource: SHA256(nk) != nkCommitment',
+      {
+        details: 'Use the nullifier key whose SHA-256 the resource committed to when it was created.',
+      },
+    );
+  }
+  const input = new Uint8Array(128);
+  input.set(nk, 0);
+  input.set(resource.nonce, 32);
+  input.set(psi(resource), 64);
+  input.set(cm, 96);
+  return sha256(input);
+}
+
+const KIND_TAG = new TextEncoder().encode('weft.kind');
+
+/** The resource's kind, what balance is checked per: `SHA256("weft.kind" || logicRef || labelRef)`. */
+export function kind(resource: Pick<Resource, 'logicRef' | 'labelRef'>): Uint8Array {
+  assertBytes(resource.logicRef, DIGEST_BYTES, 'resource.logicRef');
+  assertBytes(resource.labelRef, DIGEST_BYTES, 'resource.labelRef');
+  const input = new Uint8Array(KIND_TAG.length + 64);
+  input.set(KIND_TAG, 0);
+  input.set(resource.logicRef, KIND_TAG.length);
+  input.set(resource.labelRef, KIND_TAG.length + 32);
+  return sha256(input);
+}
+
+/**
+ * Canonical resource encoding (209 bytes): logicRef, labelRef, valueRef, quantity (u128 BE),
+ * isEphemeral (1 byte, 0 or 1), nonce, nkCommitment, randSeed.
+ */
+export function writeResource(w: Writer, resource: Resource): void {
+  assertResource(resource);
+  w.fixed(resource.logicRef, 32)
+    .fixed(resource.labelRef, 32)
+    .fixed(resource.valueRef, 32)
+    .u128(resource.quantity)
+    .bool(resource.isEphemeral)
+    .fixed(resource.nonce, 32)
+    .fixed(resource.nkCommitment, 32)
+    .fixed(resource.randSeed, 32);
+}
+
+export function readResource(r: Reader): Resource {
+  return {
+    logicRef: r.fixed(32).slice(),
+    labelRef: r.fixed(32).slice(),
+    valueRef: r.fixed(32).slice(),
+    quantity: r.u128(),
+    isEphemeral: r.bool(),
+    nonce: r.fixed(32).slice(),
+    nkCommitment: r.fixed(32).slice(),
+    randSeed: r.fixed(32).slice(),
+  };
+}
+
+export function encodeResource(resource: Resource): Uint8Array {
+  const w = new Writer(RESOURCE_BYTES);
+  writeResource(w, resource);
+  return w.finish();
+}
+
+/** Strict: exactly 209 bytes, booleans 0 or 1; throws CODEC otherwise. */
+export function decodeResource(bytes: Uint8Array): Resource {
+  return decodeAll(bytes, readResource);
+}
+
+function equal32(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = 0;
+  for (let i = 0; i < 32; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
