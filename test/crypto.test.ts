@@ -11,6 +11,8 @@ import {
   hashBlocks,
   type Reader,
   sha256,
+  sha256Into,
+  sha256Node,
   sha256Parts,
   toHex,
   utf8,
@@ -22,6 +24,22 @@ describe('sha256', () => {
   it('matches the FIPS 180-2 "abc" vector', () => {
     expect(toHex(sha256(utf8('abc')))).toBe(
       '0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+  });
+
+  it('the allocation-free path agrees with node:crypto on every length from 0 to 300 bytes', () => {
+    for (let n = 0; n <= 300; n++) {
+      const data = new Uint8Array(n).map((_, i) => (i * 7 + n) & 0xff);
+      expect(toHex(sha256(data))).toBe(toHex(sha256Node(data)));
+    }
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), (data) => {
+        expect(toHex(sha256(data))).toBe(toHex(sha256Node(data)));
+        const out = new Uint8Array(40);
+        sha256Into(data, out, 5);
+        expect(toHex(out.subarray(5, 37))).toBe(toHex(sha256Node(data)));
+      }),
+      { numRuns: 2000 },
     );
   });
 

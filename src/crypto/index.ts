@@ -26,7 +26,7 @@ export {
   SEED_BYTES,
   writePublicKey,
 } from './keys.js';
-export { DIGEST_BYTES, sha256, sha256Parts } from './sha256.js';
+export { DIGEST_BYTES, SHORT_INPUT_MAX, sha256, sha256Into, sha256Node, sha256Parts } from './sha256.js';
 export type { Signature } from './signatures.js';
 export {
   assertSignature,

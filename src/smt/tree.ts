@@ -3,7 +3,7 @@
 // NodeStore that persists every version as pages of several tree levels.
 import { equalBytes } from '../crypto/bytes.js';
 import { check, invariant, WeftError } from '../crypto/errors.js';
-import { sha256 } from '../crypto/sha256.js';
+import { sha256, sha256Into } from '../crypto/sha256.js';
 import { EMPTY, KeyHashArena, KIND_INTERNAL, KIND_LEAF, NodeArena, ValueArena } from './arena.js';
 import { KEY_BITS } from './bits.js';
 import { type TreeHasher, treeHasher } from './hasher.js';
@@ -741,27 +741,15 @@ function prepareBatch(writes: Write[]): Batch {
         `write ${i}: value exceeds ${VALUE_BYTES_MAX} bytes`,
       );
     }
-    khAll.set(sha256(w.key), i * 32);
+    sha256Into(w.key, khAll, i * 32);
   }
-  const prefix = new Uint32Array(m);
-  const dv = new DataView(khAll.buffer);
-  for (let i = 0; i < m; i++) prefix[i] = dv.getUint32(i * 32);
-  const order = Array.from({ length: m }, (_, i) => i);
-  order.sort((x, y) => {
-    const d = prefix[x]! - prefix[y]!;
-    if (d !== 0) return d;
-    for (let k = 4; k < 32; k++) {
-      const e = khAll[x * 32 + k]! - khAll[y * 32 + k]!;
-      if (e !== 0) return e;
-    }
-    return x - y;
-  });
-  // Keep the last write of each run of equal key hashes.
+  const order = sortedOrder(khAll, m);
+  // Keep the last write of each run of equal key hashes (the order is stable within a run).
   const kept: number[] = [];
   for (let j = 0; j < m; j++) {
     const i = order[j]!;
-    const nextI = order[j + 1];
-    if (nextI !== undefined && samePacked(khAll, i, nextI)) continue;
+    const next = order[j + 1];
+    if (next !== undefined && samePacked(khAll, i, next)) continue;
     kept.push(i);
   }
   const n = kept.length;
@@ -774,10 +762,44 @@ function prepareBatch(writes: Write[]): Batch {
     keyHashes.set(khAll.subarray(i * 32, i * 32 + 32), j * 32);
     const value = writes[i]!.value;
     values[j] = value;
-    if (value !== null) valueHashes.set(sha256(value), j * 32);
+    if (value !== null) sha256Into(value, valueHashes, j * 32);
     setPrefix[j + 1] = setPrefix[j]! + (value === null ? 0 : 1);
   }
   return { n, keyHashes, valueHashes, values, setPrefix };
+}
+
+/**
+ * Indices of the packed key hashes in ascending hash order, equal hashes by index. Sorts
+ * (first 32 bits, index) pairs packed into doubles with the native typed-array sort, then
+ * settles the rare runs that share their first 32 bits by the full hash.
+ */
+function sortedOrder(packed: Uint8Array, m: number): Uint32Array {
+  const dv = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const pairs = new Float64Array(m);
+  const INDEX_SPAN = 2 ** 21; // BATCH_WRITES_MAX < 2^21, so (prefix, index) fits in 53 bits
+  for (let i = 0; i < m; i++) pairs[i] = dv.getUint32(i * 32) * INDEX_SPAN + i;
+  pairs.sort();
+  const order = new Uint32Array(m);
+  for (let j = 0; j < m; j++) order[j] = pairs[j]! % INDEX_SPAN;
+  for (let j = 0; j < m; ) {
+    let end = j + 1;
+    const p = Math.floor(pairs[j]! / INDEX_SPAN);
+    while (end < m && Math.floor(pairs[end]! / INDEX_SPAN) === p) end++;
+    if (end - j > 1) {
+      const run = Array.from(order.subarray(j, end)).sort((x, y) => comparePacked(packed, x, y) || x - y);
+      order.set(run, j);
+    }
+    j = end;
+  }
+  return order;
+}
+
+function comparePacked(packed: Uint8Array, x: number, y: number): number {
+  for (let k = 0; k < 32; k++) {
+    const d = packed[x * 32 + k]! - packed[y * 32 + k]!;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 function samePacked(bytes: Uint8Array, i: number, j: number): boolean {
