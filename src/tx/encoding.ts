@@ -1,0 +1,185 @@
+// The canonical transaction encoding and the transaction id (docs/transactions.md).
+// body = format || actions || appData is what the id hashes; the encoding appends the signatures.
+import {
+  Reader,
+  readPublicKey,
+  SIGNATURE_BYTES,
+  sha256,
+  utf8,
+  WeftError,
+  Writer,
+  writePublicKey,
+} from '../crypto/index.js';
+import { readResource, writeResource } from '../resource/index.js';
+import { decodeProof, encodeProof } from '../smt/index.js';
+import {
+  COMMITMENT_PROOF_BYTES_MAX,
+  TX_ACTIONS_MAX,
+  TX_APP_DATA_BYTES_MAX,
+  TX_BYTES_MAX,
+  TX_LABEL_BYTES_MAX,
+  TX_RESOURCES_MAX,
+  TX_SIGNATURES_MAX,
+  TX_VALUE_BYTES_MAX,
+} from './limits.js';
+import { checkTransactionShape } from './shape.js';
+import type { Action, Consumed, Created, Transaction, TxSignature } from './types.js';
+
+/** The encoding's version byte, first in the body (and so in the id's preimage). */
+export const TX_FORMAT = 0x01;
+/** Domain separation for the id: txId = SHA256("weft.tx" || body). */
+export const TX_ID_TAG = utf8('weft.tx');
+
+function writeCreated(w: Writer, c: Created): void {
+  writeResource(w, c.resource);
+  w.bytes(c.value, TX_VALUE_BYTES_MAX).bytes(c.label, TX_LABEL_BYTES_MAX);
+}
+
+function writeConsumed(w: Writer, c: Consumed): void {
+  writeCreated(w, c);
+  w.fixed(c.nk, 32);
+  const p = c.commitmentProof;
+  w.bool(p !== null);
+  if (p !== null) w.fixed(p.anchor, 32).u64(p.height).bytes(encodeProof(p.proof), COMMITMENT_PROOF_BYTES_MAX);
+}
+
+/** Writes the body without checking shape; callers have run checkTransactionShape. */
+export function writeTxBody(w: Writer, tx: Transaction): void {
+  w.u8(TX_FORMAT);
+  w.list(tx.actions, TX_ACTIONS_MAX, (w, a: Action) => {
+    w.list(a.consumed, TX_RESOURCES_MAX, writeConsumed);
+    w.list(a.created, TX_RESOURCES_MAX, writeCreated);
+  });
+  w.bytes(tx.appData, TX_APP_DATA_BYTES_MAX);
+}
+
+function writeSignatures(w: Writer, signatures: readonly TxSignature[]): void {
+  // One tag per entry: the key's; the signature has the key's type (checked by shape).
+  w.list(signatures, TX_SIGNATURES_MAX, (w, s) => {
+    writePublicKey(w, s.publicKey);
+    w.fixed(s.signature.bytes, SIGNATURE_BYTES);
+  });
+}
+
+/** The body bytes the id hashes: format (u8) || actions || appData. */
+export function encodeTxBody(tx: Transaction): Uint8Array {
+  checkTransactionShape(tx);
+  const w = new Writer(2048);
+  writeTxBody(w, tx);
+  return w.finish();
+}
+
+/** txId from body bytes already encoded. */
+export function txIdOfBody(body: Uint8Array): Uint8Array {
+  const input = new Uint8Array(TX_ID_TAG.length + body.length);
+  input.set(TX_ID_TAG, 0);
+  input.set(body, TX_ID_TAG.length);
+  return sha256(input);
+}
+
+/**
+ * The transaction id: SHA256("weft.tx" || body). It commits to every byte except the
+ * signatures, which sign it.
+ *
+ * @example const id = txId(tx); const signed = signTransaction(tx, [alice]);
+ */
+export function txId(tx: Transaction): Uint8Array {
+  return txIdOfBody(encodeTxBody(tx));
+}
+
+/** Canonical encoding: body || signatures (u32 count, then tag || key || 64-byte signature each). */
+export function encodeTransaction(tx: Transaction): Uint8Array {
+  checkTransactionShape(tx);
+  const w = new Writer(2048);
+  writeTxBody(w, tx);
+  writeSignatures(w, tx.signatures);
+  const out = w.finish();
+  if (out.length > TX_BYTES_MAX) {
+    throw new WeftError(
+      'TX_TOO_LARGE',
+      `the transaction encodes to ${out.length} bytes; the limit is ${TX_BYTES_MAX}`,
+    );
+  }
+  return out;
+}
+
+function readCount(r: Reader, max: number, code: string, what: string): number {
+  const n = r.u32();
+  if (n > max) throw new WeftError(code, `${n} ${what}; the limit is ${max}`);
+  if (n > r.remaining)
+    throw new WeftError('CODEC', `the encoding claims ${n} ${what} but only ${r.remaining} bytes remain`);
+  return n;
+}
+
+function readSized(r: Reader, max: number, code: string, what: string): Uint8Array {
+  const n = r.u32();
+  if (n > max) throw new WeftError(code, `${what} is ${n} bytes; the limit is ${max}`);
+  return r.fixed(n).slice();
+}
+
+function readCreated(r: Reader): Created {
+  const resource = readResource(r);
+  const value = readSized(r, TX_VALUE_BYTES_MAX, 'VALUE_TOO_LARGE', 'a value');
+  const label = readSized(r, TX_LABEL_BYTES_MAX, 'LABEL_TOO_LARGE', 'a label');
+  return { resource, value, label };
+}
+
+function readConsumed(r: Reader): Consumed {
+  const { resource, value, label } = readCreated(r);
+  const nk = r.fixed(32).slice();
+  if (!r.bool()) return { resource, value, label, nk, commitmentProof: null };
+  const anchor = r.fixed(32).slice();
+  const height = r.u64();
+  const proof = decodeProof(r.bytes(COMMITMENT_PROOF_BYTES_MAX));
+  return { resource, value, label, nk, commitmentProof: { anchor, height, proof } };
+}
+
+/**
+ * Decodes a canonical encoding. Strict: throws CODEC on truncation, trailing bytes or any
+ * non-canonical byte, and the limit's own code (TX_TOO_LARGE, TX_TOO_MANY_ACTIONS, ...) when a
+ * count or size is over its limit. Returns the transaction and its id.
+ */
+export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; id: Uint8Array } {
+  if (!(bytes instanceof Uint8Array)) throw new WeftError('CODEC', 'expected bytes to decode');
+  if (bytes.length > TX_BYTES_MAX) {
+    throw new WeftError(
+      'TX_TOO_LARGE',
+      `the transaction is ${bytes.length} bytes; the limit is ${TX_BYTES_MAX}`,
+    );
+  }
+  const r = new Reader(bytes);
+  const format = r.u8();
+  if (format !== TX_FORMAT) throw new WeftError('CODEC', `unknown transaction format ${format}`);
+  const actionCount = readCount(r, TX_ACTIONS_MAX, 'TX_TOO_MANY_ACTIONS', 'actions');
+  const actions: Action[] = [];
+  let resources = 0;
+  for (let a = 0; a < actionCount; a++) {
+    const consumedCount = readCount(r, TX_RESOURCES_MAX - resources, 'TX_TOO_MANY_RESOURCES', 'resources');
+    resources += consumedCount;
+    const consumed: Consumed[] = [];
+    for (let i = 0; i < consumedCount; i++) consumed.push(readConsumed(r));
+    const createdCount = readCount(r, TX_RESOURCES_MAX - resources, 'TX_TOO_MANY_RESOURCES', 'resources');
+    resources += createdCount;
+    const created: Created[] = [];
+    for (let i = 0; i < createdCount; i++) created.push(readCreated(r));
+    actions.push({ consumed, created });
+  }
+  const appData = readSized(r, TX_APP_DATA_BYTES_MAX, 'TX_APP_DATA_TOO_LARGE', 'app data');
+  const bodyEnd = r.offset;
+  const signatureCount = readCount(r, TX_SIGNATURES_MAX, 'TX_TOO_MANY_SIGNATURES', 'signatures');
+  const signatures: TxSignature[] = [];
+  for (let i = 0; i < signatureCount; i++) {
+    const publicKey = readPublicKey(r);
+    signatures.push({
+      publicKey,
+      signature: { type: publicKey.type, bytes: r.fixed(SIGNATURE_BYTES).slice() },
+    });
+  }
+  r.end();
+  return { tx: { actions, appData, signatures }, id: txIdOfBody(bytes.subarray(0, bodyEnd)) };
+}
+
+/** decodeTransactionWithId without the id. */
+export function decodeTransaction(bytes: Uint8Array): Transaction {
+  return decodeTransactionWithId(bytes).tx;
+}

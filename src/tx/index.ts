@@ -1,0 +1,52 @@
+// weft/tx: transactions (actions of consumed and created resources, app data, signatures),
+// their canonical encoding and id, signing, JSON, and validateTransaction.
+
+export {
+  decodeTransaction,
+  decodeTransactionWithId,
+  encodeTransaction,
+  encodeTxBody,
+  TX_FORMAT,
+  TX_ID_TAG,
+  txId,
+  txIdOfBody,
+} from './encoding.js';
+export type {
+  ActionJson,
+  CommitmentProofJson,
+  ConsumedJson,
+  CreatedJson,
+  TransactionJson,
+  TxSignatureJson,
+} from './json.js';
+export { parseTransactionJson, TX_JSON_CHARS_MAX, transactionToJson } from './json.js';
+export {
+  COMMITMENT_PROOF_BYTES_MAX,
+  TX_ACTIONS_MAX,
+  TX_APP_DATA_BYTES_MAX,
+  TX_BYTES_MAX,
+  TX_LABEL_BYTES_MAX,
+  TX_RESOURCES_MAX,
+  TX_SIGNATURES_MAX,
+  TX_VALUE_BYTES_MAX,
+} from './limits.js';
+export { checkTransactionShape } from './shape.js';
+export type { SignatureResults } from './signatures.js';
+export {
+  preverifySignatures,
+  signatureChecks,
+  signaturesWitness,
+  signTransaction,
+  verifyTransactionSignatures,
+} from './signatures.js';
+export {
+  COMMITMENT_KEY_PREFIX,
+  commitmentKey,
+  encodeHeight,
+  HEIGHT_BYTES,
+  NULLIFIER_KEY_PREFIX,
+  nullifierKey,
+} from './treeKeys.js';
+export type { Action, CommitmentProof, Consumed, Created, Transaction, TxSignature } from './types.js';
+export type { ValidateOptions, ValidationContext, ValidTransaction } from './validate.js';
+export { validateTransaction } from './validate.js';

@@ -1,0 +1,157 @@
+// The JSON form of a transaction, for the API and files: bytes as 0x-hex, u64 as decimal
+// strings, resources in their JSON form, commitment proofs as the hex of their binary encoding
+// (docs/proofs.md). The parser checks the schema by hand and names the field it refuses.
+import { SIGNATURE_BYTES, toHex } from '../crypto/index.js';
+import {
+  expectArray,
+  expectDigest,
+  expectHex,
+  expectObject,
+  expectUintString,
+  jsonError,
+  type PublicKeyJson,
+  parseJsonText,
+  parsePublicKeyJson,
+  parseResourceJson,
+  publicKeyToJson,
+  type ResourceJson,
+  resourceToJson,
+} from '../resource/index.js';
+import { decodeProof, encodeProof } from '../smt/index.js';
+import {
+  COMMITMENT_PROOF_BYTES_MAX,
+  TX_ACTIONS_MAX,
+  TX_APP_DATA_BYTES_MAX,
+  TX_BYTES_MAX,
+  TX_LABEL_BYTES_MAX,
+  TX_RESOURCES_MAX,
+  TX_SIGNATURES_MAX,
+  TX_VALUE_BYTES_MAX,
+} from './limits.js';
+import { checkTransactionShape } from './shape.js';
+import type { Action, CommitmentProof, Consumed, Created, Transaction, TxSignature } from './types.js';
+
+export type CommitmentProofJson = { anchor: string; height: string; proof: string };
+export type CreatedJson = { resource: ResourceJson; value: string; label: string };
+export type ConsumedJson = CreatedJson & { nk: string; commitmentProof: CommitmentProofJson | null };
+export type ActionJson = { consumed: ConsumedJson[]; created: CreatedJson[] };
+export type TxSignatureJson = { publicKey: PublicKeyJson; signature: string };
+export type TransactionJson = { actions: ActionJson[]; appData: string; signatures: TxSignatureJson[] };
+
+/** Longest JSON text parseTransactionJson reads: hex doubles the bytes, plus room for keys. */
+export const TX_JSON_CHARS_MAX = 4 * TX_BYTES_MAX;
+
+const U64_MAX = (1n << 64n) - 1n;
+
+function createdToJson(c: Created): CreatedJson {
+  return { resource: resourceToJson(c.resource), value: toHex(c.value), label: toHex(c.label) };
+}
+
+function consumedToJson(c: Consumed): ConsumedJson {
+  const p = c.commitmentProof;
+  return {
+    ...createdToJson(c),
+    nk: toHex(c.nk),
+    commitmentProof:
+      p === null
+        ? null
+        : { anchor: toHex(p.anchor), height: p.height.toString(), proof: toHex(encodeProof(p.proof)) },
+  };
+}
+
+/** The JSON form of a transaction. */
+export function transactionToJson(tx: Transaction): TransactionJson {
+  checkTransactionShape(tx);
+  return {
+    actions: tx.actions.map((a) => ({
+      consumed: a.consumed.map(consumedToJson),
+      created: a.created.map(createdToJson),
+    })),
+    appData: toHex(tx.appData),
+    signatures: tx.signatures.map((s) => ({
+      publicKey: publicKeyToJson(s.publicKey),
+      signature: toHex(s.signature.bytes),
+    })),
+  };
+}
+
+function parseCreated(v: unknown, path: string, extra: readonly string[] = []): Created {
+  const o = expectObject(v, path, ['resource', 'value', 'label', ...extra]);
+  return {
+    resource: parseResourceJson(o.resource, `${path}.resource`),
+    value: expectHex(o.value, `${path}.value`, { maxBytes: TX_VALUE_BYTES_MAX }),
+    label: expectHex(o.label, `${path}.label`, { maxBytes: TX_LABEL_BYTES_MAX }),
+  };
+}
+
+function parseCommitmentProof(v: unknown, path: string): CommitmentProof | null {
+  if (v === null) return null;
+  const o = expectObject(v, path, ['anchor', 'height', 'proof']);
+  const bytes = expectHex(o.proof, `${path}.proof`, { maxBytes: COMMITMENT_PROOF_BYTES_MAX });
+  let proof: CommitmentProof['proof'];
+  try {
+    proof = decodeProof(bytes);
+  } catch (e) {
+    throw jsonError(`${path}.proof`, `is not a proof encoding (${(e as Error).message})`);
+  }
+  return {
+    anchor: expectDigest(o.anchor, `${path}.anchor`),
+    height: expectUintString(o.height, `${path}.height`, U64_MAX),
+    proof,
+  };
+}
+
+function parseConsumed(v: unknown, path: string): Consumed {
+  const created = parseCreated(v, path, ['nk', 'commitmentProof']);
+  const o = v as Record<string, unknown>;
+  return {
+    ...created,
+    nk: expectDigest(o.nk, `${path}.nk`),
+    commitmentProof: parseCommitmentProof(o.commitmentProof, `${path}.commitmentProof`),
+  };
+}
+
+function parseSignature(v: unknown, path: string): TxSignature {
+  const o = expectObject(v, path, ['publicKey', 'signature']);
+  const publicKey = parsePublicKeyJson(o.publicKey, `${path}.publicKey`);
+  const bytes = expectHex(o.signature, `${path}.signature`, { bytes: SIGNATURE_BYTES });
+  return { publicKey, signature: { type: publicKey.type, bytes } };
+}
+
+/**
+ * A transaction from its JSON form (an object or JSON text). Throws BAD_JSON naming the field
+ * for anything malformed, oversized or out of range, then the shape rules' codes
+ * (TX_MALFORMED, ...) for a well-formed JSON that is not a well-formed transaction.
+ *
+ * @example decodeTransaction(encodeTransaction(parseTransactionJson(body)))
+ */
+export function parseTransactionJson(input: unknown): Transaction {
+  const o = expectObject(parseJsonText(input, 'tx', TX_JSON_CHARS_MAX), 'tx', [
+    'actions',
+    'appData',
+    'signatures',
+  ]);
+  const actionsJson = expectArray(o.actions, 'tx.actions', TX_ACTIONS_MAX);
+  let resources = 0;
+  const actions: Action[] = actionsJson.map((a, i) => {
+    const path = `tx.actions[${i}]`;
+    const ao = expectObject(a, path, ['consumed', 'created']);
+    const consumed = expectArray(ao.consumed, `${path}.consumed`, TX_RESOURCES_MAX - resources);
+    resources += consumed.length;
+    const created = expectArray(ao.created, `${path}.created`, TX_RESOURCES_MAX - resources);
+    resources += created.length;
+    return {
+      consumed: consumed.map((c, j) => parseConsumed(c, `${path}.consumed[${j}]`)),
+      created: created.map((c, j) => parseCreated(c, `${path}.created[${j}]`)),
+    };
+  });
+  const tx: Transaction = {
+    actions,
+    appData: expectHex(o.appData, 'tx.appData', { maxBytes: TX_APP_DATA_BYTES_MAX }),
+    signatures: expectArray(o.signatures, 'tx.signatures', TX_SIGNATURES_MAX).map((s, i) =>
+      parseSignature(s, `tx.signatures[${i}]`),
+    ),
+  };
+  checkTransactionShape(tx);
+  return tx;
+}

@@ -1,0 +1,169 @@
+// Structural checks on a transaction object: types, lengths, limits, the ephemeral/proof rule
+// and signature order. Validation runs these first; the encoder runs them before writing.
+import {
+  assertBytes,
+  assertPublicKey,
+  assertSignature,
+  compareBytes,
+  encodePublicKey,
+  WeftError,
+} from '../crypto/index.js';
+import { assertResource, NK_BYTES } from '../resource/index.js';
+import {
+  TX_ACTIONS_MAX,
+  TX_APP_DATA_BYTES_MAX,
+  TX_LABEL_BYTES_MAX,
+  TX_RESOURCES_MAX,
+  TX_SIGNATURES_MAX,
+  TX_VALUE_BYTES_MAX,
+} from './limits.js';
+import type { CommitmentProof, Created, Transaction } from './types.js';
+
+const U64_MAX = (1n << 64n) - 1n;
+const DEPTH_MAX = 256;
+
+function malformed(message: string): never {
+  throw new WeftError('TX_MALFORMED', message);
+}
+
+/** Runs `fn`, turning a shape error (BAD_INPUT, BAD_LENGTH) into TX_MALFORMED. */
+function shaped(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof WeftError && (e.code === 'BAD_INPUT' || e.code === 'BAD_LENGTH'))
+      malformed(e.shortMessage);
+    throw e;
+  }
+}
+
+function isArray(v: unknown): v is unknown[] {
+  return Array.isArray(v);
+}
+
+function checkPreimages(entry: Created, path: string): void {
+  shaped(() => assertResource(entry.resource, `${path}.resource`));
+  shaped(() => assertBytes(entry.value, undefined, `${path}.value`));
+  shaped(() => assertBytes(entry.label, undefined, `${path}.label`));
+  if (entry.value.length > TX_VALUE_BYTES_MAX) {
+    throw new WeftError(
+      'VALUE_TOO_LARGE',
+      `${path}.value is ${entry.value.length} bytes; the limit is ${TX_VALUE_BYTES_MAX}`,
+    );
+  }
+  if (entry.label.length > TX_LABEL_BYTES_MAX) {
+    throw new WeftError(
+      'LABEL_TOO_LARGE',
+      `${path}.label is ${entry.label.length} bytes; the limit is ${TX_LABEL_BYTES_MAX}`,
+    );
+  }
+}
+
+function checkCommitmentProof(p: CommitmentProof, path: string): void {
+  if (typeof p !== 'object' || p === null) malformed(`${path} must be an object`);
+  shaped(() => assertBytes(p.anchor, 32, `${path}.anchor`));
+  if (typeof p.height !== 'bigint' || p.height < 0n || p.height > U64_MAX)
+    malformed(`${path}.height must be a u64 bigint`);
+  const proof = p.proof;
+  if (typeof proof !== 'object' || proof === null) malformed(`${path}.proof must be an object`);
+  if (!Number.isInteger(proof.depth) || proof.depth < 0 || proof.depth > DEPTH_MAX) {
+    malformed(`${path}.proof.depth must be an integer from 0 to ${DEPTH_MAX}`);
+  }
+  shaped(() => assertBytes(proof.bitmap, (proof.depth + 7) >> 3, `${path}.proof.bitmap`));
+  if (!isArray(proof.siblings) || proof.siblings.length > proof.depth) {
+    malformed(`${path}.proof.siblings must be an array of at most depth hashes`);
+  }
+  for (const [i, s] of proof.siblings.entries())
+    shaped(() => assertBytes(s, 32, `${path}.proof.siblings[${i}]`));
+  const t = proof.terminal;
+  if (t?.kind === 'leaf') {
+    shaped(() => assertBytes(t.keyHash, 32, `${path}.proof.terminal.keyHash`));
+    shaped(() => assertBytes(t.valueHash, 32, `${path}.proof.terminal.valueHash`));
+  } else if (t?.kind !== 'member' && t?.kind !== 'empty') {
+    malformed(`${path}.proof.terminal must be member, empty or leaf`);
+  }
+}
+
+/**
+ * Throws unless `tx` is structurally a transaction within every limit. Codes: TX_MALFORMED,
+ * TX_TOO_MANY_ACTIONS, TX_TOO_MANY_RESOURCES, TX_APP_DATA_TOO_LARGE, TX_TOO_MANY_SIGNATURES,
+ * VALUE_TOO_LARGE, LABEL_TOO_LARGE.
+ */
+export function checkTransactionShape(tx: Transaction): void {
+  if (typeof tx !== 'object' || tx === null) malformed('a transaction must be an object');
+  if (!isArray(tx.actions)) malformed('tx.actions must be an array');
+  if (tx.actions.length === 0) malformed('a transaction needs at least one action');
+  if (tx.actions.length > TX_ACTIONS_MAX) {
+    throw new WeftError(
+      'TX_TOO_MANY_ACTIONS',
+      `${tx.actions.length} actions; the limit is ${TX_ACTIONS_MAX}`,
+    );
+  }
+  let resources = 0;
+  for (const [a, action] of tx.actions.entries()) {
+    const path = `tx.actions[${a}]`;
+    if (typeof action !== 'object' || action === null) malformed(`${path} must be an object`);
+    if (!isArray(action.consumed) || !isArray(action.created))
+      malformed(`${path} needs consumed and created arrays`);
+    if (action.consumed.length + action.created.length === 0)
+      malformed(`${path} consumes and creates nothing`);
+    resources += action.consumed.length + action.created.length;
+    if (resources > TX_RESOURCES_MAX) {
+      throw new WeftError(
+        'TX_TOO_MANY_RESOURCES',
+        `more than ${TX_RESOURCES_MAX} resources in one transaction`,
+      );
+    }
+    for (const [i, c] of action.consumed.entries()) {
+      const at = `${path}.consumed[${i}]`;
+      if (typeof c !== 'object' || c === null) malformed(`${at} must be an object`);
+      checkPreimages(c, at);
+      shaped(() => assertBytes(c.nk, NK_BYTES, `${at}.nk`));
+      if (c.resource.isEphemeral && c.commitmentProof !== null) {
+        malformed(`${at} is ephemeral and must not carry a commitment proof`);
+      }
+      if (!c.resource.isEphemeral) {
+        if (c.commitmentProof === null || c.commitmentProof === undefined)
+          malformed(`${at} needs a commitment proof`);
+        checkCommitmentProof(c.commitmentProof, `${at}.commitmentProof`);
+      }
+    }
+    for (const [i, c] of action.created.entries()) {
+      const at = `${path}.created[${i}]`;
+      if (typeof c !== 'object' || c === null) malformed(`${at} must be an object`);
+      checkPreimages(c, at);
+    }
+  }
+  shaped(() => assertBytes(tx.appData, undefined, 'tx.appData'));
+  if (tx.appData.length > TX_APP_DATA_BYTES_MAX) {
+    throw new WeftError(
+      'TX_APP_DATA_TOO_LARGE',
+      `app data is ${tx.appData.length} bytes; the limit is ${TX_APP_DATA_BYTES_MAX}`,
+    );
+  }
+  checkSignatureList(tx);
+}
+
+function checkSignatureList(tx: Transaction): void {
+  if (!isArray(tx.signatures)) malformed('tx.signatures must be an array');
+  if (tx.signatures.length > TX_SIGNATURES_MAX) {
+    throw new WeftError(
+      'TX_TOO_MANY_SIGNATURES',
+      `${tx.signatures.length} signatures; the limit is ${TX_SIGNATURES_MAX}`,
+    );
+  }
+  let previous: Uint8Array | undefined;
+  for (const [i, s] of tx.signatures.entries()) {
+    const at = `tx.signatures[${i}]`;
+    if (typeof s !== 'object' || s === null) malformed(`${at} must be an object`);
+    shaped(() => assertPublicKey(s.publicKey, `${at}.publicKey`));
+    shaped(() => assertSignature(s.signature, `${at}.signature`));
+    if (s.publicKey.type !== s.signature.type)
+      malformed(`${at} pairs a ${s.publicKey.type} key with a ${s.signature.type} signature`);
+    const key = encodePublicKey(s.publicKey);
+    if (previous !== undefined && compareBytes(previous, key) >= 0) {
+      malformed('tx.signatures must be sorted by encoded public key, one per key');
+    }
+    previous = key;
+  }
+}

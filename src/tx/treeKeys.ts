@@ -1,0 +1,30 @@
+// Where transactions' effects live in a domain tree (ARCHITECTURE.md §3): commitments under
+// `0x01 || cm` and nullifiers under `0x02 || nf`, each holding the u64 height it was written at.
+import { assertBytes, Writer } from '../crypto/index.js';
+
+export const COMMITMENT_KEY_PREFIX = 0x01;
+export const NULLIFIER_KEY_PREFIX = 0x02;
+export const HEIGHT_BYTES = 8;
+
+function prefixed(prefix: number, digest: Uint8Array, name: string): Uint8Array {
+  assertBytes(digest, 32, name);
+  const key = new Uint8Array(33);
+  key[0] = prefix;
+  key.set(digest, 1);
+  return key;
+}
+
+/** The tree key of a commitment: 0x01 || cm. */
+export function commitmentKey(cm: Uint8Array): Uint8Array {
+  return prefixed(COMMITMENT_KEY_PREFIX, cm, 'cm');
+}
+
+/** The tree key of a nullifier: 0x02 || nf. */
+export function nullifierKey(nf: Uint8Array): Uint8Array {
+  return prefixed(NULLIFIER_KEY_PREFIX, nf, 'nf');
+}
+
+/** A height as the tree stores it: u64 big-endian. */
+export function encodeHeight(height: bigint): Uint8Array {
+  return new Writer(HEIGHT_BYTES).u64(height).finish();
+}

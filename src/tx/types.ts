@@ -1,0 +1,40 @@
+// The transaction and its parts (ARCHITECTURE.md §4; encodings in docs/transactions.md).
+import type { PublicKey, Signature } from '../crypto/index.js';
+import type { Resource } from '../resource/index.js';
+import type { Proof } from '../smt/index.js';
+
+/**
+ * Proof that a resource's commitment is in the tree whose root is `anchor`: the key
+ * `0x01 || cm` holds `height` (u64 big-endian, the height it was created at) under `anchor`.
+ * The height is carried because the tree's leaf commits to it; validation takes any height
+ * the proof agrees with.
+ */
+export type CommitmentProof = { anchor: Uint8Array; height: bigint; proof: Proof };
+
+/**
+ * A resource to consume: the resource, the preimages of its valueRef and labelRef, its
+ * nullifier key, and (unless ephemeral) the proof that it exists. Ephemeral resources carry
+ * `commitmentProof: null`; all others must carry one.
+ */
+export type Consumed = {
+  resource: Resource;
+  value: Uint8Array;
+  label: Uint8Array;
+  nk: Uint8Array;
+  commitmentProof: CommitmentProof | null;
+};
+
+/** A resource to create, with the preimages of its valueRef and labelRef. */
+export type Created = { resource: Resource; value: Uint8Array; label: Uint8Array };
+
+export type Action = { consumed: Consumed[]; created: Created[] };
+
+/** A signature over the transaction id, with the key that made it (both of one type). */
+export type TxSignature = { publicKey: PublicKey; signature: Signature };
+
+/**
+ * A transaction: actions and app data (what the id commits to), and the signatures over the
+ * id (the witness, which the id cannot commit to). Signatures are sorted by encoded public key,
+ * one per key, and every one must verify.
+ */
+export type Transaction = { actions: Action[]; appData: Uint8Array; signatures: TxSignature[] };

@@ -1,0 +1,272 @@
+// Stateless validation of one transaction against what the domain knows (its id, accepted
+// anchors, spent nullifiers, logics). Pure and synchronous: no I/O, clock or randomness, so
+// the domain's pure apply() can call it. Rules and their order: docs/transactions.md.
+import { encodePublicKey, equalBytes, type PublicKey, sha256, WeftError, Writer } from '../crypto/index.js';
+import {
+  commitment,
+  decodeValue,
+  kind,
+  LOGIC_REASON_CHARS_MAX,
+  type LogicInput,
+  type LogicLookup,
+  type LogicVerdict,
+  nullifier,
+  type ResourceLogic,
+  type ResourceValue,
+  type ResourceView,
+  type TransactionView,
+} from '../resource/index.js';
+import { type HasherName, verifyProof } from '../smt/index.js';
+import { txIdOfBody, writeTxBody } from './encoding.js';
+import { TX_BYTES_MAX } from './limits.js';
+import { checkTransactionShape } from './shape.js';
+import { assertResultsFor, type SignatureResults, signatureAnswer } from './signatures.js';
+import { commitmentKey, encodeHeight } from './treeKeys.js';
+import type { Created, Transaction } from './types.js';
+
+/** What validation needs to know about the domain. Every callback must be deterministic. */
+export type ValidationContext = {
+  /** this domain's DomainId: consumed resources must be homed here */
+  domainId: Uint8Array;
+  /** true for this domain's own roots and the remote roots it has accepted */
+  isAnchorAccepted(root: Uint8Array): boolean;
+  isNullifierSpent(nf: Uint8Array): boolean;
+  logics: LogicLookup;
+  /** the hash preset of the tree an anchor is a root of; 'weft' when absent */
+  anchorHasher?(root: Uint8Array): HasherName;
+};
+
+export type ValidateOptions = {
+  /** answers from preverifySignatures (or verifyTransactionSignatures) for this transaction */
+  signatureResults?: SignatureResults;
+};
+
+/** What a valid transaction does: the nullifiers to mark spent and the commitments to add. */
+export type ValidTransaction = {
+  id: Uint8Array;
+  /** consumed resources' nullifiers, in transaction order */
+  nullifiers: Uint8Array[];
+  /** created resources' commitments, in transaction order */
+  commitments: Uint8Array[];
+  signers: PublicKey[];
+};
+
+function fail(code: string, message: string): never {
+  throw new WeftError(code, message);
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+}
+
+/** Checks the preimages of one entry and decodes its value. */
+function openEntry(entry: Created, path: string): ResourceValue {
+  if (!equalBytes(sha256(entry.value), entry.resource.valueRef)) {
+    fail('VALUE_MISMATCH', `${path}.value does not hash to the resource's valueRef`);
+  }
+  if (!equalBytes(sha256(entry.label), entry.resource.labelRef)) {
+    fail('LABEL_MISMATCH', `${path}.label does not hash to the resource's labelRef`);
+  }
+  try {
+    return decodeValue(entry.value);
+  } catch (e) {
+    return fail('BAD_VALUE', `${path}.value is not a resource value: ${(e as Error).message}`);
+  }
+}
+
+type Checked = {
+  view: ResourceView;
+  role: 'consumed' | 'created';
+  actionIndex: number;
+  index: number;
+  path: string;
+  logic?: ResourceLogic;
+};
+
+/**
+ * Validates `tx`; returns its effects or throws a WeftError whose code names the first rule
+ * broken (order in docs/transactions.md). Never changes anything.
+ *
+ * @example
+ * const { nullifiers, commitments } = validateTransaction(tx, {
+ *   domainId, isAnchorAccepted, isNullifierSpent, logics: builtinRegistry() });
+ */
+export function validateTransaction(
+  tx: Transaction,
+  ctx: ValidationContext,
+  opts: ValidateOptions = {},
+): ValidTransaction {
+  // 1. Shape and limits.
+  checkTransactionShape(tx);
+  const w = new Writer(2048);
+  writeTxBody(w, tx);
+  const body = w.finish();
+  const signaturesBytes = 4 + tx.signatures.reduce((n, s) => n + 1 + s.publicKey.bytes.length + 64, 0);
+  if (body.length + signaturesBytes > TX_BYTES_MAX) {
+    fail(
+      'TX_TOO_LARGE',
+      `the transaction encodes to ${body.length + signaturesBytes} bytes; the limit is ${TX_BYTES_MAX}`,
+    );
+  }
+  const id = txIdOfBody(body);
+  if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
+
+  // 2. Consumed resources: preimages, home, nullifier, uniqueness, existence under an accepted anchor.
+  const checked: Checked[] = [];
+  const actionViews: { consumed: ResourceView[]; created: ResourceView[] }[] = [];
+  const nullifiers: Uint8Array[] = [];
+  const seenNullifiers = new Set<string>();
+  const balance = new Map<string, bigint>();
+  for (const [a, action] of tx.actions.entries()) {
+    const consumed: ResourceView[] = [];
+    for (const [i, c] of action.consumed.entries()) {
+      const path = `tx.actions[${a}].consumed[${i}]`;
+      const value = openEntry(c, path);
+      if (!equalBytes(value.home, ctx.domainId)) {
+        fail('WRONG_DOMAIN', `${path} is homed on another domain; only its home domain may consume it`);
+      }
+      const cm = commitment(c.resource);
+      let nf: Uint8Array;
+      try {
+        nf = nullifier(c.resource, c.nk, cm);
+      } catch (e) {
+        if (e instanceof WeftError && e.code === 'NK_MISMATCH')
+          fail('NK_MISMATCH', `${path}.nk: ${e.shortMessage}`);
+        throw e;
+      }
+      const nfKey = hex(nf);
+      if (seenNullifiers.has(nfKey))
+        fail('NULLIFIER_REPEATED', `${path} is consumed twice in this transaction`);
+      seenNullifiers.add(nfKey);
+      if (ctx.isNullifierSpent(nf))
+        fail('NULLIFIER_SPENT', `${path} was already consumed (its nullifier is spent)`);
+      const p = c.commitmentProof;
+      if (p !== null) {
+        if (!ctx.isAnchorAccepted(p.anchor)) {
+          fail('UNKNOWN_ANCHOR', `${path}.commitmentProof.anchor is not a root this domain has accepted`);
+        }
+        const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
+        if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) {
+          fail('BAD_PROOF', `${path}.commitmentProof does not prove the commitment under its anchor`);
+        }
+      }
+      const k = kind(c.resource);
+      const kKey = hex(k);
+      balance.set(kKey, (balance.get(kKey) ?? 0n) + c.resource.quantity);
+      const view: ResourceView = {
+        resource: c.resource,
+        value,
+        label: c.label,
+        commitment: cm,
+        nullifier: nf,
+        kind: k,
+      };
+      consumed.push(view);
+      checked.push({ view, role: 'consumed', actionIndex: a, index: i, path });
+      nullifiers.push(nf);
+    }
+    actionViews.push({ consumed, created: [] });
+  }
+
+  // 3. Created resources: preimages, distinct commitments.
+  const commitments: Uint8Array[] = [];
+  const seenCommitments = new Set<string>();
+  for (const [a, action] of tx.actions.entries()) {
+    for (const [i, c] of action.created.entries()) {
+      const path = `tx.actions[${a}].created[${i}]`;
+      const value = openEntry(c, path);
+      const cm = commitment(c.resource);
+      const cmKey = hex(cm);
+      if (seenCommitments.has(cmKey))
+        fail('DUPLICATE_COMMITMENT', `${path} repeats a resource created in this transaction`);
+      seenCommitments.add(cmKey);
+      const k = kind(c.resource);
+      const kKey = hex(k);
+      balance.set(kKey, (balance.get(kKey) ?? 0n) - c.resource.quantity);
+      const view: ResourceView = {
+        resource: c.resource,
+        value,
+        label: c.label,
+        commitment: cm,
+        nullifier: null,
+        kind: k,
+      };
+      actionViews[a]!.created.push(view);
+      checked.push({ view, role: 'created', actionIndex: a, index: i, path });
+      commitments.push(cm);
+    }
+  }
+
+  // 4. Balance: per kind, created equals consumed (ephemeral resources included: they are how
+  //    logics mint and burn).
+  for (const [k, delta] of balance) {
+    if (delta !== 0n) {
+      fail(
+        'UNBALANCED',
+        `kind 0x${k} is unbalanced: ${delta > 0n ? `${delta} more consumed than created` : `${-delta} more created than consumed`}`,
+      );
+    }
+  }
+
+  // 5. Every logic is known.
+  for (const c of checked) {
+    const logic = ctx.logics.get(c.view.resource.logicRef);
+    if (logic === undefined) fail('UNKNOWN_LOGIC', `${c.path} names a logic this domain does not know`);
+    c.logic = logic;
+  }
+
+  // 6. Signatures: each verifies over the id (or was verified ahead, by the caller).
+  const signers: PublicKey[] = [];
+  for (let i = 0; i < tx.signatures.length; i++) {
+    if (!signatureAnswer(tx, id, i, opts.signatureResults)) {
+      fail('BAD_SIGNATURE', `tx.signatures[${i}] does not verify over the transaction id`);
+    }
+    signers.push(tx.signatures[i]!.publicKey);
+  }
+  const signerKeys = new Set(signers.map((pk) => hex(encodePublicKey(pk))));
+  const isSignedBy = (pk: PublicKey): boolean => {
+    try {
+      return signerKeys.has(hex(encodePublicKey(pk)));
+    } catch {
+      return false;
+    }
+  };
+
+  // 7. Every logic accepts.
+  const view: TransactionView = { id, actions: actionViews, appData: tx.appData, signers };
+  for (const c of checked) {
+    const verdict = runLogic(c.logic!, {
+      self: c.view,
+      role: c.role,
+      actionIndex: c.actionIndex,
+      index: c.index,
+      tx: view,
+      isSignedBy,
+    });
+    if (!verdict.ok) {
+      fail(
+        'LOGIC_REJECTED',
+        `${c.path}: logic ${c.logic!.name} v${c.logic!.version} rejected it: ${verdict.reason}`,
+      );
+    }
+  }
+
+  return { id, nullifiers, commitments, signers };
+}
+
+function runLogic(logic: ResourceLogic, input: LogicInput): LogicVerdict {
+  let verdict: LogicVerdict;
+  try {
+    verdict = logic.check(input);
+  } catch (e) {
+    return { ok: false, reason: `the logic threw: ${clip(String((e as Error)?.message ?? e))}` };
+  }
+  if (verdict?.ok === true) return { ok: true };
+  if (verdict?.ok === false && typeof verdict.reason === 'string')
+    return { ok: false, reason: clip(verdict.reason) };
+  return { ok: false, reason: 'the logic returned no verdict' };
+}
+
+function clip(reason: string): string {
+  return reason.length > LOGIC_REASON_CHARS_MAX ? `${reason.slice(0, LOGIC_REASON_CHARS_MAX)}...` : reason;
+}
