@@ -3,41 +3,34 @@
 import { invariant } from '../crypto/errors.js';
 
 export const EMPTY = 0; // node id 0 is the empty subtree, in every tree
-export const KIND_EMPTY = 0;
-export const KIND_INTERNAL = 1;
-export const KIND_LEAF = 2;
 
 const INITIAL_NODES = 1024;
-/** Largest node id an arena hands out (u32 ids; id 0 is reserved for EMPTY). */
-export const NODES_MAX = 0xffff_fff0;
+/** Words per node record: [left | leaf flag, right, hash x 8]. */
+export const RECORD_WORDS = 10;
+const RECORD_BYTES = RECORD_WORDS * 4;
+const LEAF_FLAG = 0x8000_0000;
+const FREE = 0xffff_ffff;
+/** Largest node id an arena hands out (ids below the leaf flag; id 0 is EMPTY). */
+export const NODES_MAX = 0x7fff_fff0;
 
 /**
- * Nodes: `kind`, `hash` (32 bytes), `born` (version created, for page keys) and two u32 fields:
- * internal nodes keep their children in `left`/`right`; leaves keep their key-hash slot in `left`
- * and their value's offset in `right`.
+ * Nodes as 40-byte records in one typed array, so visiting a node touches one cache line:
+ * word 0 holds the left child (internal) or, with the top bit set, the key-hash slot (leaf);
+ * word 1 the right child (internal) or the value offset (leaf); words 2..9 the node's hash.
+ * The version a node was born in (for page keys) is kept apart: only persistence reads it.
  */
 export class NodeArena {
-  kind: Uint8Array;
-  left: Uint32Array;
-  right: Uint32Array;
+  words: Uint32Array;
+  bytes: Uint8Array;
   born: Uint32Array;
-  hash: Uint8Array;
-  hash32: Uint32Array;
   private top = 1;
   private freeIds: number[] = [];
 
   constructor(emptyHash: Uint8Array) {
-    this.kind = new Uint8Array(INITIAL_NODES);
-    this.left = new Uint32Array(INITIAL_NODES);
-    this.right = new Uint32Array(INITIAL_NODES);
+    this.words = new Uint32Array(INITIAL_NODES * RECORD_WORDS);
+    this.bytes = new Uint8Array(this.words.buffer);
     this.born = new Uint32Array(INITIAL_NODES);
-    this.hash = new Uint8Array(INITIAL_NODES * 32);
-    this.hash32 = new Uint32Array(this.hash.buffer);
-    this.hash.set(emptyHash, 0);
-  }
-
-  get capacity(): number {
-    return this.kind.length;
+    this.bytes.set(emptyHash, 8);
   }
 
   /** Ids in use (high-water mark less the free list). */
@@ -45,63 +38,107 @@ export class NodeArena {
     return this.top - 1 - this.freeIds.length;
   }
 
-  alloc(kind: number, left: number, right: number, born: number): number {
-    let id = this.freeIds.pop();
-    if (id === undefined) {
-      if (this.top === this.kind.length) this.grow();
-      id = this.top++;
-    }
-    this.kind[id] = kind;
-    this.left[id] = left;
-    this.right[id] = right;
-    this.born[id] = born;
-    return id;
-  }
-
-  free(id: number): void {
-    invariant(id !== EMPTY, 'the empty node is never freed');
-    this.kind[id] = KIND_EMPTY;
-    this.freeIds.push(id);
-  }
-
   /** Ids ever handed out (for sweeps): 1 .. highWater-1. */
   get highWater(): number {
     return this.top;
   }
 
+  private take(born: number): number {
+    let id = this.freeIds.pop();
+    if (id === undefined) {
+      if (this.top === this.born.length) this.grow();
+      id = this.top++;
+    }
+    this.born[id] = born;
+    return id;
+  }
+
+  allocInternal(left: number, right: number, born: number): number {
+    const id = this.take(born);
+    this.words[id * RECORD_WORDS] = left;
+    this.words[id * RECORD_WORDS + 1] = right;
+    return id;
+  }
+
+  allocLeaf(keySlot: number, valueOffset: number, born: number): number {
+    invariant(keySlot < LEAF_FLAG, 'key-hash slot out of range');
+    const id = this.take(born);
+    this.words[id * RECORD_WORDS] = (keySlot | LEAF_FLAG) >>> 0;
+    this.words[id * RECORD_WORDS + 1] = valueOffset;
+    return id;
+  }
+
+  isLeaf(id: number): boolean {
+    const w = this.words[id * RECORD_WORDS]!;
+    return id !== EMPTY && w >= LEAF_FLAG && w !== FREE;
+  }
+
+  isInternal(id: number): boolean {
+    return id !== EMPTY && this.words[id * RECORD_WORDS]! < LEAF_FLAG;
+  }
+
+  isFree(id: number): boolean {
+    return this.words[id * RECORD_WORDS] === FREE;
+  }
+
+  left(id: number): number {
+    return this.words[id * RECORD_WORDS]!;
+  }
+
+  right(id: number): number {
+    return this.words[id * RECORD_WORDS + 1]!;
+  }
+
+  keySlot(id: number): number {
+    return this.words[id * RECORD_WORDS]! & ~LEAF_FLAG;
+  }
+
+  valueOffset(id: number): number {
+    return this.words[id * RECORD_WORDS + 1]!;
+  }
+
+  setValueOffset(id: number, offset: number): void {
+    this.words[id * RECORD_WORDS + 1] = offset;
+  }
+
+  /** Byte offset of a node's hash in `bytes` (word offset: `hashWord`). */
+  hashAt(id: number): number {
+    return id * RECORD_BYTES + 8;
+  }
+
+  hashWord(id: number): number {
+    return id * RECORD_WORDS + 2;
+  }
+
+  setHash(id: number, hash: Uint8Array): void {
+    this.bytes.set(hash, id * RECORD_BYTES + 8);
+  }
+
+  free(id: number): void {
+    invariant(id !== EMPTY, 'the empty node is never freed');
+    this.words[id * RECORD_WORDS] = FREE;
+    this.freeIds.push(id);
+  }
+
   private grow(): void {
-    const size = this.kind.length * 2;
+    const size = this.born.length * 2;
     invariant(size <= NODES_MAX + 1, 'node arena is full');
-    const kind = new Uint8Array(size);
-    kind.set(this.kind);
-    const left = new Uint32Array(size);
-    left.set(this.left);
-    const right = new Uint32Array(size);
-    right.set(this.right);
+    const words = new Uint32Array(size * RECORD_WORDS);
+    words.set(this.words);
     const born = new Uint32Array(size);
     born.set(this.born);
-    const hash = new Uint8Array(size * 32);
-    hash.set(this.hash);
-    this.kind = kind;
-    this.left = left;
-    this.right = right;
+    this.words = words;
+    this.bytes = new Uint8Array(words.buffer);
     this.born = born;
-    this.hash = hash;
-    this.hash32 = new Uint32Array(hash.buffer);
   }
 
   hashOf(id: number): Uint8Array {
-    return this.hash.slice(id * 32, id * 32 + 32);
+    const at = id * RECORD_BYTES + 8;
+    return this.bytes.slice(at, at + 32);
   }
 
   byteSize(): number {
-    return (
-      this.kind.byteLength +
-      this.left.byteLength +
-      this.right.byteLength +
-      this.born.byteLength +
-      this.hash.byteLength
-    );
+    return this.words.byteLength + this.born.byteLength;
   }
 }
 
