@@ -156,3 +156,24 @@ class NaiveTreeAfter extends NaiveTree {
     this.apply(last);
   }
 }
+
+describe('stateless next root from a witness', () => {
+  it('transitionRoot from a witness made before applying equals the root after applying', async () => {
+    const { transitionRoot } = await import('../src/smt/index.js');
+    await fc.assert(
+      fc.asyncProperty(
+        batchesArb,
+        fc.array(writeArb, { minLength: 0, maxLength: 25 }),
+        async (batches, last) => {
+          const smt = Smt.inMemory();
+          for (const b of batches) await smt.apply(b);
+          const witness = smt.proveTransitionSync(last.map((w) => w.key));
+          const predicted = transitionRoot(smt.root(), last, witness);
+          const { root } = await smt.apply(last);
+          expect(predicted === null ? null : toHex(predicted)).toBe(toHex(root));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -28,4 +28,4 @@ export type {
   VerifyOptions,
   Write,
 } from './types.js';
-export { MULTI_KEYS_MAX, verifyMultiProof, verifyProof, verifyTransition } from './verify.js';
+export { MULTI_KEYS_MAX, transitionRoot, verifyMultiProof, verifyProof, verifyTransition } from './verify.js';

@@ -250,6 +250,24 @@ export class Smt {
   }
 
   /**
+   * The transition proof a batch writing `keys` would carry, against `version` (default newest),
+   * without applying anything: the witness a stateless verifier or a pure state machine needs to
+   * compute the next root with `transitionRoot`.
+   */
+  proveTransitionSync(keys: Uint8Array[], version?: bigint): TransitionProof {
+    check(Array.isArray(keys), 'BAD_INPUT', 'keys must be an array');
+    check(
+      keys.length <= MULTI_KEYS_MAX,
+      'LIMIT_EXCEEDED',
+      `a transition proof covers at most ${MULTI_KEYS_MAX} keys`,
+    );
+    for (const k of keys) checkKey(k);
+    if (keys.length === 0) return { steps: [] };
+    const hashes = sortDistinct(keys.map((k) => sha256(k)));
+    return { steps: this.multiSteps(this.rootId(version), hashes, true) };
+  }
+
+  /**
    * Pre-order steps over the union of the paths of `keyHashes` (sorted, distinct).
    * `transition` gives every leaf in full and, where the hasher cannot tell leaves from
    * internal nodes by their hash, opens every sibling.

@@ -325,17 +325,33 @@ export function verifyTransition(
   proof: TransitionProof,
   opts: VerifyOptions = {},
 ): boolean {
+  if (!isHash(newRoot)) return false;
+  const got = transitionRoot(oldRoot, writes, proof, opts);
+  return got !== null && equalBytes(got, newRoot);
+}
+
+/**
+ * The root after applying `writes` to the tree with root `oldRoot`, computed statelessly from
+ * a transition proof (the witness); null when the proof does not fit `oldRoot` and the writes.
+ * This is how a pure state machine, or a verifier without the tree, learns a new root.
+ */
+export function transitionRoot(
+  oldRoot: Uint8Array,
+  writes: Write[],
+  proof: TransitionProof,
+  opts: VerifyOptions = {},
+): Uint8Array | null {
   try {
     const h = treeHasher(opts.hasher);
-    if (!isHash(oldRoot) || !isHash(newRoot) || !Array.isArray(writes)) return false;
-    if (!proof || !Array.isArray(proof.steps)) return false;
-    if (writes.length === 0) return proof.steps.length === 0 && equalBytes(oldRoot, newRoot);
-    if (writes.length > MULTI_KEYS_MAX) return false;
+    if (!isHash(oldRoot) || !Array.isArray(writes)) return null;
+    if (!proof || !Array.isArray(proof.steps)) return null;
+    if (writes.length === 0) return proof.steps.length === 0 ? oldRoot.slice() : null;
+    if (writes.length > MULTI_KEYS_MAX) return null;
     const last = lastWrites(writes);
-    if (!last) return false;
+    if (!last) return null;
     const keyHashes = last.map((w) => w.keyHash);
     const tree = rebuild(h, proof.steps, keyHashes, null, h.isLeafHash(h.empty) === undefined);
-    if (!equalBytes(hashOf(h, tree), oldRoot)) return false;
+    if (!equalBytes(hashOf(h, tree), oldRoot)) return null;
     // The result does not depend on the order of writes (the tree is canonical), so sets go
     // first while every queried path is still explicit, then deletes of keys that were present;
     // a delete only collapses subtrees upward and never needs to look inside an opaque one.
@@ -343,9 +359,9 @@ export function verifyTransition(
     for (const w of last) if (w.valueHash !== null) next = put(next, w.keyHash, w.valueHash);
     for (const w of last)
       if (w.valueHash === null && holds(tree, w.keyHash)) next = put(next, w.keyHash, null);
-    return equalBytes(hashOf(h, next), newRoot);
+    return hashOf(h, next);
   } catch {
-    return false;
+    return null;
   }
 }
 
