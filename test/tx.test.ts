@@ -780,10 +780,16 @@ describe('signature checks ahead of validation (worker pool)', () => {
     expectCode(() => validateTransaction(forged, ledger.context(), { signatureResults: mine }), 'BAD_INPUT');
   });
 
-  it('skips transactions that are not well-formed (they fail validation anyway)', async () => {
-    const { tx } = await fixture();
-    const [r] = await preverifySignatures([{ ...tx, actions: [] }], pool);
-    expect(r).toBeUndefined();
+  it('leaves shape to validation: a malformed transaction is refused there, answers or not', async () => {
+    const { ledger, tx } = await fixture();
+    const empty = { ...tx, actions: [] };
+    const [answers] = await preverifySignatures([empty], pool);
+    expectCode(
+      () => validateTransaction(empty, ledger.context(), { signatureResults: answers }),
+      'TX_MALFORMED',
+    );
+    const unwritable = { ...tx, appData: 'not bytes' as unknown as Uint8Array };
+    expect((await preverifySignatures([unwritable], pool))[0]).toBeUndefined();
   });
 });
 

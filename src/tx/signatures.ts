@@ -14,8 +14,9 @@ import {
   sign,
   verifySignature,
   WeftError,
+  Writer,
 } from '../crypto/index.js';
-import { txId } from './encoding.js';
+import { txId, txIdOfBody, writeTxBody } from './encoding.js';
 import type { Transaction, TxSignature } from './types.js';
 
 /**
@@ -70,8 +71,8 @@ export function verifyTransactionSignatures(tx: Transaction, id: Uint8Array = tx
 
 /**
  * Checks the signatures of many transactions on a worker pool in one batch; pass each result
- * to validateTransaction as `signatureResults`. Transactions whose shape is wrong get no
- * result (undefined): validation will refuse them before it would look at signatures.
+ * to validateTransaction as `signatureResults`. Shape is not checked here (validation checks it
+ * before it would consult the answers); a transaction that cannot even be encoded gets none.
  */
 export async function preverifySignatures(
   txs: readonly Transaction[],
@@ -80,9 +81,13 @@ export async function preverifySignatures(
   const ids: (Uint8Array | undefined)[] = [];
   const checks: SignatureCheck[] = [];
   for (const tx of txs) {
+    // No shape check here: validation runs it first and refuses a malformed transaction
+    // before it would consult these answers; a tx that cannot even be written gets none.
     let id: Uint8Array | undefined;
     try {
-      id = txId(tx);
+      const w = new Writer(2048);
+      writeTxBody(w, tx);
+      id = txIdOfBody(w.finish());
     } catch {
       id = undefined;
     }
