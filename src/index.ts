@@ -1,3 +1,11 @@
-// weft: the whole public surface; each layer is also its own subpath (weft/crypto, weft/smt, ...).
-export * from './crypto/index.js';
-export * from './smt/index.js';
+// weft: every layer as a namespace (`import { smt, domain } from 'weft'`); each layer is also
+// its own subpath (`weft/smt`, `weft/domain`, ...), the usual way to import it. The error
+// family is exported flat, since every layer throws it.
+
+export type { WeftErrorCode } from './crypto/index.js';
+export * as crypto from './crypto/index.js';
+export { WeftError } from './crypto/index.js';
+export * as domain from './domain/index.js';
+export * as resource from './resource/index.js';
+export * as smt from './smt/index.js';
+export * as tx from './tx/index.js';

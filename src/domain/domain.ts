@@ -1,0 +1,411 @@
+// A running domain: the pure state machine with a thin runtime around it — the clock, the
+// signing keys, the tree, the signature workers — that reads what an input needs, applies it,
+// carries out the outputs, and tells listeners.
+import { EventEmitter } from 'node:events';
+import {
+  check,
+  equalBytes,
+  type KeyPair,
+  type SignatureVerifierPool,
+  toHex,
+  WeftError,
+} from '../crypto/index.js';
+import {
+  builtinRegistry,
+  commitment,
+  domainId as domainIdOf,
+  type LogicLookup,
+  nullifier,
+} from '../resource/index.js';
+import { type Proof, Smt } from '../smt/index.js';
+import {
+  commitmentKey,
+  nullifierKey,
+  preverifySignatures,
+  type SignatureResults,
+  type Transaction,
+  txId,
+} from '../tx/index.js';
+import { type Header, type SignedHeader, signHeader } from './header.js';
+import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
+import {
+  ANCHOR_WINDOW_DEFAULT,
+  apply,
+  BATCH_TXS_MAX_DEFAULT,
+  BLOCK_BATCHES_MAX_DEFAULT,
+  type Block,
+  type DomainConfig,
+  type DomainInput,
+  type DomainOutput,
+  type DomainState,
+  genesis,
+  genesisWrites,
+  MEMPOOL_TTL_BLOCKS_DEFAULT,
+  MEMPOOL_TXS_MAX_DEFAULT,
+  planBlock,
+  REMOTE_ROOTS_MAX_DEFAULT,
+  type TxStatus,
+} from './state.js';
+
+export type DomainLimits = Partial<
+  Pick<
+    DomainConfig,
+    | 'batchTxsMax'
+    | 'blockBatchesMax'
+    | 'mempoolTxsMax'
+    | 'anchorWindow'
+    | 'mempoolTtlBlocks'
+    | 'remoteRootsMax'
+  >
+>;
+
+export type DomainOptions = {
+  /** the domain's name; its DomainId is SHA256(utf8 name) */
+  name: string;
+  /** secp256k1 keys this node signs blocks with */
+  signers: KeyPair[];
+  /** the domain's key set (default: the signers' keys, all required) */
+  keySet?: KeySet;
+  limits?: DomainLimits;
+  /** milliseconds since the epoch (default Date.now); only the runtime reads it */
+  clock?: () => bigint;
+  /** genesis header timestamp (default: the clock at creation) */
+  genesisTimestamp?: bigint;
+  logics?: LogicLookup;
+  /** worker threads for signature checks; inline checks when absent */
+  verifier?: SignatureVerifierPool;
+};
+
+export type SubmitResult = { txId: Uint8Array; status: TxStatus };
+
+/** Membership or absence of a key in the tree at a height, with the proof. */
+export type StateProof = {
+  height: bigint;
+  root: Uint8Array;
+  key: Uint8Array;
+  /** the value under the key (a u64 height for commitments and nullifiers), or null: absent */
+  value: Uint8Array | null;
+  proof: Proof;
+};
+
+export type DomainEvents = {
+  [K in DomainOutput['type']]: [Extract<DomainOutput, { type: K }>];
+};
+
+/**
+ * @example
+ * const domain = await Domain.create({ name: 'alpha', signers: [generateKeyPair('secp256k1')] });
+ * const { txId, status } = await domain.submit(tx);
+ * const signed = await domain.sealBlock();
+ */
+export class Domain extends EventEmitter<DomainEvents> {
+  readonly name: string;
+  readonly id: Uint8Array;
+  private state: DomainState;
+  private readonly smt: Smt;
+  private readonly signers: KeyPair[];
+  private readonly clock: () => bigint;
+  private readonly logics: LogicLookup;
+  private readonly verifier: SignatureVerifierPool | undefined;
+  private readonly headers: SignedHeader[] = [];
+  private readonly blocks: Block[] = [];
+  /** tree version holding the state after each height */
+  private readonly versions: bigint[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(opts: DomainOptions, state: DomainState, smt: Smt) {
+    super();
+    this.name = opts.name;
+    this.id = state.config.domainId;
+    this.state = state;
+    this.smt = smt;
+    this.signers = opts.signers;
+    this.clock = opts.clock ?? (() => BigInt(Date.now()));
+    this.logics = opts.logics ?? builtinRegistry();
+    this.verifier = opts.verifier;
+  }
+
+  static async create(opts: DomainOptions): Promise<Domain> {
+    check(typeof opts.name === 'string' && opts.name.length > 0, 'BAD_INPUT', 'a domain needs a name');
+    check(Array.isArray(opts.signers), 'BAD_INPUT', 'signers must be an array of key pairs');
+    const keySet =
+      opts.keySet ??
+      makeKeySet(
+        opts.signers.length,
+        opts.signers.map((s) => s.publicKey),
+      );
+    const config: DomainConfig = {
+      name: opts.name,
+      domainId: domainIdOf(opts.name),
+      batchTxsMax: opts.limits?.batchTxsMax ?? BATCH_TXS_MAX_DEFAULT,
+      blockBatchesMax: opts.limits?.blockBatchesMax ?? BLOCK_BATCHES_MAX_DEFAULT,
+      mempoolTxsMax: opts.limits?.mempoolTxsMax ?? MEMPOOL_TXS_MAX_DEFAULT,
+      anchorWindow: opts.limits?.anchorWindow ?? ANCHOR_WINDOW_DEFAULT,
+      mempoolTtlBlocks: opts.limits?.mempoolTtlBlocks ?? MEMPOOL_TTL_BLOCKS_DEFAULT,
+      remoteRootsMax: opts.limits?.remoteRootsMax ?? REMOTE_ROOTS_MAX_DEFAULT,
+    };
+    const clock = opts.clock ?? (() => BigInt(Date.now()));
+    const state = genesis(config, keySet, opts.genesisTimestamp ?? clock());
+    const smt = Smt.inMemory();
+    const { root } = await smt.apply(genesisWrites(keySet));
+    check(
+      equalBytes(root, state.head.stateRoot),
+      'BAD_INPUT',
+      'genesis root mismatch between tree and state machine',
+    );
+    const domain = new Domain(opts, state, smt);
+    domain.versions.push(smt.version());
+    domain.headers.push({
+      header: state.head,
+      signatures: signHeader(state.head, keySet, domain.mySigners(keySet)),
+    });
+    domain.blocks.push({
+      header: state.head,
+      batches: [],
+      txs: [],
+      writes: genesisWrites(keySet),
+      transition: { steps: [{ t: 'empty' }] },
+    });
+    return domain;
+  }
+
+  /** Signers of this node that belong to `ks`. */
+  private mySigners(ks: KeySet): KeyPair[] {
+    return this.signers.filter((s) => ks.keys.some((k) => equalBytes(k.bytes, s.publicKey.bytes)));
+  }
+
+  /** Runs `fn` after every earlier operation: inputs reach `apply` one at a time, in order. */
+  private serial<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private run(input: DomainInput): DomainOutput[] {
+    const { state, outputs } = apply(this.state, input, { logics: this.logics });
+    this.state = state;
+    return outputs;
+  }
+
+  private emitAll(outputs: DomainOutput[]): void {
+    for (const o of outputs) (this.emit as (t: string, o: DomainOutput) => boolean)(o.type, o);
+  }
+
+  get committedHeight(): bigint {
+    return this.state.height;
+  }
+
+  get provenHeight(): bigint {
+    return this.state.provenHeight;
+  }
+
+  get stateRoot(): Uint8Array {
+    return this.state.head.stateRoot.slice();
+  }
+
+  get keySet(): KeySet {
+    return this.state.keySet;
+  }
+
+  get mempoolSize(): number {
+    return this.state.mempool.length;
+  }
+
+  /**
+   * Submits a transaction. A network transaction (a non-ephemeral consumed resource without a
+   * commitment proof) gets its anchors and proofs filled in from this domain's tree first; both
+   * forms then take the same path. Resolves with the status after admission: pending, or
+   * rejected with a code.
+   */
+  submit(tx: Transaction): Promise<SubmitResult> {
+    return this.submitMany([tx]).then((r) => r[0]!);
+  }
+
+  /** Submits many transactions, checking their signatures together on the worker pool. */
+  async submitMany(txs: Transaction[]): Promise<SubmitResult[]> {
+    check(Array.isArray(txs), 'BAD_INPUT', 'txs must be an array');
+    const results = this.verifier ? await preverifySignatures(txs, this.verifier) : [];
+    return this.serial(() =>
+      txs.map((raw, i) => {
+        const tx = this.fillNetworkProofs(raw);
+        const sig = results[i];
+        const sameTx = sig !== undefined && tx === raw;
+        const input: DomainInput = { type: 'submit', tx, reads: this.readsFor(tx) };
+        if (sameTx) (input as { signatureResults?: SignatureResults }).signatureResults = sig;
+        const outputs = this.run(input);
+        this.emitAll(outputs);
+        const out = outputs[0]!;
+        const id = 'txId' in out ? out.txId : txId(tx);
+        return { txId: id, status: this.state.statuses.get(toHex(id).slice(2)) ?? rejectedFrom(out) };
+      }),
+    );
+  }
+
+  /** Fills in anchor and proof for consumed resources that lack them (network transactions). */
+  private fillNetworkProofs(tx: Transaction): Transaction {
+    let changed = false;
+    const actions = tx.actions?.map((a) => ({
+      ...a,
+      consumed: a.consumed.map((c) => {
+        if (c.commitmentProof !== null || c.resource?.isEphemeral) return c;
+        let cm: Uint8Array;
+        try {
+          cm = commitment(c.resource);
+        } catch {
+          return c;
+        }
+        const key = commitmentKey(cm);
+        const value = this.smt.getSync(key);
+        if (value === null) return c; // validation refuses it for lacking a proof
+        changed = true;
+        return {
+          ...c,
+          commitmentProof: {
+            anchor: this.state.head.stateRoot,
+            height: heightOf(value),
+            proof: this.smt.proveSync(key),
+          },
+        };
+      }),
+    }));
+    return changed ? { ...tx, actions } : tx;
+  }
+
+  /** What the tree holds for the transaction's nullifiers and new commitments, read now. */
+  private readsFor(tx: Transaction): { spentNullifiers: string[]; existingCommitments: string[] } {
+    const spentNullifiers: string[] = [];
+    const existingCommitments: string[] = [];
+    for (const a of tx.actions ?? []) {
+      for (const c of a.consumed ?? []) {
+        try {
+          const nf = nullifier(c.resource, c.nk);
+          if (this.smt.getSync(nullifierKey(nf)) !== null) spentNullifiers.push(toHex(nf).slice(2));
+        } catch {
+          // validation reports a malformed resource or key with its own code
+        }
+      }
+      for (const c of a.created ?? []) {
+        try {
+          const cm = commitment(c.resource);
+          if (this.smt.getSync(commitmentKey(cm)) !== null) existingCommitments.push(toHex(cm).slice(2));
+        } catch {
+          // as above
+        }
+      }
+    }
+    return { spentNullifiers, existingCommitments };
+  }
+
+  /**
+   * Seals the next block from the mempool: plans it, builds the witness from the tree, applies
+   * the seal, writes the block to the tree (checking the tree lands on the header's root), and
+   * signs the header. Its transition proof is attached at once, so the proven tip follows.
+   */
+  sealBlock(): Promise<SignedHeader> {
+    return this.serial(async () => {
+      const plan = planBlock(this.state);
+      // Block h is signed by the key set in force before it applies; a change it records takes
+      // effect from block h + 1 (docs/domain.md).
+      const signingSet = this.state.keySet;
+      const witness = this.smt.proveTransitionSync(plan.writes.map((w) => w.key));
+      const timestamp = maxBig(this.clock(), this.state.head.timestamp);
+      const outputs = this.run({ type: 'seal', timestamp, witness });
+      const sealed = outputs[0] as Extract<DomainOutput, { type: 'blockSealed' }>;
+      const { root } = await this.smt.apply(sealed.block.writes);
+      if (!equalBytes(root, sealed.block.header.stateRoot)) {
+        throw new Error(`weft invariant violated: tree root ${toHex(root)} differs from the sealed header's`);
+      }
+      this.versions.push(this.smt.version());
+      this.blocks.push(sealed.block);
+      const signed: SignedHeader = {
+        header: sealed.block.header,
+        signatures: signHeader(sealed.block.header, signingSet, this.mySigners(signingSet)),
+      };
+      this.headers.push(signed);
+      this.emitAll(outputs);
+      this.emitAll(this.run({ type: 'markProven', height: sealed.block.header.height }));
+      return signed;
+    });
+  }
+
+  /** Status of a transaction: pending, included, rejected or evicted; undefined if never seen. */
+  status(id: Uint8Array): TxStatus | undefined {
+    return this.state.statuses.get(toHex(id).slice(2));
+  }
+
+  /** The signed header at `height` (default: the committed tip). */
+  header(height?: bigint): SignedHeader | undefined {
+    const h = height ?? this.state.height;
+    return h < 0n ? undefined : this.headers[Number(h)];
+  }
+
+  /** The block at `height`, with its transactions and writes. */
+  block(height: bigint): Block | undefined {
+    return height < 0n ? undefined : this.blocks[Number(height)];
+  }
+
+  /** Proof that commitment `cm` is (or is not) in the tree at `height` (default: the tip). */
+  proveCommitment(cm: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(commitmentKey(cm), height);
+  }
+
+  /** Proof that nullifier `nf` is spent (present) or not (absent) at `height`. */
+  proveNullifier(nf: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(nullifierKey(nf), height);
+  }
+
+  private proveKey(key: Uint8Array, height?: bigint): StateProof {
+    const h = height ?? this.state.height;
+    check(
+      typeof h === 'bigint' && h >= 0n && h <= this.state.height,
+      'BAD_HEIGHT',
+      `no block at height ${h}`,
+    );
+    const version = this.versions[Number(h)]!;
+    return {
+      height: h,
+      root: this.smt.root(version),
+      key,
+      value: this.smt.getSync(key, version),
+      proof: this.smt.proveSync(key, version),
+    };
+  }
+
+  /** Records a remote header the sync layer has verified; its root becomes a usable anchor. */
+  acceptRemoteHeader(header: Header): Promise<void> {
+    return this.serial(() => {
+      this.emitAll(this.run({ type: 'acceptRemoteHeader', header }));
+    });
+  }
+
+  /** Changes the key set from the block after next on, with approvals of the current set. */
+  changeKeySet(next: KeySet, approvals: SignerSignature[]): Promise<void> {
+    return this.serial(() => {
+      this.emitAll(this.run({ type: 'changeKeySet', keySet: next, approvals }));
+    });
+  }
+
+  /** Stops accepting work once everything queued has run. */
+  async close(): Promise<void> {
+    await this.queue;
+  }
+}
+
+function heightOf(value: Uint8Array): bigint {
+  check(value.length === 8, 'BAD_INPUT', 'a commitment entry holds an 8-byte height');
+  return new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0);
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+function rejectedFrom(out: DomainOutput): TxStatus {
+  if (out.type === 'txRejected') return { status: 'rejected', code: out.code, reason: out.reason };
+  throw new WeftError('BAD_INPUT', 'submission produced no status');
+}
+
+/** The DomainId of a domain name, for callers that only have the name. */
+export function domainIdFor(name: string): Uint8Array {
+  return domainIdOf(name);
+}

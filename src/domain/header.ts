@@ -1,0 +1,125 @@
+// Block headers: canonical encoding, hash, t-of-n signing, and the transaction root.
+import {
+  check,
+  decodeAll,
+  type KeyPair,
+  type Reader,
+  sha256,
+  signRecoverable,
+  utf8,
+  Writer,
+} from '../crypto/index.js';
+import { type KeySet, meetsThreshold, type SignerSignature } from './keyset.js';
+
+export const HEADER_FORMAT = 0x01;
+const HEADER_TAG = utf8('weft.header');
+/** Bytes of an encoded header: format, domain, height, prevHash, stateRoot, txRoot, timestamp. */
+export const HEADER_BYTES = 1 + 32 + 8 + 32 + 32 + 32 + 8;
+
+/** A block header. `timestamp` is milliseconds since the Unix epoch, from the sealing input. */
+export type Header = {
+  domain: Uint8Array;
+  height: bigint;
+  prevHash: Uint8Array;
+  stateRoot: Uint8Array;
+  txRoot: Uint8Array;
+  timestamp: bigint;
+};
+
+/** A header with the key-set signatures over its hash. */
+export type SignedHeader = { header: Header; signatures: SignerSignature[] };
+
+export function writeHeader(w: Writer, h: Header): void {
+  w.u8(HEADER_FORMAT)
+    .fixed(h.domain, 32)
+    .u64(h.height)
+    .fixed(h.prevHash, 32)
+    .fixed(h.stateRoot, 32)
+    .fixed(h.txRoot, 32)
+    .u64(h.timestamp);
+}
+
+export function readHeader(r: Reader): Header {
+  const format = r.u8();
+  check(format === HEADER_FORMAT, 'CODEC', `unknown header format ${format}`);
+  return {
+    domain: r.fixed(32).slice(),
+    height: r.u64(),
+    prevHash: r.fixed(32).slice(),
+    stateRoot: r.fixed(32).slice(),
+    txRoot: r.fixed(32).slice(),
+    timestamp: r.u64(),
+  };
+}
+
+export function encodeHeader(h: Header): Uint8Array {
+  const w = new Writer(HEADER_BYTES);
+  writeHeader(w, h);
+  return w.finish();
+}
+
+export function decodeHeader(bytes: Uint8Array): Header {
+  return decodeAll(bytes, readHeader);
+}
+
+/** headerHash = SHA256("weft.header" || encoding): what the key set signs. */
+export function headerHash(h: Header): Uint8Array {
+  const enc = encodeHeader(h);
+  const input = new Uint8Array(HEADER_TAG.length + enc.length);
+  input.set(HEADER_TAG, 0);
+  input.set(enc, HEADER_TAG.length);
+  return sha256(input);
+}
+
+/**
+ * Signatures of `signers` over the header hash, each with its index in `ks`. Signers not in
+ * the set are refused.
+ */
+export function signHeader(h: Header, ks: KeySet, signers: KeyPair[]): SignerSignature[] {
+  const digest = headerHash(h);
+  const out: SignerSignature[] = [];
+  for (const kp of signers) {
+    const idx = ks.keys.findIndex((k) => Buffer.compare(k.bytes, kp.publicKey.bytes) === 0);
+    check(idx >= 0 && kp.type === 'secp256k1', 'BAD_KEYSET', 'a signer is not in the domain key set');
+    out.push({ signer: idx, signature: signRecoverable(kp, digest) });
+  }
+  return out.sort((a, b) => a.signer - b.signer);
+}
+
+/** Whether a signed header carries at least the threshold of valid signatures of `ks`. */
+export function verifyHeaderSignatures(sh: SignedHeader, ks: KeySet): boolean {
+  try {
+    return meetsThreshold(ks, headerHash(sh.header), sh.signatures);
+  } catch {
+    return false;
+  }
+}
+
+// The transaction root: an RFC 6962 Merkle tree over the block's transaction ids in order
+// (leaf = SHA256(0x00 || id), node = SHA256(0x01 || left || right), empty = SHA256("")).
+const EMPTY_TX_ROOT = sha256(new Uint8Array(0));
+
+export function txRoot(ids: Uint8Array[]): Uint8Array {
+  if (ids.length === 0) return EMPTY_TX_ROOT.slice();
+  let level = ids.map((id) => {
+    const b = new Uint8Array(33);
+    b[0] = 0x00;
+    b.set(id, 1);
+    return sha256(b);
+  });
+  // RFC 6962 splits at the largest power of two below n; pairing left to right and carrying an
+  // odd node up unchanged gives the same root.
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) {
+      const b = new Uint8Array(65);
+      b[0] = 0x01;
+      b.set(level[i]!, 1);
+      b.set(level[i + 1]!, 33);
+      next.push(sha256(b));
+    }
+    if (level.length % 2 === 1) next.push(level[level.length - 1]!);
+    level = next;
+  }
+  return level[0]!;
+}

@@ -1,0 +1,57 @@
+// weft/domain: a domain as a pure state machine (apply) with a thin runtime (Domain) around it:
+// mempool, batches, signed blocks, anchors, key sets, and the committed and proven tips.
+export type { DomainEvents, DomainLimits, DomainOptions, StateProof, SubmitResult } from './domain.js';
+export { Domain, domainIdFor } from './domain.js';
+export type { Header, SignedHeader } from './header.js';
+export {
+  decodeHeader,
+  encodeHeader,
+  HEADER_BYTES,
+  HEADER_FORMAT,
+  headerHash,
+  readHeader,
+  signHeader,
+  txRoot,
+  verifyHeaderSignatures,
+  writeHeader,
+} from './header.js';
+export type { KeySet, SignerSignature } from './keyset.js';
+export {
+  assertKeySet,
+  decodeKeySet,
+  encodeKeySet,
+  KEYSET_KEYS_MAX,
+  KEYSET_TREE_KEY,
+  keySetChangeDigest,
+  keySetsEqual,
+  makeKeySet,
+  meetsThreshold,
+} from './keyset.js';
+export type {
+  ApplyResult,
+  Block,
+  BlockPlan,
+  DomainConfig,
+  DomainEnv,
+  DomainInput,
+  DomainOutput,
+  DomainState,
+  RemoteView,
+  TxReads,
+  TxStatus,
+} from './state.js';
+export {
+  ANCHOR_WINDOW_DEFAULT,
+  apply,
+  BATCH_TXS_MAX_DEFAULT,
+  BLOCK_BATCHES_MAX_DEFAULT,
+  cloneState,
+  genesis,
+  genesisWrites,
+  isAnchorAccepted,
+  MEMPOOL_TTL_BLOCKS_DEFAULT,
+  MEMPOOL_TXS_MAX_DEFAULT,
+  planBlock,
+  REMOTE_ROOTS_MAX_DEFAULT,
+  remoteHeaderKey,
+} from './state.js';

@@ -1,0 +1,525 @@
+// The domain as a pure state machine: apply(state, input) -> { state, outputs }. No I/O, clock or
+// randomness: time arrives in `seal` inputs, tree reads arrive as read sets, and the new state
+// root is computed from a transition witness (docs/domain.md). Recovery, simulation and stateless
+// verification reuse this one function.
+import { check, equalBytes, toHex, WeftError } from '../crypto/index.js';
+import type { LogicLookup } from '../resource/index.js';
+import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
+import {
+  commitmentKey,
+  encodeHeight,
+  nullifierKey,
+  type SignatureResults,
+  type Transaction,
+  txId,
+  type ValidTransaction,
+  validateTransaction,
+} from '../tx/index.js';
+import { type Header, headerHash, txRoot } from './header.js';
+import {
+  assertKeySet,
+  encodeKeySet,
+  KEYSET_TREE_KEY,
+  type KeySet,
+  keySetChangeDigest,
+  meetsThreshold,
+  type SignerSignature,
+} from './keyset.js';
+
+/** Defaults for a domain's limits; each is a named, configurable bound. */
+export const BATCH_TXS_MAX_DEFAULT = 250;
+export const BLOCK_BATCHES_MAX_DEFAULT = 4;
+export const MEMPOOL_TXS_MAX_DEFAULT = 20_000;
+export const ANCHOR_WINDOW_DEFAULT = 256;
+export const MEMPOOL_TTL_BLOCKS_DEFAULT = 64;
+export const REMOTE_ROOTS_MAX_DEFAULT = 256;
+
+/** Tree key of an accepted remote header: 0x03 || DomainId. */
+export function remoteHeaderKey(domainId: Uint8Array): Uint8Array {
+  const k = new Uint8Array(33);
+  k[0] = 0x03;
+  k.set(domainId, 1);
+  return k;
+}
+
+export type DomainConfig = {
+  name: string;
+  domainId: Uint8Array;
+  /** N: most transactions in one batch */
+  batchTxsMax: number;
+  /** M: most batches in one block */
+  blockBatchesMax: number;
+  mempoolTxsMax: number;
+  /** K: how many of this domain's latest state roots a transaction may anchor on */
+  anchorWindow: number;
+  /** blocks a transaction may wait in the mempool before it is evicted */
+  mempoolTtlBlocks: number;
+  /** how many roots of each remote domain stay usable as anchors */
+  remoteRootsMax: number;
+};
+
+export type TxStatus =
+  | { status: 'pending'; sinceHeight: bigint }
+  | { status: 'included'; height: bigint; batch: number; index: number }
+  | { status: 'rejected'; code: string; reason: string }
+  | { status: 'evicted'; code: string; reason: string };
+
+type PendingTx = {
+  id: Uint8Array;
+  key: string;
+  tx: Transaction;
+  effects: ValidTransaction;
+  sinceHeight: bigint;
+};
+
+export type RemoteView = {
+  domainId: Uint8Array;
+  header: Header;
+  headerHash: Uint8Array;
+  /** root (hex) -> height, the latest `remoteRootsMax` accepted roots */
+  roots: Map<string, bigint>;
+};
+
+/**
+ * Everything a domain knows. `apply` takes ownership of the state it is given and returns the
+ * next one (it updates the collections in place for speed); keep a `cloneState` copy to
+ * simulate from a past state.
+ */
+export type DomainState = {
+  config: DomainConfig;
+  keySet: KeySet;
+  /** a key set approved in this block, in force from the next block on */
+  nextKeySet: KeySet | null;
+  /** committed tip */
+  height: bigint;
+  head: Header;
+  headHash: Uint8Array;
+  /** proven tip: never above `height`, only grows */
+  provenHeight: bigint;
+  /** this domain's latest roots (hex) -> height, at most `anchorWindow` */
+  recentRoots: Map<string, bigint>;
+  remotes: Map<string, RemoteView>;
+  mempool: PendingTx[];
+  pendingNullifiers: Set<string>;
+  pendingCommitments: Set<string>;
+  statuses: Map<string, TxStatus>;
+  /** tree writes queued for the next block besides its transactions' (remote headers, key set) */
+  queuedWrites: Write[];
+};
+
+/**
+ * What the tree says about a submitted transaction, read by the runtime just before `apply`
+ * (hex nullifiers already spent, hex commitments already present). Carried in the input, so a
+ * replay sees exactly what the first run saw.
+ */
+export type TxReads = { spentNullifiers: string[]; existingCommitments: string[] };
+
+export type DomainInput =
+  | { type: 'submit'; tx: Transaction; reads: TxReads; signatureResults?: SignatureResults }
+  | { type: 'seal'; timestamp: bigint; witness: TransitionProof }
+  | { type: 'acceptRemoteHeader'; header: Header }
+  | { type: 'changeKeySet'; keySet: KeySet; approvals: SignerSignature[] }
+  | { type: 'markProven'; height: bigint };
+
+/**
+ * A sealed block: its header, its transactions in batches, the tree writes it made, and the
+ * transition proof that takes the previous header's state root to this one's under those writes.
+ */
+export type Block = {
+  header: Header;
+  batches: Uint8Array[][];
+  txs: Transaction[];
+  writes: Write[];
+  transition: TransitionProof;
+};
+
+export type DomainOutput =
+  | { type: 'txAccepted'; txId: Uint8Array }
+  | { type: 'txRejected'; txId: Uint8Array; code: string; reason: string }
+  | { type: 'txIncluded'; txId: Uint8Array; height: bigint }
+  | { type: 'txEvicted'; txId: Uint8Array; code: string; reason: string }
+  | { type: 'blockSealed'; block: Block; headerHash: Uint8Array }
+  | { type: 'remoteAccepted'; domainId: Uint8Array; height: bigint; headerHash: Uint8Array }
+  | { type: 'keySetChanged'; keySet: KeySet; effectiveAfter: bigint }
+  | { type: 'proven'; height: bigint };
+
+export type ApplyResult = { state: DomainState; outputs: DomainOutput[] };
+
+/** The environment `apply` may consult: deterministic lookups only (logics by reference). */
+export type DomainEnv = { logics: LogicLookup };
+
+const hex = (b: Uint8Array) => toHex(b).slice(2);
+
+/**
+ * Genesis: height 0 with an empty mempool, a tree holding only the key set, and a header whose
+ * prevHash is zero and txRoot is the empty root. Pure.
+ */
+export function genesis(config: DomainConfig, keySet: KeySet, timestamp: bigint): DomainState {
+  assertConfig(config);
+  assertKeySet(keySet);
+  const write: Write = { key: KEYSET_TREE_KEY, value: encodeKeySet(keySet) };
+  const root = transitionRoot(new Uint8Array(32), [write], { steps: [{ t: 'empty' }] });
+  check(root !== null, 'BAD_INPUT', 'genesis root could not be computed');
+  const head: Header = {
+    domain: config.domainId,
+    height: 0n,
+    prevHash: new Uint8Array(32),
+    stateRoot: root,
+    txRoot: txRoot([]),
+    timestamp,
+  };
+  return {
+    config,
+    keySet,
+    nextKeySet: null,
+    height: 0n,
+    head,
+    headHash: headerHash(head),
+    provenHeight: 0n,
+    recentRoots: new Map([[hex(root), 0n]]),
+    remotes: new Map(),
+    mempool: [],
+    pendingNullifiers: new Set(),
+    pendingCommitments: new Set(),
+    statuses: new Map(),
+    queuedWrites: [],
+  };
+}
+
+/** The writes genesis makes to an empty tree (the runtime applies them to its real tree). */
+export function genesisWrites(keySet: KeySet): Write[] {
+  return [{ key: KEYSET_TREE_KEY, value: encodeKeySet(keySet) }];
+}
+
+function assertConfig(c: DomainConfig): void {
+  check(
+    c.domainId instanceof Uint8Array && c.domainId.length === 32,
+    'BAD_INPUT',
+    'domainId must be 32 bytes',
+  );
+  for (const [name, v] of Object.entries({
+    batchTxsMax: c.batchTxsMax,
+    blockBatchesMax: c.blockBatchesMax,
+    mempoolTxsMax: c.mempoolTxsMax,
+    anchorWindow: c.anchorWindow,
+    mempoolTtlBlocks: c.mempoolTtlBlocks,
+    remoteRootsMax: c.remoteRootsMax,
+  })) {
+    check(
+      Number.isInteger(v) && v >= 1 && v <= 1_000_000,
+      'BAD_INPUT',
+      `${name} must be an integer 1..1000000`,
+    );
+  }
+}
+
+/** A deep copy for simulation: applying inputs to it leaves the original untouched. */
+export function cloneState(s: DomainState): DomainState {
+  return {
+    ...s,
+    recentRoots: new Map(s.recentRoots),
+    remotes: new Map([...s.remotes].map(([k, v]) => [k, { ...v, roots: new Map(v.roots) }])),
+    mempool: [...s.mempool],
+    pendingNullifiers: new Set(s.pendingNullifiers),
+    pendingCommitments: new Set(s.pendingCommitments),
+    statuses: new Map(s.statuses),
+    queuedWrites: [...s.queuedWrites],
+  };
+}
+
+/**
+ * The pure transition. Invalid inputs (a bad witness, a stale timestamp, unauthorised key-set
+ * changes) throw WeftError and leave `state` untouched; a refused transaction is an output, not
+ * an error.
+ */
+export function apply(state: DomainState, input: DomainInput, env: DomainEnv): ApplyResult {
+  switch (input.type) {
+    case 'submit':
+      return submit(state, input, env);
+    case 'seal':
+      return seal(state, input);
+    case 'acceptRemoteHeader':
+      return acceptRemote(state, input.header);
+    case 'changeKeySet':
+      return changeKeySet(state, input.keySet, input.approvals);
+    case 'markProven':
+      return markProven(state, input.height);
+    default:
+      throw new WeftError('BAD_INPUT', `unknown input type '${(input as { type: string }).type}'`);
+  }
+}
+
+/** Whether `root` is an anchor a transaction may use here. */
+export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean {
+  const key = hex(root);
+  if (state.recentRoots.has(key)) return true;
+  for (const r of state.remotes.values()) if (r.roots.has(key)) return true;
+  return false;
+}
+
+function submit(
+  state: DomainState,
+  input: Extract<DomainInput, { type: 'submit' }>,
+  env: DomainEnv,
+): ApplyResult {
+  const { tx, reads } = input;
+  const spent = new Set(reads.spentNullifiers);
+  let effects: ValidTransaction;
+  try {
+    effects = validateTransaction(
+      tx,
+      {
+        domainId: state.config.domainId,
+        isAnchorAccepted: (root) => isAnchorAccepted(state, root),
+        isNullifierSpent: (nf) => spent.has(hex(nf)),
+        logics: env.logics,
+      },
+      input.signatureResults ? { signatureResults: input.signatureResults } : {},
+    );
+  } catch (e) {
+    if (!(e instanceof WeftError)) throw e;
+    const id = safeTxId(tx);
+    return refuse(state, id, e.code, e.shortMessage, true);
+  }
+  const { id } = effects;
+  const key = hex(id);
+  const known = state.statuses.get(key);
+  if (known && (known.status === 'pending' || known.status === 'included')) {
+    const where =
+      known.status === 'pending' ? 'is already pending' : `was already included at height ${known.height}`;
+    return refuse(state, id, 'DUPLICATE_TX', `transaction ${where}`, false);
+  }
+  for (const nf of effects.nullifiers) {
+    if (state.pendingNullifiers.has(hex(nf))) {
+      return refuse(
+        state,
+        id,
+        'NULLIFIER_PENDING',
+        'a pending transaction already consumes one of its resources',
+        true,
+      );
+    }
+  }
+  const existing = new Set(reads.existingCommitments);
+  for (const cm of effects.commitments) {
+    const k = hex(cm);
+    if (existing.has(k) || state.pendingCommitments.has(k)) {
+      return refuse(
+        state,
+        id,
+        'COMMITMENT_EXISTS',
+        'it creates a resource whose commitment already exists',
+        true,
+      );
+    }
+  }
+  if (state.mempool.length >= state.config.mempoolTxsMax) {
+    return refuse(
+      state,
+      id,
+      'MEMPOOL_FULL',
+      `the mempool holds its maximum of ${state.config.mempoolTxsMax} transactions; retry after the next block`,
+      true,
+    );
+  }
+  state.mempool.push({ id, key, tx, effects, sinceHeight: state.height });
+  for (const nf of effects.nullifiers) state.pendingNullifiers.add(hex(nf));
+  for (const cm of effects.commitments) state.pendingCommitments.add(hex(cm));
+  state.statuses.set(key, { status: 'pending', sinceHeight: state.height });
+  return { state, outputs: [{ type: 'txAccepted', txId: id }] };
+}
+
+/** The id of a transaction that failed validation, or zeros when it cannot even be encoded. */
+function safeTxId(tx: Transaction): Uint8Array {
+  try {
+    return txId(tx);
+  } catch {
+    return new Uint8Array(32);
+  }
+}
+
+function refuse(
+  state: DomainState,
+  id: Uint8Array,
+  code: string,
+  reason: string,
+  record: boolean,
+): ApplyResult {
+  const key = hex(id);
+  const known = state.statuses.get(key);
+  // A refused resubmission never overwrites the status of the transaction already known.
+  if (record && !(known && (known.status === 'pending' || known.status === 'included'))) {
+    state.statuses.set(key, { status: 'rejected', code, reason });
+  }
+  return { state, outputs: [{ type: 'txRejected', txId: id, code, reason }] };
+}
+
+/** The transactions the next block takes (in order, in batches) and the ones it evicts. */
+export type BlockPlan = { batches: PendingTx[][]; evicted: PendingTx[]; writes: Write[]; height: bigint };
+
+/**
+ * Plans the next block deterministically: the oldest pending transactions, at most N per batch
+ * and M batches (pending transactions never share a nullifier, so any split is conflict-free),
+ * after evicting those that waited longer than the TTL. The runtime calls this to know which
+ * keys the seal witness must cover; `seal` calls it again and gets the same plan.
+ */
+export function planBlock(state: DomainState): BlockPlan {
+  const height = state.height + 1n;
+  const ttl = BigInt(state.config.mempoolTtlBlocks);
+  const evicted: PendingTx[] = [];
+  const live: PendingTx[] = [];
+  for (const p of state.mempool) (height - p.sinceHeight > ttl ? evicted : live).push(p);
+  const take = Math.min(live.length, state.config.batchTxsMax * state.config.blockBatchesMax);
+  const batches: PendingTx[][] = [];
+  for (let i = 0; i < take; i += state.config.batchTxsMax)
+    batches.push(live.slice(i, Math.min(take, i + state.config.batchTxsMax)));
+  const h = encodeHeight(height);
+  const writes: Write[] = [];
+  for (const batch of batches) {
+    for (const p of batch) {
+      for (const cm of p.effects.commitments) writes.push({ key: commitmentKey(cm), value: h });
+      for (const nf of p.effects.nullifiers) writes.push({ key: nullifierKey(nf), value: h });
+    }
+  }
+  writes.push(...state.queuedWrites);
+  return { batches, evicted, writes, height };
+}
+
+function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): ApplyResult {
+  check(typeof input.timestamp === 'bigint', 'BAD_INPUT', 'seal timestamp must be a bigint (ms)');
+  if (input.timestamp < state.head.timestamp) {
+    throw new WeftError(
+      'BAD_TIMESTAMP',
+      `block timestamp ${input.timestamp} is before the previous block's ${state.head.timestamp}`,
+    );
+  }
+  const plan = planBlock(state);
+  const stateRoot = transitionRoot(state.head.stateRoot, plan.writes, input.witness);
+  if (stateRoot === null) {
+    throw new WeftError(
+      'BAD_WITNESS',
+      "the seal witness does not cover this block's writes under the current root",
+    );
+  }
+  // Checks done: from here the state changes.
+  const ids = plan.batches.flatMap((b) => b.map((p) => p.id));
+  const header: Header = {
+    domain: state.config.domainId,
+    height: plan.height,
+    prevHash: state.headHash,
+    stateRoot,
+    txRoot: txRoot(ids),
+    timestamp: input.timestamp,
+  };
+  const outputs: DomainOutput[] = [];
+  const included = new Set<string>();
+  for (const [b, batch] of plan.batches.entries()) {
+    for (const [i, p] of batch.entries()) {
+      included.add(p.key);
+      state.statuses.set(p.key, { status: 'included', height: plan.height, batch: b, index: i });
+      outputs.push({ type: 'txIncluded', txId: p.id, height: plan.height });
+    }
+  }
+  const gone = new Set(included);
+  for (const p of plan.evicted) {
+    gone.add(p.key);
+    const reason = `waited more than ${state.config.mempoolTtlBlocks} blocks without being included`;
+    state.statuses.set(p.key, { status: 'evicted', code: 'EXPIRED', reason });
+    outputs.push({ type: 'txEvicted', txId: p.id, code: 'EXPIRED', reason });
+  }
+  for (const p of state.mempool) {
+    if (!gone.has(p.key)) continue;
+    for (const nf of p.effects.nullifiers) state.pendingNullifiers.delete(hex(nf));
+    for (const cm of p.effects.commitments) state.pendingCommitments.delete(hex(cm));
+  }
+  state.mempool = state.mempool.filter((p) => !gone.has(p.key));
+  state.queuedWrites = [];
+  if (state.nextKeySet) {
+    state.keySet = state.nextKeySet;
+    state.nextKeySet = null;
+  }
+  state.height = plan.height;
+  state.head = header;
+  state.headHash = headerHash(header);
+  state.recentRoots.set(hex(stateRoot), plan.height);
+  const oldest = plan.height - BigInt(state.config.anchorWindow);
+  for (const [k, h] of state.recentRoots) if (h <= oldest) state.recentRoots.delete(k);
+  const block: Block = {
+    header,
+    batches: plan.batches.map((b) => b.map((p) => p.id)),
+    txs: plan.batches.flatMap((b) => b.map((p) => p.tx)),
+    writes: plan.writes,
+    transition: input.witness,
+  };
+  outputs.unshift({ type: 'blockSealed', block, headerHash: state.headHash });
+  return { state, outputs };
+}
+
+function acceptRemote(state: DomainState, header: Header): ApplyResult {
+  check(
+    header && header.domain instanceof Uint8Array && header.domain.length === 32,
+    'BAD_INPUT',
+    'remote header needs a domain',
+  );
+  check(
+    !equalBytes(header.domain, state.config.domainId),
+    'BAD_INPUT',
+    'a domain does not accept its own headers as remote',
+  );
+  const key = hex(header.domain);
+  const prev = state.remotes.get(key);
+  if (prev && header.height <= prev.header.height) {
+    throw new WeftError(
+      'STALE_HEADER',
+      `remote height ${header.height} is not above the accepted ${prev.header.height}`,
+    );
+  }
+  const hh = headerHash(header);
+  const roots = prev?.roots ?? new Map<string, bigint>();
+  roots.set(hex(header.stateRoot), header.height);
+  while (roots.size > state.config.remoteRootsMax) roots.delete(roots.keys().next().value as string);
+  state.remotes.set(key, { domainId: header.domain, header, headerHash: hh, roots });
+  const value = new Uint8Array(40);
+  value.set(hh, 0);
+  value.set(encodeHeight(header.height), 32);
+  state.queuedWrites = state.queuedWrites.filter((w) => !equalBytes(w.key, remoteHeaderKey(header.domain)));
+  state.queuedWrites.push({ key: remoteHeaderKey(header.domain), value });
+  return {
+    state,
+    outputs: [{ type: 'remoteAccepted', domainId: header.domain, height: header.height, headerHash: hh }],
+  };
+}
+
+function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignature[]): ApplyResult {
+  assertKeySet(next);
+  check(
+    state.nextKeySet === null,
+    'KEYSET_PENDING',
+    'a key-set change is already pending for the next block',
+  );
+  const digest = keySetChangeDigest(state.config.domainId, state.height + 1n, next);
+  if (!meetsThreshold(state.keySet, digest, approvals)) {
+    throw new WeftError(
+      'BAD_SIGNATURES',
+      `a key-set change needs ${state.keySet.threshold} valid approvals from the current key set`,
+    );
+  }
+  state.nextKeySet = next;
+  state.queuedWrites.push({ key: KEYSET_TREE_KEY, value: encodeKeySet(next) });
+  return { state, outputs: [{ type: 'keySetChanged', keySet: next, effectiveAfter: state.height + 1n }] };
+}
+
+function markProven(state: DomainState, height: bigint): ApplyResult {
+  check(typeof height === 'bigint', 'BAD_INPUT', 'height must be a bigint');
+  if (height > state.height) {
+    throw new WeftError(
+      'BAD_HEIGHT',
+      `cannot mark height ${height} proven: the committed tip is ${state.height}`,
+    );
+  }
+  if (height <= state.provenHeight) {
+    throw new WeftError('BAD_HEIGHT', `height ${height} is not above the proven tip ${state.provenHeight}`);
+  }
+  state.provenHeight = height;
+  return { state, outputs: [{ type: 'proven', height }] };
+}
