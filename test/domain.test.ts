@@ -150,6 +150,38 @@ describe('double spends: exactly one spend wins', () => {
   });
 });
 
+describe('local and network transactions', () => {
+  it('fills in anchors and proofs for a network transaction; both forms share one id and end the same', async () => {
+    const d = await makeDomain('network');
+    const w = new Wallet(d);
+    const coin = await w.mint(alice.publicKey, 40n);
+    const net = w.transferTx(coin, alice, bob.publicKey, 15n, { network: true });
+    expect(net.tx.actions[0]!.consumed[0]!.commitmentProof).toBeNull();
+    const local = {
+      ...net.tx,
+      actions: [{ ...net.tx.actions[0]!, consumed: [w.consume(coin)] }],
+    };
+    expect(toHex(txId(net.tx))).toBe(toHex(txId(local))); // the owner's signature covers both
+    const r = await d.submit(net.tx);
+    expect(r.status.status).toBe('pending');
+    expect(toHex(r.txId)).toBe(toHex(txId(local)));
+    await d.sealBlock();
+    expect(d.status(r.txId)?.status).toBe('included');
+    const p = d.proveCommitment(commitment(net.out.resource));
+    expect(p.value).not.toBeNull();
+  });
+
+  it('refuses a network transaction naming a resource the domain does not hold', async () => {
+    const d = await makeDomain('network-ghost');
+    const w = new Wallet(d);
+    const ghost = w.coin(alice.publicKey, 5n); // never minted
+    const { tx } = w.transferTx(ghost, alice, bob.publicKey, 5n, { network: true });
+    const r = await d.submit(tx);
+    expect(r.status).toMatchObject({ status: 'rejected', code: 'TX_MALFORMED' });
+    expect((r.status as { reason: string }).reason).toMatch(/commitment proof/);
+  });
+});
+
 describe('anchors, statuses and limits', () => {
   it('accepts anchors inside the window and refuses older ones with UNKNOWN_ANCHOR', async () => {
     // Every block changes the root (a mint each time), so old roots really are old.

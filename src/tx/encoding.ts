@@ -38,12 +38,14 @@ function writeCreated(w: Writer, c: Created): void {
 function writeConsumed(w: Writer, c: Consumed): void {
   writeCreated(w, c);
   w.fixed(c.nk, 32);
-  const p = c.commitmentProof;
-  w.bool(p !== null);
-  if (p !== null) w.fixed(p.anchor, 32).u64(p.height).bytes(encodeProof(p.proof), COMMITMENT_PROOF_BYTES_MAX);
 }
 
-/** Writes the body without checking shape; callers have run checkTransactionShape. */
+/**
+ * Writes the body without checking shape; callers have run checkTransactionShape. The body is
+ * what the id commits to: actions and app data, but not the witness (commitment proofs and
+ * signatures), so a domain can fill in proofs for a network transaction, or a relayer
+ * re-anchor one, without invalidating a signature.
+ */
 export function writeTxBody(w: Writer, tx: Transaction): void {
   w.u8(TX_FORMAT);
   w.list(tx.actions, TX_ACTIONS_MAX, (w, a: Action) => {
@@ -51,6 +53,18 @@ export function writeTxBody(w: Writer, tx: Transaction): void {
     w.list(a.created, TX_RESOURCES_MAX, writeCreated);
   });
   w.bytes(tx.appData, TX_APP_DATA_BYTES_MAX);
+}
+
+/** The commitment proofs, one entry per consumed resource in order: bool, then the proof. */
+export function writeProofs(w: Writer, tx: Transaction): void {
+  for (const a of tx.actions) {
+    for (const c of a.consumed) {
+      const p = c.commitmentProof;
+      w.bool(p !== null);
+      if (p !== null)
+        w.fixed(p.anchor, 32).u64(p.height).bytes(encodeProof(p.proof), COMMITMENT_PROOF_BYTES_MAX);
+    }
+  }
 }
 
 function writeSignatures(w: Writer, signatures: readonly TxSignature[]): void {
@@ -87,11 +101,15 @@ export function txId(tx: Transaction): Uint8Array {
   return txIdOfBody(encodeTxBody(tx));
 }
 
-/** Canonical encoding: body || signatures (u32 count, then tag || key || 64-byte signature each). */
+/**
+ * Canonical encoding: body || proofs (per consumed resource: bool, then anchor, height, proof) ||
+ * signatures (u32 count, then tag || key || 64-byte signature each).
+ */
 export function encodeTransaction(tx: Transaction): Uint8Array {
   checkTransactionShape(tx);
   const w = new Writer(2048);
   writeTxBody(w, tx);
+  writeProofs(w, tx);
   writeSignatures(w, tx.signatures);
   const out = w.finish();
   if (out.length > TX_BYTES_MAX) {
@@ -127,11 +145,15 @@ function readCreated(r: Reader): Created {
 function readConsumed(r: Reader): Consumed {
   const { resource, value, label } = readCreated(r);
   const nk = r.fixed(32).slice();
-  if (!r.bool()) return { resource, value, label, nk, commitmentProof: null };
+  return { resource, value, label, nk, commitmentProof: null };
+}
+
+function readProof(r: Reader): Consumed['commitmentProof'] {
+  if (!r.bool()) return null;
   const anchor = r.fixed(32).slice();
   const height = r.u64();
   const proof = decodeProof(r.bytes(COMMITMENT_PROOF_BYTES_MAX));
-  return { resource, value, label, nk, commitmentProof: { anchor, height, proof } };
+  return { anchor, height, proof };
 }
 
 /**
@@ -166,6 +188,7 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
   }
   const appData = readSized(r, TX_APP_DATA_BYTES_MAX, 'TX_APP_DATA_TOO_LARGE', 'app data');
   const bodyEnd = r.offset;
+  for (const a of actions) for (const c of a.consumed) c.commitmentProof = readProof(r);
   const signatureCount = readCount(r, TX_SIGNATURES_MAX, 'TX_TOO_MANY_SIGNATURES', 'signatures');
   const signatures: TxSignature[] = [];
   for (let i = 0; i < signatureCount; i++) {

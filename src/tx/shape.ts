@@ -89,7 +89,12 @@ function checkCommitmentProof(p: CommitmentProof, path: string): void {
  * TX_TOO_MANY_ACTIONS, TX_TOO_MANY_RESOURCES, TX_APP_DATA_TOO_LARGE, TX_TOO_MANY_SIGNATURES,
  * VALUE_TOO_LARGE, LABEL_TOO_LARGE.
  */
-export function checkTransactionShape(tx: Transaction): void {
+/**
+ * `requireProofs` (validation) demands a commitment proof on every non-ephemeral consumed
+ * resource; without it (ids, signing, the wire and JSON) a network transaction, whose proofs the
+ * domain fills in, is well formed.
+ */
+export function checkTransactionShape(tx: Transaction, opts: { requireProofs?: boolean } = {}): void {
   if (typeof tx !== 'object' || tx === null) malformed('a transaction must be an object');
   if (!isArray(tx.actions)) malformed('tx.actions must be an array');
   if (tx.actions.length === 0) malformed('a transaction needs at least one action');
@@ -123,9 +128,11 @@ export function checkTransactionShape(tx: Transaction): void {
         malformed(`${at} is ephemeral and must not carry a commitment proof`);
       }
       if (!c.resource.isEphemeral) {
-        if (c.commitmentProof === null || c.commitmentProof === undefined)
-          malformed(`${at} needs a commitment proof`);
-        checkCommitmentProof(c.commitmentProof, `${at}.commitmentProof`);
+        if (c.commitmentProof === null || c.commitmentProof === undefined) {
+          if (opts.requireProofs) malformed(`${at} needs a commitment proof`);
+        } else {
+          checkCommitmentProof(c.commitmentProof, `${at}.commitmentProof`);
+        }
       }
     }
     for (const [i, c] of action.created.entries()) {

@@ -1,6 +1,6 @@
 // Where transactions' effects live in a domain tree (ARCHITECTURE.md §3): commitments under
 // `0x01 || cm` and nullifiers under `0x02 || nf`, each holding the u64 height it was written at.
-import { assertBytes, Writer } from '../crypto/index.js';
+import { assertBytes, WeftError } from '../crypto/index.js';
 
 export const COMMITMENT_KEY_PREFIX = 0x01;
 export const NULLIFIER_KEY_PREFIX = 0x02;
@@ -26,5 +26,12 @@ export function nullifierKey(nf: Uint8Array): Uint8Array {
 
 /** A height as the tree stores it: u64 big-endian. */
 export function encodeHeight(height: bigint): Uint8Array {
-  return new Writer(HEIGHT_BYTES).u64(height).finish();
+  if (typeof height !== 'bigint' || height < 0n || height > U64_MAX) {
+    throw new WeftError('BAD_INPUT', `a height must be a u64 bigint, got ${String(height)}`);
+  }
+  const out = new Uint8Array(HEIGHT_BYTES);
+  new DataView(out.buffer).setBigUint64(0, height);
+  return out;
 }
+
+const U64_MAX = (1n << 64n) - 1n;
