@@ -318,6 +318,19 @@ describe('signature verifier pool', () => {
     expect(got.filter(Boolean).length).toBeGreaterThan(300);
   });
 
+  it('keeps answering when a worker stops, and refuses once every worker has', async () => {
+    const small = SignatureVerifierPool.create({ threads: 2 });
+    const kp = keyPairFromSeed('ed25519', seed(1));
+    const check = { publicKey: kp.publicKey, message: digest('m'), signature: sign(kp, digest('m')) };
+    const workers = (small as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+    await workers[0]!.worker.terminate();
+    expect(await small.verify([check, check])).toEqual([true, true]);
+    await workers[1]!.worker.terminate();
+    await expect(small.verify([check])).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+    await small.close();
+    await expect(small.verify([check])).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+  });
+
   it('answers an empty batch and refuses a bad thread count', async () => {
     expect(await pool.verify([])).toEqual([]);
     expectCode(() => SignatureVerifierPool.create({ threads: 0 }), 'BAD_INPUT');

@@ -68,7 +68,7 @@ parentPort.on('message', (msg) => {
 
 type Pending = { resolve: (out: Uint8Array) => void; reject: (e: unknown) => void };
 
-type Slot = { worker: Worker; inFlight: number; pending: Map<number, Pending> };
+type Slot = { worker: Worker; inFlight: number; pending: Map<number, Pending>; alive: boolean };
 
 /**
  * A fixed set of worker threads that verify signatures. Results equal `verifySignature`
@@ -88,7 +88,7 @@ export class SignatureVerifierPool {
     this.slots = [];
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
-      const slot: Slot = { worker, inFlight: 0, pending: new Map() };
+      const slot: Slot = { worker, inFlight: 0, pending: new Map(), alive: true };
       worker.on('message', (msg: { id: number; out: Uint8Array }) => {
         const p = slot.pending.get(msg.id);
         if (!p) return;
@@ -97,10 +97,9 @@ export class SignatureVerifierPool {
         p.resolve(msg.out);
       });
       worker.on('error', (e) => this.failSlot(slot, e));
-      worker.on('exit', (code) => {
-        if (slot.pending.size > 0)
-          this.failSlot(slot, new Error(`signature worker exited with code ${code}`));
-      });
+      worker.on('exit', (code) =>
+        this.failSlot(slot, new Error(`signature worker exited with code ${code}`)),
+      );
       this.slots.push(slot);
     }
   }
@@ -154,17 +153,25 @@ export class SignatureVerifierPool {
   }
 
   private send(buf: Uint8Array, count: number): Promise<Uint8Array> {
-    let slot = this.slots[0]!;
-    for (const s of this.slots) if (s.inFlight < slot.inFlight) slot = s;
+    let slot: Slot | undefined;
+    for (const s of this.slots) if (s.alive && (slot === undefined || s.inFlight < slot.inFlight)) slot = s;
+    if (slot === undefined) {
+      return Promise.reject(
+        new WeftError('POOL_CLOSED', 'every signature worker has stopped; create a new pool'),
+      );
+    }
     const id = this.nextId++;
     slot.inFlight++;
+    const target = slot;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, count, buf: buf.buffer }, [buf.buffer as ArrayBuffer]);
+      target.pending.set(id, { resolve, reject });
+      target.worker.postMessage({ id, count, buf: buf.buffer }, [buf.buffer as ArrayBuffer]);
     });
   }
 
+  /** A worker that errs or exits takes no more work; what it held is refused, never lost silently. */
   private failSlot(slot: Slot, error: unknown): void {
+    slot.alive = false;
     for (const p of slot.pending.values()) p.reject(error);
     slot.pending.clear();
     slot.inFlight = 0;
