@@ -11,6 +11,7 @@ import { assertPublicKey, type PublicKey } from './keys.js';
 import {
   assertSignature,
   isWellFormedSignature,
+  KEY_CACHE_ENTRIES_MAX,
   MESSAGE_BYTES,
   SIGNATURE_BYTES,
   type Signature,
@@ -26,17 +27,25 @@ export const POOL_THREADS_MAX = 64;
 /** Largest batch one `verify` call accepts. */
 export const POOL_BATCH_CHECKS_MAX = 1_000_000;
 
+// The DER prefixes the worker puts before raw keys, taken from spkiDer so there is one source.
+const SPKI_PREFIX_SECP256K1 = spkiDer('secp256k1', new Uint8Array(33).fill(2)).subarray(0, -33);
+const SPKI_PREFIX_ED25519 = spkiDer('ed25519', new Uint8Array(32)).subarray(0, -32);
+
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort } = require('node:worker_threads');
 const { createPublicKey, verify } = require('node:crypto');
-const CACHE_MAX = 16384;
+const PREFIX = [null, Buffer.from('${Buffer.from(SPKI_PREFIX_SECP256K1).toString('hex')}', 'hex'), Buffer.from('${Buffer.from(SPKI_PREFIX_ED25519).toString('hex')}', 'hex')];
+const KEY_BYTES = [0, 33, 32];
+const CACHE_MAX = ${KEY_CACHE_ENTRIES_MAX};
 const cache = new Map();
-function keyFor(der) {
-  const id = Buffer.from(der).toString('base64');
+function keyFor(alg, raw) {
+  const id = alg + Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64');
   let key = cache.get(id);
   if (key !== undefined) return key;
-  try { key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }); } catch { key = null; }
+  try {
+    key = createPublicKey({ key: Buffer.concat([PREFIX[alg], raw]), format: 'der', type: 'spki' });
+  } catch { key = null; }
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value);
   cache.set(id, key);
   return key;
@@ -47,11 +56,11 @@ parentPort.on('message', (msg) => {
   const out = new Uint8Array(count);
   let p = 0;
   for (let i = 0; i < count; i++) {
-    const alg = buf[p]; const derLen = buf[p + 1]; p += 2;
-    const der = buf.subarray(p, p + derLen); p += derLen;
+    const alg = buf[p]; p += 1;
+    const raw = buf.subarray(p, p + KEY_BYTES[alg]); p += KEY_BYTES[alg];
     const message = buf.subarray(p, p + ${MESSAGE_BYTES}); p += ${MESSAGE_BYTES};
     const sig = buf.subarray(p, p + ${SIGNATURE_BYTES}); p += ${SIGNATURE_BYTES};
-    const key = keyFor(der);
+    const key = keyFor(alg, raw);
     let ok = false;
     if (key !== null) {
       try {
@@ -187,7 +196,6 @@ function pack(
   start: number,
   end: number,
 ): { buf: Uint8Array; count: number; index: number[] } {
-  const ders: Uint8Array[] = [];
   const index: number[] = [];
   let size = 0;
   for (let i = start; i < end; i++) {
@@ -196,20 +204,16 @@ function pack(
     assertBytes(c.message, MESSAGE_BYTES, `checks[${i}].message`);
     assertSignature(c.signature, `checks[${i}].signature`);
     if (!isWellFormedSignature(c.publicKey, c.signature)) continue;
-    const der = spkiDer(c.publicKey.type, c.publicKey.bytes);
-    ders.push(der);
     index.push(i);
-    size += 2 + der.length + MESSAGE_BYTES + SIGNATURE_BYTES;
+    size += 1 + c.publicKey.bytes.length + MESSAGE_BYTES + SIGNATURE_BYTES;
   }
   const buf = new Uint8Array(size);
   let p = 0;
-  for (let k = 0; k < index.length; k++) {
-    const c = checks[index[k]!]!;
-    const der = ders[k]!;
+  for (const i of index) {
+    const c = checks[i]!;
     buf[p] = c.publicKey.type === 'secp256k1' ? ALG_SECP256K1 : ALG_ED25519;
-    buf[p + 1] = der.length;
-    buf.set(der, p + 2);
-    p += 2 + der.length;
+    buf.set(c.publicKey.bytes, p + 1);
+    p += 1 + c.publicKey.bytes.length;
     buf.set(c.message, p);
     p += MESSAGE_BYTES;
     buf.set(c.signature.bytes, p);
