@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { equalBytes, toHex, WeftError } from '../src/crypto/index.js';
 import {
   apply,
+  checkSeal,
   cloneState,
   type DomainInput,
   encodeHeader,
   genesis,
+  genesisWrites,
   headerHash,
   keySetChangeDigest,
   makeKeySet,
@@ -15,7 +17,7 @@ import {
   verifyHeaderSignatures,
 } from '../src/domain/index.js';
 import { builtinRegistry, commitment, domainId, nullifier } from '../src/resource/index.js';
-import { Smt, verifyProof, verifyTransition } from '../src/smt/index.js';
+import { Smt, transitionRoot, verifyProof, verifyTransition } from '../src/smt/index.js';
 import { commitmentKey, encodeHeight, nullifierKey, signTransaction, txId } from '../src/tx/index.js';
 import { alice, bob, carol, created, key, makeDomain, Wallet } from './helpers/domain.js';
 
@@ -385,7 +387,6 @@ describe('the pure state machine', () => {
     const d = await makeDomain('pure');
     const w = new Wallet(d);
     const smt = Smt.inMemory();
-    const { genesisWrites } = await import('../src/domain/index.js');
     await smt.apply(genesisWrites(d.keySet));
     let state = genesis(
       {
@@ -419,11 +420,14 @@ describe('the pure state machine', () => {
       ).state;
       const plan = planBlock(state);
       const witness = smt.proveTransitionSync(plan.writes.map((x) => x.key));
+      const stateRoot = transitionRoot(state.head.stateRoot, plan.writes, witness)!;
+      const input = { type: 'seal' as const, timestamp: 6n, stateRoot, transition: witness };
+      expect(checkSeal(state, input)).toBe(true);
       const before = cloneState(state);
-      const out = apply(state, { type: 'seal', timestamp: 6n, witness }, env);
+      const out = apply(state, input, env);
       expect(out.outputs[0]!.type).toBe('blockSealed');
       // Applying the same input to a copy gives the same header.
-      const again = apply(before, { type: 'seal', timestamp: 6n, witness }, env);
+      const again = apply(before, input, env);
       expect(toHex(again.state.headHash)).toBe(toHex(out.state.headHash));
     } finally {
       Date.now = realNow;
@@ -431,7 +435,7 @@ describe('the pure state machine', () => {
     }
   });
 
-  it('refuses a bad witness or a stale timestamp and leaves the state unchanged', async () => {
+  it('checkSeal catches a root its proof does not support; a stale timestamp is refused, state unchanged', async () => {
     const d = await makeDomain('refuse');
     let state = genesis(
       {
@@ -459,18 +463,24 @@ describe('the pure state machine', () => {
       env,
     ).state;
     const snapshot = String([state.height, state.mempool.length, toHex(state.headHash)]);
-    const e1 = (() => {
+    const smt = Smt.inMemory();
+    await smt.apply(genesisWrites(d.keySet));
+    const plan = planBlock(state);
+    const { root, transition } = await smt.apply(plan.writes, { proveTransition: true });
+    const good = { type: 'seal' as const, timestamp: 200n, stateRoot: root, transition: transition! };
+    expect(checkSeal(state, good)).toBe(true);
+    const lyingRoot = { ...good, stateRoot: new Uint8Array(32).fill(7) };
+    expect(checkSeal(state, lyingRoot)).toBe(false);
+    expect(checkSeal(state, { ...good, transition: { steps: [{ t: 'empty' }] } })).toBe(false);
+    const e = (() => {
       try {
-        apply(state, { type: 'seal', timestamp: 200n, witness: { steps: [{ t: 'empty' }] } }, env);
-      } catch (e) {
-        return e;
+        apply(state, { ...good, timestamp: 50n }, env);
+      } catch (err) {
+        return err;
       }
     })();
-    expect(e1).toBeInstanceOf(WeftError);
-    expect((e1 as WeftError).code).toBe('BAD_WITNESS');
-    expect(() => apply(state, { type: 'seal', timestamp: 50n, witness: { steps: [] } }, env)).toThrowError(
-      /before the previous/,
-    );
+    expect(e).toBeInstanceOf(WeftError);
+    expect((e as WeftError).code).toBe('BAD_TIMESTAMP');
     expect(String([state.height, state.mempool.length, toHex(state.headHash)])).toBe(snapshot);
     void txId;
   });

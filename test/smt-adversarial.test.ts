@@ -247,3 +247,16 @@ describe('multiproofs and transitions: adversarial', () => {
     expect(() => decodeMultiProof(new Uint8Array([2, 0x7f, 0xff, 0xff, 0xff]))).toThrowError(WeftError);
   });
 });
+
+describe('proof sizes', () => {
+  it('encodedProofBytes equals the encoding length for every terminal kind', async () => {
+    const { encodedProofBytes } = await import('../src/smt/index.js');
+    const smt = await tree(300);
+    for (const k of [key(1), key(99999), utf8('absent')]) {
+      const p = await smt.prove(k);
+      expect(encodedProofBytes(p)).toBe(encodeProof(p).length);
+    }
+    const empty = await Smt.inMemory().prove(key(1));
+    expect(encodedProofBytes(empty)).toBe(encodeProof(empty).length);
+  });
+});

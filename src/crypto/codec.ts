@@ -108,6 +108,22 @@ export class Writer {
     return this;
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Starts over, keeping the buffer: for a scratch writer reused on a hot path. */
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+
+  /** A view of the bytes written so far, valid until the next write or reset (no copy). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
   /** The encoded bytes (a copy; the writer may be dropped). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);

@@ -1,6 +1,13 @@
 // weft/domain: a domain as a pure state machine (apply) with a thin runtime (Domain) around it:
 // mempool, batches, signed blocks, anchors, key sets, and the committed and proven tips.
-export type { DomainEvents, DomainLimits, DomainOptions, StateProof, SubmitResult } from './domain.js';
+export type {
+  DomainEvents,
+  DomainLimits,
+  DomainOptions,
+  PhaseName,
+  StateProof,
+  SubmitResult,
+} from './domain.js';
 export { Domain, domainIdFor } from './domain.js';
 export type { Header, SignedHeader } from './header.js';
 export {
@@ -45,6 +52,7 @@ export {
   apply,
   BATCH_TXS_MAX_DEFAULT,
   BLOCK_BATCHES_MAX_DEFAULT,
+  checkSeal,
   cloneState,
   genesis,
   genesisWrites,

@@ -6,6 +6,7 @@ export {
   decodeMultiProof,
   decodeProof,
   decodeTransition,
+  encodedProofBytes,
   encodeMultiProof,
   encodeProof,
   encodeTransition,

@@ -49,6 +49,18 @@ export function encodeProof(proof: Proof): Uint8Array {
   return w.finish();
 }
 
+/** Length of `encodeProof(proof)` without encoding it. */
+export function encodedProofBytes(proof: Proof): number {
+  return (
+    1 +
+    2 +
+    ((proof.depth + 7) >> 3) +
+    32 * proof.siblings.length +
+    1 +
+    (proof.terminal.kind === 'leaf' ? 64 : 0)
+  );
+}
+
 export function decodeProof(bytes: Uint8Array): Proof {
   const r = new Reader(bytes);
   const kind = r.u8();

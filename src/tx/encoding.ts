@@ -11,7 +11,7 @@ import {
   writePublicKey,
 } from '../crypto/index.js';
 import { readResource, writeResource } from '../resource/index.js';
-import { decodeProof, encodeProof } from '../smt/index.js';
+import { decodeProof, encodedProofBytes, encodeProof } from '../smt/index.js';
 import {
   COMMITMENT_PROOF_BYTES_MAX,
   TX_ACTIONS_MAX,
@@ -55,6 +55,18 @@ export function writeTxBody(w: Writer, tx: Transaction): void {
   w.bytes(tx.appData, TX_APP_DATA_BYTES_MAX);
 }
 
+/** Length of the proofs section of the encoding, without encoding it. */
+export function encodedProofsBytes(tx: Transaction): number {
+  let n = 0;
+  for (const a of tx.actions) {
+    for (const c of a.consumed) {
+      const p = c.commitmentProof;
+      n += 1 + (p === null ? 0 : 32 + 8 + 4 + encodedProofBytes(p.proof));
+    }
+  }
+  return n;
+}
+
 /** The commitment proofs, one entry per consumed resource in order: bool, then the proof. */
 export function writeProofs(w: Writer, tx: Transaction): void {
   for (const a of tx.actions) {
@@ -83,6 +95,18 @@ export function encodeTxBody(tx: Transaction): Uint8Array {
   return w.finish();
 }
 
+// A scratch writer for computing ids: tag || body, hashed in place. Encoding is synchronous and
+// never re-enters itself, so one writer serves every call.
+const idWriter = new Writer(4096);
+
+/** The id and the body's length in bytes, without keeping the body. Callers check shape first. */
+export function txIdAndBodyBytes(tx: Transaction): { id: Uint8Array; bodyBytes: number } {
+  const w = idWriter.reset();
+  w.fixed(TX_ID_TAG, TX_ID_TAG.length);
+  writeTxBody(w, tx);
+  return { id: sha256(w.written()), bodyBytes: w.length - TX_ID_TAG.length };
+}
+
 /** txId from body bytes already encoded. */
 export function txIdOfBody(body: Uint8Array): Uint8Array {
   const input = new Uint8Array(TX_ID_TAG.length + body.length);
@@ -98,7 +122,8 @@ export function txIdOfBody(body: Uint8Array): Uint8Array {
  * @example const id = txId(tx); const signed = signTransaction(tx, [alice]);
  */
 export function txId(tx: Transaction): Uint8Array {
-  return txIdOfBody(encodeTxBody(tx));
+  checkTransactionShape(tx);
+  return txIdAndBodyBytes(tx).id;
 }
 
 /**

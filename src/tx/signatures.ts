@@ -16,7 +16,7 @@ import {
   WeftError,
   Writer,
 } from '../crypto/index.js';
-import { txId, txIdOfBody, writeTxBody } from './encoding.js';
+import { txId, txIdAndBodyBytes } from './encoding.js';
 import type { Transaction, TxSignature } from './types.js';
 
 /**
@@ -85,9 +85,7 @@ export async function preverifySignatures(
     // before it would consult these answers; a tx that cannot even be written gets none.
     let id: Uint8Array | undefined;
     try {
-      const w = new Writer(2048);
-      writeTxBody(w, tx);
-      id = txIdOfBody(w.finish());
+      id = txIdAndBodyBytes(tx).id;
     } catch {
       id = undefined;
     }

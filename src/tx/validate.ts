@@ -17,7 +17,7 @@ import {
   type TransactionView,
 } from '../resource/index.js';
 import { type HasherName, verifyProof } from '../smt/index.js';
-import { txIdOfBody, writeProofs, writeTxBody } from './encoding.js';
+import { encodedProofsBytes, txIdAndBodyBytes } from './encoding.js';
 import { TX_BYTES_MAX } from './limits.js';
 import { checkTransactionShape } from './shape.js';
 import { assertResultsFor, type SignatureResults, signatureAnswer } from './signatures.js';
@@ -98,17 +98,12 @@ export function validateTransaction(
 ): ValidTransaction {
   // 1. Shape and limits.
   checkTransactionShape(tx, { requireProofs: true });
-  const w = new Writer(2048);
-  writeTxBody(w, tx);
-  const body = w.finish();
-  const proofs = new Writer(1024);
-  writeProofs(proofs, tx);
+  const { id, bodyBytes } = txIdAndBodyBytes(tx);
   const signaturesBytes = 4 + tx.signatures.reduce((n, s) => n + 1 + s.publicKey.bytes.length + 64, 0);
-  const encodedBytes = body.length + proofs.finish().length + signaturesBytes;
+  const encodedBytes = bodyBytes + encodedProofsBytes(tx) + signaturesBytes;
   if (encodedBytes > TX_BYTES_MAX) {
     fail('TX_TOO_LARGE', `the transaction encodes to ${encodedBytes} bytes; the limit is ${TX_BYTES_MAX}`);
   }
-  const id = txIdOfBody(body);
   if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
 
   // 2. Consumed resources: preimages, home, nullifier, uniqueness, existence under an accepted anchor.

@@ -1,0 +1,197 @@
+// `npm run bench -- domain`: signed one-in/one-out token transfers per second through submit and
+// seal on one domain (blocks of 1,000 transactions), with a breakdown by phase, for ed25519 and
+// secp256k1 owners, with signature checks inline (one core) and on worker threads.
+import { createHash } from 'node:crypto';
+import { keyPairFromSeed, SignatureVerifierPool } from '../dist/crypto/index.js';
+import { Domain } from '../dist/domain/index.js';
+import { commitment, createToken, nkCommitment } from '../dist/resource/index.js';
+import { signTransaction } from '../dist/tx/index.js';
+import { fmt, table, writeResults } from './lib.mjs';
+
+const BLOCK_TXS = 1000;
+
+function seeded(seed) {
+  let counter = 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let off = 0; off < n; off += 32) {
+      const block = createHash('sha256').update(`${seed}/${counter++}`).digest();
+      out.set(block.subarray(0, Math.min(32, n - off)), off);
+    }
+    return out;
+  };
+}
+
+const key = (type, name) => keyPairFromSeed(type, createHash('sha256').update(`bench/${name}`).digest());
+
+function coinFactory(domain, random, issuer) {
+  return (owner, quantity, isEphemeral = false) => {
+    const nk = random(32);
+    const parts = createToken({
+      label: { issuer: issuer.publicKey, symbol: 'USD' },
+      owner,
+      quantity,
+      home: domain.id,
+      nkCommitment: nkCommitment(nk),
+      isEphemeral,
+      random,
+    });
+    return { ...parts, nk };
+  };
+}
+
+const created = (c) => ({ resource: c.resource, value: c.value, label: c.label });
+
+/** Mints `count` coins, one per transfer, spread over `owners`; returns them. */
+async function fund(domain, coin, issuer, owners, count) {
+  const coins = [];
+  for (let start = 0; start < count; start += BLOCK_TXS) {
+    const txs = [];
+    for (let i = start; i < Math.min(count, start + BLOCK_TXS); i++) {
+      const owner = owners[i % owners.length];
+      const eph = coin(owner.publicKey, 100n, true);
+      const c = coin(owner.publicKey, 100n);
+      coins.push({ coin: c, owner });
+      const consumed = {
+        resource: eph.resource,
+        value: eph.value,
+        label: eph.label,
+        nk: eph.nk,
+        commitmentProof: null,
+      };
+      txs.push(
+        signTransaction(
+          {
+            actions: [{ consumed: [consumed], created: [created(c)] }],
+            appData: new Uint8Array(),
+            signatures: [],
+          },
+          [issuer],
+        ),
+      );
+    }
+    const r = await domain.submitMany(txs);
+    const refused = r.filter((x) => x.status.status !== 'pending');
+    if (refused.length > 0) throw new Error(`funding refused: ${JSON.stringify(refused[0].status)}`);
+    await domain.sealBlock();
+  }
+  return coins;
+}
+
+/** One-in/one-out transfers of every coin to the next owner, proven against the current root. */
+function transfers(domain, coin, funded, owners) {
+  return funded.map(({ coin: c, owner }, i) => {
+    const p = domain.proveCommitment(commitment(c.resource));
+    const height = new DataView(p.value.buffer, p.value.byteOffset, 8).getBigUint64(0);
+    const consumed = {
+      resource: c.resource,
+      value: c.value,
+      label: c.label,
+      nk: c.nk,
+      commitmentProof: { anchor: p.root, height, proof: p.proof },
+    };
+    const to = owners[(i + 1) % owners.length];
+    const out = coin(to.publicKey, c.resource.quantity);
+    return signTransaction(
+      {
+        actions: [{ consumed: [consumed], created: [created(out)] }],
+        appData: new Uint8Array(),
+        signatures: [],
+      },
+      [owner],
+    );
+  });
+}
+
+async function scenario({ ownerType, workers, count }) {
+  const issuer = key('ed25519', 'issuer');
+  const operator = key('secp256k1', 'operator');
+  const verifier = workers > 0 ? SignatureVerifierPool.create({ threads: workers }) : undefined;
+  const domain = await Domain.create({
+    name: `bench-${ownerType}-${workers}`,
+    signers: [operator],
+    limits: { batchTxsMax: 250, blockBatchesMax: 4, mempoolTxsMax: 100_000 },
+    verifier,
+  });
+  const random = seeded(`bench/${ownerType}/${workers}`);
+  const coin = coinFactory(domain, random, issuer);
+  const owners = Array.from({ length: 64 }, (_, i) => key(ownerType, `owner-${i}`));
+  const funded = await fund(domain, coin, issuer, owners, count);
+  const txs = transfers(domain, coin, funded, owners);
+  const before = domain.timings();
+  const sealMs = [];
+  const start = performance.now();
+  for (let i = 0; i < txs.length; i += BLOCK_TXS) {
+    const chunk = txs.slice(i, i + BLOCK_TXS);
+    const r = await domain.submitMany(chunk);
+    const refused = r.filter((x) => x.status.status !== 'pending');
+    if (refused.length > 0) throw new Error(`transfer refused: ${JSON.stringify(refused[0].status)}`);
+    const s = performance.now();
+    await domain.sealBlock();
+    sealMs.push(performance.now() - s);
+  }
+  const totalMs = performance.now() - start;
+  const after = domain.timings();
+  await verifier?.close();
+  const breakdown = Object.fromEntries(
+    Object.keys(after).map((k) => [k, (after[k] - before[k]) / (txs.length / BLOCK_TXS)]),
+  );
+  sealMs.sort((a, b) => a - b);
+  return {
+    ownerType,
+    workers,
+    transfers: txs.length,
+    txPerSecond: (txs.length / totalMs) * 1000,
+    sealMsMedian: sealMs[Math.floor(sealMs.length / 2)],
+    perBlockMs: breakdown,
+  };
+}
+
+export async function run(flags = []) {
+  const quick = flags.includes('--quick');
+  const count = quick ? 3000 : 20_000;
+  const plans = [
+    { ownerType: 'ed25519', workers: 2 },
+    { ownerType: 'ed25519', workers: 0 },
+    { ownerType: 'secp256k1', workers: 2 },
+    { ownerType: 'secp256k1', workers: 0 },
+  ];
+  const results = [];
+  for (const p of plans) {
+    process.stdout.write(
+      `running ${p.ownerType} owners, ${p.workers ? `${p.workers} signature workers` : 'inline signatures (one core)'}... `,
+    );
+    const r = await scenario({ ...p, count });
+    results.push(r);
+    console.log(`${fmt(r.txPerSecond)} tx/s`);
+  }
+  console.log(`\nblocks of ${BLOCK_TXS} signed one-in/one-out transfers, ${count} transfers per scenario\n`);
+  table(
+    ['owners', 'signatures', 'tx/s', 'vs target 10,000', 'seal ms (p50)'],
+    results.map((r) => [
+      r.ownerType,
+      r.workers ? `${r.workers} workers` : 'inline',
+      fmt(r.txPerSecond),
+      `${fmt(r.txPerSecond / 10_000, 2)}x`,
+      fmt(r.sealMsMedian, 1),
+    ]),
+  );
+  console.log('\nper block of 1,000 (ms): where the time goes');
+  const phases = Object.keys(results[0].perBlockMs);
+  table(
+    ['owners', 'signatures', ...phases],
+    results.map((r) => [
+      r.ownerType,
+      r.workers ? `${r.workers} workers` : 'inline',
+      ...phases.map((k) => fmt(r.perBlockMs[k], 1)),
+    ]),
+  );
+  const ed = results.find((r) => r.ownerType === 'ed25519' && r.workers > 0);
+  const edInline = results.find((r) => r.ownerType === 'ed25519' && r.workers === 0);
+  console.log(`\nworkers vs one core (ed25519): ${fmt(ed.txPerSecond / edInline.txPerSecond, 2)}x`);
+  writeResults(quick ? 'domain-quick' : 'domain', {
+    blockTxs: BLOCK_TXS,
+    transfersPerScenario: count,
+    results,
+  });
+}
