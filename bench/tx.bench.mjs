@@ -4,6 +4,7 @@
 // Flags: --quick (100,000 commitments, fewer transactions), --threads=N (pool size, default: cores).
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { keyPairFromSeed, SignatureVerifierPool, sha256 } from '../dist/crypto/index.js';
 import {
   builtinRegistry,
@@ -273,6 +274,27 @@ async function measure(type, txs, ctx, pools, rounds) {
   };
 }
 
+/**
+ * How many cores this process really gets right now: the same CPU-bound loop on 1 and on
+ * `threads` worker threads at once. 2.0 on an idle 2-core machine; less when something else runs.
+ */
+async function effectiveCores(threads) {
+  const body = `const { parentPort } = require('node:worker_threads'); let x = 0; for (let i = 0; i < 2e8; i++) x = (x + i) | 0; parentPort.postMessage(x);`;
+  const runOn = async (n) => {
+    const t = performance.now();
+    await Promise.all(
+      Array.from(
+        { length: n },
+        () => new Promise((resolve) => new Worker(body, { eval: true }).once('message', resolve)),
+      ),
+    );
+    return performance.now() - t;
+  };
+  const one = await runOn(1);
+  const many = await runOn(threads);
+  return (threads * one) / many;
+}
+
 export async function run(flags = []) {
   const quick = flags.includes('--quick');
   const treeSize = quick ? 100_000 : 1_000_000;
@@ -291,6 +313,8 @@ export async function run(flags = []) {
   const { smt, buildMs } = await buildTree([...coins.ed25519, ...coins.secp256k1], treeSize);
   console.log(`  built in ${fmt(buildMs / 1000, 1)} s`);
   const ctx = contextFor(smt, home);
+  const coresBefore = await effectiveCores(cores);
+  console.log(`  effective cores now: ${fmt(coresBefore, 2)} of ${cores}`);
   const pools = threadCounts.map((threads) => SignatureVerifierPool.create({ threads }));
   const results = [];
   try {
@@ -303,6 +327,7 @@ export async function run(flags = []) {
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
+  const coresAfter = await effectiveCores(cores);
 
   console.log('');
   table(
@@ -354,6 +379,7 @@ export async function run(flags = []) {
     treeSize,
     treeBuildSeconds: buildMs / 1000,
     cores,
+    effectiveCores: { before: coresBefore, after: coresAfter },
     targets: { singleCoreEd25519: TARGET_SINGLE_ED25519, workerRatio: TARGET_WORKER_RATIO },
     results,
   });
