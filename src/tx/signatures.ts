@@ -14,7 +14,6 @@ import {
   sign,
   verifySignature,
   WeftError,
-  Writer,
 } from '../crypto/index.js';
 import { txId, txIdAndBodyBytes } from './encoding.js';
 import type { Transaction, TxSignature } from './types.js';

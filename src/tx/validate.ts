@@ -1,7 +1,7 @@
 // Stateless validation of one transaction against what the domain knows (its id, accepted
 // anchors, spent nullifiers, logics). Pure and synchronous: no I/O, clock or randomness, so
 // the domain's pure apply() can call it. Rules and their order: docs/transactions.md.
-import { encodePublicKey, equalBytes, type PublicKey, sha256, WeftError, Writer } from '../crypto/index.js';
+import { encodePublicKey, equalBytes, type PublicKey, sha256, WeftError } from '../crypto/index.js';
 import {
   commitment,
   decodeValue,
