@@ -8,4 +8,5 @@ export { WeftError } from './crypto/index.js';
 export * as domain from './domain/index.js';
 export * as resource from './resource/index.js';
 export * as smt from './smt/index.js';
+export * as store from './store/index.js';
 export * as tx from './tx/index.js';

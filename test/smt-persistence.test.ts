@@ -198,3 +198,22 @@ function runChildUntilKilled(
     child.on('exit', () => resolve(seen));
   });
 }
+
+describe('staged versions', () => {
+  it("lands the caller's own writes in the same LMDB transaction as the version", async () => {
+    const dir = join(tempDir(), 'tree');
+    const store = LmdbNodeStore.open(dir);
+    const smt = await Smt.open(store);
+    const side = store.environment.openDB({ name: 'side', keyEncoding: 'binary', encoding: 'binary' });
+    const staged = smt.stage([{ key: utf8('a'), value: utf8('1') }]);
+    expect(smt.version()).toBe(1n); // readable at once, before the commit
+    await staged.commit(() => {
+      side.put(utf8('marker'), utf8('v1'));
+    });
+    expect(side.getBinary(utf8('marker'))).toBeDefined();
+    await smt.close();
+    const again = await Smt.open(LmdbNodeStore.open(dir));
+    expect(again.version()).toBe(1n);
+    await again.close();
+  });
+});

@@ -17,7 +17,7 @@ import {
   type LogicLookup,
   nullifier,
 } from '../resource/index.js';
-import { type Proof, Smt } from '../smt/index.js';
+import { type Proof, Smt, type StagedVersion } from '../smt/index.js';
 import {
   commitmentKey,
   nullifierKey,
@@ -59,6 +59,36 @@ export type DomainLimits = Partial<
   >
 >;
 
+/**
+ * Durable storage a Domain writes through; `weft/store` implements it on LMDB. Without one, a
+ * domain keeps its blocks in memory.
+ */
+export interface DomainStore {
+  /** Makes submission-side inputs durable (one group commit); resolves once flushed. */
+  appendInputs(inputs: DomainInput[]): Promise<void>;
+  /** Lands genesis: the tree's first version, block 0, its header and the first checkpoint. */
+  commitGenesis(c: BlockCommit): Promise<void>;
+  /**
+   * Lands a sealed block atomically with its tree version: the inputs that sealed it, the
+   * block, its signed header, the state after it (a checkpoint), and the terminal statuses
+   * decided since the previous block.
+   */
+  commitBlock(c: BlockCommit): Promise<void>;
+  header(height: bigint): SignedHeader | undefined;
+  block(height: bigint): Block | undefined;
+  /** A transaction status the store holds (terminal statuses of earlier blocks). */
+  status(txKey: string): TxStatus | undefined;
+}
+
+export type BlockCommit = {
+  staged: StagedVersion;
+  inputs: DomainInput[];
+  block: Block;
+  signed: SignedHeader;
+  state: DomainState;
+  statuses: [string, TxStatus][];
+};
+
 export type DomainOptions = {
   /** the domain's name; its DomainId is SHA256(utf8 name) */
   name: string;
@@ -74,9 +104,25 @@ export type DomainOptions = {
   logics?: LogicLookup;
   /** worker threads for signature checks; inline checks when absent */
   verifier?: SignatureVerifierPool;
+  /** the tree (default: in memory); a new domain needs an empty one */
+  tree?: Smt;
+  /** durable storage (default: none, blocks kept in memory) */
+  store?: DomainStore;
 };
 
-export type PhaseName = 'signatures' | 'reads' | 'admit' | 'tree' | 'seal' | 'sign';
+/** Options to resume a domain from a recovered state (see `weft/store`). */
+export type ResumeOptions = Omit<
+  DomainOptions,
+  'keySet' | 'genesisTimestamp' | 'limits' | 'name' | 'tree' | 'store'
+> & {
+  state: DomainState;
+  tree: Smt;
+  store: DomainStore;
+  /** inputs logged after the checkpoint `state` came from, folded through apply with no side effect */
+  replay?: DomainInput[];
+};
+
+export type PhaseName = 'signatures' | 'reads' | 'admit' | 'tree' | 'seal' | 'sign' | 'durable';
 
 export type SubmitResult = { txId: Uint8Array; status: TxStatus };
 
@@ -94,6 +140,18 @@ export type DomainEvents = {
   [K in DomainOutput['type']]: [Extract<DomainOutput, { type: K }>];
 };
 
+type Inbox = {
+  txs: Transaction[];
+  sigs: (SignatureResults | undefined)[];
+  resolve: (r: SubmitResult[]) => void;
+  reject: (e: unknown) => void;
+};
+
+/** The tree version that holds the state after block `height` (version 0 is the empty tree). */
+export function treeVersionOf(height: bigint): bigint {
+  return height + 1n;
+}
+
 /**
  * @example
  * const domain = await Domain.create({ name: 'alpha', signers: [generateKeyPair('secp256k1')] });
@@ -105,15 +163,17 @@ export class Domain extends EventEmitter<DomainEvents> {
   readonly id: Uint8Array;
   private state: DomainState;
   private readonly smt: Smt;
+  private readonly store: DomainStore | undefined;
   private readonly signers: KeyPair[];
   private readonly clock: () => bigint;
   private readonly logics: LogicLookup;
   private readonly verifier: SignatureVerifierPool | undefined;
   private readonly headers: SignedHeader[] = [];
   private readonly blocks: Block[] = [];
-  /** tree version holding the state after each height */
-  private readonly versions: bigint[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  private inbox: Inbox[] = [];
+  private drainScheduled = false;
+  private failed: unknown = undefined;
   /** Milliseconds spent per phase since creation (for benchmarks and metrics). */
   private readonly spent: Record<PhaseName, number> = {
     signatures: 0,
@@ -122,20 +182,34 @@ export class Domain extends EventEmitter<DomainEvents> {
     tree: 0,
     seal: 0,
     sign: 0,
+    durable: 0,
   };
 
-  private constructor(opts: DomainOptions, state: DomainState, smt: Smt) {
+  private constructor(
+    opts: {
+      name: string;
+      signers: KeyPair[];
+      clock?: () => bigint;
+      logics?: LogicLookup;
+      verifier?: SignatureVerifierPool;
+    },
+    state: DomainState,
+    smt: Smt,
+    store: DomainStore | undefined,
+  ) {
     super();
     this.name = opts.name;
     this.id = state.config.domainId;
     this.state = state;
     this.smt = smt;
+    this.store = store;
     this.signers = opts.signers;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
     this.logics = opts.logics ?? builtinRegistry();
     this.verifier = opts.verifier;
   }
 
+  /** A new domain at genesis. */
   static async create(opts: DomainOptions): Promise<Domain> {
     check(typeof opts.name === 'string' && opts.name.length > 0, 'BAD_INPUT', 'a domain needs a name');
     check(Array.isArray(opts.signers), 'BAD_INPUT', 'signers must be an array of key pairs');
@@ -157,26 +231,58 @@ export class Domain extends EventEmitter<DomainEvents> {
     };
     const clock = opts.clock ?? (() => BigInt(Date.now()));
     const state = genesis(config, keySet, opts.genesisTimestamp ?? clock());
-    const smt = Smt.inMemory();
-    const { root } = await smt.apply(genesisWrites(keySet));
+    const smt = opts.tree ?? Smt.inMemory();
+    check(smt.version() === 0n, 'BAD_INPUT', 'a new domain needs an empty tree (version 0)');
+    const staged = smt.stage(genesisWrites(keySet), { proveTransition: true });
     check(
-      equalBytes(root, state.head.stateRoot),
+      equalBytes(staged.root, state.head.stateRoot),
       'BAD_INPUT',
       'genesis root mismatch between tree and state machine',
     );
-    const domain = new Domain(opts, state, smt);
-    domain.versions.push(smt.version());
-    domain.headers.push({
+    const domain = new Domain(opts, state, smt, opts.store);
+    const signed: SignedHeader = {
       header: state.head,
       signatures: signHeader(state.head, keySet, domain.mySigners(keySet)),
-    });
-    domain.blocks.push({
+    };
+    const block: Block = {
       header: state.head,
       batches: [],
       txs: [],
       writes: genesisWrites(keySet),
-      transition: { steps: [{ t: 'empty' }] },
-    });
+      transition: staged.transition!,
+    };
+    if (opts.store) {
+      await opts.store.commitGenesis({ staged, inputs: [], block, signed, state, statuses: [] });
+    } else {
+      await staged.commit();
+      domain.headers.push(signed);
+      domain.blocks.push(block);
+    }
+    return domain;
+  }
+
+  /**
+   * A domain resumed from a recovered state (a checkpoint) and the inputs logged after it,
+   * which are folded through apply with every output suppressed: nothing happens twice.
+   */
+  static resume(opts: ResumeOptions): Domain {
+    const { state, tree } = opts;
+    const version = treeVersionOf(state.height);
+    check(
+      tree.version() === version,
+      'STORE_FORMAT',
+      `tree is at version ${tree.version()}, the checkpoint needs ${version}`,
+    );
+    check(
+      equalBytes(tree.root(version), state.head.stateRoot),
+      'STORE_FORMAT',
+      `tree root at version ${version} differs from the checkpoint's state root`,
+    );
+    const domain = new Domain({ ...opts, name: state.config.name }, state, tree, opts.store);
+    for (const input of opts.replay ?? []) {
+      check(input.type !== 'seal', 'STORE_FORMAT', 'a seal after the last checkpoint cannot be replayed');
+      domain.state = apply(domain.state, input, { logics: domain.logics }).state;
+    }
     return domain;
   }
 
@@ -187,7 +293,19 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** Runs `fn` after every earlier operation: inputs reach `apply` one at a time, in order. */
   private serial<T>(fn: () => Promise<T> | T): Promise<T> {
-    const next = this.queue.then(fn, fn);
+    const guarded = () => {
+      if (this.failed !== undefined) {
+        throw new WeftError(
+          'DOMAIN_FAILED',
+          'the domain stopped after a storage failure; restart it to recover',
+          {
+            cause: this.failed,
+          },
+        );
+      }
+      return fn();
+    };
+    const next = this.queue.then(guarded, guarded);
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -232,30 +350,74 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.submitMany([tx]).then((r) => r[0]!);
   }
 
-  /** Submits many transactions, checking their signatures together on the worker pool. */
+  /**
+   * Submits many transactions: their signatures are checked together on the worker pool, then
+   * they join every other submission waiting for the next group commit. With a store, each
+   * result (the acknowledgement) comes only after the transaction's transcript entry is durable.
+   */
   async submitMany(txs: Transaction[]): Promise<SubmitResult[]> {
     check(Array.isArray(txs), 'BAD_INPUT', 'txs must be an array');
     const t0 = performance.now();
-    const results = this.verifier ? await preverifySignatures(txs, this.verifier) : [];
+    const sigs = this.verifier ? await preverifySignatures(txs, this.verifier) : [];
     this.spent.signatures += performance.now() - t0;
-    return this.serial(() =>
-      txs.map((raw, i) => {
-        const t1 = performance.now();
-        const tx = this.fillNetworkProofs(raw);
-        const sig = results[i];
-        const sameTx = sig !== undefined && tx === raw;
-        const input: DomainInput = { type: 'submit', tx, reads: this.readsFor(tx) };
-        if (sameTx) (input as { signatureResults?: SignatureResults }).signatureResults = sig;
-        const t2 = performance.now();
-        const outputs = this.run(input);
-        this.spent.reads += t2 - t1;
-        this.spent.admit += performance.now() - t2;
-        this.emitAll(outputs);
-        const out = outputs[0]!;
-        const id = 'txId' in out ? out.txId : txId(tx);
-        return { txId: id, status: this.state.statuses.get(toHex(id).slice(2)) ?? rejectedFrom(out) };
-      }),
-    );
+    return new Promise((resolve, reject) => {
+      this.inbox.push({ txs, sigs, resolve, reject });
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
+        this.serial(() => this.drain()).catch(() => undefined);
+      }
+    });
+  }
+
+  /** Admits every waiting submission as one group: reads, one durable append, then apply. */
+  private async drain(): Promise<void> {
+    this.drainScheduled = false;
+    const items = this.inbox;
+    this.inbox = [];
+    try {
+      const t1 = performance.now();
+      const inputs: DomainInput[] = [];
+      for (const item of items) {
+        for (const [i, raw] of item.txs.entries()) {
+          const tx = this.fillNetworkProofs(raw);
+          const input: DomainInput = { type: 'submit', tx, reads: this.readsFor(tx) };
+          const sig = item.sigs[i];
+          if (sig !== undefined && tx === raw) input.signatureResults = sig;
+          inputs.push(input);
+        }
+      }
+      const t2 = performance.now();
+      this.spent.reads += t2 - t1;
+      if (this.store) {
+        try {
+          await this.store.appendInputs(inputs);
+        } catch (e) {
+          this.failed = e;
+          throw e;
+        }
+      }
+      const t3 = performance.now();
+      this.spent.durable += t3 - t2;
+      let next = 0;
+      for (const item of items) {
+        const results: SubmitResult[] = [];
+        for (let i = 0; i < item.txs.length; i++) {
+          const input = inputs[next++]!;
+          const outputs = this.run(input);
+          this.emitAll(outputs);
+          const out = outputs[0]!;
+          const id = 'txId' in out ? out.txId : txId((input as { tx: Transaction }).tx);
+          results.push({
+            txId: id,
+            status: this.state.statuses.get(toHex(id).slice(2)) ?? rejectedFrom(out),
+          });
+        }
+        item.resolve(results);
+      }
+      this.spent.admit += performance.now() - t3;
+    } catch (e) {
+      for (const item of items) item.reject(e);
+    }
   }
 
   /** Fills in anchor and proof for consumed resources that lack them (network transactions). */
@@ -325,28 +487,71 @@ export class Domain extends EventEmitter<DomainEvents> {
       // effect from block h + 1 (docs/domain.md).
       const signingSet = this.state.keySet;
       const timestamp = maxBig(this.clock(), this.state.head.timestamp);
-      // The tree applies the planned writes first: one pass gives the new root and the transition
-      // proof, and the seal input carries both as a read of the tree (docs/domain.md).
+      // The tree computes the planned writes first: one pass gives the new root and the
+      // transition proof, and the seal input carries both as a read of the tree (docs/domain.md).
       const t0 = performance.now();
-      const { root, transition } = await this.smt.apply(plan.writes, { proveTransition: true });
+      const staged = this.smt.stage(plan.writes, { proveTransition: true });
       const t1 = performance.now();
-      const outputs = this.run({ type: 'seal', timestamp, stateRoot: root, transition: transition! });
-      const sealed = outputs[0] as Extract<DomainOutput, { type: 'blockSealed' }>;
+      const seal: DomainInput = {
+        type: 'seal',
+        timestamp,
+        stateRoot: staged.root,
+        transition: staged.transition!,
+      };
+      const sealOutputs = this.run(seal);
+      const sealed = sealOutputs[0] as Extract<DomainOutput, { type: 'blockSealed' }>;
+      const height = sealed.block.header.height;
+      const proven: DomainInput = { type: 'markProven', height };
+      const provenOutputs = this.run(proven);
       const t2 = performance.now();
-      this.versions.push(this.smt.version());
-      this.blocks.push(sealed.block);
       const signed: SignedHeader = {
         header: sealed.block.header,
         signatures: signHeader(sealed.block.header, signingSet, this.mySigners(signingSet)),
       };
-      this.headers.push(signed);
+      const t3 = performance.now();
+      try {
+        if (this.store) {
+          const statuses = this.takeTerminalStatuses();
+          await this.store.commitBlock({
+            staged,
+            inputs: [seal, proven],
+            block: sealed.block,
+            signed,
+            state: this.state,
+            statuses,
+          });
+        } else {
+          await staged.commit();
+          this.headers.push(signed);
+          this.blocks.push(sealed.block);
+        }
+      } catch (e) {
+        // Memory moved on but the disk did not: stop, and let recovery rebuild from the store.
+        this.failed = e;
+        throw e;
+      }
       this.spent.tree += t1 - t0;
       this.spent.seal += t2 - t1;
-      this.spent.sign += performance.now() - t2;
-      this.emitAll(outputs);
-      this.emitAll(this.run({ type: 'markProven', height: sealed.block.header.height }));
+      this.spent.sign += t3 - t2;
+      this.spent.durable += performance.now() - t3;
+      this.emitAll(sealOutputs);
+      this.emitAll(provenOutputs);
       return signed;
     });
+  }
+
+  /**
+   * Terminal statuses leave the in-memory state once a block lands them in the store: the state
+   * (and every checkpoint) stays bounded by the mempool, not by history.
+   */
+  private takeTerminalStatuses(): [string, TxStatus][] {
+    const out: [string, TxStatus][] = [];
+    for (const [k, st] of this.state.statuses) {
+      if (st.status === 'pending') continue;
+      out.push([k, st]);
+      this.state.statuses.delete(k);
+    }
+    return out;
   }
 
   /**
@@ -360,18 +565,21 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** Status of a transaction: pending, included, rejected or evicted; undefined if never seen. */
   status(id: Uint8Array): TxStatus | undefined {
-    return this.state.statuses.get(toHex(id).slice(2));
+    const key = toHex(id).slice(2);
+    return this.state.statuses.get(key) ?? this.store?.status(key);
   }
 
   /** The signed header at `height` (default: the committed tip). */
   header(height?: bigint): SignedHeader | undefined {
     const h = height ?? this.state.height;
-    return h < 0n ? undefined : this.headers[Number(h)];
+    if (h < 0n || h > this.state.height) return undefined;
+    return this.store ? this.store.header(h) : this.headers[Number(h)];
   }
 
   /** The block at `height`, with its transactions and writes. */
   block(height: bigint): Block | undefined {
-    return height < 0n ? undefined : this.blocks[Number(height)];
+    if (height < 0n || height > this.state.height) return undefined;
+    return this.store ? this.store.block(height) : this.blocks[Number(height)];
   }
 
   /** Proof that commitment `cm` is (or is not) in the tree at `height` (default: the tip). */
@@ -391,7 +599,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       'BAD_HEIGHT',
       `no block at height ${h}`,
     );
-    const version = this.versions[Number(h)]!;
+    const version = treeVersionOf(h);
     return {
       height: h,
       root: this.smt.root(version),

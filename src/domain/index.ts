@@ -1,14 +1,30 @@
 // weft/domain: a domain as a pure state machine (apply) with a thin runtime (Domain) around it:
 // mempool, batches, signed blocks, anchors, key sets, and the committed and proven tips.
+
+export {
+  decodeBlock,
+  decodeInput,
+  decodeSignedHeader,
+  decodeState,
+  decodeStatus,
+  encodeBlock,
+  encodeInput,
+  encodeSignedHeader,
+  encodeState,
+  encodeStatus,
+} from './codec.js';
 export type {
+  BlockCommit,
   DomainEvents,
   DomainLimits,
   DomainOptions,
+  DomainStore,
   PhaseName,
+  ResumeOptions,
   StateProof,
   SubmitResult,
 } from './domain.js';
-export { Domain, domainIdFor } from './domain.js';
+export { Domain, domainIdFor, treeVersionOf } from './domain.js';
 export type { Header, SignedHeader } from './header.js';
 export {
   decodeHeader,

@@ -1,7 +1,7 @@
 // weft/smt: the authenticated state tree — batch updates, versions, proofs, verification, stores.
 
 export type { LmdbNodeStoreOptions } from './lmdbStore.js';
-export { LmdbNodeStore } from './lmdbStore.js';
+export { checkLmdbDataFile, LmdbNodeStore } from './lmdbStore.js';
 export {
   decodeMultiProof,
   decodeProof,
@@ -14,7 +14,7 @@ export {
 } from './proofCodec.js';
 export type { NodeStore, PruneReport, StoreCommit, StoreMeta } from './store.js';
 export { MemoryNodeStore, STORE_FORMAT } from './store.js';
-export type { SmtOptions } from './tree.js';
+export type { SmtOptions, StagedVersion } from './tree.js';
 export { BATCH_WRITES_MAX, KEY_BYTES_MAX, PAGE_LEVELS_DEFAULT, Smt, VALUE_BYTES_MAX } from './tree.js';
 export type {
   ApplyOptions,

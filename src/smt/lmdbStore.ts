@@ -1,7 +1,8 @@
 // The tree's NodeStore on disk, in LMDB (layout in docs/storage.md). One write transaction per
 // version holds its pages, its root record and its stale-page entries; `commit` resolves once
 // that transaction is flushed to disk. Reads are synchronous memory-mapped lookups.
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { Reader, Writer } from '../crypto/codec.js';
 import { WeftError } from '../crypto/errors.js';
@@ -45,6 +46,49 @@ function decodeMeta(bytes: Uint8Array): StoreMeta {
   return { format, hasher: hasher === 0 ? 'weft' : 'jmt', pageLevels };
 }
 
+const LMDB_MAGIC = 0xbeefc0de;
+
+/**
+ * Refuses an LMDB data file that is shorter than its own meta page says it is. LMDB maps the file
+ * into memory, and reading a page past a truncated end kills the process (SIGBUS) instead of
+ * raising an error, so truncation must be caught before the file is opened. Reads the two meta
+ * pages (lmdb-js's LMDB: 24-byte page header, magic at 24, page size at 48, last page at 144,
+ * txn id at 152) and keeps the newer; files of another layout are left to LMDB.
+ */
+export function checkLmdbDataFile(dir: string): void {
+  const file = join(dir, 'data.mdb');
+  if (!existsSync(file)) return;
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const truncated = (why: string) =>
+      new WeftError('STORE_CORRUPT', `${file} is truncated: ${why}`, {
+        details: 'The data file is shorter than LMDB recorded. Restore the store from a backup.',
+      });
+    if (size === 0) throw truncated('it is empty');
+    const head = new Uint8Array(Math.min(size, 64 * 1024));
+    readSync(fd, head, 0, head.length, 0);
+    const dv = new DataView(head.buffer);
+    if (head.length < 160 || dv.getUint32(24, true) !== LMDB_MAGIC) return;
+    const pageSize = dv.getUint32(48, true);
+    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return;
+    if (size < 2 * pageSize) throw truncated(`it holds ${size} bytes, less than its two meta pages`);
+    let last = dv.getBigUint64(144, true);
+    let txn = dv.getBigUint64(152, true);
+    if (head.length >= pageSize + 160 && dv.getUint32(pageSize + 24, true) === LMDB_MAGIC) {
+      const txn1 = dv.getBigUint64(pageSize + 152, true);
+      if (txn1 > txn) {
+        txn = txn1;
+        last = dv.getBigUint64(pageSize + 144, true);
+      }
+    }
+    const need = (last + 1n) * BigInt(pageSize);
+    if (BigInt(size) < need) throw truncated(`it holds ${size} bytes; its last transaction needs ${need}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * @example
  * const store = LmdbNodeStore.open('/var/lib/weft/tree');
@@ -74,8 +118,14 @@ export class LmdbNodeStore implements NodeStore {
   /** Opens (creating if needed) an LMDB environment in directory `path` that this store owns. */
   static open(path: string, opts: LmdbNodeStoreOptions = {}): LmdbNodeStore {
     mkdirSync(path, { recursive: true });
+    checkLmdbDataFile(path);
     const env = open({ path, maxDbs: 32, compression: false, mapSize: 64 * 1024 * 1024 * 1024 });
     return new LmdbNodeStore(env, true, opts.name ?? 'smt');
+  }
+
+  /** The environment, for callers that keep their own databases beside the tree's. */
+  get environment(): RootDatabase {
+    return this.env;
   }
 
   /** A store inside an environment someone else owns (a node's single environment). */
@@ -121,6 +171,7 @@ export class LmdbNodeStore implements NodeStore {
         this.stale.put(sk, new Uint8Array(0));
       }
       this.roots.put(u64Key(c.version), c.root);
+      c.also?.();
     });
     await this.env.flushed;
   }

@@ -17,6 +17,8 @@ export type StoreCommit = {
   pages: [Uint8Array, Uint8Array][];
   /** keys of pages the new version no longer reaches (stale since `version`) */
   stale: Uint8Array[];
+  /** the caller's own writes, run inside the same store transaction (see `Smt.stage`) */
+  also?: () => void;
 };
 
 export type PruneReport = { pagesRemoved: number; rootsRemoved: number };
@@ -67,6 +69,7 @@ export class MemoryNodeStore implements NodeStore {
     this.roots.set(c.version, c.root.slice());
     for (const [k, v] of c.pages) this.pages.set(hex(k), v.slice());
     if (c.stale.length > 0) this.stale.set(c.version, c.stale.map(hex));
+    c.also?.();
   }
 
   async prune(keepFrom: bigint): Promise<PruneReport> {

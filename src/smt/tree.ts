@@ -15,7 +15,7 @@ import {
   type PageNode,
   pageKey,
 } from './page.js';
-import { type NodeStore, STORE_FORMAT, type StoreMeta } from './store.js';
+import { type NodeStore, STORE_FORMAT, type StoreCommit, type StoreMeta } from './store.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -37,6 +37,9 @@ export const BATCH_WRITES_MAX = 1 << 20;
 export const PAGE_LEVELS_DEFAULT = 4;
 
 export type SmtOptions = { hasher?: HasherName; pageLevels?: number };
+
+/** A version computed in memory, with the commit that makes it durable (see `Smt.stage`). */
+export type StagedVersion = ApplyResult & { commit(also?: () => void): Promise<void> };
 
 /** Sorted, distinct writes of one batch, as packed key and value hashes. */
 type Batch = {
@@ -318,6 +321,20 @@ export class Smt {
    * commit is in flight, and commits land in order.
    */
   async apply(writes: Write[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+    const staged = this.stage(writes, opts);
+    await staged.commit();
+    const { root, version, transition } = staged;
+    return transition ? { root, version, transition } : { root, version };
+  }
+
+  /**
+   * Computes a new version in memory and returns it with a `commit` that makes it durable.
+   * `commit(also)` runs `also` inside the store's write transaction, so a caller can land its
+   * own records atomically with the version (a node's block and checkpoint). The version is
+   * readable at once; until `commit` resolves it is not durable. Stage and commit one version
+   * at a time, in order.
+   */
+  stage(writes: Write[], opts: ApplyOptions = {}): StagedVersion {
     this.assertUsable();
     const batch = prepareBatch(writes);
     const oldRoot = this.rootId();
@@ -336,8 +353,13 @@ export class Smt {
     this.roots.push(newRoot);
 
     const root = this.nodes.hashOf(newRoot);
-    if (this.store) await this.persist(version, newRoot);
-    return transition ? { root, version, transition } : { root, version };
+    const record = this.store ? this.persistRecord(version, newRoot) : null;
+    let committed: Promise<void> | null = null;
+    const commit = (also?: () => void): Promise<void> => {
+      committed ??= record ? this.commitRecord(record, also) : Promise.resolve(also?.());
+      return committed;
+    };
+    return transition ? { root, version, transition, commit } : { root, version, commit };
   }
 
   /** Rebuilds the subtree `node` at `depth` with writes [lo, hi); returns the new node id. */
@@ -567,8 +589,8 @@ export class Smt {
 
   // ---- persistence -------------------------------------------------------------------------
 
-  private async persist(version: bigint, rootId: number): Promise<void> {
-    const store = this.store!;
+  /** The store records of a new version: its pages, stale entries and root record. */
+  private persistRecord(version: bigint, rootId: number): StoreCommit {
     const pages: [Uint8Array, Uint8Array][] = [];
     const stale: Uint8Array[] = [];
     const a = this.nodes;
@@ -579,8 +601,12 @@ export class Smt {
       stale.push(pageKey(BigInt(a.born[r.id]!), r.depth, prefix));
     }
     this.retired.length = 0;
-    const root = this.rootRecord(rootId);
-    const commit = this.commitChain.then(() => store.commit({ version, root, pages, stale }));
+    return { version, root: this.rootRecord(rootId), pages, stale };
+  }
+
+  private async commitRecord(record: StoreCommit, also?: () => void): Promise<void> {
+    const store = this.store!;
+    const commit = this.commitChain.then(() => store.commit(also ? { ...record, also } : record));
     this.commitChain = commit.catch((err) => {
       this.failed = err;
     });

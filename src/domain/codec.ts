@@ -1,0 +1,346 @@
+// Canonical encodings of the domain's inputs, statuses, blocks, signed headers and whole state:
+// what transcripts and checkpoints are made of (docs/storage.md).
+import {
+  decodeAll,
+  fromHex,
+  type Reader,
+  readPublicKey,
+  toHex,
+  utf8,
+  WeftError,
+  Writer,
+  writePublicKey,
+} from '../crypto/index.js';
+import { decodeTransition, encodeTransition, type Write } from '../smt/index.js';
+import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
+import { type Header, readHeader, type SignedHeader, writeHeader } from './header.js';
+import { decodeKeySet, encodeKeySet, type SignerSignature } from './keyset.js';
+import type { Block, DomainInput, DomainState, RemoteView, TxStatus } from './state.js';
+
+const STATE_FORMAT = 1;
+const INPUT_SUBMIT = 1;
+const INPUT_SEAL = 2;
+const INPUT_REMOTE = 3;
+const INPUT_KEYSET = 4;
+const INPUT_PROVEN = 5;
+
+/** Bounds on what one encoded input, block or state may hold. */
+export const LIST_MAX = 1 << 20;
+const KEY_BYTES = 1024;
+const VALUE_BYTES = 1024 * 1024;
+const TEXT_BYTES = 4096;
+const TRANSITION_BYTES = 64 * 1024 * 1024;
+const KEYSET_BYTES = 4096;
+
+const hexKey = (b: Uint8Array) => toHex(b).slice(2);
+const fromKey = (k: string) => fromHex(`0x${k}`, 32);
+
+function writeText(w: Writer, s: string): void {
+  w.bytes(utf8(s), TEXT_BYTES);
+}
+
+function readText(r: Reader): string {
+  return new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(TEXT_BYTES));
+}
+
+function writeSigners(w: Writer, sigs: SignerSignature[]): void {
+  w.list(sigs, 64, (w, s) => w.u16(s.signer).fixed(s.signature, 65));
+}
+
+function readSigners(r: Reader): SignerSignature[] {
+  return r.list(64, (r) => ({ signer: r.u16(), signature: r.fixed(65).slice() }));
+}
+
+function writeWrites(w: Writer, writes: Write[]): void {
+  w.list(writes, LIST_MAX, (w, x) => {
+    w.bytes(x.key, KEY_BYTES).bool(x.value !== null);
+    if (x.value !== null) w.bytes(x.value, VALUE_BYTES);
+  });
+}
+
+function readWrites(r: Reader): Write[] {
+  return r.list(LIST_MAX, (r) => {
+    const key = r.bytes(KEY_BYTES).slice();
+    return { key, value: r.bool() ? r.bytes(VALUE_BYTES).slice() : null };
+  });
+}
+
+// ---- inputs ---------------------------------------------------------------------------------
+
+export function encodeInput(input: DomainInput): Uint8Array {
+  const w = new Writer(1024);
+  switch (input.type) {
+    case 'submit': {
+      w.u8(INPUT_SUBMIT).bytes(encodeTransaction(input.tx), TX_BYTES_MAX);
+      w.list(input.reads.spentNullifiers, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
+      w.list(input.reads.existingCommitments, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
+      const sr = input.signatureResults;
+      w.bool(sr !== undefined);
+      if (sr)
+        w.fixed(sr.txId, 32)
+          .fixed(sr.witness, 32)
+          .list(sr.valid, 1024, (w, v) => w.bool(v));
+      break;
+    }
+    case 'seal':
+      w.u8(INPUT_SEAL).u64(input.timestamp).fixed(input.stateRoot, 32);
+      w.bytes(encodeTransition(input.transition), TRANSITION_BYTES);
+      break;
+    case 'acceptRemoteHeader':
+      w.u8(INPUT_REMOTE);
+      writeHeader(w, input.header);
+      break;
+    case 'changeKeySet':
+      w.u8(INPUT_KEYSET).bytes(encodeKeySet(input.keySet), KEYSET_BYTES);
+      writeSigners(w, input.approvals);
+      break;
+    case 'markProven':
+      w.u8(INPUT_PROVEN).u64(input.height);
+      break;
+  }
+  return w.finish();
+}
+
+export function decodeInput(bytes: Uint8Array): DomainInput {
+  return decodeAll(bytes, (r): DomainInput => {
+    const kind = r.u8();
+    switch (kind) {
+      case INPUT_SUBMIT: {
+        const tx = decodeTransaction(r.bytes(TX_BYTES_MAX));
+        const spentNullifiers = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
+        const existingCommitments = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
+        const input: DomainInput = { type: 'submit', tx, reads: { spentNullifiers, existingCommitments } };
+        if (r.bool()) {
+          const signatureResults: SignatureResults = {
+            txId: r.fixed(32).slice(),
+            witness: r.fixed(32).slice(),
+            valid: r.list(1024, (r) => r.bool()),
+          };
+          input.signatureResults = signatureResults;
+        }
+        return input;
+      }
+      case INPUT_SEAL:
+        return {
+          type: 'seal',
+          timestamp: r.u64(),
+          stateRoot: r.fixed(32).slice(),
+          transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+        };
+      case INPUT_REMOTE:
+        return { type: 'acceptRemoteHeader', header: readHeader(r) };
+      case INPUT_KEYSET:
+        return {
+          type: 'changeKeySet',
+          keySet: decodeKeySet(r.bytes(KEYSET_BYTES)),
+          approvals: readSigners(r),
+        };
+      case INPUT_PROVEN:
+        return { type: 'markProven', height: r.u64() };
+      default:
+        throw new WeftError('CODEC', `unknown domain input kind ${kind}`);
+    }
+  });
+}
+
+// ---- statuses, signed headers, blocks ---------------------------------------------------------
+
+export function writeStatus(w: Writer, s: TxStatus): void {
+  switch (s.status) {
+    case 'pending':
+      w.u8(0).u64(s.sinceHeight);
+      break;
+    case 'included':
+      w.u8(1).u64(s.height).u32(s.batch).u32(s.index);
+      break;
+    case 'rejected':
+      w.u8(2);
+      writeText(w, s.code);
+      writeText(w, s.reason);
+      break;
+    case 'evicted':
+      w.u8(3);
+      writeText(w, s.code);
+      writeText(w, s.reason);
+      break;
+  }
+}
+
+export function readStatus(r: Reader): TxStatus {
+  const kind = r.u8();
+  switch (kind) {
+    case 0:
+      return { status: 'pending', sinceHeight: r.u64() };
+    case 1:
+      return { status: 'included', height: r.u64(), batch: r.u32(), index: r.u32() };
+    case 2:
+      return { status: 'rejected', code: readText(r), reason: readText(r) };
+    case 3:
+      return { status: 'evicted', code: readText(r), reason: readText(r) };
+    default:
+      throw new WeftError('CODEC', `unknown transaction status kind ${kind}`);
+  }
+}
+
+export function encodeStatus(s: TxStatus): Uint8Array {
+  const w = new Writer(64);
+  writeStatus(w, s);
+  return w.finish();
+}
+
+export function decodeStatus(bytes: Uint8Array): TxStatus {
+  return decodeAll(bytes, readStatus);
+}
+
+export function encodeSignedHeader(sh: SignedHeader): Uint8Array {
+  const w = new Writer(256);
+  writeHeader(w, sh.header);
+  writeSigners(w, sh.signatures);
+  return w.finish();
+}
+
+export function decodeSignedHeader(bytes: Uint8Array): SignedHeader {
+  return decodeAll(bytes, (r) => ({ header: readHeader(r), signatures: readSigners(r) }));
+}
+
+export function encodeBlock(b: Block): Uint8Array {
+  const w = new Writer(4096);
+  writeHeader(w, b.header);
+  w.list(b.batches, LIST_MAX, (w, batch) => w.list(batch, LIST_MAX, (w, id) => w.fixed(id, 32)));
+  w.list(b.txs, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
+  writeWrites(w, b.writes);
+  w.bytes(encodeTransition(b.transition), TRANSITION_BYTES);
+  return w.finish();
+}
+
+export function decodeBlock(bytes: Uint8Array): Block {
+  return decodeAll(bytes, (r) => ({
+    header: readHeader(r),
+    batches: r.list(LIST_MAX, (r) => r.list(LIST_MAX, (r) => r.fixed(32).slice())),
+    txs: r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX))),
+    writes: readWrites(r),
+    transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+  }));
+}
+
+// ---- the whole state (checkpoints) ------------------------------------------------------------
+
+function writeRoots(w: Writer, roots: Map<string, bigint>): void {
+  w.list([...roots], LIST_MAX, (w, [k, h]) => w.fixed(fromKey(k), 32).u64(h));
+}
+
+function readRoots(r: Reader): Map<string, bigint> {
+  return new Map(r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), r.u64()] as [string, bigint]));
+}
+
+/**
+ * The state as bytes. Pending-nullifier and pending-commitment sets are not stored: they are
+ * the mempool's, and are rebuilt on decode.
+ */
+export function encodeState(s: DomainState): Uint8Array {
+  const w = new Writer(64 * 1024);
+  const c = s.config;
+  w.u8(STATE_FORMAT);
+  writeText(w, c.name);
+  w.fixed(c.domainId, 32)
+    .u32(c.batchTxsMax)
+    .u32(c.blockBatchesMax)
+    .u32(c.mempoolTxsMax)
+    .u32(c.anchorWindow)
+    .u32(c.mempoolTtlBlocks)
+    .u32(c.remoteRootsMax);
+  w.bytes(encodeKeySet(s.keySet), KEYSET_BYTES).bool(s.nextKeySet !== null);
+  if (s.nextKeySet) w.bytes(encodeKeySet(s.nextKeySet), KEYSET_BYTES);
+  w.u64(s.height);
+  writeHeader(w, s.head);
+  w.fixed(s.headHash, 32).u64(s.provenHeight);
+  writeRoots(w, s.recentRoots);
+  w.list([...s.remotes.values()], LIST_MAX, (w, v: RemoteView) => {
+    w.fixed(v.domainId, 32);
+    writeHeader(w, v.header);
+    w.fixed(v.headerHash, 32);
+    writeRoots(w, v.roots);
+  });
+  w.list(s.mempool, LIST_MAX, (w, p) => {
+    w.bytes(encodeTransaction(p.tx), TX_BYTES_MAX).u64(p.sinceHeight);
+    w.fixed(p.effects.id, 32);
+    w.list(p.effects.nullifiers, 1024, (w, x) => w.fixed(x, 32));
+    w.list(p.effects.commitments, 1024, (w, x) => w.fixed(x, 32));
+    w.list(p.effects.signers, 1024, writePublicKey);
+  });
+  w.list([...s.statuses], LIST_MAX, (w, [k, st]) => {
+    w.fixed(fromKey(k), 32);
+    writeStatus(w, st);
+  });
+  writeWrites(w, s.queuedWrites);
+  return w.finish();
+}
+
+export function decodeState(bytes: Uint8Array): DomainState {
+  return decodeAll(bytes, (r): DomainState => {
+    const format = r.u8();
+    if (format !== STATE_FORMAT) throw new WeftError('STORE_FORMAT', `unknown domain state format ${format}`);
+    const name = readText(r);
+    const config = {
+      name,
+      domainId: r.fixed(32).slice(),
+      batchTxsMax: r.u32(),
+      blockBatchesMax: r.u32(),
+      mempoolTxsMax: r.u32(),
+      anchorWindow: r.u32(),
+      mempoolTtlBlocks: r.u32(),
+      remoteRootsMax: r.u32(),
+    };
+    const keySet = decodeKeySet(r.bytes(KEYSET_BYTES));
+    const nextKeySet = r.bool() ? decodeKeySet(r.bytes(KEYSET_BYTES)) : null;
+    const height = r.u64();
+    const head: Header = readHeader(r);
+    const headHash = r.fixed(32).slice();
+    const provenHeight = r.u64();
+    const recentRoots = readRoots(r);
+    const remotes = new Map<string, RemoteView>();
+    for (const v of r.list(LIST_MAX, (r) => {
+      const domainId = r.fixed(32).slice();
+      const header = readHeader(r);
+      const headerHash = r.fixed(32).slice();
+      return { domainId, header, headerHash, roots: readRoots(r) };
+    })) {
+      remotes.set(hexKey(v.domainId), v);
+    }
+    const mempool = r.list(LIST_MAX, (r) => {
+      const tx = decodeTransaction(r.bytes(TX_BYTES_MAX));
+      const sinceHeight = r.u64();
+      const id = r.fixed(32).slice();
+      const nullifiers = r.list(1024, (r) => r.fixed(32).slice());
+      const commitments = r.list(1024, (r) => r.fixed(32).slice());
+      const signers = r.list(1024, readPublicKey);
+      return { id, key: hexKey(id), tx, sinceHeight, effects: { id, nullifiers, commitments, signers } };
+    });
+    const statuses = new Map(
+      r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), readStatus(r)] as [string, TxStatus]),
+    );
+    const queuedWrites = readWrites(r);
+    const pendingNullifiers = new Set<string>();
+    const pendingCommitments = new Set<string>();
+    for (const p of mempool) {
+      for (const nf of p.effects.nullifiers) pendingNullifiers.add(hexKey(nf));
+      for (const cm of p.effects.commitments) pendingCommitments.add(hexKey(cm));
+    }
+    return {
+      config,
+      keySet,
+      nextKeySet,
+      height,
+      head,
+      headHash,
+      provenHeight,
+      recentRoots,
+      remotes,
+      mempool,
+      pendingNullifiers,
+      pendingCommitments,
+      statuses,
+      queuedWrites,
+    };
+  });
+}

@@ -1,0 +1,159 @@
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toHex, WeftError } from '../src/crypto/index.js';
+import { encodeHeader } from '../src/domain/index.js';
+import { commitment, nullifier } from '../src/resource/index.js';
+import { openDomainNode, openNodeEnv } from '../src/store/index.js';
+import { encodeEntry } from '../src/store/transcript.js';
+import { alice, bob, key, steppingClock, Wallet } from './helpers/domain.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'weft-store-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const operator = key('secp256k1', 'store/operator');
+const create = { name: 'durable', genesisTimestamp: 1_700_000_000_000n };
+const open = (dir: string, withCreate = false) =>
+  openDomainNode(dir, {
+    signers: [operator],
+    clock: steppingClock(1_800_000_000_000n),
+    ...(withCreate ? { create } : {}),
+  });
+
+describe('a durable domain node', () => {
+  it('reopens with every block, header, status and the mempool as they were', async () => {
+    const dir = tempDir();
+    const n1 = await open(dir, true);
+    expect(n1.recovery.created).toBe(true);
+    const w = new Wallet(n1.domain);
+    const coin = await w.mint(alice.publicKey, 100n);
+    const t = w.transferTx(coin, alice, bob.publicKey, 60n);
+    const r = await n1.domain.submit(t.tx);
+    await n1.domain.sealBlock();
+    const pendingMint = await n1.domain.submit(w.mintTx(bob.publicKey, 7n).tx); // logged, not sealed
+    const headers = [0n, 1n, 2n].map((h) => toHex(encodeHeader(n1.domain.header(h)!.header)));
+    const root = toHex(n1.domain.stateRoot);
+    await n1.close();
+
+    const n2 = await open(dir);
+    expect(n2.recovery).toMatchObject({ created: false, checkpointHeight: 2n, replayed: 1, tornTail: null });
+    expect(n2.domain.committedHeight).toBe(2n);
+    expect(toHex(n2.domain.stateRoot)).toBe(root);
+    expect([0n, 1n, 2n].map((h) => toHex(encodeHeader(n2.domain.header(h)!.header)))).toEqual(headers);
+    expect(n2.domain.status(r.txId)).toMatchObject({ status: 'included', height: 2n });
+    expect(n2.domain.status(pendingMint.txId)).toMatchObject({ status: 'pending' });
+    expect(n2.domain.mempoolSize).toBe(1);
+    // The replayed submission is sealed after the restart, once.
+    await n2.domain.sealBlock();
+    expect(n2.domain.status(pendingMint.txId)).toMatchObject({ status: 'included', height: 3n });
+    const spent = n2.domain.proveNullifier(nullifier(coin.resource, coin.nk));
+    expect(spent.value).not.toBeNull();
+    expect(n2.domain.proveCommitment(commitment(t.out.resource)).value).not.toBeNull();
+    await n2.close();
+  });
+
+  it('refuses to open what is not there, and a store of another format, without touching it', async () => {
+    const dir = tempDir();
+    await expect(open(join(dir, 'nothing'))).rejects.toMatchObject({ code: 'STORE_MISSING' });
+    const n = await open(dir, true);
+    await n.close();
+    const env = openNodeEnv(dir);
+    env.meta.putSync(new TextEncoder().encode('format'), new Uint8Array([0x57, 0x46, 0x4e, 0x44, 0, 9]));
+    await env.env.close();
+    await expect(open(dir)).rejects.toSatisfy(
+      (e) => e instanceof WeftError && e.code === 'STORE_FORMAT' && /format 9/.test(e.message),
+    );
+  });
+});
+
+/** A node with three sealed blocks and `pending` submissions logged after the last checkpoint. */
+async function nodeWithTail(pending: number): Promise<string> {
+  const dir = tempDir();
+  const n = await open(dir, true);
+  const w = new Wallet(n.domain);
+  for (let i = 0; i < 3; i++) await w.mint(alice.publicKey, BigInt(i + 1));
+  for (let i = 0; i < pending; i++) await n.domain.submit(w.mintTx(bob.publicKey, BigInt(10 + i)).tx);
+  await n.close();
+  return dir;
+}
+
+function rewriteEntry(dir: string, seq: bigint, f: (value: Uint8Array) => Uint8Array): void {
+  const env = openNodeEnv(dir);
+  const k = new Uint8Array(8);
+  new DataView(k.buffer).setBigUint64(0, seq);
+  const v = env.transcript.getBinary(k)!;
+  env.transcript.putSync(k, f(v.slice()));
+  void env.env.close();
+}
+
+function lastSeq(dir: string): bigint {
+  const env = openNodeEnv(dir);
+  let last = 0n;
+  for (const k of env.transcript.getKeys({ reverse: true, limit: 1 })) {
+    last = new DataView((k as Uint8Array).buffer, (k as Uint8Array).byteOffset, 8).getBigUint64(0);
+  }
+  void env.env.close();
+  return last;
+}
+
+describe('damaged transcripts', () => {
+  it('cuts off a torn last entry (shorter than it claims) and recovers without it', async () => {
+    const dir = await nodeWithTail(3);
+    const last = lastSeq(dir);
+    rewriteEntry(dir, last, (v) => v.subarray(0, v.length - 20));
+    const n = await open(dir);
+    expect(n.recovery.tornTail).toMatchObject({ seq: last, kind: 'torn' });
+    expect(n.recovery.replayed).toBe(2);
+    expect(n.domain.mempoolSize).toBe(2);
+    await n.close();
+    // The cut is durable: the next open finds a clean tail.
+    const again = await open(dir);
+    expect(again.recovery.tornTail).toBeNull();
+    await again.close();
+  });
+
+  it('stops on a bit flip in the middle, naming the entry', async () => {
+    const dir = await nodeWithTail(3);
+    const last = lastSeq(dir);
+    rewriteEntry(dir, last - 1n, (v) => {
+      v[10]! ^= 0x01;
+      return v;
+    });
+    await expect(open(dir)).rejects.toSatisfy(
+      (e) =>
+        e instanceof WeftError && e.code === 'TRANSCRIPT_CORRUPT' && e.message.includes(`entry ${last - 1n}`),
+    );
+  });
+
+  it('stops on a broken hash chain (an entry re-hashed over the wrong link), naming the entry', async () => {
+    const dir = await nodeWithTail(3);
+    const last = lastSeq(dir);
+    rewriteEntry(dir, last - 1n, (v) => {
+      const n = new DataView(v.buffer, v.byteOffset, 4).getUint32(0);
+      const input = v.subarray(4, 4 + n);
+      return encodeEntry(last - 1n, new Uint8Array(32).fill(9), input).value;
+    });
+    await expect(open(dir)).rejects.toSatisfy(
+      (e) =>
+        e instanceof WeftError && e.code === 'TRANSCRIPT_CORRUPT' && /broken-chain at entry/.test(e.message),
+    );
+  });
+
+  it('refuses a truncated data file with a clear error', async () => {
+    const dir = await nodeWithTail(1);
+    const file = join(dir, 'data.mdb');
+    const size = readFileSync(file).length;
+    truncateSync(file, Math.floor(size / 3));
+    await expect(open(dir)).rejects.toBeInstanceOf(WeftError);
+    writeFileSync(file, new Uint8Array(0));
+    await expect(open(dir)).rejects.toBeInstanceOf(WeftError);
+  });
+});
