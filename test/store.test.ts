@@ -157,3 +157,62 @@ describe('damaged transcripts', () => {
     await expect(open(dir)).rejects.toBeInstanceOf(WeftError);
   });
 });
+
+describe('weft store verify and inspect', () => {
+  const run = async (args: string[]) => {
+    const { main } = await import('../src/cli/main.js');
+    const lines: string[] = [];
+    const code = await main(args, { log: (s) => lines.push(s), error: (s) => lines.push(s) });
+    return { code, text: lines.join('\n') };
+  };
+
+  it('passes a sound store and summarises it', async () => {
+    const dir = await nodeWithTail(2);
+    const v = await run(['store', 'verify', dir]);
+    expect(v.text).toContain('no faults');
+    expect(v.code).toBe(0);
+    const i = await run(['store', 'inspect', dir, '--json']);
+    expect(i.code).toBe(0);
+    const summary = JSON.parse(i.text);
+    expect(summary).toMatchObject({ domain: 'durable', committedHeight: '3', mempool: 2 });
+  });
+
+  it('finds a bit flip, a broken chain and a torn tail, each by entry', async () => {
+    const flipped = await nodeWithTail(3);
+    const last = lastSeq(flipped);
+    rewriteEntry(flipped, 2n, (v) => {
+      v[12]! ^= 0x40;
+      return v;
+    });
+    const a = await run(['store', 'verify', flipped]);
+    expect(a.code).toBe(1);
+    expect(a.text).toMatch(/FAULT +transcript +transcript entry 2: corrupt/);
+
+    const broken = await nodeWithTail(3);
+    rewriteEntry(broken, last - 1n, (v) => {
+      const n = new DataView(v.buffer, v.byteOffset, 4).getUint32(0);
+      return encodeEntry(last - 1n, new Uint8Array(32).fill(3), v.subarray(4, 4 + n)).value;
+    });
+    const b = await run(['store', 'verify', broken]);
+    expect(b.code).toBe(1);
+    expect(b.text).toContain(`transcript entry ${last - 1n}: broken-chain`);
+
+    const torn = await nodeWithTail(3);
+    rewriteEntry(torn, last, (v) => v.subarray(0, 10));
+    const c = await run(['store', 'verify', torn]);
+    expect(c.code).toBe(0);
+    expect(c.text).toMatch(/warning .*torn tail/);
+  });
+
+  it('finds a truncated data file, and reports bad usage with exit code 2', async () => {
+    const dir = await nodeWithTail(1);
+    const file = join(dir, 'data.mdb');
+    truncateSync(file, Math.floor(readFileSync(file).length / 2));
+    const t = await run(['store', 'verify', dir]);
+    expect(t.code).toBe(1);
+    expect(t.text).toMatch(/truncated/);
+    expect((await run(['store', 'verify'])).code).toBe(2);
+    expect((await run(['store', 'frobnicate', dir])).code).toBe(2);
+    expect((await run(['store', 'verify', dir, '--bogus'])).code).toBe(2);
+  });
+});
