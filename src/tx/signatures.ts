@@ -4,9 +4,9 @@
 // and the error code are the same either way.
 import {
   compareBytes,
-  concatBytes,
   encodePublicKey,
   equalBytes,
+  KEY_TYPE_TAG,
   type KeyPair,
   type SignatureCheck,
   type SignatureVerifierPool,
@@ -27,9 +27,18 @@ export type SignatureResults = { txId: Uint8Array; witness: Uint8Array; valid: r
 
 /** SHA256 of the signature list (each: tag || key || signature), binding results to it. */
 export function signaturesWitness(tx: Transaction): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const s of tx.signatures) parts.push(encodePublicKey(s.publicKey), s.signature.bytes);
-  return sha256(concatBytes(...parts));
+  let size = 0;
+  for (const s of tx.signatures) size += 1 + s.publicKey.bytes.length + s.signature.bytes.length;
+  const input = new Uint8Array(size);
+  let p = 0;
+  for (const s of tx.signatures) {
+    input[p] = KEY_TYPE_TAG[s.publicKey.type];
+    input.set(s.publicKey.bytes, p + 1);
+    p += 1 + s.publicKey.bytes.length;
+    input.set(s.signature.bytes, p);
+    p += s.signature.bytes.length;
+  }
+  return sha256(input);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Stateless validation of one transaction against what the domain knows (its id, accepted
 // anchors, spent nullifiers, logics). Pure and synchronous: no I/O, clock or randomness, so
 // the domain's pure apply() can call it. Rules and their order: docs/transactions.md.
-import { encodePublicKey, equalBytes, type PublicKey, sha256, WeftError } from '../crypto/index.js';
+import { equalBytes, type PublicKey, sha256, WeftError } from '../crypto/index.js';
 import {
   commitment,
   decodeValue,
@@ -11,6 +11,7 @@ import {
   type LogicLookup,
   type LogicVerdict,
   nullifier,
+  type Resource,
   type ResourceLogic,
   type ResourceValue,
   type ResourceView,
@@ -57,6 +58,66 @@ function fail(code: string, message: string): never {
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+}
+
+/** Byte equality that stops at the first difference: for public data (digests, keys) only. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A set of digests as a list: a transaction holds at most TX_RESOURCES_MAX of them, so a scan
+ * costs less than hashing each into a string key for a Set (the usual one or two: one compare).
+ */
+class DigestList {
+  readonly items: Uint8Array[] = [];
+  has(d: Uint8Array): boolean {
+    for (const x of this.items) if (sameBytes(x, d)) return true;
+    return false;
+  }
+  add(d: Uint8Array): void {
+    this.items.push(d);
+  }
+}
+
+/** Per-kind quantity delta (consumed minus created), kinds in first-seen order. */
+class Balance {
+  private readonly kinds: Uint8Array[] = [];
+  private readonly deltas: bigint[] = [];
+  private lastRefs: Resource | undefined;
+  private lastKind: Uint8Array | undefined;
+
+  /** Adds `sign * quantity` to the resource's kind; returns the kind (computed once per run of equal refs). */
+  add(r: Resource, sign: 1n | -1n): Uint8Array {
+    let k: Uint8Array;
+    if (
+      this.lastRefs &&
+      sameBytes(this.lastRefs.logicRef, r.logicRef) &&
+      sameBytes(this.lastRefs.labelRef, r.labelRef)
+    ) {
+      k = this.lastKind!;
+    } else {
+      k = kind(r);
+      this.lastRefs = r;
+      this.lastKind = k;
+    }
+    let i = 0;
+    while (i < this.kinds.length && !sameBytes(this.kinds[i]!, k)) i++;
+    if (i === this.kinds.length) {
+      this.kinds.push(k);
+      this.deltas.push(0n);
+    }
+    this.deltas[i]! += sign * r.quantity;
+    return k;
+  }
+
+  /** The first kind whose delta is not zero, if any. */
+  unbalanced(): { kind: Uint8Array; delta: bigint } | undefined {
+    const i = this.deltas.findIndex((d) => d !== 0n);
+    return i < 0 ? undefined : { kind: this.kinds[i]!, delta: this.deltas[i]! };
+  }
 }
 
 /** Checks the preimages of one entry and decodes its value. */
@@ -110,8 +171,8 @@ export function validateTransaction(
   const checked: Checked[] = [];
   const actionViews: { consumed: ResourceView[]; created: ResourceView[] }[] = [];
   const nullifiers: Uint8Array[] = [];
-  const seenNullifiers = new Set<string>();
-  const balance = new Map<string, bigint>();
+  const seenNullifiers = new DigestList();
+  const balance = new Balance();
   for (const [a, action] of tx.actions.entries()) {
     const consumed: ResourceView[] = [];
     for (const [i, c] of action.consumed.entries()) {
@@ -129,10 +190,8 @@ export function validateTransaction(
           fail('NK_MISMATCH', `${path}.nk: ${e.shortMessage}`);
         throw e;
       }
-      const nfKey = hex(nf);
-      if (seenNullifiers.has(nfKey))
-        fail('NULLIFIER_REPEATED', `${path} is consumed twice in this transaction`);
-      seenNullifiers.add(nfKey);
+      if (seenNullifiers.has(nf)) fail('NULLIFIER_REPEATED', `${path} is consumed twice in this transaction`);
+      seenNullifiers.add(nf);
       if (ctx.isNullifierSpent(nf))
         fail('NULLIFIER_SPENT', `${path} was already consumed (its nullifier is spent)`);
       const p = c.commitmentProof;
@@ -145,9 +204,7 @@ export function validateTransaction(
           fail('BAD_PROOF', `${path}.commitmentProof does not prove the commitment under its anchor`);
         }
       }
-      const k = kind(c.resource);
-      const kKey = hex(k);
-      balance.set(kKey, (balance.get(kKey) ?? 0n) + c.resource.quantity);
+      const k = balance.add(c.resource, 1n);
       const view: ResourceView = {
         resource: c.resource,
         value,
@@ -165,19 +222,16 @@ export function validateTransaction(
 
   // 3. Created resources: preimages, distinct commitments.
   const commitments: Uint8Array[] = [];
-  const seenCommitments = new Set<string>();
+  const seenCommitments = new DigestList();
   for (const [a, action] of tx.actions.entries()) {
     for (const [i, c] of action.created.entries()) {
       const path = `tx.actions[${a}].created[${i}]`;
       const value = openEntry(c, path);
       const cm = commitment(c.resource);
-      const cmKey = hex(cm);
-      if (seenCommitments.has(cmKey))
+      if (seenCommitments.has(cm))
         fail('DUPLICATE_COMMITMENT', `${path} repeats a resource created in this transaction`);
-      seenCommitments.add(cmKey);
-      const k = kind(c.resource);
-      const kKey = hex(k);
-      balance.set(kKey, (balance.get(kKey) ?? 0n) - c.resource.quantity);
+      seenCommitments.add(cm);
+      const k = balance.add(c.resource, -1n);
       const view: ResourceView = {
         resource: c.resource,
         value,
@@ -194,13 +248,13 @@ export function validateTransaction(
 
   // 4. Balance: per kind, created equals consumed (ephemeral resources included: they are how
   //    logics mint and burn).
-  for (const [k, delta] of balance) {
-    if (delta !== 0n) {
-      fail(
-        'UNBALANCED',
-        `kind 0x${k} is unbalanced: ${delta > 0n ? `${delta} more consumed than created` : `${-delta} more created than consumed`}`,
-      );
-    }
+  const off = balance.unbalanced();
+  if (off !== undefined) {
+    const { delta } = off;
+    fail(
+      'UNBALANCED',
+      `kind 0x${hex(off.kind)} is unbalanced: ${delta > 0n ? `${delta} more consumed than created` : `${-delta} more created than consumed`}`,
+    );
   }
 
   // 5. Every logic is known.
@@ -218,13 +272,10 @@ export function validateTransaction(
     }
     signers.push(tx.signatures[i]!.publicKey);
   }
-  const signerKeys = new Set(signers.map((pk) => hex(encodePublicKey(pk))));
   const isSignedBy = (pk: PublicKey): boolean => {
-    try {
-      return signerKeys.has(hex(encodePublicKey(pk)));
-    } catch {
-      return false;
-    }
+    if (typeof pk !== 'object' || pk === null || !(pk.bytes instanceof Uint8Array)) return false;
+    for (const s of signers) if (s.type === pk.type && sameBytes(s.bytes, pk.bytes)) return true;
+    return false;
   };
 
   // 7. Every logic accepts.
