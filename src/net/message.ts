@@ -1,0 +1,71 @@
+// Transport messages: a kind, a dedup id and canonical bytes the transport never interprets.
+import { check, decodeAll, utf8, WeftError, Writer } from '../crypto/index.js';
+
+export type DomainId = Uint8Array;
+
+export const MESSAGE_KINDS = [
+  'rootUpdate',
+  'headerRequest',
+  'headerResponse',
+  'confirmation',
+  'transfer',
+] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+/** `id` names the message for deduplication (a resend keeps its id); `body` is canonical bytes. */
+export type Message = { kind: MessageKind; id: string; body: Uint8Array };
+
+/** Longest message id, in UTF-8 bytes. */
+export const MESSAGE_ID_BYTES_MAX = 256;
+/** Largest message body (a root update of a full block with its transactions fits). */
+export const MESSAGE_BODY_BYTES_MAX = 64 * 1024 * 1024;
+export const MESSAGE_FORMAT = 0x01;
+
+/** Throws BAD_MESSAGE unless `msg` is a well-formed message within the limits. */
+export function assertMessage(msg: Message): void {
+  const ok =
+    msg &&
+    typeof msg === 'object' &&
+    (MESSAGE_KINDS as readonly string[]).includes(msg.kind) &&
+    typeof msg.id === 'string' &&
+    msg.id.length > 0 &&
+    utf8(msg.id).length <= MESSAGE_ID_BYTES_MAX &&
+    msg.body instanceof Uint8Array &&
+    msg.body.length <= MESSAGE_BODY_BYTES_MAX;
+  if (!ok) {
+    throw new WeftError(
+      'BAD_MESSAGE',
+      `a message needs a kind (${MESSAGE_KINDS.join(', ')}), an id of 1..${MESSAGE_ID_BYTES_MAX} bytes and a body of at most ${MESSAGE_BODY_BYTES_MAX} bytes`,
+    );
+  }
+}
+
+/** u8 format || u8 kind index || id bytes || body bytes: for transports that carry raw bytes. */
+export function encodeMessage(msg: Message): Uint8Array {
+  assertMessage(msg);
+  return new Writer(16 + msg.body.length)
+    .u8(MESSAGE_FORMAT)
+    .u8(MESSAGE_KINDS.indexOf(msg.kind))
+    .bytes(utf8(msg.id), MESSAGE_ID_BYTES_MAX)
+    .bytes(msg.body, MESSAGE_BODY_BYTES_MAX)
+    .finish();
+}
+
+export function decodeMessage(bytes: Uint8Array): Message {
+  return decodeAll(bytes, (r) => {
+    const format = r.u8();
+    check(format === MESSAGE_FORMAT, 'CODEC', `unknown message format ${format}`);
+    const k = r.u8();
+    const kind = MESSAGE_KINDS[k];
+    check(kind !== undefined, 'CODEC', `unknown message kind ${k}`);
+    const idBytes = r.bytes(MESSAGE_ID_BYTES_MAX);
+    let id: string;
+    try {
+      id = new TextDecoder('utf-8', { fatal: true }).decode(idBytes);
+    } catch {
+      throw new WeftError('CODEC', 'message id is not UTF-8');
+    }
+    check(id.length > 0, 'CODEC', 'message id is empty');
+    return { kind, id, body: r.bytes(MESSAGE_BODY_BYTES_MAX).slice() };
+  });
+}

@@ -1,0 +1,100 @@
+// Equivocation: two headers of one domain for one height, both validly signed by its key set.
+// The pair is self-contained evidence anyone holding the key set can check; a view that sees it
+// freezes (docs/sync.md, "Equivocation").
+import {
+  check,
+  compareBytes,
+  decodeAll,
+  equalBytes,
+  type Reader,
+  WeftError,
+  Writer,
+} from '../crypto/index.js';
+import { headerHash, type KeySet, type SignedHeader, verifyHeaderSignatures } from '../domain/index.js';
+import { readSignedHeader, writeSignedHeader } from './signedHeader.js';
+
+export const EVIDENCE_FORMAT = 0x01;
+
+/**
+ * Two conflicting signed headers of `domainId` at one height. `makeEquivocationEvidence` orders
+ * them by header hash, so every observer builds the same bytes for the same pair.
+ */
+export type EquivocationEvidence = { domainId: Uint8Array; a: SignedHeader; b: SignedHeader };
+
+/** Evidence from two signed headers, in canonical order (smaller header hash first). */
+export function makeEquivocationEvidence(x: SignedHeader, y: SignedHeader): EquivocationEvidence {
+  const order = compareBytes(headerHash(x.header), headerHash(y.header));
+  check(order !== 0, 'BAD_INPUT', 'equivocation needs two different headers');
+  const [a, b] = order < 0 ? [x, y] : [y, x];
+  return { domainId: a.header.domain.slice(), a, b };
+}
+
+/**
+ * Whether `evidence` proves equivocation under `keySet`: both headers name `evidence.domainId`
+ * and the same height, their hashes differ, and each carries a threshold of valid signatures.
+ *
+ * @example
+ * if (verifyEquivocation(evidence, view.keySet)) stopTrusting(evidence.domainId);
+ */
+export function verifyEquivocation(evidence: EquivocationEvidence, keySet: KeySet): boolean {
+  try {
+    const { domainId, a, b } = evidence;
+    if (!(domainId instanceof Uint8Array) || domainId.length !== 32) return false;
+    if (!equalBytes(a.header.domain, domainId) || !equalBytes(b.header.domain, domainId)) return false;
+    if (a.header.height !== b.header.height) return false;
+    if (equalBytes(headerHash(a.header), headerHash(b.header))) return false;
+    return verifyHeaderSignatures(a, keySet) && verifyHeaderSignatures(b, keySet);
+  } catch {
+    return false;
+  }
+}
+
+/** The height at which the domain forked. */
+export function forkHeight(evidence: EquivocationEvidence): bigint {
+  return evidence.a.header.height;
+}
+
+export function writeEquivocationEvidence(w: Writer, e: EquivocationEvidence): void {
+  w.u8(EVIDENCE_FORMAT).fixed(e.domainId, 32);
+  writeSignedHeader(w, e.a);
+  writeSignedHeader(w, e.b);
+}
+
+export function readEquivocationEvidence(r: Reader): EquivocationEvidence {
+  const format = r.u8();
+  check(format === EVIDENCE_FORMAT, 'CODEC', `unknown equivocation evidence format ${format}`);
+  const domainId = r.fixed(32).slice();
+  const a = readSignedHeader(r);
+  const b = readSignedHeader(r);
+  return { domainId, a, b };
+}
+
+/** u8 format || domainId 32 || signed header a || signed header b. */
+export function encodeEquivocationEvidence(e: EquivocationEvidence): Uint8Array {
+  const w = new Writer(512);
+  writeEquivocationEvidence(w, e);
+  return w.finish();
+}
+
+export function decodeEquivocationEvidence(bytes: Uint8Array): EquivocationEvidence {
+  return decodeAll(bytes, readEquivocationEvidence);
+}
+
+/**
+ * Thrown by acceptance when an update proves the domain equivocated. The view passed in is left
+ * as it was (like every refusal); `frozenView` is that view frozen with the evidence, for the
+ * caller to keep — `SyncState` installs it and emits an `equivocation` event.
+ */
+export class EquivocationError<V> extends WeftError {
+  readonly evidence: EquivocationEvidence;
+  readonly frozenView: V;
+
+  constructor(evidence: EquivocationEvidence, frozenView: V, message: string) {
+    super('EQUIVOCATION', message, {
+      details:
+        'The remote view is frozen: keep the evidence, stop accepting this domain, and recover out of band.',
+    });
+    this.evidence = evidence;
+    this.frozenView = frozenView;
+  }
+}

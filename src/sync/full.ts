@@ -1,0 +1,147 @@
+// Full verification of a remote block: stateless re-execution of its transactions against the
+// transition witness. Every read a transaction needs is answered from the witness (is this
+// nullifier spent? does this commitment exist?) or from roots the caller trusts (anchors), and
+// the block's writes must be exactly what its transactions imply (docs/sync.md, "Full mode").
+import { equalBytes, toHex, WeftError } from '../crypto/index.js';
+import { decodeKeySet, type Header, KEYSET_TREE_KEY, txRoot } from '../domain/index.js';
+import type { LogicLookup } from '../resource/index.js';
+import type { TransitionProof, Write } from '../smt/index.js';
+import {
+  commitmentKey,
+  encodeHeight,
+  nullifierKey,
+  type SignatureResults,
+  type Transaction,
+  txId,
+  validateTransaction,
+} from '../tx/index.js';
+import { ROOT_UPDATE_TXS_MAX } from './limits.js';
+import { isRemoteHeaderWrite, REMOTE_HEADER_KEY_PREFIX } from './records.js';
+import { openTransition } from './witness.js';
+
+export type BlockValidationInput = {
+  header: Header;
+  /** the state root the block starts from (the accepted previous header's) */
+  prevRoot: Uint8Array;
+  writes: Write[];
+  transition: TransitionProof;
+  txs: Transaction[] | undefined;
+  /** whether a consumed resource's anchor is a root the verifier trusts for the sending domain */
+  isAnchorAccepted(root: Uint8Array): boolean;
+  logics: LogicLookup;
+  /** answers of a signature pool for `txs[i]` (from `preverifySignatures`), when checked ahead */
+  signatureResults?: readonly (SignatureResults | undefined)[];
+};
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+
+function fail(message: string, cause?: unknown): never {
+  throw new WeftError('FULL_VALIDATION_FAILED', message, {
+    details: 'The block does not re-execute to the writes it claims; nothing from it was accepted.',
+    cause,
+  });
+}
+
+/**
+ * Re-executes a block statelessly; returns nothing or throws FULL_VALIDATION_FAILED naming the
+ * first rule broken. Checks: the transactions hash to the header's txRoot; each passes
+ * `validateTransaction` for the sending domain, with nullifiers answered from the witness
+ * against the old root (spent iff the old tree holds `0x02 || nf`, or an earlier transaction of
+ * the block spent it) and anchors from `isAnchorAccepted`; no created commitment already
+ * existed; and the writes are exactly `0x01 || cm -> height` and `0x02 || nf -> height` for
+ * those transactions, plus well-formed remote-header (0x03) and key-set (0x05) records.
+ * The caller has already checked the transition itself (`verifyTransition`).
+ */
+export function validateBlockStateless(input: BlockValidationInput): void {
+  const { header, writes, txs } = input;
+  if (txs === undefined) fail('full mode needs the block transactions; the update carries none');
+  if (!Array.isArray(txs) || txs.length > ROOT_UPDATE_TXS_MAX)
+    fail(`a block carries at most ${ROOT_UPDATE_TXS_MAX} transactions`);
+  const ids: Uint8Array[] = [];
+  for (const [i, tx] of txs.entries()) {
+    try {
+      ids.push(txId(tx));
+    } catch (e) {
+      fail(`transaction ${i} is malformed: ${(e as Error).message}`, e);
+    }
+  }
+  if (!equalBytes(txRoot(ids), header.txRoot)) fail("the transactions do not hash to the header's txRoot");
+
+  const old = openTransition(input.prevRoot, writes, input.transition);
+  if (old === null) fail('the transition witness does not open against the previous state root');
+
+  const writesByKey = new Map<string, Write>();
+  for (const w of writes) {
+    const k = hex(w.key);
+    if (writesByKey.has(k)) fail(`the block writes key 0x${k} twice`);
+    writesByKey.set(k, w);
+  }
+
+  const height = encodeHeight(header.height);
+  const expected = new Set<string>();
+  const spentInBlock = new Set<string>();
+  for (const [i, tx] of txs.entries()) {
+    let effects: ReturnType<typeof validateTransaction>;
+    try {
+      effects = validateTransaction(
+        tx,
+        {
+          domainId: header.domain,
+          isAnchorAccepted: (root) => input.isAnchorAccepted(root),
+          isNullifierSpent: (nf) => {
+            if (spentInBlock.has(hex(nf))) return true;
+            const answer = old.lookup(nullifierKey(nf));
+            // Not covered by the witness: unspent cannot be shown, so it counts as spent.
+            return answer === undefined || answer.present;
+          },
+          logics: input.logics,
+        },
+        input.signatureResults?.[i] ? { signatureResults: input.signatureResults[i] } : {},
+      );
+    } catch (e) {
+      if (!(e instanceof WeftError)) throw e;
+      fail(`transaction ${i} (${toHex(ids[i]!)}) is invalid: ${e.code}: ${e.shortMessage}`, e);
+    }
+    for (const nf of effects.nullifiers) {
+      spentInBlock.add(hex(nf));
+      expected.add(hex(nullifierKey(nf)));
+    }
+    for (const cm of effects.commitments) {
+      const key = commitmentKey(cm);
+      const k = hex(key);
+      if (expected.has(k))
+        fail(`transaction ${i} creates a commitment another transaction of the block created`);
+      const answer = old.lookup(key);
+      if (answer === undefined || answer.present)
+        fail(
+          `transaction ${i} creates commitment ${toHex(cm)}, which already existed (or is not in the witness)`,
+        );
+      expected.add(k);
+    }
+  }
+
+  for (const k of expected) {
+    const w = writesByKey.get(k);
+    if (w === undefined) fail(`the block does not write 0x${k}, which its transactions imply`);
+    if (w.value === null || !equalBytes(w.value, height))
+      fail(`the block writes 0x${k} with a value other than its height`);
+  }
+  for (const [k, w] of writesByKey) {
+    if (expected.has(k)) continue;
+    if (w.key[0] === REMOTE_HEADER_KEY_PREFIX) {
+      if (!isRemoteHeaderWrite(w)) fail(`the remote-header record 0x${k} is malformed`);
+      if (equalBytes(w.key.subarray(1), header.domain)) fail('the block records its own domain as a remote');
+      continue;
+    }
+    if (equalBytes(w.key, KEYSET_TREE_KEY)) {
+      if (w.value === null) fail('the block deletes its key set');
+      try {
+        decodeKeySet(w.value);
+      } catch (e) {
+        fail('the block writes a key set that does not decode', e);
+      }
+      continue;
+    }
+    fail(`the block writes 0x${k}, which none of its transactions implies`);
+  }
+}

@@ -1,0 +1,97 @@
+// weft/sync: root updates and their encoding, remote views and the acceptance rules (three
+// verification modes), equivocation evidence, the global root with its inclusion proofs, and
+// the knowledge graph. Pure functions over values; `SyncState` is the one mutable registry.
+
+export type { EquivocationEvidence } from './equivocation.js';
+export {
+  decodeEquivocationEvidence,
+  EquivocationError,
+  EVIDENCE_FORMAT,
+  encodeEquivocationEvidence,
+  forkHeight,
+  makeEquivocationEvidence,
+  readEquivocationEvidence,
+  verifyEquivocation,
+  writeEquivocationEvidence,
+} from './equivocation.js';
+export type { BlockValidationInput } from './full.js';
+export { validateBlockStateless } from './full.js';
+export type { DomainProof, GlobalInclusionProof } from './global.js';
+export {
+  decodeGlobalInclusionProof,
+  encodeGlobalInclusionProof,
+  GLOBAL_PROOF_FORMAT,
+  GLOBAL_UPDATE_ENTRIES_MAX,
+  GlobalRoot,
+  verifyGlobalInclusion,
+} from './global.js';
+export type { KnowledgeEdge, KnowledgeFact, KnowledgePath, KnowledgePolicy } from './knowledge.js';
+export {
+  describePath,
+  KNOWLEDGE_DOMAINS_MAX,
+  KNOWLEDGE_EXPANSIONS_MAX,
+  KNOWLEDGE_INTERMEDIARIES_MAX,
+  KNOWLEDGE_PATHS_MAX,
+  KnowledgeGraph,
+  observeAccepted,
+  satisfies,
+} from './knowledge.js';
+export {
+  RECENT_HEADERS_DEFAULT,
+  RECENT_HEADERS_MAX,
+  ROOT_UPDATE_BYTES_MAX,
+  ROOT_UPDATE_TXS_MAX,
+  ROOT_UPDATE_WRITES_MAX,
+  SINGLE_PROOF_BYTES_MAX,
+  SYNC_VIEWS_MAX,
+  TRANSITION_BYTES_MAX,
+  UPDATE_CHAIN_MAX,
+} from './limits.js';
+export type { RemoteHeaderRecord } from './records.js';
+export {
+  decodeRemoteHeaderWrite,
+  encodeRemoteHeaderRecord,
+  isRemoteHeaderWrite,
+  REMOTE_HEADER_KEY_BYTES,
+  REMOTE_HEADER_KEY_PREFIX,
+  REMOTE_HEADER_RECORD_BYTES,
+  remoteHeaderRecords,
+  remoteHeaderWrite,
+} from './records.js';
+export type { SyncEvents } from './registry.js';
+export { recordAccepted, SyncState } from './registry.js';
+export {
+  decodeSignedHeader,
+  encodeSignedHeader,
+  HEADER_SIGNATURE_BYTES,
+  readSignedHeader,
+  writeSignedHeader,
+} from './signedHeader.js';
+export type { KeySetProof, RootUpdate, RootUpdateOptions } from './update.js';
+export {
+  decodeRootUpdate,
+  encodeRootUpdate,
+  KEYSET_BYTES_MAX,
+  ROOT_UPDATE_FORMAT,
+  rootUpdateFromBlock,
+} from './update.js';
+export type {
+  AcceptResult,
+  RecentHeader,
+  RemoteView,
+  SyncContext,
+  TrustOptions,
+  VerificationMode,
+} from './view.js';
+export {
+  acceptRootUpdate,
+  acceptRootUpdates,
+  freezeView,
+  isAnchorUsable,
+  learnKeySet,
+  recentHeader,
+  trustRemote,
+  VERIFICATION_MODES,
+} from './view.js';
+export type { OldTreeWitness, WitnessAnswer } from './witness.js';
+export { openTransition, proveWrittenKey } from './witness.js';

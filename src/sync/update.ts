@@ -1,0 +1,195 @@
+// Root updates: the sync message. A domain's signed header, the writes its block made and the
+// transition proof from the previous state root, optionally the block's transactions, and (when
+// the block changed the key set) a proof of the new set under the new root. Built from a sealed
+// block; encoded canonically so it can travel over any transport (docs/sync.md).
+import {
+  check,
+  ENCODED_PUBLIC_KEY_BYTES_MAX,
+  equalBytes,
+  Reader,
+  WeftError,
+  Writer,
+} from '../crypto/index.js';
+import {
+  type Block,
+  decodeKeySet,
+  encodeKeySet,
+  headerHash,
+  KEYSET_KEYS_MAX,
+  KEYSET_TREE_KEY,
+  type KeySet,
+  type SignedHeader,
+} from '../domain/index.js';
+import {
+  decodeProof,
+  decodeTransition,
+  encodeProof,
+  encodeTransition,
+  KEY_BYTES_MAX,
+  type Proof,
+  type TransitionProof,
+  VALUE_BYTES_MAX,
+  verifyProof,
+  type Write,
+} from '../smt/index.js';
+import { decodeTransaction, encodeTransaction, type Transaction, TX_BYTES_MAX } from '../tx/index.js';
+import {
+  ROOT_UPDATE_BYTES_MAX,
+  ROOT_UPDATE_TXS_MAX,
+  ROOT_UPDATE_WRITES_MAX,
+  SINGLE_PROOF_BYTES_MAX,
+  TRANSITION_BYTES_MAX,
+} from './limits.js';
+import { readSignedHeader, writeSignedHeader } from './signedHeader.js';
+import { proveWrittenKey } from './witness.js';
+
+export const ROOT_UPDATE_FORMAT = 0x01;
+/** Largest encoded key set: threshold, count, and 64 tagged public keys. */
+export const KEYSET_BYTES_MAX = 1 + 4 + KEYSET_KEYS_MAX * ENCODED_PUBLIC_KEY_BYTES_MAX;
+
+/**
+ * The key set recorded under a header's own state root (`0x05 || "keyset"`), with its
+ * membership proof: the set that signs the next header (docs/domain.md).
+ */
+export type KeySetProof = { keySet: KeySet; proof: Proof };
+
+/**
+ * The sync message for one block. `writes` and `transition` take the previous header's state
+ * root to this header's; `txs` (for full verification) are the block's transactions in order.
+ */
+export type RootUpdate = {
+  signed: SignedHeader;
+  writes: Write[];
+  transition: TransitionProof;
+  txs?: Transaction[];
+  keySetProof?: KeySetProof;
+};
+
+export type RootUpdateOptions = {
+  /** carry the block's transactions, for receivers that verify in `full` mode */
+  withTxs?: boolean;
+  /** a key-set proof to attach (by default one is derived when the block changes the set) */
+  keySetProof?: KeySetProof;
+};
+
+/**
+ * The root update for a sealed block and its signed header. When the block records a new key
+ * set, the proof of it under the new root is derived from the block's own witness, so light
+ * receivers can follow the change.
+ *
+ * @example
+ * const signed = await domain.sealBlock();
+ * const update = rootUpdateFromBlock(domain.block(signed.header.height)!, signed, { withTxs: true });
+ */
+export function rootUpdateFromBlock(
+  block: Block,
+  signed: SignedHeader,
+  opts: RootUpdateOptions = {},
+): RootUpdate {
+  check(
+    block && signed && block.header && signed.header,
+    'BAD_INPUT',
+    'a root update needs a block and its signed header',
+  );
+  check(
+    equalBytes(headerHash(block.header), headerHash(signed.header)),
+    'BAD_INPUT',
+    'the signed header is not the header of this block',
+  );
+  const update: RootUpdate = {
+    signed,
+    writes: [...block.writes],
+    transition: block.transition,
+  };
+  if (opts.withTxs) update.txs = [...block.txs];
+  const keySetProof = opts.keySetProof ?? deriveKeySetProof(block);
+  if (keySetProof) update.keySetProof = keySetProof;
+  return update;
+}
+
+/** The proof of a key set the block wrote, from its witness; undefined when it wrote none. */
+function deriveKeySetProof(block: Block): KeySetProof | undefined {
+  let value: Uint8Array | null | undefined;
+  for (const w of block.writes) if (equalBytes(w.key, KEYSET_TREE_KEY)) value = w.value;
+  if (value === undefined || value === null) return undefined;
+  const keySet = decodeKeySet(value);
+  const proof = proveWrittenKey(block.writes, block.transition, KEYSET_TREE_KEY, block.header.stateRoot);
+  if (!proof || !verifyProof(block.header.stateRoot, KEYSET_TREE_KEY, value, proof)) {
+    throw new WeftError(
+      'BAD_INPUT',
+      "the block's witness does not prove the key set it writes under its state root",
+    );
+  }
+  return { keySet, proof };
+}
+
+/**
+ * Canonical encoding (docs/sync.md): format, signed header, writes, transition proof, optional
+ * transactions, optional key-set proof.
+ */
+export function encodeRootUpdate(u: RootUpdate): Uint8Array {
+  const w = new Writer(64 * 1024);
+  w.u8(ROOT_UPDATE_FORMAT);
+  writeSignedHeader(w, u.signed);
+  w.list(u.writes, ROOT_UPDATE_WRITES_MAX, (w, x) => {
+    w.bytes(x.key, KEY_BYTES_MAX).bool(x.value !== null);
+    if (x.value !== null) w.bytes(x.value, VALUE_BYTES_MAX);
+  });
+  w.bytes(encodeTransition(u.transition), TRANSITION_BYTES_MAX);
+  w.bool(u.txs !== undefined);
+  if (u.txs !== undefined)
+    w.list(u.txs, ROOT_UPDATE_TXS_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
+  w.bool(u.keySetProof !== undefined);
+  if (u.keySetProof !== undefined) {
+    w.bytes(encodeKeySet(u.keySetProof.keySet), KEYSET_BYTES_MAX);
+    w.bytes(encodeProof(u.keySetProof.proof), SINGLE_PROOF_BYTES_MAX);
+  }
+  if (w.length > ROOT_UPDATE_BYTES_MAX) {
+    throw new WeftError(
+      'CODEC',
+      `the root update encodes to ${w.length} bytes; the limit is ${ROOT_UPDATE_BYTES_MAX}`,
+    );
+  }
+  return w.finish();
+}
+
+/**
+ * Decodes a root update. Strict: CODEC on truncation, trailing bytes, an unknown format or any
+ * field over its limit; an embedded transaction's own limit codes (TX_TOO_LARGE, ...) pass
+ * through. Decoding checks form only: acceptance is `acceptRootUpdate`'s job.
+ */
+export function decodeRootUpdate(bytes: Uint8Array): RootUpdate {
+  check(bytes instanceof Uint8Array, 'CODEC', 'expected bytes to decode');
+  if (bytes.length > ROOT_UPDATE_BYTES_MAX) {
+    throw new WeftError('CODEC', `a root update of ${bytes.length} bytes exceeds ${ROOT_UPDATE_BYTES_MAX}`);
+  }
+  const r = new Reader(bytes);
+  const format = r.u8();
+  check(format === ROOT_UPDATE_FORMAT, 'CODEC', `unknown root update format ${format}`);
+  const signed = readSignedHeader(r);
+  const writes = r.list(ROOT_UPDATE_WRITES_MAX, (r): Write => {
+    const key = r.bytes(KEY_BYTES_MAX).slice();
+    const value = r.bool() ? r.bytes(VALUE_BYTES_MAX).slice() : null;
+    return { key, value };
+  });
+  const transition = decodeTransition(r.bytes(TRANSITION_BYTES_MAX));
+  const update: RootUpdate = { signed, writes, transition };
+  if (r.bool()) update.txs = r.list(ROOT_UPDATE_TXS_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
+  if (r.bool()) {
+    const keySet = decodeKeySetStrict(r.bytes(KEYSET_BYTES_MAX));
+    const proof = decodeProof(r.bytes(SINGLE_PROOF_BYTES_MAX));
+    update.keySetProof = { keySet, proof };
+  }
+  r.end();
+  return update;
+}
+
+/** A key set inside a message: any malformation is a codec error of the message. */
+function decodeKeySetStrict(bytes: Uint8Array): KeySet {
+  try {
+    return decodeKeySet(bytes);
+  } catch (e) {
+    if (e instanceof WeftError) throw new WeftError('CODEC', `bad key set in root update: ${e.shortMessage}`);
+    throw e;
+  }
+}
