@@ -215,6 +215,9 @@ export function openTransition(
 ): OldTreeWitness | null {
   try {
     if (!isHash(oldRoot) || !proof || !Array.isArray(proof.steps)) return null;
+    // A block that writes nothing shows nothing of the old tree.
+    if (Array.isArray(writes) && writes.length === 0)
+      return proof.steps.length === 0 ? { lookup: () => undefined } : null;
     const last = lastWrites(writes);
     if (!last) return null;
     const tree = rebuild(
