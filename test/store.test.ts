@@ -216,3 +216,64 @@ describe('weft store verify and inspect', () => {
     expect((await run(['store', 'verify', dir, '--bogus'])).code).toBe(2);
   });
 });
+
+describe('acknowledgements and storage faults', () => {
+  it('answers DUPLICATE_TX for a transaction included before a restart, and keeps its status', async () => {
+    const dir = tempDir();
+    const n1 = await open(dir, true);
+    const w = new Wallet(n1.domain);
+    const coin = await w.mint(alice.publicKey, 10n);
+    const t = w.transferTx(coin, alice, bob.publicKey, 4n);
+    const first = await n1.domain.submit(t.tx);
+    await n1.domain.sealBlock();
+    await n1.close();
+    const n2 = await open(dir);
+    const again = await n2.domain.submit(t.tx);
+    expect(again.status).toMatchObject({ status: 'included', height: 2n });
+    expect(n2.domain.status(first.txId)).toMatchObject({ status: 'included', height: 2n });
+    await n2.domain.sealBlock();
+    expect(n2.domain.status(first.txId)).toMatchObject({ status: 'included', height: 2n });
+    await n2.close();
+  });
+
+  it('does not acknowledge or apply a submission whose transcript entry failed to land', async () => {
+    const dir = tempDir();
+    const n = await open(dir, true);
+    const w = new Wallet(n.domain);
+    const real = n.store.appendInputs.bind(n.store);
+    n.store.appendInputs = async () => {
+      throw new Error('disk full (injected)');
+    };
+    const { tx } = w.mintTx(alice.publicKey, 5n);
+    await expect(n.domain.submit(tx)).rejects.toThrow(/disk full/);
+    expect(n.domain.mempoolSize).toBe(0);
+    // The node stops rather than run on memory the disk does not back.
+    n.store.appendInputs = real;
+    await expect(n.domain.submit(tx)).rejects.toMatchObject({ code: 'DOMAIN_FAILED' });
+    await n.close();
+    const reopened = await open(dir);
+    expect(reopened.domain.mempoolSize).toBe(0);
+    expect((await reopened.domain.submit(tx)).status.status).toBe('pending');
+    await reopened.close();
+  });
+
+  it('stops when a block fails to commit, and recovers the block as never sealed', async () => {
+    const dir = tempDir();
+    const n = await open(dir, true);
+    const w = new Wallet(n.domain);
+    const { tx } = w.mintTx(alice.publicKey, 5n);
+    const r = await n.domain.submit(tx);
+    n.store.commitBlock = async () => {
+      throw new Error('I/O error (injected)');
+    };
+    await expect(n.domain.sealBlock()).rejects.toThrow(/I\/O error/);
+    await expect(n.domain.sealBlock()).rejects.toMatchObject({ code: 'DOMAIN_FAILED' });
+    await n.close();
+    const again = await open(dir);
+    expect(again.domain.committedHeight).toBe(0n);
+    expect(again.domain.status(r.txId)?.status).toBe('pending');
+    await again.domain.sealBlock();
+    expect(again.domain.status(r.txId)).toMatchObject({ status: 'included', height: 1n });
+    await again.close();
+  });
+});

@@ -15,7 +15,7 @@ import { decodeTransition, encodeTransition, type Write } from '../smt/index.js'
 import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
 import { type Header, readHeader, type SignedHeader, writeHeader } from './header.js';
 import { decodeKeySet, encodeKeySet, type SignerSignature } from './keyset.js';
-import type { Block, DomainInput, DomainState, RemoteView, TxStatus } from './state.js';
+import type { Block, DomainInput, DomainState, RemoteView, TxReads, TxStatus } from './state.js';
 
 const STATE_FORMAT = 1;
 const INPUT_SUBMIT = 1;
@@ -74,6 +74,8 @@ export function encodeInput(input: DomainInput): Uint8Array {
       w.u8(INPUT_SUBMIT).bytes(encodeTransaction(input.tx), TX_BYTES_MAX);
       w.list(input.reads.spentNullifiers, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       w.list(input.reads.existingCommitments, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
+      w.bool(input.reads.includedAt !== undefined);
+      if (input.reads.includedAt !== undefined) w.u64(input.reads.includedAt);
       const sr = input.signatureResults;
       w.bool(sr !== undefined);
       if (sr)
@@ -109,7 +111,9 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
         const tx = decodeTransaction(r.bytes(TX_BYTES_MAX));
         const spentNullifiers = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
         const existingCommitments = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
-        const input: DomainInput = { type: 'submit', tx, reads: { spentNullifiers, existingCommitments } };
+        const reads: TxReads = { spentNullifiers, existingCommitments };
+        if (r.bool()) reads.includedAt = r.u64();
+        const input: DomainInput = { type: 'submit', tx, reads };
         if (r.bool()) {
           const signatureResults: SignatureResults = {
             txId: r.fixed(32).slice(),

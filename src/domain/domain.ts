@@ -44,6 +44,7 @@ import {
   MEMPOOL_TXS_MAX_DEFAULT,
   planBlock,
   REMOTE_ROOTS_MAX_DEFAULT,
+  type TxReads,
   type TxStatus,
 } from './state.js';
 
@@ -364,7 +365,11 @@ export class Domain extends EventEmitter<DomainEvents> {
       this.inbox.push({ txs, sigs, resolve, reject });
       if (!this.drainScheduled) {
         this.drainScheduled = true;
-        this.serial(() => this.drain()).catch(() => undefined);
+        this.serial(() => this.drain()).catch((e) => {
+          // The domain stopped before this group ran: settle everything waiting, never hang.
+          this.drainScheduled = false;
+          for (const item of this.inbox.splice(0)) item.reject(e);
+        });
       }
     });
   }
@@ -409,7 +414,7 @@ export class Domain extends EventEmitter<DomainEvents> {
           const id = 'txId' in out ? out.txId : txId((input as { tx: Transaction }).tx);
           results.push({
             txId: id,
-            status: this.state.statuses.get(toHex(id).slice(2)) ?? rejectedFrom(out),
+            status: this.status(id) ?? rejectedFrom(out),
           });
         }
         item.resolve(results);
@@ -450,10 +455,22 @@ export class Domain extends EventEmitter<DomainEvents> {
     return changed ? { ...tx, actions } : tx;
   }
 
-  /** What the tree holds for the transaction's nullifiers and new commitments, read now. */
-  private readsFor(tx: Transaction): { spentNullifiers: string[]; existingCommitments: string[] } {
+  /**
+   * What the tree holds for the transaction's nullifiers and new commitments, read now, and,
+   * with a store, whether an earlier block included it (statuses of past blocks live there).
+   */
+  private readsFor(tx: Transaction): TxReads {
     const spentNullifiers: string[] = [];
     const existingCommitments: string[] = [];
+    if (this.store) {
+      try {
+        const known = this.store.status(toHex(txId(tx)).slice(2));
+        if (known?.status === 'included')
+          return { spentNullifiers, existingCommitments, includedAt: known.height };
+      } catch {
+        // a transaction that cannot be encoded is refused by validation with its own code
+      }
+    }
     for (const a of tx.actions ?? []) {
       for (const c of a.consumed ?? []) {
         try {

@@ -112,7 +112,12 @@ export type DomainState = {
  * (hex nullifiers already spent, hex commitments already present). Carried in the input, so a
  * replay sees exactly what the first run saw.
  */
-export type TxReads = { spentNullifiers: string[]; existingCommitments: string[] };
+export type TxReads = {
+  spentNullifiers: string[];
+  existingCommitments: string[];
+  /** the height the store says the transaction was included at, when it is older than the state's statuses */
+  includedAt?: bigint;
+};
 
 export type DomainInput =
   | { type: 'submit'; tx: Transaction; reads: TxReads; signatureResults?: SignatureResults }
@@ -263,6 +268,16 @@ function submit(
   env: DomainEnv,
 ): ApplyResult {
   const { tx, reads } = input;
+  if (reads.includedAt !== undefined) {
+    const id = safeTxId(tx);
+    return refuse(
+      state,
+      id,
+      'DUPLICATE_TX',
+      `transaction was already included at height ${reads.includedAt}`,
+      false,
+    );
+  }
   const spent = new Set(reads.spentNullifiers);
   let effects: ValidTransaction;
   try {
