@@ -1,107 +1,10 @@
 // `npm run bench -- domain`: signed one-in/one-out token transfers per second through submit and
 // seal on one domain (blocks of 1,000 transactions), with a breakdown by phase, for ed25519 and
 // secp256k1 owners, with signature checks inline (one core) and on worker threads.
-import { createHash } from 'node:crypto';
-import { keyPairFromSeed, SignatureVerifierPool } from '../dist/crypto/index.js';
+import { SignatureVerifierPool } from '../dist/crypto/index.js';
 import { Domain } from '../dist/domain/index.js';
-import { commitment, createToken, nkCommitment } from '../dist/resource/index.js';
-import { signTransaction } from '../dist/tx/index.js';
 import { fmt, table, writeResults } from './lib.mjs';
-
-const BLOCK_TXS = 1000;
-
-function seeded(seed) {
-  let counter = 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let off = 0; off < n; off += 32) {
-      const block = createHash('sha256').update(`${seed}/${counter++}`).digest();
-      out.set(block.subarray(0, Math.min(32, n - off)), off);
-    }
-    return out;
-  };
-}
-
-const key = (type, name) => keyPairFromSeed(type, createHash('sha256').update(`bench/${name}`).digest());
-
-function coinFactory(domain, random, issuer) {
-  return (owner, quantity, isEphemeral = false) => {
-    const nk = random(32);
-    const parts = createToken({
-      label: { issuer: issuer.publicKey, symbol: 'USD' },
-      owner,
-      quantity,
-      home: domain.id,
-      nkCommitment: nkCommitment(nk),
-      isEphemeral,
-      random,
-    });
-    return { ...parts, nk };
-  };
-}
-
-const created = (c) => ({ resource: c.resource, value: c.value, label: c.label });
-
-/** Mints `count` coins, one per transfer, spread over `owners`; returns them. */
-async function fund(domain, coin, issuer, owners, count) {
-  const coins = [];
-  for (let start = 0; start < count; start += BLOCK_TXS) {
-    const txs = [];
-    for (let i = start; i < Math.min(count, start + BLOCK_TXS); i++) {
-      const owner = owners[i % owners.length];
-      const eph = coin(owner.publicKey, 100n, true);
-      const c = coin(owner.publicKey, 100n);
-      coins.push({ coin: c, owner });
-      const consumed = {
-        resource: eph.resource,
-        value: eph.value,
-        label: eph.label,
-        nk: eph.nk,
-        commitmentProof: null,
-      };
-      txs.push(
-        signTransaction(
-          {
-            actions: [{ consumed: [consumed], created: [created(c)] }],
-            appData: new Uint8Array(),
-            signatures: [],
-          },
-          [issuer],
-        ),
-      );
-    }
-    const r = await domain.submitMany(txs);
-    const refused = r.filter((x) => x.status.status !== 'pending');
-    if (refused.length > 0) throw new Error(`funding refused: ${JSON.stringify(refused[0].status)}`);
-    await domain.sealBlock();
-  }
-  return coins;
-}
-
-/** One-in/one-out transfers of every coin to the next owner, proven against the current root. */
-function transfers(domain, coin, funded, owners) {
-  return funded.map(({ coin: c, owner }, i) => {
-    const p = domain.proveCommitment(commitment(c.resource));
-    const height = new DataView(p.value.buffer, p.value.byteOffset, 8).getBigUint64(0);
-    const consumed = {
-      resource: c.resource,
-      value: c.value,
-      label: c.label,
-      nk: c.nk,
-      commitmentProof: { anchor: p.root, height, proof: p.proof },
-    };
-    const to = owners[(i + 1) % owners.length];
-    const out = coin(to.publicKey, c.resource.quantity);
-    return signTransaction(
-      {
-        actions: [{ consumed: [consumed], created: [created(out)] }],
-        appData: new Uint8Array(),
-        signatures: [],
-      },
-      [owner],
-    );
-  });
-}
+import { BLOCK_TXS, coinFactory, fund, key, seeded, transfers } from './workload.mjs';
 
 async function scenario({ ownerType, workers, count }) {
   const issuer = key('ed25519', 'issuer');
@@ -121,15 +24,22 @@ async function scenario({ ownerType, workers, count }) {
   const before = domain.timings();
   const sealMs = [];
   const start = performance.now();
-  for (let i = 0; i < txs.length; i += BLOCK_TXS) {
-    const chunk = txs.slice(i, i + BLOCK_TXS);
-    const r = await domain.submitMany(chunk);
+  // Keep the next chunk's submission in flight: its signatures are checked on the workers while
+  // the current chunk is admitted and sealed on the main thread.
+  const chunks = [];
+  for (let i = 0; i < txs.length; i += BLOCK_TXS) chunks.push(txs.slice(i, i + BLOCK_TXS));
+  let inflight = domain.submitMany(chunks[0]);
+  for (let k = 0; k < chunks.length; k++) {
+    const next = k + 1 < chunks.length ? domain.submitMany(chunks[k + 1]) : null;
+    const r = await inflight;
     const refused = r.filter((x) => x.status.status !== 'pending');
     if (refused.length > 0) throw new Error(`transfer refused: ${JSON.stringify(refused[0].status)}`);
     const s = performance.now();
     await domain.sealBlock();
     sealMs.push(performance.now() - s);
+    inflight = next;
   }
+  while (domain.mempoolSize > 0) await domain.sealBlock();
   const totalMs = performance.now() - start;
   const after = domain.timings();
   await verifier?.close();
