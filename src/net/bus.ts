@@ -93,7 +93,8 @@ export class InProcessBus implements Transport {
   private nowMs = 0;
   private closed = false;
   private scheduled = false;
-  private running: Promise<void> | null = null;
+  private pumping = false;
+  private pumpDone: Promise<void> = Promise.resolve();
   private readonly counters = {
     sent: 0,
     delivered: 0,
@@ -256,12 +257,12 @@ export class InProcessBus implements Transport {
 
   /** Resolves when nothing is queued and no delivery is running. */
   idle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
+    if (this.isIdle() || this.closed) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.running === null && !this.scheduled;
+    return this.queue.length === 0 && !this.pumping && !this.scheduled;
   }
 
   /** Stops delivery, drops what is queued, refuses further sends. */
@@ -270,20 +271,23 @@ export class InProcessBus implements Transport {
     this.counters.dropped += this.queue.length;
     this.queue.length = 0;
     this.handlers.clear();
-    await this.running;
+    await this.pumpDone;
     this.wakeIdle();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running !== null || this.closed) return;
+    if (this.scheduled || this.pumping || this.closed) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (this.running === null && !this.closed) this.running = this.pump();
+      if (this.pumping || this.closed) this.wakeIdle();
+      else this.pumpDone = this.pump();
     });
   }
 
   private async pump(): Promise<void> {
+    // Set before the first await, so no one sees the bus idle while a pump is under way.
+    this.pumping = true;
     let sinceYield = 0;
     try {
       while (!this.closed && this.queue.length > 0) {
@@ -300,7 +304,7 @@ export class InProcessBus implements Transport {
         }
       }
     } finally {
-      this.running = null;
+      this.pumping = false;
       if (this.queue.length > 0 && !this.closed) this.schedule();
       else this.wakeIdle();
     }
