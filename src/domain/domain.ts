@@ -40,6 +40,7 @@ import {
   type DomainState,
   genesis,
   genesisWrites,
+  isAnchorAccepted,
   MEMPOOL_TTL_BLOCKS_DEFAULT,
   MEMPOOL_TXS_MAX_DEFAULT,
   planBlock,
@@ -597,6 +598,16 @@ export class Domain extends EventEmitter<DomainEvents> {
   block(height: bigint): Block | undefined {
     if (height < 0n || height > this.state.height) return undefined;
     return this.store ? this.store.block(height) : this.blocks[Number(height)];
+  }
+
+  /** Whether a transaction may anchor on `root` here now (own recent root or accepted remote root). */
+  acceptsAnchor(root: Uint8Array): boolean {
+    return isAnchorAccepted(this.state, root);
+  }
+
+  /** The latest header of `domainId` this domain has accepted, if any. */
+  remoteHeader(domainId: Uint8Array): Header | undefined {
+    return this.state.remotes.get(toHex(domainId).slice(2))?.header;
   }
 
   /** Proof that commitment `cm` is (or is not) in the tree at `height` (default: the tip). */

@@ -1,0 +1,373 @@
+// The transfer driver walks each transfer through the machine: it observes what already happened
+// on both domains, feeds those facts to `step`, persists every change, and only then acts
+// (submits the move or the claim). After a restart it observes before it acts, so nothing is
+// done twice; the nullifier makes a second claim impossible anyway.
+import { EventEmitter } from 'node:events';
+import { check, equalBytes, type KeyPair, toHex, WeftError } from '../crypto/index.js';
+import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
+import { commitment, nullifier, type Random, type ResourceParts, rehome } from '../resource/index.js';
+import { verifyProof } from '../smt/index.js';
+import { nullifierKey, signTransaction, type Transaction, txId } from '../tx/index.js';
+import { isTerminal, newTransfer, step, type Transfer, type TransferEvent } from './machine.js';
+import type { TransferPlan, TransferRecord } from './record.js';
+
+/** What the driver needs of a domain; a `Domain` has all of it. */
+export interface TransferDomain {
+  readonly id: Uint8Array;
+  readonly committedHeight: bigint;
+  submit(tx: Transaction): Promise<SubmitResult>;
+  status(txId: Uint8Array): TxStatus | undefined;
+  proveCommitment(cm: Uint8Array, height?: bigint): StateProof;
+  proveNullifier(nf: Uint8Array, height?: bigint): StateProof;
+  acceptsAnchor(root: Uint8Array): boolean;
+  remoteHeader(domainId: Uint8Array): Header | undefined;
+}
+
+/** Where transfer records live: the node's store, or memory. */
+export interface TransferStore {
+  put(rec: TransferRecord): Promise<void>;
+  list(): TransferRecord[];
+}
+
+export class MemoryTransferStore implements TransferStore {
+  private readonly recs = new Map<string, TransferRecord>();
+  async put(rec: TransferRecord): Promise<void> {
+    this.recs.set(rec.transfer.id, rec);
+  }
+  list(): TransferRecord[] {
+    return [...this.recs.values()];
+  }
+}
+
+/** How long a transfer may stay `requested` (its move not yet committed) by default. */
+export const TRANSFER_TTL_MS_DEFAULT = 10n * 60_000n;
+/** Claim refusals that will not go away by waiting: the transfer fails. */
+const PERMANENT_CLAIM_CODES = new Set([
+  'WRONG_DOMAIN',
+  'NK_MISMATCH',
+  'LOGIC_REJECTED',
+  'UNKNOWN_LOGIC',
+  'UNBALANCED',
+  'TX_MALFORMED',
+  'BAD_PROOF',
+  'VALUE_MISMATCH',
+  'LABEL_MISMATCH',
+  'BAD_VALUE',
+]);
+
+export type TransferParameters = {
+  from: TransferDomain;
+  to: TransferDomain;
+  /** the resource to move, held on `from`, with its nullifier key */
+  resource: ResourceParts & { nk: Uint8Array };
+  /** its owner, who signs the move and the claim now (the driver needs no key later) */
+  owner: KeyPair;
+  random?: Random;
+};
+
+/**
+ * Builds and signs a transfer's move and claim. The move consumes the resource on `from` and
+ * creates the same resource homed on `to`; the claim consumes that one on `to` (its commitment
+ * proof is filled in later, anchored on the source root the destination accepted — the id does
+ * not cover proofs, so the signature holds) and creates a fresh copy in `to`'s tree.
+ */
+export function planTransfer(p: TransferParameters): TransferPlan {
+  const cm = commitment(p.resource.resource);
+  const proof = p.from.proveCommitment(cm);
+  check(
+    proof.value !== null,
+    'UNKNOWN_RESOURCE',
+    'the resource to move is not committed on the source domain',
+  );
+  const height = new DataView(proof.value.buffer, proof.value.byteOffset, 8).getBigUint64(0);
+  const moved = rehome(p.resource, p.to.id, p.random);
+  const move = signTransaction(
+    {
+      actions: [
+        {
+          consumed: [
+            {
+              resource: p.resource.resource,
+              value: p.resource.value,
+              label: p.resource.label,
+              nk: p.resource.nk,
+              commitmentProof: { anchor: proof.root, height, proof: proof.proof },
+            },
+          ],
+          created: [{ resource: moved.resource, value: moved.value, label: moved.label }],
+        },
+      ],
+      appData: new Uint8Array(),
+      signatures: [],
+    },
+    [p.owner],
+  );
+  const landed = rehome(moved, p.to.id, p.random);
+  const claim = signTransaction(
+    {
+      actions: [
+        {
+          consumed: [
+            {
+              resource: moved.resource,
+              value: moved.value,
+              label: moved.label,
+              nk: p.resource.nk,
+              commitmentProof: null,
+            },
+          ],
+          created: [{ resource: landed.resource, value: landed.value, label: landed.label }],
+        },
+      ],
+      appData: new Uint8Array(),
+      signatures: [],
+    },
+    [p.owner],
+  );
+  return { move, claim, moved: { ...moved, nk: p.resource.nk } };
+}
+
+export type TransferDriverEvents = { phase: [Transfer]; error: [Error] };
+
+/** A transfer in progress, as its starter sees it. */
+export type TransferHandle = {
+  id: string;
+  current(): Transfer;
+  /** resolves when the transfer ends: confirmed, failed or expired */
+  done: Promise<Transfer>;
+};
+
+type Entry = { rec: TransferRecord; waiters: ((t: Transfer) => void)[] };
+
+export class TransferDriver extends EventEmitter<TransferDriverEvents> {
+  private readonly domains = new Map<string, TransferDomain>();
+  private readonly entries = new Map<string, Entry>();
+  private ticking: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly store: TransferStore,
+    private readonly clock: () => bigint = () => BigInt(Date.now()),
+    private readonly ttlMs: bigint = TRANSFER_TTL_MS_DEFAULT,
+  ) {
+    super();
+    // Resume: every transfer the store holds, observed before anything is done for it.
+    for (const rec of store.list()) this.entries.set(rec.transfer.id, { rec, waiters: [] });
+  }
+
+  /** Registers a domain the driver may talk to (source or destination of transfers). */
+  addDomain(d: TransferDomain): void {
+    this.domains.set(toHex(d.id), d);
+  }
+
+  private domain(id: Uint8Array): TransferDomain {
+    const d = this.domains.get(toHex(id));
+    if (!d) throw new WeftError('UNKNOWN_DOMAIN', `the transfer driver does not know domain ${toHex(id)}`);
+    return d;
+  }
+
+  /**
+   * Starts a transfer: plans and signs it, persists it as `requested`, then submits the move.
+   *
+   * @example
+   * const h = await driver.transfer({ from: a, to: b, resource: coin, owner: alice });
+   * const done = await h.done; // done.phase === 'confirmed'
+   */
+  async transfer(p: TransferParameters): Promise<TransferHandle> {
+    this.addDomain(p.from);
+    this.addDomain(p.to);
+    check(!equalBytes(p.from.id, p.to.id), 'BAD_INPUT', 'a transfer needs two different domains');
+    const plan = planTransfer(p);
+    const id = toHex(txId(plan.move));
+    const known = this.entries.get(id);
+    if (known) return this.handle(known);
+    const transfer = newTransfer(id, p.from.id, p.to.id, this.clock(), this.ttlMs);
+    const entry: Entry = { rec: { transfer, plan }, waiters: [] };
+    this.entries.set(id, entry);
+    await this.store.put(entry.rec);
+    this.emit('phase', transfer);
+    await p.from.submit(plan.move);
+    void this.tick();
+    return this.handle(entry);
+  }
+
+  private handle(entry: Entry): TransferHandle {
+    const id = entry.rec.transfer.id;
+    return {
+      id,
+      current: () => this.entries.get(id)!.rec.transfer,
+      done: isTerminal(entry.rec.transfer)
+        ? Promise.resolve(entry.rec.transfer)
+        : new Promise((resolve) => entry.waiters.push(resolve)),
+    };
+  }
+
+  get(id: string): Transfer | undefined {
+    return this.entries.get(id)?.rec.transfer;
+  }
+
+  list(): Transfer[] {
+    return [...this.entries.values()].map((e) => e.rec.transfer);
+  }
+
+  /** Transfers not yet confirmed, failed or expired. */
+  activeCount(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (!isTerminal(e.rec.transfer)) n++;
+    return n;
+  }
+
+  /**
+   * Observes and acts for every unfinished transfer once. Calls made while a pass runs are
+   * folded into one more pass; call it whenever a domain seals or accepts a header.
+   */
+  tick(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return this.ticking;
+    }
+    this.ticking = (async () => {
+      do {
+        this.again = false;
+        for (const entry of [...this.entries.values()]) {
+          if (isTerminal(entry.rec.transfer)) continue;
+          try {
+            await this.advance(entry);
+          } catch (e) {
+            this.emit('error', e instanceof Error ? e : new Error(String(e)));
+          }
+        }
+      } while (this.again);
+      this.ticking = null;
+    })();
+    return this.ticking;
+  }
+
+  /** Observe, persist, then act, until the transfer stops moving. */
+  private async advance(entry: Entry): Promise<void> {
+    for (let guard = 0; guard < 8; guard++) {
+      const before = entry.rec.transfer;
+      const fact = this.observe(entry.rec);
+      if (fact === null) break;
+      const next = step(before, fact);
+      if (next === before) break;
+      entry.rec = { ...entry.rec, transfer: next };
+      await this.store.put(entry.rec);
+      this.emit('phase', next);
+      if (isTerminal(next)) {
+        for (const w of entry.waiters.splice(0)) w(next);
+        return;
+      }
+    }
+    await this.act(entry.rec);
+  }
+
+  /** The next fact about a transfer, read from the domains; null when nothing new is known. */
+  private observe(rec: TransferRecord): TransferEvent | null {
+    const t = rec.transfer;
+    const atMs = this.clock();
+    const from = this.domain(t.from);
+    const to = this.domain(t.to);
+    const movedCm = commitment(rec.plan.moved.resource);
+    const movedNf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    switch (t.phase) {
+      case 'requested': {
+        const st = from.status(txId(rec.plan.move));
+        if (st?.status === 'included') {
+          const p = from.proveCommitment(movedCm, st.height);
+          return {
+            e: 'moveIncluded',
+            height: st.height,
+            source: { height: st.height, root: p.root, proof: p.proof },
+            atMs,
+          };
+        }
+        if (st?.status === 'rejected' && st.code !== 'DUPLICATE_TX' && st.code !== 'MEMPOOL_FULL') {
+          return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
+        }
+        if (st?.status === 'evicted') return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
+        if (st?.status !== 'pending' && atMs >= t.expiresAtMs) {
+          return {
+            e: 'expire',
+            reason: 'the source did not take the move before the transfer expired',
+            atMs,
+          };
+        }
+        return null;
+      }
+      case 'sourceCommitted': {
+        const seen = to.remoteHeader(t.from);
+        if (seen && t.source && to.acceptsAnchor(t.source.root))
+          return { e: 'sourceSynced', height: seen.height, atMs };
+        return null;
+      }
+      case 'rootSynced': {
+        const st = to.status(txId(rec.plan.claim));
+        if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
+        const spent = to.proveNullifier(movedNf);
+        if (spent.value !== null) return { e: 'claimSeen', height: heightOf(spent.value), atMs };
+        if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
+          return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
+        }
+        return null;
+      }
+      case 'claimed': {
+        // Confirmed only when the source's own accepted view of the destination proves the claim.
+        const seen = from.remoteHeader(t.to);
+        if (!seen || t.claimHeight === undefined || seen.height < t.claimHeight) return null;
+        const p = to.proveNullifier(movedNf, seen.height);
+        if (p.value !== null && verifyProof(seen.stateRoot, nullifierKey(movedNf), p.value, p.proof)) {
+          return { e: 'destSynced', height: seen.height, atMs };
+        }
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** What the driver does in a phase once the facts are in: submit, never twice in effect. */
+  private async act(rec: TransferRecord): Promise<void> {
+    const t = rec.transfer;
+    if (t.phase === 'requested') {
+      const st = this.domain(t.from).status(txId(rec.plan.move));
+      if (st === undefined || (st.status === 'rejected' && st.code === 'MEMPOOL_FULL'))
+        await this.domain(t.from).submit(rec.plan.move);
+      return;
+    }
+    if (t.phase === 'rootSynced' && t.source) {
+      const to = this.domain(t.to);
+      const st = to.status(txId(rec.plan.claim));
+      if (st?.status === 'pending' || st?.status === 'included') return;
+      const claim = withSourceProof(rec.plan.claim, t.source);
+      await to.submit(claim);
+    }
+  }
+}
+
+/** The claim with its consumed resource proven under the source root the destination accepted. */
+function withSourceProof(
+  claim: Transaction,
+  source: { height: bigint; root: Uint8Array; proof: import('../smt/index.js').Proof },
+): Transaction {
+  const action = claim.actions[0]!;
+  const consumed = action.consumed[0]!;
+  return {
+    ...claim,
+    actions: [
+      {
+        ...action,
+        consumed: [
+          {
+            ...consumed,
+            commitmentProof: { anchor: source.root, height: source.height, proof: source.proof },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function heightOf(value: Uint8Array): bigint {
+  return new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0);
+}

@@ -1,0 +1,14 @@
+// weft/transfer: the cross-domain transfer state machine, its persisted records, and the driver
+// that walks transfers to confirmation (docs/transfers.md).
+export type {
+  TransferDomain,
+  TransferDriverEvents,
+  TransferHandle,
+  TransferParameters,
+  TransferStore,
+} from './driver.js';
+export { MemoryTransferStore, planTransfer, TRANSFER_TTL_MS_DEFAULT, TransferDriver } from './driver.js';
+export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './machine.js';
+export { isTerminal, newTransfer, step, TERMINAL_PHASES, TRANSITIONS } from './machine.js';
+export type { Moved, TransferPlan, TransferRecord } from './record.js';
+export { decodeTransferRecord, encodeTransferRecord } from './record.js';

@@ -1,0 +1,138 @@
+// The cross-domain transfer as a pure state machine (docs/transfers.md has the diagram):
+//
+//   requested --moveIncluded--> sourceCommitted --sourceSynced--> rootSynced
+//   rootSynced --claimIncluded | claimSeen--> claimed --destSynced--> confirmed
+//   requested --moveRefused--> failed      requested --expire--> expired
+//   rootSynced --claimRefused--> failed
+//
+// `step` applies one observed fact; a fact that does not fit the current phase changes nothing,
+// so duplicated, reordered or replayed facts are harmless. No clock: time arrives in events.
+import type { Proof } from '../smt/index.js';
+
+export type TransferPhase =
+  | 'requested'
+  | 'sourceCommitted'
+  | 'rootSynced'
+  | 'claimed'
+  | 'confirmed'
+  | 'failed'
+  | 'expired';
+
+export const TERMINAL_PHASES: readonly TransferPhase[] = ['confirmed', 'failed', 'expired'];
+
+/** Every transition the machine can make: the diagram, as data. */
+export const TRANSITIONS: readonly (readonly [TransferPhase, TransferEvent['e'], TransferPhase])[] = [
+  ['requested', 'moveIncluded', 'sourceCommitted'],
+  ['requested', 'moveRefused', 'failed'],
+  ['requested', 'expire', 'expired'],
+  ['sourceCommitted', 'sourceSynced', 'rootSynced'],
+  ['rootSynced', 'claimIncluded', 'claimed'],
+  ['rootSynced', 'claimSeen', 'claimed'],
+  ['rootSynced', 'claimRefused', 'failed'],
+  ['claimed', 'destSynced', 'confirmed'],
+];
+
+/** The commitment proof of the moved resource in the source tree, taken when the move committed. */
+export type SourceProof = { height: bigint; root: Uint8Array; proof: Proof };
+
+export type TransferEvent =
+  /** the move transaction is in source block `height`; `source` proves the moved resource there */
+  | { e: 'moveIncluded'; height: bigint; source: SourceProof; atMs: bigint }
+  /** the source refused or evicted the move for good */
+  | { e: 'moveRefused'; code: string; reason: string; atMs: bigint }
+  /** the destination accepted a source header at `height` (at or above the move's block) */
+  | { e: 'sourceSynced'; height: bigint; atMs: bigint }
+  /** our claim transaction is in destination block `height` */
+  | { e: 'claimIncluded'; height: bigint; atMs: bigint }
+  /** the moved resource's nullifier is in the destination tree at `height` (claimed, by us or a replay) */
+  | { e: 'claimSeen'; height: bigint; atMs: bigint }
+  /** the destination refused the claim for good */
+  | { e: 'claimRefused'; code: string; reason: string; atMs: bigint }
+  /** the source accepted a destination header at `height` (at or above the claim's block) */
+  | { e: 'destSynced'; height: bigint; atMs: bigint }
+  /** the transfer's time ran out before the move committed */
+  | { e: 'expire'; reason: string; atMs: bigint };
+
+/** A transfer record: what the driver needs to resume, and what the status reports. */
+export type Transfer = {
+  /** the move transaction's id (hex): unique per transfer */
+  id: string;
+  from: Uint8Array;
+  to: Uint8Array;
+  phase: TransferPhase;
+  createdAtMs: bigint;
+  updatedAtMs: bigint;
+  /** when a transfer still `requested` expires */
+  expiresAtMs: bigint;
+  sourceHeight?: bigint;
+  source?: SourceProof;
+  syncedHeight?: bigint;
+  claimHeight?: bigint;
+  confirmedHeight?: bigint;
+  failure?: { code: string; reason: string };
+  /** when each phase was reached, in order */
+  history: { phase: TransferPhase; atMs: bigint }[];
+};
+
+export function newTransfer(
+  id: string,
+  from: Uint8Array,
+  to: Uint8Array,
+  atMs: bigint,
+  ttlMs: bigint,
+): Transfer {
+  return {
+    id,
+    from,
+    to,
+    phase: 'requested',
+    createdAtMs: atMs,
+    updatedAtMs: atMs,
+    expiresAtMs: atMs + ttlMs,
+    history: [{ phase: 'requested', atMs }],
+  };
+}
+
+export function isTerminal(t: Transfer): boolean {
+  return TERMINAL_PHASES.includes(t.phase);
+}
+
+/** Applies one fact; returns the same object when it does not move the transfer. */
+export function step(t: Transfer, ev: TransferEvent): Transfer {
+  const edge = TRANSITIONS.find(([from, e]) => from === t.phase && e === ev.e);
+  if (!edge) return t;
+  const to = edge[2];
+  const next: Transfer = {
+    ...t,
+    phase: to,
+    updatedAtMs: ev.atMs,
+    history: [...t.history, { phase: to, atMs: ev.atMs }],
+  };
+  switch (ev.e) {
+    case 'moveIncluded':
+      next.sourceHeight = ev.height;
+      next.source = ev.source;
+      break;
+    case 'sourceSynced':
+      if (t.sourceHeight === undefined || ev.height < t.sourceHeight) return t;
+      next.syncedHeight = ev.height;
+      break;
+    case 'claimIncluded':
+    case 'claimSeen':
+      next.claimHeight = ev.height;
+      break;
+    case 'destSynced':
+      if (t.claimHeight === undefined || ev.height < t.claimHeight) return t;
+      next.confirmedHeight = ev.height;
+      break;
+    case 'moveRefused':
+    case 'claimRefused':
+      next.failure = { code: ev.code, reason: ev.reason };
+      break;
+    case 'expire':
+      if (ev.atMs < t.expiresAtMs) return t;
+      next.failure = { code: 'EXPIRED', reason: ev.reason };
+      break;
+  }
+  return next;
+}
