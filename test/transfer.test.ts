@@ -169,3 +169,141 @@ describe('the transfer state machine', () => {
     void toHex;
   });
 });
+
+describe('transfers over an unreliable transport', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`every transfer ends confirmed exactly once and supply is conserved under loss, duplication and reordering (seed ${seed})`, async () => {
+      const t = await testNet(['lossy-a', 'lossy-b', 'lossy-c'], {
+        bus: { seed, dropProbability: 0.25, duplicateProbability: 0.25, minDelayMs: 0, maxDelayMs: 40 },
+      });
+      const wallets = t.domains.map((d) => new Wallet(d, `lossy-${seed}`));
+      const coins = [];
+      for (const [i, w] of wallets.entries()) {
+        for (let k = 0; k < 3; k++)
+          coins.push({ at: i, coin: await w.mint(alice.publicKey, BigInt(10 + k + 3 * i)) });
+      }
+      const supply = coins.reduce((n, c) => n + c.coin.resource.quantity, 0n);
+      const handles = [];
+      for (const [j, c] of coins.entries()) {
+        const to = (c.at + 1 + (j % 2)) % 3;
+        handles.push(
+          await t.driver.transfer({
+            from: t.domains[c.at]!,
+            to: t.domains[to]!,
+            resource: c.coin,
+            owner: alice,
+          }),
+        );
+      }
+      await t.settle(120);
+      const results = await Promise.all(handles.map((h) => h.done));
+      expect(results.map((r) => r.phase)).toEqual(results.map(() => 'confirmed'));
+      // Exactly once: each moved resource's nullifier is in its destination tree, and each landed
+      // resource exists once; the total of what landed equals what was minted.
+      let landedTotal = 0n;
+      for (const h of handles) {
+        const rec = (
+          t.driver as unknown as {
+            entries: Map<string, { rec: import('../src/transfer/index.js').TransferRecord }>;
+          }
+        ).entries.get(h.id)!.rec;
+        const dest = t.domains.find((d) => toHex(d.id) === toHex(rec.transfer.to))!;
+        expect(
+          dest.proveNullifier(nullifier(rec.plan.moved.resource, rec.plan.moved.nk)).value,
+        ).not.toBeNull();
+        const landed = rec.plan.claim.actions[0]!.created[0]!;
+        expect(dest.proveCommitment(commitment(landed.resource)).value).not.toBeNull();
+        landedTotal += landed.resource.quantity;
+      }
+      expect(landedTotal).toBe(supply);
+      expect(t.bus.stats().dropped + t.bus.stats().duplicated).toBeGreaterThan(0);
+      t.net.close();
+    });
+  }
+});
+
+describe('a Byzantine domain cannot make honest domains accept anything false', () => {
+  it('forged updates and equivocation are refused, its view frozen, and honest transfers go on', async () => {
+    const { makeDomain, key } = await import('./helpers/domain.js');
+    const { encodeRootUpdate, rootUpdateFromBlock } = await import('../src/sync/index.js');
+    const evilKey = key('secp256k1', 'evil/operator');
+    const evil = await makeDomain('evil', { signers: [evilKey] });
+    const t = await testNet([], {
+      domains: [await makeDomain('honest-a'), await makeDomain('honest-b'), evil],
+    });
+    const [a, b] = t.domains as [typeof evil, typeof evil];
+    const refused: string[] = [];
+    t.net.on('refused', (r) => refused.push(r.code));
+
+    // 1. A forged update: evil's real block with its state root swapped, re-signed by nobody.
+    const w = new Wallet(evil, 'evil');
+    await w.mint(alice.publicKey, 5n);
+    await t.bus.idle();
+    const real = rootUpdateFromBlock(evil.block(1n)!, evil.header(1n)!);
+    const { headerHash } = await import('../src/domain/index.js');
+    const forgedHeader = {
+      ...real.signed.header,
+      height: 2n,
+      prevHash: headerHash(real.signed.header),
+      stateRoot: new Uint8Array(32).fill(6),
+    };
+    const forged = { ...real, signed: { header: forgedHeader, signatures: real.signed.signatures } };
+    const attacker = t.bus.endpoint(evil.id);
+    await attacker.send(a.id, { kind: 'rootUpdate', id: 'forged-1', body: encodeRootUpdate(forged) });
+    await t.bus.idle();
+
+    // 2. Equivocation: a fork of evil (same name and keys) signs a different block 2.
+    const fork = await makeDomain('evil', { signers: [evilKey] });
+    await new Wallet(fork, 'fork').mint(alice.publicKey, 6n); // fork height 1
+    await new Wallet(evil, 'evil-2').mint(alice.publicKey, 7n); // evil height 2
+    await t.bus.idle();
+    const forkBlock = rootUpdateFromBlock(fork.block(1n)!, fork.header(1n)!);
+    await attacker.send(b.id, { kind: 'rootUpdate', id: 'fork-1', body: encodeRootUpdate(forkBlock) });
+    await t.bus.idle();
+    expect(refused).toContain('BAD_SIGNATURES');
+    expect(refused).toContain('EQUIVOCATION');
+    expect(t.net.syncOf(b.id)!.view(evil.id)!.frozen).not.toBeNull();
+    expect(t.net.syncOf(a.id)!.view(b.id)!.frozen).toBeNull();
+
+    // 3. Honest domains keep working with each other.
+    const coin = await new Wallet(a, 'honest').mint(alice.publicKey, 9n);
+    const h = await t.driver.transfer({ from: a, to: b, resource: coin, owner: alice });
+    await t.settle();
+    expect((await h.done).phase).toBe('confirmed');
+
+    // 4. A claim anchored on a root nobody accepted, and a spend of a resource homed elsewhere.
+    const ghost = new Wallet(evil, 'ghost').coin(alice.publicKey, 3n);
+    const claim = new Wallet(b, 'x').transferTx(
+      { ...ghost, resource: { ...ghost.resource } },
+      alice,
+      alice.publicKey,
+      3n,
+      { network: true },
+    );
+    const anchored = {
+      ...claim.tx,
+      actions: [
+        {
+          ...claim.tx.actions[0]!,
+          consumed: [
+            {
+              ...claim.tx.actions[0]!.consumed[0]!,
+              commitmentProof: {
+                anchor: new Uint8Array(32).fill(1),
+                height: 1n,
+                proof: {
+                  depth: 0,
+                  bitmap: new Uint8Array(0),
+                  siblings: [],
+                  terminal: { kind: 'member' as const },
+                },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    expect((await b.submit(anchored)).status).toMatchObject({ status: 'rejected', code: 'WRONG_DOMAIN' });
+    t.net.close();
+  });
+});

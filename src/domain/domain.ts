@@ -80,6 +80,8 @@ export interface DomainStore {
   block(height: bigint): Block | undefined;
   /** A transaction status the store holds (terminal statuses of earlier blocks). */
   status(txKey: string): TxStatus | undefined;
+  /** A value preimage by its valueRef (hex), kept for every resource a block created. */
+  value(refKey: string): Uint8Array | undefined;
 }
 
 export type BlockCommit = {
@@ -172,6 +174,8 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readonly verifier: SignatureVerifierPool | undefined;
   private readonly headers: SignedHeader[] = [];
   private readonly blocks: Block[] = [];
+  /** valueRef (hex) -> value preimage, when there is no store */
+  private readonly values = new Map<string, Uint8Array>();
   private queue: Promise<unknown> = Promise.resolve();
   private inbox: Inbox[] = [];
   private drainScheduled = false;
@@ -542,6 +546,7 @@ export class Domain extends EventEmitter<DomainEvents> {
           await staged.commit();
           this.headers.push(signed);
           this.blocks.push(sealed.block);
+          for (const [ref, value] of valuesOf(sealed.block)) this.values.set(ref, value);
         }
       } catch (e) {
         // Memory moved on but the disk did not: stop, and let recovery rebuild from the store.
@@ -600,6 +605,15 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.store ? this.store.block(height) : this.blocks[Number(height)];
   }
 
+  /**
+   * The value preimage whose SHA-256 is `valueRef`, for any resource a block of this domain
+   * created: anyone holding a commitment can fetch what it commits to.
+   */
+  value(valueRef: Uint8Array): Uint8Array | undefined {
+    const key = toHex(valueRef).slice(2);
+    return this.store ? this.store.value(key) : this.values.get(key);
+  }
+
   /** Whether a transaction may anchor on `root` here now (own recent root or accepted remote root). */
   acceptsAnchor(root: Uint8Array): boolean {
     return isAnchorAccepted(this.state, root);
@@ -655,6 +669,16 @@ export class Domain extends EventEmitter<DomainEvents> {
   async close(): Promise<void> {
     await this.queue;
   }
+}
+
+/** Every created resource's (valueRef hex, value) in a block. */
+export function valuesOf(block: Block): [string, Uint8Array][] {
+  const out: [string, Uint8Array][] = [];
+  for (const tx of block.txs) {
+    for (const a of tx.actions)
+      for (const c of a.created) out.push([toHex(c.resource.valueRef).slice(2), c.value]);
+  }
+  return out;
 }
 
 function heightOf(value: Uint8Array): bigint {

@@ -24,7 +24,7 @@ export type {
   StateProof,
   SubmitResult,
 } from './domain.js';
-export { Domain, domainIdFor, treeVersionOf } from './domain.js';
+export { Domain, domainIdFor, treeVersionOf, valuesOf } from './domain.js';
 export type { Header, SignedHeader } from './header.js';
 export {
   decodeHeader,

@@ -69,8 +69,8 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     const net = this.endpoint(domain.id);
     const member: Member = { domain, sync, net, queue: Promise.resolve(), detach: () => {} };
     for (const other of this.members.values()) {
-      trustPeer(sync, other.domain);
-      trustPeer(other.sync, domain);
+      trustPeer(sync, domain, other.domain);
+      trustPeer(other.sync, other.domain, domain);
     }
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
@@ -223,9 +223,13 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
   }
 }
 
-/** Follows `peer` from its latest header (trusted at join: peers are introduced out of band). */
-function trustPeer(sync: SyncState, peer: Domain): void {
-  const signed = peer.header(peer.committedHeight);
+/**
+ * `self` follows `peer` from the last header of it that `self` accepted (after a restart), or
+ * from the peer's latest header when it never accepted one (peers are introduced out of band).
+ */
+function trustPeer(sync: SyncState, self: Domain, peer: Domain): void {
+  const known = self.remoteHeader(peer.id);
+  const signed = peer.header(known ? known.height : peer.committedHeight);
   if (!signed) throw new WeftError('BAD_INPUT', `domain ${peer.name} has no header to trust`);
   sync.trust(signed, peer.keySet, { name: peer.name });
 }

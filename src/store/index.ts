@@ -6,5 +6,6 @@ export type { Checkpoint, DurableNode, OpenNodeOptions, RecoveryReport } from '.
 export { decodeCheckpoint, LmdbDomainStore, openDomainNode } from './node.js';
 export type { EntryFault, TranscriptEntry } from './transcript.js';
 export { checkEntry, encodeEntry, entryHash, readEntries } from './transcript.js';
+export { LmdbTransferStore } from './transfers.js';
 export type { StoreFault, StoreSummary, VerifyReport } from './verify.js';
 export { inspectStore, verifyStore } from './verify.js';

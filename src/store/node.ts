@@ -28,6 +28,7 @@ import {
   type KeySet,
   type SignedHeader,
   type TxStatus,
+  valuesOf,
 } from '../domain/index.js';
 import type { LogicLookup } from '../resource/index.js';
 import { Smt } from '../smt/index.js';
@@ -121,6 +122,7 @@ export class LmdbDomainStore implements DomainStore {
     const header = encodeSignedHeader(c.signed);
     const checkpoint = encodeCheckpoint(height, seq, hash, encodeState(c.state));
     const statuses = c.statuses.map(([k, st]) => [Buffer.from(k, 'hex'), st] as const);
+    const values = valuesOf(c.block).map(([k, v]) => [Buffer.from(k, 'hex'), v] as const);
     const n = this.node;
     await c.staged.commit(() => {
       for (const [k, v] of puts) n.transcript.put(k, v);
@@ -135,6 +137,7 @@ export class LmdbDomainStore implements DomainStore {
         }
         n.statuses.put(k, encodeStatus(st));
       }
+      for (const [k, v] of values) n.values.put(k, v);
       also?.();
     });
     await n.env.flushed;
@@ -155,6 +158,10 @@ export class LmdbDomainStore implements DomainStore {
   status(txKey: string): TxStatus | undefined {
     const b = this.node.statuses.getBinary(Buffer.from(txKey, 'hex'));
     return b ? decodeStatus(b) : undefined;
+  }
+
+  value(refKey: string): Uint8Array | undefined {
+    return this.node.values.getBinary(Buffer.from(refKey, 'hex')) ?? undefined;
   }
 
   checkpoint(): Checkpoint | undefined {
