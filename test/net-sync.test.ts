@@ -1,12 +1,21 @@
 // Root updates over a lossy in-process bus: the sender retries what is not confirmed, the
-// receiver deduplicates, buffers what arrives early and accepts in height order. Every block
-// ends accepted once, in full mode, whatever the seed.
+// receiver deduplicates, buffers what arrives early and accepts in height order; a receiver that
+// only hears the head fills the gap with header requests. Every block ends accepted once, in
+// full mode.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { utf8, WeftError } from '../src/crypto/index.js';
 import type { Domain } from '../src/domain/index.js';
 import { Deduplicator, InProcessBus } from '../src/net/index.js';
-import { decodeRootUpdate, encodeRootUpdate, type RootUpdate, SyncState } from '../src/sync/index.js';
+import {
+  answerHeaderRequest,
+  decodeHeaderRequest,
+  decodeRootUpdate,
+  encodeHeaderRequest,
+  encodeRootUpdate,
+  type RootUpdate,
+  SyncState,
+} from '../src/sync/index.js';
 import { chain, sealTransfer, updateAt } from './helpers/sync.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -81,5 +90,70 @@ describe('root updates over a lossy bus', () => {
       }),
       { numRuns: 6 },
     );
+  });
+});
+
+describe('gap filling over a lossy bus', () => {
+  it('a receiver that only hears the head asks for the missing headers and accepts them as one chain', async () => {
+    const source = await producer('net-gap', 5);
+    const receiverId = new Uint8Array(32).fill(0xcc);
+    const bus = new InProcessBus({
+      seed: 11,
+      dropProbability: 0.2,
+      duplicateProbability: 0.2,
+      maxDelayMs: 25,
+    });
+    const tx = bus.endpoint(source.id);
+    const rx = bus.endpoint(receiverId);
+    const sync = new SyncState();
+    sync.trust(source.header(0n)!, source.keySet);
+    const chains: number[] = [];
+    let requests = 0;
+    // The source answers header requests, one root update per message.
+    tx.subscribe(source.id, async (m, from) => {
+      if (m.kind !== 'headerRequest') return;
+      for (const u of answerHeaderRequest(source, decodeHeaderRequest(m.body))) {
+        const h = u.signed.header.height;
+        await tx.send(from, { kind: 'headerResponse', id: `resp/${h}/${m.id}`, body: encodeRootUpdate(u) });
+      }
+    });
+    const pending = new Map<bigint, RootUpdate>();
+    rx.subscribe(receiverId, async (m, from) => {
+      if (m.kind !== 'rootUpdate' && m.kind !== 'headerResponse') return;
+      const u = decodeRootUpdate(m.body);
+      let head = sync.view(source.id)!.head.header.height;
+      if (u.signed.header.height <= head) return; // old news (a duplicate or a late answer)
+      pending.set(u.signed.header.height, u);
+      // Accept whatever now continues the head, as one chain.
+      const run: RootUpdate[] = [];
+      for (let h = head + 1n; pending.has(h); h++) run.push(pending.get(h)!);
+      if (run.length > 0) {
+        sync.acceptChain(run, 'full');
+        chains.push(run.length);
+        for (const r of run) pending.delete(r.signed.header.height);
+        head += BigInt(run.length);
+      }
+      // Still a gap below what we hold: ask for it.
+      const highest = [...pending.keys()].reduce((a, b) => (a > b ? a : b), 0n);
+      if (highest > head + 1n) {
+        requests++;
+        const req = { domainId: source.id, fromHeight: head + 1n, toHeight: highest - 1n, withTxs: true };
+        await rx.send(from, {
+          kind: 'headerRequest',
+          id: `req/${head}/${m.id}`,
+          body: encodeHeaderRequest(req),
+        });
+      }
+    });
+    let rounds = 0;
+    while (sync.view(source.id)!.head.header.height < source.committedHeight) {
+      if (++rounds > 100) throw new Error('gap filling did not converge');
+      const head = updateAt(source, source.committedHeight);
+      await tx.send(receiverId, { kind: 'rootUpdate', id: `head/${rounds}`, body: encodeRootUpdate(head) });
+      await bus.idle();
+    }
+    expect(sync.view(source.id)!.head.header.stateRoot).toEqual(source.stateRoot);
+    expect(requests).toBeGreaterThan(0);
+    expect(chains.some((n) => n > 1)).toBe(true);
   });
 });

@@ -13,10 +13,15 @@ import {
 import {
   acceptRootUpdate,
   acceptRootUpdates,
+  answerHeaderRequest,
+  decodeHeaderRequest,
   decodeRootUpdate,
   decodeSignedHeader,
+  decodeSyncConfirmation,
+  encodeHeaderRequest,
   encodeRootUpdate,
   encodeSignedHeader,
+  encodeSyncConfirmation,
   isAnchorUsable,
   learnKeySet,
   type RemoteView,
@@ -24,6 +29,7 @@ import {
   rootUpdateFromBlock,
   SyncState,
   trustRemote,
+  UPDATE_CHAIN_MAX,
   type VerificationMode,
 } from '../src/sync/index.js';
 import { encodeHeight } from '../src/tx/index.js';
@@ -469,5 +475,51 @@ describe('the registry', () => {
     expect(sync.roots()).toHaveLength(2);
     expect(sync.isAnchorUsable(a.domain.header(2n)!.header.stateRoot)).toBe(true);
     expect(domainIdFor('reg-a')).toEqual(a.domain.id);
+  });
+});
+
+describe('header requests and confirmations', () => {
+  it('a request round-trips and is answered with the updates the domain has, in order', async () => {
+    const { domain, view } = await setup('req-answer', 2);
+    const req = { domainId: domain.id, fromHeight: 2n, toHeight: 10n, withTxs: true };
+    expect(decodeHeaderRequest(encodeHeaderRequest(req))).toEqual(req);
+    const answer = answerHeaderRequest(domain, req);
+    expect(answer.map((u) => u.signed.header.height)).toEqual([2n, 3n]);
+    const v1 = acceptRootUpdate(view, updateAt(domain, 1n), 'full').view;
+    expect(acceptRootUpdates(v1, answer, 'full').view.head.header.height).toBe(3n);
+    expect(answerHeaderRequest(domain, { ...req, withTxs: false })[0]!.txs).toBeUndefined();
+    expectCode(
+      () => answerHeaderRequest(domain, { ...req, domainId: domainIdFor('someone-else') }),
+      'UNKNOWN_DOMAIN',
+    );
+  });
+
+  it('a request spans 1..UPDATE_CHAIN_MAX heights; decoding is strict', async () => {
+    const domainId = domainIdFor('req-span');
+    expectCode(
+      () => encodeHeaderRequest({ domainId, fromHeight: 5n, toHeight: 4n, withTxs: false }),
+      'BAD_INPUT',
+    );
+    expectCode(
+      () =>
+        encodeHeaderRequest({ domainId, fromHeight: 0n, toHeight: BigInt(UPDATE_CHAIN_MAX), withTxs: false }),
+      'BAD_INPUT',
+    );
+    const bytes = encodeHeaderRequest({ domainId, fromHeight: 1n, toHeight: 1n, withTxs: false });
+    expectCode(() => decodeHeaderRequest(bytes.subarray(1)), 'CODEC');
+    const inverted = bytes.slice();
+    inverted[33 + 7] = 9; // fromHeight 9 > toHeight 1
+    expectCode(() => decodeHeaderRequest(inverted), 'CODEC');
+  });
+
+  it('a confirmation round-trips', () => {
+    const c = {
+      observer: domainIdFor('o'),
+      domainId: domainIdFor('d'),
+      height: 7n,
+      headerHash: new Uint8Array(32).fill(3),
+    };
+    expect(decodeSyncConfirmation(encodeSyncConfirmation(c))).toEqual(c);
+    expectCode(() => decodeSyncConfirmation(encodeSyncConfirmation(c).subarray(2)), 'CODEC');
   });
 });

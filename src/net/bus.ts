@@ -57,7 +57,7 @@ export type BusStats = {
   nowMs: number;
 };
 
-type Envelope = { at: number; seq: number; to: string; from: DomainId; msg: Message };
+type Envelope = { at: number; seq: number; to: string; toId: DomainId; from: DomainId; msg: Message };
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
@@ -176,7 +176,14 @@ export class InProcessBus implements Transport {
     for (let i = 0; i < copies; i++) {
       const delay =
         this.maxDelay > this.minDelay ? this.rng.int(this.minDelay, this.maxDelay) : this.minDelay;
-      this.push({ at: base + delay, seq: this.seq++, to: toKey, from: from.slice(), msg: frozen });
+      this.push({
+        at: base + delay,
+        seq: this.seq++,
+        to: toKey,
+        toId: to.slice(),
+        from: from.slice(),
+        msg: frozen,
+      });
     }
     this.schedule();
     return Promise.resolve();
@@ -316,8 +323,7 @@ export class InProcessBus implements Transport {
   }
 
   private async deliver(env: Envelope): Promise<void> {
-    const to = Buffer.from(env.to, 'hex');
-    if (this.isPartitioned(env.from, new Uint8Array(to.buffer, to.byteOffset, to.length))) {
+    if (this.isPartitioned(env.from, env.toId)) {
       this.counters.partitioned++;
       return;
     }

@@ -1,5 +1,5 @@
 // Transport messages: a kind, a dedup id and canonical bytes the transport never interprets.
-import { check, decodeAll, utf8, WeftError, Writer } from '../crypto/index.js';
+import { CODEC_LENGTH_MAX, check, decodeAll, utf8, WeftError, Writer } from '../crypto/index.js';
 
 export type DomainId = Uint8Array;
 
@@ -17,8 +17,8 @@ export type Message = { kind: MessageKind; id: string; body: Uint8Array };
 
 /** Longest message id, in UTF-8 bytes. */
 export const MESSAGE_ID_BYTES_MAX = 256;
-/** Largest message body (a root update of a full block with its transactions fits). */
-export const MESSAGE_BODY_BYTES_MAX = 64 * 1024 * 1024;
+/** Largest message body: what a length prefix may claim (CODEC_LENGTH_MAX, 16 MiB; a root update fits). */
+export const MESSAGE_BODY_BYTES_MAX = CODEC_LENGTH_MAX;
 export const MESSAGE_FORMAT = 0x01;
 
 /** Throws BAD_MESSAGE unless `msg` is a well-formed message within the limits. */

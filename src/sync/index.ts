@@ -60,6 +60,16 @@ export {
 } from './records.js';
 export type { SyncEvents } from './registry.js';
 export { recordAccepted, SyncState } from './registry.js';
+export type { HeaderRequest, SyncConfirmation } from './requests.js';
+export {
+  answerHeaderRequest,
+  decodeHeaderRequest,
+  decodeSyncConfirmation,
+  encodeHeaderRequest,
+  encodeSyncConfirmation,
+  HEADER_REQUEST_FORMAT,
+  SYNC_CONFIRMATION_FORMAT,
+} from './requests.js';
 export {
   decodeSignedHeader,
   encodeSignedHeader,

@@ -8,8 +8,12 @@ export const ROOT_UPDATE_TXS_MAX = 16_384;
 export const ROOT_UPDATE_WRITES_MAX = BATCH_WRITES_MAX;
 /** Largest encoded transition proof inside a root update. */
 export const TRANSITION_BYTES_MAX = CODEC_LENGTH_MAX;
-/** Largest encoded root update as a whole (header, writes, transition, transactions). */
-export const ROOT_UPDATE_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * Largest encoded root update as a whole (header, writes, transition, transactions): what one
+ * transport message can carry and a length prefix may claim (CODEC_LENGTH_MAX, 16 MiB, about
+ * 11,000 one-in/one-out transfers with their transactions).
+ */
+export const ROOT_UPDATE_BYTES_MAX = CODEC_LENGTH_MAX;
 /** Most updates one gap-filling chain may hold. */
 export const UPDATE_CHAIN_MAX = 1024;
 /** Largest encoded single-key proof: kind, u16 depth, 32-byte bitmap, 256 siblings, leaf terminal. */
