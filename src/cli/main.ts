@@ -1,12 +1,13 @@
 // The `weft` command line. Each subcommand arrives with the issue that builds its layer.
 import { WeftError } from '../crypto/index.js';
 import { inspectStore, type StoreSummary, verifyStore } from '../store/index.js';
+import { DEMO_USAGE, formatSummary as formatDemo, parseDemoArgs, runDemo } from './demo.js';
 
 const USAGE = `usage: weft <command> [options]
 
 commands:
-  demo                      run a demo network of domains moving resources between them
-                            (arrives with the cross-domain sync issue; not available yet)
+  demo                      run a demo network: durable domains in one process moving tokens
+                            around a ring with verified root updates; prints a summary
   store verify <dir>        check a node store offline: transcript hash chain, a full replay
                             of every input, every block root and header, every tree version,
                             the checkpoint; exits 1 on any fault
@@ -36,20 +37,40 @@ export async function main(argv: string[], out: Out = console): Promise<number> 
     out.log(USAGE);
     return 0;
   }
-  if (command === 'demo') {
-    if (rest.includes('--help')) {
-      out.log('usage: weft demo\n\nThe demo network arrives with the cross-domain sync issue.');
-      return 0;
-    }
-    out.error(
-      'weft demo: not available yet — the demo network arrives with the cross-domain sync issue.\n' +
-        'What exists today: the tree, the resource machine, domains and durable nodes (see README).',
-    );
-    return 3;
-  }
+  if (command === 'demo') return demo(rest, out);
   if (command === 'store') return store(rest, out);
   out.error(`weft: unknown command '${command}'\n\n${USAGE}`);
   return 2;
+}
+
+async function demo(args: string[], out: Out): Promise<number> {
+  const parsed = parseDemoArgs(args);
+  if (parsed === 'help') {
+    out.log(DEMO_USAGE);
+    return 0;
+  }
+  if ('error' in parsed) {
+    out.error(`weft demo: ${parsed.error}\n\n${DEMO_USAGE}`);
+    return 2;
+  }
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  const progress = (line: string, final = false) => {
+    const now = Date.now();
+    if (tty) process.stderr.write(`\r${line}${final ? '\n' : ''}`);
+    else if (final || now - last > 1000) {
+      process.stderr.write(`${line}\n`);
+      last = now;
+    }
+  };
+  try {
+    const summary = await runDemo(parsed, progress);
+    out.log(parsed.json ? JSON.stringify(summary) : formatDemo(summary));
+    return summary.supplyConserved && summary.transfersFailed === 0 ? 0 : 1;
+  } catch (e) {
+    out.error(`weft demo: ${e instanceof WeftError ? `${e.code}: ${e.message}` : (e as Error).message}`);
+    return 1;
+  }
 }
 
 async function store(args: string[], out: Out): Promise<number> {

@@ -11,11 +11,13 @@ import type { NodeEnv } from './env.js';
 export class LmdbTransferStore implements TransferStore {
   constructor(private readonly node: NodeEnv) {}
 
-  async put(rec: TransferRecord): Promise<void> {
-    const key = Buffer.from(rec.transfer.id.slice(2), 'hex');
-    const value = encodeTransferRecord(rec);
+  async put(recs: TransferRecord[]): Promise<void> {
+    if (recs.length === 0) return;
+    const rows = recs.map(
+      (rec) => [Buffer.from(rec.transfer.id.slice(2), 'hex'), encodeTransferRecord(rec)] as const,
+    );
     await this.node.env.transaction(() => {
-      this.node.transfers.put(key, value);
+      for (const [k, v] of rows) this.node.transfers.put(k, v);
     });
     await this.node.env.flushed;
   }

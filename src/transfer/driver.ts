@@ -23,16 +23,16 @@ export interface TransferDomain {
   remoteHeader(domainId: Uint8Array): Header | undefined;
 }
 
-/** Where transfer records live: the node's store, or memory. */
+/** Where transfer records live: the node's store, or memory. `put` is durable when it resolves. */
 export interface TransferStore {
-  put(rec: TransferRecord): Promise<void>;
+  put(recs: TransferRecord[]): Promise<void>;
   list(): TransferRecord[];
 }
 
 export class MemoryTransferStore implements TransferStore {
   private readonly recs = new Map<string, TransferRecord>();
-  async put(rec: TransferRecord): Promise<void> {
-    this.recs.set(rec.transfer.id, rec);
+  async put(recs: TransferRecord[]): Promise<void> {
+    for (const rec of recs) this.recs.set(rec.transfer.id, rec);
   }
   list(): TransferRecord[] {
     return [...this.recs.values()];
@@ -174,21 +174,36 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
    * const done = await h.done; // done.phase === 'confirmed'
    */
   async transfer(p: TransferParameters): Promise<TransferHandle> {
-    this.addDomain(p.from);
-    this.addDomain(p.to);
-    check(!equalBytes(p.from.id, p.to.id), 'BAD_INPUT', 'a transfer needs two different domains');
-    const plan = planTransfer(p);
-    const id = toHex(txId(plan.move));
-    const known = this.entries.get(id);
-    if (known) return this.handle(known);
-    const transfer = newTransfer(id, p.from.id, p.to.id, this.clock(), this.ttlMs);
-    const entry: Entry = { rec: { transfer, plan }, waiters: [] };
-    this.entries.set(id, entry);
-    await this.store.put(entry.rec);
-    this.emit('phase', transfer);
-    await p.from.submit(plan.move);
+    return (await this.transferMany([p]))[0]!;
+  }
+
+  /** Starts many transfers: one durable write for all their records, then every move submitted. */
+  async transferMany(params: TransferParameters[]): Promise<TransferHandle[]> {
+    const fresh: Entry[] = [];
+    const handles: TransferHandle[] = [];
+    for (const p of params) {
+      this.addDomain(p.from);
+      this.addDomain(p.to);
+      check(!equalBytes(p.from.id, p.to.id), 'BAD_INPUT', 'a transfer needs two different domains');
+      const plan = planTransfer(p);
+      const id = toHex(txId(plan.move));
+      const known = this.entries.get(id);
+      if (known) {
+        handles.push(this.handle(known));
+        continue;
+      }
+      const transfer = newTransfer(id, p.from.id, p.to.id, this.clock(), this.ttlMs);
+      const entry: Entry = { rec: { transfer, plan }, waiters: [] };
+      this.entries.set(id, entry);
+      fresh.push(entry);
+      handles.push(this.handle(entry));
+    }
+    // Persisted before anything is submitted: a crash after this resumes them all.
+    await this.store.put(fresh.map((e) => e.rec));
+    for (const e of fresh) this.emit('phase', e.rec.transfer);
+    await Promise.all(fresh.map((e) => this.domain(e.rec.transfer.from).submit(e.rec.plan.move)));
     void this.tick();
-    return this.handle(entry);
+    return handles;
   }
 
   private handle(entry: Entry): TransferHandle {
@@ -229,37 +244,52 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     this.ticking = (async () => {
       do {
         this.again = false;
-        for (const entry of [...this.entries.values()]) {
-          if (isTerminal(entry.rec.transfer)) continue;
-          try {
-            await this.advance(entry);
-          } catch (e) {
-            this.emit('error', e instanceof Error ? e : new Error(String(e)));
-          }
-        }
+        await this.pass();
       } while (this.again);
       this.ticking = null;
     })();
     return this.ticking;
   }
 
-  /** Observe, persist, then act, until the transfer stops moving. */
-  private async advance(entry: Entry): Promise<void> {
-    for (let guard = 0; guard < 8; guard++) {
-      const before = entry.rec.transfer;
-      const fact = this.observe(entry.rec);
-      if (fact === null) break;
-      const next = step(before, fact);
-      if (next === before) break;
-      entry.rec = { ...entry.rec, transfer: next };
-      await this.store.put(entry.rec);
-      this.emit('phase', next);
-      if (isTerminal(next)) {
-        for (const w of entry.waiters.splice(0)) w(next);
-        return;
+  /**
+   * One pass: observe every unfinished transfer (stepping it while facts keep coming), persist
+   * every change in one durable write, tell listeners, then act for all at once — concurrent
+   * submissions share the domains' group commits.
+   */
+  private async pass(): Promise<void> {
+    const active = [...this.entries.values()].filter((e) => !isTerminal(e.rec.transfer));
+    const changed: { entry: Entry; walked: Transfer[] }[] = [];
+    for (const entry of active) {
+      const walked: Transfer[] = [];
+      try {
+        for (let guard = 0; guard < 8; guard++) {
+          const before = entry.rec.transfer;
+          const fact = this.observe(entry.rec);
+          if (fact === null) break;
+          const next = step(before, fact);
+          if (next === before) break;
+          entry.rec = { ...entry.rec, transfer: next };
+          walked.push(next);
+        }
+      } catch (e) {
+        this.emit('error', e instanceof Error ? e : new Error(String(e)));
       }
+      if (walked.length > 0) changed.push({ entry, walked });
     }
-    await this.act(entry.rec);
+    if (changed.length > 0) await this.store.put(changed.map((c) => c.entry.rec));
+    for (const { entry, walked } of changed) {
+      for (const t of walked) this.emit('phase', t);
+      if (isTerminal(entry.rec.transfer)) for (const w of entry.waiters.splice(0)) w(entry.rec.transfer);
+    }
+    await Promise.all(
+      active
+        .filter((e) => !isTerminal(e.rec.transfer))
+        .map((e) =>
+          this.act(e.rec).catch((err) => {
+            this.emit('error', err instanceof Error ? err : new Error(String(err)));
+          }),
+        ),
+    );
   }
 
   /** The next fact about a transfer, read from the domains; null when nothing new is known. */

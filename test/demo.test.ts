@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+
+const weft = join(import.meta.dirname, '..', 'bin', 'weft.mjs');
+
+async function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { log: (s) => out.push(s), error: (s) => err.push(s) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('weft demo', () => {
+  it('runs a network, conserves supply (checked in the trees) and prints the JSON summary', async () => {
+    const r = await run(['demo', '--domains', '3', '--transfers', '24', '--seed', 'test', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ transfersConfirmed: 24, transfersFailed: 0, supplyConserved: true });
+    expect(s.globalRoot).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(s.transfersPerSecond).toBeGreaterThan(0);
+    expect(s.domains).toHaveLength(3);
+    expect(s.domains.reduce((n: bigint, d: { balance: string }) => n + BigInt(d.balance), 0n)).toBe(
+      BigInt(s.supplyMinted),
+    );
+  });
+
+  it('keeps its stores in --data-dir when given, and refuses one that already holds data', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-demo-test-'));
+    try {
+      const first = await run(['demo', '--domains', '2', '--transfers', '4', '--data-dir', dir, '--json']);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.out).dataDir).toBe(dir);
+      const again = await run(['demo', '--domains', '2', '--transfers', '4', '--data-dir', dir]);
+      expect(again.code).toBe(1);
+      expect(again.err).toMatch(/already holds data/);
+      const verify = await run(['store', 'verify', join(dir, 'domain-a')]);
+      expect(verify.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints usage and exits 2 on a bad flag or value', async () => {
+    for (const args of [
+      ['--bogus'],
+      ['--domains', '1'],
+      ['--domains', 'x'],
+      ['--transfers'],
+      ['--transfers', '0'],
+    ]) {
+      const r = await run(['demo', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/usage: weft demo/);
+    }
+    const help = await run(['demo', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/--transfers N/);
+  });
+
+  it('works as the installed command', () => {
+    const r = spawnSync(process.execPath, [weft, 'demo', '--transfers', '6', '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ transfersConfirmed: 6, supplyConserved: true });
+  });
+});
