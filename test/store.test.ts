@@ -277,3 +277,22 @@ describe('acknowledgements and storage faults', () => {
     await again.close();
   });
 });
+
+describe('every input reaches the transcript', () => {
+  it('logs accepted remote headers, so recovery and verify reproduce the blocks that record them', async () => {
+    const dir = tempDir();
+    const n = await open(dir, true);
+    const { makeDomain } = await import('./helpers/domain.js');
+    const other = await makeDomain('remote-peer');
+    await new Wallet(other).mint(alice.publicKey, 3n);
+    await n.domain.acceptRemoteHeader(other.header(1n)!.header);
+    const sealed = await n.domain.sealBlock(); // records 0x03 || peer -> header in its tree
+    await n.close();
+    const again = await open(dir);
+    expect(again.domain.remoteHeader(other.id)?.height).toBe(1n);
+    expect(toHex(again.domain.header(1n)!.header.stateRoot)).toBe(toHex(sealed.header.stateRoot));
+    await again.close();
+    const { verifyStore } = await import('../src/store/index.js');
+    expect((await verifyStore(dir)).faults).toEqual([]);
+  });
+});

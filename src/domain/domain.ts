@@ -34,6 +34,7 @@ import {
   BATCH_TXS_MAX_DEFAULT,
   BLOCK_BATCHES_MAX_DEFAULT,
   type Block,
+  cloneState,
   type DomainConfig,
   type DomainInput,
   type DomainOutput,
@@ -653,16 +654,29 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** Records a remote header the sync layer has verified; its root becomes a usable anchor. */
   acceptRemoteHeader(header: Header): Promise<void> {
-    return this.serial(() => {
-      this.emitAll(this.run({ type: 'acceptRemoteHeader', header }));
-    });
+    return this.serial(() => this.logged({ type: 'acceptRemoteHeader', header }));
   }
 
   /** Changes the key set from the block after next on, with approvals of the current set. */
   changeKeySet(next: KeySet, approvals: SignerSignature[]): Promise<void> {
-    return this.serial(() => {
-      this.emitAll(this.run({ type: 'changeKeySet', keySet: next, approvals }));
-    });
+    return this.serial(() => this.logged({ type: 'changeKeySet', keySet: next, approvals }));
+  }
+
+  /**
+   * Applies one input the durable way: checked on a copy first (an input apply refuses is never
+   * logged), logged and flushed, then applied, then told. Every input reaches the transcript.
+   */
+  private async logged(input: DomainInput): Promise<void> {
+    if (this.store) {
+      apply(cloneState(this.state), input, { logics: this.logics });
+      try {
+        await this.store.appendInputs([input]);
+      } catch (e) {
+        this.failed = e;
+        throw e;
+      }
+    }
+    this.emitAll(this.run(input));
   }
 
   /** Stops accepting work once everything queued has run. */
