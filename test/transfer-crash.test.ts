@@ -9,9 +9,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the child; kills it when `killWhen` matches a line, else waits for it to finish. */
 function run(killWhen: ((line: string) => boolean) | null): Promise<{ lines: string[]; killed: boolean }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures/transfer-crash-child.mjs'), dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'fixtures/transfer-crash-child.mjs'), dir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: string[] = [];
   let buf = '';
   let err = '';

@@ -263,6 +263,13 @@ describe('a Byzantine domain cannot make honest domains accept anything false', 
     expect(refused).toContain('BAD_SIGNATURES');
     expect(refused).toContain('EQUIVOCATION');
     expect(t.net.syncOf(b.id)!.view(evil.id)!.frozen).not.toBeNull();
+    // The freeze reaches b's own state: evil's roots from the fork on are no longer anchors,
+    // and no new header of evil is accepted.
+    await b.sealBlock();
+    expect(b.acceptsAnchor(evil.header(1n)!.header.stateRoot)).toBe(false);
+    await expect(b.acceptRemoteHeader(evil.header(2n)!.header)).rejects.toMatchObject({
+      code: 'VIEW_FROZEN',
+    });
     expect(t.net.syncOf(a.id)!.view(b.id)!.frozen).toBeNull();
 
     // 3. Honest domains keep working with each other.

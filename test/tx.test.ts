@@ -10,6 +10,7 @@ import {
   sign,
   toHex,
   utf8,
+  type WeftError,
   Writer,
 } from '../src/crypto/index.js';
 import {
@@ -43,6 +44,7 @@ import {
   TX_SIGNATURES_MAX,
   transactionToJson,
   txId,
+  validateBatch,
   validateTransaction,
   verifyTransactionSignatures,
 } from '../src/tx/index.js';
@@ -790,6 +792,67 @@ describe('signature checks ahead of validation (worker pool)', () => {
     );
     const unwritable = { ...tx, appData: 'not bytes' as unknown as Uint8Array };
     expect((await preverifySignatures([unwritable], pool))[0]).toBeUndefined();
+  });
+});
+
+describe('validating a batch with the pool', () => {
+  const pools = [1, 2].map((threads) => SignatureVerifierPool.create({ threads }));
+  afterAll(() => Promise.all(pools.map((p) => p.close())));
+
+  /** 300 transfers of distinct coins, every seventh one broken in a different way. */
+  async function mixedBatch() {
+    const ledger = new Ledger('alpha');
+    const mint = new Mint({ issuer, symbol: 'USD' }, seededRandom('batch'));
+    const coins = Array.from({ length: 300 }, (_, i) =>
+      mint.make((i % 2 === 0 ? alice : bob).publicKey, 10n, ledger.id),
+    );
+    await ledger.seed(coins);
+    const txs: Transaction[] = [];
+    for (const [i, coin] of coins.entries()) {
+      const owner = i % 2 === 0 ? alice : bob;
+      const out = mint.make(carol.publicKey, i % 7 === 3 ? 11n : 10n, ledger.id);
+      let tx = signTransaction(
+        {
+          actions: [{ consumed: [await ledger.consume(coin)], created: [created(out)] }],
+          appData: new Uint8Array(),
+          signatures: [],
+        },
+        [owner],
+      );
+      if (i % 7 === 1)
+        tx = { ...tx, signatures: [{ ...tx.signatures[0]!, signature: sign(owner, bytes32(0)) }] };
+      if (i % 7 === 5) tx = signTransaction({ ...tx, signatures: [] }, [carol]);
+      txs.push(tx);
+    }
+    return { ledger, txs };
+  }
+
+  it('gives every transaction the outcome validateTransaction gives it, in order', async () => {
+    const { ledger, txs } = await mixedBatch();
+    const ctx = ledger.context();
+    const expected = txs.map((tx) => {
+      try {
+        return toHex(validateTransaction(tx, ctx).id);
+      } catch (e) {
+        return (e as WeftError).code;
+      }
+    });
+    expect(new Set(expected)).toContain('BAD_SIGNATURE');
+    expect(new Set(expected)).toContain('UNBALANCED');
+    expect(new Set(expected)).toContain('LOGIC_REJECTED');
+    for (const pool of [undefined, ...pools]) {
+      const outcomes = await validateBatch(txs, ctx, { pool });
+      expect(outcomes.map((o) => (o.ok ? toHex(o.valid.id) : o.error.code))).toEqual(expected);
+    }
+  });
+
+  it('checks signatures itself when the pool fails', async () => {
+    const { ledger, txs } = await mixedBatch();
+    const broken = SignatureVerifierPool.create({ threads: 1 });
+    await broken.close();
+    const outcomes = await validateBatch(txs, ledger.context(), { pool: broken });
+    const direct = await validateBatch(txs, ledger.context());
+    expect(outcomes).toEqual(direct);
   });
 });
 

@@ -23,6 +23,7 @@ const INPUT_SEAL = 2;
 const INPUT_REMOTE = 3;
 const INPUT_KEYSET = 4;
 const INPUT_PROVEN = 5;
+const INPUT_FREEZE = 6;
 
 /** Bounds on what one encoded input, block or state may hold. */
 export const LIST_MAX = 1 << 20;
@@ -99,6 +100,9 @@ export function encodeInput(input: DomainInput): Uint8Array {
     case 'markProven':
       w.u8(INPUT_PROVEN).u64(input.height);
       break;
+    case 'freezeRemote':
+      w.u8(INPUT_FREEZE).fixed(input.domainId, 32).u64(input.fromHeight);
+      break;
   }
   return w.finish();
 }
@@ -141,6 +145,8 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
         };
       case INPUT_PROVEN:
         return { type: 'markProven', height: r.u64() };
+      case INPUT_FREEZE:
+        return { type: 'freezeRemote', domainId: r.fixed(32).slice(), fromHeight: r.u64() };
       default:
         throw new WeftError('CODEC', `unknown domain input kind ${kind}`);
     }
@@ -264,6 +270,8 @@ export function encodeState(s: DomainState): Uint8Array {
     writeHeader(w, v.header);
     w.fixed(v.headerHash, 32);
     writeRoots(w, v.roots);
+    w.bool(v.frozenFrom !== undefined);
+    if (v.frozenFrom !== undefined) w.u64(v.frozenFrom);
   });
   w.list(s.mempool, LIST_MAX, (w, p) => {
     w.bytes(encodeTransaction(p.tx), TX_BYTES_MAX).u64(p.sinceHeight);
@@ -307,7 +315,9 @@ export function decodeState(bytes: Uint8Array): DomainState {
       const domainId = r.fixed(32).slice();
       const header = readHeader(r);
       const headerHash = r.fixed(32).slice();
-      return { domainId, header, headerHash, roots: readRoots(r) };
+      const view: RemoteView = { domainId, header, headerHash, roots: readRoots(r) };
+      if (r.bool()) view.frozenFrom = r.u64();
+      return view;
     })) {
       remotes.set(hexKey(v.domainId), v);
     }

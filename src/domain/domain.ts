@@ -663,6 +663,14 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   /**
+   * Freezes this domain's view of `domainId` from `fromHeight` on, after the sync layer verified
+   * equivocation evidence: its roots from the fork on stop being anchors.
+   */
+  freezeRemote(domainId: Uint8Array, fromHeight: bigint): Promise<void> {
+    return this.serial(() => this.logged({ type: 'freezeRemote', domainId, fromHeight }));
+  }
+
+  /**
    * Applies one input the durable way: checked on a copy first (an input apply refuses is never
    * logged), logged and flushed, then applied, then told. Every input reaches the transcript.
    */

@@ -78,6 +78,8 @@ export type RemoteView = {
   headerHash: Uint8Array;
   /** root (hex) -> height, the latest `remoteRootsMax` accepted roots */
   roots: Map<string, bigint>;
+  /** set when the remote equivocated at this height: nothing new is accepted from it */
+  frozenFrom?: bigint;
 };
 
 /**
@@ -124,7 +126,8 @@ export type DomainInput =
   | { type: 'seal'; timestamp: bigint; stateRoot: Uint8Array; transition: TransitionProof }
   | { type: 'acceptRemoteHeader'; header: Header }
   | { type: 'changeKeySet'; keySet: KeySet; approvals: SignerSignature[] }
-  | { type: 'markProven'; height: bigint };
+  | { type: 'markProven'; height: bigint }
+  | { type: 'freezeRemote'; domainId: Uint8Array; fromHeight: bigint };
 
 /**
  * A sealed block: its header, its transactions in batches, the tree writes it made, and the
@@ -146,7 +149,8 @@ export type DomainOutput =
   | { type: 'blockSealed'; block: Block; headerHash: Uint8Array }
   | { type: 'remoteAccepted'; domainId: Uint8Array; height: bigint; headerHash: Uint8Array }
   | { type: 'keySetChanged'; keySet: KeySet; effectiveAfter: bigint }
-  | { type: 'proven'; height: bigint };
+  | { type: 'proven'; height: bigint }
+  | { type: 'remoteFrozen'; domainId: Uint8Array; fromHeight: bigint };
 
 export type ApplyResult = { state: DomainState; outputs: DomainOutput[] };
 
@@ -249,6 +253,8 @@ export function apply(state: DomainState, input: DomainInput, env: DomainEnv): A
       return changeKeySet(state, input.keySet, input.approvals);
     case 'markProven':
       return markProven(state, input.height);
+    case 'freezeRemote':
+      return freezeRemote(state, input.domainId, input.fromHeight);
     default:
       throw new WeftError('BAD_INPUT', `unknown input type '${(input as { type: string }).type}'`);
   }
@@ -492,6 +498,12 @@ function acceptRemote(state: DomainState, header: Header): ApplyResult {
   );
   const key = hex(header.domain);
   const prev = state.remotes.get(key);
+  if (prev?.frozenFrom !== undefined) {
+    throw new WeftError(
+      'VIEW_FROZEN',
+      `the remote domain equivocated at height ${prev.frozenFrom}; nothing new is accepted from it`,
+    );
+  }
   if (prev && header.height <= prev.header.height) {
     throw new WeftError(
       'STALE_HEADER',
@@ -531,6 +543,26 @@ function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignatu
   state.nextKeySet = next;
   state.queuedWrites.push({ key: KEYSET_TREE_KEY, value: encodeKeySet(next) });
   return { state, outputs: [{ type: 'keySetChanged', keySet: next, effectiveAfter: state.height + 1n }] };
+}
+
+/**
+ * Freezes a remote view after equivocation evidence (verified by the sync layer): roots at or
+ * after the fork height stop being anchors, earlier ones stay usable, and no header is accepted
+ * from that domain any more. Other domains are untouched.
+ */
+function freezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): ApplyResult {
+  check(
+    domainId instanceof Uint8Array && domainId.length === 32,
+    'BAD_INPUT',
+    'freezeRemote needs a 32-byte domainId',
+  );
+  check(typeof fromHeight === 'bigint', 'BAD_INPUT', 'fromHeight must be a bigint');
+  const view = state.remotes.get(hex(domainId));
+  if (!view) throw new WeftError('UNKNOWN_DOMAIN', 'this domain holds no view of that remote to freeze');
+  if (view.frozenFrom !== undefined && view.frozenFrom <= fromHeight) return { state, outputs: [] };
+  for (const [root, h] of view.roots) if (h >= fromHeight) view.roots.delete(root);
+  view.frozenFrom = fromHeight;
+  return { state, outputs: [{ type: 'remoteFrozen', domainId, fromHeight }] };
 }
 
 function markProven(state: DomainState, height: bigint): ApplyResult {

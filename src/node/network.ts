@@ -1,22 +1,29 @@
 // Domains wired together over a Transport: each sealed block goes out as a root update; each
 // receiver verifies it against its own view of the sender (weft/sync) before its domain accepts
-// the header; gaps are filled by asking the sender for the headers in between; and a periodic
-// re-announcement repairs whatever the transport lost. Nothing a message says is believed
-// without the sync layer's checks.
+// the header, and a confirmation flows back; gaps are filled by asking the sender for the headers
+// in between; and a periodic re-announcement repairs whatever the transport lost. Nothing a
+// message says is believed without the sync layer's checks.
 import { EventEmitter } from 'node:events';
 import { Reader, toHex, WeftError, Writer } from '../crypto/index.js';
-import type { Domain } from '../domain/index.js';
+import { type Domain, headerHash } from '../domain/index.js';
 import type { Message, Transport } from '../net/index.js';
 import {
+  answerHeaderRequest,
+  decodeHeaderRequest,
   decodeRootUpdate,
+  decodeSyncConfirmation,
+  encodeHeaderRequest,
   encodeRootUpdate,
+  encodeSyncConfirmation,
+  forkHeight,
+  ROOT_UPDATE_BYTES_MAX,
   type RootUpdate,
   rootUpdateFromBlock,
   SyncState,
   type VerificationMode,
 } from '../sync/index.js';
 
-/** Most headers one header response carries; a longer gap takes several rounds. */
+/** Most headers one gap request asks for; a longer gap takes several rounds. */
 export const HEADER_CHAIN_MAX = 64;
 /** How often every member re-announces its latest block by default. */
 export const ANNOUNCE_EVERY_MS_DEFAULT = 250;
@@ -33,6 +40,8 @@ export type NetworkOptions = {
 export type NetworkEvents = {
   /** `at` accepted `from`'s header at `height` */
   accepted: [{ at: Uint8Array; from: Uint8Array; height: bigint }];
+  /** `observer` says it accepted `domain`'s header at `height` (a confirmation flowing back) */
+  confirmed: [{ domain: Uint8Array; observer: Uint8Array; height: bigint }];
   /** `at` refused an update from `from` with `code` (a lying or broken sender; duplicates are not reported) */
   refused: [{ at: Uint8Array; from: Uint8Array; code: string; message: string }];
 };
@@ -61,7 +70,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     }
   }
 
-  /** Adds a domain: it and every member start following each other from their current headers. */
+  /** Adds a domain: it and every member start following each other. */
   join(domain: Domain): void {
     const key = hex(domain.id);
     if (this.members.has(key)) throw new WeftError('DUPLICATE_DOMAIN', `${domain.name} already joined`);
@@ -72,6 +81,10 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       trustPeer(sync, domain, other.domain);
       trustPeer(other.sync, other.domain, domain);
     }
+    // Equivocation evidence the sync layer verified freezes the domain's own view of the liar.
+    sync.on('equivocation', ({ domainId, evidence }) => {
+      void domain.freezeRemote(domainId, forkHeight(evidence)).catch(() => undefined);
+    });
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
       void this.announce(member, o.block.header.height);
@@ -110,11 +123,8 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     if (!update) return;
     const body = encodeRootUpdate(update);
     const id = `${hex(member.domain.id)}/${height}`;
-    await Promise.all(
-      [...this.members.values()]
-        .filter((m) => m !== member)
-        .map((m) => this.send(member, m.domain.id, { kind: 'rootUpdate', id, body })),
-    );
+    const peers = [...this.members.values()].filter((m) => m !== member);
+    await Promise.all(peers.map((m) => this.send(member, m.domain.id, { kind: 'rootUpdate', id, body })));
   }
 
   private async send(member: Member, to: Uint8Array, msg: Message): Promise<void> {
@@ -139,17 +149,23 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
         return this.onUpdates(member, [decodeRootUpdate(msg.body)], from);
       case 'headerResponse': {
         const r = new Reader(msg.body);
-        const chain = r.list(HEADER_CHAIN_MAX, (r) => decodeRootUpdate(r.bytes(64 * 1024 * 1024)));
+        const chain = r.list(HEADER_CHAIN_MAX, (r) => decodeRootUpdate(r.bytes(ROOT_UPDATE_BYTES_MAX)));
         r.end();
-        if (chain.length > 0) return this.onUpdates(member, chain, from);
+        if (chain.length > 0) await this.onUpdates(member, chain, from);
         return;
       }
       case 'headerRequest': {
-        const r = new Reader(msg.body);
-        const fromHeight = r.u64();
-        const toHeight = r.u64();
-        r.end();
-        return this.answerRequest(member, from, fromHeight, toHeight);
+        const req = decodeHeaderRequest(msg.body);
+        const chain = answerHeaderRequest(member.domain, req).map(encodeRootUpdate);
+        const w = new Writer(1024);
+        w.list(chain, HEADER_CHAIN_MAX, (w, b) => w.bytes(b, ROOT_UPDATE_BYTES_MAX));
+        const id = `res/${hex(member.domain.id)}/${req.fromHeight}-${req.toHeight}`;
+        return this.send(member, from, { kind: 'headerResponse', id, body: w.finish() });
+      }
+      case 'confirmation': {
+        const c = decodeSyncConfirmation(msg.body);
+        this.emit('confirmed', { domain: c.domainId, observer: c.observer, height: c.height });
+        return;
       }
       default:
         return;
@@ -158,60 +174,60 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
 
   private async onUpdates(member: Member, updates: RootUpdate[], from: Uint8Array): Promise<void> {
     const sender = updates[0]!.signed.header.domain;
+    let accepted: { header: import('../domain/index.js').Header }[];
     try {
-      const accepted =
+      accepted =
         updates.length === 1
           ? member.sync.accept(updates[0]!, this.mode)
           : member.sync.acceptChain(updates, this.mode);
-      for (const signed of accepted) {
-        await member.domain.acceptRemoteHeader(signed.header);
-        this.stats.accepted++;
-        this.emit('accepted', { at: member.domain.id, from: sender, height: signed.header.height });
-      }
     } catch (e) {
       const code = e instanceof WeftError ? e.code : 'ERROR';
-      if (code === 'NOT_CONTINUOUS') {
-        // A gap: ask the sender for the headers between what we hold and this one.
-        const view = member.sync.view(sender);
-        const have = view ? view.head.header.height : 0n;
-        const want = updates[updates.length - 1]!.signed.header.height;
-        this.stats.gapRequests++;
-        const body = new Writer(16)
-          .u64(have + 1n)
-          .u64(want)
-          .finish();
-        await this.send(member, from, {
-          kind: 'headerRequest',
-          id: `req/${hex(member.domain.id)}/${have + 1n}-${want}`,
-          body,
-        });
-        return;
-      }
+      if (code === 'NOT_CONTINUOUS') return this.requestGap(member, sender, updates, from);
       if (QUIET.has(code)) return;
       this.stats.refused++;
       this.emit('refused', { at: member.domain.id, from: sender, code, message: (e as Error).message });
+      return;
     }
+    for (const signed of accepted) {
+      await member.domain.acceptRemoteHeader(signed.header);
+      this.stats.accepted++;
+      this.emit('accepted', { at: member.domain.id, from: sender, height: signed.header.height });
+    }
+    const last = accepted[accepted.length - 1];
+    if (!last) return;
+    // The confirmation flows back; its verifiable form is the 0x03 record in our next root.
+    const body = encodeSyncConfirmation({
+      observer: member.domain.id,
+      domainId: sender,
+      height: last.header.height,
+      headerHash: headerHash(last.header),
+    });
+    const id = `ack/${hex(member.domain.id)}/${hex(sender)}/${last.header.height}`;
+    await this.send(member, from, { kind: 'confirmation', id, body });
   }
 
-  private async answerRequest(
+  /** A gap: ask the sender for the headers between what we hold and the update it sent. */
+  private async requestGap(
     member: Member,
-    to: Uint8Array,
-    fromHeight: bigint,
-    toHeight: bigint,
+    sender: Uint8Array,
+    updates: RootUpdate[],
+    from: Uint8Array,
   ): Promise<void> {
-    const top = toHeight < member.domain.committedHeight ? toHeight : member.domain.committedHeight;
-    const chain: Uint8Array[] = [];
-    for (let h = fromHeight; h <= top && chain.length < HEADER_CHAIN_MAX; h++) {
-      const u = this.update(member.domain, h);
-      if (!u) break;
-      chain.push(encodeRootUpdate(u));
-    }
-    const w = new Writer(1024);
-    w.list(chain, HEADER_CHAIN_MAX, (w, b) => w.bytes(b, 64 * 1024 * 1024));
-    await this.send(member, to, {
-      kind: 'headerResponse',
-      id: `res/${hex(member.domain.id)}/${fromHeight}-${top}`,
-      body: w.finish(),
+    const view = member.sync.view(sender);
+    const have = view ? view.head.header.height : 0n;
+    const want = updates[updates.length - 1]!.signed.header.height;
+    const top = want - have > BigInt(HEADER_CHAIN_MAX) ? have + BigInt(HEADER_CHAIN_MAX) : want;
+    this.stats.gapRequests++;
+    const body = encodeHeaderRequest({
+      domainId: sender,
+      fromHeight: have + 1n,
+      toHeight: top,
+      withTxs: this.mode === 'full',
+    });
+    await this.send(member, from, {
+      kind: 'headerRequest',
+      id: `req/${hex(member.domain.id)}/${have + 1n}-${top}`,
+      body,
     });
   }
 
