@@ -34,9 +34,11 @@ async function drive(domain, txs, clients) {
       if (r.status.status !== 'pending') throw new Error(`refused: ${r.status.code}`);
       if (domain.mempoolSize >= BLOCK_TXS && !sealQueued) {
         sealQueued = true; // one seal in flight at a time, as a block producer would
-        sealing = sealing.then(() => domain.sealBlock()).finally(() => {
-          sealQueued = false;
-        });
+        sealing = sealing
+          .then(() => domain.sealBlock())
+          .finally(() => {
+            sealQueued = false;
+          });
       }
     }
   };

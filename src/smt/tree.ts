@@ -460,14 +460,6 @@ export class Smt {
       const input = this.scratch(n);
       const in32 = new Uint32Array(input.buffer, 0, n * 16);
       const words = a.words;
-      // Touch every child's hash first in a tight loop of independent loads, so the CPU
-      // overlaps the cache misses on old siblings instead of taking them one at a time.
-      let touched = 0;
-      for (let j = 0; j < n; j++) {
-        const id = list[j]!;
-        touched ^= words[a.hashWord(a.left(id))]! ^ words[a.hashWord(a.right(id))]!;
-      }
-      this.sink = touched;
       for (let j = 0; j < n; j++) {
         const id = list[j]!;
         const l = a.hashWord(a.left(id));
@@ -489,8 +481,6 @@ export class Smt {
   }
 
   private pendingBatch: Batch | null = null;
-  /** Keeps the touch loop's result alive so it is not optimised away. */
-  private sink = 0;
 
   private pendingValueHash(i: number): Uint8Array {
     const b = this.pendingBatch!;
