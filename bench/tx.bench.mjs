@@ -20,9 +20,9 @@ import {
   commitmentKey,
   encodeHeight,
   encodeTxBody,
-  preverifySignatures,
   signTransaction,
   txIdOfBody,
+  validateBatch,
   validateTransaction,
   verifyTransactionSignatures,
 } from '../dist/tx/index.js';
@@ -31,8 +31,6 @@ import { fmt, perSecond, table, writeResults } from './lib.mjs';
 const TARGET_SINGLE_ED25519 = 8_000;
 const TARGET_WORKER_RATIO = 1.7;
 const INSERT_BATCH = 250_000;
-const PIPELINE_CHUNK = 256;
-const PIPELINE_DEPTH = 4;
 
 function flag(flags, name, fallback) {
   const hit = flags.find((f) => f.startsWith(`--${name}=`));
@@ -172,28 +170,6 @@ async function bestMsAsync(rounds, fn) {
   return best;
 }
 
-/**
- * Validation with signatures checked ahead on the pool, pipelined: up to PIPELINE_DEPTH chunks
- * are on the pool while the main thread validates the oldest, so the workers never wait.
- */
-async function validatePipelined(txs, ctx, pool) {
-  const inFlight = [];
-  let next = 0;
-  const launch = () => {
-    const chunk = txs.slice(next, next + PIPELINE_CHUNK);
-    inFlight.push({ start: next, answers: preverifySignatures(chunk, pool) });
-    next += chunk.length;
-  };
-  while (next < txs.length && inFlight.length < PIPELINE_DEPTH) launch();
-  while (inFlight.length > 0) {
-    const { start, answers } = inFlight.shift();
-    const results = await answers;
-    if (next < txs.length) launch();
-    for (let j = 0; j < results.length; j++)
-      validateTransaction(txs[start + j], ctx, { signatureResults: results[j] });
-  }
-}
-
 async function measure(type, txs, ctx, pools, rounds) {
   const n = txs.length;
   // Warm up every path once.
@@ -244,9 +220,12 @@ async function measure(type, txs, ctx, pools, rounds) {
   }));
   const byThreads = [];
   for (const pool of pools) {
-    await validatePipelined(txs.slice(0, 512), ctx, pool); // warm the workers' key caches
+    await validateBatch(txs.slice(0, 512), ctx, { pool }); // warm the workers' key caches
     const sigOnly = await bestMsAsync(rounds, () => pool.verify(checks));
-    const pipelined = await bestMsAsync(rounds, () => validatePipelined(txs, ctx, pool));
+    const pipelined = await bestMsAsync(rounds, async () => {
+      const outcomes = await validateBatch(txs, ctx, { pool });
+      if (!outcomes.every((o) => o.ok)) throw new Error('a benchmark transaction failed validation');
+    });
     byThreads.push({
       threads: pool.threads,
       validationsPerSecond: Math.round(perSecond(n, pipelined)),

@@ -9,9 +9,9 @@ import type { Transaction } from './types.js';
 import { type ValidationContext, type ValidTransaction, validateTransaction } from './validate.js';
 
 /** Transactions per chunk: enough to amortize a round trip to the pool. */
-export const BATCH_CHUNK_TXS = 128;
+export const BATCH_CHUNK_TXS = 64;
 /** Chunks on the pool at once per worker thread. */
-export const BATCH_CHUNKS_IN_FLIGHT_PER_THREAD = 2;
+export const BATCH_CHUNKS_IN_FLIGHT_PER_THREAD = 4;
 /** Most transactions one call validates. */
 export const BATCH_TXS_MAX = 1_000_000;
 
