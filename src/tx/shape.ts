@@ -26,10 +26,10 @@ function malformed(message: string): never {
   throw new WeftError('TX_MALFORMED', message);
 }
 
-/** Runs `fn`, turning a shape error (BAD_INPUT, BAD_LENGTH) into TX_MALFORMED. */
-function shaped(fn: () => void): void {
+/** Runs `fn`, turning a shape error (BAD_INPUT, BAD_LENGTH) from an assert into TX_MALFORMED. */
+function shaped<T>(fn: () => T): T {
   try {
-    fn();
+    return fn();
   } catch (e) {
     if (e instanceof WeftError && (e.code === 'BAD_INPUT' || e.code === 'BAD_LENGTH'))
       malformed(e.shortMessage);
@@ -42,9 +42,9 @@ function isArray(v: unknown): v is unknown[] {
 }
 
 function checkPreimages(entry: Created, path: string): void {
-  shaped(() => assertResource(entry.resource, `${path}.resource`));
-  shaped(() => assertBytes(entry.value, undefined, `${path}.value`));
-  shaped(() => assertBytes(entry.label, undefined, `${path}.label`));
+  assertResource(entry.resource, `${path}.resource`);
+  assertBytes(entry.value, undefined, `${path}.value`);
+  assertBytes(entry.label, undefined, `${path}.label`);
   if (entry.value.length > TX_VALUE_BYTES_MAX) {
     throw new WeftError(
       'VALUE_TOO_LARGE',
@@ -61,7 +61,7 @@ function checkPreimages(entry: Created, path: string): void {
 
 function checkCommitmentProof(p: CommitmentProof, path: string): void {
   if (typeof p !== 'object' || p === null) malformed(`${path} must be an object`);
-  shaped(() => assertBytes(p.anchor, 32, `${path}.anchor`));
+  assertBytes(p.anchor, 32, `${path}.anchor`);
   if (typeof p.height !== 'bigint' || p.height < 0n || p.height > U64_MAX)
     malformed(`${path}.height must be a u64 bigint`);
   const proof = p.proof;
@@ -69,16 +69,18 @@ function checkCommitmentProof(p: CommitmentProof, path: string): void {
   if (!Number.isInteger(proof.depth) || proof.depth < 0 || proof.depth > DEPTH_MAX) {
     malformed(`${path}.proof.depth must be an integer from 0 to ${DEPTH_MAX}`);
   }
-  shaped(() => assertBytes(proof.bitmap, (proof.depth + 7) >> 3, `${path}.proof.bitmap`));
+  assertBytes(proof.bitmap, (proof.depth + 7) >> 3, `${path}.proof.bitmap`);
   if (!isArray(proof.siblings) || proof.siblings.length > proof.depth) {
     malformed(`${path}.proof.siblings must be an array of at most depth hashes`);
   }
-  for (const [i, s] of proof.siblings.entries())
-    shaped(() => assertBytes(s, 32, `${path}.proof.siblings[${i}]`));
+  for (const [i, s] of proof.siblings.entries()) {
+    if (!(s instanceof Uint8Array) || s.length !== 32)
+      malformed(`${path}.proof.siblings[${i}] must be 32 bytes`);
+  }
   const t = proof.terminal;
   if (t?.kind === 'leaf') {
-    shaped(() => assertBytes(t.keyHash, 32, `${path}.proof.terminal.keyHash`));
-    shaped(() => assertBytes(t.valueHash, 32, `${path}.proof.terminal.valueHash`));
+    assertBytes(t.keyHash, 32, `${path}.proof.terminal.keyHash`);
+    assertBytes(t.valueHash, 32, `${path}.proof.terminal.valueHash`);
   } else if (t?.kind !== 'member' && t?.kind !== 'empty') {
     malformed(`${path}.proof.terminal must be member, empty or leaf`);
   }
@@ -88,13 +90,16 @@ function checkCommitmentProof(p: CommitmentProof, path: string): void {
  * Throws unless `tx` is structurally a transaction within every limit. Codes: TX_MALFORMED,
  * TX_TOO_MANY_ACTIONS, TX_TOO_MANY_RESOURCES, TX_APP_DATA_TOO_LARGE, TX_TOO_MANY_SIGNATURES,
  * VALUE_TOO_LARGE, LABEL_TOO_LARGE.
- */
-/**
+ *
  * `requireProofs` (validation) demands a commitment proof on every non-ephemeral consumed
  * resource; without it (ids, signing, the wire and JSON) a network transaction, whose proofs the
  * domain fills in, is well formed.
  */
 export function checkTransactionShape(tx: Transaction, opts: { requireProofs?: boolean } = {}): void {
+  shaped(() => checkShape(tx, opts));
+}
+
+function checkShape(tx: Transaction, opts: { requireProofs?: boolean }): void {
   if (typeof tx !== 'object' || tx === null) malformed('a transaction must be an object');
   if (!isArray(tx.actions)) malformed('tx.actions must be an array');
   if (tx.actions.length === 0) malformed('a transaction needs at least one action');
@@ -123,7 +128,7 @@ export function checkTransactionShape(tx: Transaction, opts: { requireProofs?: b
       const at = `${path}.consumed[${i}]`;
       if (typeof c !== 'object' || c === null) malformed(`${at} must be an object`);
       checkPreimages(c, at);
-      shaped(() => assertBytes(c.nk, NK_BYTES, `${at}.nk`));
+      assertBytes(c.nk, NK_BYTES, `${at}.nk`);
       if (c.resource.isEphemeral && c.commitmentProof !== null) {
         malformed(`${at} is ephemeral and must not carry a commitment proof`);
       }
@@ -141,7 +146,7 @@ export function checkTransactionShape(tx: Transaction, opts: { requireProofs?: b
       checkPreimages(c, at);
     }
   }
-  shaped(() => assertBytes(tx.appData, undefined, 'tx.appData'));
+  assertBytes(tx.appData, undefined, 'tx.appData');
   if (tx.appData.length > TX_APP_DATA_BYTES_MAX) {
     throw new WeftError(
       'TX_APP_DATA_TOO_LARGE',
@@ -163,8 +168,8 @@ function checkSignatureList(tx: Transaction): void {
   for (const [i, s] of tx.signatures.entries()) {
     const at = `tx.signatures[${i}]`;
     if (typeof s !== 'object' || s === null) malformed(`${at} must be an object`);
-    shaped(() => assertPublicKey(s.publicKey, `${at}.publicKey`));
-    shaped(() => assertSignature(s.signature, `${at}.signature`));
+    assertPublicKey(s.publicKey, `${at}.publicKey`);
+    assertSignature(s.signature, `${at}.signature`);
     if (s.publicKey.type !== s.signature.type)
       malformed(`${at} pairs a ${s.publicKey.type} key with a ${s.signature.type} signature`);
     const key = encodePublicKey(s.publicKey);
