@@ -314,3 +314,22 @@ describe('a Byzantine domain cannot make honest domains accept anything false', 
     t.net.close();
   });
 });
+
+describe('transfers with receivers verifying in full mode', () => {
+  it("confirms transfers when every receiver re-executes every block (claims anchor on the observer's own roots)", async () => {
+    const t = await testNet(['full-a', 'full-b', 'full-c'], { mode: 'full' });
+    const refused: string[] = [];
+    t.net.on('refused', (r) => refused.push(`${r.code}: ${r.message}`));
+    const [a, b, c] = t.domains as [(typeof t.domains)[0], (typeof t.domains)[0], (typeof t.domains)[0]];
+    const w = new Wallet(a, 'full');
+    const coins = [await w.mint(alice.publicKey, 5n), await w.mint(alice.publicKey, 6n)];
+    const hs = [
+      await t.driver.transfer({ from: a, to: b, resource: coins[0]!, owner: alice }),
+      await t.driver.transfer({ from: a, to: c, resource: coins[1]!, owner: alice }),
+    ];
+    await t.settle();
+    for (const h of hs) expect((await h.done).phase).toBe('confirmed');
+    expect(refused).toEqual([]);
+    t.net.close();
+  });
+});

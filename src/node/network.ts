@@ -16,6 +16,7 @@ import {
   encodeRootUpdate,
   encodeSyncConfirmation,
   forkHeight,
+  isAnchorUsable,
   ROOT_UPDATE_BYTES_MAX,
   type RootUpdate,
   rootUpdateFromBlock,
@@ -176,10 +177,17 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     const sender = updates[0]!.signed.header.domain;
     let accepted: { header: import('../domain/index.js').Header }[];
     try {
+      // In full mode a sender's transaction may anchor on a root of ours (the claim of a
+      // resource we moved) or of another domain we follow: both are roots we vouch for.
+      const ctx = {
+        isKnownRoot: (root: Uint8Array) =>
+          member.domain.acceptsAnchor(root) ||
+          member.sync.list().some((v) => hex(v.domainId) !== hex(sender) && isAnchorUsable(v, root)),
+      };
       accepted =
         updates.length === 1
-          ? member.sync.accept(updates[0]!, this.mode)
-          : member.sync.acceptChain(updates, this.mode);
+          ? member.sync.accept(updates[0]!, this.mode, ctx)
+          : member.sync.acceptChain(updates, this.mode, ctx);
     } catch (e) {
       const code = e instanceof WeftError ? e.code : 'ERROR';
       if (code === 'NOT_CONTINUOUS') return this.requestGap(member, sender, updates, from);
