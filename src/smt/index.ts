@@ -29,4 +29,13 @@ export type {
   VerifyOptions,
   Write,
 } from './types.js';
-export { MULTI_KEYS_MAX, transitionRoot, verifyMultiProof, verifyProof, verifyTransition } from './verify.js';
+export type { OldTreeWitness, WitnessAnswer } from './verify.js';
+export {
+  MULTI_KEYS_MAX,
+  openTransition,
+  proveWrittenKey,
+  transitionRoot,
+  verifyMultiProof,
+  verifyProof,
+  verifyTransition,
+} from './verify.js';

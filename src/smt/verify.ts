@@ -352,17 +352,136 @@ export function transitionRoot(
     const keyHashes = last.map((w) => w.keyHash);
     const tree = rebuild(h, proof.steps, keyHashes, null, h.isLeafHash(h.empty) === undefined);
     if (!equalBytes(hashOf(h, tree), oldRoot)) return null;
-    // The result does not depend on the order of writes (the tree is canonical), so sets go
-    // first while every queried path is still explicit, then deletes of keys that were present;
-    // a delete only collapses subtrees upward and never needs to look inside an opaque one.
-    let next = tree;
-    for (const w of last) if (w.valueHash !== null) next = put(next, w.keyHash, w.valueHash);
-    for (const w of last)
-      if (w.valueHash === null && holds(tree, w.keyHash)) next = put(next, w.keyHash, null);
-    return hashOf(h, next);
+    return hashOf(h, applyWrites(tree, last));
   } catch {
     return null;
   }
+}
+
+/**
+ * The writes applied to an old partial tree. The result does not depend on the order of writes
+ * (the tree is canonical), so sets go first while every queried path is still explicit, then
+ * deletes of keys that were present; a delete only collapses subtrees upward and never needs to
+ * look inside an opaque one.
+ */
+function applyWrites(old: PNode, last: Query[]): PNode {
+  let next = old;
+  for (const w of last) if (w.valueHash !== null) next = put(next, w.keyHash, w.valueHash);
+  for (const w of last) if (w.valueHash === null && holds(old, w.keyHash)) next = put(next, w.keyHash, null);
+  return next;
+}
+
+/** What the old tree held under a key: its value hash, nothing, or unknown (not covered). */
+export type WitnessAnswer = { present: true; valueHash: Uint8Array } | { present: false } | undefined;
+
+/** The old tree, as far as a transition proof shows it. */
+export type OldTreeWitness = {
+  /** what the old tree held under `key`; undefined when the proof does not cover the key */
+  lookup(key: Uint8Array): WitnessAnswer;
+};
+
+function lookupIn(tree: PNode, keyHash: Uint8Array): WitnessAnswer {
+  let n = tree;
+  for (let d = 0; d <= KEY_BITS; d++) {
+    switch (n.k) {
+      case 'empty':
+        return { present: false };
+      case 'opaque':
+        return undefined;
+      case 'leaf':
+        return equalBytes(n.keyHash, keyHash)
+          ? { present: true, valueHash: n.valueHash }
+          : { present: false };
+      case 'internal':
+        if (d === KEY_BITS) return undefined;
+        n = bitAt(keyHash, d) === 0 ? n.left : n.right;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Opens a transition proof against `oldRoot`: rebuilds the old partial tree for the written keys
+ * and checks it hashes to `oldRoot`, so every answer is about the real old tree. Null when the
+ * proof does not fit. What a stateless verifier re-executing a block asks ("was this nullifier
+ * absent before?").
+ *
+ * @example
+ * const old = openTransition(prevRoot, block.writes, block.transition);
+ * old?.lookup(nullifierKey(nf)); // { present: false }: not spent before this block
+ */
+export function openTransition(
+  oldRoot: Uint8Array,
+  writes: Write[],
+  proof: TransitionProof,
+  opts: VerifyOptions = {},
+): OldTreeWitness | null {
+  try {
+    const h = treeHasher(opts.hasher);
+    if (!isHash(oldRoot) || !Array.isArray(writes) || !proof || !Array.isArray(proof.steps)) return null;
+    // A batch that writes nothing shows nothing of the old tree.
+    if (writes.length === 0) return proof.steps.length === 0 ? { lookup: () => undefined } : null;
+    const last = lastWrites(writes);
+    if (!last) return null;
+    const keyHashes = last.map((w) => w.keyHash);
+    const tree = rebuild(h, proof.steps, keyHashes, null, h.isLeafHash(h.empty) === undefined);
+    if (!equalBytes(hashOf(h, tree), oldRoot)) return null;
+    return { lookup: (key) => (key instanceof Uint8Array ? lookupIn(tree, sha256(key)) : undefined) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A single-key proof of `key` (which the batch set) under the batch's new root, derived from the
+ * transition proof alone. Null when the proof does not fit, the key was not set, or the result
+ * does not land on `newRoot`. Check it with `verifyProof`: a wrong derivation can only fail.
+ */
+export function proveWrittenKey(
+  writes: Write[],
+  proof: TransitionProof,
+  key: Uint8Array,
+  newRoot: Uint8Array,
+  opts: VerifyOptions = {},
+): Proof | null {
+  try {
+    const h = treeHasher(opts.hasher);
+    if (!isHash(newRoot) || !(key instanceof Uint8Array) || !proof || !Array.isArray(proof.steps))
+      return null;
+    const last = lastWrites(writes);
+    if (!last) return null;
+    const keyHash = sha256(key);
+    const target = last.find((w) => equalBytes(w.keyHash, keyHash));
+    if (!target || target.valueHash === null) return null;
+    const keyHashes = last.map((w) => w.keyHash);
+    const old = rebuild(h, proof.steps, keyHashes, null, h.isLeafHash(h.empty) === undefined);
+    const next = applyWrites(old, last);
+    if (!equalBytes(hashOf(h, next), newRoot)) return null;
+    return pathProof(h, next, keyHash);
+  } catch {
+    return null;
+  }
+}
+
+/** The single-key proof of a member `keyHash` in a partial tree. */
+function pathProof(h: TreeHasher, tree: PNode, keyHash: Uint8Array): Proof | null {
+  const siblings: Uint8Array[] = [];
+  const bitmap = new Uint8Array(HASH_BYTES);
+  let n = tree;
+  let depth = 0;
+  while (n.k === 'internal') {
+    if (depth >= KEY_BITS) return null;
+    const bit = bitAt(keyHash, depth);
+    const sibling = bit === 0 ? n.right : n.left;
+    if (sibling.k !== 'empty') {
+      bitmap[depth >> 3]! |= 0x80 >> (depth & 7);
+      siblings.push(hashOf(h, sibling));
+    }
+    n = bit === 0 ? n.left : n.right;
+    depth++;
+  }
+  if (n.k !== 'leaf' || !equalBytes(n.keyHash, keyHash)) return null;
+  return { depth, bitmap: bitmap.slice(0, (depth + 7) >> 3), siblings, terminal: { kind: 'member' } };
 }
 
 /** Whether the partial tree shows `keyHash` present; refuses when the proof does not cover it. */
