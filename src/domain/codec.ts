@@ -13,7 +13,7 @@ import {
 } from '../crypto/index.js';
 import { decodeTransition, encodeTransition, type Write } from '../smt/index.js';
 import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
-import { type Header, readHeader, type SignedHeader, writeHeader } from './header.js';
+import { type Header, readHeader, writeHeader } from './header.js';
 import { decodeKeySet, encodeKeySet, type SignerSignature } from './keyset.js';
 import type { Block, DomainInput, DomainState, RemoteView, TxReads, TxStatus } from './state.js';
 
@@ -45,11 +45,11 @@ function readText(r: Reader): string {
 }
 
 function writeSigners(w: Writer, sigs: SignerSignature[]): void {
-  w.list(sigs, 64, (w, s) => w.u16(s.signer).fixed(s.signature, 65));
+  w.list(sigs, 64, (w, s) => w.u8(s.signer).fixed(s.signature, 65));
 }
 
 function readSigners(r: Reader): SignerSignature[] {
-  return r.list(64, (r) => ({ signer: r.u16(), signature: r.fixed(65).slice() }));
+  return r.list(64, (r) => ({ signer: r.u8(), signature: r.fixed(65).slice() }));
 }
 
 function writeWrites(w: Writer, writes: Write[]): void {
@@ -200,17 +200,6 @@ export function encodeStatus(s: TxStatus): Uint8Array {
 
 export function decodeStatus(bytes: Uint8Array): TxStatus {
   return decodeAll(bytes, readStatus);
-}
-
-export function encodeSignedHeader(sh: SignedHeader): Uint8Array {
-  const w = new Writer(256);
-  writeHeader(w, sh.header);
-  writeSigners(w, sh.signatures);
-  return w.finish();
-}
-
-export function decodeSignedHeader(bytes: Uint8Array): SignedHeader {
-  return decodeAll(bytes, (r) => ({ header: readHeader(r), signatures: readSigners(r) }));
 }
 
 export function encodeBlock(b: Block): Uint8Array {

@@ -9,7 +9,7 @@ import {
   utf8,
   Writer,
 } from '../crypto/index.js';
-import { type KeySet, meetsThreshold, type SignerSignature } from './keyset.js';
+import { KEYSET_KEYS_MAX, type KeySet, meetsThreshold, type SignerSignature } from './keyset.js';
 
 export const HEADER_FORMAT = 0x01;
 const HEADER_TAG = utf8('weft.header');
@@ -60,6 +60,39 @@ export function encodeHeader(h: Header): Uint8Array {
 
 export function decodeHeader(bytes: Uint8Array): Header {
   return decodeAll(bytes, readHeader);
+}
+
+/** Bytes of one header signature: r || s || v. */
+export const HEADER_SIGNATURE_BYTES = 65;
+
+/** A signed header: the header, then its signatures as u32 count || (u8 signer || 65 bytes) each. */
+export function writeSignedHeader(w: Writer, sh: SignedHeader): void {
+  writeHeader(w, sh.header);
+  w.list(sh.signatures, KEYSET_KEYS_MAX, (w, s) => {
+    w.u8(s.signer).fixed(s.signature, HEADER_SIGNATURE_BYTES);
+  });
+}
+
+export function readSignedHeader(r: Reader): SignedHeader {
+  const header = readHeader(r);
+  const signatures = r.list(
+    KEYSET_KEYS_MAX,
+    (r): SignerSignature => ({
+      signer: r.u8(),
+      signature: r.fixed(HEADER_SIGNATURE_BYTES).slice(),
+    }),
+  );
+  return { header, signatures };
+}
+
+export function encodeSignedHeader(sh: SignedHeader): Uint8Array {
+  const w = new Writer(HEADER_BYTES + 4 + sh.signatures.length * (1 + HEADER_SIGNATURE_BYTES));
+  writeSignedHeader(w, sh);
+  return w.finish();
+}
+
+export function decodeSignedHeader(bytes: Uint8Array): SignedHeader {
+  return decodeAll(bytes, readSignedHeader);
 }
 
 /** headerHash = SHA256("weft.header" || encoding): what the key set signs. */

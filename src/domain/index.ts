@@ -4,12 +4,10 @@
 export {
   decodeBlock,
   decodeInput,
-  decodeSignedHeader,
   decodeState,
   decodeStatus,
   encodeBlock,
   encodeInput,
-  encodeSignedHeader,
   encodeState,
   encodeStatus,
 } from './codec.js';
@@ -28,15 +26,20 @@ export { Domain, domainIdFor, treeVersionOf, valuesOf } from './domain.js';
 export type { Header, SignedHeader } from './header.js';
 export {
   decodeHeader,
+  decodeSignedHeader,
   encodeHeader,
+  encodeSignedHeader,
   HEADER_BYTES,
   HEADER_FORMAT,
+  HEADER_SIGNATURE_BYTES,
   headerHash,
   readHeader,
+  readSignedHeader,
   signHeader,
   txRoot,
   verifyHeaderSignatures,
   writeHeader,
+  writeSignedHeader,
 } from './header.js';
 export type { KeySet, SignerSignature } from './keyset.js';
 export {
