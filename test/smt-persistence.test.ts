@@ -124,6 +124,7 @@ describe('a tree on a NodeStore', () => {
     const store = new MemoryNodeStore();
     await (await Smt.open(store)).apply([{ key: utf8('a'), value: utf8('b') }]);
     await expect(Smt.open(store, { hasher: 'jmt' })).rejects.toThrowError(/hasher 'weft'/);
+    await expect(Smt.open(store, { pageLevels: 2 })).rejects.toThrowError(/8 levels per page, not 2/);
     const newer = new MemoryNodeStore();
     await newer.commit({
       meta: { format: 99, hasher: 'weft', pageLevels: 4 },

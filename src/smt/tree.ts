@@ -34,7 +34,7 @@ export const KEY_BYTES_MAX = 1024;
 export const VALUE_BYTES_MAX = 1024 * 1024;
 export const BATCH_WRITES_MAX = 1 << 20;
 /** Tree levels stored per page record on disk (measured in bench/smt.bench.mjs). */
-export const PAGE_LEVELS_DEFAULT = 4;
+export const PAGE_LEVELS_DEFAULT = 8;
 
 export type SmtOptions = { hasher?: HasherName; pageLevels?: number };
 
@@ -127,6 +127,12 @@ export class Smt {
     if (opts.hasher !== undefined && opts.hasher !== meta.hasher) {
       throw new WeftError('BAD_INPUT', `store was made with hasher '${meta.hasher}', not '${opts.hasher}'`);
     }
+    if (opts.pageLevels !== undefined && opts.pageLevels !== meta.pageLevels) {
+      throw new WeftError(
+        'BAD_INPUT',
+        `store was made with ${meta.pageLevels} levels per page, not ${opts.pageLevels}; omit pageLevels to use the store's`,
+      );
+    }
     const smt = new Smt(treeHasher(meta.hasher), meta.pageLevels, store);
     smt.loadAll();
     return smt;
@@ -209,8 +215,10 @@ export class Smt {
     checkKey(key);
     const kh = sha256(key);
     const a = this.nodes;
-    const siblings: Uint8Array[] = [];
     const bitmap = new Uint8Array(32);
+    // Walk once to find the non-empty siblings, then copy their hashes into one buffer: one
+    // allocation per proof instead of one per sibling.
+    const found: number[] = [];
     let n = this.rootId(version);
     let depth = 0;
     while (a.isInternal(n)) {
@@ -218,10 +226,17 @@ export class Smt {
       const sibling = bit === 0 ? a.right(n) : a.left(n);
       if (sibling !== EMPTY) {
         bitmap[depth >> 3]! |= 0x80 >> (depth & 7);
-        siblings.push(a.hashOf(sibling));
+        found.push(sibling);
       }
       n = bit === 0 ? a.left(n) : a.right(n);
       depth++;
+    }
+    const all = new Uint8Array(found.length * 32);
+    const siblings: Uint8Array[] = new Array(found.length);
+    for (let i = 0; i < found.length; i++) {
+      const at = a.hashAt(found[i]!);
+      all.set(a.bytes.subarray(at, at + 32), i * 32);
+      siblings[i] = all.subarray(i * 32, i * 32 + 32);
     }
     let terminal: Proof['terminal'];
     if (n === EMPTY) terminal = { kind: 'empty' };
