@@ -333,3 +333,55 @@ describe('transfers with receivers verifying in full mode', () => {
     t.net.close();
   });
 });
+
+describe('knowledge policies', () => {
+  it('records direct knowledge as headers are accepted, and claims wait for the policy to hold', async () => {
+    const { InProcessBus } = await import('../src/net/index.js');
+    const { LocalNetwork } = await import('../src/node/index.js');
+    const { MemoryTransferStore, TransferDriver } = await import('../src/transfer/index.js');
+    const { makeDomain } = await import('./helpers/domain.js');
+    const a = await makeDomain('policy-a');
+    const b = await makeDomain('policy-b');
+    const bus = new InProcessBus();
+    const net = new LocalNetwork({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 0 });
+    net.join(a);
+    net.join(b);
+    // While the policy is not met, claims wait; the real graph decides once we let it.
+    let open = false;
+    const calls: boolean[] = [];
+    const knowledge = {
+      satisfies: (
+        o: Uint8Array,
+        s: Uint8Array,
+        now: number,
+        p: { maxIntermediaries: number; maxStalenessMs: number },
+      ) => {
+        const ok = open && net.knowledge.satisfies(o, s, now, p);
+        calls.push(ok);
+        return ok;
+      },
+    };
+    const policy = { maxIntermediaries: 0, maxStalenessMs: 60_000 };
+    const driver = new TransferDriver(new MemoryTransferStore(), () => BigInt(Date.now()), 600_000n, {
+      knowledge,
+      policy,
+    });
+    const coin = await new Wallet(a, 'policy').mint(alice.publicKey, 4n);
+    await bus.idle();
+    const h = await driver.transfer({ from: a, to: b, resource: coin, owner: alice });
+    const round = async () => {
+      await a.sealBlock();
+      await b.sealBlock();
+      await bus.idle();
+      await driver.tick();
+    };
+    for (let i = 0; i < 4; i++) await round();
+    expect(h.current().phase).toBe('sourceCommitted');
+    expect(net.knowledge.edge(b.id, a.id)).toBeDefined(); // b knows a directly
+    expect(calls.length).toBeGreaterThan(0);
+    open = true;
+    for (let i = 0; i < 6 && driver.activeCount() > 0; i++) await round();
+    expect((await h.done).phase).toBe('confirmed');
+    net.close();
+  });
+});

@@ -17,6 +17,8 @@ import {
   encodeSyncConfirmation,
   forkHeight,
   isAnchorUsable,
+  KnowledgeGraph,
+  observeAccepted,
   ROOT_UPDATE_BYTES_MAX,
   type RootUpdate,
   rootUpdateFromBlock,
@@ -59,6 +61,8 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
   private readonly mode: VerificationMode;
   private timer: NodeJS.Timeout | null = null;
   private readonly stats = { sent: 0, received: 0, accepted: 0, refused: 0, gapRequests: 0 };
+  /** Who knows whose root, directly or through whose tree, and since when (docs/sync.md). */
+  readonly knowledge = new KnowledgeGraph();
 
   constructor(opts: NetworkOptions) {
     super();
@@ -198,6 +202,8 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     }
     for (const signed of accepted) {
       await member.domain.acceptRemoteHeader(signed.header);
+      const update = updates.find((u) => u.signed.header.height === signed.header.height);
+      if (update) observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
       this.stats.accepted++;
       this.emit('accepted', { at: member.domain.id, from: sender, height: signed.header.height });
     }

@@ -7,6 +7,7 @@ import { check, equalBytes, type KeyPair, toHex, WeftError } from '../crypto/ind
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
 import { commitment, nullifier, type Random, type ResourceParts, rehome } from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
+import type { KnowledgePolicy } from '../sync/index.js';
 import { nullifierKey, signTransaction, type Transaction, txId } from '../tx/index.js';
 import { isTerminal, newTransfer, step, type Transfer, type TransferEvent } from './machine.js';
 import type { TransferPlan, TransferRecord } from './record.js';
@@ -129,6 +130,18 @@ export function planTransfer(p: TransferParameters): TransferPlan {
 
 export type TransferDriverEvents = { phase: [Transfer]; error: [Error] };
 
+/**
+ * A knowledge policy claims must meet (ARCHITECTURE.md §5): the destination's best path to the
+ * source (direct, or through recorded roots) has at most `maxIntermediaries` hops and is at most
+ * `maxStalenessMs` old, per the network's knowledge graph.
+ */
+export type ClaimPolicy = {
+  knowledge: {
+    satisfies(observer: Uint8Array, source: Uint8Array, nowMs: number, policy: KnowledgePolicy): boolean;
+  };
+  policy: KnowledgePolicy;
+};
+
 /** A transfer in progress, as its starter sees it. */
 export type TransferHandle = {
   id: string;
@@ -149,6 +162,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     private readonly store: TransferStore,
     private readonly clock: () => bigint = () => BigInt(Date.now()),
     private readonly ttlMs: bigint = TRANSFER_TTL_MS_DEFAULT,
+    private readonly claimPolicy: ClaimPolicy | null = null,
   ) {
     super();
     // Resume: every transfer the store holds, observed before anything is done for it.
@@ -327,9 +341,11 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       }
       case 'sourceCommitted': {
         const seen = to.remoteHeader(t.from);
-        if (seen && t.source && to.acceptsAnchor(t.source.root))
-          return { e: 'sourceSynced', height: seen.height, atMs };
-        return null;
+        if (!seen || !t.source || !to.acceptsAnchor(t.source.root)) return null;
+        // An application's knowledge policy: the destination must know the source well enough.
+        const p = this.claimPolicy;
+        if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;
+        return { e: 'sourceSynced', height: seen.height, atMs };
       }
       case 'rootSynced': {
         const st = to.status(txId(rec.plan.claim));

@@ -1,6 +1,7 @@
 // weft/transfer: the cross-domain transfer state machine, its persisted records, and the driver
 // that walks transfers to confirmation (docs/transfers.md).
 export type {
+  ClaimPolicy,
   TransferDomain,
   TransferDriverEvents,
   TransferHandle,
