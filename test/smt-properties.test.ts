@@ -15,6 +15,7 @@ import {
   verifyTransition,
   type Write,
 } from '../src/smt/index.js';
+import { MemoryNodeStore } from '../src/smt/store.js';
 import { NaiveTree } from './helpers/naive.js';
 
 // Small key and value alphabets so batches collide, update and delete each other often.
@@ -176,4 +177,71 @@ describe('stateless next root from a witness', () => {
       { numRuns: 100 },
     );
   });
+});
+
+describe('pruning frees exactly what no retained version reaches', () => {
+  type Op = { t: 'apply'; writes: Write[] } | { t: 'prune'; back: number } | { t: 'reopen' };
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.array(writeArb, { maxLength: 25 }).map((writes) => ({ t: 'apply', writes }) as Op),
+    },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: 4 }).map((back) => ({ t: 'prune', back }) as Op) },
+    { weight: 1, arbitrary: fc.constant({ t: 'reopen' } as Op) },
+  );
+
+  for (const persisted of [false, true]) {
+    it(`after random batches and prunes every retained version verifies and nothing unreachable is left (${persisted ? 'on a store, reopened' : 'in memory'})`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 14 }), async (ops) => {
+          const store = new MemoryNodeStore();
+          let smt = persisted ? await Smt.open(store) : Smt.inMemory();
+          const model = new NaiveTree();
+          // models[v] = the contents of version v
+          const models: Map<string, Uint8Array>[] = [new Map()];
+          const alphabet = Array.from({ length: 41 }, (_, i) => new TextEncoder().encode(`k${i}`));
+          const sweep = (t: Smt) => (t as unknown as { sweep(): void }).sweep();
+          for (const op of ops) {
+            if (op.t === 'apply') {
+              await smt.apply(op.writes);
+              model.apply(op.writes);
+              models.push(new Map([...model.entries.values()].map((e) => [toHex(e.key), e.value])));
+              continue;
+            }
+            if (op.t === 'reopen') {
+              if (!persisted) continue;
+              await smt.close();
+              smt = await Smt.open(store);
+              continue;
+            }
+            const keepFrom = smt.version() - BigInt(op.back);
+            if (keepFrom < smt.firstVersion()) continue;
+            await smt.prune(keepFrom);
+            expect(smt.checkIntegrity()).toEqual([]);
+            for (let v = smt.firstVersion(); v <= smt.version(); v++) {
+              const want = models[Number(v)]!;
+              for (const key of alphabet) {
+                const value = want.get(toHex(key)) ?? null;
+                const proof = smt.proveSync(key, v);
+                expect(verifyProof(smt.root(v), key, value, proof)).toBe(true);
+              }
+            }
+            // A full mark-and-sweep from the retained roots finds nothing left to free.
+            if (smt.firstVersion() >= (smt as unknown as { sweepUntil: bigint }).sweepUntil) {
+              const count = smt.nodeCount();
+              sweep(smt);
+              expect(smt.nodeCount()).toBe(count);
+            }
+          }
+          await smt.prune(smt.version());
+          const fresh = Smt.inMemory();
+          await fresh.apply([...model.entries.values()].map((e) => ({ key: e.key, value: e.value })));
+          expect(smt.nodeCount()).toBe(fresh.nodeCount());
+          expect(toHex(smt.root())).toBe(toHex(fresh.root()));
+          await smt.close();
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
 });

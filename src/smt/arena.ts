@@ -10,6 +10,11 @@ export const RECORD_WORDS = 10;
 const RECORD_BYTES = RECORD_WORDS * 4;
 const LEAF_FLAG = 0x8000_0000;
 const FREE = 0xffff_ffff;
+
+/** Next capacity of a growing array: 1.5x (doubling left up to half of each array unused). */
+function grown(n: number): number {
+  return n + (n >> 1);
+}
 /** Largest node id an arena hands out (ids below the leaf flag; id 0 is EMPTY). */
 export const NODES_MAX = 0x7fff_fff0;
 
@@ -22,14 +27,16 @@ export const NODES_MAX = 0x7fff_fff0;
 export class NodeArena {
   words: Uint32Array;
   bytes: Uint8Array;
+  /** Birth versions, kept only when `trackBorn` (a tree with a store: page keys need them). */
   born: Uint32Array;
+  private capacity = INITIAL_NODES;
   private top = 1;
   private freeIds: number[] = [];
 
-  constructor(emptyHash: Uint8Array) {
+  constructor(emptyHash: Uint8Array, trackBorn = true) {
     this.words = new Uint32Array(INITIAL_NODES * RECORD_WORDS);
     this.bytes = new Uint8Array(this.words.buffer);
-    this.born = new Uint32Array(INITIAL_NODES);
+    this.born = new Uint32Array(trackBorn ? INITIAL_NODES : 0);
     this.bytes.set(emptyHash, 8);
   }
 
@@ -46,10 +53,10 @@ export class NodeArena {
   private take(born: number): number {
     let id = this.freeIds.pop();
     if (id === undefined) {
-      if (this.top === this.born.length) this.grow();
+      if (this.top === this.capacity) this.grow();
       id = this.top++;
     }
-    this.born[id] = born;
+    if (this.born.length !== 0) this.born[id] = born;
     return id;
   }
 
@@ -121,15 +128,18 @@ export class NodeArena {
   }
 
   private grow(): void {
-    const size = this.born.length * 2;
-    invariant(size <= NODES_MAX + 1, 'node arena is full');
+    invariant(this.capacity <= NODES_MAX, 'node arena is full');
+    const size = Math.min(grown(this.capacity), NODES_MAX + 1);
     const words = new Uint32Array(size * RECORD_WORDS);
     words.set(this.words);
-    const born = new Uint32Array(size);
-    born.set(this.born);
+    if (this.born.length !== 0) {
+      const born = new Uint32Array(size);
+      born.set(this.born);
+      this.born = born;
+    }
     this.words = words;
     this.bytes = new Uint8Array(words.buffer);
-    this.born = born;
+    this.capacity = size;
   }
 
   hashOf(id: number): Uint8Array {
@@ -152,7 +162,7 @@ export class KeyHashArena {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
       if ((this.top + 1) * 32 > this.bytes.length) {
-        const next = new Uint8Array(this.bytes.length * 2);
+        const next = new Uint8Array(grown(this.bytes.length / 32) * 32);
         next.set(this.bytes);
         this.bytes = next;
       }
@@ -196,9 +206,10 @@ export class ValueArena {
   }
 
   private grow(need: number): void {
-    let size = this.bytes.length * 2;
-    while (size < this.top + need) size *= 2;
-    invariant(size <= 0x1_0000_0000, 'value arena exceeds 4 GiB');
+    let size = grown(this.bytes.length);
+    while (size < this.top + need) size = grown(size);
+    invariant(this.top + need <= 0x1_0000_0000, 'value arena exceeds 4 GiB');
+    size = Math.min(size, 0x1_0000_0000);
     const next = new Uint8Array(size);
     next.set(this.bytes.subarray(0, this.top));
     this.bytes = next;

@@ -57,6 +57,17 @@ export class Smt {
   private readonly vals = new ValueArena();
   /** roots[v - first] is the root node id of version v. */
   private roots: number[] = [EMPTY];
+  /**
+   * staleIds[v - first]: the nodes version v - 1 has and version v no longer has (replaced
+   * internal nodes and replaced or deleted leaves), freed once v <= the prune point. Path
+   * copying never puts a node a version dropped back into a later one, so this is exact.
+   */
+  private staleIds: number[][] = [[]];
+  /**
+   * Versions loaded from a store keep no stale lists (and a leaf in two loaded pages is two
+   * nodes), so until the prune point passes the newest loaded version, prune marks and sweeps.
+   */
+  private sweepUntil = -1n;
   private first = 0n;
   private readonly pageLevels: number;
   private store: NodeStore | null;
@@ -68,13 +79,14 @@ export class Smt {
   private dirtyByDepth: number[][] = Array.from({ length: KEY_BITS + 1 }, () => []);
   private dirtyLeaves: number[] = [];
   private retired: { id: number; depth: number; prefix: Uint8Array | null }[] = [];
+  private staleNow: number[] = [];
   private batchVersion = 0;
   private scratchIn = new Uint8Array(64 * 1024);
   private scratchOut = new Uint8Array(32 * 1024);
 
   private constructor(h: TreeHasher, pageLevels: number, store: NodeStore | null) {
     this.h = h;
-    this.nodes = new NodeArena(h.empty);
+    this.nodes = new NodeArena(h.empty, store !== null);
     this.pageLevels = pageLevels;
     this.store = store;
   }
@@ -361,11 +373,13 @@ export class Smt {
 
     this.batchVersion = Number(version);
     this.retired.length = 0;
+    this.staleNow = [];
     this.pendingBatch = batch;
     const newRoot = batch.n === 0 ? oldRoot : this.update(oldRoot, 0, 0, batch.n, batch);
     this.hashDirty();
     this.pendingBatch = null;
     this.roots.push(newRoot);
+    this.staleIds.push(this.staleNow);
 
     const root = this.nodes.hashOf(newRoot);
     const record = this.store ? this.persistRecord(version, newRoot) : null;
@@ -389,6 +403,7 @@ export class Smt {
     const nl = this.update(l, depth + 1, lo, mid, b);
     const nr = this.update(r, depth + 1, mid, hi, b);
     if (nl === l && nr === r) return node;
+    this.staleNow.push(node);
     this.retire(node, depth);
     return this.join(nl, nr, depth);
   }
@@ -411,7 +426,10 @@ export class Smt {
     let keep = existing;
     if (existing !== EMPTY) {
       const kh = this.keys.view(this.nodes.keySlot(existing));
-      if (findPacked(b.keyHashes, kh, lo, hi) >= 0) keep = EMPTY;
+      if (findPacked(b.keyHashes, kh, lo, hi) >= 0) {
+        keep = EMPTY;
+        this.staleNow.push(existing);
+      }
     }
     return this.buildFrom(keep, depth, lo, hi, b);
   }
@@ -513,8 +531,8 @@ export class Smt {
 
   /**
    * Makes versions before `keepFromVersion` unreadable and frees every node that no retained
-   * version reaches (in memory by a mark-and-sweep from the retained roots; on disk through
-   * the stale-page index, in one transaction).
+   * version reaches (in memory from the per-version stale lists, in time proportional to what
+   * is freed; on disk through the stale-page index, in one transaction).
    */
   async prune(keepFromVersion: bigint): Promise<void> {
     this.assertUsable();
@@ -525,9 +543,18 @@ export class Smt {
       `cannot prune past the newest version ${this.version()} (asked to keep from ${keepFromVersion})`,
     );
     if (keepFromVersion <= this.first) return;
-    this.roots = this.roots.slice(Number(keepFromVersion - this.first));
+    const drop = Number(keepFromVersion - this.first);
+    if (this.first < this.sweepUntil) {
+      this.roots = this.roots.slice(drop);
+      this.sweep();
+    } else {
+      for (let i = 1; i <= drop; i++) for (const id of this.staleIds[i]!) this.freeNode(id);
+      this.roots = this.roots.slice(drop);
+    }
+    this.staleIds = this.staleIds.slice(drop);
+    this.staleIds[0] = [];
     this.first = keepFromVersion;
-    this.sweep();
+    if (this.vals.garbage > this.vals.top / 2) this.compactValues();
     if (this.store) {
       await this.commitChain;
       await this.store.prune(keepFromVersion);
@@ -550,22 +577,25 @@ export class Smt {
         if (r !== EMPTY && !marked[r]) stack.push(r);
       }
     }
-    for (let id = 1; id < a.highWater; id++) {
-      if (marked[id] || a.isFree(id)) continue;
-      if (a.isLeaf(id)) {
-        this.keys.free(a.keySlot(id));
-        this.vals.release(a.valueOffset(id));
-      }
-      a.free(id);
-    }
-    if (this.vals.garbage > this.vals.top / 2) this.compactValues(marked);
+    for (let id = 1; id < a.highWater; id++) if (!marked[id] && !a.isFree(id)) this.freeNode(id);
   }
 
-  private compactValues(marked: Uint8Array): void {
+  private freeNode(id: number): void {
+    const a = this.nodes;
+    invariant(!a.isFree(id), 'a node is freed twice');
+    if (a.isLeaf(id)) {
+      this.keys.free(a.keySlot(id));
+      this.vals.release(a.valueOffset(id));
+    }
+    a.free(id);
+  }
+
+  /** Copies the live values (those of leaves not freed) into a fresh arena. */
+  private compactValues(): void {
     const a = this.nodes;
     const next = new ValueArena();
     for (let id = 1; id < a.highWater; id++) {
-      if (marked[id] && a.isLeaf(id)) a.setValueOffset(id, next.append(this.vals.get(a.valueOffset(id))));
+      if (a.isLeaf(id)) a.setValueOffset(id, next.append(this.vals.get(a.valueOffset(id))));
     }
     this.vals.bytes = next.bytes;
     (this.vals as unknown as { view: DataView }).view = new DataView(next.bytes.buffer);
@@ -759,6 +789,8 @@ export class Smt {
       }
       this.roots.push(id);
     }
+    this.staleIds = this.roots.map(() => []);
+    this.sweepUntil = this.version();
   }
 
   private loadLeaf(hash: Uint8Array, keyHash: Uint8Array, value: Uint8Array): number {
