@@ -50,6 +50,25 @@ export class NodeArena {
     return this.top;
   }
 
+  /** Records the arrays have room for. */
+  get slots(): number {
+    return this.capacity;
+  }
+
+  /**
+   * Takes over compacted arrays (see `Smt.compact`): ids 1 .. top-1 in use, none free.
+   * `words` holds `capacity` records; `born` is empty or of `capacity` entries.
+   */
+  adopt(words: Uint32Array, born: Uint32Array, top: number): void {
+    this.capacity = words.length / RECORD_WORDS;
+    invariant(born.length === 0 || born.length === this.capacity, 'born array of another size');
+    this.words = words;
+    this.bytes = new Uint8Array(words.buffer);
+    this.born = born;
+    this.top = top;
+    this.freeIds = [];
+  }
+
   private take(born: number): number {
     let id = this.freeIds.pop();
     if (id === undefined) {
@@ -154,9 +173,21 @@ export class NodeArena {
 
 /** 32-byte key hashes of leaves, in slots with a free list. */
 export class KeyHashArena {
-  bytes = new Uint8Array(INITIAL_NODES * 32);
+  bytes: Uint8Array = new Uint8Array(INITIAL_NODES * 32);
   private top = 0;
   private freeSlots: number[] = [];
+
+  /** Slots in use. */
+  get live(): number {
+    return this.top - this.freeSlots.length;
+  }
+
+  /** Takes over compacted slots 0 .. top-1 (see `Smt.compact`). */
+  adopt(bytes: Uint8Array, top: number): void {
+    this.bytes = bytes;
+    this.top = top;
+    this.freeSlots = [];
+  }
 
   alloc(src: Uint8Array, offset: number): number {
     let slot = this.freeSlots.pop();
@@ -190,10 +221,23 @@ export class KeyHashArena {
  * Dead values are reclaimed by `compact`, which the tree runs when half the arena is garbage.
  */
 export class ValueArena {
-  bytes = new Uint8Array(64 * 1024);
-  private view = new DataView(this.bytes.buffer);
+  bytes: Uint8Array;
+  private view: DataView;
   top = 0;
   garbage = 0;
+
+  constructor(capacity = 64 * 1024) {
+    this.bytes = new Uint8Array(capacity);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Takes over another arena's contents (after compaction). */
+  adopt(from: ValueArena): void {
+    this.bytes = from.bytes;
+    this.view = from.view;
+    this.top = from.top;
+    this.garbage = from.garbage;
+  }
 
   append(value: Uint8Array): number {
     const need = 4 + value.length;
@@ -203,6 +247,19 @@ export class ValueArena {
     this.bytes.set(value, offset + 4);
     this.top += need;
     return offset;
+  }
+
+  /** Appends the value at `offset` of `from`; returns its offset here. */
+  copyFrom(from: ValueArena, offset: number): number {
+    const need = 4 + from.view.getUint32(offset);
+    if (this.top + need > this.bytes.length) this.grow(need);
+    const at = this.top;
+    const src = from.bytes;
+    const dst = this.bytes;
+    if (need <= 64) for (let i = 0; i < need; i++) dst[at + i] = src[offset + i]!;
+    else dst.set(src.subarray(offset, offset + need), at);
+    this.top += need;
+    return at;
   }
 
   private grow(need: number): void {

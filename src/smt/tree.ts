@@ -4,7 +4,7 @@
 import { equalBytes } from '../crypto/bytes.js';
 import { check, invariant, WeftError } from '../crypto/errors.js';
 import { sha256, sha256Into } from '../crypto/sha256.js';
-import { EMPTY, KeyHashArena, NodeArena, ValueArena } from './arena.js';
+import { EMPTY, KeyHashArena, NodeArena, RECORD_WORDS, ValueArena } from './arena.js';
 import { KEY_BITS } from './bits.js';
 import { type TreeHasher, treeHasher } from './hasher.js';
 import {
@@ -68,6 +68,8 @@ export class Smt {
    * nodes), so until the prune point passes the newest loaded version, prune marks and sweeps.
    */
   private sweepUntil = -1n;
+  /** Smallest node arena `prune` compacts (tests lower it). */
+  private compactMinSlots = 64 * 1024;
   private first = 0n;
   private readonly pageLevels: number;
   private store: NodeStore | null;
@@ -544,17 +546,28 @@ export class Smt {
     );
     if (keepFromVersion <= this.first) return;
     const drop = Number(keepFromVersion - this.first);
+    const a = this.nodes;
+    // Arrays never shrink by themselves: when most node slots would be free after this prune
+    // (one after many unpruned versions), `compact` copies the live nodes instead of freeing.
+    let live: number;
     if (this.first < this.sweepUntil) {
       this.roots = this.roots.slice(drop);
       this.sweep();
+      live = a.live;
     } else {
-      for (let i = 1; i <= drop; i++) for (const id of this.staleIds[i]!) this.freeNode(id);
+      let dropped = 0;
+      for (let i = 1; i <= drop; i++) dropped += this.staleIds[i]!.length;
       this.roots = this.roots.slice(drop);
+      live = a.live - dropped;
+      if (!this.shouldCompact(live)) {
+        for (let i = 1; i <= drop; i++) for (const id of this.staleIds[i]!) this.freeNode(id);
+      }
     }
     this.staleIds = this.staleIds.slice(drop);
     this.staleIds[0] = [];
     this.first = keepFromVersion;
-    if (this.vals.garbage > this.vals.top / 2) this.compactValues();
+    if (this.shouldCompact(live)) this.compact(live);
+    else if (this.vals.garbage > this.vals.top / 2) this.compactValues();
     if (this.store) {
       await this.commitChain;
       await this.store.prune(keepFromVersion);
@@ -588,6 +601,79 @@ export class Smt {
       this.vals.release(a.valueOffset(id));
     }
     a.free(id);
+  }
+
+  private shouldCompact(live: number): boolean {
+    return this.nodes.slots > this.compactMinSlots && this.nodes.slots > 2 * live;
+  }
+
+  /**
+   * Renumbers the nodes of the retained versions into fresh arrays with an eighth of headroom:
+   * pre-order from each root (so a subtree's nodes sit together), key hashes and values copied
+   * in the same order. Node ids change; roots and stale lists are remapped.
+   */
+  private compact(live: number): void {
+    const a = this.nodes;
+    const cap = Math.max(1024, live + 1 + (live >> 3));
+    const old = a.words;
+    const words = new Uint32Array(cap * RECORD_WORDS);
+    const born = a.born.length === 0 ? a.born : new Uint32Array(cap);
+    const leafCap = Math.max(1024, this.keys.live + (this.keys.live >> 3));
+    const keyBytes = new Uint8Array(leafCap * 32);
+    const keyWords = new Uint32Array(keyBytes.buffer);
+    const oldKeyWords = new Uint32Array(this.keys.bytes.buffer, 0, this.keys.bytes.length >> 2);
+    const vals = new ValueArena(
+      Math.max(1024, this.vals.top - this.vals.garbage + ((this.vals.top - this.vals.garbage) >> 3)),
+    );
+    const remap = new Uint32Array(a.highWater);
+    words.set(old.subarray(0, RECORD_WORDS)); // the empty node's record (its hash)
+    let next = 1;
+    let slot = 0;
+    const stack: number[] = [];
+    for (const root of this.roots) {
+      if (root === EMPTY || remap[root] !== 0) continue;
+      stack.push(root);
+      while (stack.length > 0) {
+        const id = stack.pop()!;
+        if (remap[id] !== 0) continue;
+        const to = next++;
+        remap[id] = to;
+        for (let w = 0; w < RECORD_WORDS; w++) words[to * RECORD_WORDS + w] = old[id * RECORD_WORDS + w]!;
+        if (born.length !== 0) born[to] = a.born[id]!;
+        if (a.isLeaf(id)) {
+          const ks = a.keySlot(id);
+          for (let w = 0; w < 8; w++) keyWords[slot * 8 + w] = oldKeyWords[ks * 8 + w]!;
+          words[to * RECORD_WORDS] = (slot | 0x8000_0000) >>> 0;
+          words[to * RECORD_WORDS + 1] = vals.copyFrom(this.vals, a.valueOffset(id));
+          slot++;
+        } else {
+          const l = a.left(id);
+          const r = a.right(id);
+          if (r !== EMPTY && remap[r] === 0) stack.push(r);
+          if (l !== EMPTY && remap[l] === 0) stack.push(l);
+        }
+      }
+    }
+    invariant(next === live + 1, 'compaction found another number of live nodes');
+    // Children point at old ids until now.
+    for (let id = 1; id < next; id++) {
+      const o = id * RECORD_WORDS;
+      if (words[o]! < 0x8000_0000) {
+        words[o] = remap[words[o]!]!;
+        words[o + 1] = remap[words[o + 1]!]!;
+      }
+    }
+    a.adopt(words, born, next);
+    this.keys.adopt(keyBytes, slot);
+    this.vals.adopt(vals);
+    this.roots = this.roots.map((r) => remap[r]!);
+    this.staleIds = this.staleIds.map((list) =>
+      list.map((id) => {
+        const to = remap[id]!;
+        invariant(to !== 0, 'a stale list names a node no retained version reaches');
+        return to;
+      }),
+    );
   }
 
   /** Copies the live values (those of leaves not freed) into a fresh arena. */
