@@ -52,6 +52,103 @@ export function encodePage(nodes: PageNode[]): Uint8Array {
   return w.finish();
 }
 
+/**
+ * Encodes many pages back to back into one growing buffer (the format of `encodePage`), the
+ * caller writing each node straight from wherever it lives; `end` returns the page as a view.
+ * One buffer per commit: the store copies each page when it writes it.
+ */
+export class PageWriter {
+  buf: Uint8Array;
+  pos = 0;
+  private start = 0;
+  private count = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = new Uint8Array(initialBytes);
+  }
+
+  /** Room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  begin(): void {
+    this.reserve(2);
+    this.start = this.pos;
+    this.pos += 2;
+    this.count = 0;
+  }
+
+  empty(): void {
+    this.reserve(1);
+    this.buf[this.pos++] = TAG_EMPTY;
+    this.count++;
+  }
+
+  /** Tag and the 32-byte hash at `src[at..]`; the caller adds what follows (see below). */
+  private node(tag: number, src: Uint8Array, at: number, extra: number): void {
+    this.reserve(33 + extra);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = tag;
+    for (let i = 0; i < 32; i++) b[p + i] = src[at + i]!;
+    this.pos = p + 32;
+    this.count++;
+  }
+
+  internal(src: Uint8Array, at: number): void {
+    this.node(TAG_INTERNAL, src, at, 0);
+  }
+
+  leaf(hashSrc: Uint8Array, hashAt: number, keyHash: Uint8Array, keyAt: number, value: Uint8Array): void {
+    if (value.length > VALUE_MAX)
+      throw new WeftError('LIMIT_EXCEEDED', `page value of ${value.length} bytes`);
+    this.node(TAG_LEAF, hashSrc, hashAt, 36 + value.length);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < 32; i++) b[p + i] = keyHash[keyAt + i]!;
+    p += 32;
+    const n = value.length;
+    b[p] = n >>> 24;
+    b[p + 1] = (n >>> 16) & 0xff;
+    b[p + 2] = (n >>> 8) & 0xff;
+    b[p + 3] = n & 0xff;
+    p += 4;
+    if (n <= 64) for (let i = 0; i < n; i++) b[p + i] = value[i]!;
+    else b.set(value, p);
+    this.pos = p + n;
+  }
+
+  ref(src: Uint8Array, at: number, born: number): void {
+    this.node(TAG_REF, src, at, 8);
+    const b = this.buf;
+    const p = this.pos;
+    // u64 big-endian; versions stay below 2^32.
+    b[p] = 0;
+    b[p + 1] = 0;
+    b[p + 2] = 0;
+    b[p + 3] = 0;
+    b[p + 4] = born >>> 24;
+    b[p + 5] = (born >>> 16) & 0xff;
+    b[p + 6] = (born >>> 8) & 0xff;
+    b[p + 7] = born & 0xff;
+    this.pos = p + 8;
+  }
+
+  /** Closes the page begun last; returns it as a view of the buffer (valid until it grows). */
+  end(): [start: number, end: number] {
+    if (this.count > PAGE_NODES_MAX) throw new WeftError('STORE_FORMAT', `page of ${this.count} nodes`);
+    this.buf[this.start] = this.count >>> 8;
+    this.buf[this.start + 1] = this.count & 0xff;
+    return [this.start, this.pos];
+  }
+}
+
 export function decodePage(bytes: Uint8Array): PageNode[] {
   const r = new Reader(bytes);
   const count = r.u16();

@@ -7,14 +7,7 @@ import { sha256, sha256Into } from '../crypto/sha256.js';
 import { EMPTY, KeyHashArena, NodeArena, RECORD_WORDS, ValueArena } from './arena.js';
 import { KEY_BITS } from './bits.js';
 import { type TreeHasher, treeHasher } from './hasher.js';
-import {
-  decodePage,
-  decodeRootRecord,
-  encodePage,
-  encodeRootRecord,
-  type PageNode,
-  pageKey,
-} from './page.js';
+import { decodePage, decodeRootRecord, encodeRootRecord, PageWriter, pageKey } from './page.js';
 import { type NodeStore, STORE_FORMAT, type StoreCommit, type StoreMeta } from './store.js';
 import type {
   ApplyOptions,
@@ -80,7 +73,10 @@ export class Smt {
   // synchronous).
   private dirtyByDepth: number[][] = Array.from({ length: KEY_BITS + 1 }, () => []);
   private dirtyLeaves: number[] = [];
-  private retired: { id: number; depth: number; prefix: Uint8Array | null }[] = [];
+  /** Keys of the pages this version replaces (stale since it), when there is a store. */
+  private retired: Uint8Array[] = [];
+  /** Bytes of the last commit's pages, to size the next one's buffer. */
+  private lastPageBytes = 64 * 1024;
   private staleNow: number[] = [];
   private batchVersion = 0;
   private scratchIn = new Uint8Array(64 * 1024);
@@ -406,7 +402,10 @@ export class Smt {
     const nr = this.update(r, depth + 1, mid, hi, b);
     if (nl === l && nr === r) return node;
     this.staleNow.push(node);
-    this.retire(node, depth);
+    // Every key of [lo, hi) shares the node's path: the page key's prefix comes from the batch.
+    if (this.store && depth % this.pageLevels === 0) {
+      this.retired.push(pageKey(BigInt(a.born[node]!), depth, b.keyHashes.subarray(lo * 32, lo * 32 + 32)));
+    }
     return this.join(nl, nr, depth);
   }
 
@@ -464,11 +463,6 @@ export class Smt {
     const id = this.nodes.allocLeaf(slot, offset, this.batchVersion);
     this.dirtyLeaves.push(id, i);
     return id;
-  }
-
-  /** Notes an internal node that the new version no longer has (for the stale-page index). */
-  private retire(id: number, depth: number): void {
-    if (this.store && depth % this.pageLevels === 0) this.retired.push({ id, depth, prefix: null });
   }
 
   /** Hashes new leaves in one batch, then new internal nodes level by level, deepest first. */
@@ -759,15 +753,10 @@ export class Smt {
   /** The store records of a new version: its pages, stale entries and root record. */
   private persistRecord(version: bigint, rootId: number): StoreCommit {
     const pages: [Uint8Array, Uint8Array][] = [];
-    const stale: Uint8Array[] = [];
-    const a = this.nodes;
+    const stale = this.retired;
+    this.retired = [];
     // New page roots: new internal nodes at page-root depths, i.e. born in this version.
     this.collectNewPages(rootId, version, pages);
-    for (const r of this.retired) {
-      const prefix = this.prefixOf(r.id);
-      stale.push(pageKey(BigInt(a.born[r.id]!), r.depth, prefix));
-    }
-    this.retired.length = 0;
     return { version, root: this.rootRecord(rootId), pages, stale };
   }
 
@@ -794,55 +783,57 @@ export class Smt {
     return encodeRootRecord({ k: 'page', hash: a.hashOf(rootId), born: BigInt(a.born[rootId]!) });
   }
 
-  /** Walks the new nodes of this version (those born in it), encoding each new page. */
+  /**
+   * Walks the new nodes of this version (those born in it), encoding each new page into one
+   * buffer for the whole commit; the walk keeps the path, which gives each page key's prefix.
+   */
   private collectNewPages(root: number, version: bigint, out: [Uint8Array, Uint8Array][]): void {
     const a = this.nodes;
     const v = Number(version);
     const L = this.pageLevels;
-    const stack: { id: number; depth: number }[] = [{ id: root, depth: 0 }];
-    while (stack.length > 0) {
-      const { id, depth: d } = stack.pop()!;
-      if (!a.isInternal(id) || a.born[id] !== v) continue;
+    const w = new PageWriter(this.lastPageBytes + (this.lastPageBytes >> 2));
+    const path = new Uint8Array(32);
+    const spans: number[] = [];
+    const visit = (id: number, d: number): void => {
+      if (!a.isInternal(id) || a.born[id] !== v) return;
       if (d % L === 0) {
-        const prefix = this.prefixOf(id);
-        out.push([pageKey(version, d, prefix), encodePage(this.pageNodes(id, d))]);
+        const key = pageKey(version, d, path);
+        this.encodePageAt(w, id, d);
+        const [start, end] = w.end();
+        out.push([key, EMPTY_BYTES]);
+        spans.push(start, end);
       }
-      stack.push({ id: a.left(id), depth: d + 1 }, { id: a.right(id), depth: d + 1 });
-    }
+      const mask = 0x80 >> (d & 7);
+      path[d >> 3]! &= ~mask;
+      visit(a.left(id), d + 1);
+      path[d >> 3]! |= mask;
+      visit(a.right(id), d + 1);
+      path[d >> 3]! &= ~mask;
+    };
+    visit(root, 0);
+    // Views once the buffer has stopped growing.
+    for (let i = 0; i < out.length; i++) out[i]![1] = w.buf.subarray(spans[2 * i]!, spans[2 * i + 1]!);
+    this.lastPageBytes = Math.max(64 * 1024, w.pos);
   }
 
-  /** The key-hash prefix leading to internal node `id`: that of any leaf below it. */
-  private prefixOf(id: number): Uint8Array {
+  /** Encodes the page rooted at internal node `id` (depth `d`): its `L` levels in pre-order. */
+  private encodePageAt(w: PageWriter, id: number, d: number): void {
     const a = this.nodes;
-    let n = id;
-    while (a.isInternal(n)) n = a.left(n) !== EMPTY ? a.left(n) : a.right(n);
-    invariant(a.isLeaf(n), 'internal node without a leaf below');
-    return this.keys.view(a.keySlot(n));
-  }
-
-  /** The nodes of the page rooted at `id` (depth `d`), in pre-order, for encoding. */
-  private pageNodes(id: number, d: number): PageNode[] {
-    const a = this.nodes;
-    const L = this.pageLevels;
-    const out: PageNode[] = [];
-    const stack: { id: number; depth: number }[] = [{ id, depth: d }];
-    while (stack.length > 0) {
-      const { id: n, depth } = stack.pop()!;
-      if (n === EMPTY) out.push({ k: 'empty' });
+    const bytes = a.bytes;
+    const bottom = d + this.pageLevels;
+    w.begin();
+    const walk = (n: number, depth: number): void => {
+      if (n === EMPTY) w.empty();
       else if (a.isLeaf(n)) {
-        out.push({
-          k: 'leaf',
-          hash: a.hashOf(n),
-          keyHash: this.keys.view(a.keySlot(n)),
-          value: this.vals.get(a.valueOffset(n)),
-        });
-      } else if (depth === d + L) out.push({ k: 'ref', hash: a.hashOf(n), born: BigInt(a.born[n]!) });
+        w.leaf(bytes, a.hashAt(n), this.keys.bytes, a.keySlot(n) * 32, this.vals.get(a.valueOffset(n)));
+      } else if (depth === bottom) w.ref(bytes, a.hashAt(n), a.born[n]!);
       else {
-        out.push({ k: 'internal', hash: a.hashOf(n) });
-        stack.push({ id: a.right(n), depth: depth + 1 }, { id: a.left(n), depth: depth + 1 });
+        w.internal(bytes, a.hashAt(n));
+        walk(a.left(n), depth + 1);
+        walk(a.right(n), depth + 1);
       }
-    }
-    return out;
+    };
+    walk(id, d);
   }
 
   /** Loads every retained version from the store into the arena, sharing unchanged pages. */
@@ -935,6 +926,8 @@ export class Smt {
 }
 
 // ---- batch preparation and packed key-hash helpers ------------------------------------------
+
+const EMPTY_BYTES = new Uint8Array(0);
 
 function checkKey(key: Uint8Array): void {
   check(key instanceof Uint8Array, 'BAD_INPUT', 'key must be a Uint8Array');
