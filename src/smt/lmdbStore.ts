@@ -46,6 +46,30 @@ function decodeMeta(bytes: Uint8Array): StoreMeta {
   return { format, hasher: hasher === 0 ? 'weft' : 'jmt', pageLevels };
 }
 
+/** The page keys a version made stale: each as a u8 length and the key's bytes. */
+function encodeStaleList(keys: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const k of keys) n += 1 + k.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const k of keys) {
+    if (k.length > 0xff) throw new WeftError('STORE_FORMAT', `page key of ${k.length} bytes`);
+    out[at] = k.length;
+    out.set(k, at + 1);
+    at += 1 + k.length;
+  }
+  return out;
+}
+
+function forEachStaleKey(list: Uint8Array, each: (pageKey: Uint8Array) => void): void {
+  for (let at = 0; at < list.length; ) {
+    const n = list[at]!;
+    if (at + 1 + n > list.length) throw new WeftError('STORE_CORRUPT', 'a stale-page list is truncated');
+    each(list.subarray(at + 1, at + 1 + n));
+    at += 1 + n;
+  }
+}
+
 const LMDB_MAGIC = 0xbeefc0de;
 
 /**
@@ -163,13 +187,8 @@ export class LmdbNodeStore implements NodeStore {
     await this.env.transaction(() => {
       if (c.meta) this.meta.put(META_KEY as unknown as Uint8Array, encodeMeta(c.meta));
       for (const [k, v] of c.pages) this.pages.put(k, v);
-      const since = u64Key(c.version);
-      for (const k of c.stale) {
-        const sk = new Uint8Array(8 + k.length);
-        sk.set(since, 0);
-        sk.set(k, 8);
-        this.stale.put(sk, new Uint8Array(0));
-      }
+      // One record per version lists the page keys it made stale (not one record per page).
+      if (c.stale.length > 0) this.stale.put(u64Key(c.version), encodeStaleList(c.stale));
       this.roots.put(u64Key(c.version), c.root);
       c.also?.();
     });
@@ -178,13 +197,16 @@ export class LmdbNodeStore implements NodeStore {
 
   async prune(keepFrom: bigint): Promise<PruneReport> {
     this.assertOpen();
-    const staleKeys = [...this.stale.getKeys({ end: u64Key(keepFrom + 1n) })] as Uint8Array[];
     const rootKeys = [...this.roots.getKeys({ end: u64Key(keepFrom) })] as Uint8Array[];
     let pagesRemoved = 0;
     await this.env.transaction(() => {
-      for (const sk of staleKeys) {
-        if (this.pages.removeSync(sk.subarray(8))) pagesRemoved++;
-        this.stale.removeSync(sk);
+      // Read inside the transaction: the list records are views valid only while it is open.
+      const lists = [...this.stale.getRange({ end: u64Key(keepFrom + 1n) })];
+      for (const { key, value } of lists) {
+        forEachStaleKey(value, (pk) => {
+          if (this.pages.removeSync(pk)) pagesRemoved++;
+        });
+        this.stale.removeSync(key as Uint8Array);
       }
       for (const rk of rootKeys) this.roots.removeSync(rk);
     });

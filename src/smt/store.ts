@@ -3,7 +3,7 @@
 import type { HasherName } from './types.js';
 
 /** The on-disk format this build writes and reads. */
-export const STORE_FORMAT = 1;
+export const STORE_FORMAT = 2;
 
 export type StoreMeta = { format: number; hasher: HasherName; pageLevels: number };
 
