@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { equalBytes, toHex, utf8, WeftError } from '../src/crypto/index.js';
 import { LmdbNodeStore, MemoryNodeStore, Smt, verifyProof, type Write } from '../src/smt/index.js';
+import { decodePage, encodePage } from '../src/smt/page.js';
 import { NaiveTree } from './helpers/naive.js';
 
 const dirs: string[] = [];
@@ -118,6 +119,22 @@ describe('a tree on a NodeStore', () => {
     await fresh.apply([...model.entries.values()].map((e) => ({ key: e.key, value: e.value })));
     expect(after).toBe(fresh.nodeCount());
     expect(toHex(fresh.root())).toBe(toHex(smt.root()));
+  });
+
+  it('writes pages in the documented encoding: each decodes and re-encodes to the same bytes', async () => {
+    const store = new MemoryNodeStore();
+    const written: Uint8Array[] = [];
+    const commit = store.commit.bind(store);
+    store.commit = async (c) => {
+      for (const [, page] of c.pages) written.push(page.slice());
+      return commit(c);
+    };
+    const smt = await Smt.open(store, { pageLevels: 3 });
+    for (const b of batches(6, 60)) await smt.apply(b);
+    await smt.apply([{ key: utf8('big'), value: new Uint8Array(300).fill(7) }]);
+    expect(written.length).toBeGreaterThan(10);
+    for (const page of written) expect(toHex(encodePage(decodePage(page)))).toBe(toHex(page));
+    await smt.close();
   });
 
   it('refuses a store of an unknown format or another hasher, without rewriting it', async () => {
