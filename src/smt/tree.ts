@@ -81,6 +81,8 @@ export class Smt {
   private batchVersion = 0;
   private scratchIn = new Uint8Array(64 * 1024);
   private scratchOut = new Uint8Array(32 * 1024);
+  /** Sibling ids of the proof being built (a path has at most 256). */
+  private proofScratch = new Uint32Array(KEY_BITS + 1);
 
   private constructor(h: TreeHasher, pageLevels: number, store: NodeStore | null) {
     this.h = h;
@@ -228,24 +230,28 @@ export class Smt {
     const bitmap = new Uint8Array(32);
     // Walk once to find the non-empty siblings, then copy their hashes into one buffer: one
     // allocation per proof instead of one per sibling.
-    const found: number[] = [];
+    const found = this.proofScratch;
+    let count = 0;
     let n = this.rootId(version);
     let depth = 0;
+    const words = a.words;
     while (a.isInternal(n)) {
       const bit = bitOf(kh, 0, depth);
       const sibling = bit === 0 ? a.right(n) : a.left(n);
       if (sibling !== EMPTY) {
         bitmap[depth >> 3]! |= 0x80 >> (depth & 7);
-        found.push(sibling);
+        found[count++] = sibling;
       }
       n = bit === 0 ? a.left(n) : a.right(n);
       depth++;
     }
-    const all = new Uint8Array(found.length * 32);
-    const siblings: Uint8Array[] = new Array(found.length);
-    for (let i = 0; i < found.length; i++) {
-      const at = a.hashAt(found[i]!);
-      all.set(a.bytes.subarray(at, at + 32), i * 32);
+    // Word copies from the node records: no view per sibling on the way in.
+    const all32 = new Uint32Array(count * 8);
+    const all = new Uint8Array(all32.buffer);
+    const siblings: Uint8Array[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const at = a.hashWord(found[i]!);
+      for (let w = 0; w < 8; w++) all32[i * 8 + w] = words[at + w]!;
       siblings[i] = all.subarray(i * 32, i * 32 + 32);
     }
     let terminal: Proof['terminal'];
