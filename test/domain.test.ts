@@ -4,6 +4,7 @@ import {
   apply,
   checkSeal,
   cloneState,
+  Domain,
   type DomainInput,
   encodeHeader,
   genesis,
@@ -483,5 +484,57 @@ describe('the pure state machine', () => {
     expect((e as WeftError).code).toBe('BAD_TIMESTAMP');
     expect(String([state.height, state.mempool.length, toHex(state.headHash)])).toBe(snapshot);
     void txId;
+  });
+});
+
+describe('signature checks shared between the pool and the calling thread', () => {
+  it('preverifyBatch answers exactly as inline verification, forged signatures included', async () => {
+    const { SignatureVerifierPool, toHex: hex } = await import('../src/crypto/index.js');
+    const { preverifyBatch, verifyTransactionSignatures } = await import('../src/tx/index.js');
+    const d = await makeDomain('preverify');
+    const w = new Wallet(d);
+    const txs = Array.from({ length: 300 }, (_, i) => w.mintTx(alice.publicKey, BigInt(i + 1)).tx);
+    const forged = txs[137]!;
+    const sig = forged.signatures[0]!;
+    const bytes = sig.signature.bytes.slice();
+    bytes[5]! ^= 1;
+    txs[137] = { ...forged, signatures: [{ ...sig, signature: { ...sig.signature, bytes } }] };
+    const pool = SignatureVerifierPool.create({ threads: 1 });
+    try {
+      const shared = await preverifyBatch(txs, pool);
+      const inline = txs.map((t) => verifyTransactionSignatures(t));
+      expect(shared.map((r) => r?.valid)).toEqual(inline.map((r) => r.valid));
+      expect(shared.map((r) => hex(r!.txId))).toEqual(inline.map((r) => hex(r.txId)));
+      expect(shared[137]!.valid).toEqual([false]);
+      // And a domain admitting with the pool refuses the forged one, with the same code as inline.
+      const dp = await Domain.create({
+        name: 'preverify-pool',
+        signers: [key('secp256k1', 'pp')],
+        verifier: pool,
+      });
+      const wp = new Wallet(dp);
+      const bad = wp.mintTx(alice.publicKey, 1n).tx;
+      const b2 = bad.signatures[0]!;
+      const fb = b2.signature.bytes.slice();
+      fb[9]! ^= 2;
+      const r = await dp.submit({
+        ...bad,
+        signatures: [{ ...b2, signature: { ...b2.signature, bytes: fb } }],
+      });
+      expect(r.status).toMatchObject({ status: 'rejected' });
+      const inlineDomain = await makeDomain('preverify-inline');
+      const wi = new Wallet(inlineDomain);
+      const bad2 = wi.mintTx(alice.publicKey, 1n).tx;
+      const b3 = bad2.signatures[0]!;
+      const fb3 = b3.signature.bytes.slice();
+      fb3[9]! ^= 2;
+      const r2 = await inlineDomain.submit({
+        ...bad2,
+        signatures: [{ ...b3, signature: { ...b3.signature, bytes: fb3 } }],
+      });
+      expect((r.status as { code: string }).code).toBe((r2.status as { code: string }).code);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -21,7 +21,7 @@ import { type Proof, Smt, type StagedVersion } from '../smt/index.js';
 import {
   commitmentKey,
   nullifierKey,
-  preverifySignatures,
+  preverifyBatch,
   type SignatureResults,
   type Transaction,
   txId,
@@ -365,7 +365,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   async submitMany(txs: Transaction[]): Promise<SubmitResult[]> {
     check(Array.isArray(txs), 'BAD_INPUT', 'txs must be an array');
     const t0 = performance.now();
-    const sigs = this.verifier ? await preverifySignatures(txs, this.verifier) : [];
+    const sigs = this.verifier ? await preverifyBatch(txs, this.verifier) : [];
     this.spent.signatures += performance.now() - t0;
     return new Promise((resolve, reject) => {
       this.inbox.push({ txs, sigs, resolve, reject });

@@ -4,7 +4,7 @@
 // both the pool and the caller stay busy. Each outcome equals validateTransaction's (same
 // checks in the same order, same error code), whichever thread checked the signatures.
 import { type SignatureVerifierPool, WeftError } from '../crypto/index.js';
-import { preverifySignatures, type SignatureResults } from './signatures.js';
+import { preverifySignatures, type SignatureResults, verifyTransactionSignatures } from './signatures.js';
 import type { Transaction } from './types.js';
 import { type ValidationContext, type ValidTransaction, validateTransaction } from './validate.js';
 
@@ -56,19 +56,64 @@ export async function validateBatch(
     );
   }
   const outcomes = new Array<BatchOutcome>(txs.length);
-  const pool = opts.pool;
-  if (pool === undefined) {
-    for (let i = 0; i < txs.length; i++) outcomes[i] = outcomeOf(() => validateTransaction(txs[i]!, ctx));
-    return outcomes;
+  const validate = (start: number, end: number, answers?: (SignatureResults | undefined)[]): void => {
+    for (let i = start; i < end; i++) {
+      const signatureResults = answers?.[i - start];
+      outcomes[i] = outcomeOf(() =>
+        validateTransaction(txs[i]!, ctx, signatureResults === undefined ? {} : { signatureResults }),
+      );
+    }
+  };
+  if (opts.pool === undefined) validate(0, txs.length);
+  else await shareWithPool(txs, opts.pool, validate, (start, end) => validate(start, end));
+  return outcomes;
+}
+
+/**
+ * Checks the signatures of many transactions, on the pool and on the calling thread at once:
+ * the same sharing as `validateBatch`, for callers that validate later themselves (a domain's
+ * pure apply). `result[i]` answers `txs[i]`, or is undefined for one that cannot be encoded.
+ */
+export async function preverifyBatch(
+  txs: readonly Transaction[],
+  pool: SignatureVerifierPool,
+): Promise<(SignatureResults | undefined)[]> {
+  if (!Array.isArray(txs)) throw new WeftError('BAD_INPUT', 'txs must be an array of transactions');
+  const out = new Array<SignatureResults | undefined>(txs.length);
+  const answered = (start: number, end: number, answers?: (SignatureResults | undefined)[]): void => {
+    for (let i = start; i < end; i++) out[i] = answers?.[i - start] ?? inlineAnswer(txs[i]!);
+  };
+  await shareWithPool(txs, pool, answered, (start, end) => answered(start, end));
+  return out;
+}
+
+function inlineAnswer(tx: Transaction): SignatureResults | undefined {
+  try {
+    return verifyTransactionSignatures(tx);
+  } catch {
+    return undefined;
   }
+}
+
+/**
+ * Splits `txs` into chunks: the pool checks signatures from the front, the calling thread handles
+ * whole chunks from the back rather than wait, and `answered` gets each front chunk once its
+ * answers are in (without answers when the pool failed: no verdict, check here instead).
+ */
+async function shareWithPool(
+  txs: readonly Transaction[],
+  pool: SignatureVerifierPool,
+  answered: (start: number, end: number, answers?: (SignatureResults | undefined)[]) => void,
+  inline: (start: number, end: number) => void,
+): Promise<void> {
   const chunks: Chunk[] = [];
   for (let start = 0; start < txs.length; start += BATCH_CHUNK_TXS) {
     chunks.push({ start, end: Math.min(txs.length, start + BATCH_CHUNK_TXS) });
   }
   const inFlightMax = Math.max(1, pool.threads * BATCH_CHUNKS_IN_FLIGHT_PER_THREAD);
   let front = 0; // next chunk to send to the pool
-  let back = chunks.length; // chunks at [back, length) are validated inline
-  let oldest = 0; // oldest chunk sent and not yet validated
+  let back = chunks.length; // chunks at [back, length) are handled inline
+  let oldest = 0; // oldest chunk sent and not yet answered
   const sent: Promise<void>[] = [];
   const send = (): void => {
     const c = chunks[front++]!;
@@ -83,27 +128,18 @@ export async function validateBatch(
       ),
     );
   };
-  const validateChunk = (c: Chunk, answers?: (SignatureResults | undefined)[]): void => {
-    for (let i = c.start; i < c.end; i++) {
-      const signatureResults = answers?.[i - c.start];
-      outcomes[i] = outcomeOf(() =>
-        validateTransaction(txs[i]!, ctx, signatureResults === undefined ? {} : { signatureResults }),
-      );
-    }
-  };
   while (oldest < back) {
     while (front < back && front - oldest < inFlightMax) send();
     const c = chunks[oldest]!;
     if (c.answers !== undefined || c.failed !== undefined) {
-      // A pool failure is no verdict: check that chunk's signatures here instead.
-      validateChunk(c, c.answers);
+      answered(c.start, c.end, c.answers);
       oldest++;
     } else if (front < back) {
-      validateChunk(chunks[--back]!);
+      const d = chunks[--back]!;
+      inline(d.start, d.end);
       await yieldToEvents();
     } else {
       await sent[oldest];
     }
   }
-  return outcomes;
 }

@@ -2,7 +2,13 @@
 // their canonical encoding and id, signing, JSON, and validateTransaction.
 
 export type { BatchOutcome } from './batch.js';
-export { BATCH_CHUNK_TXS, BATCH_CHUNKS_IN_FLIGHT_PER_THREAD, BATCH_TXS_MAX, validateBatch } from './batch.js';
+export {
+  BATCH_CHUNK_TXS,
+  BATCH_CHUNKS_IN_FLIGHT_PER_THREAD,
+  BATCH_TXS_MAX,
+  preverifyBatch,
+  validateBatch,
+} from './batch.js';
 export {
   decodeTransaction,
   decodeTransactionWithId,
