@@ -26,7 +26,11 @@ describe('cross-domain transfers end to end', () => {
       [c, a],
     ] as const) {
       const h = await t.driver.transfer({ from, to, resource: held, owner: alice });
+      const seen: string[] = [];
+      const off = h.on((x) => seen.push(x.phase));
       await t.settle();
+      off();
+      expect(seen).toEqual(['sourceCommitted', 'rootSynced', 'claimed', 'confirmed']);
       const done = await h.done;
       expect(done.phase).toBe('confirmed');
       expect(done.history.map((x) => x.phase)).toEqual([

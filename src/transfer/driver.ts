@@ -146,6 +146,8 @@ export type ClaimPolicy = {
 export type TransferHandle = {
   id: string;
   current(): Transfer;
+  /** calls `listener` with the transfer at each phase it reaches from now on; returns an unsubscribe */
+  on(listener: (t: Transfer) => void): () => void;
   /** resolves when the transfer ends: confirmed, failed or expired */
   done: Promise<Transfer>;
 };
@@ -225,6 +227,13 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     return {
       id,
       current: () => this.entries.get(id)!.rec.transfer,
+      on: (listener) => {
+        const forThis = (t: Transfer) => {
+          if (t.id === id) listener(t);
+        };
+        this.on('phase', forThis);
+        return () => this.off('phase', forThis);
+      },
       done: isTerminal(entry.rec.transfer)
         ? Promise.resolve(entry.rec.transfer)
         : new Promise((resolve) => entry.waiters.push(resolve)),
