@@ -2,10 +2,8 @@
 // transition, full) for blocks of 1,000 transactions — a block of 1,000 mints and a block of
 // 1,000 signed one-in/one-out transfers — plus the update's encoded size and codec time, and full
 // mode with transaction signatures checked ahead on worker threads.
-import { createHash } from 'node:crypto';
-import { keyPairFromSeed, SignatureVerifierPool } from '../dist/crypto/index.js';
+import { SignatureVerifierPool } from '../dist/crypto/index.js';
 import { Domain } from '../dist/domain/index.js';
-import { commitment, createToken, nkCommitment } from '../dist/resource/index.js';
 import {
   acceptRootUpdate,
   decodeRootUpdate,
@@ -13,25 +11,9 @@ import {
   rootUpdateFromBlock,
   trustRemote,
 } from '../dist/sync/index.js';
-import { preverifySignatures, signTransaction } from '../dist/tx/index.js';
+import { preverifySignatures } from '../dist/tx/index.js';
 import { fmt, table, writeResults } from './lib.mjs';
-
-const BLOCK_TXS = 1000;
-
-function seeded(seed) {
-  let counter = 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let off = 0; off < n; off += 32) {
-      const block = createHash('sha256').update(`${seed}/${counter++}`).digest();
-      out.set(block.subarray(0, Math.min(32, n - off)), off);
-    }
-    return out;
-  };
-}
-
-const key = (type, name) => keyPairFromSeed(type, createHash('sha256').update(`bench/${name}`).digest());
-const created = (c) => ({ resource: c.resource, value: c.value, label: c.label });
+import { BLOCK_TXS, coinFactory, fund, key, seeded, transfers as transferTxs } from './workload.mjs';
 
 /** A domain whose block 1 mints 1,000 coins and block 2 transfers each of them once. */
 export async function buildBlocks(ownerType) {
@@ -41,69 +23,10 @@ export async function buildBlocks(ownerType) {
     signers: [key('secp256k1', 'sync-operator')],
     limits: { batchTxsMax: 250, blockBatchesMax: 4, mempoolTxsMax: 100_000 },
   });
-  const random = seeded(`sync-bench/${ownerType}`);
-  const coin = (owner, quantity, isEphemeral = false) => {
-    const nk = random(32);
-    const parts = createToken({
-      label: { issuer: issuer.publicKey, symbol: 'USD' },
-      owner,
-      quantity,
-      home: domain.id,
-      nkCommitment: nkCommitment(nk),
-      isEphemeral,
-      random,
-    });
-    return { ...parts, nk };
-  };
+  const coin = coinFactory(domain, seeded(`sync-bench/${ownerType}`), issuer);
   const owners = Array.from({ length: 64 }, (_, i) => key(ownerType, `owner-${i}`));
-  const funded = [];
-  const mints = [];
-  for (let i = 0; i < BLOCK_TXS; i++) {
-    const owner = owners[i % owners.length];
-    const eph = coin(owner.publicKey, 100n, true);
-    const c = coin(owner.publicKey, 100n);
-    funded.push({ coin: c, owner });
-    const consumed = {
-      resource: eph.resource,
-      value: eph.value,
-      label: eph.label,
-      nk: eph.nk,
-      commitmentProof: null,
-    };
-    mints.push(
-      signTransaction(
-        {
-          actions: [{ consumed: [consumed], created: [created(c)] }],
-          appData: new Uint8Array(),
-          signatures: [],
-        },
-        [issuer],
-      ),
-    );
-  }
-  await expectAllPending(domain.submitMany(mints));
-  await domain.sealBlock();
-  const transfers = funded.map(({ coin: c, owner }, i) => {
-    const p = domain.proveCommitment(commitment(c.resource));
-    const height = new DataView(p.value.buffer, p.value.byteOffset, 8).getBigUint64(0);
-    const consumed = {
-      resource: c.resource,
-      value: c.value,
-      label: c.label,
-      nk: c.nk,
-      commitmentProof: { anchor: p.root, height, proof: p.proof },
-    };
-    const out = coin(owners[(i + 1) % owners.length].publicKey, c.resource.quantity);
-    return signTransaction(
-      {
-        actions: [{ consumed: [consumed], created: [created(out)] }],
-        appData: new Uint8Array(),
-        signatures: [],
-      },
-      [owner],
-    );
-  });
-  await expectAllPending(domain.submitMany(transfers));
+  const funded = await fund(domain, coin, issuer, owners, BLOCK_TXS);
+  await expectAllPending(domain.submitMany(transferTxs(domain, coin, funded, owners)));
   await domain.sealBlock();
   if (domain.committedHeight !== 2n || domain.block(2n).txs.length !== BLOCK_TXS) {
     throw new Error('expected two blocks of 1,000 transactions');
