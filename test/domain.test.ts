@@ -22,6 +22,21 @@ import { Smt, transitionRoot, verifyProof, verifyTransition } from '../src/smt/i
 import { commitmentKey, encodeHeight, nullifierKey, signTransaction, txId } from '../src/tx/index.js';
 import { alice, bob, carol, created, key, makeDomain, Wallet } from './helpers/domain.js';
 
+/** A small domain configuration for driving the pure state machine directly. */
+function smallConfig(name: string, id: Uint8Array, limit = 0) {
+  const n = (v: number) => (limit > 0 ? limit : v);
+  return {
+    name,
+    domainId: id,
+    batchTxsMax: n(10),
+    blockBatchesMax: n(2),
+    mempoolTxsMax: n(100),
+    anchorWindow: n(8),
+    mempoolTtlBlocks: n(8),
+    remoteRootsMax: n(8),
+  };
+}
+
 describe('a domain seals signed blocks', () => {
   it('starts from a signed genesis header whose root holds only the key set', async () => {
     const d = await makeDomain('genesis');
@@ -276,20 +291,7 @@ describe('two tips, key sets and headers', () => {
     expect(d.committedHeight).toBe(2n);
     expect(d.provenHeight).toBe(2n);
     expect(proven).toEqual([1n, 2n]);
-    const s = genesis(
-      {
-        name: 'x',
-        domainId: domainId('x'),
-        batchTxsMax: 1,
-        blockBatchesMax: 1,
-        mempoolTxsMax: 1,
-        anchorWindow: 1,
-        mempoolTtlBlocks: 1,
-        remoteRootsMax: 1,
-      },
-      d.keySet,
-      0n,
-    );
+    const s = genesis(smallConfig('x', domainId('x'), 1), d.keySet, 0n);
     const env = { logics: builtinRegistry() };
     expect(() => apply(s, { type: 'markProven', height: 1n }, env)).toThrowError(/committed tip is 0/);
     expect(() => apply(s, { type: 'markProven', height: 0n }, env)).toThrowError(/not above the proven tip/);
@@ -389,20 +391,7 @@ describe('the pure state machine', () => {
     const w = new Wallet(d);
     const smt = Smt.inMemory();
     await smt.apply(genesisWrites(d.keySet));
-    let state = genesis(
-      {
-        name: 'pure',
-        domainId: d.id,
-        batchTxsMax: 10,
-        blockBatchesMax: 2,
-        mempoolTxsMax: 100,
-        anchorWindow: 8,
-        mempoolTtlBlocks: 8,
-        remoteRootsMax: 8,
-      },
-      d.keySet,
-      5n,
-    );
+    let state = genesis(smallConfig('pure', d.id), d.keySet, 5n);
     const { tx } = w.mintTx(alice.publicKey, 3n);
     const env = { logics: builtinRegistry() };
     const realNow = Date.now;
@@ -438,20 +427,7 @@ describe('the pure state machine', () => {
 
   it('checkSeal catches a root its proof does not support; a stale timestamp is refused, state unchanged', async () => {
     const d = await makeDomain('refuse');
-    let state = genesis(
-      {
-        name: 'refuse',
-        domainId: d.id,
-        batchTxsMax: 10,
-        blockBatchesMax: 2,
-        mempoolTxsMax: 100,
-        anchorWindow: 8,
-        mempoolTtlBlocks: 8,
-        remoteRootsMax: 8,
-      },
-      d.keySet,
-      100n,
-    );
+    let state = genesis(smallConfig('refuse', d.id), d.keySet, 100n);
     const w = new Wallet(d);
     const env = { logics: builtinRegistry() };
     state = apply(
