@@ -218,6 +218,22 @@ function runChildUntilKilled(
 }
 
 describe('staged versions', () => {
+  it('after a failed commit, versions staged behind it never land', async () => {
+    const store = new MemoryNodeStore();
+    const smt = await Smt.open(store);
+    const commit = store.commit.bind(store);
+    store.commit = async (c) => {
+      if (c.version === 1n) throw new Error('disk full');
+      return commit(c);
+    };
+    const first = smt.apply([{ key: utf8('a'), value: utf8('1') }]);
+    const second = smt.apply([{ key: utf8('b'), value: utf8('2') }]);
+    await expect(first).rejects.toThrowError(/disk full/);
+    await expect(second).rejects.toThrowError(/disk full/);
+    expect(store.listRoots().map((r) => r.version)).toEqual([0n]);
+    expect(() => smt.root()).toThrowError(/failed to commit/);
+  });
+
   it("lands the caller's own writes in the same LMDB transaction as the version", async () => {
     const dir = join(tempDir(), 'tree');
     const store = LmdbNodeStore.open(dir);

@@ -766,11 +766,15 @@ export class Smt {
     return { version, root: this.rootRecord(rootId), pages, stale };
   }
 
+  /** Commits in order; after a failed commit, no later one is attempted (no gap in versions). */
   private async commitRecord(record: StoreCommit, also?: () => void): Promise<void> {
     const store = this.store!;
-    const commit = this.commitChain.then(() => store.commit(also ? { ...record, also } : record));
+    const commit = this.commitChain.then(() => {
+      if (this.failed !== undefined) throw this.failed;
+      return store.commit(also ? { ...record, also } : record);
+    });
     this.commitChain = commit.catch((err) => {
-      this.failed = err;
+      this.failed ??= err;
     });
     await commit;
   }
