@@ -459,7 +459,6 @@ describe('the pure state machine', () => {
     expect(e).toBeInstanceOf(WeftError);
     expect((e as WeftError).code).toBe('BAD_TIMESTAMP');
     expect(String([state.height, state.mempool.length, toHex(state.headHash)])).toBe(snapshot);
-    void txId;
   });
 });
 

@@ -170,7 +170,6 @@ describe('the transfer state machine', () => {
     ] as const) {
       expect(step(done, { e, atMs: 5n } as unknown as TransferEvent)).toBe(done);
     }
-    void toHex;
   });
 });
 

@@ -135,7 +135,6 @@ export async function runDemo(
     // Mint one coin per transfer, spread over domains and users.
     progress('minting...');
     const coins: { at: number; coin: Coin }[] = [];
-    const byDomain: Uint8Array[][] = domains.map(() => []);
     let minted = 0n;
     const mintTxs = domains.map(() => [] as ReturnType<typeof signTransaction>[]);
     for (let i = 0; i < opts.transfers; i++) {
@@ -182,7 +181,6 @@ export async function runDemo(
           [issuer],
         ),
       );
-      void byDomain;
     }
     for (const [i, d] of domains.entries()) {
       for (let k = 0; k < mintTxs[i]!.length; k += 1000) await d.submitMany(mintTxs[i]!.slice(k, k + 1000));
