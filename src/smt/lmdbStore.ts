@@ -214,7 +214,10 @@ export class LmdbNodeStore implements NodeStore {
     return { pagesRemoved, rootsRemoved: rootKeys.length };
   }
 
-  /** Entries and bytes in use (LMDB pages of this tree's databases), for tests and benchmarks. */
+  /**
+   * Entries and bytes in use (LMDB pages of this tree's databases), for tests and benchmarks.
+   * `staleEntries` counts stale-list records: one per version that made pages stale.
+   */
   usage(): { pages: number; roots: number; staleEntries: number; bytes: number } {
     const bytesOf = (db: Bin) => {
       const s = db.getStats() as {
