@@ -388,3 +388,31 @@ describe('knowledge policies', () => {
     net.close();
   });
 });
+
+describe('explained status', () => {
+  it('says in data what each phase waits for, with the heights that decide it', async () => {
+    const t = await testNet(['why-a', 'why-b']);
+    const [a, b] = t.domains as [(typeof t.domains)[0], (typeof t.domains)[0]];
+    const coin = await new Wallet(a, 'why').mint(alice.publicKey, 3n);
+    await t.bus.idle();
+    const h = await t.driver.transfer({ from: a, to: b, resource: coin, owner: alice });
+    expect(t.driver.explain(h.id)).toMatchObject({ waitingFor: 'sourceCommit', moveStatus: 'pending' });
+    // The move lands on a, but b has not heard of that block yet.
+    await a.sealBlock();
+    t.bus.partition(a.id, b.id);
+    await t.bus.idle();
+    await t.driver.tick();
+    const w = t.driver.explain(h.id)!;
+    expect(w).toMatchObject({
+      waitingFor: 'sourceRootAtDestination',
+      needHeight: a.committedHeight,
+      destinationHasHeight: 1n,
+    });
+    expect(typeof (w as { lastUpdateAgeMs: bigint }).lastUpdateAgeMs).toBe('bigint');
+    t.bus.heal(a.id, b.id);
+    await t.settle();
+    expect(t.driver.explain(h.id)).toEqual({ waitingFor: null, phase: 'confirmed' });
+    expect(t.driver.explain('0xnope')).toBeUndefined();
+    t.net.close();
+  });
+});

@@ -131,6 +131,37 @@ export function planTransfer(p: TransferParameters): TransferPlan {
 export type TransferDriverEvents = { phase: [Transfer]; error: [Error] };
 
 /**
+ * What a transfer is waiting for, as data: the phase it needs next and the heights that decide
+ * it, so an operator or a UI can tell a slow domain from a stuck one.
+ */
+export type TransferWait =
+  | {
+      waitingFor: 'sourceCommit';
+      moveStatus: TxStatus['status'] | 'unknown';
+      sourceHeight: bigint;
+      lastUpdateAgeMs: bigint;
+    }
+  | {
+      waitingFor: 'sourceRootAtDestination';
+      needHeight: bigint;
+      destinationHasHeight: bigint | null;
+      lastUpdateAgeMs: bigint;
+    }
+  | {
+      waitingFor: 'claimInclusion';
+      claimStatus: TxStatus['status'] | 'unknown';
+      destinationHeight: bigint;
+      lastUpdateAgeMs: bigint;
+    }
+  | {
+      waitingFor: 'destinationRootAtSource';
+      needHeight: bigint;
+      sourceHasHeight: bigint | null;
+      lastUpdateAgeMs: bigint;
+    }
+  | { waitingFor: null; phase: Transfer['phase']; failure?: { code: string; reason: string } };
+
+/**
  * A knowledge policy claims must meet (ARCHITECTURE.md §5): the destination's best path to the
  * source (direct, or through recorded roots) has at most `maxIntermediaries` hops and is at most
  * `maxStalenessMs` old, per the network's knowledge graph.
@@ -238,6 +269,56 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         ? Promise.resolve(entry.rec.transfer)
         : new Promise((resolve) => entry.waiters.push(resolve)),
     };
+  }
+
+  /**
+   * What transfer `id` is waiting for now, read from both domains.
+   *
+   * @example
+   * driver.explain(id);
+   * // { waitingFor: 'sourceRootAtDestination', needHeight: 42n, destinationHasHeight: 39n, lastUpdateAgeMs: 1800n }
+   */
+  explain(id: string): TransferWait | undefined {
+    const rec = this.entries.get(id)?.rec;
+    if (!rec) return undefined;
+    const t = rec.transfer;
+    const age = this.clock() - t.updatedAtMs;
+    const from = this.domain(t.from);
+    const to = this.domain(t.to);
+    switch (t.phase) {
+      case 'requested':
+        return {
+          waitingFor: 'sourceCommit',
+          moveStatus: from.status(txId(rec.plan.move))?.status ?? 'unknown',
+          sourceHeight: from.committedHeight,
+          lastUpdateAgeMs: age,
+        };
+      case 'sourceCommitted':
+        return {
+          waitingFor: 'sourceRootAtDestination',
+          needHeight: t.sourceHeight!,
+          destinationHasHeight: to.remoteHeader(t.from)?.height ?? null,
+          lastUpdateAgeMs: age,
+        };
+      case 'rootSynced':
+        return {
+          waitingFor: 'claimInclusion',
+          claimStatus: to.status(txId(rec.plan.claim))?.status ?? 'unknown',
+          destinationHeight: to.committedHeight,
+          lastUpdateAgeMs: age,
+        };
+      case 'claimed':
+        return {
+          waitingFor: 'destinationRootAtSource',
+          needHeight: t.claimHeight!,
+          sourceHasHeight: from.remoteHeader(t.to)?.height ?? null,
+          lastUpdateAgeMs: age,
+        };
+      default:
+        return t.failure
+          ? { waitingFor: null, phase: t.phase, failure: t.failure }
+          : { waitingFor: null, phase: t.phase };
+    }
   }
 
   get(id: string): Transfer | undefined {

@@ -7,6 +7,7 @@ export type {
   TransferHandle,
   TransferParameters,
   TransferStore,
+  TransferWait,
 } from './driver.js';
 export { MemoryTransferStore, planTransfer, TRANSFER_TTL_MS_DEFAULT, TransferDriver } from './driver.js';
 export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './machine.js';
