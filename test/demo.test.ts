@@ -28,6 +28,26 @@ describe('weft demo', () => {
     );
   });
 
+  it('still lands every transfer exactly once over a transport that loses and duplicates messages', async () => {
+    const r = await run([
+      'demo',
+      '--transfers',
+      '30',
+      '--loss',
+      '0.3',
+      '--dup',
+      '0.3',
+      '--seed',
+      'lossy',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ transfersConfirmed: 30, transfersFailed: 0, supplyConserved: true });
+    expect(s.transport.dropped).toBeGreaterThan(0);
+    expect(s.transport.duplicated).toBeGreaterThan(0);
+  });
+
   it('keeps its stores in --data-dir when given, and refuses one that already holds data', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-demo-test-'));
     try {

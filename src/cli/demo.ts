@@ -29,6 +29,10 @@ options:
                    resources and transfers (block timestamps still come from the clock)
   --data-dir DIR   where the nodes keep their stores (default: a new temporary directory,
                    removed afterwards); must not already hold data
+  --loss P         drop each transport message with probability P, 0..0.5 (default 0)
+  --dup P          deliver each transport message twice with probability P, 0..0.5 (default 0)
+                   (losses are repaired by re-announcement and gap filling; duplicates are
+                   refused as replays: the summary still checks every transfer landed once)
   --json           print the summary as one JSON object on stdout (progress goes to stderr)
   --help           show this text`;
 
@@ -38,6 +42,8 @@ export type DemoOptions = {
   seed: string;
   dataDir?: string;
   json: boolean;
+  loss: number;
+  dup: number;
 };
 
 export type DemoSummary = {
@@ -49,6 +55,8 @@ export type DemoSummary = {
   supplyFound: string;
   supplyConserved: boolean;
   globalRoot: string;
+  /** messages the transport dropped and duplicated (faults from --loss and --dup) */
+  transport: { sent: number; dropped: number; duplicated: number };
   seconds: number;
   transfersPerSecond: number;
   dataDir: string;
@@ -56,7 +64,7 @@ export type DemoSummary = {
 
 /** Parses demo flags; returns an error message for anything it does not understand. */
 export function parseDemoArgs(args: string[]): DemoOptions | { error: string } | 'help' {
-  const out: DemoOptions = { domains: 3, transfers: 300, seed: 'weft', json: false };
+  const out: DemoOptions = { domains: 3, transfers: 300, seed: 'weft', json: false, loss: 0, dup: 0 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -77,7 +85,14 @@ export function parseDemoArgs(args: string[]): DemoOptions | { error: string } |
       else if (a === '--domains') out.domains = int('--domains', 2, 16);
       else if (a === '--transfers') out.transfers = int('--transfers', 1, 100_000);
       else if (a === '--seed') out.seed = value();
-      else if (a === '--data-dir') out.dataDir = value();
+      else if (a === '--loss' || a === '--dup') {
+        const v = value();
+        const p = Number(v);
+        if (!/^\d*\.?\d+$/.test(v) || p < 0 || p > 0.5)
+          throw new Error(`${a} must be a probability from 0 to 0.5, got '${v}'`);
+        if (a === '--loss') out.loss = p;
+        else out.dup = p;
+      } else if (a === '--data-dir') out.dataDir = value();
       else return { error: `unknown option '${a}'` };
     } catch (e) {
       return { error: (e as Error).message };
@@ -124,7 +139,11 @@ export async function runDemo(
     );
   }
   const domains = nodes.map((n) => n.domain);
-  const bus = new InProcessBus({ seed: opts.seed });
+  const bus = new InProcessBus({
+    seed: opts.seed,
+    dropProbability: opts.loss,
+    duplicateProbability: opts.dup,
+  });
   const net = new LocalNetwork({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 100 });
   for (const d of domains) net.join(d);
   const driver = new TransferDriver(new LmdbTransferStore(nodes[0]!.node));
@@ -210,6 +229,8 @@ export async function runDemo(
     for (let round = 0; driver.activeCount() > 0 && round < 10_000; round++) {
       for (const d of domains) if (d.mempoolSize > 0 || round % 4 === 0) await d.sealBlock();
       await bus.idle();
+      if (opts.loss > 0 && round % 2 === 1) await net.announceAll(); // repair what the transport lost
+      await bus.idle();
       await driver.tick();
       const done = total - driver.activeCount();
       progress(bar(done, total, performance.now() - start));
@@ -250,6 +271,7 @@ export async function runDemo(
       supplyFound: found.toString(),
       supplyConserved: found === minted,
       globalRoot: toHex(global.root()),
+      transport: { sent: bus.stats().sent, dropped: bus.stats().dropped, duplicated: bus.stats().duplicated },
       seconds: Math.round(seconds * 1000) / 1000,
       transfersPerSecond: Math.round((confirmed / seconds) * 10) / 10,
       dataDir: ownsDir ? '(temporary, removed)' : dataDir,
@@ -289,6 +311,7 @@ export function formatSummary(s: DemoSummary): string {
     `transfers        ${s.transfersConfirmed} confirmed, ${s.transfersFailed} failed (of ${s.transfersRequested})`,
     `supply           minted ${s.supplyMinted}, found in the trees ${s.supplyFound}: ${s.supplyConserved ? 'conserved' : 'NOT CONSERVED'}`,
     `global root      ${s.globalRoot}`,
+    `transport        ${s.transport.sent} messages, ${s.transport.dropped} dropped, ${s.transport.duplicated} duplicated`,
     `time             ${s.seconds} s, ${s.transfersPerSecond} transfers/s`,
     `data             ${s.dataDir}`,
   ].join('\n');
