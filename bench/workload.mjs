@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { keyPairFromSeed } from '../dist/crypto/index.js';
 import { commitment, createToken, nkCommitment } from '../dist/resource/index.js';
-import { signTransaction } from '../dist/tx/index.js';
+import { mintTx as mintTxOf, signTransaction } from '../dist/tx/index.js';
 
 export const BLOCK_TXS = 1000;
 
@@ -23,7 +23,7 @@ export const key = (type, name) =>
   keyPairFromSeed(type, createHash('sha256').update(`bench/${name}`).digest());
 
 export function coinFactory(domain, random, issuer) {
-  return (owner, quantity, isEphemeral = false) => {
+  const make = (owner, quantity, isEphemeral = false) => {
     const nk = random(32);
     const parts = createToken({
       label: { issuer: issuer.publicKey, symbol: 'USD' },
@@ -36,26 +36,24 @@ export function coinFactory(domain, random, issuer) {
     });
     return { ...parts, nk };
   };
+  make.home = domain.id;
+  make.random = random;
+  return make;
 }
 
 export const created = (c) => ({ resource: c.resource, value: c.value, label: c.label });
 
-/** A signed mint: consume an ephemeral token (issuer signs), create `c`. */
+/** A signed mint (weft/tx `mintTx`) of a token for `owner`, with a nonce source tied to `coin`'s domain. */
 export function mintTx(coin, issuer, owner, quantity) {
-  const eph = coin(owner.publicKey, quantity, true);
-  const c = coin(owner.publicKey, quantity);
-  const consumed = {
-    resource: eph.resource,
-    value: eph.value,
-    label: eph.label,
-    nk: eph.nk,
-    commitmentProof: null,
-  };
-  const tx = signTransaction(
-    { actions: [{ consumed: [consumed], created: [created(c)] }], appData: new Uint8Array(), signatures: [] },
-    [issuer],
-  );
-  return { tx, coin: c, owner };
+  const m = mintTxOf({
+    issuer,
+    symbol: 'USD',
+    owner: owner.publicKey,
+    quantity,
+    home: coin.home,
+    random: coin.random,
+  });
+  return { tx: m.tx, coin: m.coin, owner };
 }
 
 /** Mints `count` coins spread over `owners`, sealing every BLOCK_TXS; returns them. */

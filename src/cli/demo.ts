@@ -8,11 +8,11 @@ import { type KeyPair, keyPairFromSeed, toHex } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { InProcessBus } from '../net/index.js';
 import { LocalNetwork } from '../node/index.js';
-import { commitment, createToken, nkCommitment, nullifier, type ResourceParts } from '../resource/index.js';
+import { commitment, nullifier, type ResourceParts } from '../resource/index.js';
 import { LmdbTransferStore, openDomainNode } from '../store/index.js';
 import { GlobalRoot } from '../sync/index.js';
 import { TransferDriver, type TransferHandle } from '../transfer/index.js';
-import { signTransaction } from '../tx/index.js';
+import { mintTx, type Transaction } from '../tx/index.js';
 
 export const DEMO_USAGE = `usage: weft demo [options]
 
@@ -155,51 +155,22 @@ export async function runDemo(
     progress('minting...');
     const coins: { at: number; coin: Coin }[] = [];
     let minted = 0n;
-    const mintTxs = domains.map(() => [] as ReturnType<typeof signTransaction>[]);
+    const mintTxs = domains.map(() => [] as Transaction[]);
     for (let i = 0; i < opts.transfers; i++) {
       const at = i % domains.length;
       const owner = users[i % users.length]!;
       const quantity = BigInt(1 + ((random(2)[0]! * 256 + random(1)[0]!) % 1000));
-      const mk = (eph: boolean): Coin => {
-        const nk = random(32);
-        const parts = createToken({
-          label: { issuer: issuer.publicKey, symbol: 'WEFT' },
-          owner: owner.publicKey,
-          quantity,
-          home: domains[at]!.id,
-          nkCommitment: nkCommitment(nk),
-          isEphemeral: eph,
-          random,
-        });
-        return { ...parts, nk, owner };
-      };
-      const eph = mk(true);
-      const coin = mk(false);
+      const m = mintTx({
+        issuer,
+        symbol: 'WEFT',
+        owner: owner.publicKey,
+        quantity,
+        home: domains[at]!.id,
+        random,
+      });
       minted += quantity;
-      coins.push({ at, coin });
-      mintTxs[at]!.push(
-        signTransaction(
-          {
-            actions: [
-              {
-                consumed: [
-                  {
-                    resource: eph.resource,
-                    value: eph.value,
-                    label: eph.label,
-                    nk: eph.nk,
-                    commitmentProof: null,
-                  },
-                ],
-                created: [{ resource: coin.resource, value: coin.value, label: coin.label }],
-              },
-            ],
-            appData: new Uint8Array(),
-            signatures: [],
-          },
-          [issuer],
-        ),
-      );
+      coins.push({ at, coin: { ...m.coin, owner } });
+      mintTxs[at]!.push(m.tx);
     }
     for (const [i, d] of domains.entries()) {
       for (let k = 0; k < mintTxs[i]!.length; k += 1000) await d.submitMany(mintTxs[i]!.slice(k, k + 1000));

@@ -38,6 +38,8 @@ export {
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
+export type { MintParameters } from './mint.js';
+export { mintTx } from './mint.js';
 export { checkTransactionShape } from './shape.js';
 export type { SignatureResults } from './signatures.js';
 export {

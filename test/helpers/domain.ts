@@ -3,7 +3,13 @@
 import { type KeyPair, keyPairFromSeed, type PublicKey, sha256, utf8 } from '../../src/crypto/index.js';
 import { Domain, type DomainLimits } from '../../src/domain/index.js';
 import { commitment, createToken, nkCommitment, type ResourceParts } from '../../src/resource/index.js';
-import { type Consumed, type Created, signTransaction, type Transaction } from '../../src/tx/index.js';
+import {
+  type Consumed,
+  type Created,
+  mintTx,
+  signTransaction,
+  type Transaction,
+} from '../../src/tx/index.js';
 import { seededRandom } from '../support.js';
 
 export function key(type: 'secp256k1' | 'ed25519', name: string): KeyPair {
@@ -65,26 +71,9 @@ export class Wallet {
     return { ...parts, nk };
   }
 
-  /** A mint: consume an ephemeral token (issuer signs), create a real one for `owner`. */
+  /** A mint (weft/tx `mintTx`): the issuer creates a real token for `owner`. */
   mintTx(owner: PublicKey, quantity: bigint): { tx: Transaction; coin: Coin } {
-    const eph = this.coin(owner, quantity, true);
-    const coin = this.coin(owner, quantity);
-    const consumed: Consumed = {
-      resource: eph.resource,
-      value: eph.value,
-      label: eph.label,
-      nk: eph.nk,
-      commitmentProof: null,
-    };
-    const tx = signTransaction(
-      {
-        actions: [{ consumed: [consumed], created: [created(coin)] }],
-        appData: new Uint8Array(),
-        signatures: [],
-      },
-      [issuer],
-    );
-    return { tx, coin };
+    return mintTx({ issuer, symbol: 'USD', owner, quantity, home: this.domain.id, random: this.random });
   }
 
   /** Mints and seals, returning a coin committed on the domain. */
