@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { keyPairFromSeed } from '../dist/crypto/index.js';
 import { commitment, createToken, nkCommitment } from '../dist/resource/index.js';
-import { mintTx as mintTxOf, signTransaction } from '../dist/tx/index.js';
+import { decodeHeight, mintTx as mintTxOf, signTransaction } from '../dist/tx/index.js';
 
 export const BLOCK_TXS = 1000;
 
@@ -78,7 +78,7 @@ export async function fund(domain, coin, issuer, owners, count) {
 export function transfers(domain, coin, funded, owners) {
   return funded.map(({ coin: c, owner }, i) => {
     const p = domain.proveCommitment(commitment(c.resource));
-    const height = new DataView(p.value.buffer, p.value.byteOffset, 8).getBigUint64(0);
+    const height = decodeHeight(p.value);
     const consumed = {
       resource: c.resource,
       value: c.value,

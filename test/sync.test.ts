@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { equalBytes, signRecoverable, WeftError } from '../src/crypto/index.js';
 import {
-  domainIdFor,
   encodeKeySet,
   headerHash,
   KEYSET_TREE_KEY,
@@ -10,6 +9,7 @@ import {
   makeKeySet,
   signHeader,
 } from '../src/domain/index.js';
+import { domainId as domainIdOf } from '../src/resource/index.js';
 import {
   acceptRootUpdate,
   acceptRootUpdates,
@@ -474,7 +474,7 @@ describe('the registry', () => {
     expect(ids).toEqual([...ids].sort());
     expect(sync.roots()).toHaveLength(2);
     expect(sync.isAnchorUsable(a.domain.header(2n)!.header.stateRoot)).toBe(true);
-    expect(domainIdFor('reg-a')).toEqual(a.domain.id);
+    expect(domainIdOf('reg-a')).toEqual(a.domain.id);
   });
 });
 
@@ -489,13 +489,13 @@ describe('header requests and confirmations', () => {
     expect(acceptRootUpdates(v1, answer, 'full').view.head.header.height).toBe(3n);
     expect(answerHeaderRequest(domain, { ...req, withTxs: false })[0]!.txs).toBeUndefined();
     expectCode(
-      () => answerHeaderRequest(domain, { ...req, domainId: domainIdFor('someone-else') }),
+      () => answerHeaderRequest(domain, { ...req, domainId: domainIdOf('someone-else') }),
       'UNKNOWN_DOMAIN',
     );
   });
 
   it('a request spans 1..UPDATE_CHAIN_MAX heights; decoding is strict', async () => {
-    const domainId = domainIdFor('req-span');
+    const domainId = domainIdOf('req-span');
     expectCode(
       () => encodeHeaderRequest({ domainId, fromHeight: 5n, toHeight: 4n, withTxs: false }),
       'BAD_INPUT',
@@ -514,8 +514,8 @@ describe('header requests and confirmations', () => {
 
   it('a confirmation round-trips', () => {
     const c = {
-      observer: domainIdFor('o'),
-      domainId: domainIdFor('d'),
+      observer: domainIdOf('o'),
+      domainId: domainIdOf('d'),
       height: 7n,
       headerHash: new Uint8Array(32).fill(3),
     };

@@ -20,6 +20,7 @@ import {
 import { type Proof, Smt, type StagedVersion } from '../smt/index.js';
 import {
   commitmentKey,
+  decodeHeight,
   nullifierKey,
   preverifyBatch,
   type SignatureResults,
@@ -452,7 +453,7 @@ export class Domain extends EventEmitter<DomainEvents> {
           ...c,
           commitmentProof: {
             anchor: this.state.head.stateRoot,
-            height: heightOf(value),
+            height: decodeHeight(value),
             proof: this.smt.proveSync(key),
           },
         };
@@ -703,11 +704,6 @@ export function valuesOf(block: Block): [string, Uint8Array][] {
   return out;
 }
 
-function heightOf(value: Uint8Array): bigint {
-  check(value.length === 8, 'BAD_INPUT', 'a commitment entry holds an 8-byte height');
-  return new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0);
-}
-
 function maxBig(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
@@ -715,9 +711,4 @@ function maxBig(a: bigint, b: bigint): bigint {
 function rejectedFrom(out: DomainOutput): TxStatus {
   if (out.type === 'txRejected') return { status: 'rejected', code: out.code, reason: out.reason };
   throw new WeftError('BAD_INPUT', 'submission produced no status');
-}
-
-/** The DomainId of a domain name, for callers that only have the name. */
-export function domainIdFor(name: string): Uint8Array {
-  return domainIdOf(name);
 }

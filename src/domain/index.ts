@@ -22,7 +22,7 @@ export type {
   StateProof,
   SubmitResult,
 } from './domain.js';
-export { Domain, domainIdFor, treeVersionOf, valuesOf } from './domain.js';
+export { Domain, treeVersionOf, valuesOf } from './domain.js';
 export type { Header, SignedHeader } from './header.js';
 export {
   decodeHeader,

@@ -97,6 +97,3 @@ export function treeHasher(name: HasherName = 'weft'): TreeHasher {
   if (name === 'jmt') return jmt;
   throw new WeftError('BAD_INPUT', `unknown hasher preset '${String(name)}': use 'weft' or 'jmt'`);
 }
-
-/** SHA-256 of a key or value, as the tree uses it for paths and leaves. */
-export const hashKey = sha256;

@@ -192,8 +192,3 @@ export function decodeRootRecord(bytes: Uint8Array): RootRecord {
   r.end();
   return out;
 }
-
-/** Hash of a root record, for integrity checks: the tree root it names (empty: undefined). */
-export function rootRecordHash(r: RootRecord): Uint8Array | undefined {
-  return r.k === 'empty' ? undefined : r.hash;
-}

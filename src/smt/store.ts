@@ -89,10 +89,5 @@ export class MemoryNodeStore implements NodeStore {
     return { pagesRemoved, rootsRemoved };
   }
 
-  /** Number of pages held, for tests. */
-  pageCount(): number {
-    return this.pages.size;
-  }
-
   async close(): Promise<void> {}
 }

@@ -32,7 +32,7 @@ import {
 } from '../domain/index.js';
 import type { LogicLookup } from '../resource/index.js';
 import { Smt } from '../smt/index.js';
-import { META_GENESIS_KEY, metaKey, type NodeEnv, openNodeEnv, u64Key } from './env.js';
+import { META_GENESIS_KEY, metaKey, type NodeEnv, openNodeEnv, readU64Key, u64Key } from './env.js';
 import { type EntryFault, encodeEntry, entryInput, GENESIS_LINK, readEntries } from './transcript.js';
 
 const CHECKPOINT_KEY = metaKey('latest');
@@ -284,8 +284,7 @@ export async function openDomainNode(dir: string, opts: OpenNodeOptions): Promis
 
 function lastKey(node: NodeEnv): bigint | null {
   for (const k of node.transcript.getKeys({ reverse: true, limit: 1 })) {
-    const key = k as Uint8Array;
-    return new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0);
+    return readU64Key(k as Uint8Array);
   }
   return null;
 }

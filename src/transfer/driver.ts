@@ -8,7 +8,7 @@ import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index
 import { commitment, nullifier, type Random, type ResourceParts, rehome } from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
 import type { KnowledgePolicy } from '../sync/index.js';
-import { nullifierKey, signTransaction, type Transaction, txId } from '../tx/index.js';
+import { decodeHeight, nullifierKey, signTransaction, type Transaction, txId } from '../tx/index.js';
 import { isTerminal, newTransfer, step, type Transfer, type TransferEvent } from './machine.js';
 import type { TransferPlan, TransferRecord } from './record.js';
 
@@ -80,7 +80,7 @@ export function planTransfer(p: TransferParameters): TransferPlan {
     'UNKNOWN_RESOURCE',
     'the resource to move is not committed on the source domain',
   );
-  const height = new DataView(proof.value.buffer, proof.value.byteOffset, 8).getBigUint64(0);
+  const height = decodeHeight(proof.value);
   const moved = rehome(p.resource, p.to.id, p.random);
   const move = signTransaction(
     {
@@ -441,7 +441,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         const st = to.status(txId(rec.plan.claim));
         if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
         const spent = to.proveNullifier(movedNf);
-        if (spent.value !== null) return { e: 'claimSeen', height: heightOf(spent.value), atMs };
+        if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
         if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
           return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
         }
@@ -502,8 +502,4 @@ function withSourceProof(
       },
     ],
   };
-}
-
-function heightOf(value: Uint8Array): bigint {
-  return new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0);
 }

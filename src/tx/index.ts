@@ -52,6 +52,7 @@ export {
 export {
   COMMITMENT_KEY_PREFIX,
   commitmentKey,
+  decodeHeight,
   encodeHeight,
   HEIGHT_BYTES,
   NULLIFIER_KEY_PREFIX,

@@ -34,4 +34,15 @@ export function encodeHeight(height: bigint): Uint8Array {
   return out;
 }
 
+/** The height a commitment or nullifier entry holds (8 bytes, big-endian); CODEC otherwise. */
+export function decodeHeight(value: Uint8Array): bigint {
+  if (!(value instanceof Uint8Array) || value.length !== HEIGHT_BYTES) {
+    throw new WeftError(
+      'CODEC',
+      `a height entry is ${HEIGHT_BYTES} bytes, got ${value instanceof Uint8Array ? value.length : typeof value}`,
+    );
+  }
+  return new DataView(value.buffer, value.byteOffset, HEIGHT_BYTES).getBigUint64(0);
+}
+
 const U64_MAX = (1n << 64n) - 1n;

@@ -6,6 +6,7 @@ import { commitment, createToken, nkCommitment, type ResourceParts } from '../..
 import {
   type Consumed,
   type Created,
+  decodeHeight,
   mintTx,
   signTransaction,
   type Transaction,
@@ -91,7 +92,7 @@ export class Wallet {
       return { resource: c.resource, value: c.value, label: c.label, nk: c.nk, commitmentProof: null };
     const p = this.domain.proveCommitment(commitment(c.resource), opts.height);
     if (p.value === null) throw new Error('coin is not committed');
-    const height = new DataView(p.value.buffer, p.value.byteOffset, 8).getBigUint64(0);
+    const height = decodeHeight(p.value);
     return {
       resource: c.resource,
       value: c.value,
