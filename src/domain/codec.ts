@@ -13,8 +13,14 @@ import {
 } from '../crypto/index.js';
 import { decodeTransition, encodeTransition, type Write } from '../smt/index.js';
 import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
-import { type Header, readHeader, writeHeader } from './header.js';
-import { decodeKeySet, encodeKeySet, type SignerSignature } from './keyset.js';
+import {
+  type Header,
+  readHeader,
+  readSignerSignatures,
+  writeHeader,
+  writeSignerSignatures,
+} from './header.js';
+import { decodeKeySet, encodeKeySet } from './keyset.js';
 import type { Block, DomainInput, DomainState, RemoteView, TxReads, TxStatus } from './state.js';
 
 const STATE_FORMAT = 1;
@@ -42,14 +48,6 @@ function writeText(w: Writer, s: string): void {
 
 function readText(r: Reader): string {
   return new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(TEXT_BYTES));
-}
-
-function writeSigners(w: Writer, sigs: SignerSignature[]): void {
-  w.list(sigs, 64, (w, s) => w.u8(s.signer).fixed(s.signature, 65));
-}
-
-function readSigners(r: Reader): SignerSignature[] {
-  return r.list(64, (r) => ({ signer: r.u8(), signature: r.fixed(65).slice() }));
 }
 
 function writeWrites(w: Writer, writes: Write[]): void {
@@ -95,7 +93,7 @@ export function encodeInput(input: DomainInput): Uint8Array {
       break;
     case 'changeKeySet':
       w.u8(INPUT_KEYSET).bytes(encodeKeySet(input.keySet), KEYSET_BYTES);
-      writeSigners(w, input.approvals);
+      writeSignerSignatures(w, input.approvals);
       break;
     case 'markProven':
       w.u8(INPUT_PROVEN).u64(input.height);
@@ -141,7 +139,7 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
         return {
           type: 'changeKeySet',
           keySet: decodeKeySet(r.bytes(KEYSET_BYTES)),
-          approvals: readSigners(r),
+          approvals: readSignerSignatures(r),
         };
       case INPUT_PROVEN:
         return { type: 'markProven', height: r.u64() };

@@ -66,23 +66,27 @@ export function decodeHeader(bytes: Uint8Array): Header {
 export const HEADER_SIGNATURE_BYTES = 65;
 
 /** A signed header: the header, then its signatures as u32 count || (u8 signer || 65 bytes) each. */
-export function writeSignedHeader(w: Writer, sh: SignedHeader): void {
-  writeHeader(w, sh.header);
-  w.list(sh.signatures, KEYSET_KEYS_MAX, (w, s) => {
+/** Signer-indexed signatures: u32 count || (u8 signer || 65 bytes) each, at most one per key. */
+export function writeSignerSignatures(w: Writer, sigs: SignerSignature[]): void {
+  w.list(sigs, KEYSET_KEYS_MAX, (w, s) => {
     w.u8(s.signer).fixed(s.signature, HEADER_SIGNATURE_BYTES);
   });
 }
 
+export function readSignerSignatures(r: Reader): SignerSignature[] {
+  return r.list(KEYSET_KEYS_MAX, (r) => ({
+    signer: r.u8(),
+    signature: r.fixed(HEADER_SIGNATURE_BYTES).slice(),
+  }));
+}
+
+export function writeSignedHeader(w: Writer, sh: SignedHeader): void {
+  writeHeader(w, sh.header);
+  writeSignerSignatures(w, sh.signatures);
+}
+
 export function readSignedHeader(r: Reader): SignedHeader {
-  const header = readHeader(r);
-  const signatures = r.list(
-    KEYSET_KEYS_MAX,
-    (r): SignerSignature => ({
-      signer: r.u8(),
-      signature: r.fixed(HEADER_SIGNATURE_BYTES).slice(),
-    }),
-  );
-  return { header, signatures };
+  return { header: readHeader(r), signatures: readSignerSignatures(r) };
 }
 
 export function encodeSignedHeader(sh: SignedHeader): Uint8Array {
