@@ -513,3 +513,46 @@ describe('signature checks shared between the pool and the calling thread', () =
     }
   });
 });
+
+describe('checkInput', () => {
+  it('throws exactly what apply would refuse, and changes nothing', async () => {
+    const { checkInput, headerHash: hh } = await import('../src/domain/index.js');
+    const d = await makeDomain('check-input');
+    const other = await makeDomain('check-input-peer');
+    await new Wallet(other).mint(alice.publicKey, 1n);
+    let state = genesis(smallConfig('check-input', d.id), d.keySet, 1n);
+    const env = { logics: builtinRegistry() };
+    const inputs: DomainInput[] = [
+      { type: 'acceptRemoteHeader', header: d.header(0n)!.header }, // its own header
+      { type: 'freezeRemote', domainId: other.id, fromHeight: 1n }, // no view yet
+      { type: 'changeKeySet', keySet: d.keySet, approvals: [] }, // no approvals
+    ];
+    for (const input of inputs) {
+      const before = toHex(hh(state.head)) + state.remotes.size;
+      const viaCheck = (() => {
+        try {
+          checkInput(state, input);
+        } catch (e) {
+          return (e as WeftError).code;
+        }
+        return 'ok';
+      })();
+      const viaApply = (() => {
+        try {
+          apply(cloneState(state), input, env);
+        } catch (e) {
+          return (e as WeftError).code;
+        }
+        return 'ok';
+      })();
+      expect(viaCheck).not.toBe('ok');
+      expect(viaCheck).toBe(viaApply);
+      expect(toHex(hh(state.head)) + state.remotes.size).toBe(before);
+    }
+    // An acceptable input passes the check, and apply then takes it.
+    const ok: DomainInput = { type: 'acceptRemoteHeader', header: other.header(1n)!.header };
+    expect(() => checkInput(state, ok)).not.toThrow();
+    state = apply(state, ok, env).state;
+    expect(() => checkInput(state, ok)).toThrowError(/not above the accepted/);
+  });
+});

@@ -35,7 +35,7 @@ import {
   BATCH_TXS_MAX_DEFAULT,
   BLOCK_BATCHES_MAX_DEFAULT,
   type Block,
-  cloneState,
+  checkInput,
   type DomainConfig,
   type DomainInput,
   type DomainOutput,
@@ -672,12 +672,12 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   /**
-   * Applies one input the durable way: checked on a copy first (an input apply refuses is never
-   * logged), logged and flushed, then applied, then told. Every input reaches the transcript.
+   * Applies one input the durable way: checked first (an input apply refuses is never logged),
+   * logged and flushed, then applied, then told. Every input reaches the transcript.
    */
   private async logged(input: DomainInput): Promise<void> {
     if (this.store) {
-      apply(cloneState(this.state), input, { logics: this.logics });
+      checkInput(this.state, input);
       try {
         await this.store.appendInputs([input]);
       } catch (e) {

@@ -71,6 +71,7 @@ export {
   apply,
   BATCH_TXS_MAX_DEFAULT,
   BLOCK_BATCHES_MAX_DEFAULT,
+  checkInput,
   checkSeal,
   cloneState,
   genesis,

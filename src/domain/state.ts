@@ -260,6 +260,25 @@ export function apply(state: DomainState, input: DomainInput, env: DomainEnv): A
   }
 }
 
+/**
+ * Throws exactly what `apply` would refuse for `input`, without changing `state`: the runtime
+ * checks an input before logging it, so the transcript never holds an input that fails on replay.
+ * Submissions are never refused by throwing (a refused transaction is an output), and seals are
+ * built by the runtime itself, so only the other inputs have preconditions to check here.
+ */
+export function checkInput(state: DomainState, input: DomainInput): void {
+  switch (input.type) {
+    case 'acceptRemoteHeader':
+      return checkAcceptRemote(state, input.header);
+    case 'changeKeySet':
+      return checkChangeKeySet(state, input.keySet, input.approvals);
+    case 'freezeRemote':
+      return checkFreezeRemote(state, input.domainId, input.fromHeight);
+    default:
+      return;
+  }
+}
+
 /** Whether `root` is an anchor a transaction may use here. */
 export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean {
   const key = hex(root);
@@ -485,7 +504,8 @@ export function checkSeal(state: DomainState, input: Extract<DomainInput, { type
   return root !== null && equalBytes(root, input.stateRoot);
 }
 
-function acceptRemote(state: DomainState, header: Header): ApplyResult {
+/** Throws what `acceptRemote` would refuse; changes nothing. */
+function checkAcceptRemote(state: DomainState, header: Header): void {
   check(
     header && header.domain instanceof Uint8Array && header.domain.length === 32,
     'BAD_INPUT',
@@ -496,8 +516,7 @@ function acceptRemote(state: DomainState, header: Header): ApplyResult {
     'BAD_INPUT',
     'a domain does not accept its own headers as remote',
   );
-  const key = hex(header.domain);
-  const prev = state.remotes.get(key);
+  const prev = state.remotes.get(hex(header.domain));
   if (prev?.frozenFrom !== undefined) {
     throw new WeftError(
       'VIEW_FROZEN',
@@ -510,6 +529,12 @@ function acceptRemote(state: DomainState, header: Header): ApplyResult {
       `remote height ${header.height} is not above the accepted ${prev.header.height}`,
     );
   }
+}
+
+function acceptRemote(state: DomainState, header: Header): ApplyResult {
+  checkAcceptRemote(state, header);
+  const key = hex(header.domain);
+  const prev = state.remotes.get(key);
   const hh = headerHash(header);
   const roots = prev?.roots ?? new Map<string, bigint>();
   roots.set(hex(header.stateRoot), header.height);
@@ -526,7 +551,8 @@ function acceptRemote(state: DomainState, header: Header): ApplyResult {
   };
 }
 
-function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignature[]): ApplyResult {
+/** Throws what `changeKeySet` would refuse; changes nothing. */
+function checkChangeKeySet(state: DomainState, next: KeySet, approvals: SignerSignature[]): void {
   assertKeySet(next);
   check(
     state.nextKeySet === null,
@@ -540,6 +566,10 @@ function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignatu
       `a key-set change needs ${state.keySet.threshold} valid approvals from the current key set`,
     );
   }
+}
+
+function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignature[]): ApplyResult {
+  checkChangeKeySet(state, next, approvals);
   state.nextKeySet = next;
   state.queuedWrites.push({ key: KEYSET_TREE_KEY, value: encodeKeySet(next) });
   return { state, outputs: [{ type: 'keySetChanged', keySet: next, effectiveAfter: state.height + 1n }] };
@@ -550,15 +580,22 @@ function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignatu
  * after the fork height stop being anchors, earlier ones stay usable, and no header is accepted
  * from that domain any more. Other domains are untouched.
  */
-function freezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): ApplyResult {
+/** Throws what `freezeRemote` would refuse; changes nothing. */
+function checkFreezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): void {
   check(
     domainId instanceof Uint8Array && domainId.length === 32,
     'BAD_INPUT',
     'freezeRemote needs a 32-byte domainId',
   );
   check(typeof fromHeight === 'bigint', 'BAD_INPUT', 'fromHeight must be a bigint');
-  const view = state.remotes.get(hex(domainId));
-  if (!view) throw new WeftError('UNKNOWN_DOMAIN', 'this domain holds no view of that remote to freeze');
+  if (!state.remotes.has(hex(domainId))) {
+    throw new WeftError('UNKNOWN_DOMAIN', 'this domain holds no view of that remote to freeze');
+  }
+}
+
+function freezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): ApplyResult {
+  checkFreezeRemote(state, domainId, fromHeight);
+  const view = state.remotes.get(hex(domainId))!;
   if (view.frozenFrom !== undefined && view.frozenFrom <= fromHeight) return { state, outputs: [] };
   for (const [root, h] of view.roots) if (h >= fromHeight) view.roots.delete(root);
   view.frozenFrom = fromHeight;
