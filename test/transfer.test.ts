@@ -416,3 +416,38 @@ describe('explained status', () => {
     t.net.close();
   });
 });
+
+describe('the network under long gaps and junk', () => {
+  it('fills a gap longer than one answer in several rounds, and reports messages that do not decode', async () => {
+    const t = await testNet(['gap-a', 'gap-b']);
+    const [a, b] = t.domains as [(typeof t.domains)[0], (typeof t.domains)[0]];
+    const refused: string[] = [];
+    t.net.on('refused', (r) => refused.push(r.code));
+    t.bus.partition(a.id, b.id);
+    for (let i = 0; i < 70; i++) await a.sealBlock();
+    await t.bus.idle();
+    t.bus.heal(a.id, b.id);
+    for (let i = 0; i < 4 && (b.remoteHeader(a.id)?.height ?? 0n) < 70n; i++) {
+      await t.net.announceAll();
+      await t.bus.idle();
+    }
+    expect(b.remoteHeader(a.id)?.height).toBe(70n);
+    expect(t.net.counters().gapRequests).toBeGreaterThanOrEqual(2); // 64 per answer at most
+    await t.bus
+      .endpoint(a.id)
+      .send(b.id, { kind: 'rootUpdate', id: 'junk', body: new Uint8Array([1, 2, 3]) });
+    await t.bus.idle();
+    expect(refused).toContain('CODEC');
+    t.net.close();
+  });
+});
+
+describe('transfer records', () => {
+  it('refuses a record of another format with a typed CODEC error', async () => {
+    const { decodeTransferRecord } = await import('../src/transfer/index.js');
+    const { WeftError } = await import('../src/crypto/index.js');
+    for (const bytes of [new Uint8Array([9]), new Uint8Array([1, 0, 0, 0, 1])]) {
+      expect(() => decodeTransferRecord(bytes)).toThrow(WeftError);
+    }
+  });
+});

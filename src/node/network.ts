@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Reader, toHex, WeftError, Writer } from '../crypto/index.js';
 import { type Domain, headerHash } from '../domain/index.js';
-import type { Message, Transport } from '../net/index.js';
+import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
 import {
   answerHeaderRequest,
   decodeHeaderRequest,
@@ -16,6 +16,7 @@ import {
   encodeRootUpdate,
   encodeSyncConfirmation,
   forkHeight,
+  type HeaderRequest,
   isAnchorUsable,
   KnowledgeGraph,
   observeAccepted,
@@ -143,7 +144,14 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
 
   /** Messages to one member are handled one at a time, in arrival order. */
   private enqueue(member: Member, msg: Message, from: Uint8Array): Promise<void> {
-    member.queue = member.queue.then(() => this.handle(member, msg, from)).catch(() => undefined);
+    member.queue = member.queue
+      .then(() => this.handle(member, msg, from))
+      .catch((e: unknown) => {
+        // A message that does not even decode is refused like any other bad input.
+        this.stats.refused++;
+        const code = e instanceof WeftError ? e.code : 'ERROR';
+        this.emit('refused', { at: member.domain.id, from, code, message: (e as Error).message });
+      });
     return member.queue;
   }
 
@@ -159,14 +167,8 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
         if (chain.length > 0) await this.onUpdates(member, chain, from);
         return;
       }
-      case 'headerRequest': {
-        const req = decodeHeaderRequest(msg.body);
-        const chain = answerHeaderRequest(member.domain, req).map(encodeRootUpdate);
-        const w = new Writer(1024);
-        w.list(chain, HEADER_CHAIN_MAX, (w, b) => w.bytes(b, ROOT_UPDATE_BYTES_MAX));
-        const id = `res/${hex(member.domain.id)}/${req.fromHeight}-${req.toHeight}`;
-        return this.send(member, from, { kind: 'headerResponse', id, body: w.finish() });
-      }
+      case 'headerRequest':
+        return this.answerRequest(member, from, decodeHeaderRequest(msg.body));
       case 'confirmation': {
         const c = decodeSyncConfirmation(msg.body);
         this.emit('confirmed', { domain: c.domainId, observer: c.observer, height: c.height });
@@ -218,6 +220,27 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     });
     const id = `ack/${hex(member.domain.id)}/${hex(sender)}/${last.header.height}`;
     await this.send(member, from, { kind: 'confirmation', id, body });
+  }
+
+  /**
+   * Answers a header request with the updates it names, at most HEADER_CHAIN_MAX of them and no
+   * more than fit in one message: the requester asks again from where the answer stopped.
+   */
+  private async answerRequest(member: Member, to: Uint8Array, req: HeaderRequest): Promise<void> {
+    const last = req.fromHeight + BigInt(HEADER_CHAIN_MAX) - 1n;
+    const span = { ...req, toHeight: req.toHeight < last ? req.toHeight : last };
+    const chain: Uint8Array[] = [];
+    let bytes = 4;
+    for (const u of answerHeaderRequest(member.domain, span)) {
+      const b = encodeRootUpdate(u);
+      if (chain.length > 0 && bytes + 4 + b.length > MESSAGE_BODY_BYTES_MAX) break;
+      chain.push(b);
+      bytes += 4 + b.length;
+    }
+    const w = new Writer(bytes);
+    w.list(chain, HEADER_CHAIN_MAX, (w, b) => w.bytes(b, ROOT_UPDATE_BYTES_MAX));
+    const id = `res/${hex(member.domain.id)}/${span.fromHeight}-${span.toHeight}`;
+    await this.send(member, to, { kind: 'headerResponse', id, body: w.finish() });
   }
 
   /** A gap: ask the sender for the headers between what we hold and the update it sent. */

@@ -1,6 +1,6 @@
 // A transfer as it is persisted: the machine's state plus the plan that carries everything the
 // claim needs — the signed move and claim transactions and the moved resource with its preimages.
-import { decodeAll, type Reader, Writer } from '../crypto/index.js';
+import { decodeAll, type Reader, WeftError, Writer } from '../crypto/index.js';
 import { type Resource, readResource, writeResource } from '../resource/index.js';
 import { decodeProof, encodeProof } from '../smt/index.js';
 import { decodeTransaction, encodeTransaction, type Transaction, TX_BYTES_MAX } from '../tx/index.js';
@@ -84,12 +84,12 @@ export function encodeTransferRecord(rec: TransferRecord): Uint8Array {
 export function decodeTransferRecord(bytes: Uint8Array): TransferRecord {
   return decodeAll(bytes, (r) => {
     const format = r.u8();
-    if (format !== RECORD_FORMAT) throw new Error(`unknown transfer record format ${format}`);
+    if (format !== RECORD_FORMAT) throw new WeftError('CODEC', `unknown transfer record format ${format}`);
     const id = readText(r);
     const from = r.fixed(32).slice();
     const to = r.fixed(32).slice();
     const phase = PHASES[r.u8()];
-    if (!phase) throw new Error('unknown transfer phase');
+    if (!phase) throw new WeftError('CODEC', 'unknown transfer phase in a record');
     const transfer: Transfer = {
       id,
       from,
@@ -117,7 +117,11 @@ export function decodeTransferRecord(bytes: Uint8Array): TransferRecord {
     const confirmed = readOptU64(r);
     if (confirmed !== undefined) transfer.confirmedHeight = confirmed;
     if (r.bool()) transfer.failure = { code: readText(r), reason: readText(r) };
-    transfer.history = r.list(HISTORY_MAX, (r) => ({ phase: PHASES[r.u8()]!, atMs: r.u64() }));
+    transfer.history = r.list(HISTORY_MAX, (r) => {
+      const p = PHASES[r.u8()];
+      if (!p) throw new WeftError('CODEC', "unknown transfer phase in a record's history");
+      return { phase: p, atMs: r.u64() };
+    });
     const move = decodeTransaction(r.bytes(TX_BYTES_MAX));
     const claimTx = decodeTransaction(r.bytes(TX_BYTES_MAX));
     const resource = readResource(r);
