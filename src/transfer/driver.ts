@@ -42,6 +42,8 @@ export class MemoryTransferStore implements TransferStore {
 
 /** How long a transfer may stay `requested` (its move not yet committed) by default. */
 export const TRANSFER_TTL_MS_DEFAULT = 10n * 60_000n;
+/** Finished transfers kept in memory (for `get`, `explain`, handles); all stay in the store. */
+export const FINISHED_KEPT_MAX = 10_000;
 /** Claim refusals that will not go away by waiting: the transfer fails. */
 const PERMANENT_CLAIM_CODES = new Set([
   'WRONG_DOMAIN',
@@ -198,8 +200,18 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     private readonly claimPolicy: ClaimPolicy | null = null,
   ) {
     super();
-    // Resume: every transfer the store holds, observed before anything is done for it.
-    for (const rec of store.list()) this.entries.set(rec.transfer.id, { rec, waiters: [] });
+    // Resume: every unfinished transfer the store holds, observed before anything is done for it.
+    for (const rec of store.list()) {
+      if (!isTerminal(rec.transfer)) this.entries.set(rec.transfer.id, { rec, waiters: [] });
+    }
+  }
+
+  /** Finished transfers, oldest first, so memory keeps only the latest FINISHED_KEPT_MAX. */
+  private readonly finished: string[] = [];
+
+  private retire(id: string): void {
+    this.finished.push(id);
+    while (this.finished.length > FINISHED_KEPT_MAX) this.entries.delete(this.finished.shift()!);
   }
 
   /** Registers a domain the driver may talk to (source or destination of transfers). */
@@ -257,7 +269,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const id = entry.rec.transfer.id;
     return {
       id,
-      current: () => this.entries.get(id)!.rec.transfer,
+      current: () => entry.rec.transfer,
       on: (listener) => {
         const forThis = (t: Transfer) => {
           if (t.id === id) listener(t);
@@ -325,6 +337,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     return this.entries.get(id)?.rec.transfer;
   }
 
+  /** Unfinished transfers and the latest FINISHED_KEPT_MAX finished ones; the store holds all. */
   list(): Transfer[] {
     return [...this.entries.values()].map((e) => e.rec.transfer);
   }
@@ -383,7 +396,10 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     if (changed.length > 0) await this.store.put(changed.map((c) => c.entry.rec));
     for (const { entry, walked } of changed) {
       for (const t of walked) this.emit('phase', t);
-      if (isTerminal(entry.rec.transfer)) for (const w of entry.waiters.splice(0)) w(entry.rec.transfer);
+      if (isTerminal(entry.rec.transfer)) {
+        for (const w of entry.waiters.splice(0)) w(entry.rec.transfer);
+        this.retire(entry.rec.transfer.id);
+      }
     }
     await Promise.all(
       active

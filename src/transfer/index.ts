@@ -9,7 +9,13 @@ export type {
   TransferStore,
   TransferWait,
 } from './driver.js';
-export { MemoryTransferStore, planTransfer, TRANSFER_TTL_MS_DEFAULT, TransferDriver } from './driver.js';
+export {
+  FINISHED_KEPT_MAX,
+  MemoryTransferStore,
+  planTransfer,
+  TRANSFER_TTL_MS_DEFAULT,
+  TransferDriver,
+} from './driver.js';
 export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './machine.js';
 export { isTerminal, newTransfer, step, TERMINAL_PHASES, TRANSITIONS } from './machine.js';
 export type { Moved, TransferPlan, TransferRecord } from './record.js';
