@@ -650,9 +650,20 @@ async function peerZk(c, waitForTurn) {
   // Bytes as raw 32-byte words: siblings, the entry (key, value) and a matching entry if any.
   const words = (p) => p.siblings.length + 2 + (p.matchingEntry ? 2 : 0);
   const avgProofBytes = (proofs.reduce((s, p) => s + words(p), 0) * 32) / n;
+  return peerResult(
+    'zk-kit-smt',
+    c.zkPrefill,
+    { prefillMs, batchMs, batchCpuMs, n, prove, verify, avgProofBytes },
+    resident(afterPrefill) - resident(base),
+  );
+}
+
+/** One peer's figures, computed the same way for every peer. */
+function peerResult(peer, prefill, m, residentBytes) {
+  const { prefillMs, batchMs, batchCpuMs, n, prove, verify, avgProofBytes } = m;
   return {
-    peer: 'zk-kit-smt',
-    prefill: c.zkPrefill,
+    peer,
+    prefill,
     prefillMs,
     batchMs,
     medianBatchMs: median(batchMs),
@@ -666,7 +677,7 @@ async function peerZk(c, waitForTurn) {
     verifyPerCpuSec: perSecond(n, verify.cpuMs),
     proofCpuShare: (prove.cpuMs + verify.cpuMs) / (prove.ms + verify.ms),
     avgProofBytes,
-    residentPerKey: (resident(afterPrefill) - resident(base)) / c.zkPrefill,
+    residentPerKey: residentBytes / prefill,
   };
 }
 
@@ -710,24 +721,12 @@ async function peerMpt(c, waitForTurn) {
   });
   if (ok !== n) throw new Error(`only ${ok} of ${n} mpt proofs verified`);
   const avgProofBytes = proofs.reduce((s, p) => s + p.reduce((t, node) => t + node.length, 0), 0) / n;
-  return {
-    peer: 'ethereumjs-mpt',
-    prefill: c.mptPrefill,
-    prefillMs,
-    batchMs,
-    medianBatchMs: median(batchMs),
-    insertsPerSec: perSecond(BATCH, median(batchMs)),
-    batchCpuMs,
-    applyCpuShare: sum(batchCpuMs) / sum(batchMs),
-    insertsPerCpuSec: perSecond(BATCH, median(batchCpuMs)),
-    provePerSec: perSecond(n, prove.ms),
-    verifyPerSec: perSecond(n, verify.ms),
-    provePerCpuSec: perSecond(n, prove.cpuMs),
-    verifyPerCpuSec: perSecond(n, verify.cpuMs),
-    proofCpuShare: (prove.cpuMs + verify.cpuMs) / (prove.ms + verify.ms),
-    avgProofBytes,
-    residentPerKey: (resident(afterPrefill) - resident(base)) / c.mptPrefill,
-  };
+  return peerResult(
+    'ethereumjs-mpt',
+    c.mptPrefill,
+    { prefillMs, batchMs, batchCpuMs, n, prove, verify, avgProofBytes },
+    resident(afterPrefill) - resident(base),
+  );
 }
 
 // ---- child side ------------------------------------------------------------------------------
