@@ -267,16 +267,9 @@ export function apply(state: DomainState, input: DomainInput, env: DomainEnv): A
  * built by the runtime itself, so only the other inputs have preconditions to check here.
  */
 export function checkInput(state: DomainState, input: DomainInput): void {
-  switch (input.type) {
-    case 'acceptRemoteHeader':
-      return checkAcceptRemote(state, input.header);
-    case 'changeKeySet':
-      return checkChangeKeySet(state, input.keySet, input.approvals);
-    case 'freezeRemote':
-      return checkFreezeRemote(state, input.domainId, input.fromHeight);
-    default:
-      return;
-  }
+  if (input.type === 'acceptRemoteHeader') checkAcceptRemote(state, input.header);
+  else if (input.type === 'changeKeySet') checkChangeKeySet(state, input.keySet, input.approvals);
+  else if (input.type === 'freezeRemote') checkFreezeRemote(state, input.domainId, input.fromHeight);
 }
 
 /** Whether `root` is an anchor a transaction may use here. */

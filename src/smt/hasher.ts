@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { type BatchHashFn, batchHasher } from '../crypto/batch.js';
 import { utf8 } from '../crypto/bytes.js';
 import { WeftError } from '../crypto/errors.js';
-import { sha256 } from '../crypto/sha256.js';
 import type { HasherName } from './types.js';
 
 export const HASH_BYTES = 32;
