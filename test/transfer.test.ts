@@ -5,6 +5,7 @@ import { commitment, nullifier } from '../src/resource/index.js';
 import {
   isTerminal,
   newTransfer,
+  planTransfer,
   step,
   TRANSITIONS,
   type Transfer,
@@ -396,13 +397,13 @@ describe('explained status', () => {
     const coin = await new Wallet(a, 'why').mint(alice.publicKey, 3n);
     await t.bus.idle();
     const h = await t.driver.transfer({ from: a, to: b, resource: coin, owner: alice });
-    expect(t.driver.explain(h.id)).toMatchObject({ waitingFor: 'sourceCommit', moveStatus: 'pending' });
+    expect(await t.driver.explain(h.id)).toMatchObject({ waitingFor: 'sourceCommit', moveStatus: 'pending' });
     // The move lands on a, but b has not heard of that block yet.
     await a.sealBlock();
     t.bus.partition(a.id, b.id);
     await t.bus.idle();
     await t.driver.tick();
-    const w = t.driver.explain(h.id)!;
+    const w = (await t.driver.explain(h.id))!;
     expect(w).toMatchObject({
       waitingFor: 'sourceRootAtDestination',
       needHeight: a.committedHeight,
@@ -411,8 +412,8 @@ describe('explained status', () => {
     expect(typeof (w as { lastUpdateAgeMs: bigint }).lastUpdateAgeMs).toBe('bigint');
     t.bus.heal(a.id, b.id);
     await t.settle();
-    expect(t.driver.explain(h.id)).toEqual({ waitingFor: null, phase: 'confirmed' });
-    expect(t.driver.explain('0xnope')).toBeUndefined();
+    expect(await t.driver.explain(h.id)).toEqual({ waitingFor: null, phase: 'confirmed' });
+    expect(await t.driver.explain('0xnope')).toBeUndefined();
     t.net.close();
   });
 });
@@ -449,5 +450,25 @@ describe('transfer records', () => {
     for (const bytes of [new Uint8Array([9]), new Uint8Array([1, 0, 0, 0, 1])]) {
       expect(() => decodeTransferRecord(bytes)).toThrow(WeftError);
     }
+  });
+});
+
+describe('a transfer planned and signed elsewhere', () => {
+  it('is adopted by a driver that holds no key, and a plan that does not hold together is refused', async () => {
+    const t = await testNet(['adopt-a', 'adopt-b']);
+    const [a, b] = t.domains as [(typeof t.domains)[0], (typeof t.domains)[0]];
+    const coin = await new Wallet(a, 'adopt').mint(alice.publicKey, 4n);
+    await t.bus.idle();
+    const plan = await planTransfer({ from: a, to: b, resource: coin, owner: alice });
+    // A claim that consumes something else than what the move created.
+    const other = await planTransfer({ from: a, to: b, resource: coin, owner: alice });
+    const mixed = { ...plan, claim: other.claim };
+    await expect(t.driver.adopt(mixed, a.id, b.id)).rejects.toMatchObject({ code: 'BAD_PLAN' });
+    await expect(t.driver.adopt(plan, b.id, a.id)).rejects.toMatchObject({ code: 'BAD_PLAN' });
+    expect(t.driver.list()).toHaveLength(0);
+    const h = await t.driver.adopt(plan, a.id, b.id);
+    await t.settle();
+    expect((await h.done).phase).toBe('confirmed');
+    t.net.close();
   });
 });

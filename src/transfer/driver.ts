@@ -5,23 +5,38 @@
 import { EventEmitter } from 'node:events';
 import { check, equalBytes, type KeyPair, toHex, WeftError } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
-import { commitment, nullifier, type Random, type ResourceParts, rehome } from '../resource/index.js';
+import {
+  commitment,
+  decodeValue,
+  nullifier,
+  type Random,
+  type ResourceParts,
+  rehome,
+  valueRef,
+} from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
 import type { KnowledgePolicy } from '../sync/index.js';
 import { decodeHeight, nullifierKey, signTransaction, type Transaction, txId } from '../tx/index.js';
 import { isTerminal, newTransfer, step, type Transfer, type TransferEvent } from './machine.js';
 import type { TransferPlan, TransferRecord } from './record.js';
 
-/** What the driver needs of a domain; a `Domain` has all of it. */
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the driver needs of a domain; a local `Domain` has all of it, and a domain in another
+ * process can be reached through its API (reads may then be asynchronous and may fail: a failed
+ * read is an observation not made, tried again on the next pass). `committedHeight` is the
+ * latest height known, for explanations only.
+ */
 export interface TransferDomain {
   readonly id: Uint8Array;
   readonly committedHeight: bigint;
   submit(tx: Transaction): Promise<SubmitResult>;
-  status(txId: Uint8Array): TxStatus | undefined;
-  proveCommitment(cm: Uint8Array, height?: bigint): StateProof;
-  proveNullifier(nf: Uint8Array, height?: bigint): StateProof;
-  acceptsAnchor(root: Uint8Array): boolean;
-  remoteHeader(domainId: Uint8Array): Header | undefined;
+  status(txId: Uint8Array): Awaitable<TxStatus | undefined>;
+  proveCommitment(cm: Uint8Array, height?: bigint): Awaitable<StateProof>;
+  proveNullifier(nf: Uint8Array, height?: bigint): Awaitable<StateProof>;
+  acceptsAnchor(root: Uint8Array): Awaitable<boolean>;
+  remoteHeader(domainId: Uint8Array): Awaitable<Header | undefined>;
 }
 
 /** Where transfer records live: the node's store, or memory. `put` is durable when it resolves. */
@@ -74,9 +89,9 @@ export type TransferParameters = {
  * proof is filled in later, anchored on the source root the destination accepted — the id does
  * not cover proofs, so the signature holds) and creates a fresh copy in `to`'s tree.
  */
-export function planTransfer(p: TransferParameters): TransferPlan {
+export async function planTransfer(p: TransferParameters): Promise<TransferPlan> {
   const cm = commitment(p.resource.resource);
-  const proof = p.from.proveCommitment(cm);
+  const proof = await p.from.proveCommitment(cm);
   check(
     proof.value !== null,
     'UNKNOWN_RESOURCE',
@@ -238,20 +253,45 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** Starts many transfers: one durable write for all their records, then every move submitted. */
   async transferMany(params: TransferParameters[]): Promise<TransferHandle[]> {
-    const fresh: Entry[] = [];
-    const handles: TransferHandle[] = [];
+    const plans: { plan: TransferPlan; from: Uint8Array; to: Uint8Array }[] = [];
     for (const p of params) {
       this.addDomain(p.from);
       this.addDomain(p.to);
       check(!equalBytes(p.from.id, p.to.id), 'BAD_INPUT', 'a transfer needs two different domains');
-      const plan = planTransfer(p);
+      plans.push({ plan: await planTransfer(p), from: p.from.id, to: p.to.id });
+    }
+    return this.start(plans);
+  }
+
+  /**
+   * Starts a transfer someone else planned and signed (`planTransfer`, e.g. in a client that
+   * holds the owner's key): the driver needs no key. Both domains must have been added.
+   *
+   * @example
+   * const plan = await planTransfer({ from, to, resource: coin, owner: alice }); // client side
+   * const h = await driver.adopt(plan, from.id, to.id); // node side
+   */
+  async adopt(plan: TransferPlan, from: Uint8Array, to: Uint8Array): Promise<TransferHandle> {
+    this.domain(from);
+    this.domain(to);
+    check(!equalBytes(from, to), 'BAD_INPUT', 'a transfer needs two different domains');
+    checkPlan(plan, to);
+    return (await this.start([{ plan, from, to }]))[0]!;
+  }
+
+  private async start(
+    plans: { plan: TransferPlan; from: Uint8Array; to: Uint8Array }[],
+  ): Promise<TransferHandle[]> {
+    const fresh: Entry[] = [];
+    const handles: TransferHandle[] = [];
+    for (const { plan, from, to } of plans) {
       const id = toHex(txId(plan.move));
       const known = this.entries.get(id);
       if (known) {
         handles.push(this.handle(known));
         continue;
       }
-      const transfer = newTransfer(id, p.from.id, p.to.id, this.clock(), this.ttlMs);
+      const transfer = newTransfer(id, from, to, this.clock(), this.ttlMs);
       const entry: Entry = { rec: { transfer, plan }, waiters: [] };
       this.entries.set(id, entry);
       fresh.push(entry);
@@ -287,10 +327,10 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
    * What transfer `id` is waiting for now, read from both domains.
    *
    * @example
-   * driver.explain(id);
+   * await driver.explain(id);
    * // { waitingFor: 'sourceRootAtDestination', needHeight: 42n, destinationHasHeight: 39n, lastUpdateAgeMs: 1800n }
    */
-  explain(id: string): TransferWait | undefined {
+  async explain(id: string): Promise<TransferWait | undefined> {
     const rec = this.entries.get(id)?.rec;
     if (!rec) return undefined;
     const t = rec.transfer;
@@ -301,7 +341,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       case 'requested':
         return {
           waitingFor: 'sourceCommit',
-          moveStatus: from.status(txId(rec.plan.move))?.status ?? 'unknown',
+          moveStatus: (await from.status(txId(rec.plan.move)))?.status ?? 'unknown',
           sourceHeight: from.committedHeight,
           lastUpdateAgeMs: age,
         };
@@ -309,13 +349,13 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         return {
           waitingFor: 'sourceRootAtDestination',
           needHeight: t.sourceHeight!,
-          destinationHasHeight: to.remoteHeader(t.from)?.height ?? null,
+          destinationHasHeight: (await to.remoteHeader(t.from))?.height ?? null,
           lastUpdateAgeMs: age,
         };
       case 'rootSynced':
         return {
           waitingFor: 'claimInclusion',
-          claimStatus: to.status(txId(rec.plan.claim))?.status ?? 'unknown',
+          claimStatus: (await to.status(txId(rec.plan.claim)))?.status ?? 'unknown',
           destinationHeight: to.committedHeight,
           lastUpdateAgeMs: age,
         };
@@ -323,7 +363,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         return {
           waitingFor: 'destinationRootAtSource',
           needHeight: t.claimHeight!,
-          sourceHasHeight: from.remoteHeader(t.to)?.height ?? null,
+          sourceHasHeight: (await from.remoteHeader(t.to))?.height ?? null,
           lastUpdateAgeMs: age,
         };
       default:
@@ -381,7 +421,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       try {
         for (let guard = 0; guard < 8; guard++) {
           const before = entry.rec.transfer;
-          const fact = this.observe(entry.rec);
+          const fact = await this.observe(entry.rec);
           if (fact === null) break;
           const next = step(before, fact);
           if (next === before) break;
@@ -413,7 +453,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   }
 
   /** The next fact about a transfer, read from the domains; null when nothing new is known. */
-  private observe(rec: TransferRecord): TransferEvent | null {
+  private async observe(rec: TransferRecord): Promise<TransferEvent | null> {
     const t = rec.transfer;
     const atMs = this.clock();
     const from = this.domain(t.from);
@@ -422,9 +462,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const movedNf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
     switch (t.phase) {
       case 'requested': {
-        const st = from.status(txId(rec.plan.move));
+        const st = await from.status(txId(rec.plan.move));
         if (st?.status === 'included') {
-          const p = from.proveCommitment(movedCm, st.height);
+          const p = await from.proveCommitment(movedCm, st.height);
           return {
             e: 'moveIncluded',
             height: st.height,
@@ -446,17 +486,17 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         return null;
       }
       case 'sourceCommitted': {
-        const seen = to.remoteHeader(t.from);
-        if (!seen || !t.source || !to.acceptsAnchor(t.source.root)) return null;
+        const seen = await to.remoteHeader(t.from);
+        if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
         // An application's knowledge policy: the destination must know the source well enough.
         const p = this.claimPolicy;
         if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;
         return { e: 'sourceSynced', height: seen.height, atMs };
       }
       case 'rootSynced': {
-        const st = to.status(txId(rec.plan.claim));
+        const st = await to.status(txId(rec.plan.claim));
         if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
-        const spent = to.proveNullifier(movedNf);
+        const spent = await to.proveNullifier(movedNf);
         if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
         if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
           return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
@@ -465,9 +505,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       }
       case 'claimed': {
         // Confirmed only when the source's own accepted view of the destination proves the claim.
-        const seen = from.remoteHeader(t.to);
+        const seen = await from.remoteHeader(t.to);
         if (!seen || t.claimHeight === undefined || seen.height < t.claimHeight) return null;
-        const p = to.proveNullifier(movedNf, seen.height);
+        const p = await to.proveNullifier(movedNf, seen.height);
         if (p.value !== null && verifyProof(seen.stateRoot, nullifierKey(movedNf), p.value, p.proof)) {
           return { e: 'destSynced', height: seen.height, atMs };
         }
@@ -482,19 +522,46 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   private async act(rec: TransferRecord): Promise<void> {
     const t = rec.transfer;
     if (t.phase === 'requested') {
-      const st = this.domain(t.from).status(txId(rec.plan.move));
+      const st = await this.domain(t.from).status(txId(rec.plan.move));
       if (st === undefined || (st.status === 'rejected' && st.code === 'MEMPOOL_FULL'))
         await this.domain(t.from).submit(rec.plan.move);
       return;
     }
     if (t.phase === 'rootSynced' && t.source) {
       const to = this.domain(t.to);
-      const st = to.status(txId(rec.plan.claim));
+      const st = await to.status(txId(rec.plan.claim));
       if (st?.status === 'pending' || st?.status === 'included') return;
       const claim = withSourceProof(rec.plan.claim, t.source);
       await to.submit(claim);
     }
   }
+}
+
+/**
+ * Refuses a plan that cannot be what it claims to be (a client-made plan is untrusted input):
+ * the move must create exactly `moved`, homed on `to`, and the claim must consume it.
+ */
+function checkPlan(plan: TransferPlan, to: Uint8Array): void {
+  const created = plan.move.actions[0]?.created[0];
+  const consumed = plan.claim.actions[0]?.consumed[0];
+  const movedCm = commitment(plan.moved.resource);
+  check(
+    plan.move.actions.length === 1 &&
+      created !== undefined &&
+      equalBytes(commitment(created.resource), movedCm) &&
+      plan.claim.actions.length === 1 &&
+      consumed !== undefined &&
+      equalBytes(commitment(consumed.resource), movedCm) &&
+      equalBytes(consumed.nk, plan.moved.nk),
+    'BAD_PLAN',
+    'the plan does not hold together: its move must create the moved resource and its claim consume it',
+  );
+  check(
+    equalBytes(decodeValue(plan.moved.value).home, to) &&
+      equalBytes(valueRef(plan.moved.value), plan.moved.resource.valueRef),
+    'BAD_PLAN',
+    'the moved resource must be homed on the destination domain, with its value',
+  );
 }
 
 /** The claim with its consumed resource proven under the source root the destination accepted. */
