@@ -1,3 +1,14 @@
 // weft/node: running domains — wired together over a transport with sync verification.
-export type { NetworkEvents, NetworkOptions } from './network.js';
+
+export type { NodeHostOptions } from './host.js';
+export {
+  BLOCK_INTERVAL_MS_DEFAULT,
+  DRIVER_TICK_MS_DEFAULT,
+  HEARTBEAT_MS_DEFAULT,
+  NODE_ANNOUNCE_EVERY_MS_DEFAULT,
+  NodeHost,
+} from './host.js';
+export type { NetworkEvents, NetworkOptions, Peer } from './network.js';
 export { ANNOUNCE_EVERY_MS_DEFAULT, HEADER_CHAIN_MAX, LocalNetwork } from './network.js';
+export type { PeerReads } from './peerDomain.js';
+export { CLAIM_RESEND_EPOCH_MS, PeerDomain } from './peerDomain.js';

@@ -4,8 +4,8 @@
 // in between; and a periodic re-announcement repairs whatever the transport lost. Nothing a
 // message says is believed without the sync layer's checks.
 import { EventEmitter } from 'node:events';
-import { Reader, toHex, WeftError, Writer } from '../crypto/index.js';
-import { type Domain, headerHash } from '../domain/index.js';
+import { check, equalBytes, Reader, toHex, WeftError, Writer } from '../crypto/index.js';
+import { type Domain, headerHash, type KeySet, type SignedHeader } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
 import {
   answerHeaderRequest,
@@ -48,9 +48,18 @@ export type NetworkEvents = {
   confirmed: [{ domain: Uint8Array; observer: Uint8Array; height: bigint }];
   /** `at` refused an update from `from` with `code` (a lying or broken sender; duplicates are not reported) */
   refused: [{ at: Uint8Array; from: Uint8Array; code: string; message: string }];
+  /** a transfer message for member `at` (a claim transaction, as canonical bytes) */
+  transfer: [{ at: Uint8Array; from: Uint8Array; body: Uint8Array }];
 };
 
 type Member = { domain: Domain; sync: SyncState; net: Transport; queue: Promise<void>; detach: () => void };
+
+/**
+ * A domain run by another process: known by its id, its genesis key set and its signed genesis
+ * header (introduced out of band, e.g. by the network file `weft up` writes). Members follow it
+ * from genesis; after a restart they skip the headers their domain already accepted.
+ */
+export type Peer = { id: Uint8Array; name?: string; keySet: KeySet; genesis: SignedHeader };
 
 const hex = (b: Uint8Array) => toHex(b).slice(2);
 /** Refusals that only mean "already have it": not worth reporting. */
@@ -58,6 +67,7 @@ const QUIET = new Set(['REPLAYED_UPDATE', 'STALE_HEIGHT']);
 
 export class LocalNetwork extends EventEmitter<NetworkEvents> {
   private readonly members = new Map<string, Member>();
+  private readonly peers = new Map<string, Peer>();
   private readonly endpoint: (self: Uint8Array) => Transport;
   private readonly mode: VerificationMode;
   private timer: NodeJS.Timeout | null = null;
@@ -87,6 +97,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       trustPeer(sync, domain, other.domain);
       trustPeer(other.sync, other.domain, domain);
     }
+    for (const peer of this.peers.values()) sync.trust(peer.genesis, peer.keySet, nameOf(peer));
     // Equivocation evidence the sync layer verified freezes the domain's own view of the liar.
     sync.on('equivocation', ({ domainId, evidence }) => {
       void domain.freezeRemote(domainId, forkHeight(evidence)).catch(() => undefined);
@@ -100,6 +111,34 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       domain.off('blockSealed', onSealed);
     };
     this.members.set(key, member);
+  }
+
+  /**
+   * Adds a domain that runs elsewhere: every member (now and later) follows it, and announces
+   * its own blocks to it over the transport.
+   */
+  addPeer(peer: Peer): void {
+    const key = hex(peer.id);
+    check(
+      !this.members.has(key) && !this.peers.has(key),
+      'DUPLICATE_DOMAIN',
+      `domain ${peer.name ?? key} is already part of this network`,
+    );
+    check(
+      equalBytes(peer.genesis.header.domain, peer.id) && peer.genesis.header.height === 0n,
+      'BAD_INPUT',
+      `the genesis header given for ${peer.name ?? key} is not that domain's height 0`,
+    );
+    for (const m of this.members.values()) m.sync.trust(peer.genesis, peer.keySet, nameOf(peer));
+    this.peers.set(key, peer);
+  }
+
+  /** The ids of every domain this network talks to: local members, then remote peers. */
+  domainIds(): Uint8Array[] {
+    return [
+      ...[...this.members.values()].map((m) => m.domain.id),
+      ...[...this.peers.values()].map((p) => p.id),
+    ];
   }
 
   /** The sync state (remote views) of a member. */
@@ -129,8 +168,8 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     if (!update) return;
     const body = encodeRootUpdate(update);
     const id = `${hex(member.domain.id)}/${height}`;
-    const peers = [...this.members.values()].filter((m) => m !== member);
-    await Promise.all(peers.map((m) => this.send(member, m.domain.id, { kind: 'rootUpdate', id, body })));
+    const to = this.domainIds().filter((d) => !equalBytes(d, member.domain.id));
+    await Promise.all(to.map((d) => this.send(member, d, { kind: 'rootUpdate', id, body })));
   }
 
   private async send(member: Member, to: Uint8Array, msg: Message): Promise<void> {
@@ -174,9 +213,23 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
         this.emit('confirmed', { domain: c.domainId, observer: c.observer, height: c.height });
         return;
       }
+      case 'transfer':
+        this.emit('transfer', { at: member.domain.id, from, body: msg.body });
+        return;
       default:
         return;
     }
+  }
+
+  /**
+   * Sends a transfer message (a claim transaction's bytes) from member `from` to domain `to`;
+   * `id` names it for deduplication. Resolves once the transport took it.
+   */
+  async sendTransfer(from: Uint8Array, to: Uint8Array, id: string, body: Uint8Array): Promise<void> {
+    const member = this.members.get(hex(from));
+    if (!member) throw new WeftError('UNKNOWN_DOMAIN', `domain ${hex(from)} is not a member of this network`);
+    this.stats.sent++;
+    await member.net.send(to, { kind: 'transfer', id, body });
   }
 
   private async onUpdates(member: Member, updates: RootUpdate[], from: Uint8Array): Promise<void> {
@@ -202,7 +255,26 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       this.emit('refused', { at: member.domain.id, from: sender, code, message: (e as Error).message });
       return;
     }
+    // After a restart members follow peers from genesis again: what the domain already
+    // accepted is skipped, and must be the very header it accepted then.
+    const known = member.domain.remoteHeader(sender);
     for (const signed of accepted) {
+      if (known && signed.header.height <= known.height) {
+        if (
+          signed.header.height === known.height &&
+          !equalBytes(headerHash(signed.header), headerHash(known))
+        ) {
+          this.stats.refused++;
+          this.emit('refused', {
+            at: member.domain.id,
+            from: sender,
+            code: 'HEADER_MISMATCH',
+            message: `height ${known.height} differs from the header this domain accepted before`,
+          });
+          return;
+        }
+        continue;
+      }
       await member.domain.acceptRemoteHeader(signed.header);
       const update = updates.find((u) => u.signed.header.height === signed.header.height);
       if (update) observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
@@ -286,3 +358,5 @@ function trustPeer(sync: SyncState, self: Domain, peer: Domain): void {
   if (!signed) throw new WeftError('BAD_INPUT', `domain ${peer.name} has no header to trust`);
   sync.trust(signed, peer.keySet, { name: peer.name });
 }
+
+const nameOf = (peer: Peer) => (peer.name === undefined ? {} : { name: peer.name });

@@ -389,6 +389,11 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     return n;
   }
 
+  /** Resolves when no pass is running (a pass in progress, and the ones folded into it, ended). */
+  async idle(): Promise<void> {
+    while (this.ticking) await this.ticking;
+  }
+
   /**
    * Observes and acts for every unfinished transfer once. Calls made while a pass runs are
    * folded into one more pass; call it whenever a domain seals or accepts a header.

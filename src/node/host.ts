@@ -1,0 +1,175 @@
+// One running domain: its durable store, its network membership (root updates in and out over a
+// transport, peers in other processes), a transfer driver for transfers it starts, and the timers
+// that seal blocks and drive transfers. `weft node` is this plus the HTTP API.
+import { equalBytes, type KeyPair } from '../crypto/index.js';
+import type { Domain } from '../domain/index.js';
+import type { Transport } from '../net/index.js';
+import {
+  LmdbTransferStore,
+  type OpenNodeOptions,
+  openDomainNode,
+  type RecoveryReport,
+} from '../store/index.js';
+import type { VerificationMode } from '../sync/index.js';
+import { TransferDriver } from '../transfer/index.js';
+import { decodeTransaction } from '../tx/index.js';
+import { LocalNetwork, type Peer } from './network.js';
+import { PeerDomain, type PeerReads } from './peerDomain.js';
+
+/** How often a node seals a block while it has work (transactions or remote headers to record). */
+export const BLOCK_INTERVAL_MS_DEFAULT = 100;
+/** How often a node seals a block with nothing to do, so its clock (and deadlines) move on. */
+export const HEARTBEAT_MS_DEFAULT = 1_000;
+/** How often the transfer driver looks at its transfers besides the events that wake it. */
+export const DRIVER_TICK_MS_DEFAULT = 250;
+/** How often a node re-announces its latest block (repairs what a transport lost). */
+export const NODE_ANNOUNCE_EVERY_MS_DEFAULT = 500;
+
+export type NodeHostOptions = {
+  /** the node's store directory (created with `create` when it holds none) */
+  dir: string;
+  signers: KeyPair[];
+  create?: OpenNodeOptions['create'];
+  /** this domain's connection to the transport */
+  endpoint: (self: Uint8Array) => Transport;
+  /** domains in other processes this one follows */
+  peers?: Peer[];
+  /** how the transfer driver reads a peer's domain (its HTTP API, in `weft node`) */
+  peerReads?: (peer: Peer) => PeerReads;
+  /** called with errors the node survives (a failed read of a peer, a failed seal) */
+  onError?: (e: Error) => void;
+  mode?: VerificationMode;
+  blockIntervalMs?: number;
+  heartbeatMs?: number;
+  driverTickMs?: number;
+  announceEveryMs?: number;
+  clock?: () => bigint;
+};
+
+/**
+ * A durable domain node with its timers running.
+ *
+ * @example
+ * const host = await NodeHost.open({ dir, signers: [key], create: { name: 'alpha' }, endpoint });
+ * host.domain.committedHeight; // grows as blocks are sealed
+ * await host.close();
+ */
+export class NodeHost {
+  private timers: NodeJS.Timeout[] = [];
+  private sealing: Promise<void> | null = null;
+  private lastSealMs = 0;
+  private remoteDirty = false;
+  private closed = false;
+  private detach: () => void = () => {};
+
+  private constructor(
+    readonly domain: Domain,
+    readonly network: LocalNetwork,
+    readonly driver: TransferDriver,
+    readonly recovery: RecoveryReport,
+    readonly peers: readonly Peer[],
+    private readonly closeStore: () => Promise<void>,
+    private readonly opts: NodeHostOptions,
+  ) {}
+
+  static async open(opts: NodeHostOptions): Promise<NodeHost> {
+    const durable = await openDomainNode(opts.dir, {
+      signers: opts.signers,
+      ...(opts.create ? { create: opts.create } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    const { domain } = durable;
+    const network = new LocalNetwork({
+      endpoint: opts.endpoint,
+      mode: opts.mode ?? 'transition',
+      announceEveryMs: opts.announceEveryMs ?? NODE_ANNOUNCE_EVERY_MS_DEFAULT,
+    });
+    const peers = opts.peers ?? [];
+    const driver = new TransferDriver(new LmdbTransferStore(durable.node), opts.clock);
+    // A driver error (a peer unreachable) is survived: the transfer is observed again next pass.
+    driver.on('error', (e) => opts.onError?.(e));
+    driver.addDomain(domain);
+    try {
+      network.join(domain);
+      for (const p of peers) {
+        network.addPeer(p);
+        if (opts.peerReads) driver.addDomain(new PeerDomain(p, domain.id, network, opts.peerReads(p)));
+      }
+    } catch (e) {
+      network.close();
+      await durable.close();
+      throw e;
+    }
+    const host = new NodeHost(domain, network, driver, durable.recovery, peers, durable.close, opts);
+    host.start();
+    return host;
+  }
+
+  private start(): void {
+    const wake = () => void this.driver.tick();
+    const onAccepted = () => {
+      this.remoteDirty = true;
+      wake();
+    };
+    // A transfer message from a peer carries a claim for this domain: submitted like any other
+    // transaction (a repeat is refused as a duplicate by the domain itself).
+    const onTransfer = (m: { at: Uint8Array; body: Uint8Array }) => {
+      if (!equalBytes(m.at, this.domain.id)) return;
+      void Promise.resolve()
+        .then(() => this.domain.submit(decodeTransaction(m.body)))
+        .catch(() => {});
+    };
+    this.domain.on('blockSealed', wake);
+    this.network.on('accepted', onAccepted);
+    this.network.on('transfer', onTransfer);
+    this.detach = () => {
+      this.domain.off('blockSealed', wake);
+      this.network.off('accepted', onAccepted);
+      this.network.off('transfer', onTransfer);
+    };
+    const every = (ms: number, f: () => void) => {
+      const t = setInterval(f, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.blockIntervalMs ?? BLOCK_INTERVAL_MS_DEFAULT, () => void this.maybeSeal());
+    every(this.opts.driverTickMs ?? DRIVER_TICK_MS_DEFAULT, wake);
+    this.lastSealMs = Date.now();
+    void this.driver.tick();
+  }
+
+  /** Seals when there is work, or when the heartbeat is due; one seal at a time. */
+  private async maybeSeal(): Promise<void> {
+    if (this.sealing || this.closed) return;
+    const heartbeat = this.opts.heartbeatMs ?? HEARTBEAT_MS_DEFAULT;
+    const due = Date.now() - this.lastSealMs >= heartbeat;
+    if (this.domain.mempoolSize === 0 && !this.remoteDirty && !due) return;
+    this.remoteDirty = false;
+    this.sealing = this.domain
+      .sealBlock()
+      .then(() => {
+        this.lastSealMs = Date.now();
+      })
+      .catch((e: unknown) => {
+        // A failed seal stops the domain (DOMAIN_FAILED); health reports it.
+        this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
+      })
+      .finally(() => {
+        this.sealing = null;
+      });
+    await this.sealing;
+  }
+
+  /** Stops the timers, waits for a seal in progress, detaches from the network, closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.detach();
+    if (this.sealing) await this.sealing;
+    await this.driver.idle();
+    this.network.close();
+    await this.closeStore();
+  }
+}

@@ -1,0 +1,82 @@
+// A domain in another process, as the transfer driver sees it: reads go through whatever reaches
+// that node (its HTTP API, in `weft node`), and a claim travels as a transfer message over the
+// transport, so it waits in the durable stream while the destination is down.
+import { toHex } from '../crypto/index.js';
+import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
+import type { TransferDomain } from '../transfer/index.js';
+import { encodeTransaction, type Transaction, txId } from '../tx/index.js';
+import type { LocalNetwork, Peer } from './network.js';
+
+/** What a node must answer about itself for a driver elsewhere to follow a transfer. */
+export type PeerReads = {
+  committedHeight(): Promise<bigint>;
+  status(txId: Uint8Array): Promise<TxStatus | undefined>;
+  proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof>;
+  proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof>;
+  acceptsAnchor(root: Uint8Array): Promise<boolean>;
+  remoteHeader(domainId: Uint8Array): Promise<Header | undefined>;
+};
+
+/**
+ * A resent claim keeps its message id for this long, so the transport drops quick repeats while
+ * a claim the destination refused for a passing reason is delivered again later.
+ */
+export const CLAIM_RESEND_EPOCH_MS = 10_000;
+
+/**
+ * @example
+ * driver.addDomain(new PeerDomain(peer, self.id, network, readsOverHttp));
+ */
+export class PeerDomain implements TransferDomain {
+  readonly id: Uint8Array;
+  /** the latest height a read returned (explanations only) */
+  committedHeight = 0n;
+
+  constructor(
+    peer: Peer,
+    private readonly self: Uint8Array,
+    private readonly network: LocalNetwork,
+    private readonly reads: PeerReads,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.id = peer.id;
+  }
+
+  async submit(tx: Transaction): Promise<SubmitResult> {
+    const id = txId(tx);
+    const epoch = Math.floor(this.clock() / CLAIM_RESEND_EPOCH_MS);
+    await this.network.sendTransfer(this.self, this.id, `claim/${toHex(id)}/${epoch}`, encodeTransaction(tx));
+    return { txId: id, status: { status: 'pending', sinceHeight: this.committedHeight } };
+  }
+
+  async status(id: Uint8Array): Promise<TxStatus | undefined> {
+    void this.refreshHeight();
+    return this.reads.status(id);
+  }
+
+  proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof> {
+    return this.reads.proveCommitment(cm, height);
+  }
+
+  async proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof> {
+    const p = await this.reads.proveNullifier(nf, height);
+    if (height === undefined && p.height > this.committedHeight) this.committedHeight = p.height;
+    return p;
+  }
+
+  acceptsAnchor(root: Uint8Array): Promise<boolean> {
+    return this.reads.acceptsAnchor(root);
+  }
+
+  remoteHeader(domainId: Uint8Array): Promise<Header | undefined> {
+    return this.reads.remoteHeader(domainId);
+  }
+
+  private async refreshHeight(): Promise<void> {
+    try {
+      this.committedHeight = await this.reads.committedHeight();
+    } catch {
+      // unreachable for now: the next read tries again
+    }
+  }
+}

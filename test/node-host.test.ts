@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Domain } from '../src/domain/index.js';
+import { InProcessBus } from '../src/net/index.js';
+import { NodeHost, type Peer, type PeerReads } from '../src/node/index.js';
+import { commitment, nullifier } from '../src/resource/index.js';
+import { planTransfer, type TransferPlan } from '../src/transfer/index.js';
+import { alice, key, Wallet } from './helpers/domain.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Reads of another node, asynchronous as over HTTP; `down` makes them fail like a dead peer. */
+function readsOf(get: () => Domain, down: () => boolean): PeerReads {
+  const d = async () => {
+    await new Promise((r) => setImmediate(r));
+    if (down()) throw new Error('peer unreachable');
+    return get();
+  };
+  return {
+    committedHeight: async () => (await d()).committedHeight,
+    status: async (id) => (await d()).status(id),
+    proveCommitment: async (cm, h) => (await d()).proveCommitment(cm, h),
+    proveNullifier: async (nf, h) => (await d()).proveNullifier(nf, h),
+    acceptsAnchor: async (root) => (await d()).acceptsAnchor(root),
+    remoteHeader: async (id) => (await d()).remoteHeader(id),
+  };
+}
+
+const until = async (what: () => boolean | Promise<boolean>, ms = 20_000) => {
+  const end = Date.now() + ms;
+  while (!(await what())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('nodes that know each other only as peers', () => {
+  it('transfer both ways, one node restarting in between, with claims sent as transfer messages', async () => {
+    const bus = new InProcessBus({});
+    const root = mkdtempSync(join(tmpdir(), 'weft-host-'));
+    dirs.push(root);
+    const names = ['host-a', 'host-b'];
+    const signer = (n: string) => key('secp256k1', `signer/${n}`);
+    // Create both, then introduce them to each other by genesis (what `weft up` writes out).
+    const hosts: (NodeHost | null)[] = [null, null];
+    const peers: Peer[] = [];
+    for (const n of names) {
+      const h = await NodeHost.open({
+        dir: join(root, n),
+        signers: [signer(n)],
+        create: { name: n },
+        endpoint: (id) => bus.endpoint(id),
+      });
+      peers.push({ id: h.domain.id, name: n, keySet: h.domain.keySet, genesis: h.domain.header(0n)! });
+      await h.close();
+    }
+    const down = [false, false];
+    const open = async (i: number) => {
+      const other = 1 - i;
+      hosts[i] = await NodeHost.open({
+        dir: join(root, names[i]!),
+        signers: [signer(names[i]!)],
+        endpoint: (id) => bus.endpoint(id),
+        peers: [peers[other]!],
+        peerReads: () =>
+          readsOf(
+            () => hosts[other]!.domain,
+            () => down[other]! || !hosts[other],
+          ),
+        blockIntervalMs: 20,
+        heartbeatMs: 200,
+        driverTickMs: 50,
+        announceEveryMs: 100,
+      });
+    };
+    await open(0);
+    await open(1);
+    const a = () => hosts[0]!;
+    const b = () => hosts[1]!;
+    const coin = await new Wallet(a().domain, 'peer').mint(alice.publicKey, 5n);
+    const plan = await planTransfer({ from: a().domain, to: b().domain, resource: coin, owner: alice });
+    const h = await a().driver.adopt(plan, a().domain.id, b().domain.id);
+    expect((await h.done).phase).toBe('confirmed');
+    // b knows a only through the network, yet accepted a's root and took the claim.
+    expect(b().domain.remoteHeader(a().domain.id)!.height).toBeGreaterThan(0n);
+
+    // b goes down; a transfer b -> a started before is finished after b's restart.
+    const landed = plan.claim.actions[0]!.created[0]!;
+    const coin2 = { ...landed, nk: plan.moved.nk };
+    await until(() => b().domain.proveCommitment(commitmentOf(landed)).value !== null);
+    const back = await planTransfer({ from: b().domain, to: a().domain, resource: coin2, owner: alice });
+    const h2 = await b().driver.adopt(back, b().domain.id, a().domain.id);
+    await b().close();
+    hosts[1] = null;
+    down[1] = true;
+    await new Promise((r) => setTimeout(r, 300)); // a runs on alone for a while
+    await open(1);
+    down[1] = false;
+    await until(() => b().driver.get(h2.id)?.phase === 'confirmed');
+    expect(a().domain.proveNullifier(nullifierOf(back)).value).not.toBeNull();
+    await a().close();
+    await b().close();
+    await bus.close();
+  });
+});
+
+const commitmentOf = (c: { resource: Parameters<typeof commitment>[0] }) => commitment(c.resource);
+const nullifierOf = (p: TransferPlan) => nullifier(p.moved.resource, p.moved.nk);
