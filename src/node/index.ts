@@ -10,5 +10,14 @@ export {
 } from './host.js';
 export type { NetworkEvents, NetworkOptions, Peer } from './network.js';
 export { ANNOUNCE_EVERY_MS_DEFAULT, HEADER_CHAIN_MAX, LocalNetwork } from './network.js';
+export type { NetworkFile, NetworkMember } from './networkFile.js';
+export {
+  formatNetworkFile,
+  NETWORK_DOMAINS_MAX,
+  NETWORK_FILE_VERSION,
+  parseNetworkFile,
+  peersOf,
+  readNetworkFile,
+} from './networkFile.js';
 export type { PeerReads } from './peerDomain.js';
 export { CLAIM_RESEND_EPOCH_MS, PeerDomain } from './peerDomain.js';

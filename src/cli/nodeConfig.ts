@@ -1,0 +1,169 @@
+// `weft node` configuration: flags, then environment (WEFT_*), then a JSON config file, then
+// defaults — each setting from the first place that has it, all checked before anything starts.
+import { readFileSync } from 'node:fs';
+import { WeftError } from '../crypto/index.js';
+import type { VerificationMode } from '../sync/index.js';
+
+export const NODE_USAGE = `usage: weft node --domain NAME --data DIR [options]
+
+Runs one durable domain as its own process: its LMDB store under DIR (created on first start,
+with a new signing key in DIR/signer.key), an HTTP API, and, with --nats, root updates and
+transfer messages over NATS JetStream to the other domains of the network file.
+
+options (flag / environment / config file key):
+  --domain NAME         WEFT_DOMAIN         domain       the domain's name (required)
+  --data DIR            WEFT_DATA           data         its store directory (required)
+  --listen HOST:PORT    WEFT_LISTEN         listen       the HTTP API address (default 127.0.0.1:7400)
+  --nats URL            WEFT_NATS           nats         a NATS server with JetStream, e.g. nats://127.0.0.1:4222
+  --network FILE        WEFT_NETWORK        network      the network file listing the other domains
+                                                         (written by \`weft up\`; needs --nats)
+  --mode MODE           WEFT_MODE           mode         how root updates are verified: signatures,
+                                                         transition (default) or full
+  --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  seal period while busy (default 100)
+  --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
+  --config FILE         WEFT_CONFIG                      a JSON file with any of the keys above
+  --help                                                 show this text
+
+The node stops cleanly on SIGINT or SIGTERM. Exit codes: 0 stopped, 1 failed, 2 bad configuration.`;
+
+export type NodeConfig = {
+  domain: string;
+  data: string;
+  listen: { host: string; port: number };
+  nats: string | null;
+  network: string | null;
+  mode: VerificationMode;
+  blockIntervalMs: number;
+  heartbeatMs: number;
+};
+
+type Key = 'domain' | 'data' | 'listen' | 'nats' | 'network' | 'mode' | 'blockIntervalMs' | 'heartbeatMs';
+
+const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
+  { key: 'domain', flag: '--domain', env: 'WEFT_DOMAIN' },
+  { key: 'data', flag: '--data', env: 'WEFT_DATA' },
+  { key: 'listen', flag: '--listen', env: 'WEFT_LISTEN' },
+  { key: 'nats', flag: '--nats', env: 'WEFT_NATS' },
+  { key: 'network', flag: '--network', env: 'WEFT_NETWORK' },
+  { key: 'mode', flag: '--mode', env: 'WEFT_MODE' },
+  { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
+  { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
+];
+
+/** Longest period a node may be told to wait between blocks. */
+export const NODE_PERIOD_MS_MAX = 3_600_000;
+
+const bad = (msg: string) => new WeftError('BAD_CONFIG', msg);
+
+/**
+ * Resolves the configuration, or throws BAD_CONFIG naming the setting and where it came from.
+ * Returns 'help' for --help.
+ */
+export function resolveNodeConfig(
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): NodeConfig | 'help' {
+  const flags = new Map<Key, string>();
+  let configPath: string | undefined = env.WEFT_CONFIG;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--help' || a === '-h') return 'help';
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw bad(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--config') {
+      configPath = value();
+      continue;
+    }
+    const s = SETTINGS.find((x) => x.flag === a);
+    if (!s) throw bad(`unknown option '${a}'`);
+    flags.set(s.key, value());
+  }
+  const file = configPath === undefined ? {} : readConfigFile(configPath);
+  const raw = (key: Key): { value: string; from: string } | undefined => {
+    const s = SETTINGS.find((x) => x.key === key)!;
+    const f = flags.get(key);
+    if (f !== undefined) return { value: f, from: s.flag };
+    const e = env[s.env];
+    if (e !== undefined && e !== '') return { value: e, from: s.env };
+    const c = file[key];
+    if (c !== undefined) return { value: String(c), from: `${configPath}: ${key}` };
+    return undefined;
+  };
+  const required = (key: Key) => {
+    const r = raw(key);
+    const s = SETTINGS.find((x) => x.key === key)!;
+    if (!r) throw bad(`${s.flag} is required (or ${s.env}, or "${key}" in a config file)`);
+    return r;
+  };
+  const period = (key: Key, fallback: number) => {
+    const r = raw(key);
+    if (!r) return fallback;
+    const n = Number(r.value);
+    if (!/^\d+$/.test(r.value) || n < 1 || n > NODE_PERIOD_MS_MAX)
+      throw bad(
+        `${r.from} must be a whole number of milliseconds 1..${NODE_PERIOD_MS_MAX}, got '${r.value}'`,
+      );
+    return n;
+  };
+  const domain = required('domain');
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(domain.value))
+    throw bad(
+      `${domain.from} must be 1..64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit; got '${domain.value}'`,
+    );
+  const listen = raw('listen') ?? { value: '127.0.0.1:7400', from: 'default' };
+  const m = /^(\[[0-9a-f:]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/.exec(listen.value);
+  const port = m ? Number(m[2]) : -1;
+  if (!m || port > 65535)
+    throw bad(`${listen.from} must be HOST:PORT with a port 0..65535, got '${listen.value}'`);
+  const nats = raw('nats');
+  if (nats) {
+    let url: URL;
+    try {
+      url = new URL(nats.value);
+    } catch {
+      throw bad(`${nats.from} must be a URL such as nats://127.0.0.1:4222, got '${nats.value}'`);
+    }
+    if (url.protocol !== 'nats:' && url.protocol !== 'tls:')
+      throw bad(`${nats.from} must be a nats:// or tls:// URL, got '${nats.value}'`);
+  }
+  const network = raw('network');
+  if (network && !nats) throw bad(`${network.from} lists other domains: the node needs --nats to reach them`);
+  const mode = raw('mode');
+  if (mode && !['signatures', 'transition', 'full'].includes(mode.value))
+    throw bad(`${mode.from} must be signatures, transition or full, got '${mode.value}'`);
+  return {
+    domain: domain.value,
+    data: required('data').value,
+    listen: { host: m[1]!.replace(/^\[|\]$/g, ''), port },
+    nats: nats?.value ?? null,
+    network: network?.value ?? null,
+    mode: (mode?.value ?? 'transition') as VerificationMode,
+    blockIntervalMs: period('blockIntervalMs', 100),
+    heartbeatMs: period('heartbeatMs', 1000),
+  };
+}
+
+function readConfigFile(path: string): Partial<Record<Key, string | number>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw bad(`cannot read the config file ${path}: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw bad(`the config file ${path} must hold one JSON object`);
+  const out: Partial<Record<Key, string | number>> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!SETTINGS.some((s) => s.key === k))
+      throw bad(
+        `the config file ${path} has an unknown key "${k}" (known: ${SETTINGS.map((s) => s.key).join(', ')})`,
+      );
+    if (typeof v !== 'string' && typeof v !== 'number')
+      throw bad(`the config file ${path}: "${k}" must be a string or a number`);
+    out[k as Key] = v;
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveNodeConfig } from '../src/cli/nodeConfig.js';
+import { formatNetworkFile, parseNetworkFile, peersOf } from '../src/node/networkFile.js';
+import { makeDomain } from './helpers/domain.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'weft-config-'));
+
+describe('weft node configuration', () => {
+  it('takes each setting from flags, then environment, then the config file, then defaults', () => {
+    const file = join(dir, 'node.json');
+    writeFileSync(file, JSON.stringify({ domain: 'from-file', data: '/f', heartbeatMs: 500, mode: 'full' }));
+    const c = resolveNodeConfig(['--config', file, '--data', '/flag'], { WEFT_DOMAIN: 'from-env' });
+    expect(c).toEqual({
+      domain: 'from-env',
+      data: '/flag',
+      listen: { host: '127.0.0.1', port: 7400 },
+      nats: null,
+      network: null,
+      mode: 'full',
+      blockIntervalMs: 100,
+      heartbeatMs: 500,
+    });
+    expect(resolveNodeConfig(['--help'])).toBe('help');
+  });
+
+  it.each([
+    [['--data', '/d'], {}, /--domain is required/],
+    [['--domain', 'Bad Name', '--data', '/d'], {}, /--domain must be/],
+    [['--domain', 'a', '--data', '/d', '--listen', 'nowhere'], {}, /--listen must be HOST:PORT/],
+    [['--domain', 'a', '--data', '/d', '--listen', '127.0.0.1:70000'], {}, /port 0..65535/],
+    [['--domain', 'a', '--data', '/d', '--nats', 'http://x'], {}, /nats:\/\/ or tls:\/\//],
+    [['--domain', 'a', '--data', '/d', '--network', '/n.json'], {}, /needs --nats/],
+    [['--domain', 'a', '--data', '/d'], { WEFT_MODE: 'fast' }, /WEFT_MODE must be signatures/],
+    [['--domain', 'a', '--data', '/d', '--heartbeat-ms', '0'], {}, /--heartbeat-ms must be a whole number/],
+    [['--domain', 'a', '--data', '/d', '--frobnicate', '1'], {}, /unknown option '--frobnicate'/],
+    [['--domain', 'a', '--data'], {}, /--data needs a value/],
+    [['--domain', 'a', '--data', '/d', '--config', '/no/such/file.json'], {}, /cannot read the config file/],
+  ])('refuses %j %j with a message naming the setting', (args, env, message) => {
+    expect(() => resolveNodeConfig(args as string[], env)).toThrow(message);
+  });
+
+  it('refuses a config file with an unknown key', () => {
+    const file = join(dir, 'typo.json');
+    writeFileSync(file, JSON.stringify({ domian: 'a' }));
+    expect(() => resolveNodeConfig(['--config', file])).toThrow(/unknown key "domian"/);
+  });
+});
+
+describe('the network file', () => {
+  it('round-trips members and gives each node its peers', async () => {
+    const a = await makeDomain('nf-a');
+    const b = await makeDomain('nf-b');
+    const members = [a, b].map((d, i) => ({
+      name: d.name,
+      id: d.id,
+      keySet: d.keySet,
+      genesis: d.header(0n)!,
+      api: `http://127.0.0.1:${7400 + i}`,
+    }));
+    const parsed = parseNetworkFile(formatNetworkFile(members));
+    expect(parsed.domains.map((d) => d.name)).toEqual(['nf-a', 'nf-b']);
+    expect(peersOf(parsed, a.id).map((p) => p.name)).toEqual(['nf-b']);
+    expect(parsed.domains[1]!.genesis).toEqual(b.header(0n));
+  });
+
+  it('refuses a genesis that is not the named domain, and junk', async () => {
+    const a = await makeDomain('nf-c');
+    const b = await makeDomain('nf-d');
+    const text = formatNetworkFile([
+      { name: 'nf-c', id: a.id, keySet: a.keySet, genesis: b.header(0n)!, api: 'http://127.0.0.1:1' },
+    ]);
+    expect(() => parseNetworkFile(text)).toThrow(/genesis is not the height-0 header/);
+    expect(() => parseNetworkFile('{')).toThrow(/not JSON/);
+    expect(() => parseNetworkFile('{"version":1,"domains":[{"name":"x"}]}')).toThrow(
+      /domains\[0\]\.id must be a string/,
+    );
+  });
+});
