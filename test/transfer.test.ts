@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/crypto/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import {
+  decodeTransferRecord,
+  encodeTransferRecord,
   isTerminal,
   newTransfer,
   planTransfer,
@@ -71,7 +73,17 @@ describe('cross-domain transfers end to end', () => {
 });
 
 describe('the transfer state machine', () => {
-  const phases = ['requested', 'sourceCommitted', 'rootSynced', 'claimed', 'confirmed', 'failed', 'expired'];
+  const phases = [
+    'requested',
+    'sourceCommitted',
+    'rootSynced',
+    'claimed',
+    'confirmed',
+    'failed',
+    'expired',
+    'refundable',
+    'refunded',
+  ];
   const source = {
     height: 3n,
     root: new Uint8Array(32),
@@ -113,6 +125,16 @@ describe('the transfer state machine', () => {
       atMs: fc.bigInt(0n, 100n),
     }),
     fc.record({ e: fc.constant('expire' as const), reason: fc.constant('late'), atMs: fc.bigInt(0n, 100n) }),
+    fc.record({
+      e: fc.constant('deadlinePassed' as const),
+      height: fc.bigInt(1n, 12n),
+      atMs: fc.bigInt(0n, 100n),
+    }),
+    fc.record({
+      e: fc.constant('refundIncluded' as const),
+      height: fc.bigInt(1n, 12n),
+      atMs: fc.bigInt(0n, 100n),
+    }),
   );
 
   it('only ever makes the transitions in the diagram, whatever the order, duplicates or replays of facts', () => {
@@ -120,8 +142,17 @@ describe('the transfer state machine', () => {
       fc.property(
         fc.array(eventArb, { maxLength: 40 }),
         fc.array(fc.nat(5), { maxLength: 10 }),
-        (events, crashes) => {
-          let t: Transfer = newTransfer('x', new Uint8Array(32), new Uint8Array(32).fill(1), 0n, 50n);
+        fc.boolean(),
+        (events, crashes, withDeadline) => {
+          const deadline = withDeadline ? 60n : undefined;
+          let t: Transfer = newTransfer(
+            'x',
+            new Uint8Array(32),
+            new Uint8Array(32).fill(1),
+            0n,
+            50n,
+            deadline,
+          );
           // A crash is a reload of the last persisted record: replay the same facts from there.
           const withCrashes: TransferEvent[] = [];
           for (const [i, ev] of events.entries()) {
@@ -140,9 +171,16 @@ describe('the transfer state machine', () => {
                 expect(next.syncedHeight!).toBeGreaterThanOrEqual(next.sourceHeight!);
               if (next.phase === 'confirmed')
                 expect(next.confirmedHeight!).toBeGreaterThanOrEqual(next.claimHeight!);
+              // Only a transfer with a deadline becomes refundable, and never once claimed.
+              if (next.phase === 'refundable') {
+                expect(t.deadlineMs).toBeDefined();
+                expect(t.claimHeight).toBeUndefined();
+              }
             }
             t = next;
           }
+          // A refunded transfer was never claimed, and a claimed one never refunded.
+          expect(t.phase === 'refunded' && t.claimHeight !== undefined).toBe(false);
           // History is the path walked: each consecutive pair is an edge of the diagram.
           for (let i = 1; i < t.history.length; i++) {
             const [p, q] = [t.history[i - 1]!.phase, t.history[i]!.phase];
@@ -168,6 +206,8 @@ describe('the transfer state machine', () => {
       'claimRefused',
       'destSynced',
       'expire',
+      'deadlinePassed',
+      'refundIncluded',
     ] as const) {
       expect(step(done, { e, atMs: 5n } as unknown as TransferEvent)).toBe(done);
     }
@@ -469,6 +509,31 @@ describe('a transfer planned and signed elsewhere', () => {
     const h = await t.driver.adopt(plan, a.id, b.id);
     await t.settle();
     expect((await h.done).phase).toBe('confirmed');
+    t.net.close();
+  });
+});
+
+describe('transfer records', () => {
+  it('round-trip every field, refund and deadline included, and refuse bytes that are not a record', async () => {
+    const t = await testNet(['rec-a', 'rec-b']);
+    const [a, b] = t.domains as [(typeof t.domains)[0], (typeof t.domains)[0]];
+    const coin = await new Wallet(a, 'rec').mint(alice.publicKey, 2n);
+    const plan = await planTransfer({ from: a, to: b, resource: coin, owner: alice });
+    const transfer: Transfer = {
+      ...newTransfer('0xab', a.id, b.id, 5n, 10n, 99n),
+      phase: 'refunded',
+      refundableHeight: 7n,
+      refundHeight: 8n,
+      failure: { code: 'X', reason: 'y' },
+    };
+    const rec = { transfer, plan: { ...plan, refund: plan.claim } };
+    expect(decodeTransferRecord(encodeTransferRecord(rec))).toEqual(rec);
+    const plain = { transfer: newTransfer('0xcd', a.id, b.id, 1n, 2n), plan };
+    expect(decodeTransferRecord(encodeTransferRecord(plain))).toEqual(plain);
+    const bytes = encodeTransferRecord(rec);
+    expect(() => decodeTransferRecord(bytes.subarray(0, bytes.length - 1))).toThrow(
+      expect.objectContaining({ code: 'CODEC' }),
+    );
     t.net.close();
   });
 });

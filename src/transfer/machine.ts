@@ -4,6 +4,7 @@
 //   rootSynced --claimIncluded | claimSeen--> claimed --destSynced--> confirmed
 //   requested --moveRefused--> failed      requested --expire--> expired
 //   rootSynced --claimRefused--> failed
+//   sourceCommitted | rootSynced --deadlinePassed--> refundable --refundIncluded--> refunded
 //
 // `step` applies one observed fact; a fact that does not fit the current phase changes nothing,
 // so duplicated, reordered or replayed facts are harmless. No clock: time arrives in events.
@@ -16,9 +17,11 @@ export type TransferPhase =
   | 'claimed'
   | 'confirmed'
   | 'failed'
-  | 'expired';
+  | 'expired'
+  | 'refundable'
+  | 'refunded';
 
-export const TERMINAL_PHASES: readonly TransferPhase[] = ['confirmed', 'failed', 'expired'];
+export const TERMINAL_PHASES: readonly TransferPhase[] = ['confirmed', 'failed', 'expired', 'refunded'];
 
 /** Every transition the machine can make: the diagram, as data. */
 export const TRANSITIONS: readonly (readonly [TransferPhase, TransferEvent['e'], TransferPhase])[] = [
@@ -30,6 +33,9 @@ export const TRANSITIONS: readonly (readonly [TransferPhase, TransferEvent['e'],
   ['rootSynced', 'claimSeen', 'claimed'],
   ['rootSynced', 'claimRefused', 'failed'],
   ['claimed', 'destSynced', 'confirmed'],
+  ['sourceCommitted', 'deadlinePassed', 'refundable'],
+  ['rootSynced', 'deadlinePassed', 'refundable'],
+  ['refundable', 'refundIncluded', 'refunded'],
 ];
 
 /** The commitment proof of the moved resource in the source tree, taken when the move committed. */
@@ -51,7 +57,14 @@ export type TransferEvent =
   /** the source accepted a destination header at `height` (at or above the claim's block) */
   | { e: 'destSynced'; height: bigint; atMs: bigint }
   /** the transfer's time ran out before the move committed */
-  | { e: 'expire'; reason: string; atMs: bigint };
+  | { e: 'expire'; reason: string; atMs: bigint }
+  /**
+   * the source accepted a destination header at `height`, stamped after the deadline, under
+   * which the moved resource's nullifier is proven absent: the claim can never land
+   */
+  | { e: 'deadlinePassed'; height: bigint; atMs: bigint }
+  /** the refund transaction is in source block `height` */
+  | { e: 'refundIncluded'; height: bigint; atMs: bigint };
 
 /** A transfer record: what the driver needs to resume, and what the status reports. */
 export type Transfer = {
@@ -69,6 +82,12 @@ export type Transfer = {
   syncedHeight?: bigint;
   claimHeight?: bigint;
   confirmedHeight?: bigint;
+  /** the destination timestamp (ms) after which the claim is refused and a refund allowed */
+  deadlineMs?: bigint;
+  /** the destination height whose header proves the claim can no longer land */
+  refundableHeight?: bigint;
+  /** the source block holding the refund */
+  refundHeight?: bigint;
   failure?: { code: string; reason: string };
   /** when each phase was reached, in order */
   history: { phase: TransferPhase; atMs: bigint }[];
@@ -80,8 +99,9 @@ export function newTransfer(
   to: Uint8Array,
   atMs: bigint,
   ttlMs: bigint,
+  deadlineMs?: bigint,
 ): Transfer {
-  return {
+  const t: Transfer = {
     id,
     from,
     to,
@@ -91,6 +111,8 @@ export function newTransfer(
     expiresAtMs: atMs + ttlMs,
     history: [{ phase: 'requested', atMs }],
   };
+  if (deadlineMs !== undefined) t.deadlineMs = deadlineMs;
+  return t;
 }
 
 export function isTerminal(t: Transfer): boolean {
@@ -128,6 +150,13 @@ export function step(t: Transfer, ev: TransferEvent): Transfer {
     case 'moveRefused':
     case 'claimRefused':
       next.failure = { code: ev.code, reason: ev.reason };
+      break;
+    case 'deadlinePassed':
+      if (t.deadlineMs === undefined) return t;
+      next.refundableHeight = ev.height;
+      break;
+    case 'refundIncluded':
+      next.refundHeight = ev.height;
       break;
     case 'expire':
       if (ev.atMs < t.expiresAtMs) return t;

@@ -6,7 +6,8 @@ import { decodeProof, encodeProof } from '../smt/index.js';
 import { decodeTransaction, encodeTransaction, type Transaction, TX_BYTES_MAX } from '../tx/index.js';
 import type { SourceProof, Transfer, TransferPhase } from './machine.js';
 
-const RECORD_FORMAT = 1;
+/** Format 2 adds the refund and deadline fields at the end; format 1 records still decode. */
+const RECORD_FORMAT = 2;
 const PHASES: readonly TransferPhase[] = [
   'requested',
   'sourceCommitted',
@@ -15,6 +16,8 @@ const PHASES: readonly TransferPhase[] = [
   'confirmed',
   'failed',
   'expired',
+  'refundable',
+  'refunded',
 ];
 const TEXT_MAX = 4096;
 const HISTORY_MAX = 16;
@@ -27,7 +30,17 @@ export type Moved = { resource: Resource; value: Uint8Array; label: Uint8Array; 
  * (in network form: its proof is filled in from `source` when the destination can anchor it),
  * and the moved resource.
  */
-export type TransferPlan = { move: Transaction; claim: Transaction; moved: Moved };
+export type TransferPlan = {
+  move: Transaction;
+  claim: Transaction;
+  moved: Moved;
+  /**
+   * the refund, signed up front too, when `moved` carries a deadline: it consumes `moved` on the
+   * source and re-creates the original resource there; its witness (a commitment proof and the
+   * destination's absence proof) is filled in when the deadline has passed
+   */
+  refund?: Transaction;
+};
 
 export type TransferRecord = { transfer: Transfer; plan: TransferPlan };
 
@@ -78,13 +91,19 @@ export function encodeTransferRecord(rec: TransferRecord): Uint8Array {
   w.bytes(rec.plan.moved.value, 64 * 1024)
     .bytes(rec.plan.moved.label, 64 * 1024)
     .fixed(rec.plan.moved.nk, 32);
+  w.bool(rec.plan.refund !== undefined);
+  if (rec.plan.refund) w.bytes(encodeTransaction(rec.plan.refund), TX_BYTES_MAX);
+  optU64(w, t.deadlineMs);
+  optU64(w, t.refundableHeight);
+  optU64(w, t.refundHeight);
   return w.finish();
 }
 
 export function decodeTransferRecord(bytes: Uint8Array): TransferRecord {
   return decodeAll(bytes, (r) => {
     const format = r.u8();
-    if (format !== RECORD_FORMAT) throw new WeftError('CODEC', `unknown transfer record format ${format}`);
+    if (format !== RECORD_FORMAT && format !== 1)
+      throw new WeftError('CODEC', `unknown transfer record format ${format}`);
     const id = readText(r);
     const from = r.fixed(32).slice();
     const to = r.fixed(32).slice();
@@ -131,6 +150,15 @@ export function decodeTransferRecord(bytes: Uint8Array): TransferRecord {
       label: r.bytes(64 * 1024).slice(),
       nk: r.fixed(32).slice(),
     };
-    return { transfer, plan: { move, claim: claimTx, moved } };
+    const plan: TransferPlan = { move, claim: claimTx, moved };
+    if (format === 1) return { transfer, plan };
+    if (r.bool()) plan.refund = decodeTransaction(r.bytes(TX_BYTES_MAX));
+    const deadline = readOptU64(r);
+    if (deadline !== undefined) transfer.deadlineMs = deadline;
+    const refundable = readOptU64(r);
+    if (refundable !== undefined) transfer.refundableHeight = refundable;
+    const refunded = readOptU64(r);
+    if (refunded !== undefined) transfer.refundHeight = refunded;
+    return { transfer, plan };
   });
 }
