@@ -408,7 +408,7 @@ describe('the pure state machine', () => {
         { type: 'submit', tx, reads: { spentNullifiers: [], existingCommitments: [] } },
         env,
       ).state;
-      const plan = planBlock(state);
+      const plan = planBlock(state, 6n);
       const witness = smt.proveTransitionSync(plan.writes.map((x) => x.key));
       const stateRoot = transitionRoot(state.head.stateRoot, plan.writes, witness)!;
       const input = { type: 'seal' as const, timestamp: 6n, stateRoot, transition: witness };
@@ -442,7 +442,7 @@ describe('the pure state machine', () => {
     const snapshot = String([state.height, state.mempool.length, toHex(state.headHash)]);
     const smt = Smt.inMemory();
     await smt.apply(genesisWrites(d.keySet));
-    const plan = planBlock(state);
+    const plan = planBlock(state, 200n);
     const { root, transition } = await smt.apply(plan.writes, { proveTransition: true });
     const good = { type: 'seal' as const, timestamp: 200n, stateRoot: root, transition: transition! };
     expect(checkSeal(state, good)).toBe(true);
@@ -526,6 +526,13 @@ describe('checkInput', () => {
       { type: 'acceptRemoteHeader', header: d.header(0n)!.header }, // its own header
       { type: 'freezeRemote', domainId: other.id, fromHeight: 1n }, // no view yet
       { type: 'changeKeySet', keySet: d.keySet, approvals: [] }, // no approvals
+      {
+        type: 'reinitRemote',
+        domainId: other.id,
+        header: other.header(1n)!.header,
+        by: 'ops',
+        evidence: new Uint8Array(32),
+      }, // no view to re-initialise
     ];
     for (const input of inputs) {
       const before = toHex(hh(state.head)) + state.remotes.size;
@@ -554,5 +561,13 @@ describe('checkInput', () => {
     expect(() => checkInput(state, ok)).not.toThrow();
     state = apply(state, ok, env).state;
     expect(() => checkInput(state, ok)).toThrowError(/not above the accepted/);
+    const reinit: DomainInput = {
+      type: 'reinitRemote',
+      domainId: other.id,
+      header: other.header(1n)!.header,
+      by: 'ops',
+      evidence: new Uint8Array(32),
+    };
+    expect(() => checkInput(state, reinit)).toThrowError(expect.objectContaining({ code: 'NOT_FROZEN' }));
   });
 });

@@ -23,6 +23,7 @@ import {
   nullifier,
   parsePublicKeyJson,
   parseResourceJson,
+  parseValueJson,
   publicKeyToJson,
   QUANTITY_MAX,
   RESOURCE_BYTES,
@@ -33,8 +34,10 @@ import {
   tokenLabel,
   tokenLogic,
   trivialLogic,
+  VALUE_BYTES_MAX,
   VALUE_DATA_BYTES_MAX,
   valueRef,
+  valueToJson,
 } from '../src/resource/index.js';
 import { bytes32, expectCode, seededRandom } from './support.js';
 
@@ -201,11 +204,69 @@ describe('values and home domains', () => {
       'VALUE_TOO_LARGE',
     );
     const enc = encodeValue({ home, data: new Uint8Array(3) });
-    const v2 = enc.slice();
-    v2[0] = 2;
-    expectCode(() => decodeValue(v2), 'CODEC');
+    const v3 = enc.slice();
+    v3[0] = 3;
+    expectCode(() => decodeValue(v3), 'CODEC');
     expectCode(() => decodeValue(concatBytes(enc, Uint8Array.of(0))), 'CODEC');
     expectCode(() => encodeValue({ home: new Uint8Array(31), data: new Uint8Array() }), 'BAD_LENGTH');
+  });
+});
+
+describe('values with a deadline (format 2)', () => {
+  const home = domainId('beta');
+  const data = utf8('fields');
+  const u64 = (n: bigint) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, n);
+    return b;
+  };
+
+  it('encode as version 2 || home || u64 deadline || u32 length || data; no deadline stays version 1', () => {
+    const enc = encodeValue({ home, deadline: 1_700_000_010_000n, data });
+    expect(enc).toEqual(concatBytes(Uint8Array.of(2), home, u64(1_700_000_010_000n), u32(data.length), data));
+    expect(decodeValue(enc)).toEqual({ home, deadline: 1_700_000_010_000n, data });
+    // A zero deadline is a deadline: one encoding per value.
+    expect(encodeValue({ home, deadline: 0n, data })[0]).toBe(2);
+    expect(encodeValue({ home, data })[0]).toBe(1);
+    expect(decodeValue(encodeValue({ home, data }))).toEqual({ home, data });
+    expect(encodeValue({ home, deadline: 1n, data: new Uint8Array(VALUE_DATA_BYTES_MAX) })).toHaveLength(
+      VALUE_BYTES_MAX,
+    );
+  });
+
+  it('decode strictly: truncated deadline, trailing bytes, out-of-range deadlines refused', () => {
+    const enc = encodeValue({ home, deadline: 5n, data });
+    expectCode(() => decodeValue(enc.subarray(0, 1 + 32 + 7)), 'CODEC');
+    expectCode(() => decodeValue(concatBytes(enc, Uint8Array.of(0))), 'CODEC');
+    expectCode(() => encodeValue({ home, deadline: -1n, data }), 'BAD_INPUT');
+    expectCode(() => encodeValue({ home, deadline: 1n << 64n, data }), 'BAD_INPUT');
+  });
+
+  it('round-trips through JSON, the deadline as a decimal string only when present', () => {
+    const v = { home, deadline: 42n, data };
+    expect(valueToJson(v)).toEqual({ home: toHex(home), deadline: '42', data: toHex(data) });
+    expect(parseValueJson(valueToJson(v))).toEqual(v);
+    expect(valueToJson({ home, data })).toEqual({ home: toHex(home), data: toHex(data) });
+    expect(parseValueJson(valueToJson({ home, data }))).toEqual({ home, data });
+    expectCode(() => parseValueJson({ ...valueToJson(v), deadline: '-1' }), 'BAD_JSON');
+    expectCode(() => parseValueJson({ ...valueToJson(v), deadline: 42 }), 'BAD_JSON');
+  });
+
+  it('rehome sets the deadline asked for and none otherwise, whatever the original had', () => {
+    const a = createResource({
+      logicRef: trivialLogic.ref,
+      label: utf8('l'),
+      quantity: 1n,
+      home: domainId('alpha'),
+      data,
+      nkCommitment: nkCommitment(bytes32(1)),
+      random: seededRandom('dl'),
+    });
+    const moved = rehome(a, home, seededRandom('m'), { deadline: 99n });
+    expect(decodeValue(moved.value)).toEqual({ home, deadline: 99n, data });
+    expect(kind(moved.resource)).toEqual(kind(a.resource));
+    const back = rehome(moved, domainId('alpha'), seededRandom('b'));
+    expect(decodeValue(back.value)).toEqual({ home: domainId('alpha'), data });
   });
 });
 

@@ -111,7 +111,7 @@ describe('transaction encoding and id', () => {
     expect(txId({ ...unsigned, appData: utf8('memO') })).not.toEqual(txId(unsigned));
   });
 
-  it('is strict: trailing bytes, truncation, an unknown format and a bad boolean are CODEC errors', async () => {
+  it('is strict: trailing bytes, truncation, an unknown format and unknown witness flags are CODEC errors', async () => {
     const { tx } = await fixture();
     const bytes = encodeTransaction(tx);
     expectCode(() => decodeTransaction(concatBytes(bytes, Uint8Array.of(0))), 'CODEC');
@@ -123,7 +123,7 @@ describe('transaction encoding and id', () => {
     const flagAt = encodeTxBody(tx).length;
     expect(bytes[flagAt]).toBe(1);
     const badFlag = bytes.slice();
-    badFlag[flagAt] = 2;
+    badFlag[flagAt] = 4; // bits 0 and 1 are the proof and refund flags; no other is defined
     expectCode(() => decodeTransaction(badFlag), 'CODEC');
   });
 

@@ -21,15 +21,32 @@ import {
   writeSignerSignatures,
 } from './header.js';
 import { decodeKeySet, encodeKeySet } from './keyset.js';
-import type { Block, DomainInput, DomainState, RemoteView, TxReads, TxStatus } from './state.js';
+import {
+  type Block,
+  type DomainInput,
+  type DomainState,
+  REINIT_BY_BYTES_MAX,
+  type RemoteHeaderEntry,
+  type RemoteView,
+  type TxReads,
+  type TxStatus,
+} from './state.js';
 
-const STATE_FORMAT = 1;
+/**
+ * Format 2 added each remote view's retained headers (height, state root, timestamp) and each
+ * pending transaction's deadline. Format 1 is still read: its views retain only their head (the
+ * only header whose timestamp it kept), and its pending transactions have no deadline (no value
+ * could carry one then).
+ */
+const STATE_FORMAT = 2;
+const STATE_FORMAT_V1 = 1;
 const INPUT_SUBMIT = 1;
 const INPUT_SEAL = 2;
 const INPUT_REMOTE = 3;
 const INPUT_KEYSET = 4;
 const INPUT_PROVEN = 5;
 const INPUT_FREEZE = 6;
+const INPUT_REINIT = 7;
 
 /** Bounds on what one encoded input, block or state may hold. */
 export const LIST_MAX = 1 << 20;
@@ -101,6 +118,11 @@ export function encodeInput(input: DomainInput): Uint8Array {
     case 'freezeRemote':
       w.u8(INPUT_FREEZE).fixed(input.domainId, 32).u64(input.fromHeight);
       break;
+    case 'reinitRemote':
+      w.u8(INPUT_REINIT).fixed(input.domainId, 32);
+      writeHeader(w, input.header);
+      w.bytes(utf8(input.by), REINIT_BY_BYTES_MAX).fixed(input.evidence, 32);
+      break;
   }
   return w.finish();
 }
@@ -145,6 +167,15 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
         return { type: 'markProven', height: r.u64() };
       case INPUT_FREEZE:
         return { type: 'freezeRemote', domainId: r.fixed(32).slice(), fromHeight: r.u64() };
+      case INPUT_REINIT:
+        return {
+          type: 'reinitRemote',
+          domainId: r.fixed(32).slice(),
+          header: readHeader(r),
+          // ignoreBOM: a leading U+FEFF is part of the name, so the string re-encodes to the same bytes
+          by: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.bytes(REINIT_BY_BYTES_MAX)),
+          evidence: r.fixed(32).slice(),
+        };
       default:
         throw new WeftError('CODEC', `unknown domain input kind ${kind}`);
     }
@@ -230,6 +261,26 @@ function readRoots(r: Reader): Map<string, bigint> {
   return new Map(r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), r.u64()] as [string, bigint]));
 }
 
+function writeRemoteHeaders(w: Writer, headers: Map<bigint, RemoteHeaderEntry>): void {
+  w.list([...headers.values()], LIST_MAX, (w, e) => w.u64(e.height).fixed(e.stateRoot, 32).u64(e.timestamp));
+}
+
+/** Retained remote headers; strictly ascending heights, as `apply` keeps them. */
+function readRemoteHeaders(r: Reader): Map<bigint, RemoteHeaderEntry> {
+  const headers = new Map<bigint, RemoteHeaderEntry>();
+  let last = -1n;
+  for (const e of r.list(LIST_MAX, (r) => ({
+    height: r.u64(),
+    stateRoot: r.fixed(32).slice(),
+    timestamp: r.u64(),
+  }))) {
+    if (e.height <= last) throw new WeftError('CODEC', 'remote headers are not in ascending height order');
+    last = e.height;
+    headers.set(e.height, e);
+  }
+  return headers;
+}
+
 /**
  * The state as bytes. Pending-nullifier and pending-commitment sets are not stored: they are
  * the mempool's, and are rebuilt on decode.
@@ -257,6 +308,7 @@ export function encodeState(s: DomainState): Uint8Array {
     writeHeader(w, v.header);
     w.fixed(v.headerHash, 32);
     writeRoots(w, v.roots);
+    writeRemoteHeaders(w, v.headers);
     w.bool(v.frozenFrom !== undefined);
     if (v.frozenFrom !== undefined) w.u64(v.frozenFrom);
   });
@@ -266,6 +318,8 @@ export function encodeState(s: DomainState): Uint8Array {
     w.list(p.effects.nullifiers, 1024, (w, x) => w.fixed(x, 32));
     w.list(p.effects.commitments, 1024, (w, x) => w.fixed(x, 32));
     w.list(p.effects.signers, 1024, writePublicKey);
+    w.bool(p.effects.deadline !== null);
+    if (p.effects.deadline !== null) w.u64(p.effects.deadline);
   });
   w.list([...s.statuses], LIST_MAX, (w, [k, st]) => {
     w.fixed(fromKey(k), 32);
@@ -278,7 +332,9 @@ export function encodeState(s: DomainState): Uint8Array {
 export function decodeState(bytes: Uint8Array): DomainState {
   return decodeAll(bytes, (r): DomainState => {
     const format = r.u8();
-    if (format !== STATE_FORMAT) throw new WeftError('STORE_FORMAT', `unknown domain state format ${format}`);
+    if (format !== STATE_FORMAT && format !== STATE_FORMAT_V1)
+      throw new WeftError('STORE_FORMAT', `unknown domain state format ${format}`);
+    const v1 = format === STATE_FORMAT_V1;
     const name = readText(r);
     const config = {
       name,
@@ -302,8 +358,17 @@ export function decodeState(bytes: Uint8Array): DomainState {
       const domainId = r.fixed(32).slice();
       const header = readHeader(r);
       const headerHash = r.fixed(32).slice();
-      const view: RemoteView = { domainId, header, headerHash, roots: readRoots(r) };
+      const roots = readRoots(r);
+      const headers = v1 ? new Map<bigint, RemoteHeaderEntry>() : readRemoteHeaders(r);
+      const view: RemoteView = { domainId, header, headerHash, roots, headers };
       if (r.bool()) view.frozenFrom = r.u64();
+      if (v1 && (view.frozenFrom === undefined || header.height < view.frozenFrom)) {
+        headers.set(header.height, {
+          height: header.height,
+          stateRoot: header.stateRoot,
+          timestamp: header.timestamp,
+        });
+      }
       return view;
     })) {
       remotes.set(hexKey(v.domainId), v);
@@ -315,7 +380,14 @@ export function decodeState(bytes: Uint8Array): DomainState {
       const nullifiers = r.list(1024, (r) => r.fixed(32).slice());
       const commitments = r.list(1024, (r) => r.fixed(32).slice());
       const signers = r.list(1024, readPublicKey);
-      return { id, key: hexKey(id), tx, sinceHeight, effects: { id, nullifiers, commitments, signers } };
+      const deadline = !v1 && r.bool() ? r.u64() : null;
+      return {
+        id,
+        key: hexKey(id),
+        tx,
+        sinceHeight,
+        effects: { id, nullifiers, commitments, signers, deadline },
+      };
     });
     const statuses = new Map(
       r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), readStatus(r)] as [string, TxStatus]),

@@ -17,7 +17,7 @@ import {
   type LogicLookup,
   nullifier,
 } from '../resource/index.js';
-import { type Proof, Smt, type StagedVersion } from '../smt/index.js';
+import { type Proof, Smt, type StagedVersion, type Write } from '../smt/index.js';
 import {
   commitmentKey,
   decodeHeight,
@@ -45,8 +45,12 @@ import {
   isAnchorAccepted,
   MEMPOOL_TTL_BLOCKS_DEFAULT,
   MEMPOOL_TXS_MAX_DEFAULT,
+  nullifierConflicts,
   planBlock,
   REMOTE_ROOTS_MAX_DEFAULT,
+  type RemoteHeaderEntry,
+  remoteHeaderAt,
+  remoteHeaders,
   type TxReads,
   type TxStatus,
 } from './state.js';
@@ -506,11 +510,12 @@ export class Domain extends EventEmitter<DomainEvents> {
    */
   sealBlock(): Promise<SignedHeader> {
     return this.serial(async () => {
-      const plan = planBlock(this.state);
+      // The timestamp comes first: the plan evicts what is past its deadline at this time.
+      const timestamp = maxBig(this.clock(), this.state.head.timestamp);
+      const plan = planBlock(this.state, timestamp);
       // Block h is signed by the key set in force before it applies; a change it records takes
       // effect from block h + 1 (docs/domain.md).
       const signingSet = this.state.keySet;
-      const timestamp = maxBig(this.clock(), this.state.head.timestamp);
       // The tree computes the planned writes first: one pass gives the new root and the
       // transition proof, and the seal input carries both as a read of the tree (docs/domain.md).
       const t0 = performance.now();
@@ -626,6 +631,38 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.state.remotes.get(toHex(domainId).slice(2))?.header;
   }
 
+  /**
+   * The header of `domainId` at `height` this domain accepted and still vouches for (retained,
+   * and below the fork if the view is frozen): what a refund witness may name.
+   */
+  remoteHeaderAt(domainId: Uint8Array, height: bigint): RemoteHeaderEntry | undefined {
+    return remoteHeaderAt(this.state, domainId, height);
+  }
+
+  /**
+   * Every header of `domainId` `remoteHeaderAt` answers for, ascending: a refund driver picks
+   * one whose timestamp is past the deadline.
+   *
+   * @example
+   * const past = source.remoteHeaders(dest.id).find((h) => h.timestamp > deadline);
+   */
+  remoteHeaders(domainId: Uint8Array): RemoteHeaderEntry[] {
+    return remoteHeaders(this.state, domainId);
+  }
+
+  /**
+   * The nullifier keys a remote block's `writes` insert that this domain already holds, in its
+   * tree or pending: proof that the remote (or, if this domain broke the rules, this domain)
+   * consumed one resource twice — a claim after a refund (docs/transfers.md). Empty normally.
+   */
+  nullifierConflicts(writes: readonly Write[]): Uint8Array[] {
+    return nullifierConflicts(
+      writes,
+      (key) =>
+        this.state.pendingNullifiers.has(toHex(key.subarray(1)).slice(2)) || this.smt.getSync(key) !== null,
+    );
+  }
+
   /** Proof that commitment `cm` is (or is not) in the tree at `height` (default: the tip). */
   proveCommitment(cm: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(commitmentKey(cm), height);
@@ -669,6 +706,31 @@ export class Domain extends EventEmitter<DomainEvents> {
    */
   freezeRemote(domainId: Uint8Array, fromHeight: bigint): Promise<void> {
     return this.serial(() => this.logged({ type: 'freezeRemote', domainId, fromHeight }));
+  }
+
+  /**
+   * Re-initialises this domain's frozen view of `domainId` from `header`, a header of it the
+   * operator trusts: the freeze is lifted, anchors and headers before the fork stay, those at or
+   * after it go (the `remoteReinitialized` event lists them). `by` names who decided (at most
+   * 128 UTF-8 bytes) and `evidence` is the 32-byte hash of the equivocation evidence answered
+   * (weft/sync `equivocationEvidenceHash`). Refused with NOT_FROZEN, UNKNOWN_DOMAIN, BAD_HEIGHT
+   * (the header is before the fork), BAD_TIMESTAMP or BAD_INPUT, before anything is logged.
+   */
+  reinitializeRemote(p: {
+    domainId: Uint8Array;
+    header: Header;
+    by: string;
+    evidence: Uint8Array;
+  }): Promise<void> {
+    return this.serial(() =>
+      this.logged({
+        type: 'reinitRemote',
+        domainId: p.domainId,
+        header: p.header,
+        by: p.by,
+        evidence: p.evidence,
+      }),
+    );
   }
 
   /**

@@ -2,12 +2,13 @@
 // randomness: time arrives in `seal` inputs, tree reads arrive as read sets, and the new state
 // root is computed from a transition witness (docs/domain.md). Recovery, simulation and stateless
 // verification reuse this one function.
-import { check, equalBytes, toHex, WeftError } from '../crypto/index.js';
-import type { LogicLookup } from '../resource/index.js';
+import { check, equalBytes, toHex, utf8, WeftError } from '../crypto/index.js';
+import { decodeValue, type LogicLookup } from '../resource/index.js';
 import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
 import {
   commitmentKey,
   encodeHeight,
+  NULLIFIER_KEY_PREFIX,
   nullifierKey,
   type SignatureResults,
   type Transaction,
@@ -15,7 +16,7 @@ import {
   type ValidTransaction,
   validateTransaction,
 } from '../tx/index.js';
-import { type Header, headerHash, txRoot } from './header.js';
+import { encodeHeader, type Header, headerHash, txRoot } from './header.js';
 import {
   assertKeySet,
   encodeKeySet,
@@ -33,6 +34,8 @@ export const MEMPOOL_TXS_MAX_DEFAULT = 20_000;
 export const ANCHOR_WINDOW_DEFAULT = 256;
 export const MEMPOOL_TTL_BLOCKS_DEFAULT = 64;
 export const REMOTE_ROOTS_MAX_DEFAULT = 256;
+/** Longest operator name a `reinitRemote` input may carry, in UTF-8 bytes. */
+export const REINIT_BY_BYTES_MAX = 128;
 
 /** Tree key of an accepted remote header: 0x03 || DomainId. */
 export function remoteHeaderKey(domainId: Uint8Array): Uint8Array {
@@ -54,7 +57,7 @@ export type DomainConfig = {
   anchorWindow: number;
   /** blocks a transaction may wait in the mempool before it is evicted */
   mempoolTtlBlocks: number;
-  /** how many roots of each remote domain stay usable as anchors */
+  /** how many roots (and headers, for refunds) of each remote domain stay usable */
   remoteRootsMax: number;
 };
 
@@ -72,12 +75,21 @@ type PendingTx = {
   sinceHeight: bigint;
 };
 
+/** One accepted header of a remote domain as a domain retains it: what a refund is checked against. */
+export type RemoteHeaderEntry = { height: bigint; stateRoot: Uint8Array; timestamp: bigint };
+
 export type RemoteView = {
   domainId: Uint8Array;
   header: Header;
   headerHash: Uint8Array;
-  /** root (hex) -> height, the latest `remoteRootsMax` accepted roots */
+  /** root (hex) -> height, the latest `remoteRootsMax` accepted roots: usable anchors */
   roots: Map<string, bigint>;
+  /**
+   * height -> the accepted header's state root and timestamp, ascending, the latest
+   * `remoteRootsMax`. A frozen view keeps its entries from the fork on only so that a reinit can
+   * report what it drops; they count for nothing (`remoteHeaderAt`).
+   */
+  headers: Map<bigint, RemoteHeaderEntry>;
   /** set when the remote equivocated at this height: nothing new is accepted from it */
   frozenFrom?: bigint;
 };
@@ -127,7 +139,22 @@ export type DomainInput =
   | { type: 'acceptRemoteHeader'; header: Header }
   | { type: 'changeKeySet'; keySet: KeySet; approvals: SignerSignature[] }
   | { type: 'markProven'; height: bigint }
-  | { type: 'freezeRemote'; domainId: Uint8Array; fromHeight: bigint };
+  | { type: 'freezeRemote'; domainId: Uint8Array; fromHeight: bigint }
+  | ReinitRemoteInput;
+
+/**
+ * An operator's re-initialisation of a frozen remote view: `header` is the header of `domainId`
+ * the operator trusts (checked out of band: after it the view follows that branch), `by` says who
+ * decided (at most REINIT_BY_BYTES_MAX UTF-8 bytes), `evidence` is the 32-byte hash of the
+ * equivocation evidence it answers. Logged in the transcript like every input.
+ */
+export type ReinitRemoteInput = {
+  type: 'reinitRemote';
+  domainId: Uint8Array;
+  header: Header;
+  by: string;
+  evidence: Uint8Array;
+};
 
 /**
  * A sealed block: its header, its transactions in batches, the tree writes it made, and the
@@ -150,7 +177,19 @@ export type DomainOutput =
   | { type: 'remoteAccepted'; domainId: Uint8Array; height: bigint; headerHash: Uint8Array }
   | { type: 'keySetChanged'; keySet: KeySet; effectiveAfter: bigint }
   | { type: 'proven'; height: bigint }
-  | { type: 'remoteFrozen'; domainId: Uint8Array; fromHeight: bigint };
+  | { type: 'remoteFrozen'; domainId: Uint8Array; fromHeight: bigint }
+  | {
+      type: 'remoteReinitialized';
+      domainId: Uint8Array;
+      /** the trusted header's height: the view's new head */
+      height: bigint;
+      /** the fork height the view was frozen from */
+      forkHeight: bigint;
+      /** heights of retained roots at or after the fork that the reinit dropped, ascending */
+      droppedRoots: bigint[];
+      by: string;
+      evidence: Uint8Array;
+    };
 
 export type ApplyResult = { state: DomainState; outputs: DomainOutput[] };
 
@@ -227,7 +266,9 @@ export function cloneState(s: DomainState): DomainState {
   return {
     ...s,
     recentRoots: new Map(s.recentRoots),
-    remotes: new Map([...s.remotes].map(([k, v]) => [k, { ...v, roots: new Map(v.roots) }])),
+    remotes: new Map(
+      [...s.remotes].map(([k, v]) => [k, { ...v, roots: new Map(v.roots), headers: new Map(v.headers) }]),
+    ),
     mempool: [...s.mempool],
     pendingNullifiers: new Set(s.pendingNullifiers),
     pendingCommitments: new Set(s.pendingCommitments),
@@ -255,6 +296,8 @@ export function apply(state: DomainState, input: DomainInput, env: DomainEnv): A
       return markProven(state, input.height);
     case 'freezeRemote':
       return freezeRemote(state, input.domainId, input.fromHeight);
+    case 'reinitRemote':
+      return reinitRemote(state, input);
     default:
       throw new WeftError('BAD_INPUT', `unknown input type '${(input as { type: string }).type}'`);
   }
@@ -270,6 +313,7 @@ export function checkInput(state: DomainState, input: DomainInput): void {
   if (input.type === 'acceptRemoteHeader') checkAcceptRemote(state, input.header);
   else if (input.type === 'changeKeySet') checkChangeKeySet(state, input.keySet, input.approvals);
   else if (input.type === 'freezeRemote') checkFreezeRemote(state, input.domainId, input.fromHeight);
+  else if (input.type === 'reinitRemote') checkReinitRemote(state, input);
 }
 
 /** Whether `root` is an anchor a transaction may use here. */
@@ -278,6 +322,55 @@ export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean 
   if (state.recentRoots.has(key)) return true;
   for (const r of state.remotes.values()) if (r.roots.has(key)) return true;
   return false;
+}
+
+/**
+ * The header of `domainId` at `height` this domain accepted and still vouches for: retained
+ * (within `remoteRootsMax`) and, if the view is frozen, below the fork. What refunds are checked
+ * against.
+ */
+export function remoteHeaderAt(
+  state: DomainState,
+  domainId: Uint8Array,
+  height: bigint,
+): RemoteHeaderEntry | undefined {
+  if (!(domainId instanceof Uint8Array) || typeof height !== 'bigint') return undefined;
+  const view = state.remotes.get(hex(domainId));
+  if (view === undefined) return undefined;
+  if (view.frozenFrom !== undefined && height >= view.frozenFrom) return undefined;
+  return view.headers.get(height);
+}
+
+/** Every header of `domainId` `remoteHeaderAt` would answer for, ascending by height. */
+export function remoteHeaders(state: DomainState, domainId: Uint8Array): RemoteHeaderEntry[] {
+  const view = domainId instanceof Uint8Array ? state.remotes.get(hex(domainId)) : undefined;
+  if (view === undefined) return [];
+  const out: RemoteHeaderEntry[] = [];
+  for (const e of view.headers.values()) {
+    if (view.frozenFrom !== undefined && e.height >= view.frozenFrom) continue;
+    out.push(e);
+  }
+  return out;
+}
+
+/**
+ * The nullifier keys (`0x02 || nf`) a remote transition inserts that `holds` says this domain
+ * already has (in its tree, or pending). Normally none: a resource's nullifier lands only in its
+ * home's tree. A refund is the exception — it puts the nullifier of a resource homed on D into
+ * the refunding domain's tree — so a D block writing that nullifier after it claimed a resource
+ * this domain refunded (or a refund of a resource D's tree shows consumed): one of the two broke
+ * the rules, and a domain that kept them knows it was the other (docs/transfers.md). Pure.
+ */
+export function nullifierConflicts(
+  writes: readonly Write[],
+  holds: (key: Uint8Array) => boolean,
+): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const w of writes) {
+    if (w.value === null || w.key.length !== 33 || w.key[0] !== NULLIFIER_KEY_PREFIX) continue;
+    if (holds(w.key)) out.push(w.key.slice());
+  }
+  return out;
 }
 
 function submit(
@@ -306,6 +399,11 @@ function submit(
         isAnchorAccepted: (root) => isAnchorAccepted(state, root),
         isNullifierSpent: (nf) => spent.has(hex(nf)),
         logics: env.logics,
+        // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
+        // a deadline already before the head's can never be met: refused now, not evicted later.
+        blockTimestampMs: state.head.timestamp,
+        isOwnAnchor: (root) => state.recentRoots.has(hex(root)),
+        remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
       },
       input.signatureResults ? { signatureResults: input.signatureResults } : {},
     );
@@ -387,21 +485,37 @@ function refuse(
   return { state, outputs: [{ type: 'txRejected', txId: id, code, reason }] };
 }
 
+/** A pending transaction a block leaves out for good, with the status code it ends with. */
+export type Eviction = { pending: PendingTx; code: 'DEADLINE_PASSED' | 'EXPIRED'; reason: string };
+
 /** The transactions the next block takes (in order, in batches) and the ones it evicts. */
-export type BlockPlan = { batches: PendingTx[][]; evicted: PendingTx[]; writes: Write[]; height: bigint };
+export type BlockPlan = { batches: PendingTx[][]; evicted: Eviction[]; writes: Write[]; height: bigint };
 
 /**
- * Plans the next block deterministically: the oldest pending transactions, at most N per batch
- * and M batches (pending transactions never share a nullifier, so any split is conflict-free),
- * after evicting those that waited longer than the TTL. The runtime calls this to know which
- * keys the seal witness must cover; `seal` calls it again and gets the same plan.
+ * Plans the next block, sealed at `timestamp` (ms), deterministically: the oldest pending
+ * transactions, at most N per batch and M batches (pending transactions never share a nullifier,
+ * so any split is conflict-free), after evicting those consuming a resource whose deadline is
+ * before `timestamp` and those that waited longer than the TTL. The runtime calls this to know
+ * which keys the seal witness must cover; `seal` calls it again and gets the same plan.
  */
-export function planBlock(state: DomainState): BlockPlan {
+export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
+  check(typeof timestamp === 'bigint', 'BAD_INPUT', 'planBlock needs the block timestamp (ms, bigint)');
   const height = state.height + 1n;
   const ttl = BigInt(state.config.mempoolTtlBlocks);
-  const evicted: PendingTx[] = [];
+  const evicted: Eviction[] = [];
   const live: PendingTx[] = [];
-  for (const p of state.mempool) (height - p.sinceHeight > ttl ? evicted : live).push(p);
+  for (const p of state.mempool) {
+    const deadline = p.effects.deadline;
+    if (deadline !== null && timestamp > deadline) {
+      const reason = `consumes a resource whose deadline ${deadline} ms is before the block's ${timestamp} ms`;
+      evicted.push({ pending: p, code: 'DEADLINE_PASSED', reason });
+    } else if (height - p.sinceHeight > ttl) {
+      const reason = `waited more than ${state.config.mempoolTtlBlocks} blocks without being included`;
+      evicted.push({ pending: p, code: 'EXPIRED', reason });
+    } else {
+      live.push(p);
+    }
+  }
   const take = Math.min(live.length, state.config.batchTxsMax * state.config.blockBatchesMax);
   const batches: PendingTx[][] = [];
   for (let i = 0; i < take; i += state.config.batchTxsMax)
@@ -431,7 +545,7 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     'BAD_INPUT',
     'seal needs a 32-byte stateRoot',
   );
-  const plan = planBlock(state);
+  const plan = planBlock(state, input.timestamp);
   const stateRoot = input.stateRoot.slice();
   // Checks done: from here the state changes.
   const ids = plan.batches.flatMap((b) => b.map((p) => p.id));
@@ -444,27 +558,20 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     timestamp: input.timestamp,
   };
   const outputs: DomainOutput[] = [];
-  const included = new Set<string>();
+  const gone = new Set<string>();
   for (const [b, batch] of plan.batches.entries()) {
     for (const [i, p] of batch.entries()) {
-      included.add(p.key);
+      gone.add(p.key);
       state.statuses.set(p.key, { status: 'included', height: plan.height, batch: b, index: i });
       outputs.push({ type: 'txIncluded', txId: p.id, height: plan.height });
     }
   }
-  const gone = new Set(included);
-  for (const p of plan.evicted) {
+  for (const { pending: p, code, reason } of plan.evicted) {
     gone.add(p.key);
-    const reason = `waited more than ${state.config.mempoolTtlBlocks} blocks without being included`;
-    state.statuses.set(p.key, { status: 'evicted', code: 'EXPIRED', reason });
-    outputs.push({ type: 'txEvicted', txId: p.id, code: 'EXPIRED', reason });
+    state.statuses.set(p.key, { status: 'evicted', code, reason });
+    outputs.push({ type: 'txEvicted', txId: p.id, code, reason });
   }
-  for (const p of state.mempool) {
-    if (!gone.has(p.key)) continue;
-    for (const nf of p.effects.nullifiers) state.pendingNullifiers.delete(hex(nf));
-    for (const cm of p.effects.commitments) state.pendingCommitments.delete(hex(cm));
-  }
-  state.mempool = state.mempool.filter((p) => !gone.has(p.key));
+  dropPending(state, gone);
   state.queuedWrites = [];
   if (state.nextKeySet) {
     state.keySet = state.nextKeySet;
@@ -493,7 +600,11 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
  * uses instead of trusting the tree that produced the root.
  */
 export function checkSeal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): boolean {
-  const root = transitionRoot(state.head.stateRoot, planBlock(state).writes, input.transition);
+  const root = transitionRoot(
+    state.head.stateRoot,
+    planBlock(state, input.timestamp).writes,
+    input.transition,
+  );
   return root !== null && equalBytes(root, input.stateRoot);
 }
 
@@ -522,6 +633,13 @@ function checkAcceptRemote(state: DomainState, header: Header): void {
       `remote height ${header.height} is not above the accepted ${prev.header.height}`,
     );
   }
+  // A domain's block timestamps never decrease; refunds rely on it (docs/transfers.md).
+  if (prev && header.timestamp < prev.header.timestamp) {
+    throw new WeftError(
+      'BAD_TIMESTAMP',
+      `remote header ${header.height} has timestamp ${header.timestamp}, before the accepted ${prev.header.timestamp}`,
+    );
+  }
 }
 
 function acceptRemote(state: DomainState, header: Header): ApplyResult {
@@ -530,18 +648,43 @@ function acceptRemote(state: DomainState, header: Header): ApplyResult {
   const prev = state.remotes.get(key);
   const hh = headerHash(header);
   const roots = prev?.roots ?? new Map<string, bigint>();
+  const headers = prev?.headers ?? new Map<bigint, RemoteHeaderEntry>();
+  retain(state.config, roots, headers, header);
+  state.remotes.set(key, { domainId: header.domain, header, headerHash: hh, roots, headers });
+  queueRemoteRecord(state, header, hh);
+  return {
+    state,
+    outputs: [{ type: 'remoteAccepted', domainId: header.domain, height: header.height, headerHash: hh }],
+  };
+}
+
+/**
+ * Adds an accepted header to a view's anchors and retained headers, dropping the oldest past
+ * `remoteRootsMax`. Heights only grow, so each map stays in ascending order.
+ */
+function retain(
+  config: DomainConfig,
+  roots: Map<string, bigint>,
+  headers: Map<bigint, RemoteHeaderEntry>,
+  header: Header,
+): void {
   roots.set(hex(header.stateRoot), header.height);
-  while (roots.size > state.config.remoteRootsMax) roots.delete(roots.keys().next().value as string);
-  state.remotes.set(key, { domainId: header.domain, header, headerHash: hh, roots });
+  while (roots.size > config.remoteRootsMax) roots.delete(roots.keys().next().value as string);
+  headers.set(header.height, {
+    height: header.height,
+    stateRoot: header.stateRoot,
+    timestamp: header.timestamp,
+  });
+  while (headers.size > config.remoteRootsMax) headers.delete(headers.keys().next().value as bigint);
+}
+
+/** Queues `0x03 || DomainId -> headerHash || height` for the next block (the last one per domain wins). */
+function queueRemoteRecord(state: DomainState, header: Header, hh: Uint8Array): void {
   const value = new Uint8Array(40);
   value.set(hh, 0);
   value.set(encodeHeight(header.height), 32);
   state.queuedWrites = state.queuedWrites.filter((w) => !equalBytes(w.key, remoteHeaderKey(header.domain)));
   state.queuedWrites.push({ key: remoteHeaderKey(header.domain), value });
-  return {
-    state,
-    outputs: [{ type: 'remoteAccepted', domainId: header.domain, height: header.height, headerHash: hh }],
-  };
 }
 
 /** Throws what `changeKeySet` would refuse; changes nothing. */
@@ -568,11 +711,6 @@ function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignatu
   return { state, outputs: [{ type: 'keySetChanged', keySet: next, effectiveAfter: state.height + 1n }] };
 }
 
-/**
- * Freezes a remote view after equivocation evidence (verified by the sync layer): roots at or
- * after the fork height stop being anchors, earlier ones stay usable, and no header is accepted
- * from that domain any more. Other domains are untouched.
- */
 /** Throws what `freezeRemote` would refuse; changes nothing. */
 function checkFreezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): void {
   check(
@@ -586,13 +724,166 @@ function checkFreezeRemote(state: DomainState, domainId: Uint8Array, fromHeight:
   }
 }
 
+/**
+ * Freezes a remote view after equivocation evidence (verified by the sync layer): roots at or
+ * after the fork height stop being anchors, earlier ones stay usable, and no header is accepted
+ * from that domain any more. Pending transactions that lean on the doubtful branch — anchored on a
+ * root it dropped, or refunding against a header at or after the fork — are evicted
+ * (`VIEW_FROZEN`): admission checked them against what is now in doubt. Other domains are
+ * untouched.
+ */
 function freezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): ApplyResult {
   checkFreezeRemote(state, domainId, fromHeight);
   const view = state.remotes.get(hex(domainId))!;
   if (view.frozenFrom !== undefined && view.frozenFrom <= fromHeight) return { state, outputs: [] };
-  for (const [root, h] of view.roots) if (h >= fromHeight) view.roots.delete(root);
+  const dropped = new Set<string>();
+  for (const [root, h] of view.roots) {
+    if (h < fromHeight) continue;
+    view.roots.delete(root);
+    dropped.add(root);
+  }
   view.frozenFrom = fromHeight;
-  return { state, outputs: [{ type: 'remoteFrozen', domainId, fromHeight }] };
+  const outputs: DomainOutput[] = [{ type: 'remoteFrozen', domainId, fromHeight }];
+  const doomed = state.mempool.filter((p) => leansOnFork(p.tx, domainId, fromHeight, dropped));
+  const reason = `it relies on a root or header of a remote domain at or after its fork at height ${fromHeight}`;
+  for (const p of doomed) {
+    state.statuses.set(p.key, { status: 'evicted', code: 'VIEW_FROZEN', reason });
+    outputs.push({ type: 'txEvicted', txId: p.id, code: 'VIEW_FROZEN', reason });
+  }
+  dropPending(state, new Set(doomed.map((p) => p.key)));
+  return { state, outputs };
+}
+
+/** Whether a pending transaction used a dropped anchor, or a refund header of `domainId` from `fromHeight` on. */
+function leansOnFork(
+  tx: Transaction,
+  domainId: Uint8Array,
+  fromHeight: bigint,
+  dropped: Set<string>,
+): boolean {
+  for (const a of tx.actions) {
+    for (const c of a.consumed) {
+      if (c.commitmentProof !== null && dropped.has(hex(c.commitmentProof.anchor))) return true;
+      if (c.refund !== undefined && c.refund.height >= fromHeight && homeOf(c.value, domainId)) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether an (already validated) value preimage names `domainId` as its home. */
+function homeOf(value: Uint8Array, domainId: Uint8Array): boolean {
+  try {
+    return equalBytes(decodeValue(value).home, domainId);
+  } catch {
+    return false;
+  }
+}
+
+/** Takes the pending transactions with these keys out of the mempool and its pending sets. */
+function dropPending(state: DomainState, keys: Set<string>): void {
+  if (keys.size === 0) return;
+  for (const p of state.mempool) {
+    if (!keys.has(p.key)) continue;
+    for (const nf of p.effects.nullifiers) state.pendingNullifiers.delete(hex(nf));
+    for (const cm of p.effects.commitments) state.pendingCommitments.delete(hex(cm));
+  }
+  state.mempool = state.mempool.filter((p) => !keys.has(p.key));
+}
+
+/** Throws what `reinitRemote` would refuse; changes nothing. */
+function checkReinitRemote(state: DomainState, input: ReinitRemoteInput): void {
+  const { domainId, header, by, evidence } = input;
+  check(
+    domainId instanceof Uint8Array && domainId.length === 32,
+    'BAD_INPUT',
+    'reinitRemote needs a 32-byte domainId',
+  );
+  check(
+    evidence instanceof Uint8Array && evidence.length === 32,
+    'BAD_INPUT',
+    'reinitRemote needs the 32-byte hash of the evidence it answers',
+  );
+  check(
+    typeof by === 'string' && by.length > 0 && utf8(by).length <= REINIT_BY_BYTES_MAX,
+    'BAD_INPUT',
+    `reinitRemote needs who decided it: a non-empty string of at most ${REINIT_BY_BYTES_MAX} UTF-8 bytes`,
+  );
+  try {
+    encodeHeader(header);
+  } catch (e) {
+    throw new WeftError('BAD_INPUT', `the trusted header is malformed: ${(e as Error).message}`);
+  }
+  check(equalBytes(header.domain, domainId), 'BAD_INPUT', "the trusted header is not the remote domain's");
+  const view = state.remotes.get(hex(domainId));
+  if (view === undefined) {
+    throw new WeftError('UNKNOWN_DOMAIN', 'this domain holds no view of that remote to re-initialise');
+  }
+  if (view.frozenFrom === undefined) {
+    throw new WeftError(
+      'NOT_FROZEN',
+      'the view of that remote is not frozen; only a frozen view is re-initialised',
+    );
+  }
+  if (header.height < view.frozenFrom) {
+    throw new WeftError(
+      'BAD_HEIGHT',
+      `the trusted header (height ${header.height}) must be at or after the fork height ${view.frozenFrom}: it is what settles the fork`,
+    );
+  }
+  // Refunds need the remote's timestamps never to decrease across every header kept.
+  for (const e of view.headers.values()) {
+    if (e.height < view.frozenFrom && e.timestamp > header.timestamp) {
+      throw new WeftError(
+        'BAD_TIMESTAMP',
+        `the trusted header's timestamp ${header.timestamp} is before that of the kept header at height ${e.height} (${e.timestamp})`,
+      );
+    }
+  }
+}
+
+/**
+ * Re-initialises a frozen view from a header the operator trusts: it becomes the head, the freeze
+ * is lifted, anchors and headers before the fork stay (nothing disputed them), those at or after
+ * it are dropped except the trusted header's own, and the header is recorded in the tree like an
+ * accepted one.
+ */
+function reinitRemote(state: DomainState, input: ReinitRemoteInput): ApplyResult {
+  checkReinitRemote(state, input);
+  const { domainId, header } = input;
+  const view = state.remotes.get(hex(domainId))!;
+  const forkHeight = view.frozenFrom!;
+  const droppedRoots: bigint[] = [];
+  for (const [h, e] of view.headers) {
+    if (h < forkHeight) continue;
+    view.headers.delete(h);
+    const kept = h === header.height && equalBytes(e.stateRoot, header.stateRoot);
+    if (!kept) droppedRoots.push(h);
+  }
+  for (const [root, h] of view.roots) if (h >= forkHeight) view.roots.delete(root);
+  const hh = headerHash(header);
+  retain(state.config, view.roots, view.headers, header);
+  state.remotes.set(hex(domainId), {
+    domainId: view.domainId,
+    header,
+    headerHash: hh,
+    roots: view.roots,
+    headers: view.headers,
+  });
+  queueRemoteRecord(state, header, hh);
+  return {
+    state,
+    outputs: [
+      {
+        type: 'remoteReinitialized',
+        domainId,
+        height: header.height,
+        forkHeight,
+        droppedRoots,
+        by: input.by,
+        evidence: input.evidence,
+      },
+    ],
+  };
 }
 
 function markProven(state: DomainState, height: bigint): ApplyResult {

@@ -66,19 +66,35 @@ export function createResource(p: CreateResourceParameters): ResourceParts {
   return { resource, value, label: p.label.slice() };
 }
 
+export type RehomeOptions = {
+  /**
+   * A deadline (ms, a timestamp of the new home's blocks) for consuming the copy at its new
+   * home; past it, the domain that created the copy may refund it (docs/transfers.md). Absent:
+   * the copy has none, whatever the original had.
+   */
+  deadline?: bigint;
+};
+
 /**
  * The copy of a resource to create on another domain in a cross-domain move: same logic,
  * label, quantity, nkCommitment, ephemerality and application data (so the same kind, and the
- * move balances); new nonce, randSeed and home.
+ * move balances); new nonce, randSeed and home, and the deadline `opts` gives (none by default).
+ *
+ * @example const moved = rehome(coin, domainId('beta'), undefined, { deadline: nowMs + 60_000n });
  */
 export function rehome(
   parts: ResourceParts,
   home: Uint8Array,
   random: Random = defaultRandom,
+  opts: RehomeOptions = {},
 ): ResourceParts {
   assertResource(parts.resource);
   const old = decodeValue(parts.value);
-  const value = encodeValue({ home, data: old.data });
+  const value = encodeValue(
+    opts.deadline === undefined
+      ? { home, data: old.data }
+      : { home, deadline: opts.deadline, data: old.data },
+  );
   const resource: Resource = {
     ...parts.resource,
     valueRef: valueRef(value),

@@ -2,7 +2,7 @@
 // logics and their registry, the built-in `token` and `trivial` logics, and JSON forms.
 
 export { builtinRegistry } from './builtins.js';
-export type { CreateResourceParameters, Random, ResourceParts } from './create.js';
+export type { CreateResourceParameters, Random, RehomeOptions, ResourceParts } from './create.js';
 export { createResource, defaultRandom, deriveNullifierKey, rehome } from './create.js';
 export type { JsonValue, PublicKeyJson, ResourceJson, ResourceValueJson } from './json.js';
 export {
@@ -88,6 +88,8 @@ export {
   labelRef,
   VALUE_BYTES_MAX,
   VALUE_DATA_BYTES_MAX,
+  VALUE_DEADLINE_BYTES,
   VALUE_FORMAT,
+  VALUE_FORMAT_DEADLINE,
   valueRef,
 } from './value.js';

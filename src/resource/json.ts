@@ -78,6 +78,7 @@ export function expectDigest(v: unknown, path: string): Uint8Array {
 }
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
+const U64_MAX = (1n << 64n) - 1n;
 
 /** A decimal string (no sign, no leading zeros) for an integer from 0 to `max`. */
 export function expectUintString(v: unknown, path: string, max: bigint): bigint {
@@ -157,18 +158,21 @@ export function parseResourceJson(input: unknown, path = 'resource'): Resource {
   };
 }
 
-export type ResourceValueJson = { home: string; data: string };
+/** A value as JSON; `deadline` (decimal ms) only when the value has one. */
+export type ResourceValueJson = { home: string; deadline?: string; data: string };
 
 export function valueToJson(v: ResourceValue): ResourceValueJson {
-  return { home: toHex(v.home), data: toHex(v.data) };
+  return v.deadline === undefined
+    ? { home: toHex(v.home), data: toHex(v.data) }
+    : { home: toHex(v.home), deadline: v.deadline.toString(), data: toHex(v.data) };
 }
 
 export function parseValueJson(input: unknown, path = 'value'): ResourceValue {
-  const o = expectObject(input, path, ['home', 'data']);
-  return {
-    home: expectHex(o.home, `${path}.home`, { bytes: DOMAIN_ID_BYTES }),
-    data: expectHex(o.data, `${path}.data`, { maxBytes: VALUE_DATA_BYTES_MAX }),
-  };
+  const o = expectObject(input, path, ['home', 'data'], ['deadline']);
+  const home = expectHex(o.home, `${path}.home`, { bytes: DOMAIN_ID_BYTES });
+  const data = expectHex(o.data, `${path}.data`, { maxBytes: VALUE_DATA_BYTES_MAX });
+  if (o.deadline === undefined) return { home, data };
+  return { home, deadline: expectUintString(o.deadline, `${path}.deadline`, U64_MAX), data };
 }
 
 export type PublicKeyJson = { type: 'secp256k1' | 'ed25519'; key: string };

@@ -7,6 +7,8 @@ import {
   decodeAll,
   equalBytes,
   type Reader,
+  sha256,
+  utf8,
   WeftError,
   Writer,
 } from '../crypto/index.js';
@@ -78,6 +80,20 @@ export function encodeEquivocationEvidence(e: EquivocationEvidence): Uint8Array 
 
 export function decodeEquivocationEvidence(bytes: Uint8Array): EquivocationEvidence {
   return decodeAll(bytes, readEquivocationEvidence);
+}
+
+const EVIDENCE_TAG = utf8('weft.evidence');
+
+/**
+ * SHA256("weft.evidence" || encoded evidence): how a domain's `reinitRemote` input names the
+ * equivocation it answers. Canonical, since the encoding orders the pair.
+ */
+export function equivocationEvidenceHash(e: EquivocationEvidence): Uint8Array {
+  const encoded = encodeEquivocationEvidence(e);
+  const input = new Uint8Array(EVIDENCE_TAG.length + encoded.length);
+  input.set(EVIDENCE_TAG, 0);
+  input.set(encoded, EVIDENCE_TAG.length);
+  return sha256(input);
 }
 
 /**

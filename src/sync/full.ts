@@ -1,6 +1,7 @@
 // Full verification of a remote block: stateless re-execution of its transactions against the
 // transition witness. Every read a transaction needs is answered from the witness (is this
-// nullifier spent? does this commitment exist?) or from roots the caller trusts (anchors), and
+// nullifier spent? does this commitment exist?), from the header (its time, for deadlines) or from
+// roots and headers the caller trusts (anchors, refund headers), and
 // the block's writes must be exactly what its transactions imply (docs/sync.md, "Full mode").
 import { equalBytes, toHex, WeftError } from '../crypto/index.js';
 import { decodeKeySet, type Header, KEYSET_TREE_KEY, txRoot } from '../domain/index.js';
@@ -10,6 +11,7 @@ import {
   commitmentKey,
   encodeHeight,
   nullifierKey,
+  type RemoteHeaderFacts,
   type SignatureResults,
   type Transaction,
   txId,
@@ -28,6 +30,16 @@ export type BlockValidationInput = {
   txs: Transaction[] | undefined;
   /** whether a consumed resource's anchor is a root the verifier trusts for the sending domain */
   isAnchorAccepted(root: Uint8Array): boolean;
+  /**
+   * Whether `root` is one of the sending domain's own roots the verifier accepted: a refund's
+   * commitment must be proven under one. Absent: every refund in the block is refused.
+   */
+  isSenderRoot?(root: Uint8Array): boolean;
+  /**
+   * A header of another domain the verifier accepted (its own included, if it is a domain), for
+   * the refunds the block includes. Absent: every refund in the block is refused.
+   */
+  remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
   logics: LogicLookup;
   /** answers of a signature pool for `txs[i]` (from `preverifySignatures`), when checked ahead */
   signatureResults?: readonly (SignatureResults | undefined)[];
@@ -88,6 +100,10 @@ export function validateBlockStateless(input: BlockValidationInput): void {
         {
           domainId: header.domain,
           isAnchorAccepted: (root) => input.isAnchorAccepted(root),
+          // The header's own time: a resource past its deadline was not the block's to consume.
+          blockTimestampMs: header.timestamp,
+          isOwnAnchor: (root) => input.isSenderRoot?.(root) ?? false,
+          ...(input.remoteHeaderAt ? { remoteHeaderAt: input.remoteHeaderAt } : {}),
           isNullifierSpent: (nf) => {
             if (spentInBlock.has(hex(nf))) return true;
             const answer = old.lookup(nullifierKey(nf));

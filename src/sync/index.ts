@@ -8,6 +8,7 @@ export {
   EquivocationError,
   EVIDENCE_FORMAT,
   encodeEquivocationEvidence,
+  equivocationEvidenceHash,
   forkHeight,
   makeEquivocationEvidence,
   readEquivocationEvidence,
@@ -43,6 +44,7 @@ export {
   ROOT_UPDATE_TXS_MAX,
   ROOT_UPDATE_WRITES_MAX,
   SINGLE_PROOF_BYTES_MAX,
+  SYNC_EVIDENCE_KEPT_MAX,
   SYNC_VIEWS_MAX,
   TRANSITION_BYTES_MAX,
   UPDATE_CHAIN_MAX,
@@ -100,7 +102,9 @@ export {
   isAnchorUsable,
   learnKeySet,
   recentHeader,
+  reinitializeView,
   trustRemote,
+  usableHeader,
   VERIFICATION_MODES,
 } from './view.js';
 export type { OldTreeWitness, WitnessAnswer } from './witness.js';

@@ -24,3 +24,5 @@ export const RECENT_HEADERS_DEFAULT = 256;
 export const RECENT_HEADERS_MAX = 65_536;
 /** Most remote domains one registry (SyncState) follows. */
 export const SYNC_VIEWS_MAX = 4096;
+/** Most answered equivocations a registry keeps per domain after re-initialising its view (oldest dropped). */
+export const SYNC_EVIDENCE_KEPT_MAX = 64;

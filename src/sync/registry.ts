@@ -1,11 +1,12 @@
 // The registry of remote views one observer keeps: which domains it follows, and the one place
 // that swaps a view for its successor after acceptance (or for its frozen self after an
-// equivocation), telling listeners. Views themselves stay immutable values.
+// equivocation, or for a re-initialised one after an operator settled the fork), telling
+// listeners. Views themselves stay immutable values.
 import { EventEmitter } from 'node:events';
 import { check, toHex, WeftError } from '../crypto/index.js';
 import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
 import { EquivocationError, type EquivocationEvidence } from './equivocation.js';
-import { SYNC_VIEWS_MAX } from './limits.js';
+import { SYNC_EVIDENCE_KEPT_MAX, SYNC_VIEWS_MAX } from './limits.js';
 import type { RootUpdate } from './update.js';
 import {
   acceptRootUpdate,
@@ -13,9 +14,11 @@ import {
   freezeView,
   isAnchorUsable,
   type RemoteView,
+  reinitializeView,
   type SyncContext,
   type TrustOptions,
   trustRemote,
+  usableHeader,
   type VerificationMode,
 } from './view.js';
 
@@ -24,6 +27,8 @@ export type SyncEvents = {
   accepted: [{ domainId: Uint8Array; headers: SignedHeader[]; view: RemoteView }];
   /** the domain equivocated; its view is now frozen */
   equivocation: [{ domainId: Uint8Array; evidence: EquivocationEvidence; view: RemoteView }];
+  /** a frozen view was re-initialised from a trusted header; `evidence` is what it answered */
+  reinitialized: [{ domainId: Uint8Array; evidence: EquivocationEvidence; view: RemoteView }];
 };
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
@@ -40,6 +45,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.len
  */
 export class SyncState extends EventEmitter<SyncEvents> {
   private readonly views = new Map<string, RemoteView>();
+  /** Equivocations answered by a re-initialisation, per domain, oldest first. */
+  private readonly answered = new Map<string, EquivocationEvidence[]>();
 
   /** Starts following a domain from a trusted header and key set. DUPLICATE_DOMAIN if already followed. */
   trust(signed: SignedHeader, keySet: KeySet, opts: TrustOptions = {}): RemoteView {
@@ -107,6 +114,42 @@ export class SyncState extends EventEmitter<SyncEvents> {
     return frozen;
   }
 
+  /**
+   * Replaces the frozen view of the domain `signed` names with one re-initialised from that
+   * trusted header and `keySet` (`reinitializeView`: pre-fork headers kept, later ones dropped).
+   * The evidence it answers stays recorded (`equivocations`) and is emitted with `reinitialized`.
+   * NOT_FROZEN for a view that is not frozen, UNKNOWN_DOMAIN for a domain not followed.
+   *
+   * @example
+   * sync.reinitialize(trusted, keySetAtTrusted); // after an operator settled the fork out of band
+   */
+  reinitialize(signed: SignedHeader, keySet: KeySet, opts: TrustOptions = {}): RemoteView {
+    const view = this.lookup(signed?.header?.domain);
+    const next = reinitializeView(view, signed, keySet, opts);
+    const evidence = view.frozen!;
+    const key = hex(view.domainId);
+    const kept = this.answered.get(key) ?? [];
+    kept.push(evidence);
+    while (kept.length > SYNC_EVIDENCE_KEPT_MAX) kept.shift();
+    this.answered.set(key, kept);
+    this.views.set(key, next);
+    this.emit('reinitialized', { domainId: view.domainId, evidence, view: next });
+    return next;
+  }
+
+  /**
+   * Every equivocation of `domainId` this registry holds evidence of: those answered by a
+   * re-initialisation (oldest first, at most SYNC_EVIDENCE_KEPT_MAX), then the current one if
+   * the view is frozen.
+   */
+  equivocations(domainId: Uint8Array): EquivocationEvidence[] {
+    const view = this.view(domainId);
+    if (view === undefined) return [];
+    const out = [...(this.answered.get(hex(view.domainId)) ?? [])];
+    if (view.frozen !== null) out.push(view.frozen);
+    return out;
+  }
+
   private commit(
     view: RemoteView,
     run: () => { view: RemoteView; accepted: SignedHeader[] },
@@ -126,17 +169,30 @@ export class SyncState extends EventEmitter<SyncEvents> {
     }
   }
 
-  /** Full mode's default for other domains' anchors: any root another followed view vouches for. */
+  /**
+   * Full mode's defaults, each only where the caller gave none: other domains' anchors are any
+   * root another followed view vouches for, and refund headers any header another followed view
+   * remembers (before its fork, if frozen). An observer that is itself a domain must pass its
+   * own headers in `ctx.remoteHeaderAt`: a refund of a resource homed on it names one of them,
+   * and a registry does not know them.
+   */
   private withDefaults(view: RemoteView, ctx: SyncContext): SyncContext {
-    if (ctx.isKnownRoot !== undefined) return ctx;
     const self = hex(view.domainId);
-    return {
-      ...ctx,
-      isKnownRoot: (root) => {
+    const out: SyncContext = { ...ctx };
+    if (ctx.isKnownRoot === undefined) {
+      out.isKnownRoot = (root) => {
         for (const [k, v] of this.views) if (k !== self && isAnchorUsable(v, root)) return true;
         return false;
-      },
-    };
+      };
+    }
+    if (ctx.remoteHeaderAt === undefined) {
+      out.remoteHeaderAt = (domainId, height) => {
+        if (!(domainId instanceof Uint8Array) || hex(domainId) === self) return undefined;
+        const v = this.views.get(hex(domainId));
+        return v === undefined ? undefined : usableHeader(v, height);
+      };
+    }
+    return out;
   }
 
   /** Whether any followed view vouches for `root` (recent, and before the fork if frozen). */

@@ -16,7 +16,7 @@ import {
 } from '../domain/index.js';
 import { builtinRegistry, type LogicLookup } from '../resource/index.js';
 import { verifyProof, verifyTransition } from '../smt/index.js';
-import type { SignatureResults } from '../tx/index.js';
+import type { RemoteHeaderFacts, SignatureResults } from '../tx/index.js';
 import {
   EquivocationError,
   type EquivocationEvidence,
@@ -86,6 +86,11 @@ export type SyncContext = {
   isKnownRoot?(root: Uint8Array): boolean;
   /** signature answers for the update's transactions, checked ahead on a pool (full mode) */
   signatureResults?: readonly (SignatureResults | undefined)[];
+  /**
+   * A header of another domain the observer accepted — its own, when it is a domain — for
+   * refunds a block includes (full mode). `SyncState` answers from its other views.
+   */
+  remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
 };
 
 export type AcceptResult = {
@@ -341,6 +346,8 @@ function acceptOne(
       txs: update.txs,
       isAnchorAccepted: (root) =>
         (root instanceof Uint8Array && roots.has(hex(root))) || (ctx.isKnownRoot?.(root) ?? false),
+      isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hex(root)),
+      ...(ctx.remoteHeaderAt ? { remoteHeaderAt: ctx.remoteHeaderAt } : {}),
       logics: ctx.logics ?? builtinLogics(),
       ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
     });
@@ -425,4 +432,62 @@ export function isAnchorUsable(view: RemoteView, root: Uint8Array): boolean {
 /** The accepted header at `height`, if the view still remembers it. */
 export function recentHeader(view: RemoteView, height: bigint): RecentHeader | undefined {
   return view.recent.get(height);
+}
+
+/**
+ * The accepted header at `height` the view still vouches for: remembered, and before the fork if
+ * the view is frozen. What a refund checked against this domain's headers may name.
+ */
+export function usableHeader(view: RemoteView, height: bigint): RecentHeader | undefined {
+  if (view.frozen !== null && height >= forkHeight(view.frozen)) return undefined;
+  return view.recent.get(height);
+}
+
+/**
+ * A frozen view re-initialised from `signed`, a header of the domain an operator trusts (checked
+ * out of band) with `keySet`, the set recorded under its root: the new view's head. Headers
+ * remembered from before the fork stay (nothing disputed them: equivocation checks and anchors
+ * keep working for them); those at or after it go. Refused with NOT_FROZEN (the view is not
+ * frozen), UNKNOWN_DOMAIN (another domain's header), BAD_HEIGHT (the header is before the fork:
+ * it must settle it), BAD_TIMESTAMP (before a kept header's), BAD_SIGNATURES; `view` is unchanged.
+ */
+export function reinitializeView(
+  view: RemoteView,
+  signed: SignedHeader,
+  keySet: KeySet,
+  opts: TrustOptions = {},
+): RemoteView {
+  if (view.frozen === null)
+    refuse('NOT_FROZEN', 'the view is not frozen; only a frozen view is re-initialised');
+  assertSignedHeaderShape(signed);
+  if (!equalBytes(signed.header.domain, view.domainId)) {
+    refuse('UNKNOWN_DOMAIN', `the header is of domain ${toHex(signed.header.domain)}, not this view's`);
+  }
+  const fork = forkHeight(view.frozen);
+  if (signed.header.height < fork) {
+    refuse(
+      'BAD_HEIGHT',
+      `the trusted header (height ${signed.header.height}) must be at or after the fork height ${fork}`,
+    );
+  }
+  const name = opts.name ?? view.name;
+  const fresh = trustRemote(signed, keySet, {
+    recentMax: opts.recentMax ?? view.recentMax,
+    ...(opts.signedBy ? { signedBy: opts.signedBy } : {}),
+    ...(name === undefined ? {} : { name }),
+  });
+  const recent = new Map<bigint, RecentHeader>();
+  for (const [h, r] of view.recent) {
+    if (h >= fork) continue;
+    if (r.timestamp > signed.header.timestamp) {
+      refuse(
+        'BAD_TIMESTAMP',
+        `the trusted header's timestamp is before that of the kept header at height ${h}`,
+      );
+    }
+    recent.set(h, r);
+  }
+  for (const [h, r] of fresh.recent) recent.set(h, r);
+  while (recent.size > fresh.recentMax) recent.delete(recent.keys().next().value as bigint);
+  return { ...fresh, recent };
 }

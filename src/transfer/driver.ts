@@ -81,6 +81,12 @@ export type TransferParameters = {
   /** its owner, who signs the move and the claim now (the driver needs no key later) */
   owner: KeyPair;
   random?: Random;
+  /**
+   * A deadline (ms, compared with the destination's block timestamps) for the claim; past it the
+   * destination refuses the claim and the source may refund the moved resource (planRefund).
+   * Absent: no deadline, no refund.
+   */
+  deadline?: bigint;
 };
 
 /**
@@ -98,7 +104,7 @@ export async function planTransfer(p: TransferParameters): Promise<TransferPlan>
     'the resource to move is not committed on the source domain',
   );
   const height = decodeHeight(proof.value);
-  const moved = rehome(p.resource, p.to.id, p.random);
+  const moved = rehome(p.resource, p.to.id, p.random, { deadline: p.deadline });
   const move = signTransaction(
     {
       actions: [

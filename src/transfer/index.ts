@@ -1,5 +1,6 @@
-// weft/transfer: the cross-domain transfer state machine, its persisted records, and the driver
-// that walks transfers to confirmation (docs/transfers.md).
+// weft/transfer: the cross-domain transfer state machine, its persisted records, the driver
+// that walks transfers to confirmation, and refunds of moves that missed their deadline
+// (docs/transfers.md).
 export type {
   ClaimPolicy,
   TransferDomain,
@@ -20,3 +21,5 @@ export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './mach
 export { isTerminal, newTransfer, step, TERMINAL_PHASES, TRANSITIONS } from './machine.js';
 export type { Moved, TransferPlan, TransferRecord } from './record.js';
 export { decodeTransferRecord, encodeTransferRecord } from './record.js';
+export type { RefundParameters, RefundWitnessParameters } from './refund.js';
+export { planRefund, withRefundWitness } from './refund.js';

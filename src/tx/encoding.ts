@@ -1,5 +1,6 @@
 // The canonical transaction encoding and the transaction id (docs/transactions.md).
-// body = format || actions || appData is what the id hashes; the encoding appends the signatures.
+// body = format || actions || appData is what the id hashes; the encoding appends the witness
+// (commitment proofs, refund witnesses) and the signatures.
 import {
   Reader,
   readPublicKey,
@@ -14,6 +15,7 @@ import { readResource, writeResource } from '../resource/index.js';
 import { decodeProof, encodedProofBytes, encodeProof } from '../smt/index.js';
 import {
   COMMITMENT_PROOF_BYTES_MAX,
+  REFUND_PROOF_BYTES_MAX,
   TX_ACTIONS_MAX,
   TX_APP_DATA_BYTES_MAX,
   TX_BYTES_MAX,
@@ -55,6 +57,15 @@ export function writeTxBody(w: Writer, tx: Transaction): void {
   w.bytes(tx.appData, TX_APP_DATA_BYTES_MAX);
 }
 
+/**
+ * The witness flags byte of a consumed resource: bit 0 a commitment proof follows, bit 1 a refund
+ * witness follows. Without a refund the byte is 0 or 1, the boolean it was before refunds existed,
+ * so every earlier encoding is unchanged; any other bit is refused.
+ */
+export const WITNESS_HAS_PROOF = 0x01;
+export const WITNESS_HAS_REFUND = 0x02;
+const WITNESS_FLAGS_KNOWN = WITNESS_HAS_PROOF | WITNESS_HAS_REFUND;
+
 /** Length of the proofs section of the encoding, without encoding it. */
 export function encodedProofsBytes(tx: Transaction): number {
   let n = 0;
@@ -62,19 +73,25 @@ export function encodedProofsBytes(tx: Transaction): number {
     for (const c of a.consumed) {
       const p = c.commitmentProof;
       n += 1 + (p === null ? 0 : 32 + 8 + 4 + encodedProofBytes(p.proof));
+      if (c.refund) n += 8 + 4 + encodedProofBytes(c.refund.proof);
     }
   }
   return n;
 }
 
-/** The commitment proofs, one entry per consumed resource in order: bool, then the proof. */
+/**
+ * The witness, one entry per consumed resource in order: flags (u8), then the commitment proof
+ * (anchor, height, proof) and the refund witness (height, proof) the flags announce.
+ */
 export function writeProofs(w: Writer, tx: Transaction): void {
   for (const a of tx.actions) {
     for (const c of a.consumed) {
       const p = c.commitmentProof;
-      w.bool(p !== null);
+      const refund = c.refund;
+      w.u8((p !== null ? WITNESS_HAS_PROOF : 0) | (refund ? WITNESS_HAS_REFUND : 0));
       if (p !== null)
         w.fixed(p.anchor, 32).u64(p.height).bytes(encodeProof(p.proof), COMMITMENT_PROOF_BYTES_MAX);
+      if (refund) w.u64(refund.height).bytes(encodeProof(refund.proof), REFUND_PROOF_BYTES_MAX);
     }
   }
 }
@@ -127,8 +144,9 @@ export function txId(tx: Transaction): Uint8Array {
 }
 
 /**
- * Canonical encoding: body || proofs (per consumed resource: bool, then anchor, height, proof) ||
- * signatures (u32 count, then tag || key || 64-byte signature each).
+ * Canonical encoding: body || witness (per consumed resource: flags, then anchor, height, proof
+ * and refund height, proof as flagged) || signatures (u32 count, then tag || key || 64-byte
+ * signature each).
  */
 export function encodeTransaction(tx: Transaction): Uint8Array {
   checkTransactionShape(tx);
@@ -173,12 +191,21 @@ function readConsumed(r: Reader): Consumed {
   return { resource, value, label, nk, commitmentProof: null };
 }
 
-function readProof(r: Reader): Consumed['commitmentProof'] {
-  if (!r.bool()) return null;
-  const anchor = r.fixed(32).slice();
-  const height = r.u64();
-  const proof = decodeProof(r.bytes(COMMITMENT_PROOF_BYTES_MAX));
-  return { anchor, height, proof };
+/** Reads one consumed resource's witness into `c`. */
+function readWitness(r: Reader, c: Consumed): void {
+  const flags = r.u8();
+  if ((flags & ~WITNESS_FLAGS_KNOWN) !== 0)
+    throw new WeftError('CODEC', `unknown witness flags 0x${flags.toString(16)}`);
+  if (flags & WITNESS_HAS_PROOF) {
+    const anchor = r.fixed(32).slice();
+    const height = r.u64();
+    const proof = decodeProof(r.bytes(COMMITMENT_PROOF_BYTES_MAX));
+    c.commitmentProof = { anchor, height, proof };
+  }
+  if (flags & WITNESS_HAS_REFUND) {
+    const height = r.u64();
+    c.refund = { height, proof: decodeProof(r.bytes(REFUND_PROOF_BYTES_MAX)) };
+  }
 }
 
 /**
@@ -213,7 +240,7 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
   }
   const appData = readSized(r, TX_APP_DATA_BYTES_MAX, 'TX_APP_DATA_TOO_LARGE', 'app data');
   const bodyEnd = r.offset;
-  for (const a of actions) for (const c of a.consumed) c.commitmentProof = readProof(r);
+  for (const a of actions) for (const c of a.consumed) readWitness(r, c);
   const signatureCount = readCount(r, TX_SIGNATURES_MAX, 'TX_TOO_MANY_SIGNATURES', 'signatures');
   const signatures: TxSignature[] = [];
   for (let i = 0; i < signatureCount; i++) {

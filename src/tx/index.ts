@@ -18,18 +18,22 @@ export {
   TX_ID_TAG,
   txId,
   txIdOfBody,
+  WITNESS_HAS_PROOF,
+  WITNESS_HAS_REFUND,
 } from './encoding.js';
 export type {
   ActionJson,
   CommitmentProofJson,
   ConsumedJson,
   CreatedJson,
+  RefundWitnessJson,
   TransactionJson,
   TxSignatureJson,
 } from './json.js';
 export { parseTransactionJson, TX_JSON_CHARS_MAX, transactionToJson } from './json.js';
 export {
   COMMITMENT_PROOF_BYTES_MAX,
+  REFUND_PROOF_BYTES_MAX,
   TX_ACTIONS_MAX,
   TX_APP_DATA_BYTES_MAX,
   TX_BYTES_MAX,
@@ -58,6 +62,14 @@ export {
   NULLIFIER_KEY_PREFIX,
   nullifierKey,
 } from './treeKeys.js';
-export type { Action, CommitmentProof, Consumed, Created, Transaction, TxSignature } from './types.js';
-export type { ValidateOptions, ValidationContext, ValidTransaction } from './validate.js';
+export type {
+  Action,
+  CommitmentProof,
+  Consumed,
+  Created,
+  RefundWitness,
+  Transaction,
+  TxSignature,
+} from './types.js';
+export type { RemoteHeaderFacts, ValidateOptions, ValidationContext, ValidTransaction } from './validate.js';
 export { validateTransaction } from './validate.js';

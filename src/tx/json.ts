@@ -1,6 +1,7 @@
 // The JSON form of a transaction, for the API and files: bytes as 0x-hex, u64 as decimal
-// strings, resources in their JSON form, commitment proofs as the hex of their binary encoding
-// (docs/proofs.md). The parser checks the schema by hand and names the field it refuses.
+// strings, resources in their JSON form, proofs (commitment proofs, refund witnesses) as the hex
+// of their binary encoding (docs/proofs.md). The parser checks the schema by hand and names the
+// field it refuses.
 import { SIGNATURE_BYTES, toHex } from '../crypto/index.js';
 import {
   expectArray,
@@ -20,6 +21,7 @@ import {
 import { decodeProof, encodeProof } from '../smt/index.js';
 import {
   COMMITMENT_PROOF_BYTES_MAX,
+  REFUND_PROOF_BYTES_MAX,
   TX_ACTIONS_MAX,
   TX_APP_DATA_BYTES_MAX,
   TX_BYTES_MAX,
@@ -29,11 +31,25 @@ import {
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
 import { checkTransactionShape } from './shape.js';
-import type { Action, CommitmentProof, Consumed, Created, Transaction, TxSignature } from './types.js';
+import type {
+  Action,
+  CommitmentProof,
+  Consumed,
+  Created,
+  RefundWitness,
+  Transaction,
+  TxSignature,
+} from './types.js';
 
 export type CommitmentProofJson = { anchor: string; height: string; proof: string };
 export type CreatedJson = { resource: ResourceJson; value: string; label: string };
-export type ConsumedJson = CreatedJson & { nk: string; commitmentProof: CommitmentProofJson | null };
+export type RefundWitnessJson = { height: string; proof: string };
+/** `refund` only on a refund (docs/transactions.md), absent otherwise. */
+export type ConsumedJson = CreatedJson & {
+  nk: string;
+  commitmentProof: CommitmentProofJson | null;
+  refund?: RefundWitnessJson;
+};
 export type ActionJson = { consumed: ConsumedJson[]; created: CreatedJson[] };
 export type TxSignatureJson = { publicKey: PublicKeyJson; signature: string };
 export type TransactionJson = { actions: ActionJson[]; appData: string; signatures: TxSignatureJson[] };
@@ -49,7 +65,7 @@ function createdToJson(c: Created): CreatedJson {
 
 function consumedToJson(c: Consumed): ConsumedJson {
   const p = c.commitmentProof;
-  return {
+  const json: ConsumedJson = {
     ...createdToJson(c),
     nk: toHex(c.nk),
     commitmentProof:
@@ -57,6 +73,9 @@ function consumedToJson(c: Consumed): ConsumedJson {
         ? null
         : { anchor: toHex(p.anchor), height: p.height.toString(), proof: toHex(encodeProof(p.proof)) },
   };
+  if (c.refund)
+    json.refund = { height: c.refund.height.toString(), proof: toHex(encodeProof(c.refund.proof)) };
+  return json;
 }
 
 /** The JSON form of a transaction. */
@@ -75,8 +94,13 @@ export function transactionToJson(tx: Transaction): TransactionJson {
   };
 }
 
-function parseCreated(v: unknown, path: string, extra: readonly string[] = []): Created {
-  const o = expectObject(v, path, ['resource', 'value', 'label', ...extra]);
+function parseCreated(
+  v: unknown,
+  path: string,
+  extra: readonly string[] = [],
+  optional: readonly string[] = [],
+): Created {
+  const o = expectObject(v, path, ['resource', 'value', 'label', ...extra], optional);
   return {
     resource: parseResourceJson(o.resource, `${path}.resource`),
     value: expectHex(o.value, `${path}.value`, { maxBytes: TX_VALUE_BYTES_MAX }),
@@ -87,13 +111,7 @@ function parseCreated(v: unknown, path: string, extra: readonly string[] = []): 
 function parseCommitmentProof(v: unknown, path: string): CommitmentProof | null {
   if (v === null) return null;
   const o = expectObject(v, path, ['anchor', 'height', 'proof']);
-  const bytes = expectHex(o.proof, `${path}.proof`, { maxBytes: COMMITMENT_PROOF_BYTES_MAX });
-  let proof: CommitmentProof['proof'];
-  try {
-    proof = decodeProof(bytes);
-  } catch (e) {
-    throw jsonError(`${path}.proof`, `is not a proof encoding (${(e as Error).message})`);
-  }
+  const proof = parseProofHex(o.proof, `${path}.proof`, COMMITMENT_PROOF_BYTES_MAX);
   return {
     anchor: expectDigest(o.anchor, `${path}.anchor`),
     height: expectUintString(o.height, `${path}.height`, U64_MAX),
@@ -101,14 +119,33 @@ function parseCommitmentProof(v: unknown, path: string): CommitmentProof | null 
   };
 }
 
-function parseConsumed(v: unknown, path: string): Consumed {
-  const created = parseCreated(v, path, ['nk', 'commitmentProof']);
-  const o = v as Record<string, unknown>;
+function parseProofHex(v: unknown, path: string, maxBytes: number): CommitmentProof['proof'] {
+  const bytes = expectHex(v, path, { maxBytes });
+  try {
+    return decodeProof(bytes);
+  } catch (e) {
+    throw jsonError(path, `is not a proof encoding (${(e as Error).message})`);
+  }
+}
+
+function parseRefundWitness(v: unknown, path: string): RefundWitness {
+  const o = expectObject(v, path, ['height', 'proof']);
   return {
+    height: expectUintString(o.height, `${path}.height`, U64_MAX),
+    proof: parseProofHex(o.proof, `${path}.proof`, REFUND_PROOF_BYTES_MAX),
+  };
+}
+
+function parseConsumed(v: unknown, path: string): Consumed {
+  const created = parseCreated(v, path, ['nk', 'commitmentProof'], ['refund']);
+  const o = v as Record<string, unknown>;
+  const consumed: Consumed = {
     ...created,
     nk: expectDigest(o.nk, `${path}.nk`),
     commitmentProof: parseCommitmentProof(o.commitmentProof, `${path}.commitmentProof`),
   };
+  if (o.refund !== undefined) consumed.refund = parseRefundWitness(o.refund, `${path}.refund`);
+  return consumed;
 }
 
 function parseSignature(v: unknown, path: string): TxSignature {

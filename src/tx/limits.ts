@@ -13,6 +13,8 @@ export const TX_SIGNATURES_MAX = 32;
 export const TX_BYTES_MAX = 512 * 1024;
 /** Largest encoded commitment proof: kind, u16 depth, 32-byte bitmap, 256 siblings, leaf terminal. */
 export const COMMITMENT_PROOF_BYTES_MAX = 1 + 2 + 32 + 256 * 32 + 1 + 64;
+/** Largest encoded refund proof (an absence proof): the same bound as any single proof. */
+export const REFUND_PROOF_BYTES_MAX = COMMITMENT_PROOF_BYTES_MAX;
 /** Largest value and label preimages (VALUE_TOO_LARGE, LABEL_TOO_LARGE). */
 export const TX_VALUE_BYTES_MAX = VALUE_BYTES_MAX;
 export const TX_LABEL_BYTES_MAX = LABEL_BYTES_MAX;

@@ -1,5 +1,5 @@
-// Structural checks on a transaction object: types, lengths, limits, the ephemeral/proof rule
-// and signature order. Validation runs these first; the encoder runs them before writing.
+// Structural checks on a transaction object: types, lengths, limits, the ephemeral/proof rule,
+// the shape of refund witnesses and signature order. Validation runs these first; the encoder runs them before writing.
 import {
   assertBytes,
   assertPublicKey,
@@ -9,6 +9,7 @@ import {
   WeftError,
 } from '../crypto/index.js';
 import { assertResource, NK_BYTES } from '../resource/index.js';
+import type { Proof } from '../smt/index.js';
 import {
   TX_ACTIONS_MAX,
   TX_APP_DATA_BYTES_MAX,
@@ -17,7 +18,7 @@ import {
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
-import type { CommitmentProof, Created, Transaction } from './types.js';
+import type { CommitmentProof, Created, RefundWitness, Transaction } from './types.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 const DEPTH_MAX = 256;
@@ -64,25 +65,35 @@ function checkCommitmentProof(p: CommitmentProof, path: string): void {
   assertBytes(p.anchor, 32, `${path}.anchor`);
   if (typeof p.height !== 'bigint' || p.height < 0n || p.height > U64_MAX)
     malformed(`${path}.height must be a u64 bigint`);
-  const proof = p.proof;
-  if (typeof proof !== 'object' || proof === null) malformed(`${path}.proof must be an object`);
+  checkProof(p.proof, `${path}.proof`);
+}
+
+function checkRefundWitness(w: RefundWitness, path: string): void {
+  if (typeof w !== 'object' || w === null) malformed(`${path} must be an object`);
+  if (typeof w.height !== 'bigint' || w.height < 0n || w.height > U64_MAX)
+    malformed(`${path}.height must be a u64 bigint`);
+  checkProof(w.proof, `${path}.proof`);
+}
+
+/** A single proof's structure (docs/proofs.md); whether it proves anything is validation's job. */
+function checkProof(proof: Proof, path: string): void {
+  if (typeof proof !== 'object' || proof === null) malformed(`${path} must be an object`);
   if (!Number.isInteger(proof.depth) || proof.depth < 0 || proof.depth > DEPTH_MAX) {
-    malformed(`${path}.proof.depth must be an integer from 0 to ${DEPTH_MAX}`);
+    malformed(`${path}.depth must be an integer from 0 to ${DEPTH_MAX}`);
   }
-  assertBytes(proof.bitmap, (proof.depth + 7) >> 3, `${path}.proof.bitmap`);
+  assertBytes(proof.bitmap, (proof.depth + 7) >> 3, `${path}.bitmap`);
   if (!isArray(proof.siblings) || proof.siblings.length > proof.depth) {
-    malformed(`${path}.proof.siblings must be an array of at most depth hashes`);
+    malformed(`${path}.siblings must be an array of at most depth hashes`);
   }
   for (const [i, s] of proof.siblings.entries()) {
-    if (!(s instanceof Uint8Array) || s.length !== 32)
-      malformed(`${path}.proof.siblings[${i}] must be 32 bytes`);
+    if (!(s instanceof Uint8Array) || s.length !== 32) malformed(`${path}.siblings[${i}] must be 32 bytes`);
   }
   const t = proof.terminal;
   if (t?.kind === 'leaf') {
-    assertBytes(t.keyHash, 32, `${path}.proof.terminal.keyHash`);
-    assertBytes(t.valueHash, 32, `${path}.proof.terminal.valueHash`);
+    assertBytes(t.keyHash, 32, `${path}.terminal.keyHash`);
+    assertBytes(t.valueHash, 32, `${path}.terminal.valueHash`);
   } else if (t?.kind !== 'member' && t?.kind !== 'empty') {
-    malformed(`${path}.proof.terminal must be member, empty or leaf`);
+    malformed(`${path}.terminal must be member, empty or leaf`);
   }
 }
 
@@ -138,6 +149,11 @@ function checkShape(tx: Transaction, opts: { requireProofs?: boolean }): void {
         } else {
           checkCommitmentProof(c.commitmentProof, `${at}.commitmentProof`);
         }
+      }
+      if (c.refund !== undefined) {
+        // A refund consumes what a move created in this domain's tree: never an ephemeral resource.
+        if (c.resource.isEphemeral) malformed(`${at} is ephemeral and must not carry a refund witness`);
+        checkRefundWitness(c.refund, `${at}.refund`);
       }
     }
     for (const [i, c] of action.created.entries()) {

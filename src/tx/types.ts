@@ -12,9 +12,19 @@ import type { Proof } from '../smt/index.js';
 export type CommitmentProof = { anchor: Uint8Array; height: bigint; proof: Proof };
 
 /**
+ * What lets a domain consume a resource homed on another domain D: a **refund**. `height` names
+ * a header of D this domain accepted (its timestamp must be past the value's deadline) and
+ * `proof` shows the resource's nullifier key `0x02 || nf` absent under that header's state root,
+ * so D had not let it be claimed by then and, its timestamps never decreasing, never will
+ * (docs/transfers.md). Part of the witness, like the commitment proof: the id does not cover it.
+ */
+export type RefundWitness = { height: bigint; proof: Proof };
+
+/**
  * A resource to consume: the resource, the preimages of its valueRef and labelRef, its
- * nullifier key, and (unless ephemeral) the proof that it exists. Ephemeral resources carry
- * `commitmentProof: null`; all others must carry one.
+ * nullifier key, (unless ephemeral) the proof that it exists, and for a resource homed on
+ * another domain the refund witness. Ephemeral resources carry `commitmentProof: null`; all
+ * others must carry one. `refund` is absent (or undefined) for every ordinary spend.
  */
 export type Consumed = {
   resource: Resource;
@@ -22,6 +32,7 @@ export type Consumed = {
   label: Uint8Array;
   nk: Uint8Array;
   commitmentProof: CommitmentProof | null;
+  refund?: RefundWitness;
 };
 
 /** A resource to create, with the preimages of its valueRef and labelRef. */

@@ -1,5 +1,5 @@
 // Stateless validation of one transaction against what the domain knows (its id, accepted
-// anchors, spent nullifiers, logics). Pure and synchronous: no I/O, clock or randomness, so
+// anchors, spent nullifiers, accepted remote headers, the block's time, logics). Pure and synchronous: no I/O, clock or randomness, so
 // the domain's pure apply() can call it. Rules and their order: docs/transactions.md.
 import { equalBytes, type PublicKey, sha256, WeftError } from '../crypto/index.js';
 import {
@@ -22,12 +22,15 @@ import { encodedProofsBytes, txIdAndBodyBytes } from './encoding.js';
 import { TX_BYTES_MAX } from './limits.js';
 import { checkTransactionShape } from './shape.js';
 import { assertResultsFor, type SignatureResults, signatureAnswer } from './signatures.js';
-import { commitmentKey, encodeHeight } from './treeKeys.js';
+import { commitmentKey, encodeHeight, nullifierKey } from './treeKeys.js';
 import type { Created, Transaction } from './types.js';
+
+/** What a refund needs of a remote header this domain accepted: its state root and timestamp (ms). */
+export type RemoteHeaderFacts = { stateRoot: Uint8Array; timestamp: bigint };
 
 /** What validation needs to know about the domain. Every callback must be deterministic. */
 export type ValidationContext = {
-  /** this domain's DomainId: consumed resources must be homed here */
+  /** this domain's DomainId: consumed resources must be homed here (or be refunded) */
   domainId: Uint8Array;
   /** true for this domain's own roots and the remote roots it has accepted */
   isAnchorAccepted(root: Uint8Array): boolean;
@@ -35,6 +38,21 @@ export type ValidationContext = {
   logics: LogicLookup;
   /** the hash preset of the tree an anchor is a root of; 'weft' when absent */
   anchorHasher?(root: Uint8Array): HasherName;
+  /**
+   * The timestamp (ms) of the block the transaction is checked for, or a lower bound of it (at
+   * admission the head's: a later block's is never earlier). A consumed resource homed here whose
+   * deadline is before it is DEADLINE_PASSED. Absent: deadlines are not checked here, and the
+   * caller must check `ValidTransaction.deadline` against the block it includes the transaction in.
+   */
+  blockTimestampMs?: bigint;
+  /** true for this domain's own roots only: a refund's commitment proof must be anchored on one */
+  isOwnAnchor?(root: Uint8Array): boolean;
+  /**
+   * The header of `domainId` at `height` this domain accepted and still vouches for (retained,
+   * and not at or after a fork it saw), for refund witnesses. Absent: every refund is
+   * REFUND_UNKNOWN_HEADER.
+   */
+  remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
 };
 
 export type ValidateOptions = {
@@ -50,6 +68,11 @@ export type ValidTransaction = {
   /** created resources' commitments, in transaction order */
   commitments: Uint8Array[];
   signers: PublicKey[];
+  /**
+   * The earliest deadline (ms) of the consumed resources homed here, or null: a block whose
+   * timestamp is past it must not include the transaction.
+   */
+  deadline: bigint | null;
 };
 
 function fail(code: string, message: string): never {
@@ -167,19 +190,35 @@ export function validateTransaction(
   }
   if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
 
-  // 2. Consumed resources: preimages, home, nullifier, uniqueness, existence under an accepted anchor.
+  // 2. Consumed resources: preimages, home (or refund), deadline, nullifier, uniqueness, existence
+  //    under an accepted anchor.
   const checked: Checked[] = [];
   const actionViews: { consumed: ResourceView[]; created: ResourceView[] }[] = [];
   const nullifiers: Uint8Array[] = [];
   const seenNullifiers = new DigestList();
   const balance = new Balance();
+  let deadline: bigint | null = null;
   for (const [a, action] of tx.actions.entries()) {
     const consumed: ResourceView[] = [];
     for (const [i, c] of action.consumed.entries()) {
       const path = `tx.actions[${a}].consumed[${i}]`;
       const value = openEntry(c, path);
-      if (!equalBytes(value.home, ctx.domainId)) {
+      let refundHeader: RemoteHeaderFacts | undefined;
+      if (equalBytes(value.home, ctx.domainId)) {
+        if (c.refund !== undefined) {
+          fail(
+            'REFUND_NOT_REMOTE',
+            `${path} is homed here; a refund witness is for resources homed elsewhere`,
+          );
+        }
+        if (value.deadline !== undefined) {
+          checkDeadline(value.deadline, ctx.blockTimestampMs, path);
+          if (deadline === null || value.deadline < deadline) deadline = value.deadline;
+        }
+      } else if (c.refund === undefined) {
         fail('WRONG_DOMAIN', `${path} is homed on another domain; only its home domain may consume it`);
+      } else {
+        refundHeader = refundTiming(value, c.refund.height, ctx, path);
       }
       const cm = commitment(c.resource);
       let nf: Uint8Array;
@@ -190,6 +229,16 @@ export function validateTransaction(
           fail('NK_MISMATCH', `${path}.nk: ${e.shortMessage}`);
         throw e;
       }
+      if (refundHeader !== undefined) {
+        // Absence of 0x02 || nf under the remote root: its home had not let it be consumed by then.
+        const hasher = ctx.anchorHasher?.(refundHeader.stateRoot) ?? 'weft';
+        if (!verifyProof(refundHeader.stateRoot, nullifierKey(nf), null, c.refund!.proof, { hasher })) {
+          fail(
+            'REFUND_BAD_PROOF',
+            `${path}.refund.proof does not show the nullifier absent under the home's header at height ${c.refund!.height}`,
+          );
+        }
+      }
       if (seenNullifiers.has(nf)) fail('NULLIFIER_REPEATED', `${path} is consumed twice in this transaction`);
       seenNullifiers.add(nf);
       if (ctx.isNullifierSpent(nf))
@@ -198,6 +247,14 @@ export function validateTransaction(
       if (p !== null) {
         if (!ctx.isAnchorAccepted(p.anchor)) {
           fail('UNKNOWN_ANCHOR', `${path}.commitmentProof.anchor is not a root this domain has accepted`);
+        }
+        // A refund returns what a move of this domain locked: its commitment must be in this
+        // domain's own tree, or a resource moved by a third domain could be refunded here too.
+        if (refundHeader !== undefined && ctx.isOwnAnchor?.(p.anchor) !== true) {
+          fail(
+            'UNKNOWN_ANCHOR',
+            `${path}.commitmentProof.anchor of a refund must be one of this domain's own roots`,
+          );
         }
         const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
         if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) {
@@ -297,7 +354,47 @@ export function validateTransaction(
     }
   }
 
-  return { id, nullifiers, commitments, signers };
+  return { id, nullifiers, commitments, signers, deadline };
+}
+
+/** DEADLINE_PASSED when the block the transaction is checked for is past a deadline. */
+function checkDeadline(deadline: bigint, blockTimestampMs: bigint | undefined, path: string): void {
+  if (blockTimestampMs !== undefined && blockTimestampMs > deadline) {
+    fail(
+      'DEADLINE_PASSED',
+      `${path} had to be consumed by ${deadline} ms; the block is at ${blockTimestampMs} ms (the source may refund it)`,
+    );
+  }
+}
+
+/**
+ * The remote header a refund names, once the refund is allowed in time: the value has a deadline
+ * (REFUND_NO_DEADLINE), this domain accepted its home's header at that height and still vouches
+ * for it (REFUND_UNKNOWN_HEADER), and that header is past the deadline (REFUND_TOO_EARLY).
+ */
+function refundTiming(
+  value: ResourceValue,
+  height: bigint,
+  ctx: ValidationContext,
+  path: string,
+): RemoteHeaderFacts {
+  if (value.deadline === undefined) {
+    fail('REFUND_NO_DEADLINE', `${path} has no deadline; only a resource with one can be refunded`);
+  }
+  const header = ctx.remoteHeaderAt?.(value.home, height);
+  if (header === undefined) {
+    fail(
+      'REFUND_UNKNOWN_HEADER',
+      `${path}.refund.height ${height}: this domain holds no accepted header of the resource's home at that height`,
+    );
+  }
+  if (header.timestamp <= value.deadline) {
+    fail(
+      'REFUND_TOO_EARLY',
+      `${path}.refund.height ${height}: that header's timestamp ${header.timestamp} is not past the deadline ${value.deadline}`,
+    );
+  }
+  return header;
 }
 
 function runLogic(logic: ResourceLogic, input: LogicInput): LogicVerdict {
