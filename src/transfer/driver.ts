@@ -19,6 +19,7 @@ import type { KnowledgePolicy } from '../sync/index.js';
 import { decodeHeight, nullifierKey, signTransaction, type Transaction, txId } from '../tx/index.js';
 import { isTerminal, newTransfer, step, type Transfer, type TransferEvent } from './machine.js';
 import type { TransferPlan, TransferRecord } from './record.js';
+import { planRefund, withRefundWitness } from './refund.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -148,7 +149,13 @@ export async function planTransfer(p: TransferParameters): Promise<TransferPlan>
     },
     [p.owner],
   );
-  return { move, claim, moved: { ...moved, nk: p.resource.nk } };
+  const plan: TransferPlan = { move, claim, moved: { ...moved, nk: p.resource.nk } };
+  // With a deadline, the refund is signed now too, so the driver can give the resource back
+  // without the owner's key if the destination does not let it be claimed in time.
+  if (p.deadline !== undefined) {
+    plan.refund = planRefund({ moved: plan.moved, source: p.from.id, owner: p.owner, ...rnd(p.random) });
+  }
+  return plan;
 }
 
 export type TransferDriverEvents = { phase: [Transfer]; error: [Error] };
@@ -157,7 +164,7 @@ export type TransferDriverEvents = { phase: [Transfer]; error: [Error] };
  * What a transfer is waiting for, as data: the phase it needs next and the heights that decide
  * it, so an operator or a UI can tell a slow domain from a stuck one.
  */
-export type TransferWait =
+export type TransferWait = (
   | {
       waitingFor: 'sourceCommit';
       moveStatus: TxStatus['status'] | 'unknown';
@@ -182,7 +189,23 @@ export type TransferWait =
       sourceHasHeight: bigint | null;
       lastUpdateAgeMs: bigint;
     }
-  | { waitingFor: null; phase: Transfer['phase']; failure?: { code: string; reason: string } };
+  | {
+      waitingFor: 'refundInclusion';
+      refundStatus: TxStatus['status'] | 'unknown';
+      /** the destination height whose header proved the claim can no longer land */
+      refundableHeight: bigint;
+      sourceHeight: bigint;
+      lastUpdateAgeMs: bigint;
+    }
+  | { waitingFor: null; phase: Transfer['phase']; failure?: { code: string; reason: string } }
+) &
+  DeadlineWait;
+
+/**
+ * For a transfer with a deadline that can still be claimed: the deadline and the latest
+ * destination time the source has seen (the refund becomes possible once it passes).
+ */
+export type DeadlineWait = { deadlineMs?: bigint; destinationTimeAtSourceMs?: bigint | null };
 
 /**
  * A knowledge policy claims must meet (ARCHITECTURE.md §5): the destination's best path to the
@@ -297,7 +320,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         handles.push(this.handle(known));
         continue;
       }
-      const transfer = newTransfer(id, from, to, this.clock(), this.ttlMs);
+      const deadline = decodeValue(plan.moved.value).deadline;
+      const transfer = newTransfer(id, from, to, this.clock(), this.ttlMs, deadline);
       const entry: Entry = { rec: { transfer, plan }, waiters: [] };
       this.entries.set(id, entry);
       fresh.push(entry);
@@ -342,6 +366,16 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const t = rec.transfer;
     const age = this.clock() - t.updatedAtMs;
     const from = this.domain(t.from);
+    const wait = await this.waitOf(rec, age);
+    if (t.deadlineMs === undefined || wait.waitingFor === null || wait.waitingFor === 'refundInclusion')
+      return wait;
+    const seen = await from.remoteHeader(t.to);
+    return { ...wait, deadlineMs: t.deadlineMs, destinationTimeAtSourceMs: seen?.timestamp ?? null };
+  }
+
+  private async waitOf(rec: TransferRecord, age: bigint): Promise<TransferWait> {
+    const t = rec.transfer;
+    const from = this.domain(t.from);
     const to = this.domain(t.to);
     switch (t.phase) {
       case 'requested':
@@ -370,6 +404,16 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
           waitingFor: 'destinationRootAtSource',
           needHeight: t.claimHeight!,
           sourceHasHeight: (await from.remoteHeader(t.to))?.height ?? null,
+          lastUpdateAgeMs: age,
+        };
+      case 'refundable':
+        return {
+          waitingFor: 'refundInclusion',
+          refundStatus: rec.plan.refund
+            ? ((await from.status(txId(rec.plan.refund)))?.status ?? 'unknown')
+            : 'unknown',
+          refundableHeight: t.refundableHeight!,
+          sourceHeight: from.committedHeight,
           lastUpdateAgeMs: age,
         };
       default:
@@ -497,6 +541,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         return null;
       }
       case 'sourceCommitted': {
+        const late = await this.deadlineFact(rec, atMs);
+        if (late) return late;
         const seen = await to.remoteHeader(t.from);
         if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
         // An application's knowledge policy: the destination must know the source well enough.
@@ -512,6 +558,14 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
           return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
         }
+        return this.deadlineFact(rec, atMs);
+      }
+      case 'refundable': {
+        const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
+        if (st?.status === 'included') return { e: 'refundIncluded', height: st.height, atMs };
+        // Only the refund can spend the moved resource on the source: seen spent, it is refunded.
+        const spent = await from.proveNullifier(movedNf);
+        if (spent.value !== null) return { e: 'refundIncluded', height: decodeHeight(spent.value), atMs };
         return null;
       }
       case 'claimed': {
@@ -529,6 +583,45 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     }
   }
 
+  /**
+   * The deadline has passed when the source accepted a destination header stamped after it under
+   * which the moved resource's nullifier is proven absent (verified here against the header the
+   * source holds, never taken on the destination's word): no claim landed by then, and an honest
+   * destination refuses every later one.
+   */
+  private async deadlineFact(rec: TransferRecord, atMs: bigint): Promise<TransferEvent | null> {
+    const t = rec.transfer;
+    if (t.deadlineMs === undefined || rec.plan.refund === undefined) return null;
+    const seen = await this.domain(t.from).remoteHeader(t.to);
+    if (!seen || seen.timestamp <= t.deadlineMs) return null;
+    const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    const p = await this.domain(t.to).proveNullifier(nf, seen.height);
+    if (p.value !== null || !verifyProof(seen.stateRoot, nullifierKey(nf), null, p.proof)) return null;
+    return { e: 'deadlinePassed', height: seen.height, atMs };
+  }
+
+  /**
+   * The refund with its witness: the moved resource's commitment proven under a root of the
+   * source's own, and its nullifier proven absent under the latest destination header the source
+   * accepted (stamped after the deadline, since timestamps never decrease).
+   */
+  private async refundWithWitness(rec: TransferRecord): Promise<Transaction | null> {
+    const t = rec.transfer;
+    const from = this.domain(t.from);
+    const seen = await from.remoteHeader(t.to);
+    if (!rec.plan.refund || !seen || t.deadlineMs === undefined || seen.timestamp <= t.deadlineMs)
+      return null;
+    const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    const absent = await this.domain(t.to).proveNullifier(nf, seen.height);
+    if (absent.value !== null) return null;
+    const held = await from.proveCommitment(commitment(rec.plan.moved.resource));
+    if (held.value === null) return null;
+    return withRefundWitness(rec.plan.refund, {
+      commitmentProof: { anchor: held.root, height: decodeHeight(held.value), proof: held.proof },
+      refund: { height: seen.height, proof: absent.proof },
+    });
+  }
+
   /** What the driver does in a phase once the facts are in: submit, never twice in effect. */
   private async act(rec: TransferRecord): Promise<void> {
     const t = rec.transfer;
@@ -536,6 +629,14 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       const st = await this.domain(t.from).status(txId(rec.plan.move));
       if (st === undefined || (st.status === 'rejected' && st.code === 'MEMPOOL_FULL'))
         await this.domain(t.from).submit(rec.plan.move);
+      return;
+    }
+    if (t.phase === 'refundable') {
+      const from = this.domain(t.from);
+      const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
+      if (st?.status === 'pending' || st?.status === 'included') return;
+      const refund = await this.refundWithWitness(rec);
+      if (refund) await from.submit(refund);
       return;
     }
     if (t.phase === 'rootSynced' && t.source) {
@@ -574,6 +675,8 @@ function checkPlan(plan: TransferPlan, to: Uint8Array): void {
     'the moved resource must be homed on the destination domain, with its value',
   );
 }
+
+const rnd = (random: Random | undefined) => (random === undefined ? {} : { random });
 
 /** The claim with its consumed resource proven under the source root the destination accepted. */
 function withSourceProof(

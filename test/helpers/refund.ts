@@ -79,7 +79,7 @@ export async function move(
   random: Random = seededRandom('move'),
   owner: KeyPair = alice,
 ): Promise<Moving> {
-  const plan = planTransfer({
+  const plan = await planTransfer({
     from,
     to,
     resource: coin,
