@@ -17,6 +17,8 @@ export type ApiOptions = {
   heartbeatMs?: number;
   /** fastify's logger (default off) */
   logger?: boolean;
+  /** called with every error answered as 500 INTERNAL (a bug or a failing part of the node) */
+  onError?: (e: Error) => void;
 };
 
 export type ListenOptions = { host?: string; port?: number };
@@ -84,6 +86,7 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
       return reply.code(err.statusCode).send(errorBody(code, err.message));
     }
     reply.log.error(err);
+    opts.onError?.(err);
     return reply.code(500).send(errorBody('INTERNAL', 'internal error; the node log has the details'));
   });
   app.setNotFoundHandler((req, reply) =>
