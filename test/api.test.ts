@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   API_BODY_BYTES_MAX,
@@ -366,6 +368,12 @@ describe('requests the API refuses before the domain sees them', () => {
       { name: 'height past u64', path: '/v1/blocks/99999999999999999999', status: 400, code: 'BAD_NUMBER' },
       { name: 'height too long', path: '/v1/blocks/123456789012345678901', status: 400, code: 'BAD_LENGTH' },
       { name: 'height above the tip', path: `/v1/blocks/${tip + 1n}`, status: 404, code: 'UNKNOWN_HEIGHT' },
+      {
+        name: 'header height neither a number nor latest',
+        path: '/v1/headers/tip',
+        status: 400,
+        code: 'BAD_NUMBER',
+      },
       { name: 'header above the tip', path: `/v1/headers/${tip + 5n}`, status: 404, code: 'UNKNOWN_HEIGHT' },
       { name: 'id too short', path: '/v1/txs/0x1234', status: 400, code: 'BAD_LENGTH' },
       { name: 'id not hex', path: `/v1/txs/0x${'zz'.repeat(32)}`, status: 400, code: 'BAD_HEX' },
@@ -638,6 +646,11 @@ describe('requests the API refuses before the domain sees them', () => {
     const r = await post(`${urls[0]}/v1/txs`, big);
     expect(r.status).toBe(400);
     expect((r.json.error as { code: string }).code).not.toBe('BODY_TOO_LARGE');
+  });
+
+  it('documents every error code it can answer with', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../docs/api.md'), 'utf8');
+    for (const code of Object.keys(HTTP_STATUS)) expect(doc, code).toContain(`\`${code}\``);
   });
 
   it('lists every event type the stream filter accepts', () => {

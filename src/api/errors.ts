@@ -1,6 +1,7 @@
 // How errors leave the API: one JSON body `{ error: { code, message } }` for every failure, and one
 // table from a stable code to its HTTP status (docs/api.md, "Errors").
 import { WeftError } from '../crypto/index.js';
+import { DECIMAL_PATTERN, HEIGHT_OR_LATEST_PATTERN, HEX_PATTERN } from './schemas.js';
 
 /** The body of every error response. */
 export type ErrorBody = { error: { code: string; message: string } };
@@ -113,11 +114,16 @@ export function schemaErrorOf(part: string, errors: SchemaError[]): { code: stri
     case 'maxLength':
       return { code: 'BAD_LENGTH', message: `${path} ${e.message ?? 'has the wrong length'}` };
     case 'pattern':
-      return String(e.params.pattern).startsWith('^0x')
-        ? { code: 'BAD_HEX', message: `${path} must be 0x-prefixed lowercase hex` }
-        : String(e.params.pattern).startsWith('^(0|')
-          ? { code: 'BAD_NUMBER', message: `${path} must be a decimal string without sign or leading zeros` }
-          : { code: 'BAD_REQUEST', message: `${path} must match ${String(e.params.pattern)}` };
+      if (e.params.pattern === HEX_PATTERN) {
+        return { code: 'BAD_HEX', message: `${path} must be 0x-prefixed lowercase hex` };
+      }
+      if (e.params.pattern === DECIMAL_PATTERN || e.params.pattern === HEIGHT_OR_LATEST_PATTERN) {
+        return {
+          code: 'BAD_NUMBER',
+          message: `${path} must be a decimal string without sign or leading zeros`,
+        };
+      }
+      return { code: 'BAD_REQUEST', message: `${path} must match ${String(e.params.pattern)}` };
     case 'maxItems':
       return { code: 'TOO_MANY_ITEMS', message: `${path} ${e.message ?? 'has too many items'}` };
     case 'type':

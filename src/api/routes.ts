@@ -51,6 +51,8 @@ export type RouteDoc = {
 
 export type Route = RouteDoc & {
   handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** a long-lived stream: no automatic HEAD route (it would hold the connection open for nothing) */
+  stream?: true;
 };
 
 export type RouteContext = {
@@ -430,6 +432,7 @@ export function apiRoutes(ctx: RouteContext): Route[] {
         'Each event is `id`, `event` (its type) and `data` (one JSON object); comment lines ' +
         '(`: heartbeat`) keep the stream alive. Filter with `types=blockSealed,refused`.',
       tags: ['events'],
+      stream: true,
       querystring: S.EventsQuery,
       responses: {
         200: {

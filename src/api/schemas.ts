@@ -26,6 +26,8 @@ export type JsonSchema = { [key: string]: unknown };
 export const HEX_PATTERN = '^0x[0-9a-f]*$';
 /** A decimal without sign or leading zeros; the route checks the numeric bound. */
 export const DECIMAL_PATTERN = '^(0|[1-9][0-9]*)$';
+/** A height, or `latest` for the committed tip. */
+export const HEIGHT_OR_LATEST_PATTERN = '^(latest|0|[1-9][0-9]*)$';
 /** Event types a stream can carry. */
 export const EVENT_TYPES = ['blockSealed', 'remoteAccepted', 'refused', 'transferPhase'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -96,7 +98,7 @@ export const HeaderHeightParam = obj({
     type: 'string',
     minLength: 1,
     maxLength: U64_DIGITS_MAX,
-    pattern: '^(latest|0|[1-9][0-9]*)$',
+    pattern: HEIGHT_OR_LATEST_PATTERN,
     description: 'block height (u64, decimal string) or `latest`',
   },
 });

@@ -104,6 +104,7 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
       method: r.method,
       url: r.url,
       schema: fastifySchema(r),
+      exposeHeadRoute: r.stream !== true,
       handler: r.handler,
     });
   }
