@@ -6,6 +6,8 @@ import {
   createApi,
   EVENT_TYPES,
   HTTP_STATUS,
+  ROOTS_RANGE_DEFAULT,
+  ROOTS_RANGE_MAX,
   type WeftApi,
   WeftClient,
 } from '../src/api/index.js';
@@ -15,7 +17,7 @@ import { commitment, nullifier } from '../src/resource/index.js';
 import { verifyProof } from '../src/smt/index.js';
 import { GlobalRoot } from '../src/sync/index.js';
 import { commitmentKey, encodeTransaction, nullifierKey, transactionToJson } from '../src/tx/index.js';
-import { alice, bob, type Coin, Wallet } from './helpers/domain.js';
+import { alice, bob, type Coin, makeDomain, Wallet } from './helpers/domain.js';
 import { type TestNet, testNet } from './helpers/network.js';
 
 let t: TestNet;
@@ -376,6 +378,7 @@ describe('requests the API refuses before the domain sees them', () => {
       },
       { name: 'header above the tip', path: `/v1/headers/${tip + 5n}`, status: 404, code: 'UNKNOWN_HEIGHT' },
       { name: 'id too short', path: '/v1/txs/0x1234', status: 400, code: 'BAD_LENGTH' },
+      { name: 'id far too long', path: `/v1/txs/0x${'ab'.repeat(100)}`, status: 400, code: 'BAD_LENGTH' },
       { name: 'id not hex', path: `/v1/txs/0x${'zz'.repeat(32)}`, status: 400, code: 'BAD_HEX' },
       { name: 'id in upper case', path: `/v1/txs/0x${'AB'.repeat(32)}`, status: 400, code: 'BAD_HEX' },
       { name: 'id without 0x', path: `/v1/txs/${'ab'.repeat(33)}`, status: 400, code: 'BAD_HEX' },
@@ -646,6 +649,32 @@ describe('requests the API refuses before the domain sees them', () => {
     const r = await post(`${urls[0]}/v1/txs`, big);
     expect(r.status).toBe(400);
     expect((r.json.error as { code: string }).code).not.toBe('BODY_TOO_LARGE');
+  });
+
+  it('pages the root history and bounds every range', async () => {
+    const d = await makeDomain('api-long');
+    for (let i = 0; i < ROOTS_RANGE_MAX + 10; i++) await d.sealBlock();
+    const api = await createApi({ domain: d });
+    try {
+      const c = new WeftClient(await api.listen());
+      const tip = d.committedHeight;
+      const latest = await c.roots();
+      expect(latest.map((r) => r.height)).toEqual(
+        Array.from({ length: ROOTS_RANGE_DEFAULT }, (_, i) => tip - BigInt(ROOTS_RANGE_DEFAULT - 1 - i)),
+      );
+      const page = await c.roots({ from: 0n });
+      expect(page).toHaveLength(ROOTS_RANGE_MAX);
+      const next = await c.roots({ from: page.at(-1)!.height + 1n });
+      expect(next[0]!.height).toBe(BigInt(ROOTS_RANGE_MAX));
+      expect(next.at(-1)!.height).toBe(tip);
+      expect((await c.roots({ to: 5n })).map((r) => r.height)).toEqual([0n, 1n, 2n, 3n, 4n, 5n]);
+      await expect(c.roots({ from: 0n, to: BigInt(ROOTS_RANGE_MAX) })).rejects.toMatchObject({
+        code: 'BAD_RANGE',
+        httpStatus: 400,
+      });
+    } finally {
+      await api.close();
+    }
   });
 
   it('documents every error code it can answer with', () => {

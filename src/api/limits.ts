@@ -24,5 +24,10 @@ export const SSE_HEARTBEAT_MS_DEFAULT = 15_000;
 export const SSE_BUFFER_BYTES_MAX = 1024 * 1024;
 /** Distinct values of one metric label (e.g. rejection codes); the rest count under `other`. */
 export const METRIC_LABEL_VALUES_MAX = 64;
+/**
+ * Longest path parameter the router matches; a longer one is no route (404 NOT_FOUND). Well
+ * above every parameter's own limit, so a too-long id still reaches its schema (BAD_LENGTH).
+ */
+export const PATH_PARAM_CHARS_MAX = 256;
 /** Time a client has to send a whole request. */
 export const REQUEST_TIMEOUT_MS = 30_000;

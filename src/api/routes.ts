@@ -229,18 +229,26 @@ export function apiRoutes(ctx: RouteContext): Route[] {
       operationId: 'getRootHistory',
       summary: `State roots over a range of heights (at most ${ROOTS_RANGE_MAX})`,
       description:
-        '`to` defaults to, and is capped at, the committed tip; `from` defaults to ' +
-        `${ROOTS_RANGE_DEFAULT - 1} below \`to\`. A \`from\` above the tip is UNKNOWN_HEIGHT.`,
+        '`to` is capped at the committed tip. Given only `from`, the range runs from it for up to ' +
+        `${ROOTS_RANGE_MAX} heights (pages); given neither, it is the latest ${ROOTS_RANGE_DEFAULT} ` +
+        `heights; given only \`to\`, the ${ROOTS_RANGE_DEFAULT} up to it. A \`from\` above the tip is UNKNOWN_HEIGHT.`,
       tags: ['blocks'],
       querystring: S.RootsQuery,
       responses: { 200: json('roots, ascending by height', S.RootsSchema) },
       handler: async (req) => {
         const q = req.query as { from?: string; to?: string };
         const tip = domain.committedHeight;
-        const askedTo = q.to === undefined ? tip : u64Of(q.to, 'to');
-        const to = askedTo < tip ? askedTo : tip;
-        const span = BigInt(ROOTS_RANGE_DEFAULT - 1);
-        const from = q.from === undefined ? (to > span ? to - span : 0n) : heightOf(domain, q.from, 'from');
+        const min = (a: bigint, b: bigint) => (a < b ? a : b);
+        let from: bigint;
+        let to: bigint;
+        if (q.from !== undefined) {
+          from = heightOf(domain, q.from, 'from');
+          to = min(q.to === undefined ? from + BigInt(ROOTS_RANGE_MAX - 1) : u64Of(q.to, 'to'), tip);
+        } else {
+          to = min(q.to === undefined ? tip : u64Of(q.to, 'to'), tip);
+          const span = BigInt(ROOTS_RANGE_DEFAULT - 1);
+          from = to > span ? to - span : 0n;
+        }
         if (from > to) throw apiError('BAD_RANGE', `from (${from}) is above to (${to})`);
         if (to - from + 1n > BigInt(ROOTS_RANGE_MAX)) {
           throw apiError('BAD_RANGE', `a range covers at most ${ROOTS_RANGE_MAX} heights`);

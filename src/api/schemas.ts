@@ -116,8 +116,8 @@ export const ProofQuery = obj(
 );
 export const RootsQuery = obj(
   {
-    from: U64('first height (default: `to` minus 63)'),
-    to: U64('last height (default and upper bound: the committed tip)'),
+    from: U64('first height'),
+    to: U64('last height (capped at the committed tip)'),
   },
   { optional: ['from', 'to'], description: `at most ${ROOTS_RANGE_MAX} heights per request` },
 );

@@ -4,7 +4,12 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { WeftError } from '../crypto/index.js';
 import { errorBody, httpStatusOf, type SchemaError, schemaErrorOf } from './errors.js';
 import { EventHub } from './events.js';
-import { API_BODY_BYTES_MAX, REQUEST_TIMEOUT_MS, SSE_HEARTBEAT_MS_DEFAULT } from './limits.js';
+import {
+  API_BODY_BYTES_MAX,
+  PATH_PARAM_CHARS_MAX,
+  REQUEST_TIMEOUT_MS,
+  SSE_HEARTBEAT_MS_DEFAULT,
+} from './limits.js';
 import { NodeCounters, requestKey } from './metrics.js';
 import type { ApiNode } from './node.js';
 import { openApiDocument } from './openapi.js';
@@ -55,6 +60,7 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: API_BODY_BYTES_MAX,
+    maxParamLength: PATH_PARAM_CHARS_MAX,
     requestTimeout: REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     ajv: {
