@@ -60,7 +60,7 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: API_BODY_BYTES_MAX,
-    maxParamLength: PATH_PARAM_CHARS_MAX,
+    routerOptions: { maxParamLength: PATH_PARAM_CHARS_MAX },
     requestTimeout: REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     ajv: {
