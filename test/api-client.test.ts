@@ -11,6 +11,7 @@ import {
   WeftApiError,
   WeftClient,
 } from '../src/api/index.js';
+import { planFromJson, planToJson, transferFromJson, transferToJson } from '../src/api/wire.js';
 import { toHex, WeftError } from '../src/crypto/index.js';
 import type { Domain } from '../src/domain/index.js';
 import type { PeerReads } from '../src/node/index.js';
@@ -18,7 +19,8 @@ import { commitment, nullifier } from '../src/resource/index.js';
 import { verifyProof } from '../src/smt/index.js';
 import { type DurableNode, LmdbTransferStore, openDomainNode } from '../src/store/index.js';
 import { GlobalRoot } from '../src/sync/index.js';
-import { commitmentKey, nullifierKey, txId } from '../src/tx/index.js';
+import type { Transfer } from '../src/transfer/index.js';
+import { commitmentKey, encodeTransaction, nullifierKey, txId } from '../src/tx/index.js';
 import { alice, key, makeDomain, steppingClock, Wallet } from './helpers/domain.js';
 import { type TestNet, testNet } from './helpers/network.js';
 
@@ -248,6 +250,57 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
     expect(await reads.proveCommitment(cm)).toEqual(beta!.proveCommitment(cm));
     expect(await reads.proveNullifier(cm, 1n)).toEqual(beta!.proveNullifier(cm, 1n));
     expect(await reads.status(new Uint8Array(32))).toBeUndefined();
+  });
+
+  it('carries every field of a plan and a transfer through their JSON forms', async () => {
+    const [alpha, beta] = t.domains;
+    const w = new Wallet(alpha!, 'client-json');
+    const coin = await w.mint(alice.publicKey, 2n);
+    const plan = await planTransferVia(clients[0]!, { to: beta!.id, resource: coin, owner: alice });
+    const withRefund = { ...plan, refund: plan.move };
+    const back = planFromJson(JSON.parse(JSON.stringify(planToJson(withRefund))));
+    expect(encodeTransaction(back.refund!)).toEqual(encodeTransaction(plan.move));
+    expect(encodeTransaction(back.claim)).toEqual(encodeTransaction(plan.claim));
+    expect(back.moved).toEqual(plan.moved);
+    expect(planFromJson(planToJson(plan)).refund).toBeUndefined();
+    const full: Transfer = {
+      id: toHex(txId(plan.move)),
+      from: alpha!.id,
+      to: beta!.id,
+      phase: 'failed',
+      createdAtMs: 1n,
+      updatedAtMs: 2n,
+      expiresAtMs: 3n,
+      sourceHeight: 4n,
+      source: {
+        height: 4n,
+        root: new Uint8Array(32).fill(1),
+        proof: alpha!.proveCommitment(new Uint8Array(32)).proof,
+      },
+      syncedHeight: 5n,
+      claimHeight: 6n,
+      confirmedHeight: 7n,
+      deadlineMs: 8n,
+      refundableHeight: 9n,
+      refundHeight: 10n,
+      failure: { code: 'EXPIRED', reason: 'late' },
+      history: [{ phase: 'requested', atMs: 1n }],
+    };
+    expect(transferFromJson(JSON.parse(JSON.stringify(transferToJson(full))))).toEqual(full);
+    const bare: Transfer = { ...full, history: [], phase: 'requested' };
+    for (const k of [
+      'sourceHeight',
+      'source',
+      'syncedHeight',
+      'claimHeight',
+      'confirmedHeight',
+      'deadlineMs',
+      'refundableHeight',
+      'refundHeight',
+      'failure',
+    ] as const)
+      delete bare[k];
+    expect(transferFromJson(transferToJson(bare))).toEqual(bare);
   });
 
   it('ships as weft/client without the server', () => {

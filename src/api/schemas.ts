@@ -230,8 +230,13 @@ export const TransferPlanJsonSchema = obj(
       label: hexBytes(TX_LABEL_BYTES_MAX, 'label preimage of the moved resource'),
       nk: Hex32('nullifier key of the moved resource'),
     }),
+    refund: hexBytes(TX_BYTES_MAX, 'the signed refund transaction, for a transfer with a deadline'),
   },
-  { title: 'TransferPlan', description: 'a transfer planned and signed by the owner (planTransfer)' },
+  {
+    optional: ['refund'],
+    title: 'TransferPlan',
+    description: 'a transfer planned and signed by the owner (planTransfer)',
+  },
 );
 
 export const StartTransferBody = obj({
@@ -409,6 +414,9 @@ export const TransferSchema = obj(
     syncedHeight: nullable(U64('source height the destination accepted')),
     claimHeight: nullable(U64('destination block holding the claim')),
     confirmedHeight: nullable(U64('destination height the source accepted')),
+    deadlineMs: nullable(U64('destination timestamp after which the claim is refused and a refund allowed')),
+    refundableHeight: nullable(U64('destination height whose header proves the claim can no longer land')),
+    refundHeight: nullable(U64('source block holding the refund')),
     failure: nullable(obj({ code: str('code'), reason: str('reason') })),
     history: {
       type: 'array',

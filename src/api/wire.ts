@@ -70,6 +70,9 @@ export type TransferJson = {
   syncedHeight: string | null;
   claimHeight: string | null;
   confirmedHeight: string | null;
+  deadlineMs: string | null;
+  refundableHeight: string | null;
+  refundHeight: string | null;
   failure: { code: string; reason: string } | null;
   history: { phase: TransferPhase; atMs: string }[];
 };
@@ -77,6 +80,7 @@ export type TransferPlanJson = {
   move: string;
   claim: string;
   moved: { resource: ResourceJson; value: string; label: string; nk: string };
+  refund?: string;
 };
 /** A JSON value with bigints as decimal strings and bytes as hex (what `toJsonValue` makes). */
 export type WireValue = null | boolean | number | string | WireValue[] | { [key: string]: WireValue };
@@ -231,6 +235,9 @@ export function transferToJson(t: Transfer): TransferJson {
     syncedHeight: optDec(t.syncedHeight),
     claimHeight: optDec(t.claimHeight),
     confirmedHeight: optDec(t.confirmedHeight),
+    deadlineMs: optDec(t.deadlineMs),
+    refundableHeight: optDec(t.refundableHeight),
+    refundHeight: optDec(t.refundHeight),
     failure: t.failure ? { code: t.failure.code, reason: t.failure.reason } : null,
     history: t.history.map((h) => ({ phase: h.phase, atMs: dec(h.atMs) })),
   };
@@ -254,6 +261,9 @@ export function transferFromJson(j: TransferJson): Transfer {
     syncedHeight: optBig(j.syncedHeight),
     claimHeight: optBig(j.claimHeight),
     confirmedHeight: optBig(j.confirmedHeight),
+    deadlineMs: optBig(j.deadlineMs),
+    refundableHeight: optBig(j.refundableHeight),
+    refundHeight: optBig(j.refundHeight),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) t[k as keyof typeof optional] = v;
   if (j.source) {
@@ -305,7 +315,7 @@ export function waitFromJson(j: TransferWaitJson): TransferWait {
 }
 
 export function planToJson(p: TransferPlan): TransferPlanJson {
-  return {
+  const j: TransferPlanJson = {
     move: toHex(encodeTransaction(p.move)),
     claim: toHex(encodeTransaction(p.claim)),
     moved: {
@@ -315,11 +325,13 @@ export function planToJson(p: TransferPlan): TransferPlanJson {
       nk: toHex(p.moved.nk),
     },
   };
+  if (p.refund) j.refund = toHex(encodeTransaction(p.refund));
+  return j;
 }
 
 /** A plan from its JSON form (schema-checked by the route); CODEC and friends for bad encodings. */
 export function planFromJson(j: TransferPlanJson): TransferPlan {
-  return {
+  const plan: TransferPlan = {
     move: decodeTransaction(bytesOf(j.move, 'plan.move')),
     claim: decodeTransaction(bytesOf(j.claim, 'plan.claim')),
     moved: {
@@ -329,4 +341,6 @@ export function planFromJson(j: TransferPlanJson): TransferPlan {
       nk: fromHex(j.moved.nk, 32, 'plan.moved.nk'),
     },
   };
+  if (j.refund !== undefined) plan.refund = decodeTransaction(bytesOf(j.refund, 'plan.refund'));
+  return plan;
 }
