@@ -1,0 +1,618 @@
+// weft/client: a typed client of the node API over the global fetch (no dependencies). Methods
+// return decoded values (Uint8Array, bigint, typed objects); failures throw WeftApiError, a
+// WeftError carrying the server's code. Proofs come back decoded, for the caller to verify.
+import { fromHex, type KeyPair, toHex, WeftError } from '../crypto/index.js';
+import type {
+  Block,
+  Header,
+  KeySet,
+  SignedHeader,
+  StateProof,
+  SubmitResult,
+  TxStatus,
+} from '../domain/index.js';
+import { commitment, type Random, type ResourceParts } from '../resource/index.js';
+import { type Proof, verifyProof } from '../smt/index.js';
+import {
+  planTransfer,
+  type Transfer,
+  type TransferDomain,
+  type TransferPlan,
+  type TransferWait,
+} from '../transfer/index.js';
+import { commitmentKey, encodeTransaction, type Transaction, transactionToJson } from '../tx/index.js';
+import type { EventType } from './schemas.js';
+import {
+  type BlockJson,
+  blockFromJson,
+  type HeaderJson,
+  headerFromJson,
+  keySetFromJson,
+  planToJson,
+  proofFromHex,
+  type SignedHeaderJson,
+  type StateProofJson,
+  signedHeaderFromJson,
+  stateProofFromJson,
+  statusFromJson,
+  type TransferJson,
+  type TransferWaitJson,
+  type TxStatusJson,
+  transferFromJson,
+  waitFromJson,
+} from './wire.js';
+
+/** How long a request may take by default before it is abandoned (TIMEOUT). */
+export const CLIENT_TIMEOUT_MS_DEFAULT = 10_000;
+/** Longest line of an event stream the client reads; a longer one ends the stream (BAD_RESPONSE). */
+export const EVENT_LINE_CHARS_MAX = 4 * 1024 * 1024;
+
+/** A failed call: the server's code and message, and the HTTP status (0 when none came back). */
+export class WeftApiError extends WeftError {
+  readonly httpStatus: number;
+  constructor(code: string, message: string, httpStatus: number, opts: { cause?: unknown } = {}) {
+    super(code, message, opts);
+    this.httpStatus = httpStatus;
+  }
+}
+
+export type ClientOptions = {
+  /** the fetch to use (default: the global one) */
+  fetch?: typeof fetch;
+  /** per request (default CLIENT_TIMEOUT_MS_DEFAULT); event streams have none */
+  timeoutMs?: number;
+  /** extra headers on every request (e.g. authorization added by a proxy) */
+  headers?: Record<string, string>;
+};
+
+export type NodeInfo = {
+  name: string;
+  domainId: Uint8Array;
+  keySet: KeySet;
+  committedHeight: bigint;
+  provenHeight: bigint;
+  mempool: number;
+};
+export type RootInfo = {
+  height: bigint;
+  stateRoot: Uint8Array;
+  headerHash: Uint8Array;
+  timestamp: bigint;
+  committedHeight: bigint;
+  provenHeight: bigint;
+};
+export type RootEntry = { height: bigint; stateRoot: Uint8Array; headerHash: Uint8Array; timestamp: bigint };
+export type RemoteInfo = {
+  domainId: Uint8Array;
+  name: string | null;
+  /** the latest header the node's sync layer verified (null when the node runs no network) */
+  head: SignedHeader | null;
+  /** the header the domain recorded in its own tree (what anchors use) */
+  recorded: Header | null;
+  frozen: boolean;
+  frozenFromHeight: bigint | null;
+};
+export type GlobalRootInfo = {
+  root: Uint8Array;
+  /** each domain's root in the global tree, with its proof under `root` */
+  domains: { domainId: Uint8Array; stateRoot: Uint8Array; proof: Proof }[];
+};
+export type TransferStatus = { transfer: Transfer; waiting: TransferWait | null };
+export type Health = {
+  ok: boolean;
+  name: string;
+  domainId: Uint8Array;
+  height: bigint;
+  provenHeight: bigint;
+  peers: number;
+  mempool: number;
+};
+
+/** One event of the stream, decoded; `id` is the server's sequence number. */
+export type ApiEvent =
+  | {
+      type: 'blockSealed';
+      id: string;
+      height: bigint;
+      headerHash: Uint8Array;
+      stateRoot: Uint8Array;
+      timestamp: bigint;
+      txCount: number;
+    }
+  | { type: 'remoteAccepted'; id: string; domainId: Uint8Array; height: bigint; headerHash: Uint8Array }
+  | { type: 'refused'; id: string; from: Uint8Array; code: string; message: string }
+  | { type: 'transferPhase'; id: string; transfer: Transfer };
+
+type ErrorJson = { error?: { code?: unknown; message?: unknown }; txId?: string; status?: TxStatusJson };
+
+const hex = (b: Uint8Array) => toHex(b);
+const height = (h: bigint | 'latest') => (h === 'latest' ? 'latest' : h.toString());
+const q = (params: Record<string, string | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) s.set(k, v);
+  const text = s.toString();
+  return text === '' ? '' : `?${text}`;
+};
+/** Codes that mean "no such thing": lookups answer undefined for them, like the Domain does. */
+const UNKNOWN = new Set([
+  'UNKNOWN_TX',
+  'UNKNOWN_HEIGHT',
+  'UNKNOWN_VALUE',
+  'UNKNOWN_DOMAIN',
+  'UNKNOWN_TRANSFER',
+]);
+
+/**
+ * @example
+ * const client = new WeftClient('http://127.0.0.1:7400');
+ * const { txId, status } = await client.submit(tx);
+ * const p = await client.proveCommitment(cm);
+ * verifyProof(p.root, p.key, p.value, p.proof); // true
+ */
+export class WeftClient {
+  readonly baseUrl: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number;
+  private readonly headers: Record<string, string>;
+
+  constructor(baseUrl: string, opts: ClientOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.fetchFn = opts.fetch ?? globalThis.fetch;
+    this.timeoutMs = opts.timeoutMs ?? CLIENT_TIMEOUT_MS_DEFAULT;
+    this.headers = opts.headers ?? {};
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...this.headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      const timeout = (e as Error).name === 'TimeoutError';
+      throw new WeftApiError(
+        timeout ? 'TIMEOUT' : 'UNREACHABLE',
+        timeout
+          ? `${method} ${path} took longer than ${this.timeoutMs} ms`
+          : `${method} ${path} failed: ${(e as Error).message}`,
+        0,
+        { cause: e },
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new WeftApiError(
+        'BAD_RESPONSE',
+        `${method} ${path} answered ${res.status} with no JSON`,
+        res.status,
+      );
+    }
+    return { status: res.status, json };
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const { status, json } = await this.send(method, path, body);
+    if (status >= 200 && status < 300) return json as T;
+    throw errorOf(status, json);
+  }
+
+  /** `call`, but a 404 with an UNKNOWN_* code answers undefined. */
+  private async lookup<T>(path: string): Promise<T | undefined> {
+    try {
+      return await this.call<T>('GET', path);
+    } catch (e) {
+      if (e instanceof WeftApiError && e.httpStatus === 404 && UNKNOWN.has(e.code)) return undefined;
+      throw e;
+    }
+  }
+
+  /** The domain the node runs: name, id, key set, tips. */
+  async info(): Promise<NodeInfo> {
+    const j = await this.call<{
+      name: string;
+      domainId: string;
+      keySet: Parameters<typeof keySetFromJson>[0];
+      committedHeight: string;
+      provenHeight: string;
+      mempool: number;
+    }>('GET', '/v1/info');
+    return {
+      name: j.name,
+      domainId: fromHex(j.domainId, 32, 'domainId'),
+      keySet: keySetFromJson(j.keySet),
+      committedHeight: BigInt(j.committedHeight),
+      provenHeight: BigInt(j.provenHeight),
+      mempool: j.mempool,
+    };
+  }
+
+  /**
+   * Submits a transaction, as its canonical encoding (default) or its JSON form. Like
+   * `Domain.submit`, a refusal is a status, not a throw: `{ status: 'rejected', code, reason }`.
+   */
+  async submit(tx: Transaction, opts: { form?: 'encoded' | 'json' } = {}): Promise<SubmitResult> {
+    const body = opts.form === 'json' ? { json: transactionToJson(tx) } : { tx: hex(encodeTransaction(tx)) };
+    const { status, json } = await this.send('POST', '/v1/txs', body);
+    const j = json as ErrorJson & { txId?: string; status?: TxStatusJson };
+    if ((status >= 200 && status < 300) || (j.txId !== undefined && j.status !== undefined)) {
+      if (j.txId === undefined || j.status === undefined) throw errorOf(status, json);
+      return { txId: fromHex(j.txId, 32, 'txId'), status: statusFromJson(j.status) };
+    }
+    throw errorOf(status, json);
+  }
+
+  /** A transaction's status; undefined when the domain never saw it. */
+  async status(txId: Uint8Array): Promise<TxStatus | undefined> {
+    const j = await this.lookup<{ status: TxStatusJson }>(`/v1/txs/${hex(txId)}`);
+    return j === undefined ? undefined : statusFromJson(j.status);
+  }
+
+  /** The signed header at `height` (or the latest); undefined above the tip. */
+  async header(at: bigint | 'latest' = 'latest'): Promise<SignedHeader | undefined> {
+    const j = await this.lookup<SignedHeaderJson>(`/v1/headers/${height(at)}`);
+    return j === undefined ? undefined : signedHeaderFromJson(j);
+  }
+
+  /** The block at `height`, decoded from its canonical encoding; undefined above the tip. */
+  async block(at: bigint): Promise<Block | undefined> {
+    const j = await this.lookup<BlockJson>(`/v1/blocks/${at}`);
+    return j === undefined ? undefined : blockFromJson(j);
+  }
+
+  /** The state root at the committed tip, and both tips. */
+  async root(): Promise<RootInfo> {
+    const j = await this.call<Record<string, string>>('GET', '/v1/root');
+    return {
+      height: BigInt(j.height!),
+      stateRoot: fromHex(j.stateRoot!, 32, 'stateRoot'),
+      headerHash: fromHex(j.headerHash!, 32, 'headerHash'),
+      timestamp: BigInt(j.timestamp!),
+      committedHeight: BigInt(j.committedHeight!),
+      provenHeight: BigInt(j.provenHeight!),
+    };
+  }
+
+  /** The committed height (what a peer's reads need; see `weft/node` PeerReads). */
+  async committedHeight(): Promise<bigint> {
+    return (await this.root()).committedHeight;
+  }
+
+  /** Roots over a range of heights (the server bounds and defaults it). */
+  async roots(range: { from?: bigint; to?: bigint } = {}): Promise<RootEntry[]> {
+    const j = await this.call<{ roots: Record<string, string>[] }>(
+      'GET',
+      `/v1/roots${q({ from: range.from?.toString(), to: range.to?.toString() })}`,
+    );
+    return j.roots.map((r) => ({
+      height: BigInt(r.height!),
+      stateRoot: fromHex(r.stateRoot!, 32, 'stateRoot'),
+      headerHash: fromHex(r.headerHash!, 32, 'headerHash'),
+      timestamp: BigInt(r.timestamp!),
+    }));
+  }
+
+  /** Proof that commitment `cm` is (or is not) in the tree at `height` (default: the tip). */
+  async proveCommitment(cm: Uint8Array, at?: bigint): Promise<StateProof> {
+    const j = await this.call<StateProofJson>(
+      'GET',
+      `/v1/proofs/commitments/${hex(cm)}${q({ height: at?.toString() })}`,
+    );
+    return stateProofFromJson(j);
+  }
+
+  /** Proof that nullifier `nf` is spent (present) or not (absent) at `height`. */
+  async proveNullifier(nf: Uint8Array, at?: bigint): Promise<StateProof> {
+    const j = await this.call<StateProofJson>(
+      'GET',
+      `/v1/proofs/nullifiers/${hex(nf)}${q({ height: at?.toString() })}`,
+    );
+    return stateProofFromJson(j);
+  }
+
+  /** Whether a transaction may anchor on `root` at this domain now. */
+  async acceptsAnchor(root: Uint8Array): Promise<boolean> {
+    return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${hex(root)}`)).accepted;
+  }
+
+  /** Every remote view of the node. */
+  async remotes(): Promise<RemoteInfo[]> {
+    const j = await this.call<{ remotes: RemoteJson[] }>('GET', '/v1/remotes');
+    return j.remotes.map(remoteFromJson);
+  }
+
+  /** One remote view; undefined when the node does not follow the domain. */
+  async remote(domainId: Uint8Array): Promise<RemoteInfo | undefined> {
+    const j = await this.lookup<RemoteJson>(`/v1/remotes/${hex(domainId)}`);
+    return j === undefined ? undefined : remoteFromJson(j);
+  }
+
+  /** The latest header of `domainId` the domain recorded (as `Domain.remoteHeader`). */
+  async remoteHeader(domainId: Uint8Array): Promise<Header | undefined> {
+    return (await this.remote(domainId))?.recorded ?? undefined;
+  }
+
+  /** The node's global root, with each known domain's root and proof. */
+  async globalRoot(): Promise<GlobalRootInfo> {
+    const j = await this.call<{
+      root: string;
+      domains: { domainId: string; stateRoot: string; proof: string }[];
+    }>('GET', '/v1/global-root');
+    return {
+      root: fromHex(j.root, 32, 'root'),
+      domains: j.domains.map((d) => ({
+        domainId: fromHex(d.domainId, 32, 'domainId'),
+        stateRoot: fromHex(d.stateRoot, 32, 'stateRoot'),
+        proof: proofFromHex(d.proof),
+      })),
+    };
+  }
+
+  /** Starts a transfer from this node's domain to `to` with a plan signed by the owner. */
+  async startTransfer(plan: TransferPlan, to: Uint8Array): Promise<TransferStatus> {
+    return transferStatusOf(
+      await this.call<TransferStatusJson>('POST', '/v1/transfers', { to: hex(to), plan: planToJson(plan) }),
+    );
+  }
+
+  /** A transfer and what it waits for; undefined when the driver does not hold it. */
+  async transfer(id: string): Promise<TransferStatus | undefined> {
+    const j = await this.lookup<TransferStatusJson>(`/v1/transfers/${id}`);
+    return j === undefined ? undefined : transferStatusOf(j);
+  }
+
+  /** Transfers the node's driver holds, newest first. */
+  async transfers(filter: { phase?: Transfer['phase']; limit?: number } = {}): Promise<Transfer[]> {
+    const j = await this.call<{ transfers: TransferJson[] }>(
+      'GET',
+      `/v1/transfers${q({ phase: filter.phase, limit: filter.limit?.toString() })}`,
+    );
+    return j.transfers.map(transferFromJson);
+  }
+
+  /** The value preimage whose SHA-256 is `valueRef`; undefined when no block here created it. */
+  async value(valueRef: Uint8Array): Promise<Uint8Array | undefined> {
+    const j = await this.lookup<{ value: string }>(`/v1/values/${hex(valueRef)}`);
+    return j === undefined ? undefined : fromHex(j.value, undefined, 'value');
+  }
+
+  async health(): Promise<Health> {
+    const j = await this.call<Record<string, unknown>>('GET', '/health');
+    return {
+      ok: j.ok === true,
+      name: String(j.name),
+      domainId: fromHex(String(j.domainId), 32, 'domainId'),
+      height: BigInt(String(j.height)),
+      provenHeight: BigInt(String(j.provenHeight)),
+      peers: Number(j.peers),
+      mempool: Number(j.mempool),
+    };
+  }
+
+  /** The Prometheus exposition text. */
+  async metrics(): Promise<string> {
+    const res = await this.fetchFn(`${this.baseUrl}/metrics`, {
+      headers: this.headers,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new WeftApiError('BAD_RESPONSE', `GET /metrics answered ${res.status}`, res.status);
+    return text;
+  }
+
+  /** The OpenAPI 3.1 document. */
+  async openapi(): Promise<Record<string, unknown>> {
+    return this.call('GET', '/openapi.json');
+  }
+
+  /**
+   * The node's events as they happen, decoded. Ends when `signal` aborts or the loop breaks
+   * (the connection closes and the server unsubscribes); throws when the stream fails.
+   *
+   * @example
+   * for await (const e of client.events({ types: ['blockSealed'] })) console.log(e.height);
+   */
+  async *events(opts: { types?: EventType[]; signal?: AbortSignal } = {}): AsyncGenerator<ApiEvent> {
+    const path = `/v1/events${q({ types: opts.types?.join(',') })}`;
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}${path}`, {
+        headers: { accept: 'text/event-stream', ...this.headers },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (e) {
+      if (opts.signal?.aborted) return;
+      throw new WeftApiError('UNREACHABLE', `GET ${path} failed: ${(e as Error).message}`, 0, { cause: e });
+    }
+    if (!res.ok || !res.body) {
+      let json: unknown = null;
+      try {
+        json = await res.json();
+      } catch {
+        // no JSON body: the status says enough
+      }
+      throw errorOf(res.status, json);
+    }
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let frame: { id: string; event: string; data: string[] } = { id: '', event: 'message', data: [] };
+    try {
+      for (;;) {
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          if (opts.signal?.aborted) return;
+          throw new WeftApiError('UNREACHABLE', `the event stream broke: ${(e as Error).message}`, 0, {
+            cause: e,
+          });
+        }
+        if (chunk.done) return;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, nl).replace(/\r$/, '');
+          buffer = buffer.slice(nl + 1);
+          if (line === '') {
+            const event =
+              frame.data.length > 0 ? eventOf(frame.event, frame.id, frame.data.join('\n')) : null;
+            frame = { id: frame.id, event: 'message', data: [] };
+            if (event) yield event;
+            continue;
+          }
+          if (line.startsWith(':')) continue; // a comment: the heartbeat
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === 'event') frame.event = value;
+          else if (field === 'data') frame.data.push(value);
+          else if (field === 'id') frame.id = value;
+        }
+        if (buffer.length > EVENT_LINE_CHARS_MAX) {
+          throw new WeftApiError(
+            'BAD_RESPONSE',
+            `an event stream line is longer than ${EVENT_LINE_CHARS_MAX} characters`,
+            200,
+          );
+        }
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+  }
+}
+
+type RemoteJson = {
+  domainId: string;
+  name: string | null;
+  head: SignedHeaderJson | null;
+  recorded: HeaderJson | null;
+  frozen: boolean;
+  frozenFromHeight: string | null;
+};
+type TransferStatusJson = { transfer: TransferJson; waiting: TransferWaitJson | null };
+
+function remoteFromJson(j: RemoteJson): RemoteInfo {
+  return {
+    domainId: fromHex(j.domainId, 32, 'domainId'),
+    name: j.name,
+    head: j.head === null ? null : signedHeaderFromJson(j.head),
+    recorded: j.recorded === null ? null : headerFromJson(j.recorded),
+    frozen: j.frozen,
+    frozenFromHeight: j.frozenFromHeight === null ? null : BigInt(j.frozenFromHeight),
+  };
+}
+
+function transferStatusOf(j: TransferStatusJson): TransferStatus {
+  return {
+    transfer: transferFromJson(j.transfer),
+    waiting: j.waiting === null ? null : waitFromJson(j.waiting),
+  };
+}
+
+function errorOf(status: number, json: unknown): WeftApiError {
+  const e = (json as ErrorJson | null)?.error;
+  const code = typeof e?.code === 'string' ? e.code : `HTTP_${status}`;
+  const message = typeof e?.message === 'string' ? e.message : `the node answered HTTP ${status}`;
+  return new WeftApiError(code, message, status);
+}
+
+/** One stream frame as an event; null for a type this client does not know (newer servers). */
+function eventOf(type: string, id: string, data: string): ApiEvent | null {
+  // The fields of every event type the server sends (wire.ts and events.ts write them).
+  const d = JSON.parse(data) as {
+    height: string;
+    headerHash: string;
+    stateRoot: string;
+    timestamp: string;
+    txCount: number;
+    domainId: string;
+    from: string;
+    code: string;
+    message: string;
+  };
+  switch (type) {
+    case 'blockSealed':
+      return {
+        type,
+        id,
+        height: BigInt(d.height),
+        headerHash: fromHex(d.headerHash, 32, 'headerHash'),
+        stateRoot: fromHex(d.stateRoot, 32, 'stateRoot'),
+        timestamp: BigInt(d.timestamp),
+        txCount: d.txCount,
+      };
+    case 'remoteAccepted':
+      return {
+        type,
+        id,
+        domainId: fromHex(d.domainId, 32, 'domainId'),
+        height: BigInt(d.height),
+        headerHash: fromHex(d.headerHash, 32, 'headerHash'),
+      };
+    case 'refused':
+      return { type, id, from: fromHex(d.from, 32, 'from'), code: d.code, message: d.message };
+    case 'transferPhase':
+      return { type, id, transfer: transferFromJson(d as unknown as TransferJson) };
+    default:
+      return null;
+  }
+}
+
+export type PlanTransferViaParameters = {
+  /** destination domain id */
+  to: Uint8Array;
+  /** the resource to move, committed on the client's node, with its nullifier key */
+  resource: ResourceParts & { nk: Uint8Array };
+  /** its owner: signs the move and the claim here, in the client */
+  owner: KeyPair;
+  random?: Random;
+};
+
+/**
+ * Plans and signs a transfer from the client's node to `to` without the node seeing a key: the
+ * commitment proof comes from the node (checked here for consistency), and `planTransfer` signs.
+ * Start it with `client.startTransfer(plan, to)`.
+ *
+ * @example
+ * const plan = await planTransferVia(client, { to: beta, resource: coin, owner: alice });
+ * const { transfer } = await client.startTransfer(plan, beta);
+ */
+export async function planTransferVia(
+  client: WeftClient,
+  p: PlanTransferViaParameters,
+): Promise<TransferPlan> {
+  const info = await client.info();
+  const cm = commitment(p.resource.resource);
+  const proof = await client.proveCommitment(cm);
+  if (
+    toHex(proof.key) !== toHex(commitmentKey(cm)) ||
+    !verifyProof(proof.root, proof.key, proof.value, proof.proof)
+  ) {
+    throw new WeftError('BAD_PROOF', "the node's commitment proof does not verify under the root it sent");
+  }
+  // planTransfer reads only `from.id`, `from.proveCommitment` and `to.id`: the rest of a
+  // TransferDomain is never called while planning.
+  const from = { id: info.domainId, committedHeight: proof.height, proveCommitment: () => proof };
+  const to = { id: p.to };
+  return planTransfer({
+    from: from as unknown as TransferDomain,
+    to: to as unknown as TransferDomain,
+    resource: p.resource,
+    owner: p.owner,
+    ...(p.random ? { random: p.random } : {}),
+  });
+}

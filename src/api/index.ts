@@ -1,0 +1,58 @@
+// weft/api: the HTTP API over a running node (createApi, fastify), its route table and OpenAPI
+// document, the JSON forms it speaks, and its typed client (also alone as `weft/client`).
+
+export type {
+  ApiEvent,
+  ClientOptions,
+  GlobalRootInfo,
+  Health,
+  NodeInfo,
+  PlanTransferViaParameters,
+  RemoteInfo,
+  RootEntry,
+  RootInfo,
+  TransferStatus,
+} from './client.js';
+export {
+  CLIENT_TIMEOUT_MS_DEFAULT,
+  EVENT_LINE_CHARS_MAX,
+  planTransferVia,
+  WeftApiError,
+  WeftClient,
+} from './client.js';
+export type { ErrorBody } from './errors.js';
+export { HTTP_STATUS, httpStatusOf } from './errors.js';
+export { SSE_RETRY_MS } from './events.js';
+export {
+  API_BODY_BYTES_MAX,
+  METRIC_LABEL_VALUES_MAX,
+  PATH_PARAM_CHARS_MAX,
+  REQUEST_TIMEOUT_MS,
+  ROOTS_RANGE_DEFAULT,
+  ROOTS_RANGE_MAX,
+  SSE_BUFFER_BYTES_MAX,
+  SSE_CLIENTS_MAX,
+  SSE_HEARTBEAT_MS_DEFAULT,
+  TRANSFERS_LIST_DEFAULT,
+  TRANSFERS_LIST_MAX,
+} from './limits.js';
+export type { Metric, MetricType, Sample } from './metrics.js';
+export { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
+export type { ApiDriver, ApiGlobalRoot, ApiNetwork, ApiNode } from './node.js';
+export { API_VERSION, openApiDocument } from './openapi.js';
+export type { Route, RouteDoc } from './routes.js';
+export type { EventType, JsonSchema } from './schemas.js';
+export { EVENT_TYPES } from './schemas.js';
+export type { ApiOptions, ListenOptions, WeftApi } from './server.js';
+export { createApi } from './server.js';
+export type {
+  BlockJson,
+  HeaderJson,
+  SignedHeaderJson,
+  StateProofJson,
+  TransferJson,
+  TransferPlanJson,
+  TransferWaitJson,
+  TxStatusJson,
+} from './wire.js';
+export { planFromJson, planToJson } from './wire.js';

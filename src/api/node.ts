@@ -1,0 +1,46 @@
+// What the API serves: the smallest view of a running node it needs. The node host implements it;
+// tests hand in a Domain with a LocalNetwork and a TransferDriver, which fit as they are.
+import type { Domain } from '../domain/index.js';
+import type { NetworkEvents } from '../node/index.js';
+import type { Proof } from '../smt/index.js';
+import type { SyncState } from '../sync/index.js';
+import type { Transfer, TransferHandle, TransferPlan, TransferWait } from '../transfer/index.js';
+
+/** The network a node takes part in (a `LocalNetwork`). */
+export interface ApiNetwork {
+  /** the remote views a member keeps */
+  syncOf(domainId: Uint8Array): SyncState | undefined;
+  /** message counters of the whole network object (all its members) */
+  counters(): Readonly<Record<string, number>>;
+  on(event: 'refused', listener: (...args: NetworkEvents['refused']) => void): unknown;
+  off(event: 'refused', listener: (...args: NetworkEvents['refused']) => void): unknown;
+}
+
+/** The transfer driver of a node (a `TransferDriver`). */
+export interface ApiDriver {
+  get(id: string): Transfer | undefined;
+  list(): Transfer[];
+  explain(id: string): TransferWait | undefined | Promise<TransferWait | undefined>;
+  /** starts a transfer planned and signed elsewhere (the node never sees a key) */
+  adopt(plan: TransferPlan, from: Uint8Array, to: Uint8Array): Promise<TransferHandle>;
+  on(event: 'phase', listener: (t: Transfer) => void): unknown;
+  off(event: 'phase', listener: (t: Transfer) => void): unknown;
+}
+
+/** The observer's global tree (a `GlobalRoot`). */
+export interface ApiGlobalRoot {
+  root(): Uint8Array;
+  get(domainId: Uint8Array): Uint8Array | null;
+  proveDomain(domainId: Uint8Array): Proof;
+}
+
+/**
+ * A running node as the API sees it. Only `domain` is required; routes of a part the node does
+ * not run answer 404 NOT_ENABLED.
+ */
+export interface ApiNode {
+  domain: Domain;
+  network?: ApiNetwork;
+  driver?: ApiDriver;
+  globalRoot?(): ApiGlobalRoot;
+}

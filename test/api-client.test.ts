@@ -1,0 +1,334 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ApiEvent,
+  createApi,
+  planTransferVia,
+  type WeftApi,
+  WeftApiError,
+  WeftClient,
+} from '../src/api/index.js';
+import { planFromJson, planToJson, transferFromJson, transferToJson } from '../src/api/wire.js';
+import { toHex, WeftError } from '../src/crypto/index.js';
+import type { Domain } from '../src/domain/index.js';
+import type { PeerReads } from '../src/node/index.js';
+import { commitment, nullifier } from '../src/resource/index.js';
+import { verifyProof } from '../src/smt/index.js';
+import { type DurableNode, LmdbTransferStore, openDomainNode } from '../src/store/index.js';
+import { GlobalRoot } from '../src/sync/index.js';
+import type { Transfer } from '../src/transfer/index.js';
+import { commitmentKey, encodeTransaction, nullifierKey, txId } from '../src/tx/index.js';
+import { alice, key, makeDomain, steppingClock, Wallet } from './helpers/domain.js';
+import { type TestNet, testNet } from './helpers/network.js';
+
+let dir: string;
+let durable: DurableNode;
+let t: TestNet;
+let apis: WeftApi[];
+let clients: WeftClient[];
+/** every request body the clients sent, to check no secret ever left them */
+const sentBodies: string[] = [];
+
+const recordingFetch: typeof fetch = (input, init) => {
+  if (typeof init?.body === 'string') sentBodies.push(init.body);
+  return fetch(input, init);
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'weft-api-client-'));
+  durable = await openDomainNode(join(dir, 'alpha'), {
+    signers: [key('secp256k1', 'client-alpha/operator')],
+    create: { name: 'client-alpha', genesisTimestamp: 1_700_000_000_000n },
+    clock: steppingClock(),
+  });
+  const domains: Domain[] = [
+    durable.domain,
+    await makeDomain('client-beta'),
+    await makeDomain('client-gamma'),
+  ];
+  t = await testNet([], { domains, store: new LmdbTransferStore(durable.node) });
+  const global = new GlobalRoot();
+  apis = await Promise.all(
+    domains.map((d) => createApi({ domain: d, network: t.net, driver: t.driver, globalRoot: () => global })),
+  );
+  const urls = await Promise.all(apis.map((a) => a.listen()));
+  clients = urls.map((u) => new WeftClient(`${u}/`, { fetch: recordingFetch }));
+});
+
+afterAll(async () => {
+  for (const a of apis) await a.close();
+  t.net.close();
+  await durable.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Collects the events of a stream until stopped. */
+function collect(client: WeftClient, types?: ApiEvent['type'][]) {
+  const ac = new AbortController();
+  const events: ApiEvent[] = [];
+  const done = (async () => {
+    for await (const e of client.events({ ...(types ? { types } : {}), signal: ac.signal })) events.push(e);
+  })();
+  return {
+    events,
+    stop: async () => {
+      ac.abort();
+      await done;
+    },
+  };
+}
+
+async function until(cond: () => Promise<boolean>, what: string, rounds = 40): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    if (await cond()) return;
+    await t.round();
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
+  it('reads a durable node: proofs at past heights verify against the roots it serves', async () => {
+    const [alpha] = t.domains;
+    const c = clients[0]!;
+    const w = new Wallet(alpha!, 'client-proofs');
+    const minted = [];
+    for (const q of [5n, 6n]) {
+      const m = w.mintTx(alice.publicKey, q);
+      expect((await c.submit(m.tx)).status.status).toBe('pending');
+      await t.round();
+      minted.push({ coin: m.coin, height: alpha!.committedHeight, id: txId(m.tx) });
+    }
+    const roots = await c.roots({ from: 0n });
+    expect(roots.at(-1)!.height).toBe(alpha!.committedHeight);
+    for (const { coin, height, id } of minted) {
+      expect(await c.status(id)).toMatchObject({ status: 'included', height });
+      const cm = commitment(coin.resource);
+      for (const at of [height - 1n, height, alpha!.committedHeight]) {
+        const p = await c.proveCommitment(cm, at);
+        const trusted = roots.find((r) => r.height === at)!.stateRoot;
+        expect(p.root).toEqual(trusted);
+        expect(p.value === null).toBe(at < height);
+        expect(verifyProof(trusted, commitmentKey(cm), p.value, p.proof)).toBe(true);
+      }
+      expect(await c.value(coin.resource.valueRef)).toEqual(coin.value);
+    }
+  });
+
+  it('moves a resource with a plan the client signed: the node never sees a key', async () => {
+    const [alpha, beta] = t.domains;
+    const [ca, cb] = clients as [WeftClient, WeftClient];
+    const w = new Wallet(alpha!, 'client-transfer');
+    const m = w.mintTx(alice.publicKey, 42n);
+    await ca.submit(m.tx);
+    await t.round();
+    const onAlpha = collect(ca, ['transferPhase', 'blockSealed']);
+    const onBeta = collect(cb, ['remoteAccepted']);
+    await until(async () => (await ca.metrics()).includes('weft_api_event_streams 1'), 'alpha stream');
+
+    const plan = await planTransferVia(ca, { to: beta!.id, resource: m.coin, owner: alice });
+    const started = await ca.startTransfer(plan, beta!.id);
+    const id = started.transfer.id;
+    expect(id).toBe(toHex(txId(plan.move)));
+    expect(started.transfer).toMatchObject({ phase: 'requested', from: alpha!.id, to: beta!.id });
+    expect(started.waiting).toMatchObject({ waitingFor: 'sourceCommit', moveStatus: 'pending' });
+    expect(typeof (started.waiting as { sourceHeight: bigint }).sourceHeight).toBe('bigint');
+    // Starting the same plan again answers with the transfer already running.
+    expect((await ca.startTransfer(plan, beta!.id)).transfer.id).toBe(id);
+
+    await until(async () => (await ca.transfer(id))?.transfer.phase === 'confirmed', 'confirmation');
+    const done = (await ca.transfer(id))!;
+    expect(done.waiting).toEqual({ waitingFor: null, phase: 'confirmed' });
+    expect(done.transfer.history.map((h) => h.phase)).toEqual([
+      'requested',
+      'sourceCommitted',
+      'rootSynced',
+      'claimed',
+      'confirmed',
+    ]);
+    expect(toHex(done.transfer.source!.root)).toBe(
+      toHex(alpha!.header(done.transfer.sourceHeight!)!.header.stateRoot),
+    );
+    expect((await ca.transfers({ phase: 'confirmed' })).map((x) => x.id)).toContain(id);
+    expect(await cb.transfer(id)).toEqual(done);
+
+    // Both trees tell the story, and the proofs verify against the roots each node serves.
+    const spent = await ca.proveNullifier(nullifier(m.coin.resource, m.coin.nk));
+    expect(spent.value).not.toBeNull();
+    expect(
+      verifyProof(
+        (await ca.root()).stateRoot,
+        nullifierKey(nullifier(m.coin.resource, m.coin.nk)),
+        spent.value,
+        spent.proof,
+      ),
+    ).toBe(true);
+    const claimed = await cb.proveNullifier(nullifier(plan.moved.resource, plan.moved.nk));
+    expect(claimed.value).not.toBeNull();
+    expect(claimed.root).toEqual((await cb.header('latest'))!.header.stateRoot);
+
+    await onAlpha.stop();
+    await onBeta.stop();
+    const phases = onAlpha.events.flatMap((e) =>
+      e.type === 'transferPhase' && e.transfer.id === id ? [e.transfer.phase] : [],
+    );
+    expect(phases).toEqual(['requested', 'sourceCommitted', 'rootSynced', 'claimed', 'confirmed']);
+    expect(onAlpha.events.some((e) => e.type === 'blockSealed')).toBe(true);
+    expect(onBeta.events.length).toBeGreaterThan(0);
+    expect(onBeta.events.every((e) => e.type === 'remoteAccepted')).toBe(true);
+
+    // No secret key ever travelled.
+    const secret = toHex(alice.secretKey).slice(2);
+    expect(sentBodies.some((b) => b.includes('plan'))).toBe(true);
+    for (const b of sentBodies) expect(b).not.toContain(secret);
+  });
+
+  it('refuses a plan that does not hold together, and starts nothing', async () => {
+    const [alpha, beta, gamma] = t.domains;
+    const w = new Wallet(alpha!, 'client-bad-plan');
+    const m = w.mintTx(alice.publicKey, 3n);
+    await clients[0]!.submit(m.tx);
+    await t.round();
+    const plan = await planTransferVia(clients[0]!, { to: beta!.id, resource: m.coin, owner: alice });
+    const before = t.driver.list().length;
+    const err = await clients[0]!.startTransfer(plan, gamma!.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WeftApiError);
+    expect(err).toBeInstanceOf(WeftError);
+    expect(err).toMatchObject({ code: 'BAD_PLAN', httpStatus: 422 });
+    expect(t.driver.list()).toHaveLength(before);
+    expect(alpha!.status(txId(plan.move))).toBeUndefined();
+  });
+
+  it('refuses to plan a resource the node does not hold', async () => {
+    const [alpha, beta] = t.domains;
+    const stray = new Wallet(alpha!, 'client-stray').coin(alice.publicKey, 1n);
+    await expect(
+      planTransferVia(clients[0]!, { to: beta!.id, resource: stray, owner: alice }),
+    ).rejects.toMatchObject({
+      code: 'UNKNOWN_RESOURCE',
+    });
+  });
+
+  it('throws WeftApiError with the server code, and UNREACHABLE when no node answers', async () => {
+    const c = clients[0]!;
+    await expect(c.proveCommitment(new Uint8Array(32), 1_000_000n)).rejects.toMatchObject({
+      code: 'UNKNOWN_HEIGHT',
+      httpStatus: 404,
+    });
+    await expect(c.roots({ from: 3n, to: 1n })).rejects.toMatchObject({ code: 'BAD_RANGE', httpStatus: 400 });
+    const lone = await createApi({ domain: t.domains[2]! });
+    const url = await lone.listen();
+    await lone.close();
+    await expect(new WeftClient(url, { timeoutMs: 2000 }).info()).rejects.toMatchObject({
+      code: 'UNREACHABLE',
+      httpStatus: 0,
+    });
+  });
+
+  it('ends open event streams when the API closes', async () => {
+    const lone = await createApi({ domain: t.domains[2]! }, { heartbeatMs: 20 });
+    const c = new WeftClient(await lone.listen());
+    const stream = c.events();
+    const next = stream.next();
+    for (let i = 0; i < 200 && !(await c.metrics()).includes('weft_api_event_streams 1'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await lone.close();
+    expect(await next).toEqual({ done: true, value: undefined });
+  });
+
+  it('answers the reads a node in another process needs of its peers (PeerReads)', async () => {
+    const [alpha, beta] = t.domains;
+    await t.round();
+    const reads: PeerReads = clients[1]!;
+    expect(await reads.committedHeight()).toBe(beta!.committedHeight);
+    expect(await reads.remoteHeader(alpha!.id)).toEqual(beta!.remoteHeader(alpha!.id));
+    expect(await reads.acceptsAnchor(beta!.remoteHeader(alpha!.id)!.stateRoot)).toBe(true);
+    const cm = new Uint8Array(32).fill(8);
+    expect(await reads.proveCommitment(cm)).toEqual(beta!.proveCommitment(cm));
+    expect(await reads.proveNullifier(cm, 1n)).toEqual(beta!.proveNullifier(cm, 1n));
+    expect(await reads.status(new Uint8Array(32))).toBeUndefined();
+  });
+
+  it('carries every field of a plan and a transfer through their JSON forms', async () => {
+    const [alpha, beta] = t.domains;
+    const w = new Wallet(alpha!, 'client-json');
+    const coin = await w.mint(alice.publicKey, 2n);
+    const plan = await planTransferVia(clients[0]!, { to: beta!.id, resource: coin, owner: alice });
+    const withRefund = { ...plan, refund: plan.move };
+    const back = planFromJson(JSON.parse(JSON.stringify(planToJson(withRefund))));
+    expect(encodeTransaction(back.refund!)).toEqual(encodeTransaction(plan.move));
+    expect(encodeTransaction(back.claim)).toEqual(encodeTransaction(plan.claim));
+    expect(back.moved).toEqual(plan.moved);
+    expect(planFromJson(planToJson(plan)).refund).toBeUndefined();
+    const full: Transfer = {
+      id: toHex(txId(plan.move)),
+      from: alpha!.id,
+      to: beta!.id,
+      phase: 'failed',
+      createdAtMs: 1n,
+      updatedAtMs: 2n,
+      expiresAtMs: 3n,
+      sourceHeight: 4n,
+      source: {
+        height: 4n,
+        root: new Uint8Array(32).fill(1),
+        proof: alpha!.proveCommitment(new Uint8Array(32)).proof,
+      },
+      syncedHeight: 5n,
+      claimHeight: 6n,
+      confirmedHeight: 7n,
+      deadlineMs: 8n,
+      refundableHeight: 9n,
+      refundHeight: 10n,
+      failure: { code: 'EXPIRED', reason: 'late' },
+      history: [{ phase: 'requested', atMs: 1n }],
+    };
+    expect(transferFromJson(JSON.parse(JSON.stringify(transferToJson(full))))).toEqual(full);
+    const bare: Transfer = { ...full, history: [], phase: 'requested' };
+    for (const k of [
+      'sourceHeight',
+      'source',
+      'syncedHeight',
+      'claimHeight',
+      'confirmedHeight',
+      'deadlineMs',
+      'refundableHeight',
+      'refundHeight',
+      'failure',
+    ] as const)
+      delete bare[k];
+    expect(transferFromJson(transferToJson(bare))).toEqual(bare);
+  });
+
+  it('ships as weft/client without the server', () => {
+    // Walk the runtime imports of src/api/client.ts: fastify and the server stay out.
+    const seen = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const src = readFileSync(file, 'utf8');
+      for (const m of src.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms)) {
+        const spec = m[1]!;
+        expect(spec, `${file} imports ${spec}`).not.toMatch(/^fastify|server\.js$|routes\.js$/);
+        if (spec.startsWith('.')) walk(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      }
+    };
+    walk(resolve(import.meta.dirname, '../src/api/client.ts'));
+    expect(seen.size).toBeGreaterThan(5);
+    // And the package subpaths resolve from the build.
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const c = await import('weft/client'); const a = await import('weft/api'); console.log(typeof c.WeftClient, typeof c.planTransferVia, typeof a.createApi);",
+      ],
+      { encoding: 'utf8', cwd: resolve(import.meta.dirname, '..') },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('function function function');
+  });
+});
