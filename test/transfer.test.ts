@@ -6,6 +6,7 @@ import {
   decodeTransferRecord,
   encodeTransferRecord,
   isTerminal,
+  MemoryTransferStore,
   newTransfer,
   planTransfer,
   step,
@@ -15,6 +16,7 @@ import {
 } from '../src/transfer/index.js';
 import { alice, Wallet } from './helpers/domain.js';
 import { testNet } from './helpers/network.js';
+import { seededRandom } from './support.js';
 
 describe('cross-domain transfers end to end', () => {
   it('moves a resource A -> B -> C -> A, each transfer confirmed exactly once', async () => {
@@ -534,6 +536,75 @@ describe('transfer records', () => {
     expect(() => decodeTransferRecord(bytes.subarray(0, bytes.length - 1))).toThrow(
       expect.objectContaining({ code: 'CODEC' }),
     );
+    t.net.close();
+  });
+});
+
+describe('recovery from a freeze, seen from the transfers', () => {
+  it('continues the transfer anchored before the fork and reports the one after it', async () => {
+    const { makeDomain, key } = await import('./helpers/domain.js');
+    const { encodeRootUpdate, rootUpdateFromBlock } = await import('../src/sync/index.js');
+    const evilKey = key('secp256k1', 'rf/operator');
+    const evil = await makeDomain('rf-evil', { signers: [evilKey] });
+    const fork = await makeDomain('rf-evil', { signers: [evilKey] });
+    const store = new MemoryTransferStore();
+    const t = await testNet([], { domains: [await makeDomain('rf-b'), evil], store });
+    const [b] = t.domains as [typeof evil];
+    const refused: string[] = [];
+    t.net.on('refused', (r) => refused.push(r.code));
+    // Heights 1-3 are the same on both branches: a mint, the first move, another mint.
+    const c1 = await new Wallet(evil, 'w').mint(alice.publicKey, 1n);
+    await new Wallet(fork, 'w').mint(alice.publicKey, 1n);
+    const pre = await t.driver.transfer({
+      from: evil,
+      to: b,
+      resource: c1,
+      owner: alice,
+      random: seededRandom('pre'),
+    });
+    await fork.submit(store.list().find((r) => r.transfer.id === pre.id)!.plan.move);
+    await evil.sealBlock();
+    await fork.sealBlock();
+    const c2 = await new Wallet(evil, 'w2').mint(alice.publicKey, 2n);
+    await new Wallet(fork, 'w2').mint(alice.publicKey, 2n);
+    expect(evil.header(3n)).toEqual(fork.header(3n));
+    // Height 4 differs: the second move on one branch, another mint on the other.
+    const post = await t.driver.transfer({
+      from: evil,
+      to: b,
+      resource: c2,
+      owner: alice,
+      random: seededRandom('post'),
+    });
+    await evil.sealBlock();
+    await new Wallet(fork, 'other').mint(alice.publicKey, 3n);
+    await t.bus.idle();
+    await t.net.announceAll();
+    await t.bus.idle();
+    await t.driver.tick();
+    expect(b.remoteHeader(evil.id)!.height).toBe(4n);
+    // The fork's block 4 reaches b: equivocation, b's view of evil frozen from 4.
+    const attacker = t.bus.endpoint(evil.id);
+    const body = encodeRootUpdate(rootUpdateFromBlock(fork.block(4n)!, fork.header(4n)!));
+    await attacker.send(b.id, { kind: 'rootUpdate', id: 'rf-fork-4', body });
+    await t.bus.idle();
+    expect(refused).toContain('EQUIVOCATION');
+    // The operator settles on the fork's block 4 as the trusted header.
+    await expect(
+      t.net.reinitializeRemote(b.id, fork.header(4n)!, fork.keySet, { by: 'ops@rf-b' }),
+    ).resolves.toMatchObject({ forkHeight: 4n, height: 4n, by: 'ops@rf-b' });
+    const report = t.driver.forkReport(b.id, evil.id, 4n);
+    expect(report.affected.map((a) => a.id)).toEqual([post.id]);
+    expect(report.affected[0]!.reason).toMatch(/at or after the fork at 4/);
+    // A second re-initialisation is refused: the view is no longer frozen.
+    await expect(
+      t.net.reinitializeRemote(b.id, fork.header(4n)!, fork.keySet, { by: 'ops@rf-b' }),
+    ).rejects.toMatchObject({ code: 'NOT_FROZEN' });
+    // The transfer anchored before the fork lands; the one after it never gets an anchor.
+    for (let i = 0; i < 30 && pre.current().phase !== 'confirmed'; i++) await t.round();
+    expect(pre.current().phase).toBe('confirmed');
+    expect(post.current().phase).toBe('rootSynced'); // its claim was evicted at the freeze, and has no anchor since
+    expect(b.acceptsAnchor(evil.header(4n)!.header.stateRoot)).toBe(false);
     t.net.close();
   });
 });

@@ -708,6 +708,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.serial(() => this.logged({ type: 'freezeRemote', domainId, fromHeight }));
   }
 
+  /** The height this domain's view of `domainId` is frozen from, or null when it is not frozen. */
+  frozenFrom(domainId: Uint8Array): bigint | null {
+    return this.state.remotes.get(toHex(domainId).slice(2))?.frozenFrom ?? null;
+  }
+
   /**
    * Re-initialises this domain's frozen view of `domainId` from `header`, a header of it the
    * operator trusts: the freeze is lifted, anchors and headers before the fork stay, those at or

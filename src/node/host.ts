@@ -2,7 +2,7 @@
 // transport, peers in other processes), a transfer driver for transfers it starts, and the timers
 // that seal blocks and drive transfers. `weft node` is this plus the HTTP API.
 import { equalBytes, type KeyPair } from '../crypto/index.js';
-import type { Domain } from '../domain/index.js';
+import type { Domain, DomainOutput, KeySet, SignedHeader } from '../domain/index.js';
 import type { Transport } from '../net/index.js';
 import {
   LmdbTransferStore,
@@ -24,6 +24,11 @@ export const HEARTBEAT_MS_DEFAULT = 1_000;
 export const DRIVER_TICK_MS_DEFAULT = 250;
 /** How often a node re-announces its latest block (repairs what a transport lost). */
 export const NODE_ANNOUNCE_EVERY_MS_DEFAULT = 500;
+
+/** What a re-initialisation did: the domain's report and the transfers on each side of the fork. */
+export type ReinitReport = Extract<DomainOutput, { type: 'remoteReinitialized' }> & {
+  transfers: ReturnType<TransferDriver['forkReport']>;
+};
 
 export type NodeHostOptions = {
   /** the node's store directory (created with `create` when it holds none) */
@@ -158,6 +163,22 @@ export class NodeHost {
         this.sealing = null;
       });
     await this.sealing;
+  }
+
+  /**
+   * Operator recovery from a freeze: re-initialises this domain's frozen view of a peer from a
+   * header the operator trusts (`LocalNetwork.reinitializeRemote`) and reports, besides the
+   * dropped roots, which of this node's transfers continue and which the fork touched.
+   */
+  async reinitializeRemote(
+    trusted: SignedHeader,
+    keySet: KeySet,
+    p: { by: string; evidence?: Uint8Array },
+  ): Promise<ReinitReport> {
+    const done = await this.network.reinitializeRemote(this.domain.id, trusted, keySet, p);
+    const transfers = this.driver.forkReport(this.domain.id, done.domainId, done.forkHeight);
+    void this.driver.tick();
+    return { ...done, transfers };
   }
 
   /** Stops the timers, waits for a seal in progress, detaches from the network, closes the store. */

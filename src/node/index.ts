@@ -1,6 +1,6 @@
 // weft/node: running domains — wired together over a transport with sync verification.
 
-export type { NodeHostOptions } from './host.js';
+export type { NodeHostOptions, ReinitReport } from './host.js';
 export {
   BLOCK_INTERVAL_MS_DEFAULT,
   DRIVER_TICK_MS_DEFAULT,

@@ -5,7 +5,13 @@
 // message says is believed without the sync layer's checks.
 import { EventEmitter } from 'node:events';
 import { check, equalBytes, Reader, toHex, WeftError, Writer } from '../crypto/index.js';
-import { type Domain, headerHash, type KeySet, type SignedHeader } from '../domain/index.js';
+import {
+  type Domain,
+  type DomainOutput,
+  headerHash,
+  type KeySet,
+  type SignedHeader,
+} from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
 import {
   answerHeaderRequest,
@@ -15,6 +21,7 @@ import {
   encodeHeaderRequest,
   encodeRootUpdate,
   encodeSyncConfirmation,
+  equivocationEvidenceHash,
   forkHeight,
   type HeaderRequest,
   isAnchorUsable,
@@ -24,6 +31,7 @@ import {
   type RootUpdate,
   rootUpdateFromBlock,
   SyncState,
+  trustRemote,
   type VerificationMode,
 } from '../sync/index.js';
 
@@ -141,6 +149,53 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     ];
   }
 
+  /**
+   * Operator recovery from a freeze (docs/operations.md): member `self` replaces its frozen view
+   * of `trusted`'s domain with that header, which the operator trusts (and `keySet`, the set
+   * recorded under its root). The domain records the re-initialisation in its transcript with
+   * `by` and the hash of the evidence it answers — the equivocation the sync layer holds, or
+   * `evidence` when the freeze came from elsewhere (a double spend) — and reports the roots it
+   * dropped. Refused, changing nothing, when the view is not frozen (NOT_FROZEN) and the like.
+   */
+  async reinitializeRemote(
+    self: Uint8Array,
+    trusted: SignedHeader,
+    keySet: KeySet,
+    p: { by: string; evidence?: Uint8Array },
+  ): Promise<Extract<DomainOutput, { type: 'remoteReinitialized' }>> {
+    const member = this.members.get(hex(self));
+    if (!member) throw new WeftError('UNKNOWN_DOMAIN', `domain ${hex(self)} is not a member of this network`);
+    const domainId = trusted.header.domain;
+    const view = member.sync.view(domainId);
+    const frozenInSync = view?.frozen ? view.frozen : null;
+    const evidence = frozenInSync ? equivocationEvidenceHash(frozenInSync) : p.evidence;
+    if (member.domain.frozenFrom(domainId) === null)
+      throw new WeftError(
+        'NOT_FROZEN',
+        `this domain's view of ${hex(domainId)} is not frozen: nothing to re-initialise`,
+      );
+    if (!evidence)
+      throw new WeftError(
+        'BAD_INPUT',
+        'the sync layer holds no equivocation evidence for this domain: name the evidence answered (its 32-byte hash)',
+      );
+    // The trusted header must carry its key set's signatures before anything is recorded.
+    trustRemote(trusted, keySet);
+    let report: Extract<DomainOutput, { type: 'remoteReinitialized' }> | undefined;
+    const take = (o: Extract<DomainOutput, { type: 'remoteReinitialized' }>) => {
+      report = o;
+    };
+    member.domain.on('remoteReinitialized', take);
+    try {
+      await member.queue; // not in the middle of handling a message
+      await member.domain.reinitializeRemote({ domainId, header: trusted.header, by: p.by, evidence });
+    } finally {
+      member.domain.off('remoteReinitialized', take);
+    }
+    if (frozenInSync) member.sync.reinitialize(trusted, keySet);
+    return report!;
+  }
+
   /** The sync state (remote views) of a member. */
   syncOf(domainId: Uint8Array): SyncState | undefined {
     return this.members.get(hex(domainId))?.sync;
@@ -238,10 +293,18 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     try {
       // In full mode a sender's transaction may anchor on a root of ours (the claim of a
       // resource we moved) or of another domain we follow: both are roots we vouch for.
+      const own = member.domain;
       const ctx = {
         isKnownRoot: (root: Uint8Array) =>
-          member.domain.acceptsAnchor(root) ||
+          own.acceptsAnchor(root) ||
           member.sync.list().some((v) => hex(v.domainId) !== hex(sender) && isAnchorUsable(v, root)),
+        // A refund in the sender's block names a header of the domain the resource was moved
+        // to: ours (we know our own headers) or one our domain accepted.
+        remoteHeaderAt: (domainId: Uint8Array, height: bigint) => {
+          if (!equalBytes(domainId, own.id)) return own.remoteHeaderAt(domainId, height);
+          const h = height <= own.committedHeight ? own.header(height)?.header : undefined;
+          return h ? { height, stateRoot: h.stateRoot, timestamp: h.timestamp } : undefined;
+        },
       };
       accepted =
         updates.length === 1
@@ -249,7 +312,12 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
           : member.sync.acceptChain(updates, this.mode, ctx);
     } catch (e) {
       const code = e instanceof WeftError ? e.code : 'ERROR';
-      if (code === 'NOT_CONTINUOUS') return this.requestGap(member, sender, updates, from);
+      // A gap is filled by asking; an update right above our head that does not link to it is
+      // another branch (after a re-initialisation, the one the operator did not trust), and
+      // asking again would only bring the same answer back.
+      const have = member.sync.view(sender)?.head.header.height ?? 0n;
+      if (code === 'NOT_CONTINUOUS' && updates[0]!.signed.header.height > have + 1n)
+        return this.requestGap(member, sender, updates, from);
       if (QUIET.has(code)) return;
       this.stats.refused++;
       this.emit('refused', { at: member.domain.id, from: sender, code, message: (e as Error).message });
@@ -275,8 +343,24 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
         }
         continue;
       }
-      await member.domain.acceptRemoteHeader(signed.header);
+      // A verified block that spends a nullifier our tree already holds consumed one resource
+      // twice: a claim after its refund. The liar's view is frozen from that block on.
       const update = updates.find((u) => u.signed.header.height === signed.header.height);
+      if (this.mode !== 'signatures' && update) {
+        const conflicts = member.domain.nullifierConflicts(update.writes);
+        if (conflicts.length > 0) {
+          await member.domain.freezeRemote(sender, signed.header.height);
+          this.stats.refused++;
+          this.emit('refused', {
+            at: member.domain.id,
+            from: sender,
+            code: 'DOUBLE_SPEND',
+            message: `block ${signed.header.height} spends ${conflicts.length} nullifier(s) this domain already holds (a claim after a refund); view frozen`,
+          });
+          return;
+        }
+      }
+      await member.domain.acceptRemoteHeader(signed.header);
       if (update) observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
       this.stats.accepted++;
       this.emit('accepted', { at: member.domain.id, from: sender, height: signed.header.height });

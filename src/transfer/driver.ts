@@ -423,6 +423,48 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     }
   }
 
+  /**
+   * Which unfinished transfers a re-initialised remote view touches (docs/operations.md): when
+   * `observer` replaced its frozen view of `domain` from `forkHeight` on, a transfer from `domain`
+   * to `observer` whose move is at or after the fork, not yet claimed, holds a source proof under
+   * a root that is no longer an anchor; a transfer from `observer` to `domain` whose claim is at
+   * or after the fork may rest on a block the trusted chain does not have. Those are reported;
+   * every other transfer between the two continues.
+   */
+  forkReport(
+    observer: Uint8Array,
+    domain: Uint8Array,
+    forkHeight: bigint,
+  ): { continuing: string[]; affected: { id: string; phase: Transfer['phase']; reason: string }[] } {
+    const continuing: string[] = [];
+    const affected: { id: string; phase: Transfer['phase']; reason: string }[] = [];
+    for (const { rec } of this.entries.values()) {
+      const t = rec.transfer;
+      if (isTerminal(t)) continue;
+      const inbound = equalBytes(t.from, domain) && equalBytes(t.to, observer);
+      const outbound = equalBytes(t.from, observer) && equalBytes(t.to, domain);
+      if (!inbound && !outbound) continue;
+      if (
+        inbound &&
+        (t.phase === 'sourceCommitted' || t.phase === 'rootSynced') &&
+        t.sourceHeight! >= forkHeight
+      ) {
+        affected.push({
+          id: t.id,
+          phase: t.phase,
+          reason: `its move is in source block ${t.sourceHeight}, at or after the fork at ${forkHeight}: the claim has no anchor`,
+        });
+      } else if (outbound && t.phase === 'claimed' && t.claimHeight! >= forkHeight) {
+        affected.push({
+          id: t.id,
+          phase: t.phase,
+          reason: `its claim is in destination block ${t.claimHeight}, at or after the fork at ${forkHeight}: confirmation waits on the trusted chain holding it`,
+        });
+      } else continuing.push(t.id);
+    }
+    return { continuing, affected };
+  }
+
   get(id: string): Transfer | undefined {
     return this.entries.get(id)?.rec.transfer;
   }
