@@ -321,9 +321,7 @@ export class NatsNetwork {
    * delivered and not yet acknowledged (`ackPending`), and the stream sequence below which all
    * are acknowledged (`ackFloor`): where a restarted node resumes.
    */
-  async consumerState(
-    self: DomainId,
-  ): Promise<{
+  async consumerState(self: DomainId): Promise<{
     pending: number;
     ackPending: number;
     redelivered: number;
@@ -422,6 +420,7 @@ export class NatsNetwork {
         this.counters.publishErrors++;
       } finally {
         this.directInFlight--;
+        this.wakeIdle();
       }
       if (this.closed) {
         this.counters.dropped++;
