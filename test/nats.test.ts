@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256, toHex, utf8, WeftError } from '../src/crypto/index.js';
-import { type DomainId, type Message, NatsNetwork, type Transport } from '../src/net/index.js';
+import { type DomainId, freePort, type Message, NatsNetwork, type Transport } from '../src/net/index.js';
 import { isolatedStream, startTestNatsServer, type TestNatsServer, waitFor } from './helpers/natsNet.js';
 
 const id = (name: string): DomainId => sha256(utf8(name));
@@ -103,6 +103,18 @@ describe('the NATS JetStream transport keeps the transport contract', () => {
     } finally {
       await small.dispose();
     }
+  });
+
+  it('says NATS_UNAVAILABLE when no server answers, and NATS_STREAM_FAILED when another stream holds the subjects', async () => {
+    const nobody = await freePort();
+    await rejectsWith(NatsNetwork.connect({ servers: `nats://127.0.0.1:${nobody}` }), 'NATS_UNAVAILABLE');
+    const taken = isolatedStream('taken');
+    const first = await NatsNetwork.connect({ servers: server.url, ...taken });
+    await rejectsWith(
+      NatsNetwork.connect({ servers: server.url, ...taken, stream: `${taken.stream}_other` }),
+      'NATS_STREAM_FAILED',
+    );
+    await first.close();
   });
 
   it('refuses malformed messages at send with BAD_MESSAGE', async () => {

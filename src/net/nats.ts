@@ -117,7 +117,6 @@ type Outgoing = { subject: string; payload: Uint8Array; msgId: string; fromHex: 
 
 /** One durable consumer per receiving domain, shared by every endpoint of that domain. */
 type Receiver = {
-  self: DomainId;
   hex: string;
   handlers: Set<MessageHandler>;
   running: boolean;
@@ -250,19 +249,27 @@ export class NatsNetwork {
         cause: e,
       });
     }
+    let jsm: JetStreamManager;
     try {
-      const jsm = await nc.jetstreamManager();
-      const net = new NatsNetwork(nc, nc.jetstream({ timeout: cfg.publishTimeoutMs }), jsm, cfg);
-      await net.ensureStream();
-      return net;
+      jsm = await nc.jetstreamManager();
     } catch (e) {
       await nc.close().catch(() => undefined);
-      if (e instanceof WeftError) throw e;
       throw new WeftError('NATS_UNAVAILABLE', 'JetStream is not available on this NATS server', {
         details: `${(e as Error).message}. Start nats-server with JetStream enabled (-js, or startNatsServer).`,
         cause: e,
       });
     }
+    const net = new NatsNetwork(nc, nc.jetstream({ timeout: cfg.publishTimeoutMs }), jsm, cfg);
+    try {
+      await net.ensureStream();
+    } catch (e) {
+      await nc.close().catch(() => undefined);
+      throw new WeftError('NATS_STREAM_FAILED', `cannot create or update the stream ${cfg.stream}`, {
+        details: `${(e as Error).message}. Another stream may hold the subjects ${cfg.subjectPrefix}.>, or the server lacks storage for streamMaxBytes.`,
+        cause: e,
+      });
+    }
+    return net;
   }
 
   /**
@@ -562,7 +569,6 @@ export class NatsNetwork {
     let r = this.receivers.get(key);
     if (!r) {
       r = {
-        self: self.slice(),
         hex: key,
         handlers: new Set(),
         running: false,
