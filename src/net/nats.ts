@@ -371,12 +371,13 @@ export class NatsNetwork {
     const receivers = [...this.receivers.values()];
     for (const r of receivers) r.handlers.clear();
     await Promise.all(receivers.map((r) => this.stopReceiver(r)));
-    if (this.connected && this.outbox.length > 0) {
+    if (!this.isIdle()) {
+      // Disconnected, the outbox drains as soon as the client is back, if that is soon enough.
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((r) => {
         timer = setTimeout(r, NATS_CLOSE_FLUSH_MS);
       });
-      await Promise.race([this.drain(), late]);
+      await Promise.race([this.idle(), late]);
       clearTimeout(timer);
     }
     this.closed = true;
@@ -417,25 +418,24 @@ export class NatsNetwork {
         },
       );
     }
-    if (this.connected && this.outbox.length === 0) {
-      this.directInFlight++;
-      try {
-        await this.publish(out);
-        return;
-      } catch {
-        // Not stored (the server went away, or answered too late): the outbox keeps it.
-        this.counters.publishErrors++;
-      } finally {
-        this.directInFlight--;
-        this.wakeIdle();
-      }
-      if (this.closed) {
-        this.counters.dropped++;
-        this.wakeIdle();
-        return;
-      }
+    if (!this.connected || this.outbox.length > 0) {
+      this.toOutbox(out);
+      return;
     }
-    this.toOutbox(out);
+    this.directInFlight++;
+    try {
+      await this.publish(out);
+    } catch {
+      // Not stored (the server went away, or answered too late): the outbox keeps it. A copy
+      // the server did store is dropped there as a duplicate when the outbox publishes it.
+      this.counters.publishErrors++;
+      if (this.closed) this.counters.dropped++;
+      else this.toOutbox(out);
+    } finally {
+      // After the outbox took it, so no one sees the network idle in between.
+      this.directInFlight--;
+      this.wakeIdle();
+    }
   }
 
   private async publish(out: Outgoing): Promise<void> {
@@ -482,7 +482,7 @@ export class NatsNetwork {
           if (failed > 0) {
             // A server just back may refuse for a moment (no stream yet after a wipe, JetStream
             // still recovering): make sure the stream exists, then try again later.
-            await this.ensureStream().catch(() => undefined);
+            if (this.connected) await this.ensureStream().catch(() => undefined);
             await sleep(backoffMs(failures++), () => undefined);
           } else {
             failures = 0;
