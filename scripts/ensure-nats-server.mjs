@@ -9,9 +9,12 @@ import { fileURLToPath } from 'node:url';
 const BINARY = 'nats-server';
 const HINT = `nats-server is not installed: run \`sudo apt-get install nats-server\` (Debian/Ubuntu), then try again`;
 
-/** The absolute path of `nats-server` on PATH, or null. */
+/** Where Debian puts the binary, which a non-root user's PATH often lacks (as in src/net/natsServer.ts). */
+const SBIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
+
+/** The absolute path of `nats-server` on PATH (then in the sbin directories), or null. */
 export function findOnPath(name = BINARY) {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...SBIN_DIRS]) {
     if (dir === '') continue;
     const file = join(dir, name);
     try {
