@@ -33,7 +33,14 @@ export type TestNatsServer = {
 
 export async function startTestNatsServer(opts: { maxPayloadBytes?: number } = {}): Promise<TestNatsServer> {
   const storeDir = mkdtempSync(join(tmpdir(), 'weft-nats-test-'));
-  let server: NatsServer | null = await startNatsServer({ storeDir, maxPayloadBytes: opts.maxPayloadBytes });
+  // Every server ever started here is stopped by dispose, even one a failed test left running.
+  const started = new Set<NatsServer>();
+  const start = async (port?: number) => {
+    const s = await startNatsServer({ storeDir, port, maxPayloadBytes: opts.maxPayloadBytes });
+    started.add(s);
+    return s;
+  };
+  let server: NatsServer | null = await start();
   const port = server.port;
   return {
     url: server.url,
@@ -46,10 +53,10 @@ export async function startTestNatsServer(opts: { maxPayloadBytes?: number } = {
     },
     restart: async () => {
       await server?.stop();
-      server = await startNatsServer({ storeDir, port, maxPayloadBytes: opts.maxPayloadBytes });
+      server = await start(port);
     },
     dispose: async () => {
-      await server?.stop();
+      await Promise.all([...started].map((s) => s.stop()));
       server = null;
       rmSync(storeDir, { recursive: true, force: true });
     },
