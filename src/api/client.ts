@@ -580,6 +580,8 @@ export type PlanTransferViaParameters = {
   /** its owner: signs the move and the claim here, in the client */
   owner: KeyPair;
   random?: Random;
+  /** a deadline (ms, destination time) after which the claim is refused and the driver refunds */
+  deadline?: bigint;
 };
 
 /**
@@ -614,5 +616,6 @@ export async function planTransferVia(
     resource: p.resource,
     owner: p.owner,
     ...(p.random ? { random: p.random } : {}),
+    ...(p.deadline === undefined ? {} : { deadline: p.deadline }),
   });
 }

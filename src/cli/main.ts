@@ -1,13 +1,34 @@
 // The `weft` command line. Each subcommand arrives with the issue that builds its layer.
-import { WeftError } from '../crypto/index.js';
+import { fromHex, WeftError } from '../crypto/index.js';
 import { inspectStore, type StoreSummary, verifyStore } from '../store/index.js';
 import { DEMO_USAGE, formatSummary as formatDemo, parseDemoArgs, runDemo } from './demo.js';
+import {
+  fetchProof,
+  findTransfer,
+  formatStatus,
+  networkStatus,
+  openNetworkDir,
+  PROOF_USAGE,
+  STATUS_USAGE,
+  startWalletTransfer,
+  TRANSFER_USAGE,
+  waitTransfer,
+} from './network.js';
+import { runNode } from './node.js';
+import { NODE_USAGE, resolveNodeConfig } from './nodeConfig.js';
+import { DOWN_USAGE, down, UP_USAGE, up } from './up.js';
 
 const USAGE = `usage: weft <command> [options]
 
 commands:
   demo                      run a demo network: durable domains in one process moving tokens
                             around a ring with verified root updates; prints a summary
+  node                      run one durable domain as its own process (HTTP API, NATS)
+  up                        start a local network of node processes and a NATS server
+  down                      stop it
+  status                    heights, roots, peers and transfers of every node of the network
+  transfer                  move a coin of the dev wallet between domains; transfer status ID
+  proof                     fetch and verify a commitment or nullifier proof from a node
   store verify <dir>        check a node store offline: transcript hash chain, a full replay
                             of every input, every block root and header, every tree version,
                             the checkpoint; exits 1 on any fault
@@ -38,6 +59,12 @@ export async function main(argv: string[], out: Out = console): Promise<number> 
     return 0;
   }
   if (command === 'demo') return demo(rest, out);
+  if (command === 'node') return node(rest, out);
+  if (command === 'up') return upCommand(rest, out);
+  if (command === 'down') return downCommand(rest, out);
+  if (command === 'status') return statusCommand(rest, out);
+  if (command === 'transfer') return transferCommand(rest, out);
+  if (command === 'proof') return proofCommand(rest, out);
   if (command === 'store') return store(rest, out);
   out.error(`weft: unknown command '${command}'\n\n${USAGE}`);
   return 2;
@@ -134,4 +161,229 @@ function formatSummary(s: StoreSummary): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/** Flags of the network commands: `--name value` pairs, booleans, and positionals. */
+function parseFlags(
+  args: string[],
+  spec: { values: string[]; booleans: string[] },
+): { values: Map<string, string>; booleans: Set<string>; positional: string[] } | { error: string } {
+  const values = new Map<string, string>();
+  const booleans = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (spec.booleans.includes(a)) booleans.add(a);
+    else if (spec.values.includes(a)) {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) return { error: `${a} needs a value` };
+      values.set(a, v);
+    } else if (a.startsWith('--')) return { error: `unknown option '${a}'` };
+    else positional.push(a);
+  }
+  return { values, booleans, positional };
+}
+
+const message = (e: unknown) => (e instanceof WeftError ? `${e.code}: ${e.message}` : (e as Error).message);
+const stringify = (v: unknown) =>
+  JSON.stringify(v, (_k, x) =>
+    typeof x === 'bigint'
+      ? x.toString()
+      : x instanceof Uint8Array
+        ? `0x${Buffer.from(x).toString('hex')}`
+        : x,
+  );
+
+async function node(args: string[], out: Out): Promise<number> {
+  let cfg: ReturnType<typeof resolveNodeConfig>;
+  try {
+    cfg = resolveNodeConfig(args);
+  } catch (e) {
+    out.error(`weft node: ${(e as Error).message}\n\n${NODE_USAGE}`);
+    return 2;
+  }
+  if (cfg === 'help') {
+    out.log(NODE_USAGE);
+    return 0;
+  }
+  let running: Awaited<ReturnType<typeof runNode>>;
+  try {
+    running = await runNode(cfg, (line) => out.log(`${new Date().toISOString()} ${line}`));
+  } catch (e) {
+    out.error(`weft node: ${message(e)}`);
+    return e instanceof WeftError && e.code === 'BAD_CONFIG' ? 2 : 1;
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  out.log(`${new Date().toISOString()} stopping`);
+  await running.close();
+  return 0;
+}
+
+async function upCommand(args: string[], out: Out): Promise<number> {
+  const f = parseFlags(args, { values: ['--domains', '--dir', '--mode'], booleans: ['--help', '-h'] });
+  if ('error' in f || f.positional.length > 0) {
+    out.error(`weft up: ${'error' in f ? f.error : `unexpected '${f.positional[0]}'`}\n\n${UP_USAGE}`);
+    return 2;
+  }
+  if (f.booleans.size > 0) {
+    out.log(UP_USAGE);
+    return 0;
+  }
+  const n = Number(f.values.get('--domains') ?? '3');
+  const mode = f.values.get('--mode') ?? 'transition';
+  if (!Number.isInteger(n) || n < 2 || n > 16) {
+    out.error('weft up: --domains must be a whole number from 2 to 16');
+    return 2;
+  }
+  if (!['signatures', 'transition', 'full'].includes(mode)) {
+    out.error('weft up: --mode must be signatures, transition or full');
+    return 2;
+  }
+  const dir = f.values.get('--dir') ?? '.weft';
+  try {
+    const state = await up({ domains: n, dir, mode }, (line) => out.error(line));
+    out.log(state.nodes.map((x) => `${x.name.padEnd(10)} ${x.api}  pid ${x.pid}`).join('\n'));
+    out.log(`NATS       ${state.nats.url}  pid ${state.nats.pid}\nstop with: weft down --dir ${dir}`);
+    return 0;
+  } catch (e) {
+    out.error(`weft up: ${message(e)}`);
+    return 1;
+  }
+}
+
+async function downCommand(args: string[], out: Out): Promise<number> {
+  const f = parseFlags(args, { values: ['--dir'], booleans: ['--purge', '--help', '-h'] });
+  if ('error' in f || f.positional.length > 0) {
+    out.error(`weft down: ${'error' in f ? f.error : `unexpected '${f.positional[0]}'`}\n\n${DOWN_USAGE}`);
+    return 2;
+  }
+  if (f.booleans.has('--help') || f.booleans.has('-h')) {
+    out.log(DOWN_USAGE);
+    return 0;
+  }
+  try {
+    await down({ dir: f.values.get('--dir') ?? '.weft', purge: f.booleans.has('--purge') }, (l) =>
+      out.log(l),
+    );
+    return 0;
+  } catch (e) {
+    out.error(`weft down: ${message(e)}`);
+    return 1;
+  }
+}
+
+async function statusCommand(args: string[], out: Out): Promise<number> {
+  const f = parseFlags(args, { values: ['--dir'], booleans: ['--json', '--help', '-h'] });
+  if ('error' in f || f.positional.length > 0) {
+    out.error(
+      `weft status: ${'error' in f ? f.error : `unexpected '${f.positional[0]}'`}\n\n${STATUS_USAGE}`,
+    );
+    return 2;
+  }
+  if (f.booleans.has('--help') || f.booleans.has('-h')) {
+    out.log(STATUS_USAGE);
+    return 0;
+  }
+  try {
+    const rows = await networkStatus(openNetworkDir(f.values.get('--dir') ?? '.weft'));
+    out.log(f.booleans.has('--json') ? stringify(rows) : formatStatus(rows));
+    return rows.every((r) => r.up) ? 0 : 1;
+  } catch (e) {
+    out.error(`weft status: ${message(e)}`);
+    return 1;
+  }
+}
+
+async function transferCommand(args: string[], out: Out): Promise<number> {
+  const f = parseFlags(args, {
+    values: ['--from', '--to', '--dir', '--deadline-ms'],
+    booleans: ['--wait', '--json', '--help', '-h'],
+  });
+  const usage = (e: string) => {
+    out.error(`weft transfer: ${e}\n\n${TRANSFER_USAGE}`);
+    return 2;
+  };
+  if ('error' in f) return usage(f.error);
+  if (f.booleans.has('--help') || f.booleans.has('-h')) {
+    out.log(TRANSFER_USAGE);
+    return 0;
+  }
+  const dir = f.values.get('--dir') ?? '.weft';
+  try {
+    if (f.positional[0] === 'status') {
+      const id = f.positional[1];
+      if (!id || f.positional.length > 2) return usage('transfer status needs one transfer ID');
+      const st = await findTransfer(openNetworkDir(dir), id);
+      out.log(
+        f.booleans.has('--json')
+          ? stringify(st)
+          : stringify({ node: st.node, phase: st.transfer.phase, waiting: st.waiting }),
+      );
+      return 0;
+    }
+    if (f.positional.length > 0) return usage(`unexpected '${f.positional[0]}'`);
+    const from = f.values.get('--from');
+    const to = f.values.get('--to');
+    if (!from || !to) return usage('--from and --to are required');
+    const d = f.values.get('--deadline-ms');
+    if (d !== undefined && !/^\d{1,12}$/.test(d))
+      return usage('--deadline-ms must be a whole number of milliseconds');
+    const net = openNetworkDir(dir);
+    const started = await startWalletTransfer(net, {
+      from,
+      to,
+      ...(d === undefined ? {} : { deadlineMs: BigInt(d) }),
+    });
+    out.log(f.booleans.has('--json') ? stringify({ id: started.id }) : started.id);
+    if (!f.booleans.has('--wait')) return 0;
+    const end = await waitTransfer(started.client, started.id, (p) =>
+      out.error(`${new Date().toISOString()} ${p}`),
+    );
+    return end === 'confirmed' || end === 'refunded' ? 0 : 1;
+  } catch (e) {
+    out.error(`weft transfer: ${message(e)}`);
+    return 1;
+  }
+}
+
+async function proofCommand(args: string[], out: Out): Promise<number> {
+  const f = parseFlags(args, { values: ['--domain', '--height', '--dir'], booleans: ['--help', '-h'] });
+  const usage = (e: string) => {
+    out.error(`weft proof: ${e}\n\n${PROOF_USAGE}`);
+    return 2;
+  };
+  if ('error' in f) return usage(f.error);
+  if (f.booleans.size > 0) {
+    out.log(PROOF_USAGE);
+    return 0;
+  }
+  const [kind, item] = f.positional;
+  if ((kind !== 'commitment' && kind !== 'nullifier') || !item || f.positional.length !== 2)
+    return usage('give commitment or nullifier, then a 32-byte hex value');
+  const domain = f.values.get('--domain');
+  if (!domain) return usage('--domain is required');
+  const h = f.values.get('--height');
+  if (h !== undefined && !/^\d{1,20}$/.test(h)) return usage('--height must be a whole number');
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(item, 32);
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  try {
+    const r = await fetchProof(openNetworkDir(f.values.get('--dir') ?? '.weft'), {
+      kind,
+      item: bytes,
+      domain,
+      ...(h === undefined ? {} : { height: BigInt(h) }),
+    });
+    out.log(JSON.stringify(r, null, 2));
+    return r.headerSignedByKeySet && r.proofVerifies ? 0 : 1;
+  } catch (e) {
+    out.error(`weft proof: ${message(e)}`);
+    return 1;
+  }
 }

@@ -43,6 +43,11 @@ export type StartNatsServerOptions = {
   maxPayloadBytes?: number;
   /** the executable (default: `findNatsServer()`) */
   binary?: string;
+  /**
+   * run in its own process group, outliving the caller (`weft up`); needs `logFile`, since no
+   * one reads its output once the caller is gone
+   */
+  detached?: boolean;
 };
 
 export type NatsServer = {
@@ -128,7 +133,11 @@ export async function startNatsServer(opts: StartNatsServerOptions): Promise<Nat
   const configFile = join(storeDir, 'weft-nats-server.conf');
   writeFileSync(configFile, serverConfig({ host, port, storeDir, maxPayload, logFile: opts.logFile }));
 
-  const child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  check(!opts.detached || opts.logFile !== undefined, 'BAD_INPUT', 'a detached server needs a logFile');
+  const child = spawn(binary, ['-c', configFile], {
+    stdio: ['ignore', opts.detached ? 'ignore' : 'pipe', opts.detached ? 'ignore' : 'pipe'],
+    detached: opts.detached === true,
+  });
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);

@@ -16,9 +16,9 @@ import { decodeTransaction } from '../tx/index.js';
 import { LocalNetwork, type Peer } from './network.js';
 import { PeerDomain, type PeerReads } from './peerDomain.js';
 
-/** How often a node seals a block while it has work (transactions or remote headers to record). */
+/** How often a node seals a block while it has transactions waiting. */
 export const BLOCK_INTERVAL_MS_DEFAULT = 100;
-/** How often a node seals a block with nothing to do, so its clock (and deadlines) move on. */
+/** How often a node seals a block with no transactions: its clock (deadlines) moves on, accepted remote headers get recorded. */
 export const HEARTBEAT_MS_DEFAULT = 1_000;
 /** How often the transfer driver looks at its transfers besides the events that wake it. */
 export const DRIVER_TICK_MS_DEFAULT = 250;
@@ -63,7 +63,6 @@ export class NodeHost {
   private timers: NodeJS.Timeout[] = [];
   private sealing: Promise<void> | null = null;
   private lastSealMs = 0;
-  private remoteDirty = false;
   private closed = false;
   private detach: () => void = () => {};
 
@@ -112,10 +111,7 @@ export class NodeHost {
 
   private start(): void {
     const wake = () => void this.driver.tick();
-    const onAccepted = () => {
-      this.remoteDirty = true;
-      wake();
-    };
+    const onAccepted = wake;
     // A transfer message from a peer carries a claim for this domain: submitted like any other
     // transaction (a repeat is refused as a duplicate by the domain itself).
     const onTransfer = (m: { at: Uint8Array; body: Uint8Array }) => {
@@ -148,8 +144,9 @@ export class NodeHost {
     if (this.sealing || this.closed) return;
     const heartbeat = this.opts.heartbeatMs ?? HEARTBEAT_MS_DEFAULT;
     const due = Date.now() - this.lastSealMs >= heartbeat;
-    if (this.domain.mempoolSize === 0 && !this.remoteDirty && !due) return;
-    this.remoteDirty = false;
+    // Remote headers accepted meanwhile are recorded by the next block either way; sealing for
+    // them alone would make every block of a peer cause one here, and back, forever.
+    if (this.domain.mempoolSize === 0 && !due) return;
     this.sealing = this.domain
       .sealBlock()
       .then(() => {
