@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WeftClient } from '../src/api/client.js';
+import { createApi } from '../src/api/index.js';
+import { toHex } from '../src/crypto/index.js';
 import type { Domain } from '../src/domain/index.js';
 import { InProcessBus } from '../src/net/index.js';
 import { NodeHost, type Peer, type PeerReads } from '../src/node/index.js';
@@ -103,6 +106,23 @@ describe('nodes that know each other only as peers', () => {
     down[1] = false;
     await until(() => b().driver.get(h2.id)?.phase === 'confirmed');
     expect(a().domain.proveNullifier(nullifierOf(back)).value).not.toBeNull();
+    // The operator's re-initialisation, through the API: refused while the view is not frozen.
+    const api = await createApi({
+      domain: a().domain,
+      network: a().network,
+      driver: a().driver,
+      globalRoot: () => a().globalRoot,
+      reinitializeRemote: (t, k, p) => a().reinitializeRemote(t, k, p),
+    });
+    const client = new WeftClient(await api.listen());
+    await expect(
+      client.reinitializeRemote(b().domain.header(1n)!, b().domain.keySet, { by: 'ops' }),
+    ).rejects.toMatchObject({ code: 'NOT_FROZEN' });
+    // The node's global root holds both domains' roots.
+    expect((await client.globalRoot()).domains.map((d) => toHex(d.domainId)).sort()).toEqual(
+      [a().domain.id, b().domain.id].map(toHex).sort(),
+    );
+    await api.close();
     await a().close();
     await b().close();
     await bus.close();

@@ -11,6 +11,7 @@ import type {
   SubmitResult,
   TxStatus,
 } from '../domain/index.js';
+import { encodeKeySet, encodeSignedHeader } from '../domain/index.js';
 import { commitment, type Random, type ResourceParts } from '../resource/index.js';
 import { type Proof, verifyProof } from '../smt/index.js';
 import {
@@ -96,6 +97,27 @@ export type GlobalRootInfo = {
   root: Uint8Array;
   /** each domain's root in the global tree, with its proof under `root` */
   domains: { domainId: Uint8Array; stateRoot: Uint8Array; proof: Proof }[];
+};
+type ReinitResultJson = {
+  domainId: string;
+  height: string;
+  forkHeight: string;
+  droppedRoots: string[];
+  by: string;
+  evidence: string;
+  continuing: string[];
+  affected: { id: string; phase: string; reason: string }[];
+};
+/** What an operator re-initialisation did (POST /v1/remotes/:domainId/reinit). */
+export type ReinitResult = {
+  domainId: Uint8Array;
+  height: bigint;
+  forkHeight: bigint;
+  droppedRoots: bigint[];
+  by: string;
+  evidence: Uint8Array;
+  continuing: string[];
+  affected: { id: string; phase: string; reason: string }[];
 };
 export type TransferStatus = { transfer: Transfer; waiting: TransferWait | null };
 export type Health = {
@@ -358,6 +380,31 @@ export class WeftClient {
         stateRoot: fromHex(d.stateRoot, 32, 'stateRoot'),
         proof: proofFromHex(d.proof),
       })),
+    };
+  }
+
+  /**
+   * Operator recovery: this node replaces its frozen view of `trusted`'s domain with that header
+   * (docs/operations.md). Resolves with the dropped roots and the transfers on each side.
+   */
+  async reinitializeRemote(
+    trusted: SignedHeader,
+    keySet: KeySet,
+    p: { by: string; evidence?: Uint8Array },
+  ): Promise<ReinitResult> {
+    const j = await this.call<ReinitResultJson>('POST', `/v1/remotes/${hex(trusted.header.domain)}/reinit`, {
+      header: hex(encodeSignedHeader(trusted)),
+      keySet: hex(encodeKeySet(keySet)),
+      by: p.by,
+      ...(p.evidence ? { evidence: hex(p.evidence) } : {}),
+    });
+    return {
+      ...j,
+      domainId: fromHex(j.domainId, 32, 'domainId'),
+      height: BigInt(j.height),
+      forkHeight: BigInt(j.forkHeight),
+      droppedRoots: j.droppedRoots.map((h) => BigInt(h)),
+      evidence: fromHex(j.evidence, 32, 'evidence'),
     };
   }
 

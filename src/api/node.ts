@@ -1,6 +1,6 @@
 // What the API serves: the smallest view of a running node it needs. The node host implements it;
 // tests hand in a Domain with a LocalNetwork and a TransferDriver, which fit as they are.
-import type { Domain } from '../domain/index.js';
+import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
 import type { NetworkEvents } from '../node/index.js';
 import type { Proof } from '../smt/index.js';
 import type { SyncState } from '../sync/index.js';
@@ -43,4 +43,18 @@ export interface ApiNode {
   network?: ApiNetwork;
   driver?: ApiDriver;
   globalRoot?(): ApiGlobalRoot;
+  /** operator recovery from a freeze (a `NodeHost`): replaces a frozen remote view */
+  reinitializeRemote?(
+    trusted: SignedHeader,
+    keySet: KeySet,
+    p: { by: string; evidence?: Uint8Array },
+  ): Promise<{
+    domainId: Uint8Array;
+    height: bigint;
+    forkHeight: bigint;
+    droppedRoots: bigint[];
+    by: string;
+    evidence: Uint8Array;
+    transfers: { continuing: string[]; affected: { id: string; phase: string; reason: string }[] };
+  }>;
 }

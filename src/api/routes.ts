@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fromHex, toHex } from '../crypto/index.js';
 import type { Domain, SignedHeader } from '../domain/index.js';
-import { encodeBlock, headerHash } from '../domain/index.js';
+import { decodeKeySet, decodeSignedHeader, encodeBlock, headerHash } from '../domain/index.js';
 import { encodeProof } from '../smt/index.js';
 import { forkHeight, type RemoteView } from '../sync/index.js';
 import { decodeTransaction, parseTransactionJson, type TransactionJson } from '../tx/index.js';
@@ -333,6 +333,43 @@ export function apiRoutes(ctx: RouteContext): Route[] {
         const { domainId } = req.params as { domainId: string };
         const id = id32(domainId, 'domainId');
         return remoteToJson(domain, id, node.network?.syncOf(domain.id)?.view(id));
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/remotes/:domainId/reinit',
+      operationId: 'reinitializeRemote',
+      summary: 'Operator recovery: replace a frozen remote view with a trusted header (docs/operations.md)',
+      description:
+        'Recorded in the transcript with `by` and the evidence it answers. Anchors before the fork keep ' +
+        'working; the answer lists the roots dropped and which transfers continue or were touched. ' +
+        'An administrative call: keep the API on loopback or behind a proxy that authenticates.',
+      tags: ['sync'],
+      params: S.DomainIdParam,
+      body: S.ReinitBody,
+      responses: { 200: json('what the re-initialisation did', S.ReinitSchema) },
+      handler: async (req) => {
+        const reinit = node.reinitializeRemote?.bind(node) ?? notEnabled('operator re-initialisation');
+        const { domainId } = req.params as { domainId: string };
+        const body = req.body as { header: string; keySet: string; by: string; evidence?: string };
+        const trusted = decodeSignedHeader(bytesOf(body.header, 'body.header'));
+        const keySet = decodeKeySet(bytesOf(body.keySet, 'body.keySet'));
+        if (toHex(trusted.header.domain) !== toHex(id32(domainId, 'domainId')))
+          throw apiError('BAD_INPUT', 'body.header is not a header of the domain in the path');
+        const r = await reinit(trusted, keySet, {
+          by: body.by,
+          ...(body.evidence === undefined ? {} : { evidence: id32(body.evidence, 'evidence') }),
+        });
+        return {
+          domainId: toHex(r.domainId),
+          height: r.height.toString(),
+          forkHeight: r.forkHeight.toString(),
+          droppedRoots: r.droppedRoots.map(String),
+          by: r.by,
+          evidence: toHex(r.evidence),
+          continuing: r.transfers.continuing,
+          affected: r.transfers.affected,
+        };
       },
     },
     {

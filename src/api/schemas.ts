@@ -239,6 +239,46 @@ export const TransferPlanJsonSchema = obj(
   },
 );
 
+export const ReinitBody = obj(
+  {
+    header: hexBytes(4096, 'the trusted signed header of the remote domain (canonical encoding)'),
+    keySet: hexBytes(4096, 'the key set recorded under its state root (canonical encoding)'),
+    by: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      description: 'who decides (recorded in the transcript)',
+    },
+    evidence: Hex32(
+      'hash of the evidence answered, when the sync layer holds none (a freeze after a double spend)',
+    ),
+  },
+  { optional: ['evidence'] },
+);
+
+export const ReinitSchema = obj({
+  domainId: Hex32('the remote domain'),
+  height: U64("the trusted header: the view's new head"),
+  forkHeight: U64('the height the view was frozen from'),
+  droppedRoots: {
+    type: 'array',
+    items: U64('a dropped height'),
+    description: 'heights whose roots stopped being anchors',
+  },
+  by: { type: 'string' },
+  evidence: Hex32('hash of the evidence answered'),
+  continuing: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'transfers between the two domains that go on',
+  },
+  affected: {
+    type: 'array',
+    items: obj({ id: { type: 'string' }, phase: { type: 'string' }, reason: { type: 'string' } }),
+    description: 'transfers the fork touched',
+  },
+});
+
 export const StartTransferBody = obj({
   to: Hex32('destination domain id'),
   plan: TransferPlanJsonSchema,

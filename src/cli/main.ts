@@ -9,6 +9,8 @@ import {
   networkStatus,
   openNetworkDir,
   PROOF_USAGE,
+  REINIT_USAGE,
+  reinitFromNetwork,
   STATUS_USAGE,
   startWalletTransfer,
   TRANSFER_USAGE,
@@ -29,6 +31,7 @@ commands:
   status                    heights, roots, peers and transfers of every node of the network
   transfer                  move a coin of the dev wallet between domains; transfer status ID
   proof                     fetch and verify a commitment or nullifier proof from a node
+  reinit                    operator recovery: replace a node's frozen view of a peer
   store verify <dir>        check a node store offline: transcript hash chain, a full replay
                             of every input, every block root and header, every tree version,
                             the checkpoint; exits 1 on any fault
@@ -65,6 +68,7 @@ export async function main(argv: string[], out: Out = console): Promise<number> 
   if (command === 'status') return statusCommand(rest, out);
   if (command === 'transfer') return transferCommand(rest, out);
   if (command === 'proof') return proofCommand(rest, out);
+  if (command === 'reinit') return reinitCommand(rest, out);
   if (command === 'store') return store(rest, out);
   out.error(`weft: unknown command '${command}'\n\n${USAGE}`);
   return 2;
@@ -384,6 +388,50 @@ async function proofCommand(args: string[], out: Out): Promise<number> {
     return r.headerSignedByKeySet && r.proofVerifies ? 0 : 1;
   } catch (e) {
     out.error(`weft proof: ${message(e)}`);
+    return 1;
+  }
+}
+
+async function reinitCommand(args: string[], out: Out): Promise<number> {
+  const f = parseFlags(args, {
+    values: ['--domain', '--remote', '--height', '--by', '--evidence', '--dir'],
+    booleans: ['--help', '-h'],
+  });
+  const usage = (e: string) => {
+    out.error(`weft reinit: ${e}\n\n${REINIT_USAGE}`);
+    return 2;
+  };
+  if ('error' in f) return usage(f.error);
+  if (f.booleans.size > 0) {
+    out.log(REINIT_USAGE);
+    return 0;
+  }
+  if (f.positional.length > 0) return usage(`unexpected '${f.positional[0]}'`);
+  const [domain, remote, height, by] = ['--domain', '--remote', '--height', '--by'].map((k) =>
+    f.values.get(k),
+  );
+  if (!domain || !remote || !height || !by)
+    return usage('--domain, --remote, --height and --by are required');
+  if (!/^\d{1,20}$/.test(height)) return usage('--height must be a whole number');
+  let evidence: Uint8Array | undefined;
+  try {
+    const e = f.values.get('--evidence');
+    evidence = e === undefined ? undefined : fromHex(e, 32, '--evidence');
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  try {
+    const r = await reinitFromNetwork(openNetworkDir(f.values.get('--dir') ?? '.weft'), {
+      domain,
+      remote,
+      height: BigInt(height),
+      by,
+      ...(evidence ? { evidence } : {}),
+    });
+    out.log(stringify(r));
+    return 0;
+  } catch (e) {
+    out.error(`weft reinit: ${message(e)}`);
     return 1;
   }
 }

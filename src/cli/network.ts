@@ -42,6 +42,18 @@ height (default: the latest), checks the header at that height against the domai
 the network file, checks the proof against that header's state root, and prints both as JSON.
 Exit code 0 when everything verifies, 1 when anything does not.`;
 
+export const REINIT_USAGE = `usage: weft reinit --domain NAME --remote NAME --height H --by WHO [--evidence HEX] [--dir DIR]
+
+Operator recovery from a freeze (docs/operations.md). NAME's node froze its view of REMOTE (it
+saw REMOTE sign two headers for one height, or spend a nullifier NAME already held). Once you have
+decided out of band which history of REMOTE to trust, this fetches REMOTE's signed header at
+height H from REMOTE's node, checks its signatures against REMOTE's key set in the network file,
+and asks NAME's node to re-initialise its view from it. The node records who decided (--by) and
+the evidence answered in its transcript, keeps anchors before the fork, drops those after, and
+the answer lists them with the transfers that continue and those the fork touched.
+--evidence names the 32-byte hash of the evidence answered when the node holds none (a freeze
+after a double spend).`;
+
 /** How often `--wait` asks for a transfer's state. */
 export const WAIT_POLL_MS = 250;
 /** How long `--wait` follows a transfer before giving up (it goes on in the node). */
@@ -303,6 +315,27 @@ export async function fetchProof(
     headerSignedByKeySet: headerOk,
     proofVerifies: proofOk,
   };
+}
+
+/** `weft reinit`: fetch the trusted header from the remote's node, check it, hand it to the node. */
+export async function reinitFromNetwork(
+  net: NetworkDir,
+  p: { domain: string; remote: string; height: bigint; by: string; evidence?: Uint8Array },
+) {
+  const at = member(net, p.domain);
+  const remote = member(net, p.remote);
+  const signed = await new WeftClient(remote.api).header(p.height);
+  if (!signed)
+    throw new WeftError('UNKNOWN_HEIGHT', `${remote.name}'s node has no header at height ${p.height}`);
+  if (!equalBytes(signed.header.domain, remote.id) || !verifyHeaderSignatures(signed, remote.keySet))
+    throw new WeftError(
+      'BAD_SIGNATURES',
+      `the header ${remote.name}'s node sent is not signed by its key set`,
+    );
+  return new WeftClient(at.api).reinitializeRemote(signed, remote.keySet, {
+    by: p.by,
+    ...(p.evidence ? { evidence: p.evidence } : {}),
+  });
 }
 
 export type { Out };

@@ -101,7 +101,13 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
     );
   }
   const server = await createApi(
-    { domain: host.domain, network: host.network, driver: host.driver },
+    {
+      domain: host.domain,
+      network: host.network,
+      driver: host.driver,
+      globalRoot: () => host.globalRoot,
+      reinitializeRemote: (trusted, keySet, p) => host.reinitializeRemote(trusted, keySet, p),
+    },
     { onError: (e) => log(`api error: ${e.message}`) },
   );
   let url: string;

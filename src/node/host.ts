@@ -10,7 +10,7 @@ import {
   openDomainNode,
   type RecoveryReport,
 } from '../store/index.js';
-import type { VerificationMode } from '../sync/index.js';
+import { GlobalRoot, type VerificationMode } from '../sync/index.js';
 import { TransferDriver } from '../transfer/index.js';
 import { decodeTransaction } from '../tx/index.js';
 import { LocalNetwork, type Peer } from './network.js';
@@ -64,6 +64,8 @@ export class NodeHost {
   private sealing: Promise<void> | null = null;
   private lastSealMs = 0;
   private closed = false;
+  /** The global tree as this node sees it: its own root and every peer root its domain recorded. */
+  readonly globalRoot = new GlobalRoot();
   private detach: () => void = () => {};
 
   private constructor(
@@ -111,6 +113,15 @@ export class NodeHost {
 
   private start(): void {
     const wake = () => void this.driver.tick();
+    const refreshGlobal = () => {
+      const entries = [{ domainId: this.domain.id, root: this.domain.stateRoot }];
+      for (const p of this.peers) {
+        const h = this.domain.remoteHeader(p.id);
+        if (h) entries.push({ domainId: p.id, root: h.stateRoot });
+      }
+      void this.globalRoot.update(entries).catch(() => {});
+    };
+    refreshGlobal();
     const onAccepted = wake;
     // A transfer message from a peer carries a claim for this domain: submitted like any other
     // transaction (a repeat is refused as a duplicate by the domain itself).
@@ -121,10 +132,12 @@ export class NodeHost {
         .catch(() => {});
     };
     this.domain.on('blockSealed', wake);
+    this.domain.on('blockSealed', refreshGlobal);
     this.network.on('accepted', onAccepted);
     this.network.on('transfer', onTransfer);
     this.detach = () => {
       this.domain.off('blockSealed', wake);
+      this.domain.off('blockSealed', refreshGlobal);
       this.network.off('accepted', onAccepted);
       this.network.off('transfer', onTransfer);
     };
