@@ -55,6 +55,8 @@ export const HTTP_STATUS: Readonly<Record<string, number>> = {
   DUPLICATE_TX: 409,
   UNKNOWN_ANCHOR: 409,
   UNKNOWN_RESOURCE: 409,
+  NOT_FROZEN: 409,
+  DEADLINE_PASSED: 409,
   // a transfer plan that does not hold together
   BAD_PLAN: 422,
   // the node cannot serve now: retry later or elsewhere

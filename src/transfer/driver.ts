@@ -58,6 +58,8 @@ export class MemoryTransferStore implements TransferStore {
 
 /** How long a transfer may stay `requested` (its move not yet committed) by default. */
 export const TRANSFER_TTL_MS_DEFAULT = 10n * 60_000n;
+/** Transfers observed side by side in one pass (their reads may cross the network). */
+export const OBSERVE_CONCURRENCY = 64;
 /** Finished transfers kept in memory (for `get`, `explain`, handles); all stay in the store. */
 export const FINISHED_KEPT_MAX = 10_000;
 /** Claim refusals that will not go away by waiting: the transfer fails. */
@@ -513,7 +515,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   private async pass(): Promise<void> {
     const active = [...this.entries.values()].filter((e) => !isTerminal(e.rec.transfer));
     const changed: { entry: Entry; walked: Transfer[] }[] = [];
-    for (const entry of active) {
+    const observeOne = async (entry: Entry) => {
       const walked: Transfer[] = [];
       try {
         for (let guard = 0; guard < 8; guard++) {
@@ -529,6 +531,11 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         this.emit('error', e instanceof Error ? e : new Error(String(e)));
       }
       if (walked.length > 0) changed.push({ entry, walked });
+    };
+    // Observations of different transfers are independent; a domain in another process answers
+    // each over the network, so they run side by side (at most OBSERVE_CONCURRENCY at a time).
+    for (let i = 0; i < active.length; i += OBSERVE_CONCURRENCY) {
+      await Promise.all(active.slice(i, i + OBSERVE_CONCURRENCY).map(observeOne));
     }
     if (changed.length > 0) await this.store.put(changed.map((c) => c.entry.rec));
     for (const { entry, walked } of changed) {
