@@ -26,7 +26,10 @@ async function syncLatency(members, during) {
   const streams = members.map(async (m) => {
     const client = new WeftClient(m.api);
     try {
-      for await (const e of client.events({ types: ['blockSealed', 'remoteAccepted'], signal: stop.signal })) {
+      for await (const e of client.events({
+        types: ['blockSealed', 'remoteAccepted'],
+        signal: stop.signal,
+      })) {
         const now = performance.now();
         if (e.type === 'blockSealed') sealed.set(`${m.name}/${e.height}`, now);
         else {
@@ -59,10 +62,19 @@ async function cluster(count) {
     const coins = [];
     for (let i = 0; i < count; i++) {
       const at = i % members.length;
-      const { tx, coin } = mintTx({ issuer, symbol: 'WEFT', owner: owner.publicKey, quantity: 10n, home: members[at].id, random });
+      const { tx, coin } = mintTx({
+        issuer,
+        symbol: 'WEFT',
+        owner: owner.publicKey,
+        quantity: 10n,
+        home: members[at].id,
+        random,
+      });
       coins.push({ at, coin, id: (await clients[at].submit(tx)).txId });
     }
-    for (const c of coins) while ((await clients[c.at].status(c.id))?.status !== 'included') await new Promise((r) => setTimeout(r, 50));
+    for (const c of coins)
+      while ((await clients[c.at].status(c.id))?.status !== 'included')
+        await new Promise((r) => setTimeout(r, 50));
     const idle = await syncLatency(members, () => new Promise((r) => setTimeout(r, 3000)));
     let seconds = 0;
     let confirmed = 0;
@@ -95,7 +107,10 @@ async function cluster(count) {
 export async function run(flags) {
   const quick = flags.includes('--quick');
   const count = quick ? 60 : 300;
-  const inProcess = await runDemo({ domains: 3, transfers: count, seed: 'bench', json: true, loss: 0, dup: 0 }, quiet);
+  const inProcess = await runDemo(
+    { domains: 3, transfers: count, seed: 'bench', json: true, loss: 0, dup: 0 },
+    quiet,
+  );
   const procs = await cluster(count);
   table(
     ['measure', 'one process (weft demo)', 'three processes over NATS', 'processes / one'],
@@ -107,9 +122,24 @@ export async function run(flags) {
         `${fmt(procs.transfersPerSecond / inProcess.transfersPerSecond, 2)}x`,
       ],
       ['transfers confirmed', `${inProcess.transfersConfirmed}/${count}`, `${procs.confirmed}/${count}`, ''],
-      ['seconds: all started / all confirmed', '', `${fmt(procs.startedAfter, 2)} / ${fmt(procs.seconds, 2)}`, ''],
-      ['sync latency idle p50 / p99 ms', '', `${fmt(procs.idle.p50, 1)} / ${fmt(procs.idle.p99, 1)} (${procs.idle.samples} samples)`, ''],
-      ['sync latency under load p50 / p99 ms', '', `${fmt(procs.load.p50, 1)} / ${fmt(procs.load.p99, 1)} (${procs.load.samples} samples)`, ''],
+      [
+        'seconds: all started / all confirmed',
+        '',
+        `${fmt(procs.startedAfter, 2)} / ${fmt(procs.seconds, 2)}`,
+        '',
+      ],
+      [
+        'sync latency idle p50 / p99 ms',
+        '',
+        `${fmt(procs.idle.p50, 1)} / ${fmt(procs.idle.p99, 1)} (${procs.idle.samples} samples)`,
+        '',
+      ],
+      [
+        'sync latency under load p50 / p99 ms',
+        '',
+        `${fmt(procs.load.p50, 1)} / ${fmt(procs.load.p99, 1)} (${procs.load.samples} samples)`,
+        '',
+      ],
     ],
   );
   writeResults(quick ? 'cluster-quick' : 'cluster', {
