@@ -307,7 +307,29 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     this.domain(to);
     check(!equalBytes(from, to), 'BAD_INPUT', 'a transfer needs two different domains');
     checkPlan(plan, to);
-    return (await this.start([{ plan, from, to }]))[0]!;
+    // Adoptions arriving together (one per API request) share one durable write.
+    return new Promise((resolve, reject) => {
+      this.adopting.push({ plan, from, to, resolve, reject });
+      if (this.adopting.length === 1) setImmediate(() => void this.flushAdoptions());
+    });
+  }
+
+  private adopting: {
+    plan: TransferPlan;
+    from: Uint8Array;
+    to: Uint8Array;
+    resolve: (h: TransferHandle) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+
+  private async flushAdoptions(): Promise<void> {
+    const batch = this.adopting.splice(0);
+    try {
+      const handles = await this.start(batch);
+      for (const [i, b] of batch.entries()) b.resolve(handles[i]!);
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+    }
   }
 
   private async start(
