@@ -14,6 +14,7 @@ import {
   type Transfer,
   type TransferEvent,
 } from '../src/transfer/index.js';
+import { txId } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
 import { testNet } from './helpers/network.js';
 import { seededRandom } from './support.js';
@@ -605,6 +606,60 @@ describe('recovery from a freeze, seen from the transfers', () => {
     expect(pre.current().phase).toBe('confirmed');
     expect(post.current().phase).toBe('rootSynced'); // its claim was evicted at the freeze, and has no anchor since
     expect(b.acceptsAnchor(evil.header(4n)!.header.stateRoot)).toBe(false);
+    t.net.close();
+  });
+});
+
+describe('a transfer whose claim comes too late', () => {
+  it('is refunded by the driver on its own: the coin is back on the source, and the claim can never land', async () => {
+    const store = new MemoryTransferStore();
+    const t = await testNet(['late-a', 'late-b'], { store });
+    const [a, b] = t.domains as [(typeof t.domains)[0], (typeof t.domains)[0]];
+    const coin = await new Wallet(a, 'late').mint(alice.publicKey, 7n);
+    await t.round();
+    // A deadline b's clock has already passed: b refuses the claim, the source proves it and refunds.
+    const deadline = b.header(b.committedHeight)!.header.timestamp;
+    const h = await t.driver.transfer({ from: a, to: b, resource: coin, owner: alice, deadline });
+    const seen: string[] = [];
+    h.on((x) => seen.push(x.phase));
+    await t.settle();
+    const done = await h.done;
+    expect(done.phase).toBe('refunded');
+    expect(seen).toContain('refundable');
+    expect(done.refundableHeight).toBeDefined();
+    expect(await t.driver.explain(h.id)).toEqual({ waitingFor: null, phase: 'refunded' });
+    const { plan } = store.list().find((r) => r.transfer.id === h.id)!;
+    const nf = nullifier(plan.moved.resource, plan.moved.nk);
+    // The claim, anchored on a's root b accepted, is refused by its own code: nf(r') is spent
+    // on a and stays absent on b.
+    const src = done.source!;
+    const c0 = plan.claim.actions[0]!;
+    const claim = {
+      ...plan.claim,
+      actions: [
+        {
+          ...c0,
+          consumed: [
+            {
+              ...c0.consumed[0]!,
+              commitmentProof: { anchor: src.root, height: src.height, proof: src.proof },
+            },
+          ],
+        },
+      ],
+    };
+    expect(b.acceptsAnchor(src.root)).toBe(true);
+    expect((await b.submit(claim)).status).toMatchObject({ status: 'rejected', code: 'DEADLINE_PASSED' });
+    expect(txId(claim)).toEqual(txId(plan.claim));
+    expect(a.proveNullifier(nf).value).not.toBeNull();
+    expect(b.proveNullifier(nf).value).toBeNull();
+    // The refunded coin is on a, unspent, with the original quantity.
+    const back = plan.refund!.actions[0]!.created[0]!;
+    expect(back.resource.quantity).toBe(7n);
+    expect(a.proveCommitment(commitment(back.resource)).value).not.toBeNull();
+    // The refund, sent again, is the transaction already included (its id ignores the witness).
+    const again = await a.submit(plan.refund!);
+    expect(again.status).toMatchObject({ status: 'included', height: done.refundHeight });
     t.net.close();
   });
 });
