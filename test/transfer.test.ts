@@ -13,6 +13,7 @@ import {
   TRANSITIONS,
   type Transfer,
   type TransferEvent,
+  withSourceProof,
 } from '../src/transfer/index.js';
 import { txId } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
@@ -633,21 +634,7 @@ describe('a transfer whose claim comes too late', () => {
     // The claim, anchored on a's root b accepted, is refused by its own code: nf(r') is spent
     // on a and stays absent on b.
     const src = done.source!;
-    const c0 = plan.claim.actions[0]!;
-    const claim = {
-      ...plan.claim,
-      actions: [
-        {
-          ...c0,
-          consumed: [
-            {
-              ...c0.consumed[0]!,
-              commitmentProof: { anchor: src.root, height: src.height, proof: src.proof },
-            },
-          ],
-        },
-      ],
-    };
+    const claim = withSourceProof(plan.claim, src);
     expect(b.acceptsAnchor(src.root)).toBe(true);
     expect((await b.submit(claim)).status).toMatchObject({ status: 'rejected', code: 'DEADLINE_PASSED' });
     expect(txId(claim)).toEqual(txId(plan.claim));

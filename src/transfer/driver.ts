@@ -749,8 +749,11 @@ function checkPlan(plan: TransferPlan, to: Uint8Array): void {
 
 const rnd = (random: Random | undefined) => (random === undefined ? {} : { random });
 
-/** The claim with its consumed resource proven under the source root the destination accepted. */
-function withSourceProof(
+/**
+ * A plan's claim with its consumed resource proven under the source root the destination accepted
+ * (the id ignores the proof: the owner's signature holds).
+ */
+export function withSourceProof(
   claim: Transaction,
   source: { height: bigint; root: Uint8Array; proof: import('../smt/index.js').Proof },
 ): Transaction {

@@ -16,6 +16,7 @@ export {
   planTransfer,
   TRANSFER_TTL_MS_DEFAULT,
   TransferDriver,
+  withSourceProof,
 } from './driver.js';
 export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './machine.js';
 export { isTerminal, newTransfer, step, TERMINAL_PHASES, TRANSITIONS } from './machine.js';
