@@ -62,7 +62,10 @@ export class GlobalRoot {
     });
     const run = async (): Promise<Uint8Array> => {
       if (writes.length === 0) return this.smt.root();
-      return (await this.smt.apply(writes)).root;
+      const next = await this.smt.apply(writes);
+      // Only the latest version is ever read: older ones would only grow memory, one per update.
+      await this.smt.prune(next.version);
+      return next.root;
     };
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
