@@ -243,7 +243,7 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
     const [alpha, beta] = t.domains;
     await t.round();
     const reads: PeerReads = clients[1]!;
-    expect(await reads.committedHeight()).toBe(beta!.committedHeight);
+    expect(await clients[1]!.committedHeight()).toBe(beta!.committedHeight);
     expect(await reads.remoteHeader(alpha!.id)).toEqual(beta!.remoteHeader(alpha!.id));
     expect(await reads.acceptsAnchor(beta!.remoteHeader(alpha!.id)!.stateRoot)).toBe(true);
     const cm = new Uint8Array(32).fill(8);

@@ -25,7 +25,6 @@ function readsOf(get: () => Domain, down: () => boolean): PeerReads {
     return get();
   };
   return {
-    committedHeight: async () => (await d()).committedHeight,
     status: async (id) => (await d()).status(id),
     proveCommitment: async (cm, h) => (await d()).proveCommitment(cm, h),
     proveNullifier: async (nf, h) => (await d()).proveNullifier(nf, h),

@@ -9,7 +9,6 @@ import type { LocalNetwork, Peer } from './network.js';
 
 /** What a node must answer about itself for a driver elsewhere to follow a transfer. */
 export type PeerReads = {
-  committedHeight(): Promise<bigint>;
   status(txId: Uint8Array): Promise<TxStatus | undefined>;
   proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof>;
   proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof>;
@@ -29,7 +28,7 @@ export const CLAIM_RESEND_EPOCH_MS = 10_000;
  */
 export class PeerDomain implements TransferDomain {
   readonly id: Uint8Array;
-  /** the latest height a read returned (explanations only) */
+  /** the highest height a proof from the peer named (explanations only; no read of its own) */
   committedHeight = 0n;
 
   constructor(
@@ -49,19 +48,16 @@ export class PeerDomain implements TransferDomain {
     return { txId: id, status: { status: 'pending', sinceHeight: this.committedHeight } };
   }
 
-  async status(id: Uint8Array): Promise<TxStatus | undefined> {
-    void this.refreshHeight();
+  status(id: Uint8Array): Promise<TxStatus | undefined> {
     return this.reads.status(id);
   }
 
-  proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof> {
-    return this.reads.proveCommitment(cm, height);
+  async proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof> {
+    return this.seen(await this.reads.proveCommitment(cm, height));
   }
 
   async proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof> {
-    const p = await this.reads.proveNullifier(nf, height);
-    if (height === undefined && p.height > this.committedHeight) this.committedHeight = p.height;
-    return p;
+    return this.seen(await this.reads.proveNullifier(nf, height));
   }
 
   acceptsAnchor(root: Uint8Array): Promise<boolean> {
@@ -72,11 +68,9 @@ export class PeerDomain implements TransferDomain {
     return this.reads.remoteHeader(domainId);
   }
 
-  private async refreshHeight(): Promise<void> {
-    try {
-      this.committedHeight = await this.reads.committedHeight();
-    } catch {
-      // unreachable for now: the next read tries again
-    }
+  /** A proof names the height it was taken at: the tip the peer had then, for explanations. */
+  private seen(p: StateProof): StateProof {
+    if (p.height > this.committedHeight) this.committedHeight = p.height;
+    return p;
   }
 }
