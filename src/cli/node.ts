@@ -10,6 +10,7 @@ import { encodeSignedHeader } from '../domain/index.js';
 import { InProcessBus, NatsNetwork, type Transport } from '../net/index.js';
 import { NodeHost, type Peer, peersOf, readNetworkFile } from '../node/index.js';
 import { domainId } from '../resource/index.js';
+import { hasNodeStore } from '../store/index.js';
 import type { NodeConfig } from './nodeConfig.js';
 
 /** The node's signing key, next to its store (created with the store, readable by its owner only). */
@@ -44,7 +45,7 @@ export function signerKey(dir: string, creating: boolean): KeyPair {
 
 /** Starts a node from a checked configuration; `log` gets one line per notable event. */
 export async function runNode(cfg: NodeConfig, log: (line: string) => void): Promise<RunningNode> {
-  const creating = !existsSync(join(cfg.data, 'data.mdb'));
+  const creating = !hasNodeStore(cfg.data);
   const key = signerKey(cfg.data, creating);
   const id = domainId(cfg.domain);
   const network = cfg.network ? readNetworkFile(cfg.network) : null;

@@ -2,7 +2,7 @@
 // described by files in one directory so other commands (`weft status`, `weft transfer`,
 // `weft proof`) and `weft down` find it again.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WeftError } from '../crypto/index.js';
@@ -138,12 +138,16 @@ function spawnNode(dir: string, m: NetworkMember, state: UpState): number {
   const log = openSync(join(data, 'node.log'), 'a');
   const args = ['node', '--domain', m.name, '--data', data, '--listen', new URL(m.api).host];
   args.push('--nats', state.nats.url, '--network', join(dir, 'network.json'), '--mode', state.mode);
-  const child = spawn(process.execPath, [binWeft(), ...args], {
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  child.unref();
-  return child.pid!;
+  try {
+    const child = spawn(process.execPath, [binWeft(), ...args], {
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    child.unref();
+    return child.pid!;
+  } finally {
+    closeSync(log); // the child holds its own copy
+  }
 }
 
 async function waitHealthy(dir: string, n: UpState['nodes'][number]): Promise<void> {

@@ -54,12 +54,17 @@ function checkFormat(bytes: Uint8Array, dir: string): void {
   }
 }
 
+/** Whether `dir` holds a node store (its LMDB data file). */
+export function hasNodeStore(dir: string): boolean {
+  return existsSync(join(dir, 'data.mdb'));
+}
+
 /**
  * Opens the node environment in `dir`. `create` makes a new store when the directory holds none;
  * an existing store of another format is refused, never rewritten.
  */
 export function openNodeEnv(dir: string, opts: { create?: boolean; readOnly?: boolean } = {}): NodeEnv {
-  const exists = existsSync(join(dir, 'data.mdb'));
+  const exists = hasNodeStore(dir);
   if (!exists && !opts.create) {
     throw new WeftError('STORE_MISSING', `no Weft node store in ${dir}`, {
       details: 'Check the path, or create the node first.',
