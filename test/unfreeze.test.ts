@@ -11,7 +11,6 @@ import {
   headerHash,
   remoteHeaderKey,
 } from '../src/domain/index.js';
-import { commitment } from '../src/resource/index.js';
 import { readEntries, verifyStore } from '../src/store/index.js';
 import { GENESIS_LINK } from '../src/store/transcript.js';
 import {
@@ -21,35 +20,14 @@ import {
   isAnchorUsable,
   SyncState,
 } from '../src/sync/index.js';
-import { commitmentKey, decodeHeight, encodeHeight, type Transaction } from '../src/tx/index.js';
+import { commitmentKey, decodeHeight, encodeHeight } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
-import { clockedDomain, ManualClock, type Moving, move, openNode, TempDirs } from './helpers/refund.js';
+import { claimOf, clockedDomain, ManualClock, move, openNode, TempDirs } from './helpers/refund.js';
 import { forge, updateAt } from './helpers/sync.js';
 import { seededRandom } from './support.js';
 
 const dirs = new TempDirs();
 afterEach(() => dirs.cleanup());
-
-/** The claim of a move, its commitment proven under the source's root at `height`. */
-function claimAt(m: Moving, from: Domain, height: bigint): Transaction {
-  const p = from.proveCommitment(commitment(m.plan.moved.resource), height);
-  const action = m.plan.claim.actions[0]!;
-  const consumed = action.consumed[0]!;
-  return {
-    ...m.plan.claim,
-    actions: [
-      {
-        ...action,
-        consumed: [
-          {
-            ...consumed,
-            commitmentProof: { anchor: p.root, height: decodeHeight(p.value!), proof: p.proof },
-          },
-        ],
-      },
-    ],
-  };
-}
 
 /**
  * An evil domain that moved two of alice's coins to alpha (heights 3 and 4) and sealed up to 6;
@@ -78,7 +56,7 @@ async function forked(tag: string) {
     for (const sh of sync.accept(updateAt(evil, h), 'transition'))
       await node.domain.acceptRemoteHeader(sh.header);
   }
-  const claim2 = claimAt(m2, evil, 4n);
+  const claim2 = claimOf(m2, evil, 4n);
   expect((await node.domain.submit(claim2)).status.status).toBe('pending');
 
   // The second header at height 4, signed with the evil domain's real key.
@@ -129,7 +107,7 @@ describe('a frozen remote view', () => {
     expect(f.alpha.acceptsAnchor(f.roots.get(3n)!)).toBe(true);
     expect(f.alpha.acceptsAnchor(f.roots.get(4n)!)).toBe(false);
     expect(f.alpha.acceptsAnchor(f.roots.get(5n)!)).toBe(false);
-    expect((await f.alpha.submit(claimAt(f.m1, f.evil, 3n))).status.status).toBe('pending');
+    expect((await f.alpha.submit(claimOf(f.m1, f.evil, 3n))).status.status).toBe('pending');
     expect((await f.alpha.submit(f.claim2)).status).toMatchObject({ code: 'UNKNOWN_ANCHOR' });
     await expect(f.alpha.acceptRemoteHeader(f.evil.header(6n)!.header)).rejects.toMatchObject({
       code: 'VIEW_FROZEN',
@@ -210,8 +188,8 @@ describe('re-initialising a frozen remote view (reinitRemote)', () => {
     check(f.alpha);
     // Pre-fork anchors still work; a post-fork one does not, but the same resource re-anchored on
     // the trusted header does.
-    expect((await f.alpha.submit(claimAt(f.m1, f.evil, 3n))).status.status).toBe('pending');
-    expect((await f.alpha.submit(claimAt(f.m2, f.evil, 4n))).status).toMatchObject({
+    expect((await f.alpha.submit(claimOf(f.m1, f.evil, 3n))).status.status).toBe('pending');
+    expect((await f.alpha.submit(claimOf(f.m2, f.evil, 4n))).status).toMatchObject({
       code: 'UNKNOWN_ANCHOR',
     });
 
@@ -229,7 +207,7 @@ describe('re-initialising a frozen remote view (reinitRemote)', () => {
     expect(toHex(encodeHeader(input.header))).toBe(toHex(encodeHeader(trusted)));
     expect(toHex(input.evidence)).toBe(toHex(evidence));
 
-    expect((await reopened.domain.submit(claimAt(f.m2, f.evil, 6n))).status.status).toBe('pending');
+    expect((await reopened.domain.submit(claimOf(f.m2, f.evil, 6n))).status.status).toBe('pending');
     const sealed = await reopened.domain.sealBlock();
     // The trusted header is recorded in the tree like an accepted one.
     const block = reopened.domain.block(sealed.header.height)!;

@@ -8,7 +8,13 @@ import type { KeyPair } from '../../src/crypto/index.js';
 import { Domain } from '../../src/domain/index.js';
 import { commitment, nullifier, type Random } from '../../src/resource/index.js';
 import { type DurableNode, openDomainNode } from '../../src/store/index.js';
-import { planRefund, planTransfer, type TransferPlan, withRefundWitness } from '../../src/transfer/index.js';
+import {
+  planRefund,
+  planTransfer,
+  type TransferPlan,
+  withRefundWitness,
+  withSourceProof,
+} from '../../src/transfer/index.js';
 import { decodeHeight, type Transaction } from '../../src/tx/index.js';
 import { seededRandom } from '../support.js';
 import { alice, type Coin, key } from './domain.js';
@@ -95,25 +101,10 @@ export async function move(
   return { plan, moveHeight: st.height, deadline: deadline ?? -1n };
 }
 
-/** The claim with its commitment proof under the source root at the move's height (as the driver fills it). */
-export function claimOf(m: Moving, from: Domain): Transaction {
-  const p = from.proveCommitment(commitment(m.plan.moved.resource), m.moveHeight);
-  const claim = m.plan.claim;
-  const action = claim.actions[0]!;
-  return {
-    ...claim,
-    actions: [
-      {
-        ...action,
-        consumed: [
-          {
-            ...action.consumed[0]!,
-            commitmentProof: { anchor: p.root, height: decodeHeight(p.value!), proof: p.proof },
-          },
-        ],
-      },
-    ],
-  };
+/** The claim with its commitment proof under the source root at `height` (default: the move's), as the driver fills it. */
+export function claimOf(m: Moving, from: Domain, height = m.moveHeight): Transaction {
+  const p = from.proveCommitment(commitment(m.plan.moved.resource), height);
+  return withSourceProof(m.plan.claim, { height: decodeHeight(p.value!), root: p.root, proof: p.proof });
 }
 
 /** The moved resource's nullifier. */
