@@ -203,13 +203,17 @@ export function acceptRootUpdate(
   mode: VerificationMode,
   ctx: SyncContext = {},
 ): AcceptResult {
+  assertMode(mode);
+  const next = acceptOne(view, update, mode, ctx);
+  return { view: next, accepted: [update.signed] };
+}
+
+function assertMode(mode: VerificationMode): void {
   check(
     VERIFICATION_MODES.includes(mode),
     'BAD_INPUT',
     `mode must be one of ${VERIFICATION_MODES.join(', ')}`,
   );
-  const next = acceptOne(view, update, mode, ctx);
-  return { view: next, accepted: [update.signed] };
 }
 
 /**
@@ -223,11 +227,7 @@ export function acceptRootUpdates(
   mode: VerificationMode,
   ctx: SyncContext = {},
 ): AcceptResult {
-  check(
-    VERIFICATION_MODES.includes(mode),
-    'BAD_INPUT',
-    `mode must be one of ${VERIFICATION_MODES.join(', ')}`,
-  );
+  assertMode(mode);
   check(
     Array.isArray(updates) && updates.length >= 1 && updates.length <= UPDATE_CHAIN_MAX,
     'BAD_INPUT',
