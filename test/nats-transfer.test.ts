@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../src/crypto/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
-import type { TransferRecord } from '../src/transfer/index.js';
+import { MemoryTransferStore, type TransferRecord } from '../src/transfer/index.js';
 import { alice, Wallet } from './helpers/domain.js';
 import {
   type NatsTestNet,
@@ -12,6 +12,7 @@ import {
   type TestNatsServer,
   waitFor,
 } from './helpers/natsNet.js';
+import { expectRingTransfers } from './helpers/scenarios.js';
 
 let server: TestNatsServer;
 beforeAll(async () => {
@@ -77,29 +78,13 @@ async function expectAllConfirmedOnce(
 
 describe('cross-domain transfers over NATS JetStream', () => {
   it('moves a resource A -> B -> C -> A, each transfer confirmed exactly once', async () => {
-    const t = await natsTestNet(['nring-a', 'nring-b', 'nring-c'], { servers: server.url, tag: 'ring' });
-    const [a, b, c] = t.domains as [(typeof t.domains)[0], (typeof t.domains)[0], (typeof t.domains)[0]];
-    const w = new Wallet(a, 'nats-ring');
-    const coin = await w.mint(alice.publicKey, 42n);
-    let held = { ...coin };
-    for (const [from, to] of [
-      [a, b],
-      [b, c],
-      [c, a],
-    ] as const) {
-      const h = await t.driver.transfer({ from, to, resource: held, owner: alice });
-      const seen: string[] = [];
-      const off = h.on((x) => seen.push(x.phase));
-      await t.settle();
-      off();
-      expect(seen).toEqual(['sourceCommitted', 'rootSynced', 'claimed', 'confirmed']);
-      expect((await h.done).phase).toBe('confirmed');
-      expect(from.proveNullifier(nullifier(held.resource, held.nk)).value).not.toBeNull();
-      const landed = recordOf(t, h.id).plan.claim.actions[0]!.created[0]!;
-      expect(to.proveCommitment(commitment(landed.resource)).value).not.toBeNull();
-      expect(landed.resource.quantity).toBe(42n);
-      held = { ...(landed as unknown as Coin), nk: held.nk };
-    }
+    const store = new MemoryTransferStore();
+    const t = await natsTestNet(['nring-a', 'nring-b', 'nring-c'], {
+      servers: server.url,
+      tag: 'ring',
+      store,
+    });
+    await expectRingTransfers(t, store, 'nats-ring');
     // Every root update crossed NATS: nothing was refused, nothing lost, nothing malformed.
     expect(t.nats.stats()).toMatchObject({ outbox: 0, dropped: 0, malformed: 0, handlerErrors: 0 });
     expect(t.nats.stats().published).toBeGreaterThan(0);

@@ -18,60 +18,14 @@ import {
 import { txId } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
 import { testNet } from './helpers/network.js';
+import { expectRingTransfers } from './helpers/scenarios.js';
 import { seededRandom } from './support.js';
 
 describe('cross-domain transfers end to end', () => {
   it('moves a resource A -> B -> C -> A, each transfer confirmed exactly once', async () => {
-    const t = await testNet(['ring-a', 'ring-b', 'ring-c']);
-    const [a, b, c] = t.domains as [(typeof t.domains)[0], (typeof t.domains)[0], (typeof t.domains)[0]];
-    const w = new Wallet(a, 'ring');
-    const coin = await w.mint(alice.publicKey, 42n);
-    let held = { ...coin };
-    for (const [from, to] of [
-      [a, b],
-      [b, c],
-      [c, a],
-    ] as const) {
-      const h = await t.driver.transfer({ from, to, resource: held, owner: alice });
-      const seen: string[] = [];
-      const off = h.on((x) => seen.push(x.phase));
-      await t.settle();
-      off();
-      expect(seen).toEqual(['sourceCommitted', 'rootSynced', 'claimed', 'confirmed']);
-      const done = await h.done;
-      expect(done.phase).toBe('confirmed');
-      expect(done.history.map((x) => x.phase)).toEqual([
-        'requested',
-        'sourceCommitted',
-        'rootSynced',
-        'claimed',
-        'confirmed',
-      ]);
-      // The landed resource is the claim's output on the destination: spendable there, and the
-      // moved copy's nullifier is in the destination tree, the original's in the source tree.
-      const rec = t.driver.list().find((x) => x.id === h.id)!;
-      expect(rec.confirmedHeight).toBeGreaterThanOrEqual(rec.claimHeight!);
-      expect(from.proveNullifier(nullifier(held.resource, held.nk)).value).not.toBeNull();
-      const plan = (
-        t.driver as unknown as {
-          entries: Map<
-            string,
-            {
-              rec: {
-                plan: {
-                  claim: {
-                    actions: { created: { resource: unknown; value: Uint8Array; label: Uint8Array }[] }[];
-                  };
-                };
-              };
-            }
-          >;
-        }
-      ).entries.get(h.id)!.rec.plan;
-      const landed = plan.claim.actions[0]!.created[0]! as unknown as typeof held;
-      expect(to.proveCommitment(commitment(landed.resource)).value).not.toBeNull();
-      held = { ...landed, nk: held.nk };
-    }
+    const store = new MemoryTransferStore();
+    const t = await testNet(['ring-a', 'ring-b', 'ring-c'], { store });
+    await expectRingTransfers(t, store, 'ring');
     t.net.close();
   });
 });

@@ -11,9 +11,10 @@ import {
   type NatsServer,
   startNatsServer,
 } from '../../src/net/index.js';
-import { LocalNetwork } from '../../src/node/index.js';
-import { MemoryTransferStore, TransferDriver } from '../../src/transfer/index.js';
+import type { LocalNetwork } from '../../src/node/index.js';
+import type { TransferDriver, TransferStore } from '../../src/transfer/index.js';
 import { makeDomain } from './domain.js';
+import { wireTestNet } from './network.js';
 
 /** Longest a test waits for NATS to deliver something before it fails. */
 export const WAIT_MS_MAX = 45_000;
@@ -109,32 +110,15 @@ export type NatsTestNet = {
 
 export async function natsTestNet(
   names: string[],
-  opts: { servers: string; tag: string; mode?: 'signatures' | 'transition' | 'full' },
+  opts: { servers: string; tag: string; mode?: 'signatures' | 'transition' | 'full'; store?: TransferStore },
 ): Promise<NatsTestNet> {
   const domains = await Promise.all(names.map((n) => makeDomain(n)));
   const nats = await NatsNetwork.connect({ servers: opts.servers, ...isolatedStream(opts.tag) });
-  const net = new LocalNetwork({
-    endpoint: (id) => nats.endpoint(id),
-    mode: opts.mode ?? 'transition',
-    announceEveryMs: 0,
-  });
-  for (const d of domains) net.join(d);
-  const driver = new TransferDriver(new MemoryTransferStore(), () => BigInt(Date.now()));
-  for (const d of domains) driver.addDomain(d);
-  const round = async () => {
-    for (const d of domains) await d.sealBlock();
-    await natsQuiet(nats);
-    await net.announceAll(); // what a restart made the driver miss is announced again
-    await natsQuiet(nats);
-    await driver.tick();
-  };
-  const settle = async (max = 60) => {
-    for (let i = 0; i < max; i++) {
-      if (driver.activeCount() === 0) return i;
-      await round();
-    }
-    return max;
-  };
+  const { net, driver, round, settle } = wireTestNet(
+    domains,
+    { endpoint: (id) => nats.endpoint(id), quiet: () => natsQuiet(nats) },
+    { ...(opts.mode ? { mode: opts.mode } : {}), ...(opts.store ? { store: opts.store } : {}) },
+  );
   const close = async () => {
     net.close();
     await nats.close();

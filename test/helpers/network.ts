@@ -1,7 +1,7 @@
 // A small in-process network for transfer tests: domains on an InProcessBus, wired by
 // LocalNetwork, a transfer driver, and a pump that seals, delivers and drives in rounds.
 import type { Domain } from '../../src/domain/index.js';
-import { InProcessBus, type InProcessBusOptions } from '../../src/net/index.js';
+import { InProcessBus, type InProcessBusOptions, type Transport } from '../../src/net/index.js';
 import { LocalNetwork } from '../../src/node/index.js';
 import {
   TransferDriver as Driver,
@@ -22,6 +22,41 @@ export type TestNet = {
   settle(max?: number): Promise<number>;
 };
 
+/**
+ * Domains wired by a LocalNetwork over any transport, with a driver and the round/settle pump:
+ * `quiet` resolves once the transport has delivered everything sent (the bus going idle, NATS
+ * having stored and acknowledged every message).
+ */
+export function wireTestNet(
+  domains: Domain[],
+  transport: { endpoint: (self: Uint8Array) => Transport; quiet: () => Promise<void> },
+  opts: { store?: TransferStore; mode?: 'signatures' | 'transition' | 'full' } = {},
+): Pick<TestNet, 'net' | 'driver' | 'round' | 'settle'> {
+  const net = new LocalNetwork({
+    endpoint: transport.endpoint,
+    mode: opts.mode ?? 'transition',
+    announceEveryMs: 0,
+  });
+  for (const d of domains) net.join(d);
+  const driver = new Driver(opts.store ?? new MemoryTransferStore(), () => BigInt(Date.now()));
+  for (const d of domains) driver.addDomain(d);
+  const round = async () => {
+    for (const d of domains) await d.sealBlock();
+    await transport.quiet();
+    await net.announceAll(); // repairs what the transport lost (or a restart made anyone miss)
+    await transport.quiet();
+    await driver.tick();
+  };
+  const settle = async (max = 60) => {
+    for (let i = 0; i < max; i++) {
+      if (driver.activeCount() === 0) return i;
+      await round();
+    }
+    return max;
+  };
+  return { net, driver, round, settle };
+}
+
 export async function testNet(
   names: string[],
   opts: {
@@ -33,27 +68,6 @@ export async function testNet(
 ): Promise<TestNet> {
   const domains = opts.domains ?? (await Promise.all(names.map((n) => makeDomain(n))));
   const bus = new InProcessBus(opts.bus ?? {});
-  const net = new LocalNetwork({
-    endpoint: (id) => bus.endpoint(id),
-    mode: opts.mode ?? 'transition',
-    announceEveryMs: 0,
-  });
-  for (const d of domains) net.join(d);
-  const driver = new Driver(opts.store ?? new MemoryTransferStore(), () => BigInt(Date.now()));
-  for (const d of domains) driver.addDomain(d);
-  const round = async () => {
-    for (const d of domains) await d.sealBlock();
-    await bus.idle();
-    await net.announceAll(); // repairs what the bus lost
-    await bus.idle();
-    await driver.tick();
-  };
-  const settle = async (max = 60) => {
-    for (let i = 0; i < max; i++) {
-      if (driver.activeCount() === 0) return i;
-      await round();
-    }
-    return max;
-  };
-  return { domains, bus, net, driver, round, settle };
+  const wired = wireTestNet(domains, { endpoint: (id) => bus.endpoint(id), quiet: () => bus.idle() }, opts);
+  return { domains, bus, ...wired };
 }
