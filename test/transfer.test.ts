@@ -463,6 +463,10 @@ describe('a transfer planned and signed elsewhere', () => {
     const mixed = { ...plan, claim: other.claim };
     await expect(t.driver.adopt(mixed, a.id, b.id)).rejects.toMatchObject({ code: 'BAD_PLAN' });
     await expect(t.driver.adopt(plan, b.id, a.id)).rejects.toMatchObject({ code: 'BAD_PLAN' });
+    // A refund that gives back something else than the moved resource.
+    await expect(t.driver.adopt({ ...plan, refund: plan.move }, a.id, b.id)).rejects.toMatchObject({
+      code: 'BAD_PLAN',
+    });
     expect(t.driver.list()).toHaveLength(0);
     const h = await t.driver.adopt(plan, a.id, b.id);
     await t.settle();

@@ -722,7 +722,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
 /**
  * Refuses a plan that cannot be what it claims to be (a client-made plan is untrusted input):
- * the move must create exactly `moved`, homed on `to`, and the claim must consume it.
+ * the move must create exactly `moved`, homed on `to`, and the claim (and refund, if any) must
+ * consume it.
  */
 function checkPlan(plan: TransferPlan, to: Uint8Array): void {
   const created = plan.move.actions[0]?.created[0];
@@ -744,6 +745,16 @@ function checkPlan(plan: TransferPlan, to: Uint8Array): void {
       equalBytes(valueRef(plan.moved.value), plan.moved.resource.valueRef),
     'BAD_PLAN',
     'the moved resource must be homed on the destination domain, with its value',
+  );
+  const refunded = plan.refund?.actions[0]?.consumed[0];
+  check(
+    plan.refund === undefined ||
+      (plan.refund.actions.length === 1 &&
+        refunded !== undefined &&
+        equalBytes(commitment(refunded.resource), movedCm) &&
+        equalBytes(refunded.nk, plan.moved.nk)),
+    'BAD_PLAN',
+    "the plan's refund must consume the moved resource",
   );
 }
 
