@@ -1,6 +1,7 @@
 // Block headers: canonical encoding, hash, t-of-n signing, and the transaction root.
 import {
   check,
+  concatBytes,
   decodeAll,
   type KeyPair,
   type Reader,
@@ -101,11 +102,7 @@ export function decodeSignedHeader(bytes: Uint8Array): SignedHeader {
 
 /** headerHash = SHA256("weft.header" || encoding): what the key set signs. */
 export function headerHash(h: Header): Uint8Array {
-  const enc = encodeHeader(h);
-  const input = new Uint8Array(HEADER_TAG.length + enc.length);
-  input.set(HEADER_TAG, 0);
-  input.set(enc, HEADER_TAG.length);
-  return sha256(input);
+  return sha256(concatBytes(HEADER_TAG, encodeHeader(h)));
 }
 
 /**

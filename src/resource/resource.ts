@@ -1,7 +1,15 @@
 // The resource: an immutable unit of state, created once (its commitment) and consumed once
 // (its nullifier). Layout and hashes are the Anoma Resource Machine's (arm-risc0 v1.1.1), so
 // commitments and nullifiers equal the reference implementation's (ARCHITECTURE.md §4).
-import { assertBytes, decodeAll, type Reader, sha256, WeftError, Writer } from '../crypto/index.js';
+import {
+  assertBytes,
+  concatBytes,
+  decodeAll,
+  type Reader,
+  sha256,
+  WeftError,
+  Writer,
+} from '../crypto/index.js';
 
 /** Digests, nonces, seeds and nullifier keys are all 32 bytes. */
 export const DIGEST_BYTES = 32;
@@ -46,12 +54,7 @@ const PRF_RCM = 0x01;
 
 /** The reference's seed expansion: SHA256("RISC0_ExpandSeed" || tag || randSeed || nonce). */
 function prf(tag: number, randSeed: Uint8Array, nonce: Uint8Array): Uint8Array {
-  const input = new Uint8Array(EXPAND_SEED_TAG.length + 1 + 64);
-  input.set(EXPAND_SEED_TAG, 0);
-  input[EXPAND_SEED_TAG.length] = tag;
-  input.set(randSeed, EXPAND_SEED_TAG.length + 1);
-  input.set(nonce, EXPAND_SEED_TAG.length + 33);
-  return sha256(input);
+  return sha256(concatBytes(EXPAND_SEED_TAG, Uint8Array.of(tag), randSeed, nonce));
 }
 
 /** psi: the nullifier's per-resource randomness. */
@@ -129,11 +132,7 @@ const KIND_TAG = new TextEncoder().encode('weft.kind');
 export function kind(resource: Pick<Resource, 'logicRef' | 'labelRef'>): Uint8Array {
   assertBytes(resource.logicRef, DIGEST_BYTES, 'resource.logicRef');
   assertBytes(resource.labelRef, DIGEST_BYTES, 'resource.labelRef');
-  const input = new Uint8Array(KIND_TAG.length + 64);
-  input.set(KIND_TAG, 0);
-  input.set(resource.logicRef, KIND_TAG.length);
-  input.set(resource.labelRef, KIND_TAG.length + 32);
-  return sha256(input);
+  return sha256(concatBytes(KIND_TAG, resource.logicRef, resource.labelRef));
 }
 
 /**

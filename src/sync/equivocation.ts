@@ -4,6 +4,7 @@
 import {
   check,
   compareBytes,
+  concatBytes,
   decodeAll,
   equalBytes,
   type Reader,
@@ -89,11 +90,7 @@ const EVIDENCE_TAG = utf8('weft.evidence');
  * equivocation it answers. Canonical, since the encoding orders the pair.
  */
 export function equivocationEvidenceHash(e: EquivocationEvidence): Uint8Array {
-  const encoded = encodeEquivocationEvidence(e);
-  const input = new Uint8Array(EVIDENCE_TAG.length + encoded.length);
-  input.set(EVIDENCE_TAG, 0);
-  input.set(encoded, EVIDENCE_TAG.length);
-  return sha256(input);
+  return sha256(concatBytes(EVIDENCE_TAG, encodeEquivocationEvidence(e)));
 }
 
 /**

@@ -2,6 +2,7 @@
 // body = format || actions || appData is what the id hashes; the encoding appends the witness
 // (commitment proofs, refund witnesses) and the signatures.
 import {
+  concatBytes,
   Reader,
   readPublicKey,
   SIGNATURE_BYTES,
@@ -126,10 +127,7 @@ export function txIdAndBodyBytes(tx: Transaction): { id: Uint8Array; bodyBytes: 
 
 /** txId from body bytes already encoded. */
 export function txIdOfBody(body: Uint8Array): Uint8Array {
-  const input = new Uint8Array(TX_ID_TAG.length + body.length);
-  input.set(TX_ID_TAG, 0);
-  input.set(body, TX_ID_TAG.length);
-  return sha256(input);
+  return sha256(concatBytes(TX_ID_TAG, body));
 }
 
 /**
