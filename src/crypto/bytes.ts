@@ -56,6 +56,14 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /**
+ * Lowercase hex without a prefix: the form bytes take as a map key or a name inside Weft (never
+ * at an edge, where `toHex` is the rule).
+ */
+export function hexKey(bytes: Uint8Array): string {
+  return toHex(bytes).slice(2);
+}
+
+/**
  * Parses 0x-prefixed hex (either case). Throws BAD_INPUT naming `name` on anything else,
  * and BAD_LENGTH when `length` is given and does not match.
  */

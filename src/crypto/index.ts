@@ -2,7 +2,7 @@
 
 export type { BatchHasher, BatchHashFn } from './batch.js';
 export { BLOCK_BYTES, batchHasher, getBatchHasher, hashBlocks } from './batch.js';
-export { assertBytes, compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.js';
+export { assertBytes, compareBytes, concatBytes, equalBytes, fromHex, hexKey, toHex, utf8 } from './bytes.js';
 export { CODEC_LENGTH_MAX, decodeAll, Reader, Writer } from './codec.js';
 export type { WeftErrorCode, WeftErrorOptions } from './errors.js';
 export { check, invariant, WeftError } from './errors.js';
