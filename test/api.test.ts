@@ -5,13 +5,12 @@ import {
   API_BODY_BYTES_MAX,
   createApi,
   EVENT_TYPES,
-  HTTP_STATUS,
   ROOTS_RANGE_DEFAULT,
   ROOTS_RANGE_MAX,
   type WeftApi,
   WeftClient,
 } from '../src/api/index.js';
-import { toHex } from '../src/crypto/index.js';
+import { ERROR_CODES, toHex } from '../src/crypto/index.js';
 import { encodeBlock } from '../src/domain/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import { verifyProof } from '../src/smt/index.js';
@@ -117,7 +116,7 @@ describe('the node API over a live domain', () => {
     expect(toHex(viaClient.txId)).toBe(raw.json.txId);
     await t.round();
     const spent = await post(`${urls[0]}/v1/txs`, JSON.stringify({ json: transactionToJson(second.tx) }));
-    expect(spent.status).toBe(HTTP_STATUS.NULLIFIER_SPENT);
+    expect(spent.status).toBe(ERROR_CODES.NULLIFIER_SPENT.status);
     expect(spent.json).toMatchObject({ error: { code: 'NULLIFIER_SPENT' } });
     expect(alpha!.proveNullifier(nullifier(coin.resource, coin.nk)).value).not.toBeNull();
   });
@@ -680,7 +679,7 @@ describe('requests the API refuses before the domain sees them', () => {
 
   it('documents every error code it can answer with', () => {
     const doc = readFileSync(resolve(import.meta.dirname, '../docs/api.md'), 'utf8');
-    for (const code of Object.keys(HTTP_STATUS)) expect(doc, code).toContain(`\`${code}\``);
+    for (const code of Object.keys(ERROR_CODES)) expect(doc, code).toContain(`\`${code}\``);
   });
 
   it('lists every event type the stream filter accepts', () => {

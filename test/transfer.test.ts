@@ -486,7 +486,7 @@ describe('transfer records', () => {
       phase: 'refunded',
       refundableHeight: 7n,
       refundHeight: 8n,
-      failure: { code: 'X', reason: 'y' },
+      failure: { code: 'LOGIC_REJECTED', reason: 'y' },
     };
     const rec = { transfer, plan: { ...plan, refund: plan.claim } };
     expect(decodeTransferRecord(encodeTransferRecord(rec))).toEqual(rec);

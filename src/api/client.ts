@@ -1,7 +1,7 @@
 // weft/client: a typed client of the node API over the global fetch (no dependencies). Methods
 // return decoded values (Uint8Array, bigint, typed objects); failures throw WeftApiError, a
 // WeftError carrying the server's code. Proofs come back decoded, for the caller to verify.
-import { fromHex, type KeyPair, toHex, WeftError } from '../crypto/index.js';
+import { fromHex, type KeyPair, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import type {
   Block,
   Header,
@@ -31,6 +31,7 @@ import {
   keySetFromJson,
   planToJson,
   proofFromHex,
+  remoteCodeOf,
   type SignedHeaderJson,
   type StateProofJson,
   signedHeaderFromJson,
@@ -48,12 +49,24 @@ export const CLIENT_TIMEOUT_MS_DEFAULT = 10_000;
 /** Longest line of an event stream the client reads; a longer one ends the stream (BAD_RESPONSE). */
 export const EVENT_LINE_CHARS_MAX = 4 * 1024 * 1024;
 
-/** A failed call: the server's code and message, and the HTTP status (0 when none came back). */
+/**
+ * A failed call: the server's code and message, and the HTTP status (0 when none came back).
+ * A code this client does not know (a newer server) arrives as UNKNOWN_REMOTE_CODE, with the
+ * server's own code in `remoteCode` and at the start of the message.
+ */
 export class WeftApiError extends WeftError {
   readonly httpStatus: number;
-  constructor(code: string, message: string, httpStatus: number, opts: { cause?: unknown } = {}) {
-    super(code, message, opts);
+  /** The code exactly as the server sent it (equal to `code` unless that is UNKNOWN_REMOTE_CODE). */
+  readonly remoteCode: string;
+  constructor(
+    code: WeftErrorCode,
+    message: string,
+    httpStatus: number,
+    opts: { cause?: unknown; remoteCode?: string } = {},
+  ) {
+    super(code, message, opts.cause === undefined ? {} : { cause: opts.cause });
     this.httpStatus = httpStatus;
+    this.remoteCode = opts.remoteCode ?? code;
   }
 }
 
@@ -142,7 +155,7 @@ export type ApiEvent =
       txCount: number;
     }
   | { type: 'remoteAccepted'; id: string; domainId: Uint8Array; height: bigint; headerHash: Uint8Array }
-  | { type: 'refused'; id: string; from: Uint8Array; code: string; message: string }
+  | { type: 'refused'; id: string; from: Uint8Array; code: WeftErrorCode; message: string }
   | { type: 'transferPhase'; id: string; transfer: Transfer };
 
 type ErrorJson = { error?: { code?: unknown; message?: unknown }; txId?: string; status?: TxStatusJson };
@@ -156,7 +169,7 @@ const q = (params: Record<string, string | undefined>) => {
   return text === '' ? '' : `?${text}`;
 };
 /** Codes that mean "no such thing": lookups answer undefined for them, like the Domain does. */
-const UNKNOWN = new Set([
+const UNKNOWN = new Set<WeftErrorCode>([
   'UNKNOWN_TX',
   'UNKNOWN_HEIGHT',
   'UNKNOWN_VALUE',
@@ -572,9 +585,17 @@ function transferStatusOf(j: TransferStatusJson): TransferStatus {
 
 function errorOf(status: number, json: unknown): WeftApiError {
   const e = (json as ErrorJson | null)?.error;
-  const code = typeof e?.code === 'string' ? e.code : `HTTP_${status}`;
   const message = typeof e?.message === 'string' ? e.message : `the node answered HTTP ${status}`;
-  return new WeftApiError(code, message, status);
+  // An answer without a code (a proxy's, say) is not the API's error shape.
+  if (typeof e?.code !== 'string') return new WeftApiError('BAD_RESPONSE', message, status);
+  const known = remoteCodeOf(e.code, message);
+  return new WeftApiError(known.code, known.reason, status, { remoteCode: e.code });
+}
+
+/** A refusal's code and message off the stream; an unknown code is kept in the message. */
+function refusalOf(code: string, message: string): { code: WeftErrorCode; message: string } {
+  const known = remoteCodeOf(code, message);
+  return { code: known.code, message: known.reason };
 }
 
 /** One stream frame as an event; null for a type this client does not know (newer servers). */
@@ -611,7 +632,7 @@ function eventOf(type: string, id: string, data: string): ApiEvent | null {
         headerHash: fromHex(d.headerHash, 32, 'headerHash'),
       };
     case 'refused':
-      return { type, id, from: fromHex(d.from, 32, 'from'), code: d.code, message: d.message };
+      return { type, id, from: fromHex(d.from, 32, 'from'), ...refusalOf(d.code, d.message) };
     case 'transferPhase':
       return { type, id, transfer: transferFromJson(d as unknown as TransferJson) };
     default:

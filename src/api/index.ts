@@ -21,7 +21,7 @@ export {
   WeftClient,
 } from './client.js';
 export type { ErrorBody } from './errors.js';
-export { HTTP_STATUS, httpStatusOf } from './errors.js';
+export { httpStatusOf } from './errors.js';
 export { SSE_RETRY_MS } from './events.js';
 export {
   API_BODY_BYTES_MAX,

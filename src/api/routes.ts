@@ -151,7 +151,7 @@ export function apiRoutes(ctx: RouteContext): Route[] {
         const txId = toHex(r.txId);
         const status = statusToJson(r.status);
         if (r.status.status === 'rejected' || r.status.status === 'evicted') {
-          reply.code(httpStatusOf(r.status.code, 422));
+          reply.code(httpStatusOf(r.status.code, 'rejection'));
           return { error: { code: r.status.code, message: r.status.reason }, txId, status };
         }
         reply.code(r.status.status === 'pending' ? 202 : 200);

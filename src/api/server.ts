@@ -1,7 +1,7 @@
 // The HTTP API over one running node (fastify): the route table registered with its schemas, one
 // error shape for every failure, request counters, the event stream, and listen/close helpers.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { WeftError } from '../crypto/index.js';
+import { WeftError, type WeftErrorCode } from '../crypto/index.js';
 import { errorBody, httpStatusOf, type SchemaError, schemaErrorOf } from './errors.js';
 import { EventHub } from './events.js';
 import {
@@ -40,7 +40,7 @@ export type WeftApi = {
 };
 
 /** Fastify's request-parsing errors, by its code, as ours. */
-const FASTIFY_CODES: Record<string, string> = {
+const FASTIFY_CODES: Readonly<Record<string, WeftErrorCode>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_JSON',
@@ -80,23 +80,26 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
     const validation = err.validation as SchemaError[] | undefined;
     if (validation && validation.length > 0) {
       const { code, message } = schemaErrorOf(err.validationContext ?? 'request', validation);
-      return reply.code(400).send(errorBody(code, message));
+      return reply.code(httpStatusOf(code, 'request')).send(errorBody(code, message));
     }
     if (err instanceof WeftError) {
-      return reply.code(httpStatusOf(err.code, 400)).send(errorBody(err.code, err.shortMessage));
+      return reply.code(httpStatusOf(err.code, 'request')).send(errorBody(err.code, err.shortMessage));
     }
     const ours = FASTIFY_CODES[err.code];
-    if (ours) return reply.code(httpStatusOf(ours, 400)).send(errorBody(ours, err.message));
+    if (ours) return reply.code(httpStatusOf(ours, 'request')).send(errorBody(ours, err.message));
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's other client errors (a body that does not parse, a bad Content-Length) are 400.
       const code = err instanceof SyntaxError ? 'BAD_JSON' : 'BAD_REQUEST';
-      return reply.code(err.statusCode).send(errorBody(code, err.message));
+      return reply.code(httpStatusOf(code, 'request')).send(errorBody(code, err.message));
     }
     reply.log.error(err);
     opts.onError?.(err);
-    return reply.code(500).send(errorBody('INTERNAL', 'internal error; the node log has the details'));
+    return reply
+      .code(httpStatusOf('INTERNAL', 'request'))
+      .send(errorBody('INTERNAL', 'internal error; the node log has the details'));
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
+    reply.code(httpStatusOf('NOT_FOUND', 'request')).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
   );
   app.addHook('onResponse', async (req, reply) => {
     counters.requests.add(requestKey(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode));

@@ -1,7 +1,7 @@
 // The JSON forms the API speaks (0x-hex bytes, decimal-string u64/u128) and the conversions both
 // ways: `…ToJson` on the server, `…FromJson` in the client. Shared so the two cannot drift; no
 // HTTP here, so the client imports it without the server.
-import { fromHex, type PublicKey, toHex, WeftError } from '../crypto/index.js';
+import { fromHex, isWeftErrorCode, type PublicKey, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
   type Block,
   decodeBlock,
@@ -48,8 +48,8 @@ export type BlockJson = {
 export type TxStatusJson =
   | { status: 'pending'; sinceHeight: string }
   | { status: 'included'; height: string; batch: number; index: number }
-  | { status: 'rejected'; code: string; reason: string }
-  | { status: 'evicted'; code: string; reason: string };
+  | { status: 'rejected'; code: WeftErrorCode; reason: string }
+  | { status: 'evicted'; code: WeftErrorCode; reason: string };
 export type StateProofJson = {
   height: string;
   root: string;
@@ -73,7 +73,7 @@ export type TransferJson = {
   deadlineMs: string | null;
   refundableHeight: string | null;
   refundHeight: string | null;
-  failure: { code: string; reason: string } | null;
+  failure: { code: WeftErrorCode; reason: string } | null;
   history: { phase: TransferPhase; atMs: string }[];
 };
 export type TransferPlanJson = {
@@ -169,6 +169,16 @@ export function statusToJson(s: TxStatus): TxStatusJson {
   }
 }
 
+/**
+ * A code and its sentence as a client reads them off the wire. A code this version does not know
+ * (a newer server) becomes UNKNOWN_REMOTE_CODE, with the server's code kept at the start of the
+ * sentence, so a caller can still tell codes apart and nothing is lost.
+ */
+export function remoteCodeOf(code: unknown, reason: string): { code: WeftErrorCode; reason: string } {
+  if (isWeftErrorCode(code)) return { code, reason };
+  return { code: 'UNKNOWN_REMOTE_CODE', reason: `${String(code)}: ${reason}` };
+}
+
 export function statusFromJson(j: TxStatusJson): TxStatus {
   switch (j.status) {
     case 'pending':
@@ -176,7 +186,7 @@ export function statusFromJson(j: TxStatusJson): TxStatus {
     case 'included':
       return { status: 'included', height: BigInt(j.height), batch: j.batch, index: j.index };
     default:
-      return { status: j.status, code: j.code, reason: j.reason };
+      return { status: j.status, ...remoteCodeOf(j.code, j.reason) };
   }
 }
 
@@ -273,7 +283,7 @@ export function transferFromJson(j: TransferJson): Transfer {
       proof: proofFromHex(j.source.proof),
     };
   }
-  if (j.failure) t.failure = { code: j.failure.code, reason: j.failure.reason };
+  if (j.failure) t.failure = remoteCodeOf(j.failure.code, j.failure.reason);
   return t;
 }
 

@@ -1,19 +1,8 @@
 // One error family for the whole project: a stable machine-readable `code`, a sentence for people.
 
-/** Stable error codes. Add new codes here; never rename or reuse one. */
-export type WeftErrorCode =
-  | 'BAD_INPUT'
-  | 'BAD_LENGTH'
-  | 'CODEC'
-  | 'LIMIT_EXCEEDED'
-  | 'BAD_PROOF'
-  | 'VERSION_PRUNED'
-  | 'UNKNOWN_VERSION'
-  | 'STORE_FORMAT'
-  | 'STORE_FAILED'
-  | 'STORE_CLOSED'
-  | (string & {});
+import type { WeftErrorCode } from './errorCodes.js';
 
+export type { WeftErrorCode };
 export type WeftErrorOptions = { details?: string; cause?: unknown };
 
 /**

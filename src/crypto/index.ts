@@ -4,7 +4,9 @@ export type { BatchHasher, BatchHashFn } from './batch.js';
 export { BLOCK_BYTES, batchHasher, getBatchHasher, hashBlocks } from './batch.js';
 export { assertBytes, compareBytes, concatBytes, equalBytes, fromHex, hexKey, toHex, utf8 } from './bytes.js';
 export { CODEC_LENGTH_MAX, decodeAll, Reader, Writer } from './codec.js';
-export type { WeftErrorCode, WeftErrorOptions } from './errors.js';
+export type { ErrorCodeInfo, WeftErrorCode } from './errorCodes.js';
+export { ERROR_CODES, isWeftErrorCode, toWeftErrorCode } from './errorCodes.js';
+export type { WeftErrorOptions } from './errors.js';
 export { check, invariant, WeftError } from './errors.js';
 export type { KeyPair, KeyType, PublicKey } from './keys.js';
 export {

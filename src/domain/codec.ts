@@ -6,6 +6,7 @@ import {
   type Reader,
   readPublicKey,
   toHex,
+  toWeftErrorCode,
   utf8,
   WeftError,
   Writer,
@@ -213,9 +214,9 @@ export function readStatus(r: Reader): TxStatus {
     case 1:
       return { status: 'included', height: r.u64(), batch: r.u32(), index: r.u32() };
     case 2:
-      return { status: 'rejected', code: readText(r), reason: readText(r) };
+      return { status: 'rejected', code: toWeftErrorCode(readText(r)), reason: readText(r) };
     case 3:
-      return { status: 'evicted', code: readText(r), reason: readText(r) };
+      return { status: 'evicted', code: toWeftErrorCode(readText(r)), reason: readText(r) };
     default:
       throw new WeftError('CODEC', `unknown transaction status kind ${kind}`);
   }

@@ -2,7 +2,7 @@
 // randomness: time arrives in `seal` inputs, tree reads arrive as read sets, and the new state
 // root is computed from a transition witness (docs/domain.md). Recovery, simulation and stateless
 // verification reuse this one function.
-import { check, equalBytes, toHex, utf8, WeftError } from '../crypto/index.js';
+import { check, equalBytes, toHex, utf8, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import { decodeValue, type LogicLookup } from '../resource/index.js';
 import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
 import {
@@ -64,8 +64,8 @@ export type DomainConfig = {
 export type TxStatus =
   | { status: 'pending'; sinceHeight: bigint }
   | { status: 'included'; height: bigint; batch: number; index: number }
-  | { status: 'rejected'; code: string; reason: string }
-  | { status: 'evicted'; code: string; reason: string };
+  | { status: 'rejected'; code: WeftErrorCode; reason: string }
+  | { status: 'evicted'; code: WeftErrorCode; reason: string };
 
 type PendingTx = {
   id: Uint8Array;
@@ -170,9 +170,9 @@ export type Block = {
 
 export type DomainOutput =
   | { type: 'txAccepted'; txId: Uint8Array }
-  | { type: 'txRejected'; txId: Uint8Array; code: string; reason: string }
+  | { type: 'txRejected'; txId: Uint8Array; code: WeftErrorCode; reason: string }
   | { type: 'txIncluded'; txId: Uint8Array; height: bigint }
-  | { type: 'txEvicted'; txId: Uint8Array; code: string; reason: string }
+  | { type: 'txEvicted'; txId: Uint8Array; code: WeftErrorCode; reason: string }
   | { type: 'blockSealed'; block: Block; headerHash: Uint8Array }
   | { type: 'remoteAccepted'; domainId: Uint8Array; height: bigint; headerHash: Uint8Array }
   | { type: 'keySetChanged'; keySet: KeySet; effectiveAfter: bigint }
@@ -472,7 +472,7 @@ function safeTxId(tx: Transaction): Uint8Array {
 function refuse(
   state: DomainState,
   id: Uint8Array,
-  code: string,
+  code: WeftErrorCode,
   reason: string,
   record: boolean,
 ): ApplyResult {

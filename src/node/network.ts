@@ -4,7 +4,7 @@
 // in between; and a periodic re-announcement repairs whatever the transport lost. Nothing a
 // message says is believed without the sync layer's checks.
 import { EventEmitter } from 'node:events';
-import { check, equalBytes, Reader, toHex, WeftError, Writer } from '../crypto/index.js';
+import { check, equalBytes, Reader, toHex, WeftError, type WeftErrorCode, Writer } from '../crypto/index.js';
 import {
   type Domain,
   type DomainOutput,
@@ -55,7 +55,7 @@ export type NetworkEvents = {
   /** `observer` says it accepted `domain`'s header at `height` (a confirmation flowing back) */
   confirmed: [{ domain: Uint8Array; observer: Uint8Array; height: bigint }];
   /** `at` refused an update from `from` with `code` (a lying or broken sender; duplicates are not reported) */
-  refused: [{ at: Uint8Array; from: Uint8Array; code: string; message: string }];
+  refused: [{ at: Uint8Array; from: Uint8Array; code: WeftErrorCode; message: string }];
   /** a transfer message for member `at` (a claim transaction, as canonical bytes) */
   transfer: [{ at: Uint8Array; from: Uint8Array; body: Uint8Array }];
 };
@@ -71,7 +71,7 @@ export type Peer = { id: Uint8Array; name?: string; keySet: KeySet; genesis: Sig
 
 const hex = (b: Uint8Array) => toHex(b).slice(2);
 /** Refusals that only mean "already have it": not worth reporting. */
-const QUIET = new Set(['REPLAYED_UPDATE', 'STALE_HEIGHT']);
+const QUIET = new Set<WeftErrorCode>(['REPLAYED_UPDATE', 'STALE_HEIGHT']);
 
 export class LocalNetwork extends EventEmitter<NetworkEvents> {
   private readonly members = new Map<string, Member>();
@@ -243,7 +243,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       .catch((e: unknown) => {
         // A message that does not even decode is refused like any other bad input.
         this.stats.refused++;
-        const code = e instanceof WeftError ? e.code : 'ERROR';
+        const code = e instanceof WeftError ? e.code : 'INTERNAL';
         this.emit('refused', { at: member.domain.id, from, code, message: (e as Error).message });
       });
     return member.queue;
@@ -311,7 +311,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
           ? member.sync.accept(updates[0]!, this.mode, ctx)
           : member.sync.acceptChain(updates, this.mode, ctx);
     } catch (e) {
-      const code = e instanceof WeftError ? e.code : 'ERROR';
+      const code = e instanceof WeftError ? e.code : 'INTERNAL';
       // A gap is filled by asking; an update right above our head that does not link to it is
       // another branch (after a re-initialisation, the one the operator did not trust), and
       // asking again would only bring the same answer back.

@@ -1,6 +1,6 @@
 // The small sync messages besides root updates: asking a domain for the headers a view is
 // missing (gap filling over a transport), and telling a domain how far an observer has accepted.
-import { assertBytes, check, decodeAll, type Reader, WeftError, Writer } from '../crypto/index.js';
+import { assertBytes, check, decodeAll, type Reader, WeftError, type WeftErrorCode, Writer } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
 import { type RootUpdate, rootUpdateFromBlock } from './update.js';
@@ -23,7 +23,7 @@ export type SyncConfirmation = {
   headerHash: Uint8Array;
 };
 
-function checkSpan(from: bigint, to: bigint, code: string): void {
+function checkSpan(from: bigint, to: bigint, code: WeftErrorCode): void {
   if (
     typeof from !== 'bigint' ||
     typeof to !== 'bigint' ||

@@ -3,7 +3,7 @@
 // equivocation evidence if the domain ever forked. Acceptance is a pure function from a view and
 // a root update to a new view; every refusal is a WeftError with its own code and leaves the
 // view as it was (docs/sync.md, "Acceptance rules").
-import { check, equalBytes, toHex, WeftError } from '../crypto/index.js';
+import { check, equalBytes, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
   decodeKeySet,
   encodeKeySet,
@@ -182,7 +182,7 @@ function assertUpdateShape(update: RootUpdate): void {
   check(update.txs === undefined || Array.isArray(update.txs), 'BAD_INPUT', 'update.txs must be an array');
 }
 
-function refuse(code: string, message: string, details?: string): never {
+function refuse(code: WeftErrorCode, message: string, details?: string): never {
   throw new WeftError(code, message, details === undefined ? {} : { details });
 }
 

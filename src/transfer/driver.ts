@@ -3,7 +3,7 @@
 // (submits the move or the claim). After a restart it observes before it acts, so nothing is
 // done twice; the nullifier makes a second claim impossible anyway.
 import { EventEmitter } from 'node:events';
-import { check, equalBytes, type KeyPair, toHex, WeftError } from '../crypto/index.js';
+import { check, equalBytes, type KeyPair, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
 import {
   commitment,
@@ -63,7 +63,7 @@ export const OBSERVE_CONCURRENCY = 64;
 /** Finished transfers kept in memory (for `get`, `explain`, handles); all stay in the store. */
 export const FINISHED_KEPT_MAX = 10_000;
 /** Claim refusals that will not go away by waiting: the transfer fails. */
-const PERMANENT_CLAIM_CODES = new Set([
+const PERMANENT_CLAIM_CODES = new Set<WeftErrorCode>([
   'WRONG_DOMAIN',
   'NK_MISMATCH',
   'LOGIC_REJECTED',
@@ -199,7 +199,7 @@ export type TransferWait = (
       sourceHeight: bigint;
       lastUpdateAgeMs: bigint;
     }
-  | { waitingFor: null; phase: Transfer['phase']; failure?: { code: string; reason: string } }
+  | { waitingFor: null; phase: Transfer['phase']; failure?: { code: WeftErrorCode; reason: string } }
 ) &
   DeadlineWait;
 

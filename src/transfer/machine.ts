@@ -8,6 +8,7 @@
 //
 // `step` applies one observed fact; a fact that does not fit the current phase changes nothing,
 // so duplicated, reordered or replayed facts are harmless. No clock: time arrives in events.
+import type { WeftErrorCode } from '../crypto/index.js';
 import type { Proof } from '../smt/index.js';
 
 export type TransferPhase =
@@ -45,7 +46,7 @@ export type TransferEvent =
   /** the move transaction is in source block `height`; `source` proves the moved resource there */
   | { e: 'moveIncluded'; height: bigint; source: SourceProof; atMs: bigint }
   /** the source refused or evicted the move for good */
-  | { e: 'moveRefused'; code: string; reason: string; atMs: bigint }
+  | { e: 'moveRefused'; code: WeftErrorCode; reason: string; atMs: bigint }
   /** the destination accepted a source header at `height` (at or above the move's block) */
   | { e: 'sourceSynced'; height: bigint; atMs: bigint }
   /** our claim transaction is in destination block `height` */
@@ -53,7 +54,7 @@ export type TransferEvent =
   /** the moved resource's nullifier is in the destination tree at `height` (claimed, by us or a replay) */
   | { e: 'claimSeen'; height: bigint; atMs: bigint }
   /** the destination refused the claim for good */
-  | { e: 'claimRefused'; code: string; reason: string; atMs: bigint }
+  | { e: 'claimRefused'; code: WeftErrorCode; reason: string; atMs: bigint }
   /** the source accepted a destination header at `height` (at or above the claim's block) */
   | { e: 'destSynced'; height: bigint; atMs: bigint }
   /** the transfer's time ran out before the move committed */
@@ -88,7 +89,7 @@ export type Transfer = {
   refundableHeight?: bigint;
   /** the source block holding the refund */
   refundHeight?: bigint;
-  failure?: { code: string; reason: string };
+  failure?: { code: WeftErrorCode; reason: string };
   /** when each phase was reached, in order */
   history: { phase: TransferPhase; atMs: bigint }[];
 };

@@ -1,6 +1,6 @@
 // A transfer as it is persisted: the machine's state plus the plan that carries everything the
 // claim needs — the signed move and claim transactions and the moved resource with its preimages.
-import { decodeAll, type Reader, WeftError, Writer } from '../crypto/index.js';
+import { decodeAll, type Reader, toWeftErrorCode, WeftError, Writer } from '../crypto/index.js';
 import { type Resource, readResource, writeResource } from '../resource/index.js';
 import { decodeProof, encodeProof } from '../smt/index.js';
 import { decodeTransaction, encodeTransaction, type Transaction, TX_BYTES_MAX } from '../tx/index.js';
@@ -135,7 +135,7 @@ export function decodeTransferRecord(bytes: Uint8Array): TransferRecord {
     if (claim !== undefined) transfer.claimHeight = claim;
     const confirmed = readOptU64(r);
     if (confirmed !== undefined) transfer.confirmedHeight = confirmed;
-    if (r.bool()) transfer.failure = { code: readText(r), reason: readText(r) };
+    if (r.bool()) transfer.failure = { code: toWeftErrorCode(readText(r)), reason: readText(r) };
     transfer.history = r.list(HISTORY_MAX, (r) => {
       const p = PHASES[r.u8()];
       if (!p) throw new WeftError('CODEC', "unknown transfer phase in a record's history");

@@ -9,6 +9,7 @@ import {
   sha256,
   utf8,
   WeftError,
+  type WeftErrorCode,
   Writer,
   writePublicKey,
 } from '../crypto/index.js';
@@ -162,7 +163,7 @@ export function encodeTransaction(tx: Transaction): Uint8Array {
   return out;
 }
 
-function readCount(r: Reader, max: number, code: string, what: string): number {
+function readCount(r: Reader, max: number, code: WeftErrorCode, what: string): number {
   const n = r.u32();
   if (n > max) throw new WeftError(code, `${n} ${what}; the limit is ${max}`);
   if (n > r.remaining)
@@ -170,7 +171,7 @@ function readCount(r: Reader, max: number, code: string, what: string): number {
   return n;
 }
 
-function readSized(r: Reader, max: number, code: string, what: string): Uint8Array {
+function readSized(r: Reader, max: number, code: WeftErrorCode, what: string): Uint8Array {
   const n = r.u32();
   if (n > max) throw new WeftError(code, `${what} is ${n} bytes; the limit is ${max}`);
   return r.fixed(n).slice();

@@ -1,7 +1,7 @@
 // Stateless validation of one transaction against what the domain knows (its id, accepted
 // anchors, spent nullifiers, accepted remote headers, the block's time, logics). Pure and synchronous: no I/O, clock or randomness, so
 // the domain's pure apply() can call it. Rules and their order: docs/transactions.md.
-import { equalBytes, type PublicKey, sha256, WeftError } from '../crypto/index.js';
+import { equalBytes, type PublicKey, sha256, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
   commitment,
   decodeValue,
@@ -75,7 +75,7 @@ export type ValidTransaction = {
   deadline: bigint | null;
 };
 
-function fail(code: string, message: string): never {
+function fail(code: WeftErrorCode, message: string): never {
   throw new WeftError(code, message);
 }
 

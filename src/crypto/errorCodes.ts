@@ -1,0 +1,171 @@
+// Every error code Weft throws, with the HTTP status the API answers it with and what it means:
+// the one table the `WeftErrorCode` type, the API's statuses and docs/api.md ("Errors") come from.
+import { WeftError } from './errors.js';
+
+/**
+ * One code's entry. `status` is what the API answers; a transaction-rule code (status 422) that is
+ * thrown while the API checks a request rather than carried by a refused submission answers
+ * `requestStatus` (400) instead, e.g. `BAD_PROOF` for a malformed proof in a request body.
+ */
+export type ErrorCodeInfo = { status: number; requestStatus?: number; meaning: string };
+
+/** A transaction rule: 422 when it refuses a submitted transaction, 400 when thrown at a request. */
+const RULE = { status: 422, requestStatus: 400 } as const;
+
+/**
+ * Stable error codes: never rename or reuse one; add a new one here (and to docs/api.md) first.
+ * Groups follow the status: the request (400, 413, 415), unknown things (404), conflicts with the
+ * current state (409), transaction rules (422), a node that cannot serve now (503), bugs (500).
+ * Codes of the CLI, transports and stores that no route answers carry 400, the status any code
+ * thrown at a request had before it was listed here.
+ */
+export const ERROR_CODES = {
+  // --- the request itself, checked before the domain sees anything
+  BAD_REQUEST: { status: 400, meaning: 'the request is malformed in a way no finer code names' },
+  BAD_JSON: { status: 400, meaning: 'the body (or a JSON form inside it) is not the JSON expected' },
+  BAD_HEX: { status: 400, meaning: 'not 0x-prefixed lowercase hex of an even number of digits' },
+  BAD_LENGTH: { status: 400, meaning: 'bytes or a string of the wrong length' },
+  BAD_NUMBER: { status: 400, meaning: 'not a decimal u64 without sign or leading zeros' },
+  BAD_TYPE: { status: 400, meaning: 'a field of the wrong JSON type, or not one of its allowed values' },
+  BAD_RANGE: { status: 400, meaning: 'a range or limit outside its bounds' },
+  MISSING_FIELD: { status: 400, meaning: 'a required field is absent' },
+  UNKNOWN_FIELD: { status: 400, meaning: 'a field or query parameter that is not known' },
+  TOO_MANY_ITEMS: { status: 400, meaning: 'an array over its limit' },
+  BAD_INPUT: { status: 400, meaning: 'an argument outside what the function accepts' },
+  CODEC: { status: 400, meaning: 'bytes that do not decode to the canonical encoding' },
+  TX_MALFORMED: { status: 400, meaning: 'a transaction that is not well formed' },
+  TX_TOO_LARGE: { status: 400, meaning: 'a transaction over TX_BYTES_MAX encoded bytes' },
+  TX_TOO_MANY_ACTIONS: { status: 400, meaning: 'a transaction over its limit of actions' },
+  TX_TOO_MANY_RESOURCES: { status: 400, meaning: 'an action over its limit of resources' },
+  TX_TOO_MANY_SIGNATURES: { status: 400, meaning: 'a transaction over its limit of signatures' },
+  TX_APP_DATA_TOO_LARGE: { status: 400, meaning: 'application data over its byte limit' },
+  VALUE_TOO_LARGE: { status: 400, meaning: 'a resource value over its byte limit' },
+  LABEL_TOO_LARGE: { status: 400, meaning: 'a resource label over its byte limit' },
+  LIMIT_EXCEEDED: { ...RULE, meaning: 'a named limit (items, bytes, depth, in flight) would be passed' },
+  BODY_TOO_LARGE: { status: 413, meaning: 'a request body over API_BODY_BYTES_MAX' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'a request body that is not application/json' },
+
+  // --- unknown things
+  NOT_FOUND: { status: 404, meaning: 'no such route' },
+  NOT_ENABLED: { status: 404, meaning: 'the node runs no such part (transfer driver, global root, ...)' },
+  UNKNOWN_HEIGHT: { status: 404, meaning: 'no block or header at that height' },
+  BAD_HEIGHT: { status: 404, meaning: 'a height outside what is held (above the tip, before a fork)' },
+  VERSION_PRUNED: { status: 404, meaning: 'the tree version at that height was pruned' },
+  UNKNOWN_VERSION: { status: 404, meaning: 'no tree version at that height' },
+  UNKNOWN_TX: { status: 404, meaning: 'no such transaction' },
+  UNKNOWN_VALUE: { status: 404, meaning: 'no block of this domain created that value' },
+  UNKNOWN_DOMAIN: { status: 404, meaning: 'no such domain is followed or known' },
+  UNKNOWN_TRANSFER: { status: 404, meaning: 'the driver holds no such transfer' },
+
+  // --- conflicts with the current state that a later state may lift
+  NULLIFIER_SPENT: { status: 409, meaning: 'a consumed resource was already spent' },
+  NULLIFIER_PENDING: { status: 409, meaning: 'a pending transaction already consumes that resource' },
+  COMMITMENT_EXISTS: { status: 409, meaning: 'a created resource already exists' },
+  DUPLICATE_TX: { status: 409, meaning: 'the transaction is already pending or included' },
+  UNKNOWN_ANCHOR: { status: 409, meaning: 'the anchor root is not (yet) accepted here: retry after sync' },
+  UNKNOWN_RESOURCE: { status: 409, meaning: '(planning) the resource is not committed on the source' },
+  NOT_FROZEN: { status: 409, meaning: '(re-initialisation) the remote view is not frozen' },
+  DEADLINE_PASSED: { status: 409, meaning: "a consumed resource's deadline has passed on this clock" },
+
+  // --- transaction rules (docs/transactions.md), and transfer plans
+  BAD_PLAN: { status: 422, meaning: 'a transfer plan whose move, claim and resource do not hold together' },
+  BAD_PROOF: { ...RULE, meaning: 'a Merkle proof that does not verify against its root' },
+  BAD_SIGNATURE: { ...RULE, meaning: 'a signature that does not verify' },
+  BAD_VALUE: { ...RULE, meaning: 'a resource value that does not decode' },
+  VALUE_MISMATCH: { ...RULE, meaning: "a value that does not hash to the resource's valueRef" },
+  LABEL_MISMATCH: { ...RULE, meaning: "a label that does not hash to the resource's labelRef" },
+  NK_MISMATCH: { ...RULE, meaning: "a nullifier key that does not match the resource's commitment to it" },
+  WRONG_DOMAIN: { ...RULE, meaning: 'consumes a resource homed on another domain' },
+  NULLIFIER_REPEATED: { ...RULE, meaning: 'one transaction consumes a resource twice' },
+  DUPLICATE_COMMITMENT: { ...RULE, meaning: 'one transaction creates a resource twice' },
+  UNBALANCED: { ...RULE, meaning: 'a kind whose consumed and created quantities differ' },
+  UNKNOWN_LOGIC: { ...RULE, meaning: 'a resource logic this domain does not know' },
+  LOGIC_REJECTED: { ...RULE, meaning: "a resource logic refused the transaction" },
+  REFUND_NO_DEADLINE: { ...RULE, meaning: 'a refund of a resource without a deadline' },
+  REFUND_UNKNOWN_HEADER: { ...RULE, meaning: "a refund naming a header of the home this domain does not hold" },
+  REFUND_TOO_EARLY: { ...RULE, meaning: "a refund whose header is not past the resource's deadline" },
+  REFUND_BAD_PROOF: { ...RULE, meaning: 'a refund whose proof does not show the nullifier unspent at home' },
+  REFUND_NOT_REMOTE: { ...RULE, meaning: 'a refund witness on a resource homed here' },
+  EXPIRED: { ...RULE, meaning: 'a pending transaction or transfer ran past its time and was dropped' },
+  VIEW_FROZEN: { ...RULE, meaning: 'the remote view is frozen (the domain equivocated): it accepts nothing' },
+
+  // --- the domain's other inputs (headers, key sets, remote views)
+  BAD_TIMESTAMP: { status: 400, meaning: 'a header timestamp before the one it must follow' },
+  BAD_SIGNATURES: { status: 400, meaning: 'a header not signed by a threshold of its key set' },
+  BAD_KEYSET: { status: 400, meaning: 'a key set that is malformed or deleted' },
+  BAD_KEYSET_PROOF: { status: 400, meaning: 'a key-set proof that disagrees with the key set written' },
+  KEYSET_PENDING: { status: 400, meaning: 'a key-set change is already pending for the next block' },
+  STALE_HEADER: { status: 400, meaning: '(domain) a remote header not above the accepted height' },
+
+  // --- remote blocks and sync
+  STALE_HEIGHT: { status: 400, meaning: '(sync) a remote update not above the accepted height' },
+  REPLAYED_UPDATE: { status: 400, meaning: 'a remote update already accepted' },
+  NOT_CONTINUOUS: { status: 400, meaning: 'a remote update that does not link to the accepted head' },
+  BAD_TRANSITION: { status: 400, meaning: 'writes and transition proof that do not reach the state root' },
+  FULL_VALIDATION_FAILED: { status: 400, meaning: 'a remote block that does not re-execute to its writes' },
+  HEADER_MISMATCH: { status: 400, meaning: 'a remote header differs from the one accepted at its height' },
+  DOUBLE_SPEND: { status: 400, meaning: 'a remote block spends a nullifier already held here: view frozen' },
+  EQUIVOCATION: { status: 400, meaning: 'a domain signed two headers at one height: view frozen' },
+  BAD_EVIDENCE: { status: 400, meaning: 'equivocation evidence that proves nothing' },
+  UNKNOWN_ROOT: { status: 400, meaning: 'the global tree does not hold that root for the domain' },
+  DUPLICATE_DOMAIN: { status: 400, meaning: 'a domain joined twice' },
+  LOGIC_EXISTS: { status: 400, meaning: 'a resource logic registered twice' },
+
+  // --- the node cannot serve now: retry later or elsewhere
+  MEMPOOL_FULL: { status: 503, meaning: 'the mempool is full: retry after the next block' },
+  TOO_MANY_STREAMS: { status: 503, meaning: 'SSE_CLIENTS_MAX event streams are open' },
+  DOMAIN_FAILED: { status: 503, meaning: 'the domain stopped after a storage failure: restart it' },
+  STORE_CLOSED: { status: 503, meaning: 'the store is closed (shutting down)' },
+  STORE_FAILED: { status: 503, meaning: 'a storage operation failed' },
+  STORE_CORRUPT: { status: 503, meaning: 'stored bytes fail their integrity check' },
+  STORE_FORMAT: { status: 503, meaning: 'stored bytes of an unknown or wrong format' },
+  TRANSPORT_CLOSED: { status: 503, meaning: 'the transport is closed (shutting down)' },
+
+  // --- stores, transports and processes (no route answers these; see above for 400)
+  STORE_MISSING: { status: 400, meaning: 'no node store in that directory' },
+  TRANSCRIPT_CORRUPT: { status: 400, meaning: 'a transcript entry does not decode' },
+  POOL_CLOSED: { status: 400, meaning: 'the signature verifier pool is closed' },
+  BAD_MESSAGE: { status: 400, meaning: 'a transport message without a kind, id or body in bounds' },
+  MESSAGE_TOO_LARGE: { status: 400, meaning: "a message over the NATS server's max_payload" },
+  NATS_UNAVAILABLE: { status: 400, meaning: 'no NATS server (or no JetStream) at that address' },
+  NATS_STREAM_FAILED: { status: 400, meaning: 'the JetStream stream cannot be created or updated' },
+  NATS_SERVER_MISSING: { status: 400, meaning: 'nats-server is not installed' },
+  NATS_SERVER_FAILED: { status: 400, meaning: 'nats-server did not start or exited' },
+
+  // --- the API client (a failure without an answer has httpStatus 0)
+  UNREACHABLE: { status: 400, meaning: '(client) the node could not be reached' },
+  TIMEOUT: { status: 400, meaning: '(client, CLI) gave up waiting' },
+  BAD_RESPONSE: { status: 400, meaning: '(client) the answer is not what the API defines' },
+  UNKNOWN_REMOTE_CODE: {
+    status: 502,
+    meaning: '(client) the node answered a code this version does not know; the code is in remoteCode',
+  },
+
+  // --- the `weft` CLI
+  BAD_CONFIG: { status: 400, meaning: '(CLI) a configuration or network file that is not valid' },
+  ALREADY_UP: { status: 400, meaning: '(CLI) a network or node is already running there' },
+  NOT_UP: { status: 400, meaning: '(CLI) no network was started there' },
+  NODE_FAILED: { status: 400, meaning: '(CLI) a node process exited during start' },
+  LISTEN_FAILED: { status: 400, meaning: '(CLI) the API cannot listen on that address' },
+  NO_WALLET: { status: 400, meaning: '(CLI) no dev wallet in the network directory' },
+  NO_COIN: { status: 400, meaning: '(CLI) the dev wallet holds no unspent coin there' },
+  MINT_REFUSED: { status: 400, meaning: '(CLI) a domain refused a mint' },
+
+  // --- bugs
+  INTERNAL: { status: 500, meaning: 'an error that is not a WeftError: a bug; details go to the log' },
+  INVARIANT: { status: 500, meaning: 'a broken internal invariant: a bug in Weft; the node stops' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** A stable error code: a key of `ERROR_CODES`, so a misspelt or unlisted code does not compile. */
+export type WeftErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether `s` is a code of this version (for codes read from the wire or from disk). */
+export function isWeftErrorCode(s: unknown): s is WeftErrorCode {
+  return typeof s === 'string' && Object.hasOwn(ERROR_CODES, s);
+}
+
+/** `s` as a code, for codes decoded from stored bytes: CODEC when this version does not know it. */
+export function toWeftErrorCode(s: string): WeftErrorCode {
+  if (isWeftErrorCode(s)) return s;
+  throw new WeftError('CODEC', `unknown error code ${JSON.stringify(s.slice(0, 64))}`);
+}
