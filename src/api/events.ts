@@ -1,7 +1,7 @@
 // The event stream (Server-Sent Events): the node's events as they happen, filtered per reader by
 // type, with heartbeat comments; a reader that leaves or falls too far behind is unsubscribed.
 import type { ServerResponse } from 'node:http';
-import { equalBytes, toHex } from '../crypto/index.js';
+import { equalBytes, toHex, type WeftErrorCode } from '../crypto/index.js';
 import type { DomainOutput } from '../domain/index.js';
 import type { Transfer } from '../transfer/index.js';
 import { SSE_BUFFER_BYTES_MAX, SSE_CLIENTS_MAX, SSE_HEARTBEAT_MS_DEFAULT } from './limits.js';
@@ -52,7 +52,7 @@ export class EventHub {
         height: o.height.toString(),
         headerHash: toHex(o.headerHash),
       });
-    const refused = (o: { at: Uint8Array; from: Uint8Array; code: string; message: string }) => {
+    const refused = (o: { at: Uint8Array; from: Uint8Array; code: WeftErrorCode; message: string }) => {
       if (equalBytes(o.at, domain.id))
         this.publish('refused', { from: toHex(o.from), code: o.code, message: o.message });
     };

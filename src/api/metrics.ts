@@ -1,6 +1,6 @@
 // Node metrics in the Prometheus text exposition format (version 0.0.4): what the node counts from
 // its domain's events since the API started, and gauges read from the node at each scrape.
-import { toHex } from '../crypto/index.js';
+import { toHex, type WeftErrorCode } from '../crypto/index.js';
 import { forkHeight } from '../sync/index.js';
 import { METRIC_LABEL_VALUES_MAX } from './limits.js';
 import type { ApiNode } from './node.js';
@@ -58,9 +58,9 @@ export class NodeCounters {
   attach(node: ApiNode): () => void {
     const d = node.domain;
     const accepted = () => void this.txsAccepted++;
-    const rejected = (o: { code: string }) => this.txsRejected.add(o.code);
+    const rejected = (o: { code: WeftErrorCode }) => this.txsRejected.add(o.code);
     const included = () => void this.txsIncluded++;
-    const evicted = (o: { code: string }) => this.txsEvicted.add(o.code);
+    const evicted = (o: { code: WeftErrorCode }) => this.txsEvicted.add(o.code);
     const sealed = () => void this.blocksSealed++;
     const remote = () => void this.remoteAccepted++;
     d.on('txAccepted', accepted);

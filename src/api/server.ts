@@ -99,7 +99,9 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
       .send(errorBody('INTERNAL', 'internal error; the node log has the details'));
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(httpStatusOf('NOT_FOUND', 'request')).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
+    reply
+      .code(httpStatusOf('NOT_FOUND', 'request'))
+      .send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
   );
   app.addHook('onResponse', async (req, reply) => {
     counters.requests.add(requestKey(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode));

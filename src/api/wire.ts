@@ -1,7 +1,14 @@
 // The JSON forms the API speaks (0x-hex bytes, decimal-string u64/u128) and the conversions both
 // ways: `…ToJson` on the server, `…FromJson` in the client. Shared so the two cannot drift; no
 // HTTP here, so the client imports it without the server.
-import { fromHex, isWeftErrorCode, type PublicKey, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import {
+  fromHex,
+  isWeftErrorCode,
+  type PublicKey,
+  toHex,
+  WeftError,
+  type WeftErrorCode,
+} from '../crypto/index.js';
 import {
   type Block,
   decodeBlock,

@@ -21,20 +21,35 @@ const RULE = { status: 422, requestStatus: 400 } as const;
  */
 export const ERROR_CODES = {
   // --- the request itself, checked before the domain sees anything
-  BAD_REQUEST: { status: 400, meaning: 'the request is malformed in a way no finer code names' },
-  BAD_JSON: { status: 400, meaning: 'the body (or a JSON form inside it) is not the JSON expected' },
-  BAD_HEX: { status: 400, meaning: 'not 0x-prefixed lowercase hex of an even number of digits' },
-  BAD_LENGTH: { status: 400, meaning: 'bytes or a string of the wrong length' },
-  BAD_NUMBER: { status: 400, meaning: 'not a decimal u64 without sign or leading zeros' },
+  BAD_REQUEST: {
+    status: 400,
+    meaning:
+      'the request is malformed in a way no finer code names (e.g. both `tx` and `json`, an unknown event type)',
+  },
+  BAD_JSON: {
+    status: 400,
+    meaning:
+      'the body is not JSON, is empty, or carries `__proto__`; or a JSON form (of a transaction, a value) is malformed',
+  },
+  BAD_HEX: { status: 400, meaning: 'not `0x`-prefixed lowercase hex, or an odd number of digits' },
+  BAD_LENGTH: {
+    status: 400,
+    meaning: 'bytes or a hex string of the wrong length (ids and roots are 32 bytes), or too long',
+  },
+  BAD_NUMBER: { status: 400, meaning: 'not a decimal u64 (sign, leading zero, letters, above 2^64 − 1)' },
   BAD_TYPE: { status: 400, meaning: 'a field of the wrong JSON type, or not one of its allowed values' },
-  BAD_RANGE: { status: 400, meaning: 'a range or limit outside its bounds' },
+  BAD_RANGE: {
+    status: 400,
+    meaning:
+      'a range or limit outside its bounds (`from` above `to`, more than `ROOTS_RANGE_MAX` heights, `limit` outside 1..1000)',
+  },
   MISSING_FIELD: { status: 400, meaning: 'a required field is absent' },
   UNKNOWN_FIELD: { status: 400, meaning: 'a field or query parameter that is not known' },
   TOO_MANY_ITEMS: { status: 400, meaning: 'an array over its limit' },
-  BAD_INPUT: { status: 400, meaning: 'an argument outside what the function accepts' },
-  CODEC: { status: 400, meaning: 'bytes that do not decode to the canonical encoding' },
+  BAD_INPUT: { status: 400, meaning: 'an argument or field outside what the function or route accepts' },
+  CODEC: { status: 400, meaning: 'bytes that do not decode to the canonical encoding (docs/encoding.md)' },
   TX_MALFORMED: { status: 400, meaning: 'a transaction that is not well formed' },
-  TX_TOO_LARGE: { status: 400, meaning: 'a transaction over TX_BYTES_MAX encoded bytes' },
+  TX_TOO_LARGE: { status: 400, meaning: 'a transaction over `TX_BYTES_MAX` encoded bytes' },
   TX_TOO_MANY_ACTIONS: { status: 400, meaning: 'a transaction over its limit of actions' },
   TX_TOO_MANY_RESOURCES: { status: 400, meaning: 'an action over its limit of resources' },
   TX_TOO_MANY_SIGNATURES: { status: 400, meaning: 'a transaction over its limit of signatures' },
@@ -42,11 +57,11 @@ export const ERROR_CODES = {
   VALUE_TOO_LARGE: { status: 400, meaning: 'a resource value over its byte limit' },
   LABEL_TOO_LARGE: { status: 400, meaning: 'a resource label over its byte limit' },
   LIMIT_EXCEEDED: { ...RULE, meaning: 'a named limit (items, bytes, depth, in flight) would be passed' },
-  BODY_TOO_LARGE: { status: 413, meaning: 'a request body over API_BODY_BYTES_MAX' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'a request body that is not application/json' },
+  BODY_TOO_LARGE: { status: 413, meaning: 'a request body over `API_BODY_BYTES_MAX`' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'a request body that is not `application/json`' },
 
   // --- unknown things
-  NOT_FOUND: { status: 404, meaning: 'no such route' },
+  NOT_FOUND: { status: 404, meaning: 'no such route (or a path parameter over `PATH_PARAM_CHARS_MAX`)' },
   NOT_ENABLED: { status: 404, meaning: 'the node runs no such part (transfer driver, global root, ...)' },
   UNKNOWN_HEIGHT: { status: 404, meaning: 'no block or header at that height' },
   BAD_HEIGHT: { status: 404, meaning: 'a height outside what is held (above the tip, before a fork)' },
@@ -65,7 +80,11 @@ export const ERROR_CODES = {
   UNKNOWN_ANCHOR: { status: 409, meaning: 'the anchor root is not (yet) accepted here: retry after sync' },
   UNKNOWN_RESOURCE: { status: 409, meaning: '(planning) the resource is not committed on the source' },
   NOT_FROZEN: { status: 409, meaning: '(re-initialisation) the remote view is not frozen' },
-  DEADLINE_PASSED: { status: 409, meaning: "a consumed resource's deadline has passed on this clock" },
+  DEADLINE_PASSED: {
+    status: 409,
+    meaning:
+      "a consumed resource's deadline has passed on this domain's clock (a late claim: the source may refund it)",
+  },
 
   // --- transaction rules (docs/transactions.md), and transfer plans
   BAD_PLAN: { status: 422, meaning: 'a transfer plan whose move, claim and resource do not hold together' },
@@ -80,9 +99,12 @@ export const ERROR_CODES = {
   DUPLICATE_COMMITMENT: { ...RULE, meaning: 'one transaction creates a resource twice' },
   UNBALANCED: { ...RULE, meaning: 'a kind whose consumed and created quantities differ' },
   UNKNOWN_LOGIC: { ...RULE, meaning: 'a resource logic this domain does not know' },
-  LOGIC_REJECTED: { ...RULE, meaning: "a resource logic refused the transaction" },
+  LOGIC_REJECTED: { ...RULE, meaning: 'a resource logic refused the transaction' },
   REFUND_NO_DEADLINE: { ...RULE, meaning: 'a refund of a resource without a deadline' },
-  REFUND_UNKNOWN_HEADER: { ...RULE, meaning: "a refund naming a header of the home this domain does not hold" },
+  REFUND_UNKNOWN_HEADER: {
+    ...RULE,
+    meaning: 'a refund naming a header of the home this domain does not hold',
+  },
   REFUND_TOO_EARLY: { ...RULE, meaning: "a refund whose header is not past the resource's deadline" },
   REFUND_BAD_PROOF: { ...RULE, meaning: 'a refund whose proof does not show the nullifier unspent at home' },
   REFUND_NOT_REMOTE: { ...RULE, meaning: 'a refund witness on a resource homed here' },
@@ -113,7 +135,7 @@ export const ERROR_CODES = {
 
   // --- the node cannot serve now: retry later or elsewhere
   MEMPOOL_FULL: { status: 503, meaning: 'the mempool is full: retry after the next block' },
-  TOO_MANY_STREAMS: { status: 503, meaning: 'SSE_CLIENTS_MAX event streams are open' },
+  TOO_MANY_STREAMS: { status: 503, meaning: '`SSE_CLIENTS_MAX` event streams are open' },
   DOMAIN_FAILED: { status: 503, meaning: 'the domain stopped after a storage failure: restart it' },
   STORE_CLOSED: { status: 503, meaning: 'the store is closed (shutting down)' },
   STORE_FAILED: { status: 503, meaning: 'a storage operation failed' },
@@ -152,7 +174,11 @@ export const ERROR_CODES = {
   MINT_REFUSED: { status: 400, meaning: '(CLI) a domain refused a mint' },
 
   // --- bugs
-  INTERNAL: { status: 500, meaning: 'an error that is not a WeftError: a bug; details go to the log' },
+  INTERNAL: {
+    status: 500,
+    meaning:
+      "an error that is not a WeftError: a bug (its details go to the node's log and `ApiOptions.onError`, never to the client)",
+  },
   INVARIANT: { status: 500, meaning: 'a broken internal invariant: a bug in Weft; the node stops' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

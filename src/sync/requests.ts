@@ -1,6 +1,14 @@
 // The small sync messages besides root updates: asking a domain for the headers a view is
 // missing (gap filling over a transport), and telling a domain how far an observer has accepted.
-import { assertBytes, check, decodeAll, type Reader, WeftError, type WeftErrorCode, Writer } from '../crypto/index.js';
+import {
+  assertBytes,
+  check,
+  decodeAll,
+  type Reader,
+  WeftError,
+  type WeftErrorCode,
+  Writer,
+} from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
 import { type RootUpdate, rootUpdateFromBlock } from './update.js';
