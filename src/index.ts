@@ -2,9 +2,9 @@
 // its own subpath (`weft/smt`, `weft/domain`, ...), the usual way to import it. The error
 // family is exported flat, since every layer throws it.
 
-export type { WeftErrorCode } from './crypto/index.js';
+export type { ErrorCodeInfo, WeftErrorCode } from './crypto/index.js';
 export * as crypto from './crypto/index.js';
-export { WeftError } from './crypto/index.js';
+export { ERROR_CODES, WeftError } from './crypto/index.js';
 export * as domain from './domain/index.js';
 export * as net from './net/index.js';
 export * as node from './node/index.js';

@@ -1,5 +1,6 @@
 // One error family for the whole project: a stable machine-readable `code`, a sentence for people.
 
+// The codes, their HTTP statuses and meanings are one table: ERROR_CODES in errorCodes.ts.
 import type { WeftErrorCode } from './errorCodes.js';
 
 export type { WeftErrorCode };
