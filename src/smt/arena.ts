@@ -291,3 +291,10 @@ export class ValueArena {
     return this.bytes.byteLength;
   }
 }
+
+/** The three arrays a tree's nodes live in, handed together to the walks that read or build them. */
+export type TreeArenas = {
+  readonly nodes: NodeArena;
+  readonly keys: KeyHashArena;
+  readonly vals: ValueArena;
+};
