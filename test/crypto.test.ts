@@ -43,6 +43,70 @@ describe('sha256', () => {
     );
   });
 
+  it('sha256Into writes exactly out[offset .. offset + 32] and leaves the rest alone', () => {
+    const out = new Uint8Array(34).fill(0xee);
+    sha256Into(utf8('abc'), out, 2);
+    expect(toHex(out.subarray(2))).toBe(toHex(sha256(utf8('abc'))));
+    expect([...out.subarray(0, 2)]).toEqual([0xee, 0xee]);
+  });
+
+  describe('sha256Into refuses what it cannot write', () => {
+    const code = (f: () => void): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof WeftError ? e.code : `not a WeftError: ${String(e)}`;
+      }
+      return undefined;
+    };
+    const data = utf8('abc');
+
+    it('an out that is not a Uint8Array (BAD_INPUT)', () => {
+      for (const out of [
+        null,
+        undefined,
+        [0, 1, 2],
+        'x'.repeat(64),
+        new ArrayBuffer(64),
+        new Uint16Array(32),
+      ]) {
+        expect(code(() => sha256Into(data, out as unknown as Uint8Array, 0))).toBe('BAD_INPUT');
+      }
+    });
+
+    it('data that is not a Uint8Array (BAD_INPUT), even a string long enough for node:crypto', () => {
+      const out = new Uint8Array(32);
+      for (const bad of [null, 'x'.repeat(100), [1, 2, 3]]) {
+        expect(code(() => sha256Into(bad as unknown as Uint8Array, out, 0))).toBe('BAD_INPUT');
+      }
+    });
+
+    it('a negative, fractional or non-number offset (BAD_INPUT)', () => {
+      const out = new Uint8Array(64);
+      for (const offset of [-1, -32, 0.5, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '0', 0n]) {
+        expect(code(() => sha256Into(data, out, offset as unknown as number))).toBe('BAD_INPUT');
+      }
+    });
+
+    it('an out too short for offset + 32 (BAD_LENGTH), without writing any of it', () => {
+      for (const [length, offset] of [
+        [0, 0],
+        [31, 0],
+        [32, 1],
+        [40, 9],
+        [40, 40],
+        [40, 41],
+      ] as const) {
+        const out = new Uint8Array(length).fill(0xee);
+        expect(code(() => sha256Into(data, out, offset))).toBe('BAD_LENGTH');
+        expect(out.every((b) => b === 0xee)).toBe(true);
+      }
+      // The edges that fit are accepted.
+      expect(code(() => sha256Into(data, new Uint8Array(32), 0))).toBeUndefined();
+      expect(code(() => sha256Into(data, new Uint8Array(40), 8))).toBeUndefined();
+    });
+  });
+
   it('hashes parts as their concatenation', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 5 }), (parts) => {

@@ -4,6 +4,8 @@
 // docs/benchmarks.md); longer inputs go through node:crypto. Both are tested to agree on every
 // length.
 import { createHash, hash as oneShot } from 'node:crypto';
+import { assertBytes } from './bytes.js';
+import { WeftError } from './errors.js';
 
 export const DIGEST_BYTES = 32;
 
@@ -87,8 +89,29 @@ function nodeHash(data: Uint8Array): Buffer {
     : createHash('sha256').update(data).digest();
 }
 
-/** SHA-256 of `data` written to `out[offset .. offset + 32]`, without allocating for short inputs. */
+/**
+ * SHA-256 of `data` written to `out[offset .. offset + 32]`, without allocating for short inputs.
+ * Refuses a non-byte `data` or `out` and a non-integer or negative `offset` (BAD_INPUT), and an
+ * `out` without 32 bytes at `offset` (BAD_LENGTH): a short `out` would otherwise take a partial
+ * digest silently.
+ */
 export function sha256Into(data: Uint8Array, out: Uint8Array, offset: number): void {
+  assertBytes(data, undefined, 'data');
+  assertBytes(out, undefined, 'out');
+  if (!Number.isInteger(offset) || offset < 0) {
+    throw new WeftError('BAD_INPUT', `offset must be a non-negative integer, got ${String(offset)}`);
+  }
+  if (out.length - offset < DIGEST_BYTES) {
+    throw new WeftError(
+      'BAD_LENGTH',
+      `out must hold ${DIGEST_BYTES} bytes at offset ${offset}, but is ${out.length} bytes long`,
+    );
+  }
+  digestInto(data, out, offset);
+}
+
+/** `sha256Into` without the checks, for callers that made `out` themselves. */
+function digestInto(data: Uint8Array, out: Uint8Array, offset: number): void {
   if (data.length <= SHORT_INPUT_MAX) sha256ShortInto(data, out, offset);
   else out.set(nodeHash(data), offset);
 }
@@ -96,7 +119,7 @@ export function sha256Into(data: Uint8Array, out: Uint8Array, offset: number): v
 /** SHA-256 of one input. */
 export function sha256(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(DIGEST_BYTES);
-  sha256Into(data, out, 0);
+  digestInto(data, out, 0);
   return out;
 }
 

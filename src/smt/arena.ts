@@ -56,7 +56,7 @@ export class NodeArena {
   }
 
   /**
-   * Takes over compacted arrays (see `Smt.compact`): ids 1 .. top-1 in use, none free.
+   * Takes over compacted arrays (see `compact` in prune.ts): ids 1 .. top-1 in use, none free.
    * `words` holds `capacity` records; `born` is empty or of `capacity` entries.
    */
   adopt(words: Uint32Array, born: Uint32Array, top: number): void {
@@ -182,7 +182,7 @@ export class KeyHashArena {
     return this.top - this.freeSlots.length;
   }
 
-  /** Takes over compacted slots 0 .. top-1 (see `Smt.compact`). */
+  /** Takes over compacted slots 0 .. top-1 (see `compact` in prune.ts). */
   adopt(bytes: Uint8Array, top: number): void {
     this.bytes = bytes;
     this.top = top;
@@ -291,3 +291,10 @@ export class ValueArena {
     return this.bytes.byteLength;
   }
 }
+
+/** The three arrays a tree's nodes live in, handed together to the walks that read or build them. */
+export type TreeArenas = {
+  readonly nodes: NodeArena;
+  readonly keys: KeyHashArena;
+  readonly vals: ValueArena;
+};

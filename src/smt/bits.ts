@@ -14,3 +14,17 @@ export function commonPrefixBits(a: Uint8Array, b: Uint8Array): number {
   }
   return KEY_BITS;
 }
+
+/** Bit `depth` of the 32-byte hash at `bytes[offset ..]` (a packed array of hashes or one hash). */
+export function bitOf(bytes: Uint8Array, offset: number, depth: number): number {
+  return (bytes[offset + (depth >> 3)]! >> (7 - (depth & 7))) & 1;
+}
+
+/** A copy of `path` with bit `depth` set to `bit`. */
+export function withBit(path: Uint8Array, depth: number, bit: number): Uint8Array {
+  const out = path.slice();
+  const mask = 0x80 >> (depth & 7);
+  if (bit) out[depth >> 3]! |= mask;
+  else out[depth >> 3]! &= ~mask;
+  return out;
+}

@@ -1,5 +1,6 @@
 // weft/smt: the authenticated state tree — batch updates, versions, proofs, verification, stores.
 
+export { BATCH_WRITES_MAX, KEY_BYTES_MAX, VALUE_BYTES_MAX } from './batch.js';
 export type { LmdbNodeStoreOptions } from './lmdbStore.js';
 export { checkLmdbDataFile, LmdbNodeStore } from './lmdbStore.js';
 export {
@@ -15,7 +16,7 @@ export {
 export type { NodeStore, PruneReport, StoreCommit, StoreMeta } from './store.js';
 export { MemoryNodeStore, STORE_FORMAT } from './store.js';
 export type { SmtOptions, StagedVersion } from './tree.js';
-export { BATCH_WRITES_MAX, KEY_BYTES_MAX, PAGE_LEVELS_DEFAULT, Smt, VALUE_BYTES_MAX } from './tree.js';
+export { PAGE_LEVELS_DEFAULT, Smt } from './tree.js';
 export type {
   ApplyOptions,
   ApplyResult,

@@ -1,5 +1,6 @@
 // Where a tree keeps its versions: the NodeStore contract, and the in-memory implementation.
 // The LMDB implementation (lmdbStore.ts) keeps the same contract on disk.
+import { hexKey } from '../crypto/index.js';
 import type { HasherName } from './types.js';
 
 /** The on-disk format this build writes and reads. */
@@ -39,8 +40,6 @@ export interface NodeStore {
   close(): Promise<void>;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
 /** A NodeStore in memory: the same contract as on disk, for tests and embedded use. */
 export class MemoryNodeStore implements NodeStore {
   readonly kind = 'memory';
@@ -61,14 +60,14 @@ export class MemoryNodeStore implements NodeStore {
   }
 
   getPage(key: Uint8Array): Uint8Array | undefined {
-    return this.pages.get(hex(key));
+    return this.pages.get(hexKey(key));
   }
 
   async commit(c: StoreCommit): Promise<void> {
     if (c.meta) this.meta = { ...c.meta };
     this.roots.set(c.version, c.root.slice());
-    for (const [k, v] of c.pages) this.pages.set(hex(k), v.slice());
-    if (c.stale.length > 0) this.stale.set(c.version, c.stale.map(hex));
+    for (const [k, v] of c.pages) this.pages.set(hexKey(k), v.slice());
+    if (c.stale.length > 0) this.stale.set(c.version, c.stale.map(hexKey));
     c.also?.();
   }
 

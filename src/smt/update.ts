@@ -1,0 +1,197 @@
+// Batch update with path copying: a batch rebuilds only the paths it touches, so every older
+// version stays readable from its own root; the new nodes are then hashed level by level in
+// batches, deepest first.
+import { invariant } from '../crypto/errors.js';
+import { EMPTY, type KeyHashArena, type NodeArena, type TreeArenas, type ValueArena } from './arena.js';
+import type { Batch } from './batch.js';
+import { bitOf, KEY_BITS } from './bits.js';
+import type { TreeHasher } from './hasher.js';
+import { findPacked, splitPacked } from './keyHashes.js';
+import { pageKey } from './page.js';
+
+/** What one batch did to the tree. */
+export type UpdateResult = {
+  /** root node id of the new version */
+  root: number;
+  /** nodes the previous version has and the new one no longer has */
+  stale: number[];
+  /** keys of the stored pages the new version replaces (only when pages are tracked) */
+  retired: Uint8Array[];
+};
+
+/**
+ * Applies batches to a tree's arenas, one at a time, reusing its scratch lists and buffers from
+ * one batch to the next. `trackPages` (a tree with a store) records the page keys each batch
+ * retires, which page roots are `pageLevels` apart.
+ */
+export class BatchUpdater {
+  private readonly h: TreeHasher;
+  private readonly nodes: NodeArena;
+  private readonly keys: KeyHashArena;
+  private readonly vals: ValueArena;
+  private readonly pageLevels: number;
+  private readonly trackPages: boolean;
+  private dirtyByDepth: number[][] = Array.from({ length: KEY_BITS + 1 }, () => []);
+  /** Pairs (leaf id, index of its write in the batch). */
+  private dirtyLeaves: number[] = [];
+  private stale: number[] = [];
+  private retired: Uint8Array[] = [];
+  private version = 0;
+  private scratchIn = new Uint8Array(64 * 1024);
+  private scratchOut = new Uint8Array(32 * 1024);
+
+  constructor(h: TreeHasher, t: TreeArenas, pageLevels: number, trackPages: boolean) {
+    this.h = h;
+    this.nodes = t.nodes;
+    this.keys = t.keys;
+    this.vals = t.vals;
+    this.pageLevels = pageLevels;
+    this.trackPages = trackPages;
+  }
+
+  /** Builds version `version` from the tree at `oldRoot` and the batch `b`, hashing every new node. */
+  run(oldRoot: number, b: Batch, version: number): UpdateResult {
+    this.version = version;
+    this.stale = [];
+    this.retired = [];
+    const root = b.n === 0 ? oldRoot : this.update(oldRoot, 0, 0, b.n, b);
+    this.hashNewLeaves(b);
+    this.hashNewInternals();
+    return { root, stale: this.stale, retired: this.retired };
+  }
+
+  /** Rebuilds the subtree `node` at `depth` with writes [lo, hi); returns the new node id. */
+  private update(node: number, depth: number, lo: number, hi: number, b: Batch): number {
+    if (lo === hi) return node;
+    const a = this.nodes;
+    if (!a.isInternal(node)) return this.build(node, depth, lo, hi, b);
+    invariant(depth < KEY_BITS, 'internal node at depth 256');
+    const mid = splitPacked(b.keyHashes, depth, lo, hi);
+    const l = a.left(node);
+    const r = a.right(node);
+    const nl = this.update(l, depth + 1, lo, mid, b);
+    const nr = this.update(r, depth + 1, mid, hi, b);
+    if (nl === l && nr === r) return node;
+    this.stale.push(node);
+    // Every key of [lo, hi) shares the node's path: the page key's prefix comes from the batch.
+    if (this.trackPages && depth % this.pageLevels === 0) {
+      this.retired.push(pageKey(BigInt(a.born[node]!), depth, b.keyHashes.subarray(lo * 32, lo * 32 + 32)));
+    }
+    return this.join(nl, nr, depth);
+  }
+
+  /** An internal node over (nl, nr), or the lone leaf or emptiness the pair collapses to. */
+  private join(nl: number, nr: number, depth: number): number {
+    const a = this.nodes;
+    if (nl === EMPTY && (nr === EMPTY || a.isLeaf(nr))) return nr;
+    if (nr === EMPTY && a.isLeaf(nl)) return nl;
+    const id = a.allocInternal(nl, nr, this.version);
+    this.dirtyByDepth[depth]!.push(id);
+    return id;
+  }
+
+  /**
+   * Builds the subtree at `depth` from writes [lo, hi) and `existing` (EMPTY or a leaf), which a
+   * write of the same key replaces.
+   */
+  private build(existing: number, depth: number, lo: number, hi: number, b: Batch): number {
+    let keep = existing;
+    if (existing !== EMPTY) {
+      const kh = this.keys.view(this.nodes.keySlot(existing));
+      if (findPacked(b.keyHashes, kh, lo, hi) >= 0) {
+        keep = EMPTY;
+        this.stale.push(existing);
+      }
+    }
+    return this.buildFrom(keep, depth, lo, hi, b);
+  }
+
+  private buildFrom(keep: number, depth: number, lo: number, hi: number, b: Batch): number {
+    const sets = b.setPrefix[hi]! - b.setPrefix[lo]!;
+    const count = sets + (keep === EMPTY ? 0 : 1);
+    if (count === 0) return EMPTY;
+    if (count === 1) {
+      if (keep !== EMPTY) return keep;
+      for (let i = lo; i < hi; i++) if (b.values[i] !== null) return this.newLeaf(i, b);
+      invariant(false, 'a set write was counted but not found');
+    }
+    invariant(depth < KEY_BITS, 'two distinct key hashes share all 256 bits');
+    const mid = splitPacked(b.keyHashes, depth, lo, hi);
+    let keepLeft = EMPTY;
+    let keepRight = EMPTY;
+    if (keep !== EMPTY) {
+      if (bitOf(this.keys.bytes, this.nodes.keySlot(keep) * 32, depth) === 0) keepLeft = keep;
+      else keepRight = keep;
+    }
+    const nl = this.buildFrom(keepLeft, depth + 1, lo, mid, b);
+    const nr = this.buildFrom(keepRight, depth + 1, mid, hi, b);
+    return this.join(nl, nr, depth);
+  }
+
+  private newLeaf(i: number, b: Batch): number {
+    const slot = this.keys.alloc(b.keyHashes, i * 32);
+    const offset = this.vals.append(b.values[i]!);
+    const id = this.nodes.allocLeaf(slot, offset, this.version);
+    this.dirtyLeaves.push(id, i);
+    return id;
+  }
+
+  /** Hashes the batch's new leaves in one call to the batch hasher. */
+  private hashNewLeaves(b: Batch): void {
+    const a = this.nodes;
+    const leaves = this.dirtyLeaves;
+    if (leaves.length === 0) return;
+    const n = leaves.length / 2;
+    const input = this.scratch(n);
+    for (let j = 0; j < n; j++) {
+      const id = leaves[2 * j]!;
+      const i = leaves[2 * j + 1]!;
+      input.set(this.keys.view(a.keySlot(id)), j * 64);
+      input.set(b.valueHashes.subarray(i * 32, i * 32 + 32), j * 64 + 32);
+    }
+    this.h.leafBatch(input.subarray(0, n * 64), this.scratchOut.subarray(0, n * 32));
+    for (let j = 0; j < n; j++)
+      a.bytes.set(this.scratchOut.subarray(j * 32, j * 32 + 32), a.hashAt(leaves[2 * j]!));
+    leaves.length = 0;
+  }
+
+  /** Hashes the new internal nodes level by level, deepest first, one batch per level. */
+  private hashNewInternals(): void {
+    const a = this.nodes;
+    for (let d = KEY_BITS - 1; d >= 0; d--) {
+      const list = this.dirtyByDepth[d]!;
+      if (list.length === 0) continue;
+      const n = list.length;
+      const input = this.scratch(n);
+      const in32 = new Uint32Array(input.buffer, 0, n * 16);
+      // Word copies from the node records, children's hashes side by side.
+      const words = a.words;
+      for (let j = 0; j < n; j++) {
+        const id = list[j]!;
+        const l = a.hashWord(a.left(id));
+        const r = a.hashWord(a.right(id));
+        const o = j * 16;
+        for (let w = 0; w < 8; w++) {
+          in32[o + w] = words[l + w]!;
+          in32[o + 8 + w] = words[r + w]!;
+        }
+      }
+      this.h.internalBatch(input.subarray(0, n * 64), this.scratchOut.subarray(0, n * 32));
+      const out32 = new Uint32Array(this.scratchOut.buffer, 0, n * 8);
+      for (let j = 0; j < n; j++) {
+        const o = a.hashWord(list[j]!);
+        for (let w = 0; w < 8; w++) words[o + w] = out32[j * 8 + w]!;
+      }
+      list.length = 0;
+    }
+  }
+
+  /** Scratch buffers big enough for `n` 64-byte inputs and `n` outputs. */
+  private scratch(n: number): Uint8Array {
+    if (this.scratchIn.length < n * 64) {
+      this.scratchIn = new Uint8Array(n * 64 * 2);
+      this.scratchOut = new Uint8Array(n * 32 * 2);
+    }
+    return this.scratchIn;
+  }
+}
