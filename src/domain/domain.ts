@@ -5,9 +5,9 @@ import { EventEmitter } from 'node:events';
 import {
   check,
   equalBytes,
+  hexKey,
   type KeyPair,
   type SignatureVerifierPool,
-  toHex,
   WeftError,
 } from '../crypto/index.js';
 import {
@@ -53,7 +53,7 @@ import {
   remoteHeaders,
   type TxReads,
   type TxStatus,
-} from './state.js';
+} from './transition.js';
 
 export type DomainLimits = Partial<
   Pick<
@@ -475,7 +475,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     const existingCommitments: string[] = [];
     if (this.store) {
       try {
-        const known = this.store.status(toHex(txId(tx)).slice(2));
+        const known = this.store.status(hexKey(txId(tx)));
         if (known?.status === 'included')
           return { spentNullifiers, existingCommitments, includedAt: known.height };
       } catch {
@@ -486,7 +486,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       for (const c of a.consumed ?? []) {
         try {
           const nf = nullifier(c.resource, c.nk);
-          if (this.smt.getSync(nullifierKey(nf)) !== null) spentNullifiers.push(toHex(nf).slice(2));
+          if (this.smt.getSync(nullifierKey(nf)) !== null) spentNullifiers.push(hexKey(nf));
         } catch {
           // validation reports a malformed resource or key with its own code
         }
@@ -494,7 +494,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       for (const c of a.created ?? []) {
         try {
           const cm = commitment(c.resource);
-          if (this.smt.getSync(commitmentKey(cm)) !== null) existingCommitments.push(toHex(cm).slice(2));
+          if (this.smt.getSync(commitmentKey(cm)) !== null) existingCommitments.push(hexKey(cm));
         } catch {
           // as above
         }
@@ -595,7 +595,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** Status of a transaction: pending, included, rejected or evicted; undefined if never seen. */
   status(id: Uint8Array): TxStatus | undefined {
-    const key = toHex(id).slice(2);
+    const key = hexKey(id);
     return this.state.statuses.get(key) ?? this.store?.status(key);
   }
 
@@ -617,7 +617,7 @@ export class Domain extends EventEmitter<DomainEvents> {
    * created: anyone holding a commitment can fetch what it commits to.
    */
   value(valueRef: Uint8Array): Uint8Array | undefined {
-    const key = toHex(valueRef).slice(2);
+    const key = hexKey(valueRef);
     return this.store ? this.store.value(key) : this.values.get(key);
   }
 
@@ -628,7 +628,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** The latest header of `domainId` this domain has accepted, if any. */
   remoteHeader(domainId: Uint8Array): Header | undefined {
-    return this.state.remotes.get(toHex(domainId).slice(2))?.header;
+    return this.state.remotes.get(hexKey(domainId))?.header;
   }
 
   /**
@@ -658,8 +658,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   nullifierConflicts(writes: readonly Write[]): Uint8Array[] {
     return nullifierConflicts(
       writes,
-      (key) =>
-        this.state.pendingNullifiers.has(toHex(key.subarray(1)).slice(2)) || this.smt.getSync(key) !== null,
+      (key) => this.state.pendingNullifiers.has(hexKey(key.subarray(1))) || this.smt.getSync(key) !== null,
     );
   }
 
@@ -710,7 +709,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** The height this domain's view of `domainId` is frozen from, or null when it is not frozen. */
   frozenFrom(domainId: Uint8Array): bigint | null {
-    return this.state.remotes.get(toHex(domainId).slice(2))?.frozenFrom ?? null;
+    return this.state.remotes.get(hexKey(domainId))?.frozenFrom ?? null;
   }
 
   /**
@@ -765,8 +764,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 export function valuesOf(block: Block): [string, Uint8Array][] {
   const out: [string, Uint8Array][] = [];
   for (const tx of block.txs) {
-    for (const a of tx.actions)
-      for (const c of a.created) out.push([toHex(c.resource.valueRef).slice(2), c.value]);
+    for (const a of tx.actions) for (const c of a.created) out.push([hexKey(c.resource.valueRef), c.value]);
   }
   return out;
 }

@@ -54,7 +54,6 @@ export {
   meetsThreshold,
 } from './keyset.js';
 export type {
-  ApplyResult,
   Block,
   BlockPlan,
   DomainConfig,
@@ -63,12 +62,13 @@ export type {
   DomainOutput,
   DomainState,
   Eviction,
+  RecordedRemote,
   ReinitRemoteInput,
   RemoteHeaderEntry,
-  RemoteView,
+  TransitionResult,
   TxReads,
   TxStatus,
-} from './state.js';
+} from './transition.js';
 export {
   ANCHOR_WINDOW_DEFAULT,
   apply,
@@ -89,4 +89,4 @@ export {
   remoteHeaderAt,
   remoteHeaderKey,
   remoteHeaders,
-} from './state.js';
+} from './transition.js';

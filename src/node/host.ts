@@ -13,8 +13,8 @@ import {
 import { GlobalRoot, type VerificationMode } from '../sync/index.js';
 import { TransferDriver } from '../transfer/index.js';
 import { decodeTransaction } from '../tx/index.js';
-import { LocalNetwork, type Peer } from './network.js';
 import { PeerDomain, type PeerReads } from './peerDomain.js';
+import { type Peer, SyncRouter } from './router.js';
 
 /** How often a node seals a block while it has transactions waiting. */
 export const BLOCK_INTERVAL_MS_DEFAULT = 100;
@@ -70,7 +70,7 @@ export class NodeHost {
 
   private constructor(
     readonly domain: Domain,
-    readonly network: LocalNetwork,
+    readonly network: SyncRouter,
     readonly driver: TransferDriver,
     readonly recovery: RecoveryReport,
     readonly peers: readonly Peer[],
@@ -85,7 +85,7 @@ export class NodeHost {
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const { domain } = durable;
-    const network = new LocalNetwork({
+    const network = new SyncRouter({
       endpoint: opts.endpoint,
       mode: opts.mode ?? 'transition',
       announceEveryMs: opts.announceEveryMs ?? NODE_ANNOUNCE_EVERY_MS_DEFAULT,
@@ -177,7 +177,7 @@ export class NodeHost {
 
   /**
    * Operator recovery from a freeze: re-initialises this domain's frozen view of a peer from a
-   * header the operator trusts (`LocalNetwork.reinitializeRemote`) and reports, besides the
+   * header the operator trusts (`SyncRouter.reinitializeRemote`) and reports, besides the
    * dropped roots, which of this node's transfers continue and which the fork touched.
    */
   async reinitializeRemote(

@@ -3,7 +3,7 @@
 // equivocation evidence if the domain ever forked. Acceptance is a pure function from a view and
 // a root update to a new view; every refusal is a WeftError with its own code and leaves the
 // view as it was (docs/sync.md, "Acceptance rules").
-import { check, equalBytes, toHex, WeftError } from '../crypto/index.js';
+import { check, equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
 import {
   decodeKeySet,
   encodeKeySet,
@@ -98,8 +98,6 @@ export type AcceptResult = {
   /** the headers accepted, in height order */
   accepted: SignedHeader[];
 };
-
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
 let defaultLogics: LogicLookup | undefined;
 function builtinLogics(): LogicLookup {
@@ -337,7 +335,7 @@ function acceptOne(
   }
   if (mode === 'full') {
     const roots = new Set<string>();
-    for (const r of view.recent.values()) roots.add(hex(r.stateRoot));
+    for (const r of view.recent.values()) roots.add(hexKey(r.stateRoot));
     validateBlockStateless({
       header,
       prevRoot: head.stateRoot,
@@ -345,8 +343,8 @@ function acceptOne(
       transition: update.transition,
       txs: update.txs,
       isAnchorAccepted: (root) =>
-        (root instanceof Uint8Array && roots.has(hex(root))) || (ctx.isKnownRoot?.(root) ?? false),
-      isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hex(root)),
+        (root instanceof Uint8Array && roots.has(hexKey(root))) || (ctx.isKnownRoot?.(root) ?? false),
+      isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
       ...(ctx.remoteHeaderAt ? { remoteHeaderAt: ctx.remoteHeaderAt } : {}),
       logics: ctx.logics ?? builtinLogics(),
       ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),

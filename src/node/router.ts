@@ -4,7 +4,7 @@
 // in between; and a periodic re-announcement repairs whatever the transport lost. Nothing a
 // message says is believed without the sync layer's checks.
 import { EventEmitter } from 'node:events';
-import { check, equalBytes, Reader, toHex, WeftError, Writer } from '../crypto/index.js';
+import { check, equalBytes, hexKey, Reader, WeftError, Writer } from '../crypto/index.js';
 import {
   type Domain,
   type DomainOutput,
@@ -40,7 +40,7 @@ export const HEADER_CHAIN_MAX = 64;
 /** How often every member re-announces its latest block by default. */
 export const ANNOUNCE_EVERY_MS_DEFAULT = 250;
 
-export type NetworkOptions = {
+export type SyncRouterOptions = {
   /** each member's own connection (e.g. `(id) => bus.endpoint(id)`), so receivers know the sender */
   endpoint: (self: Uint8Array) => Transport;
   /** how receivers verify root updates (default `transition`) */
@@ -49,7 +49,7 @@ export type NetworkOptions = {
   announceEveryMs?: number;
 };
 
-export type NetworkEvents = {
+export type SyncRouterEvents = {
   /** `at` accepted `from`'s header at `height` */
   accepted: [{ at: Uint8Array; from: Uint8Array; height: bigint }];
   /** `observer` says it accepted `domain`'s header at `height` (a confirmation flowing back) */
@@ -69,11 +69,10 @@ type Member = { domain: Domain; sync: SyncState; net: Transport; queue: Promise<
  */
 export type Peer = { id: Uint8Array; name?: string; keySet: KeySet; genesis: SignedHeader };
 
-const hex = (b: Uint8Array) => toHex(b).slice(2);
 /** Refusals that only mean "already have it": not worth reporting. */
 const QUIET = new Set(['REPLAYED_UPDATE', 'STALE_HEIGHT']);
 
-export class LocalNetwork extends EventEmitter<NetworkEvents> {
+export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly members = new Map<string, Member>();
   private readonly peers = new Map<string, Peer>();
   private readonly endpoint: (self: Uint8Array) => Transport;
@@ -83,7 +82,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
   /** Who knows whose root, directly or through whose tree, and since when (docs/sync.md). */
   readonly knowledge = new KnowledgeGraph();
 
-  constructor(opts: NetworkOptions) {
+  constructor(opts: SyncRouterOptions) {
     super();
     this.endpoint = opts.endpoint;
     this.mode = opts.mode ?? 'transition';
@@ -96,7 +95,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
 
   /** Adds a domain: it and every member start following each other. */
   join(domain: Domain): void {
-    const key = hex(domain.id);
+    const key = hexKey(domain.id);
     if (this.members.has(key)) throw new WeftError('DUPLICATE_DOMAIN', `${domain.name} already joined`);
     const sync = new SyncState();
     const net = this.endpoint(domain.id);
@@ -126,7 +125,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
    * its own blocks to it over the transport.
    */
   addPeer(peer: Peer): void {
-    const key = hex(peer.id);
+    const key = hexKey(peer.id);
     check(
       !this.members.has(key) && !this.peers.has(key),
       'DUPLICATE_DOMAIN',
@@ -163,8 +162,9 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
   ): Promise<Extract<DomainOutput, { type: 'remoteReinitialized' }>> {
-    const member = this.members.get(hex(self));
-    if (!member) throw new WeftError('UNKNOWN_DOMAIN', `domain ${hex(self)} is not a member of this network`);
+    const member = this.members.get(hexKey(self));
+    if (!member)
+      throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(self)} is not a member of this network`);
     const domainId = trusted.header.domain;
     const view = member.sync.view(domainId);
     const frozenInSync = view?.frozen ? view.frozen : null;
@@ -172,7 +172,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     if (member.domain.frozenFrom(domainId) === null)
       throw new WeftError(
         'NOT_FROZEN',
-        `this domain's view of ${hex(domainId)} is not frozen: nothing to re-initialise`,
+        `this domain's view of ${hexKey(domainId)} is not frozen: nothing to re-initialise`,
       );
     if (!evidence)
       throw new WeftError(
@@ -198,7 +198,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
 
   /** The sync state (remote views) of a member. */
   syncOf(domainId: Uint8Array): SyncState | undefined {
-    return this.members.get(hex(domainId))?.sync;
+    return this.members.get(hexKey(domainId))?.sync;
   }
 
   counters(): Readonly<typeof this.stats> {
@@ -222,7 +222,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     const update = this.update(member.domain, height);
     if (!update) return;
     const body = encodeRootUpdate(update);
-    const id = `${hex(member.domain.id)}/${height}`;
+    const id = `${hexKey(member.domain.id)}/${height}`;
     const to = this.domainIds().filter((d) => !equalBytes(d, member.domain.id));
     await Promise.all(to.map((d) => this.send(member, d, { kind: 'rootUpdate', id, body })));
   }
@@ -281,8 +281,9 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
    * `id` names it for deduplication. Resolves once the transport took it.
    */
   async sendTransfer(from: Uint8Array, to: Uint8Array, id: string, body: Uint8Array): Promise<void> {
-    const member = this.members.get(hex(from));
-    if (!member) throw new WeftError('UNKNOWN_DOMAIN', `domain ${hex(from)} is not a member of this network`);
+    const member = this.members.get(hexKey(from));
+    if (!member)
+      throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(from)} is not a member of this network`);
     this.stats.sent++;
     await member.net.send(to, { kind: 'transfer', id, body });
   }
@@ -297,7 +298,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       const ctx = {
         isKnownRoot: (root: Uint8Array) =>
           own.acceptsAnchor(root) ||
-          member.sync.list().some((v) => hex(v.domainId) !== hex(sender) && isAnchorUsable(v, root)),
+          member.sync.list().some((v) => hexKey(v.domainId) !== hexKey(sender) && isAnchorUsable(v, root)),
         // A refund in the sender's block names a header of the domain the resource was moved
         // to: ours (we know our own headers) or one our domain accepted.
         remoteHeaderAt: (domainId: Uint8Array, height: bigint) => {
@@ -374,7 +375,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       height: last.header.height,
       headerHash: headerHash(last.header),
     });
-    const id = `ack/${hex(member.domain.id)}/${hex(sender)}/${last.header.height}`;
+    const id = `ack/${hexKey(member.domain.id)}/${hexKey(sender)}/${last.header.height}`;
     await this.send(member, from, { kind: 'confirmation', id, body });
   }
 
@@ -395,7 +396,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     }
     const w = new Writer(bytes);
     w.list(chain, HEADER_CHAIN_MAX, (w, b) => w.bytes(b, ROOT_UPDATE_BYTES_MAX));
-    const id = `res/${hex(member.domain.id)}/${span.fromHeight}-${span.toHeight}`;
+    const id = `res/${hexKey(member.domain.id)}/${span.fromHeight}-${span.toHeight}`;
     await this.send(member, to, { kind: 'headerResponse', id, body: w.finish() });
   }
 
@@ -419,7 +420,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     });
     await this.send(member, from, {
       kind: 'headerRequest',
-      id: `req/${hex(member.domain.id)}/${have + 1n}-${top}`,
+      id: `req/${hexKey(member.domain.id)}/${have + 1n}-${top}`,
       body,
     });
   }
