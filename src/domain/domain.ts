@@ -656,10 +656,12 @@ export class Domain extends EventEmitter<DomainEvents> {
    * consumed one resource twice — a claim after a refund (docs/transfers.md). Empty normally.
    */
   nullifierConflicts(writes: readonly Write[]): Uint8Array[] {
-    return nullifierConflicts(
-      writes,
-      (key) => this.state.pendingNullifiers.has(hexKey(key.subarray(1))) || this.smt.getSync(key) !== null,
-    );
+    return nullifierConflicts(writes, (key) => this.holdsNullifier(key));
+  }
+
+  /** Whether nullifier key `0x02 || nf` is in this domain's tree or pending in its mempool. */
+  holdsNullifier(key: Uint8Array): boolean {
+    return this.state.pendingNullifiers.has(hexKey(key.subarray(1))) || this.smt.getSync(key) !== null;
   }
 
   /** Proof that commitment `cm` is (or is not) in the tree at `height` (default: the tip). */

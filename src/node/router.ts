@@ -15,6 +15,7 @@ import {
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
 import {
   answerHeaderRequest,
+  decideAcceptance,
   decodeHeaderRequest,
   decodeRootUpdate,
   decodeSyncConfirmation,
@@ -22,7 +23,6 @@ import {
   encodeRootUpdate,
   encodeSyncConfirmation,
   equivocationEvidenceHash,
-  forkHeight,
   type HeaderRequest,
   isAnchorUsable,
   KnowledgeGraph,
@@ -69,9 +69,6 @@ type Member = { domain: Domain; sync: SyncState; net: Transport; queue: Promise<
  */
 export type Peer = { id: Uint8Array; name?: string; keySet: KeySet; genesis: SignedHeader };
 
-/** Refusals that only mean "already have it": not worth reporting. */
-const QUIET = new Set(['REPLAYED_UPDATE', 'STALE_HEIGHT']);
-
 export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly members = new Map<string, Member>();
   private readonly peers = new Map<string, Peer>();
@@ -105,10 +102,6 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       trustPeer(other.sync, other.domain, domain);
     }
     for (const peer of this.peers.values()) sync.trust(peer.genesis, peer.keySet, nameOf(peer));
-    // Equivocation evidence the sync layer verified freezes the domain's own view of the liar.
-    sync.on('equivocation', ({ domainId, evidence }) => {
-      void domain.freezeRemote(domainId, forkHeight(evidence)).catch(() => undefined);
-    });
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
       void this.announce(member, o.block.header.height);
@@ -288,17 +281,25 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     await member.net.send(to, { kind: 'transfer', id, body });
   }
 
+  /**
+   * Root updates from a sender: the sync layer decides (`decideAcceptance`, every rule of
+   * acceptance in one place), and this applies the verdict — the light-client view, the domain
+   * inputs, a gap request, a confirmation, events.
+   */
   private async onUpdates(member: Member, updates: RootUpdate[], from: Uint8Array): Promise<void> {
     const sender = updates[0]!.signed.header.domain;
-    let accepted: { header: import('../domain/index.js').Header }[];
-    try {
-      // In full mode a sender's transaction may anchor on a root of ours (the claim of a
-      // resource we moved) or of another domain we follow: both are roots we vouch for.
-      const own = member.domain;
-      const ctx = {
+    const own = member.domain;
+    const known = own.remoteHeader(sender);
+    const verdict = decideAcceptance({
+      view: member.sync.view(sender),
+      updates,
+      mode: this.mode,
+      ctx: {
+        // In full mode a sender's transaction may anchor on a root of ours (the claim of a
+        // resource we moved) or of another domain we follow: both are roots we vouch for.
         isKnownRoot: (root: Uint8Array) =>
           own.acceptsAnchor(root) ||
-          member.sync.list().some((v) => hexKey(v.domainId) !== hexKey(sender) && isAnchorUsable(v, root)),
+          member.sync.list().some((v) => !equalBytes(v.domainId, sender) && isAnchorUsable(v, root)),
         // A refund in the sender's block names a header of the domain the resource was moved
         // to: ours (we know our own headers) or one our domain accepted.
         remoteHeaderAt: (domainId: Uint8Array, height: bigint) => {
@@ -306,69 +307,66 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
           const h = height <= own.committedHeight ? own.header(height)?.header : undefined;
           return h ? { height, stateRoot: h.stateRoot, timestamp: h.timestamp } : undefined;
         },
-      };
-      accepted =
-        updates.length === 1
-          ? member.sync.accept(updates[0]!, this.mode, ctx)
-          : member.sync.acceptChain(updates, this.mode, ctx);
-    } catch (e) {
-      const code = e instanceof WeftError ? e.code : 'ERROR';
-      // A gap is filled by asking; an update right above our head that does not link to it is
-      // another branch (after a re-initialisation, the one the operator did not trust), and
-      // asking again would only bring the same answer back.
-      const have = member.sync.view(sender)?.head.header.height ?? 0n;
-      if (code === 'NOT_CONTINUOUS' && updates[0]!.signed.header.height > have + 1n)
-        return this.requestGap(member, sender, updates, from);
-      if (QUIET.has(code)) return;
-      this.stats.refused++;
-      this.emit('refused', { at: member.domain.id, from: sender, code, message: (e as Error).message });
-      return;
+      },
+      ...(known
+        ? {
+            recorded: {
+              height: known.height,
+              headerHash: headerHash(known),
+              timestamp: known.timestamp,
+              frozenFrom: own.frozenFrom(sender),
+            },
+          }
+        : {}),
+      holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
+    });
+    member.sync.adopt(verdict, updates);
+    switch (verdict.kind) {
+      case 'skip':
+        return;
+      case 'askGap':
+        return this.requestGap(member, sender, verdict, from);
+      case 'accept':
+        await this.record(member, verdict.record);
+        return this.confirm(member, sender, verdict.confirm, from);
+      case 'refuse':
+        await this.record(member, verdict.record);
+        return this.refused(member, sender, verdict.code, verdict.message);
+      case 'freeze':
+        await this.record(member, verdict.record);
+        if (verdict.code === 'EQUIVOCATION') {
+          // Caught: a domain that never recorded the liar has no view of it to freeze.
+          await own.freezeRemote(sender, verdict.fromHeight).catch(() => undefined);
+        } else {
+          await own.freezeRemote(sender, verdict.fromHeight);
+        }
+        return this.refused(member, sender, verdict.code, verdict.message);
     }
-    // After a restart members follow peers from genesis again: what the domain already
-    // accepted is skipped, and must be the very header it accepted then.
-    const known = member.domain.remoteHeader(sender);
-    for (const signed of accepted) {
-      if (known && signed.header.height <= known.height) {
-        if (
-          signed.header.height === known.height &&
-          !equalBytes(headerHash(signed.header), headerHash(known))
-        ) {
-          this.stats.refused++;
-          this.emit('refused', {
-            at: member.domain.id,
-            from: sender,
-            code: 'HEADER_MISMATCH',
-            message: `height ${known.height} differs from the header this domain accepted before`,
-          });
-          return;
-        }
-        continue;
-      }
-      // A verified block that spends a nullifier our tree already holds consumed one resource
-      // twice: a claim after its refund. The liar's view is frozen from that block on.
-      const update = updates.find((u) => u.signed.header.height === signed.header.height);
-      if (this.mode !== 'signatures' && update) {
-        const conflicts = member.domain.nullifierConflicts(update.writes);
-        if (conflicts.length > 0) {
-          await member.domain.freezeRemote(sender, signed.header.height);
-          this.stats.refused++;
-          this.emit('refused', {
-            at: member.domain.id,
-            from: sender,
-            code: 'DOUBLE_SPEND',
-            message: `block ${signed.header.height} spends ${conflicts.length} nullifier(s) this domain already holds (a claim after a refund); view frozen`,
-          });
-          return;
-        }
-      }
-      await member.domain.acceptRemoteHeader(signed.header);
-      if (update) observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
+  }
+
+  /** Records verified headers in the member's domain, in order, and tells listeners. */
+  private async record(member: Member, updates: RootUpdate[]): Promise<void> {
+    for (const update of updates) {
+      const header = update.signed.header;
+      await member.domain.acceptRemoteHeader(header);
+      observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
       this.stats.accepted++;
-      this.emit('accepted', { at: member.domain.id, from: sender, height: signed.header.height });
+      this.emit('accepted', { at: member.domain.id, from: header.domain, height: header.height });
     }
-    const last = accepted[accepted.length - 1];
-    if (!last) return;
-    // The confirmation flows back; its verifiable form is the 0x03 record in our next root.
+  }
+
+  private refused(member: Member, from: Uint8Array, code: string, message: string): void {
+    this.stats.refused++;
+    this.emit('refused', { at: member.domain.id, from, code, message });
+  }
+
+  /** The confirmation flows back; its verifiable form is the 0x03 record in our next root. */
+  private async confirm(
+    member: Member,
+    sender: Uint8Array,
+    last: SignedHeader,
+    to: Uint8Array,
+  ): Promise<void> {
     const body = encodeSyncConfirmation({
       observer: member.domain.id,
       domainId: sender,
@@ -376,7 +374,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       headerHash: headerHash(last.header),
     });
     const id = `ack/${hexKey(member.domain.id)}/${hexKey(sender)}/${last.header.height}`;
-    await this.send(member, from, { kind: 'confirmation', id, body });
+    await this.send(member, to, { kind: 'confirmation', id, body });
   }
 
   /**
@@ -400,27 +398,25 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     await this.send(member, to, { kind: 'headerResponse', id, body: w.finish() });
   }
 
-  /** A gap: ask the sender for the headers between what we hold and the update it sent. */
+  /** A gap: ask the sender for the headers the verdict names, at most HEADER_CHAIN_MAX of them. */
   private async requestGap(
     member: Member,
     sender: Uint8Array,
-    updates: RootUpdate[],
+    gap: { fromHeight: bigint; toHeight: bigint },
     from: Uint8Array,
   ): Promise<void> {
-    const view = member.sync.view(sender);
-    const have = view ? view.head.header.height : 0n;
-    const want = updates[updates.length - 1]!.signed.header.height;
-    const top = want - have > BigInt(HEADER_CHAIN_MAX) ? have + BigInt(HEADER_CHAIN_MAX) : want;
+    const last = gap.fromHeight + BigInt(HEADER_CHAIN_MAX) - 1n;
+    const top = gap.toHeight < last ? gap.toHeight : last;
     this.stats.gapRequests++;
     const body = encodeHeaderRequest({
       domainId: sender,
-      fromHeight: have + 1n,
+      fromHeight: gap.fromHeight,
       toHeight: top,
       withTxs: this.mode === 'full',
     });
     await this.send(member, from, {
       kind: 'headerRequest',
-      id: `req/${hexKey(member.domain.id)}/${have + 1n}-${top}`,
+      id: `req/${hexKey(member.domain.id)}/${gap.fromHeight}-${top}`,
       body,
     });
   }

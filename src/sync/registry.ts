@@ -5,17 +5,20 @@
 import { EventEmitter } from 'node:events';
 import { check, hexKey, toHex, WeftError } from '../crypto/index.js';
 import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
+import {
+  type AcceptanceVerdict,
+  acceptRootUpdate,
+  acceptRootUpdates,
+  type SyncContext,
+} from './acceptance.js';
 import { EquivocationError, type EquivocationEvidence } from './equivocation.js';
 import { SYNC_EVIDENCE_KEPT_MAX, SYNC_VIEWS_MAX } from './limits.js';
 import type { RootUpdate } from './update.js';
 import {
-  acceptRootUpdate,
-  acceptRootUpdates,
   freezeView,
   isAnchorUsable,
   type RemoteView,
   reinitializeView,
-  type SyncContext,
   type TrustOptions,
   trustRemote,
   usableHeader,
@@ -100,6 +103,26 @@ export class SyncState extends EventEmitter<SyncEvents> {
     check(Array.isArray(updates) && updates.length > 0, 'BAD_INPUT', 'a chain needs at least one update');
     const view = this.lookup(updates[0]?.signed?.header?.domain as Uint8Array);
     return this.commit(view, () => acceptRootUpdates(view, updates, mode, this.withDefaults(view, ctx)));
+  }
+
+  /**
+   * Installs the light-client view a verdict of `decideAcceptance` carries (`updates` are the
+   * ones it decided on) and tells listeners: `equivocation` for an equivocation freeze,
+   * `accepted` otherwise. A verdict without a view changes nothing.
+   */
+  adopt(verdict: AcceptanceVerdict, updates: readonly RootUpdate[]): void {
+    if (!('view' in verdict) || verdict.view === undefined) return;
+    const view = this.lookup(verdict.view.domainId);
+    this.views.set(hexKey(view.domainId), verdict.view);
+    if (verdict.kind === 'freeze' && verdict.evidence !== undefined) {
+      this.emit('equivocation', { domainId: view.domainId, evidence: verdict.evidence, view: verdict.view });
+    } else {
+      this.emit('accepted', {
+        domainId: view.domainId,
+        headers: updates.map((u) => u.signed),
+        view: verdict.view,
+      });
+    }
   }
 
   /** Freezes a followed domain's view with evidence learnt elsewhere (BAD_EVIDENCE if it does not verify). */
