@@ -2,30 +2,16 @@
 // header, the key set that signs the next one, a bounded history of headers and roots, and
 // equivocation evidence if the domain ever forked. Views are values; how an update is accepted
 // into one is decided in acceptance.ts (docs/sync.md, "Acceptance rules").
-import { check, equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
+import { check, equalBytes, toHex, WeftError } from '../crypto/index.js';
 import {
-  decodeKeySet,
   encodeKeySet,
   headerHash,
-  KEYSET_TREE_KEY,
   type KeySet,
-  keySetsEqual,
   type SignedHeader,
   verifyHeaderSignatures,
 } from '../domain/index.js';
-import { builtinRegistry, type LogicLookup } from '../resource/index.js';
-import { verifyProof, verifyTransition } from '../smt/index.js';
-import type { RemoteHeaderFacts, SignatureResults } from '../tx/index.js';
-import {
-  EquivocationError,
-  type EquivocationEvidence,
-  forkHeight,
-  makeEquivocationEvidence,
-  verifyEquivocation,
-} from './equivocation.js';
-import { validateBlockStateless } from './full.js';
-import { RECENT_HEADERS_DEFAULT, RECENT_HEADERS_MAX, UPDATE_CHAIN_MAX } from './limits.js';
-import type { KeySetProof, RootUpdate } from './update.js';
+import { type EquivocationEvidence, forkHeight, verifyEquivocation } from './equivocation.js';
+import { RECENT_HEADERS_DEFAULT, RECENT_HEADERS_MAX } from './limits.js';
 
 /**
  * How much of an update a receiver checks: `signatures` (light: signatures and continuity),
