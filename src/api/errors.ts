@@ -69,6 +69,8 @@ export const HTTP_STATUS: Readonly<Record<string, number>> = {
   STORE_FORMAT: 503,
   TRANSPORT_CLOSED: 503,
   INTERNAL: 500,
+  // a broken internal invariant: a bug in Weft; the node stops
+  INVARIANT: 500,
 };
 
 /** The status for `code`; `fallback` for a code the table does not name. */

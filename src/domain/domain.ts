@@ -148,6 +148,9 @@ export type StateProof = {
 
 export type DomainEvents = {
   [K in DomainOutput['type']]: [Extract<DomainOutput, { type: K }>];
+} & {
+  /** the domain stopped on a broken invariant (`INVARIANT`, a bug in Weft): every later call is DOMAIN_FAILED */
+  stopped: [WeftError];
 };
 
 type Inbox = {
@@ -307,13 +310,10 @@ export class Domain extends EventEmitter<DomainEvents> {
   private serial<T>(fn: () => Promise<T> | T): Promise<T> {
     const guarded = () => {
       if (this.failed !== undefined) {
-        throw new WeftError(
-          'DOMAIN_FAILED',
-          'the domain stopped after a storage failure; restart it to recover',
-          {
-            cause: this.failed,
-          },
-        );
+        const why = isInvariant(this.failed) ? 'a broken invariant (a bug in Weft)' : 'a storage failure';
+        throw new WeftError('DOMAIN_FAILED', `the domain stopped after ${why}; restart it to recover`, {
+          cause: this.failed,
+        });
       }
       return fn();
     };
@@ -323,9 +323,23 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   private run(input: DomainInput): DomainOutput[] {
-    const { state, outputs } = apply(this.state, input, { logics: this.logics });
-    this.state = state;
-    return outputs;
+    try {
+      const { state, outputs } = apply(this.state, input, { logics: this.logics });
+      this.state = state;
+      return outputs;
+    } catch (e) {
+      // The state may be half-changed past a broken postcondition: never continue from it.
+      if (isInvariant(e) && this.failed === undefined) {
+        this.failed = e;
+        this.emit('stopped', e);
+      }
+      throw e;
+    }
+  }
+
+  /** Why the domain stopped (a storage failure or a broken invariant), or undefined while it runs. */
+  get failure(): unknown {
+    return this.failed;
   }
 
   private emitAll(outputs: DomainOutput[]): void {
@@ -769,6 +783,10 @@ export function valuesOf(block: Block): [string, Uint8Array][] {
     for (const a of tx.actions) for (const c of a.created) out.push([hexKey(c.resource.valueRef), c.value]);
   }
   return out;
+}
+
+function isInvariant(e: unknown): e is WeftError {
+  return e instanceof WeftError && e.code === 'INVARIANT';
 }
 
 function maxBig(a: bigint, b: bigint): bigint {

@@ -2,7 +2,7 @@
 // randomness: time arrives in `seal` inputs, tree reads arrive as read sets, and the new state
 // root is computed from a transition witness (docs/domain.md). Recovery, simulation and stateless
 // verification reuse this one function.
-import { check, equalBytes, hexKey, utf8, WeftError } from '../crypto/index.js';
+import { check, equalBytes, hexKey, invariant, utf8, WeftError } from '../crypto/index.js';
 import { decodeValue, type LogicLookup } from '../resource/index.js';
 import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
 import {
@@ -278,9 +278,17 @@ export function cloneState(s: DomainState): DomainState {
 /**
  * The pure transition. Invalid inputs (a bad witness, a stale timestamp, unauthorised key-set
  * changes) throw WeftError and leave `state` untouched; a refused transaction is an output, not
- * an error.
+ * an error. Every result is checked against the postconditions (`assertPostconditions`): a
+ * broken one throws `INVARIANT`, a bug in Weft, and the runtime stops.
  */
 export function apply(state: DomainState, input: DomainInput, env: DomainEnv): TransitionResult {
+  const before = factsBefore(state, input);
+  const result = step(state, input, env);
+  assertPostconditions(before, input, result);
+  return result;
+}
+
+function step(state: DomainState, input: DomainInput, env: DomainEnv): TransitionResult {
   switch (input.type) {
     case 'submit':
       return submit(state, input, env);
@@ -298,6 +306,88 @@ export function apply(state: DomainState, input: DomainInput, env: DomainEnv): T
       return reinitRemote(state, input);
     default:
       throw new WeftError('BAD_INPUT', `unknown input type '${(input as { type: string }).type}'`);
+  }
+}
+
+/**
+ * What the postconditions compare a result with, taken before `apply` (which changes the state
+ * in place): the committed and proven tips, the head's hash, and — for a remote header — the
+ * height recorded of that remote.
+ */
+export type StateFacts = {
+  height: bigint;
+  provenHeight: bigint;
+  headHash: Uint8Array;
+  /** for `acceptRemoteHeader`: the height recorded of the header's domain before, if any */
+  remoteHeight?: bigint;
+};
+
+/** The facts `assertPostconditions` needs about `state` before `input`. */
+export function factsBefore(state: DomainState, input: DomainInput): StateFacts {
+  const facts: StateFacts = {
+    height: state.height,
+    provenHeight: state.provenHeight,
+    headHash: state.headHash.slice(),
+  };
+  if (input.type === 'acceptRemoteHeader' && input.header?.domain instanceof Uint8Array) {
+    const prev = state.remotes.get(hexKey(input.header.domain));
+    if (prev) facts.remoteHeight = prev.header.height;
+  }
+  return facts;
+}
+
+/**
+ * The transition's postconditions (TigerBeetle's habit: assert what must hold, never continue
+ * past a broken one). Throws `INVARIANT` when `result` breaks one:
+ * - a seal adds exactly one block on top of the head, and its header's state root is the staged
+ *   root the seal input carried; any other input leaves the committed tip where it was;
+ * - the proven tip never passes the committed one, and never goes back;
+ * - a recorded remote header's height grows (sync acceptance and the input's precondition
+ *   guarantee it; the transcript replays it).
+ */
+export function assertPostconditions(before: StateFacts, input: DomainInput, result: TransitionResult): void {
+  const after = result.state;
+  invariant(
+    after.provenHeight <= after.height,
+    `the proven tip ${after.provenHeight} passed the committed tip ${after.height}`,
+  );
+  invariant(
+    after.provenHeight >= before.provenHeight,
+    `the proven tip went back from ${before.provenHeight} to ${after.provenHeight}`,
+  );
+  if (input.type === 'seal') {
+    invariant(
+      after.height === before.height + 1n,
+      `a seal moved the committed tip from ${before.height} to ${after.height}, not by one`,
+    );
+    const sealed = result.outputs.find((o) => o.type === 'blockSealed');
+    invariant(sealed !== undefined, 'a seal produced no block');
+    const header = sealed.block.header;
+    invariant(header.height === after.height, `the sealed header's height ${header.height} is not the tip's`);
+    invariant(
+      equalBytes(header.prevHash, before.headHash),
+      'the sealed header does not link to the previous head',
+    );
+    invariant(
+      equalBytes(header.stateRoot, input.stateRoot) && equalBytes(after.head.stateRoot, input.stateRoot),
+      "the sealed header's state root is not the staged root the seal carried",
+    );
+  } else {
+    invariant(after.height === before.height, `input '${input.type}' moved the committed tip`);
+  }
+  if (input.type === 'markProven') {
+    invariant(
+      after.provenHeight === input.height,
+      `markProven(${input.height}) left the proven tip at ${after.provenHeight}`,
+    );
+  }
+  if (input.type === 'acceptRemoteHeader') {
+    const recorded = after.remotes.get(hexKey(input.header.domain))?.header.height;
+    invariant(recorded === input.header.height, 'the accepted remote header is not the one recorded');
+    invariant(
+      before.remoteHeight === undefined || recorded > before.remoteHeight,
+      `the recorded height of a remote went from ${before.remoteHeight} to ${recorded}, not up`,
+    );
   }
 }
 

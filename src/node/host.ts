@@ -1,7 +1,7 @@
 // One running domain: its durable store, its network membership (root updates in and out over a
 // transport, peers in other processes), a transfer driver for transfers it starts, and the timers
 // that seal blocks and drive transfers. `weft node` is this plus the HTTP API.
-import { equalBytes, type KeyPair } from '../crypto/index.js';
+import { equalBytes, type KeyPair, type WeftError } from '../crypto/index.js';
 import type { Domain, DomainOutput, KeySet, SignedHeader } from '../domain/index.js';
 import type { Transport } from '../net/index.js';
 import {
@@ -67,6 +67,11 @@ export class NodeHost {
   /** The global tree as this node sees it: its own root and every peer root its domain recorded. */
   readonly globalRoot = new GlobalRoot();
   private detach: () => void = () => {};
+  private stoppedBy: WeftError | undefined;
+  private resolveStopped: (e: WeftError) => void = () => {};
+  private readonly whenStopped = new Promise<WeftError>((resolve) => {
+    this.resolveStopped = resolve;
+  });
 
   private constructor(
     readonly domain: Domain,
@@ -131,11 +136,15 @@ export class NodeHost {
         .then(() => this.domain.submit(decodeTransaction(m.body)))
         .catch(() => {});
     };
+    // A broken invariant is a bug: the domain already refuses everything; the node stops too.
+    const onStopped = (e: WeftError) => void this.stop(e);
+    this.domain.on('stopped', onStopped);
     this.domain.on('blockSealed', wake);
     this.domain.on('blockSealed', refreshGlobal);
     this.network.on('accepted', onAccepted);
     this.network.on('transfer', onTransfer);
     this.detach = () => {
+      this.domain.off('stopped', onStopped);
       this.domain.off('blockSealed', wake);
       this.domain.off('blockSealed', refreshGlobal);
       this.network.off('accepted', onAccepted);
@@ -189,6 +198,37 @@ export class NodeHost {
     const transfers = this.driver.forkReport(this.domain.id, done.domainId, done.forkHeight);
     void this.driver.tick();
     return { ...done, transfers };
+  }
+
+  /**
+   * Stops the node on a broken invariant (`INVARIANT` escaping a domain input): the error goes to
+   * `onError`, the node closes, and `stopped()` resolves with it.
+   */
+  private async stop(e: WeftError): Promise<void> {
+    if (this.stoppedBy !== undefined) return;
+    this.stoppedBy = e;
+    this.opts.onError?.(e);
+    try {
+      await this.close();
+    } finally {
+      this.resolveStopped(e);
+    }
+  }
+
+  /**
+   * Resolves with the error that stopped the node (a broken invariant), once it has closed;
+   * never resolves while the node runs or after an ordinary `close`.
+   *
+   * @example
+   * host.stopped().then((e) => { log(`stopped: ${e.code}`); process.exitCode = 1; });
+   */
+  stopped(): Promise<WeftError> {
+    return this.whenStopped;
+  }
+
+  /** The broken invariant that stopped this node, if one did. */
+  get failure(): WeftError | undefined {
+    return this.stoppedBy;
   }
 
   /** Stops the timers, waits for a seal in progress, detaches from the network, closes the store. */
