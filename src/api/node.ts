@@ -1,7 +1,7 @@
 // What the API serves: the smallest view of a running node it needs. The node host implements it;
 // tests hand in a Domain with a SyncRouter and a TransferDriver, which fit as they are.
 import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
-import type { SyncRouterEvents } from '../node/index.js';
+import type { ReinitReport, SyncRouterEvents } from '../node/index.js';
 import type { Proof } from '../smt/index.js';
 import type { SyncState } from '../sync/index.js';
 import type { Transfer, TransferHandle, TransferPlan, TransferWait } from '../transfer/index.js';
@@ -48,13 +48,5 @@ export interface ApiNode {
     trusted: SignedHeader,
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
-  ): Promise<{
-    domainId: Uint8Array;
-    height: bigint;
-    forkHeight: bigint;
-    droppedRoots: bigint[];
-    by: string;
-    evidence: Uint8Array;
-    transfers: { continuing: string[]; affected: { id: string; phase: string; reason: string }[] };
-  }>;
+  ): Promise<ReinitReport>;
 }

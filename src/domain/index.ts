@@ -65,6 +65,7 @@ export type {
   RecordedRemote,
   ReinitRemoteInput,
   RemoteHeaderEntry,
+  RemoteReinitialized,
   StateFacts,
   TransitionResult,
   TxReads,

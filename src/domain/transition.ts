@@ -178,18 +178,24 @@ export type DomainOutput =
   | { type: 'keySetChanged'; keySet: KeySet; effectiveAfter: bigint }
   | { type: 'proven'; height: bigint }
   | { type: 'remoteFrozen'; domainId: Uint8Array; fromHeight: bigint }
-  | {
-      type: 'remoteReinitialized';
-      domainId: Uint8Array;
-      /** the trusted header's height: the view's new head */
-      height: bigint;
-      /** the fork height the view was frozen from */
-      forkHeight: bigint;
-      /** heights of retained roots at or after the fork that the reinit dropped, ascending */
-      droppedRoots: bigint[];
-      by: string;
-      evidence: Uint8Array;
-    };
+  | RemoteReinitialized;
+
+/**
+ * What a re-initialisation of a frozen remote view did: the one definition every layer reports
+ * (the domain's output, the router's and the node's answers, the API's JSON).
+ */
+export type RemoteReinitialized = {
+  type: 'remoteReinitialized';
+  domainId: Uint8Array;
+  /** the trusted header's height: the view's new head */
+  height: bigint;
+  /** the fork height the view was frozen from */
+  forkHeight: bigint;
+  /** heights of retained roots at or after the fork that the reinit dropped, ascending */
+  droppedRoots: bigint[];
+  by: string;
+  evidence: Uint8Array;
+};
 
 export type TransitionResult = { state: DomainState; outputs: DomainOutput[] };
 

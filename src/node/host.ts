@@ -2,7 +2,7 @@
 // transport, peers in other processes), a transfer driver for transfers it starts, and the timers
 // that seal blocks and drive transfers. `weft node` is this plus the HTTP API.
 import { equalBytes, type KeyPair, type WeftError } from '../crypto/index.js';
-import type { Domain, DomainOutput, KeySet, SignedHeader } from '../domain/index.js';
+import type { Domain, KeySet, RemoteReinitialized, SignedHeader } from '../domain/index.js';
 import type { Transport } from '../net/index.js';
 import {
   LmdbTransferStore,
@@ -26,7 +26,7 @@ export const DRIVER_TICK_MS_DEFAULT = 250;
 export const NODE_ANNOUNCE_EVERY_MS_DEFAULT = 500;
 
 /** What a re-initialisation did: the domain's report and the transfers on each side of the fork. */
-export type ReinitReport = Extract<DomainOutput, { type: 'remoteReinitialized' }> & {
+export type ReinitReport = RemoteReinitialized & {
   transfers: ReturnType<TransferDriver['forkReport']>;
 };
 

@@ -7,9 +7,9 @@ import { EventEmitter } from 'node:events';
 import { check, equalBytes, hexKey, Reader, WeftError, Writer } from '../crypto/index.js';
 import {
   type Domain,
-  type DomainOutput,
   headerHash,
   type KeySet,
+  type RemoteReinitialized,
   type SignedHeader,
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
@@ -154,7 +154,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     trusted: SignedHeader,
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
-  ): Promise<Extract<DomainOutput, { type: 'remoteReinitialized' }>> {
+  ): Promise<RemoteReinitialized> {
     const member = this.members.get(hexKey(self));
     if (!member)
       throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(self)} is not a member of this network`);
@@ -174,8 +174,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       );
     // The trusted header must carry its key set's signatures before anything is recorded.
     trustRemote(trusted, keySet);
-    let report: Extract<DomainOutput, { type: 'remoteReinitialized' }> | undefined;
-    const take = (o: Extract<DomainOutput, { type: 'remoteReinitialized' }>) => {
+    let report: RemoteReinitialized | undefined;
+    const take = (o: RemoteReinitialized) => {
       report = o;
     };
     member.domain.on('remoteReinitialized', take);
