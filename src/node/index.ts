@@ -1,4 +1,5 @@
-// weft/node: running domains — wired together over a transport with sync verification.
+// weft/node: running domains — connected over a transport by the sync router (router.ts), and
+// a durable node with its timers (host.ts).
 
 export type { NodeHostOptions, ReinitReport } from './host.js';
 export {

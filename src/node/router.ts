@@ -1,8 +1,8 @@
-// Domains wired together over a Transport: each sealed block goes out as a root update; each
-// receiver verifies it against its own view of the sender (weft/sync) before its domain accepts
-// the header, and a confirmation flows back; gaps are filled by asking the sender for the headers
-// in between; and a periodic re-announcement repairs whatever the transport lost. Nothing a
-// message says is believed without the sync layer's checks.
+// The sync router: connects member domains (this process) and peers (other processes) over a
+// Transport — the in-process bus or NATS — and routes root updates, header requests,
+// confirmations and transfer messages between them. Whether a received block is accepted is the
+// sync layer's verdict (`decideAcceptance`); the router only gathers its inputs and applies it.
+// Re-announcement repairs whatever the transport lost.
 import { EventEmitter } from 'node:events';
 import { check, equalBytes, hexKey, Reader, WeftError, Writer } from '../crypto/index.js';
 import {
@@ -69,6 +69,14 @@ type Member = { domain: Domain; sync: SyncState; net: Transport; queue: Promise<
  */
 export type Peer = { id: Uint8Array; name?: string; keySet: KeySet; genesis: SignedHeader };
 
+/**
+ * Routes sync traffic between member domains and peers over a transport.
+ *
+ * @example
+ * const router = new SyncRouter({ endpoint: (id) => bus.endpoint(id) });
+ * router.join(alpha);
+ * router.join(beta); // each now follows the other; sealed blocks flow as root updates
+ */
 export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly members = new Map<string, Member>();
   private readonly peers = new Map<string, Peer>();
