@@ -61,6 +61,202 @@ export type AcceptResult = {
   accepted: SignedHeader[];
 };
 
+/**
+ * What the observing domain itself recorded of the sender (`Domain.remoteHeader` and
+ * `Domain.frozenFrom`): the latest header it accepted and the height its record is frozen from.
+ * Undefined for a plain light client, or a domain that never recorded the sender.
+ */
+export type RecordedFacts = {
+  height: bigint;
+  headerHash: Uint8Array;
+  timestamp: bigint;
+  /** the record is frozen from this height (an equivocation or a double spend), else null */
+  frozenFrom: bigint | null;
+};
+
+/** Everything `decideAcceptance` looks at; it reads nothing else. */
+export type AcceptanceInput = {
+  /** the observer's light-client view of the sender; undefined when it follows no such domain */
+  view: RemoteView | undefined;
+  /** one update, or an ascending chain each continuing the previous (a gap being filled) */
+  updates: readonly RootUpdate[];
+  mode: VerificationMode;
+  ctx?: SyncContext;
+  /** what the observing domain recorded of the sender (a domain observer only) */
+  recorded?: RecordedFacts;
+  /**
+   * Whether the observing domain holds a nullifier key (`0x02 || nf`) in its tree or pending: a
+   * domain observer's input to the double-spend rule. Absent: the rule is not applied.
+   */
+  holdsNullifier?: (key: Uint8Array) => boolean;
+};
+
+/** The reason a skipped update is not worth reporting: the observer already has it. */
+export type SkipCode = 'REPLAYED_UPDATE' | 'STALE_HEIGHT';
+
+/**
+ * The decision. Every variant that carries `view` asks the observer to install it as its new
+ * light-client view; `record` lists the verified updates to record in the observer's domain, in
+ * height order, before the verdict's own effect (a chain can carry a few good blocks and then a
+ * bad one).
+ */
+export type AcceptanceVerdict =
+  /** record `record` (possibly none: all already recorded) and confirm `confirm` to the sender */
+  | { kind: 'accept'; view: RemoteView; record: RootUpdate[]; confirm: SignedHeader }
+  /** nothing to do: a replay or an old header (quiet) */
+  | { kind: 'skip'; code: SkipCode; message: string }
+  /** the update is ahead of the view: ask the sender for heights `fromHeight..toHeight` */
+  | { kind: 'askGap'; fromHeight: bigint; toHeight: bigint }
+  /** a broken rule: report `code`; nothing changes beyond `view` and `record` if given */
+  | { kind: 'refuse'; code: string; message: string; view?: RemoteView; record: RootUpdate[] }
+  /**
+   * The sender broke the rules provably: freeze the observer's record of it from `fromHeight`.
+   * `evidence` is the equivocation (two signed headers at one height) when that is the proof;
+   * a double spend's proof is the verified block itself and the nullifier keys it re-spends.
+   */
+  | {
+      kind: 'freeze';
+      code: 'EQUIVOCATION' | 'DOUBLE_SPEND';
+      message: string;
+      fromHeight: bigint;
+      view: RemoteView;
+      record: RootUpdate[];
+      evidence?: EquivocationEvidence;
+      conflicts?: Uint8Array[];
+    };
+
+const SKIP_CODES: ReadonlySet<string> = new Set<SkipCode>(['REPLAYED_UPDATE', 'STALE_HEIGHT']);
+
+/**
+ * Decides whether the updates are accepted. The rules, in order:
+ *
+ * 1. The observer must follow the sender (`UNKNOWN_DOMAIN`).
+ * 2. The light-client rules of `acceptRootUpdate(s)` against `view`: frozen view, shape, replay
+ *    and equivocation, stale height, continuity, signatures, key-set proof, transition, full
+ *    re-execution. A replay or a stale header is skipped; an equivocation freezes; a header
+ *    beyond `view`'s head + 1 asks for the gap, while one right above it that does not link to
+ *    it is another branch (after a re-initialisation, the one the operator did not trust) and is
+ *    refused `NOT_CONTINUOUS` — asking would only bring the same answer back.
+ * 3. Per verified header, against what the observing domain recorded (`recorded`): a height it
+ *    already recorded is skipped, and must be the very header it recorded (`HEADER_MISMATCH`
+ *    otherwise: a node following from genesis again after a restart).
+ * 4. A verified block (`transition`/`full`) writing a nullifier the observing domain holds
+ *    consumed one resource twice — a claim after its refund — and freezes the sender from that
+ *    block on (`DOUBLE_SPEND`).
+ * 5. A frozen record accepts nothing (`VIEW_FROZEN`), and a remote's timestamps never go back
+ *    (`BAD_TIMESTAMP`: refunds rely on it).
+ *
+ * Pure: no I/O and no clock; `view` and `recorded` are not changed.
+ *
+ * @example
+ * const verdict = decideAcceptance({ view: sync.view(sender), updates: [update], mode: 'transition' });
+ * if (verdict.kind === 'accept') for (const u of verdict.record) await domain.acceptRemoteHeader(u.signed.header);
+ */
+export function decideAcceptance(input: AcceptanceInput): AcceptanceVerdict {
+  const { view, updates, mode, recorded } = input;
+  // 1. A domain the observer follows.
+  if (view === undefined) {
+    const domainId = updates[0]?.signed?.header?.domain;
+    return {
+      kind: 'refuse',
+      code: 'UNKNOWN_DOMAIN',
+      message: `no view of domain ${domainId instanceof Uint8Array ? toHex(domainId) : '?'} is registered`,
+      record: [],
+    };
+  }
+  // 2. The light-client rules.
+  let next: RemoteView;
+  try {
+    next =
+      updates.length === 1
+        ? acceptRootUpdate(view, updates[0]!, mode, input.ctx).view
+        : acceptRootUpdates(view, [...updates], mode, input.ctx).view;
+  } catch (e) {
+    return lightClientRefusal(view, updates, e);
+  }
+  // 3–5. What the observing domain recorded.
+  const record: RootUpdate[] = [];
+  let last: RecordedFacts | undefined = recorded;
+  for (const update of updates) {
+    const header = update.signed.header;
+    const hh = headerHash(header);
+    if (recorded && header.height <= recorded.height) {
+      if (header.height === recorded.height && !equalBytes(hh, recorded.headerHash)) {
+        return {
+          kind: 'refuse',
+          code: 'HEADER_MISMATCH',
+          message: `height ${recorded.height} differs from the header this domain accepted before`,
+          view: next,
+          record,
+        };
+      }
+      continue;
+    }
+    if (mode !== 'signatures' && input.holdsNullifier) {
+      const conflicts = nullifierConflicts(update.writes, input.holdsNullifier);
+      if (conflicts.length > 0) {
+        return {
+          kind: 'freeze',
+          code: 'DOUBLE_SPEND',
+          message: `block ${header.height} spends ${conflicts.length} nullifier(s) this domain already holds (a claim after a refund); view frozen`,
+          fromHeight: header.height,
+          view: next,
+          record,
+          conflicts,
+        };
+      }
+    }
+    if (last?.frozenFrom != null) {
+      return {
+        kind: 'refuse',
+        code: 'VIEW_FROZEN',
+        message: `the remote domain equivocated at height ${last.frozenFrom}; nothing new is accepted from it`,
+        view: next,
+        record,
+      };
+    }
+    if (last && header.timestamp < last.timestamp) {
+      return {
+        kind: 'refuse',
+        code: 'BAD_TIMESTAMP',
+        message: `remote header ${header.height} has timestamp ${header.timestamp}, before the accepted ${last.timestamp}`,
+        view: next,
+        record,
+      };
+    }
+    record.push(update);
+    last = { height: header.height, headerHash: hh, timestamp: header.timestamp, frozenFrom: null };
+  }
+  return { kind: 'accept', view: next, record, confirm: updates[updates.length - 1]!.signed };
+}
+
+/** The verdict for a refusal of the light-client rules (step 2 of `decideAcceptance`). */
+function lightClientRefusal(view: RemoteView, updates: readonly RootUpdate[], e: unknown): AcceptanceVerdict {
+  if (e instanceof EquivocationError) {
+    const frozen = e.frozenView as RemoteView;
+    return {
+      kind: 'freeze',
+      code: 'EQUIVOCATION',
+      message: e.message,
+      fromHeight: forkHeight(e.evidence),
+      view: frozen,
+      record: [],
+      evidence: e.evidence,
+    };
+  }
+  if (!(e instanceof WeftError)) throw e;
+  if (SKIP_CODES.has(e.code)) return { kind: 'skip', code: e.code as SkipCode, message: e.message };
+  const have = view.head.header.height;
+  const first = updates[0]?.signed?.header?.height;
+  if (e.code === 'NOT_CONTINUOUS' && typeof first === 'bigint' && first > have + 1n) {
+    const want = updates[updates.length - 1]!.signed.header.height;
+    return { kind: 'askGap', fromHeight: have + 1n, toHeight: want };
+  }
+  return { kind: 'refuse', code: e.code, message: e.message, record: [] };
+}
+
+// ---- the light-client rules (step 2), also the API of a plain light client ----------------
+
 let defaultLogics: LogicLookup | undefined;
 function builtinLogics(): LogicLookup {
   defaultLogics ??= builtinRegistry();
@@ -288,198 +484,4 @@ export function learnKeySet(view: RemoteView, proof: KeySetProof): RemoteView {
   if (view.frozen !== null) refuse('VIEW_FROZEN', 'a frozen view accepts nothing');
   const keySet = checkKeySetProof(view.head.header.stateRoot, proof);
   return { ...view, keySet };
-}
-
-/**
- * What the observing domain itself recorded of the sender (`Domain.remoteHeader` and
- * `Domain.frozenFrom`): the latest header it accepted and the height its record is frozen from.
- * Undefined for a plain light client, or a domain that never recorded the sender.
- */
-export type RecordedFacts = {
-  height: bigint;
-  headerHash: Uint8Array;
-  timestamp: bigint;
-  /** the record is frozen from this height (an equivocation or a double spend), else null */
-  frozenFrom: bigint | null;
-};
-
-/** Everything `decideAcceptance` looks at; it reads nothing else. */
-export type AcceptanceInput = {
-  /** the observer's light-client view of the sender; undefined when it follows no such domain */
-  view: RemoteView | undefined;
-  /** one update, or an ascending chain each continuing the previous (a gap being filled) */
-  updates: readonly RootUpdate[];
-  mode: VerificationMode;
-  ctx?: SyncContext;
-  /** what the observing domain recorded of the sender (a domain observer only) */
-  recorded?: RecordedFacts;
-  /**
-   * Whether the observing domain holds a nullifier key (`0x02 || nf`) in its tree or pending: a
-   * domain observer's input to the double-spend rule. Absent: the rule is not applied.
-   */
-  holdsNullifier?: (key: Uint8Array) => boolean;
-};
-
-/** The reason a skipped update is not worth reporting: the observer already has it. */
-export type SkipCode = 'REPLAYED_UPDATE' | 'STALE_HEIGHT';
-
-/**
- * The decision. Every variant that carries `view` asks the observer to install it as its new
- * light-client view; `record` lists the verified updates to record in the observer's domain, in
- * height order, before the verdict's own effect (a chain can carry a few good blocks and then a
- * bad one).
- */
-export type AcceptanceVerdict =
-  /** record `record` (possibly none: all already recorded) and confirm `confirm` to the sender */
-  | { kind: 'accept'; view: RemoteView; record: RootUpdate[]; confirm: SignedHeader }
-  /** nothing to do: a replay or an old header (quiet) */
-  | { kind: 'skip'; code: SkipCode; message: string }
-  /** the update is ahead of the view: ask the sender for heights `fromHeight..toHeight` */
-  | { kind: 'askGap'; fromHeight: bigint; toHeight: bigint }
-  /** a broken rule: report `code`; nothing changes beyond `view` and `record` if given */
-  | { kind: 'refuse'; code: string; message: string; view?: RemoteView; record: RootUpdate[] }
-  /**
-   * The sender broke the rules provably: freeze the observer's record of it from `fromHeight`.
-   * `evidence` is the equivocation (two signed headers at one height) when that is the proof;
-   * a double spend's proof is the verified block itself and the nullifier keys it re-spends.
-   */
-  | {
-      kind: 'freeze';
-      code: 'EQUIVOCATION' | 'DOUBLE_SPEND';
-      message: string;
-      fromHeight: bigint;
-      view: RemoteView;
-      record: RootUpdate[];
-      evidence?: EquivocationEvidence;
-      conflicts?: Uint8Array[];
-    };
-
-const SKIP_CODES: ReadonlySet<string> = new Set<SkipCode>(['REPLAYED_UPDATE', 'STALE_HEIGHT']);
-
-/**
- * Decides whether the updates are accepted. The rules, in order:
- *
- * 1. The observer must follow the sender (`UNKNOWN_DOMAIN`).
- * 2. The light-client rules of `acceptRootUpdate(s)` against `view`: frozen view, shape, replay
- *    and equivocation, stale height, continuity, signatures, key-set proof, transition, full
- *    re-execution. A replay or a stale header is skipped; an equivocation freezes; a header
- *    beyond `view`'s head + 1 asks for the gap, while one right above it that does not link to
- *    it is another branch (after a re-initialisation, the one the operator did not trust) and is
- *    refused `NOT_CONTINUOUS` — asking would only bring the same answer back.
- * 3. Per verified header, against what the observing domain recorded (`recorded`): a height it
- *    already recorded is skipped, and must be the very header it recorded (`HEADER_MISMATCH`
- *    otherwise: a node following from genesis again after a restart).
- * 4. A verified block (`transition`/`full`) writing a nullifier the observing domain holds
- *    consumed one resource twice — a claim after its refund — and freezes the sender from that
- *    block on (`DOUBLE_SPEND`).
- * 5. A frozen record accepts nothing (`VIEW_FROZEN`), and a remote's timestamps never go back
- *    (`BAD_TIMESTAMP`: refunds rely on it).
- *
- * Pure: no I/O and no clock; `view` and `recorded` are not changed.
- *
- * @example
- * const verdict = decideAcceptance({ view: sync.view(sender), updates: [update], mode: 'transition' });
- * if (verdict.kind === 'accept') for (const u of verdict.record) await domain.acceptRemoteHeader(u.signed.header);
- */
-export function decideAcceptance(input: AcceptanceInput): AcceptanceVerdict {
-  const { view, updates, mode, recorded } = input;
-  // 1. A domain the observer follows.
-  if (view === undefined) {
-    const domainId = updates[0]?.signed?.header?.domain;
-    return {
-      kind: 'refuse',
-      code: 'UNKNOWN_DOMAIN',
-      message: `no view of domain ${domainId instanceof Uint8Array ? toHex(domainId) : '?'} is registered`,
-      record: [],
-    };
-  }
-  // 2. The light-client rules.
-  let next: RemoteView;
-  try {
-    next =
-      updates.length === 1
-        ? acceptRootUpdate(view, updates[0]!, mode, input.ctx).view
-        : acceptRootUpdates(view, [...updates], mode, input.ctx).view;
-  } catch (e) {
-    return lightClientRefusal(view, updates, e);
-  }
-  // 3–5. What the observing domain recorded.
-  const record: RootUpdate[] = [];
-  let last: RecordedFacts | undefined = recorded;
-  for (const update of updates) {
-    const header = update.signed.header;
-    const hh = headerHash(header);
-    if (recorded && header.height <= recorded.height) {
-      if (header.height === recorded.height && !equalBytes(hh, recorded.headerHash)) {
-        return {
-          kind: 'refuse',
-          code: 'HEADER_MISMATCH',
-          message: `height ${recorded.height} differs from the header this domain accepted before`,
-          view: next,
-          record,
-        };
-      }
-      continue;
-    }
-    if (mode !== 'signatures' && input.holdsNullifier) {
-      const conflicts = nullifierConflicts(update.writes, input.holdsNullifier);
-      if (conflicts.length > 0) {
-        return {
-          kind: 'freeze',
-          code: 'DOUBLE_SPEND',
-          message: `block ${header.height} spends ${conflicts.length} nullifier(s) this domain already holds (a claim after a refund); view frozen`,
-          fromHeight: header.height,
-          view: next,
-          record,
-          conflicts,
-        };
-      }
-    }
-    if (last?.frozenFrom != null) {
-      return {
-        kind: 'refuse',
-        code: 'VIEW_FROZEN',
-        message: `the remote domain equivocated at height ${last.frozenFrom}; nothing new is accepted from it`,
-        view: next,
-        record,
-      };
-    }
-    if (last && header.timestamp < last.timestamp) {
-      return {
-        kind: 'refuse',
-        code: 'BAD_TIMESTAMP',
-        message: `remote header ${header.height} has timestamp ${header.timestamp}, before the accepted ${last.timestamp}`,
-        view: next,
-        record,
-      };
-    }
-    record.push(update);
-    last = { height: header.height, headerHash: hh, timestamp: header.timestamp, frozenFrom: null };
-  }
-  return { kind: 'accept', view: next, record, confirm: updates[updates.length - 1]!.signed };
-}
-
-/** The verdict for a refusal of the light-client rules (step 2 of `decideAcceptance`). */
-function lightClientRefusal(view: RemoteView, updates: readonly RootUpdate[], e: unknown): AcceptanceVerdict {
-  if (e instanceof EquivocationError) {
-    const frozen = e.frozenView as RemoteView;
-    return {
-      kind: 'freeze',
-      code: 'EQUIVOCATION',
-      message: e.message,
-      fromHeight: forkHeight(e.evidence),
-      view: frozen,
-      record: [],
-      evidence: e.evidence,
-    };
-  }
-  if (!(e instanceof WeftError)) throw e;
-  if (SKIP_CODES.has(e.code)) return { kind: 'skip', code: e.code as SkipCode, message: e.message };
-  const have = view.head.header.height;
-  const first = updates[0]?.signed?.header?.height;
-  if (e.code === 'NOT_CONTINUOUS' && typeof first === 'bigint' && first > have + 1n) {
-    const want = updates[updates.length - 1]!.signed.header.height;
-    return { kind: 'askGap', fromHeight: have + 1n, toHeight: want };
-  }
-  return { kind: 'refuse', code: e.code, message: e.message, record: [] };
 }
