@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Domain } from '../dist/domain/index.js';
 import { InProcessBus, NatsNetwork, startNatsServer } from '../dist/net/index.js';
-import { LocalNetwork } from '../dist/node/index.js';
+import { SyncRouter } from '../dist/node/index.js';
 import { MemoryTransferStore, TransferDriver } from '../dist/transfer/index.js';
 import { fmt, table, writeResults } from './lib.mjs';
 import { coinFactory, fund, key, percentile, seeded } from './workload.mjs';
@@ -46,7 +46,7 @@ async function wire(kind, server, tag) {
   for (const name of names)
     domains.push(await Domain.create({ name, signers: [key('secp256k1', name)], limits }));
   const t = await transport(kind, server, tag);
-  const net = new LocalNetwork({ endpoint: t.endpoint, mode: 'transition', announceEveryMs: 0 });
+  const net = new SyncRouter({ endpoint: t.endpoint, mode: 'transition', announceEveryMs: 0 });
   for (const d of domains) net.join(d);
   // Sync latency: from a block's seal to its acceptance at each peer.
   const sealedAt = new Map();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Domain } from '../dist/domain/index.js';
 import { InProcessBus } from '../dist/net/index.js';
-import { LocalNetwork } from '../dist/node/index.js';
+import { SyncRouter } from '../dist/node/index.js';
 import { LmdbTransferStore, openDomainNode } from '../dist/store/index.js';
 import { MemoryTransferStore, TransferDriver } from '../dist/transfer/index.js';
 import { fmt, table, writeResults } from './lib.mjs';
@@ -30,7 +30,7 @@ async function scenario({ durable, count, mode }) {
   }
   const domains = nodes.map((n) => n.domain);
   const bus = new InProcessBus();
-  const net = new LocalNetwork({ endpoint: (id) => bus.endpoint(id), mode, announceEveryMs: 0 });
+  const net = new SyncRouter({ endpoint: (id) => bus.endpoint(id), mode, announceEveryMs: 0 });
   for (const d of domains) net.join(d);
   const driver = new TransferDriver(
     durable ? new LmdbTransferStore(nodes[0].node) : new MemoryTransferStore(),

@@ -339,13 +339,13 @@ describe('transfers with receivers verifying in full mode', () => {
 describe('knowledge policies', () => {
   it('records direct knowledge as headers are accepted, and claims wait for the policy to hold', async () => {
     const { InProcessBus } = await import('../src/net/index.js');
-    const { LocalNetwork } = await import('../src/node/index.js');
+    const { SyncRouter } = await import('../src/node/index.js');
     const { MemoryTransferStore, TransferDriver } = await import('../src/transfer/index.js');
     const { makeDomain } = await import('./helpers/domain.js');
     const a = await makeDomain('policy-a');
     const b = await makeDomain('policy-b');
     const bus = new InProcessBus();
-    const net = new LocalNetwork({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 0 });
+    const net = new SyncRouter({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 0 });
     net.join(a);
     net.join(b);
     // While the policy is not met, claims wait; the real graph decides once we let it.

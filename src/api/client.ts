@@ -32,6 +32,9 @@ import {
   planToJson,
   proofFromHex,
   remoteCodeOf,
+  type ReinitResult,
+  type ReinitResultJson,
+  reinitFromJson,
   type SignedHeaderJson,
   type StateProofJson,
   signedHeaderFromJson,
@@ -43,6 +46,8 @@ import {
   transferFromJson,
   waitFromJson,
 } from './wire.js';
+
+export type { ReinitResult } from './wire.js';
 
 /** How long a request may take by default before it is abandoned (TIMEOUT). */
 export const CLIENT_TIMEOUT_MS_DEFAULT = 10_000;
@@ -110,27 +115,6 @@ export type GlobalRootInfo = {
   root: Uint8Array;
   /** each domain's root in the global tree, with its proof under `root` */
   domains: { domainId: Uint8Array; stateRoot: Uint8Array; proof: Proof }[];
-};
-type ReinitResultJson = {
-  domainId: string;
-  height: string;
-  forkHeight: string;
-  droppedRoots: string[];
-  by: string;
-  evidence: string;
-  continuing: string[];
-  affected: { id: string; phase: string; reason: string }[];
-};
-/** What an operator re-initialisation did (POST /v1/remotes/:domainId/reinit). */
-export type ReinitResult = {
-  domainId: Uint8Array;
-  height: bigint;
-  forkHeight: bigint;
-  droppedRoots: bigint[];
-  by: string;
-  evidence: Uint8Array;
-  continuing: string[];
-  affected: { id: string; phase: string; reason: string }[];
 };
 export type TransferStatus = { transfer: Transfer; waiting: TransferWait | null };
 export type Health = {
@@ -411,14 +395,7 @@ export class WeftClient {
       by: p.by,
       ...(p.evidence ? { evidence: hex(p.evidence) } : {}),
     });
-    return {
-      ...j,
-      domainId: fromHex(j.domainId, 32, 'domainId'),
-      height: BigInt(j.height),
-      forkHeight: BigInt(j.forkHeight),
-      droppedRoots: j.droppedRoots.map((h) => BigInt(h)),
-      evidence: fromHex(j.evidence, 32, 'evidence'),
-    };
+    return reinitFromJson(j);
   }
 
   /** Starts a transfer from this node's domain to `to` with a plan signed by the owner. */

@@ -1,19 +1,19 @@
 // What the API serves: the smallest view of a running node it needs. The node host implements it;
-// tests hand in a Domain with a LocalNetwork and a TransferDriver, which fit as they are.
+// tests hand in a Domain with a SyncRouter and a TransferDriver, which fit as they are.
 import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
-import type { NetworkEvents } from '../node/index.js';
+import type { ReinitReport, SyncRouterEvents } from '../node/index.js';
 import type { Proof } from '../smt/index.js';
 import type { SyncState } from '../sync/index.js';
 import type { Transfer, TransferHandle, TransferPlan, TransferWait } from '../transfer/index.js';
 
-/** The network a node takes part in (a `LocalNetwork`). */
+/** The network a node takes part in (a `SyncRouter`). */
 export interface ApiNetwork {
   /** the remote views a member keeps */
   syncOf(domainId: Uint8Array): SyncState | undefined;
   /** message counters of the whole network object (all its members) */
   counters(): Readonly<Record<string, number>>;
-  on(event: 'refused', listener: (...args: NetworkEvents['refused']) => void): unknown;
-  off(event: 'refused', listener: (...args: NetworkEvents['refused']) => void): unknown;
+  on(event: 'refused', listener: (...args: SyncRouterEvents['refused']) => void): unknown;
+  off(event: 'refused', listener: (...args: SyncRouterEvents['refused']) => void): unknown;
 }
 
 /** The transfer driver of a node (a `TransferDriver`). */
@@ -48,13 +48,5 @@ export interface ApiNode {
     trusted: SignedHeader,
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
-  ): Promise<{
-    domainId: Uint8Array;
-    height: bigint;
-    forkHeight: bigint;
-    droppedRoots: bigint[];
-    by: string;
-    evidence: Uint8Array;
-    transfers: { continuing: string[]; affected: { id: string; phase: string; reason: string }[] };
-  }>;
+  ): Promise<ReinitReport>;
 }

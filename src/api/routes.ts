@@ -25,6 +25,7 @@ import {
   headerToJson,
   keySetToJson,
   planFromJson,
+  reinitToJson,
   signedHeaderToJson,
   stateProofToJson,
   statusToJson,
@@ -360,16 +361,7 @@ export function apiRoutes(ctx: RouteContext): Route[] {
           by: body.by,
           ...(body.evidence === undefined ? {} : { evidence: id32(body.evidence, 'evidence') }),
         });
-        return {
-          domainId: toHex(r.domainId),
-          height: r.height.toString(),
-          forkHeight: r.forkHeight.toString(),
-          droppedRoots: r.droppedRoots.map(String),
-          by: r.by,
-          evidence: toHex(r.evidence),
-          continuing: r.transfers.continuing,
-          affected: r.transfers.affected,
-        };
+        return reinitToJson(r);
       },
     },
     {

@@ -15,10 +15,12 @@ import {
   type Header,
   headerHash,
   type KeySet,
+  type RemoteReinitialized,
   type SignedHeader,
   type StateProof,
   type TxStatus,
 } from '../domain/index.js';
+import type { ReinitReport } from '../node/index.js';
 import {
   type PublicKeyJson,
   parsePublicKeyJson,
@@ -360,4 +362,43 @@ export function planFromJson(j: TransferPlanJson): TransferPlan {
   };
   if (j.refund !== undefined) plan.refund = decodeTransaction(bytesOf(j.refund, 'plan.refund'));
   return plan;
+}
+
+/**
+ * What an operator re-initialisation did, as a client reads it: the domain's report
+ * (`RemoteReinitialized`) with the node's transfer report flattened in.
+ */
+export type ReinitResult = Omit<RemoteReinitialized, 'type'> & ReinitReport['transfers'];
+
+/** `ReinitResult` on the wire: bytes as 0x-hex, heights as decimal strings. */
+export type ReinitResultJson = {
+  [K in keyof ReinitResult]: ReinitResult[K] extends bigint | Uint8Array
+    ? string
+    : ReinitResult[K] extends bigint[]
+      ? string[]
+      : ReinitResult[K];
+};
+
+export function reinitToJson(r: ReinitReport): ReinitResultJson {
+  return {
+    domainId: toHex(r.domainId),
+    height: r.height.toString(),
+    forkHeight: r.forkHeight.toString(),
+    droppedRoots: r.droppedRoots.map(String),
+    by: r.by,
+    evidence: toHex(r.evidence),
+    continuing: r.transfers.continuing,
+    affected: r.transfers.affected,
+  };
+}
+
+export function reinitFromJson(j: ReinitResultJson): ReinitResult {
+  return {
+    ...j,
+    domainId: fromHex(j.domainId, 32, 'domainId'),
+    height: BigInt(j.height),
+    forkHeight: BigInt(j.forkHeight),
+    droppedRoots: j.droppedRoots.map((h) => BigInt(h)),
+    evidence: fromHex(j.evidence, 32, 'evidence'),
+  };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type KeyPair, keyPairFromSeed, toHex } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { InProcessBus } from '../net/index.js';
-import { LocalNetwork } from '../node/index.js';
+import { SyncRouter } from '../node/index.js';
 import { commitment, nullifier, type ResourceParts } from '../resource/index.js';
 import { LmdbTransferStore, openDomainNode } from '../store/index.js';
 import { GlobalRoot } from '../sync/index.js';
@@ -144,7 +144,7 @@ export async function runDemo(
     dropProbability: opts.loss,
     duplicateProbability: opts.dup,
   });
-  const net = new LocalNetwork({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 100 });
+  const net = new SyncRouter({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 100 });
   for (const d of domains) net.join(d);
   const driver = new TransferDriver(new LmdbTransferStore(nodes[0]!.node));
   for (const d of domains) driver.addDomain(d);

@@ -32,7 +32,14 @@ export function check(condition: unknown, code: WeftErrorCode, message: string):
   if (!condition) throw new WeftError(code, message);
 }
 
-/** Internal invariant: a failure is a bug in Weft, never a user's fault. */
+/**
+ * Internal invariant: a failure is a bug in Weft, never a user's fault. Throws `INVARIANT`,
+ * which a running node answers by stopping (it never continues past a broken invariant).
+ */
 export function invariant(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`weft invariant violated: ${message}`);
+  if (!condition) {
+    throw new WeftError('INVARIANT', `weft invariant violated: ${message}`, {
+      details: 'A bug in Weft: the node stops. Report it with the node log; restart recovers from the store.',
+    });
+  }
 }

@@ -27,11 +27,11 @@ import {
   type DomainInput,
   type DomainState,
   REINIT_BY_BYTES_MAX,
+  type RecordedRemote,
   type RemoteHeaderEntry,
-  type RemoteView,
   type TxReads,
   type TxStatus,
-} from './state.js';
+} from './transition.js';
 
 /**
  * Format 2 added each remote view's retained headers (height, state root, timestamp) and each
@@ -304,7 +304,7 @@ export function encodeState(s: DomainState): Uint8Array {
   writeHeader(w, s.head);
   w.fixed(s.headHash, 32).u64(s.provenHeight);
   writeRoots(w, s.recentRoots);
-  w.list([...s.remotes.values()], LIST_MAX, (w, v: RemoteView) => {
+  w.list([...s.remotes.values()], LIST_MAX, (w, v: RecordedRemote) => {
     w.fixed(v.domainId, 32);
     writeHeader(w, v.header);
     w.fixed(v.headerHash, 32);
@@ -354,14 +354,14 @@ export function decodeState(bytes: Uint8Array): DomainState {
     const headHash = r.fixed(32).slice();
     const provenHeight = r.u64();
     const recentRoots = readRoots(r);
-    const remotes = new Map<string, RemoteView>();
+    const remotes = new Map<string, RecordedRemote>();
     for (const v of r.list(LIST_MAX, (r) => {
       const domainId = r.fixed(32).slice();
       const header = readHeader(r);
       const headerHash = r.fixed(32).slice();
       const roots = readRoots(r);
       const headers = v1 ? new Map<bigint, RemoteHeaderEntry>() : readRemoteHeaders(r);
-      const view: RemoteView = { domainId, header, headerHash, roots, headers };
+      const view: RecordedRemote = { domainId, header, headerHash, roots, headers };
       if (r.bool()) view.frozenFrom = r.u64();
       if (v1 && (view.frozenFrom === undefined || header.height < view.frozenFrom)) {
         headers.set(header.height, {

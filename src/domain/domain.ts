@@ -5,9 +5,9 @@ import { EventEmitter } from 'node:events';
 import {
   check,
   equalBytes,
+  hexKey,
   type KeyPair,
   type SignatureVerifierPool,
-  toHex,
   WeftError,
 } from '../crypto/index.js';
 import {
@@ -53,7 +53,7 @@ import {
   remoteHeaders,
   type TxReads,
   type TxStatus,
-} from './state.js';
+} from './transition.js';
 
 export type DomainLimits = Partial<
   Pick<
@@ -148,6 +148,9 @@ export type StateProof = {
 
 export type DomainEvents = {
   [K in DomainOutput['type']]: [Extract<DomainOutput, { type: K }>];
+} & {
+  /** the domain stopped on a broken invariant (`INVARIANT`, a bug in Weft): every later call is DOMAIN_FAILED */
+  stopped: [WeftError];
 };
 
 type Inbox = {
@@ -307,13 +310,10 @@ export class Domain extends EventEmitter<DomainEvents> {
   private serial<T>(fn: () => Promise<T> | T): Promise<T> {
     const guarded = () => {
       if (this.failed !== undefined) {
-        throw new WeftError(
-          'DOMAIN_FAILED',
-          'the domain stopped after a storage failure; restart it to recover',
-          {
-            cause: this.failed,
-          },
-        );
+        const why = isInvariant(this.failed) ? 'a broken invariant (a bug in Weft)' : 'a storage failure';
+        throw new WeftError('DOMAIN_FAILED', `the domain stopped after ${why}; restart it to recover`, {
+          cause: this.failed,
+        });
       }
       return fn();
     };
@@ -323,9 +323,23 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   private run(input: DomainInput): DomainOutput[] {
-    const { state, outputs } = apply(this.state, input, { logics: this.logics });
-    this.state = state;
-    return outputs;
+    try {
+      const { state, outputs } = apply(this.state, input, { logics: this.logics });
+      this.state = state;
+      return outputs;
+    } catch (e) {
+      // The state may be half-changed past a broken postcondition: never continue from it.
+      if (isInvariant(e) && this.failed === undefined) {
+        this.failed = e;
+        this.emit('stopped', e);
+      }
+      throw e;
+    }
+  }
+
+  /** Why the domain stopped (a storage failure or a broken invariant), or undefined while it runs. */
+  get failure(): unknown {
+    return this.failed;
   }
 
   private emitAll(outputs: DomainOutput[]): void {
@@ -475,7 +489,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     const existingCommitments: string[] = [];
     if (this.store) {
       try {
-        const known = this.store.status(toHex(txId(tx)).slice(2));
+        const known = this.store.status(hexKey(txId(tx)));
         if (known?.status === 'included')
           return { spentNullifiers, existingCommitments, includedAt: known.height };
       } catch {
@@ -486,7 +500,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       for (const c of a.consumed ?? []) {
         try {
           const nf = nullifier(c.resource, c.nk);
-          if (this.smt.getSync(nullifierKey(nf)) !== null) spentNullifiers.push(toHex(nf).slice(2));
+          if (this.smt.getSync(nullifierKey(nf)) !== null) spentNullifiers.push(hexKey(nf));
         } catch {
           // validation reports a malformed resource or key with its own code
         }
@@ -494,7 +508,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       for (const c of a.created ?? []) {
         try {
           const cm = commitment(c.resource);
-          if (this.smt.getSync(commitmentKey(cm)) !== null) existingCommitments.push(toHex(cm).slice(2));
+          if (this.smt.getSync(commitmentKey(cm)) !== null) existingCommitments.push(hexKey(cm));
         } catch {
           // as above
         }
@@ -595,7 +609,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** Status of a transaction: pending, included, rejected or evicted; undefined if never seen. */
   status(id: Uint8Array): TxStatus | undefined {
-    const key = toHex(id).slice(2);
+    const key = hexKey(id);
     return this.state.statuses.get(key) ?? this.store?.status(key);
   }
 
@@ -617,7 +631,7 @@ export class Domain extends EventEmitter<DomainEvents> {
    * created: anyone holding a commitment can fetch what it commits to.
    */
   value(valueRef: Uint8Array): Uint8Array | undefined {
-    const key = toHex(valueRef).slice(2);
+    const key = hexKey(valueRef);
     return this.store ? this.store.value(key) : this.values.get(key);
   }
 
@@ -628,7 +642,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** The latest header of `domainId` this domain has accepted, if any. */
   remoteHeader(domainId: Uint8Array): Header | undefined {
-    return this.state.remotes.get(toHex(domainId).slice(2))?.header;
+    return this.state.remotes.get(hexKey(domainId))?.header;
   }
 
   /**
@@ -656,11 +670,12 @@ export class Domain extends EventEmitter<DomainEvents> {
    * consumed one resource twice — a claim after a refund (docs/transfers.md). Empty normally.
    */
   nullifierConflicts(writes: readonly Write[]): Uint8Array[] {
-    return nullifierConflicts(
-      writes,
-      (key) =>
-        this.state.pendingNullifiers.has(toHex(key.subarray(1)).slice(2)) || this.smt.getSync(key) !== null,
-    );
+    return nullifierConflicts(writes, (key) => this.holdsNullifier(key));
+  }
+
+  /** Whether nullifier key `0x02 || nf` is in this domain's tree or pending in its mempool. */
+  holdsNullifier(key: Uint8Array): boolean {
+    return this.state.pendingNullifiers.has(hexKey(key.subarray(1))) || this.smt.getSync(key) !== null;
   }
 
   /** Proof that commitment `cm` is (or is not) in the tree at `height` (default: the tip). */
@@ -710,7 +725,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** The height this domain's view of `domainId` is frozen from, or null when it is not frozen. */
   frozenFrom(domainId: Uint8Array): bigint | null {
-    return this.state.remotes.get(toHex(domainId).slice(2))?.frozenFrom ?? null;
+    return this.state.remotes.get(hexKey(domainId))?.frozenFrom ?? null;
   }
 
   /**
@@ -765,10 +780,13 @@ export class Domain extends EventEmitter<DomainEvents> {
 export function valuesOf(block: Block): [string, Uint8Array][] {
   const out: [string, Uint8Array][] = [];
   for (const tx of block.txs) {
-    for (const a of tx.actions)
-      for (const c of a.created) out.push([toHex(c.resource.valueRef).slice(2), c.value]);
+    for (const a of tx.actions) for (const c of a.created) out.push([hexKey(c.resource.valueRef), c.value]);
   }
   return out;
+}
+
+function isInvariant(e: unknown): e is WeftError {
+  return e instanceof WeftError && e.code === 'INVARIANT';
 }
 
 function maxBig(a: bigint, b: bigint): bigint {

@@ -54,7 +54,6 @@ export {
   meetsThreshold,
 } from './keyset.js';
 export type {
-  ApplyResult,
   Block,
   BlockPlan,
   DomainConfig,
@@ -63,20 +62,25 @@ export type {
   DomainOutput,
   DomainState,
   Eviction,
+  RecordedRemote,
   ReinitRemoteInput,
   RemoteHeaderEntry,
-  RemoteView,
+  RemoteReinitialized,
+  StateFacts,
+  TransitionResult,
   TxReads,
   TxStatus,
-} from './state.js';
+} from './transition.js';
 export {
   ANCHOR_WINDOW_DEFAULT,
   apply,
+  assertPostconditions,
   BATCH_TXS_MAX_DEFAULT,
   BLOCK_BATCHES_MAX_DEFAULT,
   checkInput,
   checkSeal,
   cloneState,
+  factsBefore,
   genesis,
   genesisWrites,
   isAnchorAccepted,
@@ -89,4 +93,4 @@ export {
   remoteHeaderAt,
   remoteHeaderKey,
   remoteHeaders,
-} from './state.js';
+} from './transition.js';

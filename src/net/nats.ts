@@ -153,7 +153,7 @@ const backoffMs = (attempt: number): number =>
 /**
  * @example
  * const nats = await NatsNetwork.connect({ servers: 'nats://127.0.0.1:4222' });
- * const net = new LocalNetwork({ endpoint: (id) => nats.endpoint(id) });
+ * const net = new SyncRouter({ endpoint: (id) => nats.endpoint(id) });
  * // ...
  * net.close();
  * await nats.close();

@@ -1,8 +1,8 @@
 // One running domain: its durable store, its network membership (root updates in and out over a
 // transport, peers in other processes), a transfer driver for transfers it starts, and the timers
 // that seal blocks and drive transfers. `weft node` is this plus the HTTP API.
-import { equalBytes, type KeyPair } from '../crypto/index.js';
-import type { Domain, DomainOutput, KeySet, SignedHeader } from '../domain/index.js';
+import { equalBytes, type KeyPair, type WeftError } from '../crypto/index.js';
+import type { Domain, KeySet, RemoteReinitialized, SignedHeader } from '../domain/index.js';
 import type { Transport } from '../net/index.js';
 import {
   LmdbTransferStore,
@@ -13,8 +13,8 @@ import {
 import { GlobalRoot, type VerificationMode } from '../sync/index.js';
 import { TransferDriver } from '../transfer/index.js';
 import { decodeTransaction } from '../tx/index.js';
-import { LocalNetwork, type Peer } from './network.js';
 import { PeerDomain, type PeerReads } from './peerDomain.js';
+import { type Peer, SyncRouter } from './router.js';
 
 /** How often a node seals a block while it has transactions waiting. */
 export const BLOCK_INTERVAL_MS_DEFAULT = 100;
@@ -26,7 +26,7 @@ export const DRIVER_TICK_MS_DEFAULT = 250;
 export const NODE_ANNOUNCE_EVERY_MS_DEFAULT = 500;
 
 /** What a re-initialisation did: the domain's report and the transfers on each side of the fork. */
-export type ReinitReport = Extract<DomainOutput, { type: 'remoteReinitialized' }> & {
+export type ReinitReport = RemoteReinitialized & {
   transfers: ReturnType<TransferDriver['forkReport']>;
 };
 
@@ -67,10 +67,15 @@ export class NodeHost {
   /** The global tree as this node sees it: its own root and every peer root its domain recorded. */
   readonly globalRoot = new GlobalRoot();
   private detach: () => void = () => {};
+  private stoppedBy: WeftError | undefined;
+  private resolveStopped: (e: WeftError) => void = () => {};
+  private readonly whenStopped = new Promise<WeftError>((resolve) => {
+    this.resolveStopped = resolve;
+  });
 
   private constructor(
     readonly domain: Domain,
-    readonly network: LocalNetwork,
+    readonly network: SyncRouter,
     readonly driver: TransferDriver,
     readonly recovery: RecoveryReport,
     readonly peers: readonly Peer[],
@@ -85,7 +90,7 @@ export class NodeHost {
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const { domain } = durable;
-    const network = new LocalNetwork({
+    const network = new SyncRouter({
       endpoint: opts.endpoint,
       mode: opts.mode ?? 'transition',
       announceEveryMs: opts.announceEveryMs ?? NODE_ANNOUNCE_EVERY_MS_DEFAULT,
@@ -131,11 +136,15 @@ export class NodeHost {
         .then(() => this.domain.submit(decodeTransaction(m.body)))
         .catch(() => {});
     };
+    // A broken invariant is a bug: the domain already refuses everything; the node stops too.
+    const onStopped = (e: WeftError) => void this.stop(e);
+    this.domain.on('stopped', onStopped);
     this.domain.on('blockSealed', wake);
     this.domain.on('blockSealed', refreshGlobal);
     this.network.on('accepted', onAccepted);
     this.network.on('transfer', onTransfer);
     this.detach = () => {
+      this.domain.off('stopped', onStopped);
       this.domain.off('blockSealed', wake);
       this.domain.off('blockSealed', refreshGlobal);
       this.network.off('accepted', onAccepted);
@@ -177,7 +186,7 @@ export class NodeHost {
 
   /**
    * Operator recovery from a freeze: re-initialises this domain's frozen view of a peer from a
-   * header the operator trusts (`LocalNetwork.reinitializeRemote`) and reports, besides the
+   * header the operator trusts (`SyncRouter.reinitializeRemote`) and reports, besides the
    * dropped roots, which of this node's transfers continue and which the fork touched.
    */
   async reinitializeRemote(
@@ -189,6 +198,37 @@ export class NodeHost {
     const transfers = this.driver.forkReport(this.domain.id, done.domainId, done.forkHeight);
     void this.driver.tick();
     return { ...done, transfers };
+  }
+
+  /**
+   * Stops the node on a broken invariant (`INVARIANT` escaping a domain input): the error goes to
+   * `onError`, the node closes, and `stopped()` resolves with it.
+   */
+  private async stop(e: WeftError): Promise<void> {
+    if (this.stoppedBy !== undefined) return;
+    this.stoppedBy = e;
+    this.opts.onError?.(e);
+    try {
+      await this.close();
+    } finally {
+      this.resolveStopped(e);
+    }
+  }
+
+  /**
+   * Resolves with the error that stopped the node (a broken invariant), once it has closed;
+   * never resolves while the node runs or after an ordinary `close`.
+   *
+   * @example
+   * host.stopped().then((e) => { log(`stopped: ${e.code}`); process.exitCode = 1; });
+   */
+  stopped(): Promise<WeftError> {
+    return this.whenStopped;
+  }
+
+  /** The broken invariant that stopped this node, if one did. */
+  get failure(): WeftError | undefined {
+    return this.stoppedBy;
   }
 
   /** Stops the timers, waits for a seal in progress, detaches from the network, closes the store. */

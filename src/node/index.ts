@@ -1,4 +1,5 @@
-// weft/node: running domains — wired together over a transport with sync verification.
+// weft/node: running domains — connected over a transport by the sync router (router.ts), and
+// a durable node with its timers (host.ts).
 
 export type { NodeHostOptions, ReinitReport } from './host.js';
 export {
@@ -8,8 +9,6 @@ export {
   NODE_ANNOUNCE_EVERY_MS_DEFAULT,
   NodeHost,
 } from './host.js';
-export type { NetworkEvents, NetworkOptions, Peer } from './network.js';
-export { ANNOUNCE_EVERY_MS_DEFAULT, HEADER_CHAIN_MAX, LocalNetwork } from './network.js';
 export type { NetworkFile, NetworkMember } from './networkFile.js';
 export {
   formatNetworkFile,
@@ -21,3 +20,5 @@ export {
 } from './networkFile.js';
 export type { PeerReads } from './peerDomain.js';
 export { CLAIM_RESEND_EPOCH_MS, PeerDomain } from './peerDomain.js';
+export type { Peer, SyncRouterEvents, SyncRouterOptions } from './router.js';
+export { ANNOUNCE_EVERY_MS_DEFAULT, HEADER_CHAIN_MAX, SyncRouter } from './router.js';

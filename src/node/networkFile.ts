@@ -11,7 +11,7 @@ import {
   type KeySet,
   type SignedHeader,
 } from '../domain/index.js';
-import type { Peer } from './network.js';
+import type { Peer } from './router.js';
 
 export const NETWORK_FILE_VERSION = 1;
 /** Most domains one network file may list. */

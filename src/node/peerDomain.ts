@@ -5,7 +5,7 @@ import { toHex } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
 import type { TransferDomain } from '../transfer/index.js';
 import { encodeTransaction, type Transaction, txId } from '../tx/index.js';
-import type { LocalNetwork, Peer } from './network.js';
+import type { Peer, SyncRouter } from './router.js';
 
 /** What a node must answer about itself for a driver elsewhere to follow a transfer. */
 export type PeerReads = {
@@ -34,7 +34,7 @@ export class PeerDomain implements TransferDomain {
   constructor(
     peer: Peer,
     private readonly self: Uint8Array,
-    private readonly network: LocalNetwork,
+    private readonly network: SyncRouter,
     private readonly reads: PeerReads,
     private readonly clock: () => number = Date.now,
   ) {

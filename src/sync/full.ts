@@ -3,7 +3,7 @@
 // nullifier spent? does this commitment exist?), from the header (its time, for deadlines) or from
 // roots and headers the caller trusts (anchors, refund headers), and
 // the block's writes must be exactly what its transactions imply (docs/sync.md, "Full mode").
-import { equalBytes, toHex, WeftError } from '../crypto/index.js';
+import { equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
 import { decodeKeySet, type Header, KEYSET_TREE_KEY, txRoot } from '../domain/index.js';
 import type { LogicLookup } from '../resource/index.js';
 import type { TransitionProof, Write } from '../smt/index.js';
@@ -45,8 +45,6 @@ export type BlockValidationInput = {
   signatureResults?: readonly (SignatureResults | undefined)[];
 };
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
-
 function fail(message: string, cause?: unknown): never {
   throw new WeftError('FULL_VALIDATION_FAILED', message, {
     details: 'The block does not re-execute to the writes it claims; nothing from it was accepted.',
@@ -84,7 +82,7 @@ export function validateBlockStateless(input: BlockValidationInput): void {
 
   const writesByKey = new Map<string, Write>();
   for (const w of writes) {
-    const k = hex(w.key);
+    const k = hexKey(w.key);
     if (writesByKey.has(k)) fail(`the block writes key 0x${k} twice`);
     writesByKey.set(k, w);
   }
@@ -105,7 +103,7 @@ export function validateBlockStateless(input: BlockValidationInput): void {
           isOwnAnchor: (root) => input.isSenderRoot?.(root) ?? false,
           ...(input.remoteHeaderAt ? { remoteHeaderAt: input.remoteHeaderAt } : {}),
           isNullifierSpent: (nf) => {
-            if (spentInBlock.has(hex(nf))) return true;
+            if (spentInBlock.has(hexKey(nf))) return true;
             const answer = old.lookup(nullifierKey(nf));
             // Not covered by the witness: unspent cannot be shown, so it counts as spent.
             return answer === undefined || answer.present;
@@ -119,12 +117,12 @@ export function validateBlockStateless(input: BlockValidationInput): void {
       fail(`transaction ${i} (${toHex(ids[i]!)}) is invalid: ${e.code}: ${e.shortMessage}`, e);
     }
     for (const nf of effects.nullifiers) {
-      spentInBlock.add(hex(nf));
-      expected.add(hex(nullifierKey(nf)));
+      spentInBlock.add(hexKey(nf));
+      expected.add(hexKey(nullifierKey(nf)));
     }
     for (const cm of effects.commitments) {
       const key = commitmentKey(cm);
-      const k = hex(key);
+      const k = hexKey(key);
       if (expected.has(k))
         fail(`transaction ${i} creates a commitment another transaction of the block created`);
       const answer = old.lookup(key);

@@ -1,7 +1,16 @@
-// weft/sync: root updates and their encoding, remote views and the acceptance rules (three
-// verification modes), equivocation evidence, the global root with its inclusion proofs, and
-// the knowledge graph. Pure functions over values; `SyncState` is the one mutable registry.
+// weft/sync: root updates and their encoding, remote views, acceptance (three verification
+// modes, one verdict: acceptance.ts), equivocation evidence, the global root with its inclusion
+// proofs, and the knowledge graph. Pure functions over values; `SyncState` is the one mutable registry.
 
+export type {
+  AcceptanceInput,
+  AcceptanceVerdict,
+  AcceptResult,
+  RecordedFacts,
+  SkipCode,
+  SyncContext,
+} from './acceptance.js';
+export { acceptRootUpdate, acceptRootUpdates, decideAcceptance, learnKeySet } from './acceptance.js';
 export type { EquivocationEvidence } from './equivocation.js';
 export {
   decodeEquivocationEvidence,
@@ -87,20 +96,10 @@ export {
   ROOT_UPDATE_FORMAT,
   rootUpdateFromBlock,
 } from './update.js';
-export type {
-  AcceptResult,
-  RecentHeader,
-  RemoteView,
-  SyncContext,
-  TrustOptions,
-  VerificationMode,
-} from './view.js';
+export type { RecentHeader, RemoteView, TrustOptions, VerificationMode } from './view.js';
 export {
-  acceptRootUpdate,
-  acceptRootUpdates,
   freezeView,
   isAnchorUsable,
-  learnKeySet,
   recentHeader,
   reinitializeView,
   trustRemote,

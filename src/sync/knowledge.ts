@@ -3,7 +3,7 @@
 // remote-header record in a tree the observer verified (X's tree records Y's header). A path
 // from an observer to a source is a chain of such edges; applications accept knowledge whose
 // path and age meet their policy (docs/sync.md, "Knowledge graph"). Pure: time is passed in.
-import { assertBytes, check, toHex } from '../crypto/index.js';
+import { assertBytes, check, hexKey, toHex } from '../crypto/index.js';
 import { headerHash } from '../domain/index.js';
 import { remoteHeaderRecords } from './records.js';
 import type { RootUpdate } from './update.js';
@@ -48,8 +48,6 @@ export type KnowledgePath = {
 export type KnowledgePolicy = { maxIntermediaries: number; maxStalenessMs: number };
 
 export type KnowledgeFact = { height: bigint; headerHash: Uint8Array; atMs: number };
-
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
 /** Whether `path` meets `policy`. */
 export function satisfies(path: KnowledgePath, policy: KnowledgePolicy): boolean {
@@ -115,8 +113,8 @@ export class KnowledgeGraph {
     );
     assertBytes(fact.headerHash, 32, 'fact.headerHash');
     assertTime(fact.atMs, 'fact.atMs');
-    const kKey = hex(knower);
-    const nKey = hex(known);
+    const kKey = hexKey(knower);
+    const nKey = hexKey(known);
     check(kKey !== nKey, 'BAD_INPUT', 'a domain does not know itself through the graph');
     const fresh = [kKey, nKey].filter((k) => !this.domains.has(k)).length;
     check(
@@ -131,7 +129,7 @@ export class KnowledgeGraph {
       if (fact.height < prev.height) return false;
       if (
         fact.height === prev.height &&
-        (hex(fact.headerHash) !== hex(prev.headerHash) || fact.atMs >= prev.atMs)
+        (hexKey(fact.headerHash) !== hexKey(prev.headerHash) || fact.atMs >= prev.atMs)
       )
         return false;
     }
@@ -151,7 +149,7 @@ export class KnowledgeGraph {
 
   /** The edge from `knower` to `known`, if any. */
   edge(knower: Uint8Array, known: Uint8Array): KnowledgeEdge | undefined {
-    return this.out.get(hex(knower))?.get(hex(known));
+    return this.out.get(hexKey(knower))?.get(hexKey(known));
   }
 
   /** Number of distinct domains in the graph. */
@@ -179,8 +177,8 @@ export class KnowledgeGraph {
       'maxIntermediaries must be an integer >= 0',
     );
     const limit = Math.min(maxIntermediaries, KNOWLEDGE_INTERMEDIARIES_MAX);
-    const sourceKey = hex(source);
-    const observerKey = hex(observer);
+    const sourceKey = hexKey(source);
+    const observerKey = hexKey(observer);
     const found: KnowledgePath[] = [];
     if (sourceKey === observerKey) return found;
     // Breadth first with an explicit queue: shortest paths come out first, no recursion.
@@ -239,8 +237,8 @@ export class KnowledgeGraph {
 }
 
 function compareVia(a: Uint8Array[], b: Uint8Array[]): number {
-  const x = a.map(hex).join('');
-  const y = b.map(hex).join('');
+  const x = a.map(hexKey).join('');
+  const y = b.map(hexKey).join('');
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -286,7 +284,7 @@ export function observeAccepted(
   if (mode === 'signatures') return;
   const blockMs = Number(header.timestamp);
   for (const rec of remoteHeaderRecords(update.writes)) {
-    if (hex(rec.domainId) === hex(header.domain)) continue;
+    if (hexKey(rec.domainId) === hexKey(header.domain)) continue;
     graph.recordRecorded(header.domain, rec.domainId, {
       height: rec.height,
       headerHash: rec.headerHash,
@@ -297,6 +295,6 @@ export function observeAccepted(
 
 /** A path in one line for logs: `c -> b -> a @ 12 (age 3000 ms)`. */
 export function describePath(p: KnowledgePath, names: Map<string, string> = new Map()): string {
-  const name = (id: Uint8Array) => names.get(hex(id)) ?? toHex(id).slice(0, 10);
+  const name = (id: Uint8Array) => names.get(hexKey(id)) ?? toHex(id).slice(0, 10);
   return `${[p.observer, ...p.via, p.source].map(name).join(' -> ')} @ ${p.height} (age ${p.ageMs} ms)`;
 }

@@ -3,19 +3,22 @@
 // equivocation, or for a re-initialised one after an operator settled the fork), telling
 // listeners. Views themselves stay immutable values.
 import { EventEmitter } from 'node:events';
-import { check, toHex, WeftError } from '../crypto/index.js';
+import { check, hexKey, toHex, WeftError } from '../crypto/index.js';
 import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
+import {
+  type AcceptanceVerdict,
+  acceptRootUpdate,
+  acceptRootUpdates,
+  type SyncContext,
+} from './acceptance.js';
 import { EquivocationError, type EquivocationEvidence } from './equivocation.js';
 import { SYNC_EVIDENCE_KEPT_MAX, SYNC_VIEWS_MAX } from './limits.js';
 import type { RootUpdate } from './update.js';
 import {
-  acceptRootUpdate,
-  acceptRootUpdates,
   freezeView,
   isAnchorUsable,
   type RemoteView,
   reinitializeView,
-  type SyncContext,
   type TrustOptions,
   trustRemote,
   usableHeader,
@@ -30,8 +33,6 @@ export type SyncEvents = {
   /** a frozen view was re-initialised from a trusted header; `evidence` is what it answered */
   reinitialized: [{ domainId: Uint8Array; evidence: EquivocationEvidence; view: RemoteView }];
 };
-
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
 /**
  * One observer's remote views, keyed by DomainId. An update for a domain not registered with
@@ -51,7 +52,7 @@ export class SyncState extends EventEmitter<SyncEvents> {
   /** Starts following a domain from a trusted header and key set. DUPLICATE_DOMAIN if already followed. */
   trust(signed: SignedHeader, keySet: KeySet, opts: TrustOptions = {}): RemoteView {
     const view = trustRemote(signed, keySet, opts);
-    const key = hex(view.domainId);
+    const key = hexKey(view.domainId);
     if (this.views.has(key)) {
       throw new WeftError('DUPLICATE_DOMAIN', `domain ${toHex(view.domainId)} is already followed`);
     }
@@ -66,7 +67,7 @@ export class SyncState extends EventEmitter<SyncEvents> {
 
   /** The current view of `domainId`, if followed. */
   view(domainId: Uint8Array): RemoteView | undefined {
-    return domainId instanceof Uint8Array ? this.views.get(hex(domainId)) : undefined;
+    return domainId instanceof Uint8Array ? this.views.get(hexKey(domainId)) : undefined;
   }
 
   /** Every followed view, in DomainId order. */
@@ -104,12 +105,32 @@ export class SyncState extends EventEmitter<SyncEvents> {
     return this.commit(view, () => acceptRootUpdates(view, updates, mode, this.withDefaults(view, ctx)));
   }
 
+  /**
+   * Installs the light-client view a verdict of `decideAcceptance` carries (`updates` are the
+   * ones it decided on) and tells listeners: `equivocation` for an equivocation freeze,
+   * `accepted` otherwise. A verdict without a view changes nothing.
+   */
+  adopt(verdict: AcceptanceVerdict, updates: readonly RootUpdate[]): void {
+    if (!('view' in verdict) || verdict.view === undefined) return;
+    const view = this.lookup(verdict.view.domainId);
+    this.views.set(hexKey(view.domainId), verdict.view);
+    if (verdict.kind === 'freeze' && verdict.evidence !== undefined) {
+      this.emit('equivocation', { domainId: view.domainId, evidence: verdict.evidence, view: verdict.view });
+    } else {
+      this.emit('accepted', {
+        domainId: view.domainId,
+        headers: updates.map((u) => u.signed),
+        view: verdict.view,
+      });
+    }
+  }
+
   /** Freezes a followed domain's view with evidence learnt elsewhere (BAD_EVIDENCE if it does not verify). */
   report(evidence: EquivocationEvidence): RemoteView {
     const view = this.lookup(evidence?.domainId);
     if (view.frozen !== null) return view;
     const frozen = freezeView(view, evidence);
-    this.views.set(hex(view.domainId), frozen);
+    this.views.set(hexKey(view.domainId), frozen);
     this.emit('equivocation', { domainId: view.domainId, evidence, view: frozen });
     return frozen;
   }
@@ -127,7 +148,7 @@ export class SyncState extends EventEmitter<SyncEvents> {
     const view = this.lookup(signed?.header?.domain);
     const next = reinitializeView(view, signed, keySet, opts);
     const evidence = view.frozen!;
-    const key = hex(view.domainId);
+    const key = hexKey(view.domainId);
     const kept = this.answered.get(key) ?? [];
     kept.push(evidence);
     while (kept.length > SYNC_EVIDENCE_KEPT_MAX) kept.shift();
@@ -145,7 +166,7 @@ export class SyncState extends EventEmitter<SyncEvents> {
   equivocations(domainId: Uint8Array): EquivocationEvidence[] {
     const view = this.view(domainId);
     if (view === undefined) return [];
-    const out = [...(this.answered.get(hex(view.domainId)) ?? [])];
+    const out = [...(this.answered.get(hexKey(view.domainId)) ?? [])];
     if (view.frozen !== null) out.push(view.frozen);
     return out;
   }
@@ -156,13 +177,13 @@ export class SyncState extends EventEmitter<SyncEvents> {
   ): SignedHeader[] {
     try {
       const { view: next, accepted } = run();
-      this.views.set(hex(view.domainId), next);
+      this.views.set(hexKey(view.domainId), next);
       this.emit('accepted', { domainId: view.domainId, headers: accepted, view: next });
       return accepted;
     } catch (e) {
       if (e instanceof EquivocationError) {
         const frozen = e.frozenView as RemoteView;
-        this.views.set(hex(view.domainId), frozen);
+        this.views.set(hexKey(view.domainId), frozen);
         this.emit('equivocation', { domainId: view.domainId, evidence: e.evidence, view: frozen });
       }
       throw e;
@@ -177,7 +198,7 @@ export class SyncState extends EventEmitter<SyncEvents> {
    * and a registry does not know them.
    */
   private withDefaults(view: RemoteView, ctx: SyncContext): SyncContext {
-    const self = hex(view.domainId);
+    const self = hexKey(view.domainId);
     const out: SyncContext = { ...ctx };
     if (ctx.isKnownRoot === undefined) {
       out.isKnownRoot = (root) => {
@@ -187,8 +208,8 @@ export class SyncState extends EventEmitter<SyncEvents> {
     }
     if (ctx.remoteHeaderAt === undefined) {
       out.remoteHeaderAt = (domainId, height) => {
-        if (!(domainId instanceof Uint8Array) || hex(domainId) === self) return undefined;
-        const v = this.views.get(hex(domainId));
+        if (!(domainId instanceof Uint8Array) || hexKey(domainId) === self) return undefined;
+        const v = this.views.get(hexKey(domainId));
         return v === undefined ? undefined : usableHeader(v, height);
       };
     }

@@ -11,7 +11,7 @@ import {
   type NatsServer,
   startNatsServer,
 } from '../../src/net/index.js';
-import type { LocalNetwork } from '../../src/node/index.js';
+import type { SyncRouter } from '../../src/node/index.js';
 import type { TransferDriver, TransferStore } from '../../src/transfer/index.js';
 import { makeDomain } from './domain.js';
 import { wireTestNet } from './network.js';
@@ -99,7 +99,7 @@ export async function natsQuiet(nats: NatsNetwork): Promise<void> {
 export type NatsTestNet = {
   domains: Domain[];
   nats: NatsNetwork;
-  net: LocalNetwork;
+  net: SyncRouter;
   driver: TransferDriver;
   /** every domain seals, NATS delivers everything, members re-announce, the driver acts */
   round(): Promise<void>;

@@ -1,8 +1,8 @@
 // A small in-process network for transfer tests: domains on an InProcessBus, wired by
-// LocalNetwork, a transfer driver, and a pump that seals, delivers and drives in rounds.
+// SyncRouter, a transfer driver, and a pump that seals, delivers and drives in rounds.
 import type { Domain } from '../../src/domain/index.js';
 import { InProcessBus, type InProcessBusOptions, type Transport } from '../../src/net/index.js';
-import { LocalNetwork } from '../../src/node/index.js';
+import { SyncRouter } from '../../src/node/index.js';
 import {
   TransferDriver as Driver,
   MemoryTransferStore,
@@ -14,7 +14,7 @@ import { makeDomain } from './domain.js';
 export type TestNet = {
   domains: Domain[];
   bus: InProcessBus;
-  net: LocalNetwork;
+  net: SyncRouter;
   driver: TransferDriver;
   /** one round: every domain seals, the bus delivers everything, the driver observes and acts */
   round(): Promise<void>;
@@ -23,7 +23,7 @@ export type TestNet = {
 };
 
 /**
- * Domains wired by a LocalNetwork over any transport, with a driver and the round/settle pump:
+ * Domains wired by a SyncRouter over any transport, with a driver and the round/settle pump:
  * `quiet` resolves once the transport has delivered everything sent (the bus going idle, NATS
  * having stored and acknowledged every message).
  */
@@ -32,7 +32,7 @@ export function wireTestNet(
   transport: { endpoint: (self: Uint8Array) => Transport; quiet: () => Promise<void> },
   opts: { store?: TransferStore; mode?: 'signatures' | 'transition' | 'full' } = {},
 ): Pick<TestNet, 'net' | 'driver' | 'round' | 'settle'> {
-  const net = new LocalNetwork({
+  const net = new SyncRouter({
     endpoint: transport.endpoint,
     mode: opts.mode ?? 'transition',
     announceEveryMs: 0,

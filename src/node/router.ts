@@ -1,20 +1,21 @@
-// Domains wired together over a Transport: each sealed block goes out as a root update; each
-// receiver verifies it against its own view of the sender (weft/sync) before its domain accepts
-// the header, and a confirmation flows back; gaps are filled by asking the sender for the headers
-// in between; and a periodic re-announcement repairs whatever the transport lost. Nothing a
-// message says is believed without the sync layer's checks.
+// The sync router: connects member domains (this process) and peers (other processes) over a
+// Transport — the in-process bus or NATS — and routes root updates, header requests,
+// confirmations and transfer messages between them. Whether a received block is accepted is the
+// sync layer's verdict (`decideAcceptance`); the router only gathers its inputs and applies it.
+// Re-announcement repairs whatever the transport lost.
 import { EventEmitter } from 'node:events';
-import { check, equalBytes, Reader, toHex, WeftError, type WeftErrorCode, Writer } from '../crypto/index.js';
+import { check, equalBytes, hexKey, Reader, WeftError, type WeftErrorCode, Writer } from '../crypto/index.js';
 import {
   type Domain,
-  type DomainOutput,
   headerHash,
   type KeySet,
+  type RemoteReinitialized,
   type SignedHeader,
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
 import {
   answerHeaderRequest,
+  decideAcceptance,
   decodeHeaderRequest,
   decodeRootUpdate,
   decodeSyncConfirmation,
@@ -22,7 +23,6 @@ import {
   encodeRootUpdate,
   encodeSyncConfirmation,
   equivocationEvidenceHash,
-  forkHeight,
   type HeaderRequest,
   isAnchorUsable,
   KnowledgeGraph,
@@ -40,7 +40,7 @@ export const HEADER_CHAIN_MAX = 64;
 /** How often every member re-announces its latest block by default. */
 export const ANNOUNCE_EVERY_MS_DEFAULT = 250;
 
-export type NetworkOptions = {
+export type SyncRouterOptions = {
   /** each member's own connection (e.g. `(id) => bus.endpoint(id)`), so receivers know the sender */
   endpoint: (self: Uint8Array) => Transport;
   /** how receivers verify root updates (default `transition`) */
@@ -49,7 +49,7 @@ export type NetworkOptions = {
   announceEveryMs?: number;
 };
 
-export type NetworkEvents = {
+export type SyncRouterEvents = {
   /** `at` accepted `from`'s header at `height` */
   accepted: [{ at: Uint8Array; from: Uint8Array; height: bigint }];
   /** `observer` says it accepted `domain`'s header at `height` (a confirmation flowing back) */
@@ -69,11 +69,15 @@ type Member = { domain: Domain; sync: SyncState; net: Transport; queue: Promise<
  */
 export type Peer = { id: Uint8Array; name?: string; keySet: KeySet; genesis: SignedHeader };
 
-const hex = (b: Uint8Array) => toHex(b).slice(2);
-/** Refusals that only mean "already have it": not worth reporting. */
-const QUIET = new Set<WeftErrorCode>(['REPLAYED_UPDATE', 'STALE_HEIGHT']);
-
-export class LocalNetwork extends EventEmitter<NetworkEvents> {
+/**
+ * Routes sync traffic between member domains and peers over a transport.
+ *
+ * @example
+ * const router = new SyncRouter({ endpoint: (id) => bus.endpoint(id) });
+ * router.join(alpha);
+ * router.join(beta); // each now follows the other; sealed blocks flow as root updates
+ */
+export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly members = new Map<string, Member>();
   private readonly peers = new Map<string, Peer>();
   private readonly endpoint: (self: Uint8Array) => Transport;
@@ -83,7 +87,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
   /** Who knows whose root, directly or through whose tree, and since when (docs/sync.md). */
   readonly knowledge = new KnowledgeGraph();
 
-  constructor(opts: NetworkOptions) {
+  constructor(opts: SyncRouterOptions) {
     super();
     this.endpoint = opts.endpoint;
     this.mode = opts.mode ?? 'transition';
@@ -96,7 +100,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
 
   /** Adds a domain: it and every member start following each other. */
   join(domain: Domain): void {
-    const key = hex(domain.id);
+    const key = hexKey(domain.id);
     if (this.members.has(key)) throw new WeftError('DUPLICATE_DOMAIN', `${domain.name} already joined`);
     const sync = new SyncState();
     const net = this.endpoint(domain.id);
@@ -106,10 +110,6 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       trustPeer(other.sync, other.domain, domain);
     }
     for (const peer of this.peers.values()) sync.trust(peer.genesis, peer.keySet, nameOf(peer));
-    // Equivocation evidence the sync layer verified freezes the domain's own view of the liar.
-    sync.on('equivocation', ({ domainId, evidence }) => {
-      void domain.freezeRemote(domainId, forkHeight(evidence)).catch(() => undefined);
-    });
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
       void this.announce(member, o.block.header.height);
@@ -126,7 +126,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
    * its own blocks to it over the transport.
    */
   addPeer(peer: Peer): void {
-    const key = hex(peer.id);
+    const key = hexKey(peer.id);
     check(
       !this.members.has(key) && !this.peers.has(key),
       'DUPLICATE_DOMAIN',
@@ -162,9 +162,10 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     trusted: SignedHeader,
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
-  ): Promise<Extract<DomainOutput, { type: 'remoteReinitialized' }>> {
-    const member = this.members.get(hex(self));
-    if (!member) throw new WeftError('UNKNOWN_DOMAIN', `domain ${hex(self)} is not a member of this network`);
+  ): Promise<RemoteReinitialized> {
+    const member = this.members.get(hexKey(self));
+    if (!member)
+      throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(self)} is not a member of this network`);
     const domainId = trusted.header.domain;
     const view = member.sync.view(domainId);
     const frozenInSync = view?.frozen ? view.frozen : null;
@@ -172,7 +173,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     if (member.domain.frozenFrom(domainId) === null)
       throw new WeftError(
         'NOT_FROZEN',
-        `this domain's view of ${hex(domainId)} is not frozen: nothing to re-initialise`,
+        `this domain's view of ${hexKey(domainId)} is not frozen: nothing to re-initialise`,
       );
     if (!evidence)
       throw new WeftError(
@@ -181,8 +182,8 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
       );
     // The trusted header must carry its key set's signatures before anything is recorded.
     trustRemote(trusted, keySet);
-    let report: Extract<DomainOutput, { type: 'remoteReinitialized' }> | undefined;
-    const take = (o: Extract<DomainOutput, { type: 'remoteReinitialized' }>) => {
+    let report: RemoteReinitialized | undefined;
+    const take = (o: RemoteReinitialized) => {
       report = o;
     };
     member.domain.on('remoteReinitialized', take);
@@ -198,7 +199,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
 
   /** The sync state (remote views) of a member. */
   syncOf(domainId: Uint8Array): SyncState | undefined {
-    return this.members.get(hex(domainId))?.sync;
+    return this.members.get(hexKey(domainId))?.sync;
   }
 
   counters(): Readonly<typeof this.stats> {
@@ -222,7 +223,7 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     const update = this.update(member.domain, height);
     if (!update) return;
     const body = encodeRootUpdate(update);
-    const id = `${hex(member.domain.id)}/${height}`;
+    const id = `${hexKey(member.domain.id)}/${height}`;
     const to = this.domainIds().filter((d) => !equalBytes(d, member.domain.id));
     await Promise.all(to.map((d) => this.send(member, d, { kind: 'rootUpdate', id, body })));
   }
@@ -281,23 +282,32 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
    * `id` names it for deduplication. Resolves once the transport took it.
    */
   async sendTransfer(from: Uint8Array, to: Uint8Array, id: string, body: Uint8Array): Promise<void> {
-    const member = this.members.get(hex(from));
-    if (!member) throw new WeftError('UNKNOWN_DOMAIN', `domain ${hex(from)} is not a member of this network`);
+    const member = this.members.get(hexKey(from));
+    if (!member)
+      throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(from)} is not a member of this network`);
     this.stats.sent++;
     await member.net.send(to, { kind: 'transfer', id, body });
   }
 
+  /**
+   * Root updates from a sender: the sync layer decides (`decideAcceptance`, every rule of
+   * acceptance in one place), and this applies the verdict — the light-client view, the domain
+   * inputs, a gap request, a confirmation, events.
+   */
   private async onUpdates(member: Member, updates: RootUpdate[], from: Uint8Array): Promise<void> {
     const sender = updates[0]!.signed.header.domain;
-    let accepted: { header: import('../domain/index.js').Header }[];
-    try {
-      // In full mode a sender's transaction may anchor on a root of ours (the claim of a
-      // resource we moved) or of another domain we follow: both are roots we vouch for.
-      const own = member.domain;
-      const ctx = {
+    const own = member.domain;
+    const known = own.remoteHeader(sender);
+    const verdict = decideAcceptance({
+      view: member.sync.view(sender),
+      updates,
+      mode: this.mode,
+      ctx: {
+        // In full mode a sender's transaction may anchor on a root of ours (the claim of a
+        // resource we moved) or of another domain we follow: both are roots we vouch for.
         isKnownRoot: (root: Uint8Array) =>
           own.acceptsAnchor(root) ||
-          member.sync.list().some((v) => hex(v.domainId) !== hex(sender) && isAnchorUsable(v, root)),
+          member.sync.list().some((v) => !equalBytes(v.domainId, sender) && isAnchorUsable(v, root)),
         // A refund in the sender's block names a header of the domain the resource was moved
         // to: ours (we know our own headers) or one our domain accepted.
         remoteHeaderAt: (domainId: Uint8Array, height: bigint) => {
@@ -305,77 +315,74 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
           const h = height <= own.committedHeight ? own.header(height)?.header : undefined;
           return h ? { height, stateRoot: h.stateRoot, timestamp: h.timestamp } : undefined;
         },
-      };
-      accepted =
-        updates.length === 1
-          ? member.sync.accept(updates[0]!, this.mode, ctx)
-          : member.sync.acceptChain(updates, this.mode, ctx);
-    } catch (e) {
-      const code = e instanceof WeftError ? e.code : 'INTERNAL';
-      // A gap is filled by asking; an update right above our head that does not link to it is
-      // another branch (after a re-initialisation, the one the operator did not trust), and
-      // asking again would only bring the same answer back.
-      const have = member.sync.view(sender)?.head.header.height ?? 0n;
-      if (code === 'NOT_CONTINUOUS' && updates[0]!.signed.header.height > have + 1n)
-        return this.requestGap(member, sender, updates, from);
-      if (QUIET.has(code)) return;
-      this.stats.refused++;
-      this.emit('refused', { at: member.domain.id, from: sender, code, message: (e as Error).message });
-      return;
+      },
+      ...(known
+        ? {
+            recorded: {
+              height: known.height,
+              headerHash: headerHash(known),
+              timestamp: known.timestamp,
+              frozenFrom: own.frozenFrom(sender),
+            },
+          }
+        : {}),
+      holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
+    });
+    member.sync.adopt(verdict, updates);
+    switch (verdict.kind) {
+      case 'skip':
+        return;
+      case 'askGap':
+        return this.requestGap(member, sender, verdict, from);
+      case 'accept':
+        await this.record(member, verdict.record);
+        return this.confirm(member, sender, verdict.confirm, from);
+      case 'refuse':
+        await this.record(member, verdict.record);
+        return this.refused(member, sender, verdict.code, verdict.message);
+      case 'freeze':
+        await this.record(member, verdict.record);
+        if (verdict.code === 'EQUIVOCATION') {
+          // Caught: a domain that never recorded the liar has no view of it to freeze.
+          await own.freezeRemote(sender, verdict.fromHeight).catch(() => undefined);
+        } else {
+          await own.freezeRemote(sender, verdict.fromHeight);
+        }
+        return this.refused(member, sender, verdict.code, verdict.message);
     }
-    // After a restart members follow peers from genesis again: what the domain already
-    // accepted is skipped, and must be the very header it accepted then.
-    const known = member.domain.remoteHeader(sender);
-    for (const signed of accepted) {
-      if (known && signed.header.height <= known.height) {
-        if (
-          signed.header.height === known.height &&
-          !equalBytes(headerHash(signed.header), headerHash(known))
-        ) {
-          this.stats.refused++;
-          this.emit('refused', {
-            at: member.domain.id,
-            from: sender,
-            code: 'HEADER_MISMATCH',
-            message: `height ${known.height} differs from the header this domain accepted before`,
-          });
-          return;
-        }
-        continue;
-      }
-      // A verified block that spends a nullifier our tree already holds consumed one resource
-      // twice: a claim after its refund. The liar's view is frozen from that block on.
-      const update = updates.find((u) => u.signed.header.height === signed.header.height);
-      if (this.mode !== 'signatures' && update) {
-        const conflicts = member.domain.nullifierConflicts(update.writes);
-        if (conflicts.length > 0) {
-          await member.domain.freezeRemote(sender, signed.header.height);
-          this.stats.refused++;
-          this.emit('refused', {
-            at: member.domain.id,
-            from: sender,
-            code: 'DOUBLE_SPEND',
-            message: `block ${signed.header.height} spends ${conflicts.length} nullifier(s) this domain already holds (a claim after a refund); view frozen`,
-          });
-          return;
-        }
-      }
-      await member.domain.acceptRemoteHeader(signed.header);
-      if (update) observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
+  }
+
+  /** Records verified headers in the member's domain, in order, and tells listeners. */
+  private async record(member: Member, updates: RootUpdate[]): Promise<void> {
+    for (const update of updates) {
+      const header = update.signed.header;
+      await member.domain.acceptRemoteHeader(header);
+      observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
       this.stats.accepted++;
-      this.emit('accepted', { at: member.domain.id, from: sender, height: signed.header.height });
+      this.emit('accepted', { at: member.domain.id, from: header.domain, height: header.height });
     }
-    const last = accepted[accepted.length - 1];
-    if (!last) return;
-    // The confirmation flows back; its verifiable form is the 0x03 record in our next root.
+  }
+
+  private refused(member: Member, from: Uint8Array, code: WeftErrorCode, message: string): void {
+    this.stats.refused++;
+    this.emit('refused', { at: member.domain.id, from, code, message });
+  }
+
+  /** The confirmation flows back; its verifiable form is the 0x03 record in our next root. */
+  private async confirm(
+    member: Member,
+    sender: Uint8Array,
+    last: SignedHeader,
+    to: Uint8Array,
+  ): Promise<void> {
     const body = encodeSyncConfirmation({
       observer: member.domain.id,
       domainId: sender,
       height: last.header.height,
       headerHash: headerHash(last.header),
     });
-    const id = `ack/${hex(member.domain.id)}/${hex(sender)}/${last.header.height}`;
-    await this.send(member, from, { kind: 'confirmation', id, body });
+    const id = `ack/${hexKey(member.domain.id)}/${hexKey(sender)}/${last.header.height}`;
+    await this.send(member, to, { kind: 'confirmation', id, body });
   }
 
   /**
@@ -395,31 +402,29 @@ export class LocalNetwork extends EventEmitter<NetworkEvents> {
     }
     const w = new Writer(bytes);
     w.list(chain, HEADER_CHAIN_MAX, (w, b) => w.bytes(b, ROOT_UPDATE_BYTES_MAX));
-    const id = `res/${hex(member.domain.id)}/${span.fromHeight}-${span.toHeight}`;
+    const id = `res/${hexKey(member.domain.id)}/${span.fromHeight}-${span.toHeight}`;
     await this.send(member, to, { kind: 'headerResponse', id, body: w.finish() });
   }
 
-  /** A gap: ask the sender for the headers between what we hold and the update it sent. */
+  /** A gap: ask the sender for the headers the verdict names, at most HEADER_CHAIN_MAX of them. */
   private async requestGap(
     member: Member,
     sender: Uint8Array,
-    updates: RootUpdate[],
+    gap: { fromHeight: bigint; toHeight: bigint },
     from: Uint8Array,
   ): Promise<void> {
-    const view = member.sync.view(sender);
-    const have = view ? view.head.header.height : 0n;
-    const want = updates[updates.length - 1]!.signed.header.height;
-    const top = want - have > BigInt(HEADER_CHAIN_MAX) ? have + BigInt(HEADER_CHAIN_MAX) : want;
+    const last = gap.fromHeight + BigInt(HEADER_CHAIN_MAX) - 1n;
+    const top = gap.toHeight < last ? gap.toHeight : last;
     this.stats.gapRequests++;
     const body = encodeHeaderRequest({
       domainId: sender,
-      fromHeight: have + 1n,
+      fromHeight: gap.fromHeight,
       toHeight: top,
       withTxs: this.mode === 'full',
     });
     await this.send(member, from, {
       kind: 'headerRequest',
-      id: `req/${hex(member.domain.id)}/${have + 1n}-${top}`,
+      id: `req/${hexKey(member.domain.id)}/${gap.fromHeight}-${top}`,
       body,
     });
   }

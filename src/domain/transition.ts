@@ -2,7 +2,7 @@
 // randomness: time arrives in `seal` inputs, tree reads arrive as read sets, and the new state
 // root is computed from a transition witness (docs/domain.md). Recovery, simulation and stateless
 // verification reuse this one function.
-import { check, equalBytes, toHex, utf8, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import { check, equalBytes, hexKey, invariant, utf8, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import { decodeValue, type LogicLookup } from '../resource/index.js';
 import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
 import {
@@ -78,7 +78,7 @@ type PendingTx = {
 /** One accepted header of a remote domain as a domain retains it: what a refund is checked against. */
 export type RemoteHeaderEntry = { height: bigint; stateRoot: Uint8Array; timestamp: bigint };
 
-export type RemoteView = {
+export type RecordedRemote = {
   domainId: Uint8Array;
   header: Header;
   headerHash: Uint8Array;
@@ -112,7 +112,7 @@ export type DomainState = {
   provenHeight: bigint;
   /** this domain's latest roots (hex) -> height, at most `anchorWindow` */
   recentRoots: Map<string, bigint>;
-  remotes: Map<string, RemoteView>;
+  remotes: Map<string, RecordedRemote>;
   mempool: PendingTx[];
   pendingNullifiers: Set<string>;
   pendingCommitments: Set<string>;
@@ -178,25 +178,29 @@ export type DomainOutput =
   | { type: 'keySetChanged'; keySet: KeySet; effectiveAfter: bigint }
   | { type: 'proven'; height: bigint }
   | { type: 'remoteFrozen'; domainId: Uint8Array; fromHeight: bigint }
-  | {
-      type: 'remoteReinitialized';
-      domainId: Uint8Array;
-      /** the trusted header's height: the view's new head */
-      height: bigint;
-      /** the fork height the view was frozen from */
-      forkHeight: bigint;
-      /** heights of retained roots at or after the fork that the reinit dropped, ascending */
-      droppedRoots: bigint[];
-      by: string;
-      evidence: Uint8Array;
-    };
+  | RemoteReinitialized;
 
-export type ApplyResult = { state: DomainState; outputs: DomainOutput[] };
+/**
+ * What a re-initialisation of a frozen remote view did: the one definition every layer reports
+ * (the domain's output, the router's and the node's answers, the API's JSON).
+ */
+export type RemoteReinitialized = {
+  type: 'remoteReinitialized';
+  domainId: Uint8Array;
+  /** the trusted header's height: the view's new head */
+  height: bigint;
+  /** the fork height the view was frozen from */
+  forkHeight: bigint;
+  /** heights of retained roots at or after the fork that the reinit dropped, ascending */
+  droppedRoots: bigint[];
+  by: string;
+  evidence: Uint8Array;
+};
+
+export type TransitionResult = { state: DomainState; outputs: DomainOutput[] };
 
 /** The environment `apply` may consult: deterministic lookups only (logics by reference). */
 export type DomainEnv = { logics: LogicLookup };
-
-const hex = (b: Uint8Array) => toHex(b).slice(2);
 
 /**
  * Genesis: height 0 with an empty mempool, a tree holding only the key set, and a header whose
@@ -224,7 +228,7 @@ export function genesis(config: DomainConfig, keySet: KeySet, timestamp: bigint)
     head,
     headHash: headerHash(head),
     provenHeight: 0n,
-    recentRoots: new Map([[hex(root), 0n]]),
+    recentRoots: new Map([[hexKey(root), 0n]]),
     remotes: new Map(),
     mempool: [],
     pendingNullifiers: new Set(),
@@ -280,9 +284,17 @@ export function cloneState(s: DomainState): DomainState {
 /**
  * The pure transition. Invalid inputs (a bad witness, a stale timestamp, unauthorised key-set
  * changes) throw WeftError and leave `state` untouched; a refused transaction is an output, not
- * an error.
+ * an error. Every result is checked against the postconditions (`assertPostconditions`): a
+ * broken one throws `INVARIANT`, a bug in Weft, and the runtime stops.
  */
-export function apply(state: DomainState, input: DomainInput, env: DomainEnv): ApplyResult {
+export function apply(state: DomainState, input: DomainInput, env: DomainEnv): TransitionResult {
+  const before = factsBefore(state, input);
+  const result = step(state, input, env);
+  assertPostconditions(before, input, result);
+  return result;
+}
+
+function step(state: DomainState, input: DomainInput, env: DomainEnv): TransitionResult {
   switch (input.type) {
     case 'submit':
       return submit(state, input, env);
@@ -304,6 +316,88 @@ export function apply(state: DomainState, input: DomainInput, env: DomainEnv): A
 }
 
 /**
+ * What the postconditions compare a result with, taken before `apply` (which changes the state
+ * in place): the committed and proven tips, the head's hash, and — for a remote header — the
+ * height recorded of that remote.
+ */
+export type StateFacts = {
+  height: bigint;
+  provenHeight: bigint;
+  headHash: Uint8Array;
+  /** for `acceptRemoteHeader`: the height recorded of the header's domain before, if any */
+  remoteHeight?: bigint;
+};
+
+/** The facts `assertPostconditions` needs about `state` before `input`. */
+export function factsBefore(state: DomainState, input: DomainInput): StateFacts {
+  const facts: StateFacts = {
+    height: state.height,
+    provenHeight: state.provenHeight,
+    headHash: state.headHash.slice(),
+  };
+  if (input.type === 'acceptRemoteHeader' && input.header?.domain instanceof Uint8Array) {
+    const prev = state.remotes.get(hexKey(input.header.domain));
+    if (prev) facts.remoteHeight = prev.header.height;
+  }
+  return facts;
+}
+
+/**
+ * The transition's postconditions (TigerBeetle's habit: assert what must hold, never continue
+ * past a broken one). Throws `INVARIANT` when `result` breaks one:
+ * - a seal adds exactly one block on top of the head, and its header's state root is the staged
+ *   root the seal input carried; any other input leaves the committed tip where it was;
+ * - the proven tip never passes the committed one, and never goes back;
+ * - a recorded remote header's height grows (sync acceptance and the input's precondition
+ *   guarantee it; the transcript replays it).
+ */
+export function assertPostconditions(before: StateFacts, input: DomainInput, result: TransitionResult): void {
+  const after = result.state;
+  invariant(
+    after.provenHeight <= after.height,
+    `the proven tip ${after.provenHeight} passed the committed tip ${after.height}`,
+  );
+  invariant(
+    after.provenHeight >= before.provenHeight,
+    `the proven tip went back from ${before.provenHeight} to ${after.provenHeight}`,
+  );
+  if (input.type === 'seal') {
+    invariant(
+      after.height === before.height + 1n,
+      `a seal moved the committed tip from ${before.height} to ${after.height}, not by one`,
+    );
+    const sealed = result.outputs.find((o) => o.type === 'blockSealed');
+    invariant(sealed !== undefined, 'a seal produced no block');
+    const header = sealed.block.header;
+    invariant(header.height === after.height, `the sealed header's height ${header.height} is not the tip's`);
+    invariant(
+      equalBytes(header.prevHash, before.headHash),
+      'the sealed header does not link to the previous head',
+    );
+    invariant(
+      equalBytes(header.stateRoot, input.stateRoot) && equalBytes(after.head.stateRoot, input.stateRoot),
+      "the sealed header's state root is not the staged root the seal carried",
+    );
+  } else {
+    invariant(after.height === before.height, `input '${input.type}' moved the committed tip`);
+  }
+  if (input.type === 'markProven') {
+    invariant(
+      after.provenHeight === input.height,
+      `markProven(${input.height}) left the proven tip at ${after.provenHeight}`,
+    );
+  }
+  if (input.type === 'acceptRemoteHeader') {
+    const recorded = after.remotes.get(hexKey(input.header.domain))?.header.height;
+    invariant(recorded === input.header.height, 'the accepted remote header is not the one recorded');
+    invariant(
+      before.remoteHeight === undefined || recorded > before.remoteHeight,
+      `the recorded height of a remote went from ${before.remoteHeight} to ${recorded}, not up`,
+    );
+  }
+}
+
+/**
  * Throws exactly what `apply` would refuse for `input`, without changing `state`: the runtime
  * checks an input before logging it, so the transcript never holds an input that fails on replay.
  * Submissions are never refused by throwing (a refused transaction is an output), and seals are
@@ -318,7 +412,7 @@ export function checkInput(state: DomainState, input: DomainInput): void {
 
 /** Whether `root` is an anchor a transaction may use here. */
 export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean {
-  const key = hex(root);
+  const key = hexKey(root);
   if (state.recentRoots.has(key)) return true;
   for (const r of state.remotes.values()) if (r.roots.has(key)) return true;
   return false;
@@ -335,7 +429,7 @@ export function remoteHeaderAt(
   height: bigint,
 ): RemoteHeaderEntry | undefined {
   if (!(domainId instanceof Uint8Array) || typeof height !== 'bigint') return undefined;
-  const view = state.remotes.get(hex(domainId));
+  const view = state.remotes.get(hexKey(domainId));
   if (view === undefined) return undefined;
   if (view.frozenFrom !== undefined && height >= view.frozenFrom) return undefined;
   return view.headers.get(height);
@@ -343,7 +437,7 @@ export function remoteHeaderAt(
 
 /** Every header of `domainId` `remoteHeaderAt` would answer for, ascending by height. */
 export function remoteHeaders(state: DomainState, domainId: Uint8Array): RemoteHeaderEntry[] {
-  const view = domainId instanceof Uint8Array ? state.remotes.get(hex(domainId)) : undefined;
+  const view = domainId instanceof Uint8Array ? state.remotes.get(hexKey(domainId)) : undefined;
   if (view === undefined) return [];
   const out: RemoteHeaderEntry[] = [];
   for (const e of view.headers.values()) {
@@ -377,7 +471,7 @@ function submit(
   state: DomainState,
   input: Extract<DomainInput, { type: 'submit' }>,
   env: DomainEnv,
-): ApplyResult {
+): TransitionResult {
   const { tx, reads } = input;
   if (reads.includedAt !== undefined) {
     const id = safeTxId(tx);
@@ -397,12 +491,12 @@ function submit(
       {
         domainId: state.config.domainId,
         isAnchorAccepted: (root) => isAnchorAccepted(state, root),
-        isNullifierSpent: (nf) => spent.has(hex(nf)),
+        isNullifierSpent: (nf) => spent.has(hexKey(nf)),
         logics: env.logics,
         // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
         // a deadline already before the head's can never be met: refused now, not evicted later.
         blockTimestampMs: state.head.timestamp,
-        isOwnAnchor: (root) => state.recentRoots.has(hex(root)),
+        isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
         remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
       },
       input.signatureResults ? { signatureResults: input.signatureResults } : {},
@@ -413,7 +507,7 @@ function submit(
     return refuse(state, id, e.code, e.shortMessage, true);
   }
   const { id } = effects;
-  const key = hex(id);
+  const key = hexKey(id);
   const known = state.statuses.get(key);
   if (known && (known.status === 'pending' || known.status === 'included')) {
     const where =
@@ -421,7 +515,7 @@ function submit(
     return refuse(state, id, 'DUPLICATE_TX', `transaction ${where}`, false);
   }
   for (const nf of effects.nullifiers) {
-    if (state.pendingNullifiers.has(hex(nf))) {
+    if (state.pendingNullifiers.has(hexKey(nf))) {
       return refuse(
         state,
         id,
@@ -433,7 +527,7 @@ function submit(
   }
   const existing = new Set(reads.existingCommitments);
   for (const cm of effects.commitments) {
-    const k = hex(cm);
+    const k = hexKey(cm);
     if (existing.has(k) || state.pendingCommitments.has(k)) {
       return refuse(
         state,
@@ -454,8 +548,8 @@ function submit(
     );
   }
   state.mempool.push({ id, key, tx, effects, sinceHeight: state.height });
-  for (const nf of effects.nullifiers) state.pendingNullifiers.add(hex(nf));
-  for (const cm of effects.commitments) state.pendingCommitments.add(hex(cm));
+  for (const nf of effects.nullifiers) state.pendingNullifiers.add(hexKey(nf));
+  for (const cm of effects.commitments) state.pendingCommitments.add(hexKey(cm));
   state.statuses.set(key, { status: 'pending', sinceHeight: state.height });
   return { state, outputs: [{ type: 'txAccepted', txId: id }] };
 }
@@ -475,8 +569,8 @@ function refuse(
   code: WeftErrorCode,
   reason: string,
   record: boolean,
-): ApplyResult {
-  const key = hex(id);
+): TransitionResult {
+  const key = hexKey(id);
   const known = state.statuses.get(key);
   // A refused resubmission never overwrites the status of the transaction already known.
   if (record && !(known && (known.status === 'pending' || known.status === 'included'))) {
@@ -532,7 +626,7 @@ export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
   return { batches, evicted, writes, height };
 }
 
-function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): ApplyResult {
+function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): TransitionResult {
   check(typeof input.timestamp === 'bigint', 'BAD_INPUT', 'seal timestamp must be a bigint (ms)');
   if (input.timestamp < state.head.timestamp) {
     throw new WeftError(
@@ -580,7 +674,7 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
   state.height = plan.height;
   state.head = header;
   state.headHash = headerHash(header);
-  state.recentRoots.set(hex(stateRoot), plan.height);
+  state.recentRoots.set(hexKey(stateRoot), plan.height);
   const oldest = plan.height - BigInt(state.config.anchorWindow);
   for (const [k, h] of state.recentRoots) if (h <= oldest) state.recentRoots.delete(k);
   const block: Block = {
@@ -620,7 +714,7 @@ function checkAcceptRemote(state: DomainState, header: Header): void {
     'BAD_INPUT',
     'a domain does not accept its own headers as remote',
   );
-  const prev = state.remotes.get(hex(header.domain));
+  const prev = state.remotes.get(hexKey(header.domain));
   if (prev?.frozenFrom !== undefined) {
     throw new WeftError(
       'VIEW_FROZEN',
@@ -642,9 +736,9 @@ function checkAcceptRemote(state: DomainState, header: Header): void {
   }
 }
 
-function acceptRemote(state: DomainState, header: Header): ApplyResult {
+function acceptRemote(state: DomainState, header: Header): TransitionResult {
   checkAcceptRemote(state, header);
-  const key = hex(header.domain);
+  const key = hexKey(header.domain);
   const prev = state.remotes.get(key);
   const hh = headerHash(header);
   const roots = prev?.roots ?? new Map<string, bigint>();
@@ -668,7 +762,7 @@ function retain(
   headers: Map<bigint, RemoteHeaderEntry>,
   header: Header,
 ): void {
-  roots.set(hex(header.stateRoot), header.height);
+  roots.set(hexKey(header.stateRoot), header.height);
   while (roots.size > config.remoteRootsMax) roots.delete(roots.keys().next().value as string);
   headers.set(header.height, {
     height: header.height,
@@ -704,7 +798,7 @@ function checkChangeKeySet(state: DomainState, next: KeySet, approvals: SignerSi
   }
 }
 
-function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignature[]): ApplyResult {
+function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignature[]): TransitionResult {
   checkChangeKeySet(state, next, approvals);
   state.nextKeySet = next;
   state.queuedWrites.push({ key: KEYSET_TREE_KEY, value: encodeKeySet(next) });
@@ -719,7 +813,7 @@ function checkFreezeRemote(state: DomainState, domainId: Uint8Array, fromHeight:
     'freezeRemote needs a 32-byte domainId',
   );
   check(typeof fromHeight === 'bigint', 'BAD_INPUT', 'fromHeight must be a bigint');
-  if (!state.remotes.has(hex(domainId))) {
+  if (!state.remotes.has(hexKey(domainId))) {
     throw new WeftError('UNKNOWN_DOMAIN', 'this domain holds no view of that remote to freeze');
   }
 }
@@ -732,9 +826,9 @@ function checkFreezeRemote(state: DomainState, domainId: Uint8Array, fromHeight:
  * (`VIEW_FROZEN`): admission checked them against what is now in doubt. Other domains are
  * untouched.
  */
-function freezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): ApplyResult {
+function freezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): TransitionResult {
   checkFreezeRemote(state, domainId, fromHeight);
-  const view = state.remotes.get(hex(domainId))!;
+  const view = state.remotes.get(hexKey(domainId))!;
   if (view.frozenFrom !== undefined && view.frozenFrom <= fromHeight) return { state, outputs: [] };
   const dropped = new Set<string>();
   for (const [root, h] of view.roots) {
@@ -763,7 +857,7 @@ function leansOnFork(
 ): boolean {
   for (const a of tx.actions) {
     for (const c of a.consumed) {
-      if (c.commitmentProof !== null && dropped.has(hex(c.commitmentProof.anchor))) return true;
+      if (c.commitmentProof !== null && dropped.has(hexKey(c.commitmentProof.anchor))) return true;
       if (c.refund !== undefined && c.refund.height >= fromHeight && homeOf(c.value, domainId)) return true;
     }
   }
@@ -784,8 +878,8 @@ function dropPending(state: DomainState, keys: Set<string>): void {
   if (keys.size === 0) return;
   for (const p of state.mempool) {
     if (!keys.has(p.key)) continue;
-    for (const nf of p.effects.nullifiers) state.pendingNullifiers.delete(hex(nf));
-    for (const cm of p.effects.commitments) state.pendingCommitments.delete(hex(cm));
+    for (const nf of p.effects.nullifiers) state.pendingNullifiers.delete(hexKey(nf));
+    for (const cm of p.effects.commitments) state.pendingCommitments.delete(hexKey(cm));
   }
   state.mempool = state.mempool.filter((p) => !keys.has(p.key));
 }
@@ -814,7 +908,7 @@ function checkReinitRemote(state: DomainState, input: ReinitRemoteInput): void {
     throw new WeftError('BAD_INPUT', `the trusted header is malformed: ${(e as Error).message}`);
   }
   check(equalBytes(header.domain, domainId), 'BAD_INPUT', "the trusted header is not the remote domain's");
-  const view = state.remotes.get(hex(domainId));
+  const view = state.remotes.get(hexKey(domainId));
   if (view === undefined) {
     throw new WeftError('UNKNOWN_DOMAIN', 'this domain holds no view of that remote to re-initialise');
   }
@@ -847,10 +941,10 @@ function checkReinitRemote(state: DomainState, input: ReinitRemoteInput): void {
  * it are dropped except the trusted header's own, and the header is recorded in the tree like an
  * accepted one.
  */
-function reinitRemote(state: DomainState, input: ReinitRemoteInput): ApplyResult {
+function reinitRemote(state: DomainState, input: ReinitRemoteInput): TransitionResult {
   checkReinitRemote(state, input);
   const { domainId, header } = input;
-  const view = state.remotes.get(hex(domainId))!;
+  const view = state.remotes.get(hexKey(domainId))!;
   const forkHeight = view.frozenFrom!;
   const droppedRoots: bigint[] = [];
   for (const [h, e] of view.headers) {
@@ -862,7 +956,7 @@ function reinitRemote(state: DomainState, input: ReinitRemoteInput): ApplyResult
   for (const [root, h] of view.roots) if (h >= forkHeight) view.roots.delete(root);
   const hh = headerHash(header);
   retain(state.config, view.roots, view.headers, header);
-  state.remotes.set(hex(domainId), {
+  state.remotes.set(hexKey(domainId), {
     domainId: view.domainId,
     header,
     headerHash: hh,
@@ -886,7 +980,7 @@ function reinitRemote(state: DomainState, input: ReinitRemoteInput): ApplyResult
   };
 }
 
-function markProven(state: DomainState, height: bigint): ApplyResult {
+function markProven(state: DomainState, height: bigint): TransitionResult {
   check(typeof height === 'bigint', 'BAD_INPUT', 'height must be a bigint');
   if (height > state.height) {
     throw new WeftError(
