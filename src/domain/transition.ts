@@ -2,7 +2,15 @@
 // randomness: time arrives in `seal` inputs, tree reads arrive as read sets, and the new state
 // root is computed from a transition witness (docs/domain.md). Recovery, simulation and stateless
 // verification reuse this one function.
-import { check, equalBytes, hexKey, invariant, utf8, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import {
+  check,
+  equalBytes,
+  hexKey,
+  invariant,
+  utf8,
+  WeftError,
+  type WeftErrorCode,
+} from '../crypto/index.js';
 import { decodeValue, type LogicLookup } from '../resource/index.js';
 import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
 import {
