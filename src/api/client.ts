@@ -14,13 +14,7 @@ import type {
 import { encodeKeySet, encodeSignedHeader } from '../domain/index.js';
 import { commitment, type Random, type ResourceParts } from '../resource/index.js';
 import { type Proof, verifyProof } from '../smt/index.js';
-import {
-  planTransfer,
-  type Transfer,
-  type TransferDomain,
-  type TransferPlan,
-  type TransferWait,
-} from '../transfer/index.js';
+import { planTransfer, type Transfer, type TransferPlan, type TransferWait } from '../transfer/index.js';
 import { commitmentKey, encodeTransaction, type Transaction, transactionToJson } from '../tx/index.js';
 import type { EventType } from './schemas.js';
 import {
@@ -653,13 +647,9 @@ export async function planTransferVia(
   ) {
     throw new WeftError('BAD_PROOF', "the node's commitment proof does not verify under the root it sent");
   }
-  // planTransfer reads only `from.id`, `from.proveCommitment` and `to.id`: the rest of a
-  // TransferDomain is never called while planning.
-  const from = { id: info.domainId, committedHeight: proof.height, proveCommitment: () => proof };
-  const to = { id: p.to };
   return planTransfer({
-    from: from as unknown as TransferDomain,
-    to: to as unknown as TransferDomain,
+    from: { id: info.domainId, proveCommitment: () => proof },
+    to: { id: p.to },
     resource: p.resource,
     owner: p.owner,
     ...(p.random ? { random: p.random } : {}),

@@ -3,23 +3,16 @@
 // (submits the move or the claim). After a restart it observes before it acts, so nothing is
 // done twice; the nullifier makes a second claim impossible anyway.
 import { EventEmitter } from 'node:events';
-import { check, equalBytes, type KeyPair, toHex, WeftError } from '../crypto/index.js';
+import { check, equalBytes, toHex, WeftError } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
-import {
-  commitment,
-  decodeValue,
-  nullifier,
-  type Random,
-  type ResourceParts,
-  rehome,
-  valueRef,
-} from '../resource/index.js';
+import { commitment, decodeValue, nullifier } from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
 import type { KnowledgePolicy } from '../sync/index.js';
-import { decodeHeight, nullifierKey, signTransaction, type Transaction, txId } from '../tx/index.js';
+import { decodeHeight, nullifierKey, type Transaction, txId } from '../tx/index.js';
 import { isTerminal, newTransfer, step, type Transfer, type TransferEvent } from './machine.js';
+import { checkPlan, type PlanTransferParameters, planTransfer, withSourceProof } from './plan.js';
 import type { TransferPlan, TransferRecord } from './record.js';
-import { planRefund, withRefundWitness } from './refund.js';
+import { withRefundWitness } from './refund.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -46,16 +39,6 @@ export interface TransferStore {
   list(): TransferRecord[];
 }
 
-export class MemoryTransferStore implements TransferStore {
-  private readonly recs = new Map<string, TransferRecord>();
-  async put(recs: TransferRecord[]): Promise<void> {
-    for (const rec of recs) this.recs.set(rec.transfer.id, rec);
-  }
-  list(): TransferRecord[] {
-    return [...this.recs.values()];
-  }
-}
-
 /** How long a transfer may stay `requested` (its move not yet committed) by default. */
 export const TRANSFER_TTL_MS_DEFAULT = 10n * 60_000n;
 /** Transfers observed side by side in one pass (their reads may cross the network). */
@@ -76,89 +59,8 @@ const PERMANENT_CLAIM_CODES = new Set([
   'BAD_VALUE',
 ]);
 
-export type TransferParameters = {
-  from: TransferDomain;
-  to: TransferDomain;
-  /** the resource to move, held on `from`, with its nullifier key */
-  resource: ResourceParts & { nk: Uint8Array };
-  /** its owner, who signs the move and the claim now (the driver needs no key later) */
-  owner: KeyPair;
-  random?: Random;
-  /**
-   * A deadline (ms, compared with the destination's block timestamps) for the claim; past it the
-   * destination refuses the claim and the source may refund the moved resource (planRefund).
-   * Absent: no deadline, no refund.
-   */
-  deadline?: bigint;
-};
-
-/**
- * Builds and signs a transfer's move and claim. The move consumes the resource on `from` and
- * creates the same resource homed on `to`; the claim consumes that one on `to` (its commitment
- * proof is filled in later, anchored on the source root the destination accepted — the id does
- * not cover proofs, so the signature holds) and creates a fresh copy in `to`'s tree.
- */
-export async function planTransfer(p: TransferParameters): Promise<TransferPlan> {
-  const cm = commitment(p.resource.resource);
-  const proof = await p.from.proveCommitment(cm);
-  check(
-    proof.value !== null,
-    'UNKNOWN_RESOURCE',
-    'the resource to move is not committed on the source domain',
-  );
-  const height = decodeHeight(proof.value);
-  const moved = rehome(p.resource, p.to.id, p.random, { deadline: p.deadline });
-  const move = signTransaction(
-    {
-      actions: [
-        {
-          consumed: [
-            {
-              resource: p.resource.resource,
-              value: p.resource.value,
-              label: p.resource.label,
-              nk: p.resource.nk,
-              commitmentProof: { anchor: proof.root, height, proof: proof.proof },
-            },
-          ],
-          created: [{ resource: moved.resource, value: moved.value, label: moved.label }],
-        },
-      ],
-      appData: new Uint8Array(),
-      signatures: [],
-    },
-    [p.owner],
-  );
-  const landed = rehome(moved, p.to.id, p.random);
-  const claim = signTransaction(
-    {
-      actions: [
-        {
-          consumed: [
-            {
-              resource: moved.resource,
-              value: moved.value,
-              label: moved.label,
-              nk: p.resource.nk,
-              commitmentProof: null,
-            },
-          ],
-          created: [{ resource: landed.resource, value: landed.value, label: landed.label }],
-        },
-      ],
-      appData: new Uint8Array(),
-      signatures: [],
-    },
-    [p.owner],
-  );
-  const plan: TransferPlan = { move, claim, moved: { ...moved, nk: p.resource.nk } };
-  // With a deadline, the refund is signed now too, so the driver can give the resource back
-  // without the owner's key if the destination does not let it be claimed in time.
-  if (p.deadline !== undefined) {
-    plan.refund = planRefund({ moved: plan.moved, source: p.from.id, owner: p.owner, ...rnd(p.random) });
-  }
-  return plan;
-}
+/** A transfer the driver plans and starts: both domains must be ones it can reach in full. */
+export type TransferParameters = PlanTransferParameters & { from: TransferDomain; to: TransferDomain };
 
 export type TransferDriverEvents = { phase: [Transfer]; error: [Error] };
 
@@ -718,70 +620,4 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       await to.submit(claim);
     }
   }
-}
-
-/**
- * Refuses a plan that cannot be what it claims to be (a client-made plan is untrusted input):
- * the move must create exactly `moved`, homed on `to`, and the claim (and refund, if any) must
- * consume it.
- */
-function checkPlan(plan: TransferPlan, to: Uint8Array): void {
-  const created = plan.move.actions[0]?.created[0];
-  const consumed = plan.claim.actions[0]?.consumed[0];
-  const movedCm = commitment(plan.moved.resource);
-  check(
-    plan.move.actions.length === 1 &&
-      created !== undefined &&
-      equalBytes(commitment(created.resource), movedCm) &&
-      plan.claim.actions.length === 1 &&
-      consumed !== undefined &&
-      equalBytes(commitment(consumed.resource), movedCm) &&
-      equalBytes(consumed.nk, plan.moved.nk),
-    'BAD_PLAN',
-    'the plan does not hold together: its move must create the moved resource and its claim consume it',
-  );
-  check(
-    equalBytes(decodeValue(plan.moved.value).home, to) &&
-      equalBytes(valueRef(plan.moved.value), plan.moved.resource.valueRef),
-    'BAD_PLAN',
-    'the moved resource must be homed on the destination domain, with its value',
-  );
-  const refunded = plan.refund?.actions[0]?.consumed[0];
-  check(
-    plan.refund === undefined ||
-      (plan.refund.actions.length === 1 &&
-        refunded !== undefined &&
-        equalBytes(commitment(refunded.resource), movedCm) &&
-        equalBytes(refunded.nk, plan.moved.nk)),
-    'BAD_PLAN',
-    "the plan's refund must consume the moved resource",
-  );
-}
-
-const rnd = (random: Random | undefined) => (random === undefined ? {} : { random });
-
-/**
- * A plan's claim with its consumed resource proven under the source root the destination accepted
- * (the id ignores the proof: the owner's signature holds).
- */
-export function withSourceProof(
-  claim: Transaction,
-  source: { height: bigint; root: Uint8Array; proof: import('../smt/index.js').Proof },
-): Transaction {
-  const action = claim.actions[0]!;
-  const consumed = action.consumed[0]!;
-  return {
-    ...claim,
-    actions: [
-      {
-        ...action,
-        consumed: [
-          {
-            ...consumed,
-            commitmentProof: { anchor: source.root, height: source.height, proof: source.proof },
-          },
-        ],
-      },
-    ],
-  };
 }
