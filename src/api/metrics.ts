@@ -2,8 +2,8 @@
 // its domain's events since the API started, and gauges read from the node at each scrape.
 import { toHex } from '../crypto/index.js';
 import { forkHeight } from '../sync/index.js';
+import type { ApiNode } from './apiNode.js';
 import { METRIC_LABEL_VALUES_MAX } from './limits.js';
-import type { ApiNode } from './node.js';
 
 export type MetricType = 'counter' | 'gauge';
 export type Sample = { labels?: Record<string, string>; value: number | bigint };
