@@ -20,8 +20,9 @@ import type { EventType } from './schemas.js';
 import {
   type BlockJson,
   blockFromJson,
-  type HeaderJson,
   headerFromJson,
+  type Json,
+  type KeySetJson,
   keySetFromJson,
   planToJson,
   proofFromHex,
@@ -92,16 +93,6 @@ export type GlobalRootInfo = {
   /** each domain's root in the global tree, with its proof under `root` */
   domains: { domainId: Uint8Array; stateRoot: Uint8Array; proof: Proof }[];
 };
-type ReinitResultJson = {
-  domainId: string;
-  height: string;
-  forkHeight: string;
-  droppedRoots: string[];
-  by: string;
-  evidence: string;
-  continuing: string[];
-  affected: { id: string; phase: string; reason: string }[];
-};
 /** What an operator re-initialisation did (POST /v1/remotes/:domainId/reinit). */
 export type ReinitResult = {
   domainId: Uint8Array;
@@ -113,6 +104,7 @@ export type ReinitResult = {
   continuing: string[];
   affected: { id: string; phase: string; reason: string }[];
 };
+type ReinitResultJson = Json<ReinitResult>;
 export type TransferStatus = { transfer: Transfer; waiting: TransferWait | null };
 export type Health = {
   ok: boolean;
@@ -238,14 +230,7 @@ export class WeftClient {
 
   /** The domain the node runs: name, id, key set, tips. */
   async info(): Promise<NodeInfo> {
-    const j = await this.call<{
-      name: string;
-      domainId: string;
-      keySet: Parameters<typeof keySetFromJson>[0];
-      committedHeight: string;
-      provenHeight: string;
-      mempool: number;
-    }>('GET', '/v1/info');
+    const j = await this.call<Json<Omit<NodeInfo, 'keySet'>> & { keySet: KeySetJson }>('GET', '/v1/info');
     return {
       name: j.name,
       domainId: fromHex(j.domainId, 32, 'domainId'),
@@ -291,14 +276,14 @@ export class WeftClient {
 
   /** The state root at the committed tip, and both tips. */
   async root(): Promise<RootInfo> {
-    const j = await this.call<Record<string, string>>('GET', '/v1/root');
+    const j = await this.call<Json<RootInfo>>('GET', '/v1/root');
     return {
-      height: BigInt(j.height!),
-      stateRoot: fromHex(j.stateRoot!, 32, 'stateRoot'),
-      headerHash: fromHex(j.headerHash!, 32, 'headerHash'),
-      timestamp: BigInt(j.timestamp!),
-      committedHeight: BigInt(j.committedHeight!),
-      provenHeight: BigInt(j.provenHeight!),
+      height: BigInt(j.height),
+      stateRoot: fromHex(j.stateRoot, 32, 'stateRoot'),
+      headerHash: fromHex(j.headerHash, 32, 'headerHash'),
+      timestamp: BigInt(j.timestamp),
+      committedHeight: BigInt(j.committedHeight),
+      provenHeight: BigInt(j.provenHeight),
     };
   }
 
@@ -309,15 +294,15 @@ export class WeftClient {
 
   /** Roots over a range of heights (the server bounds and defaults it). */
   async roots(range: { from?: bigint; to?: bigint } = {}): Promise<RootEntry[]> {
-    const j = await this.call<{ roots: Record<string, string>[] }>(
+    const j = await this.call<{ roots: Json<RootEntry>[] }>(
       'GET',
       `/v1/roots${q({ from: range.from?.toString(), to: range.to?.toString() })}`,
     );
     return j.roots.map((r) => ({
-      height: BigInt(r.height!),
-      stateRoot: fromHex(r.stateRoot!, 32, 'stateRoot'),
-      headerHash: fromHex(r.headerHash!, 32, 'headerHash'),
-      timestamp: BigInt(r.timestamp!),
+      height: BigInt(r.height),
+      stateRoot: fromHex(r.stateRoot, 32, 'stateRoot'),
+      headerHash: fromHex(r.headerHash, 32, 'headerHash'),
+      timestamp: BigInt(r.timestamp),
     }));
   }
 
@@ -363,10 +348,7 @@ export class WeftClient {
 
   /** The node's global root, with each known domain's root and proof. */
   async globalRoot(): Promise<GlobalRootInfo> {
-    const j = await this.call<{
-      root: string;
-      domains: { domainId: string; stateRoot: string; proof: string }[];
-    }>('GET', '/v1/global-root');
+    const j = await this.call<Json<GlobalRootInfo>>('GET', '/v1/global-root');
     return {
       root: fromHex(j.root, 32, 'root'),
       domains: j.domains.map((d) => ({
@@ -536,14 +518,8 @@ export class WeftClient {
   }
 }
 
-type RemoteJson = {
-  domainId: string;
-  name: string | null;
-  head: SignedHeaderJson | null;
-  recorded: HeaderJson | null;
-  frozen: boolean;
-  frozenFromHeight: string | null;
-};
+/** The signed head carries its header hash on the wire, for the client to check. */
+type RemoteJson = Json<Omit<RemoteInfo, 'head'>> & { head: SignedHeaderJson | null };
 type TransferStatusJson = { transfer: TransferJson; waiting: TransferWaitJson | null };
 
 function remoteFromJson(j: RemoteJson): RemoteInfo {

@@ -48,6 +48,9 @@ export { createApi } from './server.js';
 export type {
   BlockJson,
   HeaderJson,
+  Json,
+  KeySetJson,
+  NullWhenAbsent,
   SignedHeaderJson,
   StateProofJson,
   TransferJson,
