@@ -133,7 +133,6 @@ export type ApiEvent =
 
 type ErrorJson = { error?: { code?: unknown; message?: unknown }; txId?: string; status?: TxStatusJson };
 
-const hex = (b: Uint8Array) => toHex(b);
 const height = (h: bigint | 'latest') => (h === 'latest' ? 'latest' : h.toString());
 const q = (params: Record<string, string | undefined>) => {
   const s = new URLSearchParams();
@@ -246,7 +245,8 @@ export class WeftClient {
    * `Domain.submit`, a refusal is a status, not a throw: `{ status: 'rejected', code, reason }`.
    */
   async submit(tx: Transaction, opts: { form?: 'encoded' | 'json' } = {}): Promise<SubmitResult> {
-    const body = opts.form === 'json' ? { json: transactionToJson(tx) } : { tx: hex(encodeTransaction(tx)) };
+    const body =
+      opts.form === 'json' ? { json: transactionToJson(tx) } : { tx: toHex(encodeTransaction(tx)) };
     const { status, json } = await this.send('POST', '/v1/txs', body);
     const j = json as ErrorJson & { txId?: string; status?: TxStatusJson };
     if ((status >= 200 && status < 300) || (j.txId !== undefined && j.status !== undefined)) {
@@ -258,7 +258,7 @@ export class WeftClient {
 
   /** A transaction's status; undefined when the domain never saw it. */
   async status(txId: Uint8Array): Promise<TxStatus | undefined> {
-    const j = await this.lookup<{ status: TxStatusJson }>(`/v1/txs/${hex(txId)}`);
+    const j = await this.lookup<{ status: TxStatusJson }>(`/v1/txs/${toHex(txId)}`);
     return j === undefined ? undefined : statusFromJson(j.status);
   }
 
@@ -310,7 +310,7 @@ export class WeftClient {
   async proveCommitment(cm: Uint8Array, at?: bigint): Promise<StateProof> {
     const j = await this.call<StateProofJson>(
       'GET',
-      `/v1/proofs/commitments/${hex(cm)}${q({ height: at?.toString() })}`,
+      `/v1/proofs/commitments/${toHex(cm)}${q({ height: at?.toString() })}`,
     );
     return stateProofFromJson(j);
   }
@@ -319,14 +319,14 @@ export class WeftClient {
   async proveNullifier(nf: Uint8Array, at?: bigint): Promise<StateProof> {
     const j = await this.call<StateProofJson>(
       'GET',
-      `/v1/proofs/nullifiers/${hex(nf)}${q({ height: at?.toString() })}`,
+      `/v1/proofs/nullifiers/${toHex(nf)}${q({ height: at?.toString() })}`,
     );
     return stateProofFromJson(j);
   }
 
   /** Whether a transaction may anchor on `root` at this domain now. */
   async acceptsAnchor(root: Uint8Array): Promise<boolean> {
-    return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${hex(root)}`)).accepted;
+    return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${toHex(root)}`)).accepted;
   }
 
   /** Every remote view of the node. */
@@ -337,7 +337,7 @@ export class WeftClient {
 
   /** One remote view; undefined when the node does not follow the domain. */
   async remote(domainId: Uint8Array): Promise<RemoteInfo | undefined> {
-    const j = await this.lookup<RemoteJson>(`/v1/remotes/${hex(domainId)}`);
+    const j = await this.lookup<RemoteJson>(`/v1/remotes/${toHex(domainId)}`);
     return j === undefined ? undefined : remoteFromJson(j);
   }
 
@@ -368,12 +368,16 @@ export class WeftClient {
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
   ): Promise<ReinitResult> {
-    const j = await this.call<ReinitResultJson>('POST', `/v1/remotes/${hex(trusted.header.domain)}/reinit`, {
-      header: hex(encodeSignedHeader(trusted)),
-      keySet: hex(encodeKeySet(keySet)),
-      by: p.by,
-      ...(p.evidence ? { evidence: hex(p.evidence) } : {}),
-    });
+    const j = await this.call<ReinitResultJson>(
+      'POST',
+      `/v1/remotes/${toHex(trusted.header.domain)}/reinit`,
+      {
+        header: toHex(encodeSignedHeader(trusted)),
+        keySet: toHex(encodeKeySet(keySet)),
+        by: p.by,
+        ...(p.evidence ? { evidence: toHex(p.evidence) } : {}),
+      },
+    );
     return {
       ...j,
       domainId: fromHex(j.domainId, 32, 'domainId'),
@@ -387,7 +391,7 @@ export class WeftClient {
   /** Starts a transfer from this node's domain to `to` with a plan signed by the owner. */
   async startTransfer(plan: TransferPlan, to: Uint8Array): Promise<TransferStatus> {
     return transferStatusOf(
-      await this.call<TransferStatusJson>('POST', '/v1/transfers', { to: hex(to), plan: planToJson(plan) }),
+      await this.call<TransferStatusJson>('POST', '/v1/transfers', { to: toHex(to), plan: planToJson(plan) }),
     );
   }
 
@@ -408,7 +412,7 @@ export class WeftClient {
 
   /** The value preimage whose SHA-256 is `valueRef`; undefined when no block here created it. */
   async value(valueRef: Uint8Array): Promise<Uint8Array | undefined> {
-    const j = await this.lookup<{ value: string }>(`/v1/values/${hex(valueRef)}`);
+    const j = await this.lookup<{ value: string }>(`/v1/values/${toHex(valueRef)}`);
     return j === undefined ? undefined : fromHex(j.value, undefined, 'value');
   }
 
