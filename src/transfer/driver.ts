@@ -9,7 +9,14 @@ import { commitment, decodeValue, nullifier } from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
 import type { KnowledgePolicy } from '../sync/index.js';
 import { decodeHeight, nullifierKey, type Transaction, txId } from '../tx/index.js';
-import { isTerminal, newTransfer, step, type Transfer, type TransferEvent } from './machine.js';
+import {
+  assertTransition,
+  isTerminal,
+  newTransfer,
+  step,
+  type Transfer,
+  type TransferEvent,
+} from './machine.js';
 import { checkPlan, type PlanTransferParameters, planTransfer, withSourceProof } from './plan.js';
 import type { TransferPlan, TransferRecord } from './record.js';
 import { withRefundWitness } from './refund.js';
@@ -441,18 +448,23 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const changed: { entry: Entry; walked: Transfer[] }[] = [];
     const observeOne = async (entry: Entry) => {
       const walked: Transfer[] = [];
-      try {
-        for (let guard = 0; guard < 8; guard++) {
-          const before = entry.rec.transfer;
-          const fact = await this.observe(entry.rec);
-          if (fact === null) break;
-          const next = step(before, fact);
-          if (next === before) break;
-          entry.rec = { ...entry.rec, transfer: next };
-          walked.push(next);
+      for (let guard = 0; guard < 8; guard++) {
+        const before = entry.rec.transfer;
+        let fact: TransferEvent | null;
+        try {
+          fact = await this.observe(entry.rec);
+        } catch (e) {
+          // A failed read is an observation not made: reported, and tried again next pass.
+          this.emit('error', e instanceof Error ? e : new Error(String(e)));
+          break;
         }
-      } catch (e) {
-        this.emit('error', e instanceof Error ? e : new Error(String(e)));
+        if (fact === null) break;
+        // Outside the catch: a broken invariant stops the driver, it never becomes an 'error' event.
+        const next = step(before, fact);
+        if (next === before) break;
+        assertTransition(before, fact.e, next);
+        entry.rec = { ...entry.rec, transfer: next };
+        walked.push(next);
       }
       if (walked.length > 0) changed.push({ entry, walked });
     };

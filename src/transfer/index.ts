@@ -12,7 +12,14 @@ export type {
 } from './driver.js';
 export { FINISHED_KEPT_MAX, TRANSFER_TTL_MS_DEFAULT, TransferDriver } from './driver.js';
 export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './machine.js';
-export { isTerminal, newTransfer, step, TERMINAL_PHASES, TRANSITIONS } from './machine.js';
+export {
+  assertTransition,
+  isTerminal,
+  newTransfer,
+  step,
+  TERMINAL_PHASES,
+  TRANSITIONS,
+} from './machine.js';
 export { MemoryTransferStore } from './memoryStore.js';
 export type { PlanDestination, PlanSource, PlanTransferParameters } from './plan.js';
 export { planTransfer, withSourceProof } from './plan.js';
