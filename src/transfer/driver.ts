@@ -142,6 +142,17 @@ export type TransferHandle = {
 
 type Entry = { rec: TransferRecord; waiters: ((t: Transfer) => void)[] };
 
+/** What every observation of a transfer starts from: its record, both domains, the moved resource. */
+type Observation = {
+  rec: TransferRecord;
+  t: Transfer;
+  atMs: bigint;
+  from: TransferDomain;
+  to: TransferDomain;
+  movedCm: Uint8Array;
+  movedNf: Uint8Array;
+};
+
 export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   private readonly domains = new Map<string, TransferDomain>();
   private readonly entries = new Map<string, Entry>();
@@ -495,77 +506,106 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   /** The next fact about a transfer, read from the domains; null when nothing new is known. */
   private async observe(rec: TransferRecord): Promise<TransferEvent | null> {
     const t = rec.transfer;
-    const atMs = this.clock();
-    const from = this.domain(t.from);
-    const to = this.domain(t.to);
-    const movedCm = commitment(rec.plan.moved.resource);
-    const movedNf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    const o: Observation = {
+      rec,
+      t,
+      atMs: this.clock(),
+      from: this.domain(t.from),
+      to: this.domain(t.to),
+      movedCm: commitment(rec.plan.moved.resource),
+      movedNf: nullifier(rec.plan.moved.resource, rec.plan.moved.nk),
+    };
     switch (t.phase) {
-      case 'requested': {
-        const st = await from.status(txId(rec.plan.move));
-        if (st?.status === 'included') {
-          const p = await from.proveCommitment(movedCm, st.height);
-          return {
-            e: 'moveIncluded',
-            height: st.height,
-            source: { height: st.height, root: p.root, proof: p.proof },
-            atMs,
-          };
-        }
-        if (st?.status === 'rejected' && st.code !== 'DUPLICATE_TX' && st.code !== 'MEMPOOL_FULL') {
-          return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
-        }
-        if (st?.status === 'evicted') return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
-        if (st?.status !== 'pending' && atMs >= t.expiresAtMs) {
-          return {
-            e: 'expire',
-            reason: 'the source did not take the move before the transfer expired',
-            atMs,
-          };
-        }
-        return null;
-      }
-      case 'sourceCommitted': {
-        const late = await this.deadlineFact(rec, atMs);
-        if (late) return late;
-        const seen = await to.remoteHeader(t.from);
-        if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
-        // An application's knowledge policy: the destination must know the source well enough.
-        const p = this.claimPolicy;
-        if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;
-        return { e: 'sourceSynced', height: seen.height, atMs };
-      }
-      case 'rootSynced': {
-        const st = await to.status(txId(rec.plan.claim));
-        if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
-        const spent = await to.proveNullifier(movedNf);
-        if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
-        if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
-          return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
-        }
-        return this.deadlineFact(rec, atMs);
-      }
-      case 'refundable': {
-        const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
-        if (st?.status === 'included') return { e: 'refundIncluded', height: st.height, atMs };
-        // Only the refund can spend the moved resource on the source: seen spent, it is refunded.
-        const spent = await from.proveNullifier(movedNf);
-        if (spent.value !== null) return { e: 'refundIncluded', height: decodeHeight(spent.value), atMs };
-        return null;
-      }
-      case 'claimed': {
-        // Confirmed only when the source's own accepted view of the destination proves the claim.
-        const seen = await from.remoteHeader(t.to);
-        if (!seen || t.claimHeight === undefined || seen.height < t.claimHeight) return null;
-        const p = await to.proveNullifier(movedNf, seen.height);
-        if (p.value !== null && verifyProof(seen.stateRoot, nullifierKey(movedNf), p.value, p.proof)) {
-          return { e: 'destSynced', height: seen.height, atMs };
-        }
-        return null;
-      }
+      case 'requested':
+        return this.observeMove(o);
+      case 'sourceCommitted':
+        return this.observeSourceAtDestination(o);
+      case 'rootSynced':
+        return this.observeClaim(o);
+      case 'refundable':
+        return this.observeRefund(o);
+      case 'claimed':
+        return this.observeDestinationAtSource(o);
       default:
         return null;
     }
+  }
+
+  /** `requested`: is the move in a source block, refused for good, or out of time? */
+  private async observeMove({ rec, t, atMs, from, movedCm }: Observation): Promise<TransferEvent | null> {
+    const st = await from.status(txId(rec.plan.move));
+    if (st?.status === 'included') {
+      const p = await from.proveCommitment(movedCm, st.height);
+      return {
+        e: 'moveIncluded',
+        height: st.height,
+        source: { height: st.height, root: p.root, proof: p.proof },
+        atMs,
+      };
+    }
+    if (st?.status === 'rejected' && st.code !== 'DUPLICATE_TX' && st.code !== 'MEMPOOL_FULL') {
+      return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
+    }
+    if (st?.status === 'evicted') return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
+    if (st?.status !== 'pending' && atMs >= t.expiresAtMs) {
+      return {
+        e: 'expire',
+        reason: 'the source did not take the move before the transfer expired',
+        atMs,
+      };
+    }
+    return null;
+  }
+
+  /** `sourceCommitted`: does the destination hold a source root the claim can anchor on? */
+  private async observeSourceAtDestination({ rec, t, atMs, to }: Observation): Promise<TransferEvent | null> {
+    const late = await this.deadlineFact(rec, atMs);
+    if (late) return late;
+    const seen = await to.remoteHeader(t.from);
+    if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
+    // An application's knowledge policy: the destination must know the source well enough.
+    const p = this.claimPolicy;
+    if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;
+    return { e: 'sourceSynced', height: seen.height, atMs };
+  }
+
+  /** `rootSynced`: did the claim land (ours or a replay), was it refused for good, or is it late? */
+  private async observeClaim({ rec, atMs, to, movedNf }: Observation): Promise<TransferEvent | null> {
+    const st = await to.status(txId(rec.plan.claim));
+    if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
+    const spent = await to.proveNullifier(movedNf);
+    if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
+    if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
+      return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
+    }
+    return this.deadlineFact(rec, atMs);
+  }
+
+  /** `refundable`: is the refund in a source block? */
+  private async observeRefund({ rec, atMs, from, movedNf }: Observation): Promise<TransferEvent | null> {
+    const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
+    if (st?.status === 'included') return { e: 'refundIncluded', height: st.height, atMs };
+    // Only the refund can spend the moved resource on the source: seen spent, it is refunded.
+    const spent = await from.proveNullifier(movedNf);
+    if (spent.value !== null) return { e: 'refundIncluded', height: decodeHeight(spent.value), atMs };
+    return null;
+  }
+
+  /** `claimed`: confirmed only when the source's own accepted view of the destination proves the claim. */
+  private async observeDestinationAtSource({
+    t,
+    atMs,
+    from,
+    to,
+    movedNf,
+  }: Observation): Promise<TransferEvent | null> {
+    const seen = await from.remoteHeader(t.to);
+    if (!seen || t.claimHeight === undefined || seen.height < t.claimHeight) return null;
+    const p = await to.proveNullifier(movedNf, seen.height);
+    if (p.value !== null && verifyProof(seen.stateRoot, nullifierKey(movedNf), p.value, p.proof)) {
+      return { e: 'destSynced', height: seen.height, atMs };
+    }
+    return null;
   }
 
   /**

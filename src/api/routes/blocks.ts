@@ -1,6 +1,6 @@
 // Block routes: blocks, signed headers, the state root at the tip and roots over a range.
 import { toHex } from '../../crypto/index.js';
-import { encodeBlock, headerHash, type SignedHeader } from '../../domain/index.js';
+import { type Domain, encodeBlock, headerHash, type SignedHeader } from '../../domain/index.js';
 import { apiError } from '../errors.js';
 import { ROOTS_RANGE_DEFAULT, ROOTS_RANGE_MAX } from '../limits.js';
 import * as S from '../schemas.js';
@@ -73,37 +73,44 @@ export function blockRoutes({ node }: RouteContext): Route[] {
       tags: ['blocks'],
       querystring: S.RootsQuery,
       responses: { 200: json('roots, ascending by height', S.RootsSchema) },
-      handler: async (req) => {
-        const q = req.query as { from?: string; to?: string };
-        const tip = domain.committedHeight;
-        const min = (a: bigint, b: bigint) => (a < b ? a : b);
-        let from: bigint;
-        let to: bigint;
-        if (q.from !== undefined) {
-          from = heightOf(domain, q.from, 'from');
-          to = min(q.to === undefined ? from + BigInt(ROOTS_RANGE_MAX - 1) : u64Of(q.to, 'to'), tip);
-        } else {
-          to = min(q.to === undefined ? tip : u64Of(q.to, 'to'), tip);
-          const span = BigInt(ROOTS_RANGE_DEFAULT - 1);
-          from = to > span ? to - span : 0n;
-        }
-        if (from > to) throw apiError('BAD_RANGE', `from (${from}) is above to (${to})`);
-        if (to - from + 1n > BigInt(ROOTS_RANGE_MAX)) {
-          throw apiError('BAD_RANGE', `a range covers at most ${ROOTS_RANGE_MAX} heights`);
-        }
-        const roots = [];
-        for (let h = from; h <= to; h++) {
-          const s = domain.header(h);
-          if (!s) throw apiError('UNKNOWN_HEIGHT', `no header at height ${h}`);
-          roots.push({
-            height: h.toString(),
-            stateRoot: toHex(s.header.stateRoot),
-            headerHash: toHex(headerHash(s.header)),
-            timestamp: s.header.timestamp.toString(),
-          });
-        }
-        return { roots };
-      },
+      handler: async (req) => ({ roots: rootHistory(domain, req.query as { from?: string; to?: string }) }),
     },
   ];
+}
+
+/** The range a roots query asks for, bounded by the tip and ROOTS_RANGE_MAX (see getRootHistory). */
+function rootRange(domain: Domain, q: { from?: string; to?: string }): { from: bigint; to: bigint } {
+  const tip = domain.committedHeight;
+  const min = (a: bigint, b: bigint) => (a < b ? a : b);
+  let from: bigint;
+  let to: bigint;
+  if (q.from !== undefined) {
+    from = heightOf(domain, q.from, 'from');
+    to = min(q.to === undefined ? from + BigInt(ROOTS_RANGE_MAX - 1) : u64Of(q.to, 'to'), tip);
+  } else {
+    to = min(q.to === undefined ? tip : u64Of(q.to, 'to'), tip);
+    const span = BigInt(ROOTS_RANGE_DEFAULT - 1);
+    from = to > span ? to - span : 0n;
+  }
+  if (from > to) throw apiError('BAD_RANGE', `from (${from}) is above to (${to})`);
+  if (to - from + 1n > BigInt(ROOTS_RANGE_MAX)) {
+    throw apiError('BAD_RANGE', `a range covers at most ${ROOTS_RANGE_MAX} heights`);
+  }
+  return { from, to };
+}
+
+function rootHistory(domain: Domain, q: { from?: string; to?: string }) {
+  const { from, to } = rootRange(domain, q);
+  const roots = [];
+  for (let h = from; h <= to; h++) {
+    const s = domain.header(h);
+    if (!s) throw apiError('UNKNOWN_HEIGHT', `no header at height ${h}`);
+    roots.push({
+      height: h.toString(),
+      stateRoot: toHex(s.header.stateRoot),
+      headerHash: toHex(headerHash(s.header)),
+      timestamp: s.header.timestamp.toString(),
+    });
+  }
+  return roots;
 }

@@ -4,6 +4,7 @@ import { toHex } from '../../crypto/index.js';
 import { type Domain, decodeKeySet, decodeSignedHeader } from '../../domain/index.js';
 import { encodeProof } from '../../smt/index.js';
 import { forkHeight, type RemoteView } from '../../sync/index.js';
+import type { ApiNode } from '../apiNode.js';
 import { apiError } from '../errors.js';
 import * as S from '../schemas.js';
 import { bytesOf, headerToJson, signedHeaderToJson } from '../wire.js';
@@ -67,29 +68,8 @@ export function remoteRoutes({ node }: RouteContext): Route[] {
       params: S.DomainIdParam,
       body: S.ReinitBody,
       responses: { 200: json('what the re-initialisation did', S.ReinitSchema) },
-      handler: async (req) => {
-        const reinit = node.reinitializeRemote?.bind(node) ?? notEnabled('operator re-initialisation');
-        const { domainId } = req.params as { domainId: string };
-        const body = req.body as { header: string; keySet: string; by: string; evidence?: string };
-        const trusted = decodeSignedHeader(bytesOf(body.header, 'body.header'));
-        const keySet = decodeKeySet(bytesOf(body.keySet, 'body.keySet'));
-        if (toHex(trusted.header.domain) !== toHex(id32(domainId, 'domainId')))
-          throw apiError('BAD_INPUT', 'body.header is not a header of the domain in the path');
-        const r = await reinit(trusted, keySet, {
-          by: body.by,
-          ...(body.evidence === undefined ? {} : { evidence: id32(body.evidence, 'evidence') }),
-        });
-        return {
-          domainId: toHex(r.domainId),
-          height: r.height.toString(),
-          forkHeight: r.forkHeight.toString(),
-          droppedRoots: r.droppedRoots.map(String),
-          by: r.by,
-          evidence: toHex(r.evidence),
-          continuing: r.transfers.continuing,
-          affected: r.transfers.affected,
-        };
-      },
+      handler: async (req) =>
+        reinitialize(node, (req.params as { domainId: string }).domainId, req.body as ReinitBody),
     },
     {
       method: 'GET',
@@ -98,21 +78,50 @@ export function remoteRoutes({ node }: RouteContext): Route[] {
       summary: "The global root this node computes, with each known domain's root and its proof",
       tags: ['sync'],
       responses: { 200: json('the global root', S.GlobalRootSchema) },
-      handler: async () => {
-        const g = node.globalRoot?.() ?? notEnabled('global root');
-        const ids = [domain.id, ...(node.network?.syncOf(domain.id)?.list() ?? []).map((v) => v.domainId)];
-        const domains = [];
-        for (const id of ids) {
-          const root = g.get(id);
-          if (root === null) continue;
-          domains.push({
-            domainId: toHex(id),
-            stateRoot: toHex(root),
-            proof: toHex(encodeProof(g.proveDomain(id))),
-          });
-        }
-        return { root: toHex(g.root()), domains };
-      },
+      handler: async () => globalRootJson(node),
     },
   ];
+}
+
+type ReinitBody = { header: string; keySet: string; by: string; evidence?: string };
+
+/** The operator's re-initialisation of the view of `domainId`, with what it did in JSON. */
+async function reinitialize(node: ApiNode, domainId: string, body: ReinitBody) {
+  const reinit = node.reinitializeRemote?.bind(node) ?? notEnabled('operator re-initialisation');
+  const trusted = decodeSignedHeader(bytesOf(body.header, 'body.header'));
+  const keySet = decodeKeySet(bytesOf(body.keySet, 'body.keySet'));
+  if (toHex(trusted.header.domain) !== toHex(id32(domainId, 'domainId')))
+    throw apiError('BAD_INPUT', 'body.header is not a header of the domain in the path');
+  const r = await reinit(trusted, keySet, {
+    by: body.by,
+    ...(body.evidence === undefined ? {} : { evidence: id32(body.evidence, 'evidence') }),
+  });
+  return {
+    domainId: toHex(r.domainId),
+    height: r.height.toString(),
+    forkHeight: r.forkHeight.toString(),
+    droppedRoots: r.droppedRoots.map(String),
+    by: r.by,
+    evidence: toHex(r.evidence),
+    continuing: r.transfers.continuing,
+    affected: r.transfers.affected,
+  };
+}
+
+/** The global root with the root and proof of this domain and of every domain it follows. */
+function globalRootJson(node: ApiNode) {
+  const domain = node.domain;
+  const g = node.globalRoot?.() ?? notEnabled('global root');
+  const ids = [domain.id, ...(node.network?.syncOf(domain.id)?.list() ?? []).map((v) => v.domainId)];
+  const domains = [];
+  for (const id of ids) {
+    const root = g.get(id);
+    if (root === null) continue;
+    domains.push({
+      domainId: toHex(id),
+      stateRoot: toHex(root),
+      proof: toHex(encodeProof(g.proveDomain(id))),
+    });
+  }
+  return { root: toHex(g.root()), domains };
 }
