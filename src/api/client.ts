@@ -476,7 +476,7 @@ export class WeftClient {
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
-    let frame: { id: string; event: string; data: string[] } = { id: '', event: 'message', data: [] };
+    const frames = new SseFrames();
     try {
       for (;;) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -493,20 +493,8 @@ export class WeftClient {
         for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
           const line = buffer.slice(0, nl).replace(/\r$/, '');
           buffer = buffer.slice(nl + 1);
-          if (line === '') {
-            const event =
-              frame.data.length > 0 ? eventOf(frame.event, frame.id, frame.data.join('\n')) : null;
-            frame = { id: frame.id, event: 'message', data: [] };
-            if (event) yield event;
-            continue;
-          }
-          if (line.startsWith(':')) continue; // a comment: the heartbeat
-          const colon = line.indexOf(':');
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'event') frame.event = value;
-          else if (field === 'data') frame.data.push(value);
-          else if (field === 'id') frame.id = value;
+          const event = frames.line(line);
+          if (event) yield event;
         }
         if (buffer.length > EVENT_LINE_CHARS_MAX) {
           throw new WeftApiError(
@@ -542,6 +530,29 @@ function transferStatusOf(j: TransferStatusJson): TransferStatus {
     transfer: transferFromJson(j.transfer),
     waiting: j.waiting === null ? null : waitFromJson(j.waiting),
   };
+}
+
+/** Server-Sent Events framing: lines in, an event out at each blank line that ends a frame with data. */
+class SseFrames {
+  private frame: { id: string; event: string; data: string[] } = { id: '', event: 'message', data: [] };
+
+  /** The event `line` completes, or null (a field, a comment, a frame without data). */
+  line(line: string): ApiEvent | null {
+    if (line === '') {
+      const f = this.frame;
+      const event = f.data.length > 0 ? eventOf(f.event, f.id, f.data.join('\n')) : null;
+      this.frame = { id: f.id, event: 'message', data: [] };
+      return event;
+    }
+    if (line.startsWith(':')) return null; // a comment: the heartbeat
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'event') this.frame.event = value;
+    else if (field === 'data') this.frame.data.push(value);
+    else if (field === 'id') this.frame.id = value;
+    return null;
+  }
 }
 
 function errorOf(status: number, json: unknown): WeftApiError {

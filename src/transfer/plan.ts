@@ -10,7 +10,7 @@ import {
   rehome,
   valueRef,
 } from '../resource/index.js';
-import { decodeHeight, signTransaction, type Transaction } from '../tx/index.js';
+import { type Consumed, type Created, decodeHeight, signTransaction, type Transaction } from '../tx/index.js';
 import type { SourceProof } from './machine.js';
 import type { TransferPlan } from './record.js';
 import { planRefund } from './refund.js';
@@ -60,48 +60,28 @@ export async function planTransfer(p: PlanTransferParameters): Promise<TransferP
   );
   const height = decodeHeight(proof.value);
   const moved = rehome(p.resource, p.to.id, p.random, { deadline: p.deadline });
-  const move = signTransaction(
+  const move = signedSpend(
     {
-      actions: [
-        {
-          consumed: [
-            {
-              resource: p.resource.resource,
-              value: p.resource.value,
-              label: p.resource.label,
-              nk: p.resource.nk,
-              commitmentProof: { anchor: proof.root, height, proof: proof.proof },
-            },
-          ],
-          created: [{ resource: moved.resource, value: moved.value, label: moved.label }],
-        },
-      ],
-      appData: new Uint8Array(),
-      signatures: [],
+      resource: p.resource.resource,
+      value: p.resource.value,
+      label: p.resource.label,
+      nk: p.resource.nk,
+      commitmentProof: { anchor: proof.root, height, proof: proof.proof },
     },
-    [p.owner],
+    { resource: moved.resource, value: moved.value, label: moved.label },
+    p.owner,
   );
   const landed = rehome(moved, p.to.id, p.random);
-  const claim = signTransaction(
+  const claim = signedSpend(
     {
-      actions: [
-        {
-          consumed: [
-            {
-              resource: moved.resource,
-              value: moved.value,
-              label: moved.label,
-              nk: p.resource.nk,
-              commitmentProof: null,
-            },
-          ],
-          created: [{ resource: landed.resource, value: landed.value, label: landed.label }],
-        },
-      ],
-      appData: new Uint8Array(),
-      signatures: [],
+      resource: moved.resource,
+      value: moved.value,
+      label: moved.label,
+      nk: p.resource.nk,
+      commitmentProof: null,
     },
-    [p.owner],
+    { resource: landed.resource, value: landed.value, label: landed.label },
+    p.owner,
   );
   const plan: TransferPlan = { move, claim, moved: { ...moved, nk: p.resource.nk } };
   // With a deadline, the refund is signed now too, so the driver can give the resource back
@@ -110,6 +90,14 @@ export async function planTransfer(p: PlanTransferParameters): Promise<TransferP
     plan.refund = planRefund({ moved: plan.moved, source: p.from.id, owner: p.owner, ...rnd(p.random) });
   }
   return plan;
+}
+
+/** One action turning `consumed` into `created`, signed by `owner`: a transfer's move or claim. */
+function signedSpend(consumed: Consumed, created: Created, owner: KeyPair): Transaction {
+  return signTransaction(
+    { actions: [{ consumed: [consumed], created: [created] }], appData: new Uint8Array(), signatures: [] },
+    [owner],
+  );
 }
 
 const rnd = (random: Random | undefined) => (random === undefined ? {} : { random });
