@@ -14,20 +14,15 @@ import type {
 import { encodeKeySet, encodeSignedHeader } from '../domain/index.js';
 import { commitment, type Random, type ResourceParts } from '../resource/index.js';
 import { type Proof, verifyProof } from '../smt/index.js';
-import {
-  planTransfer,
-  type Transfer,
-  type TransferDomain,
-  type TransferPlan,
-  type TransferWait,
-} from '../transfer/index.js';
+import { planTransfer, type Transfer, type TransferPlan, type TransferWait } from '../transfer/index.js';
 import { commitmentKey, encodeTransaction, type Transaction, transactionToJson } from '../tx/index.js';
 import type { EventType } from './schemas.js';
 import {
   type BlockJson,
   blockFromJson,
-  type HeaderJson,
   headerFromJson,
+  type Json,
+  type KeySetJson,
   keySetFromJson,
   planToJson,
   proofFromHex,
@@ -144,7 +139,6 @@ export type ApiEvent =
 
 type ErrorJson = { error?: { code?: unknown; message?: unknown }; txId?: string; status?: TxStatusJson };
 
-const hex = (b: Uint8Array) => toHex(b);
 const height = (h: bigint | 'latest') => (h === 'latest' ? 'latest' : h.toString());
 const q = (params: Record<string, string | undefined>) => {
   const s = new URLSearchParams();
@@ -241,14 +235,7 @@ export class WeftClient {
 
   /** The domain the node runs: name, id, key set, tips. */
   async info(): Promise<NodeInfo> {
-    const j = await this.call<{
-      name: string;
-      domainId: string;
-      keySet: Parameters<typeof keySetFromJson>[0];
-      committedHeight: string;
-      provenHeight: string;
-      mempool: number;
-    }>('GET', '/v1/info');
+    const j = await this.call<Json<Omit<NodeInfo, 'keySet'>> & { keySet: KeySetJson }>('GET', '/v1/info');
     return {
       name: j.name,
       domainId: fromHex(j.domainId, 32, 'domainId'),
@@ -264,7 +251,8 @@ export class WeftClient {
    * `Domain.submit`, a refusal is a status, not a throw: `{ status: 'rejected', code, reason }`.
    */
   async submit(tx: Transaction, opts: { form?: 'encoded' | 'json' } = {}): Promise<SubmitResult> {
-    const body = opts.form === 'json' ? { json: transactionToJson(tx) } : { tx: hex(encodeTransaction(tx)) };
+    const body =
+      opts.form === 'json' ? { json: transactionToJson(tx) } : { tx: toHex(encodeTransaction(tx)) };
     const { status, json } = await this.send('POST', '/v1/txs', body);
     const j = json as ErrorJson & { txId?: string; status?: TxStatusJson };
     if ((status >= 200 && status < 300) || (j.txId !== undefined && j.status !== undefined)) {
@@ -276,7 +264,7 @@ export class WeftClient {
 
   /** A transaction's status; undefined when the domain never saw it. */
   async status(txId: Uint8Array): Promise<TxStatus | undefined> {
-    const j = await this.lookup<{ status: TxStatusJson }>(`/v1/txs/${hex(txId)}`);
+    const j = await this.lookup<{ status: TxStatusJson }>(`/v1/txs/${toHex(txId)}`);
     return j === undefined ? undefined : statusFromJson(j.status);
   }
 
@@ -294,14 +282,14 @@ export class WeftClient {
 
   /** The state root at the committed tip, and both tips. */
   async root(): Promise<RootInfo> {
-    const j = await this.call<Record<string, string>>('GET', '/v1/root');
+    const j = await this.call<Json<RootInfo>>('GET', '/v1/root');
     return {
-      height: BigInt(j.height!),
-      stateRoot: fromHex(j.stateRoot!, 32, 'stateRoot'),
-      headerHash: fromHex(j.headerHash!, 32, 'headerHash'),
-      timestamp: BigInt(j.timestamp!),
-      committedHeight: BigInt(j.committedHeight!),
-      provenHeight: BigInt(j.provenHeight!),
+      height: BigInt(j.height),
+      stateRoot: fromHex(j.stateRoot, 32, 'stateRoot'),
+      headerHash: fromHex(j.headerHash, 32, 'headerHash'),
+      timestamp: BigInt(j.timestamp),
+      committedHeight: BigInt(j.committedHeight),
+      provenHeight: BigInt(j.provenHeight),
     };
   }
 
@@ -312,15 +300,15 @@ export class WeftClient {
 
   /** Roots over a range of heights (the server bounds and defaults it). */
   async roots(range: { from?: bigint; to?: bigint } = {}): Promise<RootEntry[]> {
-    const j = await this.call<{ roots: Record<string, string>[] }>(
+    const j = await this.call<{ roots: Json<RootEntry>[] }>(
       'GET',
       `/v1/roots${q({ from: range.from?.toString(), to: range.to?.toString() })}`,
     );
     return j.roots.map((r) => ({
-      height: BigInt(r.height!),
-      stateRoot: fromHex(r.stateRoot!, 32, 'stateRoot'),
-      headerHash: fromHex(r.headerHash!, 32, 'headerHash'),
-      timestamp: BigInt(r.timestamp!),
+      height: BigInt(r.height),
+      stateRoot: fromHex(r.stateRoot, 32, 'stateRoot'),
+      headerHash: fromHex(r.headerHash, 32, 'headerHash'),
+      timestamp: BigInt(r.timestamp),
     }));
   }
 
@@ -328,7 +316,7 @@ export class WeftClient {
   async proveCommitment(cm: Uint8Array, at?: bigint): Promise<StateProof> {
     const j = await this.call<StateProofJson>(
       'GET',
-      `/v1/proofs/commitments/${hex(cm)}${q({ height: at?.toString() })}`,
+      `/v1/proofs/commitments/${toHex(cm)}${q({ height: at?.toString() })}`,
     );
     return stateProofFromJson(j);
   }
@@ -337,14 +325,14 @@ export class WeftClient {
   async proveNullifier(nf: Uint8Array, at?: bigint): Promise<StateProof> {
     const j = await this.call<StateProofJson>(
       'GET',
-      `/v1/proofs/nullifiers/${hex(nf)}${q({ height: at?.toString() })}`,
+      `/v1/proofs/nullifiers/${toHex(nf)}${q({ height: at?.toString() })}`,
     );
     return stateProofFromJson(j);
   }
 
   /** Whether a transaction may anchor on `root` at this domain now. */
   async acceptsAnchor(root: Uint8Array): Promise<boolean> {
-    return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${hex(root)}`)).accepted;
+    return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${toHex(root)}`)).accepted;
   }
 
   /** Every remote view of the node. */
@@ -355,7 +343,7 @@ export class WeftClient {
 
   /** One remote view; undefined when the node does not follow the domain. */
   async remote(domainId: Uint8Array): Promise<RemoteInfo | undefined> {
-    const j = await this.lookup<RemoteJson>(`/v1/remotes/${hex(domainId)}`);
+    const j = await this.lookup<RemoteJson>(`/v1/remotes/${toHex(domainId)}`);
     return j === undefined ? undefined : remoteFromJson(j);
   }
 
@@ -366,10 +354,7 @@ export class WeftClient {
 
   /** The node's global root, with each known domain's root and proof. */
   async globalRoot(): Promise<GlobalRootInfo> {
-    const j = await this.call<{
-      root: string;
-      domains: { domainId: string; stateRoot: string; proof: string }[];
-    }>('GET', '/v1/global-root');
+    const j = await this.call<Json<GlobalRootInfo>>('GET', '/v1/global-root');
     return {
       root: fromHex(j.root, 32, 'root'),
       domains: j.domains.map((d) => ({
@@ -389,19 +374,23 @@ export class WeftClient {
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
   ): Promise<ReinitResult> {
-    const j = await this.call<ReinitResultJson>('POST', `/v1/remotes/${hex(trusted.header.domain)}/reinit`, {
-      header: hex(encodeSignedHeader(trusted)),
-      keySet: hex(encodeKeySet(keySet)),
-      by: p.by,
-      ...(p.evidence ? { evidence: hex(p.evidence) } : {}),
-    });
+    const j = await this.call<ReinitResultJson>(
+      'POST',
+      `/v1/remotes/${toHex(trusted.header.domain)}/reinit`,
+      {
+        header: toHex(encodeSignedHeader(trusted)),
+        keySet: toHex(encodeKeySet(keySet)),
+        by: p.by,
+        ...(p.evidence ? { evidence: toHex(p.evidence) } : {}),
+      },
+    );
     return reinitFromJson(j);
   }
 
   /** Starts a transfer from this node's domain to `to` with a plan signed by the owner. */
   async startTransfer(plan: TransferPlan, to: Uint8Array): Promise<TransferStatus> {
     return transferStatusOf(
-      await this.call<TransferStatusJson>('POST', '/v1/transfers', { to: hex(to), plan: planToJson(plan) }),
+      await this.call<TransferStatusJson>('POST', '/v1/transfers', { to: toHex(to), plan: planToJson(plan) }),
     );
   }
 
@@ -422,7 +411,7 @@ export class WeftClient {
 
   /** The value preimage whose SHA-256 is `valueRef`; undefined when no block here created it. */
   async value(valueRef: Uint8Array): Promise<Uint8Array | undefined> {
-    const j = await this.lookup<{ value: string }>(`/v1/values/${hex(valueRef)}`);
+    const j = await this.lookup<{ value: string }>(`/v1/values/${toHex(valueRef)}`);
     return j === undefined ? undefined : fromHex(j.value, undefined, 'value');
   }
 
@@ -486,7 +475,7 @@ export class WeftClient {
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
-    let frame: { id: string; event: string; data: string[] } = { id: '', event: 'message', data: [] };
+    const frames = new SseFrames();
     try {
       for (;;) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -503,20 +492,8 @@ export class WeftClient {
         for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
           const line = buffer.slice(0, nl).replace(/\r$/, '');
           buffer = buffer.slice(nl + 1);
-          if (line === '') {
-            const event =
-              frame.data.length > 0 ? eventOf(frame.event, frame.id, frame.data.join('\n')) : null;
-            frame = { id: frame.id, event: 'message', data: [] };
-            if (event) yield event;
-            continue;
-          }
-          if (line.startsWith(':')) continue; // a comment: the heartbeat
-          const colon = line.indexOf(':');
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'event') frame.event = value;
-          else if (field === 'data') frame.data.push(value);
-          else if (field === 'id') frame.id = value;
+          const event = frames.line(line);
+          if (event) yield event;
         }
         if (buffer.length > EVENT_LINE_CHARS_MAX) {
           throw new WeftApiError(
@@ -532,14 +509,8 @@ export class WeftClient {
   }
 }
 
-type RemoteJson = {
-  domainId: string;
-  name: string | null;
-  head: SignedHeaderJson | null;
-  recorded: HeaderJson | null;
-  frozen: boolean;
-  frozenFromHeight: string | null;
-};
+/** The signed head carries its header hash on the wire, for the client to check. */
+type RemoteJson = Json<Omit<RemoteInfo, 'head'>> & { head: SignedHeaderJson | null };
 type TransferStatusJson = { transfer: TransferJson; waiting: TransferWaitJson | null };
 
 function remoteFromJson(j: RemoteJson): RemoteInfo {
@@ -558,6 +529,29 @@ function transferStatusOf(j: TransferStatusJson): TransferStatus {
     transfer: transferFromJson(j.transfer),
     waiting: j.waiting === null ? null : waitFromJson(j.waiting),
   };
+}
+
+/** Server-Sent Events framing: lines in, an event out at each blank line that ends a frame with data. */
+class SseFrames {
+  private frame: { id: string; event: string; data: string[] } = { id: '', event: 'message', data: [] };
+
+  /** The event `line` completes, or null (a field, a comment, a frame without data). */
+  line(line: string): ApiEvent | null {
+    if (line === '') {
+      const f = this.frame;
+      const event = f.data.length > 0 ? eventOf(f.event, f.id, f.data.join('\n')) : null;
+      this.frame = { id: f.id, event: 'message', data: [] };
+      return event;
+    }
+    if (line.startsWith(':')) return null; // a comment: the heartbeat
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'event') this.frame.event = value;
+    else if (field === 'data') this.frame.data.push(value);
+    else if (field === 'id') this.frame.id = value;
+    return null;
+  }
 }
 
 function errorOf(status: number, json: unknown): WeftApiError {
@@ -651,13 +645,9 @@ export async function planTransferVia(
   ) {
     throw new WeftError('BAD_PROOF', "the node's commitment proof does not verify under the root it sent");
   }
-  // planTransfer reads only `from.id`, `from.proveCommitment` and `to.id`: the rest of a
-  // TransferDomain is never called while planning.
-  const from = { id: info.domainId, committedHeight: proof.height, proveCommitment: () => proof };
-  const to = { id: p.to };
   return planTransfer({
-    from: from as unknown as TransferDomain,
-    to: to as unknown as TransferDomain,
+    from: { id: info.domainId, proveCommitment: () => proof },
+    to: { id: p.to },
     resource: p.resource,
     owner: p.owner,
     ...(p.random ? { random: p.random } : {}),

@@ -4,8 +4,8 @@ import type { ServerResponse } from 'node:http';
 import { equalBytes, toHex, type WeftErrorCode } from '../crypto/index.js';
 import type { DomainOutput } from '../domain/index.js';
 import type { Transfer } from '../transfer/index.js';
+import type { ApiNode } from './apiNode.js';
 import { SSE_BUFFER_BYTES_MAX, SSE_CLIENTS_MAX, SSE_HEARTBEAT_MS_DEFAULT } from './limits.js';
-import type { ApiNode } from './node.js';
 import { EVENT_TYPES, type EventType } from './schemas.js';
 import { transferToJson, type WireValue } from './wire.js';
 

@@ -1,6 +1,7 @@
 // weft/api: the HTTP API over a running node (createApi, fastify), its route table and OpenAPI
 // document, the JSON forms it speaks, and its typed client (also alone as `weft/client`).
 
+export type { ApiDriver, ApiGlobalRoot, ApiNetwork, ApiNode } from './apiNode.js';
 export type {
   ApiEvent,
   ClientOptions,
@@ -38,7 +39,6 @@ export {
 } from './limits.js';
 export type { Metric, MetricType, Sample } from './metrics.js';
 export { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
-export type { ApiDriver, ApiGlobalRoot, ApiNetwork, ApiNode } from './node.js';
 export { API_VERSION, openApiDocument } from './openapi.js';
 export type { Route, RouteDoc } from './routes.js';
 export type { EventType, JsonSchema } from './schemas.js';
@@ -48,6 +48,9 @@ export { createApi } from './server.js';
 export type {
   BlockJson,
   HeaderJson,
+  Json,
+  KeySetJson,
+  NullWhenAbsent,
   SignedHeaderJson,
   StateProofJson,
   TransferJson,

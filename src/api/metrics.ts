@@ -2,8 +2,8 @@
 // its domain's events since the API started, and gauges read from the node at each scrape.
 import { toHex, type WeftErrorCode } from '../crypto/index.js';
 import { forkHeight } from '../sync/index.js';
+import type { ApiNode } from './apiNode.js';
 import { METRIC_LABEL_VALUES_MAX } from './limits.js';
-import type { ApiNode } from './node.js';
 
 export type MetricType = 'counter' | 'gauge';
 export type Sample = { labels?: Record<string, string>; value: number | bigint };
@@ -82,10 +82,19 @@ export class NodeCounters {
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** Every metric of the node now. */
+/** Every metric of the node now: the domain's, its remote views', the network's, the driver's, the API's. */
 export function collectMetrics(node: ApiNode, c: NodeCounters, extra: { sseClients: number }): Metric[] {
-  const d = node.domain;
-  const m: Metric[] = [
+  return [
+    ...domainMetrics(node.domain, c),
+    ...remoteMetrics(node),
+    ...networkMetrics(node),
+    ...transferMetrics(node),
+    ...apiMetrics(c, extra.sseClients),
+  ];
+}
+
+function domainMetrics(d: ApiNode['domain'], c: NodeCounters): Metric[] {
+  return [
     gauge('weft_committed_height', 'Height of the committed tip.', d.committedHeight),
     gauge('weft_proven_height', 'Height of the proven tip (never past the committed one).', d.provenHeight),
     gauge('weft_mempool_txs', 'Transactions waiting in the mempool.', d.mempoolSize),
@@ -127,12 +136,15 @@ export function collectMetrics(node: ApiNode, c: NodeCounters, extra: { sseClien
       })),
     },
   ];
-  const views = node.network?.syncOf(d.id)?.list() ?? [];
+}
+
+function remoteMetrics(node: ApiNode): Metric[] {
+  const views = node.network?.syncOf(node.domain.id)?.list() ?? [];
   const remoteLabels = (v: { domainId: Uint8Array; name?: string }) => ({
     domain: toHex(v.domainId),
     name: v.name ?? '',
   });
-  m.push(
+  return [
     {
       name: 'weft_remote_height',
       type: 'gauge',
@@ -153,31 +165,40 @@ export function collectMetrics(node: ApiNode, c: NodeCounters, extra: { sseClien
         v.frozen ? [{ labels: remoteLabels(v), value: forkHeight(v.frozen) }] : [],
       ),
     },
+  ];
+}
+
+function networkMetrics(node: ApiNode): Metric[] {
+  if (!node.network) return [];
+  return Object.entries(node.network.counters()).map(([k, v]) =>
+    counter(`weft_network_${snake(k)}_total`, `Network counter ${k} (the whole network object).`, v),
   );
-  if (node.network) {
-    for (const [k, v] of Object.entries(node.network.counters())) {
-      m.push(
-        counter(`weft_network_${snake(k)}_total`, `Network counter ${k} (the whole network object).`, v),
-      );
-    }
-  }
-  if (node.driver) {
-    const byPhase = new Map<string, number>();
-    for (const t of node.driver.list()) byPhase.set(t.phase, (byPhase.get(t.phase) ?? 0) + 1);
-    m.push({
+}
+
+function transferMetrics(node: ApiNode): Metric[] {
+  if (!node.driver) return [];
+  const byPhase = new Map<string, number>();
+  for (const t of node.driver.list()) byPhase.set(t.phase, (byPhase.get(t.phase) ?? 0) + 1);
+  return [
+    {
       name: 'weft_transfers',
       type: 'gauge',
       help: 'Transfers the driver holds in memory, by phase.',
       samples: [...byPhase.entries()].map(([phase, n]) => ({ labels: { phase }, value: n })),
-    });
-  }
-  m.push(gauge('weft_api_event_streams', 'Event streams open now.', extra.sseClients), {
-    name: 'weft_api_requests_total',
-    type: 'counter',
-    help: 'API requests answered since the API started, by route and status.',
-    samples: c.requests.samples(requestLabels),
-  });
-  return m;
+    },
+  ];
+}
+
+function apiMetrics(c: NodeCounters, sseClients: number): Metric[] {
+  return [
+    gauge('weft_api_event_streams', 'Event streams open now.', sseClients),
+    {
+      name: 'weft_api_requests_total',
+      type: 'counter',
+      help: 'API requests answered since the API started, by route and status.',
+      samples: c.requests.samples(requestLabels),
+    },
+  ];
 }
 
 /** The key a request counts under: method, route and status (the route table bounds them). */

@@ -2,6 +2,7 @@
 // error shape for every failure, request counters, the event stream, and listen/close helpers.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { WeftError, type WeftErrorCode } from '../crypto/index.js';
+import type { ApiNode } from './apiNode.js';
 import { errorBody, httpStatusOf, type SchemaError, schemaErrorOf } from './errors.js';
 import { EventHub } from './events.js';
 import {
@@ -11,7 +12,6 @@ import {
   SSE_HEARTBEAT_MS_DEFAULT,
 } from './limits.js';
 import { NodeCounters, requestKey } from './metrics.js';
-import type { ApiNode } from './node.js';
 import { openApiDocument } from './openapi.js';
 import { apiRoutes, type RouteDoc } from './routes.js';
 import type { JsonSchema } from './schemas.js';

@@ -30,22 +30,34 @@ import {
   resourceToJson,
 } from '../resource/index.js';
 import { decodeProof, encodeProof, type Proof } from '../smt/index.js';
-import type { Transfer, TransferPhase, TransferPlan, TransferWait } from '../transfer/index.js';
+import type { Transfer, TransferPlan, TransferWait } from '../transfer/index.js';
 import { decodeTransaction, encodeTransaction } from '../tx/index.js';
 
-export type HeaderJson = {
-  domain: string;
-  height: string;
-  prevHash: string;
-  stateRoot: string;
-  txRoot: string;
-  timestamp: string;
+/**
+ * The JSON form of `T` as the API writes it: bytes as 0x-hex strings, u64 and u128 as decimal
+ * strings, a Merkle proof as its canonical encoding (hex), arrays and objects field by field;
+ * strings, numbers, booleans and null as they are. Every JSON mirror of a typed value is this, so
+ * a field added to the value changes its JSON type too.
+ */
+export type Json<T> = T extends Uint8Array
+  ? string
+  : T extends bigint
+    ? string
+    : T extends Proof
+      ? string
+      : T extends readonly (infer U)[]
+        ? Json<U>[]
+        : T extends object
+          ? { [K in keyof T]: Json<T[K]> }
+          : T;
+
+/** `T` with every optional field present, as null when absent: how the API writes a record. */
+export type NullWhenAbsent<T> = {
+  [K in keyof T]-?: Partial<Pick<T, K>> extends Pick<T, K> ? Exclude<T[K], undefined> | null : T[K];
 };
-export type SignedHeaderJson = {
-  header: HeaderJson;
-  headerHash: string;
-  signatures: { signer: number; signature: string }[];
-};
+
+export type HeaderJson = Json<Header>;
+export type SignedHeaderJson = Json<SignedHeader> & { headerHash: string };
 export type BlockJson = {
   header: HeaderJson;
   headerHash: string;
@@ -54,37 +66,9 @@ export type BlockJson = {
   writeCount: number;
   encoded: string;
 };
-export type TxStatusJson =
-  | { status: 'pending'; sinceHeight: string }
-  | { status: 'included'; height: string; batch: number; index: number }
-  | { status: 'rejected'; code: WeftErrorCode; reason: string }
-  | { status: 'evicted'; code: WeftErrorCode; reason: string };
-export type StateProofJson = {
-  height: string;
-  root: string;
-  key: string;
-  value: string | null;
-  proof: string;
-};
-export type TransferJson = {
-  id: string;
-  from: string;
-  to: string;
-  phase: TransferPhase;
-  createdAtMs: string;
-  updatedAtMs: string;
-  expiresAtMs: string;
-  sourceHeight: string | null;
-  source: { height: string; root: string; proof: string } | null;
-  syncedHeight: string | null;
-  claimHeight: string | null;
-  confirmedHeight: string | null;
-  deadlineMs: string | null;
-  refundableHeight: string | null;
-  refundHeight: string | null;
-  failure: { code: WeftErrorCode; reason: string } | null;
-  history: { phase: TransferPhase; atMs: string }[];
-};
+export type TxStatusJson = Json<TxStatus>;
+export type StateProofJson = Json<StateProof>;
+export type TransferJson = Json<NullWhenAbsent<Transfer>>;
 export type TransferPlanJson = {
   move: string;
   claim: string;
@@ -223,11 +207,14 @@ export function proofFromHex(hex: string): Proof {
   return decodeProof(bytesOf(hex, 'proof'));
 }
 
-export function keySetToJson(ks: KeySet): { threshold: number; keys: PublicKeyJson[] } {
+/** A key set's JSON form: public keys as `resource`'s JSON writes them (type and key). */
+export type KeySetJson = { threshold: number; keys: PublicKeyJson[] };
+
+export function keySetToJson(ks: KeySet): KeySetJson {
   return { threshold: ks.threshold, keys: ks.keys.map(publicKeyToJson) };
 }
 
-export function keySetFromJson(j: { threshold: number; keys: PublicKeyJson[] }): KeySet {
+export function keySetFromJson(j: KeySetJson): KeySet {
   return {
     threshold: j.threshold,
     keys: j.keys.map((k, i): PublicKey => parsePublicKeyJson(k, `keys[${i}]`)),
@@ -310,7 +297,7 @@ export function toJsonValue(v: unknown): WireValue {
 }
 
 /** What a transfer waits for, in JSON (bigints as strings). */
-export type TransferWaitJson = { waitingFor: string | null; [key: string]: WireValue };
+export type TransferWaitJson = Json<TransferWait>;
 
 export function waitToJson(w: TransferWait): TransferWaitJson {
   return toJsonValue(w) as TransferWaitJson;

@@ -2,7 +2,7 @@
 // seed (drop, duplicate, delay/reorder, partitions) so a simulation replays exactly. Delivery is
 // driven by a virtual clock and a queue ordered by (delivery time, send order); with the same
 // seed and the same sends, deliveries happen in the same order (docs/sync.md, "Transport").
-import { assertBytes, check, equalBytes, toHex, WeftError } from '../crypto/index.js';
+import { assertBytes, check, equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
 import { assertMessage, type DomainId, type Message } from './message.js';
 import { type Prng, seededPrng } from './prng.js';
 import type { MessageHandler, Transport } from './transport.js';
@@ -58,8 +58,6 @@ export type BusStats = {
 };
 
 type Envelope = { at: number; seq: number; to: string; toId: DomainId; from: DomainId; msg: Message };
-
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
 function checkProbability(p: number | undefined, name: string): number {
   const v = p ?? 0;
@@ -159,7 +157,7 @@ export class InProcessBus implements Transport {
       return Promise.reject(e);
     }
     this.counters.sent++;
-    const toKey = hex(to);
+    const toKey = hexKey(to);
     if (this.isPartitioned(from, to)) {
       this.counters.partitioned++;
       return Promise.resolve();
@@ -194,7 +192,7 @@ export class InProcessBus implements Transport {
     assertBytes(self, 32, 'self');
     check(typeof handler === 'function', 'BAD_INPUT', 'handler must be a function');
     check(!this.closed, 'TRANSPORT_CLOSED', 'the bus is closed');
-    const key = hex(self);
+    const key = hexKey(self);
     this.handlers.set(key, [...(this.handlers.get(key) ?? []), handler]);
     return () => {
       const list = this.handlers.get(key);
@@ -390,7 +388,7 @@ function before(a: Envelope, b: Envelope): boolean {
 function pairKey(a: DomainId, b: DomainId): string {
   assertBytes(a, 32, 'a');
   assertBytes(b, 32, 'b');
-  const x = hex(a);
-  const y = hex(b);
+  const x = hexKey(a);
+  const y = hexKey(b);
   return x < y ? `${x}|${y}` : `${y}|${x}`;
 }

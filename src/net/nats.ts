@@ -19,7 +19,7 @@ import {
   StorageType,
   type StreamConfig,
 } from 'nats';
-import { assertBytes, check, equalBytes, sha256, toHex, utf8, WeftError } from '../crypto/index.js';
+import { assertBytes, check, equalBytes, hexKey, sha256, toHex, utf8, WeftError } from '../crypto/index.js';
 import { assertMessage, type DomainId, decodeMessage, encodeMessage, type Message } from './message.js';
 import type { MessageHandler, Transport } from './transport.js';
 
@@ -128,8 +128,6 @@ type Receiver = {
 const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const PREFIX_RE = /^[A-Za-z0-9_-]{1,32}(\.[A-Za-z0-9_-]{1,32}){0,3}$/;
 const HEX64_RE = /^[0-9a-f]{64}$/;
-
-const hex = (b: Uint8Array): string => toHex(b).slice(2);
 
 function positiveInt(v: number | undefined, fallback: number, name: string): number {
   const x = v ?? fallback;
@@ -336,7 +334,7 @@ export class NatsNetwork {
     lastSeq: number;
   }> {
     assertBytes(self, 32, 'self');
-    const info = await this.jsm.consumers.info(this.cfg.stream, this.consumerName(hex(self)));
+    const info = await this.jsm.consumers.info(this.cfg.stream, this.consumerName(hexKey(self)));
     return {
       pending: info.num_pending,
       ackPending: info.num_ack_pending,
@@ -396,11 +394,11 @@ export class NatsNetwork {
     assertBytes(to, 32, 'to');
     assertMessage(msg);
     const payload = encodeMessage(msg);
-    const toHex64 = hex(to);
-    const fromHex = hex(from);
+    const toHex64 = hexKey(to);
+    const fromHex = hexKey(from);
     // The id names (sender, receiver, message): one logical message announced to three peers
     // is three stream messages, and a resend to the same peer is the same one.
-    const msgId = hex(sha256(utf8(`${fromHex}/${toHex64}/${msg.id}`)));
+    const msgId = hexKey(sha256(utf8(`${fromHex}/${toHex64}/${msg.id}`)));
     const out: Outgoing = {
       subject: `${this.cfg.subjectPrefix}.${toHex64}.${msg.kind}`,
       payload,
@@ -565,7 +563,7 @@ export class NatsNetwork {
   }
 
   private addHandler(self: DomainId, h: MessageHandler): void {
-    const key = hex(self);
+    const key = hexKey(self);
     let r = this.receivers.get(key);
     if (!r) {
       r = {
@@ -589,7 +587,7 @@ export class NatsNetwork {
   }
 
   private async removeHandler(self: DomainId, h: MessageHandler): Promise<void> {
-    const r = this.receivers.get(hex(self));
+    const r = this.receivers.get(hexKey(self));
     if (!r) return;
     r.handlers.delete(h);
     if (r.handlers.size === 0) await this.stopReceiver(r);

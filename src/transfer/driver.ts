@@ -3,23 +3,23 @@
 // (submits the move or the claim). After a restart it observes before it acts, so nothing is
 // done twice; the nullifier makes a second claim impossible anyway.
 import { EventEmitter } from 'node:events';
-import { check, equalBytes, type KeyPair, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import { check, equalBytes, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
-import {
-  commitment,
-  decodeValue,
-  nullifier,
-  type Random,
-  type ResourceParts,
-  rehome,
-  valueRef,
-} from '../resource/index.js';
+import { commitment, decodeValue, nullifier } from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
 import type { KnowledgePolicy } from '../sync/index.js';
-import { decodeHeight, nullifierKey, signTransaction, type Transaction, txId } from '../tx/index.js';
-import { isTerminal, newTransfer, step, type Transfer, type TransferEvent } from './machine.js';
+import { decodeHeight, nullifierKey, type Transaction, txId } from '../tx/index.js';
+import {
+  assertTransition,
+  isTerminal,
+  newTransfer,
+  step,
+  type Transfer,
+  type TransferEvent,
+} from './machine.js';
+import { checkPlan, type PlanTransferParameters, planTransfer, withSourceProof } from './plan.js';
 import type { TransferPlan, TransferRecord } from './record.js';
-import { planRefund, withRefundWitness } from './refund.js';
+import { withRefundWitness } from './refund.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -46,16 +46,6 @@ export interface TransferStore {
   list(): TransferRecord[];
 }
 
-export class MemoryTransferStore implements TransferStore {
-  private readonly recs = new Map<string, TransferRecord>();
-  async put(recs: TransferRecord[]): Promise<void> {
-    for (const rec of recs) this.recs.set(rec.transfer.id, rec);
-  }
-  list(): TransferRecord[] {
-    return [...this.recs.values()];
-  }
-}
-
 /** How long a transfer may stay `requested` (its move not yet committed) by default. */
 export const TRANSFER_TTL_MS_DEFAULT = 10n * 60_000n;
 /** Transfers observed side by side in one pass (their reads may cross the network). */
@@ -76,89 +66,8 @@ const PERMANENT_CLAIM_CODES = new Set<WeftErrorCode>([
   'BAD_VALUE',
 ]);
 
-export type TransferParameters = {
-  from: TransferDomain;
-  to: TransferDomain;
-  /** the resource to move, held on `from`, with its nullifier key */
-  resource: ResourceParts & { nk: Uint8Array };
-  /** its owner, who signs the move and the claim now (the driver needs no key later) */
-  owner: KeyPair;
-  random?: Random;
-  /**
-   * A deadline (ms, compared with the destination's block timestamps) for the claim; past it the
-   * destination refuses the claim and the source may refund the moved resource (planRefund).
-   * Absent: no deadline, no refund.
-   */
-  deadline?: bigint;
-};
-
-/**
- * Builds and signs a transfer's move and claim. The move consumes the resource on `from` and
- * creates the same resource homed on `to`; the claim consumes that one on `to` (its commitment
- * proof is filled in later, anchored on the source root the destination accepted — the id does
- * not cover proofs, so the signature holds) and creates a fresh copy in `to`'s tree.
- */
-export async function planTransfer(p: TransferParameters): Promise<TransferPlan> {
-  const cm = commitment(p.resource.resource);
-  const proof = await p.from.proveCommitment(cm);
-  check(
-    proof.value !== null,
-    'UNKNOWN_RESOURCE',
-    'the resource to move is not committed on the source domain',
-  );
-  const height = decodeHeight(proof.value);
-  const moved = rehome(p.resource, p.to.id, p.random, { deadline: p.deadline });
-  const move = signTransaction(
-    {
-      actions: [
-        {
-          consumed: [
-            {
-              resource: p.resource.resource,
-              value: p.resource.value,
-              label: p.resource.label,
-              nk: p.resource.nk,
-              commitmentProof: { anchor: proof.root, height, proof: proof.proof },
-            },
-          ],
-          created: [{ resource: moved.resource, value: moved.value, label: moved.label }],
-        },
-      ],
-      appData: new Uint8Array(),
-      signatures: [],
-    },
-    [p.owner],
-  );
-  const landed = rehome(moved, p.to.id, p.random);
-  const claim = signTransaction(
-    {
-      actions: [
-        {
-          consumed: [
-            {
-              resource: moved.resource,
-              value: moved.value,
-              label: moved.label,
-              nk: p.resource.nk,
-              commitmentProof: null,
-            },
-          ],
-          created: [{ resource: landed.resource, value: landed.value, label: landed.label }],
-        },
-      ],
-      appData: new Uint8Array(),
-      signatures: [],
-    },
-    [p.owner],
-  );
-  const plan: TransferPlan = { move, claim, moved: { ...moved, nk: p.resource.nk } };
-  // With a deadline, the refund is signed now too, so the driver can give the resource back
-  // without the owner's key if the destination does not let it be claimed in time.
-  if (p.deadline !== undefined) {
-    plan.refund = planRefund({ moved: plan.moved, source: p.from.id, owner: p.owner, ...rnd(p.random) });
-  }
-  return plan;
-}
+/** A transfer the driver plans and starts: both domains must be ones it can reach in full. */
+export type TransferParameters = PlanTransferParameters & { from: TransferDomain; to: TransferDomain };
 
 export type TransferDriverEvents = { phase: [Transfer]; error: [Error] };
 
@@ -232,6 +141,17 @@ export type TransferHandle = {
 };
 
 type Entry = { rec: TransferRecord; waiters: ((t: Transfer) => void)[] };
+
+/** What every observation of a transfer starts from: its record, both domains, the moved resource. */
+type Observation = {
+  rec: TransferRecord;
+  t: Transfer;
+  atMs: bigint;
+  from: TransferDomain;
+  to: TransferDomain;
+  movedCm: Uint8Array;
+  movedNf: Uint8Array;
+};
 
 export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   private readonly domains = new Map<string, TransferDomain>();
@@ -539,18 +459,23 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const changed: { entry: Entry; walked: Transfer[] }[] = [];
     const observeOne = async (entry: Entry) => {
       const walked: Transfer[] = [];
-      try {
-        for (let guard = 0; guard < 8; guard++) {
-          const before = entry.rec.transfer;
-          const fact = await this.observe(entry.rec);
-          if (fact === null) break;
-          const next = step(before, fact);
-          if (next === before) break;
-          entry.rec = { ...entry.rec, transfer: next };
-          walked.push(next);
+      for (let guard = 0; guard < 8; guard++) {
+        const before = entry.rec.transfer;
+        let fact: TransferEvent | null;
+        try {
+          fact = await this.observe(entry.rec);
+        } catch (e) {
+          // A failed read is an observation not made: reported, and tried again next pass.
+          this.emit('error', e instanceof Error ? e : new Error(String(e)));
+          break;
         }
-      } catch (e) {
-        this.emit('error', e instanceof Error ? e : new Error(String(e)));
+        if (fact === null) break;
+        // Outside the catch: a broken invariant stops the driver, it never becomes an 'error' event.
+        const next = step(before, fact);
+        if (next === before) break;
+        assertTransition(before, fact.e, next);
+        entry.rec = { ...entry.rec, transfer: next };
+        walked.push(next);
       }
       if (walked.length > 0) changed.push({ entry, walked });
     };
@@ -581,77 +506,106 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   /** The next fact about a transfer, read from the domains; null when nothing new is known. */
   private async observe(rec: TransferRecord): Promise<TransferEvent | null> {
     const t = rec.transfer;
-    const atMs = this.clock();
-    const from = this.domain(t.from);
-    const to = this.domain(t.to);
-    const movedCm = commitment(rec.plan.moved.resource);
-    const movedNf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    const o: Observation = {
+      rec,
+      t,
+      atMs: this.clock(),
+      from: this.domain(t.from),
+      to: this.domain(t.to),
+      movedCm: commitment(rec.plan.moved.resource),
+      movedNf: nullifier(rec.plan.moved.resource, rec.plan.moved.nk),
+    };
     switch (t.phase) {
-      case 'requested': {
-        const st = await from.status(txId(rec.plan.move));
-        if (st?.status === 'included') {
-          const p = await from.proveCommitment(movedCm, st.height);
-          return {
-            e: 'moveIncluded',
-            height: st.height,
-            source: { height: st.height, root: p.root, proof: p.proof },
-            atMs,
-          };
-        }
-        if (st?.status === 'rejected' && st.code !== 'DUPLICATE_TX' && st.code !== 'MEMPOOL_FULL') {
-          return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
-        }
-        if (st?.status === 'evicted') return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
-        if (st?.status !== 'pending' && atMs >= t.expiresAtMs) {
-          return {
-            e: 'expire',
-            reason: 'the source did not take the move before the transfer expired',
-            atMs,
-          };
-        }
-        return null;
-      }
-      case 'sourceCommitted': {
-        const late = await this.deadlineFact(rec, atMs);
-        if (late) return late;
-        const seen = await to.remoteHeader(t.from);
-        if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
-        // An application's knowledge policy: the destination must know the source well enough.
-        const p = this.claimPolicy;
-        if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;
-        return { e: 'sourceSynced', height: seen.height, atMs };
-      }
-      case 'rootSynced': {
-        const st = await to.status(txId(rec.plan.claim));
-        if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
-        const spent = await to.proveNullifier(movedNf);
-        if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
-        if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
-          return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
-        }
-        return this.deadlineFact(rec, atMs);
-      }
-      case 'refundable': {
-        const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
-        if (st?.status === 'included') return { e: 'refundIncluded', height: st.height, atMs };
-        // Only the refund can spend the moved resource on the source: seen spent, it is refunded.
-        const spent = await from.proveNullifier(movedNf);
-        if (spent.value !== null) return { e: 'refundIncluded', height: decodeHeight(spent.value), atMs };
-        return null;
-      }
-      case 'claimed': {
-        // Confirmed only when the source's own accepted view of the destination proves the claim.
-        const seen = await from.remoteHeader(t.to);
-        if (!seen || t.claimHeight === undefined || seen.height < t.claimHeight) return null;
-        const p = await to.proveNullifier(movedNf, seen.height);
-        if (p.value !== null && verifyProof(seen.stateRoot, nullifierKey(movedNf), p.value, p.proof)) {
-          return { e: 'destSynced', height: seen.height, atMs };
-        }
-        return null;
-      }
+      case 'requested':
+        return this.observeMove(o);
+      case 'sourceCommitted':
+        return this.observeSourceAtDestination(o);
+      case 'rootSynced':
+        return this.observeClaim(o);
+      case 'refundable':
+        return this.observeRefund(o);
+      case 'claimed':
+        return this.observeDestinationAtSource(o);
       default:
         return null;
     }
+  }
+
+  /** `requested`: is the move in a source block, refused for good, or out of time? */
+  private async observeMove({ rec, t, atMs, from, movedCm }: Observation): Promise<TransferEvent | null> {
+    const st = await from.status(txId(rec.plan.move));
+    if (st?.status === 'included') {
+      const p = await from.proveCommitment(movedCm, st.height);
+      return {
+        e: 'moveIncluded',
+        height: st.height,
+        source: { height: st.height, root: p.root, proof: p.proof },
+        atMs,
+      };
+    }
+    if (st?.status === 'rejected' && st.code !== 'DUPLICATE_TX' && st.code !== 'MEMPOOL_FULL') {
+      return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
+    }
+    if (st?.status === 'evicted') return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
+    if (st?.status !== 'pending' && atMs >= t.expiresAtMs) {
+      return {
+        e: 'expire',
+        reason: 'the source did not take the move before the transfer expired',
+        atMs,
+      };
+    }
+    return null;
+  }
+
+  /** `sourceCommitted`: does the destination hold a source root the claim can anchor on? */
+  private async observeSourceAtDestination({ rec, t, atMs, to }: Observation): Promise<TransferEvent | null> {
+    const late = await this.deadlineFact(rec, atMs);
+    if (late) return late;
+    const seen = await to.remoteHeader(t.from);
+    if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
+    // An application's knowledge policy: the destination must know the source well enough.
+    const p = this.claimPolicy;
+    if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;
+    return { e: 'sourceSynced', height: seen.height, atMs };
+  }
+
+  /** `rootSynced`: did the claim land (ours or a replay), was it refused for good, or is it late? */
+  private async observeClaim({ rec, atMs, to, movedNf }: Observation): Promise<TransferEvent | null> {
+    const st = await to.status(txId(rec.plan.claim));
+    if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
+    const spent = await to.proveNullifier(movedNf);
+    if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
+    if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
+      return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
+    }
+    return this.deadlineFact(rec, atMs);
+  }
+
+  /** `refundable`: is the refund in a source block? */
+  private async observeRefund({ rec, atMs, from, movedNf }: Observation): Promise<TransferEvent | null> {
+    const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
+    if (st?.status === 'included') return { e: 'refundIncluded', height: st.height, atMs };
+    // Only the refund can spend the moved resource on the source: seen spent, it is refunded.
+    const spent = await from.proveNullifier(movedNf);
+    if (spent.value !== null) return { e: 'refundIncluded', height: decodeHeight(spent.value), atMs };
+    return null;
+  }
+
+  /** `claimed`: confirmed only when the source's own accepted view of the destination proves the claim. */
+  private async observeDestinationAtSource({
+    t,
+    atMs,
+    from,
+    to,
+    movedNf,
+  }: Observation): Promise<TransferEvent | null> {
+    const seen = await from.remoteHeader(t.to);
+    if (!seen || t.claimHeight === undefined || seen.height < t.claimHeight) return null;
+    const p = await to.proveNullifier(movedNf, seen.height);
+    if (p.value !== null && verifyProof(seen.stateRoot, nullifierKey(movedNf), p.value, p.proof)) {
+      return { e: 'destSynced', height: seen.height, atMs };
+    }
+    return null;
   }
 
   /**
@@ -718,70 +672,4 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       await to.submit(claim);
     }
   }
-}
-
-/**
- * Refuses a plan that cannot be what it claims to be (a client-made plan is untrusted input):
- * the move must create exactly `moved`, homed on `to`, and the claim (and refund, if any) must
- * consume it.
- */
-function checkPlan(plan: TransferPlan, to: Uint8Array): void {
-  const created = plan.move.actions[0]?.created[0];
-  const consumed = plan.claim.actions[0]?.consumed[0];
-  const movedCm = commitment(plan.moved.resource);
-  check(
-    plan.move.actions.length === 1 &&
-      created !== undefined &&
-      equalBytes(commitment(created.resource), movedCm) &&
-      plan.claim.actions.length === 1 &&
-      consumed !== undefined &&
-      equalBytes(commitment(consumed.resource), movedCm) &&
-      equalBytes(consumed.nk, plan.moved.nk),
-    'BAD_PLAN',
-    'the plan does not hold together: its move must create the moved resource and its claim consume it',
-  );
-  check(
-    equalBytes(decodeValue(plan.moved.value).home, to) &&
-      equalBytes(valueRef(plan.moved.value), plan.moved.resource.valueRef),
-    'BAD_PLAN',
-    'the moved resource must be homed on the destination domain, with its value',
-  );
-  const refunded = plan.refund?.actions[0]?.consumed[0];
-  check(
-    plan.refund === undefined ||
-      (plan.refund.actions.length === 1 &&
-        refunded !== undefined &&
-        equalBytes(commitment(refunded.resource), movedCm) &&
-        equalBytes(refunded.nk, plan.moved.nk)),
-    'BAD_PLAN',
-    "the plan's refund must consume the moved resource",
-  );
-}
-
-const rnd = (random: Random | undefined) => (random === undefined ? {} : { random });
-
-/**
- * A plan's claim with its consumed resource proven under the source root the destination accepted
- * (the id ignores the proof: the owner's signature holds).
- */
-export function withSourceProof(
-  claim: Transaction,
-  source: { height: bigint; root: Uint8Array; proof: import('../smt/index.js').Proof },
-): Transaction {
-  const action = claim.actions[0]!;
-  const consumed = action.consumed[0]!;
-  return {
-    ...claim,
-    actions: [
-      {
-        ...action,
-        consumed: [
-          {
-            ...consumed,
-            commitmentProof: { anchor: source.root, height: source.height, proof: source.proof },
-          },
-        ],
-      },
-    ],
-  };
 }

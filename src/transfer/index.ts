@@ -1,6 +1,6 @@
-// weft/transfer: the cross-domain transfer state machine, its persisted records, the driver
-// that walks transfers to confirmation, and refunds of moves that missed their deadline
-// (docs/transfers.md).
+// weft/transfer: the cross-domain transfer state machine, its persisted records, planning (the
+// owner's signed move and claim), the driver that walks transfers to confirmation, and refunds
+// of moves that missed their deadline (docs/transfers.md).
 export type {
   ClaimPolicy,
   TransferDomain,
@@ -10,16 +10,19 @@ export type {
   TransferStore,
   TransferWait,
 } from './driver.js';
-export {
-  FINISHED_KEPT_MAX,
-  MemoryTransferStore,
-  planTransfer,
-  TRANSFER_TTL_MS_DEFAULT,
-  TransferDriver,
-  withSourceProof,
-} from './driver.js';
+export { FINISHED_KEPT_MAX, TRANSFER_TTL_MS_DEFAULT, TransferDriver } from './driver.js';
 export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './machine.js';
-export { isTerminal, newTransfer, step, TERMINAL_PHASES, TRANSITIONS } from './machine.js';
+export {
+  assertTransition,
+  isTerminal,
+  newTransfer,
+  step,
+  TERMINAL_PHASES,
+  TRANSITIONS,
+} from './machine.js';
+export { MemoryTransferStore } from './memoryStore.js';
+export type { PlanDestination, PlanSource, PlanTransferParameters } from './plan.js';
+export { planTransfer, withSourceProof } from './plan.js';
 export type { Moved, TransferPlan, TransferRecord } from './record.js';
 export { decodeTransferRecord, encodeTransferRecord } from './record.js';
 export type { RefundParameters, RefundWitnessParameters } from './refund.js';

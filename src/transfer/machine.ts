@@ -8,7 +8,7 @@
 //
 // `step` applies one observed fact; a fact that does not fit the current phase changes nothing,
 // so duplicated, reordered or replayed facts are harmless. No clock: time arrives in events.
-import type { WeftErrorCode } from '../crypto/index.js';
+import { equalBytes, invariant, type WeftErrorCode } from '../crypto/index.js';
 import type { Proof } from '../smt/index.js';
 
 export type TransferPhase =
@@ -164,5 +164,35 @@ export function step(t: Transfer, ev: TransferEvent): Transfer {
       next.failure = { code: 'EXPIRED', reason: ev.reason };
       break;
   }
+  assertTransition(t, ev.e, next);
   return next;
+}
+
+/**
+ * The postconditions of a phase change, asserted wherever one is made (`step`, and the driver on
+ * every change it persists): a terminal phase is never left, a transfer moves only along an edge
+ * of the diagram, keeps its identity, records each phase it reaches once in its history, and is
+ * never both claimed and refunded. A failure is a bug in Weft: it stops whoever made the change.
+ */
+export function assertTransition(before: Transfer, e: TransferEvent['e'], after: Transfer): void {
+  const what = `transfer ${before.id}: ${before.phase} --${e}--> ${after.phase}`;
+  invariant(!isTerminal(before), `${what} leaves a terminal phase`);
+  invariant(
+    TRANSITIONS.some(([from, ev, to]) => from === before.phase && ev === e && to === after.phase),
+    `${what} is not an edge of the machine`,
+  );
+  invariant(
+    after.id === before.id && equalBytes(after.from, before.from) && equalBytes(after.to, before.to),
+    `${what} changes the transfer's identity`,
+  );
+  invariant(
+    after.history.length === before.history.length + 1 && after.history.at(-1)?.phase === after.phase,
+    `${what} does not record exactly the phase it reached in its history`,
+  );
+  const reached = (phase: TransferPhase) => after.history.some((h) => h.phase === phase);
+  invariant(
+    !(reached('claimed') && reached('refunded')) &&
+      !(after.claimHeight !== undefined && after.refundHeight !== undefined),
+    `${what} leaves it both claimed and refunded`,
+  );
 }

@@ -1,7 +1,7 @@
 // Stateless validation of one transaction against what the domain knows (its id, accepted
 // anchors, spent nullifiers, accepted remote headers, the block's time, logics). Pure and synchronous: no I/O, clock or randomness, so
 // the domain's pure apply() can call it. Rules and their order: docs/transactions.md.
-import { equalBytes, type PublicKey, sha256, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import { equalBytes, type PublicKey, sha256, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
   commitment,
   decodeValue,
@@ -77,10 +77,6 @@ export type ValidTransaction = {
 
 function fail(code: WeftErrorCode, message: string): never {
   throw new WeftError(code, message);
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }
 
 /** Byte equality that stops at the first difference: for public data (digests, keys) only. */
@@ -310,7 +306,7 @@ export function validateTransaction(
     const { delta } = off;
     fail(
       'UNBALANCED',
-      `kind 0x${hex(off.kind)} is unbalanced: ${delta > 0n ? `${delta} more consumed than created` : `${-delta} more created than consumed`}`,
+      `kind ${toHex(off.kind)} is unbalanced: ${delta > 0n ? `${delta} more consumed than created` : `${-delta} more created than consumed`}`,
     );
   }
 

@@ -1,0 +1,115 @@
+// Operations routes: what the node runs (info), its event stream, liveness, metrics and this
+// API's own OpenAPI document.
+import { toHex } from '../../crypto/index.js';
+import { apiError } from '../errors.js';
+import { eventTypesOf } from '../events.js';
+import { collectMetrics, formatMetrics, METRICS_CONTENT_TYPE } from '../metrics.js';
+import * as S from '../schemas.js';
+import { keySetToJson } from '../wire.js';
+import { json, type Route, type RouteContext } from './route.js';
+
+/** The domain this node runs. */
+export function infoRoutes({ node }: RouteContext): Route[] {
+  const domain = node.domain;
+  return [
+    {
+      method: 'GET',
+      url: '/v1/info',
+      operationId: 'getInfo',
+      summary: 'The domain this node runs: name, id, key set and tips',
+      tags: ['domain'],
+      responses: { 200: json('the domain', S.InfoSchema) },
+      handler: async () => ({
+        name: domain.name,
+        domainId: toHex(domain.id),
+        keySet: keySetToJson(domain.keySet),
+        committedHeight: domain.committedHeight.toString(),
+        provenHeight: domain.provenHeight.toString(),
+        mempool: domain.mempoolSize,
+      }),
+    },
+  ];
+}
+
+/** Events, health, metrics and the OpenAPI document. */
+export function operationRoutes(ctx: RouteContext): Route[] {
+  const { node } = ctx;
+  const domain = node.domain;
+  return [
+    {
+      method: 'GET',
+      url: '/v1/events',
+      operationId: 'streamEvents',
+      summary: 'Server-Sent Events: blockSealed, remoteAccepted, refused, transferPhase',
+      description:
+        'Each event is `id`, `event` (its type) and `data` (one JSON object); comment lines ' +
+        '(`: heartbeat`) keep the stream alive. Filter with `types=blockSealed,refused`.',
+      tags: ['events'],
+      stream: true,
+      querystring: S.EventsQuery,
+      responses: {
+        200: {
+          description: 'the event stream',
+          mediaType: 'text/event-stream',
+          schema: { type: 'string' },
+        },
+      },
+      handler: async (req, reply) => {
+        if (ctx.hub.full) throw apiError('TOO_MANY_STREAMS', 'too many event streams are open; retry later');
+        const types = eventTypesOf((req.query as { types?: string }).types);
+        reply.hijack();
+        ctx.hub.open(reply.raw, types);
+        return reply;
+      },
+    },
+    {
+      method: 'GET',
+      url: '/health',
+      operationId: 'health',
+      summary: 'Liveness: the domain, its heights and how many domains it follows',
+      tags: ['operations'],
+      responses: { 200: json('the node is serving', S.HealthSchema) },
+      handler: async () => ({
+        ok: true,
+        name: domain.name,
+        domainId: toHex(domain.id),
+        height: domain.committedHeight.toString(),
+        provenHeight: domain.provenHeight.toString(),
+        peers: node.network?.syncOf(domain.id)?.list().length ?? 0,
+        mempool: domain.mempoolSize,
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/metrics',
+      operationId: 'metrics',
+      summary: 'Metrics in the Prometheus text exposition format (names prefixed weft_)',
+      tags: ['operations'],
+      responses: {
+        200: { description: 'the metrics', mediaType: 'text/plain', schema: { type: 'string' } },
+      },
+      handler: async (_req, reply) => {
+        reply.type(METRICS_CONTENT_TYPE);
+        return formatMetrics(collectMetrics(node, ctx.counters, { sseClients: ctx.hub.size }));
+      },
+    },
+    {
+      method: 'GET',
+      url: '/openapi.json',
+      operationId: 'openapi',
+      summary: 'This document: OpenAPI 3.1, built from the route table',
+      tags: ['operations'],
+      responses: {
+        200: {
+          description: 'the OpenAPI document',
+          schema: { type: 'object' },
+          mediaType: 'application/json',
+        },
+      },
+      handler: async (_req, reply) => {
+        reply.type('application/json; charset=utf-8');
+        return JSON.stringify(ctx.openapi());
+      },
+    },
+  ];
+}

@@ -1,0 +1,77 @@
+// Proof routes: commitment and nullifier proofs, anchors, and the value preimages a proof's
+// reader needs to make sense of a resource.
+import { toHex } from '../../crypto/index.js';
+import { apiError } from '../errors.js';
+import * as S from '../schemas.js';
+import { stateProofToJson } from '../wire.js';
+import { heightOf, id32, json, type Route, type RouteContext } from './route.js';
+
+/** Proofs of membership and absence, and whether a root may be an anchor. */
+export function proofRoutes({ node }: RouteContext): Route[] {
+  const domain = node.domain;
+  return [
+    ...(['commitment', 'nullifier'] as const).map(
+      (kind): Route => ({
+        method: 'GET',
+        url: kind === 'commitment' ? '/v1/proofs/commitments/:cm' : '/v1/proofs/nullifiers/:nf',
+        operationId: kind === 'commitment' ? 'proveCommitment' : 'proveNullifier',
+        summary:
+          kind === 'commitment'
+            ? 'Proof that a commitment is (or is not) in the tree at a height'
+            : 'Proof that a nullifier is spent (present) or not (absent) at a height',
+        description:
+          'The value is the u64 height the key was written at, or null for absence. Verify with ' +
+          '`verifyProof(root, key, value, decodeProof(proof))` against a root you trust.',
+        tags: ['proofs'],
+        params: kind === 'commitment' ? S.CommitmentParam : S.NullifierParam,
+        querystring: S.ProofQuery,
+        responses: { 200: json('the proof', S.StateProofJsonSchema) },
+        handler: async (req) => {
+          const p = req.params as { cm?: string; nf?: string };
+          const { height } = req.query as { height?: string };
+          const h = height === undefined ? undefined : heightOf(domain, height);
+          const proof =
+            kind === 'commitment'
+              ? domain.proveCommitment(id32(p.cm!, 'cm'), h)
+              : domain.proveNullifier(id32(p.nf!, 'nf'), h);
+          return stateProofToJson(proof);
+        },
+      }),
+    ),
+    {
+      method: 'GET',
+      url: '/v1/anchors/:root',
+      operationId: 'getAnchor',
+      summary: 'Whether a transaction may anchor on this root here now',
+      tags: ['proofs'],
+      params: S.RootParam,
+      responses: { 200: json('the answer', S.AnchorSchema) },
+      handler: async (req) => {
+        const { root } = req.params as { root: string };
+        return { root, accepted: domain.acceptsAnchor(id32(root, 'root')) };
+      },
+    },
+  ];
+}
+
+/** Value preimages by reference. */
+export function valueRoutes({ node }: RouteContext): Route[] {
+  const domain = node.domain;
+  return [
+    {
+      method: 'GET',
+      url: '/v1/values/:valueRef',
+      operationId: 'getValue',
+      summary: 'A value preimage by its reference (for every resource a block here created)',
+      tags: ['values'],
+      params: S.ValueRefParam,
+      responses: { 200: json('the preimage', S.ValueSchema) },
+      handler: async (req) => {
+        const { valueRef } = req.params as { valueRef: string };
+        const value = domain.value(id32(valueRef, 'valueRef'));
+        if (!value) throw apiError('UNKNOWN_VALUE', `no block of this domain created a value ${valueRef}`);
+        return { valueRef, value: toHex(value) };
+      },
+    },
+  ];
+}

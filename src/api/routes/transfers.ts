@@ -1,0 +1,84 @@
+// Transfer routes: start a transfer from a plan the owner signed, list the driver's transfers,
+// and read one with what it waits for.
+
+import type { ApiNode } from '../apiNode.js';
+import { apiError } from '../errors.js';
+import { TRANSFERS_LIST_DEFAULT, TRANSFERS_LIST_MAX } from '../limits.js';
+import * as S from '../schemas.js';
+import { planFromJson, type TransferPlanJson, transferToJson, waitToJson } from '../wire.js';
+import { id32, json, notEnabled, type Route, type RouteContext, u64Of } from './route.js';
+
+/** Transfers the node drives. */
+export function transferRoutes({ node }: RouteContext): Route[] {
+  const domain = node.domain;
+  return [
+    {
+      method: 'POST',
+      url: '/v1/transfers',
+      operationId: 'startTransfer',
+      summary: 'Start a transfer from this domain with a plan the owner signed (planTransfer)',
+      description:
+        'The node adopts the plan (it never sees a key), persists it and submits the move. ' +
+        'Starting the same plan again answers with the transfer already running.',
+      tags: ['transfers'],
+      body: S.StartTransferBody,
+      responses: { 202: json('the transfer, as it starts', S.TransferWithWaitSchema) },
+      handler: async (req, reply) => {
+        const driver = node.driver ?? notEnabled('transfer driver');
+        const body = req.body as { to: string; plan: TransferPlanJson };
+        const plan = planFromJson(body.plan);
+        const handle = await driver.adopt(plan, domain.id, id32(body.to, 'to'));
+        reply.code(202);
+        return { transfer: transferToJson(handle.current()), waiting: await waitOf(node, handle.id) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/transfers',
+      operationId: 'listTransfers',
+      summary: `Transfers the driver holds, newest first (at most ${TRANSFERS_LIST_MAX})`,
+      tags: ['transfers'],
+      querystring: S.TransfersQuery,
+      responses: { 200: json('the transfers', S.TransfersSchema) },
+      handler: async (req) => {
+        const driver = node.driver ?? notEnabled('transfer driver');
+        const q = req.query as { phase?: string; limit?: string };
+        const limit = q.limit === undefined ? TRANSFERS_LIST_DEFAULT : Number(u64Of(q.limit, 'limit'));
+        if (limit < 1 || limit > TRANSFERS_LIST_MAX) {
+          throw apiError('BAD_RANGE', `limit must be from 1 to ${TRANSFERS_LIST_MAX}`);
+        }
+        const all = driver.list().filter((t) => q.phase === undefined || t.phase === q.phase);
+        all.sort((a, b) =>
+          a.createdAtMs === b.createdAtMs ? (a.id < b.id ? -1 : 1) : a.createdAtMs > b.createdAtMs ? -1 : 1,
+        );
+        return { transfers: all.slice(0, limit).map(transferToJson) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/transfers/:id',
+      operationId: 'getTransfer',
+      summary: 'A transfer: phase, heights, history, failure, and what it waits for (as data)',
+      tags: ['transfers'],
+      params: S.TransferIdParam,
+      responses: { 200: json('the transfer', S.TransferWithWaitSchema) },
+      handler: async (req) => {
+        const driver = node.driver ?? notEnabled('transfer driver');
+        const { id } = req.params as { id: string };
+        const t = driver.get(id);
+        if (!t) throw apiError('UNKNOWN_TRANSFER', `the driver holds no transfer ${id}`);
+        return { transfer: transferToJson(t), waiting: await waitOf(node, id) };
+      },
+    },
+  ];
+}
+
+/** What a transfer waits for, or null when the driver cannot tell now (a domain read failed). */
+async function waitOf(node: ApiNode, id: string) {
+  try {
+    const w = await node.driver?.explain(id);
+    return w === undefined ? null : waitToJson(w);
+  } catch {
+    return null;
+  }
+}
