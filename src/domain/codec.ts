@@ -6,7 +6,6 @@ import {
   type Reader,
   readPublicKey,
   toHex,
-  utf8,
   WeftError,
   Writer,
   writePublicKey,
@@ -60,11 +59,11 @@ const hexKey = (b: Uint8Array) => toHex(b).slice(2);
 const fromKey = (k: string) => fromHex(`0x${k}`, 32);
 
 function writeText(w: Writer, s: string): void {
-  w.bytes(utf8(s), TEXT_BYTES);
+  w.text(s, TEXT_BYTES);
 }
 
 function readText(r: Reader): string {
-  return new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(TEXT_BYTES));
+  return r.text(TEXT_BYTES);
 }
 
 function writeWrites(w: Writer, writes: Write[]): void {
@@ -121,7 +120,7 @@ export function encodeInput(input: DomainInput): Uint8Array {
     case 'reinitRemote':
       w.u8(INPUT_REINIT).fixed(input.domainId, 32);
       writeHeader(w, input.header);
-      w.bytes(utf8(input.by), REINIT_BY_BYTES_MAX).fixed(input.evidence, 32);
+      w.text(input.by, REINIT_BY_BYTES_MAX).fixed(input.evidence, 32);
       break;
   }
   return w.finish();
@@ -172,8 +171,7 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
           type: 'reinitRemote',
           domainId: r.fixed(32).slice(),
           header: readHeader(r),
-          // ignoreBOM: a leading U+FEFF is part of the name, so the string re-encodes to the same bytes
-          by: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.bytes(REINIT_BY_BYTES_MAX)),
+          by: r.text(REINIT_BY_BYTES_MAX),
           evidence: r.fixed(32).slice(),
         };
       default:
