@@ -215,7 +215,8 @@ export class Reader {
 
   bytes(max: number): Uint8Array {
     const n = this.u32();
-    if (n > max || n > CODEC_LENGTH_MAX) fail(`byte string of ${n} bytes exceeds its maximum of ${max}`);
+    const limit = Math.min(max, CODEC_LENGTH_MAX);
+    if (n > limit) fail(`byte string of ${n} bytes exceeds its maximum of ${limit}`);
     return this.fixed(n);
   }
 

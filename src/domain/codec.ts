@@ -255,8 +255,21 @@ function writeRoots(w: Writer, roots: Map<string, bigint>): void {
   w.list([...roots], LIST_MAX, (w, [k, h]) => w.fixed(fromKey(k), 32).u64(h));
 }
 
+/**
+ * A map from a list of entries. A key twice would collapse into one entry, and the state would
+ * re-encode to other bytes: refused.
+ */
+function uniqueMap<V>(entries: [string, V][], what: string): Map<string, V> {
+  const map = new Map(entries);
+  if (map.size !== entries.length) throw new WeftError('CODEC', `the state lists a ${what} twice`);
+  return map;
+}
+
 function readRoots(r: Reader): Map<string, bigint> {
-  return new Map(r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), r.u64()] as [string, bigint]));
+  return uniqueMap(
+    r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), r.u64()] as [string, bigint]),
+    'remote root',
+  );
 }
 
 function writeRemoteHeaders(w: Writer, headers: Map<bigint, RemoteHeaderEntry>): void {
@@ -351,8 +364,7 @@ export function decodeState(bytes: Uint8Array): DomainState {
     const headHash = r.fixed(32).slice();
     const provenHeight = r.u64();
     const recentRoots = readRoots(r);
-    const remotes = new Map<string, RemoteView>();
-    for (const v of r.list(LIST_MAX, (r) => {
+    const views = r.list(LIST_MAX, (r) => {
       const domainId = r.fixed(32).slice();
       const header = readHeader(r);
       const headerHash = r.fixed(32).slice();
@@ -368,9 +380,11 @@ export function decodeState(bytes: Uint8Array): DomainState {
         });
       }
       return view;
-    })) {
-      remotes.set(hexKey(v.domainId), v);
-    }
+    });
+    const remotes = uniqueMap(
+      views.map((v) => [hexKey(v.domainId), v] as [string, RemoteView]),
+      'remote view',
+    );
     const mempool = r.list(LIST_MAX, (r) => {
       const tx = decodeTransaction(r.bytes(TX_BYTES_MAX));
       const sinceHeight = r.u64();
@@ -387,8 +401,9 @@ export function decodeState(bytes: Uint8Array): DomainState {
         effects: { id, nullifiers, commitments, signers, deadline },
       };
     });
-    const statuses = new Map(
+    const statuses = uniqueMap(
       r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), readStatus(r)] as [string, TxStatus]),
+      'transaction status',
     );
     const queuedWrites = readWrites(r);
     const pendingNullifiers = new Set<string>();

@@ -36,7 +36,7 @@ import {
 } from '../../src/sync/index.js';
 import { encodeTransferRecord, MemoryTransferStore, planTransfer } from '../../src/transfer/index.js';
 import { encodeTransaction } from '../../src/tx/index.js';
-import { alice, bob, key, Wallet } from '../helpers/domain.js';
+import { alice, bob, carol, key, makeDomain, Wallet } from '../helpers/domain.js';
 import { testNet } from '../helpers/network.js';
 
 /** Valid encodings by target name. */
@@ -49,7 +49,8 @@ function framedEntry(seq: bigint, value: Uint8Array): Uint8Array {
 
 function push(c: Corpus, name: string, ...items: Uint8Array[]): void {
   const list = c[name] ?? [];
-  for (const b of items) if (!list.some((x) => Buffer.compare(x, b) === 0)) list.push(b);
+  // plain copies: LMDB hands out Buffers, which compare and slice differently
+  for (const b of items) if (!list.some((x) => Buffer.compare(x, b) === 0)) list.push(new Uint8Array(b));
   c[name] = list;
 }
 
@@ -103,18 +104,33 @@ async function storeRecords(c: Corpus): Promise<void> {
     const operator = key('secp256k1', 'fuzz-store/operator');
     const durable = await openDomainNode(dir, {
       signers: [operator],
-      create: { name: 'fuzz-store', genesisTimestamp: 1_700_000_000_000n },
+      // one transaction per block, so a checkpoint holds a mempool and its pending statuses
+      create: {
+        name: 'fuzz-store',
+        genesisTimestamp: 1_700_000_000_000n,
+        limits: { batchTxsMax: 1, blockBatchesMax: 1 },
+      },
       clock: (() => {
         let t = 1_700_000_000_000n;
         return () => (t += 1000n);
       })(),
     });
     const d = durable.domain;
+    // remote views, one of them frozen, so the state carries views with roots and headers
+    for (const name of ['fuzz-store-peer-1', 'fuzz-store-peer-2']) {
+      const peer = await makeDomain(name);
+      await peer.sealBlock();
+      await d.acceptRemoteHeader(peer.header(1n)!.header);
+    }
+    await d.freezeRemote(sha256(utf8('fuzz-store-peer-2')), 1n);
     const wallet = new Wallet(d, 'fuzz-store');
     const coin = await wallet.mint(alice.publicKey, 50n);
+    const other = await wallet.mint(bob.publicKey, 5n);
     const spend = wallet.transferTx(coin, alice, bob.publicKey, 20n);
     await d.submit(spend.tx);
     await d.submit(spend.tx);
+    await d.submit(wallet.transferTx(other, bob, alice.publicKey, 5n).tx);
+    await d.submit(wallet.mintTx(carol.publicKey, 1n).tx);
     await d.sealBlock();
     const env = durable.node;
     for (const { key: k, value } of env.transcript.getRange({})) {
