@@ -41,13 +41,14 @@ export function runCodec(
   runs: number,
   seed: number,
   report: TargetReport,
+  path?: string,
 ): FailureRecord | undefined {
   const start = performance.now();
   const property = fc.property(inputArb(seeds), (bytes) => {
     const o: Outcome = checkDecoder(t, bytes);
     report.outcomes[o] = (report.outcomes[o] ?? 0) + 1;
   });
-  const details = fc.check(property, { seed, numRuns: runs, endOnFailure: false });
+  const details = fc.check(property, { seed, numRuns: runs, endOnFailure: false, ...(path ? { path } : {}) });
   report.runs += details.numRuns;
   report.ms += performance.now() - start;
   if (!details.failed) return undefined;
@@ -63,13 +64,19 @@ export async function runAsync<T>(
   runs: number,
   seed: number,
   report: TargetReport,
+  path?: string,
 ): Promise<FailureRecord | undefined> {
   const start = performance.now();
   const property = fc.asyncProperty(arb, async (input) => {
     const o = await check(input);
     report.outcomes[o] = (report.outcomes[o] ?? 0) + 1;
   });
-  const details = await fc.check(property, { seed, numRuns: runs, endOnFailure: false });
+  const details = await fc.check(property, {
+    seed,
+    numRuns: runs,
+    endOnFailure: false,
+    ...(path ? { path } : {}),
+  });
   report.runs += details.numRuns;
   report.ms += performance.now() - start;
   if (!details.failed) return undefined;

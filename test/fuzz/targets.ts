@@ -446,7 +446,27 @@ export type Mutation =
   | { op: 'insert'; at: number; bytes: Uint8Array }
   | { op: 'delete'; at: number; n: number }
   | { op: 'length'; at: number; value: number; delta: number }
-  | { op: 'splice'; from: number; to: number; n: number };
+  | { op: 'splice'; from: number; to: number; n: number }
+  | { op: 'token'; at: number; token: number; insert: boolean };
+
+/**
+ * Byte strings a random flip rarely makes: a UTF-8 byte-order mark, invalid and overlong UTF-8,
+ * an encoded surrogate, runs of 0x00 and 0xff, format and flag bytes, a u64 maximum.
+ */
+const TOKENS: Uint8Array[] = [
+  [0xef, 0xbb, 0xbf],
+  [0xc3, 0x28],
+  [0xc0, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0x00, 0x00, 0x00, 0x00],
+  [0xff, 0xff, 0xff, 0xff],
+  [0x01],
+  [0x02],
+  [0x03],
+  [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+  [0x00, 0x00, 0x00, 0x01, 0x00],
+].map((t) => Uint8Array.from(t));
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat(7) }) },
@@ -482,6 +502,15 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
       at: fc.nat(),
       value: fc.oneof(fc.constantFrom(...LENGTHS), fc.nat()),
       delta: fc.integer({ min: -2, max: 2 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('token' as const),
+      at: fc.nat(),
+      token: fc.nat(TOKENS.length - 1),
+      insert: fc.boolean(),
     }),
   },
   {
@@ -530,6 +559,13 @@ export function mutate(b: Uint8Array, m: Mutation): Uint8Array {
       const view = new DataView(out.buffer);
       const value = m.delta !== 0 ? view.getUint32(at) + m.delta : m.value;
       view.setUint32(at, ((value % 2 ** 32) + 2 ** 32) % 2 ** 32);
+      return out;
+    }
+    case 'token': {
+      const token = TOKENS[m.token]!;
+      if (m.insert) return cat(b.subarray(0, pos(m.at)), token, b.subarray(pos(m.at)));
+      const out = b.slice();
+      out.set(token.subarray(0, Math.max(0, len - pos(m.at))), pos(m.at));
       return out;
     }
     case 'splice': {
