@@ -14,7 +14,7 @@ import { planTransfer } from '../../src/transfer/index.js';
 import { encodeTransaction, transactionToJson, txId } from '../../src/tx/index.js';
 import { alice, bob, Wallet } from '../helpers/domain.js';
 import { type TestNet, testNet } from '../helpers/network.js';
-import { FuzzFailure } from './targets.js';
+import { FuzzFailure, type Mutation, mutate, mutationArb } from './targets.js';
 
 /** A route under fuzz: its method and URL as the route table names them. */
 export type RouteTarget = { name: string; method: 'GET' | 'POST'; url: string };
@@ -89,7 +89,7 @@ const hex32 = (byte: number) => toHex(new Uint8Array(32).fill(byte));
 
 // ---- JSON mutations ----------------------------------------------------------------------------
 
-type JsonMutation = { at: number; kind: number; value: unknown; text: string; n: number };
+type JsonMutation = { at: number; kind: number; value: unknown; text: string; n: number; bytes: Mutation[] };
 
 const jsonMutationArb: fc.Arbitrary<JsonMutation> = fc.record({
   at: fc.nat(),
@@ -97,7 +97,10 @@ const jsonMutationArb: fc.Arbitrary<JsonMutation> = fc.record({
   value: fc.jsonValue({ maxDepth: 2 }),
   text: fc.string({ maxLength: 12, unit: 'binary' }),
   n: fc.nat(),
+  bytes: fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
 });
+
+const HEX_BYTES = /^0x(?:[0-9a-f]{2})+$/;
 
 /** Every position in a JSON value: a container and a key (or index) in it. */
 function positions(v: unknown, out: [Record<string, unknown> | unknown[], string | number][] = []) {
@@ -116,6 +119,12 @@ function positions(v: unknown, out: [Record<string, unknown> | unknown[], string
 }
 
 function mutateString(s: string, m: JsonMutation): string {
+  // An encoding in hex: mutated as bytes (like the decoder targets), so it stays hex and reaches
+  // the decoder behind the schema.
+  if (HEX_BYTES.test(s) && m.n % 3 !== 0) {
+    const start: Uint8Array = Uint8Array.from(Buffer.from(s.slice(2), 'hex'));
+    return toHex(m.bytes.reduce<Uint8Array>((b, x) => mutate(b, x), start));
+  }
   switch (m.kind % 6) {
     case 0: // flip one hex digit
       return s.length === 0 ? s : s.slice(0, m.n % s.length) + 'f0'[m.n % 2] + s.slice((m.n % s.length) + 1);
@@ -130,6 +139,20 @@ function mutateString(s: string, m: JsonMutation): string {
     default:
       return m.text;
   }
+}
+
+/** Mutates one encoding in `body` as bytes (a copy; `body` itself when it holds none). */
+function mutateEncoding(body: unknown, m: JsonMutation): unknown {
+  const root = { v: structuredClone(body) as unknown };
+  const spots = positions(root).filter(([obj, key]) => {
+    const v = (obj as Record<string | number, unknown>)[key];
+    return typeof v === 'string' && HEX_BYTES.test(v);
+  });
+  if (spots.length === 0) return body;
+  const [obj, key] = spots[m.at % spots.length]!;
+  const target = obj as Record<string | number, unknown>;
+  target[key] = mutateString(target[key] as string, { ...m, n: 1 });
+  return root.v;
 }
 
 /** Applies one mutation to a deep copy of `body`. */
@@ -189,17 +212,19 @@ const NUMBERS = [
 const RAW = ['%', '%zz', '%00', '..', '.', '%2F', 'a%20b', '\u00e9', '%E2%82', '0x', '0X'];
 
 function paramArb(valid: string[]): fc.Arbitrary<string> {
-  const options: fc.Arbitrary<string>[] = [
-    fc.constantFrom(...valid),
-    fc
-      .tuple(fc.constantFrom(...valid), jsonMutationArb)
-      .map(([v, m]) => encodeURIComponent(mutateString(v, m))),
-    fc.constantFrom(...NUMBERS).map(encodeURIComponent),
-    fc.constantFrom(...RAW),
-    fc.string({ maxLength: 80, unit: 'grapheme' }).map(encodeURIComponent),
-    fc.integer({ min: 0, max: 400 }).map((n) => 'a'.repeat(n)),
-  ];
-  return fc.oneof(...options);
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...valid) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...valid), jsonMutationArb)
+        .map(([v, m]) => encodeURIComponent(mutateString(v, m))),
+    },
+    { weight: 1, arbitrary: fc.constantFrom(...NUMBERS).map(encodeURIComponent) },
+    { weight: 1, arbitrary: fc.constantFrom(...RAW) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 80, unit: 'grapheme' }).map(encodeURIComponent) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 400 }).map((n) => 'a'.repeat(n)) },
+  );
 }
 
 const QUERY_KEYS = ['from', 'to', 'height', 'limit', 'phase', 'types', 'x'];
@@ -215,10 +240,13 @@ function queryArb(valid: string[]): fc.Arbitrary<string> {
     )
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
   return fc.oneof(
-    fc.constantFrom('', ...valid),
-    fc.array(pair, { minLength: 1, maxLength: 4 }).map((ps) => ps.join('&')),
-    fc.tuple(fc.constantFrom('', ...valid), pair).map(([v, p]) => (v ? `${v}&${p}` : p)),
-    fc.constantFrom(...RAW, 'from=1&from=2', 'height', 'a=%', '&&&', '='),
+    { weight: 6, arbitrary: fc.constantFrom('', ...valid) },
+    { weight: 1, arbitrary: fc.array(pair, { minLength: 1, maxLength: 4 }).map((ps) => ps.join('&')) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.constantFrom('', ...valid), pair).map(([v, p]) => (v ? `${v}&${p}` : p)),
+    },
+    { weight: 1, arbitrary: fc.constantFrom(...RAW, 'from=1&from=2', 'height', 'a=%', '&&&', '=') },
   );
 }
 
@@ -230,6 +258,10 @@ function bodyArb(valid: unknown[]): fc.Arbitrary<{ payload?: string; contentType
       arbitrary: fc
         .tuple(fc.constantFrom(...valid), fc.array(jsonMutationArb, { minLength: 1, maxLength: 3 }))
         .map(([b, ms]) => ms.reduce((x, m) => mutateJson(x, m), b)),
+    },
+    {
+      weight: 6,
+      arbitrary: fc.tuple(fc.constantFrom(...valid), jsonMutationArb).map(([b, m]) => mutateEncoding(b, m)),
     },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   );

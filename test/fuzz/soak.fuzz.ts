@@ -12,7 +12,7 @@ import { CODEC_TARGETS, DECODE_MS_MAX, seedsOf } from './targets.js';
 const INPUTS = Number(process.env.WEFT_FUZZ_INPUTS ?? 1_100_000);
 const SEED = Number(process.env.WEFT_FUZZ_SEED ?? 20261206);
 /** Share of the budget for the API routes (each input is an HTTP request through fastify). */
-const API_SHARE = 0.1;
+const API_SHARE = 0.2;
 const CHUNK_RUNS = 5_000;
 const RESULTS = resolve(import.meta.dirname, '../../bench/results/fuzz.json');
 
