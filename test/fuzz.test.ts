@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiFuzz, openApiFuzz, ROUTE_TARGETS } from './fuzz/api.js';
 import { buildCorpus, type Corpus } from './fuzz/corpus.js';
 import { emptyReport, runAsync, runCodec } from './fuzz/run.js';
-import { CODEC_TARGETS, seedsOf } from './fuzz/targets.js';
+import { CODEC_TARGETS, JSON_TARGETS, seedsOf } from './fuzz/targets.js';
 
 const SEED = Number(process.env.WEFT_FUZZ_SEED ?? 20261206);
 const PATH = process.env.WEFT_FUZZ_PATH;
@@ -38,7 +38,7 @@ function failIf(
 }
 
 describe('every decoder either round-trips an input or refuses it with a WeftError', () => {
-  for (const t of CODEC_TARGETS) {
+  for (const t of [...CODEC_TARGETS, ...JSON_TARGETS]) {
     it(`${t.name}: random bytes and mutations of valid encodings`, () => {
       const report = emptyReport(t.name);
       failIf(t.name, runCodec(t, seedsOf(corpus, t.name), CODEC_RUNS, SEED, report, PATH));

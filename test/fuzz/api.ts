@@ -85,6 +85,9 @@ export type ApiFuzz = {
   close(): Promise<void>;
 };
 
+/** Longest an answer may take before the request counts as a hang, in milliseconds. */
+export const REQUEST_MS_MAX = 10_000;
+
 const hex32 = (byte: number) => toHex(new Uint8Array(32).fill(byte));
 
 // ---- JSON mutations ----------------------------------------------------------------------------
@@ -461,7 +464,17 @@ export async function openApiFuzz(): Promise<ApiFuzz> {
       ...(req.contentType === undefined ? {} : { headers: { 'content-type': req.contentType } }),
     };
     const stream = r.url === '/v1/events';
-    const res = await api.app.inject({ ...opts, ...(stream ? { payloadAsStream: true } : {}) });
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new FuzzFailure(r.name, 'hang', `no answer in ${REQUEST_MS_MAX} ms`, shown)),
+        REQUEST_MS_MAX,
+      );
+    });
+    const res = await Promise.race([
+      api.app.inject({ ...opts, ...(stream ? { payloadAsStream: true } : {}) }),
+      hang,
+    ]).finally(() => clearTimeout(timer));
     const status = res.statusCode;
     if (stream && status === 200) {
       // The hub forgets a reader when its response closes, as when a client hangs up.

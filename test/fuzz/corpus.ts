@@ -21,7 +21,14 @@ import {
   type TxStatus,
 } from '../../src/domain/index.js';
 import { encodeMessage, MESSAGE_KINDS } from '../../src/net/index.js';
-import { commitment, encodeResource } from '../../src/resource/index.js';
+import {
+  commitment,
+  decodeValue,
+  encodeResource,
+  publicKeyToJson,
+  resourceToJson,
+  valueToJson,
+} from '../../src/resource/index.js';
 import { encodeMultiProof, encodeProof, encodeTransition, Smt } from '../../src/smt/index.js';
 import { decodeCheckpoint, openDomainNode } from '../../src/store/index.js';
 import {
@@ -35,7 +42,7 @@ import {
   rootUpdateFromBlock,
 } from '../../src/sync/index.js';
 import { encodeTransferRecord, MemoryTransferStore, planTransfer } from '../../src/transfer/index.js';
-import { encodeTransaction } from '../../src/tx/index.js';
+import { decodeTransaction, encodeTransaction, transactionToJson } from '../../src/tx/index.js';
 import { alice, bob, carol, key, makeDomain, Wallet } from '../helpers/domain.js';
 import { testNet } from '../helpers/network.js';
 
@@ -249,6 +256,14 @@ export async function buildCorpus(): Promise<Corpus> {
     push(c, 'resource.tokenLabel', coinParts.label);
   }
   push(c, 'resource.value', plan.moved.value, deadlinePlan.moved.value);
+
+  // JSON forms, as the API and CLI read them
+  const text = (v: unknown) => utf8(JSON.stringify(v));
+  for (const b of c['tx.transaction']!) push(c, 'tx.json', text(transactionToJson(decodeTransaction(b))));
+  for (const p of [coin, moving, spend.out]) push(c, 'resource.json', text(resourceToJson(p.resource)));
+  for (const v of c['resource.value']!) push(c, 'resource.valueJson', text(valueToJson(decodeValue(v))));
+  for (const pk of [alice.publicKey, key('secp256k1', 'fuzz-alpha/operator').publicKey])
+    push(c, 'resource.publicKeyJson', text(publicKeyToJson(pk)));
   push(c, 'crypto.publicKey', encodePublicKey(alice.publicKey), encodePublicKey(operator.publicKey));
   push(c, 'resource.tokenData', encodePublicKey(alice.publicKey), encodePublicKey(operator.publicKey));
   t.net.close();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ApiFuzz, openApiFuzz, ROUTE_TARGETS } from './api.js';
 import { buildCorpus, type Corpus } from './corpus.js';
 import { emptyReport, runAsync, runCodec, type TargetReport } from './run.js';
-import { CODEC_TARGETS, DECODE_MS_MAX, seedsOf } from './targets.js';
+import { CODEC_TARGETS, DECODE_MS_MAX, JSON_TARGETS, seedsOf } from './targets.js';
 
 const INPUTS = Number(process.env.WEFT_FUZZ_INPUTS ?? 1_100_000);
 const SEED = Number(process.env.WEFT_FUZZ_SEED ?? 20261206);
@@ -41,10 +41,10 @@ function progress(r: TargetReport, of: number): void {
 
 it('runs every target until the budget is spent, and finds nothing', async () => {
   const start = performance.now();
-  const codecRuns = Math.ceil((INPUTS * (1 - API_SHARE)) / CODEC_TARGETS.length);
+  const codecRuns = Math.ceil((INPUTS * (1 - API_SHARE)) / (CODEC_TARGETS.length + JSON_TARGETS.length));
   const routeRuns = Math.ceil((INPUTS * API_SHARE) / ROUTE_TARGETS.length);
   const reports: TargetReport[] = [];
-  for (const t of CODEC_TARGETS) {
+  for (const t of [...CODEC_TARGETS, ...JSON_TARGETS]) {
     const r = emptyReport(t.name);
     const seeds = seedsOf(corpus, t.name);
     for (let chunk = 0; r.runs < codecRuns; chunk++) {

@@ -8,6 +8,7 @@ import {
   decodeAll,
   equalBytes,
   readPublicKey,
+  utf8,
   WeftError,
   Writer,
   writePublicKey,
@@ -44,9 +45,17 @@ import {
   decodeValue,
   encodeResource,
   encodeValue,
+  parseJsonText,
+  parsePublicKeyJson,
+  parseResourceJson,
+  parseValueJson,
+  publicKeyToJson,
+  RESOURCE_JSON_CHARS_MAX,
+  resourceToJson,
   tokenData,
   tokenLabel,
   VALUE_DATA_BYTES_MAX,
+  valueToJson,
 } from '../../src/resource/index.js';
 import {
   decodeMultiProof,
@@ -78,11 +87,14 @@ import { decodeTransferRecord, encodeTransferRecord, type TransferRecord } from 
 import {
   decodeTransaction,
   encodeTransaction,
+  parseTransactionJson,
   type Transaction,
   TX_ACTIONS_MAX,
   TX_BYTES_MAX,
+  TX_JSON_CHARS_MAX,
   TX_RESOURCES_MAX,
   TX_SIGNATURES_MAX,
+  transactionToJson,
 } from '../../src/tx/index.js';
 import type { Corpus } from './corpus.js';
 
@@ -110,6 +122,11 @@ export type CodecTarget<T = unknown> = {
    * to a value whose encoding is a fixed point (decode, encode, decode, encode: same bytes).
    */
   legacy?(bytes: Uint8Array): boolean;
+  /**
+   * A JSON form: many texts (spacing, key order) parse to one value, so the property is that the
+   * value's own JSON is a fixed point (parse, print, parse, print: same text) rather than the input.
+   */
+  json?: true;
 };
 
 function within(what: string, n: number, max: number): void {
@@ -293,6 +310,42 @@ export const CODEC_TARGETS: CodecTarget<any>[] = [
   { name: 'store.transcriptEntry', decode: decodeFramedEntry, encode: encodeFramedEntry },
 ];
 
+const textOf = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const jsonBytes = (v: unknown) => utf8(JSON.stringify(v));
+
+/**
+ * The JSON forms the API and CLI read, fuzzed as UTF-8 text. (`planFromJson` is not here: it
+ * trusts the route's schema to have checked the shape; docs/fuzzing.md, finding 6.)
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a list of targets over different value types
+export const JSON_TARGETS: CodecTarget<any>[] = [
+  {
+    name: 'tx.json',
+    decode: (b) => parseTransactionJson(textOf(b)),
+    encode: (tx) => jsonBytes(transactionToJson(tx)),
+    limits: txLimits,
+    json: true,
+  },
+  {
+    name: 'resource.json',
+    decode: (b) => parseResourceJson(textOf(b)),
+    encode: (r) => jsonBytes(resourceToJson(r)),
+    json: true,
+  },
+  {
+    name: 'resource.valueJson',
+    decode: (b) => parseValueJson(parseJsonText(textOf(b), 'value', RESOURCE_JSON_CHARS_MAX)),
+    encode: (v) => jsonBytes(valueToJson(v)),
+    json: true,
+  },
+  {
+    name: 'resource.publicKeyJson',
+    decode: (b) => parsePublicKeyJson(parseJsonText(textOf(b), 'publicKey', RESOURCE_JSON_CHARS_MAX)),
+    encode: (pk) => jsonBytes(publicKeyToJson(pk)),
+    json: true,
+  },
+];
+
 /** What one input did. */
 export type Outcome = 'decoded' | 'refused';
 
@@ -400,7 +453,7 @@ export function checkDecoder(t: CodecTarget, bytes: Uint8Array): Outcome {
     );
   }
   if (equalBytes(out, bytes)) return 'decoded';
-  if (t.legacy?.(bytes)) {
+  if (t.legacy?.(bytes) || t.json) {
     const again = t.encode(t.decode(out));
     if (equalBytes(again, out)) return 'decoded';
   }
