@@ -1,6 +1,7 @@
 // `npm run fuzz`: the CI targets for at least a million inputs in all (WEFT_FUZZ_INPUTS to change
-// the budget, WEFT_FUZZ_SEED the first seed), in chunks of derived seeds so one failure does not
-// end the run. Writes the count per target and every failure to bench/results/fuzz.json.
+// the budget, WEFT_FUZZ_SEED the base seed), in chunks of derived seeds so one failure does not
+// end the run. Writes the count per target and every failure, with the seed and path that replay
+// it in test/fuzz.test.ts, to bench/results/fuzz.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +15,8 @@ const SEED = Number(process.env.WEFT_FUZZ_SEED ?? 20261206);
 /** Share of the budget for the API routes (each input is an HTTP request through fastify). */
 const API_SHARE = 0.2;
 const CHUNK_RUNS = 5_000;
+/** Distance between two targets' first seeds: more chunks than any run makes. */
+const SEED_STRIDE = 10_000;
 const RESULTS = resolve(import.meta.dirname, '../../bench/results/fuzz.json');
 
 let corpus: Corpus;
@@ -44,14 +47,18 @@ it('runs every target until the budget is spent, and finds nothing', async () =>
   const codecRuns = Math.ceil((INPUTS * (1 - API_SHARE)) / (CODEC_TARGETS.length + JSON_TARGETS.length));
   const routeRuns = Math.ceil((INPUTS * API_SHARE) / ROUTE_TARGETS.length);
   const reports: TargetReport[] = [];
+  // Each target its own seeds (the first chunk of target 0 is CI's run), each chunk the next one.
+  let targetIndex = 0;
+  const seedOf = (chunk: number) => SEED + SEED_STRIDE * targetIndex + chunk;
   for (const t of [...CODEC_TARGETS, ...JSON_TARGETS]) {
     const r = emptyReport(t.name);
     const seeds = seedsOf(corpus, t.name);
     for (let chunk = 0; r.runs < codecRuns; chunk++) {
-      runCodec(t, seeds, Math.min(CHUNK_RUNS, codecRuns - r.runs), SEED + chunk, r);
+      runCodec(t, seeds, Math.min(CHUNK_RUNS, codecRuns - r.runs), seedOf(chunk), r);
       progress(r, codecRuns);
     }
     reports.push(r);
+    targetIndex++;
   }
   for (const route of ROUTE_TARGETS) {
     const r = emptyReport(route.name);
@@ -60,12 +67,13 @@ it('runs every target until the budget is spent, and finds nothing', async () =>
         api.requestArb(route),
         (req) => api.check(route, req),
         Math.min(CHUNK_RUNS, routeRuns - r.runs),
-        SEED + chunk,
+        seedOf(chunk),
         r,
       );
       progress(r, routeRuns);
     }
     reports.push(r);
+    targetIndex++;
   }
   const total = reports.reduce((n, r) => n + r.runs, 0);
   const failures = reports.flatMap((r) => r.failures.map((f) => ({ target: r.target, ...f })));
