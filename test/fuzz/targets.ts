@@ -91,7 +91,6 @@ import {
   type Transaction,
   TX_ACTIONS_MAX,
   TX_BYTES_MAX,
-  TX_JSON_CHARS_MAX,
   TX_RESOURCES_MAX,
   TX_SIGNATURES_MAX,
   transactionToJson,
