@@ -13,6 +13,11 @@ function fail(message: string): never {
   throw new WeftError('CODEC', message);
 }
 
+// Strict, and keeping a leading U+FEFF: a decoder that dropped it (the WHATWG default) would map
+// two encodings to one string, and the string would re-encode to other bytes.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UTF8_ENCODER = new TextEncoder();
+
 /** Appends canonical encodings to a growable buffer. */
 export class Writer {
   private buf: Uint8Array;
@@ -98,6 +103,12 @@ export class Writer {
     if (bytes.length > max) fail(`byte string of ${bytes.length} bytes exceeds its maximum of ${max}`);
     this.u32(bytes.length);
     return this.fixed(bytes, bytes.length);
+  }
+
+  /** A string as UTF-8 `bytes`: u32 length prefix, refusing more than `maxBytes` bytes. */
+  text(s: string, maxBytes: number): this {
+    if (typeof s !== 'string') fail('expected a string');
+    return this.bytes(UTF8_ENCODER.encode(s), maxBytes);
   }
 
   /** u32 count prefix, then each item through `each`; refuses more than `max` items. */
@@ -204,8 +215,20 @@ export class Reader {
 
   bytes(max: number): Uint8Array {
     const n = this.u32();
-    if (n > max || n > CODEC_LENGTH_MAX) fail(`byte string of ${n} bytes exceeds its maximum of ${max}`);
+    const limit = Math.min(max, CODEC_LENGTH_MAX);
+    if (n > limit) fail(`byte string of ${n} bytes exceeds its maximum of ${limit}`);
     return this.fixed(n);
+  }
+
+  /** A string written by `Writer.text`: CODEC unless its bytes are UTF-8 (a leading U+FEFF kept). */
+  text(maxBytes: number): string {
+    const at = this.pos;
+    const bytes = this.bytes(maxBytes);
+    try {
+      return UTF8.decode(bytes);
+    } catch {
+      return fail(`the string at offset ${at} is not valid UTF-8`);
+    }
   }
 
   list<T>(max: number, each: (r: Reader) => T): T[] {

@@ -7,7 +7,6 @@ import {
   readPublicKey,
   toHex,
   toWeftErrorCode,
-  utf8,
   WeftError,
   Writer,
   writePublicKey,
@@ -61,11 +60,11 @@ const hexKey = (b: Uint8Array) => toHex(b).slice(2);
 const fromKey = (k: string) => fromHex(`0x${k}`, 32);
 
 function writeText(w: Writer, s: string): void {
-  w.bytes(utf8(s), TEXT_BYTES);
+  w.text(s, TEXT_BYTES);
 }
 
 function readText(r: Reader): string {
-  return new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(TEXT_BYTES));
+  return r.text(TEXT_BYTES);
 }
 
 function writeWrites(w: Writer, writes: Write[]): void {
@@ -122,7 +121,7 @@ export function encodeInput(input: DomainInput): Uint8Array {
     case 'reinitRemote':
       w.u8(INPUT_REINIT).fixed(input.domainId, 32);
       writeHeader(w, input.header);
-      w.bytes(utf8(input.by), REINIT_BY_BYTES_MAX).fixed(input.evidence, 32);
+      w.text(input.by, REINIT_BY_BYTES_MAX).fixed(input.evidence, 32);
       break;
   }
   return w.finish();
@@ -173,8 +172,7 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
           type: 'reinitRemote',
           domainId: r.fixed(32).slice(),
           header: readHeader(r),
-          // ignoreBOM: a leading U+FEFF is part of the name, so the string re-encodes to the same bytes
-          by: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.bytes(REINIT_BY_BYTES_MAX)),
+          by: r.text(REINIT_BY_BYTES_MAX),
           evidence: r.fixed(32).slice(),
         };
       default:
@@ -258,8 +256,21 @@ function writeRoots(w: Writer, roots: Map<string, bigint>): void {
   w.list([...roots], LIST_MAX, (w, [k, h]) => w.fixed(fromKey(k), 32).u64(h));
 }
 
+/**
+ * A map from a list of entries. A key twice would collapse into one entry, and the state would
+ * re-encode to other bytes: refused.
+ */
+function uniqueMap<V>(entries: [string, V][], what: string): Map<string, V> {
+  const map = new Map(entries);
+  if (map.size !== entries.length) throw new WeftError('CODEC', `the state lists a ${what} twice`);
+  return map;
+}
+
 function readRoots(r: Reader): Map<string, bigint> {
-  return new Map(r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), r.u64()] as [string, bigint]));
+  return uniqueMap(
+    r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), r.u64()] as [string, bigint]),
+    'remote root',
+  );
 }
 
 function writeRemoteHeaders(w: Writer, headers: Map<bigint, RemoteHeaderEntry>): void {
@@ -354,8 +365,7 @@ export function decodeState(bytes: Uint8Array): DomainState {
     const headHash = r.fixed(32).slice();
     const provenHeight = r.u64();
     const recentRoots = readRoots(r);
-    const remotes = new Map<string, RecordedRemote>();
-    for (const v of r.list(LIST_MAX, (r) => {
+    const views = r.list(LIST_MAX, (r) => {
       const domainId = r.fixed(32).slice();
       const header = readHeader(r);
       const headerHash = r.fixed(32).slice();
@@ -371,9 +381,11 @@ export function decodeState(bytes: Uint8Array): DomainState {
         });
       }
       return view;
-    })) {
-      remotes.set(hexKey(v.domainId), v);
-    }
+    });
+    const remotes = uniqueMap(
+      views.map((v) => [hexKey(v.domainId), v] as [string, RecordedRemote]),
+      'remote view',
+    );
     const mempool = r.list(LIST_MAX, (r) => {
       const tx = decodeTransaction(r.bytes(TX_BYTES_MAX));
       const sinceHeight = r.u64();
@@ -390,8 +402,9 @@ export function decodeState(bytes: Uint8Array): DomainState {
         effects: { id, nullifiers, commitments, signers, deadline },
       };
     });
-    const statuses = new Map(
+    const statuses = uniqueMap(
       r.list(LIST_MAX, (r) => [hexKey(r.fixed(32)), readStatus(r)] as [string, TxStatus]),
+      'transaction status',
     );
     const queuedWrites = readWrites(r);
     const pendingNullifiers = new Set<string>();

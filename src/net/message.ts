@@ -58,13 +58,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
     const k = r.u8();
     const kind = MESSAGE_KINDS[k];
     check(kind !== undefined, 'CODEC', `unknown message kind ${k}`);
-    const idBytes = r.bytes(MESSAGE_ID_BYTES_MAX);
-    let id: string;
-    try {
-      id = new TextDecoder('utf-8', { fatal: true }).decode(idBytes);
-    } catch {
-      throw new WeftError('CODEC', 'message id is not UTF-8');
-    }
+    const id = r.text(MESSAGE_ID_BYTES_MAX);
     check(id.length > 0, 'CODEC', 'message id is empty');
     return { kind, id, body: r.bytes(MESSAGE_BODY_BYTES_MAX).slice() };
   });

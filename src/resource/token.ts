@@ -50,7 +50,7 @@ export function decodeTokenLabel(bytes: Uint8Array): TokenLabel {
     const format = r.u8();
     if (format !== TOKEN_LABEL_FORMAT) throw new WeftError('CODEC', `unknown token label format ${format}`);
     const issuer = readPublicKey(r);
-    const symbol = new TextDecoder().decode(r.bytes(TOKEN_SYMBOL_CHARS_MAX));
+    const symbol = r.text(TOKEN_SYMBOL_CHARS_MAX);
     if (!SYMBOL_PATTERN.test(symbol))
       throw new WeftError('CODEC', 'token symbol has characters outside A-Z a-z 0-9 . _ -');
     return { issuer, symbol };

@@ -45,11 +45,11 @@ export type TransferPlan = {
 export type TransferRecord = { transfer: Transfer; plan: TransferPlan };
 
 function text(w: Writer, s: string): void {
-  w.bytes(new TextEncoder().encode(s), TEXT_MAX);
+  w.text(s, TEXT_MAX);
 }
 
 function readText(r: Reader): string {
-  return new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(TEXT_MAX));
+  return r.text(TEXT_MAX);
 }
 
 function optU64(w: Writer, v: bigint | undefined): void {

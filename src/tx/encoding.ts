@@ -209,8 +209,9 @@ function readWitness(r: Reader, c: Consumed): void {
 
 /**
  * Decodes a canonical encoding. Strict: throws CODEC on truncation, trailing bytes or any
- * non-canonical byte, and the limit's own code (TX_TOO_LARGE, TX_TOO_MANY_ACTIONS, ...) when a
- * count or size is over its limit. Returns the transaction and its id.
+ * non-canonical byte, the limit's own code (TX_TOO_LARGE, TX_TOO_MANY_ACTIONS, ...) when a count
+ * or size is over its limit, and TX_MALFORMED for a shape the encoder refuses. Returns the
+ * transaction and its id.
  */
 export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; id: Uint8Array } {
   if (!(bytes instanceof Uint8Array)) throw new WeftError('CODEC', 'expected bytes to decode');
@@ -250,7 +251,12 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
     });
   }
   r.end();
-  return { tx: { actions, appData, signatures }, id: txIdOfBody(bytes.subarray(0, bodyEnd)) };
+  const tx: Transaction = { actions, appData, signatures };
+  // What the encoder refuses (no action, an empty action, signatures out of order or twice for a
+  // key, a proof on an ephemeral resource) has no canonical encoding: refused here too, with the
+  // encoder's code, so every decoded transaction re-encodes to the bytes it came from.
+  checkTransactionShape(tx);
+  return { tx, id: txIdOfBody(bytes.subarray(0, bodyEnd)) };
 }
 
 /** decodeTransactionWithId without the id. */
