@@ -2,6 +2,7 @@
 import { fromHex, WeftError } from '../crypto/index.js';
 import { inspectStore, type StoreSummary, verifyStore } from '../store/index.js';
 import { DEMO_USAGE, formatSummary as formatDemo, parseDemoArgs, runDemo } from './demo.js';
+import { startWalletTransfer } from './devWallet.js';
 import {
   fetchProof,
   findTransfer,
@@ -12,12 +13,13 @@ import {
   REINIT_USAGE,
   reinitFromNetwork,
   STATUS_USAGE,
-  startWalletTransfer,
+  TRANSFER_EXIT,
   TRANSFER_USAGE,
+  transferExitCode,
   waitTransfer,
-} from './network.js';
-import { runNode } from './node.js';
+} from './networkClient.js';
 import { NODE_USAGE, resolveNodeConfig } from './nodeConfig.js';
+import { runNode } from './runNode.js';
 import { DOWN_USAGE, down, UP_USAGE, up } from './up.js';
 
 const USAGE = `usage: weft <command> [options]
@@ -341,15 +343,41 @@ async function transferCommand(args: string[], out: Out): Promise<number> {
       to,
       ...(d === undefined ? {} : { deadlineMs: BigInt(d) }),
     });
-    out.log(f.booleans.has('--json') ? stringify({ id: started.id }) : started.id);
-    if (!f.booleans.has('--wait')) return 0;
-    const end = await waitTransfer(started.client, started.id, (p) =>
-      out.error(`${new Date().toISOString()} ${p}`),
+    const it = started.items;
+    out.log(
+      f.booleans.has('--json')
+        ? stringify({ id: started.id, ...it })
+        : [
+            started.id,
+            `  spends     nullifier  ${it.sourceNullifier} on ${from}`,
+            `  moves      commitment ${it.movedCommitment} on ${from}`,
+            `  claims     nullifier  ${it.claimNullifier} on ${to}`,
+            `  lands      commitment ${it.landedCommitment} on ${to}`,
+            ...(it.refundCommitment ? [`  refund     commitment ${it.refundCommitment} on ${from}`] : []),
+          ].join('\n'),
     );
-    return end === 'confirmed' || end === 'refunded' ? 0 : 1;
+    if (started.phase === 'failed' || started.phase === 'expired') {
+      out.error(
+        `weft transfer: the source refused the transfer (${started.phase}); the coin stays in the wallet`,
+      );
+      return TRANSFER_EXIT.failed;
+    }
+    if (!f.booleans.has('--wait')) return TRANSFER_EXIT.delivered;
+    let end: string;
+    try {
+      end = await waitTransfer(started.client, started.id, (p) =>
+        out.error(`${new Date().toISOString()} ${p}`),
+      );
+    } catch (e) {
+      out.error(`weft transfer: ${message(e)}`);
+      return e instanceof WeftError && e.code === 'TIMEOUT'
+        ? TRANSFER_EXIT.stillRunning
+        : TRANSFER_EXIT.error;
+    }
+    return transferExitCode(end);
   } catch (e) {
     out.error(`weft transfer: ${message(e)}`);
-    return 1;
+    return TRANSFER_EXIT.error;
   }
 }
 

@@ -9,8 +9,8 @@ import { WeftError } from '../crypto/index.js';
 import { freePort, startNatsServer } from '../net/index.js';
 import { formatNetworkFile, type NetworkMember, readNetworkFile } from '../node/index.js';
 import { openDomainNode } from '../store/index.js';
-import { mintDevWallet } from './network.js';
-import { signerKey } from './node.js';
+import { mintDevWallet } from './devWallet.js';
+import { signerKey } from './runNode.js';
 
 export const UP_USAGE = `usage: weft up [--domains N] [--dir DIR] [--mode MODE]
 

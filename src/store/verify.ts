@@ -17,8 +17,8 @@ import {
 } from '../domain/index.js';
 import { builtinRegistry, type LogicLookup } from '../resource/index.js';
 import { Smt } from '../smt/index.js';
+import { decodeCheckpoint } from './durableNode.js';
 import { type Db, META_GENESIS_KEY, metaKey, type NodeEnv, openNodeEnv, readU64Key, u64Key } from './env.js';
-import { decodeCheckpoint } from './node.js';
 import { checkEntry, entryInput, GENESIS_LINK, readEntries } from './transcript.js';
 
 export type StoreFault = { check: string; where: string; message: string };
