@@ -277,7 +277,7 @@ export async function startWalletTransfer(
         return { id: transfer.id, phase: transfer.phase, plan, client, items };
       // The wallet now expects the coin on `to` (or back on `from` if it is refunded).
       const landed = plan.claim.actions[0]!.created[0]!;
-      const refunded = plan.refund?.actions[0]!.created[0];
+      const refunded = plan.refund ? plan.refund.actions[0]!.created[0]! : undefined;
       const next: WalletCoin[] = [...wallet.coins];
       next.splice(i, 1, fromCoin(p.to, { ...landed, nk: plan.moved.nk }));
       if (refunded) next.push(fromCoin(p.from, { ...refunded, nk: plan.moved.nk }));
