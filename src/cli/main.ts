@@ -20,7 +20,7 @@ import {
 } from './networkClient.js';
 import { NODE_USAGE, resolveNodeConfig } from './nodeConfig.js';
 import { runNode } from './runNode.js';
-import { DOWN_USAGE, down, UP_USAGE, up } from './up.js';
+import { DOWN_USAGE, down, RESTART_USAGE, restartNats, restartNode, UP_USAGE, upReport } from './up.js';
 
 const USAGE = `usage: weft <command> [options]
 
@@ -28,8 +28,10 @@ commands:
   demo                      run a demo network: durable domains in one process moving tokens
                             around a ring with verified root updates; prints a summary
   node                      run one durable domain as its own process (HTTP API, NATS)
-  up                        start a local network of node processes and a NATS server
+  up                        start a local network of node processes and a NATS server (or
+                            what of it is not running)
   down                      stop it
+  restart NAME|nats         restart one node, or the NATS server, of a local network
   status                    heights, roots, peers and transfers of every node of the network
   transfer                  move a coin of the dev wallet between domains; transfer status ID
   proof                     fetch and verify a commitment or nullifier proof from a node
@@ -67,6 +69,7 @@ export async function main(argv: string[], out: Out = console): Promise<number> 
   if (command === 'node') return node(rest, out);
   if (command === 'up') return upCommand(rest, out);
   if (command === 'down') return downCommand(rest, out);
+  if (command === 'restart') return restartCommand(rest, out);
   if (command === 'status') return statusCommand(rest, out);
   if (command === 'transfer') return transferCommand(rest, out);
   if (command === 'proof') return proofCommand(rest, out);
@@ -250,9 +253,12 @@ async function upCommand(args: string[], out: Out): Promise<number> {
   }
   const dir = f.values.get('--dir') ?? '.weft';
   try {
-    const state = await up({ domains: n, dir, mode }, (line) => out.error(line));
-    out.log(state.nodes.map((x) => `${x.name.padEnd(10)} ${x.api}  pid ${x.pid}`).join('\n'));
-    out.log(`NATS       ${state.nats.url}  pid ${state.nats.pid}\nstop with: weft down --dir ${dir}`);
+    const { state, started } = await upReport({ domains: n, dir, mode }, (line) => out.error(line));
+    const how = (name: string) => (started.includes(name) ? 'started' : 'was running');
+    out.log(state.nodes.map((x) => `${x.name.padEnd(10)} ${x.api}  pid ${x.pid}  ${how(x.name)}`).join('\n'));
+    out.log(
+      `NATS       ${state.nats.url}  pid ${state.nats.pid}  ${how('nats')}\nstop with: weft down --dir ${dir}`,
+    );
     return 0;
   } catch (e) {
     out.error(`weft up: ${message(e)}`);
@@ -271,12 +277,42 @@ async function downCommand(args: string[], out: Out): Promise<number> {
     return 0;
   }
   try {
-    await down({ dir: f.values.get('--dir') ?? '.weft', purge: f.booleans.has('--purge') }, (l) =>
-      out.log(l),
+    const failed = await down(
+      { dir: f.values.get('--dir') ?? '.weft', purge: f.booleans.has('--purge') },
+      (l) => out.log(l),
     );
-    return 0;
+    if (failed.length > 0) out.error(`weft down: could not stop ${failed.join(', ')}`);
+    return failed.length === 0 ? 0 : 1;
   } catch (e) {
     out.error(`weft down: ${message(e)}`);
+    return 1;
+  }
+}
+
+async function restartCommand(args: string[], out: Out): Promise<number> {
+  const f = parseFlags(args, { values: ['--dir'], booleans: ['--help', '-h'] });
+  if (!('error' in f) && f.booleans.size > 0) {
+    out.log(RESTART_USAGE);
+    return 0;
+  }
+  if ('error' in f || f.positional.length !== 1) {
+    const why = 'error' in f ? f.error : 'give one node name, or nats';
+    out.error(`weft restart: ${why}\n\n${RESTART_USAGE}`);
+    return 2;
+  }
+  const dir = f.values.get('--dir') ?? '.weft';
+  const which = f.positional[0]!;
+  try {
+    if (which === 'nats') {
+      await restartNats(dir);
+      out.log('NATS restarted');
+    } else {
+      const n = await restartNode(dir, which);
+      out.log(`${n.name} restarted on ${n.api} (pid ${n.pid})`);
+    }
+    return 0;
+  } catch (e) {
+    out.error(`weft restart: ${message(e)}`);
     return 1;
   }
 }
