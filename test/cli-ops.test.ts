@@ -1,7 +1,7 @@
 // The operator's commands against real processes (issue 14): `weft up` on a partly running
 // network, `weft down` and `weft restart`, NATS credentials, and `weft transfer` from one wallet
 // by several processes at once, with its exit codes.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,10 @@ describe('weft up, down and restart on a network of real processes', () => {
       ),
     );
     for (const r of runs) expect(r.code, r.err).toBe(0);
+    // A transfer that cannot start exits non-zero and says why.
+    const refused = await weft(['transfer', '--from', 'domain-a', '--to', 'domain-a', '--dir', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/must be different domains/);
     const started = runs.map((r) => JSON.parse(r.out) as Record<string, string>);
     expect(new Set(started.map((s) => s.id)).size).toBe(4);
     expect(new Set(started.map((s) => s.sourceNullifier)).size).toBe(4);
@@ -247,4 +251,20 @@ describe('weft up, down and restart on a network of real processes', () => {
     const d = await weft(['down', '--dir', dir]);
     expect(d.code).toBe(0);
   }, 180_000);
+});
+
+describe('the repository', () => {
+  it('never commits a network directory (keys, credentials, wallet seed)', () => {
+    for (const file of [
+      '.weft/wallet.json',
+      '.weft/domain-a/signer.key',
+      '.weft/credentials/domain-a.nats.json',
+    ]) {
+      const r = spawnSync('git', ['check-ignore', '-q', file], {
+        cwd: join(import.meta.dirname, '..'),
+        encoding: 'utf8',
+      });
+      expect(r.status, `${file} is not ignored ${r.stderr}`).toBe(0);
+    }
+  });
 });
