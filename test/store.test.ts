@@ -7,7 +7,7 @@ import { toHex, WeftError } from '../src/crypto/index.js';
 import { encodeHeader } from '../src/domain/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import { checkLmdbDataFile } from '../src/smt/index.js';
-import { hasNodeStore, openDomainNode, openNodeEnv } from '../src/store/index.js';
+import { hasNodeStore, LmdbTransferStore, openDomainNode, openNodeEnv } from '../src/store/index.js';
 import { encodeEntry } from '../src/store/transcript.js';
 import { alice, bob, key, steppingClock, Wallet } from './helpers/domain.js';
 
@@ -339,5 +339,41 @@ describe('every input reaches the transcript', () => {
     await again.close();
     const { verifyStore } = await import('../src/store/index.js');
     expect((await verifyStore(dir)).faults).toEqual([]);
+  });
+});
+
+describe('transfer records in a node store', () => {
+  it('reads a finished transfer by id after the process that drove it is gone', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dir = tempDir();
+    const made = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', 'bin', 'weft.mjs'),
+        'demo',
+        '--domains',
+        '2',
+        '--transfers',
+        '3',
+        '--data-dir',
+        dir,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    const node = openNodeEnv(join(dir, 'domain-a'), { readOnly: true });
+    try {
+      const store = new LmdbTransferStore(node);
+      const all = store.list();
+      expect(all.length).toBeGreaterThan(0);
+      for (const rec of all) {
+        expect(rec.transfer.phase).toBe('confirmed');
+        expect(store.get(rec.transfer.id)?.transfer).toEqual(rec.transfer);
+      }
+      expect(store.get(`0x${'00'.repeat(32)}`)).toBeUndefined();
+      expect(store.get('not an id')).toBeUndefined();
+    } finally {
+      await node.env.close();
+    }
   });
 });
