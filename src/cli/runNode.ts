@@ -173,16 +173,17 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
       `${cfg.network} lists another genesis for ${cfg.domain} than the store in ${cfg.data} holds`,
     );
   }
-  const server = await createApi(
-    {
-      domain: host.domain,
-      network: host.network,
-      driver: host.driver,
-      globalRoot: () => host.globalRoot,
-      reinitializeRemote: (trusted, keySet, p) => host.reinitializeRemote(trusted, keySet, p),
-    },
-    { onError: (e) => log(`api error: ${e.message}`) },
-  );
+  const instance = randomBytes(16).toString('hex');
+  // `instance` goes to /health once the API serves it (weft up checks the answer comes from us).
+  const apiNode = {
+    domain: host.domain,
+    network: host.network,
+    driver: host.driver,
+    globalRoot: () => host.globalRoot,
+    reinitializeRemote: (...a: Parameters<NodeHost['reinitializeRemote']>) => host.reinitializeRemote(...a),
+    instance,
+  };
+  const server = await createApi(apiNode, { onError: (e) => log(`api error: ${e.message}`) });
   let url: string;
   try {
     url = await server.listen({ host: cfg.listen.host, port: cfg.listen.port });
@@ -193,7 +194,6 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
       `cannot listen on ${cfg.listen.host}:${cfg.listen.port}: ${(e as Error).message}`,
     );
   }
-  const instance = randomBytes(16).toString('hex');
   const pidFile = join(cfg.data, NODE_PID_FILE);
   const pidRecord: NodePidFile = {
     pid: process.pid,
