@@ -79,6 +79,9 @@ export const DOWN_STOP_TIMEOUT_MS = 15_000;
 export const CREDENTIALS_DIR = 'credentials';
 /** The NATS user that makes the stream (`weft up` itself). */
 export const NATS_ADMIN_USER = 'weft-admin';
+/** Health checks of a node process that runs before `weft up` calls it not answering. */
+const RUNNING_CHECKS = 3;
+const RUNNING_CHECK_PAUSE_MS = 300;
 /** Bytes of a node's log quoted when it fails to start. */
 const LOG_TAIL_BYTES = 1_500;
 
@@ -285,8 +288,12 @@ function nodePids(dir: string, name: string, recorded?: number): number[] {
 /** A running, answering process of node `name`, or null. */
 async function runningNode(dir: string, m: NetworkMember, recorded?: UpNode): Promise<UpNode | null> {
   for (const pid of nodePids(dir, m.name, recorded?.pid)) {
-    const h = await healthFrom(m.api, pid, join(dir, m.name));
-    if (h.ok) return { name: m.name, pid, api: m.api, ...(h.instance ? { instance: h.instance } : {}) };
+    // A node just started answers a moment before its pid file names it: ask a few times.
+    for (let attempt = 0; attempt < RUNNING_CHECKS; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, RUNNING_CHECK_PAUSE_MS));
+      const h = await healthFrom(m.api, pid, join(dir, m.name));
+      if (h.ok) return { name: m.name, pid, api: m.api, ...(h.instance ? { instance: h.instance } : {}) };
+    }
   }
   return null;
 }
