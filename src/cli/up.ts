@@ -117,9 +117,6 @@ function writeUpState(dir: string, state: UpState): void {
   writeFileSync(upFile(dir), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-/** Whether `pid` is alive (kept for callers of the old name; it does not say what the process is). */
-export const isRunning = isPidAlive;
-
 const natsStoreDir = (dir: string) => join(dir, 'nats');
 const natsConfig = (dir: string) => natsServerConfigFile(natsStoreDir(dir));
 const isOurNats = (dir: string) => (args: string[]) => isNatsArgs(args, natsConfig(dir));
