@@ -37,8 +37,9 @@ commands:
   proof                     fetch and verify a commitment or nullifier proof from a node
   reinit                    operator recovery: replace a node's frozen view of a peer
   store verify <dir>        check a node store offline: transcript hash chain, a full replay
-                            of every input, every block root and header, every tree version,
-                            the checkpoint; exits 1 on any fault
+                            of every input, every block (header and body), every tree version,
+                            the checkpoint, statuses, values and transfer records; exits 1 on
+                            any fault
   store inspect <dir>       summarise a node store: domain, heights, roots, sizes
   help                      show this text
 
@@ -50,9 +51,13 @@ Run \`weft <command> --help\` for a command's options.`;
 const STORE_USAGE = `usage: weft store verify <dir> [--json]
        weft store inspect <dir> [--json]
 
-verify   replays the node's transcript from its genesis state and checks every block, header,
-         tree version and the checkpoint; prints each fault with where it is. Exit code 0 when
-         the store is sound, 1 when any fault is found, 2 on bad usage.
+verify   replays the node's transcript from its genesis state and recomputes everything the
+         replay fixes: every block body (and its transactions against the header's transaction
+         root), header and signature, tree version and stale-page list, the checkpoint's whole
+         content, every status and content-addressed value; checks every transfer record
+         (signatures, proofs, plan, phase history); prints each fault with where it is (docs/
+         storage.md). Exit code 0 when the store is sound, 1 when any fault is found, 2 on bad
+         usage.
 inspect  prints the domain, committed and proven heights, head hash, state root, transcript and
          checkpoint positions, and the size of each database.`;
 
