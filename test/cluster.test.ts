@@ -7,13 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../src/api/client.js';
-import {
-  fetchProof,
-  networkStatus,
-  openNetworkDir,
-  startWalletTransfer,
-  waitTransfer,
-} from '../src/cli/network.js';
+import { startWalletTransfer } from '../src/cli/devWallet.js';
+import { fetchProof, networkStatus, openNetworkDir, waitTransfer } from '../src/cli/networkClient.js';
 import { down, restartNats, restartNode, stopProcess, up } from '../src/cli/up.js';
 import { nullifier } from '../src/resource/index.js';
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { key } from './helpers/domain.js';
 
 // Normal runs kill the node 60 times; WEFT_SOAK=1 (npm run test:soak) kills it 600 times.
 const KILLS = process.env.WEFT_SOAK ? 600 : 60;
+const CREATION_KILLS = process.env.WEFT_SOAK ? 40 : 6;
 const dir = mkdtempSync(join(tmpdir(), 'weft-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -23,11 +24,25 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Runs the child until it has printed `acks` more acknowledgements (or `waitMs` passed), then SIGKILLs it. */
-function runAndKill(acks: number, waitMs: number, onAck: (id: string) => void): Promise<void> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures/domain-crash-child.mjs'), dir], {
+/**
+ * Runs the child until it has printed `acks` more acknowledgements (or `waitMs` passed, or
+ * `killWhen` holds, polled every millisecond), then SIGKILLs it.
+ */
+function runAndKill(
+  acks: number,
+  waitMs: number,
+  onAck: (id: string) => void,
+  at = dir,
+  killWhen?: () => boolean,
+): Promise<void> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures/domain-crash-child.mjs'), at], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const poll = killWhen
+    ? setInterval(() => {
+        if (killWhen()) kill();
+      }, 1)
+    : undefined;
   let seen = 0;
   let buf = '';
   let stderr = '';
@@ -54,6 +69,7 @@ function runAndKill(acks: number, waitMs: number, onAck: (id: string) => void): 
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(poll);
       if (signal !== 'SIGKILL') reject(new Error(`child exited on its own (${code}): ${stderr}`));
       else resolve();
     });
@@ -61,6 +77,41 @@ function runAndKill(acks: number, waitMs: number, onAck: (id: string) => void): 
 }
 
 describe('a durable node killed at random moments', () => {
+  // Every run kills nodes while they create their store (issue 14.6): the file LMDB leaves then
+  // never saw a commit, and the next start must create the store, not refuse it as corrupt.
+  it(`starts again after a kill during its first start (${CREATION_KILLS} creations killed)`, async () => {
+    const random = rng(Number(process.env.WEFT_CRASH_SEED ?? 20261121) ^ 0x5eed);
+    for (let k = 0; k < CREATION_KILLS; k++) {
+      const at = mkdtempSync(join(tmpdir(), 'weft-crash-create-'));
+      try {
+        const data = join(at, 'data.mdb');
+        if (k === 0)
+          writeFileSync(data, new Uint8Array(0)); // the exact leftover the soak once found
+        else {
+          // Killed the moment the data file appears, or a little later: inside creation.
+          const delayMs = k % 2 === 1 ? 0 : Math.floor(random() * 40);
+          let seenAt = 0;
+          await runAndKill(
+            Number.POSITIVE_INFINITY,
+            5000,
+            () => {},
+            at,
+            () => {
+              if (!existsSync(data)) return false;
+              seenAt ||= Date.now();
+              return Date.now() - seenAt >= delayMs;
+            },
+          );
+        }
+        let acks = 0;
+        await runAndKill(1, 20_000, () => acks++, at);
+        expect(acks, `creation kill ${k}: the node never acknowledged after restarting`).toBe(1);
+      } finally {
+        rmSync(at, { recursive: true, force: true });
+      }
+    }
+  }, 600_000);
+
   it(`loses no acknowledged transaction, applies none twice, and replays to the same root (${KILLS} SIGKILLs)`, async () => {
     const seed = Number(process.env.WEFT_CRASH_SEED ?? 20261121);
     const random = rng(seed);

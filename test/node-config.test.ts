@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveNodeConfig } from '../src/cli/nodeConfig.js';
+import { readNatsCredentials } from '../src/cli/runNode.js';
 import { formatNetworkFile, parseNetworkFile, peersOf } from '../src/node/networkFile.js';
 import { makeDomain } from './helpers/domain.js';
 
@@ -77,5 +78,64 @@ describe('the network file', () => {
     expect(() => parseNetworkFile('{"version":1,"domains":[{"name":"x"}]}')).toThrow(
       /domains\[0\]\.id must be a string/,
     );
+  });
+});
+
+describe('weft node NATS credentials', () => {
+  const base = ['--domain', 'a', '--data', '/d', '--nats', 'nats://127.0.0.1:4222'];
+
+  it('takes a credentials file, or a user with its password from the environment only', () => {
+    expect(resolveNodeConfig([...base, '--nats-creds', '/c.json'], {})).toMatchObject({
+      natsAuth: { credsFile: '/c.json' },
+    });
+    expect(resolveNodeConfig(base, { WEFT_NATS_CREDS: '/e.json' })).toMatchObject({
+      natsAuth: { credsFile: '/e.json' },
+    });
+    expect(
+      resolveNodeConfig([...base, '--nats-user', 'alpha', '--nats-ca', '/ca.pem'], {
+        WEFT_NATS_PASSWORD: 's3cret',
+      }),
+    ).toMatchObject({ natsAuth: { user: 'alpha', password: 's3cret' }, natsCa: '/ca.pem' });
+    expect(resolveNodeConfig(base, {})).not.toHaveProperty('natsAuth');
+  });
+
+  it.each([
+    [['--nats-password', 'x'], {}, /unknown option '--nats-password'/],
+    [['--nats-user', 'alpha'], {}, /needs its password in WEFT_NATS_PASSWORD/],
+    [[], { WEFT_NATS_PASSWORD: 'x' }, /needs a user/],
+    [
+      ['--nats-user', 'alpha', '--nats-creds', '/c.json'],
+      { WEFT_NATS_PASSWORD: 'x' },
+      /give NATS credentials once/,
+    ],
+  ])('refuses %j %j', (extra, env, message) => {
+    expect(() => resolveNodeConfig([...base, ...(extra as string[])], env)).toThrow(message);
+  });
+
+  it('refuses credentials without a NATS server to use them on', () => {
+    expect(() => resolveNodeConfig(['--domain', 'a', '--data', '/d', '--nats-creds', '/c.json'], {})).toThrow(
+      /--nats-creds configures NATS: the node needs --nats too/,
+    );
+  });
+
+  it('reads a credentials file only its owner can read', () => {
+    const file = join(dir, 'alpha.nats.json');
+    writeFileSync(file, JSON.stringify({ user: 'alpha', password: 'pw', inboxPrefix: '_INBOX_ab' }), {
+      mode: 0o600,
+    });
+    expect(readNatsCredentials(file)).toEqual({
+      auth: { user: 'alpha', password: 'pw' },
+      inboxPrefix: '_INBOX_ab',
+    });
+    chmodSync(file, 0o644);
+    expect(() => readNatsCredentials(file)).toThrow(/readable by others \(mode 644\)/);
+    const bad = join(dir, 'bad.nats.json');
+    writeFileSync(bad, '{"user": 1}', { mode: 0o600 });
+    expect(() => readNatsCredentials(bad)).toThrow(/"user" and "password"/);
+    const creds = join(dir, 'alpha.creds');
+    writeFileSync(creds, '-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n', {
+      mode: 0o600,
+    });
+    expect(readNatsCredentials(creds).auth).toHaveProperty('creds');
   });
 });

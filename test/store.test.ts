@@ -1,11 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open as lmdbOpen } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex, WeftError } from '../src/crypto/index.js';
 import { encodeHeader } from '../src/domain/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
-import { openDomainNode, openNodeEnv } from '../src/store/index.js';
+import { checkLmdbDataFile } from '../src/smt/index.js';
+import { hasNodeStore, LmdbTransferStore, openDomainNode, openNodeEnv } from '../src/store/index.js';
 import { encodeEntry } from '../src/store/transcript.js';
 import { alice, bob, key, steppingClock, Wallet } from './helpers/domain.js';
 
@@ -158,6 +160,49 @@ describe('damaged transcripts', () => {
   });
 });
 
+describe('a store whose creation was interrupted', () => {
+  it('opens as a new store when its data file is empty, all zeros, or never committed', async () => {
+    for (const leftover of ['empty', 'zeros', 'lmdb'] as const) {
+      const dir = tempDir();
+      const file = join(dir, 'data.mdb');
+      if (leftover === 'empty') writeFileSync(file, new Uint8Array(0));
+      if (leftover === 'zeros') writeFileSync(file, new Uint8Array(8192));
+      if (leftover === 'lmdb') {
+        // LMDB made its file (both meta pages at transaction 0) and the process died before a commit.
+        const env = lmdbOpen({ path: dir });
+        await env.close();
+        expect(checkLmdbDataFile(dir)).toBe('uncommitted');
+      }
+      expect(hasNodeStore(dir)).toBe(false);
+      // Without `create` it is no store at all, and says why.
+      await expect(open(dir)).rejects.toSatisfy(
+        (e) => e instanceof WeftError && e.code === 'STORE_MISSING' && /never saw a commit/.test(e.message),
+      );
+      const n = await open(dir, true);
+      expect(n.recovery.created, leftover).toBe(true);
+      await n.domain.sealBlock();
+      await n.close();
+      const again = await open(dir);
+      expect(again.recovery.created).toBe(false);
+      expect(again.domain.committedHeight).toBe(1n);
+      await again.close();
+    }
+  });
+
+  it('still refuses a truncated store that committed something, even when asked to create', async () => {
+    const dir = await nodeWithTail(1);
+    const file = join(dir, 'data.mdb');
+    const size = readFileSync(file).length;
+    for (const cut of [Math.floor(size / 2), 8192, 4096]) {
+      truncateSync(file, cut);
+      expect(() => checkLmdbDataFile(dir), `cut to ${cut}`).toThrow(/truncated/);
+      await expect(open(dir, true)).rejects.toSatisfy(
+        (e) => e instanceof WeftError && e.code === 'STORE_CORRUPT' && /truncated/.test(e.message),
+      );
+    }
+  });
+});
+
 describe('weft store verify and inspect', () => {
   const run = async (args: string[]) => {
     const { main } = await import('../src/cli/main.js');
@@ -294,5 +339,41 @@ describe('every input reaches the transcript', () => {
     await again.close();
     const { verifyStore } = await import('../src/store/index.js');
     expect((await verifyStore(dir)).faults).toEqual([]);
+  });
+});
+
+describe('transfer records in a node store', () => {
+  it('reads a finished transfer by id after the process that drove it is gone', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dir = tempDir();
+    const made = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', 'bin', 'weft.mjs'),
+        'demo',
+        '--domains',
+        '2',
+        '--transfers',
+        '3',
+        '--data-dir',
+        dir,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    const node = openNodeEnv(join(dir, 'domain-a'), { readOnly: true });
+    try {
+      const store = new LmdbTransferStore(node);
+      const all = store.list();
+      expect(all.length).toBeGreaterThan(0);
+      for (const rec of all) {
+        expect(rec.transfer.phase).toBe('confirmed');
+        expect(store.get(rec.transfer.id)?.transfer).toEqual(rec.transfer);
+      }
+      expect(store.get(`0x${'00'.repeat(32)}`)).toBeUndefined();
+      expect(store.get('not an id')).toBeUndefined();
+    } finally {
+      await node.env.close();
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { fromHex, WeftError } from '../crypto/index.js';
 import { inspectStore, type StoreSummary, verifyStore } from '../store/index.js';
 import { DEMO_USAGE, formatSummary as formatDemo, parseDemoArgs, runDemo } from './demo.js';
+import { startWalletTransfer } from './devWallet.js';
 import {
   fetchProof,
   findTransfer,
@@ -12,13 +13,14 @@ import {
   REINIT_USAGE,
   reinitFromNetwork,
   STATUS_USAGE,
-  startWalletTransfer,
+  TRANSFER_EXIT,
   TRANSFER_USAGE,
+  transferExitCode,
   waitTransfer,
-} from './network.js';
-import { runNode } from './node.js';
+} from './networkClient.js';
 import { NODE_USAGE, resolveNodeConfig } from './nodeConfig.js';
-import { DOWN_USAGE, down, UP_USAGE, up } from './up.js';
+import { runNode } from './runNode.js';
+import { DOWN_USAGE, down, RESTART_USAGE, restartNats, restartNode, UP_USAGE, upReport } from './up.js';
 
 const USAGE = `usage: weft <command> [options]
 
@@ -26,15 +28,18 @@ commands:
   demo                      run a demo network: durable domains in one process moving tokens
                             around a ring with verified root updates; prints a summary
   node                      run one durable domain as its own process (HTTP API, NATS)
-  up                        start a local network of node processes and a NATS server
+  up                        start a local network of node processes and a NATS server (or
+                            what of it is not running)
   down                      stop it
+  restart NAME|nats         restart one node, or the NATS server, of a local network
   status                    heights, roots, peers and transfers of every node of the network
   transfer                  move a coin of the dev wallet between domains; transfer status ID
   proof                     fetch and verify a commitment or nullifier proof from a node
   reinit                    operator recovery: replace a node's frozen view of a peer
   store verify <dir>        check a node store offline: transcript hash chain, a full replay
-                            of every input, every block root and header, every tree version,
-                            the checkpoint; exits 1 on any fault
+                            of every input, every block (header and body), every tree version,
+                            the checkpoint, statuses, values and transfer records; exits 1 on
+                            any fault
   store inspect <dir>       summarise a node store: domain, heights, roots, sizes
   help                      show this text
 
@@ -46,9 +51,13 @@ Run \`weft <command> --help\` for a command's options.`;
 const STORE_USAGE = `usage: weft store verify <dir> [--json]
        weft store inspect <dir> [--json]
 
-verify   replays the node's transcript from its genesis state and checks every block, header,
-         tree version and the checkpoint; prints each fault with where it is. Exit code 0 when
-         the store is sound, 1 when any fault is found, 2 on bad usage.
+verify   replays the node's transcript from its genesis state and recomputes everything the
+         replay fixes: every block body (and its transactions against the header's transaction
+         root), header and signature, tree version and stale-page list, the checkpoint's whole
+         content, every status and content-addressed value; checks every transfer record
+         (signatures, proofs, plan, phase history); prints each fault with where it is (docs/
+         storage.md). Exit code 0 when the store is sound, 1 when any fault is found, 2 on bad
+         usage.
 inspect  prints the domain, committed and proven heights, head hash, state root, transcript and
          checkpoint positions, and the size of each database.`;
 
@@ -65,6 +74,7 @@ export async function main(argv: string[], out: Out = console): Promise<number> 
   if (command === 'node') return node(rest, out);
   if (command === 'up') return upCommand(rest, out);
   if (command === 'down') return downCommand(rest, out);
+  if (command === 'restart') return restartCommand(rest, out);
   if (command === 'status') return statusCommand(rest, out);
   if (command === 'transfer') return transferCommand(rest, out);
   if (command === 'proof') return proofCommand(rest, out);
@@ -248,9 +258,12 @@ async function upCommand(args: string[], out: Out): Promise<number> {
   }
   const dir = f.values.get('--dir') ?? '.weft';
   try {
-    const state = await up({ domains: n, dir, mode }, (line) => out.error(line));
-    out.log(state.nodes.map((x) => `${x.name.padEnd(10)} ${x.api}  pid ${x.pid}`).join('\n'));
-    out.log(`NATS       ${state.nats.url}  pid ${state.nats.pid}\nstop with: weft down --dir ${dir}`);
+    const { state, started } = await upReport({ domains: n, dir, mode }, (line) => out.error(line));
+    const how = (name: string) => (started.includes(name) ? 'started' : 'was running');
+    out.log(state.nodes.map((x) => `${x.name.padEnd(10)} ${x.api}  pid ${x.pid}  ${how(x.name)}`).join('\n'));
+    out.log(
+      `NATS       ${state.nats.url}  pid ${state.nats.pid}  ${how('nats')}\nstop with: weft down --dir ${dir}`,
+    );
     return 0;
   } catch (e) {
     out.error(`weft up: ${message(e)}`);
@@ -269,12 +282,42 @@ async function downCommand(args: string[], out: Out): Promise<number> {
     return 0;
   }
   try {
-    await down({ dir: f.values.get('--dir') ?? '.weft', purge: f.booleans.has('--purge') }, (l) =>
-      out.log(l),
+    const failed = await down(
+      { dir: f.values.get('--dir') ?? '.weft', purge: f.booleans.has('--purge') },
+      (l) => out.log(l),
     );
-    return 0;
+    if (failed.length > 0) out.error(`weft down: could not stop ${failed.join(', ')}`);
+    return failed.length === 0 ? 0 : 1;
   } catch (e) {
     out.error(`weft down: ${message(e)}`);
+    return 1;
+  }
+}
+
+async function restartCommand(args: string[], out: Out): Promise<number> {
+  const f = parseFlags(args, { values: ['--dir'], booleans: ['--help', '-h'] });
+  if (!('error' in f) && f.booleans.size > 0) {
+    out.log(RESTART_USAGE);
+    return 0;
+  }
+  if ('error' in f || f.positional.length !== 1) {
+    const why = 'error' in f ? f.error : 'give one node name, or nats';
+    out.error(`weft restart: ${why}\n\n${RESTART_USAGE}`);
+    return 2;
+  }
+  const dir = f.values.get('--dir') ?? '.weft';
+  const which = f.positional[0]!;
+  try {
+    if (which === 'nats') {
+      await restartNats(dir);
+      out.log('NATS restarted');
+    } else {
+      const n = await restartNode(dir, which);
+      out.log(`${n.name} restarted on ${n.api} (pid ${n.pid})`);
+    }
+    return 0;
+  } catch (e) {
+    out.error(`weft restart: ${message(e)}`);
     return 1;
   }
 }
@@ -341,15 +384,41 @@ async function transferCommand(args: string[], out: Out): Promise<number> {
       to,
       ...(d === undefined ? {} : { deadlineMs: BigInt(d) }),
     });
-    out.log(f.booleans.has('--json') ? stringify({ id: started.id }) : started.id);
-    if (!f.booleans.has('--wait')) return 0;
-    const end = await waitTransfer(started.client, started.id, (p) =>
-      out.error(`${new Date().toISOString()} ${p}`),
+    const it = started.items;
+    out.log(
+      f.booleans.has('--json')
+        ? stringify({ id: started.id, ...it })
+        : [
+            started.id,
+            `  spends     nullifier  ${it.sourceNullifier} on ${from}`,
+            `  moves      commitment ${it.movedCommitment} on ${from}`,
+            `  claims     nullifier  ${it.claimNullifier} on ${to}`,
+            `  lands      commitment ${it.landedCommitment} on ${to}`,
+            ...(it.refundCommitment ? [`  refund     commitment ${it.refundCommitment} on ${from}`] : []),
+          ].join('\n'),
     );
-    return end === 'confirmed' || end === 'refunded' ? 0 : 1;
+    if (started.phase === 'failed' || started.phase === 'expired') {
+      out.error(
+        `weft transfer: the source refused the transfer (${started.phase}); the coin stays in the wallet`,
+      );
+      return TRANSFER_EXIT.failed;
+    }
+    if (!f.booleans.has('--wait')) return TRANSFER_EXIT.delivered;
+    let end: string;
+    try {
+      end = await waitTransfer(started.client, started.id, (p) =>
+        out.error(`${new Date().toISOString()} ${p}`),
+      );
+    } catch (e) {
+      out.error(`weft transfer: ${message(e)}`);
+      return e instanceof WeftError && e.code === 'TIMEOUT'
+        ? TRANSFER_EXIT.stillRunning
+        : TRANSFER_EXIT.error;
+    }
+    return transferExitCode(end);
   } catch (e) {
     out.error(`weft transfer: ${message(e)}`);
-    return 1;
+    return TRANSFER_EXIT.error;
   }
 }
 

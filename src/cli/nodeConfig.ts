@@ -15,6 +15,13 @@ options (flag / environment / config file key):
   --data DIR            WEFT_DATA           data         its store directory (required)
   --listen HOST:PORT    WEFT_LISTEN         listen       the HTTP API address (default 127.0.0.1:7400)
   --nats URL            WEFT_NATS           nats         a NATS server with JetStream, e.g. nats://127.0.0.1:4222
+  --nats-creds FILE     WEFT_NATS_CREDS     natsCreds    NATS credentials: a JSON file {"user", "password",
+                                                         "inboxPrefix"} (\`weft up\` writes one per node,
+                                                         DIR/credentials/NAME.nats.json) or a NATS .creds file
+  --nats-user NAME      WEFT_NATS_USER      natsUser     NATS user name; its password comes from
+                                                         WEFT_NATS_PASSWORD only (never a flag: flags
+                                                         show in the process list)
+  --nats-ca FILE        WEFT_NATS_CA        natsCa       CA certificate to trust for a tls:// NATS server
   --network FILE        WEFT_NETWORK        network      the network file listing the other domains
                                                          (written by \`weft up\`; needs --nats)
   --mode MODE           WEFT_MODE           mode         how root updates are verified: signatures,
@@ -35,15 +42,39 @@ export type NodeConfig = {
   mode: VerificationMode;
   blockIntervalMs: number;
   heartbeatMs: number;
+  /** how the node authenticates to NATS (absent: anonymously) */
+  natsAuth?: NodeNatsAuth;
+  /** CA certificate file for a tls:// server */
+  natsCa?: string;
 };
 
-type Key = 'domain' | 'data' | 'listen' | 'nats' | 'network' | 'mode' | 'blockIntervalMs' | 'heartbeatMs';
+/** NATS credentials as configured: a file to read at start, or a user and password. */
+export type NodeNatsAuth = { credsFile: string } | { user: string; password: string };
+
+type Key =
+  | 'domain'
+  | 'data'
+  | 'listen'
+  | 'nats'
+  | 'natsCreds'
+  | 'natsUser'
+  | 'natsPassword'
+  | 'natsCa'
+  | 'network'
+  | 'mode'
+  | 'blockIntervalMs'
+  | 'heartbeatMs';
 
 const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'domain', flag: '--domain', env: 'WEFT_DOMAIN' },
   { key: 'data', flag: '--data', env: 'WEFT_DATA' },
   { key: 'listen', flag: '--listen', env: 'WEFT_LISTEN' },
   { key: 'nats', flag: '--nats', env: 'WEFT_NATS' },
+  { key: 'natsCreds', flag: '--nats-creds', env: 'WEFT_NATS_CREDS' },
+  { key: 'natsUser', flag: '--nats-user', env: 'WEFT_NATS_USER' },
+  // No flag: a password on the command line is readable by every local user (ps, /proc).
+  { key: 'natsPassword', flag: '', env: 'WEFT_NATS_PASSWORD' },
+  { key: 'natsCa', flag: '--nats-ca', env: 'WEFT_NATS_CA' },
   { key: 'network', flag: '--network', env: 'WEFT_NETWORK' },
   { key: 'mode', flag: '--mode', env: 'WEFT_MODE' },
   { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
@@ -77,7 +108,7 @@ export function resolveNodeConfig(
       configPath = value();
       continue;
     }
-    const s = SETTINGS.find((x) => x.flag === a);
+    const s = SETTINGS.find((x) => x.flag === a && x.flag !== '');
     if (!s) throw bad(`unknown option '${a}'`);
     flags.set(s.key, value());
   }
@@ -131,6 +162,21 @@ export function resolveNodeConfig(
   }
   const network = raw('network');
   if (network && !nats) throw bad(`${network.from} lists other domains: the node needs --nats to reach them`);
+  const creds = raw('natsCreds');
+  const user = raw('natsUser');
+  const password = raw('natsPassword');
+  const ca = raw('natsCa');
+  for (const r of [creds, user, password, ca]) {
+    if (r && !nats) throw bad(`${r.from} configures NATS: the node needs --nats too`);
+  }
+  if (creds && user) throw bad(`give NATS credentials once: ${creds.from} or ${user.from}, not both`);
+  if (user && !password) throw bad(`${user.from} needs its password in WEFT_NATS_PASSWORD`);
+  if (password && !user) throw bad(`${password.from} needs a user (--nats-user or WEFT_NATS_USER)`);
+  const natsAuth: NodeNatsAuth | undefined = creds
+    ? { credsFile: creds.value }
+    : user && password
+      ? { user: user.value, password: password.value }
+      : undefined;
   const mode = raw('mode');
   if (mode && !['signatures', 'transition', 'full'].includes(mode.value))
     throw bad(`${mode.from} must be signatures, transition or full, got '${mode.value}'`);
@@ -143,6 +189,8 @@ export function resolveNodeConfig(
     mode: (mode?.value ?? 'transition') as VerificationMode,
     blockIntervalMs: period('blockIntervalMs', 100),
     heartbeatMs: period('heartbeatMs', 1000),
+    ...(natsAuth ? { natsAuth } : {}),
+    ...(ca ? { natsCa: ca.value } : {}),
   };
 }
 

@@ -15,7 +15,7 @@ export {
   MESSAGE_ID_BYTES_MAX,
   MESSAGE_KINDS,
 } from './message.js';
-export type { NatsNetworkOptions, NatsStats } from './nats.js';
+export type { NatsAuth, NatsNetworkOptions, NatsStats } from './nats.js';
 export {
   NATS_ACK_PENDING_MAX,
   NATS_ACK_WAIT_MS_DEFAULT,
@@ -36,7 +36,7 @@ export {
   NATS_SUBJECT_PREFIX_DEFAULT,
   NatsNetwork,
 } from './nats.js';
-export type { NatsServer, StartNatsServerOptions } from './natsServer.js';
+export type { NatsServer, NatsServerUser, StartNatsServerOptions } from './natsServer.js';
 export {
   findNatsServer,
   freePort,
@@ -44,6 +44,8 @@ export {
   NATS_SERVER_MAX_PAYLOAD_LIMIT_BYTES,
   NATS_SERVER_START_TIMEOUT_MS,
   NATS_SERVER_STOP_TIMEOUT_MS,
+  natsNodePermissions,
+  natsServerConfigFile,
   startNatsServer,
 } from './natsServer.js';
 export type { Prng } from './prng.js';

@@ -3,9 +3,11 @@
 // down (or a server that restarted) resumes from its last acknowledged message (docs/nats.md).
 import {
   AckPolicy,
+  type ConnectionOptions,
   type ConsumerConfig,
   type ConsumerMessages,
   connect,
+  credsAuthenticator,
   DeliverPolicy,
   DiscardPolicy,
   type JetStreamClient,
@@ -86,7 +88,21 @@ export type NatsNetworkOptions = {
   outboxBytesMax?: number;
   publishTimeoutMs?: number;
   reconnectWaitMs?: number;
+  /**
+   * how the connection authenticates (a server `weft up` starts refuses anonymous clients): a
+   * user and password, or the content of a NATS `.creds` file (user JWT and nkey seed)
+   */
+  auth?: NatsAuth;
+  /** TLS to the server: CA to trust, and a client certificate when the server asks for one */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /**
+   * the prefix of this connection's reply subjects (default `_INBOX`); a server can then allow
+   * each user to subscribe to its own replies only
+   */
+  inboxPrefix?: string;
 };
+
+export type NatsAuth = { user: string; password: string } | { creds: Uint8Array };
 
 export type NatsStats = {
   /** messages the stream stored (its acknowledgement came back, not a duplicate) */
@@ -184,7 +200,9 @@ export class NatsNetwork {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly cfg: Required<Omit<NatsNetworkOptions, 'servers' | 'name'>>,
+    private readonly cfg: Required<
+      Omit<NatsNetworkOptions, 'servers' | 'name' | 'auth' | 'tls' | 'inboxPrefix'>
+    >,
   ) {
     void this.watchStatus();
     // A connection closed under us (never by an outage: the client reconnects forever) ends
@@ -234,12 +252,21 @@ export class NatsNetwork {
     );
     let nc: NatsConnection;
     try {
+      const auth: Partial<ConnectionOptions> =
+        opts.auth === undefined
+          ? {}
+          : 'creds' in opts.auth
+            ? { authenticator: credsAuthenticator(opts.auth.creds) }
+            : { user: opts.auth.user, pass: opts.auth.password };
       nc = await connect({
         servers: opts.servers,
         name: opts.name ?? 'weft',
         // A NATS outage pauses sync; it never ends it: reconnect for as long as we are open.
         maxReconnectAttempts: -1,
         reconnectTimeWait: cfg.reconnectWaitMs,
+        ...auth,
+        ...(opts.tls ? { tls: opts.tls } : {}),
+        ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
       });
     } catch (e) {
       throw new WeftError('NATS_UNAVAILABLE', `cannot connect to NATS at ${String(opts.servers)}`, {
@@ -400,7 +427,9 @@ export class NatsNetwork {
     // is three stream messages, and a resend to the same peer is the same one.
     const msgId = hexKey(sha256(utf8(`${fromHex}/${toHex64}/${msg.id}`)));
     const out: Outgoing = {
-      subject: `${this.cfg.subjectPrefix}.${toHex64}.${msg.kind}`,
+      // The sender is in the subject so that a server with per-node permissions can let each
+      // node publish as itself only (docs/nats.md, "Credentials").
+      subject: `${this.cfg.subjectPrefix}.${toHex64}.${fromHex}.${msg.kind}`,
       payload,
       msgId,
       fromHex,
@@ -530,16 +559,23 @@ export class NatsNetwork {
     };
   }
 
-  /** Creates the stream, or brings an existing one to this configuration. */
+  /**
+   * Creates the stream, or brings an existing one to this configuration. A stream already so is
+   * left alone: a node whose credentials may not manage the stream still connects to it.
+   */
   private async ensureStream(): Promise<void> {
     const config = this.streamConfig();
+    let have: Partial<StreamConfig>;
     try {
-      await this.jsm.streams.info(config.name);
+      have = (await this.jsm.streams.info(config.name)).config;
     } catch {
       await this.jsm.streams.add(config);
       return;
     }
-    await this.jsm.streams.update(config.name, config);
+    const same = (Object.keys(config) as (keyof typeof config)[]).every(
+      (k) => JSON.stringify(have[k]) === JSON.stringify(config[k]),
+    );
+    if (!same) await this.jsm.streams.update(config.name, config);
   }
 
   // ---- receiving ----------------------------------------------------------------------------
@@ -657,6 +693,9 @@ export class NatsNetwork {
     try {
       const fromHex = m.headers?.get(NATS_FROM_HEADER) ?? '';
       check(HEX64_RE.test(fromHex), 'CODEC', 'the message names no sender');
+      // The subject's sender token is what server permissions check: the header must agree.
+      const tokens = m.subject.split('.');
+      check(tokens[tokens.length - 2] === fromHex, 'CODEC', 'the header and subject name different senders');
       from = Uint8Array.from(Buffer.from(fromHex, 'hex'));
       // The client hands a Buffer (whose slice() is a view): copy into a plain Uint8Array so
       // bodies are ours and every handler's copy really is one.

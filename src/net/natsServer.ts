@@ -2,7 +2,7 @@
 // for tests. The server keeps its streams under `storeDir`, so a restart on the same directory
 // resumes every stream and durable consumer where it stopped (docs/nats.md).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { check, WeftError } from '../crypto/index.js';
@@ -30,9 +30,25 @@ const INFO_LINE_BYTES_MAX = 64 * 1024;
 /** Where Debian puts the binary, which a non-root user's PATH often lacks. */
 const SBIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
 
+/**
+ * A user of the server: a password, and the subjects it may publish to and subscribe to (each
+ * list an allow-list; absent means everything, as for an administrator).
+ */
+export type NatsServerUser = {
+  user: string;
+  password: string;
+  publish?: string[];
+  subscribe?: string[];
+};
+
 export type StartNatsServerOptions = {
-  /** interface to listen on (default 127.0.0.1: the server has no authentication) */
+  /** interface to listen on (default 127.0.0.1; keep it there unless `users` are given) */
   host?: string;
+  /**
+   * the only clients the server accepts (anonymous ones are refused); without it, anyone who
+   * reaches the port may do anything, including delete the streams
+   */
+  users?: NatsServerUser[];
   /** TCP port (default: a free one; pass the previous port to restart in place) */
   port?: number;
   /** JetStream's storage directory (created if missing); the config file is written here too */
@@ -130,8 +146,22 @@ export async function startNatsServer(opts: StartNatsServerOptions): Promise<Nat
   check(Number.isInteger(port) && port > 0 && port < 65536, 'BAD_INPUT', 'port must be 1..65535');
   const storeDir = resolve(opts.storeDir);
   mkdirSync(storeDir, { recursive: true });
-  const configFile = join(storeDir, 'weft-nats-server.conf');
-  writeFileSync(configFile, serverConfig({ host, port, storeDir, maxPayload, logFile: opts.logFile }));
+  const configFile = natsServerConfigFile(storeDir);
+  for (const u of opts.users ?? []) {
+    for (const v of [u.user, u.password, ...(u.publish ?? []), ...(u.subscribe ?? [])])
+      check(
+        typeof v === 'string' && v.length > 0 && !/["\\\s]/.test(v),
+        'BAD_INPUT',
+        'user names, passwords and subjects must be non-empty, without quotes, backslashes or spaces',
+      );
+  }
+  // The file holds the users' passwords: its owner only may read it.
+  writeFileSync(
+    configFile,
+    serverConfig({ host, port, storeDir, maxPayload, logFile: opts.logFile, users: opts.users }),
+    { mode: 0o600 },
+  );
+  chmodSync(configFile, 0o600);
 
   check(!opts.detached || opts.logFile !== undefined, 'BAD_INPUT', 'a detached server needs a logFile');
   const child = spawn(binary, ['-c', configFile], {
@@ -176,12 +206,63 @@ export async function startNatsServer(opts: StartNatsServerOptions): Promise<Nat
   };
 }
 
+/** Where `startNatsServer` writes the server's configuration (its command line names it). */
+export function natsServerConfigFile(storeDir: string): string {
+  return join(resolve(storeDir), 'weft-nats-server.conf');
+}
+
+/**
+ * What one node of a Weft network needs on a server with users, and nothing more: publish to any
+ * domain's inbox as itself (`<prefix>.<to>.<self>.<kind>`), read its own durable consumer (create,
+ * look up, pull, ack), look up the stream, and receive replies on its own inbox prefix. It may
+ * not create, change, purge or delete the stream, nor touch another domain's consumer.
+ */
+export function natsNodePermissions(p: {
+  domainHex: string;
+  stream: string;
+  subjectPrefix: string;
+  inboxPrefix: string;
+}): { publish: string[]; subscribe: string[] } {
+  const consumer = `weft-${p.domainHex}`;
+  const api = '$JS.API';
+  return {
+    publish: [
+      `${p.subjectPrefix}.*.${p.domainHex}.*`,
+      `${api}.INFO`,
+      `${api}.STREAM.INFO.${p.stream}`,
+      `${api}.CONSUMER.CREATE.${p.stream}.${consumer}`,
+      `${api}.CONSUMER.CREATE.${p.stream}.${consumer}.>`,
+      `${api}.CONSUMER.DURABLE.CREATE.${p.stream}.${consumer}`,
+      `${api}.CONSUMER.INFO.${p.stream}.${consumer}`,
+      `${api}.CONSUMER.MSG.NEXT.${p.stream}.${consumer}`,
+      `$JS.ACK.${p.stream}.${consumer}.>`,
+    ],
+    subscribe: [`${p.inboxPrefix}.>`],
+  };
+}
+
+function usersConfig(users: NatsServerUser[]): string[] {
+  const list = (xs: string[]) => `[${xs.map((x) => `"${x}"`).join(', ')}]`;
+  const lines = ['authorization {', '  users = ['];
+  for (const u of users) {
+    const perms: string[] = [];
+    if (u.publish) perms.push(`publish: { allow: ${list(u.publish)} }`);
+    if (u.subscribe) perms.push(`subscribe: { allow: ${list(u.subscribe)} }`);
+    lines.push(
+      `    { user: "${u.user}", password: "${u.password}"${perms.length ? `, permissions: { ${perms.join(', ')} }` : ''} }`,
+    );
+  }
+  lines.push('  ]', '}');
+  return lines;
+}
+
 function serverConfig(c: {
   host: string;
   port: number;
   storeDir: string;
   maxPayload: number;
   logFile: string | undefined;
+  users: NatsServerUser[] | undefined;
 }): string {
   return [
     '# Written by weft (src/net/natsServer.ts); rewritten on every start.',
@@ -190,6 +271,7 @@ function serverConfig(c: {
     `max_payload: ${c.maxPayload}`,
     `max_pending: ${Math.max(c.maxPayload, NATS_SERVER_MAX_PAYLOAD_LIMIT_BYTES)}`,
     ...(c.logFile ? [`log_file: "${c.logFile}"`] : []),
+    ...(c.users && c.users.length > 0 ? usersConfig(c.users) : []),
     'jetstream {',
     `  store_dir: "${c.storeDir}"`,
     '}',

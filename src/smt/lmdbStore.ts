@@ -1,7 +1,7 @@
 // The tree's NodeStore on disk, in LMDB (layout in docs/storage.md). One write transaction per
 // version holds its pages, its root record and its stale-page entries; `commit` resolves once
 // that transaction is flushed to disk. Reads are synchronous memory-mapped lookups.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { Reader, Writer } from '../crypto/codec.js';
@@ -72,16 +72,24 @@ function forEachStaleKey(list: Uint8Array, each: (pageKey: Uint8Array) => void):
 
 const LMDB_MAGIC = 0xbeefc0de;
 
+/** What an LMDB data file holds, as far as a store's open cares. */
+export type LmdbDataFileState = 'absent' | 'uncommitted' | 'committed';
+
 /**
  * Refuses an LMDB data file that is shorter than its own meta page says it is. LMDB maps the file
  * into memory, and reading a page past a truncated end kills the process (SIGBUS) instead of
  * raising an error, so truncation must be caught before the file is opened. Reads the two meta
  * pages (lmdb-js's LMDB: 24-byte page header, magic at 24, page size at 48, last page at 144,
  * txn id at 152) and keeps the newer; files of another layout are left to LMDB.
+ *
+ * Returns `uncommitted` for a file that never saw a commit: empty, all zeros, or meta pages with
+ * transaction id 0 — what a process killed while creating the store leaves behind. Nothing was
+ * ever acknowledged from such a file, so callers start a new store in its place rather than ask
+ * for a backup that cannot exist.
  */
-export function checkLmdbDataFile(dir: string): void {
+export function checkLmdbDataFile(dir: string): LmdbDataFileState {
   const file = join(dir, 'data.mdb');
-  if (!existsSync(file)) return;
+  if (!existsSync(file)) return 'absent';
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -89,28 +97,46 @@ export function checkLmdbDataFile(dir: string): void {
       new WeftError('STORE_CORRUPT', `${file} is truncated: ${why}`, {
         details: 'The data file is shorter than LMDB recorded. Restore the store from a backup.',
       });
-    if (size === 0) throw truncated('it is empty');
+    if (size === 0) return 'uncommitted';
     const head = new Uint8Array(Math.min(size, 64 * 1024));
     readSync(fd, head, 0, head.length, 0);
+    if (head.every((b) => b === 0) && size <= head.length) return 'uncommitted';
     const dv = new DataView(head.buffer);
-    if (head.length < 160 || dv.getUint32(24, true) !== LMDB_MAGIC) return;
+    if (head.length < 160 || dv.getUint32(24, true) !== LMDB_MAGIC) return 'committed';
     const pageSize = dv.getUint32(48, true);
-    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return;
+    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return 'committed';
+    // LMDB writes both meta pages in one write when it creates the file: one page alone is a
+    // cut, not an interrupted creation.
     if (size < 2 * pageSize) throw truncated(`it holds ${size} bytes, less than its two meta pages`);
     let last = dv.getBigUint64(144, true);
     let txn = dv.getBigUint64(152, true);
-    if (head.length >= pageSize + 160 && dv.getUint32(pageSize + 24, true) === LMDB_MAGIC) {
+    const second = head.length >= pageSize + 160 && dv.getUint32(pageSize + 24, true) === LMDB_MAGIC;
+    if (second) {
       const txn1 = dv.getBigUint64(pageSize + 152, true);
       if (txn1 > txn) {
         txn = txn1;
         last = dv.getBigUint64(pageSize + 144, true);
       }
     }
+    // LMDB writes both meta pages with transaction 0 when it creates the file; the first commit
+    // makes one of them 1.
+    if (txn === 0n) return 'uncommitted';
     const need = (last + 1n) * BigInt(pageSize);
     if (BigInt(size) < need) throw truncated(`it holds ${size} bytes; its last transaction needs ${need}`);
+    return 'committed';
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Removes a data file that never saw a commit (see checkLmdbDataFile), so LMDB creates a new
+ * one; returns the file's state before.
+ */
+export function prepareLmdbDataFile(dir: string): LmdbDataFileState {
+  const state = checkLmdbDataFile(dir);
+  if (state === 'uncommitted') rmSync(join(dir, 'data.mdb'), { force: true });
+  return state;
 }
 
 /**
@@ -142,7 +168,7 @@ export class LmdbNodeStore implements NodeStore {
   /** Opens (creating if needed) an LMDB environment in directory `path` that this store owns. */
   static open(path: string, opts: LmdbNodeStoreOptions = {}): LmdbNodeStore {
     mkdirSync(path, { recursive: true });
-    checkLmdbDataFile(path);
+    prepareLmdbDataFile(path);
     const env = open({ path, maxDbs: 32, compression: false, mapSize: 64 * 1024 * 1024 * 1024 });
     return new LmdbNodeStore(env, true, opts.name ?? 'smt');
   }
@@ -212,6 +238,35 @@ export class LmdbNodeStore implements NodeStore {
     });
     await this.env.flushed;
     return { pagesRemoved, rootsRemoved: rootKeys.length };
+  }
+
+  /**
+   * Checks every stale-page list offline (`weft store verify`): stored under an 8-byte version
+   * of a retained root, parseable, and naming only pages the store holds (a list and its pages
+   * are removed together by `prune`). Returns one message per fault.
+   */
+  checkStaleLists(): string[] {
+    this.assertOpen();
+    const faults: string[] = [];
+    for (const { key, value } of this.stale.getRange({})) {
+      const k = key as Uint8Array;
+      if (k.length !== 8) {
+        faults.push('a stale-page list under a key that is not a version');
+        continue;
+      }
+      const version = new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0);
+      if (!this.roots.getBinary(k)) faults.push(`the stale-page list of version ${version} has no root`);
+      try {
+        forEachStaleKey(value, (pk) => {
+          if (!this.pages.getBinary(pk))
+            faults.push(`the stale-page list of version ${version} names a page the store does not hold`);
+        });
+      } catch (e) {
+        faults.push(`the stale-page list of version ${version}: ${(e as Error).message}`);
+      }
+      if (faults.length >= 100) break;
+    }
+    return faults;
   }
 
   /**

@@ -1,7 +1,7 @@
 // One LMDB environment per node (docs/storage.md): the tree, blocks, headers, the transcript,
 // checkpoints, transaction statuses, content-addressed values and transfer state, each in its
 // own named database, behind one format number checked at open.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { Reader, WeftError, Writer } from '../crypto/index.js';
@@ -54,9 +54,13 @@ function checkFormat(bytes: Uint8Array, dir: string): void {
   }
 }
 
-/** Whether `dir` holds a node store (its LMDB data file). */
+/**
+ * Whether `dir` holds a node store: an LMDB data file that saw at least one commit. A data file
+ * left empty by a process killed while creating the store does not count (nothing in it was ever
+ * acknowledged), so the node is created again in its place.
+ */
 export function hasNodeStore(dir: string): boolean {
-  return existsSync(join(dir, 'data.mdb'));
+  return existsSync(join(dir, 'data.mdb')) && checkLmdbDataFile(dir) === 'committed';
 }
 
 /**
@@ -64,14 +68,18 @@ export function hasNodeStore(dir: string): boolean {
  * an existing store of another format is refused, never rewritten.
  */
 export function openNodeEnv(dir: string, opts: { create?: boolean; readOnly?: boolean } = {}): NodeEnv {
-  const exists = hasNodeStore(dir);
+  const state = checkLmdbDataFile(dir);
+  const exists = state === 'committed';
   if (!exists && !opts.create) {
-    throw new WeftError('STORE_MISSING', `no Weft node store in ${dir}`, {
-      details: 'Check the path, or create the node first.',
-    });
+    throw new WeftError(
+      'STORE_MISSING',
+      `no Weft node store in ${dir}${state === 'uncommitted' ? ' (its data file never saw a commit: a creation was interrupted)' : ''}`,
+      { details: 'Check the path, or create the node first.' },
+    );
   }
   if (!exists) mkdirSync(dir, { recursive: true });
-  checkLmdbDataFile(dir);
+  // Nothing in a data file without a commit was ever acknowledged: LMDB starts a new one.
+  if (state === 'uncommitted') rmSync(join(dir, 'data.mdb'), { force: true });
   let env: RootDatabase;
   try {
     env = open({

@@ -22,6 +22,16 @@ export class LmdbTransferStore implements TransferStore {
     await this.node.env.flushed;
   }
 
+  /**
+   * One record by transfer id (0x hex), read from the store: finished transfers stay readable
+   * after a restart, when the driver holds only unfinished ones in memory.
+   */
+  get(id: string): TransferRecord | undefined {
+    if (!/^0x[0-9a-f]{64}$/.test(id)) return undefined;
+    const b = this.node.transfers.getBinary(Buffer.from(id.slice(2), 'hex'));
+    return b ? decodeTransferRecord(b) : undefined;
+  }
+
   list(): TransferRecord[] {
     const out: TransferRecord[] = [];
     for (const { value } of this.node.transfers.getRange({}))

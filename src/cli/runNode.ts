@@ -1,13 +1,13 @@
 // `weft node`: one durable domain as its own process — store, network membership over NATS
 // JetStream, transfer driver, HTTP API — until SIGINT or SIGTERM.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WeftClient } from '../api/client.js';
 import { createApi } from '../api/index.js';
 import { equalBytes, fromHex, type KeyPair, keyPairFromSeed, toHex, WeftError } from '../crypto/index.js';
 import { encodeSignedHeader } from '../domain/index.js';
-import { InProcessBus, NatsNetwork, type Transport } from '../net/index.js';
+import { InProcessBus, type NatsAuth, NatsNetwork, type Transport } from '../net/index.js';
 import { NodeHost, type Peer, peersOf, readNetworkFile } from '../node/index.js';
 import { domainId } from '../resource/index.js';
 import { hasNodeStore } from '../store/index.js';
@@ -15,12 +15,72 @@ import type { NodeConfig } from './nodeConfig.js';
 
 /** The node's signing key, next to its store (created with the store, readable by its owner only). */
 export const SIGNER_KEY_FILE = 'signer.key';
+/**
+ * What a running node says about itself, next to its store: its PID, API and a random instance
+ * id made at start, so `weft up`/`weft down` can tell this process from an older one or from an
+ * unrelated process that reuses its PID or answers on its port.
+ */
+export const NODE_PID_FILE = 'node.pid';
+
+export type NodePidFile = { pid: number; instance: string; api: string; startedAt: string };
 
 export type RunningNode = {
   host: NodeHost;
   url: string;
+  /** this run's instance id (in DATA/node.pid) */
+  instance: string;
   close(): Promise<void>;
 };
+
+/** Reads DATA/node.pid, or null when there is none or it is not one. */
+export function readNodePidFile(data: string): NodePidFile | null {
+  try {
+    const j = JSON.parse(readFileSync(join(data, NODE_PID_FILE), 'utf8')) as NodePidFile;
+    return Number.isSafeInteger(j.pid) && typeof j.instance === 'string' && typeof j.api === 'string'
+      ? j
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads NATS credentials: a NATS `.creds` file (user JWT and nkey seed), or a JSON file
+ * `{ "user", "password", "inboxPrefix"? }` as \`weft up\` writes them. Refuses a file other users
+ * may read, as ssh does for keys.
+ */
+export function readNatsCredentials(file: string): { auth: NatsAuth; inboxPrefix?: string } {
+  let text: string;
+  try {
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0)
+      throw new WeftError(
+        'BAD_CONFIG',
+        `${file} holds NATS credentials and is readable by others (mode ${mode.toString(8)}): chmod 600 it`,
+      );
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof WeftError) throw e;
+    throw new WeftError('BAD_CONFIG', `cannot read NATS credentials ${file}: ${(e as Error).message}`);
+  }
+  if (text.includes('-----BEGIN NATS USER JWT-----'))
+    return { auth: { creds: new TextEncoder().encode(text) } };
+  let j: { user?: unknown; password?: unknown; inboxPrefix?: unknown };
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new WeftError(
+      'BAD_CONFIG',
+      `${file} is neither a NATS .creds file nor JSON: ${(e as Error).message}`,
+    );
+  }
+  if (typeof j.user !== 'string' || typeof j.password !== 'string')
+    throw new WeftError('BAD_CONFIG', `${file} must hold "user" and "password" strings`);
+  return {
+    auth: { user: j.user, password: j.password },
+    ...(typeof j.inboxPrefix === 'string' ? { inboxPrefix: j.inboxPrefix } : {}),
+  };
+}
 
 /** Loads the signing key in `dir`, or makes one when the store is new. */
 export function signerKey(dir: string, creating: boolean): KeyPair {
@@ -58,7 +118,19 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
   let bus: InProcessBus | null = null;
   let endpoint: (self: Uint8Array) => Transport;
   if (cfg.nats) {
-    nats = await NatsNetwork.connect({ servers: cfg.nats, name: `weft-${cfg.domain}` });
+    const creds =
+      cfg.natsAuth === undefined
+        ? undefined
+        : 'credsFile' in cfg.natsAuth
+          ? readNatsCredentials(cfg.natsAuth.credsFile)
+          : { auth: cfg.natsAuth };
+    nats = await NatsNetwork.connect({
+      servers: cfg.nats,
+      name: `weft-${cfg.domain}`,
+      ...(creds ? { auth: creds.auth } : {}),
+      ...(creds?.inboxPrefix ? { inboxPrefix: creds.inboxPrefix } : {}),
+      ...(cfg.natsCa ? { tls: { caFile: cfg.natsCa } } : {}),
+    });
     endpoint = (self) => nats!.endpoint(self);
   } else {
     bus = new InProcessBus({});
@@ -101,16 +173,17 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
       `${cfg.network} lists another genesis for ${cfg.domain} than the store in ${cfg.data} holds`,
     );
   }
-  const server = await createApi(
-    {
-      domain: host.domain,
-      network: host.network,
-      driver: host.driver,
-      globalRoot: () => host.globalRoot,
-      reinitializeRemote: (trusted, keySet, p) => host.reinitializeRemote(trusted, keySet, p),
-    },
-    { onError: (e) => log(`api error: ${e.message}`) },
-  );
+  const instance = randomBytes(16).toString('hex');
+  // `instance` goes to /health once the API serves it (weft up checks the answer comes from us).
+  const apiNode = {
+    domain: host.domain,
+    network: host.network,
+    driver: host.driver,
+    globalRoot: () => host.globalRoot,
+    reinitializeRemote: (...a: Parameters<NodeHost['reinitializeRemote']>) => host.reinitializeRemote(...a),
+    instance,
+  };
+  const server = await createApi(apiNode, { onError: (e) => log(`api error: ${e.message}`) });
   let url: string;
   try {
     url = await server.listen({ host: cfg.listen.host, port: cfg.listen.port });
@@ -121,6 +194,14 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
       `cannot listen on ${cfg.listen.host}:${cfg.listen.port}: ${(e as Error).message}`,
     );
   }
+  const pidFile = join(cfg.data, NODE_PID_FILE);
+  const pidRecord: NodePidFile = {
+    pid: process.pid,
+    instance,
+    api: url,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(pidFile, `${JSON.stringify(pidRecord)}\n`);
   host.network.on('refused', (r) => log(`refused an update from ${toHex(r.from).slice(0, 10)}…: ${r.code}`));
   const r = host.recovery;
   log(
@@ -131,9 +212,12 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
   return {
     host,
     url,
+    instance,
     close: async () => {
       await server.close();
       await stopAll();
+      // Only ours: a second node started on this store by mistake may have written its own.
+      if (readNodePidFile(cfg.data)?.instance === instance) rmSync(pidFile, { force: true });
     },
   };
 }

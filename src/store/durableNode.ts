@@ -40,7 +40,12 @@ const CHECKPOINT_KEY = metaKey('latest');
 /** The latest checkpoint: the state after block `height`, and the transcript position it covers. */
 export type Checkpoint = { height: bigint; seq: bigint; seqHash: Uint8Array; state: DomainState };
 
-function encodeCheckpoint(height: bigint, seq: bigint, seqHash: Uint8Array, state: Uint8Array): Uint8Array {
+export function encodeCheckpoint(
+  height: bigint,
+  seq: bigint,
+  seqHash: Uint8Array,
+  state: Uint8Array,
+): Uint8Array {
   return new Writer(state.length + 64)
     .u64(height)
     .u64(seq)

@@ -1,23 +1,15 @@
-// `weft status`, `weft transfer` and `weft proof`: talk to the nodes of a local network (the
-// directory `weft up` made) over HTTP with weft/client. The dev wallet (DIR/wallet.json) holds the
-// coins `weft up` minted and where each one is now.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// `weft status`, `weft transfer`, `weft proof` and `weft reinit`: talk to the nodes of a local
+// network (the directory `weft up` made) over HTTP with weft/client. The dev wallet that
+// `weft transfer` spends from is in devWallet.ts.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { planTransferVia, WeftClient } from '../api/client.js';
-import { equalBytes, fromHex, type KeyPair, keyPairFromSeed, toHex, WeftError } from '../crypto/index.js';
+import { WeftClient } from '../api/client.js';
+import { equalBytes, toHex, WeftError } from '../crypto/index.js';
 import { verifyHeaderSignatures } from '../domain/index.js';
 import { type NetworkMember, readNetworkFile } from '../node/index.js';
-import {
-  commitment,
-  nullifier,
-  parseResourceJson,
-  type Resource,
-  type ResourceParts,
-  resourceToJson,
-} from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
-import { isTerminal, type TransferPlan } from '../transfer/index.js';
-import { commitmentKey, mintTx, nullifierKey } from '../tx/index.js';
+import { isTerminal } from '../transfer/index.js';
+import { commitmentKey, nullifierKey } from '../tx/index.js';
 
 export const STATUS_USAGE = `usage: weft status [--dir DIR] [--json]
 
@@ -29,11 +21,38 @@ export const TRANSFER_USAGE = `usage: weft transfer --from NAME --to NAME [--dea
 
 The first form moves one coin of the dev wallet (DIR/wallet.json, minted by \`weft up\`) from one
 domain to another: the plan is made and signed here, the source node only drives it. It prints
-the transfer id; with --wait it follows the transfer until it ends, printing each phase.
+the transfer id, then the nullifier and commitments the transfer writes (give them to
+\`weft proof\`); with --wait it follows the transfer until it ends, printing each phase.
 --deadline-ms N gives the claim a deadline N ms after now (destination time): if the
-destination has not taken it by then, the source refunds it.
+destination has not taken it by then, the source refunds it. Concurrent transfers from one
+wallet take turns on DIR/wallet.lock.
 
-The second form prints what transfer ID is waiting for, as data, from the node driving it.`;
+The second form prints what transfer ID is waiting for, as data, from the node driving it.
+
+exit codes:
+  0  started (without --wait), or delivered: confirmed on the destination
+  1  the transfer could not be started or followed (the message says why)
+  2  bad usage
+  3  refunded: the deadline passed and the coin is back on the source
+  4  failed or expired
+  5  --wait gave up while the transfer was still running (it goes on in the node)`;
+
+/** Exit codes of `weft transfer --wait`, one per way a transfer ends (TRANSFER_USAGE). */
+export const TRANSFER_EXIT = {
+  delivered: 0,
+  error: 1,
+  usage: 2,
+  refunded: 3,
+  failed: 4,
+  stillRunning: 5,
+} as const;
+
+/** The exit code for a transfer that ended in `phase`. */
+export function transferExitCode(phase: string): number {
+  if (phase === 'confirmed') return TRANSFER_EXIT.delivered;
+  if (phase === 'refunded') return TRANSFER_EXIT.refunded;
+  return TRANSFER_EXIT.failed;
+}
 
 export const PROOF_USAGE = `usage: weft proof commitment|nullifier HEX --domain NAME [--height H] [--dir DIR]
 
@@ -58,20 +77,8 @@ after a double spend).`;
 export const WAIT_POLL_MS = 250;
 /** How long `--wait` follows a transfer before giving up (it goes on in the node). */
 export const WAIT_TIMEOUT_MS = 300_000;
-/** Coins `weft up` mints per domain, and each one's quantity. */
-export const WALLET_COINS_PER_DOMAIN = 8;
-export const WALLET_COIN_QUANTITY = 100n;
 
 type Out = { log(s: string): void; error(s: string): void };
-
-type WalletCoin = {
-  domain: string;
-  resource: ReturnType<typeof resourceToJson>;
-  value: string;
-  label: string;
-  nk: string;
-};
-type WalletFile = { owner: string; coins: WalletCoin[] };
 
 export type NetworkDir = { dir: string; members: NetworkMember[] };
 
@@ -94,74 +101,6 @@ function member(net: NetworkDir, name: string): NetworkMember {
       `no domain '${name}' in ${net.dir}; domains: ${net.members.map((d) => d.name).join(', ')}`,
     );
   return m;
-}
-
-const toCoin = (c: WalletCoin): ResourceParts & { nk: Uint8Array } => ({
-  resource: parseResourceJson(c.resource),
-  value: fromHex(c.value),
-  label: fromHex(c.label),
-  nk: fromHex(c.nk, 32),
-});
-
-const fromCoin = (
-  domain: string,
-  c: { resource: Resource; value: Uint8Array; label: Uint8Array; nk: Uint8Array },
-): WalletCoin => ({
-  domain,
-  resource: resourceToJson(c.resource),
-  value: toHex(c.value),
-  label: toHex(c.label),
-  nk: toHex(c.nk),
-});
-
-function readWallet(net: NetworkDir): WalletFile {
-  const file = join(net.dir, 'wallet.json');
-  if (!existsSync(file)) throw new WeftError('NO_WALLET', `no dev wallet in ${net.dir}: weft up mints one`);
-  return JSON.parse(readFileSync(file, 'utf8')) as WalletFile;
-}
-
-function writeWallet(net: NetworkDir, w: WalletFile): void {
-  const file = join(net.dir, 'wallet.json');
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(w, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
-}
-
-/** Mints the dev wallet's coins on every domain (once; `weft up` calls it). */
-export async function mintDevWallet(net: NetworkDir, progress: (line: string) => void): Promise<void> {
-  if (existsSync(join(net.dir, 'wallet.json'))) return;
-  const seed = crypto.getRandomValues(new Uint8Array(32));
-  const owner = keyPairFromSeed('ed25519', seed);
-  const issuer = keyPairFromSeed('ed25519', crypto.getRandomValues(new Uint8Array(32)));
-  const coins: WalletCoin[] = [];
-  for (const m of net.members) {
-    const client = new WeftClient(m.api);
-    const ids: Uint8Array[] = [];
-    for (let i = 0; i < WALLET_COINS_PER_DOMAIN; i++) {
-      const { tx, coin } = mintTx({
-        issuer,
-        symbol: 'WEFT',
-        owner: owner.publicKey,
-        quantity: WALLET_COIN_QUANTITY,
-        home: m.id,
-      });
-      const r = await client.submit(tx);
-      if (r.status.status !== 'pending' && r.status.status !== 'included')
-        throw new WeftError('MINT_REFUSED', `${m.name} refused a mint: ${JSON.stringify(r.status)}`);
-      ids.push(r.txId);
-      coins.push(fromCoin(m.name, coin));
-    }
-    for (const id of ids) await until(async () => (await client.status(id))?.status === 'included', 30_000);
-    progress(`minted ${WALLET_COINS_PER_DOMAIN} coins of ${WALLET_COIN_QUANTITY} WEFT on ${m.name}`);
-  }
-  writeWallet(net, { owner: toHex(seed), coins });
-}
-
-async function until(f: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new WeftError('TIMEOUT', `gave up after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
-  }
 }
 
 /** One line (or object) per node: what `weft status` prints. */
@@ -214,55 +153,15 @@ export function formatStatus(rows: Record<string, unknown>[]): string {
     .join('\n');
 }
 
-/** Starts a transfer of one wallet coin; returns its id and the plan. */
-export async function startWalletTransfer(
-  net: NetworkDir,
-  p: { from: string; to: string; deadlineMs?: bigint },
-): Promise<{ id: string; plan: TransferPlan; client: WeftClient }> {
-  const from = member(net, p.from);
-  const to = member(net, p.to);
-  if (equalBytes(from.id, to.id))
-    throw new WeftError('BAD_INPUT', '--from and --to must be different domains');
-  const wallet = readWallet(net);
-  const owner: KeyPair = keyPairFromSeed('ed25519', fromHex(wallet.owner, 32));
-  const client = new WeftClient(from.api);
-  // The first coin on `from` that the source still holds unspent.
-  for (const [i, c] of wallet.coins.entries()) {
-    if (c.domain !== p.from) continue;
-    const coin = toCoin(c);
-    const [held, spent] = await Promise.all([
-      client.proveCommitment(commitment(coin.resource)),
-      client.proveNullifier(nullifier(coin.resource, coin.nk)),
-    ]);
-    if (held.value === null || spent.value !== null) continue;
-    const deadline = p.deadlineMs === undefined ? undefined : BigInt(Date.now()) + p.deadlineMs;
-    const plan = await planTransferVia(client, {
-      to: to.id,
-      resource: coin,
-      owner,
-      ...(deadline === undefined ? {} : { deadline }),
-    });
-    const { transfer } = await client.startTransfer(plan, to.id);
-    // The wallet now expects the coin on `to` (or back on `from` if it is refunded).
-    const landed = plan.claim.actions[0]!.created[0]!;
-    const next: WalletCoin[] = [...wallet.coins];
-    next.splice(i, 1, fromCoin(p.to, { ...landed, nk: plan.moved.nk }));
-    if (plan.refund)
-      next.push(fromCoin(p.from, { ...plan.refund.actions[0]!.created[0]!, nk: plan.moved.nk }));
-    writeWallet(net, { ...wallet, coins: next });
-    return { id: transfer.id, plan, client };
-  }
-  throw new WeftError('NO_COIN', `the dev wallet holds no unspent coin on ${p.from}`);
-}
-
 /** Follows a transfer until it ends; `phase` is told each new phase. */
 export async function waitTransfer(
   client: WeftClient,
   id: string,
   phase: (p: string) => void,
+  timeoutMs = WAIT_TIMEOUT_MS,
 ): Promise<string> {
   let last = '';
-  const end = Date.now() + WAIT_TIMEOUT_MS;
+  const end = Date.now() + timeoutMs;
   for (;;) {
     const st = await client.transfer(id);
     if (st && st.transfer.phase !== last) {
@@ -271,7 +170,7 @@ export async function waitTransfer(
       if (isTerminal(st.transfer)) return last;
     }
     if (Date.now() > end)
-      throw new WeftError('TIMEOUT', `transfer ${id} is still ${last} after ${WAIT_TIMEOUT_MS} ms`);
+      throw new WeftError('TIMEOUT', `transfer ${id} is still ${last} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
   }
 }
