@@ -172,6 +172,8 @@ export const ERROR_CODES = {
   NO_WALLET: { status: 400, meaning: '(CLI) no dev wallet in the network directory' },
   NO_COIN: { status: 400, meaning: '(CLI) the dev wallet holds no unspent coin there' },
   MINT_REFUSED: { status: 400, meaning: '(CLI) a domain refused a mint' },
+  WALLET_LOCKED: { status: 409, meaning: '(CLI) another process has held the dev wallet lock too long' },
+  STOP_FAILED: { status: 500, meaning: '(CLI) a process of the network could not be stopped' },
 
   // --- bugs
   INTERNAL: {

@@ -1,6 +1,7 @@
 // A durable domain node: the DomainStore on LMDB, and opening a node — creating it, or recovering
 // it from its last checkpoint and the transcript after it (docs/storage.md).
 import {
+  check,
   type KeyPair,
   Reader,
   type SignatureVerifierPool,
@@ -37,6 +38,13 @@ import { type EntryFault, encodeEntry, entryInput, GENESIS_LINK, readEntries } f
 
 const CHECKPOINT_KEY = metaKey('latest');
 
+/**
+ * The largest domain state a checkpoint holds, in bytes. Above the codec's usual 16 MiB cap on
+ * purpose: the state carries the mempool (up to `mempoolTxsMax` transactions), and a checkpoint
+ * written must always be readable again, or the node could never restart.
+ */
+export const CHECKPOINT_STATE_BYTES_MAX = 1 << 30;
+
 /** The latest checkpoint: the state after block `height`, and the transcript position it covers. */
 export type Checkpoint = { height: bigint; seq: bigint; seqHash: Uint8Array; state: DomainState };
 
@@ -50,7 +58,7 @@ export function encodeCheckpoint(
     .u64(height)
     .u64(seq)
     .fixed(seqHash, 32)
-    .bytes(state, 1 << 30)
+    .bytes(state, CHECKPOINT_STATE_BYTES_MAX)
     .finish();
 }
 
@@ -59,7 +67,14 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const height = r.u64();
   const seq = r.u64();
   const seqHash = r.fixed(32).slice();
-  const state = decodeState(r.bytes(1 << 30));
+  // Read with the checkpoint's own bound (the same the writer uses), not the codec's default.
+  const length = r.u32();
+  check(
+    length <= CHECKPOINT_STATE_BYTES_MAX,
+    'CODEC',
+    `checkpoint state of ${length} bytes exceeds CHECKPOINT_STATE_BYTES_MAX`,
+  );
+  const state = decodeState(r.fixed(length));
   r.end();
   return { height, seq, seqHash, state };
 }

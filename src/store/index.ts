@@ -2,7 +2,13 @@
 // and opening a durable domain node with crash recovery.
 
 export type { Checkpoint, DurableNode, OpenNodeOptions, RecoveryReport } from './durableNode.js';
-export { decodeCheckpoint, LmdbDomainStore, openDomainNode } from './durableNode.js';
+export {
+  CHECKPOINT_STATE_BYTES_MAX,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  LmdbDomainStore,
+  openDomainNode,
+} from './durableNode.js';
 export type { Db, NodeEnv } from './env.js';
 export { hasNodeStore, NODE_STORE_FORMAT, openNodeEnv } from './env.js';
 export type { EntryFault, TranscriptEntry } from './transcript.js';
