@@ -71,6 +71,7 @@ describe('weft demo', () => {
       ['--domains', 'x'],
       ['--transfers'],
       ['--transfers', '0'],
+      ['--mode', 'trusting'],
     ]) {
       const r = await run(['demo', ...args]);
       expect(r.code).toBe(2);
@@ -79,11 +80,37 @@ describe('weft demo', () => {
     const help = await run(['demo', '--help']);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/--transfers N/);
+    expect(help.out).toMatch(/--mode M/);
   });
 
   it('works as the installed command', () => {
     const r = spawnSync(process.execPath, [weft, 'demo', '--transfers', '6', '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ transfersConfirmed: 6, supplyConserved: true });
+  });
+
+  it('verifies in full mode by default, and reports the whole run next to the transfer phase', async () => {
+    const r = await run(['demo', '--transfers', '6', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.mode).toBe('full');
+    expect(s.wallSeconds).toBeGreaterThanOrEqual(s.seconds);
+  });
+
+  it('says in one line what a weaker mode trusts', () => {
+    const r = spawnSync(
+      process.execPath,
+      [weft, 'demo', '--transfers', '6', '--mode', 'transition', '--json'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'transition', transfersConfirmed: 6 });
+    expect(r.stderr).toMatch(/verification mode 'transition': trusting each domain's key set/);
+    const full = spawnSync(process.execPath, [weft, 'demo', '--transfers', '2', '--json'], {
+      encoding: 'utf8',
+    });
+    expect(full.stderr).not.toMatch(/trusting/);
   });
 });

@@ -27,6 +27,13 @@ describe('weft node configuration', () => {
     expect(resolveNodeConfig(['--help'])).toBe('help');
   });
 
+  it('verifies in full mode unless a weaker mode is asked for', () => {
+    const c = resolveNodeConfig(['--domain', 'a', '--data', '/d'], {});
+    expect(c !== 'help' && c.mode).toBe('full');
+    const weak = resolveNodeConfig(['--domain', 'a', '--data', '/d', '--mode', 'transition'], {});
+    expect(weak !== 'help' && weak.mode).toBe('transition');
+  });
+
   it.each([
     [['--data', '/d'], {}, /--domain is required/],
     [['--domain', 'Bad Name', '--data', '/d'], {}, /--domain must be/],

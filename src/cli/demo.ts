@@ -10,7 +10,7 @@ import { InProcessBus } from '../net/index.js';
 import { SyncRouter } from '../node/index.js';
 import { commitment, nullifier, type ResourceParts } from '../resource/index.js';
 import { LmdbTransferStore, openDomainNode } from '../store/index.js';
-import { GlobalRoot } from '../sync/index.js';
+import { GlobalRoot, modeTrust, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 import { TransferDriver, type TransferHandle } from '../transfer/index.js';
 import { mintTx, type Transaction } from '../tx/index.js';
 
@@ -20,7 +20,7 @@ Starts several domains in one process, each a durable node with LMDB under a dat
 mints tokens on every domain, moves them around the ring (domain i -> i+1) with many concurrent
 cross-domain transfers, and prints a summary: balances per domain, transfers confirmed and
 failed, whether total supply is conserved (checked against each domain's tree), the global root,
-the time taken and transfers per second.
+the transfer phase's time and transfers per second, and the whole run's wall time.
 
 options:
   --domains N      number of domains, 2..16 (default 3)
@@ -29,6 +29,10 @@ options:
                    resources and transfers (block timestamps still come from the clock)
   --data-dir DIR   where the nodes keep their stores (default: a new temporary directory,
                    removed afterwards); must not already hold data
+  --mode M         how domains verify each other's blocks: full (default: re-execute every
+                   transaction, so a lying domain cannot mint on others), transition (check the
+                   writes' proof only) or signatures (check the key set's signatures only); a
+                   weaker mode prints one line saying what it trusts
   --loss P         drop each transport message with probability P, 0..0.5 (default 0)
   --dup P          deliver each transport message twice with probability P, 0..0.5 (default 0)
                    (losses are repaired by re-announcement and gap filling; duplicates are
@@ -44,10 +48,16 @@ export type DemoOptions = {
   json: boolean;
   loss: number;
   dup: number;
+  /** how the domains verify each other's blocks (default `full`) */
+  mode: VerificationMode;
 };
+
+/** A bound on sealing rounds, so a transfer that can never land cannot keep the demo running. */
+export const DEMO_ROUNDS_MAX = 10_000;
 
 export type DemoSummary = {
   domains: { name: string; height: string; stateRoot: string; balance: string }[];
+  mode: VerificationMode;
   transfersRequested: number;
   transfersConfirmed: number;
   transfersFailed: number;
@@ -57,14 +67,26 @@ export type DemoSummary = {
   globalRoot: string;
   /** messages the transport dropped and duplicated (faults from --loss and --dup) */
   transport: { sent: number; dropped: number; duplicated: number };
+  /** the transfer phase: from starting the transfers to the last one ending */
   seconds: number;
+  /** confirmed transfers per second of the transfer phase */
   transfersPerSecond: number;
+  /** the whole run: opening the stores, minting, transfers, the summary's checks, closing */
+  wallSeconds: number;
   dataDir: string;
 };
 
 /** Parses demo flags; returns an error message for anything it does not understand. */
 export function parseDemoArgs(args: string[]): DemoOptions | { error: string } | 'help' {
-  const out: DemoOptions = { domains: 3, transfers: 300, seed: 'weft', json: false, loss: 0, dup: 0 };
+  const out: DemoOptions = {
+    domains: 3,
+    transfers: 300,
+    seed: 'weft',
+    json: false,
+    loss: 0,
+    dup: 0,
+    mode: VERIFICATION_MODE_DEFAULT,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -85,7 +107,12 @@ export function parseDemoArgs(args: string[]): DemoOptions | { error: string } |
       else if (a === '--domains') out.domains = int('--domains', 2, 16);
       else if (a === '--transfers') out.transfers = int('--transfers', 1, 100_000);
       else if (a === '--seed') out.seed = value();
-      else if (a === '--loss' || a === '--dup') {
+      else if (a === '--mode') {
+        const v = value();
+        if (v !== 'full' && v !== 'transition' && v !== 'signatures')
+          throw new Error(`--mode must be full, transition or signatures, got '${v}'`);
+        out.mode = v;
+      } else if (a === '--loss' || a === '--dup') {
         const v = value();
         const p = Number(v);
         if (!/^\d*\.?\d+$/.test(v) || p < 0 || p > 0.5)
@@ -114,17 +141,78 @@ function seeded(seed: string): (n: number) => Uint8Array {
 }
 
 type Coin = ResourceParts & { nk: Uint8Array; owner: KeyPair };
+type Started = { handle: TransferHandle; from: number; to: number; coin: Coin };
+
+/** The demo's network: durable nodes, the bus between them, the router and one driver. */
+type DemoNet = {
+  nodes: Awaited<ReturnType<typeof openDomainNode>>[];
+  domains: Domain[];
+  bus: InProcessBus;
+  router: SyncRouter;
+  driver: TransferDriver;
+  transfers: LmdbTransferStore;
+  key: (type: 'secp256k1' | 'ed25519', name: string) => KeyPair;
+  random: (n: number) => Uint8Array;
+};
 
 /** Runs the demo; `progress` gets a line of text to redraw. Returns the summary. */
 export async function runDemo(
   opts: DemoOptions,
   progress: (line: string, final?: boolean) => void,
 ): Promise<DemoSummary> {
+  const wallStart = performance.now();
   const ownsDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'weft-demo-'));
   if (!ownsDir && existsSync(dataDir) && readdirSync(dataDir).length > 0) {
     throw new Error(`--data-dir ${dataDir} already holds data; give an empty or new directory`);
   }
+  const trust = modeTrust(opts.mode);
+  if (trust) progress(trust, true);
+  const net = await openDemoNet(opts, dataDir);
+  try {
+    progress('minting...');
+    const { coins, minted } = await mintCoins(net, opts.transfers);
+    const start = performance.now();
+    const started = await runTransfers(net, coins, opts, (done, total) =>
+      progress(bar(done, total, performance.now() - start)),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    progress(bar(started.length - net.driver.activeCount(), started.length, seconds * 1000), true);
+    const tally = summarize(net, started);
+    const global = new GlobalRoot();
+    await global.update(net.domains.map((d) => ({ domainId: d.id, root: d.stateRoot })));
+    const stats = net.bus.stats();
+    return {
+      domains: net.domains.map((d, i) => ({
+        name: d.name,
+        height: d.committedHeight.toString(),
+        stateRoot: toHex(d.stateRoot),
+        balance: tally.balances[i]!.toString(),
+      })),
+      mode: opts.mode,
+      transfersRequested: started.length,
+      transfersConfirmed: tally.confirmed,
+      transfersFailed: tally.failed,
+      supplyMinted: minted.toString(),
+      supplyFound: tally.found.toString(),
+      supplyConserved: tally.found === minted,
+      globalRoot: toHex(global.root()),
+      transport: { sent: stats.sent, dropped: stats.dropped, duplicated: stats.duplicated },
+      seconds: Math.round(seconds * 1000) / 1000,
+      transfersPerSecond: Math.round((tally.confirmed / seconds) * 10) / 10,
+      wallSeconds: Math.round(performance.now() - wallStart) / 1000,
+      dataDir: ownsDir ? '(temporary, removed)' : dataDir,
+    };
+  } finally {
+    net.router.close();
+    await net.bus.close();
+    for (const n of net.nodes) await n.close();
+    if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Opens one durable node per domain under `dataDir`, wired over a seeded in-process bus. */
+async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet> {
   const random = seeded(`demo/${opts.seed}`);
   const key = (type: 'secp256k1' | 'ed25519', name: string) =>
     keyPairFromSeed(type, digest(`demo/${opts.seed}/key/${name}`));
@@ -144,115 +232,112 @@ export async function runDemo(
     dropProbability: opts.loss,
     duplicateProbability: opts.dup,
   });
-  const net = new SyncRouter({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 100 });
-  for (const d of domains) net.join(d);
-  const driver = new TransferDriver(new LmdbTransferStore(nodes[0]!.node));
+  const router = new SyncRouter({
+    endpoint: (id) => bus.endpoint(id),
+    announceEveryMs: 100,
+    mode: opts.mode,
+  });
+  for (const d of domains) router.join(d);
+  const transfers = new LmdbTransferStore(nodes[0]!.node);
+  const driver = new TransferDriver(transfers);
   for (const d of domains) driver.addDomain(d);
+  return { nodes, domains, bus, router, driver, transfers, key, random };
+}
+
+/** Mints one coin per transfer, spread over domains and users, and seals them in. */
+async function mintCoins(
+  net: DemoNet,
+  count: number,
+): Promise<{ coins: { at: number; coin: Coin }[]; minted: bigint }> {
+  const { domains, key, random } = net;
   const issuer = key('ed25519', 'issuer');
   const users = Array.from({ length: 16 }, (_, i) => key('ed25519', `user-${i}`));
-  try {
-    // Mint one coin per transfer, spread over domains and users.
-    progress('minting...');
-    const coins: { at: number; coin: Coin }[] = [];
-    let minted = 0n;
-    const mintTxs = domains.map(() => [] as Transaction[]);
-    for (let i = 0; i < opts.transfers; i++) {
-      const at = i % domains.length;
-      const owner = users[i % users.length]!;
-      const quantity = BigInt(1 + ((random(2)[0]! * 256 + random(1)[0]!) % 1000));
-      const m = mintTx({
-        issuer,
-        symbol: 'WEFT',
-        owner: owner.publicKey,
-        quantity,
-        home: domains[at]!.id,
-        random,
-      });
-      minted += quantity;
-      coins.push({ at, coin: { ...m.coin, owner } });
-      mintTxs[at]!.push(m.tx);
-    }
-    for (const [i, d] of domains.entries()) {
-      for (let k = 0; k < mintTxs[i]!.length; k += 1000) await d.submitMany(mintTxs[i]!.slice(k, k + 1000));
-      while (d.mempoolSize > 0) await d.sealBlock();
-    }
-
-    // Transfers around the ring, all started at once; blocks are sealed while they run.
-    const start = performance.now();
-    const started = await driver.transferMany(
-      coins.map((c, j) => ({
-        from: domains[c.at]!,
-        to: domains[(c.at + 1) % domains.length]!,
-        resource: c.coin,
-        owner: c.coin.owner,
-        random: seeded(`demo/${opts.seed}/plan/${j}`),
-      })),
-    );
-    const handles: { handle: TransferHandle; from: number; to: number; coin: Coin }[] = started.map(
-      (handle, j) => ({
-        handle,
-        from: coins[j]!.at,
-        to: (coins[j]!.at + 1) % domains.length,
-        coin: coins[j]!.coin,
-      }),
-    );
-    const total = handles.length;
-    for (let round = 0; driver.activeCount() > 0 && round < 10_000; round++) {
-      for (const d of domains) if (d.mempoolSize > 0 || round % 4 === 0) await d.sealBlock();
-      await bus.idle();
-      if (opts.loss > 0 && round % 2 === 1) await net.announceAll(); // repair what the transport lost
-      await bus.idle();
-      await driver.tick();
-      const done = total - driver.activeCount();
-      progress(bar(done, total, performance.now() - start));
-    }
-    const seconds = (performance.now() - start) / 1000;
-    progress(bar(total - driver.activeCount(), total, seconds * 1000), true);
-
-    // The summary reads every held coin back from its domain's tree: present and unspent.
-    const balances = domains.map(() => 0n);
-    let confirmed = 0;
-    let failed = 0;
-    for (const h of handles) {
-      const t = h.handle.current();
-      if (t.phase === 'confirmed') {
-        confirmed++;
-        const rec = new LmdbTransferStore(nodes[0]!.node).list().find((r) => r.transfer.id === t.id)!;
-        const landed = rec.plan.claim.actions[0]!.created[0]!;
-        balances[h.to]! += heldQuantity(domains[h.to]!, landed.resource, rec.plan.moved.nk);
-      } else {
-        failed++;
-        balances[h.from]! += heldQuantity(domains[h.from]!, h.coin.resource, h.coin.nk);
-      }
-    }
-    const found = balances.reduce((a, b) => a + b, 0n);
-    const global = new GlobalRoot();
-    await global.update(domains.map((d) => ({ domainId: d.id, root: d.stateRoot })));
-    return {
-      domains: domains.map((d, i) => ({
-        name: d.name,
-        height: d.committedHeight.toString(),
-        stateRoot: toHex(d.stateRoot),
-        balance: balances[i]!.toString(),
-      })),
-      transfersRequested: total,
-      transfersConfirmed: confirmed,
-      transfersFailed: failed,
-      supplyMinted: minted.toString(),
-      supplyFound: found.toString(),
-      supplyConserved: found === minted,
-      globalRoot: toHex(global.root()),
-      transport: { sent: bus.stats().sent, dropped: bus.stats().dropped, duplicated: bus.stats().duplicated },
-      seconds: Math.round(seconds * 1000) / 1000,
-      transfersPerSecond: Math.round((confirmed / seconds) * 10) / 10,
-      dataDir: ownsDir ? '(temporary, removed)' : dataDir,
-    };
-  } finally {
-    net.close();
-    await bus.close();
-    for (const n of nodes) await n.close();
-    if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+  const coins: { at: number; coin: Coin }[] = [];
+  let minted = 0n;
+  const mintTxs = domains.map(() => [] as Transaction[]);
+  for (let i = 0; i < count; i++) {
+    const at = i % domains.length;
+    const owner = users[i % users.length]!;
+    const quantity = BigInt(1 + ((random(2)[0]! * 256 + random(1)[0]!) % 1000));
+    const m = mintTx({
+      issuer,
+      symbol: 'WEFT',
+      owner: owner.publicKey,
+      quantity,
+      home: domains[at]!.id,
+      random,
+    });
+    minted += quantity;
+    coins.push({ at, coin: { ...m.coin, owner } });
+    mintTxs[at]!.push(m.tx);
   }
+  for (const [i, d] of domains.entries()) {
+    for (let k = 0; k < mintTxs[i]!.length; k += 1000) await d.submitMany(mintTxs[i]!.slice(k, k + 1000));
+    while (d.mempoolSize > 0) await d.sealBlock();
+  }
+  return { coins, minted };
+}
+
+/** Starts every transfer around the ring at once and seals blocks until all have ended. */
+async function runTransfers(
+  net: DemoNet,
+  coins: { at: number; coin: Coin }[],
+  opts: DemoOptions,
+  onRound: (done: number, total: number) => void,
+): Promise<Started[]> {
+  const { domains, driver, bus, router } = net;
+  const handles = await driver.transferMany(
+    coins.map((c, j) => ({
+      from: domains[c.at]!,
+      to: domains[(c.at + 1) % domains.length]!,
+      resource: c.coin,
+      owner: c.coin.owner,
+      random: seeded(`demo/${opts.seed}/plan/${j}`),
+    })),
+  );
+  const started = handles.map((handle, j) => ({
+    handle,
+    from: coins[j]!.at,
+    to: (coins[j]!.at + 1) % domains.length,
+    coin: coins[j]!.coin,
+  }));
+  for (let round = 0; driver.activeCount() > 0 && round < DEMO_ROUNDS_MAX; round++) {
+    for (const d of domains) if (d.mempoolSize > 0 || round % 4 === 0) await d.sealBlock();
+    await bus.idle();
+    if (opts.loss > 0 && round % 2 === 1) await router.announceAll(); // repair what the transport lost
+    await bus.idle();
+    await driver.tick();
+    onRound(started.length - driver.activeCount(), started.length);
+  }
+  return started;
+}
+
+/**
+ * Reads every held coin back from its domain's tree: present and unspent. Linear in the number
+ * of transfers: the stored records are read once, not once per transfer.
+ */
+function summarize(
+  net: DemoNet,
+  started: Started[],
+): { balances: bigint[]; confirmed: number; failed: number; found: bigint } {
+  const { domains } = net;
+  const records = new Map(net.transfers.list().map((r) => [r.transfer.id, r]));
+  const balances = domains.map(() => 0n);
+  let confirmed = 0;
+  let failed = 0;
+  for (const s of started) {
+    const t = s.handle.current();
+    if (t.phase === 'confirmed') {
+      confirmed++;
+      const rec = records.get(t.id)!;
+      const landed = rec.plan.claim.actions[0]!.created[0]!;
+      balances[s.to]! += heldQuantity(domains[s.to]!, landed.resource, rec.plan.moved.nk);
+    } else {
+      failed++;
+      balances[s.from]! += heldQuantity(domains[s.from]!, s.coin.resource, s.coin.nk);
+    }
+  }
+  return { balances, confirmed, failed, found: balances.reduce((a, b) => a + b, 0n) };
 }
 
 /** The quantity of a resource if its domain's tree holds it unspent, else 0. */
@@ -283,7 +368,8 @@ export function formatSummary(s: DemoSummary): string {
     `supply           minted ${s.supplyMinted}, found in the trees ${s.supplyFound}: ${s.supplyConserved ? 'conserved' : 'NOT CONSERVED'}`,
     `global root      ${s.globalRoot}`,
     `transport        ${s.transport.sent} messages, ${s.transport.dropped} dropped, ${s.transport.duplicated} duplicated`,
-    `time             ${s.seconds} s, ${s.transfersPerSecond} transfers/s`,
+    `verification     ${s.mode}`,
+    `time             transfers ${s.seconds} s (${s.transfersPerSecond} transfers/s), whole run ${s.wallSeconds} s`,
     `data             ${s.dataDir}`,
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 // The `weft` command line. Each subcommand arrives with the issue that builds its layer.
 import { fromHex, WeftError } from '../crypto/index.js';
 import { inspectStore, type StoreSummary, verifyStore } from '../store/index.js';
+import { VERIFICATION_MODE_DEFAULT } from '../sync/index.js';
 import { DEMO_USAGE, formatSummary as formatDemo, parseDemoArgs, runDemo } from './demo.js';
 import { startWalletTransfer } from './devWallet.js';
 import {
@@ -247,7 +248,7 @@ async function upCommand(args: string[], out: Out): Promise<number> {
     return 0;
   }
   const n = Number(f.values.get('--domains') ?? '3');
-  const mode = f.values.get('--mode') ?? 'transition';
+  const mode = f.values.get('--mode') ?? VERIFICATION_MODE_DEFAULT;
   if (!Number.isInteger(n) || n < 2 || n > 16) {
     out.error('weft up: --domains must be a whole number from 2 to 16');
     return 2;

@@ -2,7 +2,7 @@
 // defaults — each setting from the first place that has it, all checked before anything starts.
 import { readFileSync } from 'node:fs';
 import { WeftError } from '../crypto/index.js';
-import type { VerificationMode } from '../sync/index.js';
+import { VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 
 export const NODE_USAGE = `usage: weft node --domain NAME --data DIR [options]
 
@@ -25,7 +25,8 @@ options (flag / environment / config file key):
   --network FILE        WEFT_NETWORK        network      the network file listing the other domains
                                                          (written by \`weft up\`; needs --nats)
   --mode MODE           WEFT_MODE           mode         how root updates are verified: signatures,
-                                                         transition (default) or full
+                                                         transition or full (default); a weaker
+                                                         mode logs one line on what it trusts
   --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  seal period while busy (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
   --config FILE         WEFT_CONFIG                      a JSON file with any of the keys above
@@ -186,7 +187,7 @@ export function resolveNodeConfig(
     listen: { host: m[1]!.replace(/^\[|\]$/g, ''), port },
     nats: nats?.value ?? null,
     network: network?.value ?? null,
-    mode: (mode?.value ?? 'transition') as VerificationMode,
+    mode: (mode?.value ?? VERIFICATION_MODE_DEFAULT) as VerificationMode,
     blockIntervalMs: period('blockIntervalMs', 100),
     heartbeatMs: period('heartbeatMs', 1000),
     ...(natsAuth ? { natsAuth } : {}),

@@ -11,6 +11,7 @@ import { InProcessBus, type NatsAuth, NatsNetwork, type Transport } from '../net
 import { NodeHost, type Peer, peersOf, readNetworkFile } from '../node/index.js';
 import { domainId } from '../resource/index.js';
 import { hasNodeStore } from '../store/index.js';
+import { modeTrust } from '../sync/index.js';
 import type { NodeConfig } from './nodeConfig.js';
 
 /** The node's signing key, next to its store (created with the store, readable by its owner only). */
@@ -203,6 +204,8 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
   };
   writeFileSync(pidFile, `${JSON.stringify(pidRecord)}\n`);
   host.network.on('refused', (r) => log(`refused an update from ${toHex(r.from).slice(0, 10)}…: ${r.code}`));
+  const trust = modeTrust(cfg.mode);
+  if (trust) log(trust);
   const r = host.recovery;
   log(
     `weft node ${cfg.domain} (${toHex(id)}) at height ${host.domain.committedHeight}` +

@@ -48,7 +48,7 @@ when its PID is alive, its command line is that node (or that NATS server), and 
 options:
   --domains N   number of domains, 2..16 (default 3; ignored when DIR already holds a network)
   --dir DIR     where the network lives (default ./.weft)
-  --mode MODE   how nodes verify each other's root updates: signatures, transition (default), full
+  --mode MODE   how nodes verify each other's root updates: signatures, transition, full (default)
   --help        show this text
 
 Then: weft status, weft transfer --from domain-a --to domain-b --wait, weft down.`;

@@ -58,6 +58,7 @@ export {
   TRANSITION_BYTES_MAX,
   UPDATE_CHAIN_MAX,
 } from './limits.js';
+export { modeTrust, VERIFICATION_MODE_DEFAULT } from './modes.js';
 export type { RemoteHeaderRecord } from './records.js';
 export {
   decodeRemoteHeaderWrite,
