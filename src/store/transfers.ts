@@ -22,6 +22,12 @@ export class LmdbTransferStore implements TransferStore {
     await this.node.env.flushed;
   }
 
+  get(id: string): TransferRecord | undefined {
+    if (!/^0x(?:[0-9a-f]{2}){1,64}$/.test(id)) return undefined;
+    const value = this.node.transfers.get(Buffer.from(id.slice(2), 'hex')) as Uint8Array | undefined;
+    return value === undefined ? undefined : decodeTransferRecord(value);
+  }
+
   list(): TransferRecord[] {
     const out: TransferRecord[] = [];
     for (const { value } of this.node.transfers.getRange({}))
