@@ -749,7 +749,8 @@ function parsePrometheus(text: string): Map<string, Family> {
     expect(sample, `not a sample line: ${line}`).not.toBeNull();
     const name = sample![1]!;
     const base = name.replace(/_(bucket|sum|count)$/, '');
-    const f = families.get(name) ?? (families.get(base)?.type === 'histogram' ? families.get(base) : undefined);
+    const f =
+      families.get(name) ?? (families.get(base)?.type === 'histogram' ? families.get(base) : undefined);
     expect(f?.type, `sample before TYPE: ${line}`).toBeTruthy();
     const labels: Record<string, string> = {};
     for (const m of (sample![3] ?? '').matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"(,|$)/g)) labels[m[1]!] = m[2]!;

@@ -75,7 +75,8 @@ export class RateLimiter {
     private readonly burst = SUBMIT_BURST_MAX,
     private readonly now: () => number = () => performance.now(),
   ) {
-    if (!(ratePerS > 0) || !(burst >= 1)) throw new WeftError('BAD_INPUT', 'a rate limit needs rate > 0, burst >= 1');
+    if (!(ratePerS > 0) || !(burst >= 1))
+      throw new WeftError('BAD_INPUT', 'a rate limit needs rate > 0, burst >= 1');
   }
 
   /** Takes one request of `client`: 0 when allowed, else the seconds until one would be. */

@@ -24,14 +24,16 @@ export {
 export type { ErrorBody } from './errors.js';
 export { httpStatusOf } from './errors.js';
 export { SSE_RETRY_MS } from './events.js';
+export { API_TOKEN_CHARS_MAX, API_TOKEN_CHARS_MIN, isLoopbackHost } from './guard.js';
+export { jsonDepthExceeds } from './jsonDepth.js';
 export {
   API_BODY_BYTES_MAX,
   CONNECTION_CHECK_MS,
   HEADERS_TIMEOUT_MS,
   JSON_DEPTH_MAX,
   METRIC_LABEL_VALUES_MAX,
-  RATE_CLIENTS_MAX,
   PATH_PARAM_CHARS_MAX,
+  RATE_CLIENTS_MAX,
   REQUEST_TIMEOUT_MS,
   ROOTS_RANGE_DEFAULT,
   ROOTS_RANGE_MAX,
@@ -56,8 +58,6 @@ export { API_VERSION, openApiDocument } from './openapi.js';
 export type { Route, RouteDoc } from './routes.js';
 export type { EventType, JsonSchema } from './schemas.js';
 export { EVENT_TYPES } from './schemas.js';
-export { API_TOKEN_CHARS_MAX, API_TOKEN_CHARS_MIN, isLoopbackHost } from './guard.js';
-export { jsonDepthExceeds } from './jsonDepth.js';
 export type { ApiOptions, ListenOptions, LogLevel, WeftApi } from './server.js';
 export { createApi, PROCESS_INSTANCE } from './server.js';
 export type {

@@ -141,7 +141,11 @@ export class NodeMetrics {
         },
       });
     gauge('weft_committed_height', 'Height of the committed tip.', () => d.committedHeight);
-    gauge('weft_proven_height', 'Height of the proven tip (never past the committed one).', () => d.provenHeight);
+    gauge(
+      'weft_proven_height',
+      'Height of the proven tip (never past the committed one).',
+      () => d.provenHeight,
+    );
     gauge('weft_mempool_txs', 'Transactions waiting in the mempool.', () => d.mempoolSize);
     const accepted = new Counter({
       name: 'weft_txs_accepted_total',

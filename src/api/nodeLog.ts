@@ -110,7 +110,8 @@ export function watchNode(node: ApiNode, log: Logger, metrics: NodeMetrics): () 
   if (transport?.onStatus) {
     detach.push(
       transport.onStatus((s) => {
-        if (s.type === 'disconnect') log.warn({ event: 'transportDisconnected', server: s.server }, 'NATS disconnected');
+        if (s.type === 'disconnect')
+          log.warn({ event: 'transportDisconnected', server: s.server }, 'NATS disconnected');
         else log.info({ event: 'transportReconnected', server: s.server }, 'NATS reconnected');
       }),
     );

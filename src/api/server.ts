@@ -31,8 +31,8 @@ import {
 import { NodeMetrics } from './metrics.js';
 import { watchNode } from './nodeLog.js';
 import { openApiDocument } from './openapi.js';
-import { apiRoutes, type RouteDoc } from './routes.js';
 import type { HealthExtra } from './routes/route.js';
+import { apiRoutes, type RouteDoc } from './routes.js';
 import type { JsonSchema } from './schemas.js';
 import { ErrorSchema, obj } from './schemas.js';
 
@@ -147,12 +147,15 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // One line per request, written in onResponse below (fastify's own are two).
-    disableRequestLogging: true,
+    logController: new Fastify.LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     bodyLimit: API_BODY_BYTES_MAX,
     routerOptions: { maxParamLength: PATH_PARAM_CHARS_MAX },
     requestTimeout: requestTimeoutMs,
-    connectionTimeout: requestTimeoutMs,
+    // Idle connections between requests close after the same time; a silent socket is dropped
+    // just after the request timeout, which answers 408 first.
+    keepAliveTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs + 2 * CONNECTION_CHECK_MS,
     http: {
       headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs),
       connectionsCheckingInterval: Math.min(CONNECTION_CHECK_MS, requestTimeoutMs),
@@ -179,13 +182,23 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
       done(new WeftError('JSON_TOO_DEEP', `the body nests arrays and objects deeper than ${JSON_DEPTH_MAX}`));
       return;
     }
-    parseJson(req, body as string, done);
+    parseJson(req, body as string, (err, value) => {
+      // Every body this API takes is an object: say so, rather than what a schema rule of it says.
+      if (!err && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+        done(new WeftError('BAD_TYPE', 'body must be a JSON object'));
+        return;
+      }
+      done(err, value);
+    });
   });
 
   const metrics = new NodeMetrics(node);
   const hub = new EventHub(node, opts.heartbeatMs ?? SSE_HEARTBEAT_MS_DEFAULT);
   metrics.eventStreams = () => hub.size;
-  const limiter = new RateLimiter(opts.submitRatePerS ?? SUBMIT_RATE_PER_S, opts.submitBurst ?? SUBMIT_BURST_MAX);
+  const limiter = new RateLimiter(
+    opts.submitRatePerS ?? SUBMIT_RATE_PER_S,
+    opts.submitBurst ?? SUBMIT_BURST_MAX,
+  );
   const access = {
     authorized: (req: FastifyRequest) => tokens.accepts(req.headers.authorization),
     streams: new StreamShares(),

@@ -194,8 +194,12 @@ export class Domain extends EventEmitter<DomainEvents> {
    * (height, statuses) before the store holds the block; reads answer from here until it does,
    * so every read sees the state before a block or after it, never in between.
    */
-  private sealing: { height: bigint; provenHeight: bigint; stateRoot: Uint8Array; statuses: Map<string, TxStatus> } | null =
-    null;
+  private sealing: {
+    height: bigint;
+    provenHeight: bigint;
+    stateRoot: Uint8Array;
+    statuses: Map<string, TxStatus>;
+  } | null = null;
   /** Milliseconds spent per phase since creation (for benchmarks and metrics). */
   private readonly spent: Record<PhaseName, number> = {
     signatures: 0,
@@ -717,11 +721,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   private proveKey(key: Uint8Array, height?: bigint): StateProof {
     const tip = this.committedHeight;
     const h = height ?? tip;
-    check(
-      typeof h === 'bigint' && h >= 0n && h <= tip,
-      'BAD_HEIGHT',
-      `no block at height ${h}`,
-    );
+    check(typeof h === 'bigint' && h >= 0n && h <= tip, 'BAD_HEIGHT', `no block at height ${h}`);
     const version = treeVersionOf(h);
     return {
       height: h,

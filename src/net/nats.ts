@@ -166,7 +166,9 @@ export class NatsNetwork {
   private directInFlight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly receivers = new Map<string, Receiver>();
-  private readonly statusListeners = new Set<(s: { type: 'disconnect' | 'reconnect'; server?: string }) => void>();
+  private readonly statusListeners = new Set<
+    (s: { type: 'disconnect' | 'reconnect'; server?: string }) => void
+  >();
   private readonly counters = {
     published: 0,
     duplicates: 0,

@@ -86,15 +86,15 @@ export function operationRoutes(ctx: RouteContext): Route[] {
       handler: async () => {
         const extra = ctx.health();
         return {
-        ok: extra.transport === null || extra.transport.connected,
-        instance: extra.instance,
-        transport: extra.transport,
-        name: domain.name,
-        domainId: toHex(domain.id),
-        height: domain.committedHeight.toString(),
-        provenHeight: domain.provenHeight.toString(),
-        peers: node.network?.syncOf(domain.id)?.list().length ?? 0,
-        mempool: domain.mempoolSize,
+          ok: extra.transport === null || extra.transport.connected,
+          instance: extra.instance,
+          transport: extra.transport,
+          name: domain.name,
+          domainId: toHex(domain.id),
+          height: domain.committedHeight.toString(),
+          provenHeight: domain.provenHeight.toString(),
+          peers: node.network?.syncOf(domain.id)?.list().length ?? 0,
+          mempool: domain.mempoolSize,
         };
       },
     },
