@@ -745,7 +745,8 @@ function parsePrometheus(text: string): Map<string, Family> {
       f!.type = type[2]!;
       continue;
     }
-    const sample = new RegExp(`^(${NAME})(\\{(.*)\\})? (-?[0-9.e+-]+|\\+Inf|-Inf|NaN)$`).exec(line);
+    // prom-client writes NaN as `Nan`; Prometheus reads any case.
+    const sample = new RegExp(`^(${NAME})(\\{(.*)\\})? (-?[0-9.e+-]+|\\+Inf|-Inf|[Nn]a[Nn])$`).exec(line);
     expect(sample, `not a sample line: ${line}`).not.toBeNull();
     const name = sample![1]!;
     const base = name.replace(/_(bucket|sum|count)$/, '');
