@@ -165,8 +165,11 @@ describe('authentication and fair shares (14.2)', () => {
     // With the token the request reaches its checks (this one is not a transaction).
     const ok = await api.app.inject({ method: 'POST', url: '/v1/txs', payload: { tx }, headers: auth });
     expect(ok.statusCode).toBe(400);
-    // Reads need no token.
+    // Reads need no token; the OpenAPI document says which routes do.
     expect((await api.app.inject({ method: 'GET', url: '/v1/info' })).statusCode).toBe(200);
+    const paths = api.openapi.paths as Record<string, Record<string, { security?: unknown }>>;
+    expect(paths['/v1/txs']!.post!.security).toEqual([{ bearer: [] }]);
+    expect(paths['/v1/info']!.get!.security).toBeUndefined();
     await api.close();
   });
 
