@@ -22,10 +22,12 @@ import {
   type SignedHeader,
   signHeader,
 } from '../src/domain/index.js';
+import { NatsNetwork } from '../src/net/index.js';
 import { LmdbTransferStore, openDomainNode } from '../src/store/index.js';
 import { encodeRootUpdate, rootUpdateFromBlock } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
 import { alice, key, makeDomain, Wallet } from './helpers/domain.js';
+import { isolatedStream, startTestNatsServer, waitFor } from './helpers/natsNet.js';
 import { testNet } from './helpers/network.js';
 
 const TOKEN = 'ops-test-token-0123456789abcdef';
@@ -437,45 +439,49 @@ describe('errors an HTTP client meets (14.10)', () => {
     await api.close();
   });
 
-  it('reports an instance id per process, and a transport outage in /health and /metrics', async () => {
-    const domain = await makeDomain('ops-health');
-    let connected = true;
-    let disconnects = 0;
-    const listeners = new Set<(s: { type: 'disconnect' | 'reconnect' }) => void>();
-    const transport = {
-      stats: () => ({ connected, disconnects, reconnects: 0 }),
-      onStatus: (l: (s: { type: 'disconnect' | 'reconnect' }) => void) => {
-        listeners.add(l);
-        return () => void listeners.delete(l);
-      },
-    };
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        for (const l of String(chunk).trim().split('\n')) lines.push(JSON.parse(l));
-        done();
-      },
+  it('reports an instance id per process, and a NATS outage in /health, /metrics and the log', async () => {
+    const server = await startTestNatsServer();
+    const nats = await NatsNetwork.connect({
+      servers: server.url,
+      ...isolatedStream('ops-health'),
+      name: 'ops',
     });
-    const api = await createApi({ domain, transport }, { log: pino({ level: 'info' }, sink) });
-    const other = await createApi({ domain }, { instance: 'another-process' });
-    const h1 = (await api.app.inject({ method: 'GET', url: '/health' })).json();
-    expect(h1).toMatchObject({ ok: true, transport: { connected: true, disconnects: 0 } });
-    expect(h1.instance).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await other.app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({
-      instance: 'another-process',
-      transport: null,
-    });
-    connected = false;
-    disconnects = 1;
-    for (const l of listeners) l({ type: 'disconnect' });
-    const h2 = (await api.app.inject({ method: 'GET', url: '/health' })).json();
-    expect(h2).toMatchObject({ ok: false, transport: { connected: false, disconnects: 1 } });
-    const metrics = (await api.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toMatch(/^weft_transport_connected 0$/m);
-    expect(metrics).toMatch(/^weft_transport_disconnects_total 1$/m);
-    expect(lines).toContainEqual(expect.objectContaining({ event: 'transportDisconnected', level: 40 }));
-    await api.close();
-    await other.close();
+    try {
+      const domain = await makeDomain('ops-health');
+      const lines: Record<string, unknown>[] = [];
+      const sink = new Writable({
+        write(chunk, _enc, done) {
+          for (const l of String(chunk).trim().split('\n')) lines.push(JSON.parse(l));
+          done();
+        },
+      });
+      const api = await createApi({ domain, transport: nats }, { log: pino({ level: 'info' }, sink) });
+      const other = await createApi({ domain }, { instance: 'another-process' });
+      const health = async () => (await api.app.inject({ method: 'GET', url: '/health' })).json();
+      const h1 = await health();
+      expect(h1).toMatchObject({ ok: true, transport: { connected: true, disconnects: 0 } });
+      expect(h1.instance).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await other.app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({
+        ok: true,
+        instance: 'another-process',
+        transport: null,
+      });
+      await server.stop();
+      await waitFor(async () => (await health()).ok === false, '/health to show the outage');
+      expect(await health()).toMatchObject({ ok: false, transport: { connected: false, disconnects: 1 } });
+      const metrics = (await api.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/^weft_transport_connected 0$/m);
+      expect(metrics).toMatch(/^weft_transport_disconnects_total 1$/m);
+      expect(lines).toContainEqual(expect.objectContaining({ event: 'transportDisconnected', level: 40 }));
+      await server.restart();
+      await waitFor(async () => (await health()).ok === true, '/health to show the reconnect');
+      expect(lines).toContainEqual(expect.objectContaining({ event: 'transportReconnected', level: 30 }));
+      await api.close();
+      await other.close();
+    } finally {
+      await nats.close();
+      await server.dispose();
+    }
   });
 });
 
@@ -506,6 +512,48 @@ describe('logs and metrics (14.9)', () => {
     await api.close();
   });
 
+  it('logs remote headers accepted and refused (with the code), views frozen, transfer phases, and sync latency', async () => {
+    const { lines, log } = logSink('debug');
+    const evilKey = key('secp256k1', 'ops/log-evil');
+    const evil = await makeDomain('ops-log-evil', { signers: [evilKey] });
+    const fork = await makeDomain('ops-log-evil', { signers: [evilKey] });
+    const t = await testNet([], { domains: [await makeDomain('ops-log-a'), evil] });
+    const [a] = t.domains as [Domain];
+    const api = await createApi({ domain: a, network: t.net, driver: t.driver }, { log });
+    const coin = await new Wallet(a, 'log').mint(alice.publicKey, 2n);
+    await t.round();
+    const h = await t.driver.transfer({ from: a, to: evil, resource: coin, owner: alice });
+    await t.settle();
+    expect(h.current().phase).toBe('confirmed');
+    const event = (name: string) => lines.filter((l) => l.event === name);
+    expect(event('remoteAccepted')).toContainEqual(
+      expect.objectContaining({ domain: toHex(evil.id), level: 30 }),
+    );
+    expect(event('transferPhase').map((l) => l.phase)).toEqual(
+      expect.arrayContaining(['requested', 'confirmed']),
+    );
+    // evil signs another block at the height a accepted last: refused, and the view frozen.
+    const head = t.net.syncOf(a.id)!.view(evil.id)!.head.header.height;
+    while (fork.committedHeight < head - 1n) await fork.sealBlock();
+    await new Wallet(fork, 'log-fork').mint(alice.publicKey, 9n);
+    const body = encodeRootUpdate(rootUpdateFromBlock(fork.block(head)!, fork.header(head)!));
+    await t.bus.endpoint(evil.id).send(a.id, { kind: 'rootUpdate', id: 'ops-log-fork', body });
+    await t.bus.idle();
+    await a.sealBlock();
+    expect(event('remoteRefused')).toContainEqual(
+      expect.objectContaining({ domain: toHex(evil.id), code: 'EQUIVOCATION', level: 40 }),
+    );
+    expect(event('viewFrozen')).toContainEqual(
+      expect.objectContaining({ domain: toHex(evil.id), fromHeight: head.toString() }),
+    );
+    const metrics = (await api.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(
+      new RegExp(`^weft_sync_latency_seconds_count\\{domain="${toHex(evil.id)}"\\} [1-9]`, 'm'),
+    );
+    await api.close();
+    t.net.close();
+  });
+
   it('exposes prom-client default metrics and histograms in seconds', async () => {
     const domain = await makeDomain('ops-metrics');
     const api = await createApi({ domain });
@@ -531,6 +579,18 @@ describe('logs and metrics (14.9)', () => {
     await api.close();
   });
 });
+
+/** A pino logger at `level` whose JSON lines land in `lines`. */
+function logSink(level: string) {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).trim().split('\n')) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { lines, log: pino({ level }, sink) };
+}
 
 function depthOf(v: unknown): number {
   if (Array.isArray(v)) return 1 + Math.max(0, ...v.map(depthOf));
