@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { RateLimiter } from '../src/api/guard.js';
 import { createApi, JSON_DEPTH_MAX, jsonDepthExceeds, WeftClient } from '../src/api/index.js';
 import { toHex } from '../src/crypto/index.js';
 import {
@@ -173,6 +174,30 @@ describe('authentication and fair shares (14.2)', () => {
     expect(paths['/v1/txs']!.post!.security).toEqual([{ bearer: [] }]);
     expect(paths['/v1/info']!.get!.security).toBeUndefined();
     await api.close();
+  });
+
+  it('never lets a client past its burst plus its rate over any schedule of requests', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 300 }),
+        (ratePerS, burst, gapsMs) => {
+          let nowMs = 0;
+          const limiter = new RateLimiter(ratePerS, burst, () => nowMs);
+          let allowed = 0;
+          for (const gap of gapsMs) {
+            nowMs += gap;
+            const wait = limiter.take('one');
+            if (wait === 0) allowed++;
+            else expect(wait).toBeGreaterThanOrEqual(1);
+          }
+          expect(allowed).toBeLessThanOrEqual(burst + Math.floor((nowMs / 1000) * ratePerS));
+          // Another client has its own bucket.
+          expect(limiter.take('two')).toBe(0);
+        },
+      ),
+    );
   });
 
   it('listens beyond loopback only with a token, and refuses a weak one', async () => {
@@ -373,7 +398,13 @@ describe('errors an HTTP client meets (14.10)', () => {
     const long = await api.app.inject({ method: 'GET', url: `/v1/txs/0x${'ab'.repeat(200)}` });
     expect(long.statusCode).toBe(414);
     expect(long.json()).toEqual({ error: { code: 'URI_TOO_LONG', message: expect.any(String) } });
-    // A request that never finishes is cut off in about its timeout, with a 408 in the shape.
+    // Headers that never end, and a body that never ends, are cut off in about the timeout,
+    // with a 408 in the shape.
+    const startHeaders = Date.now();
+    const slowHeaders = await raw(url, 'GET /v1/info HTTP/1.1\r\nHost: x\r\nX-Slow: 1');
+    expect(slowHeaders).toMatch(/^HTTP\/1\.1 408 /);
+    expect(bodyOf(slowHeaders).error.code).toBe('REQUEST_TIMEOUT');
+    expect(Date.now() - startHeaders).toBeLessThan(500 + 1_000 + 500);
     const start = Date.now();
     const slow = await raw(
       url,
