@@ -722,27 +722,36 @@ async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<
 
 type Family = { type: string; help: string; samples: { labels: Record<string, string>; value: number }[] };
 
-/** A strict reader of the Prometheus text format: HELP and TYPE before samples, names and labels well formed. */
+/**
+ * A strict reader of the Prometheus text format: HELP and TYPE before samples, names and labels
+ * well formed; a histogram's `_bucket`, `_sum` and `_count` samples belong to its family.
+ */
 function parsePrometheus(text: string): Map<string, Family> {
   const families = new Map<string, Family>();
+  const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
   expect(text.endsWith('\n')).toBe(true);
   for (const line of text.trimEnd().split('\n')) {
-    const help = /^# HELP (weft_[a-z0-9_]+) (.+)$/.exec(line);
+    if (line === '') continue;
+    const help = new RegExp(`^# HELP (${NAME}) (.+)$`).exec(line);
     if (help) {
       expect(families.has(help[1]!), `duplicate family ${help[1]}`).toBe(false);
       families.set(help[1]!, { type: '', help: help[2]!, samples: [] });
       continue;
     }
-    const type = /^# TYPE (weft_[a-z0-9_]+) (counter|gauge)$/.exec(line);
+    const type = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary)$`).exec(line);
     if (type) {
       const f = families.get(type[1]!);
       expect(f, `TYPE before HELP for ${type[1]}`).toBeDefined();
       f!.type = type[2]!;
       continue;
     }
-    const sample = /^(weft_[a-z0-9_]+)(\{(.*)\})? (-?[0-9.e+]+)$/.exec(line);
+    // prom-client writes NaN as `Nan`; Prometheus reads any case.
+    const sample = new RegExp(`^(${NAME})(\\{(.*)\\})? (-?[0-9.e+-]+|\\+Inf|-Inf|[Nn]a[Nn])$`).exec(line);
     expect(sample, `not a sample line: ${line}`).not.toBeNull();
-    const f = families.get(sample![1]!);
+    const name = sample![1]!;
+    const base = name.replace(/_(bucket|sum|count)$/, '');
+    const f =
+      families.get(name) ?? (families.get(base)?.type === 'histogram' ? families.get(base) : undefined);
     expect(f?.type, `sample before TYPE: ${line}`).toBeTruthy();
     const labels: Record<string, string> = {};
     for (const m of (sample![3] ?? '').matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"(,|$)/g)) labels[m[1]!] = m[2]!;

@@ -106,14 +106,17 @@ describe('nodes that know each other only as peers', () => {
     await until(() => b().driver.get(h2.id)?.phase === 'confirmed');
     expect(a().domain.proveNullifier(nullifierOf(back)).value).not.toBeNull();
     // The operator's re-initialisation, through the API: refused while the view is not frozen.
-    const api = await createApi({
-      domain: a().domain,
-      network: a().network,
-      driver: a().driver,
-      globalRoot: () => a().globalRoot,
-      reinitializeRemote: (t, k, p) => a().reinitializeRemote(t, k, p),
-    });
-    const client = new WeftClient(await api.listen());
+    const api = await createApi(
+      {
+        domain: a().domain,
+        network: a().network,
+        driver: a().driver,
+        globalRoot: () => a().globalRoot,
+        reinitializeRemote: (t, k, p) => a().reinitializeRemote(t, k, p),
+      },
+      { token: 'host-test-token-0123456789' },
+    );
+    const client = new WeftClient(await api.listen(), { token: 'host-test-token-0123456789' });
     await expect(
       client.reinitializeRemote(b().domain.header(1n)!, b().domain.keySet, { by: 'ops' }),
     ).rejects.toMatchObject({ code: 'NOT_FROZEN' });

@@ -13,7 +13,9 @@ export interface ApiNetwork {
   /** message counters of the whole network object (all its members) */
   counters(): Readonly<Record<string, number>>;
   on(event: 'refused', listener: (...args: SyncRouterEvents['refused']) => void): unknown;
+  on(event: 'accepted', listener: (...args: SyncRouterEvents['accepted']) => void): unknown;
   off(event: 'refused', listener: (...args: SyncRouterEvents['refused']) => void): unknown;
+  off(event: 'accepted', listener: (...args: SyncRouterEvents['accepted']) => void): unknown;
 }
 
 /** The transfer driver of a node (a `TransferDriver`). */
@@ -34,6 +36,13 @@ export interface ApiGlobalRoot {
   proveDomain(domainId: Uint8Array): Proof;
 }
 
+/** The message transport of a node (a `NatsNetwork`): whether it is connected, for health and logs. */
+export interface ApiTransport {
+  stats(): { connected: boolean; disconnects: number; reconnects: number };
+  /** calls `listener` on every disconnect and reconnect; returns the unsubscribe */
+  onStatus?(listener: (s: { type: 'disconnect' | 'reconnect'; server?: string }) => void): () => void;
+}
+
 /**
  * A running node as the API sees it. Only `domain` is required; routes of a part the node does
  * not run answer 404 NOT_ENABLED.
@@ -43,6 +52,8 @@ export interface ApiNode {
   network?: ApiNetwork;
   driver?: ApiDriver;
   globalRoot?(): ApiGlobalRoot;
+  /** the message transport (NATS): its outages show in /health, /metrics and the log */
+  transport?: ApiTransport;
   /** operator recovery from a freeze (a `NodeHost`): replaces a frozen remote view */
   reinitializeRemote?(
     trusted: SignedHeader,

@@ -77,6 +77,8 @@ export type ClientOptions = {
   timeoutMs?: number;
   /** extra headers on every request (e.g. authorization added by a proxy) */
   headers?: Record<string, string>;
+  /** the node's API token, sent as `Authorization: Bearer <token>` (state-changing routes need it) */
+  token?: string;
 };
 
 export type NodeInfo = {
@@ -120,7 +122,17 @@ export type Health = {
   provenHeight: bigint;
   peers: number;
   mempool: number;
+  /** random per process start: a different one on the same port is another process */
+  instance: string;
+  /** the node's message transport (NATS), or null when it runs none */
+  transport: { connected: boolean; disconnects: number } | null;
 };
+
+function transportOf(j: unknown): Health['transport'] {
+  if (j === null || typeof j !== 'object') return null;
+  const t = j as Record<string, unknown>;
+  return { connected: t.connected === true, disconnects: Number(t.disconnects) };
+}
 
 /** One event of the stream, decoded; `id` is the server's sequence number. */
 export type ApiEvent =
@@ -172,7 +184,10 @@ export class WeftClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.fetchFn = opts.fetch ?? globalThis.fetch;
     this.timeoutMs = opts.timeoutMs ?? CLIENT_TIMEOUT_MS_DEFAULT;
-    this.headers = opts.headers ?? {};
+    this.headers = {
+      ...(opts.headers ?? {}),
+      ...(opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` }),
+    };
   }
 
   private async send(
@@ -425,6 +440,8 @@ export class WeftClient {
       provenHeight: BigInt(String(j.provenHeight)),
       peers: Number(j.peers),
       mempool: Number(j.mempool),
+      instance: String(j.instance),
+      transport: transportOf(j.transport),
     };
   }
 

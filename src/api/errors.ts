@@ -70,6 +70,7 @@ export function schemaErrorOf(part: string, errors: SchemaError[]): { code: Weft
     case 'maxItems':
       return { code: 'TOO_MANY_ITEMS', message: `${path} ${e.message ?? 'has too many items'}` };
     case 'type':
+      return { code: 'BAD_TYPE', message: `${path} ${e.message ?? 'has the wrong type'}` };
     case 'enum':
     case 'const':
       return { code: 'BAD_TYPE', message: `${path} ${e.message ?? 'has the wrong type'}` };

@@ -82,6 +82,9 @@ export class EventHub {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // A stream is idle between events by design: the connection timeout is not for it (its
+    // heartbeat and SSE_BUFFER_BYTES_MAX find readers that are gone).
+    res.socket?.setTimeout(0);
     const reader: Reader = { res, types };
     this.readers.add(reader);
     res.on('close', () => this.readers.delete(reader));

@@ -1,7 +1,7 @@
 // weft/api: the HTTP API over a running node (createApi, fastify), its route table and OpenAPI
 // document, the JSON forms it speaks, and its typed client (also alone as `weft/client`).
 
-export type { ApiDriver, ApiGlobalRoot, ApiNetwork, ApiNode } from './apiNode.js';
+export type { ApiDriver, ApiGlobalRoot, ApiNetwork, ApiNode, ApiTransport } from './apiNode.js';
 export type {
   ApiEvent,
   ClientOptions,
@@ -24,27 +24,42 @@ export {
 export type { ErrorBody } from './errors.js';
 export { httpStatusOf } from './errors.js';
 export { SSE_RETRY_MS } from './events.js';
+export { API_TOKEN_CHARS_MAX, API_TOKEN_CHARS_MIN, isLoopbackHost } from './guard.js';
+export { jsonDepthExceeds } from './jsonDepth.js';
 export {
   API_BODY_BYTES_MAX,
+  CONNECTION_CHECK_MS,
+  HEADERS_TIMEOUT_MS,
+  JSON_DEPTH_MAX,
   METRIC_LABEL_VALUES_MAX,
   PATH_PARAM_CHARS_MAX,
+  RATE_CLIENTS_MAX,
   REQUEST_TIMEOUT_MS,
   ROOTS_RANGE_DEFAULT,
   ROOTS_RANGE_MAX,
+  SSE_ANONYMOUS_MAX,
+  SSE_ANONYMOUS_PER_CLIENT_MAX,
   SSE_BUFFER_BYTES_MAX,
   SSE_CLIENTS_MAX,
   SSE_HEARTBEAT_MS_DEFAULT,
+  SUBMIT_BURST_MAX,
+  SUBMIT_RATE_PER_S,
   TRANSFERS_LIST_DEFAULT,
   TRANSFERS_LIST_MAX,
 } from './limits.js';
-export type { Metric, MetricType, Sample } from './metrics.js';
-export { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
+export {
+  API_SECONDS_BUCKETS,
+  METRICS_CONTENT_TYPE,
+  NodeMetrics,
+  SEAL_SECONDS_BUCKETS,
+  SYNC_SECONDS_BUCKETS,
+} from './metrics.js';
 export { API_VERSION, openApiDocument } from './openapi.js';
 export type { Route, RouteDoc } from './routes.js';
 export type { EventType, JsonSchema } from './schemas.js';
 export { EVENT_TYPES } from './schemas.js';
-export type { ApiOptions, ListenOptions, WeftApi } from './server.js';
-export { createApi } from './server.js';
+export type { ApiOptions, ListenOptions, LogLevel, WeftApi } from './server.js';
+export { createApi, PROCESS_INSTANCE } from './server.js';
 export type {
   BlockJson,
   HeaderJson,

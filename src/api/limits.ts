@@ -29,5 +29,25 @@ export const METRIC_LABEL_VALUES_MAX = 64;
  * above every parameter's own limit, so a too-long id still reaches its schema (BAD_LENGTH).
  */
 export const PATH_PARAM_CHARS_MAX = 256;
-/** Time a client has to send a whole request. */
+/**
+ * Time a client has to send a whole request (headers and body); also how long a connection may
+ * stay idle. Node checks its timers every CONNECTION_CHECK_MS, so a late client is cut off
+ * within REQUEST_TIMEOUT_MS + CONNECTION_CHECK_MS.
+ */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** Time a client has to send a request's headers (at most REQUEST_TIMEOUT_MS). */
+export const HEADERS_TIMEOUT_MS = 30_000;
+/** How often node's HTTP server looks for connections past their timeouts (its default is 30 s). */
+export const CONNECTION_CHECK_MS = 1_000;
+/** Deepest nesting of arrays and objects a JSON body may have; checked before it is parsed. */
+export const JSON_DEPTH_MAX = 64;
+/** State-changing requests (submissions, transfers, re-initialisations) one client may make per second, sustained. */
+export const SUBMIT_RATE_PER_S = 1_000;
+/** State-changing requests one client may make at once after being idle (its bucket's size). */
+export const SUBMIT_BURST_MAX = 2_000;
+/** Clients whose request rate is remembered; the least recently seen is forgotten beyond it. */
+export const RATE_CLIENTS_MAX = 10_000;
+/** Event streams one client without the API token may hold (by its address). */
+export const SSE_ANONYMOUS_PER_CLIENT_MAX = 8;
+/** Event streams all clients without the API token may hold; the rest of SSE_CLIENTS_MAX is for token holders. */
+export const SSE_ANONYMOUS_MAX = 48;

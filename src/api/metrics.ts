@@ -1,204 +1,43 @@
-// Node metrics in the Prometheus text exposition format (version 0.0.4): what the node counts from
-// its domain's events since the API started, and gauges read from the node at each scrape.
+// Node metrics through prom-client, in the Prometheus text exposition format: the process's own
+// (CPU, memory, GC, event loop), what the node counts from its domain's events since the API
+// started, gauges read from the node at each scrape, and histograms of seal time, API latency and
+// sync latency, all in base units (seconds).
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  Registry,
+  type RegistryContentType,
+} from 'prom-client';
 import { toHex, type WeftErrorCode } from '../crypto/index.js';
+import type { PhaseName } from '../domain/index.js';
 import { forkHeight } from '../sync/index.js';
 import type { ApiNode } from './apiNode.js';
 import { METRIC_LABEL_VALUES_MAX } from './limits.js';
 
-export type MetricType = 'counter' | 'gauge';
-export type Sample = { labels?: Record<string, string>; value: number | bigint };
-export type Metric = { name: string; type: MetricType; help: string; samples: Sample[] };
+/** The content type Prometheus expects for the text format this registry writes. */
+export const METRICS_CONTENT_TYPE: RegistryContentType = Registry.PROMETHEUS_CONTENT_TYPE;
 
-/** The content type Prometheus expects for this format. */
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** Buckets of the seal-time histogram, in seconds (a block takes milliseconds to a second). */
+export const SEAL_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Buckets of the API latency histogram, in seconds. */
+export const API_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
+/** Buckets of the sync latency histogram (seal at the source to accepted here), in seconds. */
+export const SYNC_SECONDS_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-const escapeLabel = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
-const escapeHelp = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('\n', '\\n');
+/** Phases whose time makes up sealing one block (`Domain.timings`). */
+const SEAL_PHASES: readonly PhaseName[] = ['tree', 'seal', 'sign', 'durable'];
 
-/** The exposition text of `metrics`: a HELP and a TYPE line each, then its samples. */
-export function formatMetrics(metrics: Metric[]): string {
-  const lines: string[] = [];
-  for (const m of metrics) {
-    lines.push(`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`);
-    for (const s of m.samples) {
-      const labels = Object.entries(s.labels ?? {});
-      const text =
-        labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-      lines.push(`${m.name}${text} ${s.value.toString()}`);
-    }
+/** Label values kept per label, at most METRIC_LABEL_VALUES_MAX; later ones count as `other`. */
+export class LabelValues {
+  private readonly seen = new Set<string>();
+  of(value: string): string {
+    if (this.seen.has(value)) return value;
+    if (this.seen.size >= METRIC_LABEL_VALUES_MAX - 1) return 'other';
+    this.seen.add(value);
+    return value;
   }
-  return `${lines.join('\n')}\n`;
-}
-
-/** Counts per label value, at most METRIC_LABEL_VALUES_MAX values; later ones count as `other`. */
-export class LabelCounts {
-  private readonly counts = new Map<string, number>();
-  add(value: string, n = 1): void {
-    const key = this.counts.has(value) || this.counts.size < METRIC_LABEL_VALUES_MAX - 1 ? value : 'other';
-    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
-  }
-  /** Samples labelled `{ [label]: value }`, or by `labels(value)`. */
-  samples(label: string | ((value: string) => Record<string, string>)): Sample[] {
-    const of = typeof label === 'string' ? (v: string) => ({ [label]: v }) : label;
-    return [...this.counts.entries()].map(([v, n]) => ({ labels: of(v), value: n }));
-  }
-}
-
-/** What the API counts from the domain's events, from attach on. */
-export class NodeCounters {
-  txsAccepted = 0;
-  readonly txsRejected = new LabelCounts();
-  txsIncluded = 0;
-  readonly txsEvicted = new LabelCounts();
-  blocksSealed = 0;
-  remoteAccepted = 0;
-  readonly requests = new LabelCounts();
-
-  /** Starts counting the domain's events; returns the detach. */
-  attach(node: ApiNode): () => void {
-    const d = node.domain;
-    const accepted = () => void this.txsAccepted++;
-    const rejected = (o: { code: WeftErrorCode }) => this.txsRejected.add(o.code);
-    const included = () => void this.txsIncluded++;
-    const evicted = (o: { code: WeftErrorCode }) => this.txsEvicted.add(o.code);
-    const sealed = () => void this.blocksSealed++;
-    const remote = () => void this.remoteAccepted++;
-    d.on('txAccepted', accepted);
-    d.on('txRejected', rejected);
-    d.on('txIncluded', included);
-    d.on('txEvicted', evicted);
-    d.on('blockSealed', sealed);
-    d.on('remoteAccepted', remote);
-    return () => {
-      d.off('txAccepted', accepted);
-      d.off('txRejected', rejected);
-      d.off('txIncluded', included);
-      d.off('txEvicted', evicted);
-      d.off('blockSealed', sealed);
-      d.off('remoteAccepted', remote);
-    };
-  }
-}
-
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/** Every metric of the node now: the domain's, its remote views', the network's, the driver's, the API's. */
-export function collectMetrics(node: ApiNode, c: NodeCounters, extra: { sseClients: number }): Metric[] {
-  return [
-    ...domainMetrics(node.domain, c),
-    ...remoteMetrics(node),
-    ...networkMetrics(node),
-    ...transferMetrics(node),
-    ...apiMetrics(c, extra.sseClients),
-  ];
-}
-
-function domainMetrics(d: ApiNode['domain'], c: NodeCounters): Metric[] {
-  return [
-    gauge('weft_committed_height', 'Height of the committed tip.', d.committedHeight),
-    gauge('weft_proven_height', 'Height of the proven tip (never past the committed one).', d.provenHeight),
-    gauge('weft_mempool_txs', 'Transactions waiting in the mempool.', d.mempoolSize),
-    counter(
-      'weft_txs_accepted_total',
-      'Transactions admitted to the mempool since the API started.',
-      c.txsAccepted,
-    ),
-    {
-      name: 'weft_txs_rejected_total',
-      type: 'counter',
-      help: 'Transactions refused at admission since the API started, by code.',
-      samples: c.txsRejected.samples('code'),
-    },
-    counter(
-      'weft_txs_included_total',
-      'Transactions included in sealed blocks since the API started.',
-      c.txsIncluded,
-    ),
-    {
-      name: 'weft_txs_evicted_total',
-      type: 'counter',
-      help: 'Transactions evicted from the mempool since the API started, by code.',
-      samples: c.txsEvicted.samples('code'),
-    },
-    counter('weft_blocks_sealed_total', 'Blocks sealed since the API started.', c.blocksSealed),
-    counter(
-      'weft_remote_headers_accepted_total',
-      'Remote headers the domain recorded since the API started.',
-      c.remoteAccepted,
-    ),
-    {
-      name: 'weft_phase_milliseconds_total',
-      type: 'counter',
-      help: 'Milliseconds the domain spent in each phase of its work since it started.',
-      samples: Object.entries(d.timings()).map(([phase, ms]) => ({
-        labels: { phase },
-        value: Math.round(ms),
-      })),
-    },
-  ];
-}
-
-function remoteMetrics(node: ApiNode): Metric[] {
-  const views = node.network?.syncOf(node.domain.id)?.list() ?? [];
-  const remoteLabels = (v: { domainId: Uint8Array; name?: string }) => ({
-    domain: toHex(v.domainId),
-    name: v.name ?? '',
-  });
-  return [
-    {
-      name: 'weft_remote_height',
-      type: 'gauge',
-      help: 'Latest height of each remote domain this node accepted.',
-      samples: views.map((v) => ({ labels: remoteLabels(v), value: v.head.header.height })),
-    },
-    {
-      name: 'weft_remote_frozen',
-      type: 'gauge',
-      help: 'Whether a remote view is frozen after equivocation (1) or not (0).',
-      samples: views.map((v) => ({ labels: remoteLabels(v), value: v.frozen ? 1 : 0 })),
-    },
-    {
-      name: 'weft_remote_frozen_from_height',
-      type: 'gauge',
-      help: 'Fork height of each frozen remote view.',
-      samples: views.flatMap((v) =>
-        v.frozen ? [{ labels: remoteLabels(v), value: forkHeight(v.frozen) }] : [],
-      ),
-    },
-  ];
-}
-
-function networkMetrics(node: ApiNode): Metric[] {
-  if (!node.network) return [];
-  return Object.entries(node.network.counters()).map(([k, v]) =>
-    counter(`weft_network_${snake(k)}_total`, `Network counter ${k} (the whole network object).`, v),
-  );
-}
-
-function transferMetrics(node: ApiNode): Metric[] {
-  if (!node.driver) return [];
-  const byPhase = new Map<string, number>();
-  for (const t of node.driver.list()) byPhase.set(t.phase, (byPhase.get(t.phase) ?? 0) + 1);
-  return [
-    {
-      name: 'weft_transfers',
-      type: 'gauge',
-      help: 'Transfers the driver holds in memory, by phase.',
-      samples: [...byPhase.entries()].map(([phase, n]) => ({ labels: { phase }, value: n })),
-    },
-  ];
-}
-
-function apiMetrics(c: NodeCounters, sseClients: number): Metric[] {
-  return [
-    gauge('weft_api_event_streams', 'Event streams open now.', sseClients),
-    {
-      name: 'weft_api_requests_total',
-      type: 'counter',
-      help: 'API requests answered since the API started, by route and status.',
-      samples: c.requests.samples(requestLabels),
-    },
-  ];
 }
 
 /** The key a request counts under: method, route and status (the route table bounds them). */
@@ -206,15 +45,275 @@ export function requestKey(method: string, route: string, status: number): strin
   return `${method} ${route} ${status}`;
 }
 
-function requestLabels(key: string): Record<string, string> {
-  const [method = '', route = '', status = ''] = key.split(' ');
-  return { method, route, status };
-}
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-function gauge(name: string, help: string, value: number | bigint): Metric {
-  return { name, type: 'gauge', help, samples: [{ value }] };
-}
+/**
+ * Every metric of one node's API, in a registry of its own (two APIs in one process never share
+ * a series). Event counters count from construction; gauges are read from the node at each scrape.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly detachAll: (() => void)[] = [];
+  private readonly requests: Histogram<'method' | 'route' | 'status'>;
+  private readonly requestsTotal: Counter<'method' | 'route' | 'status'>;
+  private readonly requestKeys = new LabelValues();
+  private readonly sync: Histogram<'domain'>;
+  /** Event streams open now, set by the event hub's owner. */
+  eventStreams: () => number = () => 0;
 
-function counter(name: string, help: string, value: number | bigint): Metric {
-  return { name, type: 'counter', help, samples: [{ value }] };
+  constructor(private readonly node: ApiNode) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Histogram({
+      name: 'weft_api_request_duration_seconds',
+      help: 'Time to answer an API request, by route and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: API_SECONDS_BUCKETS,
+      registers,
+    });
+    this.requestsTotal = new Counter({
+      name: 'weft_api_requests_total',
+      help: 'API requests answered since the API started, by route and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.sync = new Histogram({
+      name: 'weft_sync_latency_seconds',
+      help: "Time from a remote block's seal (its header timestamp) to its acceptance here, by remote domain.",
+      labelNames: ['domain'],
+      buckets: SYNC_SECONDS_BUCKETS,
+      registers,
+    });
+    this.domainMetrics();
+    this.remoteMetrics();
+    this.networkMetrics();
+    this.transferMetrics();
+    this.transportMetrics();
+    const streams = () => this.eventStreams();
+    new Gauge({
+      name: 'weft_api_event_streams',
+      help: 'Event streams open now.',
+      registers,
+      collect() {
+        this.set(streams());
+      },
+    });
+  }
+
+  /** Counts one answered request and its time. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = this.requestKeys.of(requestKey(method, route, status));
+    const labels =
+      key === 'other'
+        ? { method: 'other', route: 'other', status: 'other' }
+        : { method, route, status: String(status) };
+    this.requests.observe(labels, seconds);
+    this.requestsTotal.inc(labels);
+  }
+
+  /** Records that this node accepted `domain`'s header sealed at `sealedAtMs` (its timestamp). */
+  observeSync(domain: Uint8Array, sealedAtMs: bigint, nowMs = Date.now()): void {
+    const seconds = Math.max(0, (nowMs - Number(sealedAtMs)) / 1000);
+    this.sync.observe({ domain: toHex(domain) }, seconds);
+  }
+
+  /** The exposition text. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Detaches from the node's events. */
+  close(): void {
+    for (const d of this.detachAll.splice(0)) d();
+    this.registry.clear();
+  }
+
+  private domainMetrics(): void {
+    const d = this.node.domain;
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: () => number | bigint) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(Number(read()));
+        },
+      });
+    gauge('weft_committed_height', 'Height of the committed tip.', () => d.committedHeight);
+    gauge(
+      'weft_proven_height',
+      'Height of the proven tip (never past the committed one).',
+      () => d.provenHeight,
+    );
+    gauge('weft_mempool_txs', 'Transactions waiting in the mempool.', () => d.mempoolSize);
+    const accepted = new Counter({
+      name: 'weft_txs_accepted_total',
+      help: 'Transactions admitted to the mempool since the API started.',
+      registers,
+    });
+    const rejected = new Counter({
+      name: 'weft_txs_rejected_total',
+      help: 'Transactions refused at admission since the API started, by code.',
+      labelNames: ['code'],
+      registers,
+    });
+    const included = new Counter({
+      name: 'weft_txs_included_total',
+      help: 'Transactions included in sealed blocks since the API started.',
+      registers,
+    });
+    const evicted = new Counter({
+      name: 'weft_txs_evicted_total',
+      help: 'Transactions evicted from the mempool since the API started, by code.',
+      labelNames: ['code'],
+      registers,
+    });
+    const sealedTotal = new Counter({
+      name: 'weft_blocks_sealed_total',
+      help: 'Blocks sealed since the API started.',
+      registers,
+    });
+    const remoteTotal = new Counter({
+      name: 'weft_remote_headers_accepted_total',
+      help: 'Remote headers the domain recorded since the API started.',
+      registers,
+    });
+    const sealSeconds = new Histogram({
+      name: 'weft_seal_duration_seconds',
+      help: 'Time to seal one block: tree writes, the seal, signing and the durable commit.',
+      buckets: SEAL_SECONDS_BUCKETS,
+      registers,
+    });
+    new Counter({
+      name: 'weft_phase_seconds_total',
+      help: 'Seconds the domain spent in each phase of its work since it started.',
+      labelNames: ['phase'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [phase, ms] of Object.entries(d.timings())) this.inc({ phase }, ms / 1000);
+      },
+    });
+    const codes = new LabelValues();
+    const sealMs = () => {
+      const t = d.timings();
+      return SEAL_PHASES.reduce((s, p) => s + t[p], 0);
+    };
+    let sealMsBefore = sealMs();
+    const on = {
+      txAccepted: () => accepted.inc(),
+      txRejected: (o: { code: WeftErrorCode }) => rejected.inc({ code: codes.of(o.code) }),
+      txIncluded: () => included.inc(),
+      txEvicted: (o: { code: WeftErrorCode }) => evicted.inc({ code: codes.of(o.code) }),
+      blockSealed: () => {
+        sealedTotal.inc();
+        const now = sealMs();
+        sealSeconds.observe((now - sealMsBefore) / 1000);
+        sealMsBefore = now;
+      },
+      remoteAccepted: () => remoteTotal.inc(),
+    };
+    for (const [event, f] of Object.entries(on)) d.on(event as 'txAccepted', f as () => void);
+    this.detachAll.push(() => {
+      for (const [event, f] of Object.entries(on)) d.off(event as 'txAccepted', f as () => void);
+    });
+  }
+
+  private remoteMetrics(): void {
+    const node = this.node;
+    const registers = [this.registry];
+    const views = () => node.network?.syncOf(node.domain.id)?.list() ?? [];
+    const labels = (v: { domainId: Uint8Array; name?: string }) => ({
+      domain: toHex(v.domainId),
+      name: v.name ?? '',
+    });
+    new Gauge({
+      name: 'weft_remote_height',
+      help: 'Latest height of each remote domain this node accepted.',
+      labelNames: ['domain', 'name'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of views()) this.set(labels(v), Number(v.head.header.height));
+      },
+    });
+    new Gauge({
+      name: 'weft_remote_frozen',
+      help: 'Whether a remote view is frozen after equivocation (1) or not (0).',
+      labelNames: ['domain', 'name'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of views()) this.set(labels(v), v.frozen ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'weft_remote_frozen_from_height',
+      help: 'Fork height of each frozen remote view.',
+      labelNames: ['domain', 'name'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of views()) if (v.frozen) this.set(labels(v), Number(forkHeight(v.frozen)));
+      },
+    });
+  }
+
+  private networkMetrics(): void {
+    const network = this.node.network;
+    if (!network) return;
+    // One counter per key the network counts now; it keeps the same keys for its life.
+    for (const key of Object.keys(network.counters())) {
+      new Counter({
+        name: `weft_network_${snake(key)}_total`,
+        help: `Network counter ${key} (the whole network object).`,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(network.counters()[key] ?? 0);
+        },
+      });
+    }
+  }
+
+  private transferMetrics(): void {
+    const driver = this.node.driver;
+    if (!driver) return;
+    new Gauge({
+      name: 'weft_transfers',
+      help: 'Transfers the driver holds, by phase.',
+      labelNames: ['phase'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const byPhase = new Map<string, number>();
+        for (const t of driver.list()) byPhase.set(t.phase, (byPhase.get(t.phase) ?? 0) + 1);
+        for (const [phase, n] of byPhase) this.set({ phase }, n);
+      },
+    });
+  }
+
+  private transportMetrics(): void {
+    const transport = this.node.transport;
+    if (!transport) return;
+    const registers = [this.registry];
+    new Gauge({
+      name: 'weft_transport_connected',
+      help: 'Whether the message transport (NATS) is connected (1) or not (0).',
+      registers,
+      collect() {
+        this.set(transport.stats().connected ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'weft_transport_disconnects_total',
+      help: 'Times the message transport lost its server.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(transport.stats().disconnects);
+      },
+    });
+  }
 }

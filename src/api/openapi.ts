@@ -58,6 +58,8 @@ export function openApiDocument(routes: RouteDoc[]): Record<string, unknown> {
       ...(r.description ? { description: r.description } : {}),
       tags: r.tags,
       ...(parameters.length > 0 ? { parameters } : {}),
+      // Every state-changing route needs the API token (docs/api.md, "Authentication").
+      ...(r.method === 'POST' ? { security: [{ bearer: [] }] } : {}),
       ...(r.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: r.body } } } }
         : {}),
@@ -75,6 +77,9 @@ export function openApiDocument(routes: RouteDoc[]): Record<string, unknown> {
         'are decimal strings; every error is `{ error: { code, message } }` (docs/api.md).',
     },
     paths,
-    components: { schemas: { Error: ErrorSchema } },
+    components: {
+      schemas: { Error: ErrorSchema },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the node API token' } },
+    },
   };
 }

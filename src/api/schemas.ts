@@ -522,7 +522,16 @@ export const TransferWithWaitSchema = obj(
 export const TransfersSchema = obj({ transfers: { type: 'array', items: TransferSchema } });
 
 export const HealthSchema = obj({
-  ok: { type: 'boolean' },
+  ok: { type: 'boolean', description: 'false while the message transport is disconnected' },
+  instance: str('random per process start: tells this process from another on the same port'),
+  transport: {
+    ...obj({
+      connected: { type: 'boolean' },
+      disconnects: { type: 'integer', description: 'times it lost its server since the node started' },
+    }),
+    type: ['object', 'null'],
+    description: 'the message transport (NATS), or null when the node runs none',
+  },
   name: str('domain name'),
   domainId: Hex32('domain id'),
   height: U64('committed height'),

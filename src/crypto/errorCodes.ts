@@ -14,7 +14,7 @@ const RULE = { status: 422, requestStatus: 400 } as const;
 
 /**
  * Stable error codes: never rename or reuse one; add a new one here (and to docs/api.md) first.
- * Groups follow the status: the request (400, 413, 415), unknown things (404), conflicts with the
+ * Groups follow the status: the request (400, 401, 403, 408, 413, 414, 415, 429, 431), unknown things (404), conflicts with the
  * current state (409), transaction rules (422), a node that cannot serve now (503), bugs (500).
  * Codes of the CLI, transports and stores that no route answers carry 400, the status any code
  * thrown at a request had before it was listed here.
@@ -57,11 +57,34 @@ export const ERROR_CODES = {
   VALUE_TOO_LARGE: { status: 400, meaning: 'a resource value over its byte limit' },
   LABEL_TOO_LARGE: { status: 400, meaning: 'a resource label over its byte limit' },
   LIMIT_EXCEEDED: { ...RULE, meaning: 'a named limit (items, bytes, depth, in flight) would be passed' },
+  UNAUTHORIZED: {
+    status: 401,
+    meaning:
+      'a state-changing request without `Authorization: Bearer <token>` carrying the API token (or to a node that has none, for re-initialisation)',
+  },
+  REQUEST_TIMEOUT: { status: 408, meaning: 'the request was not received within `REQUEST_TIMEOUT_MS`' },
+  URI_TOO_LONG: { status: 414, meaning: 'a path parameter over `PATH_PARAM_CHARS_MAX` characters' },
+  HEADERS_TOO_LARGE: { status: 431, meaning: "request headers over node's header size limit (16 KiB)" },
+  JSON_TOO_DEEP: { status: 400, meaning: 'a JSON body nested deeper than `JSON_DEPTH_MAX`' },
+  RATE_LIMITED: {
+    status: 429,
+    meaning:
+      'one client over `SUBMIT_RATE_PER_S` state-changing requests a second, or over its share of event streams: retry after `Retry-After` seconds',
+  },
+  INSECURE_LISTEN: {
+    status: 400,
+    meaning: 'the API was asked to listen beyond loopback without an API token configured',
+  },
+  UNTRUSTED_KEYSET: {
+    status: 403,
+    meaning:
+      '(re-initialisation) the trusted header is not signed by, or its key set is not, a key set this node already trusts for that domain',
+  },
   BODY_TOO_LARGE: { status: 413, meaning: 'a request body over `API_BODY_BYTES_MAX`' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'a request body that is not `application/json`' },
 
   // --- unknown things
-  NOT_FOUND: { status: 404, meaning: 'no such route (or a path parameter over `PATH_PARAM_CHARS_MAX`)' },
+  NOT_FOUND: { status: 404, meaning: 'no such route' },
   NOT_ENABLED: { status: 404, meaning: 'the node runs no such part (transfer driver, global root, ...)' },
   UNKNOWN_HEIGHT: { status: 404, meaning: 'no block or header at that height' },
   BAD_HEIGHT: { status: 404, meaning: 'a height outside what is held (above the tip, before a fork)' },

@@ -189,6 +189,17 @@ export class Domain extends EventEmitter<DomainEvents> {
   private inbox: Inbox[] = [];
   private drainScheduled = false;
   private failed: unknown = undefined;
+  /**
+   * What reads see while a block is being sealed: the state before it. The seal moves memory
+   * (height, statuses) before the store holds the block; reads answer from here until it does,
+   * so every read sees the state before a block or after it, never in between.
+   */
+  private sealing: {
+    height: bigint;
+    provenHeight: bigint;
+    stateRoot: Uint8Array;
+    statuses: Map<string, TxStatus>;
+  } | null = null;
   /** Milliseconds spent per phase since creation (for benchmarks and metrics). */
   private readonly spent: Record<PhaseName, number> = {
     signatures: 0,
@@ -346,16 +357,17 @@ export class Domain extends EventEmitter<DomainEvents> {
     for (const o of outputs) (this.emit as (t: string, o: DomainOutput) => boolean)(o.type, o);
   }
 
+  /** Height of the committed tip: the latest block the store holds (a block being sealed is not). */
   get committedHeight(): bigint {
-    return this.state.height;
+    return this.sealing?.height ?? this.state.height;
   }
 
   get provenHeight(): bigint {
-    return this.state.provenHeight;
+    return this.sealing?.provenHeight ?? this.state.provenHeight;
   }
 
   get stateRoot(): Uint8Array {
-    return this.state.head.stateRoot.slice();
+    return (this.sealing?.stateRoot ?? this.state.head.stateRoot).slice();
   }
 
   get keySet(): KeySet {
@@ -541,7 +553,21 @@ export class Domain extends EventEmitter<DomainEvents> {
         stateRoot: staged.root,
         transition: staged.transition!,
       };
-      const sealOutputs = this.run(seal);
+      // Reads keep the state before this block until the store holds it (a copy of the statuses:
+      // the seal changes them in place, and they are bounded by the mempool).
+      this.sealing = {
+        height: this.state.height,
+        provenHeight: this.state.provenHeight,
+        stateRoot: this.state.head.stateRoot.slice(),
+        statuses: new Map(this.state.statuses),
+      };
+      let sealOutputs: DomainOutput[];
+      try {
+        sealOutputs = this.run(seal);
+      } catch (e) {
+        this.sealing = null; // the seal was refused: the state did not move
+        throw e;
+      }
       const sealed = sealOutputs[0] as Extract<DomainOutput, { type: 'blockSealed' }>;
       const height = sealed.block.header.height;
       const proven: DomainInput = { type: 'markProven', height };
@@ -571,9 +597,11 @@ export class Domain extends EventEmitter<DomainEvents> {
         }
       } catch (e) {
         // Memory moved on but the disk did not: stop, and let recovery rebuild from the store.
+        // Reads keep answering the state before this block, which is what the store holds.
         this.failed = e;
         throw e;
       }
+      this.sealing = null;
       this.spent.tree += t1 - t0;
       this.spent.seal += t2 - t1;
       this.spent.sign += t3 - t2;
@@ -610,19 +638,21 @@ export class Domain extends EventEmitter<DomainEvents> {
   /** Status of a transaction: pending, included, rejected or evicted; undefined if never seen. */
   status(id: Uint8Array): TxStatus | undefined {
     const key = hexKey(id);
-    return this.state.statuses.get(key) ?? this.store?.status(key);
+    const statuses = this.sealing?.statuses ?? this.state.statuses;
+    return statuses.get(key) ?? this.store?.status(key);
   }
 
   /** The signed header at `height` (default: the committed tip). */
   header(height?: bigint): SignedHeader | undefined {
-    const h = height ?? this.state.height;
-    if (h < 0n || h > this.state.height) return undefined;
+    const tip = this.committedHeight;
+    const h = height ?? tip;
+    if (h < 0n || h > tip) return undefined;
     return this.store ? this.store.header(h) : this.headers[Number(h)];
   }
 
   /** The block at `height`, with its transactions and writes. */
   block(height: bigint): Block | undefined {
-    if (height < 0n || height > this.state.height) return undefined;
+    if (height < 0n || height > this.committedHeight) return undefined;
     return this.store ? this.store.block(height) : this.blocks[Number(height)];
   }
 
@@ -689,12 +719,9 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   private proveKey(key: Uint8Array, height?: bigint): StateProof {
-    const h = height ?? this.state.height;
-    check(
-      typeof h === 'bigint' && h >= 0n && h <= this.state.height,
-      'BAD_HEIGHT',
-      `no block at height ${h}`,
-    );
+    const tip = this.committedHeight;
+    const h = height ?? tip;
+    check(typeof h === 'bigint' && h >= 0n && h <= tip, 'BAD_HEIGHT', `no block at height ${h}`);
     const version = treeVersionOf(h);
     return {
       height: h,

@@ -182,6 +182,9 @@ export class NatsNetwork {
   private directInFlight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly receivers = new Map<string, Receiver>();
+  private readonly statusListeners = new Set<
+    (s: { type: 'disconnect' | 'reconnect'; server?: string }) => void
+  >();
   private readonly counters = {
     published: 0,
     duplicates: 0,
@@ -371,6 +374,12 @@ export class NatsNetwork {
     };
   }
 
+  /** Calls `listener` on every disconnect from and reconnect to the server; returns the unsubscribe. */
+  onStatus(listener: (s: { type: 'disconnect' | 'reconnect'; server?: string }) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => void this.statusListeners.delete(listener);
+  }
+
   stats(): NatsStats {
     return {
       ...this.counters,
@@ -541,7 +550,9 @@ export class NatsNetwork {
         this.connected = true;
         this.counters.reconnects++;
         if (this.outbox.length > 0) void this.drain();
-      }
+      } else continue;
+      const server = typeof s.data === 'string' ? s.data : undefined;
+      for (const l of this.statusListeners) l({ type: s.type, ...(server ? { server } : {}) });
     }
   }
 

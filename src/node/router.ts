@@ -7,10 +7,12 @@ import { EventEmitter } from 'node:events';
 import { check, equalBytes, hexKey, Reader, WeftError, type WeftErrorCode, Writer } from '../crypto/index.js';
 import {
   type Domain,
+  encodeKeySet,
   headerHash,
   type KeySet,
   type RemoteReinitialized,
   type SignedHeader,
+  verifyHeaderSignatures,
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
 import {
@@ -180,8 +182,10 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         'BAD_INPUT',
         'the sync layer holds no equivocation evidence for this domain: name the evidence answered (its 32-byte hash)',
       );
-    // The trusted header must carry its key set's signatures before anything is recorded.
-    trustRemote(trusted, keySet);
+    // The trusted header must be signed by a key set this node already trusts, and install one:
+    // a key set from the request alone would let any caller anchor headers it signed itself.
+    const signedBy = this.trustedSigner(member, domainId, trusted, keySet);
+    trustRemote(trusted, keySet, { signedBy });
     let report: RemoteReinitialized | undefined;
     const take = (o: RemoteReinitialized) => {
       report = o;
@@ -193,8 +197,40 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     } finally {
       member.domain.off('remoteReinitialized', take);
     }
-    if (frozenInSync) member.sync.reinitialize(trusted, keySet);
+    if (frozenInSync) member.sync.reinitialize(trusted, keySet, { signedBy });
     return report!;
+  }
+
+  /**
+   * The key set that signed `trusted`, among those `member` already trusts for `domainId`: the
+   * view's own (the set in force at its head, and the sets that signed the headers it remembers)
+   * and the genesis set the peer was introduced with (the network file). `keySet`, which the
+   * re-initialised view will check the next header with, must be one of them too. Refused with
+   * UNTRUSTED_KEYSET otherwise, before anything changes.
+   */
+  private trustedSigner(member: Member, domainId: Uint8Array, trusted: SignedHeader, keySet: KeySet): KeySet {
+    const view = member.sync.view(domainId);
+    const known: KeySet[] = [];
+    if (view) known.push(view.keySet, ...[...view.recent.values()].map((r) => r.signedBy));
+    const peer = this.peers.get(hexKey(domainId));
+    if (peer) known.push(peer.keySet);
+    const local = this.members.get(hexKey(domainId));
+    if (local) known.push(local.domain.keySet);
+    const encoded = new Set(known.map((ks) => hexKey(encodeKeySet(ks))));
+    if (!encoded.has(hexKey(encodeKeySet(keySet)))) {
+      throw new WeftError(
+        'UNTRUSTED_KEYSET',
+        `the key set given is not one this node trusts for ${hexKey(domainId)} (its view's or the network file's)`,
+      );
+    }
+    const signer = known.find((ks) => verifyHeaderSignatures(trusted, ks));
+    if (!signer) {
+      throw new WeftError(
+        'UNTRUSTED_KEYSET',
+        `the trusted header is not signed by a threshold of a key set this node trusts for ${hexKey(domainId)}`,
+      );
+    }
+    return signer;
   }
 
   /** The sync state (remote views) of a member. */

@@ -44,6 +44,8 @@ export interface TransferDomain {
 export interface TransferStore {
   put(recs: TransferRecord[]): Promise<void>;
   list(): TransferRecord[];
+  /** The record of transfer `id`, finished or not; undefined when the store holds none. */
+  get(id: string): TransferRecord | undefined;
 }
 
 /** How long a transfer may stay `requested` (its move not yet committed) by default. */
@@ -305,7 +307,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
    * // { waitingFor: 'sourceRootAtDestination', needHeight: 42n, destinationHasHeight: 39n, lastUpdateAgeMs: 1800n }
    */
   async explain(id: string): Promise<TransferWait | undefined> {
-    const rec = this.entries.get(id)?.rec;
+    const rec = this.entries.get(id)?.rec ?? this.store.get(id);
     if (!rec) return undefined;
     const t = rec.transfer;
     const age = this.clock() - t.updatedAtMs;
@@ -409,13 +411,20 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     return { continuing, affected };
   }
 
+  /**
+   * Transfer `id` as the driver knows it now: from memory (every unfinished transfer and the
+   * latest FINISHED_KEPT_MAX finished ones), else from the store, which holds every transfer the
+   * driver ever persisted (finished ones from before a restart too).
+   */
   get(id: string): Transfer | undefined {
-    return this.entries.get(id)?.rec.transfer;
+    return (this.entries.get(id)?.rec ?? this.store.get(id))?.transfer;
   }
 
-  /** Unfinished transfers and the latest FINISHED_KEPT_MAX finished ones; the store holds all. */
+  /** Every transfer: those in memory as they are now, and the rest as the store holds them. */
   list(): Transfer[] {
-    return [...this.entries.values()].map((e) => e.rec.transfer);
+    const out = [...this.entries.values()].map((e) => e.rec.transfer);
+    for (const rec of this.store.list()) if (!this.entries.has(rec.transfer.id)) out.push(rec.transfer);
+    return out;
   }
 
   /** Transfers not yet confirmed, failed or expired. */

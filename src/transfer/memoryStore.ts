@@ -11,4 +11,7 @@ export class MemoryTransferStore implements TransferStore {
   list(): TransferRecord[] {
     return [...this.recs.values()];
   }
+  get(id: string): TransferRecord | undefined {
+    return this.recs.get(id);
+  }
 }

@@ -3,7 +3,7 @@
 import { toHex } from '../../crypto/index.js';
 import { apiError } from '../errors.js';
 import { eventTypesOf } from '../events.js';
-import { collectMetrics, formatMetrics, METRICS_CONTENT_TYPE } from '../metrics.js';
+import { METRICS_CONTENT_TYPE } from '../metrics.js';
 import * as S from '../schemas.js';
 import { keySetToJson } from '../wire.js';
 import { json, type Route, type RouteContext } from './route.js';
@@ -56,8 +56,19 @@ export function operationRoutes(ctx: RouteContext): Route[] {
       },
       handler: async (req, reply) => {
         if (ctx.hub.full) throw apiError('TOO_MANY_STREAMS', 'too many event streams are open; retry later');
+        // A client without the token gets a share of the streams, never all of them.
+        let release = () => {};
+        if (!ctx.access.authorized(req)) {
+          const refusal = ctx.access.streams.refusal(req.ip);
+          if (refusal) {
+            reply.header('retry-after', '5');
+            throw apiError('RATE_LIMITED', `${refusal}; retry later or send the API token`);
+          }
+          release = ctx.access.streams.open(req.ip);
+        }
         const types = eventTypesOf((req.query as { types?: string }).types);
         reply.hijack();
+        reply.raw.on('close', release);
         ctx.hub.open(reply.raw, types);
         return reply;
       },
@@ -66,18 +77,26 @@ export function operationRoutes(ctx: RouteContext): Route[] {
       method: 'GET',
       url: '/health',
       operationId: 'health',
-      summary: 'Liveness: the domain, its heights and how many domains it follows',
+      summary: 'Liveness: the domain, its heights, how many domains it follows, its transport',
+      description:
+        '`ok` is false while the message transport (NATS) is disconnected: the node serves reads ' +
+        'but neither sends nor receives root updates. `instance` is random per process start.',
       tags: ['operations'],
       responses: { 200: json('the node is serving', S.HealthSchema) },
-      handler: async () => ({
-        ok: true,
-        name: domain.name,
-        domainId: toHex(domain.id),
-        height: domain.committedHeight.toString(),
-        provenHeight: domain.provenHeight.toString(),
-        peers: node.network?.syncOf(domain.id)?.list().length ?? 0,
-        mempool: domain.mempoolSize,
-      }),
+      handler: async () => {
+        const extra = ctx.health();
+        return {
+          ok: extra.transport === null || extra.transport.connected,
+          instance: extra.instance,
+          transport: extra.transport,
+          name: domain.name,
+          domainId: toHex(domain.id),
+          height: domain.committedHeight.toString(),
+          provenHeight: domain.provenHeight.toString(),
+          peers: node.network?.syncOf(domain.id)?.list().length ?? 0,
+          mempool: domain.mempoolSize,
+        };
+      },
     },
     {
       method: 'GET',
@@ -90,7 +109,7 @@ export function operationRoutes(ctx: RouteContext): Route[] {
       },
       handler: async (_req, reply) => {
         reply.type(METRICS_CONTENT_TYPE);
-        return formatMetrics(collectMetrics(node, ctx.counters, { sseClients: ctx.hub.size }));
+        return ctx.metrics.text();
       },
     },
     {

@@ -63,8 +63,11 @@ export function remoteRoutes({ node }: RouteContext): Route[] {
       description:
         'Recorded in the transcript with `by` and the evidence it answers. Anchors before the fork keep ' +
         'working; the answer lists the roots dropped and which transfers continue or were touched. ' +
-        'An administrative call: keep the API on loopback or behind a proxy that authenticates.',
+        'An operator call: it needs the API token (401 UNAUTHORIZED otherwise, and on a node without ' +
+        'one), and the trusted header must be signed by a key set the node already trusts for that ' +
+        'domain (403 UNTRUSTED_KEYSET otherwise; docs/operations.md).',
       tags: ['sync'],
+      admin: true,
       params: S.DomainIdParam,
       body: S.ReinitBody,
       responses: { 200: json('what the re-initialisation did', S.ReinitSchema) },

@@ -7,7 +7,8 @@ import type { Domain } from '../../domain/index.js';
 import type { ApiNode } from '../apiNode.js';
 import { apiError } from '../errors.js';
 import type { EventHub } from '../events.js';
-import type { NodeCounters } from '../metrics.js';
+import type { StreamShares } from '../guard.js';
+import type { NodeMetrics } from '../metrics.js';
 import type { JsonSchema } from '../schemas.js';
 
 export type Responses = Record<string, { description: string; schema?: JsonSchema; mediaType?: string }>;
@@ -24,6 +25,11 @@ export type RouteDoc = {
   querystring?: JsonSchema;
   body?: JsonSchema;
   responses: Responses;
+  /**
+   * An operator's call (re-initialisation): refused with 401 UNAUTHORIZED unless the node has an
+   * API token and the request carries it. Every POST needs the token when one is configured.
+   */
+  admin?: true;
 };
 
 export type Route = RouteDoc & {
@@ -35,8 +41,25 @@ export type Route = RouteDoc & {
 export type RouteContext = {
   node: ApiNode;
   hub: EventHub;
-  counters: NodeCounters;
+  metrics: NodeMetrics;
   openapi: () => unknown;
+  /** who asks, for the routes that share by client (event streams) */
+  access: Access;
+  /** what /health reports about the process and its connections */
+  health: () => HealthExtra;
+};
+
+/** What a route may ask about the request's client. */
+export type Access = {
+  /** whether the request carries the API token */
+  authorized(req: FastifyRequest): boolean;
+  streams: StreamShares;
+};
+
+/** The parts of /health the server knows and the node does not. */
+export type HealthExtra = {
+  instance: string;
+  transport: { connected: boolean; disconnects: number } | null;
 };
 
 /** One resource's entries of the route table, built over the node they serve. */
