@@ -1,7 +1,6 @@
 // Node metrics in the Prometheus text exposition format (version 0.0.4): what the node counts from
 // its domain's events since the API started, and gauges read from the node at each scrape.
 import { toHex, type WeftErrorCode } from '../crypto/index.js';
-import { forkHeight } from '../sync/index.js';
 import type { ApiNode } from './apiNode.js';
 import { METRIC_LABEL_VALUES_MAX } from './limits.js';
 
@@ -162,7 +161,7 @@ function remoteMetrics(node: ApiNode): Metric[] {
       type: 'gauge',
       help: 'Fork height of each frozen remote view.',
       samples: views.flatMap((v) =>
-        v.frozen ? [{ labels: remoteLabels(v), value: forkHeight(v.frozen) }] : [],
+        v.frozen ? [{ labels: remoteLabels(v), value: v.frozen.fromHeight }] : [],
       ),
     },
   ];

@@ -10,6 +10,9 @@ export {
   encodeInput,
   encodeState,
   encodeStatus,
+  EVIDENCE_FORMAT,
+  readEquivocationEvidence,
+  writeEquivocationEvidence,
 } from './codec.js';
 export type {
   BlockCommit,
@@ -62,12 +65,14 @@ export type {
   DomainOutput,
   DomainState,
   Eviction,
-  RecordedRemote,
+  AcceptRemoteInput,
+  FreezeRemoteInput,
   ReinitRemoteInput,
   RemoteHeaderEntry,
   RemoteReinitialized,
   StateFacts,
   TransitionResult,
+  TrustRemoteInput,
   TxReads,
   TxStatus,
 } from './transition.js';
@@ -94,3 +99,23 @@ export {
   remoteHeaderKey,
   remoteHeaders,
 } from './transition.js';
+export type {
+  EquivocationEvidence,
+  RecentHeader,
+  RemoteFreeze,
+  RemoteView,
+  VerificationMode,
+} from './remoteView.js';
+export {
+  advanceView,
+  freezeRemoteView,
+  holdsHeader,
+  isRootUsable,
+  isViewExpired,
+  newRemoteView,
+  recentEntry,
+  rootsOf,
+  TRUSTING_PERIOD_MS_DEFAULT,
+  usableHeader,
+  VERIFICATION_MODES,
+} from './remoteView.js';

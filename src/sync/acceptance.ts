@@ -5,8 +5,10 @@
 // order it is checked; the function is pure (docs/sync.md, "Acceptance rules").
 import { check, equalBytes, hexKey, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
+  advanceView,
   decodeKeySet,
   encodeKeySet,
+  freezeRemoteView,
   headerHash,
   KEYSET_TREE_KEY,
   type KeySet,
@@ -30,8 +32,8 @@ import type { KeySetProof, RootUpdate } from './update.js';
 import {
   assertSignedHeaderShape,
   type RemoteView,
-  recentEntry,
   refuse,
+  signedByCurrentSet,
   VERIFICATION_MODES,
   type VerificationMode,
 } from './view.js';
@@ -52,6 +54,8 @@ export type SyncContext = {
    * refunds a block includes (full mode). `SyncState` answers from its other views.
    */
   remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
+  /** the observer's clock (ms) now: an accepted header advances the view's last-advanced time to it */
+  atMs?: bigint;
 };
 
 /** What `acceptRootUpdate(s)` returns: the new view and the headers accepted. */
@@ -230,6 +234,17 @@ export function decideAcceptance(input: AcceptanceInput): AcceptanceVerdict {
   return { kind: 'accept', view: next, record, confirm: updates[updates.length - 1]!.signed };
 }
 
+/**
+ * The key set in force after the header at `height`, as a verdict's view holds it: the set that
+ * signed the next remembered header, or the view's own for its head. What a domain records with
+ * each header of `record` (`acceptRemoteHeader`'s `keySet`), so its view follows key-set changes
+ * exactly as acceptance did.
+ */
+export function keySetAfter(view: RemoteView, height: bigint): KeySet | undefined {
+  if (height === view.head.header.height) return view.keySet ?? undefined;
+  return view.recent.get(height + 1n)?.signedBy ?? undefined;
+}
+
 /** The verdict for a refusal of the light-client rules (step 2 of `decideAcceptance`). */
 function lightClientRefusal(view: RemoteView, updates: readonly RootUpdate[], e: unknown): AcceptanceVerdict {
   if (e instanceof EquivocationError) {
@@ -330,7 +345,7 @@ export function acceptRootUpdates(
       if (e instanceof EquivocationError) {
         throw new EquivocationError(
           e.evidence,
-          { ...view, frozen: e.evidence },
+          freezeRemoteView(view, { fromHeight: forkHeight(e.evidence), evidence: e.evidence }),
           `update ${i} of the chain: ${e.shortMessage}`,
         );
       }
@@ -355,7 +370,7 @@ function acceptOne(
   if (view.frozen !== null) {
     refuse(
       'VIEW_FROZEN',
-      `the view of ${view.name ?? toHex(view.domainId)} is frozen: the domain equivocated at height ${forkHeight(view.frozen)}`,
+      `the view of ${view.name ?? toHex(view.domainId)} is frozen from height ${view.frozen.fromHeight}${view.frozen.evidence ? ' (the domain equivocated)' : ''}`,
       'A frozen view accepts nothing; recovery from a fork happens out of band.',
     );
   }
@@ -374,11 +389,16 @@ function acceptOne(
     if (known && equalBytes(known.headerHash, hh)) {
       refuse('REPLAYED_UPDATE', `header ${toHex(hh)} at height ${header.height} was already accepted`);
     }
-    if (known && verifyHeaderSignatures(signed, known.signedBy)) {
+    // Evidence only under the key set in force: a retired set's keys may have leaked since.
+    if (
+      known?.signedBy &&
+      signedByCurrentSet(view, header.height) &&
+      verifyHeaderSignatures(signed, known.signedBy)
+    ) {
       const evidence = makeEquivocationEvidence(known.signed, signed);
       throw new EquivocationError(
         evidence,
-        { ...view, frozen: evidence },
+        freezeRemoteView(view, { fromHeight: header.height, evidence }),
         `domain ${view.name ?? toHex(view.domainId)} signed two headers at height ${header.height}`,
       );
     }
@@ -396,6 +416,9 @@ function acceptOne(
   }
   if (header.timestamp < head.timestamp) {
     refuse('NOT_CONTINUOUS', `header ${header.height} has a timestamp before its predecessor's`);
+  }
+  if (view.keySet === null) {
+    refuse('BAD_SIGNATURES', `the view holds no key set for ${toHex(view.domainId)}: trust the domain first`);
   }
   if (!verifyHeaderSignatures(signed, view.keySet)) {
     refuse(
@@ -425,8 +448,7 @@ function acceptOne(
     }
   }
   if (mode === 'full') {
-    const roots = new Set<string>();
-    for (const r of view.recent.values()) roots.add(hexKey(r.stateRoot));
+    const roots = view.roots;
     validateBlockStateless({
       header,
       prevRoot: head.stateRoot,
@@ -442,10 +464,12 @@ function acceptOne(
     });
   }
 
-  const recent = new Map(view.recent);
-  recent.set(header.height, recentEntry(signed, hh, view.keySet));
-  while (recent.size > view.recentMax) recent.delete(recent.keys().next().value as bigint);
-  return { ...view, keySet: nextKeySet, head: signed, headHash: hh, recent };
+  return advanceView(view, signed, {
+    signedBy: view.keySet,
+    keySet: nextKeySet,
+    mode,
+    atMs: ctx.atMs ?? view.advancedAtMs,
+  });
 }
 
 /** The key set a verified block writes (last write wins); undefined when it writes none. */

@@ -1,6 +1,7 @@
 // weft/sync: root updates and their encoding, remote views, acceptance (three verification
 // modes, one verdict: acceptance.ts), equivocation evidence, the global root with its inclusion
-// proofs, and the knowledge graph. Pure functions over values; `SyncState` is the one mutable registry.
+// proofs, and the knowledge graph. Pure functions over values; `SyncState` reads a domain's views,
+// `LightClient` holds views for an observer that is not a domain.
 
 export type {
   AcceptanceInput,
@@ -10,7 +11,13 @@ export type {
   SkipCode,
   SyncContext,
 } from './acceptance.js';
-export { acceptRootUpdate, acceptRootUpdates, decideAcceptance, learnKeySet } from './acceptance.js';
+export {
+  acceptRootUpdate,
+  acceptRootUpdates,
+  decideAcceptance,
+  keySetAfter,
+  learnKeySet,
+} from './acceptance.js';
 export type { EquivocationEvidence } from './equivocation.js';
 export {
   decodeEquivocationEvidence,
@@ -69,8 +76,10 @@ export {
   remoteHeaderRecords,
   remoteHeaderWrite,
 } from './records.js';
-export type { SyncEvents } from './registry.js';
-export { recordAccepted, SyncState } from './registry.js';
+export type { SyncEvents } from './lightClient.js';
+export { LightClient, recordAccepted } from './lightClient.js';
+export type { SyncStateOptions, ViewSource } from './registry.js';
+export { SyncState } from './registry.js';
 export type { HeaderRequest, SyncConfirmation } from './requests.js';
 export {
   answerHeaderRequest,
@@ -97,9 +106,12 @@ export {
   rootUpdateFromBlock,
 } from './update.js';
 export type { RecentHeader, RemoteView, TrustOptions, VerificationMode } from './view.js';
+export type { RemoteFreeze } from '../domain/index.js';
+export { isViewExpired, TRUSTING_PERIOD_MS_DEFAULT } from '../domain/index.js';
 export {
   freezeView,
   isAnchorUsable,
+  signedByCurrentSet,
   recentHeader,
   reinitializeView,
   trustRemote,
