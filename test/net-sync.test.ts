@@ -13,8 +13,8 @@ import {
   decodeRootUpdate,
   encodeHeaderRequest,
   encodeRootUpdate,
-  type RootUpdate,
   LightClient,
+  type RootUpdate,
 } from '../src/sync/index.js';
 import { chain, sealTransfer, updateAt } from './helpers/sync.js';
 

@@ -16,10 +16,10 @@ import {
   encodeRootUpdate,
   freezeView,
   isAnchorUsable,
+  LightClient,
   makeEquivocationEvidence,
   type RemoteView,
   type RootUpdate,
-  LightClient,
   trustRemote,
   type VerificationMode,
   verifyEquivocation,
@@ -325,7 +325,10 @@ describe('equivocation', () => {
     other.trust(domain.header(0n)!, domain.keySet);
     expectCode(
       () =>
-        other.report({ ...sync.view(domain.id)!.frozen!.evidence!, b: sync.view(domain.id)!.frozen!.evidence!.a }),
+        other.report({
+          ...sync.view(domain.id)!.frozen!.evidence!,
+          b: sync.view(domain.id)!.frozen!.evidence!.a,
+        }),
       'BAD_EVIDENCE',
     );
     expect(other.report(sync.view(domain.id)!.frozen!.evidence!).frozen).not.toBeNull();

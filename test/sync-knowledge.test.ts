@@ -7,10 +7,10 @@ import {
   KNOWLEDGE_DOMAINS_MAX,
   KNOWLEDGE_INTERMEDIARIES_MAX,
   KnowledgeGraph,
+  LightClient,
   observeAccepted,
   recordAccepted,
   remoteHeaderRecords,
-  LightClient,
   satisfies,
 } from '../src/sync/index.js';
 import { chain, updateAt, updatesFrom } from './helpers/sync.js';

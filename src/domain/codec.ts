@@ -115,7 +115,8 @@ export function writeEquivocationEvidence(w: Writer, e: EquivocationEvidence): v
 
 export function readEquivocationEvidence(r: Reader): EquivocationEvidence {
   const format = r.u8();
-  if (format !== EVIDENCE_FORMAT) throw new WeftError('CODEC', `unknown equivocation evidence format ${format}`);
+  if (format !== EVIDENCE_FORMAT)
+    throw new WeftError('CODEC', `unknown equivocation evidence format ${format}`);
   const domainId = r.fixed(32).slice();
   const a = readSignedHeader(r);
   const b = readSignedHeader(r);
@@ -272,7 +273,11 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
       case INPUT_PROVEN:
         return { type: 'markProven', height: r.u64() };
       case INPUT_FREEZE: {
-        const input: DomainInput = { type: 'freezeRemote', domainId: r.fixed(32).slice(), fromHeight: r.u64() };
+        const input: DomainInput = {
+          type: 'freezeRemote',
+          domainId: r.fixed(32).slice(),
+          fromHeight: r.u64(),
+        };
         if (r.bool()) input.evidence = readEquivocationEvidence(r);
         return input;
       }
@@ -432,11 +437,16 @@ function readRemoteView(r: Reader): RemoteView {
   const sets = r.list(VIEW_KEYSETS_MAX, (r) => decodeKeySet(r.bytes(KEYSET_BYTES)));
   const recent = new Map<bigint, RecentHeader>();
   let last = -1n;
-  for (const [signed, by] of r.list(LIST_MAX, (r) => [readSignedHeader(r), r.u32()] as [SignedHeader, number])) {
+  for (const [signed, by] of r.list(
+    LIST_MAX,
+    (r) => [readSignedHeader(r), r.u32()] as [SignedHeader, number],
+  )) {
     const h = signed.header.height;
-    if (h <= last) throw new WeftError('CODEC', 'a remote view\'s headers are not in ascending height order');
-    if (!equalBytes(signed.header.domain, domainId)) throw new WeftError('CODEC', "a remote view holds another domain's header");
-    if (by > sets.length) throw new WeftError('CODEC', 'a remote header names a key set the view does not hold');
+    if (h <= last) throw new WeftError('CODEC', "a remote view's headers are not in ascending height order");
+    if (!equalBytes(signed.header.domain, domainId))
+      throw new WeftError('CODEC', "a remote view holds another domain's header");
+    if (by > sets.length)
+      throw new WeftError('CODEC', 'a remote header names a key set the view does not hold');
     last = h;
     recent.set(h, {
       height: h,
@@ -449,7 +459,8 @@ function readRemoteView(r: Reader): RemoteView {
   }
   const head = [...recent.values()].pop();
   if (head === undefined) throw new WeftError('CODEC', 'a remote view holds no header');
-  if (recentMax < 1 || recent.size > recentMax) throw new WeftError('CODEC', 'a remote view holds more headers than its window');
+  if (recentMax < 1 || recent.size > recentMax)
+    throw new WeftError('CODEC', 'a remote view holds more headers than its window');
   let frozen: RemoteView['frozen'] = null;
   if (r.bool()) {
     const fromHeight = r.u64();

@@ -769,7 +769,6 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.serial(() => this.logged(input));
   }
 
-
   /** Changes the key set from the block after next on, with approvals of the current set. */
   changeKeySet(next: KeySet, approvals: SignerSignature[]): Promise<void> {
     return this.serial(() => this.logged({ type: 'changeKeySet', keySet: next, approvals }));

@@ -6,11 +6,11 @@ export {
   decodeInput,
   decodeState,
   decodeStatus,
+  EVIDENCE_FORMAT,
   encodeBlock,
   encodeInput,
   encodeState,
   encodeStatus,
-  EVIDENCE_FORMAT,
   readEquivocationEvidence,
   writeEquivocationEvidence,
 } from './codec.js';
@@ -57,6 +57,27 @@ export {
   meetsThreshold,
 } from './keyset.js';
 export type {
+  EquivocationEvidence,
+  RecentHeader,
+  RemoteFreeze,
+  RemoteView,
+  VerificationMode,
+} from './remoteView.js';
+export {
+  advanceView,
+  freezeRemoteView,
+  holdsHeader,
+  isRootUsable,
+  isViewExpired,
+  newRemoteView,
+  recentEntry,
+  rootsOf,
+  TRUSTING_PERIOD_MS_DEFAULT,
+  usableHeader,
+  VERIFICATION_MODES,
+} from './remoteView.js';
+export type {
+  AcceptRemoteInput,
   Block,
   BlockPlan,
   DomainConfig,
@@ -65,7 +86,6 @@ export type {
   DomainOutput,
   DomainState,
   Eviction,
-  AcceptRemoteInput,
   FreezeRemoteInput,
   ReinitRemoteInput,
   RemoteHeaderEntry,
@@ -99,23 +119,3 @@ export {
   remoteHeaderKey,
   remoteHeaders,
 } from './transition.js';
-export type {
-  EquivocationEvidence,
-  RecentHeader,
-  RemoteFreeze,
-  RemoteView,
-  VerificationMode,
-} from './remoteView.js';
-export {
-  advanceView,
-  freezeRemoteView,
-  holdsHeader,
-  isRootUsable,
-  isViewExpired,
-  newRemoteView,
-  recentEntry,
-  rootsOf,
-  TRUSTING_PERIOD_MS_DEFAULT,
-  usableHeader,
-  VERIFICATION_MODES,
-} from './remoteView.js';

@@ -24,7 +24,14 @@ import {
   type ValidTransaction,
   validateTransaction,
 } from '../tx/index.js';
-import { encodeHeader, type Header, headerHash, type SignedHeader, txRoot, verifyHeaderSignatures } from './header.js';
+import {
+  encodeHeader,
+  type Header,
+  headerHash,
+  type SignedHeader,
+  txRoot,
+  verifyHeaderSignatures,
+} from './header.js';
 import {
   assertKeySet,
   encodeKeySet,
@@ -98,7 +105,6 @@ type PendingTx = {
 
 /** One accepted header of a remote domain as a domain retains it: what a refund is checked against. */
 export type RemoteHeaderEntry = { height: bigint; stateRoot: Uint8Array; timestamp: bigint };
-
 
 /**
  * Everything a domain knows. `apply` takes ownership of the state it is given and returns the
@@ -777,7 +783,10 @@ function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput): void {
   }
   const head = prev?.head.header;
   if (head && header.height <= head.height) {
-    throw new WeftError('STALE_HEADER', `remote height ${header.height} is not above the accepted ${head.height}`);
+    throw new WeftError(
+      'STALE_HEADER',
+      `remote height ${header.height} is not above the accepted ${head.height}`,
+    );
   }
   // A domain's block timestamps never decrease; refunds rely on it (docs/transfers.md).
   if (head && header.timestamp < head.timestamp) {
@@ -831,7 +840,9 @@ function acceptRemote(state: DomainState, input: AcceptRemoteInput): TransitionR
   queueRemoteRecord(state, header, view.headHash);
   return {
     state,
-    outputs: [{ type: 'remoteAccepted', domainId: header.domain, height: header.height, headerHash: view.headHash }],
+    outputs: [
+      { type: 'remoteAccepted', domainId: header.domain, height: header.height, headerHash: view.headHash },
+    ],
   };
 }
 
@@ -843,21 +854,25 @@ function checkTrustRemote(state: DomainState, input: TrustRemoteInput): void {
   } catch (e) {
     throw new WeftError('BAD_INPUT', `the trusted header is malformed: ${(e as Error).message}`);
   }
-  check(
-    !equalBytes(header.domain, state.config.domainId),
-    'BAD_INPUT',
-    'a domain does not follow itself',
-  );
+  check(!equalBytes(header.domain, state.config.domainId), 'BAD_INPUT', 'a domain does not follow itself');
   assertKeySet(input.keySet);
   checkRemoteExtras(input.signed.signatures, input.signedBy, input.mode, input.atMs);
-  check(input.mode !== undefined && input.atMs !== undefined, 'BAD_INPUT', 'trustRemote needs a mode and atMs');
   check(
-    input.name === undefined || (typeof input.name === 'string' && utf8(input.name).length <= REINIT_BY_BYTES_MAX),
+    input.mode !== undefined && input.atMs !== undefined,
+    'BAD_INPUT',
+    'trustRemote needs a mode and atMs',
+  );
+  check(
+    input.name === undefined ||
+      (typeof input.name === 'string' && utf8(input.name).length <= REINIT_BY_BYTES_MAX),
     'BAD_INPUT',
     `a remote's name is at most ${REINIT_BY_BYTES_MAX} UTF-8 bytes`,
   );
   if (state.remotes.has(hexKey(header.domain))) {
-    throw new WeftError('DUPLICATE_DOMAIN', 'this domain already follows that remote: its view resumes as it is');
+    throw new WeftError(
+      'DUPLICATE_DOMAIN',
+      'this domain already follows that remote: its view resumes as it is',
+    );
   }
   if (!verifyHeaderSignatures(input.signed, input.signedBy ?? input.keySet)) {
     throw new WeftError('BAD_SIGNATURES', 'the trusted header is not signed by a threshold of its key set');
@@ -951,7 +966,10 @@ function freezeRemote(state: DomainState, input: FreezeRemoteInput): TransitionR
   if (view.frozen !== null && view.frozen.fromHeight <= fromHeight) return { state, outputs: [] };
   const dropped = new Set<string>();
   for (const [root, h] of view.roots) if (h >= fromHeight) dropped.add(root);
-  state.remotes.set(hexKey(domainId), freezeRemoteView(view, { fromHeight, evidence: input.evidence ?? null }));
+  state.remotes.set(
+    hexKey(domainId),
+    freezeRemoteView(view, { fromHeight, evidence: input.evidence ?? null }),
+  );
   const outputs: DomainOutput[] = [{ type: 'remoteFrozen', domainId, fromHeight }];
   const doomed = state.mempool.filter((p) => leansOnFork(p.tx, domainId, fromHeight, dropped));
   const reason = `it relies on a root or header of a remote domain at or after its fork at height ${fromHeight}`;

@@ -15,7 +15,6 @@ import {
   type SignedHeader,
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
-import type { ViewExpiry } from '../transfer/index.js';
 import {
   answerHeaderRequest,
   decideAcceptance,
@@ -28,11 +27,11 @@ import {
   equivocationEvidenceHash,
   type HeaderRequest,
   isAnchorUsable,
-  keySetAfter,
   KnowledgeGraph,
+  keySetAfter,
   observeAccepted,
-  ROOT_UPDATE_BYTES_MAX,
   type RemoteView,
+  ROOT_UPDATE_BYTES_MAX,
   type RootUpdate,
   rootUpdateFromBlock,
   SyncState,
@@ -40,6 +39,7 @@ import {
   trustRemote,
   type VerificationMode,
 } from '../sync/index.js';
+import type { ViewExpiry } from '../transfer/index.js';
 
 /** Most headers one gap request asks for; a longer gap takes several rounds. */
 export const HEADER_CHAIN_MAX = 64;
@@ -134,7 +134,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       trusts.push(this.follow(other, domain.id, () => latestOf(domain), domain.name));
     }
     for (const peer of this.peers.values())
-      trusts.push(this.follow(member, peer.id, () => ({ signed: peer.genesis, keySet: peer.keySet }), peer.name));
+      trusts.push(
+        this.follow(member, peer.id, () => ({ signed: peer.genesis, keySet: peer.keySet }), peer.name),
+      );
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
       void this.announce(member, o.block.header.height);
@@ -193,9 +195,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     );
     this.peers.set(key, peer);
     const trusted = () => ({ signed: peer.genesis, keySet: peer.keySet });
-    return Promise.all([...this.members.values()].map((m) => this.follow(m, peer.id, trusted, peer.name))).then(
-      () => undefined,
-    );
+    return Promise.all(
+      [...this.members.values()].map((m) => this.follow(m, peer.id, trusted, peer.name)),
+    ).then(() => undefined);
   }
 
   /** The ids of every domain this network talks to: local members, then remote peers. */

@@ -3,6 +3,8 @@
 // proofs, and the knowledge graph. Pure functions over values; `SyncState` reads a domain's views,
 // `LightClient` holds views for an observer that is not a domain.
 
+export type { RemoteFreeze } from '../domain/index.js';
+export { isViewExpired, TRUSTING_PERIOD_MS_DEFAULT } from '../domain/index.js';
 export type {
   AcceptanceInput,
   AcceptanceVerdict,
@@ -53,6 +55,8 @@ export {
   observeAccepted,
   satisfies,
 } from './knowledge.js';
+export type { SyncEvents } from './lightClient.js';
+export { LightClient, recordAccepted } from './lightClient.js';
 export {
   RECENT_HEADERS_DEFAULT,
   RECENT_HEADERS_MAX,
@@ -76,8 +80,6 @@ export {
   remoteHeaderRecords,
   remoteHeaderWrite,
 } from './records.js';
-export type { SyncEvents } from './lightClient.js';
-export { LightClient, recordAccepted } from './lightClient.js';
 export type { SyncStateOptions, ViewSource } from './registry.js';
 export { SyncState } from './registry.js';
 export type { HeaderRequest, SyncConfirmation } from './requests.js';
@@ -106,14 +108,12 @@ export {
   rootUpdateFromBlock,
 } from './update.js';
 export type { RecentHeader, RemoteView, TrustOptions, VerificationMode } from './view.js';
-export type { RemoteFreeze } from '../domain/index.js';
-export { isViewExpired, TRUSTING_PERIOD_MS_DEFAULT } from '../domain/index.js';
 export {
   freezeView,
   isAnchorUsable,
-  signedByCurrentSet,
   recentHeader,
   reinitializeView,
+  signedByCurrentSet,
   trustRemote,
   usableHeader,
   VERIFICATION_MODES,

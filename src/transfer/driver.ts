@@ -359,7 +359,13 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       case 'sourceCommitted': {
         const expired = this.viewExpiry?.expired(t.to, t.from, this.clock());
         if (expired) {
-          return { waitingFor: 'expiredView', domainId: t.from, observer: t.to, ...expired, lastUpdateAgeMs: age };
+          return {
+            waitingFor: 'expiredView',
+            domainId: t.from,
+            observer: t.to,
+            ...expired,
+            lastUpdateAgeMs: age,
+          };
         }
         return {
           waitingFor: 'sourceRootAtDestination',
