@@ -17,8 +17,10 @@ import {
   isViewExpired,
   keySetChangeDigest,
   makeKeySet,
+  type SignedHeader,
   signHeader,
   TRUSTING_PERIOD_MS_DEFAULT,
+  verifyHeaderSignatures,
 } from '../src/domain/index.js';
 import { InProcessBus } from '../src/net/index.js';
 import { type Peer, SyncRouter } from '../src/node/index.js';
@@ -28,7 +30,9 @@ import {
   acceptRootUpdates,
   freezeView,
   makeEquivocationEvidence,
+  type RootUpdate,
   trustRemote,
+  vouchedRecords,
 } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
 import { alice, key, makeDomain, steppingClock, Wallet } from './helpers/domain.js';
@@ -294,5 +298,59 @@ describe('headers signed by a retired key set are not evidence of equivocation',
     expect(freezeView(at1, makeEquivocationEvidence(d.header(1n)!, conflicting(1n))).frozen?.fromHeight).toBe(
       1n,
     );
+  });
+});
+
+describe('what a block claims about others is checked in full mode (0x03 records backed)', () => {
+  it('refuses a lying domain that invents a remote-header record, and believes only what it can vouch for', async () => {
+    const x = await chain('liar-x', 1);
+    const liarKey = key('secp256k1', 'liar-d/operator');
+    const d = await makeDomain('liar-d', { signers: [liarKey] });
+    // Honest part: d records x's real header 1 (signed), in its block 1.
+    await d.acceptRemoteHeader(x.domain.header(1n)!);
+    await d.sealBlock();
+    // The lie: d's operator records an x header x never signed (signed by d's own key instead).
+    const fake = { ...x.domain.header(1n)!.header, height: 2n, stateRoot: new Uint8Array(32).fill(0xee) };
+    const fakeSigned = {
+      header: fake,
+      signatures: signHeader(fake, makeKeySet(1, [liarKey.publicKey]), [liarKey]),
+    };
+    await d.acceptRemoteHeader(fakeSigned);
+    await d.sealBlock();
+    const [u1, u2] = updatesFrom(d, 1n, 2n) as [RootUpdate, RootUpdate];
+    expect(u1.remoteHeaders?.map((s) => s.header.height)).toEqual([1n]);
+    // The verifier follows x: it vouches by x's key set.
+    const xView = trustRemote(x.domain.header(0n)!, x.domain.keySet);
+    const vouchFor = (sh: SignedHeader) =>
+      equalBytes(sh.header.domain, x.domain.id) ? verifyHeaderSignatures(sh, xView.keySet!) : undefined;
+    const view = trustRemote(d.header(0n)!, d.keySet);
+    const at1 = acceptRootUpdate(view, u1, 'full', { vouchFor }).view;
+    expect(vouchedRecords(u1, vouchFor).map((r) => r.height)).toEqual([1n]);
+    // Backed by a header x's key set did not sign: refused.
+    const signedBad = expectCode(
+      () => acceptRootUpdate(at1, u2, 'full', { vouchFor }),
+      'FULL_VALIDATION_FAILED',
+    );
+    expect(signedBad.shortMessage).toMatch(/did not sign/);
+    expect(vouchedRecords(u2, vouchFor)).toEqual([]);
+    // The record without its backing header, or with another header: refused too.
+    const { remoteHeaders: _, ...stripped } = u2;
+    const bare = expectCode(
+      () => acceptRootUpdate(at1, stripped, 'full', { vouchFor }),
+      'FULL_VALIDATION_FAILED',
+    );
+    expect(bare.shortMessage).toMatch(/carries 0 backing/);
+    const swapped = { ...u2, remoteHeaders: [x.domain.header(1n)!] };
+    const other = expectCode(
+      () => acceptRootUpdate(at1, swapped, 'full', { vouchFor }),
+      'FULL_VALIDATION_FAILED',
+    );
+    expect(other.shortMessage).toMatch(/without the signed header it names/);
+    // An observer that does not follow x cannot check it: the record is accepted as d's claim, believed by nobody.
+    const blind = () => undefined;
+    expect(acceptRootUpdate(at1, u2, 'full', { vouchFor: blind }).view.head.header.height).toBe(2n);
+    expect(vouchedRecords(u2, blind)).toEqual([]);
+    // Transition mode does not look at records (it trusts the sender's execution).
+    expect(acceptRootUpdate(at1, stripped, 'transition').view.head.header.height).toBe(2n);
   });
 });

@@ -13,6 +13,7 @@ import {
   type KeySet,
   type RemoteReinitialized,
   type SignedHeader,
+  verifyHeaderSignatures,
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
 import {
@@ -33,11 +34,13 @@ import {
   type RemoteView,
   ROOT_UPDATE_BYTES_MAX,
   type RootUpdate,
+  recordedHeaders,
   rootUpdateFromBlock,
   SyncState,
   TRUSTING_PERIOD_MS_DEFAULT,
   trustRemote,
   type VerificationMode,
+  vouchedRecords,
 } from '../sync/index.js';
 import type { ViewExpiry } from '../transfer/index.js';
 
@@ -296,7 +299,30 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const block = domain.block(height);
     const signed = domain.header(height);
     if (!block || !signed) return null;
-    return rootUpdateFromBlock(block, signed, { withTxs: this.mode === 'full' });
+    if (this.mode !== 'full') return rootUpdateFromBlock(block, signed);
+    // Full receivers check every remote-header record against the signed header it names.
+    const remoteHeaders = recordedHeaders(domain, block);
+    return rootUpdateFromBlock(block, signed, { withTxs: true, remoteHeaders });
+  }
+
+  /**
+   * Whether member `own` can vouch for a header of another domain that a sender's block records:
+   * its own header (it knows them), or one signed by the key set its view of that domain holds
+   * for that height; undefined when it follows no such domain.
+   */
+  private vouchFor(own: Domain, signed: SignedHeader): boolean | undefined {
+    const x = signed.header.domain;
+    const h = signed.header.height;
+    if (equalBytes(x, own.id)) {
+      const mine = h <= own.committedHeight ? own.header(h) : undefined;
+      return mine !== undefined && equalBytes(headerHash(mine.header), headerHash(signed.header));
+    }
+    const view = own.remoteView(x);
+    if (view === undefined) return undefined;
+    const known = view.recent.get(h);
+    if (known && equalBytes(known.headerHash, headerHash(signed.header))) return true;
+    const keySet = known ? known.signedBy : h > view.head.header.height ? view.keySet : null;
+    return keySet ? verifyHeaderSignatures(signed, keySet) : undefined;
   }
 
   private async announce(member: Member, height: bigint): Promise<void> {
@@ -396,6 +422,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
           return h ? { height, stateRoot: h.stateRoot, timestamp: h.timestamp } : undefined;
         },
         atMs: this.clock(),
+        vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
       },
       holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
     });
@@ -428,7 +455,18 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         atMs: this.clock(),
         ...(keySet ? { keySet } : {}),
       });
-      observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
+      // Full mode believes only the records whose backing header this member vouched for.
+      const believed =
+        this.mode === 'full' ? vouchedRecords(update, (sh) => this.vouchFor(member.domain, sh)) : undefined;
+      observeAccepted(
+        this.knowledge,
+        member.domain.id,
+        update,
+        this.mode,
+        Date.now(),
+        believed &&
+          ((rec) => believed.some((b) => equalBytes(b.domainId, rec.domainId) && b.height === rec.height)),
+      );
       this.stats.accepted++;
       this.emit('accepted', { at: member.domain.id, from: header.domain, height: header.height });
     }

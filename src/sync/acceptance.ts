@@ -28,6 +28,7 @@ import {
 } from './equivocation.js';
 import { validateBlockStateless } from './full.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
+import { type RemoteHeaderRecord, remoteHeaderRecords } from './records.js';
 import type { KeySetProof, RootUpdate } from './update.js';
 import {
   assertSignedHeaderShape,
@@ -56,6 +57,14 @@ export type SyncContext = {
   remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
   /** the observer's clock (ms) now: an accepted header advances the view's last-advanced time to it */
   atMs?: bigint;
+  /**
+   * Whether the observer can vouch for a header of another domain that a block's remote-header
+   * record names (full mode): true when it is the observer's own header or carries a threshold of
+   * the key set the observer holds for that domain at that height, false when it does not,
+   * undefined when the observer does not follow that domain (the record is then the sender's
+   * unchecked claim: accepted, but believed by nobody).
+   */
+  vouchFor?(signed: SignedHeader): boolean | undefined;
 };
 
 /** What `acceptRootUpdate(s)` returns: the new view and the headers accepted. */
@@ -448,6 +457,7 @@ function acceptOne(
     }
   }
   if (mode === 'full') {
+    checkRecordsBacked(update, ctx);
     const roots = view.roots;
     validateBlockStateless({
       header,
@@ -469,6 +479,58 @@ function acceptOne(
     keySet: nextKeySet,
     mode,
     atMs: ctx.atMs ?? view.advancedAtMs,
+  });
+}
+
+/**
+ * Full mode: every remote-header record (`0x03 || X -> hash || height`) the block writes must be
+ * backed by the signed header it names (`update.remoteHeaders`, one per record, nothing else), and
+ * that header must not be one the observer can show X never signed (`ctx.vouchFor`). A lying
+ * domain cannot invent what it knows about others.
+ */
+function checkRecordsBacked(update: RootUpdate, ctx: SyncContext): void {
+  const records = remoteHeaderRecords(update.writes);
+  const backing = update.remoteHeaders ?? [];
+  const height = update.signed.header.height;
+  if (backing.length !== records.length) {
+    refuse(
+      'FULL_VALIDATION_FAILED',
+      `block ${height} writes ${records.length} remote-header record(s) but carries ${backing.length} backing header(s)`,
+    );
+  }
+  for (const rec of records) {
+    const b = backing.find(
+      (sh) => equalBytes(sh.header.domain, rec.domainId) && sh.header.height === rec.height,
+    );
+    if (b === undefined || !equalBytes(headerHash(b.header), rec.headerHash)) {
+      refuse(
+        'FULL_VALIDATION_FAILED',
+        `block ${height} records header ${rec.height} of ${toHex(rec.domainId)} without the signed header it names`,
+      );
+    }
+    if (ctx.vouchFor?.(b) === false) {
+      refuse(
+        'FULL_VALIDATION_FAILED',
+        `block ${height} records header ${rec.height} of ${toHex(rec.domainId)}, which that domain's key set did not sign`,
+      );
+    }
+  }
+}
+
+/**
+ * The remote-header records of an accepted full-mode update that the observer vouched for (their
+ * backing header verified by `vouchFor`): the only ones a knowledge graph should believe.
+ */
+export function vouchedRecords(
+  update: RootUpdate,
+  vouchFor: (signed: SignedHeader) => boolean | undefined,
+): RemoteHeaderRecord[] {
+  const backing = update.remoteHeaders ?? [];
+  return remoteHeaderRecords(update.writes).filter((rec) => {
+    const b = backing.find(
+      (sh) => equalBytes(sh.header.domain, rec.domainId) && sh.header.height === rec.height,
+    );
+    return b !== undefined && equalBytes(headerHash(b.header), rec.headerHash) && vouchFor(b) === true;
   });
 }
 

@@ -19,6 +19,7 @@ export {
   decideAcceptance,
   keySetAfter,
   learnKeySet,
+  vouchedRecords,
 } from './acceptance.js';
 export type { EquivocationEvidence } from './equivocation.js';
 export {
@@ -105,6 +106,9 @@ export {
   encodeRootUpdate,
   KEYSET_BYTES_MAX,
   ROOT_UPDATE_FORMAT,
+  ROOT_UPDATE_FORMAT_BACKED,
+  ROOT_UPDATE_RECORDS_MAX,
+  recordedHeaders,
   rootUpdateFromBlock,
 } from './update.js';
 export type { RecentHeader, RemoteView, TrustOptions, VerificationMode } from './view.js';
