@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { equalBytes, signRecoverable } from '../src/crypto/index.js';
+import { equalBytes, signRecoverable, toHex } from '../src/crypto/index.js';
 import {
   apply,
   type Domain,
@@ -29,6 +29,7 @@ import {
   acceptRootUpdate,
   acceptRootUpdates,
   freezeView,
+  learnedFrom,
   makeEquivocationEvidence,
   type RootUpdate,
   trustRemote,
@@ -36,6 +37,7 @@ import {
 } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
 import { alice, key, makeDomain, steppingClock, Wallet } from './helpers/domain.js';
+import { claimOf, move } from './helpers/refund.js';
 import { chain, updatesFrom } from './helpers/sync.js';
 import { expectCode, seededRandom } from './support.js';
 
@@ -339,7 +341,7 @@ describe('what a block claims about others is checked in full mode (0x03 records
       () => acceptRootUpdate(at1, stripped, 'full', { vouchFor }),
       'FULL_VALIDATION_FAILED',
     );
-    expect(bare.shortMessage).toMatch(/carries 0 backing/);
+    expect(bare.shortMessage).toMatch(/without the signed header it names/);
     const swapped = { ...u2, remoteHeaders: [x.domain.header(1n)!] };
     const other = expectCode(
       () => acceptRootUpdate(at1, swapped, 'full', { vouchFor }),
@@ -352,5 +354,56 @@ describe('what a block claims about others is checked in full mode (0x03 records
     expect(vouchedRecords(u2, blind)).toEqual([]);
     // Transition mode does not look at records (it trusts the sender's execution).
     expect(acceptRootUpdate(at1, stripped, 'transition').view.head.header.height).toBe(2n);
+  });
+});
+
+describe("a sender's anchors are checked against what the sender itself accepted (full mode)", () => {
+  it('accepts a claim anchored on a root its domain recorded, and refuses one its domain never showed accepting, though the verifier knows it', async () => {
+    const x = await makeDomain('anchor-x');
+    const d = await makeDomain('anchor-d');
+    const coin = await new Wallet(x, 'anc').mint(alice.publicKey, 3n);
+    const m = await move(x, d, coin, undefined, seededRandom('anc'));
+    await new Wallet(x, 'anc2').mint(alice.publicKey, 1n); // one more x header, with another root
+    // d accepts x's headers (signed), up to one past the move, then takes the claim.
+    for (let h = 1n; h <= x.committedHeight; h++) await d.acceptRemoteHeader(x.header(h)!);
+    expect((await d.submit(claimOf(m, x))).status.status).toBe('pending');
+    await d.sealBlock();
+    const [u] = updatesFrom(d, 1n, 1n) as [RootUpdate];
+    // The block records x's latest header; the move's header travels as its linked predecessor.
+    const chainDown = Array.from(
+      { length: Number(x.committedHeight) },
+      (_, i) => x.committedHeight - BigInt(i),
+    );
+    expect(u.remoteHeaders!.map((s) => s.header.height)).toEqual(chainDown);
+    expect(chainDown).toContain(m.moveHeight);
+    // The verifier follows x itself, so it can vouch for x's headers — and it knows the move root.
+    const xView = acceptRootUpdates(
+      trustRemote(x.header(0n)!, x.keySet),
+      updatesFrom(x, 1n),
+      'transition',
+    ).view;
+    const vouchFor = (sh: SignedHeader) =>
+      equalBytes(sh.header.domain, x.id) ? verifyHeaderSignatures(sh, xView.keySet!) : undefined;
+    const dView = trustRemote(d.header(0n)!, d.keySet);
+    const accepted = acceptRootUpdate(dView, u, 'full', { vouchFor }).view;
+    expect([...accepted.knows.values()][0]!.has(m.moveHeight)).toBe(true);
+    // Without the predecessor, nothing shows that d accepted the move's root: refused, although
+    // the verifier's own view of x holds that very root.
+    expect(xView.roots.has(toHex(x.header(m.moveHeight)!.header.stateRoot).slice(2))).toBe(true);
+    const stripped = { ...u, remoteHeaders: u.remoteHeaders!.slice(0, 1) };
+    const err = expectCode(
+      () => acceptRootUpdate(dView, stripped, 'full', { vouchFor }),
+      'FULL_VALIDATION_FAILED',
+    );
+    expect(err.shortMessage).toMatch(/UNKNOWN_ANCHOR/);
+    // A header that links to no record is refused outright.
+    const stray = { ...u, remoteHeaders: [...u.remoteHeaders!, x.header(m.moveHeight)!] }; // a second copy
+    expect(
+      expectCode(() => acceptRootUpdate(dView, stray, 'full', { vouchFor }), 'FULL_VALIDATION_FAILED')
+        .shortMessage,
+    ).toMatch(/backs none of its records/);
+    // What d's block taught travels into d's record at the verifier's domain and survives a checkpoint.
+    const learned = learnedFrom(u, vouchFor);
+    expect(learned.map((l) => l.height)).toEqual(chainDown);
   });
 });

@@ -29,12 +29,15 @@ import {
 import { decodeKeySet, encodeKeySet, type KeySet } from './keyset.js';
 import {
   type EquivocationEvidence,
+  type KnownHeader,
+  type LearnedHeader,
   newRemoteView,
   type RecentHeader,
   type RemoteView,
   rootsOf,
   VERIFICATION_MODES,
   type VerificationMode,
+  VIEW_KNOWS_DOMAINS_MAX,
 } from './remoteView.js';
 import {
   type Block,
@@ -177,6 +180,8 @@ export function encodeInput(input: DomainInput): Uint8Array {
       writeOptKeySet(w, input.keySet);
       writeMode(w, input.mode);
       writeOptU64(w, input.atMs);
+      w.bool(input.learned !== undefined);
+      if (input.learned) writeLearned(w, input.learned);
       break;
     case 'trustRemote':
       w.u8(INPUT_TRUST);
@@ -249,6 +254,7 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
         const mode = readMode(r);
         if (mode !== null) input.mode = mode;
         if (r.bool()) input.atMs = r.u64();
+        if (r.bool()) input.learned = readLearned(r);
         return input;
       }
       case INPUT_TRUST: {
@@ -425,6 +431,27 @@ function writeRemoteView(w: Writer, v: RemoteView): void {
     w.u64(v.frozen.fromHeight).bool(v.frozen.evidence !== null);
     if (v.frozen.evidence !== null) writeEquivocationEvidence(w, v.frozen.evidence);
   }
+  w.list([...v.knows], VIEW_KNOWS_DOMAINS_MAX, (w, [k, m]) => {
+    w.fixed(fromKey(k), 32);
+    w.list([...m.values()], LIST_MAX, (w, e) =>
+      w.u64(e.height).fixed(e.stateRoot, 32).u64(e.timestamp).u64(e.at),
+    );
+  });
+}
+
+function writeLearned(w: Writer, learned: readonly LearnedHeader[]): void {
+  w.list([...learned], LIST_MAX, (w, l) =>
+    w.fixed(l.domainId, 32).u64(l.height).fixed(l.stateRoot, 32).u64(l.timestamp),
+  );
+}
+
+function readLearned(r: Reader): LearnedHeader[] {
+  return r.list(LIST_MAX, (r) => ({
+    domainId: r.fixed(32).slice(),
+    height: r.u64(),
+    stateRoot: r.fixed(32).slice(),
+    timestamp: r.u64(),
+  }));
 }
 
 function readRemoteView(r: Reader): RemoteView {
@@ -466,6 +493,22 @@ function readRemoteView(r: Reader): RemoteView {
     const fromHeight = r.u64();
     frozen = { fromHeight, evidence: r.bool() ? readEquivocationEvidence(r) : null };
   }
+  const knows = new Map<string, Map<bigint, KnownHeader>>();
+  for (const [k, entries] of r.list(
+    VIEW_KNOWS_DOMAINS_MAX,
+    (r) =>
+      [
+        hexKey(r.fixed(32)),
+        r.list(LIST_MAX, (r) => ({
+          height: r.u64(),
+          stateRoot: r.fixed(32).slice(),
+          timestamp: r.u64(),
+          at: r.u64(),
+        })),
+      ] as [string, KnownHeader[]],
+  )) {
+    knows.set(k, new Map(entries.map((e) => [e.height, e])));
+  }
   const view: RemoteView = {
     domainId,
     mode,
@@ -477,6 +520,7 @@ function readRemoteView(r: Reader): RemoteView {
     roots: rootsOf(recent),
     frozen,
     advancedAtMs,
+    knows,
   };
   return name === undefined ? view : { ...view, name };
 }

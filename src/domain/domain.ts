@@ -29,7 +29,7 @@ import {
 } from '../tx/index.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
-import type { EquivocationEvidence, RemoteView, VerificationMode } from './remoteView.js';
+import type { EquivocationEvidence, LearnedHeader, RemoteView, VerificationMode } from './remoteView.js';
 import {
   ANCHOR_WINDOW_DEFAULT,
   apply,
@@ -729,7 +729,7 @@ export class Domain extends EventEmitter<DomainEvents> {
    */
   acceptRemoteHeader(
     header: Header | SignedHeader,
-    opts: { keySet?: KeySet; mode?: VerificationMode; atMs?: bigint } = {},
+    opts: { keySet?: KeySet; mode?: VerificationMode; atMs?: bigint; learned?: LearnedHeader[] } = {},
   ): Promise<void> {
     const signed = 'header' in header ? header : undefined;
     const input: DomainInput = {
@@ -738,6 +738,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       ...(signed ? { signatures: signed.signatures } : {}),
       ...(opts.keySet ? { keySet: opts.keySet } : {}),
       ...(opts.mode ? { mode: opts.mode } : {}),
+      ...(opts.learned && opts.learned.length > 0 ? { learned: opts.learned } : {}),
       atMs: opts.atMs ?? this.state.head.timestamp,
     };
     return this.serial(() => this.logged(input));

@@ -58,6 +58,8 @@ export {
 } from './keyset.js';
 export type {
   EquivocationEvidence,
+  KnownHeader,
+  LearnedHeader,
   RecentHeader,
   RemoteFreeze,
   RemoteView,
@@ -69,12 +71,17 @@ export {
   holdsHeader,
   isRootUsable,
   isViewExpired,
+  knownHeader,
+  knowsBefore,
+  knowsRoot,
+  learn,
   newRemoteView,
   recentEntry,
   rootsOf,
   TRUSTING_PERIOD_MS_DEFAULT,
   usableHeader,
   VERIFICATION_MODES,
+  VIEW_KNOWS_DOMAINS_MAX,
 } from './remoteView.js';
 export type {
   AcceptRemoteInput,

@@ -35,6 +35,23 @@ export type RecentHeader = {
   signedBy: KeySet | null;
 };
 
+/**
+ * A header of a third domain that the view's domain accepted, as a full-mode observer learnt it
+ * from a backed `0x03` record of one of its blocks (`at`: that block's height).
+ */
+export type KnownHeader = { height: bigint; stateRoot: Uint8Array; timestamp: bigint; at: bigint };
+
+/** What one block taught about a third domain's headers its domain accepted. */
+export type LearnedHeader = {
+  domainId: Uint8Array;
+  height: bigint;
+  stateRoot: Uint8Array;
+  timestamp: bigint;
+};
+
+/** Most third domains a view remembers the accepted headers of. */
+export const VIEW_KNOWS_DOMAINS_MAX = 4096;
+
 /** Why a view is frozen: from which height, and the equivocation evidence when that is the proof. */
 export type RemoteFreeze = {
   fromHeight: bigint;
@@ -65,6 +82,12 @@ export type RemoteView = {
   readonly frozen: RemoteFreeze | null;
   /** when (ms, the observer's clock, passed in) the view last took a newer header */
   readonly advancedAtMs: bigint;
+  /**
+   * What this domain itself accepted of third domains (hex DomainId -> height -> header), as
+   * learnt in full mode from its backed records, at most `recentMax` per domain: the anchors and
+   * refund headers its transactions may use (docs/sync.md, "What a block claims about others").
+   */
+  readonly knows: ReadonlyMap<string, ReadonlyMap<bigint, KnownHeader>>;
 };
 
 /** A view's memory of one accepted header. */
@@ -112,6 +135,7 @@ export function newRemoteView(p: {
     roots: rootsOf(recent),
     frozen: null,
     advancedAtMs: p.atMs,
+    knows: new Map(),
   };
   return p.name === undefined ? view : { ...view, name: p.name };
 }
@@ -124,7 +148,13 @@ export function newRemoteView(p: {
 export function advanceView(
   view: RemoteView,
   signed: SignedHeader,
-  p: { signedBy: KeySet | null; keySet: KeySet | null; mode: VerificationMode | null; atMs: bigint },
+  p: {
+    signedBy: KeySet | null;
+    keySet: KeySet | null;
+    mode: VerificationMode | null;
+    atMs: bigint;
+    learned?: readonly LearnedHeader[];
+  },
 ): RemoteView {
   const hh = headerHash(signed.header);
   const recent = new Map(view.recent);
@@ -150,7 +180,63 @@ export function advanceView(
     // A root repeated by empty blocks keeps counting from its lowest retained height.
     roots: rescan ? rootsOf(recent) : roots,
     advancedAtMs: p.atMs > view.advancedAtMs ? p.atMs : view.advancedAtMs,
+    knows: p.learned && p.learned.length > 0 ? learn(view, p.learned, entry.height) : view.knows,
   };
+}
+
+/** `view.knows` with `learned` added (taught by the block at `at`), each domain's window bounded. */
+export function learn(
+  view: RemoteView,
+  learned: readonly LearnedHeader[],
+  at: bigint,
+): Map<string, Map<bigint, KnownHeader>> {
+  const knows = new Map<string, Map<bigint, KnownHeader>>();
+  for (const [k, m] of view.knows) knows.set(k, m as Map<bigint, KnownHeader>);
+  const copied = new Set<string>();
+  for (const l of learned) {
+    const k = hexKey(l.domainId);
+    if (!knows.has(k) && knows.size >= VIEW_KNOWS_DOMAINS_MAX) continue;
+    if (!copied.has(k)) {
+      knows.set(k, new Map(knows.get(k) ?? []));
+      copied.add(k);
+    }
+    const m = knows.get(k)!;
+    if (m.has(l.height)) continue;
+    m.set(l.height, { height: l.height, stateRoot: l.stateRoot, timestamp: l.timestamp, at });
+    if (m.size > view.recentMax) {
+      // Keep the highest heights: sort once only when the window overflows.
+      const sorted = [...m.values()].sort((a, b) => (a.height < b.height ? -1 : a.height > b.height ? 1 : 0));
+      m.clear();
+      for (const e of sorted.slice(sorted.length - view.recentMax)) m.set(e.height, e);
+    }
+  }
+  return knows;
+}
+
+/** `view.knows` without what blocks from `fork` on taught (a re-initialisation drops that branch). */
+export function knowsBefore(view: RemoteView, fork: bigint): Map<string, Map<bigint, KnownHeader>> {
+  const out = new Map<string, Map<bigint, KnownHeader>>();
+  for (const [k, m] of view.knows) {
+    const kept = new Map([...m].filter(([, e]) => e.at < fork));
+    if (kept.size > 0) out.set(k, kept);
+  }
+  return out;
+}
+
+/** Whether `root` is a root of a third domain's header this view's domain accepted (learnt before `before`, if given). */
+export function knowsRoot(view: RemoteView, root: Uint8Array, before?: bigint): boolean {
+  for (const m of view.knows.values()) {
+    for (const e of m.values()) {
+      if (before !== undefined && e.at >= before) continue;
+      if (equalBytes(e.stateRoot, root)) return true;
+    }
+  }
+  return false;
+}
+
+/** The header of `domainId` at `height` this view's domain accepted, as learnt. */
+export function knownHeader(view: RemoteView, domainId: Uint8Array, height: bigint): KnownHeader | undefined {
+  return view.knows.get(hexKey(domainId))?.get(height);
 }
 
 /** The view frozen from `freeze.fromHeight` (an earlier freeze stays: the lowest fork wins). */

@@ -46,6 +46,8 @@ import {
   type EquivocationEvidence,
   freezeRemoteView,
   isRootUsable,
+  knowsBefore,
+  type LearnedHeader,
   newRemoteView,
   type RecentHeader,
   type RemoteView,
@@ -170,6 +172,8 @@ export type AcceptRemoteInput = {
   keySet?: KeySet;
   mode?: VerificationMode;
   atMs?: bigint;
+  /** what the header's block taught about third domains its domain accepted (full mode) */
+  learned?: LearnedHeader[];
 };
 
 /**
@@ -774,6 +778,21 @@ function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput): void {
     'a domain does not accept its own headers as remote',
   );
   checkRemoteExtras(input.signatures, input.keySet, input.mode, input.atMs);
+  check(
+    input.learned === undefined ||
+      (Array.isArray(input.learned) &&
+        input.learned.every(
+          (l) =>
+            l.domainId instanceof Uint8Array &&
+            l.domainId.length === 32 &&
+            l.stateRoot instanceof Uint8Array &&
+            l.stateRoot.length === 32 &&
+            typeof l.height === 'bigint' &&
+            typeof l.timestamp === 'bigint',
+        )),
+    'BAD_INPUT',
+    'learned must list (32-byte domainId, height, 32-byte stateRoot, timestamp)',
+  );
   const prev = state.remotes.get(hexKey(header.domain));
   if (prev?.frozen) {
     throw new WeftError(
@@ -827,6 +846,7 @@ function acceptRemote(state: DomainState, input: AcceptRemoteInput): TransitionR
         keySet: input.keySet ?? prev.keySet,
         mode: input.mode ?? prev.mode,
         atMs,
+        ...(input.learned ? { learned: input.learned } : {}),
       })
     : newRemoteView({
         signed,
@@ -1091,7 +1111,13 @@ function reinitRemote(state: DomainState, input: ReinitRemoteInput): TransitionR
     const kept = h === header.height && equalBytes(e.stateRoot, header.stateRoot);
     if (!kept) droppedRoots.push(h);
   }
-  const base: RemoteView = { ...view, recent, roots: rootsOf(recent), frozen: null };
+  const base: RemoteView = {
+    ...view,
+    recent,
+    roots: rootsOf(recent),
+    frozen: null,
+    knows: knowsBefore(view, forkHeight),
+  };
   const signed: SignedHeader = { header, signatures: input.signatures ?? [] };
   const keySet = input.keySet ?? view.keySet;
   const next = advanceView(base, signed, {

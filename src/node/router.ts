@@ -27,9 +27,9 @@ import {
   encodeSyncConfirmation,
   equivocationEvidenceHash,
   type HeaderRequest,
-  isAnchorUsable,
   KnowledgeGraph,
   keySetAfter,
+  learnedFrom,
   observeAccepted,
   type RemoteView,
   ROOT_UPDATE_BYTES_MAX,
@@ -409,18 +409,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       updates,
       mode: this.mode,
       ctx: {
-        // In full mode a sender's transaction may anchor on a root of ours (the claim of a
-        // resource we moved) or of another domain we follow: both are roots we vouch for.
-        isKnownRoot: (root: Uint8Array) =>
-          own.acceptsAnchor(root) ||
-          member.sync.list().some((v) => !equalBytes(v.domainId, sender) && isAnchorUsable(v, root)),
-        // A refund in the sender's block names a header of the domain the resource was moved
-        // to: ours (we know our own headers) or one our domain accepted.
-        remoteHeaderAt: (domainId: Uint8Array, height: bigint) => {
-          if (!equalBytes(domainId, own.id)) return own.remoteHeaderAt(domainId, height);
-          const h = height <= own.committedHeight ? own.header(height)?.header : undefined;
-          return h ? { height, stateRoot: h.stateRoot, timestamp: h.timestamp } : undefined;
-        },
+        // In full mode a sender's transactions anchor on, and their refunds name, only what the
+        // sender itself accepted (its backed records, checked here with what we can vouch for),
+        // never what we merely know.
         atMs: this.clock(),
         vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
       },
@@ -450,9 +441,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     for (const update of updates) {
       const header = update.signed.header;
       const keySet = keySetAfter(view, header.height);
+      const learned =
+        this.mode === 'full' ? learnedFrom(update, (sh) => this.vouchFor(member.domain, sh)) : [];
       await member.domain.acceptRemoteHeader(update.signed, {
         mode: this.mode,
         atMs: this.clock(),
+        learned,
         ...(keySet ? { keySet } : {}),
       });
       // Full mode believes only the records whose backing header this member vouched for.

@@ -13,6 +13,10 @@ import {
   KEYSET_TREE_KEY,
   type KeySet,
   keySetsEqual,
+  knownHeader,
+  knowsRoot,
+  type LearnedHeader,
+  learn,
   nullifierConflicts,
   type SignedHeader,
   verifyHeaderSignatures,
@@ -456,8 +460,12 @@ function acceptOne(
       nextKeySet = written;
     }
   }
+  let learned: LearnedHeader[] = [];
   if (mode === 'full') {
-    checkRecordsBacked(update, ctx);
+    learned = checkRecordsBacked(update, ctx);
+    // What the sender itself had accepted, this block's records included: its transactions may
+    // anchor on those roots and name those headers, and on nothing the observer merely knows.
+    const knowing = learned.length > 0 ? { ...view, knows: learn(view, learned, header.height) } : view;
     const roots = view.roots;
     validateBlockStateless({
       header,
@@ -466,9 +474,12 @@ function acceptOne(
       transition: update.transition,
       txs: update.txs,
       isAnchorAccepted: (root) =>
-        (root instanceof Uint8Array && roots.has(hexKey(root))) || (ctx.isKnownRoot?.(root) ?? false),
+        (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
+        (ctx.isKnownRoot?.(root) ?? false),
       isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
-      ...(ctx.remoteHeaderAt ? { remoteHeaderAt: ctx.remoteHeaderAt } : {}),
+      remoteHeaderAt: (domainId, h) =>
+        (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
+        ctx.remoteHeaderAt?.(domainId, h),
       logics: ctx.logics ?? builtinLogics(),
       ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
     });
@@ -479,42 +490,84 @@ function acceptOne(
     keySet: nextKeySet,
     mode,
     atMs: ctx.atMs ?? view.advancedAtMs,
+    learned,
   });
 }
 
 /**
  * Full mode: every remote-header record (`0x03 || X -> hash || height`) the block writes must be
- * backed by the signed header it names (`update.remoteHeaders`, one per record, nothing else), and
- * that header must not be one the observer can show X never signed (`ctx.vouchFor`). A lying
- * domain cannot invent what it knows about others.
+ * backed by the signed header it names (in `update.remoteHeaders`), and that header must not be
+ * one the observer can show X never signed (`ctx.vouchFor`). Any other header the update carries
+ * must link, by `prevHash` and height, down from a record's header of its domain (the headers
+ * the sender accepted just before the one it recorded). A lying domain cannot invent what it
+ * knows about others. Returns what the block teaches about the sender's own acceptances: the
+ * vouched records' headers and their linked predecessors.
  */
-function checkRecordsBacked(update: RootUpdate, ctx: SyncContext): void {
-  const records = remoteHeaderRecords(update.writes);
-  const backing = update.remoteHeaders ?? [];
+function checkRecordsBacked(update: RootUpdate, ctx: SyncContext): LearnedHeader[] {
   const height = update.signed.header.height;
-  if (backing.length !== records.length) {
-    refuse(
-      'FULL_VALIDATION_FAILED',
-      `block ${height} writes ${records.length} remote-header record(s) but carries ${backing.length} backing header(s)`,
+  const headers = update.remoteHeaders ?? [];
+  const used = new Set<number>();
+  const learned: LearnedHeader[] = [];
+  for (const rec of remoteHeaderRecords(update.writes)) {
+    const i = headers.findIndex(
+      (sh) => equalBytes(sh.header.domain, rec.domainId) && equalBytes(headerHash(sh.header), rec.headerHash),
     );
-  }
-  for (const rec of records) {
-    const b = backing.find(
-      (sh) => equalBytes(sh.header.domain, rec.domainId) && sh.header.height === rec.height,
-    );
-    if (b === undefined || !equalBytes(headerHash(b.header), rec.headerHash)) {
+    if (i < 0 || headers[i]!.header.height !== rec.height) {
       refuse(
         'FULL_VALIDATION_FAILED',
         `block ${height} records header ${rec.height} of ${toHex(rec.domainId)} without the signed header it names`,
       );
     }
-    if (ctx.vouchFor?.(b) === false) {
+    used.add(i);
+    const vouched = ctx.vouchFor?.(headers[i]!);
+    if (vouched === false) {
       refuse(
         'FULL_VALIDATION_FAILED',
         `block ${height} records header ${rec.height} of ${toHex(rec.domainId)}, which that domain's key set did not sign`,
       );
     }
+    // Its predecessors, linked by hash from the recorded (vouched) header down.
+    const chain = [headers[i]!];
+    for (let top = headers[i]!.header; ; ) {
+      const j = headers.findIndex(
+        (sh, k) =>
+          !used.has(k) &&
+          sh.header.height + 1n === top.height &&
+          equalBytes(headerHash(sh.header), top.prevHash),
+      );
+      if (j < 0) break;
+      used.add(j);
+      chain.push(headers[j]!);
+      top = headers[j]!.header;
+    }
+    if (vouched === true) {
+      for (const sh of chain) {
+        const h = sh.header;
+        learned.push({
+          domainId: h.domain,
+          height: h.height,
+          stateRoot: h.stateRoot,
+          timestamp: h.timestamp,
+        });
+      }
+    }
   }
+  if (used.size !== headers.length) {
+    refuse('FULL_VALIDATION_FAILED', `block ${height} carries a header that backs none of its records`);
+  }
+  return learned;
+}
+
+/**
+ * What an update accepted in full mode teaches about its sender's own acceptances of third
+ * domains (the vouched records and their linked predecessors): what a domain records with the
+ * header (`acceptRemoteHeader`'s `learned`), so its view of the sender grows as acceptance's did.
+ */
+export function learnedFrom(
+  update: RootUpdate,
+  vouchFor: (signed: SignedHeader) => boolean | undefined,
+): LearnedHeader[] {
+  return checkRecordsBacked(update, { vouchFor });
 }
 
 /**

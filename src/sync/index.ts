@@ -18,6 +18,7 @@ export {
   acceptRootUpdates,
   decideAcceptance,
   keySetAfter,
+  learnedFrom,
   learnKeySet,
   vouchedRecords,
 } from './acceptance.js';
@@ -105,6 +106,7 @@ export {
   decodeRootUpdate,
   encodeRootUpdate,
   KEYSET_BYTES_MAX,
+  RECORD_PREDECESSORS_MAX,
   ROOT_UPDATE_FORMAT,
   ROOT_UPDATE_FORMAT_BACKED,
   ROOT_UPDATE_RECORDS_MAX,

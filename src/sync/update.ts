@@ -135,11 +135,25 @@ export function recordedHeaders(
 ): SignedHeader[] {
   const out: SignedHeader[] = [];
   for (const rec of remoteHeaderRecords(block.writes)) {
-    const held = domain.remoteView(rec.domainId)?.recent.get(rec.height);
-    if (held && equalBytes(held.headerHash, rec.headerHash)) out.push(held.signed);
+    const view = domain.remoteView(rec.domainId);
+    const held = view?.recent.get(rec.height);
+    if (!view || !held || !equalBytes(held.headerHash, rec.headerHash)) continue;
+    out.push(held.signed);
+    // The headers accepted just before it, linked by hash: a block records only the latest one
+    // per domain, but transactions may anchor on any of them.
+    let top = held;
+    for (let i = 0; i < RECORD_PREDECESSORS_MAX; i++) {
+      const prev = view.recent.get(top.height - 1n);
+      if (!prev || !equalBytes(prev.headerHash, top.signed.header.prevHash)) break;
+      out.push(prev.signed);
+      top = prev;
+    }
   }
   return out;
 }
+
+/** Most headers accepted before a recorded one that travel with it (`recordedHeaders`). */
+export const RECORD_PREDECESSORS_MAX = 16;
 
 /** The proof of a key set the block wrote, from its witness; undefined when it wrote none. */
 function deriveKeySetProof(block: Block): KeySetProof | undefined {

@@ -10,6 +10,7 @@ import {
   isRootUsable,
   type KeySet,
   keySetsEqual,
+  knowsBefore,
   newRemoteView,
   type RecentHeader,
   type RemoteView,
@@ -201,6 +202,7 @@ export function reinitializeView(
     recent,
     roots: rootsOf(recent),
     frozen: null,
+    knows: knowsBefore(view, fork),
   };
   return advanceView(base, signed, {
     signedBy: opts.signedBy ?? keySet,
