@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { equalBytes, signRecoverable, toHex } from '../src/crypto/index.js';
 import {
+  advanceView,
   apply,
   type Domain,
   type DomainInput,
@@ -13,10 +14,14 @@ import {
   encodeKeySet,
   encodeSignedHeader,
   encodeState,
+  freezeRemoteView,
   genesis,
+  isRootUsable,
   isViewExpired,
   keySetChangeDigest,
   makeKeySet,
+  newRemoteView,
+  rootsOf,
   type SignedHeader,
   signHeader,
   TRUSTING_PERIOD_MS_DEFAULT,
@@ -405,5 +410,55 @@ describe("a sender's anchors are checked against what the sender itself accepted
     // What d's block taught travels into d's record at the verifier's domain and survives a checkpoint.
     const learned = learnedFrom(u, vouchFor);
     expect(learned.map((l) => l.height)).toEqual(chainDown);
+  });
+});
+
+describe('the view window (property)', () => {
+  it('keeps its anchors index equal to the window it holds, bounded, for any run of roots and window size', async () => {
+    const fc = (await import('fast-check')).default;
+    const c = await chain('prop-window', 1);
+    const base = c.domain.header(1n)!;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 45 }),
+        (recentMax, rootIds, forkAt) => {
+          const root = (i: number) => new Uint8Array(32).fill(i + 1);
+          const at = (h: bigint, i: number) => ({
+            header: { ...base.header, height: h, stateRoot: root(i) },
+            signatures: [],
+          });
+          let view = newRemoteView({
+            signed: at(0n, rootIds[0]!),
+            keySet: null,
+            signedBy: null,
+            mode: null,
+            recentMax,
+            atMs: 0n,
+          });
+          for (const [k, i] of rootIds.slice(1).entries()) {
+            view = advanceView(view, at(BigInt(k + 1), i), {
+              signedBy: null,
+              keySet: null,
+              mode: null,
+              atMs: BigInt(k),
+            });
+          }
+          expect(view.recent.size).toBeLessThanOrEqual(recentMax);
+          expect([...view.roots].sort()).toEqual([...rootsOf(view.recent)].sort());
+          // A root is usable iff the window holds it, and once frozen iff it first appears before the fork.
+          const frozen = freezeRemoteView(view, { fromHeight: BigInt(forkAt), evidence: null });
+          for (let i = 0; i < 4; i++) {
+            const heights = [...view.recent.values()]
+              .filter((r) => r.stateRoot[0] === i + 1)
+              .map((r) => r.height);
+            expect(isRootUsable(view, root(i))).toBe(heights.length > 0);
+            expect(isRootUsable(frozen, root(i))).toBe(heights.length > 0 && heights[0]! < BigInt(forkAt));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
