@@ -156,7 +156,8 @@ describe('transition postconditions', () => {
     expectCode(() => apply(structuredClone(s), input, env), 'STALE_HEADER');
     const before = factsBefore(s, input);
     const result: TransitionResult = { state: s, outputs: [] };
-    s.remotes.get([...s.remotes.keys()][0]!)!.header = other.header(1n)!.header;
+    const key = [...s.remotes.keys()][0]!;
+    s.remotes.set(key, { ...s.remotes.get(key)!, head: other.header(1n)! });
     expectCode(() => assertPostconditions(before, input, result), 'INVARIANT');
   });
 });

@@ -13,8 +13,8 @@ import {
   decodeRootUpdate,
   encodeHeaderRequest,
   encodeRootUpdate,
+  LightClient,
   type RootUpdate,
-  SyncState,
 } from '../src/sync/index.js';
 import { chain, sealTransfer, updateAt } from './helpers/sync.js';
 
@@ -31,7 +31,7 @@ async function syncOverBus(source: Domain, seed: number) {
   const bus = new InProcessBus({ seed, dropProbability: 0.25, duplicateProbability: 0.25, maxDelayMs: 40 });
   const tx = bus.endpoint(source.id);
   const rx = bus.endpoint(receiverId);
-  const sync = new SyncState();
+  const sync = new LightClient();
   sync.trust(source.header(0n)!, source.keySet);
   const dedup = new Deduplicator();
   const pending = new Map<bigint, RootUpdate>();
@@ -105,7 +105,7 @@ describe('gap filling over a lossy bus', () => {
     });
     const tx = bus.endpoint(source.id);
     const rx = bus.endpoint(receiverId);
-    const sync = new SyncState();
+    const sync = new LightClient();
     sync.trust(source.header(0n)!, source.keySet);
     const chains: number[] = [];
     let requests = 0;

@@ -17,7 +17,7 @@ import {
 } from '../src/domain/index.js';
 import { builtinRegistry, commitment, decodeValue, rehome } from '../src/resource/index.js';
 import { verifyStore } from '../src/store/index.js';
-import { acceptRootUpdate, SyncState, trustRemote } from '../src/sync/index.js';
+import { acceptRootUpdate, LightClient, trustRemote } from '../src/sync/index.js';
 import { planRefund, withRefundWitness } from '../src/transfer/index.js';
 import {
   checkTransactionShape,
@@ -364,13 +364,13 @@ describe('refunds under full-mode re-execution', () => {
     expect((await s.a.submit(refundOf(s.m, s.a, s.b, h))).status.status).toBe('pending');
     await s.a.sealBlock();
     // A third party following both answers refund headers from its view of the destination.
-    const third = new SyncState();
+    const third = new LightClient();
     third.trust(s.b.header(0n)!, s.b.keySet);
     third.trust(s.a.header(0n)!, s.a.keySet);
     third.acceptChain(updatesFrom(s.b, 1n), 'full');
     expect(third.acceptChain(updatesFrom(s.a, 1n), 'full').at(-1)!.header.height).toBe(s.a.committedHeight);
     // The destination itself answers with its own headers: a registry knows no self.
-    const own = new SyncState();
+    const own = new LightClient();
     own.trust(s.a.header(0n)!, s.a.keySet);
     const known = { isKnownRoot: (root: Uint8Array) => s.b.acceptsAnchor(root) };
     const err = expectCode(
@@ -669,12 +669,14 @@ describe('the new inputs and state in transcripts and checkpoints', () => {
     );
     const view = [...clone.remotes.values()][0]!;
     // Bounded by remoteRootsMax, ascending, with their timestamps.
-    expect([...view.headers.keys()]).toEqual([s.b.committedHeight - 1n, s.b.committedHeight]);
-    expect(view.headers.get(s.b.committedHeight)!.timestamp).toBe(s.b.header()!.header.timestamp);
+    expect([...view.recent.keys()]).toEqual([s.b.committedHeight - 1n, s.b.committedHeight]);
+    expect(view.recent.get(s.b.committedHeight)!.timestamp).toBe(s.b.header()!.header.timestamp);
     const v1 = encodeState(genesis(clone.config, s.a.keySet, T0));
     v1[0] = 1;
     expect(decodeState(v1).height).toBe(0n);
-    v1[0] = 3;
+    v1[0] = 2;
+    expect(decodeState(v1).height).toBe(0n);
+    v1[0] = 4;
     expectCode(() => decodeState(v1), 'STORE_FORMAT');
   });
 

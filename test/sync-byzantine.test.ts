@@ -16,10 +16,10 @@ import {
   encodeRootUpdate,
   freezeView,
   isAnchorUsable,
+  LightClient,
   makeEquivocationEvidence,
   type RemoteView,
   type RootUpdate,
-  SyncState,
   trustRemote,
   type VerificationMode,
   verifyEquivocation,
@@ -98,7 +98,7 @@ describe('a Byzantine domain cannot make a view accept anything false', () => {
   it('spending a resource homed on another domain', async () => {
     const honest = await chain('byz-home-honest', 1);
     const e = await evil('byz-home-evil');
-    const sync = new SyncState();
+    const sync = new LightClient();
     sync.trust(honest.domain.header(0n)!, honest.domain.keySet);
     sync.trust(e.domain.header(0n)!, e.domain.keySet);
     sync.acceptChain(updatesFrom(honest.domain, 1n), 'full');
@@ -250,7 +250,7 @@ describe('equivocation', () => {
     expect(v4).toEqual(before);
     const { evidence, frozenView } = caught!;
     expect(verifyEquivocation(evidence, domain.keySet)).toBe(true);
-    expect(frozenView.frozen).toEqual(evidence);
+    expect(frozenView.frozen).toEqual({ fromHeight: evidence.a.header.height, evidence });
     expect(decodeEquivocationEvidence(encodeEquivocationEvidence(evidence))).toEqual(evidence);
     // Both observers of the pair build the same evidence, in whichever order they saw it.
     expect(makeEquivocationEvidence(y.signed, x.signed)).toEqual(evidence);
@@ -275,7 +275,8 @@ describe('equivocation', () => {
     } catch (err) {
       frozen = (err as EquivocationError<RemoteView>).frozenView;
     }
-    expect(frozen?.frozen?.a.header.height).toBe(2n);
+    expect(frozen?.frozen?.evidence?.a.header.height).toBe(2n);
+    expect(frozen?.frozen?.fromHeight).toBe(2n);
     for (const h of [0n, 1n]) expect(isAnchorUsable(frozen!, domain.header(h)!.header.stateRoot)).toBe(true);
     for (const h of [2n, 3n]) expect(isAnchorUsable(frozen!, domain.header(h)!.header.stateRoot)).toBe(false);
     expect(isAnchorUsable(frozen!, other.signed.header.stateRoot)).toBe(false);
@@ -287,7 +288,7 @@ describe('equivocation', () => {
     const strangerSet = trustRemote(x.signed, {
       threshold: 1,
       keys: [key('secp256k1', 'eq-verify/operator').publicKey],
-    }).keySet;
+    }).keySet!;
     expect(verifyEquivocation(evidence, strangerSet)).toBe(true);
     const others = { threshold: 1, keys: [key('secp256k1', 'nobody').publicKey] };
     expect(verifyEquivocation(evidence, others)).toBe(false);
@@ -303,7 +304,7 @@ describe('equivocation', () => {
   it('freezes only that domain: the registry emits an event and every other domain keeps working', async () => {
     const { domain, view, x, y } = await fork('eq-isolation');
     const honest = await chain('eq-isolation-honest', 1);
-    const sync = new SyncState();
+    const sync = new LightClient();
     sync.trust(domain.header(0n)!, domain.keySet);
     sync.trust(honest.domain.header(0n)!, honest.domain.keySet);
     sync.acceptChain(updatesFrom(domain, 1n, 3n), 'full');
@@ -320,13 +321,17 @@ describe('equivocation', () => {
     expect(sync.accept(updateAt(honest.domain, 2n), 'full')).toHaveLength(1);
     expect(sync.isAnchorUsable(honest.domain.stateRoot)).toBe(true);
     // Another observer learns of it by gossip and freezes too; bad evidence is refused.
-    const other = new SyncState();
+    const other = new LightClient();
     other.trust(domain.header(0n)!, domain.keySet);
     expectCode(
-      () => other.report({ ...sync.view(domain.id)!.frozen!, b: sync.view(domain.id)!.frozen!.a }),
+      () =>
+        other.report({
+          ...sync.view(domain.id)!.frozen!.evidence!,
+          b: sync.view(domain.id)!.frozen!.evidence!.a,
+        }),
       'BAD_EVIDENCE',
     );
-    expect(other.report(sync.view(domain.id)!.frozen!).frozen).not.toBeNull();
+    expect(other.report(sync.view(domain.id)!.frozen!.evidence!).frozen).not.toBeNull();
     expect(view.frozen).toBeNull();
   });
 
@@ -347,7 +352,7 @@ describe('equivocation', () => {
     const { view, x, y } = await fork('eq-freeze');
     const evidence = makeEquivocationEvidence(x.signed, y.signed);
     const frozen = freezeView(view, evidence);
-    expect(frozen.frozen).toEqual(evidence);
+    expect(frozen.frozen).toEqual({ fromHeight: evidence.a.header.height, evidence });
     expect(freezeView(frozen, evidence)).toBe(frozen);
     const stranger = await chain('eq-freeze-other', 0);
     const strangerView = trustRemote(stranger.domain.header(0n)!, stranger.domain.keySet);

@@ -8,7 +8,7 @@ import {
   encodeGlobalInclusionProof,
   type GlobalInclusionProof,
   GlobalRoot,
-  SyncState,
+  LightClient,
   verifyGlobalInclusion,
 } from '../src/sync/index.js';
 import { alice } from './helpers/domain.js';
@@ -22,7 +22,7 @@ const root = (n: number) => sha256(utf8(`root-${n}`));
 async function world() {
   const a = await chain('global-a', 2);
   const b = await chain('global-b', 1);
-  const sync = new SyncState();
+  const sync = new LightClient();
   for (const c of [a, b]) {
     sync.trust(c.domain.header(0n)!, c.domain.keySet);
     sync.acceptChain(updatesFrom(c.domain, 1n), 'full');

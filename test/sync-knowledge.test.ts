@@ -7,10 +7,10 @@ import {
   KNOWLEDGE_DOMAINS_MAX,
   KNOWLEDGE_INTERMEDIARIES_MAX,
   KnowledgeGraph,
+  LightClient,
   observeAccepted,
   recordAccepted,
   remoteHeaderRecords,
-  SyncState,
   satisfies,
 } from '../src/sync/index.js';
 import { chain, updateAt, updatesFrom } from './helpers/sync.js';
@@ -69,7 +69,7 @@ describe('transitive knowledge, from real domains', () => {
     const b = await chain('kg-b', 0);
     const c = await chain('kg-c', 0);
     // B follows A and records A's latest header in its tree.
-    const bSync = new SyncState();
+    const bSync = new LightClient();
     bSync.trust(a.domain.header(0n)!, a.domain.keySet);
     const accepted = bSync.acceptChain(updatesFrom(a.domain, 1n), 'full');
     await recordAccepted(b.domain, accepted);
@@ -80,7 +80,7 @@ describe('transitive knowledge, from real domains', () => {
     expect(rec!.height).toBe(2n);
     expect(rec!.headerHash).toEqual(headerHash(a.domain.header(2n)!.header));
     // C follows B in transition mode (the writes are verified), and learns B's records.
-    const cSync = new SyncState();
+    const cSync = new LightClient();
     cSync.trust(b.domain.header(0n)!, b.domain.keySet);
     const graph = new KnowledgeGraph();
     const t0 = Number(update.signed.header.timestamp);
@@ -124,7 +124,7 @@ describe('transitive knowledge, from real domains', () => {
   it('learns nothing transitive from an update accepted in signatures mode (its writes are unverified)', async () => {
     const a = await chain('kg-light-a', 1);
     const b = await chain('kg-light-b', 0);
-    const bSync = new SyncState();
+    const bSync = new LightClient();
     bSync.trust(a.domain.header(0n)!, a.domain.keySet);
     await recordAccepted(b.domain, bSync.acceptChain(updatesFrom(a.domain, 1n), 'signatures'));
     await b.domain.sealBlock();

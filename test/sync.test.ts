@@ -23,11 +23,11 @@ import {
   encodeSignedHeader,
   encodeSyncConfirmation,
   isAnchorUsable,
+  LightClient,
   learnKeySet,
   type RemoteView,
   type RootUpdate,
   rootUpdateFromBlock,
-  SyncState,
   trustRemote,
   UPDATE_CHAIN_MAX,
   type VerificationMode,
@@ -170,7 +170,7 @@ describe('acceptance rules (each refusal has its own code and leaves the view un
       (v) => acceptRootUpdate(v, updateAt(b.domain, 1n), 'transition'),
       'UNKNOWN_DOMAIN',
     );
-    const sync = new SyncState();
+    const sync = new LightClient();
     sync.trust(a.domain.header(0n)!, a.domain.keySet);
     expectCode(() => sync.accept(updateAt(b.domain, 1n), 'transition'), 'UNKNOWN_DOMAIN');
     expect(sync.view(a.domain.id)!.head.header.height).toBe(0n);
@@ -339,7 +339,7 @@ describe('gap filling', () => {
 
   it('a registry fills a gap with acceptChain after a single update was refused', async () => {
     const { domain } = await setup('gap-registry', 3);
-    const sync = new SyncState();
+    const sync = new LightClient();
     sync.trust(domain.header(0n)!, domain.keySet);
     expectCode(() => sync.accept(updateAt(domain, 3n), 'full'), 'NOT_CONTINUOUS');
     const accepted = sync.acceptChain(updatesFrom(domain, 1n, 3n), 'full');
@@ -461,7 +461,7 @@ describe('the registry', () => {
   it('follows several domains, refuses a second trust of one, and lists them in id order', async () => {
     const a = await setup('reg-a', 1);
     const b = await setup('reg-b', 1);
-    const sync = new SyncState();
+    const sync = new LightClient();
     sync.trust(a.domain.header(0n)!, a.domain.keySet, { name: 'a' });
     sync.trust(b.domain.header(0n)!, b.domain.keySet, { name: 'b' });
     expectCode(() => sync.trust(a.domain.header(0n)!, a.domain.keySet), 'DUPLICATE_DOMAIN');

@@ -18,7 +18,7 @@ import {
   type EquivocationEvidence,
   equivocationEvidenceHash,
   isAnchorUsable,
-  SyncState,
+  LightClient,
 } from '../src/sync/index.js';
 import { commitmentKey, decodeHeight, encodeHeight } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
@@ -50,7 +50,7 @@ async function forked(tag: string) {
     clock.advance(1_000n);
     await w.mint(alice.publicKey, 1n); // 5, 6
   }
-  const sync = new SyncState();
+  const sync = new LightClient();
   sync.trust(evil.header(0n)!, evil.keySet, { name: 'evil' });
   for (let h = 1n; h <= 5n; h++) {
     for (const sh of sync.accept(updateAt(evil, h), 'transition'))

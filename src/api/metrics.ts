@@ -12,7 +12,6 @@ import {
 } from 'prom-client';
 import { toHex, type WeftErrorCode } from '../crypto/index.js';
 import type { PhaseName } from '../domain/index.js';
-import { forkHeight } from '../sync/index.js';
 import type { ApiNode } from './apiNode.js';
 import { METRIC_LABEL_VALUES_MAX } from './limits.js';
 
@@ -255,7 +254,7 @@ export class NodeMetrics {
       registers,
       collect() {
         this.reset();
-        for (const v of views()) if (v.frozen) this.set(labels(v), Number(forkHeight(v.frozen)));
+        for (const v of views()) if (v.frozen) this.set(labels(v), Number(v.frozen.fromHeight));
       },
     });
   }

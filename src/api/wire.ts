@@ -311,6 +311,8 @@ const WAIT_BIGINTS = new Set([
   'destinationHasHeight',
   'destinationHeight',
   'sourceHasHeight',
+  'advancedAtMs',
+  'trustingPeriodMs',
 ]);
 
 export function waitFromJson(j: TransferWaitJson): TransferWait {

@@ -184,7 +184,7 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
     reinitializeRemote: (...a: Parameters<NodeHost['reinitializeRemote']>) => host.reinitializeRemote(...a),
     instance,
   };
-  const server = await createApi(apiNode, { onError: (e) => log(`api error: ${e.message}`) });
+  const server = await createApi(apiNode, { onError: (e) => log(`api error: ${e.message}`), instance });
   let url: string;
   try {
     url = await server.listen({ host: cfg.listen.host, port: cfg.listen.port });

@@ -2,6 +2,7 @@
 // what transcripts and checkpoints are made of (docs/storage.md).
 import {
   decodeAll,
+  equalBytes,
   fromHex,
   type Reader,
   readPublicKey,
@@ -15,30 +16,47 @@ import { decodeTransition, encodeTransition, type Write } from '../smt/index.js'
 import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
 import {
   type Header,
+  headerHash,
   readHeader,
+  readSignedHeader,
   readSignerSignatures,
+  type SignedHeader,
   writeHeader,
+  writeSignedHeader,
   writeSignerSignatures,
 } from './header.js';
-import { decodeKeySet, encodeKeySet } from './keyset.js';
+import { decodeKeySet, encodeKeySet, type KeySet } from './keyset.js';
+import {
+  type EquivocationEvidence,
+  type KnownHeader,
+  type LearnedHeader,
+  newRemoteView,
+  type RecentHeader,
+  type RemoteView,
+  rootsOf,
+  VERIFICATION_MODES,
+  type VerificationMode,
+  VIEW_KNOWS_DOMAINS_MAX,
+} from './remoteView.js';
 import {
   type Block,
   type DomainInput,
   type DomainState,
   REINIT_BY_BYTES_MAX,
-  type RecordedRemote,
-  type RemoteHeaderEntry,
   type TxReads,
   type TxStatus,
 } from './transition.js';
 
 /**
- * Format 2 added each remote view's retained headers (height, state root, timestamp) and each
- * pending transaction's deadline. Format 1 is still read: its views retain only their head (the
- * only header whose timestamp it kept), and its pending transactions have no deadline (no value
- * could carry one then).
+ * Format 3 keeps each remote view whole — the one view sync acceptance and the transition share:
+ * its name, mode, key set in force, last-advanced time, window of signed headers with the key set
+ * that signed each, and its freeze with the evidence. Format 2 added retained headers (height,
+ * state root, timestamp) and pending deadlines; formats 1 and 2 are still read, their views
+ * keeping only their head, unsigned and without a key set (a node store of that age is refused
+ * before its checkpoint is read: NODE_STORE_FORMAT).
  */
-const STATE_FORMAT = 2;
+const STATE_FORMAT = 3;
+const STATE_FORMAT_V2 = 2;
 const STATE_FORMAT_V1 = 1;
 const INPUT_SUBMIT = 1;
 const INPUT_SEAL = 2;
@@ -47,6 +65,12 @@ const INPUT_KEYSET = 4;
 const INPUT_PROVEN = 5;
 const INPUT_FREEZE = 6;
 const INPUT_REINIT = 7;
+const INPUT_TRUST = 8;
+
+/** Equivocation evidence's own format byte (docs/sync.md, "Equivocation"). */
+export const EVIDENCE_FORMAT = 0x01;
+/** Most distinct key sets one view's window may refer to in a checkpoint. */
+const VIEW_KEYSETS_MAX = 1 << 16;
 
 /** Bounds on what one encoded input, block or state may hold. */
 export const LIST_MAX = 1 << 20;
@@ -57,6 +81,49 @@ const TRANSITION_BYTES = 64 * 1024 * 1024;
 const KEYSET_BYTES = 4096;
 
 const hexKey = (b: Uint8Array) => toHex(b).slice(2);
+
+const MODE_CODES: readonly (VerificationMode | null)[] = [null, ...VERIFICATION_MODES];
+
+function writeMode(w: Writer, mode: VerificationMode | null | undefined): void {
+  w.u8(MODE_CODES.indexOf(mode ?? null));
+}
+
+function readMode(r: Reader): VerificationMode | null {
+  const code = r.u8();
+  if (code >= MODE_CODES.length) throw new WeftError('CODEC', `unknown verification mode ${code}`);
+  return MODE_CODES[code]!;
+}
+
+function writeOptKeySet(w: Writer, ks: KeySet | null | undefined): void {
+  w.bool(ks !== undefined && ks !== null);
+  if (ks) w.bytes(encodeKeySet(ks), KEYSET_BYTES);
+}
+
+function readOptKeySet(r: Reader): KeySet | undefined {
+  return r.bool() ? decodeKeySet(r.bytes(KEYSET_BYTES)) : undefined;
+}
+
+function writeOptU64(w: Writer, v: bigint | undefined): void {
+  w.bool(v !== undefined);
+  if (v !== undefined) w.u64(v);
+}
+
+/** u8 format || domainId 32 || signed header a || signed header b. */
+export function writeEquivocationEvidence(w: Writer, e: EquivocationEvidence): void {
+  w.u8(EVIDENCE_FORMAT).fixed(e.domainId, 32);
+  writeSignedHeader(w, e.a);
+  writeSignedHeader(w, e.b);
+}
+
+export function readEquivocationEvidence(r: Reader): EquivocationEvidence {
+  const format = r.u8();
+  if (format !== EVIDENCE_FORMAT)
+    throw new WeftError('CODEC', `unknown equivocation evidence format ${format}`);
+  const domainId = r.fixed(32).slice();
+  const a = readSignedHeader(r);
+  const b = readSignedHeader(r);
+  return { domainId, a, b };
+}
 const fromKey = (k: string) => fromHex(`0x${k}`, 32);
 
 function writeText(w: Writer, s: string): void {
@@ -107,6 +174,23 @@ export function encodeInput(input: DomainInput): Uint8Array {
     case 'acceptRemoteHeader':
       w.u8(INPUT_REMOTE);
       writeHeader(w, input.header);
+      w.bool(input.signatures !== undefined);
+      if (input.signatures) writeSignerSignatures(w, input.signatures);
+      writeOptKeySet(w, input.keySet);
+      writeMode(w, input.mode);
+      writeOptU64(w, input.atMs);
+      w.bool(input.learned !== undefined);
+      if (input.learned) writeLearned(w, input.learned);
+      break;
+    case 'trustRemote':
+      w.u8(INPUT_TRUST);
+      writeSignedHeader(w, input.signed);
+      w.bytes(encodeKeySet(input.keySet), KEYSET_BYTES);
+      writeOptKeySet(w, input.signedBy);
+      writeMode(w, input.mode);
+      w.bool(input.name !== undefined);
+      if (input.name !== undefined) w.text(input.name, REINIT_BY_BYTES_MAX);
+      w.u64(input.atMs);
       break;
     case 'changeKeySet':
       w.u8(INPUT_KEYSET).bytes(encodeKeySet(input.keySet), KEYSET_BYTES);
@@ -117,11 +201,17 @@ export function encodeInput(input: DomainInput): Uint8Array {
       break;
     case 'freezeRemote':
       w.u8(INPUT_FREEZE).fixed(input.domainId, 32).u64(input.fromHeight);
+      w.bool(input.evidence !== undefined);
+      if (input.evidence) writeEquivocationEvidence(w, input.evidence);
       break;
     case 'reinitRemote':
       w.u8(INPUT_REINIT).fixed(input.domainId, 32);
       writeHeader(w, input.header);
       w.text(input.by, REINIT_BY_BYTES_MAX).fixed(input.evidence, 32);
+      w.bool(input.signatures !== undefined);
+      if (input.signatures) writeSignerSignatures(w, input.signatures);
+      writeOptKeySet(w, input.keySet);
+      writeOptU64(w, input.atMs);
       break;
   }
   return w.finish();
@@ -155,8 +245,30 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
           stateRoot: r.fixed(32).slice(),
           transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
         };
-      case INPUT_REMOTE:
-        return { type: 'acceptRemoteHeader', header: readHeader(r) };
+      case INPUT_REMOTE: {
+        const input: DomainInput = { type: 'acceptRemoteHeader', header: readHeader(r) };
+        if (r.bool()) input.signatures = readSignerSignatures(r);
+        const keySet = readOptKeySet(r);
+        if (keySet) input.keySet = keySet;
+        const mode = readMode(r);
+        if (mode !== null) input.mode = mode;
+        if (r.bool()) input.atMs = r.u64();
+        if (r.bool()) input.learned = readLearned(r);
+        return input;
+      }
+      case INPUT_TRUST: {
+        const signed = readSignedHeader(r);
+        const keySet = decodeKeySet(r.bytes(KEYSET_BYTES));
+        const signedBy = readOptKeySet(r);
+        const mode = readMode(r);
+        if (mode === null) throw new WeftError('CODEC', 'a trustRemote input needs a mode');
+        const name = r.bool() ? readName(r) : undefined;
+        const input: DomainInput = { type: 'trustRemote', signed, keySet, mode, atMs: 0n };
+        if (signedBy) input.signedBy = signedBy;
+        if (name !== undefined) input.name = name;
+        input.atMs = r.u64();
+        return input;
+      }
       case INPUT_KEYSET:
         return {
           type: 'changeKeySet',
@@ -165,20 +277,38 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
         };
       case INPUT_PROVEN:
         return { type: 'markProven', height: r.u64() };
-      case INPUT_FREEZE:
-        return { type: 'freezeRemote', domainId: r.fixed(32).slice(), fromHeight: r.u64() };
-      case INPUT_REINIT:
-        return {
+      case INPUT_FREEZE: {
+        const input: DomainInput = {
+          type: 'freezeRemote',
+          domainId: r.fixed(32).slice(),
+          fromHeight: r.u64(),
+        };
+        if (r.bool()) input.evidence = readEquivocationEvidence(r);
+        return input;
+      }
+      case INPUT_REINIT: {
+        const input: DomainInput = {
           type: 'reinitRemote',
           domainId: r.fixed(32).slice(),
           header: readHeader(r),
           by: r.text(REINIT_BY_BYTES_MAX),
           evidence: r.fixed(32).slice(),
         };
+        if (r.bool()) input.signatures = readSignerSignatures(r);
+        const keySet = readOptKeySet(r);
+        if (keySet) input.keySet = keySet;
+        if (r.bool()) input.atMs = r.u64();
+        return input;
+      }
       default:
         throw new WeftError('CODEC', `unknown domain input kind ${kind}`);
     }
   });
+}
+
+/** A short name (an operator's, a remote's): at most REINIT_BY_BYTES_MAX UTF-8 bytes. */
+function readName(r: Reader): string {
+  return r.text(REINIT_BY_BYTES_MAX);
 }
 
 // ---- statuses, signed headers, blocks ---------------------------------------------------------
@@ -273,24 +403,155 @@ function readRoots(r: Reader): Map<string, bigint> {
   );
 }
 
-function writeRemoteHeaders(w: Writer, headers: Map<bigint, RemoteHeaderEntry>): void {
-  w.list([...headers.values()], LIST_MAX, (w, e) => w.u64(e.height).fixed(e.stateRoot, 32).u64(e.timestamp));
+/** Legacy (format 2) retained headers: height, state root, timestamp; only read, then dropped. */
+function skipRemoteHeaders(r: Reader): void {
+  r.list(LIST_MAX, (r) => {
+    r.u64();
+    r.fixed(32);
+    r.u64();
+  });
 }
 
-/** Retained remote headers; strictly ascending heights, as `apply` keeps them. */
-function readRemoteHeaders(r: Reader): Map<bigint, RemoteHeaderEntry> {
-  const headers = new Map<bigint, RemoteHeaderEntry>();
-  let last = -1n;
-  for (const e of r.list(LIST_MAX, (r) => ({
+/**
+ * One remote view: name, mode, key set in force, window size, last-advanced time, the distinct
+ * key sets its window refers to, the window (each signed header with the index + 1 of the set
+ * that signed it, 0 for none), then the freeze. The head is the window's last header and the
+ * anchors index is derived from the window (`rootsOf`), so neither is written.
+ */
+function writeRemoteView(w: Writer, v: RemoteView): void {
+  w.fixed(v.domainId, 32).bool(v.name !== undefined);
+  if (v.name !== undefined) w.text(v.name, REINIT_BY_BYTES_MAX);
+  writeMode(w, v.mode);
+  writeOptKeySet(w, v.keySet);
+  w.u32(v.recentMax).u64(v.advancedAtMs);
+  const sets: KeySet[] = [];
+  const index = new Map<KeySet, number>();
+  for (const e of v.recent.values()) {
+    if (e.signedBy !== null && !index.has(e.signedBy)) {
+      index.set(e.signedBy, sets.length);
+      sets.push(e.signedBy);
+    }
+  }
+  w.list(sets, VIEW_KEYSETS_MAX, (w, ks) => w.bytes(encodeKeySet(ks), KEYSET_BYTES));
+  w.list([...v.recent.values()], LIST_MAX, (w, e) => {
+    writeSignedHeader(w, e.signed);
+    w.u32(e.signedBy === null ? 0 : index.get(e.signedBy)! + 1);
+  });
+  w.bool(v.frozen !== null);
+  if (v.frozen !== null) {
+    w.u64(v.frozen.fromHeight).bool(v.frozen.evidence !== null);
+    if (v.frozen.evidence !== null) writeEquivocationEvidence(w, v.frozen.evidence);
+  }
+  w.list([...v.knows], VIEW_KNOWS_DOMAINS_MAX, (w, [k, m]) => {
+    w.fixed(fromKey(k), 32);
+    w.list([...m.values()], LIST_MAX, (w, e) =>
+      w.u64(e.height).fixed(e.stateRoot, 32).u64(e.timestamp).u64(e.at),
+    );
+  });
+}
+
+function writeLearned(w: Writer, learned: readonly LearnedHeader[]): void {
+  w.list([...learned], LIST_MAX, (w, l) =>
+    w.fixed(l.domainId, 32).u64(l.height).fixed(l.stateRoot, 32).u64(l.timestamp),
+  );
+}
+
+function readLearned(r: Reader): LearnedHeader[] {
+  return r.list(LIST_MAX, (r) => ({
+    domainId: r.fixed(32).slice(),
     height: r.u64(),
     stateRoot: r.fixed(32).slice(),
     timestamp: r.u64(),
-  }))) {
-    if (e.height <= last) throw new WeftError('CODEC', 'remote headers are not in ascending height order');
-    last = e.height;
-    headers.set(e.height, e);
+  }));
+}
+
+function readRemoteView(r: Reader): RemoteView {
+  const domainId = r.fixed(32).slice();
+  const name = r.bool() ? readName(r) : undefined;
+  const mode = readMode(r);
+  const keySet = readOptKeySet(r) ?? null;
+  const recentMax = r.u32();
+  const advancedAtMs = r.u64();
+  const sets = r.list(VIEW_KEYSETS_MAX, (r) => decodeKeySet(r.bytes(KEYSET_BYTES)));
+  const recent = new Map<bigint, RecentHeader>();
+  let last = -1n;
+  for (const [signed, by] of r.list(
+    LIST_MAX,
+    (r) => [readSignedHeader(r), r.u32()] as [SignedHeader, number],
+  )) {
+    const h = signed.header.height;
+    if (h <= last) throw new WeftError('CODEC', "a remote view's headers are not in ascending height order");
+    if (!equalBytes(signed.header.domain, domainId))
+      throw new WeftError('CODEC', "a remote view holds another domain's header");
+    if (by > sets.length)
+      throw new WeftError('CODEC', 'a remote header names a key set the view does not hold');
+    last = h;
+    recent.set(h, {
+      height: h,
+      headerHash: headerHash(signed.header),
+      stateRoot: signed.header.stateRoot,
+      timestamp: signed.header.timestamp,
+      signed,
+      signedBy: by === 0 ? null : sets[by - 1]!,
+    });
   }
-  return headers;
+  const head = [...recent.values()].pop();
+  if (head === undefined) throw new WeftError('CODEC', 'a remote view holds no header');
+  if (recentMax < 1 || recent.size > recentMax)
+    throw new WeftError('CODEC', 'a remote view holds more headers than its window');
+  let frozen: RemoteView['frozen'] = null;
+  if (r.bool()) {
+    const fromHeight = r.u64();
+    frozen = { fromHeight, evidence: r.bool() ? readEquivocationEvidence(r) : null };
+  }
+  const knows = new Map<string, Map<bigint, KnownHeader>>();
+  for (const [k, entries] of r.list(
+    VIEW_KNOWS_DOMAINS_MAX,
+    (r) =>
+      [
+        hexKey(r.fixed(32)),
+        r.list(LIST_MAX, (r) => ({
+          height: r.u64(),
+          stateRoot: r.fixed(32).slice(),
+          timestamp: r.u64(),
+          at: r.u64(),
+        })),
+      ] as [string, KnownHeader[]],
+  )) {
+    knows.set(k, new Map(entries.map((e) => [e.height, e])));
+  }
+  const view: RemoteView = {
+    domainId,
+    mode,
+    keySet,
+    head: head.signed,
+    headHash: head.headerHash,
+    recent,
+    recentMax,
+    roots: rootsOf(recent),
+    frozen,
+    advancedAtMs,
+    knows,
+  };
+  return name === undefined ? view : { ...view, name };
+}
+
+/** A format-1 or -2 view: its head only, unsigned, keyless, frozen as it was. */
+function readLegacyRemoteView(r: Reader, v1: boolean, remoteRootsMax: number): RemoteView {
+  r.fixed(32);
+  const header = readHeader(r);
+  r.fixed(32);
+  readRoots(r);
+  if (!v1) skipRemoteHeaders(r);
+  const view = newRemoteView({
+    signed: { header, signatures: [] },
+    keySet: null,
+    signedBy: null,
+    mode: null,
+    recentMax: remoteRootsMax,
+    atMs: 0n,
+  });
+  return r.bool() ? { ...view, frozen: { fromHeight: r.u64(), evidence: null } } : view;
 }
 
 /**
@@ -315,15 +576,7 @@ export function encodeState(s: DomainState): Uint8Array {
   writeHeader(w, s.head);
   w.fixed(s.headHash, 32).u64(s.provenHeight);
   writeRoots(w, s.recentRoots);
-  w.list([...s.remotes.values()], LIST_MAX, (w, v: RecordedRemote) => {
-    w.fixed(v.domainId, 32);
-    writeHeader(w, v.header);
-    w.fixed(v.headerHash, 32);
-    writeRoots(w, v.roots);
-    writeRemoteHeaders(w, v.headers);
-    w.bool(v.frozenFrom !== undefined);
-    if (v.frozenFrom !== undefined) w.u64(v.frozenFrom);
-  });
+  w.list([...s.remotes.values()], LIST_MAX, writeRemoteView);
   w.list(s.mempool, LIST_MAX, (w, p) => {
     w.bytes(encodeTransaction(p.tx), TX_BYTES_MAX).u64(p.sinceHeight);
     w.fixed(p.effects.id, 32);
@@ -344,7 +597,7 @@ export function encodeState(s: DomainState): Uint8Array {
 export function decodeState(bytes: Uint8Array): DomainState {
   return decodeAll(bytes, (r): DomainState => {
     const format = r.u8();
-    if (format !== STATE_FORMAT && format !== STATE_FORMAT_V1)
+    if (format !== STATE_FORMAT && format !== STATE_FORMAT_V2 && format !== STATE_FORMAT_V1)
       throw new WeftError('STORE_FORMAT', `unknown domain state format ${format}`);
     const v1 = format === STATE_FORMAT_V1;
     const name = readText(r);
@@ -365,25 +618,11 @@ export function decodeState(bytes: Uint8Array): DomainState {
     const headHash = r.fixed(32).slice();
     const provenHeight = r.u64();
     const recentRoots = readRoots(r);
-    const views = r.list(LIST_MAX, (r) => {
-      const domainId = r.fixed(32).slice();
-      const header = readHeader(r);
-      const headerHash = r.fixed(32).slice();
-      const roots = readRoots(r);
-      const headers = v1 ? new Map<bigint, RemoteHeaderEntry>() : readRemoteHeaders(r);
-      const view: RecordedRemote = { domainId, header, headerHash, roots, headers };
-      if (r.bool()) view.frozenFrom = r.u64();
-      if (v1 && (view.frozenFrom === undefined || header.height < view.frozenFrom)) {
-        headers.set(header.height, {
-          height: header.height,
-          stateRoot: header.stateRoot,
-          timestamp: header.timestamp,
-        });
-      }
-      return view;
-    });
+    const views = r.list(LIST_MAX, (r) =>
+      format === STATE_FORMAT ? readRemoteView(r) : readLegacyRemoteView(r, v1, config.remoteRootsMax),
+    );
     const remotes = uniqueMap(
-      views.map((v) => [hexKey(v.domainId), v] as [string, RecordedRemote]),
+      views.map((v) => [hexKey(v.domainId), v] as [string, RemoteView]),
       'remote view',
     );
     const mempool = r.list(LIST_MAX, (r) => {

@@ -29,6 +29,7 @@ import {
 } from '../tx/index.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
+import type { EquivocationEvidence, LearnedHeader, RemoteView, VerificationMode } from './remoteView.js';
 import {
   ANCHOR_WINDOW_DEFAULT,
   apply,
@@ -670,9 +671,24 @@ export class Domain extends EventEmitter<DomainEvents> {
     return isAnchorAccepted(this.state, root);
   }
 
-  /** The latest header of `domainId` this domain has accepted, if any. */
+  /** The latest header of `domainId` this domain has accepted (or trusted), if any. */
   remoteHeader(domainId: Uint8Array): Header | undefined {
-    return this.state.remotes.get(hexKey(domainId))?.header;
+    return this.remoteView(domainId)?.head.header;
+  }
+
+  /**
+   * This domain's view of `domainId` (docs/sync.md, "Remote views"): the one record of it that
+   * sync acceptance reads and the transition writes. An immutable value; a later input replaces it.
+   */
+  remoteView(domainId: Uint8Array): RemoteView | undefined {
+    return domainId instanceof Uint8Array ? this.state.remotes.get(hexKey(domainId)) : undefined;
+  }
+
+  /** Every remote view this domain holds, in DomainId order. */
+  remoteViews(): RemoteView[] {
+    return [...this.state.remotes.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, v]) => v);
   }
 
   /**
@@ -732,9 +748,53 @@ export class Domain extends EventEmitter<DomainEvents> {
     };
   }
 
-  /** Records a remote header the sync layer has verified; its root becomes a usable anchor. */
-  acceptRemoteHeader(header: Header): Promise<void> {
-    return this.serial(() => this.logged({ type: 'acceptRemoteHeader', header }));
+  /**
+   * Records a remote header the sync layer has verified; its root becomes a usable anchor. Given
+   * signed, the signatures are kept in the view; `keySet` is the set in force after it when it
+   * changed, `mode` what it was verified in, `atMs` when it was accepted (the caller's clock; by
+   * default this domain's head timestamp — the runtime's clock is kept for blocks).
+   */
+  acceptRemoteHeader(
+    header: Header | SignedHeader,
+    opts: { keySet?: KeySet; mode?: VerificationMode; atMs?: bigint; learned?: LearnedHeader[] } = {},
+  ): Promise<void> {
+    const signed = 'header' in header ? header : undefined;
+    const input: DomainInput = {
+      type: 'acceptRemoteHeader',
+      header: signed ? signed.header : (header as Header),
+      ...(signed ? { signatures: signed.signatures } : {}),
+      ...(opts.keySet ? { keySet: opts.keySet } : {}),
+      ...(opts.mode ? { mode: opts.mode } : {}),
+      ...(opts.learned && opts.learned.length > 0 ? { learned: opts.learned } : {}),
+      atMs: opts.atMs ?? this.state.head.timestamp,
+    };
+    return this.serial(() => this.logged(input));
+  }
+
+  /**
+   * Starts following `signed`'s domain from that trusted header (its genesis, or a checkpoint
+   * obtained out of band) and `keySet`, the set recorded under its root. Refused with
+   * DUPLICATE_DOMAIN when this domain already holds a view of it (a restarted node resumes it),
+   * BAD_SIGNATURES when the header lacks a threshold of signatures of `signedBy ?? keySet`.
+   *
+   * @example
+   * await alpha.trustRemote(beta.header(0n)!, beta.keySet, { mode: 'full', name: 'beta' });
+   */
+  trustRemote(
+    signed: SignedHeader,
+    keySet: KeySet,
+    opts: { mode: VerificationMode; name?: string; signedBy?: KeySet; atMs?: bigint },
+  ): Promise<void> {
+    const input: DomainInput = {
+      type: 'trustRemote',
+      signed,
+      keySet,
+      mode: opts.mode,
+      atMs: opts.atMs ?? this.state.head.timestamp,
+      ...(opts.signedBy ? { signedBy: opts.signedBy } : {}),
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+    };
+    return this.serial(() => this.logged(input));
   }
 
   /** Changes the key set from the block after next on, with approvals of the current set. */
@@ -746,13 +806,19 @@ export class Domain extends EventEmitter<DomainEvents> {
    * Freezes this domain's view of `domainId` from `fromHeight` on, after the sync layer verified
    * equivocation evidence: its roots from the fork on stop being anchors.
    */
-  freezeRemote(domainId: Uint8Array, fromHeight: bigint): Promise<void> {
-    return this.serial(() => this.logged({ type: 'freezeRemote', domainId, fromHeight }));
+  freezeRemote(domainId: Uint8Array, fromHeight: bigint, evidence?: EquivocationEvidence): Promise<void> {
+    const input: DomainInput = {
+      type: 'freezeRemote',
+      domainId,
+      fromHeight,
+      ...(evidence ? { evidence } : {}),
+    };
+    return this.serial(() => this.logged(input));
   }
 
   /** The height this domain's view of `domainId` is frozen from, or null when it is not frozen. */
   frozenFrom(domainId: Uint8Array): bigint | null {
-    return this.state.remotes.get(hexKey(domainId))?.frozenFrom ?? null;
+    return this.remoteView(domainId)?.frozen?.fromHeight ?? null;
   }
 
   /**
@@ -768,16 +834,21 @@ export class Domain extends EventEmitter<DomainEvents> {
     header: Header;
     by: string;
     evidence: Uint8Array;
+    signatures?: SignerSignature[];
+    keySet?: KeySet;
+    atMs?: bigint;
   }): Promise<void> {
-    return this.serial(() =>
-      this.logged({
-        type: 'reinitRemote',
-        domainId: p.domainId,
-        header: p.header,
-        by: p.by,
-        evidence: p.evidence,
-      }),
-    );
+    const input: DomainInput = {
+      type: 'reinitRemote',
+      domainId: p.domainId,
+      header: p.header,
+      by: p.by,
+      evidence: p.evidence,
+      ...(p.signatures ? { signatures: p.signatures } : {}),
+      ...(p.keySet ? { keySet: p.keySet } : {}),
+      atMs: p.atMs ?? this.state.head.timestamp,
+    };
+    return this.serial(() => this.logged(input));
   }
 
   /**

@@ -6,10 +6,13 @@ export {
   decodeInput,
   decodeState,
   decodeStatus,
+  EVIDENCE_FORMAT,
   encodeBlock,
   encodeInput,
   encodeState,
   encodeStatus,
+  readEquivocationEvidence,
+  writeEquivocationEvidence,
 } from './codec.js';
 export type {
   BlockCommit,
@@ -54,6 +57,34 @@ export {
   meetsThreshold,
 } from './keyset.js';
 export type {
+  EquivocationEvidence,
+  KnownHeader,
+  LearnedHeader,
+  RecentHeader,
+  RemoteFreeze,
+  RemoteView,
+  VerificationMode,
+} from './remoteView.js';
+export {
+  advanceView,
+  freezeRemoteView,
+  holdsHeader,
+  isRootUsable,
+  isViewExpired,
+  knownHeader,
+  knowsBefore,
+  knowsRoot,
+  learn,
+  newRemoteView,
+  recentEntry,
+  rootsOf,
+  TRUSTING_PERIOD_MS_DEFAULT,
+  usableHeader,
+  VERIFICATION_MODES,
+  VIEW_KNOWS_DOMAINS_MAX,
+} from './remoteView.js';
+export type {
+  AcceptRemoteInput,
   Block,
   BlockPlan,
   DomainConfig,
@@ -62,12 +93,13 @@ export type {
   DomainOutput,
   DomainState,
   Eviction,
-  RecordedRemote,
+  FreezeRemoteInput,
   ReinitRemoteInput,
   RemoteHeaderEntry,
   RemoteReinitialized,
   StateFacts,
   TransitionResult,
+  TrustRemoteInput,
   TxReads,
   TxStatus,
 } from './transition.js';

@@ -24,7 +24,14 @@ import {
   type ValidTransaction,
   validateTransaction,
 } from '../tx/index.js';
-import { encodeHeader, type Header, headerHash, txRoot } from './header.js';
+import {
+  encodeHeader,
+  type Header,
+  headerHash,
+  type SignedHeader,
+  txRoot,
+  verifyHeaderSignatures,
+} from './header.js';
 import {
   assertKeySet,
   encodeKeySet,
@@ -34,6 +41,21 @@ import {
   meetsThreshold,
   type SignerSignature,
 } from './keyset.js';
+import {
+  advanceView,
+  type EquivocationEvidence,
+  freezeRemoteView,
+  isRootUsable,
+  knowsBefore,
+  type LearnedHeader,
+  newRemoteView,
+  type RecentHeader,
+  type RemoteView,
+  rootsOf,
+  usableHeader,
+  VERIFICATION_MODES,
+  type VerificationMode,
+} from './remoteView.js';
 
 /** Defaults for a domain's limits; each is a named, configurable bound. */
 export const BATCH_TXS_MAX_DEFAULT = 250;
@@ -86,22 +108,6 @@ type PendingTx = {
 /** One accepted header of a remote domain as a domain retains it: what a refund is checked against. */
 export type RemoteHeaderEntry = { height: bigint; stateRoot: Uint8Array; timestamp: bigint };
 
-export type RecordedRemote = {
-  domainId: Uint8Array;
-  header: Header;
-  headerHash: Uint8Array;
-  /** root (hex) -> height, the latest `remoteRootsMax` accepted roots: usable anchors */
-  roots: Map<string, bigint>;
-  /**
-   * height -> the accepted header's state root and timestamp, ascending, the latest
-   * `remoteRootsMax`. A frozen view keeps its entries from the fork on only so that a reinit can
-   * report what it drops; they count for nothing (`remoteHeaderAt`).
-   */
-  headers: Map<bigint, RemoteHeaderEntry>;
-  /** set when the remote equivocated at this height: nothing new is accepted from it */
-  frozenFrom?: bigint;
-};
-
 /**
  * Everything a domain knows. `apply` takes ownership of the state it is given and returns the
  * next one (it updates the collections in place for speed); keep a `cloneState` copy to
@@ -120,7 +126,8 @@ export type DomainState = {
   provenHeight: bigint;
   /** this domain's latest roots (hex) -> height, at most `anchorWindow` */
   recentRoots: Map<string, bigint>;
-  remotes: Map<string, RecordedRemote>;
+  /** one view per remote domain (docs/sync.md, "Remote views"): immutable values, swapped whole */
+  remotes: Map<string, RemoteView>;
   mempool: PendingTx[];
   pendingNullifiers: Set<string>;
   pendingCommitments: Set<string>;
@@ -144,11 +151,57 @@ export type TxReads = {
 export type DomainInput =
   | { type: 'submit'; tx: Transaction; reads: TxReads; signatureResults?: SignatureResults }
   | { type: 'seal'; timestamp: bigint; stateRoot: Uint8Array; transition: TransitionProof }
-  | { type: 'acceptRemoteHeader'; header: Header }
+  | AcceptRemoteInput
+  | TrustRemoteInput
   | { type: 'changeKeySet'; keySet: KeySet; approvals: SignerSignature[] }
   | { type: 'markProven'; height: bigint }
-  | { type: 'freezeRemote'; domainId: Uint8Array; fromHeight: bigint }
+  | FreezeRemoteInput
   | ReinitRemoteInput;
+
+/**
+ * A remote header the sync layer verified (`decideAcceptance`), recorded in the domain's view of
+ * its domain: `signatures` are the header's own (kept so the view can show them as evidence),
+ * `keySet` the set in force after it when acceptance saw it change (absent: unchanged), `mode`
+ * what it was verified in, `atMs` the observer's clock when it was accepted (the runtime's, passed
+ * in: the transition stays pure). A header of a domain with no view yet starts one.
+ */
+export type AcceptRemoteInput = {
+  type: 'acceptRemoteHeader';
+  header: Header;
+  signatures?: SignerSignature[];
+  keySet?: KeySet;
+  mode?: VerificationMode;
+  atMs?: bigint;
+  /** what the header's block taught about third domains its domain accepted (full mode) */
+  learned?: LearnedHeader[];
+};
+
+/**
+ * Starts following a remote domain from a trusted header (its genesis, or one taken out of
+ * band): `keySet` is the set recorded under its root (it signs the next header), `signedBy` the
+ * set that signed it when that is another (a header right at a key-set change). The header must
+ * carry a threshold of signatures of that set. Refused for a domain already followed.
+ */
+export type TrustRemoteInput = {
+  type: 'trustRemote';
+  signed: SignedHeader;
+  keySet: KeySet;
+  signedBy?: KeySet;
+  mode: VerificationMode;
+  name?: string;
+  atMs: bigint;
+};
+
+/**
+ * Freezes the view of `domainId` from `fromHeight`: after equivocation (`evidence`, two signed
+ * headers the sync layer checked) or a double spend (no evidence: the verified block is the proof).
+ */
+export type FreezeRemoteInput = {
+  type: 'freezeRemote';
+  domainId: Uint8Array;
+  fromHeight: bigint;
+  evidence?: EquivocationEvidence;
+};
 
 /**
  * An operator's re-initialisation of a frozen remote view: `header` is the header of `domainId`
@@ -162,6 +215,11 @@ export type ReinitRemoteInput = {
   header: Header;
   by: string;
   evidence: Uint8Array;
+  /** the trusted header's signatures, when the operator gave them */
+  signatures?: SignerSignature[];
+  /** the key set recorded under the trusted header's root (it signs the next header) */
+  keySet?: KeySet;
+  atMs?: bigint;
 };
 
 /**
@@ -278,9 +336,7 @@ export function cloneState(s: DomainState): DomainState {
   return {
     ...s,
     recentRoots: new Map(s.recentRoots),
-    remotes: new Map(
-      [...s.remotes].map(([k, v]) => [k, { ...v, roots: new Map(v.roots), headers: new Map(v.headers) }]),
-    ),
+    remotes: new Map(s.remotes),
     mempool: [...s.mempool],
     pendingNullifiers: new Set(s.pendingNullifiers),
     pendingCommitments: new Set(s.pendingCommitments),
@@ -309,13 +365,15 @@ function step(state: DomainState, input: DomainInput, env: DomainEnv): Transitio
     case 'seal':
       return seal(state, input);
     case 'acceptRemoteHeader':
-      return acceptRemote(state, input.header);
+      return acceptRemote(state, input);
+    case 'trustRemote':
+      return trustRemote(state, input);
     case 'changeKeySet':
       return changeKeySet(state, input.keySet, input.approvals);
     case 'markProven':
       return markProven(state, input.height);
     case 'freezeRemote':
-      return freezeRemote(state, input.domainId, input.fromHeight);
+      return freezeRemote(state, input);
     case 'reinitRemote':
       return reinitRemote(state, input);
     default:
@@ -345,7 +403,7 @@ export function factsBefore(state: DomainState, input: DomainInput): StateFacts 
   };
   if (input.type === 'acceptRemoteHeader' && input.header?.domain instanceof Uint8Array) {
     const prev = state.remotes.get(hexKey(input.header.domain));
-    if (prev) facts.remoteHeight = prev.header.height;
+    if (prev) facts.remoteHeight = prev.head.header.height;
   }
   return facts;
 }
@@ -396,7 +454,7 @@ export function assertPostconditions(before: StateFacts, input: DomainInput, res
     );
   }
   if (input.type === 'acceptRemoteHeader') {
-    const recorded = after.remotes.get(hexKey(input.header.domain))?.header.height;
+    const recorded = after.remotes.get(hexKey(input.header.domain))?.head.header.height;
     invariant(recorded === input.header.height, 'the accepted remote header is not the one recorded');
     invariant(
       before.remoteHeight === undefined || recorded > before.remoteHeight,
@@ -412,9 +470,10 @@ export function assertPostconditions(before: StateFacts, input: DomainInput, res
  * built by the runtime itself, so only the other inputs have preconditions to check here.
  */
 export function checkInput(state: DomainState, input: DomainInput): void {
-  if (input.type === 'acceptRemoteHeader') checkAcceptRemote(state, input.header);
+  if (input.type === 'acceptRemoteHeader') checkAcceptRemote(state, input);
+  else if (input.type === 'trustRemote') checkTrustRemote(state, input);
   else if (input.type === 'changeKeySet') checkChangeKeySet(state, input.keySet, input.approvals);
-  else if (input.type === 'freezeRemote') checkFreezeRemote(state, input.domainId, input.fromHeight);
+  else if (input.type === 'freezeRemote') checkFreezeRemote(state, input);
   else if (input.type === 'reinitRemote') checkReinitRemote(state, input);
 }
 
@@ -422,7 +481,7 @@ export function checkInput(state: DomainState, input: DomainInput): void {
 export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean {
   const key = hexKey(root);
   if (state.recentRoots.has(key)) return true;
-  for (const r of state.remotes.values()) if (r.roots.has(key)) return true;
+  for (const r of state.remotes.values()) if (r.roots.has(key) && isRootUsable(r, root)) return true;
   return false;
 }
 
@@ -438,9 +497,7 @@ export function remoteHeaderAt(
 ): RemoteHeaderEntry | undefined {
   if (!(domainId instanceof Uint8Array) || typeof height !== 'bigint') return undefined;
   const view = state.remotes.get(hexKey(domainId));
-  if (view === undefined) return undefined;
-  if (view.frozenFrom !== undefined && height >= view.frozenFrom) return undefined;
-  return view.headers.get(height);
+  return view === undefined ? undefined : usableHeader(view, height);
 }
 
 /** Every header of `domainId` `remoteHeaderAt` would answer for, ascending by height. */
@@ -448,10 +505,7 @@ export function remoteHeaders(state: DomainState, domainId: Uint8Array): RemoteH
   const view = domainId instanceof Uint8Array ? state.remotes.get(hexKey(domainId)) : undefined;
   if (view === undefined) return [];
   const out: RemoteHeaderEntry[] = [];
-  for (const e of view.headers.values()) {
-    if (view.frozenFrom !== undefined && e.height >= view.frozenFrom) continue;
-    out.push(e);
-  }
+  for (const e of view.recent.values()) if (usableHeader(view, e.height)) out.push(e);
   return out;
 }
 
@@ -711,7 +765,8 @@ export function checkSeal(state: DomainState, input: Extract<DomainInput, { type
 }
 
 /** Throws what `acceptRemote` would refuse; changes nothing. */
-function checkAcceptRemote(state: DomainState, header: Header): void {
+function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput): void {
+  const { header } = input;
   check(
     header && header.domain instanceof Uint8Array && header.domain.length === 32,
     'BAD_INPUT',
@@ -722,62 +777,142 @@ function checkAcceptRemote(state: DomainState, header: Header): void {
     'BAD_INPUT',
     'a domain does not accept its own headers as remote',
   );
+  checkRemoteExtras(input.signatures, input.keySet, input.mode, input.atMs);
+  check(
+    input.learned === undefined ||
+      (Array.isArray(input.learned) &&
+        input.learned.every(
+          (l) =>
+            l.domainId instanceof Uint8Array &&
+            l.domainId.length === 32 &&
+            l.stateRoot instanceof Uint8Array &&
+            l.stateRoot.length === 32 &&
+            typeof l.height === 'bigint' &&
+            typeof l.timestamp === 'bigint',
+        )),
+    'BAD_INPUT',
+    'learned must list (32-byte domainId, height, 32-byte stateRoot, timestamp)',
+  );
   const prev = state.remotes.get(hexKey(header.domain));
-  if (prev?.frozenFrom !== undefined) {
+  if (prev?.frozen) {
     throw new WeftError(
       'VIEW_FROZEN',
-      `the remote domain equivocated at height ${prev.frozenFrom}; nothing new is accepted from it`,
+      `the remote domain equivocated at height ${prev.frozen.fromHeight}; nothing new is accepted from it`,
     );
   }
-  if (prev && header.height <= prev.header.height) {
+  const head = prev?.head.header;
+  if (head && header.height <= head.height) {
     throw new WeftError(
       'STALE_HEADER',
-      `remote height ${header.height} is not above the accepted ${prev.header.height}`,
+      `remote height ${header.height} is not above the accepted ${head.height}`,
     );
   }
   // A domain's block timestamps never decrease; refunds rely on it (docs/transfers.md).
-  if (prev && header.timestamp < prev.header.timestamp) {
+  if (head && header.timestamp < head.timestamp) {
     throw new WeftError(
       'BAD_TIMESTAMP',
-      `remote header ${header.height} has timestamp ${header.timestamp}, before the accepted ${prev.header.timestamp}`,
+      `remote header ${header.height} has timestamp ${header.timestamp}, before the accepted ${head.timestamp}`,
     );
   }
 }
 
-function acceptRemote(state: DomainState, header: Header): TransitionResult {
-  checkAcceptRemote(state, header);
+/** The optional parts of a remote input: well formed when present. */
+function checkRemoteExtras(
+  signatures: SignerSignature[] | undefined,
+  keySet: KeySet | undefined,
+  mode: VerificationMode | undefined,
+  atMs: bigint | undefined,
+): void {
+  check(signatures === undefined || Array.isArray(signatures), 'BAD_INPUT', 'signatures must be a list');
+  if (keySet !== undefined) assertKeySet(keySet);
+  check(
+    mode === undefined || VERIFICATION_MODES.includes(mode),
+    'BAD_INPUT',
+    `mode must be one of ${VERIFICATION_MODES.join(', ')}`,
+  );
+  check(atMs === undefined || (typeof atMs === 'bigint' && atMs >= 0n), 'BAD_INPUT', 'atMs must be a u64');
+}
+
+function acceptRemote(state: DomainState, input: AcceptRemoteInput): TransitionResult {
+  checkAcceptRemote(state, input);
+  const { header } = input;
   const key = hexKey(header.domain);
   const prev = state.remotes.get(key);
-  const hh = headerHash(header);
-  const roots = prev?.roots ?? new Map<string, bigint>();
-  const headers = prev?.headers ?? new Map<bigint, RemoteHeaderEntry>();
-  retain(state.config, roots, headers, header);
-  state.remotes.set(key, { domainId: header.domain, header, headerHash: hh, roots, headers });
-  queueRemoteRecord(state, header, hh);
+  const signed: SignedHeader = { header, signatures: input.signatures ?? [] };
+  const atMs = input.atMs ?? prev?.advancedAtMs ?? 0n;
+  const view = prev
+    ? advanceView(prev, signed, {
+        signedBy: prev.keySet,
+        keySet: input.keySet ?? prev.keySet,
+        mode: input.mode ?? prev.mode,
+        atMs,
+        ...(input.learned ? { learned: input.learned } : {}),
+      })
+    : newRemoteView({
+        signed,
+        keySet: input.keySet ?? null,
+        signedBy: null,
+        mode: input.mode ?? null,
+        recentMax: state.config.remoteRootsMax,
+        atMs,
+      });
+  state.remotes.set(key, view);
+  queueRemoteRecord(state, header, view.headHash);
   return {
     state,
-    outputs: [{ type: 'remoteAccepted', domainId: header.domain, height: header.height, headerHash: hh }],
+    outputs: [
+      { type: 'remoteAccepted', domainId: header.domain, height: header.height, headerHash: view.headHash },
+    ],
   };
 }
 
-/**
- * Adds an accepted header to a view's anchors and retained headers, dropping the oldest past
- * `remoteRootsMax`. Heights only grow, so each map stays in ascending order.
- */
-function retain(
-  config: DomainConfig,
-  roots: Map<string, bigint>,
-  headers: Map<bigint, RemoteHeaderEntry>,
-  header: Header,
-): void {
-  roots.set(hexKey(header.stateRoot), header.height);
-  while (roots.size > config.remoteRootsMax) roots.delete(roots.keys().next().value as string);
-  headers.set(header.height, {
-    height: header.height,
-    stateRoot: header.stateRoot,
-    timestamp: header.timestamp,
+/** Throws what `trustRemote` would refuse; changes nothing. */
+function checkTrustRemote(state: DomainState, input: TrustRemoteInput): void {
+  const header = input.signed?.header;
+  try {
+    encodeHeader(header);
+  } catch (e) {
+    throw new WeftError('BAD_INPUT', `the trusted header is malformed: ${(e as Error).message}`);
+  }
+  check(!equalBytes(header.domain, state.config.domainId), 'BAD_INPUT', 'a domain does not follow itself');
+  assertKeySet(input.keySet);
+  checkRemoteExtras(input.signed.signatures, input.signedBy, input.mode, input.atMs);
+  check(
+    input.mode !== undefined && input.atMs !== undefined,
+    'BAD_INPUT',
+    'trustRemote needs a mode and atMs',
+  );
+  check(
+    input.name === undefined ||
+      (typeof input.name === 'string' && utf8(input.name).length <= REINIT_BY_BYTES_MAX),
+    'BAD_INPUT',
+    `a remote's name is at most ${REINIT_BY_BYTES_MAX} UTF-8 bytes`,
+  );
+  if (state.remotes.has(hexKey(header.domain))) {
+    throw new WeftError(
+      'DUPLICATE_DOMAIN',
+      'this domain already follows that remote: its view resumes as it is',
+    );
+  }
+  if (!verifyHeaderSignatures(input.signed, input.signedBy ?? input.keySet)) {
+    throw new WeftError('BAD_SIGNATURES', 'the trusted header is not signed by a threshold of its key set');
+  }
+}
+
+/** A view of a remote domain that trusts `signed` (no tree record: nothing was accepted through sync yet). */
+function trustRemote(state: DomainState, input: TrustRemoteInput): TransitionResult {
+  checkTrustRemote(state, input);
+  const view = newRemoteView({
+    signed: input.signed,
+    keySet: input.keySet,
+    signedBy: input.signedBy ?? input.keySet,
+    mode: input.mode,
+    recentMax: state.config.remoteRootsMax,
+    atMs: input.atMs,
+    name: input.name,
   });
-  while (headers.size > config.remoteRootsMax) headers.delete(headers.keys().next().value as bigint);
+  state.remotes.set(hexKey(view.domainId), view);
+  return { state, outputs: [] };
 }
 
 /** Queues `0x03 || DomainId -> headerHash || height` for the next block (the last one per domain wins). */
@@ -814,7 +949,8 @@ function changeKeySet(state: DomainState, next: KeySet, approvals: SignerSignatu
 }
 
 /** Throws what `freezeRemote` would refuse; changes nothing. */
-function checkFreezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): void {
+function checkFreezeRemote(state: DomainState, input: FreezeRemoteInput): void {
+  const { domainId, fromHeight, evidence } = input;
   check(
     domainId instanceof Uint8Array && domainId.length === 32,
     'BAD_INPUT',
@@ -824,27 +960,36 @@ function checkFreezeRemote(state: DomainState, domainId: Uint8Array, fromHeight:
   if (!state.remotes.has(hexKey(domainId))) {
     throw new WeftError('UNKNOWN_DOMAIN', 'this domain holds no view of that remote to freeze');
   }
+  if (evidence !== undefined) {
+    check(
+      equalBytes(evidence.domainId, domainId) &&
+        evidence.a.header.height === fromHeight &&
+        evidence.b.header.height === fromHeight,
+      'BAD_INPUT',
+      'the equivocation evidence is not of that remote at the freeze height',
+    );
+  }
 }
 
 /**
- * Freezes a remote view after equivocation evidence (verified by the sync layer): roots at or
- * after the fork height stop being anchors, earlier ones stay usable, and no header is accepted
- * from that domain any more. Pending transactions that lean on the doubtful branch — anchored on a
- * root it dropped, or refunding against a header at or after the fork — are evicted
- * (`VIEW_FROZEN`): admission checked them against what is now in doubt. Other domains are
- * untouched.
+ * Freezes a remote view after equivocation evidence or a double spend (verified by the sync
+ * layer): roots at or after the fork height stop being anchors, earlier ones stay usable, and no
+ * header is accepted from that domain any more. Pending transactions that lean on the doubtful
+ * branch — anchored on a root it dropped, or refunding against a header at or after the fork —
+ * are evicted (`VIEW_FROZEN`): admission checked them against what is now in doubt. Other
+ * domains are untouched.
  */
-function freezeRemote(state: DomainState, domainId: Uint8Array, fromHeight: bigint): TransitionResult {
-  checkFreezeRemote(state, domainId, fromHeight);
+function freezeRemote(state: DomainState, input: FreezeRemoteInput): TransitionResult {
+  checkFreezeRemote(state, input);
+  const { domainId, fromHeight } = input;
   const view = state.remotes.get(hexKey(domainId))!;
-  if (view.frozenFrom !== undefined && view.frozenFrom <= fromHeight) return { state, outputs: [] };
+  if (view.frozen !== null && view.frozen.fromHeight <= fromHeight) return { state, outputs: [] };
   const dropped = new Set<string>();
-  for (const [root, h] of view.roots) {
-    if (h < fromHeight) continue;
-    view.roots.delete(root);
-    dropped.add(root);
-  }
-  view.frozenFrom = fromHeight;
+  for (const [root, h] of view.roots) if (h >= fromHeight) dropped.add(root);
+  state.remotes.set(
+    hexKey(domainId),
+    freezeRemoteView(view, { fromHeight, evidence: input.evidence ?? null }),
+  );
   const outputs: DomainOutput[] = [{ type: 'remoteFrozen', domainId, fromHeight }];
   const doomed = state.mempool.filter((p) => leansOnFork(p.tx, domainId, fromHeight, dropped));
   const reason = `it relies on a root or header of a remote domain at or after its fork at height ${fromHeight}`;
@@ -920,21 +1065,23 @@ function checkReinitRemote(state: DomainState, input: ReinitRemoteInput): void {
   if (view === undefined) {
     throw new WeftError('UNKNOWN_DOMAIN', 'this domain holds no view of that remote to re-initialise');
   }
-  if (view.frozenFrom === undefined) {
+  if (view.frozen === null) {
     throw new WeftError(
       'NOT_FROZEN',
       'the view of that remote is not frozen; only a frozen view is re-initialised',
     );
   }
-  if (header.height < view.frozenFrom) {
+  const fork = view.frozen.fromHeight;
+  if (header.height < fork) {
     throw new WeftError(
       'BAD_HEIGHT',
-      `the trusted header (height ${header.height}) must be at or after the fork height ${view.frozenFrom}: it is what settles the fork`,
+      `the trusted header (height ${header.height}) must be at or after the fork height ${fork}: it is what settles the fork`,
     );
   }
+  checkRemoteExtras(input.signatures, input.keySet, undefined, input.atMs);
   // Refunds need the remote's timestamps never to decrease across every header kept.
-  for (const e of view.headers.values()) {
-    if (e.height < view.frozenFrom && e.timestamp > header.timestamp) {
+  for (const e of view.recent.values()) {
+    if (e.height < fork && e.timestamp > header.timestamp) {
       throw new WeftError(
         'BAD_TIMESTAMP',
         `the trusted header's timestamp ${header.timestamp} is before that of the kept header at height ${e.height} (${e.timestamp})`,
@@ -953,25 +1100,34 @@ function reinitRemote(state: DomainState, input: ReinitRemoteInput): TransitionR
   checkReinitRemote(state, input);
   const { domainId, header } = input;
   const view = state.remotes.get(hexKey(domainId))!;
-  const forkHeight = view.frozenFrom!;
+  const forkHeight = view.frozen!.fromHeight;
   const droppedRoots: bigint[] = [];
-  for (const [h, e] of view.headers) {
-    if (h < forkHeight) continue;
-    view.headers.delete(h);
+  const recent = new Map<bigint, RecentHeader>();
+  for (const [h, e] of view.recent) {
+    if (h < forkHeight) {
+      recent.set(h, e);
+      continue;
+    }
     const kept = h === header.height && equalBytes(e.stateRoot, header.stateRoot);
     if (!kept) droppedRoots.push(h);
   }
-  for (const [root, h] of view.roots) if (h >= forkHeight) view.roots.delete(root);
-  const hh = headerHash(header);
-  retain(state.config, view.roots, view.headers, header);
-  state.remotes.set(hexKey(domainId), {
-    domainId: view.domainId,
-    header,
-    headerHash: hh,
-    roots: view.roots,
-    headers: view.headers,
+  const base: RemoteView = {
+    ...view,
+    recent,
+    roots: rootsOf(recent),
+    frozen: null,
+    knows: knowsBefore(view, forkHeight),
+  };
+  const signed: SignedHeader = { header, signatures: input.signatures ?? [] };
+  const keySet = input.keySet ?? view.keySet;
+  const next = advanceView(base, signed, {
+    signedBy: keySet,
+    keySet,
+    mode: view.mode,
+    atMs: input.atMs ?? view.advancedAtMs,
   });
-  queueRemoteRecord(state, header, hh);
+  state.remotes.set(hexKey(domainId), next);
+  queueRemoteRecord(state, header, next.headHash);
   return {
     state,
     outputs: [

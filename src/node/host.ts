@@ -44,6 +44,12 @@ export type NodeHostOptions = {
   /** called with errors the node survives (a failed read of a peer, a failed seal) */
   onError?: (e: Error) => void;
   mode?: VerificationMode;
+  /**
+   * How long (ms) a remote view may go without a newer header before claims anchored on it wait
+   * (`expiredView`); default TRUSTING_PERIOD_MS_DEFAULT (14 days). The CLI flag is
+   * `weft node --trusting-period-ms`.
+   */
+  trustingPeriodMs?: bigint;
   blockIntervalMs?: number;
   heartbeatMs?: number;
   driverTickMs?: number;
@@ -94,16 +100,24 @@ export class NodeHost {
       endpoint: opts.endpoint,
       mode: opts.mode ?? 'transition',
       announceEveryMs: opts.announceEveryMs ?? NODE_ANNOUNCE_EVERY_MS_DEFAULT,
+      ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const peers = opts.peers ?? [];
-    const driver = new TransferDriver(new LmdbTransferStore(durable.node), opts.clock);
+    const driver = new TransferDriver(
+      new LmdbTransferStore(durable.node),
+      opts.clock,
+      undefined,
+      null,
+      network.viewExpiry(),
+    );
     // A driver error (a peer unreachable) is survived: the transfer is observed again next pass.
     driver.on('error', (e) => opts.onError?.(e));
     driver.addDomain(domain);
     try {
-      network.join(domain);
+      await network.join(domain);
       for (const p of peers) {
-        network.addPeer(p);
+        await network.addPeer(p);
         if (opts.peerReads) driver.addDomain(new PeerDomain(p, domain.id, network, opts.peerReads(p)));
       }
     } catch (e) {

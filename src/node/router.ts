@@ -1,8 +1,10 @@
 // The sync router: connects member domains (this process) and peers (other processes) over a
 // Transport — the in-process bus or NATS — and routes root updates, header requests,
 // confirmations and transfer messages between them. Whether a received block is accepted is the
-// sync layer's verdict (`decideAcceptance`); the router only gathers its inputs and applies it.
-// Re-announcement repairs whatever the transport lost.
+// sync layer's verdict (`decideAcceptance`) over the member domain's own view of the sender; the
+// router only gathers its inputs and applies it as domain inputs (trust, accept, freeze, reinit),
+// so every view lives — and survives restarts — in the domain state. Re-announcement repairs
+// whatever the transport lost.
 import { EventEmitter } from 'node:events';
 import { check, equalBytes, hexKey, Reader, WeftError, type WeftErrorCode, Writer } from '../crypto/index.js';
 import {
@@ -26,16 +28,22 @@ import {
   encodeSyncConfirmation,
   equivocationEvidenceHash,
   type HeaderRequest,
-  isAnchorUsable,
   KnowledgeGraph,
+  keySetAfter,
+  learnedFrom,
   observeAccepted,
+  type RemoteView,
   ROOT_UPDATE_BYTES_MAX,
   type RootUpdate,
+  recordedHeaders,
   rootUpdateFromBlock,
   SyncState,
+  TRUSTING_PERIOD_MS_DEFAULT,
   trustRemote,
   type VerificationMode,
+  vouchedRecords,
 } from '../sync/index.js';
+import type { ViewExpiry } from '../transfer/index.js';
 
 /** Most headers one gap request asks for; a longer gap takes several rounds. */
 export const HEADER_CHAIN_MAX = 64;
@@ -49,6 +57,13 @@ export type SyncRouterOptions = {
   mode?: VerificationMode;
   /** re-announcement period; 0 turns it off (tests drive `announceAll` themselves) */
   announceEveryMs?: number;
+  /**
+   * How long (ms) a remote view may go without a newer header before it is expired: claims
+   * anchored on it wait (default TRUSTING_PERIOD_MS_DEFAULT, 14 days).
+   */
+  trustingPeriodMs?: bigint;
+  /** the clock expiry is judged by (default: wall time) */
+  clock?: () => bigint;
 };
 
 export type SyncRouterEvents = {
@@ -85,7 +100,10 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly endpoint: (self: Uint8Array) => Transport;
   private readonly mode: VerificationMode;
   private timer: NodeJS.Timeout | null = null;
-  private readonly stats = { sent: 0, received: 0, accepted: 0, refused: 0, gapRequests: 0 };
+  /** `verified`: headers that passed the light-client rules (what a restart must not redo) */
+  private readonly stats = { sent: 0, received: 0, accepted: 0, refused: 0, gapRequests: 0, verified: 0 };
+  readonly trustingPeriodMs: bigint;
+  private readonly clock: () => bigint;
   /** Who knows whose root, directly or through whose tree, and since when (docs/sync.md). */
   readonly knowledge = new KnowledgeGraph();
 
@@ -93,6 +111,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     super();
     this.endpoint = opts.endpoint;
     this.mode = opts.mode ?? 'transition';
+    this.trustingPeriodMs = opts.trustingPeriodMs ?? TRUSTING_PERIOD_MS_DEFAULT;
+    this.clock = opts.clock ?? (() => BigInt(Date.now()));
+    check(this.trustingPeriodMs > 0n, 'BAD_INPUT', 'trustingPeriodMs must be positive');
     const every = opts.announceEveryMs ?? ANNOUNCE_EVERY_MS_DEFAULT;
     if (every > 0) {
       this.timer = setInterval(() => void this.announceAll(), every);
@@ -100,18 +121,26 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     }
   }
 
-  /** Adds a domain: it and every member start following each other. */
-  join(domain: Domain): void {
+  /**
+   * Adds a domain: it and every member start following each other — each from the view its
+   * domain already holds (a restart resumes there), or else from the other's latest header.
+   * Resolves once those views are recorded; messages to a member wait for its own.
+   */
+  join(domain: Domain): Promise<void> {
     const key = hexKey(domain.id);
     if (this.members.has(key)) throw new WeftError('DUPLICATE_DOMAIN', `${domain.name} already joined`);
-    const sync = new SyncState();
+    const sync = new SyncState(domain, { trustingPeriodMs: this.trustingPeriodMs, clock: this.clock });
     const net = this.endpoint(domain.id);
     const member: Member = { domain, sync, net, queue: Promise.resolve(), detach: () => {} };
+    const trusts: Promise<void>[] = [];
     for (const other of this.members.values()) {
-      trustPeer(sync, domain, other.domain);
-      trustPeer(other.sync, other.domain, domain);
+      trusts.push(this.follow(member, other.domain.id, () => latestOf(other.domain), other.domain.name));
+      trusts.push(this.follow(other, domain.id, () => latestOf(domain), domain.name));
     }
-    for (const peer of this.peers.values()) sync.trust(peer.genesis, peer.keySet, nameOf(peer));
+    for (const peer of this.peers.values())
+      trusts.push(
+        this.follow(member, peer.id, () => ({ signed: peer.genesis, keySet: peer.keySet }), peer.name),
+      );
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
       void this.announce(member, o.block.header.height);
@@ -121,13 +150,42 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       domain.off('blockSealed', onSealed);
     };
     this.members.set(key, member);
+    return Promise.all(trusts).then(() => undefined);
+  }
+
+  /**
+   * Makes `member`'s domain follow `id` unless it already holds a view of it (then it resumes
+   * from that persisted view: no header is verified again), queued before any message to it.
+   */
+  private follow(
+    member: Member,
+    id: Uint8Array,
+    trusted: () => { signed: SignedHeader; keySet: KeySet },
+    name: string | undefined,
+  ): Promise<void> {
+    const run = async () => {
+      if (member.domain.remoteView(id) !== undefined) return;
+      const { signed, keySet } = trusted();
+      await member.domain.trustRemote(signed, keySet, {
+        mode: this.mode,
+        atMs: this.clock(),
+        ...(name === undefined ? {} : { name }),
+      });
+    };
+    const done = member.queue.then(run);
+    member.queue = done.catch((e: unknown) => {
+      this.stats.refused++;
+      const code = e instanceof WeftError ? e.code : 'INTERNAL';
+      this.emit('refused', { at: member.domain.id, from: id, code, message: (e as Error).message });
+    });
+    return member.queue;
   }
 
   /**
    * Adds a domain that runs elsewhere: every member (now and later) follows it, and announces
    * its own blocks to it over the transport.
    */
-  addPeer(peer: Peer): void {
+  addPeer(peer: Peer): Promise<void> {
     const key = hexKey(peer.id);
     check(
       !this.members.has(key) && !this.peers.has(key),
@@ -139,8 +197,11 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       'BAD_INPUT',
       `the genesis header given for ${peer.name ?? key} is not that domain's height 0`,
     );
-    for (const m of this.members.values()) m.sync.trust(peer.genesis, peer.keySet, nameOf(peer));
     this.peers.set(key, peer);
+    const trusted = () => ({ signed: peer.genesis, keySet: peer.keySet });
+    return Promise.all(
+      [...this.members.values()].map((m) => this.follow(m, peer.id, trusted, peer.name)),
+    ).then(() => undefined);
   }
 
   /** The ids of every domain this network talks to: local members, then remote peers. */
@@ -169,10 +230,10 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     if (!member)
       throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(self)} is not a member of this network`);
     const domainId = trusted.header.domain;
-    const view = member.sync.view(domainId);
-    const frozenInSync = view?.frozen ? view.frozen : null;
-    const evidence = frozenInSync ? equivocationEvidenceHash(frozenInSync) : p.evidence;
-    if (member.domain.frozenFrom(domainId) === null)
+    const view = member.domain.remoteView(domainId);
+    const held = view?.frozen?.evidence ?? null;
+    const evidence = held ? equivocationEvidenceHash(held) : p.evidence;
+    if (view?.frozen == null)
       throw new WeftError(
         'NOT_FROZEN',
         `this domain's view of ${hexKey(domainId)} is not frozen: nothing to re-initialise`,
@@ -193,11 +254,18 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     member.domain.on('remoteReinitialized', take);
     try {
       await member.queue; // not in the middle of handling a message
-      await member.domain.reinitializeRemote({ domainId, header: trusted.header, by: p.by, evidence });
+      await member.domain.reinitializeRemote({
+        domainId,
+        header: trusted.header,
+        signatures: trusted.signatures,
+        keySet,
+        by: p.by,
+        evidence,
+        atMs: this.clock(),
+      });
     } finally {
       member.domain.off('remoteReinitialized', take);
     }
-    if (frozenInSync) member.sync.reinitialize(trusted, keySet, { signedBy });
     return report!;
   }
 
@@ -211,7 +279,10 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private trustedSigner(member: Member, domainId: Uint8Array, trusted: SignedHeader, keySet: KeySet): KeySet {
     const view = member.sync.view(domainId);
     const known: KeySet[] = [];
-    if (view) known.push(view.keySet, ...[...view.recent.values()].map((r) => r.signedBy));
+    if (view) {
+      if (view.keySet) known.push(view.keySet);
+      for (const r of view.recent.values()) if (r.signedBy) known.push(r.signedBy);
+    }
     const peer = this.peers.get(hexKey(domainId));
     if (peer) known.push(peer.keySet);
     const local = this.members.get(hexKey(domainId));
@@ -233,9 +304,24 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     return signer;
   }
 
-  /** The sync state (remote views) of a member. */
+  /** The remote views of a member, read from its domain's state. */
   syncOf(domainId: Uint8Array): SyncState | undefined {
     return this.members.get(hexKey(domainId))?.sync;
+  }
+
+  /**
+   * Expiry of the members' views for a transfer driver: a view that took no newer header within
+   * `trustingPeriodMs` is expired, and claims anchored on it wait.
+   */
+  viewExpiry(): ViewExpiry {
+    return {
+      expired: (observer, domainId, nowMs) => {
+        const sync = this.syncOf(observer);
+        const view = sync?.view(domainId);
+        if (!sync || !view || !sync.expired(domainId, nowMs)) return null;
+        return { advancedAtMs: view.advancedAtMs, trustingPeriodMs: this.trustingPeriodMs };
+      },
+    };
   }
 
   counters(): Readonly<typeof this.stats> {
@@ -251,7 +337,30 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const block = domain.block(height);
     const signed = domain.header(height);
     if (!block || !signed) return null;
-    return rootUpdateFromBlock(block, signed, { withTxs: this.mode === 'full' });
+    if (this.mode !== 'full') return rootUpdateFromBlock(block, signed);
+    // Full receivers check every remote-header record against the signed header it names.
+    const remoteHeaders = recordedHeaders(domain, block);
+    return rootUpdateFromBlock(block, signed, { withTxs: true, remoteHeaders });
+  }
+
+  /**
+   * Whether member `own` can vouch for a header of another domain that a sender's block records:
+   * its own header (it knows them), or one signed by the key set its view of that domain holds
+   * for that height; undefined when it follows no such domain.
+   */
+  private vouchFor(own: Domain, signed: SignedHeader): boolean | undefined {
+    const x = signed.header.domain;
+    const h = signed.header.height;
+    if (equalBytes(x, own.id)) {
+      const mine = h <= own.committedHeight ? own.header(h) : undefined;
+      return mine !== undefined && equalBytes(headerHash(mine.header), headerHash(signed.header));
+    }
+    const view = own.remoteView(x);
+    if (view === undefined) return undefined;
+    const known = view.recent.get(h);
+    if (known && equalBytes(known.headerHash, headerHash(signed.header))) return true;
+    const keySet = known ? known.signedBy : h > view.head.header.height ? view.keySet : null;
+    return keySet ? verifyHeaderSignatures(signed, keySet) : undefined;
   }
 
   private async announce(member: Member, height: bigint): Promise<void> {
@@ -333,67 +442,63 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private async onUpdates(member: Member, updates: RootUpdate[], from: Uint8Array): Promise<void> {
     const sender = updates[0]!.signed.header.domain;
     const own = member.domain;
-    const known = own.remoteHeader(sender);
     const verdict = decideAcceptance({
-      view: member.sync.view(sender),
+      view: own.remoteView(sender),
       updates,
       mode: this.mode,
       ctx: {
-        // In full mode a sender's transaction may anchor on a root of ours (the claim of a
-        // resource we moved) or of another domain we follow: both are roots we vouch for.
-        isKnownRoot: (root: Uint8Array) =>
-          own.acceptsAnchor(root) ||
-          member.sync.list().some((v) => !equalBytes(v.domainId, sender) && isAnchorUsable(v, root)),
-        // A refund in the sender's block names a header of the domain the resource was moved
-        // to: ours (we know our own headers) or one our domain accepted.
-        remoteHeaderAt: (domainId: Uint8Array, height: bigint) => {
-          if (!equalBytes(domainId, own.id)) return own.remoteHeaderAt(domainId, height);
-          const h = height <= own.committedHeight ? own.header(height)?.header : undefined;
-          return h ? { height, stateRoot: h.stateRoot, timestamp: h.timestamp } : undefined;
-        },
+        // In full mode a sender's transactions anchor on, and their refunds name, only what the
+        // sender itself accepted (its backed records, checked here with what we can vouch for),
+        // never what we merely know.
+        atMs: this.clock(),
+        vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
       },
-      ...(known
-        ? {
-            recorded: {
-              height: known.height,
-              headerHash: headerHash(known),
-              timestamp: known.timestamp,
-              frozenFrom: own.frozenFrom(sender),
-            },
-          }
-        : {}),
       holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
     });
-    member.sync.adopt(verdict, updates);
     switch (verdict.kind) {
       case 'skip':
         return;
       case 'askGap':
         return this.requestGap(member, sender, verdict, from);
       case 'accept':
-        await this.record(member, verdict.record);
+        this.stats.verified += updates.length;
+        await this.record(member, verdict.record, verdict.view);
         return this.confirm(member, sender, verdict.confirm, from);
       case 'refuse':
-        await this.record(member, verdict.record);
+        if (verdict.view) await this.record(member, verdict.record, verdict.view);
         return this.refused(member, sender, verdict.code, verdict.message);
       case 'freeze':
-        await this.record(member, verdict.record);
-        if (verdict.code === 'EQUIVOCATION') {
-          // Caught: a domain that never recorded the liar has no view of it to freeze.
-          await own.freezeRemote(sender, verdict.fromHeight).catch(() => undefined);
-        } else {
-          await own.freezeRemote(sender, verdict.fromHeight);
-        }
+        await this.record(member, verdict.record, verdict.view);
+        await own.freezeRemote(sender, verdict.fromHeight, verdict.evidence);
         return this.refused(member, sender, verdict.code, verdict.message);
     }
   }
 
   /** Records verified headers in the member's domain, in order, and tells listeners. */
-  private async record(member: Member, updates: RootUpdate[]): Promise<void> {
+  private async record(member: Member, updates: RootUpdate[], view: RemoteView): Promise<void> {
     for (const update of updates) {
       const header = update.signed.header;
-      await member.domain.acceptRemoteHeader(header);
-      observeAccepted(this.knowledge, member.domain.id, update, this.mode, Date.now());
+      const keySet = keySetAfter(view, header.height);
+      const learned =
+        this.mode === 'full' ? learnedFrom(update, (sh) => this.vouchFor(member.domain, sh)) : [];
+      await member.domain.acceptRemoteHeader(update.signed, {
+        mode: this.mode,
+        atMs: this.clock(),
+        learned,
+        ...(keySet ? { keySet } : {}),
+      });
+      // Full mode believes only the records whose backing header this member vouched for.
+      const believed =
+        this.mode === 'full' ? vouchedRecords(update, (sh) => this.vouchFor(member.domain, sh)) : undefined;
+      observeAccepted(
+        this.knowledge,
+        member.domain.id,
+        update,
+        this.mode,
+        Date.now(),
+        believed &&
+          ((rec) => believed.some((b) => equalBytes(b.domainId, rec.domainId) && b.height === rec.height)),
+      );
       this.stats.accepted++;
       this.emit('accepted', { at: member.domain.id, from: header.domain, height: header.height });
     }
@@ -473,15 +578,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   }
 }
 
-/**
- * `self` follows `peer` from the last header of it that `self` accepted (after a restart), or
- * from the peer's latest header when it never accepted one (peers are introduced out of band).
- */
-function trustPeer(sync: SyncState, self: Domain, peer: Domain): void {
-  const known = self.remoteHeader(peer.id);
-  const signed = peer.header(known ? known.height : peer.committedHeight);
-  if (!signed) throw new WeftError('BAD_INPUT', `domain ${peer.name} has no header to trust`);
-  sync.trust(signed, peer.keySet, { name: peer.name });
+/** A member's latest signed header and the key set that signs its next one: what a new follower trusts. */
+function latestOf(domain: Domain): { signed: SignedHeader; keySet: KeySet } {
+  const signed = domain.header(domain.committedHeight);
+  if (!signed) throw new WeftError('BAD_INPUT', `domain ${domain.name} has no header to trust`);
+  return { signed, keySet: domain.keySet };
 }
-
-const nameOf = (peer: Peer) => (peer.name === undefined ? {} : { name: peer.name });

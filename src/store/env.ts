@@ -7,8 +7,12 @@ import { type Database, open, type RootDatabase } from 'lmdb';
 import { Reader, WeftError, Writer } from '../crypto/index.js';
 import { checkLmdbDataFile, LmdbNodeStore } from '../smt/index.js';
 
-/** The node store format this build writes and reads. */
-export const NODE_STORE_FORMAT = 1;
+/**
+ * The node store format this build writes and reads. Format 2: transcripts log remote views whole
+ * (`trustRemote`, signed `acceptRemoteHeader` with key set, mode and time, `freezeRemote` with its
+ * evidence) and checkpoints hold state format 3; a format-1 store is refused (STORE_FORMAT).
+ */
+export const NODE_STORE_FORMAT = 2;
 const MAGIC = 0x5746_4e44; // "WFND"
 const MAP_SIZE_BYTES = 64 * 1024 * 1024 * 1024;
 

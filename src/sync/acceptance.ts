@@ -5,12 +5,18 @@
 // order it is checked; the function is pure (docs/sync.md, "Acceptance rules").
 import { check, equalBytes, hexKey, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
+  advanceView,
   decodeKeySet,
   encodeKeySet,
+  freezeRemoteView,
   headerHash,
   KEYSET_TREE_KEY,
   type KeySet,
   keySetsEqual,
+  knownHeader,
+  knowsRoot,
+  type LearnedHeader,
+  learn,
   nullifierConflicts,
   type SignedHeader,
   verifyHeaderSignatures,
@@ -26,12 +32,13 @@ import {
 } from './equivocation.js';
 import { validateBlockStateless } from './full.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
+import { type RemoteHeaderRecord, remoteHeaderRecords } from './records.js';
 import type { KeySetProof, RootUpdate } from './update.js';
 import {
   assertSignedHeaderShape,
   type RemoteView,
-  recentEntry,
   refuse,
+  signedByCurrentSet,
   VERIFICATION_MODES,
   type VerificationMode,
 } from './view.js';
@@ -52,6 +59,16 @@ export type SyncContext = {
    * refunds a block includes (full mode). `SyncState` answers from its other views.
    */
   remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
+  /** the observer's clock (ms) now: an accepted header advances the view's last-advanced time to it */
+  atMs?: bigint;
+  /**
+   * Whether the observer can vouch for a header of another domain that a block's remote-header
+   * record names (full mode): true when it is the observer's own header or carries a threshold of
+   * the key set the observer holds for that domain at that height, false when it does not,
+   * undefined when the observer does not follow that domain (the record is then the sender's
+   * unchecked claim: accepted, but believed by nobody).
+   */
+  vouchFor?(signed: SignedHeader): boolean | undefined;
 };
 
 /** What `acceptRootUpdate(s)` returns: the new view and the headers accepted. */
@@ -230,6 +247,17 @@ export function decideAcceptance(input: AcceptanceInput): AcceptanceVerdict {
   return { kind: 'accept', view: next, record, confirm: updates[updates.length - 1]!.signed };
 }
 
+/**
+ * The key set in force after the header at `height`, as a verdict's view holds it: the set that
+ * signed the next remembered header, or the view's own for its head. What a domain records with
+ * each header of `record` (`acceptRemoteHeader`'s `keySet`), so its view follows key-set changes
+ * exactly as acceptance did.
+ */
+export function keySetAfter(view: RemoteView, height: bigint): KeySet | undefined {
+  if (height === view.head.header.height) return view.keySet ?? undefined;
+  return view.recent.get(height + 1n)?.signedBy ?? undefined;
+}
+
 /** The verdict for a refusal of the light-client rules (step 2 of `decideAcceptance`). */
 function lightClientRefusal(view: RemoteView, updates: readonly RootUpdate[], e: unknown): AcceptanceVerdict {
   if (e instanceof EquivocationError) {
@@ -330,7 +358,7 @@ export function acceptRootUpdates(
       if (e instanceof EquivocationError) {
         throw new EquivocationError(
           e.evidence,
-          { ...view, frozen: e.evidence },
+          freezeRemoteView(view, { fromHeight: forkHeight(e.evidence), evidence: e.evidence }),
           `update ${i} of the chain: ${e.shortMessage}`,
         );
       }
@@ -355,7 +383,7 @@ function acceptOne(
   if (view.frozen !== null) {
     refuse(
       'VIEW_FROZEN',
-      `the view of ${view.name ?? toHex(view.domainId)} is frozen: the domain equivocated at height ${forkHeight(view.frozen)}`,
+      `the view of ${view.name ?? toHex(view.domainId)} is frozen from height ${view.frozen.fromHeight}${view.frozen.evidence ? ' (the domain equivocated)' : ''}`,
       'A frozen view accepts nothing; recovery from a fork happens out of band.',
     );
   }
@@ -374,11 +402,16 @@ function acceptOne(
     if (known && equalBytes(known.headerHash, hh)) {
       refuse('REPLAYED_UPDATE', `header ${toHex(hh)} at height ${header.height} was already accepted`);
     }
-    if (known && verifyHeaderSignatures(signed, known.signedBy)) {
+    // Evidence only under the key set in force: a retired set's keys may have leaked since.
+    if (
+      known?.signedBy &&
+      signedByCurrentSet(view, header.height) &&
+      verifyHeaderSignatures(signed, known.signedBy)
+    ) {
       const evidence = makeEquivocationEvidence(known.signed, signed);
       throw new EquivocationError(
         evidence,
-        { ...view, frozen: evidence },
+        freezeRemoteView(view, { fromHeight: header.height, evidence }),
         `domain ${view.name ?? toHex(view.domainId)} signed two headers at height ${header.height}`,
       );
     }
@@ -396,6 +429,9 @@ function acceptOne(
   }
   if (header.timestamp < head.timestamp) {
     refuse('NOT_CONTINUOUS', `header ${header.height} has a timestamp before its predecessor's`);
+  }
+  if (view.keySet === null) {
+    refuse('BAD_SIGNATURES', `the view holds no key set for ${toHex(view.domainId)}: trust the domain first`);
   }
   if (!verifyHeaderSignatures(signed, view.keySet)) {
     refuse(
@@ -424,9 +460,13 @@ function acceptOne(
       nextKeySet = written;
     }
   }
+  let learned: LearnedHeader[] = [];
   if (mode === 'full') {
-    const roots = new Set<string>();
-    for (const r of view.recent.values()) roots.add(hexKey(r.stateRoot));
+    learned = checkRecordsBacked(update, ctx);
+    // What the sender itself had accepted, this block's records included: its transactions may
+    // anchor on those roots and name those headers, and on nothing the observer merely knows.
+    const knowing = learned.length > 0 ? { ...view, knows: learn(view, learned, header.height) } : view;
+    const roots = view.roots;
     validateBlockStateless({
       header,
       prevRoot: head.stateRoot,
@@ -434,18 +474,117 @@ function acceptOne(
       transition: update.transition,
       txs: update.txs,
       isAnchorAccepted: (root) =>
-        (root instanceof Uint8Array && roots.has(hexKey(root))) || (ctx.isKnownRoot?.(root) ?? false),
+        (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
+        (ctx.isKnownRoot?.(root) ?? false),
       isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
-      ...(ctx.remoteHeaderAt ? { remoteHeaderAt: ctx.remoteHeaderAt } : {}),
+      remoteHeaderAt: (domainId, h) =>
+        (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
+        ctx.remoteHeaderAt?.(domainId, h),
       logics: ctx.logics ?? builtinLogics(),
       ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
     });
   }
 
-  const recent = new Map(view.recent);
-  recent.set(header.height, recentEntry(signed, hh, view.keySet));
-  while (recent.size > view.recentMax) recent.delete(recent.keys().next().value as bigint);
-  return { ...view, keySet: nextKeySet, head: signed, headHash: hh, recent };
+  return advanceView(view, signed, {
+    signedBy: view.keySet,
+    keySet: nextKeySet,
+    mode,
+    atMs: ctx.atMs ?? view.advancedAtMs,
+    learned,
+  });
+}
+
+/**
+ * Full mode: every remote-header record (`0x03 || X -> hash || height`) the block writes must be
+ * backed by the signed header it names (in `update.remoteHeaders`), and that header must not be
+ * one the observer can show X never signed (`ctx.vouchFor`). Any other header the update carries
+ * must link, by `prevHash` and height, down from a record's header of its domain (the headers
+ * the sender accepted just before the one it recorded). A lying domain cannot invent what it
+ * knows about others. Returns what the block teaches about the sender's own acceptances: the
+ * vouched records' headers and their linked predecessors.
+ */
+function checkRecordsBacked(update: RootUpdate, ctx: SyncContext): LearnedHeader[] {
+  const height = update.signed.header.height;
+  const headers = update.remoteHeaders ?? [];
+  const used = new Set<number>();
+  const learned: LearnedHeader[] = [];
+  for (const rec of remoteHeaderRecords(update.writes)) {
+    const i = headers.findIndex(
+      (sh) => equalBytes(sh.header.domain, rec.domainId) && equalBytes(headerHash(sh.header), rec.headerHash),
+    );
+    if (i < 0 || headers[i]!.header.height !== rec.height) {
+      refuse(
+        'FULL_VALIDATION_FAILED',
+        `block ${height} records header ${rec.height} of ${toHex(rec.domainId)} without the signed header it names`,
+      );
+    }
+    used.add(i);
+    const vouched = ctx.vouchFor?.(headers[i]!);
+    if (vouched === false) {
+      refuse(
+        'FULL_VALIDATION_FAILED',
+        `block ${height} records header ${rec.height} of ${toHex(rec.domainId)}, which that domain's key set did not sign`,
+      );
+    }
+    // Its predecessors, linked by hash from the recorded (vouched) header down.
+    const chain = [headers[i]!];
+    for (let top = headers[i]!.header; ; ) {
+      const j = headers.findIndex(
+        (sh, k) =>
+          !used.has(k) &&
+          sh.header.height + 1n === top.height &&
+          equalBytes(headerHash(sh.header), top.prevHash),
+      );
+      if (j < 0) break;
+      used.add(j);
+      chain.push(headers[j]!);
+      top = headers[j]!.header;
+    }
+    if (vouched === true) {
+      for (const sh of chain) {
+        const h = sh.header;
+        learned.push({
+          domainId: h.domain,
+          height: h.height,
+          stateRoot: h.stateRoot,
+          timestamp: h.timestamp,
+        });
+      }
+    }
+  }
+  if (used.size !== headers.length) {
+    refuse('FULL_VALIDATION_FAILED', `block ${height} carries a header that backs none of its records`);
+  }
+  return learned;
+}
+
+/**
+ * What an update accepted in full mode teaches about its sender's own acceptances of third
+ * domains (the vouched records and their linked predecessors): what a domain records with the
+ * header (`acceptRemoteHeader`'s `learned`), so its view of the sender grows as acceptance's did.
+ */
+export function learnedFrom(
+  update: RootUpdate,
+  vouchFor: (signed: SignedHeader) => boolean | undefined,
+): LearnedHeader[] {
+  return checkRecordsBacked(update, { vouchFor });
+}
+
+/**
+ * The remote-header records of an accepted full-mode update that the observer vouched for (their
+ * backing header verified by `vouchFor`): the only ones a knowledge graph should believe.
+ */
+export function vouchedRecords(
+  update: RootUpdate,
+  vouchFor: (signed: SignedHeader) => boolean | undefined,
+): RemoteHeaderRecord[] {
+  const backing = update.remoteHeaders ?? [];
+  return remoteHeaderRecords(update.writes).filter((rec) => {
+    const b = backing.find(
+      (sh) => equalBytes(sh.header.domain, rec.domainId) && sh.header.height === rec.height,
+    );
+    return b !== undefined && equalBytes(headerHash(b.header), rec.headerHash) && vouchFor(b) === true;
+  });
 }
 
 /** The key set a verified block writes (last write wins); undefined when it writes none. */

@@ -7,22 +7,25 @@ import {
   concatBytes,
   decodeAll,
   equalBytes,
-  type Reader,
   sha256,
   utf8,
   WeftError,
   Writer,
 } from '../crypto/index.js';
-import { headerHash, type KeySet, type SignedHeader, verifyHeaderSignatures } from '../domain/index.js';
-import { readSignedHeader, writeSignedHeader } from './signedHeader.js';
+import {
+  type EquivocationEvidence,
+  headerHash,
+  type KeySet,
+  readEquivocationEvidence,
+  type SignedHeader,
+  verifyHeaderSignatures,
+  writeEquivocationEvidence,
+} from '../domain/index.js';
 
-export const EVIDENCE_FORMAT = 0x01;
-
-/**
- * Two conflicting signed headers of `domainId` at one height. `makeEquivocationEvidence` orders
- * them by header hash, so every observer builds the same bytes for the same pair.
- */
-export type EquivocationEvidence = { domainId: Uint8Array; a: SignedHeader; b: SignedHeader };
+// The evidence type and its byte layout live with the domain state that persists a frozen
+// view's evidence; re-exported here with the functions that build and check it.
+export type { EquivocationEvidence } from '../domain/index.js';
+export { EVIDENCE_FORMAT, readEquivocationEvidence, writeEquivocationEvidence } from '../domain/index.js';
 
 /** Evidence from two signed headers, in canonical order (smaller header hash first). */
 export function makeEquivocationEvidence(x: SignedHeader, y: SignedHeader): EquivocationEvidence {
@@ -55,21 +58,6 @@ export function verifyEquivocation(evidence: EquivocationEvidence, keySet: KeySe
 /** The height at which the domain forked. */
 export function forkHeight(evidence: EquivocationEvidence): bigint {
   return evidence.a.header.height;
-}
-
-export function writeEquivocationEvidence(w: Writer, e: EquivocationEvidence): void {
-  w.u8(EVIDENCE_FORMAT).fixed(e.domainId, 32);
-  writeSignedHeader(w, e.a);
-  writeSignedHeader(w, e.b);
-}
-
-export function readEquivocationEvidence(r: Reader): EquivocationEvidence {
-  const format = r.u8();
-  check(format === EVIDENCE_FORMAT, 'CODEC', `unknown equivocation evidence format ${format}`);
-  const domainId = r.fixed(32).slice();
-  const a = readSignedHeader(r);
-  const b = readSignedHeader(r);
-  return { domainId, a, b };
 }
 
 /** u8 format || domainId 32 || signed header a || signed header b. */

@@ -1,7 +1,10 @@
 // weft/sync: root updates and their encoding, remote views, acceptance (three verification
 // modes, one verdict: acceptance.ts), equivocation evidence, the global root with its inclusion
-// proofs, and the knowledge graph. Pure functions over values; `SyncState` is the one mutable registry.
+// proofs, and the knowledge graph. Pure functions over values; `SyncState` reads a domain's views,
+// `LightClient` holds views for an observer that is not a domain.
 
+export type { RemoteFreeze } from '../domain/index.js';
+export { isViewExpired, TRUSTING_PERIOD_MS_DEFAULT } from '../domain/index.js';
 export type {
   AcceptanceInput,
   AcceptanceVerdict,
@@ -10,7 +13,15 @@ export type {
   SkipCode,
   SyncContext,
 } from './acceptance.js';
-export { acceptRootUpdate, acceptRootUpdates, decideAcceptance, learnKeySet } from './acceptance.js';
+export {
+  acceptRootUpdate,
+  acceptRootUpdates,
+  decideAcceptance,
+  keySetAfter,
+  learnedFrom,
+  learnKeySet,
+  vouchedRecords,
+} from './acceptance.js';
 export type { EquivocationEvidence } from './equivocation.js';
 export {
   decodeEquivocationEvidence,
@@ -46,6 +57,8 @@ export {
   observeAccepted,
   satisfies,
 } from './knowledge.js';
+export type { SyncEvents } from './lightClient.js';
+export { LightClient, recordAccepted } from './lightClient.js';
 export {
   RECENT_HEADERS_DEFAULT,
   RECENT_HEADERS_MAX,
@@ -70,8 +83,8 @@ export {
   remoteHeaderRecords,
   remoteHeaderWrite,
 } from './records.js';
-export type { SyncEvents } from './registry.js';
-export { recordAccepted, SyncState } from './registry.js';
+export type { SyncStateOptions, ViewSource } from './registry.js';
+export { SyncState } from './registry.js';
 export type { HeaderRequest, SyncConfirmation } from './requests.js';
 export {
   answerHeaderRequest,
@@ -94,7 +107,11 @@ export {
   decodeRootUpdate,
   encodeRootUpdate,
   KEYSET_BYTES_MAX,
+  RECORD_PREDECESSORS_MAX,
   ROOT_UPDATE_FORMAT,
+  ROOT_UPDATE_FORMAT_BACKED,
+  ROOT_UPDATE_RECORDS_MAX,
+  recordedHeaders,
   rootUpdateFromBlock,
 } from './update.js';
 export type { RecentHeader, RemoteView, TrustOptions, VerificationMode } from './view.js';
@@ -103,6 +120,7 @@ export {
   isAnchorUsable,
   recentHeader,
   reinitializeView,
+  signedByCurrentSet,
   trustRemote,
   usableHeader,
   VERIFICATION_MODES,

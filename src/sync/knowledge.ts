@@ -5,7 +5,7 @@
 // path and age meet their policy (docs/sync.md, "Knowledge graph"). Pure: time is passed in.
 import { assertBytes, check, hexKey, toHex } from '../crypto/index.js';
 import { headerHash } from '../domain/index.js';
-import { remoteHeaderRecords } from './records.js';
+import { type RemoteHeaderRecord, remoteHeaderRecords } from './records.js';
 import type { RootUpdate } from './update.js';
 import type { VerificationMode } from './view.js';
 
@@ -274,6 +274,8 @@ export function observeAccepted(
   update: RootUpdate,
   mode: VerificationMode,
   atMs: number,
+  /** which records to believe (full mode: those whose backing header the observer vouched for) */
+  believe?: (rec: RemoteHeaderRecord) => boolean,
 ): void {
   const header = update.signed.header;
   graph.recordDirect(observer, header.domain, {
@@ -285,6 +287,7 @@ export function observeAccepted(
   const blockMs = Number(header.timestamp);
   for (const rec of remoteHeaderRecords(update.writes)) {
     if (hexKey(rec.domainId) === hexKey(header.domain)) continue;
+    if (believe && !believe(rec)) continue;
     graph.recordRecorded(header.domain, rec.domainId, {
       height: rec.height,
       headerHash: rec.headerHash,

@@ -1,237 +1,86 @@
-// The registry of remote views one observer keeps: which domains it follows, and the one place
-// that swaps a view for its successor after acceptance (or for its frozen self after an
-// equivocation, or for a re-initialised one after an operator settled the fork), telling
-// listeners. Views themselves stay immutable values.
-import { EventEmitter } from 'node:events';
-import { check, hexKey, toHex, WeftError } from '../crypto/index.js';
-import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
+// A read-only window on the remote views a domain holds in its state: what the API, metrics and
+// the transfer driver ask about a node's peers (their heads, freezes, expiry). It holds nothing of
+// its own; every answer is read from the domain at the moment it is asked.
+import { hexKey } from '../crypto/index.js';
 import {
-  type AcceptanceVerdict,
-  acceptRootUpdate,
-  acceptRootUpdates,
-  type SyncContext,
-} from './acceptance.js';
-import { EquivocationError, type EquivocationEvidence } from './equivocation.js';
-import { SYNC_EVIDENCE_KEPT_MAX, SYNC_VIEWS_MAX } from './limits.js';
-import type { RootUpdate } from './update.js';
-import {
-  freezeView,
-  isAnchorUsable,
+  type EquivocationEvidence,
+  isRootUsable,
+  isViewExpired,
   type RemoteView,
-  reinitializeView,
-  type TrustOptions,
-  trustRemote,
-  usableHeader,
-  type VerificationMode,
-} from './view.js';
+  TRUSTING_PERIOD_MS_DEFAULT,
+} from '../domain/index.js';
 
-export type SyncEvents = {
-  /** headers of `domainId` accepted, in height order */
-  accepted: [{ domainId: Uint8Array; headers: SignedHeader[]; view: RemoteView }];
-  /** the domain equivocated; its view is now frozen */
-  equivocation: [{ domainId: Uint8Array; evidence: EquivocationEvidence; view: RemoteView }];
-  /** a frozen view was re-initialised from a trusted header; `evidence` is what it answered */
-  reinitialized: [{ domainId: Uint8Array; evidence: EquivocationEvidence; view: RemoteView }];
+/** Where the views are: a `Domain` (its state) or anything that reads like one. */
+export type ViewSource = {
+  remoteView(domainId: Uint8Array): RemoteView | undefined;
+  remoteViews(): RemoteView[];
+};
+
+export type SyncStateOptions = {
+  /** how long a view may go without a newer header before it is expired (default 14 days) */
+  trustingPeriodMs?: bigint;
+  /** the observer's clock (ms) for expiry */
+  clock?: () => bigint;
 };
 
 /**
- * One observer's remote views, keyed by DomainId. An update for a domain not registered with
- * `trust` is refused with UNKNOWN_DOMAIN.
+ * The remote views of one domain, read-only. The views themselves are changed only by the
+ * domain's inputs (`trustRemote`, `acceptRemoteHeader`, `freezeRemote`, `reinitRemote`).
  *
  * @example
- * const sync = new SyncState();
- * sync.trust(alpha.header(0n)!, alpha.keySet, { name: 'alpha' });
- * sync.on('equivocation', ({ evidence }) => gossip(evidence));
- * const accepted = sync.accept(update, 'transition');
+ * const sync = new SyncState(alpha, { trustingPeriodMs: 3_600_000n });
+ * sync.view(beta.id)?.head.header.height; // what alpha accepted of beta
+ * sync.expired(beta.id); // true once beta's view has not advanced for an hour
  */
-export class SyncState extends EventEmitter<SyncEvents> {
-  private readonly views = new Map<string, RemoteView>();
-  /** Equivocations answered by a re-initialisation, per domain, oldest first. */
-  private readonly answered = new Map<string, EquivocationEvidence[]>();
+export class SyncState {
+  readonly trustingPeriodMs: bigint;
+  private readonly clock: () => bigint;
 
-  /** Starts following a domain from a trusted header and key set. DUPLICATE_DOMAIN if already followed. */
-  trust(signed: SignedHeader, keySet: KeySet, opts: TrustOptions = {}): RemoteView {
-    const view = trustRemote(signed, keySet, opts);
-    const key = hexKey(view.domainId);
-    if (this.views.has(key)) {
-      throw new WeftError('DUPLICATE_DOMAIN', `domain ${toHex(view.domainId)} is already followed`);
-    }
-    check(
-      this.views.size < SYNC_VIEWS_MAX,
-      'LIMIT_EXCEEDED',
-      `a registry follows at most ${SYNC_VIEWS_MAX} domains`,
-    );
-    this.views.set(key, view);
-    return view;
+  constructor(
+    private readonly source: ViewSource,
+    opts: SyncStateOptions = {},
+  ) {
+    this.trustingPeriodMs = opts.trustingPeriodMs ?? TRUSTING_PERIOD_MS_DEFAULT;
+    this.clock = opts.clock ?? (() => BigInt(Date.now()));
   }
 
   /** The current view of `domainId`, if followed. */
   view(domainId: Uint8Array): RemoteView | undefined {
-    return domainId instanceof Uint8Array ? this.views.get(hexKey(domainId)) : undefined;
+    return domainId instanceof Uint8Array ? this.source.remoteView(domainId) : undefined;
   }
 
   /** Every followed view, in DomainId order. */
   list(): RemoteView[] {
-    return [...this.views.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+    return this.source.remoteViews();
   }
 
-  private lookup(domainId: Uint8Array): RemoteView {
+  /**
+   * Whether the view of `domainId` has not advanced within the trusting period: claims anchored
+   * on it wait until a newer header arrives. False for a domain not followed.
+   */
+  expired(domainId: Uint8Array, nowMs: bigint = this.clock()): boolean {
     const view = this.view(domainId);
-    if (view === undefined) {
-      throw new WeftError(
-        'UNKNOWN_DOMAIN',
-        `no view of domain ${domainId instanceof Uint8Array ? toHex(domainId) : '?'} is registered`,
-        { details: 'Trust the domain first (SyncState.trust with its genesis or a checkpoint).' },
-      );
-    }
-    return view;
+    return view !== undefined && isViewExpired(view, nowMs, this.trustingPeriodMs);
   }
 
-  /**
-   * Accepts one update for the domain its header names; returns the headers accepted. Refusals
-   * leave the registry unchanged, except EQUIVOCATION, which installs the frozen view (and
-   * emits `equivocation`) before rethrowing.
-   */
-  accept(update: RootUpdate, mode: VerificationMode, ctx: SyncContext = {}): SignedHeader[] {
-    const domainId = update?.signed?.header?.domain;
-    const view = this.lookup(domainId);
-    return this.commit(view, () => acceptRootUpdate(view, update, mode, this.withDefaults(view, ctx)));
-  }
-
-  /** Accepts a chain of updates for one domain (gap filling), all or nothing. */
-  acceptChain(updates: RootUpdate[], mode: VerificationMode, ctx: SyncContext = {}): SignedHeader[] {
-    check(Array.isArray(updates) && updates.length > 0, 'BAD_INPUT', 'a chain needs at least one update');
-    const view = this.lookup(updates[0]?.signed?.header?.domain as Uint8Array);
-    return this.commit(view, () => acceptRootUpdates(view, updates, mode, this.withDefaults(view, ctx)));
-  }
-
-  /**
-   * Installs the light-client view a verdict of `decideAcceptance` carries (`updates` are the
-   * ones it decided on) and tells listeners: `equivocation` for an equivocation freeze,
-   * `accepted` otherwise. A verdict without a view changes nothing.
-   */
-  adopt(verdict: AcceptanceVerdict, updates: readonly RootUpdate[]): void {
-    if (!('view' in verdict) || verdict.view === undefined) return;
-    const view = this.lookup(verdict.view.domainId);
-    this.views.set(hexKey(view.domainId), verdict.view);
-    if (verdict.kind === 'freeze' && verdict.evidence !== undefined) {
-      this.emit('equivocation', { domainId: view.domainId, evidence: verdict.evidence, view: verdict.view });
-    } else {
-      this.emit('accepted', {
-        domainId: view.domainId,
-        headers: updates.map((u) => u.signed),
-        view: verdict.view,
-      });
-    }
-  }
-
-  /** Freezes a followed domain's view with evidence learnt elsewhere (BAD_EVIDENCE if it does not verify). */
-  report(evidence: EquivocationEvidence): RemoteView {
-    const view = this.lookup(evidence?.domainId);
-    if (view.frozen !== null) return view;
-    const frozen = freezeView(view, evidence);
-    this.views.set(hexKey(view.domainId), frozen);
-    this.emit('equivocation', { domainId: view.domainId, evidence, view: frozen });
-    return frozen;
-  }
-
-  /**
-   * Replaces the frozen view of the domain `signed` names with one re-initialised from that
-   * trusted header and `keySet` (`reinitializeView`: pre-fork headers kept, later ones dropped).
-   * The evidence it answers stays recorded (`equivocations`) and is emitted with `reinitialized`.
-   * NOT_FROZEN for a view that is not frozen, UNKNOWN_DOMAIN for a domain not followed.
-   *
-   * @example
-   * sync.reinitialize(trusted, keySetAtTrusted); // after an operator settled the fork out of band
-   */
-  reinitialize(signed: SignedHeader, keySet: KeySet, opts: TrustOptions = {}): RemoteView {
-    const view = this.lookup(signed?.header?.domain);
-    const next = reinitializeView(view, signed, keySet, opts);
-    const evidence = view.frozen!;
-    const key = hexKey(view.domainId);
-    const kept = this.answered.get(key) ?? [];
-    kept.push(evidence);
-    while (kept.length > SYNC_EVIDENCE_KEPT_MAX) kept.shift();
-    this.answered.set(key, kept);
-    this.views.set(key, next);
-    this.emit('reinitialized', { domainId: view.domainId, evidence, view: next });
-    return next;
-  }
-
-  /**
-   * Every equivocation of `domainId` this registry holds evidence of: those answered by a
-   * re-initialisation (oldest first, at most SYNC_EVIDENCE_KEPT_MAX), then the current one if
-   * the view is frozen.
-   */
+  /** The equivocation evidence the view of `domainId` is frozen on, as a list (empty when none). */
   equivocations(domainId: Uint8Array): EquivocationEvidence[] {
-    const view = this.view(domainId);
-    if (view === undefined) return [];
-    const out = [...(this.answered.get(hexKey(view.domainId)) ?? [])];
-    if (view.frozen !== null) out.push(view.frozen);
-    return out;
-  }
-
-  private commit(
-    view: RemoteView,
-    run: () => { view: RemoteView; accepted: SignedHeader[] },
-  ): SignedHeader[] {
-    try {
-      const { view: next, accepted } = run();
-      this.views.set(hexKey(view.domainId), next);
-      this.emit('accepted', { domainId: view.domainId, headers: accepted, view: next });
-      return accepted;
-    } catch (e) {
-      if (e instanceof EquivocationError) {
-        const frozen = e.frozenView as RemoteView;
-        this.views.set(hexKey(view.domainId), frozen);
-        this.emit('equivocation', { domainId: view.domainId, evidence: e.evidence, view: frozen });
-      }
-      throw e;
-    }
-  }
-
-  /**
-   * Full mode's defaults, each only where the caller gave none: other domains' anchors are any
-   * root another followed view vouches for, and refund headers any header another followed view
-   * remembers (before its fork, if frozen). An observer that is itself a domain must pass its
-   * own headers in `ctx.remoteHeaderAt`: a refund of a resource homed on it names one of them,
-   * and a registry does not know them.
-   */
-  private withDefaults(view: RemoteView, ctx: SyncContext): SyncContext {
-    const self = hexKey(view.domainId);
-    const out: SyncContext = { ...ctx };
-    if (ctx.isKnownRoot === undefined) {
-      out.isKnownRoot = (root) => {
-        for (const [k, v] of this.views) if (k !== self && isAnchorUsable(v, root)) return true;
-        return false;
-      };
-    }
-    if (ctx.remoteHeaderAt === undefined) {
-      out.remoteHeaderAt = (domainId, height) => {
-        if (!(domainId instanceof Uint8Array) || hexKey(domainId) === self) return undefined;
-        const v = this.views.get(hexKey(domainId));
-        return v === undefined ? undefined : usableHeader(v, height);
-      };
-    }
-    return out;
+    const evidence = this.view(domainId)?.frozen?.evidence;
+    return evidence ? [evidence] : [];
   }
 
   /** Whether any followed view vouches for `root` (recent, and before the fork if frozen). */
   isAnchorUsable(root: Uint8Array): boolean {
-    for (const v of this.views.values()) if (isAnchorUsable(v, root)) return true;
-    return false;
+    return this.list().some((v) => isRootUsable(v, root));
   }
 
   /** DomainId -> latest accepted state root for every view, for a GlobalRoot. */
   roots(): { domainId: Uint8Array; root: Uint8Array }[] {
     return this.list().map((v) => ({ domainId: v.domainId, root: v.head.header.stateRoot }));
   }
-}
 
-/**
- * Records accepted remote headers in a domain, in order: each becomes an anchor there and the
- * latest lands in its tree as `0x03 || DomainId -> headerHash || height` in the next block.
- */
-export async function recordAccepted(domain: Domain, accepted: SignedHeader[]): Promise<void> {
-  for (const sh of accepted) await domain.acceptRemoteHeader(sh.header);
+  /** The views keyed by unprefixed hex DomainId. */
+  byKey(): Map<string, RemoteView> {
+    return new Map(this.list().map((v) => [hexKey(v.domainId), v]));
+  }
 }

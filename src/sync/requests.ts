@@ -11,7 +11,7 @@ import {
 } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
-import { type RootUpdate, rootUpdateFromBlock } from './update.js';
+import { type RootUpdate, recordedHeaders, rootUpdateFromBlock } from './update.js';
 
 export const HEADER_REQUEST_FORMAT = 0x01;
 export const SYNC_CONFIRMATION_FORMAT = 0x01;
@@ -81,7 +81,9 @@ export function answerHeaderRequest(domain: Domain, req: HeaderRequest): RootUpd
     const block = domain.block(h);
     const signed = domain.header(h);
     if (!block || !signed) break;
-    out.push(rootUpdateFromBlock(block, signed, { withTxs: req.withTxs }));
+    // A full receiver (the one asking for transactions) also checks the block's records.
+    const remoteHeaders = req.withTxs ? recordedHeaders(domain, block) : [];
+    out.push(rootUpdateFromBlock(block, signed, { withTxs: req.withTxs, remoteHeaders }));
   }
   return out;
 }

@@ -18,6 +18,7 @@ import {
   KEYSET_KEYS_MAX,
   KEYSET_TREE_KEY,
   type KeySet,
+  type RemoteView,
   type SignedHeader,
 } from '../domain/index.js';
 import {
@@ -40,10 +41,15 @@ import {
   SINGLE_PROOF_BYTES_MAX,
   TRANSITION_BYTES_MAX,
 } from './limits.js';
+import { remoteHeaderRecords } from './records.js';
 import { readSignedHeader, writeSignedHeader } from './signedHeader.js';
 import { proveWrittenKey } from './witness.js';
 
 export const ROOT_UPDATE_FORMAT = 0x01;
+/** The format of an update that carries the signed headers its remote-header records name. */
+export const ROOT_UPDATE_FORMAT_BACKED = 0x02;
+/** Most backing headers one update may carry (one per remote-header record). */
+export const ROOT_UPDATE_RECORDS_MAX = 4096;
 /** Largest encoded key set: threshold, count, and 64 tagged public keys. */
 export const KEYSET_BYTES_MAX = 1 + 4 + KEYSET_KEYS_MAX * ENCODED_PUBLIC_KEY_BYTES_MAX;
 
@@ -63,6 +69,11 @@ export type RootUpdate = {
   transition: TransitionProof;
   txs?: Transaction[];
   keySetProof?: KeySetProof;
+  /**
+   * The signed headers the block's remote-header records (`0x03 || DomainId`) name, one per
+   * record: what backs the block's claims about other domains (full mode checks them).
+   */
+  remoteHeaders?: SignedHeader[];
 };
 
 export type RootUpdateOptions = {
@@ -70,6 +81,8 @@ export type RootUpdateOptions = {
   withTxs?: boolean;
   /** a key-set proof to attach (by default one is derived when the block changes the set) */
   keySetProof?: KeySetProof;
+  /** the signed headers backing the block's remote-header records (`Domain.remoteView` holds them) */
+  remoteHeaders?: SignedHeader[];
 };
 
 /**
@@ -104,8 +117,43 @@ export function rootUpdateFromBlock(
   if (opts.withTxs) update.txs = [...block.txs];
   const keySetProof = opts.keySetProof ?? deriveKeySetProof(block);
   if (keySetProof) update.keySetProof = keySetProof;
+  if (opts.remoteHeaders && opts.remoteHeaders.length > 0) update.remoteHeaders = [...opts.remoteHeaders];
   return update;
 }
+
+/**
+ * The signed headers a block's remote-header records name, as the domain's views still hold them
+ * (each view keeps its window of signed headers): the backing full receivers ask for. A record
+ * whose header left the window has none, and a full receiver refuses the update.
+ *
+ * @example
+ * rootUpdateFromBlock(block, signed, { withTxs: true, remoteHeaders: recordedHeaders(domain, block) });
+ */
+export function recordedHeaders(
+  domain: { remoteView(domainId: Uint8Array): RemoteView | undefined },
+  block: Block,
+): SignedHeader[] {
+  const out: SignedHeader[] = [];
+  for (const rec of remoteHeaderRecords(block.writes)) {
+    const view = domain.remoteView(rec.domainId);
+    const held = view?.recent.get(rec.height);
+    if (!view || !held || !equalBytes(held.headerHash, rec.headerHash)) continue;
+    out.push(held.signed);
+    // The headers accepted just before it, linked by hash: a block records only the latest one
+    // per domain, but transactions may anchor on any of them.
+    let top = held;
+    for (let i = 0; i < RECORD_PREDECESSORS_MAX; i++) {
+      const prev = view.recent.get(top.height - 1n);
+      if (!prev || !equalBytes(prev.headerHash, top.signed.header.prevHash)) break;
+      out.push(prev.signed);
+      top = prev;
+    }
+  }
+  return out;
+}
+
+/** Most headers accepted before a recorded one that travel with it (`recordedHeaders`). */
+export const RECORD_PREDECESSORS_MAX = 16;
 
 /** The proof of a key set the block wrote, from its witness; undefined when it wrote none. */
 function deriveKeySetProof(block: Block): KeySetProof | undefined {
@@ -129,7 +177,9 @@ function deriveKeySetProof(block: Block): KeySetProof | undefined {
  */
 export function encodeRootUpdate(u: RootUpdate): Uint8Array {
   const w = new Writer(64 * 1024);
-  w.u8(ROOT_UPDATE_FORMAT);
+  // Format 1 unless backing headers travel: updates without them keep their exact bytes.
+  const backed = u.remoteHeaders !== undefined && u.remoteHeaders.length > 0;
+  w.u8(backed ? ROOT_UPDATE_FORMAT_BACKED : ROOT_UPDATE_FORMAT);
   writeSignedHeader(w, u.signed);
   w.list(u.writes, ROOT_UPDATE_WRITES_MAX, (w, x) => {
     w.bytes(x.key, KEY_BYTES_MAX).bool(x.value !== null);
@@ -144,6 +194,7 @@ export function encodeRootUpdate(u: RootUpdate): Uint8Array {
     w.bytes(encodeKeySet(u.keySetProof.keySet), KEYSET_BYTES_MAX);
     w.bytes(encodeProof(u.keySetProof.proof), SINGLE_PROOF_BYTES_MAX);
   }
+  if (backed) w.list(u.remoteHeaders!, ROOT_UPDATE_RECORDS_MAX, writeSignedHeader);
   if (w.length > ROOT_UPDATE_BYTES_MAX) {
     throw new WeftError(
       'CODEC',
@@ -165,7 +216,11 @@ export function decodeRootUpdate(bytes: Uint8Array): RootUpdate {
   }
   const r = new Reader(bytes);
   const format = r.u8();
-  check(format === ROOT_UPDATE_FORMAT, 'CODEC', `unknown root update format ${format}`);
+  check(
+    format === ROOT_UPDATE_FORMAT || format === ROOT_UPDATE_FORMAT_BACKED,
+    'CODEC',
+    `unknown root update format ${format}`,
+  );
   const signed = readSignedHeader(r);
   const writes = r.list(ROOT_UPDATE_WRITES_MAX, (r): Write => {
     const key = r.bytes(KEY_BYTES_MAX).slice();
@@ -179,6 +234,11 @@ export function decodeRootUpdate(bytes: Uint8Array): RootUpdate {
     const keySet = decodeKeySetStrict(r.bytes(KEYSET_BYTES_MAX));
     const proof = decodeProof(r.bytes(SINGLE_PROOF_BYTES_MAX));
     update.keySetProof = { keySet, proof };
+  }
+  if (format === ROOT_UPDATE_FORMAT_BACKED) {
+    const remoteHeaders = r.list(ROOT_UPDATE_RECORDS_MAX, readSignedHeader);
+    check(remoteHeaders.length > 0, 'CODEC', 'a backed root update carries at least one header');
+    update.remoteHeaders = remoteHeaders;
   }
   r.end();
   return update;

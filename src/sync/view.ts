@@ -4,56 +4,36 @@
 // into one is decided in acceptance.ts (docs/sync.md, "Acceptance rules").
 import { check, equalBytes, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
+  advanceView,
   encodeKeySet,
-  headerHash,
+  freezeRemoteView,
+  isRootUsable,
   type KeySet,
+  keySetsEqual,
+  knowsBefore,
+  newRemoteView,
+  type RecentHeader,
+  type RemoteView,
+  rootsOf,
   type SignedHeader,
+  usableHeader as usableHeaderOf,
+  type VerificationMode,
   verifyHeaderSignatures,
 } from '../domain/index.js';
 import { type EquivocationEvidence, forkHeight, verifyEquivocation } from './equivocation.js';
 import { RECENT_HEADERS_DEFAULT, RECENT_HEADERS_MAX } from './limits.js';
 
-/**
- * How much of an update a receiver checks: `signatures` (light: signatures and continuity),
- * `transition` (also that the writes take the accepted root to the new one), `full` (also
- * stateless re-execution of the block's transactions).
- */
-export type VerificationMode = 'signatures' | 'transition' | 'full';
-
-export const VERIFICATION_MODES: readonly VerificationMode[] = ['signatures', 'transition', 'full'];
-
-/** One accepted header as a view remembers it. */
-export type RecentHeader = {
-  height: bigint;
-  headerHash: Uint8Array;
-  stateRoot: Uint8Array;
-  timestamp: bigint;
-  signed: SignedHeader;
-  /** the key set that signed it (needed to check a conflicting header at this height) */
-  signedBy: KeySet;
-};
-
-/**
- * What an observer has accepted about one remote domain. Views are values: acceptance returns a
- * new view and never changes the one it was given.
- */
-export type RemoteView = {
-  readonly domainId: Uint8Array;
-  readonly name?: string;
-  /** the key set recorded under the head's state root: it must sign the next header */
-  readonly keySet: KeySet;
-  /** the latest accepted header */
-  readonly head: SignedHeader;
-  readonly headHash: Uint8Array;
-  /** the latest accepted headers by height, ascending, at most `recentMax` */
-  readonly recent: ReadonlyMap<bigint, RecentHeader>;
-  readonly recentMax: number;
-  /** evidence the domain equivocated; a frozen view accepts nothing more */
-  readonly frozen: EquivocationEvidence | null;
-};
+// One view type for the light client and the domain: defined beside the domain state that holds
+// and persists it (weft/domain), re-exported here where acceptance reads it.
+export type { RecentHeader, RemoteView, VerificationMode } from '../domain/index.js';
+export { recentEntry, VERIFICATION_MODES } from '../domain/index.js';
 
 export type TrustOptions = {
   name?: string;
+  /** the mode the view will verify in, when known (a domain's view records it) */
+  mode?: VerificationMode;
+  /** the observer's clock (ms) when it trusted the header: the view's last-advanced time */
+  atMs?: bigint;
   /** how many latest headers to remember (default 256) */
   recentMax?: number;
   /** the key set that signed the trusted header, when it is not `keySet` (a checkpoint right after a key-set change) */
@@ -85,29 +65,15 @@ export function trustRemote(signed: SignedHeader, keySet: KeySet, opts: TrustOpt
   if (!verifyHeaderSignatures(signed, signedBy)) {
     throw new WeftError('BAD_SIGNATURES', 'the trusted header is not signed by a threshold of its key set');
   }
-  const hh = headerHash(signed.header);
-  const view: RemoteView = {
-    domainId: signed.header.domain.slice(),
-    keySet,
-    head: signed,
-    headHash: hh,
-    recent: new Map([[signed.header.height, recentEntry(signed, hh, signedBy)]]),
-    recentMax,
-    frozen: null,
-  };
-  return opts.name === undefined ? view : { ...view, name: opts.name };
-}
-
-/** A view's memory of one accepted header (for `acceptance.ts`). */
-export function recentEntry(signed: SignedHeader, hh: Uint8Array, signedBy: KeySet): RecentHeader {
-  return {
-    height: signed.header.height,
-    headerHash: hh,
-    stateRoot: signed.header.stateRoot,
-    timestamp: signed.header.timestamp,
+  return newRemoteView({
     signed,
+    keySet,
     signedBy,
-  };
+    mode: opts.mode ?? null,
+    recentMax,
+    atMs: opts.atMs ?? 0n,
+    name: opts.name,
+  });
 }
 
 export function assertSignedHeaderShape(signed: SignedHeader): void {
@@ -131,20 +97,37 @@ export function refuse(code: WeftErrorCode, message: string, details?: string): 
 
 /**
  * Freezes `view` with equivocation evidence learnt elsewhere, after checking it under the key
- * set that signed that height (or the current one). A view already frozen is returned as it is.
- * Refused with BAD_EVIDENCE when the evidence does not prove equivocation by this domain.
+ * set in force: the set that signed that height must still be the view's (a header signed by a
+ * retired key set is no evidence — retired keys may have leaked). A view already frozen is
+ * returned as it is. Refused with BAD_EVIDENCE when the evidence does not prove equivocation by
+ * this domain's current key set.
  */
 export function freezeView(view: RemoteView, evidence: EquivocationEvidence): RemoteView {
   if (view.frozen !== null) return view;
-  const sets = [view.recent.get(evidence?.a?.header?.height)?.signedBy, view.keySet];
   const ok =
     evidence &&
     evidence.domainId instanceof Uint8Array &&
     equalBytes(evidence.domainId, view.domainId) &&
-    sets.some((ks) => ks !== undefined && verifyEquivocation(evidence, ks));
+    signedByCurrentSet(view, evidence?.a?.header?.height) &&
+    verifyEquivocation(evidence, view.keySet!);
   if (!ok)
-    refuse('BAD_EVIDENCE', 'the evidence does not prove that this domain signed two headers at one height');
-  return { ...view, frozen: evidence };
+    refuse(
+      'BAD_EVIDENCE',
+      'the evidence does not prove that this domain, under its current key set, signed two headers at one height',
+    );
+  return freezeRemoteView(view, { fromHeight: forkHeight(evidence), evidence });
+}
+
+/**
+ * Whether a header at `height` would be signed by the view's key set in force: the set that
+ * signed the remembered header there is that set (or, for a height the view does not remember,
+ * the view has a key set at all). What makes a conflicting header evidence.
+ */
+export function signedByCurrentSet(view: RemoteView, height: bigint): boolean {
+  if (view.keySet === null || typeof height !== 'bigint') return false;
+  const known = view.recent.get(height);
+  if (known === undefined) return true;
+  return known.signedBy !== null && keySetsEqual(known.signedBy, view.keySet);
 }
 
 /**
@@ -152,13 +135,7 @@ export function freezeView(view: RemoteView, evidence: EquivocationEvidence): Re
  * its recent roots, and — once the view is frozen — only roots committed before the fork height.
  */
 export function isAnchorUsable(view: RemoteView, root: Uint8Array): boolean {
-  if (!(root instanceof Uint8Array) || root.length !== 32) return false;
-  const limit = view.frozen === null ? null : forkHeight(view.frozen);
-  for (const r of view.recent.values()) {
-    if (limit !== null && r.height >= limit) continue;
-    if (equalBytes(r.stateRoot, root)) return true;
-  }
-  return false;
+  return isRootUsable(view, root);
 }
 
 /** The accepted header at `height`, if the view still remembers it. */
@@ -171,8 +148,7 @@ export function recentHeader(view: RemoteView, height: bigint): RecentHeader | u
  * the view is frozen. What a refund checked against this domain's headers may name.
  */
 export function usableHeader(view: RemoteView, height: bigint): RecentHeader | undefined {
-  if (view.frozen !== null && height >= forkHeight(view.frozen)) return undefined;
-  return view.recent.get(height);
+  return usableHeaderOf(view, height);
 }
 
 /**
@@ -195,7 +171,7 @@ export function reinitializeView(
   if (!equalBytes(signed.header.domain, view.domainId)) {
     refuse('UNKNOWN_DOMAIN', `the header is of domain ${toHex(signed.header.domain)}, not this view's`);
   }
-  const fork = forkHeight(view.frozen);
+  const fork = view.frozen.fromHeight;
   if (signed.header.height < fork) {
     refuse(
       'BAD_HEIGHT',
@@ -219,7 +195,19 @@ export function reinitializeView(
     }
     recent.set(h, r);
   }
-  for (const [h, r] of fresh.recent) recent.set(h, r);
-  while (recent.size > fresh.recentMax) recent.delete(recent.keys().next().value as bigint);
-  return { ...fresh, recent };
+  const base: RemoteView = {
+    ...view,
+    ...(name === undefined ? {} : { name }),
+    recentMax: fresh.recentMax,
+    recent,
+    roots: rootsOf(recent),
+    frozen: null,
+    knows: knowsBefore(view, fork),
+  };
+  return advanceView(base, signed, {
+    signedBy: opts.signedBy ?? keySet,
+    keySet,
+    mode: opts.mode ?? view.mode,
+    atMs: opts.atMs ?? view.advancedAtMs,
+  });
 }

@@ -91,6 +91,19 @@ export type TransferWait = (
       lastUpdateAgeMs: bigint;
     }
   | {
+      /**
+       * The destination holds the source's root, but its view of the source has not advanced
+       * within its trusting period: the claim waits until a newer source header arrives.
+       */
+      waitingFor: 'expiredView';
+      /** the domain whose view expired, and the observer holding it */
+      domainId: Uint8Array;
+      observer: Uint8Array;
+      advancedAtMs: bigint;
+      trustingPeriodMs: bigint;
+      lastUpdateAgeMs: bigint;
+    }
+  | {
       waitingFor: 'claimInclusion';
       claimStatus: TxStatus['status'] | 'unknown';
       destinationHeight: bigint;
@@ -132,6 +145,19 @@ export type ClaimPolicy = {
   policy: KnowledgePolicy;
 };
 
+/**
+ * Whether an observer's view of a domain has expired (it took no newer header within the
+ * observer's trusting period; docs/sync.md, "Expiry"), with when it last advanced. A node's
+ * router answers for its member domains; `null` when it cannot tell (not its view, or fresh).
+ */
+export type ViewExpiry = {
+  expired(
+    observer: Uint8Array,
+    domainId: Uint8Array,
+    nowMs: bigint,
+  ): { advancedAtMs: bigint; trustingPeriodMs: bigint } | null;
+};
+
 /** A transfer in progress, as its starter sees it. */
 export type TransferHandle = {
   id: string;
@@ -166,6 +192,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     private readonly clock: () => bigint = () => BigInt(Date.now()),
     private readonly ttlMs: bigint = TRANSFER_TTL_MS_DEFAULT,
     private readonly claimPolicy: ClaimPolicy | null = null,
+    private readonly viewExpiry: ViewExpiry | null = null,
   ) {
     super();
     // Resume: every unfinished transfer the store holds, observed before anything is done for it.
@@ -331,13 +358,24 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
           sourceHeight: from.committedHeight,
           lastUpdateAgeMs: age,
         };
-      case 'sourceCommitted':
+      case 'sourceCommitted': {
+        const expired = this.viewExpiry?.expired(t.to, t.from, this.clock());
+        if (expired) {
+          return {
+            waitingFor: 'expiredView',
+            domainId: t.from,
+            observer: t.to,
+            ...expired,
+            lastUpdateAgeMs: age,
+          };
+        }
         return {
           waitingFor: 'sourceRootAtDestination',
           needHeight: t.sourceHeight!,
           destinationHasHeight: (await to.remoteHeader(t.from))?.height ?? null,
           lastUpdateAgeMs: age,
         };
+      }
       case 'rootSynced':
         return {
           waitingFor: 'claimInclusion',
@@ -572,6 +610,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     if (late) return late;
     const seen = await to.remoteHeader(t.from);
     if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
+    // An expired view of the source: the claim waits for a newer source header (explain says so).
+    if (this.viewExpiry?.expired(t.to, t.from, atMs)) return null;
     // An application's knowledge policy: the destination must know the source well enough.
     const p = this.claimPolicy;
     if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;

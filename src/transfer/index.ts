@@ -9,6 +9,7 @@ export type {
   TransferParameters,
   TransferStore,
   TransferWait,
+  ViewExpiry,
 } from './driver.js';
 export { FINISHED_KEPT_MAX, TRANSFER_TTL_MS_DEFAULT, TransferDriver } from './driver.js';
 export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './machine.js';

@@ -11,7 +11,7 @@ import {
   txRoot,
 } from '../../src/domain/index.js';
 import { Smt, type Write } from '../../src/smt/index.js';
-import { type RootUpdate, rootUpdateFromBlock } from '../../src/sync/index.js';
+import { type RootUpdate, recordedHeaders, rootUpdateFromBlock } from '../../src/sync/index.js';
 import { type Transaction, txId } from '../../src/tx/index.js';
 import { alice, bob, type Coin, key, makeDomain, Wallet } from './domain.js';
 
@@ -52,7 +52,10 @@ export function updateAt(domain: Domain, height: bigint, withTxs = true): RootUp
   const block = domain.block(height);
   const signed = domain.header(height);
   if (!block || !signed) throw new Error(`no block at height ${height}`);
-  return rootUpdateFromBlock(block, signed, { withTxs });
+  return rootUpdateFromBlock(block, signed, {
+    withTxs,
+    ...(withTxs ? { remoteHeaders: recordedHeaders(domain, block) } : {}),
+  });
 }
 
 /** Updates for heights from..to inclusive. */

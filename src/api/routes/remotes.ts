@@ -3,7 +3,7 @@
 import { toHex } from '../../crypto/index.js';
 import { type Domain, decodeKeySet, decodeSignedHeader } from '../../domain/index.js';
 import { encodeProof } from '../../smt/index.js';
-import { forkHeight, type RemoteView } from '../../sync/index.js';
+import type { RemoteView } from '../../sync/index.js';
 import type { ApiNode } from '../apiNode.js';
 import { apiError } from '../errors.js';
 import * as S from '../schemas.js';
@@ -20,7 +20,7 @@ function remoteToJson(domain: Domain, domainId: Uint8Array, view: RemoteView | u
     head: view ? signedHeaderToJson(view.head) : null,
     recorded: recorded ? headerToJson(recorded) : null,
     frozen: view ? view.frozen !== null : false,
-    frozenFromHeight: view?.frozen ? forkHeight(view.frozen).toString() : null,
+    frozenFromHeight: view?.frozen ? view.frozen.fromHeight.toString() : null,
   };
 }
 
