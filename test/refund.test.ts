@@ -297,6 +297,7 @@ describe('refunds on the source', () => {
               {
                 ...s.m.plan.moved,
                 commitmentProof: null,
+                isRefund: true,
                 refund: { height: h, proof: s.b.proveNullifier(movedNullifier(s.m), h).proof },
               },
             ],
@@ -305,6 +306,7 @@ describe('refunds on the source', () => {
         ],
         appData: new Uint8Array(),
         signatures: [],
+        executor: s.a.id,
       },
       [alice],
     );
@@ -346,10 +348,13 @@ describe('refunds on the source', () => {
     const consumed = tx.actions[0]!.consumed[0]!;
     const withWitness = {
       ...tx,
+      executor: s.a.id,
       actions: [
         {
           ...tx.actions[0]!,
-          consumed: [{ ...consumed, refund: { height: 1n, proof: consumed.commitmentProof!.proof } }],
+          consumed: [
+            { ...consumed, isRefund: true, refund: { height: 1n, proof: consumed.commitmentProof!.proof } },
+          ],
         },
       ],
     };

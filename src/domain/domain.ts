@@ -437,9 +437,12 @@ export class Domain extends EventEmitter<DomainEvents> {
           this.emitAll(outputs);
           const out = outputs[0]!;
           const id = 'txId' in out ? out.txId : txId((input as { tx: Transaction }).tx);
+          // The answer to this copy: its own rejection (which the id's status may not record, when
+          // only the witness caused it), or — accepted, or a duplicate — the id's status.
+          const mine = out.type === 'txRejected' && out.code !== 'DUPLICATE_TX';
           results.push({
             txId: id,
-            status: this.status(id) ?? rejectedFrom(out),
+            status: mine ? rejectedFrom(out) : (this.status(id) ?? rejectedFrom(out)),
           });
         }
         item.resolve(results);

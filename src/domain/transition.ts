@@ -16,6 +16,7 @@ import { type TransitionProof, transitionRoot, type Write } from '../smt/index.j
 import {
   commitmentKey,
   encodeHeight,
+  isDecidedByBody,
   NULLIFIER_KEY_PREFIX,
   nullifierKey,
   type SignatureResults,
@@ -512,7 +513,9 @@ function submit(
   } catch (e) {
     if (!(e instanceof WeftError)) throw e;
     const id = safeTxId(tx);
-    return refuse(state, id, e.code, e.shortMessage, true);
+    // A refusal the witness may have caused (a stripped signature, a bad proof) is this copy's,
+    // not the transaction's: it is answered, never recorded under the id.
+    return refuse(state, id, e.code, e.shortMessage, isDecidedByBody(e.code));
   }
   const { id } = effects;
   const key = hexKey(id);

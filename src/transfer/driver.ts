@@ -50,6 +50,8 @@ export interface TransferStore {
 export const TRANSFER_TTL_MS_DEFAULT = 10n * 60_000n;
 /** Transfers observed side by side in one pass (their reads may cross the network). */
 export const OBSERVE_CONCURRENCY = 64;
+/** Answers to the driver's own rejected submissions kept until read (oldest dropped first). */
+export const OWN_REJECTIONS_MAX = 100_000;
 /** Finished transfers kept in memory (for `get`, `explain`, handles); all stay in the store. */
 export const FINISHED_KEPT_MAX = 10_000;
 /** Claim refusals that will not go away by waiting: the transfer fails. */
@@ -157,6 +159,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   private readonly domains = new Map<string, TransferDomain>();
   private readonly entries = new Map<string, Entry>();
   private ticking: Promise<void> | null = null;
+  /** `domain:txId` (0x-hex) -> the rejection our own latest submission of it got */
+  private readonly ownRejections = new Map<string, { code: WeftErrorCode; reason: string }>();
   private again = false;
 
   constructor(
@@ -543,8 +547,10 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         atMs,
       };
     }
-    if (st?.status === 'rejected' && st.code !== 'DUPLICATE_TX' && st.code !== 'MEMPOOL_FULL') {
-      return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
+    // A rejection counts only when it answered our own copy: anyone can submit a stripped one.
+    const own = this.ownRejection(from, rec.plan.move);
+    if (own && own.code !== 'DUPLICATE_TX' && own.code !== 'MEMPOOL_FULL') {
+      return { e: 'moveRefused', code: own.code, reason: own.reason, atMs };
     }
     if (st?.status === 'evicted') return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
     if (st?.status !== 'pending' && atMs >= t.expiresAtMs) {
@@ -575,8 +581,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
     const spent = await to.proveNullifier(movedNf);
     if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
-    if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
-      return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
+    const own = this.ownRejection(to, rec.plan.claim);
+    if (own && PERMANENT_CLAIM_CODES.has(own.code)) {
+      return { e: 'claimRefused', code: own.code, reason: own.reason, atMs };
     }
     return this.deadlineFact(rec, atMs);
   }
@@ -647,13 +654,38 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     });
   }
 
+  /**
+   * Submits a copy of our own and remembers how the domain answered it. A domain records under the
+   * id only refusals every copy would get (docs/domain.md), but a status read back can still be
+   * another submitter's: the driver fails a transfer only on an answer to its own copy.
+   */
+  private async submitOwn(d: TransferDomain, tx: Transaction): Promise<void> {
+    const r = await d.submit(tx);
+    const key = `${toHex(d.id)}:${toHex(r.txId)}`;
+    if (r.status.status === 'rejected')
+      this.ownRejections.set(key, { code: r.status.code, reason: r.status.reason });
+    else this.ownRejections.delete(key);
+    // Bounded: a rejection is read once, on the next pass; older ones are dropped first.
+    while (this.ownRejections.size > OWN_REJECTIONS_MAX)
+      this.ownRejections.delete(this.ownRejections.keys().next().value as string);
+  }
+
+  /** The rejection our own latest copy of `tx` got from `d`, if it was rejected. */
+  private ownRejection(
+    d: TransferDomain,
+    tx: Transaction,
+  ): { code: WeftErrorCode; reason: string } | undefined {
+    return this.ownRejections.get(`${toHex(d.id)}:${toHex(txId(tx))}`);
+  }
+
   /** What the driver does in a phase once the facts are in: submit, never twice in effect. */
   private async act(rec: TransferRecord): Promise<void> {
     const t = rec.transfer;
     if (t.phase === 'requested') {
       const st = await this.domain(t.from).status(txId(rec.plan.move));
-      if (st === undefined || (st.status === 'rejected' && st.code === 'MEMPOOL_FULL'))
-        await this.domain(t.from).submit(rec.plan.move);
+      // A recorded rejection is resubmitted once so that our own copy gets the answer we act on.
+      if (st === undefined || st.status === 'rejected')
+        await this.submitOwn(this.domain(t.from), rec.plan.move);
       return;
     }
     if (t.phase === 'refundable') {
@@ -661,7 +693,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
       if (st?.status === 'pending' || st?.status === 'included') return;
       const refund = await this.refundWithWitness(rec);
-      if (refund) await from.submit(refund);
+      if (refund) await this.submitOwn(from, refund);
       return;
     }
     if (t.phase === 'rootSynced' && t.source) {
@@ -669,7 +701,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       const st = await to.status(txId(rec.plan.claim));
       if (st?.status === 'pending' || st?.status === 'included') return;
       const claim = withSourceProof(rec.plan.claim, t.source);
-      await to.submit(claim);
+      await this.submitOwn(to, claim);
     }
   }
 }

@@ -70,6 +70,7 @@ export async function planTransfer(p: PlanTransferParameters): Promise<TransferP
     },
     { resource: moved.resource, value: moved.value, label: moved.label },
     p.owner,
+    p.from.id,
   );
   const landed = rehome(moved, p.to.id, p.random);
   const claim = signedSpend(
@@ -82,6 +83,7 @@ export async function planTransfer(p: PlanTransferParameters): Promise<TransferP
     },
     { resource: landed.resource, value: landed.value, label: landed.label },
     p.owner,
+    p.to.id,
   );
   const plan: TransferPlan = { move, claim, moved: { ...moved, nk: p.resource.nk } };
   // With a deadline, the refund is signed now too, so the driver can give the resource back
@@ -92,10 +94,24 @@ export async function planTransfer(p: PlanTransferParameters): Promise<TransferP
   return plan;
 }
 
-/** One action turning `consumed` into `created`, signed by `owner`: a transfer's move or claim. */
-function signedSpend(consumed: Consumed, created: Created, owner: KeyPair): Transaction {
+/**
+ * One action turning `consumed` into `created`, signed by `owner` for `executor` alone: a
+ * transfer's move (the source) or claim (the destination). Binding the executor is what keeps the
+ * claim from being run on the source as a refund (docs/transactions.md, format 2).
+ */
+function signedSpend(
+  consumed: Consumed,
+  created: Created,
+  owner: KeyPair,
+  executor: Uint8Array,
+): Transaction {
   return signTransaction(
-    { actions: [{ consumed: [consumed], created: [created] }], appData: new Uint8Array(), signatures: [] },
+    {
+      actions: [{ consumed: [consumed], created: [created] }],
+      appData: new Uint8Array(),
+      signatures: [],
+      executor,
+    },
     [owner],
   );
 }
