@@ -233,7 +233,8 @@ describe('attack: a stripped copy of a claim', () => {
     expect(s.b.status(id)).toBeUndefined();
     // The genuine copy is accepted; a stripped copy afterwards leaves it pending, then included.
     expect((await s.b.submit(claim)).status.status).toBe('pending');
-    expect((await s.b.submit(stripped)).status).toMatchObject({ code: 'LOGIC_REJECTED' });
+    // Once the transaction is pending, that is the answer to any copy of it.
+    expect((await s.b.submit(stripped)).status.status).toBe('pending');
     expect(s.b.status(id)?.status).toBe('pending');
     await s.b.sealBlock();
     expect(s.b.status(id)?.status).toBe('included');

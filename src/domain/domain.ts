@@ -437,13 +437,14 @@ export class Domain extends EventEmitter<DomainEvents> {
           this.emitAll(outputs);
           const out = outputs[0]!;
           const id = 'txId' in out ? out.txId : txId((input as { tx: Transaction }).tx);
-          // The answer to this copy: its own rejection (which the id's status may not record, when
-          // only the witness caused it), or — accepted, or a duplicate — the id's status.
-          const mine = out.type === 'txRejected' && out.code !== 'DUPLICATE_TX';
-          results.push({
-            txId: id,
-            status: mine ? rejectedFrom(out) : (this.status(id) ?? rejectedFrom(out)),
-          });
+          // Once the transaction is pending or included, that is the answer to any copy of it;
+          // otherwise a refused copy gets its own rejection, which the id's status may not record
+          // (when only the witness caused it).
+          const known = this.status(id);
+          const settled = known?.status === 'pending' || known?.status === 'included';
+          const status =
+            settled || out.type !== 'txRejected' ? (known ?? rejectedFrom(out)) : rejectedFrom(out);
+          results.push({ txId: id, status });
         }
         item.resolve(results);
       }

@@ -17,7 +17,13 @@ import {
   type Transfer,
   type TransferEvent,
 } from './machine.js';
-import { checkPlan, type PlanTransferParameters, planTransfer, withSourceProof } from './plan.js';
+import {
+  checkPlan,
+  type PlanTransferParameters,
+  planTransfer,
+  TRANSFER_DEADLINE_MS_DEFAULT,
+  withSourceProof,
+} from './plan.js';
 import type { TransferPlan, TransferRecord } from './record.js';
 import { withRefundWitness } from './refund.js';
 
@@ -67,6 +73,15 @@ const PERMANENT_CLAIM_CODES = new Set<WeftErrorCode>([
   'LABEL_MISMATCH',
   'BAD_VALUE',
 ]);
+
+/** How the driver plans the transfers it starts. */
+export type TransferDriverOptions = {
+  /**
+   * How long after the driver's clock a transfer's default deadline falls (ms), when its
+   * parameters name none: TRANSFER_DEADLINE_MS_DEFAULT (one hour) when absent.
+   */
+  deadlineAfterMs?: bigint;
+};
 
 /** A transfer the driver plans and starts: both domains must be ones it can reach in full. */
 export type TransferParameters = PlanTransferParameters & { from: TransferDomain; to: TransferDomain };
@@ -168,6 +183,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     private readonly clock: () => bigint = () => BigInt(Date.now()),
     private readonly ttlMs: bigint = TRANSFER_TTL_MS_DEFAULT,
     private readonly claimPolicy: ClaimPolicy | null = null,
+    private readonly options: TransferDriverOptions = {},
   ) {
     super();
     // Resume: every unfinished transfer the store holds, observed before anything is done for it.
@@ -213,7 +229,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       this.addDomain(p.from);
       this.addDomain(p.to);
       check(!equalBytes(p.from.id, p.to.id), 'BAD_INPUT', 'a transfer needs two different domains');
-      plans.push({ plan: await planTransfer(p), from: p.from.id, to: p.to.id });
+      const deadlineAfterMs = this.options.deadlineAfterMs ?? TRANSFER_DEADLINE_MS_DEFAULT;
+      const plan = await planTransfer({ nowMs: this.clock(), deadlineAfterMs, ...p });
+      plans.push({ plan, from: p.from.id, to: p.to.id });
     }
     return this.start(plans);
   }
