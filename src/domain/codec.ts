@@ -48,6 +48,8 @@ const INPUT_KEYSET = 4;
 const INPUT_PROVEN = 5;
 const INPUT_FREEZE = 6;
 const INPUT_REINIT = 7;
+/** A submit whose read set also names refused nullifiers (`0x06 || nf` held): kind 1, then that list. */
+const INPUT_SUBMIT_REFUSED = 9;
 
 /** Bounds on what one encoded input, block or state may hold. */
 export const LIST_MAX = 1 << 20;
@@ -88,7 +90,11 @@ export function encodeInput(input: DomainInput): Uint8Array {
   const w = new Writer(1024);
   switch (input.type) {
     case 'submit': {
-      w.u8(INPUT_SUBMIT).bytes(encodeTransaction(input.tx), TX_BYTES_MAX);
+      const refused = input.reads.refusedNullifiers ?? [];
+      w.u8(refused.length > 0 ? INPUT_SUBMIT_REFUSED : INPUT_SUBMIT).bytes(
+        encodeTransaction(input.tx),
+        TX_BYTES_MAX,
+      );
       w.list(input.reads.spentNullifiers, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       w.list(input.reads.existingCommitments, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       w.bool(input.reads.includedAt !== undefined);
@@ -99,6 +105,7 @@ export function encodeInput(input: DomainInput): Uint8Array {
         w.fixed(sr.txId, 32)
           .fixed(sr.witness, 32)
           .list(sr.valid, 1024, (w, v) => w.bool(v));
+      if (refused.length > 0) w.list(refused, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       break;
     }
     case 'seal':
@@ -132,7 +139,8 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
   return decodeAll(bytes, (r): DomainInput => {
     const kind = r.u8();
     switch (kind) {
-      case INPUT_SUBMIT: {
+      case INPUT_SUBMIT:
+      case INPUT_SUBMIT_REFUSED: {
         const tx = decodeTransaction(r.bytes(TX_BYTES_MAX));
         const spentNullifiers = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
         const existingCommitments = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
@@ -146,6 +154,12 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
             valid: r.list(1024, (r) => r.bool()),
           };
           input.signatureResults = signatureResults;
+        }
+        if (kind === INPUT_SUBMIT_REFUSED) {
+          // Written only when not empty, so that each read set has one encoding.
+          const refused = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
+          if (refused.length === 0) throw new WeftError('CODEC', 'an empty refused-nullifier list');
+          reads.refusedNullifiers = refused;
         }
         return input;
       }

@@ -23,6 +23,7 @@ import {
   decodeHeight,
   nullifierKey,
   preverifyBatch,
+  refusalKey,
   type SignatureResults,
   type Transaction,
   txId,
@@ -491,6 +492,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readsFor(tx: Transaction): TxReads {
     const spentNullifiers: string[] = [];
     const existingCommitments: string[] = [];
+    const refusedNullifiers: string[] = [];
     if (this.store) {
       try {
         const known = this.store.status(hexKey(txId(tx)));
@@ -505,6 +507,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         try {
           const nf = nullifier(c.resource, c.nk);
           if (this.smt.getSync(nullifierKey(nf)) !== null) spentNullifiers.push(hexKey(nf));
+          if (this.smt.getSync(refusalKey(nf)) !== null) refusedNullifiers.push(hexKey(nf));
         } catch {
           // validation reports a malformed resource or key with its own code
         }
@@ -518,7 +521,9 @@ export class Domain extends EventEmitter<DomainEvents> {
         }
       }
     }
-    return { spentNullifiers, existingCommitments };
+    return refusedNullifiers.length > 0
+      ? { spentNullifiers, existingCommitments, refusedNullifiers }
+      : { spentNullifiers, existingCommitments };
   }
 
   /**
@@ -690,6 +695,15 @@ export class Domain extends EventEmitter<DomainEvents> {
   /** Proof that nullifier `nf` is spent (present) or not (absent) at `height`. */
   proveNullifier(nf: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(nullifierKey(nf), height);
+  }
+
+  /**
+   * Proof that this domain recorded (present, the value a refusal record) or did not record
+   * (absent) a refusal of a claim of the resource with nullifier `nf`, at `height` (default: the
+   * tip): what a source takes as a refund witness (docs/transfers.md, "Refusals").
+   */
+  proveRefusal(nf: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(refusalKey(nf), height);
   }
 
   private proveKey(key: Uint8Array, height?: bigint): StateProof {

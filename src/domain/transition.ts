@@ -16,12 +16,17 @@ import { type TransitionProof, transitionRoot, type Write } from '../smt/index.j
 import {
   commitmentKey,
   encodeHeight,
+  encodeRefusal,
   isDecidedByBody,
   NULLIFIER_KEY_PREFIX,
   nullifierKey,
+  REFUSAL_KEY_PREFIX,
+  refusalKey,
+  refusalOf,
   type SignatureResults,
   type Transaction,
   txId,
+  type ValidationContext,
   type ValidTransaction,
   validateTransaction,
 } from '../tx/index.js';
@@ -43,6 +48,11 @@ export const MEMPOOL_TXS_MAX_DEFAULT = 20_000;
 export const ANCHOR_WINDOW_DEFAULT = 256;
 export const MEMPOOL_TTL_BLOCKS_DEFAULT = 64;
 export const REMOTE_ROOTS_MAX_DEFAULT = 256;
+/**
+ * Most claim refusals one block records (`0x06 || nf`). A claim refused past it is answered like
+ * any rejection and records nothing; resubmitted after the block, it is refused and recorded then.
+ */
+export const REFUSALS_PER_BLOCK_MAX = 1_000;
 /** Longest operator name a `reinitRemote` input may carry, in UTF-8 bytes. */
 export const REINIT_BY_BYTES_MAX = 128;
 
@@ -140,6 +150,8 @@ export type TxReads = {
   existingCommitments: string[];
   /** the height the store says the transaction was included at, when it is older than the state's statuses */
   includedAt?: bigint;
+  /** hex nullifiers of consumed resources whose refusal record (`0x06 || nf`) the tree holds */
+  refusedNullifiers?: string[];
 };
 
 export type DomainInput =
@@ -493,26 +505,27 @@ function submit(
     );
   }
   const spent = new Set(reads.spentNullifiers);
+  const refused = new Set(reads.refusedNullifiers ?? []);
+  const ctx: ValidationContext = {
+    domainId: state.config.domainId,
+    isAnchorAccepted: (root) => isAnchorAccepted(state, root),
+    isNullifierSpent: (nf) => spent.has(hexKey(nf)),
+    logics: env.logics,
+    // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
+    // a deadline already before the head's can never be met: refused now, not evicted later.
+    blockTimestampMs: state.head.timestamp,
+    isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
+    remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
+    isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
+  };
+  const opts = input.signatureResults ? { signatureResults: input.signatureResults } : {};
   let effects: ValidTransaction;
   try {
-    effects = validateTransaction(
-      tx,
-      {
-        domainId: state.config.domainId,
-        isAnchorAccepted: (root) => isAnchorAccepted(state, root),
-        isNullifierSpent: (nf) => spent.has(hexKey(nf)),
-        logics: env.logics,
-        // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
-        // a deadline already before the head's can never be met: refused now, not evicted later.
-        blockTimestampMs: state.head.timestamp,
-        isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
-        remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
-      },
-      input.signatureResults ? { signatureResults: input.signatureResults } : {},
-    );
+    effects = validateTransaction(tx, ctx, opts);
   } catch (e) {
     if (!(e instanceof WeftError)) throw e;
     const id = safeTxId(tx);
+    queueRefusal(state, tx, ctx, opts);
     // A refusal the witness may have caused (a stripped signature, a bad proof) is this copy's,
     // not the transaction's: it is answered, never recorded under the id.
     return refuse(state, id, e.code, e.shortMessage, isDecidedByBody(e.code));
@@ -563,6 +576,39 @@ function submit(
   for (const cm of effects.commitments) state.pendingCommitments.add(hexKey(cm));
   state.statuses.set(key, { status: 'pending', sinceHeight: state.height });
   return { state, outputs: [{ type: 'txAccepted', txId: id }] };
+}
+
+/**
+ * Records, for the next block, the refusal of a refused claim that proves its transfer and is
+ * signed (`refusalOf`, docs/transfers.md "Refusals"): `0x06 || nf(r') -> reason || height`. The
+ * claim's nullifier must not be pending either — a claim and a refusal of one transfer exclude
+ * each other in this domain's state: a refusal is never recorded for a resource consumed or about
+ * to be, and a recorded or queued one makes every later claim TRANSFER_REFUSED.
+ */
+function queueRefusal(
+  state: DomainState,
+  tx: Transaction,
+  ctx: ValidationContext,
+  opts: { signatureResults?: SignatureResults },
+): void {
+  let queued = 0;
+  for (const w of state.queuedWrites) if (w.key[0] === REFUSAL_KEY_PREFIX) queued++;
+  if (queued >= REFUSALS_PER_BLOCK_MAX) return;
+  const pendingAware: ValidationContext = {
+    ...ctx,
+    isNullifierSpent: (nf) => ctx.isNullifierSpent(nf) || state.pendingNullifiers.has(hexKey(nf)),
+  };
+  const r = refusalOf(tx, pendingAware, opts);
+  if (r === null) return;
+  const value = encodeRefusal({ reason: r.reason, height: state.height + 1n });
+  state.queuedWrites.push({ key: refusalKey(r.nullifier), value });
+}
+
+/** Whether a refusal of the resource with nullifier `nf` waits in the next block's writes. */
+function queuedRefusal(state: DomainState, nf: Uint8Array): boolean {
+  const key = refusalKey(nf);
+  for (const w of state.queuedWrites) if (equalBytes(w.key, key)) return true;
+  return false;
 }
 
 /** The id of a transaction that failed validation, or zeros when it cannot even be encoded. */

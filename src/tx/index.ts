@@ -83,5 +83,11 @@ export type {
   Transaction,
   TxSignature,
 } from './types.js';
-export type { RemoteHeaderFacts, ValidateOptions, ValidationContext, ValidTransaction } from './validate.js';
-export { isDecidedByBody, validateTransaction } from './validate.js';
+export type {
+  Refusal,
+  RemoteHeaderFacts,
+  ValidateOptions,
+  ValidationContext,
+  ValidTransaction,
+} from './validate.js';
+export { isDecidedByBody, refusalOf, validateTransaction } from './validate.js';

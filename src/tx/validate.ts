@@ -23,7 +23,7 @@ import { TX_BYTES_MAX } from './limits.js';
 import { checkTransactionShape } from './shape.js';
 import { assertResultsFor, type SignatureResults, signatureAnswer } from './signatures.js';
 import { commitmentKey, encodeHeight, encodeRefusal, nullifierKey, refusalKey } from './treeKeys.js';
-import type { Consumed, Created, RefundWitness, Transaction } from './types.js';
+import type { Consumed, Created, RefundWitness, RefusalReason, Transaction } from './types.js';
 
 /** What a refund needs of a remote header this domain accepted: its state root and timestamp (ms). */
 export type RemoteHeaderFacts = { stateRoot: Uint8Array; timestamp: bigint };
@@ -517,4 +517,69 @@ function runLogic(logic: ResourceLogic, input: LogicInput): LogicVerdict {
 
 function clip(reason: string): string {
   return reason.length > LOGIC_REASON_CHARS_MAX ? `${reason.slice(0, LOGIC_REASON_CHARS_MAX)}...` : reason;
+}
+
+/** A claim's refusal, as the destination records it under `0x06 || nullifier`. */
+export type Refusal = { nullifier: Uint8Array; reason: RefusalReason };
+
+/**
+ * The refusal a domain records for a claim it cannot take for a reason waiting will not lift, or
+ * null. Only a claim that proves a transfer exists and is correctly signed counts, so nobody can
+ * fill the tree with refusals of transfers that do not exist: a format 2 transaction for this
+ * domain consuming exactly one resource r', homed here, not as a refund, proven under a root this
+ * domain accepted from another domain (the source's: the move created r' there), with its
+ * nullifier key, every signature (at least one) verifying over the id, and r' neither consumed,
+ * pending nor already refused. The reason must be a property of r' alone — its deadline is before
+ * `blockTimestampMs` (DEADLINE_PASSED), or its logic is one this domain does not run
+ * (UNKNOWN_LOGIC) — never of the claim's other parts, or anyone who saw the move could sign a bad
+ * claim of r' and force its refund. Pure; never throws.
+ */
+export function refusalOf(
+  tx: Transaction,
+  ctx: ValidationContext,
+  opts: ValidateOptions = {},
+): Refusal | null {
+  try {
+    return findRefusal(tx, ctx, opts);
+  } catch {
+    return null;
+  }
+}
+
+function findRefusal(tx: Transaction, ctx: ValidationContext, opts: ValidateOptions): Refusal | null {
+  checkTransactionShape(tx, { requireProofs: true });
+  if (tx.executor === undefined || !equalBytes(tx.executor, ctx.domainId)) return null;
+  if (tx.actions.length !== 1 || tx.actions[0]!.consumed.length !== 1) return null;
+  const c = tx.actions[0]!.consumed[0]!;
+  const p = c.commitmentProof;
+  if (c.resource.isEphemeral || c.isRefund === true || c.refund !== undefined || p === null) return null;
+  const value = openEntry(c, 'claim');
+  if (!equalBytes(value.home, ctx.domainId)) return null;
+  if (!ctx.isAnchorAccepted(p.anchor) || ctx.isOwnAnchor?.(p.anchor) !== false) return null;
+  const cm = commitment(c.resource);
+  const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
+  if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) return null;
+  const nf = nullifier(c.resource, c.nk, cm);
+  if (ctx.isNullifierSpent(nf) || ctx.isRefused?.(nf) === true) return null;
+  const reason = refusalReason(value, c.resource, ctx);
+  if (reason === null) return null;
+  // Signatures last: the expensive check, only for a claim that would be refused for good.
+  const { id } = txIdAndBodyBytes(tx);
+  if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
+  if (tx.signatures.length === 0) return null;
+  for (let i = 0; i < tx.signatures.length; i++)
+    if (!signatureAnswer(tx, id, i, opts.signatureResults)) return null;
+  return { nullifier: nf, reason };
+}
+
+/** Why r' can never be consumed here, from r' alone, or null. */
+function refusalReason(
+  value: ResourceValue,
+  resource: Resource,
+  ctx: ValidationContext,
+): RefusalReason | null {
+  const t = ctx.blockTimestampMs;
+  if (value.deadline !== undefined && t !== undefined && t > value.deadline) return 'DEADLINE_PASSED';
+  if (ctx.logics.get(resource.logicRef) === undefined) return 'UNKNOWN_LOGIC';
+  return null;
 }
