@@ -1,7 +1,7 @@
 // A domain in another process, as the transfer driver sees it: reads go through whatever reaches
 // that node (its HTTP API, in `weft node`), and a claim travels as a transfer message over the
 // transport, so it waits in the durable stream while the destination is down.
-import { toHex } from '../crypto/index.js';
+import { toHex, WeftError } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
 import type { TransferDomain } from '../transfer/index.js';
 import { encodeTransaction, type Transaction, txId } from '../tx/index.js';
@@ -12,6 +12,8 @@ export type PeerReads = {
   status(txId: Uint8Array): Promise<TxStatus | undefined>;
   proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof>;
   proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof>;
+  /** a refusal record's proof (docs/transfers.md, "Refusals"); absent: refusals are not read */
+  proveRefusal?(nf: Uint8Array, height?: bigint): Promise<StateProof>;
   acceptsAnchor(root: Uint8Array): Promise<boolean>;
   remoteHeader(domainId: Uint8Array): Promise<Header | undefined>;
 };
@@ -58,6 +60,12 @@ export class PeerDomain implements TransferDomain {
 
   async proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof> {
     return this.seen(await this.reads.proveNullifier(nf, height));
+  }
+
+  async proveRefusal(nf: Uint8Array, height?: bigint): Promise<StateProof> {
+    const read = this.reads.proveRefusal;
+    if (read === undefined) throw new WeftError('NOT_ENABLED', 'this peer reads no refusal proofs');
+    return this.seen(await read.call(this.reads, nf, height));
   }
 
   acceptsAnchor(root: Uint8Array): Promise<boolean> {

@@ -9,8 +9,10 @@ import type { LogicLookup } from '../resource/index.js';
 import type { TransitionProof, Write } from '../smt/index.js';
 import {
   commitmentKey,
+  decodeRefusal,
   encodeHeight,
   nullifierKey,
+  REFUSAL_KEY_PREFIX,
   type RemoteHeaderFacts,
   type SignatureResults,
   type Transaction,
@@ -20,6 +22,34 @@ import {
 import { ROOT_UPDATE_TXS_MAX } from './limits.js';
 import { isRemoteHeaderWrite, REMOTE_HEADER_KEY_PREFIX } from './records.js';
 import { openTransition } from './witness.js';
+
+/**
+ * A refusal record (`0x06 || nf -> reason || height`, docs/transfers.md "Refusals") the block
+ * writes: well formed, stamped with the block's height, never overwriting one (the witness shows
+ * the key absent before), and never for a resource the same block consumes — a claim and a refusal
+ * of one transfer exclude each other. What the record cannot show here is the refused claim itself
+ * (blocks do not carry it); a record without a move in the source's tree refunds nothing there.
+ */
+function checkRefusalWrite(
+  w: Write,
+  height: bigint,
+  old: NonNullable<ReturnType<typeof openTransition>>,
+  expected: Set<string>,
+): void {
+  const k = hexKey(w.key);
+  if (w.key.length !== 33 || w.value === null) fail(`the refusal record 0x${k} is malformed`);
+  let rec: ReturnType<typeof decodeRefusal> | undefined;
+  try {
+    rec = decodeRefusal(w.value);
+  } catch (e) {
+    fail(`the refusal record 0x${k} does not decode`, e);
+  }
+  if (rec.height !== height) fail(`the refusal record 0x${k} names height ${rec.height}, not the block's`);
+  const before = old.lookup(w.key);
+  if (before === undefined || before.present) fail(`the block overwrites the refusal record 0x${k}`);
+  if (expected.has(hexKey(nullifierKey(w.key.subarray(1)))))
+    fail(`the block both refuses and consumes the resource of 0x${k}`);
+}
 
 export type BlockValidationInput = {
   header: Header;
@@ -142,6 +172,10 @@ export function validateBlockStateless(input: BlockValidationInput): void {
   }
   for (const [k, w] of writesByKey) {
     if (expected.has(k)) continue;
+    if (w.key[0] === REFUSAL_KEY_PREFIX) {
+      checkRefusalWrite(w, header.height, old, expected);
+      continue;
+    }
     if (w.key[0] === REMOTE_HEADER_KEY_PREFIX) {
       if (!isRemoteHeaderWrite(w)) fail(`the remote-header record 0x${k} is malformed`);
       if (equalBytes(w.key.subarray(1), header.domain)) fail('the block records its own domain as a remote');

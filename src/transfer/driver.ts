@@ -8,7 +8,18 @@ import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index
 import { commitment, decodeValue, nullifier } from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
 import type { KnowledgePolicy } from '../sync/index.js';
-import { decodeHeight, nullifierKey, type Transaction, txId } from '../tx/index.js';
+import {
+  decodeHeight,
+  decodeRefusal,
+  isDecidedByBody,
+  nullifierKey,
+  type RefundWitness,
+  type RefusalReason,
+  type RefusalRecord,
+  refusalKey,
+  type Transaction,
+  txId,
+} from '../tx/index.js';
 import {
   assertTransition,
   isTerminal,
@@ -42,6 +53,12 @@ export interface TransferDomain {
   status(txId: Uint8Array): Awaitable<TxStatus | undefined>;
   proveCommitment(cm: Uint8Array, height?: bigint): Awaitable<StateProof>;
   proveNullifier(nf: Uint8Array, height?: bigint): Awaitable<StateProof>;
+  /**
+   * Proof that the domain recorded (present) or not (absent) a refusal of a claim of the resource
+   * with nullifier `nf` (docs/transfers.md, "Refusals"). Absent: refusals of this destination are
+   * not seen, and a refused claim waits for its deadline.
+   */
+  proveRefusal?(nf: Uint8Array, height?: bigint): Awaitable<StateProof>;
   acceptsAnchor(root: Uint8Array): Awaitable<boolean>;
   remoteHeader(domainId: Uint8Array): Awaitable<Header | undefined>;
 }
@@ -60,12 +77,15 @@ export const OBSERVE_CONCURRENCY = 64;
 export const OWN_REJECTIONS_MAX = 100_000;
 /** Finished transfers kept in memory (for `get`, `explain`, handles); all stay in the store. */
 export const FINISHED_KEPT_MAX = 10_000;
-/** Claim refusals that will not go away by waiting: the transfer fails. */
+/**
+ * Claim refusals that will not go away by waiting: the transfer fails. Not among them: the ones a
+ * destination records a refusal for (DEADLINE_PASSED, UNKNOWN_LOGIC, TRANSFER_REFUSED) — the
+ * transfer waits for the refusal (or the deadline) to be proven at the source, then refunds.
+ */
 const PERMANENT_CLAIM_CODES = new Set<WeftErrorCode>([
   'WRONG_DOMAIN',
   'NK_MISMATCH',
   'LOGIC_REJECTED',
-  'UNKNOWN_LOGIC',
   'UNBALANCED',
   'TX_MALFORMED',
   'BAD_PROOF',
@@ -124,6 +144,8 @@ export type TransferWait = (
       refundableHeight: bigint;
       sourceHeight: bigint;
       lastUpdateAgeMs: bigint;
+      /** why the destination refused the claim, when the refund rests on its refusal record */
+      refusal?: RefusalReason;
     }
   | { waitingFor: null; phase: Transfer['phase']; failure?: { code: WeftErrorCode; reason: string } }
 ) &
@@ -372,8 +394,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
           sourceHasHeight: (await from.remoteHeader(t.to))?.height ?? null,
           lastUpdateAgeMs: age,
         };
-      case 'refundable':
-        return {
+      case 'refundable': {
+        const wait: TransferWait = {
           waitingFor: 'refundInclusion',
           refundStatus: rec.plan.refund
             ? ((await from.status(txId(rec.plan.refund)))?.status ?? 'unknown')
@@ -382,6 +404,10 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
           sourceHeight: from.committedHeight,
           lastUpdateAgeMs: age,
         };
+        const refusal = await this.refusalAt(rec, t.refundableHeight!);
+        if (refusal) wait.refusal = refusal.reason;
+        return wait;
+      }
       default:
         return t.failure
           ? { waitingFor: null, phase: t.phase, failure: t.failure }
@@ -565,8 +591,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         atMs,
       };
     }
-    // A rejection counts only when it answered our own copy: anyone can submit a stripped one.
-    const own = this.ownRejection(from, rec.plan.move);
+    // A rejection counts only when it is ours: anyone can submit a stripped copy.
+    const own = this.attributable(from, rec.plan.move, st);
     if (own && own.code !== 'DUPLICATE_TX' && own.code !== 'MEMPOOL_FULL') {
       return { e: 'moveRefused', code: own.code, reason: own.reason, atMs };
     }
@@ -583,7 +609,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** `sourceCommitted`: does the destination hold a source root the claim can anchor on? */
   private async observeSourceAtDestination({ rec, t, atMs, to }: Observation): Promise<TransferEvent | null> {
-    const late = await this.deadlineFact(rec, atMs);
+    const late = (await this.refusalFact(rec, atMs)) ?? (await this.deadlineFact(rec, atMs));
     if (late) return late;
     const seen = await to.remoteHeader(t.from);
     if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
@@ -599,11 +625,11 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
     const spent = await to.proveNullifier(movedNf);
     if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
-    const own = this.ownRejection(to, rec.plan.claim);
+    const own = this.attributable(to, rec.plan.claim, st);
     if (own && PERMANENT_CLAIM_CODES.has(own.code)) {
       return { e: 'claimRefused', code: own.code, reason: own.reason, atMs };
     }
-    return this.deadlineFact(rec, atMs);
+    return (await this.refusalFact(rec, atMs)) ?? this.deadlineFact(rec, atMs);
   }
 
   /** `refundable`: is the refund in a source block? */
@@ -651,24 +677,73 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   }
 
   /**
+   * The destination's refusal of the claim, proven under the latest destination header the source
+   * accepted (verified here against the header the source holds, never taken on the destination's
+   * word): the claim can never land, deadline or not.
+   */
+  private async refusalFact(rec: TransferRecord, atMs: bigint): Promise<TransferEvent | null> {
+    if (rec.plan.refund === undefined) return null;
+    const seen = await this.domain(rec.transfer.from).remoteHeader(rec.transfer.to);
+    if (!seen) return null;
+    return (await this.refusalAt(rec, seen.height, seen.stateRoot))
+      ? { e: 'refusalProven', height: seen.height, atMs }
+      : null;
+  }
+
+  /**
+   * The destination's refusal record of the claim at `height`, with its proof, or null; checked
+   * under `stateRoot` when given (the header the source accepted).
+   */
+  private async refusalAt(
+    rec: TransferRecord,
+    height: bigint,
+    stateRoot?: Uint8Array,
+  ): Promise<(RefusalRecord & { proof: StateProof['proof'] }) | null> {
+    const to = this.domain(rec.transfer.to);
+    if (to.proveRefusal === undefined) return null;
+    const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    const p = await to.proveRefusal(nf, height);
+    if (p.value === null) return null;
+    if (stateRoot !== undefined && !verifyProof(stateRoot, refusalKey(nf), p.value, p.proof)) return null;
+    try {
+      return { ...decodeRefusal(p.value), proof: p.proof };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * The refund with its witness: the moved resource's commitment proven under a root of the
-   * source's own, and its nullifier proven absent under the latest destination header the source
-   * accepted (stamped after the deadline, since timestamps never decrease).
+   * source's own, and under the latest destination header the source accepted, either the
+   * destination's refusal record of the claim (a refund by refusal, at any time) or the moved
+   * resource's nullifier proven absent (by deadline: that header is stamped after it, since
+   * timestamps never decrease).
    */
   private async refundWithWitness(rec: TransferRecord): Promise<Transaction | null> {
     const t = rec.transfer;
     const from = this.domain(t.from);
     const seen = await from.remoteHeader(t.to);
-    if (!rec.plan.refund || !seen || t.deadlineMs === undefined || seen.timestamp <= t.deadlineMs)
-      return null;
-    const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
-    const absent = await this.domain(t.to).proveNullifier(nf, seen.height);
-    if (absent.value !== null) return null;
+    if (!rec.plan.refund || !seen) return null;
+    let refund: RefundWitness;
+    const refused = await this.refusalAt(rec, seen.height, seen.stateRoot);
+    if (refused) {
+      refund = {
+        height: seen.height,
+        proof: refused.proof,
+        refusal: { reason: refused.reason, height: refused.height },
+      };
+    } else {
+      if (t.deadlineMs === undefined || seen.timestamp <= t.deadlineMs) return null;
+      const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+      const absent = await this.domain(t.to).proveNullifier(nf, seen.height);
+      if (absent.value !== null) return null;
+      refund = { height: seen.height, proof: absent.proof };
+    }
     const held = await from.proveCommitment(commitment(rec.plan.moved.resource));
     if (held.value === null) return null;
     return withRefundWitness(rec.plan.refund, {
       commitmentProof: { anchor: held.root, height: decodeHeight(held.value), proof: held.proof },
-      refund: { height: seen.height, proof: absent.proof },
+      refund,
     });
   }
 
@@ -686,6 +761,22 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     // Bounded: a rejection is read once, on the next pass; older ones are dropped first.
     while (this.ownRejections.size > OWN_REJECTIONS_MAX)
       this.ownRejections.delete(this.ownRejections.keys().next().value as string);
+  }
+
+  /**
+   * A rejection of `tx` on `d` that is ours: the answer to our own latest copy, or a recorded
+   * status whose code the body decides (every copy with that id, ours included, is refused so —
+   * a domain records no other kind, but a status read from elsewhere is checked all the same).
+   */
+  private attributable(
+    d: TransferDomain,
+    tx: Transaction,
+    st: TxStatus | undefined,
+  ): { code: WeftErrorCode; reason: string } | undefined {
+    const own = this.ownRejection(d, tx);
+    if (own) return own;
+    if (st?.status === 'rejected' && isDecidedByBody(st.code)) return { code: st.code, reason: st.reason };
+    return undefined;
   }
 
   /** The rejection our own latest copy of `tx` got from `d`, if it was rejected. */
