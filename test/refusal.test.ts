@@ -5,15 +5,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../src/crypto/index.js';
 import { Domain } from '../src/domain/index.js';
-import { commitment, LogicRegistry, rehome, trivialLogic } from '../src/resource/index.js';
-import { SyncState } from '../src/sync/index.js';
+import { commitment, LogicRegistry, nullifier, rehome, trivialLogic } from '../src/resource/index.js';
+import { acceptRootUpdate, SyncState, trustRemote } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver, withRefundWitness } from '../src/transfer/index.js';
 import {
+  commitmentKey,
   decodeHeight,
   decodeRefusal,
   decodeTransaction,
+  encodeHeight,
   encodeRefusal,
   encodeTransaction,
+  nullifierKey,
   parseTransactionJson,
   REFUSAL_KEY_PREFIX,
   refusalKey,
@@ -36,8 +39,8 @@ import {
   T0,
   TempDirs,
 } from './helpers/refund.js';
-import { updatesFrom } from './helpers/sync.js';
-import { seededRandom } from './support.js';
+import { forge, updatesFrom } from './helpers/sync.js';
+import { expectCode, seededRandom } from './support.js';
 
 const DEADLINE = T0 + 10_000n;
 const dirs = new TempDirs();
@@ -409,5 +412,68 @@ describe('refusal records in the encoding', () => {
     const unknown = bytes.slice();
     unknown[0] = 99;
     expect(() => decodeRefusal(unknown)).toThrow();
+  });
+});
+
+describe('refusal records in blocks a full-mode verifier re-executes', () => {
+  function viewOf(d: Domain) {
+    let view = trustRemote(d.header(0n)!, d.keySet);
+    for (const u of updatesFrom(d, 1n)) view = acceptRootUpdate(view, u, 'transition').view;
+    return view;
+  }
+
+  it("accepts the destination's honest refusal block and refuses forged ones", async () => {
+    const s = await moved('full-forge');
+    const height = await refused(s);
+    const known = { isKnownRoot: (root: Uint8Array) => s.b.acceptsAnchor(root) };
+    // The honest block re-executes.
+    let view = trustRemote(s.b.header(0n)!, s.b.keySet);
+    for (const u of updatesFrom(s.b, 1n)) view = acceptRootUpdate(view, u, 'full', known).view;
+    expect(view.head.header.height).toBe(height);
+    const nf = movedNullifier(s.m);
+    const next = height + 1n;
+    const at = viewOf(s.b);
+    // A record stamped with another height than its block's.
+    const wrongHeight = await forge(s.b, height, {
+      writes: [
+        {
+          key: refusalKey(new Uint8Array(32).fill(1)),
+          value: encodeRefusal({ reason: 'UNKNOWN_LOGIC', height: 1n }),
+        },
+      ],
+    });
+    expect(
+      expectCode(() => acceptRootUpdate(at, wrongHeight, 'full', known), 'FULL_VALIDATION_FAILED')
+        .shortMessage,
+    ).toMatch(/names height/);
+    // A record that does not decode.
+    const garbage = await forge(s.b, height, {
+      writes: [{ key: refusalKey(new Uint8Array(32).fill(2)), value: new Uint8Array([9]) }],
+    });
+    expect(
+      expectCode(() => acceptRootUpdate(at, garbage, 'full', known), 'FULL_VALIDATION_FAILED').shortMessage,
+    ).toMatch(/does not decode/);
+    // Overwriting the recorded refusal.
+    const overwrite = await forge(s.b, height, {
+      writes: [{ key: refusalKey(nf), value: encodeRefusal({ reason: 'DEADLINE_PASSED', height: next }) }],
+    });
+    expect(
+      expectCode(() => acceptRootUpdate(at, overwrite, 'full', known), 'FULL_VALIDATION_FAILED').shortMessage,
+    ).toMatch(/overwrites/);
+    // Refusing and consuming one resource in the same block (here a mint of b's own, refused too).
+    const w = new Wallet(s.b, 'full-forge-own');
+    const own = w.mintTx(alice.publicKey, 1n);
+    const ownNf = nullifier(own.tx.actions[0]!.consumed[0]!.resource, own.tx.actions[0]!.consumed[0]!.nk);
+    const both = await forge(s.b, height, {
+      txs: [own.tx],
+      writes: [
+        { key: nullifierKey(ownNf), value: encodeHeight(next) },
+        { key: commitmentKey(commitment(own.coin.resource)), value: encodeHeight(next) },
+        { key: refusalKey(ownNf), value: encodeRefusal({ reason: 'UNKNOWN_LOGIC', height: next }) },
+      ],
+    });
+    expect(
+      expectCode(() => acceptRootUpdate(at, both, 'full', known), 'FULL_VALIDATION_FAILED').shortMessage,
+    ).toMatch(/both refuses and consumes/);
   });
 });
