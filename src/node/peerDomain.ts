@@ -1,7 +1,7 @@
 // A domain in another process, as the transfer driver sees it: reads go through whatever reaches
 // that node (its HTTP API, in `weft node`), and a claim travels as a transfer message over the
 // transport, so it waits in the durable stream while the destination is down.
-import { toHex, WeftError } from '../crypto/index.js';
+import { toHex } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
 import type { TransferDomain } from '../transfer/index.js';
 import { encodeTransaction, type Transaction, txId } from '../tx/index.js';
@@ -41,7 +41,14 @@ export class PeerDomain implements TransferDomain {
     private readonly clock: () => number = Date.now,
   ) {
     this.id = peer.id;
+    // Only when the reads have it: a driver without it waits for the deadline, never fails a read.
+    const read = reads.proveRefusal;
+    if (read !== undefined)
+      this.proveRefusal = async (nf, height) => this.seen(await read.call(reads, nf, height));
   }
+
+  /** A refusal record's proof from the peer (docs/transfers.md, "Refusals"), when its reads have one. */
+  readonly proveRefusal?: (nf: Uint8Array, height?: bigint) => Promise<StateProof>;
 
   async submit(tx: Transaction): Promise<SubmitResult> {
     const id = txId(tx);
@@ -60,12 +67,6 @@ export class PeerDomain implements TransferDomain {
 
   async proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof> {
     return this.seen(await this.reads.proveNullifier(nf, height));
-  }
-
-  async proveRefusal(nf: Uint8Array, height?: bigint): Promise<StateProof> {
-    const read = this.reads.proveRefusal;
-    if (read === undefined) throw new WeftError('NOT_ENABLED', 'this peer reads no refusal proofs');
-    return this.seen(await read.call(this.reads, nf, height));
   }
 
   acceptsAnchor(root: Uint8Array): Promise<boolean> {
