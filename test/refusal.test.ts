@@ -127,6 +127,25 @@ describe('the destination records a refusal', () => {
     });
   });
 
+  it('for a pending claim a block evicts past its deadline, in that very block', async () => {
+    const s = await moved('rec-evict', { tokens: true });
+    s.clock.ms = DEADLINE - 1_000n;
+    expect((await s.b.submit(claimOf(s.m, s.a))).status.status).toBe('pending');
+    s.clock.ms = DEADLINE + 1n;
+    const sealed = await s.b.sealBlock();
+    expect(s.b.status(txId(s.m.plan.claim))).toMatchObject({ status: 'evicted', code: 'DEADLINE_PASSED' });
+    expect(decodeRefusal(s.b.proveRefusal(movedNullifier(s.m)).value!)).toEqual({
+      reason: 'DEADLINE_PASSED',
+      height: sealed.header.height,
+    });
+    // A full-mode verifier re-executes that block: the record is at its height, nothing consumed.
+    const third = new SyncState();
+    third.trust(s.b.header(0n)!, s.b.keySet);
+    third.trust(s.a.header(0n)!, s.a.keySet);
+    third.acceptChain(updatesFrom(s.a, 1n), 'full');
+    expect(third.acceptChain(updatesFrom(s.b, 1n), 'full').at(-1)!.header.height).toBe(sealed.header.height);
+  });
+
   it('never for a claim not proven under a source root it accepted, unsigned, or signed badly', async () => {
     const s = await moved('rec-unproven');
     const claim = claimOf(s.m, s.a);

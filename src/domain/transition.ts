@@ -679,8 +679,44 @@ export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
       for (const nf of p.effects.nullifiers) writes.push({ key: nullifierKey(nf), value: h });
     }
   }
+  writes.push(...evictionRefusals(state, evicted, height));
   writes.push(...state.queuedWrites);
   return { batches, evicted, writes, height };
+}
+
+/**
+ * Refusal records for the claims a block evicts because it is past their deadline: admission
+ * checked them in full (signatures, and the proof under a root accepted from another domain), so
+ * the block records that it refuses them, as admission would have a moment later. Deterministic
+ * from the state and the timestamp, like the rest of the plan.
+ */
+function evictionRefusals(state: DomainState, evicted: Eviction[], height: bigint): Write[] {
+  let room = REFUSALS_PER_BLOCK_MAX;
+  for (const w of state.queuedWrites) if (w.key[0] === REFUSAL_KEY_PREFIX) room--;
+  const out: Write[] = [];
+  for (const e of evicted) {
+    if (room <= 0) break;
+    if (e.code !== 'DEADLINE_PASSED') continue;
+    const nf = evictedClaim(state, e.pending);
+    if (nf === null || queuedRefusal(state, nf)) continue;
+    out.push({ key: refusalKey(nf), value: encodeRefusal({ reason: 'DEADLINE_PASSED', height }) });
+    room--;
+  }
+  return out;
+}
+
+/** The nullifier of a pending transaction that is a claim (`refusalOf`'s shape), or null. */
+function evictedClaim(state: DomainState, p: PendingTx): Uint8Array | null {
+  const tx = p.tx;
+  if (tx.executor === undefined || !equalBytes(tx.executor, state.config.domainId)) return null;
+  if (tx.actions.length !== 1 || tx.actions[0]!.consumed.length !== 1) return null;
+  const c = tx.actions[0]!.consumed[0]!;
+  if (c.isRefund === true || c.commitmentProof === null) return null;
+  const anchor = hexKey(c.commitmentProof.anchor);
+  if (state.recentRoots.has(anchor)) return null;
+  let remote = false;
+  for (const r of state.remotes.values()) if (r.roots.has(anchor)) remote = true;
+  return remote ? p.effects.nullifiers[0]! : null;
 }
 
 function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): TransitionResult {
