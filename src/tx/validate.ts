@@ -555,14 +555,15 @@ function findRefusal(tx: Transaction, ctx: ValidationContext, opts: ValidateOpti
   if (c.resource.isEphemeral || c.isRefund === true || c.refund !== undefined || p === null) return null;
   const value = openEntry(c, 'claim');
   if (!equalBytes(value.home, ctx.domainId)) return null;
+  // The cheap question first: most refused transactions are not refused for a reason of r' alone.
+  const reason = refusalReason(value, c.resource, ctx);
+  if (reason === null) return null;
   if (!ctx.isAnchorAccepted(p.anchor) || ctx.isOwnAnchor?.(p.anchor) !== false) return null;
   const cm = commitment(c.resource);
   const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
   if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) return null;
   const nf = nullifier(c.resource, c.nk, cm);
   if (ctx.isNullifierSpent(nf) || ctx.isRefused?.(nf) === true) return null;
-  const reason = refusalReason(value, c.resource, ctx);
-  if (reason === null) return null;
   // Signatures last: the expensive check, only for a claim that would be refused for good.
   const { id } = txIdAndBodyBytes(tx);
   if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
