@@ -7,7 +7,13 @@ import { toHex } from '../src/crypto/index.js';
 import { Domain } from '../src/domain/index.js';
 import { commitment, LogicRegistry, nullifier, rehome, trivialLogic } from '../src/resource/index.js';
 import { acceptRootUpdate, SyncState, trustRemote } from '../src/sync/index.js';
-import { MemoryTransferStore, TransferDriver, withRefundWitness } from '../src/transfer/index.js';
+import {
+  MemoryTransferStore,
+  TRANSFER_DEADLINE_MS_DEFAULT,
+  TransferDriver,
+  transferDeadline,
+  withRefundWitness,
+} from '../src/transfer/index.js';
 import {
   commitmentKey,
   decodeHeight,
@@ -494,5 +500,52 @@ describe('refusal records in blocks a full-mode verifier re-executes', () => {
     expect(
       expectCode(() => acceptRootUpdate(at, both, 'full', known), 'FULL_VALIDATION_FAILED').shortMessage,
     ).toMatch(/both refuses and consumes/);
+  });
+});
+
+describe('the default deadline', () => {
+  it('gives every transfer one: the driver clock plus TRANSFER_DEADLINE_MS_DEFAULT, or its configured wait', async () => {
+    const clock = new ManualClock();
+    const a = await clockedDomain('dl-default-a', clock);
+    const b = await clockedDomain('dl-default-b', clock);
+    const w = new Wallet(a, 'dl-default');
+    const plain = new TransferDriver(new MemoryTransferStore(), clock.read);
+    const quick = new TransferDriver(new MemoryTransferStore(), clock.read, undefined, null, {
+      deadlineAfterMs: 5_000n,
+    });
+    for (const d of [plain, quick]) {
+      d.addDomain(a);
+      d.addDomain(b);
+    }
+    const h1 = await plain.transfer({
+      from: a,
+      to: b,
+      resource: await w.mint(alice.publicKey, 1n),
+      owner: alice,
+    });
+    const h2 = await quick.transfer({
+      from: a,
+      to: b,
+      resource: await w.mint(alice.publicKey, 2n),
+      owner: alice,
+    });
+    expect(TRANSFER_DEADLINE_MS_DEFAULT).toBe(3_600_000n);
+    expect(plain.get(h1.id)!.deadlineMs).toBe(clock.ms + TRANSFER_DEADLINE_MS_DEFAULT);
+    expect(quick.get(h2.id)!.deadlineMs).toBe(clock.ms + 5_000n);
+    // Named explicitly, the deadline is the one asked for; planned without a clock, the wall clock's.
+    const h3 = await plain.transfer({
+      from: a,
+      to: b,
+      resource: await w.mint(alice.publicKey, 3n),
+      owner: alice,
+      deadline: DEADLINE,
+    });
+    expect(plain.get(h3.id)!.deadlineMs).toBe(DEADLINE);
+    const before = BigInt(Date.now());
+    const d = transferDeadline({});
+    expect(
+      d >= before + TRANSFER_DEADLINE_MS_DEFAULT && d <= BigInt(Date.now()) + TRANSFER_DEADLINE_MS_DEFAULT,
+    ).toBe(true);
+    expect(() => transferDeadline({ nowMs: 0n, deadlineAfterMs: 0n })).toThrow();
   });
 });
