@@ -30,8 +30,8 @@ export const TRANSFER_USAGE = `usage: weft transfer --from NAME --to NAME [--dea
 The first form moves one coin of the dev wallet (DIR/wallet.json, minted by \`weft up\`) from one
 domain to another: the plan is made and signed here, the source node only drives it. It prints
 the transfer id; with --wait it follows the transfer until it ends, printing each phase.
---deadline-ms N gives the claim a deadline N ms after now (destination time): if the
-destination has not taken it by then, the source refunds it.
+--deadline-ms N gives the claim a deadline N ms after now (destination time; default one hour):
+if the destination has not taken it by then, or refuses it for good sooner, the source refunds it.
 
 The second form prints what transfer ID is waiting for, as data, from the node driving it.`;
 
