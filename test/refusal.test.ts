@@ -4,9 +4,15 @@
 // witness before any deadline; and a claim and a refusal of one transfer exclude each other.
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../src/crypto/index.js';
-import { Domain } from '../src/domain/index.js';
+import { Domain, decodeBlock, encodeBlock } from '../src/domain/index.js';
 import { commitment, LogicRegistry, nullifier, rehome, trivialLogic } from '../src/resource/index.js';
-import { acceptRootUpdate, SyncState, trustRemote } from '../src/sync/index.js';
+import {
+  acceptRootUpdate,
+  decodeRootUpdate,
+  encodeRootUpdate,
+  SyncState,
+  trustRemote,
+} from '../src/sync/index.js';
 import {
   MemoryTransferStore,
   TRANSFER_DEADLINE_MS_DEFAULT,
@@ -394,8 +400,12 @@ describe('the source refunds on a proof of the refusal', () => {
     const third = new SyncState();
     third.trust(s.b.header(0n)!, s.b.keySet);
     third.trust(s.a.header(0n)!, s.a.keySet);
+    // The source up to its move (b's refusal rests on that root), b's refusal, then the refund.
+    third.acceptChain(updatesFrom(s.a, 1n, s.m.moveHeight), 'full');
     expect(third.acceptChain(updatesFrom(s.b, 1n), 'full').at(-1)!.header.height).toBe(s.b.committedHeight);
-    expect(third.acceptChain(updatesFrom(s.a, 1n), 'full').at(-1)!.header.height).toBe(s.a.committedHeight);
+    expect(third.acceptChain(updatesFrom(s.a, s.m.moveHeight + 1n), 'full').at(-1)!.header.height).toBe(
+      s.a.committedHeight,
+    );
   });
 });
 
@@ -441,11 +451,46 @@ describe('refusal records in the encoding', () => {
 });
 
 describe('refusal records in blocks a full-mode verifier re-executes', () => {
-  function viewOf(d: Domain) {
+  function viewOf(d: Domain, to: bigint = d.committedHeight) {
     let view = trustRemote(d.header(0n)!, d.keySet);
-    for (const u of updatesFrom(d, 1n)) view = acceptRootUpdate(view, u, 'transition').view;
+    for (const u of updatesFrom(d, 1n, to)) view = acceptRootUpdate(view, u, 'transition').view;
     return view;
   }
+
+  it('carries the refused claims with the block (store and root update) and re-checks each record against them', async () => {
+    const s = await moved('full-backed');
+    const claim = claimOf(s.m, s.a);
+    const height = await refused(s, claim);
+    const honest = updatesFrom(s.b, height, height)[0]!;
+    expect(honest.refused?.map((t) => toHex(txId(t)))).toEqual([toHex(txId(claim))]);
+    expect(decodeRootUpdate(encodeRootUpdate(honest))).toEqual(honest);
+    expect(decodeBlock(encodeBlock(s.b.block(height)!)).refused).toEqual(s.b.block(height)!.refused);
+    const known = { isKnownRoot: (root: Uint8Array) => s.b.acceptsAnchor(root) };
+    const before = viewOf(s.b, height - 1n);
+    expect(acceptRootUpdate(before, honest, 'full', known).view.head.header.height).toBe(height);
+    const nf = movedNullifier(s.m);
+    const record = honest.writes.find((w) => w.key[0] === REFUSAL_KEY_PREFIX)!;
+    const others = honest.writes.filter((w) => w !== record);
+    const forgedWith = async (refusedClaims: Transaction[] | undefined, value = record.value!) => {
+      const u = await forge(s.b, height - 1n, {
+        writes: [...others, { key: refusalKey(nf), value }],
+        timestampMs: honest.signed.header.timestamp,
+      });
+      return refusedClaims === undefined ? u : { ...u, refused: refusedClaims };
+    };
+    const refusedWith = (u: Awaited<ReturnType<typeof forgedWith>>) =>
+      expectCode(() => acceptRootUpdate(before, u, 'full', known), 'FULL_VALIDATION_FAILED').shortMessage;
+    // No claim carried, or a stripped one: the record is backed by nothing.
+    expect(refusedWith(await forgedWith(undefined))).toMatch(/backed by no/);
+    expect(refusedWith(await forgedWith([{ ...claim, signatures: [] }]))).toMatch(/backed by no/);
+    // The genuine claim, but a record saying its deadline passed when it has not.
+    const lie = encodeRefusal({ reason: 'DEADLINE_PASSED', height });
+    expect(refusedWith(await forgedWith([claim], lie))).toMatch(/deadline has not passed/);
+    // The genuine claim with the genuine record: accepted (the forger's signature is b's own).
+    expect(acceptRootUpdate(before, await forgedWith([claim]), 'full', known).view.head.header.height).toBe(
+      height,
+    );
+  });
 
   it("accepts the destination's honest refusal block and refuses forged ones", async () => {
     const s = await moved('full-forge');

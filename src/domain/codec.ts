@@ -13,7 +13,13 @@ import {
   writePublicKey,
 } from '../crypto/index.js';
 import { decodeTransition, encodeTransition, type Write } from '../smt/index.js';
-import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
+import {
+  decodeTransaction,
+  encodeTransaction,
+  type SignatureResults,
+  type Transaction,
+  TX_BYTES_MAX,
+} from '../tx/index.js';
 import {
   type Header,
   readHeader,
@@ -253,6 +259,10 @@ export function encodeBlock(b: Block): Uint8Array {
   w.list(b.txs, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
   writeWrites(w, b.writes);
   w.bytes(encodeTransition(b.transition), TRANSITION_BYTES);
+  // The refused claims close the encoding only when there are any: blocks stored before
+  // refusals existed read unchanged, and each block keeps one encoding.
+  if (b.refused !== undefined && b.refused.length > 0)
+    w.list(b.refused, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
   return w.finish();
 }
 
@@ -263,7 +273,16 @@ export function decodeBlock(bytes: Uint8Array): Block {
     txs: r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX))),
     writes: readWrites(r),
     transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+    ...readRefused(r),
   }));
+}
+
+/** The block's refused claims, when its encoding goes on past the transition: never an empty list. */
+function readRefused(r: Reader): { refused?: Transaction[] } {
+  if (r.remaining === 0) return {};
+  const refused = r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
+  if (refused.length === 0) throw new WeftError('CODEC', 'an empty list of refused claims');
+  return { refused };
 }
 
 // ---- the whole state (checkpoints) ------------------------------------------------------------

@@ -138,6 +138,12 @@ export type DomainState = {
   statuses: Map<string, TxStatus>;
   /** tree writes queued for the next block besides its transactions' (remote headers, key set) */
   queuedWrites: Write[];
+  /**
+   * the claims whose refusal records `queuedWrites` holds, for the next block to carry. Not in the
+   * checkpoint: one is taken right after each seal, when this is empty, and the transcript replays
+   * the submissions after it
+   */
+  refusedClaims?: Transaction[];
 };
 
 /**
@@ -187,6 +193,11 @@ export type Block = {
   txs: Transaction[];
   writes: Write[];
   transition: TransitionProof;
+  /**
+   * The claims whose refusal records (`0x06 || nf`) the block writes, as they were submitted:
+   * what a full-mode verifier re-checks each record against. Absent or empty: none.
+   */
+  refused?: Transaction[];
 };
 
 export type DomainOutput =
@@ -299,6 +310,7 @@ export function cloneState(s: DomainState): DomainState {
     pendingCommitments: new Set(s.pendingCommitments),
     statuses: new Map(s.statuses),
     queuedWrites: [...s.queuedWrites],
+    refusedClaims: [...(s.refusedClaims ?? [])],
   };
 }
 
@@ -602,6 +614,7 @@ function queueRefusal(
   if (r === null) return;
   const value = encodeRefusal({ reason: r.reason, height: state.height + 1n });
   state.queuedWrites.push({ key: refusalKey(r.nullifier), value });
+  state.refusedClaims = [...(state.refusedClaims ?? []), tx];
 }
 
 /** Whether a refusal of the resource with nullifier `nf` waits in the next block's writes. */
@@ -640,7 +653,14 @@ function refuse(
 export type Eviction = { pending: PendingTx; code: 'DEADLINE_PASSED' | 'EXPIRED'; reason: string };
 
 /** The transactions the next block takes (in order, in batches) and the ones it evicts. */
-export type BlockPlan = { batches: PendingTx[][]; evicted: Eviction[]; writes: Write[]; height: bigint };
+export type BlockPlan = {
+  batches: PendingTx[][];
+  evicted: Eviction[];
+  writes: Write[];
+  height: bigint;
+  /** the claims behind the refusal records the block writes (queued ones, then evictions') */
+  refused: Transaction[];
+};
 
 /**
  * Plans the next block, sealed at `timestamp` (ms), deterministically: the oldest pending
@@ -679,9 +699,11 @@ export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
       for (const nf of p.effects.nullifiers) writes.push({ key: nullifierKey(nf), value: h });
     }
   }
-  writes.push(...evictionRefusals(state, evicted, height));
+  const atSeal = evictionRefusals(state, evicted, height);
+  writes.push(...atSeal.map((x) => x.write));
   writes.push(...state.queuedWrites);
-  return { batches, evicted, writes, height };
+  const refused = [...(state.refusedClaims ?? []), ...atSeal.map((x) => x.tx)];
+  return { batches, evicted, writes, height, refused };
 }
 
 /**
@@ -690,16 +712,21 @@ export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
  * the block records that it refuses them, as admission would have a moment later. Deterministic
  * from the state and the timestamp, like the rest of the plan.
  */
-function evictionRefusals(state: DomainState, evicted: Eviction[], height: bigint): Write[] {
+function evictionRefusals(
+  state: DomainState,
+  evicted: Eviction[],
+  height: bigint,
+): { write: Write; tx: Transaction }[] {
   let room = REFUSALS_PER_BLOCK_MAX;
   for (const w of state.queuedWrites) if (w.key[0] === REFUSAL_KEY_PREFIX) room--;
-  const out: Write[] = [];
+  const out: { write: Write; tx: Transaction }[] = [];
   for (const e of evicted) {
     if (room <= 0) break;
     if (e.code !== 'DEADLINE_PASSED') continue;
     const nf = evictedClaim(state, e.pending);
     if (nf === null || queuedRefusal(state, nf)) continue;
-    out.push({ key: refusalKey(nf), value: encodeRefusal({ reason: 'DEADLINE_PASSED', height }) });
+    const write = { key: refusalKey(nf), value: encodeRefusal({ reason: 'DEADLINE_PASSED', height }) };
+    out.push({ write, tx: e.pending.tx });
     room--;
   }
   return out;
@@ -760,6 +787,7 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
   }
   dropPending(state, gone);
   state.queuedWrites = [];
+  state.refusedClaims = [];
   if (state.nextKeySet) {
     state.keySet = state.nextKeySet;
     state.nextKeySet = null;
@@ -777,6 +805,7 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     writes: plan.writes,
     transition: input.transition,
   };
+  if (plan.refused.length > 0) block.refused = plan.refused;
   outputs.unshift({ type: 'blockSealed', block, headerHash: state.headHash });
   return { state, outputs };
 }
