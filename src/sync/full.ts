@@ -93,7 +93,9 @@ function checkRefusalBacked(w: Write, rec: RefusalRecord, backed: Map<string, Re
   if (r === undefined)
     fail(`the refusal record 0x${hexKey(w.key)} is backed by no proven, signed claim the block carries`);
   if (rec.reason === 'DEADLINE_PASSED' && r.reason !== 'DEADLINE_PASSED')
-    fail(`the refusal record 0x${hexKey(w.key)} says DEADLINE_PASSED, but its claim's deadline has not passed`);
+    fail(
+      `the refusal record 0x${hexKey(w.key)} says DEADLINE_PASSED, but its claim's deadline has not passed`,
+    );
 }
 
 export type BlockValidationInput = {
