@@ -22,6 +22,7 @@ import { planRefund, withRefundWitness } from '../src/transfer/index.js';
 import {
   checkTransactionShape,
   commitmentKey,
+  decodeRefusal,
   decodeTransaction,
   decodeTransactionWithId,
   encodeHeight,
@@ -297,6 +298,7 @@ describe('refunds on the source', () => {
               {
                 ...s.m.plan.moved,
                 commitmentProof: null,
+                isRefund: true,
                 refund: { height: h, proof: s.b.proveNullifier(movedNullifier(s.m), h).proof },
               },
             ],
@@ -305,6 +307,7 @@ describe('refunds on the source', () => {
         ],
         appData: new Uint8Array(),
         signatures: [],
+        executor: s.a.id,
       },
       [alice],
     );
@@ -346,10 +349,13 @@ describe('refunds on the source', () => {
     const consumed = tx.actions[0]!.consumed[0]!;
     const withWitness = {
       ...tx,
+      executor: s.a.id,
       actions: [
         {
           ...tx.actions[0]!,
-          consumed: [{ ...consumed, refund: { height: 1n, proof: consumed.commitmentProof!.proof } }],
+          consumed: [
+            { ...consumed, isRefund: true, refund: { height: 1n, proof: consumed.commitmentProof!.proof } },
+          ],
         },
       ],
     };
@@ -471,25 +477,42 @@ describe('exclusion: never both the claim and the refund', () => {
   type Op =
     | { k: 'claim' }
     | { k: 'refund' }
+    | { k: 'refusalRefund' }
     | { k: 'sealA' }
     | { k: 'sealB'; dtMs: number }
     | { k: 'syncAB' }
     | { k: 'syncBA' }
     | { k: 'crash'; which: 'a' | 'b' };
+  // Weighted so that runs reach a refusal (a late claim, sealed, seen by a) and act on it.
   const opArb: fc.Arbitrary<Op> = fc.oneof(
-    fc.constant<Op>({ k: 'claim' }),
-    fc.constant<Op>({ k: 'refund' }),
-    fc.constant<Op>({ k: 'sealA' }),
-    fc.record({ k: fc.constant('sealB' as const), dtMs: fc.integer({ min: 0, max: 3_000 }) }),
-    fc.constant<Op>({ k: 'syncAB' }),
-    fc.constant<Op>({ k: 'syncBA' }),
-    fc.record({ k: fc.constant('crash' as const), which: fc.constantFrom<'a' | 'b'>('a', 'b') }),
+    { arbitrary: fc.constant<Op>({ k: 'claim' }), weight: 2 },
+    { arbitrary: fc.constant<Op>({ k: 'refund' }), weight: 1 },
+    { arbitrary: fc.constant<Op>({ k: 'refusalRefund' }), weight: 2 },
+    { arbitrary: fc.constant<Op>({ k: 'sealA' }), weight: 1 },
+    {
+      // Mostly small steps of b's clock; sometimes straight past the deadline, before any claim.
+      arbitrary: fc.record({
+        k: fc.constant('sealB' as const),
+        dtMs: fc.oneof(
+          { arbitrary: fc.integer({ min: 0, max: 3_000 }), weight: 3 },
+          { arbitrary: fc.constant(7_000), weight: 1 },
+        ),
+      }),
+      weight: 2,
+    },
+    { arbitrary: fc.constant<Op>({ k: 'syncAB' }), weight: 1 },
+    { arbitrary: fc.constant<Op>({ k: 'syncBA' }), weight: 2 },
+    {
+      arbitrary: fc.record({ k: fc.constant('crash' as const), which: fc.constantFrom<'a' | 'b'>('a', 'b') }),
+      weight: 1,
+    },
   );
 
-  it('over random interleavings of claims, refunds, seals, syncs and crashes of durable nodes, conserves the supply', async () => {
+  it('over random interleavings of claims (refused past the deadline), refunds by deadline and by refusal, seals, syncs and crashes of durable nodes, conserves the supply', async () => {
     let run = 0;
+    let refusalRefunds = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 24 }), async (ops) => {
+      fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 32 }), async (ops) => {
         run++;
         const clock = new ManualClock();
         const dirA = dirs.make();
@@ -517,12 +540,31 @@ describe('exclusion: never both the claim and the refund', () => {
               random: seededRandom('refund'),
             }).actions[0]!.created[0]!.resource,
           );
+          // A refund by refusal: b's refusal record under the latest header of b that a accepted.
+          const refusalRefundTx = () => {
+            const h = nodes.a.domain.remoteHeaders(nodes.b.domain.id).at(-1)?.height;
+            if (h === undefined) return null;
+            const p = nodes.b.domain.proveRefusal(nf, h);
+            if (p.value === null) return null;
+            const signed = planRefund({
+              moved: m.plan.moved,
+              source: nodes.a.domain.id,
+              owner: alice,
+              random: seededRandom('refund'),
+            });
+            return withRefundWitness(signed, {
+              refund: { height: h, proof: p.proof, refusal: decodeRefusal(p.value) },
+            });
+          };
           const check = () => {
             const a = nodes.a.domain;
             const b = nodes.b.domain;
             const claimed = b.proveNullifier(nf).value !== null;
             const refundedHere = a.proveNullifier(nf).value !== null;
             expect(claimed && refundedHere).toBe(false);
+            // In b's own state a claim and a refusal of the transfer exclude each other.
+            const refusedOnB = b.proveRefusal(nf).value !== null;
+            expect(claimed && refusedOnB).toBe(false);
             const locked =
               !claimed &&
               !refundedHere &&
@@ -543,6 +585,14 @@ describe('exclusion: never both the claim and the refund', () => {
               case 'refund': {
                 const tx = refundTx();
                 if (tx) await a.submit(tx);
+                break;
+              }
+              case 'refusalRefund': {
+                const tx = refusalRefundTx();
+                if (tx) {
+                  refusalRefunds++;
+                  await a.submit(tx);
+                }
                 break;
               }
               case 'sealA':
@@ -583,8 +633,30 @@ describe('exclusion: never both the claim and the refund', () => {
         // Both transcripts, refunds and evictions included, replay to the same blocks.
         for (const dir of [dirA, dirB]) expect((await verifyStore(dir)).faults).toEqual([]);
       }),
-      { numRuns: 25 },
+      {
+        numRuns: 25,
+        // One run known to reach a refusal: b past the deadline, a late claim refused and sealed,
+        // a sees it and refunds by refusal, then the claim is tried again.
+        examples: [
+          [
+            [
+              { k: 'syncAB' },
+              { k: 'sealB', dtMs: 7_000 },
+              { k: 'claim' },
+              { k: 'sealB', dtMs: 0 },
+              { k: 'syncBA' },
+              { k: 'refusalRefund' },
+              { k: 'sealA' },
+              { k: 'claim' },
+              { k: 'crash', which: 'b' },
+              { k: 'claim' },
+            ],
+          ],
+        ],
+      },
     );
+    // The runs did exercise refusals: some refund by refusal was attempted.
+    expect(refusalRefunds).toBeGreaterThan(0);
   }, 240_000);
 });
 

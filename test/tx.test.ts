@@ -116,14 +116,15 @@ describe('transaction encoding and id', () => {
     const bytes = encodeTransaction(tx);
     expectCode(() => decodeTransaction(concatBytes(bytes, Uint8Array.of(0))), 'CODEC');
     expectCode(() => decodeTransaction(bytes.subarray(0, bytes.length - 1)), 'CODEC');
+    // Formats 1 and 2 are defined (docs/encoding.md); 3 is not.
     const v2 = bytes.slice();
-    v2[0] = 2;
+    v2[0] = 3;
     expectCode(() => decodeTransaction(v2), 'CODEC');
     // the has-proof flag of the first consumed resource is the first byte after the body
     const flagAt = encodeTxBody(tx).length;
     expect(bytes[flagAt]).toBe(1);
     const badFlag = bytes.slice();
-    badFlag[flagAt] = 4; // bits 0 and 1 are the proof and refund flags; no other is defined
+    badFlag[flagAt] = 8; // bits 0, 1 and 2 are the proof, refund and refusal flags; no other is defined
     expectCode(() => decodeTransaction(badFlag), 'CODEC');
   });
 

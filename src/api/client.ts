@@ -345,6 +345,15 @@ export class WeftClient {
     return stateProofFromJson(j);
   }
 
+  /** Proof that this domain recorded (present) or not (absent) a refusal of a claim of `nf`'s resource. */
+  async proveRefusal(nf: Uint8Array, at?: bigint): Promise<StateProof> {
+    const j = await this.call<StateProofJson>(
+      'GET',
+      `/v1/proofs/refusals/${toHex(nf)}${q({ height: at?.toString() })}`,
+    );
+    return stateProofFromJson(j);
+  }
+
   /** Whether a transaction may anchor on `root` at this domain now. */
   async acceptsAnchor(root: Uint8Array): Promise<boolean> {
     return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${toHex(root)}`)).accepted;

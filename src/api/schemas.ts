@@ -5,6 +5,8 @@ import { HEADER_SIGNATURE_BYTES } from '../domain/index.js';
 import { TRANSITIONS } from '../transfer/index.js';
 import {
   COMMITMENT_PROOF_BYTES_MAX,
+  REFUND_PROOF_BYTES_MAX,
+  REFUSAL_REASONS,
   TX_ACTIONS_MAX,
   TX_APP_DATA_BYTES_MAX,
   TX_BYTES_MAX,
@@ -177,26 +179,45 @@ export const TransactionJsonSchema = obj(
         consumed: {
           type: 'array',
           maxItems: TX_RESOURCES_MAX,
-          items: obj({
-            ...createdProps,
-            nk: Hex32('nullifier key'),
-            commitmentProof: {
-              type: ['object', 'null'],
-              description: 'null for a network transaction: the domain fills in the proof',
-              properties: {
-                anchor: Hex32('root the commitment is proven under'),
-                height: U64('height the commitment was created at'),
-                proof: hexBytes(COMMITMENT_PROOF_BYTES_MAX, 'encoded single proof (docs/proofs.md)'),
+          items: obj(
+            {
+              ...createdProps,
+              nk: Hex32('nullifier key'),
+              commitmentProof: {
+                type: ['object', 'null'],
+                description: 'null for a network transaction: the domain fills in the proof',
+                properties: {
+                  anchor: Hex32('root the commitment is proven under'),
+                  height: U64('height the commitment was created at'),
+                  proof: hexBytes(COMMITMENT_PROOF_BYTES_MAX, 'encoded single proof (docs/proofs.md)'),
+                },
+                required: ['anchor', 'height', 'proof'],
+                additionalProperties: false,
               },
-              required: ['anchor', 'height', 'proof'],
-              additionalProperties: false,
+              isRefund: { const: true, description: 'signed as a refund (format 2): needs a refund witness' },
+              refund: obj(
+                {
+                  height: U64("height of the home's header the witness names"),
+                  proof: hexBytes(REFUND_PROOF_BYTES_MAX, 'encoded single proof (docs/proofs.md)'),
+                  refusal: obj(
+                    {
+                      reason: { enum: [...REFUSAL_REASONS], description: 'why the home refused the claim' },
+                      height: U64('height of the block that recorded the refusal'),
+                    },
+                    { description: "a refund by refusal: the home's refusal record the proof shows" },
+                  ),
+                },
+                { optional: ['refusal'], description: 'refund witness (docs/transactions.md)' },
+              ),
             },
-          }),
+            { optional: ['isRefund', 'refund'] },
+          ),
         },
         created: { type: 'array', maxItems: TX_RESOURCES_MAX, items: obj(createdProps) },
       }),
     },
     appData: hexBytes(TX_APP_DATA_BYTES_MAX, 'application data'),
+    executor: Hex32('the DomainId of the one domain that may execute it (format 2)'),
     signatures: {
       type: 'array',
       maxItems: TX_SIGNATURES_MAX,
@@ -206,7 +227,11 @@ export const TransactionJsonSchema = obj(
       }),
     },
   },
-  { title: 'TransactionJson', description: 'the JSON form of a transaction (docs/transactions.md)' },
+  {
+    title: 'TransactionJson',
+    description: 'the JSON form of a transaction (docs/transactions.md)',
+    optional: ['executor'],
+  },
 );
 
 export const SubmitBody = {

@@ -23,8 +23,8 @@ The first form moves one coin of the dev wallet (DIR/wallet.json, minted by \`we
 domain to another: the plan is made and signed here, the source node only drives it. It prints
 the transfer id, then the nullifier and commitments the transfer writes (give them to
 \`weft proof\`); with --wait it follows the transfer until it ends, printing each phase.
---deadline-ms N gives the claim a deadline N ms after now (destination time): if the
-destination has not taken it by then, the source refunds it. Concurrent transfers from one
+--deadline-ms N gives the claim a deadline N ms after now (destination time; default one hour):
+if the destination has not taken it by then, or refuses it for good sooner, the source refunds it. Concurrent transfers from one
 wallet take turns on DIR/wallet.lock.
 
 The second form prints what transfer ID is waiting for, as data, from the node driving it.

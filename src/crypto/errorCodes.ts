@@ -118,6 +118,18 @@ export const ERROR_CODES = {
   LABEL_MISMATCH: { ...RULE, meaning: "a label that does not hash to the resource's labelRef" },
   NK_MISMATCH: { ...RULE, meaning: "a nullifier key that does not match the resource's commitment to it" },
   WRONG_DOMAIN: { ...RULE, meaning: 'consumes a resource homed on another domain' },
+  WRONG_EXECUTOR: {
+    ...RULE,
+    meaning: 'a transaction signed for another domain, or of format 1 consuming a resource with a deadline',
+  },
+  REFUND_FLAG_MISMATCH: {
+    ...RULE,
+    meaning: "a consumed resource's refund flag (signed) and refund witness disagree",
+  },
+  TRANSFER_REFUSED: {
+    ...RULE,
+    meaning: 'this domain recorded a refusal of a claim of that resource: the source refunds it',
+  },
   NULLIFIER_REPEATED: { ...RULE, meaning: 'one transaction consumes a resource twice' },
   DUPLICATE_COMMITMENT: { ...RULE, meaning: 'one transaction creates a resource twice' },
   UNBALANCED: { ...RULE, meaning: 'a kind whose consumed and created quantities differ' },

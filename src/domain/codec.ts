@@ -13,7 +13,13 @@ import {
   writePublicKey,
 } from '../crypto/index.js';
 import { decodeTransition, encodeTransition, type Write } from '../smt/index.js';
-import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
+import {
+  decodeTransaction,
+  encodeTransaction,
+  type SignatureResults,
+  type Transaction,
+  TX_BYTES_MAX,
+} from '../tx/index.js';
 import {
   type Header,
   headerHash,
@@ -71,6 +77,8 @@ const INPUT_TRUST = 8;
 export const EVIDENCE_FORMAT = 0x01;
 /** Most distinct key sets one view's window may refer to in a checkpoint. */
 const VIEW_KEYSETS_MAX = 1 << 16;
+/** A submit whose read set also names refused nullifiers (`0x06 || nf` held): kind 1, then that list. */
+const INPUT_SUBMIT_REFUSED = 9;
 
 /** Bounds on what one encoded input, block or state may hold. */
 export const LIST_MAX = 1 << 20;
@@ -154,7 +162,11 @@ export function encodeInput(input: DomainInput): Uint8Array {
   const w = new Writer(1024);
   switch (input.type) {
     case 'submit': {
-      w.u8(INPUT_SUBMIT).bytes(encodeTransaction(input.tx), TX_BYTES_MAX);
+      const refused = input.reads.refusedNullifiers ?? [];
+      w.u8(refused.length > 0 ? INPUT_SUBMIT_REFUSED : INPUT_SUBMIT).bytes(
+        encodeTransaction(input.tx),
+        TX_BYTES_MAX,
+      );
       w.list(input.reads.spentNullifiers, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       w.list(input.reads.existingCommitments, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       w.bool(input.reads.includedAt !== undefined);
@@ -165,6 +177,7 @@ export function encodeInput(input: DomainInput): Uint8Array {
         w.fixed(sr.txId, 32)
           .fixed(sr.witness, 32)
           .list(sr.valid, 1024, (w, v) => w.bool(v));
+      if (refused.length > 0) w.list(refused, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       break;
     }
     case 'seal':
@@ -221,7 +234,8 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
   return decodeAll(bytes, (r): DomainInput => {
     const kind = r.u8();
     switch (kind) {
-      case INPUT_SUBMIT: {
+      case INPUT_SUBMIT:
+      case INPUT_SUBMIT_REFUSED: {
         const tx = decodeTransaction(r.bytes(TX_BYTES_MAX));
         const spentNullifiers = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
         const existingCommitments = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
@@ -235,6 +249,12 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
             valid: r.list(1024, (r) => r.bool()),
           };
           input.signatureResults = signatureResults;
+        }
+        if (kind === INPUT_SUBMIT_REFUSED) {
+          // Written only when not empty, so that each read set has one encoding.
+          const refused = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
+          if (refused.length === 0) throw new WeftError('CODEC', 'an empty refused-nullifier list');
+          reads.refusedNullifiers = refused;
         }
         return input;
       }
@@ -367,6 +387,10 @@ export function encodeBlock(b: Block): Uint8Array {
   w.list(b.txs, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
   writeWrites(w, b.writes);
   w.bytes(encodeTransition(b.transition), TRANSITION_BYTES);
+  // The refused claims close the encoding only when there are any: blocks stored before
+  // refusals existed read unchanged, and each block keeps one encoding.
+  if (b.refused !== undefined && b.refused.length > 0)
+    w.list(b.refused, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
   return w.finish();
 }
 
@@ -377,7 +401,16 @@ export function decodeBlock(bytes: Uint8Array): Block {
     txs: r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX))),
     writes: readWrites(r),
     transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+    ...readRefused(r),
   }));
+}
+
+/** The block's refused claims, when its encoding goes on past the transition: never an empty list. */
+function readRefused(r: Reader): { refused?: Transaction[] } {
+  if (r.remaining === 0) return {};
+  const refused = r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
+  if (refused.length === 0) throw new WeftError('CODEC', 'an empty list of refused claims');
+  return { refused };
 }
 
 // ---- the whole state (checkpoints) ------------------------------------------------------------

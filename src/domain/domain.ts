@@ -23,6 +23,7 @@ import {
   decodeHeight,
   nullifierKey,
   preverifyBatch,
+  refusalKey,
   type SignatureResults,
   type Transaction,
   txId,
@@ -450,10 +451,14 @@ export class Domain extends EventEmitter<DomainEvents> {
           this.emitAll(outputs);
           const out = outputs[0]!;
           const id = 'txId' in out ? out.txId : txId((input as { tx: Transaction }).tx);
-          results.push({
-            txId: id,
-            status: this.status(id) ?? rejectedFrom(out),
-          });
+          // Once the transaction is pending or included, that is the answer to any copy of it;
+          // otherwise a refused copy gets its own rejection, which the id's status may not record
+          // (when only the witness caused it).
+          const known = this.status(id);
+          const settled = known?.status === 'pending' || known?.status === 'included';
+          const status =
+            settled || out.type !== 'txRejected' ? (known ?? rejectedFrom(out)) : rejectedFrom(out);
+          results.push({ txId: id, status });
         }
         item.resolve(results);
       }
@@ -500,6 +505,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readsFor(tx: Transaction): TxReads {
     const spentNullifiers: string[] = [];
     const existingCommitments: string[] = [];
+    const refusedNullifiers: string[] = [];
     if (this.store) {
       try {
         const known = this.store.status(hexKey(txId(tx)));
@@ -514,6 +520,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         try {
           const nf = nullifier(c.resource, c.nk);
           if (this.smt.getSync(nullifierKey(nf)) !== null) spentNullifiers.push(hexKey(nf));
+          if (this.smt.getSync(refusalKey(nf)) !== null) refusedNullifiers.push(hexKey(nf));
         } catch {
           // validation reports a malformed resource or key with its own code
         }
@@ -527,7 +534,9 @@ export class Domain extends EventEmitter<DomainEvents> {
         }
       }
     }
-    return { spentNullifiers, existingCommitments };
+    return refusedNullifiers.length > 0
+      ? { spentNullifiers, existingCommitments, refusedNullifiers }
+      : { spentNullifiers, existingCommitments };
   }
 
   /**
@@ -732,6 +741,15 @@ export class Domain extends EventEmitter<DomainEvents> {
   /** Proof that nullifier `nf` is spent (present) or not (absent) at `height`. */
   proveNullifier(nf: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(nullifierKey(nf), height);
+  }
+
+  /**
+   * Proof that this domain recorded (present, the value a refusal record) or did not record
+   * (absent) a refusal of a claim of the resource with nullifier `nf`, at `height` (default: the
+   * tip): what a source takes as a refund witness (docs/transfers.md, "Refusals").
+   */
+  proveRefusal(nf: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(refusalKey(nf), height);
   }
 
   private proveKey(key: Uint8Array, height?: bigint): StateProof {

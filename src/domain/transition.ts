@@ -16,11 +16,17 @@ import { type TransitionProof, transitionRoot, type Write } from '../smt/index.j
 import {
   commitmentKey,
   encodeHeight,
+  encodeRefusal,
+  isDecidedByBody,
   NULLIFIER_KEY_PREFIX,
   nullifierKey,
+  REFUSAL_KEY_PREFIX,
+  refusalKey,
+  refusalOf,
   type SignatureResults,
   type Transaction,
   txId,
+  type ValidationContext,
   type ValidTransaction,
   validateTransaction,
 } from '../tx/index.js';
@@ -64,6 +70,11 @@ export const MEMPOOL_TXS_MAX_DEFAULT = 20_000;
 export const ANCHOR_WINDOW_DEFAULT = 256;
 export const MEMPOOL_TTL_BLOCKS_DEFAULT = 64;
 export const REMOTE_ROOTS_MAX_DEFAULT = 256;
+/**
+ * Most claim refusals one block records (`0x06 || nf`). A claim refused past it is answered like
+ * any rejection and records nothing; resubmitted after the block, it is refused and recorded then.
+ */
+export const REFUSALS_PER_BLOCK_MAX = 1_000;
 /** Longest operator name a `reinitRemote` input may carry, in UTF-8 bytes. */
 export const REINIT_BY_BYTES_MAX = 128;
 
@@ -134,6 +145,12 @@ export type DomainState = {
   statuses: Map<string, TxStatus>;
   /** tree writes queued for the next block besides its transactions' (remote headers, key set) */
   queuedWrites: Write[];
+  /**
+   * the claims whose refusal records `queuedWrites` holds, for the next block to carry. Not in the
+   * checkpoint: one is taken right after each seal, when this is empty, and the transcript replays
+   * the submissions after it
+   */
+  refusedClaims?: Transaction[];
 };
 
 /**
@@ -146,6 +163,8 @@ export type TxReads = {
   existingCommitments: string[];
   /** the height the store says the transaction was included at, when it is older than the state's statuses */
   includedAt?: bigint;
+  /** hex nullifiers of consumed resources whose refusal record (`0x06 || nf`) the tree holds */
+  refusedNullifiers?: string[];
 };
 
 export type DomainInput =
@@ -232,6 +251,11 @@ export type Block = {
   txs: Transaction[];
   writes: Write[];
   transition: TransitionProof;
+  /**
+   * The claims whose refusal records (`0x06 || nf`) the block writes, as they were submitted:
+   * what a full-mode verifier re-checks each record against. Absent or empty: none.
+   */
+  refused?: Transaction[];
 };
 
 export type DomainOutput =
@@ -342,6 +366,7 @@ export function cloneState(s: DomainState): DomainState {
     pendingCommitments: new Set(s.pendingCommitments),
     statuses: new Map(s.statuses),
     queuedWrites: [...s.queuedWrites],
+    refusedClaims: [...(s.refusedClaims ?? [])],
   };
 }
 
@@ -546,27 +571,30 @@ function submit(
     );
   }
   const spent = new Set(reads.spentNullifiers);
+  const refused = new Set(reads.refusedNullifiers ?? []);
+  const ctx: ValidationContext = {
+    domainId: state.config.domainId,
+    isAnchorAccepted: (root) => isAnchorAccepted(state, root),
+    isNullifierSpent: (nf) => spent.has(hexKey(nf)),
+    logics: env.logics,
+    // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
+    // a deadline already before the head's can never be met: refused now, not evicted later.
+    blockTimestampMs: state.head.timestamp,
+    isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
+    remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
+    isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
+  };
+  const opts = input.signatureResults ? { signatureResults: input.signatureResults } : {};
   let effects: ValidTransaction;
   try {
-    effects = validateTransaction(
-      tx,
-      {
-        domainId: state.config.domainId,
-        isAnchorAccepted: (root) => isAnchorAccepted(state, root),
-        isNullifierSpent: (nf) => spent.has(hexKey(nf)),
-        logics: env.logics,
-        // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
-        // a deadline already before the head's can never be met: refused now, not evicted later.
-        blockTimestampMs: state.head.timestamp,
-        isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
-        remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
-      },
-      input.signatureResults ? { signatureResults: input.signatureResults } : {},
-    );
+    effects = validateTransaction(tx, ctx, opts);
   } catch (e) {
     if (!(e instanceof WeftError)) throw e;
     const id = safeTxId(tx);
-    return refuse(state, id, e.code, e.shortMessage, true);
+    queueRefusal(state, tx, ctx, opts);
+    // A refusal the witness may have caused (a stripped signature, a bad proof) is this copy's,
+    // not the transaction's: it is answered, never recorded under the id.
+    return refuse(state, id, e.code, e.shortMessage, isDecidedByBody(e.code));
   }
   const { id } = effects;
   const key = hexKey(id);
@@ -616,6 +644,40 @@ function submit(
   return { state, outputs: [{ type: 'txAccepted', txId: id }] };
 }
 
+/**
+ * Records, for the next block, the refusal of a refused claim that proves its transfer and is
+ * signed (`refusalOf`, docs/transfers.md "Refusals"): `0x06 || nf(r') -> reason || height`. The
+ * claim's nullifier must not be pending either — a claim and a refusal of one transfer exclude
+ * each other in this domain's state: a refusal is never recorded for a resource consumed or about
+ * to be, and a recorded or queued one makes every later claim TRANSFER_REFUSED.
+ */
+function queueRefusal(
+  state: DomainState,
+  tx: Transaction,
+  ctx: ValidationContext,
+  opts: { signatureResults?: SignatureResults },
+): void {
+  let queued = 0;
+  for (const w of state.queuedWrites) if (w.key[0] === REFUSAL_KEY_PREFIX) queued++;
+  if (queued >= REFUSALS_PER_BLOCK_MAX) return;
+  const pendingAware: ValidationContext = {
+    ...ctx,
+    isNullifierSpent: (nf) => ctx.isNullifierSpent(nf) || state.pendingNullifiers.has(hexKey(nf)),
+  };
+  const r = refusalOf(tx, pendingAware, opts);
+  if (r === null) return;
+  const value = encodeRefusal({ reason: r.reason, height: state.height + 1n });
+  state.queuedWrites.push({ key: refusalKey(r.nullifier), value });
+  state.refusedClaims = [...(state.refusedClaims ?? []), tx];
+}
+
+/** Whether a refusal of the resource with nullifier `nf` waits in the next block's writes. */
+function queuedRefusal(state: DomainState, nf: Uint8Array): boolean {
+  const key = refusalKey(nf);
+  for (const w of state.queuedWrites) if (equalBytes(w.key, key)) return true;
+  return false;
+}
+
 /** The id of a transaction that failed validation, or zeros when it cannot even be encoded. */
 function safeTxId(tx: Transaction): Uint8Array {
   try {
@@ -645,7 +707,14 @@ function refuse(
 export type Eviction = { pending: PendingTx; code: 'DEADLINE_PASSED' | 'EXPIRED'; reason: string };
 
 /** The transactions the next block takes (in order, in batches) and the ones it evicts. */
-export type BlockPlan = { batches: PendingTx[][]; evicted: Eviction[]; writes: Write[]; height: bigint };
+export type BlockPlan = {
+  batches: PendingTx[][];
+  evicted: Eviction[];
+  writes: Write[];
+  height: bigint;
+  /** the claims behind the refusal records the block writes (queued ones, then evictions') */
+  refused: Transaction[];
+};
 
 /**
  * Plans the next block, sealed at `timestamp` (ms), deterministically: the oldest pending
@@ -684,8 +753,51 @@ export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
       for (const nf of p.effects.nullifiers) writes.push({ key: nullifierKey(nf), value: h });
     }
   }
+  const atSeal = evictionRefusals(state, evicted, height);
+  writes.push(...atSeal.map((x) => x.write));
   writes.push(...state.queuedWrites);
-  return { batches, evicted, writes, height };
+  const refused = [...(state.refusedClaims ?? []), ...atSeal.map((x) => x.tx)];
+  return { batches, evicted, writes, height, refused };
+}
+
+/**
+ * Refusal records for the claims a block evicts because it is past their deadline: admission
+ * checked them in full (signatures, and the proof under a root accepted from another domain), so
+ * the block records that it refuses them, as admission would have a moment later. Deterministic
+ * from the state and the timestamp, like the rest of the plan.
+ */
+function evictionRefusals(
+  state: DomainState,
+  evicted: Eviction[],
+  height: bigint,
+): { write: Write; tx: Transaction }[] {
+  let room = REFUSALS_PER_BLOCK_MAX;
+  for (const w of state.queuedWrites) if (w.key[0] === REFUSAL_KEY_PREFIX) room--;
+  const out: { write: Write; tx: Transaction }[] = [];
+  for (const e of evicted) {
+    if (room <= 0) break;
+    if (e.code !== 'DEADLINE_PASSED') continue;
+    const nf = evictedClaim(state, e.pending);
+    if (nf === null || queuedRefusal(state, nf)) continue;
+    const write = { key: refusalKey(nf), value: encodeRefusal({ reason: 'DEADLINE_PASSED', height }) };
+    out.push({ write, tx: e.pending.tx });
+    room--;
+  }
+  return out;
+}
+
+/** The nullifier of a pending transaction that is a claim (`refusalOf`'s shape), or null. */
+function evictedClaim(state: DomainState, p: PendingTx): Uint8Array | null {
+  const tx = p.tx;
+  if (tx.executor === undefined || !equalBytes(tx.executor, state.config.domainId)) return null;
+  if (tx.actions.length !== 1 || tx.actions[0]!.consumed.length !== 1) return null;
+  const c = tx.actions[0]!.consumed[0]!;
+  if (c.isRefund === true || c.commitmentProof === null) return null;
+  const anchor = hexKey(c.commitmentProof.anchor);
+  if (state.recentRoots.has(anchor)) return null;
+  let remote = false;
+  for (const r of state.remotes.values()) if (r.roots.has(anchor)) remote = true;
+  return remote ? p.effects.nullifiers[0]! : null;
 }
 
 function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): TransitionResult {
@@ -729,6 +841,7 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
   }
   dropPending(state, gone);
   state.queuedWrites = [];
+  state.refusedClaims = [];
   if (state.nextKeySet) {
     state.keySet = state.nextKeySet;
     state.nextKeySet = null;
@@ -746,6 +859,7 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     writes: plan.writes,
     transition: input.transition,
   };
+  if (plan.refused.length > 0) block.refused = plan.refused;
   outputs.unshift({ type: 'blockSealed', block, headerHash: state.headHash });
   return { state, outputs };
 }

@@ -12,6 +12,8 @@ export type PeerReads = {
   status(txId: Uint8Array): Promise<TxStatus | undefined>;
   proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof>;
   proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof>;
+  /** a refusal record's proof (docs/transfers.md, "Refusals"); absent: refusals are not read */
+  proveRefusal?(nf: Uint8Array, height?: bigint): Promise<StateProof>;
   acceptsAnchor(root: Uint8Array): Promise<boolean>;
   remoteHeader(domainId: Uint8Array): Promise<Header | undefined>;
 };
@@ -39,7 +41,14 @@ export class PeerDomain implements TransferDomain {
     private readonly clock: () => number = Date.now,
   ) {
     this.id = peer.id;
+    // Only when the reads have it: a driver without it waits for the deadline, never fails a read.
+    const read = reads.proveRefusal;
+    if (read !== undefined)
+      this.proveRefusal = async (nf, height) => this.seen(await read.call(reads, nf, height));
   }
+
+  /** A refusal record's proof from the peer (docs/transfers.md, "Refusals"), when its reads have one. */
+  readonly proveRefusal?: (nf: Uint8Array, height?: bigint) => Promise<StateProof>;
 
   async submit(tx: Transaction): Promise<SubmitResult> {
     const id = txId(tx);

@@ -473,6 +473,7 @@ function acceptOne(
       writes: update.writes,
       transition: update.transition,
       txs: update.txs,
+      ...(update.refused ? { refused: update.refused } : {}),
       isAnchorAccepted: (root) =>
         (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
         (ctx.isKnownRoot?.(root) ?? false),

@@ -9,9 +9,14 @@ import type { LogicLookup } from '../resource/index.js';
 import type { TransitionProof, Write } from '../smt/index.js';
 import {
   commitmentKey,
+  decodeRefusal,
   encodeHeight,
   nullifierKey,
+  REFUSAL_KEY_PREFIX,
+  type Refusal,
+  type RefusalRecord,
   type RemoteHeaderFacts,
+  refusalOf,
   type SignatureResults,
   type Transaction,
   txId,
@@ -21,6 +26,78 @@ import { ROOT_UPDATE_TXS_MAX } from './limits.js';
 import { isRemoteHeaderWrite, REMOTE_HEADER_KEY_PREFIX } from './records.js';
 import { openTransition } from './witness.js';
 
+/**
+ * A refusal record (`0x06 || nf -> reason || height`, docs/transfers.md "Refusals") the block
+ * writes: well formed, stamped with the block's height, never overwriting one (the witness shows
+ * the key absent before), and never for a resource the same block consumes — a claim and a refusal
+ * of one transfer exclude each other. The claim behind it is checked next (`checkRefusalBacked`).
+ */
+function checkRefusalWrite(
+  w: Write,
+  height: bigint,
+  old: NonNullable<ReturnType<typeof openTransition>>,
+  expected: Set<string>,
+): RefusalRecord {
+  const k = hexKey(w.key);
+  if (w.key.length !== 33 || w.value === null) fail(`the refusal record 0x${k} is malformed`);
+  let rec: ReturnType<typeof decodeRefusal> | undefined;
+  try {
+    rec = decodeRefusal(w.value);
+  } catch (e) {
+    fail(`the refusal record 0x${k} does not decode`, e);
+  }
+  if (rec.height !== height) fail(`the refusal record 0x${k} names height ${rec.height}, not the block's`);
+  const before = old.lookup(w.key);
+  if (before === undefined || before.present) fail(`the block overwrites the refusal record 0x${k}`);
+  if (expected.has(hexKey(nullifierKey(w.key.subarray(1)))))
+    fail(`the block both refuses and consumes the resource of 0x${k}`);
+  return rec!;
+}
+
+/**
+ * What the block's refused claims justify, re-checked as the sender checked them (`refusalOf`):
+ * for the sending domain, at the header's time, anchored on a root the verifier accepts that is
+ * not one of the sender's own, signed. The nullifier's absence from the old tree cannot be shown
+ * (the witness covers only keys the block writes), so only the block's own spends count here.
+ */
+function refusalsOf(input: BlockValidationInput, expected: Set<string>): Map<string, Refusal> {
+  const out = new Map<string, Refusal>();
+  const refused = input.refused ?? [];
+  if (!Array.isArray(refused) || refused.length > ROOT_UPDATE_TXS_MAX)
+    fail(`a block carries at most ${ROOT_UPDATE_TXS_MAX} refused claims`);
+  for (const tx of refused) {
+    const r = refusalOf(tx, {
+      domainId: input.header.domain,
+      isAnchorAccepted: (root) => input.isAnchorAccepted(root),
+      // Without the sender's own roots a verifier cannot tell a source's root from them: no refusal.
+      isOwnAnchor: (root) => input.isSenderRoot?.(root) ?? true,
+      isNullifierSpent: (nf) => expected.has(hexKey(nullifierKey(nf))),
+      blockTimestampMs: input.header.timestamp,
+      // Which logics the sender runs is its own to say: a verifier's registry cannot tell. So
+      // every proven, signed claim backs an UNKNOWN_LOGIC record; DEADLINE_PASSED is re-checked.
+      logics: NO_LOGICS,
+    });
+    if (r !== null) out.set(hexKey(r.nullifier), r);
+  }
+  return out;
+}
+
+const NO_LOGICS: LogicLookup = { get: () => undefined };
+
+/**
+ * A refusal record must be one the block's refused claims justify: DEADLINE_PASSED only when the
+ * claim's resource is past its deadline at the header's time.
+ */
+function checkRefusalBacked(w: Write, rec: RefusalRecord, backed: Map<string, Refusal>): void {
+  const r = backed.get(hexKey(w.key.subarray(1)));
+  if (r === undefined)
+    fail(`the refusal record 0x${hexKey(w.key)} is backed by no proven, signed claim the block carries`);
+  if (rec.reason === 'DEADLINE_PASSED' && r.reason !== 'DEADLINE_PASSED')
+    fail(
+      `the refusal record 0x${hexKey(w.key)} says DEADLINE_PASSED, but its claim's deadline has not passed`,
+    );
+}
+
 export type BlockValidationInput = {
   header: Header;
   /** the state root the block starts from (the accepted previous header's) */
@@ -28,6 +105,8 @@ export type BlockValidationInput = {
   writes: Write[];
   transition: TransitionProof;
   txs: Transaction[] | undefined;
+  /** the claims behind the block's refusal records (`Block.refused`) */
+  refused?: Transaction[];
   /** whether a consumed resource's anchor is a root the verifier trusts for the sending domain */
   isAnchorAccepted(root: Uint8Array): boolean;
   /**
@@ -140,8 +219,19 @@ export function validateBlockStateless(input: BlockValidationInput): void {
     if (w.value === null || !equalBytes(w.value, height))
       fail(`the block writes 0x${k} with a value other than its height`);
   }
+  // The refusals the block's refused claims justify, by nullifier (computed once, when needed).
+  let refusals: Map<string, Refusal> | undefined;
+  const backed = () => {
+    refusals ??= refusalsOf(input, expected);
+    return refusals;
+  };
   for (const [k, w] of writesByKey) {
     if (expected.has(k)) continue;
+    if (w.key[0] === REFUSAL_KEY_PREFIX) {
+      const rec = checkRefusalWrite(w, header.height, old, expected);
+      checkRefusalBacked(w, rec, backed());
+      continue;
+    }
     if (w.key[0] === REMOTE_HEADER_KEY_PREFIX) {
       if (!isRemoteHeaderWrite(w)) fail(`the remote-header record 0x${k} is malformed`);
       if (equalBytes(w.key.subarray(1), header.domain)) fail('the block records its own domain as a remote');

@@ -74,6 +74,11 @@ export type RootUpdate = {
    * record: what backs the block's claims about other domains (full mode checks them).
    */
   remoteHeaders?: SignedHeader[];
+  /**
+   * with `txs`: the claims behind the block's refusal records (docs/transfers.md, "Refusals"),
+   * which a full-mode receiver re-checks. Absent or empty: none.
+   */
+  refused?: Transaction[];
 };
 
 export type RootUpdateOptions = {
@@ -115,6 +120,8 @@ export function rootUpdateFromBlock(
     transition: block.transition,
   };
   if (opts.withTxs) update.txs = [...block.txs];
+  if (opts.withTxs && block.refused !== undefined && block.refused.length > 0)
+    update.refused = [...block.refused];
   const keySetProof = opts.keySetProof ?? deriveKeySetProof(block);
   if (keySetProof) update.keySetProof = keySetProof;
   if (opts.remoteHeaders && opts.remoteHeaders.length > 0) update.remoteHeaders = [...opts.remoteHeaders];
@@ -173,7 +180,7 @@ function deriveKeySetProof(block: Block): KeySetProof | undefined {
 
 /**
  * Canonical encoding (docs/sync.md): format, signed header, writes, transition proof, optional
- * transactions, optional key-set proof.
+ * transactions, optional key-set proof, and — only when there are any — the refused claims.
  */
 export function encodeRootUpdate(u: RootUpdate): Uint8Array {
   const w = new Writer(64 * 1024);
@@ -195,6 +202,9 @@ export function encodeRootUpdate(u: RootUpdate): Uint8Array {
     w.bytes(encodeProof(u.keySetProof.proof), SINGLE_PROOF_BYTES_MAX);
   }
   if (backed) w.list(u.remoteHeaders!, ROOT_UPDATE_RECORDS_MAX, writeSignedHeader);
+  // Last, and only when there are any: an update without refusals encodes as it always did.
+  if (u.refused !== undefined && u.refused.length > 0)
+    w.list(u.refused, ROOT_UPDATE_TXS_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
   if (w.length > ROOT_UPDATE_BYTES_MAX) {
     throw new WeftError(
       'CODEC',
@@ -239,6 +249,11 @@ export function decodeRootUpdate(bytes: Uint8Array): RootUpdate {
     const remoteHeaders = r.list(ROOT_UPDATE_RECORDS_MAX, readSignedHeader);
     check(remoteHeaders.length > 0, 'CODEC', 'a backed root update carries at least one header');
     update.remoteHeaders = remoteHeaders;
+  }
+  if (r.remaining > 0) {
+    const refused = r.list(ROOT_UPDATE_TXS_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
+    check(refused.length > 0, 'CODEC', 'an empty list of refused claims');
+    update.refused = refused;
   }
   r.end();
   return update;

@@ -8,7 +8,18 @@ import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index
 import { commitment, decodeValue, nullifier } from '../resource/index.js';
 import { verifyProof } from '../smt/index.js';
 import type { KnowledgePolicy } from '../sync/index.js';
-import { decodeHeight, nullifierKey, type Transaction, txId } from '../tx/index.js';
+import {
+  decodeHeight,
+  decodeRefusal,
+  isDecidedByBody,
+  nullifierKey,
+  type RefundWitness,
+  type RefusalReason,
+  type RefusalRecord,
+  refusalKey,
+  type Transaction,
+  txId,
+} from '../tx/index.js';
 import {
   assertTransition,
   isTerminal,
@@ -17,7 +28,13 @@ import {
   type Transfer,
   type TransferEvent,
 } from './machine.js';
-import { checkPlan, type PlanTransferParameters, planTransfer, withSourceProof } from './plan.js';
+import {
+  checkPlan,
+  type PlanTransferParameters,
+  planTransfer,
+  TRANSFER_DEADLINE_MS_DEFAULT,
+  withSourceProof,
+} from './plan.js';
 import type { TransferPlan, TransferRecord } from './record.js';
 import { withRefundWitness } from './refund.js';
 
@@ -36,6 +53,12 @@ export interface TransferDomain {
   status(txId: Uint8Array): Awaitable<TxStatus | undefined>;
   proveCommitment(cm: Uint8Array, height?: bigint): Awaitable<StateProof>;
   proveNullifier(nf: Uint8Array, height?: bigint): Awaitable<StateProof>;
+  /**
+   * Proof that the domain recorded (present) or not (absent) a refusal of a claim of the resource
+   * with nullifier `nf` (docs/transfers.md, "Refusals"). Absent: refusals of this destination are
+   * not seen, and a refused claim waits for its deadline.
+   */
+  proveRefusal?(nf: Uint8Array, height?: bigint): Awaitable<StateProof>;
   acceptsAnchor(root: Uint8Array): Awaitable<boolean>;
   remoteHeader(domainId: Uint8Array): Awaitable<Header | undefined>;
 }
@@ -52,14 +75,19 @@ export interface TransferStore {
 export const TRANSFER_TTL_MS_DEFAULT = 10n * 60_000n;
 /** Transfers observed side by side in one pass (their reads may cross the network). */
 export const OBSERVE_CONCURRENCY = 64;
+/** Answers to the driver's own rejected submissions kept until read (oldest dropped first). */
+export const OWN_REJECTIONS_MAX = 100_000;
 /** Finished transfers kept in memory (for `get`, `explain`, handles); all stay in the store. */
 export const FINISHED_KEPT_MAX = 10_000;
-/** Claim refusals that will not go away by waiting: the transfer fails. */
+/**
+ * Claim refusals that will not go away by waiting: the transfer fails. Not among them: the ones a
+ * destination records a refusal for (DEADLINE_PASSED, UNKNOWN_LOGIC, TRANSFER_REFUSED) — the
+ * transfer waits for the refusal (or the deadline) to be proven at the source, then refunds.
+ */
 const PERMANENT_CLAIM_CODES = new Set<WeftErrorCode>([
   'WRONG_DOMAIN',
   'NK_MISMATCH',
   'LOGIC_REJECTED',
-  'UNKNOWN_LOGIC',
   'UNBALANCED',
   'TX_MALFORMED',
   'BAD_PROOF',
@@ -67,6 +95,15 @@ const PERMANENT_CLAIM_CODES = new Set<WeftErrorCode>([
   'LABEL_MISMATCH',
   'BAD_VALUE',
 ]);
+
+/** How the driver plans the transfers it starts. */
+export type TransferDriverOptions = {
+  /**
+   * How long after the driver's clock a transfer's default deadline falls (ms), when its
+   * parameters name none: TRANSFER_DEADLINE_MS_DEFAULT (one hour) when absent.
+   */
+  deadlineAfterMs?: bigint;
+};
 
 /** A transfer the driver plans and starts: both domains must be ones it can reach in full. */
 export type TransferParameters = PlanTransferParameters & { from: TransferDomain; to: TransferDomain };
@@ -122,6 +159,8 @@ export type TransferWait = (
       refundableHeight: bigint;
       sourceHeight: bigint;
       lastUpdateAgeMs: bigint;
+      /** why the destination refused the claim, when the refund rests on its refusal record */
+      refusal?: RefusalReason;
     }
   | { waitingFor: null; phase: Transfer['phase']; failure?: { code: WeftErrorCode; reason: string } }
 ) &
@@ -185,6 +224,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   private readonly domains = new Map<string, TransferDomain>();
   private readonly entries = new Map<string, Entry>();
   private ticking: Promise<void> | null = null;
+  /** `domain:txId` (0x-hex) -> the rejection our own latest submission of it got */
+  private readonly ownRejections = new Map<string, { code: WeftErrorCode; reason: string }>();
   private again = false;
 
   constructor(
@@ -193,6 +234,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     private readonly ttlMs: bigint = TRANSFER_TTL_MS_DEFAULT,
     private readonly claimPolicy: ClaimPolicy | null = null,
     private readonly viewExpiry: ViewExpiry | null = null,
+    private readonly options: TransferDriverOptions = {},
   ) {
     super();
     // Resume: every unfinished transfer the store holds, observed before anything is done for it.
@@ -238,7 +280,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       this.addDomain(p.from);
       this.addDomain(p.to);
       check(!equalBytes(p.from.id, p.to.id), 'BAD_INPUT', 'a transfer needs two different domains');
-      plans.push({ plan: await planTransfer(p), from: p.from.id, to: p.to.id });
+      const deadlineAfterMs = this.options.deadlineAfterMs ?? TRANSFER_DEADLINE_MS_DEFAULT;
+      const plan = await planTransfer({ nowMs: this.clock(), deadlineAfterMs, ...p });
+      plans.push({ plan, from: p.from.id, to: p.to.id });
     }
     return this.start(plans);
   }
@@ -390,8 +434,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
           sourceHasHeight: (await from.remoteHeader(t.to))?.height ?? null,
           lastUpdateAgeMs: age,
         };
-      case 'refundable':
-        return {
+      case 'refundable': {
+        const wait: TransferWait = {
           waitingFor: 'refundInclusion',
           refundStatus: rec.plan.refund
             ? ((await from.status(txId(rec.plan.refund)))?.status ?? 'unknown')
@@ -400,6 +444,10 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
           sourceHeight: from.committedHeight,
           lastUpdateAgeMs: age,
         };
+        const refusal = await this.refusalAt(rec, t.refundableHeight!);
+        if (refusal) wait.refusal = refusal.reason;
+        return wait;
+      }
       default:
         return t.failure
           ? { waitingFor: null, phase: t.phase, failure: t.failure }
@@ -590,8 +638,10 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         atMs,
       };
     }
-    if (st?.status === 'rejected' && st.code !== 'DUPLICATE_TX' && st.code !== 'MEMPOOL_FULL') {
-      return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
+    // A rejection counts only when it is ours: anyone can submit a stripped copy.
+    const own = this.attributable(from, rec.plan.move, st);
+    if (own && own.code !== 'DUPLICATE_TX' && own.code !== 'MEMPOOL_FULL') {
+      return { e: 'moveRefused', code: own.code, reason: own.reason, atMs };
     }
     if (st?.status === 'evicted') return { e: 'moveRefused', code: st.code, reason: st.reason, atMs };
     if (st?.status !== 'pending' && atMs >= t.expiresAtMs) {
@@ -606,7 +656,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** `sourceCommitted`: does the destination hold a source root the claim can anchor on? */
   private async observeSourceAtDestination({ rec, t, atMs, to }: Observation): Promise<TransferEvent | null> {
-    const late = await this.deadlineFact(rec, atMs);
+    const late = (await this.refusalFact(rec, atMs)) ?? (await this.deadlineFact(rec, atMs));
     if (late) return late;
     const seen = await to.remoteHeader(t.from);
     if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
@@ -624,10 +674,11 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
     const spent = await to.proveNullifier(movedNf);
     if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
-    if (st?.status === 'rejected' && PERMANENT_CLAIM_CODES.has(st.code)) {
-      return { e: 'claimRefused', code: st.code, reason: st.reason, atMs };
+    const own = this.attributable(to, rec.plan.claim, st);
+    if (own && PERMANENT_CLAIM_CODES.has(own.code)) {
+      return { e: 'claimRefused', code: own.code, reason: own.reason, atMs };
     }
-    return this.deadlineFact(rec, atMs);
+    return (await this.refusalFact(rec, atMs)) ?? this.deadlineFact(rec, atMs);
   }
 
   /** `refundable`: is the refund in a source block? */
@@ -675,25 +726,114 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   }
 
   /**
+   * The destination's refusal of the claim, proven under the latest destination header the source
+   * accepted (verified here against the header the source holds, never taken on the destination's
+   * word): the claim can never land, deadline or not.
+   */
+  private async refusalFact(rec: TransferRecord, atMs: bigint): Promise<TransferEvent | null> {
+    if (rec.plan.refund === undefined) return null;
+    const seen = await this.domain(rec.transfer.from).remoteHeader(rec.transfer.to);
+    if (!seen) return null;
+    return (await this.refusalAt(rec, seen.height, seen.stateRoot))
+      ? { e: 'refusalProven', height: seen.height, atMs }
+      : null;
+  }
+
+  /**
+   * The destination's refusal record of the claim at `height`, with its proof, or null; checked
+   * under `stateRoot` when given (the header the source accepted).
+   */
+  private async refusalAt(
+    rec: TransferRecord,
+    height: bigint,
+    stateRoot?: Uint8Array,
+  ): Promise<(RefusalRecord & { proof: StateProof['proof'] }) | null> {
+    const to = this.domain(rec.transfer.to);
+    if (to.proveRefusal === undefined) return null;
+    const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    const p = await to.proveRefusal(nf, height);
+    if (p.value === null) return null;
+    if (stateRoot !== undefined && !verifyProof(stateRoot, refusalKey(nf), p.value, p.proof)) return null;
+    try {
+      return { ...decodeRefusal(p.value), proof: p.proof };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * The refund with its witness: the moved resource's commitment proven under a root of the
-   * source's own, and its nullifier proven absent under the latest destination header the source
-   * accepted (stamped after the deadline, since timestamps never decrease).
+   * source's own, and under the latest destination header the source accepted, either the
+   * destination's refusal record of the claim (a refund by refusal, at any time) or the moved
+   * resource's nullifier proven absent (by deadline: that header is stamped after it, since
+   * timestamps never decrease).
    */
   private async refundWithWitness(rec: TransferRecord): Promise<Transaction | null> {
     const t = rec.transfer;
     const from = this.domain(t.from);
     const seen = await from.remoteHeader(t.to);
-    if (!rec.plan.refund || !seen || t.deadlineMs === undefined || seen.timestamp <= t.deadlineMs)
-      return null;
-    const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
-    const absent = await this.domain(t.to).proveNullifier(nf, seen.height);
-    if (absent.value !== null) return null;
+    if (!rec.plan.refund || !seen) return null;
+    let refund: RefundWitness;
+    const refused = await this.refusalAt(rec, seen.height, seen.stateRoot);
+    if (refused) {
+      refund = {
+        height: seen.height,
+        proof: refused.proof,
+        refusal: { reason: refused.reason, height: refused.height },
+      };
+    } else {
+      if (t.deadlineMs === undefined || seen.timestamp <= t.deadlineMs) return null;
+      const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+      const absent = await this.domain(t.to).proveNullifier(nf, seen.height);
+      if (absent.value !== null) return null;
+      refund = { height: seen.height, proof: absent.proof };
+    }
     const held = await from.proveCommitment(commitment(rec.plan.moved.resource));
     if (held.value === null) return null;
     return withRefundWitness(rec.plan.refund, {
       commitmentProof: { anchor: held.root, height: decodeHeight(held.value), proof: held.proof },
-      refund: { height: seen.height, proof: absent.proof },
+      refund,
     });
+  }
+
+  /**
+   * Submits a copy of our own and remembers how the domain answered it. A domain records under the
+   * id only refusals every copy would get (docs/domain.md), but a status read back can still be
+   * another submitter's: the driver fails a transfer only on an answer to its own copy.
+   */
+  private async submitOwn(d: TransferDomain, tx: Transaction): Promise<void> {
+    const r = await d.submit(tx);
+    const key = `${toHex(d.id)}:${toHex(r.txId)}`;
+    if (r.status.status === 'rejected')
+      this.ownRejections.set(key, { code: r.status.code, reason: r.status.reason });
+    else this.ownRejections.delete(key);
+    // Bounded: a rejection is read once, on the next pass; older ones are dropped first.
+    while (this.ownRejections.size > OWN_REJECTIONS_MAX)
+      this.ownRejections.delete(this.ownRejections.keys().next().value as string);
+  }
+
+  /**
+   * A rejection of `tx` on `d` that is ours: the answer to our own latest copy, or a recorded
+   * status whose code the body decides (every copy with that id, ours included, is refused so —
+   * a domain records no other kind, but a status read from elsewhere is checked all the same).
+   */
+  private attributable(
+    d: TransferDomain,
+    tx: Transaction,
+    st: TxStatus | undefined,
+  ): { code: WeftErrorCode; reason: string } | undefined {
+    const own = this.ownRejection(d, tx);
+    if (own) return own;
+    if (st?.status === 'rejected' && isDecidedByBody(st.code)) return { code: st.code, reason: st.reason };
+    return undefined;
+  }
+
+  /** The rejection our own latest copy of `tx` got from `d`, if it was rejected. */
+  private ownRejection(
+    d: TransferDomain,
+    tx: Transaction,
+  ): { code: WeftErrorCode; reason: string } | undefined {
+    return this.ownRejections.get(`${toHex(d.id)}:${toHex(txId(tx))}`);
   }
 
   /** What the driver does in a phase once the facts are in: submit, never twice in effect. */
@@ -701,8 +841,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const t = rec.transfer;
     if (t.phase === 'requested') {
       const st = await this.domain(t.from).status(txId(rec.plan.move));
-      if (st === undefined || (st.status === 'rejected' && st.code === 'MEMPOOL_FULL'))
-        await this.domain(t.from).submit(rec.plan.move);
+      // A recorded rejection is resubmitted once so that our own copy gets the answer we act on.
+      if (st === undefined || st.status === 'rejected')
+        await this.submitOwn(this.domain(t.from), rec.plan.move);
       return;
     }
     if (t.phase === 'refundable') {
@@ -710,7 +851,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
       if (st?.status === 'pending' || st?.status === 'included') return;
       const refund = await this.refundWithWitness(rec);
-      if (refund) await from.submit(refund);
+      if (refund) await this.submitOwn(from, refund);
       return;
     }
     if (t.phase === 'rootSynced' && t.source) {
@@ -718,7 +859,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       const st = await to.status(txId(rec.plan.claim));
       if (st?.status === 'pending' || st?.status === 'included') return;
       const claim = withSourceProof(rec.plan.claim, t.source);
-      await to.submit(claim);
+      await this.submitOwn(to, claim);
     }
   }
 }

@@ -5,13 +5,14 @@ export type {
   ClaimPolicy,
   TransferDomain,
   TransferDriverEvents,
+  TransferDriverOptions,
   TransferHandle,
   TransferParameters,
   TransferStore,
   TransferWait,
   ViewExpiry,
 } from './driver.js';
-export { FINISHED_KEPT_MAX, TRANSFER_TTL_MS_DEFAULT, TransferDriver } from './driver.js';
+export { FINISHED_KEPT_MAX, OWN_REJECTIONS_MAX, TRANSFER_TTL_MS_DEFAULT, TransferDriver } from './driver.js';
 export type { SourceProof, Transfer, TransferEvent, TransferPhase } from './machine.js';
 export {
   assertTransition,
@@ -23,7 +24,7 @@ export {
 } from './machine.js';
 export { MemoryTransferStore } from './memoryStore.js';
 export type { PlanDestination, PlanSource, PlanTransferParameters } from './plan.js';
-export { planTransfer, withSourceProof } from './plan.js';
+export { planTransfer, TRANSFER_DEADLINE_MS_DEFAULT, transferDeadline, withSourceProof } from './plan.js';
 export type { Moved, TransferPlan, TransferRecord } from './record.js';
 export { decodeTransferRecord, encodeTransferRecord } from './record.js';
 export type { RefundParameters, RefundWitnessParameters } from './refund.js';

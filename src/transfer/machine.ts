@@ -4,7 +4,7 @@
 //   rootSynced --claimIncluded | claimSeen--> claimed --destSynced--> confirmed
 //   requested --moveRefused--> failed      requested --expire--> expired
 //   rootSynced --claimRefused--> failed
-//   sourceCommitted | rootSynced --deadlinePassed--> refundable --refundIncluded--> refunded
+//   sourceCommitted | rootSynced --deadlinePassed | refusalProven--> refundable --refundIncluded--> refunded
 //
 // `step` applies one observed fact; a fact that does not fit the current phase changes nothing,
 // so duplicated, reordered or replayed facts are harmless. No clock: time arrives in events.
@@ -36,6 +36,8 @@ export const TRANSITIONS: readonly (readonly [TransferPhase, TransferEvent['e'],
   ['claimed', 'destSynced', 'confirmed'],
   ['sourceCommitted', 'deadlinePassed', 'refundable'],
   ['rootSynced', 'deadlinePassed', 'refundable'],
+  ['sourceCommitted', 'refusalProven', 'refundable'],
+  ['rootSynced', 'refusalProven', 'refundable'],
   ['refundable', 'refundIncluded', 'refunded'],
 ];
 
@@ -64,6 +66,11 @@ export type TransferEvent =
    * which the moved resource's nullifier is proven absent: the claim can never land
    */
   | { e: 'deadlinePassed'; height: bigint; atMs: bigint }
+  /**
+   * the source accepted a destination header at `height` under which the destination's refusal
+   * record of the claim (`0x06 || nf`) is proven: the claim can never land, at any time
+   */
+  | { e: 'refusalProven'; height: bigint; atMs: bigint }
   /** the refund transaction is in source block `height` */
   | { e: 'refundIncluded'; height: bigint; atMs: bigint };
 
@@ -154,6 +161,9 @@ export function step(t: Transfer, ev: TransferEvent): Transfer {
       break;
     case 'deadlinePassed':
       if (t.deadlineMs === undefined) return t;
+      next.refundableHeight = ev.height;
+      break;
+    case 'refusalProven':
       next.refundableHeight = ev.height;
       break;
     case 'refundIncluded':

@@ -37,12 +37,39 @@ export type PlanTransferParameters = {
   owner: KeyPair;
   random?: Random;
   /**
-   * A deadline (ms, compared with the destination's block timestamps) for the claim; past it the
+   * The deadline (ms, compared with the destination's block timestamps) for the claim; past it the
    * destination refuses the claim and the source may refund the moved resource (planRefund).
-   * Absent: no deadline, no refund.
+   * Absent: `nowMs + deadlineAfterMs`. Every transfer has one, so none can wait forever.
    */
   deadline?: bigint;
+  /** what "now" is for the default deadline (ms); absent: the wall clock */
+  nowMs?: bigint;
+  /** how long after `nowMs` the default deadline falls (ms); absent: TRANSFER_DEADLINE_MS_DEFAULT */
+  deadlineAfterMs?: bigint;
 };
+
+/**
+ * How long a transfer's claim may take by default: one hour (ms) of the destination's time. Long
+ * enough to outlast the transfer's own TTL for the move (10 minutes), a destination restart or
+ * upgrade and a sync backlog, so an honest but slow destination is not refunded under a claim on
+ * its way; short enough that a transfer whose destination is gone or refuses gives the owner the
+ * value back the same working session (docs/transfers.md, "Deadlines and refunds").
+ */
+export const TRANSFER_DEADLINE_MS_DEFAULT = 60n * 60_000n;
+
+/** The deadline a plan gets: the one asked for, or `now + deadlineAfterMs`. */
+export function transferDeadline(
+  p: Pick<PlanTransferParameters, 'deadline' | 'nowMs' | 'deadlineAfterMs'>,
+): bigint {
+  if (p.deadline !== undefined) return p.deadline;
+  const after = p.deadlineAfterMs ?? TRANSFER_DEADLINE_MS_DEFAULT;
+  check(
+    typeof after === 'bigint' && after > 0n,
+    'BAD_INPUT',
+    'deadlineAfterMs must be a positive bigint (ms)',
+  );
+  return (p.nowMs ?? BigInt(Date.now())) + after;
+}
 
 /**
  * Builds and signs a transfer's move and claim. The move consumes the resource on `from` and
@@ -59,7 +86,8 @@ export async function planTransfer(p: PlanTransferParameters): Promise<TransferP
     'the resource to move is not committed on the source domain',
   );
   const height = decodeHeight(proof.value);
-  const moved = rehome(p.resource, p.to.id, p.random, { deadline: p.deadline });
+  const deadline = transferDeadline(p);
+  const moved = rehome(p.resource, p.to.id, p.random, { deadline });
   const move = signedSpend(
     {
       resource: p.resource.resource,
@@ -70,6 +98,7 @@ export async function planTransfer(p: PlanTransferParameters): Promise<TransferP
     },
     { resource: moved.resource, value: moved.value, label: moved.label },
     p.owner,
+    p.from.id,
   );
   const landed = rehome(moved, p.to.id, p.random);
   const claim = signedSpend(
@@ -82,20 +111,33 @@ export async function planTransfer(p: PlanTransferParameters): Promise<TransferP
     },
     { resource: landed.resource, value: landed.value, label: landed.label },
     p.owner,
+    p.to.id,
   );
   const plan: TransferPlan = { move, claim, moved: { ...moved, nk: p.resource.nk } };
-  // With a deadline, the refund is signed now too, so the driver can give the resource back
-  // without the owner's key if the destination does not let it be claimed in time.
-  if (p.deadline !== undefined) {
-    plan.refund = planRefund({ moved: plan.moved, source: p.from.id, owner: p.owner, ...rnd(p.random) });
-  }
+  // The refund is signed now too, so the driver can give the resource back without the owner's
+  // key if the destination refuses the claim or does not let it be claimed in time.
+  plan.refund = planRefund({ moved: plan.moved, source: p.from.id, owner: p.owner, ...rnd(p.random) });
   return plan;
 }
 
-/** One action turning `consumed` into `created`, signed by `owner`: a transfer's move or claim. */
-function signedSpend(consumed: Consumed, created: Created, owner: KeyPair): Transaction {
+/**
+ * One action turning `consumed` into `created`, signed by `owner` for `executor` alone: a
+ * transfer's move (the source) or claim (the destination). Binding the executor is what keeps the
+ * claim from being run on the source as a refund (docs/transactions.md, format 2).
+ */
+function signedSpend(
+  consumed: Consumed,
+  created: Created,
+  owner: KeyPair,
+  executor: Uint8Array,
+): Transaction {
   return signTransaction(
-    { actions: [{ consumed: [consumed], created: [created] }], appData: new Uint8Array(), signatures: [] },
+    {
+      actions: [{ consumed: [consumed], created: [created] }],
+      appData: new Uint8Array(),
+      signatures: [],
+      executor,
+    },
     [owner],
   );
 }

@@ -52,6 +52,7 @@ export function planRefund(p: RefundParameters): Transaction {
               label: p.moved.label,
               nk: p.moved.nk,
               commitmentProof: null,
+              isRefund: true,
             },
           ],
           created: [{ resource: back.resource, value: back.value, label: back.label }],
@@ -59,6 +60,8 @@ export function planRefund(p: RefundParameters): Transaction {
       ],
       appData: new Uint8Array(),
       signatures: [],
+      // Signed as a refund on the source alone: on the destination it is not a claim.
+      executor: p.source,
     },
     [p.owner],
   );

@@ -1,6 +1,6 @@
 // The canonical transaction encoding and the transaction id (docs/transactions.md).
-// body = format || actions || appData is what the id hashes; the encoding appends the witness
-// (commitment proofs, refund witnesses) and the signatures.
+// body = format || [executor] || actions || appData is what the id hashes; the encoding appends
+// the witness (commitment proofs, refund witnesses) and the signatures.
 import {
   concatBytes,
   Reader,
@@ -27,10 +27,17 @@ import {
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
 import { checkTransactionShape } from './shape.js';
+import { decodeRefusal, encodeRefusal, REFUSAL_RECORD_BYTES } from './treeKeys.js';
 import type { Action, Consumed, Created, Transaction, TxSignature } from './types.js';
 
-/** The encoding's version byte, first in the body (and so in the id's preimage). */
-export const TX_FORMAT = 0x01;
+/**
+ * The encoding's version byte, first in the body (and so in the id's preimage). Format 2 binds the
+ * executing domain and, per consumed resource, whether it is consumed as a refund; it is written
+ * whenever `tx.executor` is set. Format 1 (no executor, no refund flags) still decodes and keeps
+ * its id.
+ */
+export const TX_FORMAT = 0x02;
+export const TX_FORMAT_V1 = 0x01;
 /** Domain separation for the id: txId = SHA256("weft.tx" || body). */
 export const TX_ID_TAG = utf8('weft.tx');
 
@@ -39,9 +46,15 @@ function writeCreated(w: Writer, c: Created): void {
   w.bytes(c.value, TX_VALUE_BYTES_MAX).bytes(c.label, TX_LABEL_BYTES_MAX);
 }
 
-function writeConsumed(w: Writer, c: Consumed): void {
+function writeConsumed(w: Writer, c: Consumed, format: number): void {
   writeCreated(w, c);
   w.fixed(c.nk, 32);
+  if (format === TX_FORMAT) w.bool(c.isRefund === true);
+}
+
+/** The format a transaction is written in: 2 when it names its executor, 1 otherwise. */
+export function txFormat(tx: Transaction): number {
+  return tx.executor === undefined ? TX_FORMAT_V1 : TX_FORMAT;
 }
 
 /**
@@ -51,9 +64,11 @@ function writeConsumed(w: Writer, c: Consumed): void {
  * re-anchor one, without invalidating a signature.
  */
 export function writeTxBody(w: Writer, tx: Transaction): void {
-  w.u8(TX_FORMAT);
+  const format = txFormat(tx);
+  w.u8(format);
+  if (format === TX_FORMAT) w.fixed(tx.executor!, 32);
   w.list(tx.actions, TX_ACTIONS_MAX, (w, a: Action) => {
-    w.list(a.consumed, TX_RESOURCES_MAX, writeConsumed);
+    w.list(a.consumed, TX_RESOURCES_MAX, (w, c: Consumed) => writeConsumed(w, c, format));
     w.list(a.created, TX_RESOURCES_MAX, writeCreated);
   });
   w.bytes(tx.appData, TX_APP_DATA_BYTES_MAX);
@@ -66,7 +81,9 @@ export function writeTxBody(w: Writer, tx: Transaction): void {
  */
 export const WITNESS_HAS_PROOF = 0x01;
 export const WITNESS_HAS_REFUND = 0x02;
-const WITNESS_FLAGS_KNOWN = WITNESS_HAS_PROOF | WITNESS_HAS_REFUND;
+/** Bit 2: the refund witness is by refusal; its record (reason u8, height u64) follows the proof. */
+export const WITNESS_REFUND_BY_REFUSAL = 0x04;
+const WITNESS_FLAGS_KNOWN = WITNESS_HAS_PROOF | WITNESS_HAS_REFUND | WITNESS_REFUND_BY_REFUSAL;
 
 /** Length of the proofs section of the encoding, without encoding it. */
 export function encodedProofsBytes(tx: Transaction): number {
@@ -75,7 +92,8 @@ export function encodedProofsBytes(tx: Transaction): number {
     for (const c of a.consumed) {
       const p = c.commitmentProof;
       n += 1 + (p === null ? 0 : 32 + 8 + 4 + encodedProofBytes(p.proof));
-      if (c.refund) n += 8 + 4 + encodedProofBytes(c.refund.proof);
+      if (c.refund)
+        n += 8 + 4 + encodedProofBytes(c.refund.proof) + (c.refund.refusal ? REFUSAL_RECORD_BYTES : 0);
     }
   }
   return n;
@@ -90,10 +108,15 @@ export function writeProofs(w: Writer, tx: Transaction): void {
     for (const c of a.consumed) {
       const p = c.commitmentProof;
       const refund = c.refund;
-      w.u8((p !== null ? WITNESS_HAS_PROOF : 0) | (refund ? WITNESS_HAS_REFUND : 0));
+      w.u8(
+        (p !== null ? WITNESS_HAS_PROOF : 0) |
+          (refund ? WITNESS_HAS_REFUND : 0) |
+          (refund?.refusal ? WITNESS_REFUND_BY_REFUSAL : 0),
+      );
       if (p !== null)
         w.fixed(p.anchor, 32).u64(p.height).bytes(encodeProof(p.proof), COMMITMENT_PROOF_BYTES_MAX);
       if (refund) w.u64(refund.height).bytes(encodeProof(refund.proof), REFUND_PROOF_BYTES_MAX);
+      if (refund?.refusal) w.fixed(encodeRefusal(refund.refusal), REFUSAL_RECORD_BYTES);
     }
   }
 }
@@ -184,10 +207,12 @@ function readCreated(r: Reader): Created {
   return { resource, value, label };
 }
 
-function readConsumed(r: Reader): Consumed {
+function readConsumed(r: Reader, format: number): Consumed {
   const { resource, value, label } = readCreated(r);
   const nk = r.fixed(32).slice();
-  return { resource, value, label, nk, commitmentProof: null };
+  const c: Consumed = { resource, value, label, nk, commitmentProof: null };
+  if (format === TX_FORMAT && r.bool()) c.isRefund = true;
+  return c;
 }
 
 /** Reads one consumed resource's witness into `c`. */
@@ -201,9 +226,12 @@ function readWitness(r: Reader, c: Consumed): void {
     const proof = decodeProof(r.bytes(COMMITMENT_PROOF_BYTES_MAX));
     c.commitmentProof = { anchor, height, proof };
   }
+  if (flags & WITNESS_REFUND_BY_REFUSAL && !(flags & WITNESS_HAS_REFUND))
+    throw new WeftError('CODEC', 'a refusal record without a refund witness');
   if (flags & WITNESS_HAS_REFUND) {
     const height = r.u64();
     c.refund = { height, proof: decodeProof(r.bytes(REFUND_PROOF_BYTES_MAX)) };
+    if (flags & WITNESS_REFUND_BY_REFUSAL) c.refund.refusal = decodeRefusal(r.fixed(REFUSAL_RECORD_BYTES));
   }
 }
 
@@ -223,7 +251,9 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
   }
   const r = new Reader(bytes);
   const format = r.u8();
-  if (format !== TX_FORMAT) throw new WeftError('CODEC', `unknown transaction format ${format}`);
+  if (format !== TX_FORMAT && format !== TX_FORMAT_V1)
+    throw new WeftError('CODEC', `unknown transaction format ${format}`);
+  const executor = format === TX_FORMAT ? r.fixed(32).slice() : undefined;
   const actionCount = readCount(r, TX_ACTIONS_MAX, 'TX_TOO_MANY_ACTIONS', 'actions');
   const actions: Action[] = [];
   let resources = 0;
@@ -231,7 +261,7 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
     const consumedCount = readCount(r, TX_RESOURCES_MAX - resources, 'TX_TOO_MANY_RESOURCES', 'resources');
     resources += consumedCount;
     const consumed: Consumed[] = [];
-    for (let i = 0; i < consumedCount; i++) consumed.push(readConsumed(r));
+    for (let i = 0; i < consumedCount; i++) consumed.push(readConsumed(r, format));
     const createdCount = readCount(r, TX_RESOURCES_MAX - resources, 'TX_TOO_MANY_RESOURCES', 'resources');
     resources += createdCount;
     const created: Created[] = [];
@@ -252,6 +282,7 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
   }
   r.end();
   const tx: Transaction = { actions, appData, signatures };
+  if (executor !== undefined) tx.executor = executor;
   // What the encoder refuses (no action, an empty action, signatures out of order or twice for a
   // key, a proof on an ephemeral resource) has no canonical encoding: refused here too, with the
   // encoder's code, so every decoded transaction re-encodes to the bytes it came from.

@@ -15,11 +15,14 @@ export {
   encodeTransaction,
   encodeTxBody,
   TX_FORMAT,
+  TX_FORMAT_V1,
   TX_ID_TAG,
+  txFormat,
   txId,
   txIdOfBody,
   WITNESS_HAS_PROOF,
   WITNESS_HAS_REFUND,
+  WITNESS_REFUND_BY_REFUSAL,
 } from './encoding.js';
 export type {
   ActionJson,
@@ -27,6 +30,7 @@ export type {
   ConsumedJson,
   CreatedJson,
   RefundWitnessJson,
+  RefusalRecordJson,
   TransactionJson,
   TxSignatureJson,
 } from './json.js';
@@ -57,10 +61,16 @@ export {
   COMMITMENT_KEY_PREFIX,
   commitmentKey,
   decodeHeight,
+  decodeRefusal,
   encodeHeight,
+  encodeRefusal,
   HEIGHT_BYTES,
   NULLIFIER_KEY_PREFIX,
   nullifierKey,
+  REFUSAL_KEY_PREFIX,
+  REFUSAL_REASONS,
+  REFUSAL_RECORD_BYTES,
+  refusalKey,
 } from './treeKeys.js';
 export type {
   Action,
@@ -68,8 +78,16 @@ export type {
   Consumed,
   Created,
   RefundWitness,
+  RefusalReason,
+  RefusalRecord,
   Transaction,
   TxSignature,
 } from './types.js';
-export type { RemoteHeaderFacts, ValidateOptions, ValidationContext, ValidTransaction } from './validate.js';
-export { validateTransaction } from './validate.js';
+export type {
+  Refusal,
+  RemoteHeaderFacts,
+  ValidateOptions,
+  ValidationContext,
+  ValidTransaction,
+} from './validate.js';
+export { isDecidedByBody, refusalOf, validateTransaction } from './validate.js';

@@ -31,28 +31,39 @@ import {
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
 import { checkTransactionShape } from './shape.js';
+import { REFUSAL_REASONS } from './treeKeys.js';
 import type {
   Action,
   CommitmentProof,
   Consumed,
   Created,
   RefundWitness,
+  RefusalReason,
   Transaction,
   TxSignature,
 } from './types.js';
 
 export type CommitmentProofJson = { anchor: string; height: string; proof: string };
 export type CreatedJson = { resource: ResourceJson; value: string; label: string };
-export type RefundWitnessJson = { height: string; proof: string };
-/** `refund` only on a refund (docs/transactions.md), absent otherwise. */
+export type RefusalRecordJson = { reason: RefusalReason; height: string };
+/** `refusal` only on a refund by refusal. */
+export type RefundWitnessJson = { height: string; proof: string; refusal?: RefusalRecordJson };
+/** `isRefund` and `refund` only on a refund (docs/transactions.md), absent otherwise. */
 export type ConsumedJson = CreatedJson & {
   nk: string;
   commitmentProof: CommitmentProofJson | null;
+  isRefund?: true;
   refund?: RefundWitnessJson;
 };
 export type ActionJson = { consumed: ConsumedJson[]; created: CreatedJson[] };
 export type TxSignatureJson = { publicKey: PublicKeyJson; signature: string };
-export type TransactionJson = { actions: ActionJson[]; appData: string; signatures: TxSignatureJson[] };
+/** `executor` (0x-hex DomainId) present exactly for a format 2 transaction. */
+export type TransactionJson = {
+  actions: ActionJson[];
+  appData: string;
+  signatures: TxSignatureJson[];
+  executor?: string;
+};
 
 /** Longest JSON text parseTransactionJson reads: hex doubles the bytes, plus room for keys. */
 export const TX_JSON_CHARS_MAX = 4 * TX_BYTES_MAX;
@@ -73,15 +84,19 @@ function consumedToJson(c: Consumed): ConsumedJson {
         ? null
         : { anchor: toHex(p.anchor), height: p.height.toString(), proof: toHex(encodeProof(p.proof)) },
   };
-  if (c.refund)
+  if (c.isRefund === true) json.isRefund = true;
+  if (c.refund) {
     json.refund = { height: c.refund.height.toString(), proof: toHex(encodeProof(c.refund.proof)) };
+    const r = c.refund.refusal;
+    if (r) json.refund.refusal = { reason: r.reason, height: r.height.toString() };
+  }
   return json;
 }
 
 /** The JSON form of a transaction. */
 export function transactionToJson(tx: Transaction): TransactionJson {
   checkTransactionShape(tx);
-  return {
+  const json: TransactionJson = {
     actions: tx.actions.map((a) => ({
       consumed: a.consumed.map(consumedToJson),
       created: a.created.map(createdToJson),
@@ -92,6 +107,8 @@ export function transactionToJson(tx: Transaction): TransactionJson {
       signature: toHex(s.signature.bytes),
     })),
   };
+  if (tx.executor !== undefined) json.executor = toHex(tx.executor);
+  return json;
 }
 
 function parseCreated(
@@ -129,21 +146,35 @@ function parseProofHex(v: unknown, path: string, maxBytes: number): CommitmentPr
 }
 
 function parseRefundWitness(v: unknown, path: string): RefundWitness {
-  const o = expectObject(v, path, ['height', 'proof']);
-  return {
+  const o = expectObject(v, path, ['height', 'proof'], ['refusal']);
+  const w: RefundWitness = {
     height: expectUintString(o.height, `${path}.height`, U64_MAX),
     proof: parseProofHex(o.proof, `${path}.proof`, REFUND_PROOF_BYTES_MAX),
   };
+  if (o.refusal !== undefined) {
+    const r = expectObject(o.refusal, `${path}.refusal`, ['reason', 'height']);
+    if (!REFUSAL_REASONS.includes(r.reason as RefusalReason))
+      throw jsonError(`${path}.refusal.reason`, `must be one of ${REFUSAL_REASONS.join(', ')}`);
+    w.refusal = {
+      reason: r.reason as RefusalReason,
+      height: expectUintString(r.height, `${path}.refusal.height`, U64_MAX),
+    };
+  }
+  return w;
 }
 
 function parseConsumed(v: unknown, path: string): Consumed {
-  const created = parseCreated(v, path, ['nk', 'commitmentProof'], ['refund']);
+  const created = parseCreated(v, path, ['nk', 'commitmentProof'], ['isRefund', 'refund']);
   const o = v as Record<string, unknown>;
   const consumed: Consumed = {
     ...created,
     nk: expectDigest(o.nk, `${path}.nk`),
     commitmentProof: parseCommitmentProof(o.commitmentProof, `${path}.commitmentProof`),
   };
+  if (o.isRefund !== undefined) {
+    if (o.isRefund !== true) throw jsonError(`${path}.isRefund`, 'must be true when present');
+    consumed.isRefund = true;
+  }
   if (o.refund !== undefined) consumed.refund = parseRefundWitness(o.refund, `${path}.refund`);
   return consumed;
 }
@@ -163,11 +194,12 @@ function parseSignature(v: unknown, path: string): TxSignature {
  * @example decodeTransaction(encodeTransaction(parseTransactionJson(body)))
  */
 export function parseTransactionJson(input: unknown): Transaction {
-  const o = expectObject(parseJsonText(input, 'tx', TX_JSON_CHARS_MAX), 'tx', [
-    'actions',
-    'appData',
-    'signatures',
-  ]);
+  const o = expectObject(
+    parseJsonText(input, 'tx', TX_JSON_CHARS_MAX),
+    'tx',
+    ['actions', 'appData', 'signatures'],
+    ['executor'],
+  );
   const actionsJson = expectArray(o.actions, 'tx.actions', TX_ACTIONS_MAX);
   let resources = 0;
   const actions: Action[] = actionsJson.map((a, i) => {
@@ -189,6 +221,7 @@ export function parseTransactionJson(input: unknown): Transaction {
       parseSignature(s, `tx.signatures[${i}]`),
     ),
   };
+  if (o.executor !== undefined) tx.executor = expectDigest(o.executor, 'tx.executor');
   checkTransactionShape(tx);
   return tx;
 }

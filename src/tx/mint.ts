@@ -59,6 +59,8 @@ export function mintTx(p: MintParameters): { tx: Transaction; coin: ResourcePart
       ],
       appData: new Uint8Array(),
       signatures: [],
+      // Signed for the coin's home alone: nowhere else does the mint mean anything.
+      executor: p.home,
     },
     [p.issuer],
   );

@@ -18,6 +18,7 @@ import {
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
+import { REFUSAL_REASONS } from './treeKeys.js';
 import type { CommitmentProof, Created, RefundWitness, Transaction } from './types.js';
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -73,6 +74,13 @@ function checkRefundWitness(w: RefundWitness, path: string): void {
   if (typeof w.height !== 'bigint' || w.height < 0n || w.height > U64_MAX)
     malformed(`${path}.height must be a u64 bigint`);
   checkProof(w.proof, `${path}.proof`);
+  if (w.refusal !== undefined) {
+    const r = w.refusal;
+    if (typeof r !== 'object' || r === null || !REFUSAL_REASONS.includes(r.reason))
+      malformed(`${path}.refusal.reason must be one of ${REFUSAL_REASONS.join(', ')}`);
+    if (typeof r.height !== 'bigint' || r.height < 0n || r.height > U64_MAX)
+      malformed(`${path}.refusal.height must be a u64 bigint`);
+  }
 }
 
 /** A single proof's structure (docs/proofs.md); whether it proves anything is validation's job. */
@@ -114,6 +122,7 @@ function checkShape(tx: Transaction, opts: { requireProofs?: boolean }): void {
   if (typeof tx !== 'object' || tx === null) malformed('a transaction must be an object');
   if (!isArray(tx.actions)) malformed('tx.actions must be an array');
   if (tx.actions.length === 0) malformed('a transaction needs at least one action');
+  if (tx.executor !== undefined) assertBytes(tx.executor, 32, 'tx.executor');
   if (tx.actions.length > TX_ACTIONS_MAX) {
     throw new WeftError(
       'TX_TOO_MANY_ACTIONS',
@@ -149,6 +158,13 @@ function checkShape(tx: Transaction, opts: { requireProofs?: boolean }): void {
         } else {
           checkCommitmentProof(c.commitmentProof, `${at}.commitmentProof`);
         }
+      }
+      if (c.isRefund !== undefined && typeof c.isRefund !== 'boolean')
+        malformed(`${at}.isRefund must be a boolean`);
+      if (c.isRefund === true) {
+        // Only format 2 carries the flag; an ephemeral resource was never moved, so never refunded.
+        if (tx.executor === undefined) malformed(`${at} is a refund: the transaction must name its executor`);
+        if (c.resource.isEphemeral) malformed(`${at} is ephemeral and cannot be a refund`);
       }
       if (c.refund !== undefined) {
         // A refund consumes what a move created in this domain's tree: never an ephemeral resource.

@@ -1,9 +1,16 @@
 // Where transactions' effects live in a domain tree (ARCHITECTURE.md §3): commitments under
-// `0x01 || cm` and nullifiers under `0x02 || nf`, each holding the u64 height it was written at.
+// `0x01 || cm` and nullifiers under `0x02 || nf`, each holding the u64 height it was written at,
+// and refusals of claims under `0x06 || nf` (reason u8 || height u64).
 import { assertBytes, WeftError } from '../crypto/index.js';
+import type { RefusalReason, RefusalRecord } from './types.js';
 
 export const COMMITMENT_KEY_PREFIX = 0x01;
 export const NULLIFIER_KEY_PREFIX = 0x02;
+export const REFUSAL_KEY_PREFIX = 0x06;
+/** A refusal record's encoding: reason u8 || height u64. */
+export const REFUSAL_RECORD_BYTES = 9;
+/** The refusal reasons in the order of their tag byte (1, 2, ...): a list only ever grows. */
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['DEADLINE_PASSED', 'UNKNOWN_LOGIC'];
 export const HEIGHT_BYTES = 8;
 
 function prefixed(prefix: number, digest: Uint8Array, name: string): Uint8Array {
@@ -22,6 +29,30 @@ export function commitmentKey(cm: Uint8Array): Uint8Array {
 /** The tree key of a nullifier: 0x02 || nf. */
 export function nullifierKey(nf: Uint8Array): Uint8Array {
   return prefixed(NULLIFIER_KEY_PREFIX, nf, 'nf');
+}
+
+/** The tree key of a claim's refusal: 0x06 || nf of the resource the claim consumes. */
+export function refusalKey(nf: Uint8Array): Uint8Array {
+  return prefixed(REFUSAL_KEY_PREFIX, nf, 'nf');
+}
+
+/** A refusal record as the tree stores it: reason tag u8 (REFUSAL_REASONS, from 1) || height u64. */
+export function encodeRefusal(rec: RefusalRecord): Uint8Array {
+  const tag = REFUSAL_REASONS.indexOf(rec?.reason);
+  if (tag < 0) throw new WeftError('BAD_INPUT', `unknown refusal reason ${String(rec?.reason)}`);
+  const out = new Uint8Array(REFUSAL_RECORD_BYTES);
+  out[0] = tag + 1;
+  out.set(encodeHeight(rec.height), 1);
+  return out;
+}
+
+/** A refusal record from its tree value; CODEC for any other length or an unknown reason. */
+export function decodeRefusal(value: Uint8Array): RefusalRecord {
+  if (!(value instanceof Uint8Array) || value.length !== REFUSAL_RECORD_BYTES)
+    throw new WeftError('CODEC', `a refusal record is ${REFUSAL_RECORD_BYTES} bytes`);
+  const reason = REFUSAL_REASONS[value[0]! - 1];
+  if (reason === undefined) throw new WeftError('CODEC', `unknown refusal reason tag ${value[0]}`);
+  return { reason, height: decodeHeight(value.subarray(1)) };
 }
 
 /** A height as the tree stores it: u64 big-endian. */

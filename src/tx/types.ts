@@ -18,7 +18,25 @@ export type CommitmentProof = { anchor: Uint8Array; height: bigint; proof: Proof
  * so D had not let it be claimed by then and, its timestamps never decreasing, never will
  * (docs/transfers.md). Part of the witness, like the commitment proof: the id does not cover it.
  */
-export type RefundWitness = { height: bigint; proof: Proof };
+export type RefundWitness = {
+  height: bigint;
+  proof: Proof;
+  /**
+   * Present for a refund by **refusal**: D recorded under `0x06 || nf` that it refused the claim
+   * (docs/transfers.md, "Refusals"), and `proof` shows that record present under the header's
+   * state root. Absent: a refund by deadline, `proof` shows `0x02 || nf` absent.
+   */
+  refusal?: RefusalRecord;
+};
+
+/**
+ * What a destination records under `0x06 || nf(r')` when it refuses a claim of r' for a reason
+ * that waiting cannot lift: the reason, and the height of the block that records it.
+ */
+export type RefusalRecord = { reason: RefusalReason; height: bigint };
+
+/** The permanent reasons a destination refuses a claim for (each a validation code). */
+export type RefusalReason = 'DEADLINE_PASSED' | 'UNKNOWN_LOGIC';
 
 /**
  * A resource to consume: the resource, the preimages of its valueRef and labelRef, its
@@ -32,6 +50,11 @@ export type Consumed = {
   label: Uint8Array;
   nk: Uint8Array;
   commitmentProof: CommitmentProof | null;
+  /**
+   * In the body (format 2): this input is consumed as a refund, so it must carry a refund
+   * witness, and an input without the flag never may (REFUND_FLAG_MISMATCH). Absent: false.
+   */
+  isRefund?: boolean;
   refund?: RefundWitness;
 };
 
@@ -48,4 +71,14 @@ export type TxSignature = { publicKey: PublicKey; signature: Signature };
  * id (the witness, which the id cannot commit to). Signatures are sorted by encoded public key,
  * one per key, and every one must verify.
  */
-export type Transaction = { actions: Action[]; appData: Uint8Array; signatures: TxSignature[] };
+export type Transaction = {
+  actions: Action[];
+  appData: Uint8Array;
+  signatures: TxSignature[];
+  /**
+   * The DomainId of the one domain that may execute the transaction (format 2; validation refuses
+   * it elsewhere with WRONG_EXECUTOR). Absent: a format 1 transaction, valid only where it
+   * cannot be read two ways (no refund, no consumed resource with a deadline).
+   */
+  executor?: Uint8Array;
+};

@@ -22,8 +22,8 @@ import { encodedProofsBytes, txIdAndBodyBytes } from './encoding.js';
 import { TX_BYTES_MAX } from './limits.js';
 import { checkTransactionShape } from './shape.js';
 import { assertResultsFor, type SignatureResults, signatureAnswer } from './signatures.js';
-import { commitmentKey, encodeHeight, nullifierKey } from './treeKeys.js';
-import type { Created, Transaction } from './types.js';
+import { commitmentKey, encodeHeight, encodeRefusal, nullifierKey, refusalKey } from './treeKeys.js';
+import type { Consumed, Created, RefundWitness, RefusalReason, Transaction } from './types.js';
 
 /** What a refund needs of a remote header this domain accepted: its state root and timestamp (ms). */
 export type RemoteHeaderFacts = { stateRoot: Uint8Array; timestamp: bigint };
@@ -53,6 +53,11 @@ export type ValidationContext = {
    * REFUND_UNKNOWN_HEADER.
    */
   remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
+  /**
+   * Whether this domain recorded (or has queued) a refusal of a claim of the resource with this
+   * nullifier (`0x06 || nf`): it may then never be consumed here (TRANSFER_REFUSED). Absent: none.
+   */
+  isRefused?(nf: Uint8Array): boolean;
 };
 
 export type ValidateOptions = {
@@ -74,6 +79,39 @@ export type ValidTransaction = {
    */
   deadline: bigint | null;
 };
+
+/**
+ * The codes whose refusal the body decides, with the domain's state and time: every copy with the
+ * same id is refused the same way, whatever its witness (proofs, refund witnesses, signatures).
+ * Only these may be recorded as the id's fate; a refusal that may come from a stripped or forged
+ * witness says nothing about the transaction its owner signed.
+ */
+const DECIDED_BY_BODY = new Set<WeftErrorCode>([
+  'VALUE_MISMATCH',
+  'LABEL_MISMATCH',
+  'BAD_VALUE',
+  'VALUE_TOO_LARGE',
+  'LABEL_TOO_LARGE',
+  'TX_TOO_MANY_ACTIONS',
+  'TX_TOO_MANY_RESOURCES',
+  'TX_APP_DATA_TOO_LARGE',
+  'WRONG_EXECUTOR',
+  'REFUND_NOT_REMOTE',
+  'WRONG_DOMAIN',
+  'DEADLINE_PASSED',
+  'NK_MISMATCH',
+  'NULLIFIER_REPEATED',
+  'NULLIFIER_SPENT',
+  'TRANSFER_REFUSED',
+  'DUPLICATE_COMMITMENT',
+  'UNBALANCED',
+  'UNKNOWN_LOGIC',
+]);
+
+/** Whether a validation refusal with `code` holds for every copy of the transaction (see above). */
+export function isDecidedByBody(code: WeftErrorCode): boolean {
+  return DECIDED_BY_BODY.has(code);
+}
 
 function fail(code: WeftErrorCode, message: string): never {
   throw new WeftError(code, message);
@@ -185,6 +223,10 @@ export function validateTransaction(
     fail('TX_TOO_LARGE', `the transaction encodes to ${encodedBytes} bytes; the limit is ${TX_BYTES_MAX}`);
   }
   if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
+  // The id binds its executor (format 2): a transaction signed for one domain means nothing on another.
+  if (tx.executor !== undefined && !equalBytes(tx.executor, ctx.domainId)) {
+    fail('WRONG_EXECUTOR', `the transaction names ${toHex(tx.executor)} as its executor, not this domain`);
+  }
 
   // 2. Consumed resources: preimages, home (or refund), deadline, nullifier, uniqueness, existence
   //    under an accepted anchor.
@@ -199,6 +241,7 @@ export function validateTransaction(
     for (const [i, c] of action.consumed.entries()) {
       const path = `tx.actions[${a}].consumed[${i}]`;
       const value = openEntry(c, path);
+      checkRefundFlag(tx, c, value, path);
       let refundHeader: RemoteHeaderFacts | undefined;
       if (equalBytes(value.home, ctx.domainId)) {
         if (c.refund !== undefined) {
@@ -213,6 +256,8 @@ export function validateTransaction(
         }
       } else if (c.refund === undefined) {
         fail('WRONG_DOMAIN', `${path} is homed on another domain; only its home domain may consume it`);
+      } else if (c.refund.refusal !== undefined) {
+        refundHeader = refusalHeader(value, c.refund.height, ctx, path);
       } else {
         refundHeader = refundTiming(value, c.refund.height, ctx, path);
       }
@@ -225,20 +270,13 @@ export function validateTransaction(
           fail('NK_MISMATCH', `${path}.nk: ${e.shortMessage}`);
         throw e;
       }
-      if (refundHeader !== undefined) {
-        // Absence of 0x02 || nf under the remote root: its home had not let it be consumed by then.
-        const hasher = ctx.anchorHasher?.(refundHeader.stateRoot) ?? 'weft';
-        if (!verifyProof(refundHeader.stateRoot, nullifierKey(nf), null, c.refund!.proof, { hasher })) {
-          fail(
-            'REFUND_BAD_PROOF',
-            `${path}.refund.proof does not show the nullifier absent under the home's header at height ${c.refund!.height}`,
-          );
-        }
-      }
+      if (refundHeader !== undefined) checkRefundProof(refundHeader, nf, c.refund!, ctx, path);
       if (seenNullifiers.has(nf)) fail('NULLIFIER_REPEATED', `${path} is consumed twice in this transaction`);
       seenNullifiers.add(nf);
       if (ctx.isNullifierSpent(nf))
         fail('NULLIFIER_SPENT', `${path} was already consumed (its nullifier is spent)`);
+      if (refundHeader === undefined && ctx.isRefused?.(nf) === true)
+        fail('TRANSFER_REFUSED', `${path}: this domain refused a claim of it; the source refunds it`);
       const p = c.commitmentProof;
       if (p !== null) {
         if (!ctx.isAnchorAccepted(p.anchor)) {
@@ -364,6 +402,77 @@ function checkDeadline(deadline: bigint, blockTimestampMs: bigint | undefined, p
 }
 
 /**
+ * The refund flag (in the body) and the refund witness (outside it) agree, and a format 1
+ * transaction — which binds neither its executor nor its refund flags — consumes nothing that a
+ * refund could also consume: no refund witness, no resource with a deadline.
+ */
+function checkRefundFlag(tx: Transaction, c: Consumed, value: ResourceValue, path: string): void {
+  if ((c.isRefund === true) !== (c.refund !== undefined)) {
+    fail(
+      'REFUND_FLAG_MISMATCH',
+      c.refund === undefined
+        ? `${path} is signed as a refund but carries no refund witness`
+        : `${path} carries a refund witness but is not signed as a refund (format 2, isRefund)`,
+    );
+  }
+  if (tx.executor === undefined && value.deadline !== undefined) {
+    fail(
+      'WRONG_EXECUTOR',
+      `${path} has a deadline: a transaction consuming it must name its executor (format 2)`,
+    );
+  }
+}
+
+/**
+ * The remote header a refund by refusal names: one of the home's this domain accepted and still
+ * vouches for (REFUND_UNKNOWN_HEADER). No deadline needed: the home said it will never take it.
+ */
+function refusalHeader(
+  value: ResourceValue,
+  height: bigint,
+  ctx: ValidationContext,
+  path: string,
+): RemoteHeaderFacts {
+  const header = ctx.remoteHeaderAt?.(value.home, height);
+  if (header === undefined) {
+    fail(
+      'REFUND_UNKNOWN_HEADER',
+      `${path}.refund.height ${height}: this domain holds no accepted header of the resource's home at that height`,
+    );
+  }
+  return header;
+}
+
+/**
+ * A refund's proof under the home's header: by deadline, `0x02 || nf` absent (the home had not let
+ * it be consumed by then, and never will); by refusal, `0x06 || nf` holding the refusal record.
+ */
+function checkRefundProof(
+  header: RemoteHeaderFacts,
+  nf: Uint8Array,
+  w: RefundWitness,
+  ctx: ValidationContext,
+  path: string,
+): void {
+  const hasher = ctx.anchorHasher?.(header.stateRoot) ?? 'weft';
+  if (w.refusal !== undefined) {
+    if (!verifyProof(header.stateRoot, refusalKey(nf), encodeRefusal(w.refusal), w.proof, { hasher })) {
+      fail(
+        'REFUND_BAD_PROOF',
+        `${path}.refund.proof does not show the home's refusal record under its header at height ${w.height}`,
+      );
+    }
+    return;
+  }
+  if (!verifyProof(header.stateRoot, nullifierKey(nf), null, w.proof, { hasher })) {
+    fail(
+      'REFUND_BAD_PROOF',
+      `${path}.refund.proof does not show the nullifier absent under the home's header at height ${w.height}`,
+    );
+  }
+}
+
+/**
  * The remote header a refund names, once the refund is allowed in time: the value has a deadline
  * (REFUND_NO_DEADLINE), this domain accepted its home's header at that height and still vouches
  * for it (REFUND_UNKNOWN_HEADER), and that header is past the deadline (REFUND_TOO_EARLY).
@@ -408,4 +517,70 @@ function runLogic(logic: ResourceLogic, input: LogicInput): LogicVerdict {
 
 function clip(reason: string): string {
   return reason.length > LOGIC_REASON_CHARS_MAX ? `${reason.slice(0, LOGIC_REASON_CHARS_MAX)}...` : reason;
+}
+
+/** A claim's refusal, as the destination records it under `0x06 || nullifier`. */
+export type Refusal = { nullifier: Uint8Array; reason: RefusalReason };
+
+/**
+ * The refusal a domain records for a claim it cannot take for a reason waiting will not lift, or
+ * null. Only a claim that proves a transfer exists and is correctly signed counts, so nobody can
+ * fill the tree with refusals of transfers that do not exist: a format 2 transaction for this
+ * domain consuming exactly one resource r', homed here, not as a refund, proven under a root this
+ * domain accepted from another domain (the source's: the move created r' there), with its
+ * nullifier key, every signature (at least one) verifying over the id, and r' neither consumed,
+ * pending nor already refused. The reason must be a property of r' alone — its deadline is before
+ * `blockTimestampMs` (DEADLINE_PASSED), or its logic is one this domain does not run
+ * (UNKNOWN_LOGIC) — never of the claim's other parts, or anyone who saw the move could sign a bad
+ * claim of r' and force its refund. Pure; never throws.
+ */
+export function refusalOf(
+  tx: Transaction,
+  ctx: ValidationContext,
+  opts: ValidateOptions = {},
+): Refusal | null {
+  try {
+    return findRefusal(tx, ctx, opts);
+  } catch {
+    return null;
+  }
+}
+
+function findRefusal(tx: Transaction, ctx: ValidationContext, opts: ValidateOptions): Refusal | null {
+  checkTransactionShape(tx, { requireProofs: true });
+  if (tx.executor === undefined || !equalBytes(tx.executor, ctx.domainId)) return null;
+  if (tx.actions.length !== 1 || tx.actions[0]!.consumed.length !== 1) return null;
+  const c = tx.actions[0]!.consumed[0]!;
+  const p = c.commitmentProof;
+  if (c.resource.isEphemeral || c.isRefund === true || c.refund !== undefined || p === null) return null;
+  const value = openEntry(c, 'claim');
+  if (!equalBytes(value.home, ctx.domainId)) return null;
+  // The cheap question first: most refused transactions are not refused for a reason of r' alone.
+  const reason = refusalReason(value, c.resource, ctx);
+  if (reason === null) return null;
+  if (!ctx.isAnchorAccepted(p.anchor) || ctx.isOwnAnchor?.(p.anchor) !== false) return null;
+  const cm = commitment(c.resource);
+  const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
+  if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) return null;
+  const nf = nullifier(c.resource, c.nk, cm);
+  if (ctx.isNullifierSpent(nf) || ctx.isRefused?.(nf) === true) return null;
+  // Signatures last: the expensive check, only for a claim that would be refused for good.
+  const { id } = txIdAndBodyBytes(tx);
+  if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
+  if (tx.signatures.length === 0) return null;
+  for (let i = 0; i < tx.signatures.length; i++)
+    if (!signatureAnswer(tx, id, i, opts.signatureResults)) return null;
+  return { nullifier: nf, reason };
+}
+
+/** Why r' can never be consumed here, from r' alone, or null. */
+function refusalReason(
+  value: ResourceValue,
+  resource: Resource,
+  ctx: ValidationContext,
+): RefusalReason | null {
+  const t = ctx.blockTimestampMs;
+  if (value.deadline !== undefined && t !== undefined && t > value.deadline) return 'DEADLINE_PASSED';
+  if (ctx.logics.get(resource.logicRef) === undefined) return 'UNKNOWN_LOGIC';
+  return null;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyPair } from '../../src/crypto/index.js';
 import { Domain } from '../../src/domain/index.js';
-import { commitment, nullifier, type Random } from '../../src/resource/index.js';
+import { commitment, nullifier, type Random, rehome } from '../../src/resource/index.js';
 import { type DurableNode, openDomainNode } from '../../src/store/index.js';
 import {
   planRefund,
@@ -15,7 +15,7 @@ import {
   withRefundWitness,
   withSourceProof,
 } from '../../src/transfer/index.js';
-import { decodeHeight, type Transaction } from '../../src/tx/index.js';
+import { type Consumed, decodeHeight, signTransaction, type Transaction } from '../../src/tx/index.js';
 import { seededRandom } from '../support.js';
 import { alice, type Coin, key } from './domain.js';
 
@@ -85,20 +85,54 @@ export async function move(
   random: Random = seededRandom('move'),
   owner: KeyPair = alice,
 ): Promise<Moving> {
-  const plan = await planTransfer({
-    from,
-    to,
-    resource: coin,
-    owner,
-    random,
-    ...(deadline === undefined ? {} : { deadline }),
-  });
+  const plan =
+    deadline === undefined
+      ? await planWithoutDeadline(from, to, coin, owner, random)
+      : await planTransfer({ from, to, resource: coin, owner, random, deadline });
   const r = await from.submit(plan.move);
   if (r.status.status !== 'pending') throw new Error(`move refused: ${JSON.stringify(r.status)}`);
   await from.sealBlock();
   const st = from.status(r.txId);
   if (st?.status !== 'included') throw new Error('the move was not included');
   return { plan, moveHeight: st.height, deadline: deadline ?? -1n };
+}
+
+/**
+ * A move and claim whose moved copy has no deadline, signed by hand: `planTransfer` always gives
+ * one now, but a resource moved before that (or by another planner) may have none.
+ */
+async function planWithoutDeadline(
+  from: Domain,
+  to: Domain,
+  coin: Coin,
+  owner: KeyPair,
+  random: Random,
+): Promise<TransferPlan> {
+  const p = from.proveCommitment(commitment(coin.resource));
+  const moved = rehome(coin, to.id, random);
+  const landed = rehome(moved, to.id, random);
+  const spend = (consumed: Consumed, made: typeof moved, executor: Uint8Array) =>
+    signTransaction(
+      {
+        actions: [
+          {
+            consumed: [consumed],
+            created: [{ resource: made.resource, value: made.value, label: made.label }],
+          },
+        ],
+        appData: new Uint8Array(),
+        signatures: [],
+        executor,
+      },
+      [owner],
+    );
+  const move = spend(
+    { ...coin, commitmentProof: { anchor: p.root, height: decodeHeight(p.value!), proof: p.proof } },
+    moved,
+    from.id,
+  );
+  const claim = spend({ ...moved, nk: coin.nk, commitmentProof: null }, landed, to.id);
+  return { move, claim, moved: { ...moved, nk: coin.nk } };
 }
 
 /** The claim with its commitment proof under the source root at `height` (default: the move's), as the driver fills it. */

@@ -6,21 +6,35 @@ import * as S from '../schemas.js';
 import { stateProofToJson } from '../wire.js';
 import { heightOf, id32, json, type Route, type RouteContext } from './route.js';
 
+const PROOF_URLS = {
+  commitment: '/v1/proofs/commitments/:cm',
+  nullifier: '/v1/proofs/nullifiers/:nf',
+  refusal: '/v1/proofs/refusals/:nf',
+} as const;
+const PROOF_OPERATIONS = {
+  commitment: 'proveCommitment',
+  nullifier: 'proveNullifier',
+  refusal: 'proveRefusal',
+};
+const PROOF_SUMMARIES = {
+  commitment: 'Proof that a commitment is (or is not) in the tree at a height',
+  nullifier: 'Proof that a nullifier is spent (present) or not (absent) at a height',
+  refusal: "Proof that this domain refused (present) or not (absent) a claim of the nullifier's resource",
+};
+
 /** Proofs of membership and absence, and whether a root may be an anchor. */
 export function proofRoutes({ node }: RouteContext): Route[] {
   const domain = node.domain;
   return [
-    ...(['commitment', 'nullifier'] as const).map(
+    ...(['commitment', 'nullifier', 'refusal'] as const).map(
       (kind): Route => ({
         method: 'GET',
-        url: kind === 'commitment' ? '/v1/proofs/commitments/:cm' : '/v1/proofs/nullifiers/:nf',
-        operationId: kind === 'commitment' ? 'proveCommitment' : 'proveNullifier',
-        summary:
-          kind === 'commitment'
-            ? 'Proof that a commitment is (or is not) in the tree at a height'
-            : 'Proof that a nullifier is spent (present) or not (absent) at a height',
+        url: PROOF_URLS[kind],
+        operationId: PROOF_OPERATIONS[kind],
+        summary: PROOF_SUMMARIES[kind],
         description:
-          'The value is the u64 height the key was written at, or null for absence. Verify with ' +
+          'The value is the u64 height the key was written at (for a refusal: reason u8 || height ' +
+          'u64), or null for absence. Verify with ' +
           '`verifyProof(root, key, value, decodeProof(proof))` against a root you trust.',
         tags: ['proofs'],
         params: kind === 'commitment' ? S.CommitmentParam : S.NullifierParam,
@@ -33,7 +47,9 @@ export function proofRoutes({ node }: RouteContext): Route[] {
           const proof =
             kind === 'commitment'
               ? domain.proveCommitment(id32(p.cm!, 'cm'), h)
-              : domain.proveNullifier(id32(p.nf!, 'nf'), h);
+              : kind === 'nullifier'
+                ? domain.proveNullifier(id32(p.nf!, 'nf'), h)
+                : domain.proveRefusal(id32(p.nf!, 'nf'), h);
           return stateProofToJson(proof);
         },
       }),
