@@ -91,7 +91,9 @@ describe('weft up, down and restart on a network of real processes', () => {
     const wallet = JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8')) as {
       coins: { domain: string }[];
     };
-    expect(wallet.coins.filter((c) => c.domain === 'domain-a')).toHaveLength(8 - 4);
+    // Every plan now has a deadline (one hour by default), so each transfer also leaves on
+    // domain-a the coin its refund would create: 4 untouched + 4 possible refunds.
+    expect(wallet.coins.filter((c) => c.domain === 'domain-a')).toHaveLength(8 - 4 + 4);
     expect(wallet.coins.filter((c) => c.domain === 'domain-b')).toHaveLength(8 + 4);
     // The printed nullifier is what `weft proof` takes; the last one is written once its block is sealed.
     for (let i = 0; i < 100; i++) {

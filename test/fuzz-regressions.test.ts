@@ -115,9 +115,11 @@ describe('fuzz finding: a checkpoint state listing an entry twice', () => {
   /** Encodes `state` with `field` listing its first entry twice (the encoder only sees a Map). */
   function twice(state: DomainState, field: 'remotes' | 'statuses' | 'roots'): Uint8Array {
     if (field === 'roots') {
+      // A view's roots are its window of headers (one per height): list the first one twice.
       const [id, view] = [...state.remotes][0]!;
-      const roots = [...view.roots, ...view.roots] as unknown as Map<string, bigint>;
-      return encodeState({ ...state, remotes: new Map([[id, { ...view, roots }]]) });
+      const entries = [...view.recent.values()];
+      const recent = { values: () => [entries[0]!, ...entries][Symbol.iterator]() } as unknown as typeof view.recent;
+      return encodeState({ ...state, remotes: new Map([[id, { ...view, recent }]]) });
     }
     if (field === 'remotes') {
       const v = [...state.remotes.values()][0]!;

@@ -479,7 +479,9 @@ describe('refusal records in blocks a full-mode verifier re-executes', () => {
         writes: [...others, { key: refusalKey(nf), value }],
         timestampMs: honest.signed.header.timestamp,
       });
-      return refusedClaims === undefined ? u : { ...u, refused: refusedClaims };
+      // The honest block's 0x03 records travel with the signed headers that back them.
+      const backed = honest.remoteHeaders ? { ...u, remoteHeaders: honest.remoteHeaders } : u;
+      return refusedClaims === undefined ? backed : { ...backed, refused: refusedClaims };
     };
     const refusedWith = (u: Awaited<ReturnType<typeof forgedWith>>) =>
       expectCode(() => acceptRootUpdate(before, u, 'full', known), 'FULL_VALIDATION_FAILED').shortMessage;

@@ -123,7 +123,10 @@ describe('remote views persisted with the domain state', () => {
   });
 
   it('a view that did not advance within the trusting period across a restart is expired: the claim waits, explain says so, a newer header lifts it', async () => {
-    let now = 1_000_000n;
+    // The driver's clock starts at the domains' (real) time, so the transfer's default deadline
+    // (driver time + one hour) is still ahead of the destination's clock.
+    const start = BigInt(Date.now());
+    let now = start;
     const period = 10_000n;
     const p = await pair('expiry', () => now, period);
     const { b, bus } = p;
@@ -151,7 +154,7 @@ describe('remote views persisted with the domain state', () => {
     now += period + 1n;
     const again = await p.open(false);
     const a = again.node.domain;
-    expect(a.remoteView(b.id)!.advancedAtMs).toBe(1_000_000n);
+    expect(a.remoteView(b.id)!.advancedAtMs).toBe(start);
     expect(again.router.syncOf(a.id)!.expired(b.id)).toBe(true);
     const driver = new TransferDriver(store, () => now, undefined, null, again.router.viewExpiry());
     driver.addDomain(b);
@@ -160,7 +163,7 @@ describe('remote views persisted with the domain state', () => {
     expect(driver.get(h.id)!.phase).toBe('sourceCommitted');
     expect(await driver.explain(h.id)).toMatchObject({
       waitingFor: 'expiredView',
-      advancedAtMs: 1_000_000n,
+      advancedAtMs: start,
       trustingPeriodMs: period,
     });
     const wait = (await driver.explain(h.id)) as { domainId: Uint8Array; observer: Uint8Array };

@@ -457,18 +457,28 @@ function writeRemoteView(w: Writer, v: RemoteView): void {
   writeMode(w, v.mode);
   writeOptKeySet(w, v.keySet);
   w.u32(v.recentMax).u64(v.advancedAtMs);
-  const sets: KeySet[] = [];
-  const index = new Map<KeySet, number>();
-  for (const e of v.recent.values()) {
-    if (e.signedBy !== null && !index.has(e.signedBy)) {
-      index.set(e.signedBy, sets.length);
-      sets.push(e.signedBy);
+  // Key sets are listed once each by their bytes, not by object: the same set reached by two
+  // paths (live, or replayed from the transcript) must encode the same, or a checkpoint would
+  // differ from its replay.
+  const sets: Uint8Array[] = [];
+  const index = new Map<string, number>();
+  const slot = (ks: KeySet): number => {
+    const bytes = encodeKeySet(ks);
+    const k = hexKey(bytes);
+    let i = index.get(k);
+    if (i === undefined) {
+      i = sets.length;
+      index.set(k, i);
+      sets.push(bytes);
     }
-  }
-  w.list(sets, VIEW_KEYSETS_MAX, (w, ks) => w.bytes(encodeKeySet(ks), KEYSET_BYTES));
-  w.list([...v.recent.values()], LIST_MAX, (w, e) => {
+    return i;
+  };
+  const slots = [...v.recent.values()].map((e) => (e.signedBy === null ? 0 : slot(e.signedBy) + 1));
+  w.list(sets, VIEW_KEYSETS_MAX, (w, b) => w.bytes(b, KEYSET_BYTES));
+  const entries = [...v.recent.values()].map((e, i) => ({ signed: e.signed, slot: slots[i]! }));
+  w.list(entries, LIST_MAX, (w, e) => {
     writeSignedHeader(w, e.signed);
-    w.u32(e.signedBy === null ? 0 : index.get(e.signedBy)! + 1);
+    w.u32(e.slot);
   });
   w.bool(v.frozen !== null);
   if (v.frozen !== null) {

@@ -31,6 +31,7 @@ export const ROUTE_TARGETS: RouteTarget[] = (
     ['GET', '/v1/roots'],
     ['GET', '/v1/proofs/commitments/:cm'],
     ['GET', '/v1/proofs/nullifiers/:nf'],
+    ['GET', '/v1/proofs/refusals/:nf'],
     ['GET', '/v1/anchors/:root'],
     ['GET', '/v1/remotes'],
     ['GET', '/v1/remotes/:domainId'],
@@ -398,6 +399,11 @@ export async function openApiFuzz(): Promise<ApiFuzz> {
     },
     'GET /v1/proofs/nullifiers/:nf': {
       params: { nf: [toHex(nullifier(coin.resource, coin.nk)), hex32(2)] },
+      queries: ['height=2'],
+      bodies: [],
+    },
+    'GET /v1/proofs/refusals/:nf': {
+      params: { nf: [toHex(nullifier(coin.resource, coin.nk)), hex32(5)] },
       queries: ['height=2'],
       bodies: [],
     },
