@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WeftClient } from '../src/api/client.js';
 import { isPidAlive, processArgs } from '../src/cli/processes.js';
 import { readUpState } from '../src/cli/up.js';
 import { WeftError } from '../src/crypto/index.js';
@@ -69,6 +70,53 @@ describe('weft up, down and restart on a network of real processes', () => {
       JSON.parse(readFileSync(join(dir, 'credentials', 'domain-a.nats.json'), 'utf8')).password,
     );
   }, 120_000);
+
+  it('runs every node with an API token only its owner reads, which the CLI sends and anonymous POSTs lack; node.log is JSON lines', async () => {
+    const net = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as {
+      domains: { name: string; api: string }[];
+    };
+    for (const d of net.domains) {
+      const file = join(dir, d.name, 'api.token');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readFileSync(file, 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const a = net.domains.find((d) => d.name === 'domain-a')!;
+    const b = net.domains.find((d) => d.name === 'domain-b')!;
+    const anon = await fetch(`${a.api}/v1/txs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(anon.status).toBe(401);
+    // The operator route answered 401 to everyone before nodes had a token; now the token gets
+    // the request to the node, which refuses it for its own reason (the view is not frozen).
+    const height = (await new WeftClient(b.api).root()).height;
+    const r = await weft([
+      'reinit',
+      '--dir',
+      dir,
+      '--domain',
+      'domain-a',
+      '--remote',
+      'domain-b',
+      '--height',
+      String(height),
+      '--by',
+      'test',
+    ]);
+    expect(r.err).not.toMatch(/UNAUTHORIZED|401/);
+    expect(r.err).toMatch(/NOT_FROZEN/);
+    expect(r.code).toBe(1);
+    const st = await weft(['status', '--dir', dir]);
+    expect(st.code, st.err).toBe(0);
+    const lines = readFileSync(join(dir, 'domain-a', 'node.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
+    const msgs = lines.map((l) => JSON.parse(l) as { msg?: string; level?: number });
+    expect(msgs.some((m) => /^weft node domain-a \(0x[0-9a-f]+\) at height/.test(m.msg ?? ''))).toBe(true);
+  }, 60_000);
 
   it('lets concurrent transfers from one wallet take different coins and keep every wallet update', async () => {
     const runs = await Promise.all(
@@ -263,6 +311,7 @@ describe('the repository', () => {
     for (const file of [
       '.weft/wallet.json',
       '.weft/domain-a/signer.key',
+      '.weft/domain-a/api.token',
       '.weft/credentials/domain-a.nats.json',
     ]) {
       const r = spawnSync('git', ['check-ignore', '-q', file], {

@@ -1,9 +1,9 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveNodeConfig } from '../src/cli/nodeConfig.js';
-import { readNatsCredentials } from '../src/cli/runNode.js';
+import { readApiToken, readNatsCredentials } from '../src/cli/runNode.js';
 import { formatNetworkFile, parseNetworkFile, peersOf } from '../src/node/networkFile.js';
 import { makeDomain } from './helpers/domain.js';
 
@@ -23,8 +23,39 @@ describe('weft node configuration', () => {
       mode: 'full',
       blockIntervalMs: 100,
       heartbeatMs: 500,
+      tokenFile: join('/flag', 'api.token'),
+      logLevel: 'info',
     });
     expect(resolveNodeConfig(['--help'])).toBe('help');
+  });
+
+  it('takes the token file and log level from flag, environment or config file, and checks the level', () => {
+    const base = ['--domain', 'a', '--data', '/d'];
+    const f = resolveNodeConfig([...base, '--token-file', '/t', '--log-level', 'debug'], {});
+    expect(f !== 'help' && [f.tokenFile, f.logLevel]).toEqual(['/t', 'debug']);
+    const e = resolveNodeConfig(base, { WEFT_API_TOKEN_FILE: '/e', WEFT_LOG_LEVEL: 'silent' });
+    expect(e !== 'help' && [e.tokenFile, e.logLevel]).toEqual(['/e', 'silent']);
+    const file = join(dir, 'tok.json');
+    writeFileSync(file, JSON.stringify({ tokenFile: '/c', logLevel: 'warn' }));
+    const c = resolveNodeConfig([...base, '--config', file], {});
+    expect(c !== 'help' && [c.tokenFile, c.logLevel]).toEqual(['/c', 'warn']);
+    expect(() => resolveNodeConfig([...base, '--log-level', 'loud'], {})).toThrow(
+      /--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'/,
+    );
+  });
+
+  it('makes the API token on first start (64 hex characters, mode 0600), reads it after, refuses it readable by others', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'weft-token-')), 'sub', 'api.token');
+    const t = readApiToken(file);
+    expect(t).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readApiToken(file)).toBe(t);
+    expect(readFileSync(file, 'utf8').trim()).toBe(t);
+    chmodSync(file, 0o640);
+    expect(() => readApiToken(file)).toThrow(/readable by others \(mode 640\)/);
+    const short = join(dir, 'short.token');
+    writeFileSync(short, 'abc\n', { mode: 0o600 });
+    expect(() => readApiToken(short)).toThrow(/16\.\.512 characters/);
   });
 
   it('verifies in full mode unless a weaker mode is asked for', () => {

@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { planTransferVia, WeftClient } from '../api/client.js';
+import { planTransferVia, type WeftClient } from '../api/client.js';
 import { equalBytes, fromHex, type KeyPair, keyPairFromSeed, toHex, WeftError } from '../crypto/index.js';
 import type { NetworkMember } from '../node/index.js';
 import {
@@ -25,6 +25,7 @@ import {
 } from '../resource/index.js';
 import type { TransferPlan } from '../transfer/index.js';
 import { mintTx } from '../tx/index.js';
+import { nodeClient } from './nodeClient.js';
 import { isPidAlive } from './processes.js';
 
 /** Coins `weft up` mints per domain, and each one's quantity. */
@@ -197,7 +198,7 @@ export async function mintDevWallet(net: NetworkDir, progress: (line: string) =>
     const issuer = keyPairFromSeed('ed25519', crypto.getRandomValues(new Uint8Array(32)));
     const coins: WalletCoin[] = [];
     for (const m of net.members) {
-      const client = new WeftClient(m.api);
+      const client = nodeClient(net, m);
       const ids: Uint8Array[] = [];
       for (let i = 0; i < WALLET_COINS_PER_DOMAIN; i++) {
         const { tx, coin } = mintTx({
@@ -245,7 +246,7 @@ export async function startWalletTransfer(
   return withWalletLock(net.dir, async () => {
     const wallet = readWallet(net.dir);
     const owner: KeyPair = keyPairFromSeed('ed25519', fromHex(wallet.owner, 32));
-    const client = new WeftClient(from.api);
+    const client = nodeClient(net, from);
     // The first coin on `from` that the source still holds unspent.
     for (const [i, c] of wallet.coins.entries()) {
       if (c.domain !== p.from) continue;

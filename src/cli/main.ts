@@ -223,7 +223,7 @@ async function node(args: string[], out: Out): Promise<number> {
   }
   let running: Awaited<ReturnType<typeof runNode>>;
   try {
-    running = await runNode(cfg, (line) => out.log(`${new Date().toISOString()} ${line}`));
+    running = await runNode(cfg);
   } catch (e) {
     out.error(`weft node: ${message(e)}`);
     return e instanceof WeftError && e.code === 'BAD_CONFIG' ? 2 : 1;
@@ -232,7 +232,7 @@ async function node(args: string[], out: Out): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  out.log(`${new Date().toISOString()} stopping`);
+  running.logger.info('stopping');
   await running.close();
   return 0;
 }

@@ -3,13 +3,14 @@
 // `weft transfer` spends from is in devWallet.ts.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { WeftClient } from '../api/client.js';
+import type { WeftClient } from '../api/client.js';
 import { equalBytes, toHex, WeftError } from '../crypto/index.js';
 import { verifyHeaderSignatures } from '../domain/index.js';
 import { type NetworkMember, readNetworkFile } from '../node/index.js';
 import { verifyProof } from '../smt/index.js';
 import { isTerminal } from '../transfer/index.js';
 import { commitmentKey, nullifierKey } from '../tx/index.js';
+import { nodeClient } from './nodeClient.js';
 
 export const STATUS_USAGE = `usage: weft status [--dir DIR] [--json]
 
@@ -107,7 +108,7 @@ function member(net: NetworkDir, name: string): NetworkMember {
 export async function networkStatus(net: NetworkDir): Promise<Record<string, unknown>[]> {
   return Promise.all(
     net.members.map(async (m) => {
-      const client = new WeftClient(m.api, { timeoutMs: 3_000 });
+      const client = nodeClient(net, m, { timeoutMs: 3_000 });
       try {
         const [root, health, remotes, transfers] = await Promise.all([
           client.root(),
@@ -178,7 +179,9 @@ export async function waitTransfer(
 /** The node that drives transfer `id` (its source) and what it says. */
 export async function findTransfer(net: NetworkDir, id: string) {
   for (const m of net.members) {
-    const st = await new WeftClient(m.api, { timeoutMs: 3_000 }).transfer(id).catch(() => undefined);
+    const st = await nodeClient(net, m, { timeoutMs: 3_000 })
+      .transfer(id)
+      .catch(() => undefined);
     if (st) return { node: m.name, ...st };
   }
   throw new WeftError('UNKNOWN_TRANSFER', `no node of ${net.dir} drives a transfer ${id}`);
@@ -190,7 +193,7 @@ export async function fetchProof(
   p: { kind: 'commitment' | 'nullifier'; item: Uint8Array; domain: string; height?: bigint },
 ) {
   const m = member(net, p.domain);
-  const client = new WeftClient(m.api);
+  const client = nodeClient(net, m);
   const proof =
     p.kind === 'commitment'
       ? await client.proveCommitment(p.item, p.height)
@@ -223,7 +226,7 @@ export async function reinitFromNetwork(
 ) {
   const at = member(net, p.domain);
   const remote = member(net, p.remote);
-  const signed = await new WeftClient(remote.api).header(p.height);
+  const signed = await nodeClient(net, remote).header(p.height);
   if (!signed)
     throw new WeftError('UNKNOWN_HEIGHT', `${remote.name}'s node has no header at height ${p.height}`);
   if (!equalBytes(signed.header.domain, remote.id) || !verifyHeaderSignatures(signed, remote.keySet))
@@ -231,7 +234,7 @@ export async function reinitFromNetwork(
       'BAD_SIGNATURES',
       `the header ${remote.name}'s node sent is not signed by its key set`,
     );
-  return new WeftClient(at.api).reinitializeRemote(signed, remote.keySet, {
+  return nodeClient(net, at).reinitializeRemote(signed, remote.keySet, {
     by: p.by,
     ...(p.evidence ? { evidence: p.evidence } : {}),
   });

@@ -1,6 +1,8 @@
 // `weft node` configuration: flags, then environment (WEFT_*), then a JSON config file, then
 // defaults — each setting from the first place that has it, all checked before anything starts.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LogLevel } from '../api/index.js';
 import { WeftError } from '../crypto/index.js';
 import { VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 
@@ -29,6 +31,12 @@ options (flag / environment / config file key):
                                                          mode logs one line on what it trusts
   --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  seal period while busy (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
+  --token-file FILE     WEFT_API_TOKEN_FILE tokenFile    the API token every POST must carry as
+                                                         Authorization: Bearer (default DIR/api.token,
+                                                         made on first start, mode 0600; refused if
+                                                         group or others may read it)
+  --log-level LEVEL     WEFT_LOG_LEVEL      logLevel     fatal, error, warn, info (default), debug,
+                                                         trace or silent; JSON lines on stdout
   --config FILE         WEFT_CONFIG                      a JSON file with any of the keys above
   --help                                                 show this text
 
@@ -47,7 +55,15 @@ export type NodeConfig = {
   natsAuth?: NodeNatsAuth;
   /** CA certificate file for a tls:// server */
   natsCa?: string;
+  /** the file holding the API token (made on first start when absent) */
+  tokenFile: string;
+  logLevel: LogLevel;
 };
+
+/** The API token file's name in the data directory, unless configured elsewhere. */
+export const API_TOKEN_FILE = 'api.token';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** NATS credentials as configured: a file to read at start, or a user and password. */
 export type NodeNatsAuth = { credsFile: string } | { user: string; password: string };
@@ -64,7 +80,9 @@ type Key =
   | 'network'
   | 'mode'
   | 'blockIntervalMs'
-  | 'heartbeatMs';
+  | 'heartbeatMs'
+  | 'tokenFile'
+  | 'logLevel';
 
 const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'domain', flag: '--domain', env: 'WEFT_DOMAIN' },
@@ -80,6 +98,8 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'mode', flag: '--mode', env: 'WEFT_MODE' },
   { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
+  { key: 'tokenFile', flag: '--token-file', env: 'WEFT_API_TOKEN_FILE' },
+  { key: 'logLevel', flag: '--log-level', env: 'WEFT_LOG_LEVEL' },
 ];
 
 /** Longest period a node may be told to wait between blocks. */
@@ -181,9 +201,13 @@ export function resolveNodeConfig(
   const mode = raw('mode');
   if (mode && !['signatures', 'transition', 'full'].includes(mode.value))
     throw bad(`${mode.from} must be signatures, transition or full, got '${mode.value}'`);
+  const logLevel = raw('logLevel');
+  if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value))
+    throw bad(`${logLevel.from} must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel.value}'`);
+  const data = required('data').value;
   return {
     domain: domain.value,
-    data: required('data').value,
+    data,
     listen: { host: m[1]!.replace(/^\[|\]$/g, ''), port },
     nats: nats?.value ?? null,
     network: network?.value ?? null,
@@ -192,6 +216,8 @@ export function resolveNodeConfig(
     heartbeatMs: period('heartbeatMs', 1000),
     ...(natsAuth ? { natsAuth } : {}),
     ...(ca ? { natsCa: ca.value } : {}),
+    tokenFile: raw('tokenFile')?.value ?? join(data, API_TOKEN_FILE),
+    logLevel: (logLevel?.value ?? 'info') as LogLevel,
   };
 }
 

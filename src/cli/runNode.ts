@@ -2,10 +2,19 @@
 // JetStream, transfer driver, HTTP API — until SIGINT or SIGTERM.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { type Logger, pino } from 'pino';
 import { WeftClient } from '../api/client.js';
 import { createApi } from '../api/index.js';
-import { equalBytes, fromHex, type KeyPair, keyPairFromSeed, toHex, WeftError } from '../crypto/index.js';
+import {
+  equalBytes,
+  fromHex,
+  hexKey,
+  type KeyPair,
+  keyPairFromSeed,
+  toHex,
+  WeftError,
+} from '../crypto/index.js';
 import { encodeSignedHeader } from '../domain/index.js';
 import { InProcessBus, type NatsAuth, NatsNetwork, type Transport } from '../net/index.js';
 import { NodeHost, type Peer, peersOf, readNetworkFile } from '../node/index.js';
@@ -30,6 +39,8 @@ export type RunningNode = {
   url: string;
   /** this run's instance id (in DATA/node.pid) */
   instance: string;
+  /** the process's one logger (JSON lines) */
+  logger: Logger;
   close(): Promise<void>;
 };
 
@@ -83,6 +94,30 @@ export function readNatsCredentials(file: string): { auth: NatsAuth; inboxPrefix
   };
 }
 
+/** Characters of a token `weft node` makes: 32 random bytes as unprefixed hex. */
+const API_TOKEN_BYTES = 32;
+
+/**
+ * Reads the API token from `file`, making it (32 random bytes as hex, mode 0600) when absent.
+ * Refuses a file group or others may read, as for the NATS credentials.
+ */
+export function readApiToken(file: string): string {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${hexKey(randomBytes(API_TOKEN_BYTES))}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    throw new WeftError(
+      'BAD_CONFIG',
+      `${file} holds the API token and is readable by others (mode ${mode.toString(8)}): chmod 600 it`,
+    );
+  const token = readFileSync(file, 'utf8').trim();
+  if (!/^\S{16,512}$/.test(token))
+    throw new WeftError('BAD_CONFIG', `${file} must hold one token of 16..512 characters without whitespace`);
+  return token;
+}
+
 /** Loads the signing key in `dir`, or makes one when the store is new. */
 export function signerKey(dir: string, creating: boolean): KeyPair {
   const file = join(dir, SIGNER_KEY_FILE);
@@ -104,10 +139,16 @@ export function signerKey(dir: string, creating: boolean): KeyPair {
   return keyPairFromSeed('secp256k1', seed);
 }
 
-/** Starts a node from a checked configuration; `log` gets one line per notable event. */
-export async function runNode(cfg: NodeConfig, log: (line: string) => void): Promise<RunningNode> {
+/**
+ * Starts a node from a checked configuration. Every log line — the node's and the API's — goes
+ * through one pino logger (`logger`, or one at `cfg.logLevel` on stdout) as JSON.
+ */
+export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<RunningNode> {
+  const logs = logger ?? pino({ level: cfg.logLevel, base: { pid: process.pid, domain: cfg.domain } });
+  const log = (line: string) => logs.info(line);
   const creating = !hasNodeStore(cfg.data);
   const key = signerKey(cfg.data, creating);
+  const token = readApiToken(cfg.tokenFile);
   const id = domainId(cfg.domain);
   const network = cfg.network ? readNetworkFile(cfg.network) : null;
   const me = network?.domains.find((d) => d.name === cfg.domain);
@@ -150,7 +191,8 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
       mode: cfg.mode,
       blockIntervalMs: cfg.blockIntervalMs,
       heartbeatMs: cfg.heartbeatMs,
-      onError: (e) => log(`error: ${e instanceof WeftError ? `${e.code}: ` : ''}${e.message}`),
+      onError: (e) =>
+        logs.error({ code: e instanceof WeftError ? e.code : undefined, err: e }, `error: ${e.message}`),
     });
   } catch (e) {
     await nats?.close();
@@ -175,7 +217,7 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
     );
   }
   const instance = randomBytes(16).toString('hex');
-  // `instance` goes to /health once the API serves it (weft up checks the answer comes from us).
+  // /health reports `instance`: weft up checks the answer comes from this process.
   const apiNode = {
     domain: host.domain,
     network: host.network,
@@ -183,8 +225,14 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
     globalRoot: () => host.globalRoot,
     reinitializeRemote: (...a: Parameters<NodeHost['reinitializeRemote']>) => host.reinitializeRemote(...a),
     instance,
+    ...(nats ? { transport: nats } : {}),
   };
-  const server = await createApi(apiNode, { onError: (e) => log(`api error: ${e.message}`), instance });
+  const server = await createApi(apiNode, {
+    token,
+    instance,
+    log: logs,
+    onError: (e) => logs.error({ err: e }, `api error: ${e.message}`),
+  });
   let url: string;
   try {
     url = await server.listen({ host: cfg.listen.host, port: cfg.listen.port });
@@ -203,7 +251,12 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
     startedAt: new Date().toISOString(),
   };
   writeFileSync(pidFile, `${JSON.stringify(pidRecord)}\n`);
-  host.network.on('refused', (r) => log(`refused an update from ${toHex(r.from).slice(0, 10)}…: ${r.code}`));
+  host.network.on('refused', (r) =>
+    logs.warn(
+      { from: toHex(r.from), code: r.code },
+      `refused an update from ${toHex(r.from).slice(0, 10)}…: ${r.code}`,
+    ),
+  );
   const trust = modeTrust(cfg.mode);
   if (trust) log(trust);
   const r = host.recovery;
@@ -216,6 +269,7 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
     host,
     url,
     instance,
+    logger: logs,
     close: async () => {
       await server.close();
       await stopAll();
