@@ -14,7 +14,7 @@ import { sortDistinct, unpack } from './keyHashes.js';
 import { loadVersions } from './load.js';
 import { encodeRootRecord } from './page.js';
 import { collectNewPages, rootRecord } from './persist.js';
-import { multiSteps, proveKey } from './prove.js';
+import { multiSteps, ProofScratch, proveKey } from './prove.js';
 import { compactIfSparse, freeStale, sweepUnreachable } from './prune.js';
 import { type NodeStore, STORE_FORMAT, type StoreCommit, type StoreMeta } from './store.js';
 import type {
@@ -69,8 +69,8 @@ export class Smt {
   private retired: Uint8Array[] = [];
   /** Bytes of the last commit's pages, to size the next one's buffer. */
   private lastPageBytes = 64 * 1024;
-  /** Sibling ids of the proof being built (a path has at most 256). */
-  private proofScratch = new Uint32Array(KEY_BITS + 1);
+  /** Scratch and sibling slab of single proofs. */
+  private readonly proofScratch = new ProofScratch();
 
   private constructor(h: TreeHasher, pageLevels: number, store: NodeStore | null) {
     this.h = h;
