@@ -1,5 +1,5 @@
-// Reading a tree back from its store: every retained version's root record and pages, decoded
-// into the arenas, each page loaded once however many versions share it.
+// Reading a tree back from its store: the retained versions' root records, and a version's pages
+// decoded into the arenas when it is first used, each page loaded once however many versions share it.
 import { equalBytes, hexKey } from '../crypto/bytes.js';
 import { check, WeftError } from '../crypto/errors.js';
 import { EMPTY, type TreeArenas } from './arena.js';
@@ -7,34 +7,60 @@ import { withBit } from './bits.js';
 import { decodePage, decodeRootRecord, pageKey } from './page.js';
 import type { NodeStore } from './store.js';
 
-/** Loads every retained version of `store`; returns the oldest version and the root ids, oldest first. */
-export function loadVersions(
-  t: TreeArenas,
-  store: NodeStore,
-  pageLevels: number,
-): { first: bigint; roots: number[] } {
-  const records = store.listRoots();
-  check(records.length > 0, 'STORE_FORMAT', 'tree store has metadata but no versions');
-  const loader = new PageLoader(t, store, pageLevels);
-  const roots: number[] = [];
-  const first = records[0]!.version;
-  let expect = first;
-  for (const { version, record } of records) {
-    if (version !== expect) {
-      throw new WeftError('STORE_FORMAT', `tree store is missing version ${expect} (found ${version} next)`);
+/** A version not read from its store yet: `Smt` keeps its root record and loads it on first use. */
+export const UNLOADED = -1;
+
+/**
+ * Reading a store's versions: its root records at open (checked to be contiguous), and each
+ * version's pages when it is first used. Pages already read are shared between versions, which
+ * holds while no node is freed: the tree drops its loader before its first prune.
+ */
+export class VersionLoader {
+  readonly first: bigint;
+  /** root records, oldest first: records[i] is version first + i */
+  readonly records: Uint8Array[];
+  private readonly pages: PageLoader;
+
+  constructor(
+    private readonly t: TreeArenas,
+    store: NodeStore,
+    pageLevels: number,
+  ) {
+    const records = store.listRoots();
+    check(records.length > 0, 'STORE_FORMAT', 'tree store has metadata but no versions');
+    this.first = records[0]!.version;
+    let expect = this.first;
+    for (const { version } of records) {
+      if (version !== expect) {
+        throw new WeftError(
+          'STORE_FORMAT',
+          `tree store is missing version ${expect} (found ${version} next)`,
+        );
+      }
+      expect++;
     }
-    expect++;
+    this.records = records.map((r) => r.record);
+    this.pages = new PageLoader(t, store, pageLevels);
+  }
+
+  /** The newest version stored. */
+  get last(): bigint {
+    return this.first + BigInt(this.records.length - 1);
+  }
+
+  /** Reads `version`'s pages into the arenas; returns its root id, checked against its record. */
+  load(version: bigint): number {
+    const record = this.records[Number(version - this.first)]!;
     const r = decodeRootRecord(record);
     let id: number;
     if (r.k === 'empty') id = EMPTY;
-    else if (r.k === 'leaf') id = loadLeaf(t, r.hash, r.keyHash, r.value);
-    else id = loader.page(r.born, 0, new Uint8Array(32));
-    if (r.k !== 'empty' && !equalBytes(t.nodes.hashOf(id), r.hash)) {
+    else if (r.k === 'leaf') id = loadLeaf(this.t, r.hash, r.keyHash, r.value);
+    else id = this.pages.page(r.born, 0, new Uint8Array(32));
+    if (r.k !== 'empty' && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
       throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
     }
-    roots.push(id);
+    return id;
   }
-  return { first, roots };
 }
 
 function loadLeaf(t: TreeArenas, hash: Uint8Array, keyHash: Uint8Array, value: Uint8Array): number {
