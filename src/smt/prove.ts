@@ -20,6 +20,8 @@ const SIBLING_SLAB_BYTES = 8 * 1024;
 export class ProofScratch {
   readonly found = new Uint32Array(KEY_BITS + 1);
   readonly depths = new Uint16Array(KEY_BITS + 1);
+  /** The queried key's hash (no proof keeps it). */
+  readonly keyHash = new Uint8Array(32);
   slab = new ArrayBuffer(SIBLING_SLAB_BYTES);
   slabWords = new Uint32Array(this.slab);
   slabBytes = new Uint8Array(this.slab);
@@ -78,8 +80,13 @@ export function proveKey(t: TreeArenas, root: number, kh: Uint8Array, s: ProofSc
 function terminalOf(t: TreeArenas, n: number, kh: Uint8Array): Proof['terminal'] {
   const a = t.nodes;
   if (n === EMPTY) return { kind: 'empty' };
-  if (equalBytes(t.keys.view(a.keySlot(n)), kh)) return { kind: 'member' };
+  if (sameKeyHash(t.keys.bytes, a.keySlot(n) * 32, kh)) return { kind: 'member' };
   return { kind: 'leaf', keyHash: t.keys.view(a.keySlot(n)).slice(), valueHash: leafValueHash(t, n) };
+}
+
+function sameKeyHash(keys: Uint8Array, at: number, kh: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) if (keys[at + i] !== kh[i]) return false;
+  return true;
 }
 
 export function leafValueHash(t: TreeArenas, leaf: number): Uint8Array {

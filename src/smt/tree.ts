@@ -4,7 +4,7 @@
 // (persist.ts, load.ts). This class keeps the versions and composes those jobs.
 import { equalBytes } from '../crypto/bytes.js';
 import { check, invariant, WeftError } from '../crypto/errors.js';
-import { sha256 } from '../crypto/sha256.js';
+import { sha256, sha256Into } from '../crypto/sha256.js';
 import { EMPTY, KeyHashArena, NodeArena, type TreeArenas, ValueArena } from './arena.js';
 import { checkKey, prepareBatch } from './batch.js';
 import { bitOf, KEY_BITS } from './bits.js';
@@ -230,8 +230,9 @@ export class Smt {
 
   proveSync(key: Uint8Array, version?: bigint): Proof {
     checkKey(key);
-    const kh = sha256(key);
-    return proveKey(this.t, this.rootId(version), kh, this.proofScratch);
+    const s = this.proofScratch;
+    sha256Into(key, s.keyHash, 0);
+    return proveKey(this.t, this.rootId(version), s.keyHash, s);
   }
 
   /** One proof for many keys at `version`; check it with `verifyMultiProof`. */
