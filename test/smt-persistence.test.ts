@@ -105,6 +105,79 @@ describe('a tree on a NodeStore', () => {
     await again.close();
   });
 
+  it('reads only the newest version at open; older versions load on first use, also after new batches and prunes', async () => {
+    const inner = new MemoryNodeStore();
+    let pageReads = 0;
+    const counting = Object.assign(Object.create(inner) as MemoryNodeStore, {
+      getPage(key: Uint8Array) {
+        pageReads++;
+        return inner.getPage(key);
+      },
+    });
+    const smt = await Smt.open(counting, { pageLevels: 2 });
+    const model = new NaiveTree();
+    const history: { root: Uint8Array; snapshot: Map<string, Uint8Array | null> }[] = [
+      { root: smt.root(), snapshot: new Map() },
+    ];
+    const bs = batches(20, 60);
+    const snapshotOf = () => {
+      const m = new Map<string, Uint8Array | null>();
+      for (let k = 0; k < 400; k += 7) m.set(`k${k}`, model.get(utf8(`k${k}`)));
+      return m;
+    };
+    for (const b of bs.slice(0, 14)) {
+      await smt.apply(b);
+      model.apply(b);
+      history.push({ root: model.root(), snapshot: snapshotOf() });
+    }
+    await smt.close();
+
+    const expectVersion = async (t: Smt, v: number) => {
+      const h = history[v]!;
+      expect(toHex(t.root(BigInt(v)))).toBe(toHex(h.root));
+      for (const [k, want] of h.snapshot) {
+        const key = utf8(k);
+        const got = await t.get(key, BigInt(v));
+        expect(got === null ? null : toHex(got)).toBe(want === null ? null : toHex(want));
+        expect(verifyProof(h.root, key, want, t.proveSync(key, BigInt(v)))).toBe(true);
+      }
+    };
+
+    // Opening reads the newest version's pages only.
+    pageReads = 0;
+    const again = await Smt.open(counting);
+    const atOpen = pageReads;
+    expect(atOpen).toBeGreaterThan(0);
+    await expectVersion(again, 14);
+    expect(pageReads).toBe(atOpen);
+    // New batches on top, then old versions read lazily (out of order), sharing loaded pages.
+    for (const b of bs.slice(14)) {
+      await again.apply(b);
+      model.apply(b);
+      history.push({ root: model.root(), snapshot: snapshotOf() });
+    }
+    for (const v of [3, 0, 13, 7, 20, 1]) await expectVersion(again, v);
+    expect(pageReads).toBeGreaterThan(atOpen);
+    expect(again.checkIntegrity()).toEqual([]);
+    await again.close();
+
+    // A prune drops versions never loaded without reading them, and keeps the rest readable.
+    const third = await Smt.open(counting);
+    pageReads = 0;
+    await third.prune(11n);
+    const prunedReads = pageReads;
+    for (let v = 11; v <= 20; v++) await expectVersion(third, v);
+    expect(() => third.root(10n)).toThrowError(/pruned/);
+    expect(pageReads).toBe(prunedReads); // versions 11..19 were loaded by the prune itself
+    await third.apply(bs[0]!);
+    model.apply(bs[0]!);
+    expect(toHex(third.root())).toBe(toHex(model.root()));
+    await third.prune(third.version());
+    expect(toHex(third.root())).toBe(toHex(model.root()));
+    expect(third.checkIntegrity()).toEqual([]);
+    await third.close();
+  });
+
   it('prunes the in-memory arena too: nodes no retained version reaches are freed', async () => {
     const smt = Smt.inMemory();
     for (const b of batches(30, 80)) await smt.apply(b);

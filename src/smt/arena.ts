@@ -8,7 +8,8 @@ const INITIAL_NODES = 1024;
 /** Words per node record: [left | leaf flag, right, hash x 8]. */
 export const RECORD_WORDS = 10;
 const RECORD_BYTES = RECORD_WORDS * 4;
-const LEAF_FLAG = 0x8000_0000;
+/** Set in word 0 of a leaf's record (below it, word 0 is an internal node's left child). */
+export const LEAF_FLAG = 0x8000_0000;
 const FREE = 0xffff_ffff;
 
 /** Next capacity of a growing array: 1.5x (doubling left up to half of each array unused). */

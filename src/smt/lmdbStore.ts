@@ -208,6 +208,11 @@ export class LmdbNodeStore implements NodeStore {
     return this.pages.getBinary(key) ?? undefined;
   }
 
+  peekPage(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    return this.pages.getBinaryFast(key) ?? undefined;
+  }
+
   async commit(c: StoreCommit): Promise<void> {
     this.assertOpen();
     await this.env.transaction(() => {

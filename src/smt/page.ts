@@ -8,10 +8,14 @@ const TAG_EMPTY = 0;
 const TAG_INTERNAL = 1;
 const TAG_LEAF = 2;
 const TAG_REF = 3;
+/** The node tags of a page (and of a root record), for decoders that read pages in place. */
+export const PAGE_TAG = { empty: TAG_EMPTY, internal: TAG_INTERNAL, leaf: TAG_LEAF, ref: TAG_REF } as const;
 
 /** Most nodes one page may hold: 2^(8+1) - 1 positions at 8 levels per page. */
-const PAGE_NODES_MAX = 511;
+export const PAGE_NODES_MAX = 511;
 const VALUE_MAX = 1024 * 1024;
+/** Longest value a page holds, in bytes. */
+export const VALUE_BYTES_MAX = VALUE_MAX;
 
 export type PageNode =
   | { k: 'empty' }

@@ -2,53 +2,91 @@
 // a multi-proof or transition proof over the union of several keys' paths.
 import { equalBytes } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/sha256.js';
-import { EMPTY, type TreeArenas } from './arena.js';
-import { bitOf } from './bits.js';
+import { EMPTY, LEAF_FLAG, RECORD_WORDS, type TreeArenas } from './arena.js';
+import { KEY_BITS } from './bits.js';
 import type { TreeHasher } from './hasher.js';
 import { splitSorted } from './keyHashes.js';
 import type { MultiStep, Proof, Sibling } from './types.js';
 
+/** Bytes of one sibling buffer shared by consecutive proofs (like Node's Buffer pool). */
+const SIBLING_SLAB_BYTES = 8 * 1024;
+
 /**
- * The proof of key hash `kh` under `root`. `found` is scratch for the sibling ids, of at least
- * 257 entries (a path has at most 256 siblings).
+ * Scratch for single proofs: the path's sibling ids and depths, and the current slab the
+ * siblings' hashes are copied into. Proofs take views of a shared slab instead of one buffer
+ * each: allocating a backing store per proof cost more than the walk (docs/benchmarks-smt.md).
+ * A retained proof keeps its slab (at most 8 KiB) alive.
  */
-export function proveKey(t: TreeArenas, root: number, kh: Uint8Array, found: Uint32Array): Proof {
-  const a = t.nodes;
-  const bitmap = new Uint8Array(32);
-  // Walk once to find the non-empty siblings, then copy their hashes into one buffer: one
-  // allocation per proof instead of one per sibling.
+export class ProofScratch {
+  readonly found = new Uint32Array(KEY_BITS + 1);
+  readonly depths = new Uint16Array(KEY_BITS + 1);
+  /** The queried key's hash (no proof keeps it). */
+  readonly keyHash = new Uint8Array(32);
+  slab = new ArrayBuffer(SIBLING_SLAB_BYTES);
+  slabWords = new Uint32Array(this.slab);
+  slabBytes = new Uint8Array(this.slab);
+  at = 0;
+
+  /** Makes room for `count` hashes (32 bytes each) from `at`. */
+  reserve(count: number): void {
+    if (this.at + count * 32 <= this.slab.byteLength) return;
+    this.slab = new ArrayBuffer(Math.max(SIBLING_SLAB_BYTES, count * 32));
+    this.slabWords = new Uint32Array(this.slab);
+    this.slabBytes = new Uint8Array(this.slab);
+    this.at = 0;
+  }
+}
+
+/** The proof of key hash `kh` under `root`. */
+export function proveKey(t: TreeArenas, root: number, kh: Uint8Array, s: ProofScratch): Proof {
+  const words = t.nodes.words;
+  const found = s.found;
+  const depths = s.depths;
+  // Walk once, reading the node records' words directly, to find the non-empty siblings.
   let count = 0;
   let n = root;
   let depth = 0;
-  const words = a.words;
-  while (a.isInternal(n)) {
-    const bit = bitOf(kh, 0, depth);
-    const sibling = bit === 0 ? a.right(n) : a.left(n);
+  while (n !== EMPTY) {
+    const w0 = words[n * RECORD_WORDS]!;
+    if (w0 >= LEAF_FLAG) break; // a leaf (free records are never reachable)
+    const w1 = words[n * RECORD_WORDS + 1]!;
+    const bit = (kh[depth >> 3]! >> (7 - (depth & 7))) & 1;
+    const sibling = bit === 0 ? w1 : w0;
     if (sibling !== EMPTY) {
-      bitmap[depth >> 3]! |= 0x80 >> (depth & 7);
+      depths[count] = depth;
       found[count++] = sibling;
     }
-    n = bit === 0 ? a.left(n) : a.right(n);
+    n = bit === 0 ? w0 : w1;
     depth++;
   }
-  // Word copies from the node records: no view per sibling on the way in.
-  const all32 = new Uint32Array(count * 8);
-  const all = new Uint8Array(all32.buffer);
+  const bitmap = new Uint8Array((depth + 7) >> 3);
   const siblings: Uint8Array[] = new Array(count);
+  s.reserve(count);
+  const slab = s.slabWords;
+  const bytes = s.slabBytes;
   for (let i = 0; i < count; i++) {
-    const at = a.hashWord(found[i]!);
-    for (let w = 0; w < 8; w++) all32[i * 8 + w] = words[at + w]!;
-    siblings[i] = all.subarray(i * 32, i * 32 + 32);
+    const d = depths[i]!;
+    bitmap[d >> 3]! |= 0x80 >> (d & 7);
+    const from = found[i]! * RECORD_WORDS + 2;
+    const to = s.at >> 2;
+    for (let w = 0; w < 8; w++) slab[to + w] = words[from + w]!;
+    siblings[i] = bytes.subarray(s.at, s.at + 32);
+    s.at += 32;
   }
-  return { depth, bitmap: bitmap.slice(0, (depth + 7) >> 3), siblings, terminal: terminalOf(t, n, kh) };
+  return { depth, bitmap, siblings, terminal: terminalOf(t, n, kh) };
 }
 
 /** What ends the path of `kh` at node `n`: emptiness, `kh`'s own leaf, or another key's leaf. */
 function terminalOf(t: TreeArenas, n: number, kh: Uint8Array): Proof['terminal'] {
   const a = t.nodes;
   if (n === EMPTY) return { kind: 'empty' };
-  if (equalBytes(t.keys.view(a.keySlot(n)), kh)) return { kind: 'member' };
+  if (sameKeyHash(t.keys.bytes, a.keySlot(n) * 32, kh)) return { kind: 'member' };
   return { kind: 'leaf', keyHash: t.keys.view(a.keySlot(n)).slice(), valueHash: leafValueHash(t, n) };
+}
+
+function sameKeyHash(keys: Uint8Array, at: number, kh: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) if (keys[at + i] !== kh[i]) return false;
+  return true;
 }
 
 export function leafValueHash(t: TreeArenas, leaf: number): Uint8Array {

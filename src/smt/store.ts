@@ -34,6 +34,11 @@ export interface NodeStore {
   /** Root records of the retained versions, oldest first. */
   listRoots(): { version: bigint; record: Uint8Array }[];
   getPage(key: Uint8Array): Uint8Array | undefined;
+  /**
+   * The page at `key` without a copy, valid only until the store's next read (optional: loading
+   * a tree copies each page into a reused buffer instead of allocating one per page).
+   */
+  peekPage?(key: Uint8Array): Uint8Array | undefined;
   commit(c: StoreCommit): Promise<void>;
   /** Removes roots before `keepFrom` and every page stale since a version <= `keepFrom`. */
   prune(keepFrom: bigint): Promise<PruneReport>;

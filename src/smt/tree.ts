@@ -4,17 +4,17 @@
 // (persist.ts, load.ts). This class keeps the versions and composes those jobs.
 import { equalBytes } from '../crypto/bytes.js';
 import { check, invariant, WeftError } from '../crypto/errors.js';
-import { sha256 } from '../crypto/sha256.js';
+import { sha256, sha256Into } from '../crypto/sha256.js';
 import { EMPTY, KeyHashArena, NodeArena, type TreeArenas, ValueArena } from './arena.js';
 import { checkKey, prepareBatch } from './batch.js';
 import { bitOf, KEY_BITS } from './bits.js';
 import { type TreeHasher, treeHasher } from './hasher.js';
 import { checkIntegrity } from './integrity.js';
 import { sortDistinct, unpack } from './keyHashes.js';
-import { loadVersions } from './load.js';
+import { UNLOADED, VersionLoader } from './load.js';
 import { encodeRootRecord } from './page.js';
 import { collectNewPages, rootRecord } from './persist.js';
-import { multiSteps, proveKey } from './prove.js';
+import { multiSteps, ProofScratch, proveKey } from './prove.js';
 import { compactIfSparse, freeStale, sweepUnreachable } from './prune.js';
 import { type NodeStore, STORE_FORMAT, type StoreCommit, type StoreMeta } from './store.js';
 import type {
@@ -45,8 +45,10 @@ export class Smt {
   /** The three arenas, as the walks in the other files take them. */
   private readonly t: TreeArenas;
   private readonly updater: BatchUpdater;
-  /** roots[v - first] is the root node id of version v. */
+  /** roots[v - first] is the root node id of version v, or UNLOADED until it is read from the store. */
   private roots: number[] = [EMPTY];
+  /** Reads the stored versions not loaded yet; dropped at the first prune (see `loadRetained`). */
+  private lazy: VersionLoader | null = null;
   /**
    * staleIds[v - first]: the nodes version v - 1 has and version v no longer has (replaced
    * internal nodes and replaced or deleted leaves), freed once v <= the prune point. Path
@@ -69,8 +71,8 @@ export class Smt {
   private retired: Uint8Array[] = [];
   /** Bytes of the last commit's pages, to size the next one's buffer. */
   private lastPageBytes = 64 * 1024;
-  /** Sibling ids of the proof being built (a path has at most 256). */
-  private proofScratch = new Uint32Array(KEY_BITS + 1);
+  /** Scratch and sibling slab of single proofs. */
+  private readonly proofScratch = new ProofScratch();
 
   private constructor(h: TreeHasher, pageLevels: number, store: NodeStore | null) {
     this.h = h;
@@ -102,10 +104,14 @@ export class Smt {
     if (meta === undefined) return Smt.initStore(store, opts);
     checkStoredMeta(meta, opts);
     const smt = new Smt(treeHasher(meta.hasher), meta.pageLevels, store);
-    const { first, roots } = loadVersions(smt.t, store, meta.pageLevels);
-    smt.first = first;
-    smt.roots = roots;
-    smt.staleIds = roots.map(() => []);
+    // Only the newest version is read now; older ones when first used (a node restarts in time
+    // proportional to its current tree, not to its history).
+    const loader = new VersionLoader(smt.t, store, meta.pageLevels);
+    smt.first = loader.first;
+    smt.roots = loader.records.map(() => UNLOADED);
+    smt.roots[smt.roots.length - 1] = loader.load(loader.last);
+    smt.lazy = loader.records.length > 1 ? loader : null;
+    smt.staleIds = smt.roots.map(() => []);
     smt.sweepUntil = smt.version();
     return smt;
   }
@@ -162,7 +168,26 @@ export class Smt {
         `version ${v} does not exist yet; the newest is ${this.version()}`,
       );
     }
-    return this.roots[Number(v - this.first)]!;
+    const id = this.roots[Number(v - this.first)]!;
+    return id === UNLOADED ? this.loadVersion(v) : id;
+  }
+
+  private loadVersion(v: bigint): number {
+    const id = this.lazy!.load(v);
+    this.roots[Number(v - this.first)] = id;
+    return id;
+  }
+
+  /**
+   * Loads the versions from `from` on that are still in the store only, and drops the loader:
+   * a prune frees and renumbers nodes, which the loader's shared pages would still name.
+   */
+  private loadRetained(from: bigint): void {
+    if (this.lazy === null) return;
+    for (let v = from > this.first ? from : this.first; v <= this.version(); v++) {
+      if (this.roots[Number(v - this.first)] === UNLOADED) this.loadVersion(v);
+    }
+    this.lazy = null;
   }
 
   private assertUsable(): void {
@@ -205,8 +230,9 @@ export class Smt {
 
   proveSync(key: Uint8Array, version?: bigint): Proof {
     checkKey(key);
-    const kh = sha256(key);
-    return proveKey(this.t, this.rootId(version), kh, this.proofScratch);
+    const s = this.proofScratch;
+    sha256Into(key, s.keyHash, 0);
+    return proveKey(this.t, this.rootId(version), s.keyHash, s);
   }
 
   /** One proof for many keys at `version`; check it with `verifyMultiProof`. */
@@ -302,6 +328,7 @@ export class Smt {
       `cannot prune past the newest version ${this.version()} (asked to keep from ${keepFromVersion})`,
     );
     if (keepFromVersion <= this.first) return;
+    this.loadRetained(keepFromVersion);
     const drop = Number(keepFromVersion - this.first);
     let live: number;
     if (this.first < this.sweepUntil) {
@@ -340,7 +367,20 @@ export class Smt {
    * reported. For offline checks (`weft store verify`); the tree itself trusts its arena.
    */
   checkIntegrity(): string[] {
-    return checkIntegrity(this.h, this.t, this.roots, this.first);
+    // Versions not used since the tree was opened are read now; one whose pages do not match
+    // its root record is a fault like any other, and is left out of the recomputation.
+    const faults: string[] = [];
+    const roots = this.roots.map((id, i) => {
+      if (id !== UNLOADED) return id;
+      try {
+        return this.loadVersion(this.first + BigInt(i));
+      } catch (e) {
+        if (!(e instanceof WeftError)) throw e;
+        faults.push(`version ${this.first + BigInt(i)}: ${e.message}`);
+        return EMPTY;
+      }
+    });
+    return [...faults, ...checkIntegrity(this.h, this.t, roots, this.first)];
   }
 
   /** Bytes held by the tree's arrays (capacity, not just use). */
@@ -358,6 +398,7 @@ export class Smt {
     await this.commitChain.catch(() => undefined);
     const store = this.store;
     this.store = null;
+    this.lazy = null;
     this.failed = new WeftError('STORE_CLOSED', 'the tree was closed');
     if (store) await store.close();
   }
