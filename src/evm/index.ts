@@ -1,0 +1,27 @@
+// weft/evm: Weft on an EVM chain — the contracts' artifacts typed for viem, the proof and
+// header encodings they read, deploy helpers, and the light client's TypeScript driver.
+
+export { weftLightClientAbi, weftLightClientBytecode } from './artifacts.js';
+export type { EvmConnection } from './chain.js';
+export { connectEvm, EVM_RPC_TIMEOUT_MS, parsePrivateKey } from './chain.js';
+export {
+  deployContract,
+  deployLightClient,
+  EvmRevertError,
+  revertReason,
+  sendContract,
+} from './contracts.js';
+export type { DevChain, DevChainOptions } from './devChain.js';
+export { DEV_CHAIN_ID, DEV_CHAIN_KEYS, DEV_CHAIN_START_TIMEOUT_MS, startDevChain } from './devChain.js';
+export type { EvmHeaderArgs } from './header.js';
+export { headerForEvm } from './header.js';
+export {
+  EVM_HEADER_BATCH_MAX,
+  evmAddressOf,
+  registerDomain,
+  signerAddresses,
+  submitHeaders,
+  submitMisbehaviour,
+  updateKeySet,
+} from './lightClient.js';
+export { encodeProofForEvm } from './proof.js';
