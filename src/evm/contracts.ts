@@ -6,6 +6,7 @@ import {
   type Address,
   BaseError,
   ContractFunctionRevertedError,
+  decodeErrorResult,
   type Hex,
   type TransactionReceipt,
 } from 'viem';
@@ -30,19 +31,35 @@ export class EvmRevertError extends WeftError {
   }
 }
 
-/** The custom error a viem call failed with, when the contract named one. */
-export function revertReason(e: unknown): { name: string; args: readonly unknown[] } | undefined {
+/**
+ * The custom error a viem call failed with, when the contract named one. Nodes differ in where
+ * they put revert data (ganache answers -32000 with the data beside the message, which viem
+ * does not decode), so the cause chain is searched for it and decoded with `abi`.
+ */
+export function revertReason(e: unknown, abi?: Abi): { name: string; args: readonly unknown[] } | undefined {
   if (!(e instanceof BaseError)) return undefined;
   const reverted = e.walk((x) => x instanceof ContractFunctionRevertedError);
   if (reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName) {
     return { name: reverted.data.errorName, args: reverted.data.args ?? [] };
   }
+  if (!abi) return undefined;
+  for (let x: unknown = e; x instanceof Error; x = x.cause) {
+    const data = (x as { data?: unknown }).data;
+    if (typeof data === 'string' && /^0x[0-9a-fA-F]{8}/.test(data)) {
+      try {
+        const decoded = decodeErrorResult({ abi, data: data as Hex });
+        return { name: decoded.errorName, args: decoded.args ?? [] };
+      } catch {
+        return undefined;
+      }
+    }
+  }
   return undefined;
 }
 
-function wrap(what: string, e: unknown): never {
+function wrap(what: string, e: unknown, abi?: Abi): never {
   if (e instanceof WeftError) throw e;
-  const reason = revertReason(e);
+  const reason = revertReason(e, abi);
   if (reason || (e instanceof BaseError && /revert/i.test(e.message))) {
     throw new EvmRevertError(what, reason?.name, reason?.args, e);
   }
@@ -66,7 +83,7 @@ export async function deployContract(
     }
     return { address: receipt.contractAddress, receipt };
   } catch (e) {
-    return wrap('deployment', e);
+    return wrap('deployment', e, abi);
   }
 }
 
@@ -86,7 +103,7 @@ export async function sendContract(
     if (receipt.status !== 'success') throw new EvmRevertError(what, undefined, undefined, undefined);
     return receipt;
   } catch (e) {
-    return wrap(what, e);
+    return wrap(what, e, call.abi);
   }
 }
 
