@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft block headers on the EVM: the canonical 145-byte encoding (docs/domain.md), its hash,
 // and the t-of-n check of the signatures nodes produce, against the same digest the TypeScript
-// verifier checks (`meetsThreshold` over `headerHash`).
+// verifier checks (`meetsThreshold` over `headerHash`). Hot paths are in assembly: a header is
+// accepted for well under the cost of one fresh storage slot.
 pragma solidity 0.8.37;
 
 library WeftHeader {
     /// u8 format ‖ domain 32 ‖ height u64 ‖ prevHash 32 ‖ stateRoot 32 ‖ txRoot 32 ‖ timestamp u64.
     uint256 internal constant HEADER_BYTES = 145;
-    uint8 internal constant HEADER_FORMAT = 1;
+    uint256 internal constant HEADER_FORMAT = 1;
     /// One signature as nodes encode it: u8 signer index ‖ r 32 ‖ s 32 ‖ v 1.
     uint256 internal constant SIGNATURE_ENTRY_BYTES = 66;
     /// Most keys in one key set (KEYSET_KEYS_MAX in src/domain/keyset.ts).
@@ -40,45 +41,80 @@ library WeftHeader {
         }
     }
 
-    /// headerHash = SHA256("weft.header" ‖ header): what the key set signs.
+    /// headerHash = SHA256("weft.header" ‖ header): what the key set signs. `header` is 145 bytes.
     function hash(bytes calldata header) internal view returns (bytes32 h) {
-        return sha256(abi.encodePacked("weft.header", header));
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, "weft.header")
+            calldatacopy(add(m, 11), header.offset, header.length)
+            if iszero(staticcall(gas(), 0x02, m, add(11, header.length), 0x00, 0x20)) { revert(0, 0) }
+            h := mload(0x00)
+        }
     }
 
     /**
-     * The number of valid signatures by distinct signers of `signers` over `headerHash`, as
-     * nodes encode them: u32 count ‖ count × (u8 signer ‖ r ‖ s ‖ v). Reverts BadSignatures
-     * when the encoding is not exactly that, a signer index is out of range or repeated, there
-     * are more signatures than keys, or v is not 27/28 — the cases `meetsThreshold` refuses
-     * outright; a signature that does not recover to its signer's address simply does not
-     * count. Node keys sign ECDSA over SHA-256 of the message, so the recovered digest is
-     * SHA256(headerHash). Stops recovering once `threshold` is reached.
+     * The number of valid signatures by distinct signers over `headerHash`, as nodes encode
+     * them: u32 count ‖ count × (u8 signer ‖ r ‖ s ‖ v); `signersSlot` is the storage slot of
+     * signer 0, signer i at `signersSlot + i`. Reverts BadSignatures when the encoding is not
+     * exactly that, a signer index is out of range or repeated, there are more signatures than
+     * keys, or v is not 27/28 — the cases `meetsThreshold` refuses outright; a signature that
+     * does not recover to its signer's address (or has r, s out of range or a high s) simply
+     * does not count. Node keys sign ECDSA over SHA-256 of the message, so the recovered digest
+     * is SHA256(headerHash). Stops recovering once `threshold` is reached.
      */
     function countSigners(
         bytes32 headerHash,
         bytes calldata signatures,
-        mapping(uint256 => address) storage signers,
+        uint256 signersSlot,
         uint256 keyCount,
         uint256 threshold
     ) internal view returns (uint256 valid) {
         if (signatures.length < 4) revert BadSignatures();
         uint256 count = uint32(bytes4(signatures[0:4]));
         if (count > keyCount || signatures.length != 4 + count * SIGNATURE_ENTRY_BYTES) revert BadSignatures();
-        bytes32 digest = sha256(abi.encodePacked(headerHash));
-        uint256 seen;
-        for (uint256 i = 0; i < count; i++) {
-            uint256 at = 4 + i * SIGNATURE_ENTRY_BYTES;
-            uint256 signer = uint8(signatures[at]);
-            if (signer >= keyCount || (seen >> signer) & 1 == 1) revert BadSignatures();
-            seen |= 1 << signer;
-            uint8 v = uint8(signatures[at + 65]);
-            if (v != 27 && v != 28) revert BadSignatures();
-            if (valid >= threshold) continue;
-            uint256 r = uint256(bytes32(signatures[at + 1:at + 33]));
-            uint256 s = uint256(bytes32(signatures[at + 33:at + 65]));
-            if (r == 0 || r >= SECP256K1_N || s == 0 || s > SECP256K1_HALF_N) continue;
-            address got = ecrecover(digest, v, bytes32(r), bytes32(s));
-            if (got != address(0) && got == signers[signer]) valid++;
+        bool malformed;
+        assembly ("memory-safe") {
+            // Whether the entry at `at` (r, s in range, low s) recovers to the address in `slot`.
+            function recovers(at, digest, slot) -> ok {
+                let r := calldataload(add(at, 1))
+                let s := calldataload(add(at, 33))
+                if and(
+                    and(iszero(iszero(r)), lt(r, SECP256K1_N)),
+                    and(iszero(iszero(s)), iszero(gt(s, SECP256K1_HALF_N)))
+                ) {
+                    let m := mload(0x40)
+                    mstore(m, digest)
+                    mstore(add(m, 0x20), byte(0, calldataload(add(at, 65))))
+                    mstore(add(m, 0x40), r)
+                    mstore(add(m, 0x60), s)
+                    mstore(0x00, 0)
+                    pop(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20))
+                    let got := mload(0x00)
+                    ok := and(iszero(iszero(got)), eq(got, sload(slot)))
+                }
+            }
+            mstore(0x00, headerHash)
+            if iszero(staticcall(gas(), 0x02, 0x00, 0x20, 0x00, 0x20)) { revert(0, 0) }
+            let digest := mload(0x00)
+            let seen := 0
+            for { let at := add(signatures.offset, 4) } lt(at, add(signatures.offset, signatures.length)) {
+                at := add(at, 66)
+            } {
+                let signer := byte(0, calldataload(at))
+                let v := byte(0, calldataload(add(at, 65)))
+                if or(
+                    or(iszero(lt(signer, keyCount)), and(shr(signer, seen), 1)),
+                    iszero(or(eq(v, 27), eq(v, 28)))
+                ) {
+                    malformed := 1
+                    break
+                }
+                seen := or(seen, shl(signer, 1))
+                if lt(valid, threshold) {
+                    valid := add(valid, recovers(at, digest, add(signersSlot, signer)))
+                }
+            }
         }
+        if (malformed) revert BadSignatures();
     }
 }

@@ -19,29 +19,34 @@ contract WeftLightClient {
 
     // A domain's hot state in one slot, so accepting a header reads and writes it once:
     // bits 0..63 latest height, 64..127 latest timestamp, 128..135 threshold, 136..143 key
-    // count, 144 registered, 145 frozen.
+    // count, 144 registered, 145 frozen, 160..223 the first height of this registration.
     uint256 private constant META_TIMESTAMP_SHIFT = 64;
     uint256 private constant META_THRESHOLD_SHIFT = 128;
     uint256 private constant META_KEYS_SHIFT = 136;
     uint256 private constant META_REGISTERED = 1 << 144;
     uint256 private constant META_FROZEN = 1 << 145;
+    uint256 private constant META_FIRST_SHIFT = 160;
     uint256 private constant U64_MASK = type(uint64).max;
-    /// Timestamps are packed four to a slot; slots are written nonzero at registration so that
-    /// accepting a header never pays for a fresh slot there.
+    /// Timestamps are packed four to a slot.
     uint256 private constant TIME_SLOTS = ROOT_WINDOW / 4;
-    uint256 private constant TIME_SLOT_INIT = 1;
+    /// What registration writes into every window slot: any nonzero word (EIP-2200 prices a
+    /// write to a zero slot at 20,000 gas and to a nonzero one at 2,900, so accepting a header
+    /// then never pays for a fresh slot). Never read: the window check comes first.
+    uint256 private constant SLOT_PREPAID = 1;
+
+    /// Everything kept per domain, in consecutive slots from one keccak.
+    struct DomainState {
+        uint256 meta;
+        bytes32 latestHash;
+        /// The first height the current key set signs (its record's block + 1).
+        uint256 keySetFrom;
+        address[64] signers;
+        bytes32[ROOT_WINDOW] roots;
+        uint256[TIME_SLOTS] times;
+    }
 
     address public owner;
-
-    mapping(bytes32 => uint256) private _meta;
-    mapping(bytes32 => bytes32) private _latestHash;
-    /// The first height of the window that belongs to the current registration.
-    mapping(bytes32 => uint64) private _firstHeight;
-    /// The first height the current key set signs (the record's block + 1).
-    mapping(bytes32 => uint64) private _keySetFrom;
-    mapping(bytes32 => mapping(uint256 => address)) private _signers;
-    mapping(bytes32 => bytes32[ROOT_WINDOW]) private _roots;
-    mapping(bytes32 => uint256[TIME_SLOTS]) private _times;
+    mapping(bytes32 => DomainState) private _domains;
 
     event DomainRegistered(bytes32 indexed domainId, uint64 indexed height, bytes32 stateRoot);
     event HeaderAccepted(bytes32 indexed domainId, uint64 indexed height, bytes32 stateRoot);
@@ -83,37 +88,39 @@ contract WeftLightClient {
      * Starts following a domain from a header the owner trusts (its genesis, or any later
      * header as a checkpoint), signed by `signers` (in key-set order: index i is key i) with
      * `threshold`. A frozen domain may be registered again: the owner's re-initialisation.
+     * The first registration prepays the window's storage (about 7.1 million gas, once per
+     * domain) so that every accepted header costs the same.
      */
     function registerDomain(bytes32 domainId, bytes calldata genesisHeader, address[] calldata signers, uint8 threshold)
         external
         onlyOwner
     {
-        uint256 meta = _meta[domainId];
+        DomainState storage d = _domains[domainId];
+        uint256 meta = d.meta;
         if (meta & META_REGISTERED != 0 && meta & META_FROZEN == 0) revert AlreadyRegistered(domainId);
         WeftHeader.Fields memory f = WeftHeader.decode(genesisHeader);
         if (f.domain != domainId) revert WrongDomain(domainId, f.domain);
-        _setSigners(domainId, signers, threshold);
+        _setSigners(d, signers, threshold);
         if (meta & META_REGISTERED == 0) {
-            uint256[TIME_SLOTS] storage times = _times[domainId];
-            for (uint256 i = 0; i < TIME_SLOTS; i++) times[i] = TIME_SLOT_INIT;
+            for (uint256 i = 0; i < ROOT_WINDOW; i++) d.roots[i] = bytes32(SLOT_PREPAID);
+            for (uint256 i = 0; i < TIME_SLOTS; i++) d.times[i] = SLOT_PREPAID;
         }
-        _meta[domainId] = uint256(f.height) | (uint256(f.timestamp) << META_TIMESTAMP_SHIFT)
-            | (uint256(threshold) << META_THRESHOLD_SHIFT) | (signers.length << META_KEYS_SHIFT) | META_REGISTERED;
-        _latestHash[domainId] = WeftHeader.hash(genesisHeader);
-        _firstHeight[domainId] = f.height;
-        _keySetFrom[domainId] = f.height;
-        _record(domainId, f);
+        d.meta = uint256(f.height) | (uint256(f.timestamp) << META_TIMESTAMP_SHIFT)
+            | (uint256(threshold) << META_THRESHOLD_SHIFT) | (signers.length << META_KEYS_SHIFT) | META_REGISTERED
+            | (uint256(f.height) << META_FIRST_SHIFT);
+        d.latestHash = WeftHeader.hash(genesisHeader);
+        d.keySetFrom = f.height;
+        _record(d, f.height, f.stateRoot, f.timestamp);
         emit DomainRegistered(domainId, f.height, f.stateRoot);
     }
 
     /// Accepts the next header of a domain; reverts with the rule it breaks (docs/evm.md).
     function submitHeader(bytes calldata header, bytes calldata signatures) external {
+        if (header.length != WeftHeader.HEADER_BYTES) revert WeftHeader.BadHeader();
         bytes32 domainId = bytes32(header[1:33]);
-        uint256 meta = _live(domainId);
-        bytes32 latest = _latestHash[domainId];
-        (meta, latest) = _accept(domainId, meta, latest, header, signatures);
-        _meta[domainId] = meta;
-        _latestHash[domainId] = latest;
+        DomainState storage d = _domains[domainId];
+        uint256 meta = _live(d, domainId);
+        (d.meta, d.latestHash) = _accept(d, domainId, meta, d.latestHash, header, signatures);
     }
 
     /**
@@ -123,14 +130,16 @@ contract WeftLightClient {
     function submitHeaders(bytes[] calldata headers, bytes[] calldata signatures) external {
         uint256 n = headers.length;
         if (n == 0 || n > BATCH_HEADERS_MAX || signatures.length != n) revert BadBatch();
+        if (headers[0].length != WeftHeader.HEADER_BYTES) revert WeftHeader.BadHeader();
         bytes32 domainId = bytes32(headers[0][1:33]);
-        uint256 meta = _live(domainId);
-        bytes32 latest = _latestHash[domainId];
+        DomainState storage d = _domains[domainId];
+        uint256 meta = _live(d, domainId);
+        bytes32 latest = d.latestHash;
         for (uint256 i = 0; i < n; i++) {
-            (meta, latest) = _accept(domainId, meta, latest, headers[i], signatures[i]);
+            (meta, latest) = _accept(d, domainId, meta, latest, headers[i], signatures[i]);
         }
-        _meta[domainId] = meta;
-        _latestHash[domainId] = latest;
+        d.meta = meta;
+        d.latestHash = latest;
     }
 
     /**
@@ -138,15 +147,16 @@ contract WeftLightClient {
      * the latest accepted root, proven by `proof`; it signs every header from the next height.
      */
     function updateKeySet(bytes32 domainId, bytes calldata keySet, bytes calldata proof) external {
-        uint256 meta = _live(domainId);
+        DomainState storage d = _domains[domainId];
+        uint256 meta = _live(d, domainId);
         uint64 height = uint64(meta & U64_MASK);
-        bytes32 root = _roots[domainId][height % ROOT_WINDOW];
+        bytes32 root = d.roots[height % ROOT_WINDOW];
         if (!WeftProof.verify(root, KEYSET_KEY_HASH, sha256(keySet), true, proof)) revert BadProof();
         (uint8 threshold, address[] memory signers) = WeftKeySet.decode(keySet);
-        for (uint256 i = 0; i < signers.length; i++) _signers[domainId][i] = signers[i];
-        meta &= ~((uint256(0xffff)) << META_THRESHOLD_SHIFT);
-        _meta[domainId] = meta | (uint256(threshold) << META_THRESHOLD_SHIFT) | (signers.length << META_KEYS_SHIFT);
-        _keySetFrom[domainId] = height + 1;
+        for (uint256 i = 0; i < signers.length; i++) d.signers[i] = signers[i];
+        meta &= ~(uint256(0xffff) << META_THRESHOLD_SHIFT);
+        d.meta = meta | (uint256(threshold) << META_THRESHOLD_SHIFT) | (signers.length << META_KEYS_SHIFT);
+        d.keySetFrom = height + 1;
         emit KeySetChanged(domainId, height + 1, threshold, signers);
     }
 
@@ -161,59 +171,79 @@ contract WeftLightClient {
         bytes calldata headerB,
         bytes calldata signaturesB
     ) external {
+        (bytes32 domainId, uint64 height) = _sameHeight(headerA, headerB);
+        DomainState storage d = _domains[domainId];
+        uint256 meta = _live(d, domainId);
+        if (height < d.keySetFrom) revert UnknownKeySet(height, uint64(d.keySetFrom));
+        bytes32 hashA = _signedHash(d, meta, headerA, signaturesA);
+        bytes32 hashB = _signedHash(d, meta, headerB, signaturesB);
+        if (hashA == hashB) revert NotMisbehaviour();
+        d.meta = meta | META_FROZEN;
+        emit DomainFrozen(domainId, height, hashA, hashB);
+    }
+
+    function _sameHeight(bytes calldata headerA, bytes calldata headerB) private pure returns (bytes32, uint64) {
         WeftHeader.Fields memory a = WeftHeader.decode(headerA);
         WeftHeader.Fields memory b = WeftHeader.decode(headerB);
         if (a.domain != b.domain) revert WrongDomain(a.domain, b.domain);
         if (a.height != b.height) revert NotMisbehaviour();
-        uint256 meta = _live(a.domain);
-        uint64 from = _keySetFrom[a.domain];
-        if (a.height < from) revert UnknownKeySet(a.height, from);
-        bytes32 hashA = WeftHeader.hash(headerA);
-        bytes32 hashB = WeftHeader.hash(headerB);
-        if (hashA == hashB) revert NotMisbehaviour();
-        _checkThreshold(a.domain, meta, hashA, signaturesA);
-        _checkThreshold(a.domain, meta, hashB, signaturesB);
-        _meta[a.domain] = meta | META_FROZEN;
-        emit DomainFrozen(a.domain, a.height, hashA, hashB);
+        return (a.domain, a.height);
+    }
+
+    function _signedHash(DomainState storage d, uint256 meta, bytes calldata header, bytes calldata signatures)
+        private
+        view
+        returns (bytes32 h)
+    {
+        h = WeftHeader.hash(header);
+        _checkThreshold(d, meta, h, signatures);
     }
 
     function frozen(bytes32 domainId) external view returns (bool) {
-        return _meta[domainId] & META_FROZEN != 0;
+        return _domains[domainId].meta & META_FROZEN != 0;
     }
 
     function registered(bytes32 domainId) external view returns (bool) {
-        return _meta[domainId] & META_REGISTERED != 0;
+        return _domains[domainId].meta & META_REGISTERED != 0;
     }
 
     function latestHeight(bytes32 domainId) external view returns (uint64) {
-        return uint64(_meta[domainId] & U64_MASK);
+        return uint64(_domains[domainId].meta & U64_MASK);
     }
 
     function latestHeaderHash(bytes32 domainId) external view returns (bytes32) {
-        return _latestHash[domainId];
+        return _domains[domainId].latestHash;
     }
 
     /// The current key set: signer addresses in key-set order, the threshold, and the first height it signs.
     function keySet(bytes32 domainId) external view returns (address[] memory signers, uint8 threshold, uint64 fromHeight) {
-        uint256 meta = _meta[domainId];
+        DomainState storage d = _domains[domainId];
+        uint256 meta = d.meta;
         uint256 n = uint8(meta >> META_KEYS_SHIFT);
         signers = new address[](n);
-        for (uint256 i = 0; i < n; i++) signers[i] = _signers[domainId][i];
+        for (uint256 i = 0; i < n; i++) signers[i] = d.signers[i];
         threshold = uint8(meta >> META_THRESHOLD_SHIFT);
-        fromHeight = _keySetFrom[domainId];
+        fromHeight = uint64(d.keySetFrom);
     }
 
     /// The state root accepted at `height`; zero when unknown, outside the window, or the domain is frozen.
     function stateRoot(bytes32 domainId, uint64 height) public view returns (bytes32) {
-        if (!_inWindow(domainId, height)) return bytes32(0);
-        return _roots[domainId][height % ROOT_WINDOW];
+        DomainState storage d = _domains[domainId];
+        if (!_inWindow(d.meta, height)) return bytes32(0);
+        return d.roots[height % ROOT_WINDOW];
     }
 
     /// The timestamp (ms) of the header accepted at `height`; zero when `stateRoot` would be.
-    function headerTimestamp(bytes32 domainId, uint64 height) external view returns (uint64) {
-        if (!_inWindow(domainId, height)) return 0;
+    function headerTimestamp(bytes32 domainId, uint64 height) public view returns (uint64) {
+        DomainState storage d = _domains[domainId];
+        if (!_inWindow(d.meta, height)) return 0;
         uint256 i = height % ROOT_WINDOW;
-        return uint64(_times[domainId][i / 4] >> ((i % 4) * 64));
+        return uint64(d.times[i / 4] >> ((i % 4) * 64));
+    }
+
+    /// `stateRoot` and `headerTimestamp` in one call (zeros when unknown).
+    function headerAt(bytes32 domainId, uint64 height) external view returns (bytes32 root, uint64 timestamp) {
+        return (stateRoot(domainId, height), headerTimestamp(domainId, height));
     }
 
     /// Whether `key -> value` is in the domain's tree at `height`; false for any proof that does not show it.
@@ -224,7 +254,7 @@ contract WeftLightClient {
     {
         bytes32 root = stateRoot(domainId, height);
         if (root == bytes32(0)) return false;
-        return WeftProof.verify(root, sha256(key), sha256(value), true, proof);
+        return WeftProof.verify(root, WeftProof.sha256Calldata(key), WeftProof.sha256Calldata(value), true, proof);
     }
 
     /// Whether `key` is absent from the domain's tree at `height`; false for any proof that does not show it.
@@ -235,7 +265,7 @@ contract WeftLightClient {
     {
         bytes32 root = stateRoot(domainId, height);
         if (root == bytes32(0)) return false;
-        return WeftProof.verify(root, sha256(key), bytes32(0), false, proof);
+        return WeftProof.verify(root, WeftProof.sha256Calldata(key), bytes32(0), false, proof);
     }
 
     /// The bare verifier against a caller's root (member: `key -> value`; otherwise `key` absent).
@@ -244,71 +274,104 @@ contract WeftLightClient {
         view
         returns (bool)
     {
-        return WeftProof.verify(root, sha256(key), member ? sha256(value) : bytes32(0), member, proof);
+        bytes32 valueHash = member ? WeftProof.sha256Calldata(value) : bytes32(0);
+        return WeftProof.verify(root, WeftProof.sha256Calldata(key), valueHash, member, proof);
     }
 
-    function _live(bytes32 domainId) private view returns (uint256 meta) {
-        meta = _meta[domainId];
+    function _live(DomainState storage d, bytes32 domainId) private view returns (uint256 meta) {
+        meta = d.meta;
         if (meta & META_REGISTERED == 0) revert UnknownDomain(domainId);
         if (meta & META_FROZEN != 0) revert DomainIsFrozen(domainId);
     }
 
-    function _inWindow(bytes32 domainId, uint64 height) private view returns (bool) {
-        uint256 meta = _meta[domainId];
+    function _inWindow(uint256 meta, uint64 height) private pure returns (bool) {
         if (meta & META_REGISTERED == 0 || meta & META_FROZEN != 0) return false;
         uint64 latest = uint64(meta & U64_MASK);
         if (height > latest || latest - height >= ROOT_WINDOW) return false;
-        return height >= _firstHeight[domainId];
+        return height >= uint64(meta >> META_FIRST_SHIFT);
     }
 
     /// Checks the next header against the domain's state in memory and records it; returns the new state.
-    function _accept(bytes32 domainId, uint256 meta, bytes32 latest, bytes calldata header, bytes calldata signatures)
-        private
-        returns (uint256, bytes32)
-    {
-        WeftHeader.Fields memory f = WeftHeader.decode(header);
-        if (f.domain != domainId) revert WrongDomain(domainId, f.domain);
-        uint64 height = uint64(meta & U64_MASK);
-        if (f.height <= height) revert StaleHeader(height, f.height);
-        if (f.height != height + 1) revert HeightGap(height + 1, f.height);
-        if (f.prevHash != latest) revert NotContinuous();
-        uint64 time = uint64(meta >> META_TIMESTAMP_SHIFT);
-        if (f.timestamp < time) revert TimestampBackwards(time, f.timestamp);
+    function _accept(
+        DomainState storage d,
+        bytes32 domainId,
+        uint256 meta,
+        bytes32 latest,
+        bytes calldata header,
+        bytes calldata signatures
+    ) private returns (uint256, bytes32) {
+        (uint64 height, bytes32 root, uint64 time) = _checkNext(domainId, meta, latest, header);
         bytes32 h = WeftHeader.hash(header);
-        _checkThreshold(domainId, meta, h, signatures);
-        _record(domainId, f);
-        emit HeaderAccepted(domainId, f.height, f.stateRoot);
-        meta = (meta & ~(U64_MASK | (U64_MASK << META_TIMESTAMP_SHIFT))) | f.height
-            | (uint256(f.timestamp) << META_TIMESTAMP_SHIFT);
+        _checkThreshold(d, meta, h, signatures);
+        _record(d, height, root, time);
+        emit HeaderAccepted(domainId, height, root);
+        meta = (meta & ~(U64_MASK | (U64_MASK << META_TIMESTAMP_SHIFT))) | height
+            | (uint256(time) << META_TIMESTAMP_SHIFT);
         return (meta, h);
     }
 
-    function _checkThreshold(bytes32 domainId, uint256 meta, bytes32 headerHash, bytes calldata signatures)
+    /// The rules a next header must meet before its signatures are checked: its format and
+    /// domain, the next height, continuity, a timestamp not before the latest.
+    function _checkNext(bytes32 domainId, uint256 meta, bytes32 latest, bytes calldata header)
+        private
+        pure
+        returns (uint64 height, bytes32 root, uint64 time)
+    {
+        if (header.length != WeftHeader.HEADER_BYTES) revert WeftHeader.BadHeader();
+        uint256 format;
+        bytes32 domain;
+        bytes32 prevHash;
+        assembly ("memory-safe") {
+            let p := header.offset
+            format := byte(0, calldataload(p))
+            domain := calldataload(add(p, 1))
+            height := shr(192, calldataload(add(p, 33)))
+            prevHash := calldataload(add(p, 41))
+            root := calldataload(add(p, 73))
+            time := shr(192, calldataload(add(p, 137)))
+        }
+        if (format != WeftHeader.HEADER_FORMAT) revert WeftHeader.BadHeader();
+        if (domain != domainId) revert WrongDomain(domainId, domain);
+        uint64 latestHeight_ = uint64(meta & U64_MASK);
+        if (height <= latestHeight_) revert StaleHeader(latestHeight_, height);
+        if (height != latestHeight_ + 1) revert HeightGap(latestHeight_ + 1, height);
+        if (prevHash != latest) revert NotContinuous();
+        if (time < uint64(meta >> META_TIMESTAMP_SHIFT)) {
+            revert TimestampBackwards(uint64(meta >> META_TIMESTAMP_SHIFT), time);
+        }
+    }
+
+    function _checkThreshold(DomainState storage d, uint256 meta, bytes32 headerHash, bytes calldata signatures)
         private
         view
     {
         uint256 threshold = uint8(meta >> META_THRESHOLD_SHIFT);
         uint256 keys = uint8(meta >> META_KEYS_SHIFT);
-        uint256 valid = WeftHeader.countSigners(headerHash, signatures, _signers[domainId], keys, threshold);
+        uint256 signersSlot;
+        address[64] storage signers = d.signers;
+        assembly ("memory-safe") {
+            signersSlot := signers.slot
+        }
+        uint256 valid = WeftHeader.countSigners(headerHash, signatures, signersSlot, keys, threshold);
         if (valid < threshold) revert ThresholdNotMet(valid, threshold);
     }
 
-    /// Keeps the header's root and timestamp in the window slot of its height.
-    function _record(bytes32 domainId, WeftHeader.Fields memory f) private {
-        uint256 i = f.height % ROOT_WINDOW;
-        _roots[domainId][i] = f.stateRoot;
+    /// Keeps a header's root and timestamp in the window slot of its height.
+    function _record(DomainState storage d, uint64 height, bytes32 root, uint64 time) private {
+        uint256 i = height % ROOT_WINDOW;
+        d.roots[i] = root;
         uint256 shift = (i % 4) * 64;
-        uint256[TIME_SLOTS] storage times = _times[domainId];
-        times[i / 4] = (times[i / 4] & ~(U64_MASK << shift)) | (uint256(f.timestamp) << shift);
+        uint256 slot = i / 4;
+        d.times[slot] = (d.times[slot] & ~(U64_MASK << shift)) | (uint256(time) << shift);
     }
 
-    function _setSigners(bytes32 domainId, address[] calldata signers, uint8 threshold) private {
+    function _setSigners(DomainState storage d, address[] calldata signers, uint8 threshold) private {
         uint256 n = signers.length;
         if (n == 0 || n > WeftHeader.KEYS_MAX || threshold == 0 || threshold > n) revert BadSigners();
         for (uint256 i = 0; i < n; i++) {
             if (signers[i] == address(0)) revert BadSigners();
             for (uint256 j = 0; j < i; j++) if (signers[j] == signers[i]) revert BadSigners();
-            _signers[domainId][i] = signers[i];
+            d.signers[i] = signers[i];
         }
     }
 }

@@ -10,6 +10,16 @@ library WeftProof {
     /// The longest path: keys hash to 256 bits.
     uint256 internal constant DEPTH_MAX = 256;
 
+    /// SHA-256 of calldata bytes, hashed in place of Solidity's copy through abi.encodePacked.
+    function sha256Calldata(bytes calldata data) internal view returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, data.offset, data.length)
+            if iszero(staticcall(gas(), 0x02, m, data.length, 0x00, 0x20)) { revert(0, 0) }
+            h := mload(0x00)
+        }
+    }
+
     /**
      * Whether `proof` shows the key hashing to `keyHash` holding the value hashing to
      * `valueHash` (member), or absent (not member; `valueHash` unused), in the tree whose root
@@ -26,17 +36,6 @@ library WeftProof {
         returns (bool ok)
     {
         assembly ("memory-safe") {
-            // One SHA-256 over the 64 bytes at scratch space 0x00..0x3f; the result's top bit
-            // set for a leaf, cleared for an internal node.
-            function hashPair(a, b, leaf) -> h {
-                mstore(0x00, a)
-                mstore(0x20, b)
-                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0, 0) }
-                h := mload(0x00)
-                switch leaf
-                case 0 { h := and(h, not(shl(255, 1))) }
-                default { h := or(h, shl(255, 1)) }
-            }
             // Set bits of a 256-bit word (SWAR: 2-, 4-, 8-, then 16-bit lanes summed by one multiply).
             function popcount(x) -> n {
                 x := sub(x, and(shr(1, x), 0x5555555555555555555555555555555555555555555555555555555555555555))
@@ -50,6 +49,13 @@ library WeftProof {
                     and(shr(8, x), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
                 )
                 n := shr(240, mul(x, 0x0001000100010001000100010001000100010001000100010001000100010001))
+            }
+            // SHA-256 of the 64 bytes at scratch space 0x00..0x3f with the leaf bit set.
+            function leafHash(a, b) -> h {
+                mstore(0x00, a)
+                mstore(0x20, b)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0, 0) }
+                h := or(mload(0x00), 0x8000000000000000000000000000000000000000000000000000000000000000)
             }
 
             let p := proof.offset
@@ -72,7 +78,7 @@ library WeftProof {
                 case 0 {
                     if iszero(member) { break }
                     if iszero(eq(len, add(t, 1))) { break }
-                    node := hashPair(keyHash, valueHash, 1)
+                    node := leafHash(keyHash, valueHash)
                 }
                 case 1 {
                     if member { break }
@@ -85,21 +91,47 @@ library WeftProof {
                     if eq(otherKey, keyHash) { break }
                     // A shared prefix of at least `depth` bits (shr by 256 gives 0: depth 0 always shares).
                     if shr(sub(256, depth), xor(otherKey, keyHash)) { break }
-                    node := hashPair(otherKey, calldataload(add(p, add(t, 33))), 1)
+                    node := leafHash(otherKey, calldataload(add(p, add(t, 33))))
                 }
                 default { break }
-                // Walk up from depth - 1 to 0; siblings are stored top first, so read them backwards.
+                // Walk up from depth - 1 to 0. The key's and the bitmap's top `depth` bits are
+                // shifted down so each level takes the lowest bit. The node goes left (0x00) or
+                // right (0x20) by the queried key's bit and the sibling opposite: the next one
+                // from the end (siblings are stored top first) or, absent, the empty subtree (32
+                // zero bytes). Branch-free and two levels per turn: the hot loop of every proof.
+                // The precompile's success is not checked here: it fails only out of gas, which
+                // leaves under 1/64 of ~86 gas to go on with, so the call reverts regardless.
                 let s := add(p, t)
-                for { let d := depth } d {} {
-                    d := sub(d, 1)
-                    let sibling := 0
-                    if and(shr(sub(255, d), bitmap), 1) {
-                        s := sub(s, 32)
-                        sibling := calldataload(s)
-                    }
-                    switch and(shr(sub(255, d), keyHash), 1)
-                    case 0 { node := hashPair(node, sibling, 0) }
-                    default { node := hashPair(sibling, node, 0) }
+                let keyBits := shr(sub(256, depth), keyHash)
+                let present := shr(sub(256, depth), bitmap)
+                if and(depth, 1) {
+                    let at := shl(5, and(keyBits, 1))
+                    keyBits := shr(1, keyBits)
+                    mstore(at, node)
+                    let b := and(present, 1)
+                    present := shr(1, present)
+                    s := sub(s, shl(5, b))
+                    mstore(xor(at, 0x20), mul(b, calldataload(s)))
+                    pop(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
+                    node := and(mload(0x00), 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff)
+                }
+                for { let pairs := shr(1, depth) } pairs { pairs := sub(pairs, 1) } {
+                    let at := shl(5, and(keyBits, 1))
+                    mstore(at, node)
+                    let b := and(present, 1)
+                    s := sub(s, shl(5, b))
+                    mstore(xor(at, 0x20), mul(b, calldataload(s)))
+                    pop(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
+                    node := and(mload(0x00), 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff)
+                    at := shl(5, and(shr(1, keyBits), 1))
+                    keyBits := shr(2, keyBits)
+                    mstore(at, node)
+                    b := and(shr(1, present), 1)
+                    present := shr(2, present)
+                    s := sub(s, shl(5, b))
+                    mstore(xor(at, 0x20), mul(b, calldataload(s)))
+                    pop(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
+                    node := and(mload(0x00), 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff)
                 }
                 ok := eq(node, root)
                 break
