@@ -1,7 +1,14 @@
 // weft/evm: Weft on an EVM chain — the contracts' artifacts typed for viem, the proof and
 // header encodings they read, deploy helpers, and the light client's TypeScript driver.
 
-export { weftLightClientAbi, weftLightClientBytecode } from './artifacts.js';
+export {
+  weftLightClientAbi,
+  weftLightClientBytecode,
+  weftTestTokenAbi,
+  weftTestTokenBytecode,
+  weftVaultAbi,
+  weftVaultBytecode,
+} from './artifacts.js';
 export type { EvmConnection } from './chain.js';
 export { connectEvm, EVM_RPC_TIMEOUT_MS, parsePrivateKey } from './chain.js';
 export {
@@ -25,3 +32,18 @@ export {
   updateKeySet,
 } from './lightClient.js';
 export { encodeProofForEvm } from './proof.js';
+export type { DeployVaultParameters, VaultClaim, VaultLock, VaultRefund } from './vault.js';
+export {
+  claimOnVault,
+  createdHeightValue,
+  deployTestToken,
+  deployVault,
+  lockOnVault,
+  refundOnVault,
+  VAULT_TREE_DEPTH,
+  VaultCommitmentTree,
+  vaultClaimArgs,
+  vaultNullifierKey,
+  vaultTreeKeys,
+  verifyVaultCommitment,
+} from './vault.js';
