@@ -1,23 +1,31 @@
 // `npm run bench -- evm`: gas of Weft's contracts on a local chain (ganache, started here), from
-// receipts and eth_estimateGas, each printed next to its target with its calldata bytes:
-// one membership proof at 1,000,000 keys (execution gas), submitHeader with 2-of-3 signatures
-// (the whole transaction), and a vault claim (the whole transaction).
+// transaction receipts, each printed next to its target with its calldata bytes: one membership
+// proof at 1,000,000 keys (execution gas: the transaction's gas less the 21,000 base and the
+// calldata), submitHeader with 2-of-3 signatures and a vault claim (whole transactions).
 // Flags: --quick (a 100,000-key tree).
 import { encodeFunctionData } from 'viem';
 import { keyPairFromSeed, sha256, toHex, utf8 } from '../dist/crypto/index.js';
-import { encodeKeySet, headerHash, KEYSET_TREE_KEY, makeKeySet, signHeader } from '../dist/domain/index.js';
+import { headerHash, makeKeySet, signHeader } from '../dist/domain/index.js';
 import {
   connectEvm,
   DEV_CHAIN_KEYS,
   deployLightClient,
+  deployTestToken,
+  deployVault,
   encodeProofForEvm,
   headerForEvm,
   registerDomain,
   sendContract,
   startDevChain,
+  vaultClaimArgs,
+  vaultTreeKeys,
   weftLightClientAbi,
+  weftTestTokenAbi,
+  weftVaultAbi,
 } from '../dist/evm/index.js';
+import { createToken, domainId, nkCommitment, rehome } from '../dist/resource/index.js';
 import { Smt } from '../dist/smt/index.js';
+import { commitmentKey, encodeHeight } from '../dist/tx/index.js';
 import { fmt, table, writeResults } from './lib.mjs';
 
 const TARGET_MEMBERSHIP_EXEC_GAS = 15_000;
@@ -25,14 +33,27 @@ const TARGET_SUBMIT_HEADER_GAS = 80_000;
 const TARGET_CLAIM_GAS = 150_000;
 const TX_BASE_GAS = 21_000;
 const INSERT_BATCH = 250_000;
+const PROOF_SAMPLES = 32;
+const CLAIM_SAMPLES = 8;
 
 /** Intrinsic calldata gas (EIP-2028): 4 per zero byte, 16 per other byte. */
-export function calldataGas(data) {
+function calldataGas(data) {
   let gas = 0;
   for (let i = 2; i < data.length; i += 2) gas += data.slice(i, i + 2) === '00' ? 4 : 16;
   return gas;
 }
 const bytesOf = (data) => (data.length - 2) / 2;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const max = (xs) => Math.max(...xs);
+
+/** Sends `data` to `to` as a transaction (views too) and returns its gas and calldata. */
+async function measure(evm, to, data) {
+  const hash = await evm.wallet.sendTransaction({ to, data, gas: 5_000_000n });
+  const receipt = await evm.public.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new Error('a measured transaction reverted');
+  const gas = Number(receipt.gasUsed);
+  return { gas, exec: gas - TX_BASE_GAS - calldataGas(data), bytes: bytesOf(data) };
+}
 
 function entry(i) {
   const value = new Uint8Array(4);
@@ -43,62 +64,55 @@ function entry(i) {
   return { key, value };
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function membership(evm, lightClient, n) {
+async function bigTree(n, extra = []) {
   const smt = Smt.inMemory();
   for (let from = 0; from < n; from += INSERT_BATCH) {
     const writes = [];
     for (let i = from; i < Math.min(n, from + INSERT_BATCH); i++) writes.push(entry(i));
+    if (from === 0) writes.push(...extra);
     await smt.apply(writes);
   }
-  const ks = makeKeySet(1, [keyPairFromSeed('secp256k1', sha256(utf8('bench-proof'))).publicKey]);
-  const domain = sha256(utf8(`bench-proofs-${n}`));
-  await registerDomain(
-    evm,
-    lightClient,
-    {
-      domain,
-      height: 0n,
-      prevHash: new Uint8Array(32),
-      stateRoot: smt.root(),
-      txRoot: new Uint8Array(32),
-      timestamp: 1n,
-    },
-    ks,
-  );
+  return smt;
+}
+
+function genesisOf(domain, stateRoot) {
+  return {
+    domain,
+    height: 0n,
+    prevHash: new Uint8Array(32),
+    stateRoot,
+    txRoot: new Uint8Array(32),
+    timestamp: 1n,
+  };
+}
+
+const oneKeySet = () => makeKeySet(1, [keyPairFromSeed('secp256k1', sha256(utf8('bench-one'))).publicKey]);
+
+/** verifyProof (the verifier, root given) and verifyMembership (plus the root-window lookup). */
+async function membership(evm, lightClient, smt, domain, n) {
   const samples = [];
-  for (let s = 0; s < 32; s++) {
-    const { key, value } = entry(Math.floor((s * n) / 32) + 7);
-    const proof = await smt.prove(key);
-    const data = encodeFunctionData({
-      abi: weftLightClientAbi,
-      functionName: 'verifyMembership',
-      args: [toHex(domain), 0n, toHex(key), toHex(value), toHex(encodeProofForEvm(proof))],
-    });
-    // The verifier alone, root given: what the proof itself costs.
-    const bare = encodeFunctionData({
-      abi: weftLightClientAbi,
-      functionName: 'verifyProof',
-      args: [toHex(smt.root()), toHex(key), toHex(value), true, toHex(encodeProofForEvm(proof))],
-    });
-    const bareHash = await evm.wallet.sendTransaction({ to: lightClient, data: bare, gas: 1_000_000n });
-    const bareTotal = Number((await evm.public.waitForTransactionReceipt({ hash: bareHash })).gasUsed);
-    const bareExec = bareTotal - TX_BASE_GAS - calldataGas(bare);
-    // A transaction calling the view function: its receipt gives the gas exactly (ganache's
-    // eth_estimateGas pads calls that forward gas to precompiles, so it over-reports them).
-    const hash = await evm.wallet.sendTransaction({ to: lightClient, data, gas: 1_000_000n });
-    const total = Number((await evm.public.waitForTransactionReceipt({ hash })).gasUsed);
-    const estimate = Number(await evm.public.estimateGas({ account: evm.account, to: lightClient, data }));
-    samples.push({
-      total,
-      exec: total - TX_BASE_GAS - calldataGas(data),
-      bytes: bytesOf(data),
-      depth: proof.depth,
-    });
+  for (let s = 0; s < PROOF_SAMPLES; s++) {
+    const { key, value } = entry((s * 1_000_003 + 7) % n);
+    const proof = encodeProofForEvm(await smt.prove(key));
+    const bare = await measure(
+      evm,
+      lightClient,
+      encodeFunctionData({
+        abi: weftLightClientAbi,
+        functionName: 'verifyProof',
+        args: [toHex(smt.root()), toHex(key), toHex(value), true, toHex(proof)],
+      }),
+    );
+    const full = await measure(
+      evm,
+      lightClient,
+      encodeFunctionData({
+        abi: weftLightClientAbi,
+        functionName: 'verifyMembership',
+        args: [toHex(domain), 0n, toHex(key), toHex(value), toHex(proof)],
+      }),
+    );
+    samples.push({ depth: (await smt.prove(key)).depth, bare, full });
   }
   return samples;
 }
@@ -110,80 +124,101 @@ async function headers(evm, lightClient, count) {
     pairs.map((p) => p.publicKey),
   );
   const ordered = ks.keys.map((k) => pairs.find((p) => Buffer.compare(p.publicKey.bytes, k.bytes) === 0));
-  const domain = sha256(utf8('bench-headers'));
   let prev = {
-    domain,
-    height: 0n,
-    prevHash: new Uint8Array(32),
-    stateRoot: sha256(utf8('root-0')),
-    txRoot: new Uint8Array(32),
+    ...genesisOf(sha256(utf8('bench-headers')), sha256(utf8('root-0'))),
     timestamp: 1_700_000_000_000n,
   };
   await registerDomain(evm, lightClient, prev, ks);
-  const single = [];
-  for (let i = 1; i <= count; i++) {
+  const nextHeader = () => {
     const h = {
       ...prev,
       height: prev.height + 1n,
       prevHash: headerHash(prev),
-      stateRoot: sha256(utf8(`root-${i}`)),
+      stateRoot: sha256(utf8(`root-${prev.height + 1n}`)),
       timestamp: prev.timestamp + 2_000n,
     };
-    const { header, signatures } = headerForEvm({
-      header: h,
-      signatures: signHeader(h, ks, ordered.slice(0, 2)),
-    });
-    const receipt = await sendContract(evm, {
-      address: lightClient,
-      abi: weftLightClientAbi,
-      functionName: 'submitHeader',
-      args: [header, signatures],
-    });
+    prev = h;
+    return headerForEvm({ header: h, signatures: signHeader(h, ks, ordered.slice(0, 2)) });
+  };
+  const single = [];
+  for (let i = 1; i <= count; i++) {
+    const { header, signatures } = nextHeader();
     const data = encodeFunctionData({
       abi: weftLightClientAbi,
       functionName: 'submitHeader',
       args: [header, signatures],
     });
-    single.push({ height: i, gas: Number(receipt.gasUsed), bytes: bytesOf(data) });
-    prev = h;
+    single.push({ height: i, ...(await measure(evm, lightClient, data)) });
   }
   const batches = [];
   for (const size of [8, 32]) {
-    const hs = [];
-    const sigs = [];
-    for (let i = 0; i < size; i++) {
-      const h = {
-        ...prev,
-        height: prev.height + 1n,
-        prevHash: headerHash(prev),
-        stateRoot: sha256(utf8(`b-${prev.height}`)),
-        timestamp: prev.timestamp + 2_000n,
-      };
-      const args = headerForEvm({ header: h, signatures: signHeader(h, ks, ordered.slice(0, 2)) });
-      hs.push(args.header);
-      sigs.push(args.signatures);
-      prev = h;
-    }
-    const receipt = await sendContract(evm, {
-      address: lightClient,
-      abi: weftLightClientAbi,
-      functionName: 'submitHeaders',
-      args: [hs, sigs],
-    });
+    const args = Array.from({ length: size }, nextHeader);
     const data = encodeFunctionData({
       abi: weftLightClientAbi,
       functionName: 'submitHeaders',
-      args: [hs, sigs],
+      args: [args.map((a) => a.header), args.map((a) => a.signatures)],
     });
+    const m = await measure(evm, lightClient, data);
     batches.push({
       size,
-      gas: Number(receipt.gasUsed),
-      perHeader: Math.round(Number(receipt.gasUsed) / size),
-      bytes: bytesOf(data),
+      gas: m.gas,
+      perHeader: Math.round(m.gas / size),
+      bytesPerHeader: Math.round(m.bytes / size),
     });
   }
   return { single, batches };
 }
+
+/** Claims of resources a 1,000,000-key domain moved to the vault, each to a fresh owner. */
+async function claims(evm, lightClient, n) {
+  const token = await deployTestToken(evm);
+  const vaultId = domainId('bench-vault');
+  const issuer = keyPairFromSeed('secp256k1', sha256(utf8('bench-issuer')));
+  const label = { issuer: issuer.publicKey, symbol: 'WEFT' };
+  const vault = await deployVault(evm, { lightClient, token, domainId: vaultId, label });
+  await sendContract(evm, {
+    address: token,
+    abi: weftTestTokenAbi,
+    functionName: 'mint',
+    args: [vault, 1_000_000n],
+  });
+  const source = sha256(utf8('bench-claim-source'));
+  const moves = [];
+  for (let i = 0; i < CLAIM_SAMPLES; i++) {
+    const owner = keyPairFromSeed('secp256k1', sha256(utf8(`bench-owner-${i}`)));
+    const nk = sha256(utf8(`bench-nk-${i}`));
+    const original = createToken({
+      label,
+      owner: owner.publicKey,
+      quantity: 10n,
+      home: source,
+      nkCommitment: nkCommitment(nk),
+    });
+    const moved = rehome(original, vaultId);
+    moves.push({ moved, nk, key: commitmentKey(vaultTreeKeys(moved, nk).cm) });
+  }
+  const smt = await bigTree(
+    n,
+    moves.map((m) => ({ key: m.key, value: encodeHeight(0n) })),
+  );
+  await registerDomain(evm, lightClient, genesisOf(source, smt.root()), oneKeySet());
+  const samples = [];
+  for (const m of moves) {
+    const args = vaultClaimArgs({
+      source,
+      height: 0n,
+      createdHeight: 0n,
+      moved: m.moved,
+      nk: m.nk,
+      proof: await smt.prove(m.key),
+    });
+    const data = encodeFunctionData({ abi: weftVaultAbi, functionName: 'claim', args });
+    samples.push(await measure(evm, vault, data));
+  }
+  return samples;
+}
+
+const verdict = (gas, target) => (gas <= target ? 'met' : 'MISSED');
 
 export async function run(flags = []) {
   const quick = flags.includes('--quick');
@@ -193,48 +228,64 @@ export async function run(flags = []) {
     const evm = await connectEvm(chain.rpcUrl, DEV_CHAIN_KEYS[0]);
     const lightClient = await deployLightClient(evm);
 
-    console.log(`building a ${fmt(n)}-key tree and proving 32 members on-chain ...`);
-    const proofs = await membership(evm, lightClient, n);
-    const proofExecMax = Math.max(...proofs.map((p) => p.exec));
-    for (const p of proofs) console.log('depth', p.depth, 'verifier', p.bareExec, 'verifyMembership', p.exec);
+    console.log(`building a ${fmt(n)}-key tree; measuring ${PROOF_SAMPLES} membership proofs ...`);
+    const smt = await bigTree(n);
+    const domain = sha256(utf8('bench-proofs'));
+    await registerDomain(evm, lightClient, genesisOf(domain, smt.root()), oneKeySet());
+    const proofs = await membership(evm, lightClient, smt, domain, n);
 
-    const windowPlus = 272;
-    console.log(
-      `submitting ${windowPlus} headers one by one (past the 256-height window) and two batches ...`,
-    );
-    const { single, batches } = await headers(evm, lightClient, windowPlus);
+    const count = 272;
+    console.log(`submitting ${count} headers one by one (past the 256-height window) and two batches ...`);
+    const { single, batches } = await headers(evm, lightClient, count);
     const firstRound = single.filter((s) => s.height <= 256);
     const wrapped = single.filter((s) => s.height > 256);
-    const headerMax = Math.max(...single.map((s) => s.gas));
 
+    console.log(`claiming ${CLAIM_SAMPLES} resources moved from a ${fmt(n)}-key domain to the vault ...`);
+    const claimed = await claims(evm, lightClient, n);
+
+    const bareExec = proofs.map((p) => p.bare.exec);
+    const fullExec = proofs.map((p) => p.full.exec);
     const rows = [
       [
-        'membership proof, execution (max of 32)',
-        fmt(proofExecMax),
+        'membership proof: verifier, execution (max)',
+        fmt(max(bareExec)),
         `<= ${fmt(TARGET_MEMBERSHIP_EXEC_GAS)}`,
-        proofExecMax <= TARGET_MEMBERSHIP_EXEC_GAS ? 'met' : 'MISSED',
-        fmt(Math.max(...proofs.map((p) => p.bytes))),
+        verdict(max(bareExec), TARGET_MEMBERSHIP_EXEC_GAS),
+        fmt(max(proofs.map((p) => p.bare.bytes))),
       ],
       [
-        'membership proof, execution (median)',
-        fmt(median(proofs.map((p) => p.exec))),
+        'membership proof: verifier, execution (median)',
+        fmt(median(bareExec)),
         '',
         '',
-        fmt(median(proofs.map((p) => p.bytes))),
+        fmt(median(proofs.map((p) => p.bare.bytes))),
       ],
-      ['membership proof, whole call (median)', fmt(median(proofs.map((p) => p.total))), '', '', ''],
       [
-        'submitHeader 2-of-3, tx (max, first 256 heights)',
-        fmt(Math.max(...firstRound.map((s) => s.gas))),
+        'verifyMembership incl. root window, execution (median)',
+        fmt(median(fullExec)),
+        `<= ${fmt(TARGET_MEMBERSHIP_EXEC_GAS)}`,
+        verdict(median(fullExec), TARGET_MEMBERSHIP_EXEC_GAS),
+        fmt(median(proofs.map((p) => p.full.bytes))),
+      ],
+      [
+        'verifyMembership incl. root window, execution (max)',
+        fmt(max(fullExec)),
+        '',
+        '',
+        fmt(max(proofs.map((p) => p.full.bytes))),
+      ],
+      [
+        'submitHeader 2-of-3, whole tx (max, first 256 heights)',
+        fmt(max(firstRound.map((s) => s.gas))),
         `<= ${fmt(TARGET_SUBMIT_HEADER_GAS)}`,
-        Math.max(...firstRound.map((s) => s.gas)) <= TARGET_SUBMIT_HEADER_GAS ? 'met' : 'MISSED',
+        verdict(max(firstRound.map((s) => s.gas)), TARGET_SUBMIT_HEADER_GAS),
         fmt(single[0].bytes),
       ],
       [
-        'submitHeader 2-of-3, tx (max, window wrapped)',
-        fmt(Math.max(...wrapped.map((s) => s.gas))),
+        'submitHeader 2-of-3, whole tx (max, window wrapped)',
+        fmt(max(wrapped.map((s) => s.gas))),
         `<= ${fmt(TARGET_SUBMIT_HEADER_GAS)}`,
-        Math.max(...wrapped.map((s) => s.gas)) <= TARGET_SUBMIT_HEADER_GAS ? 'met' : 'MISSED',
+        verdict(max(wrapped.map((s) => s.gas)), TARGET_SUBMIT_HEADER_GAS),
         fmt(wrapped[0].bytes),
       ],
       ...batches.map((b) => [
@@ -242,29 +293,55 @@ export async function run(flags = []) {
         fmt(b.perHeader),
         '',
         '',
-        fmt(Math.round(b.bytes / b.size)),
+        fmt(b.bytesPerHeader),
       ]),
+      [
+        'claim, whole tx (max; fresh owner, 1M-key source)',
+        fmt(max(claimed.map((c) => c.gas))),
+        `<= ${fmt(TARGET_CLAIM_GAS)}`,
+        verdict(max(claimed.map((c) => c.gas)), TARGET_CLAIM_GAS),
+        fmt(max(claimed.map((c) => c.bytes))),
+      ],
+      [
+        'claim, whole tx (median)',
+        fmt(median(claimed.map((c) => c.gas))),
+        '',
+        '',
+        fmt(median(claimed.map((c) => c.bytes))),
+      ],
     ];
     table(['measure', 'gas', 'target', '', 'calldata bytes'], rows);
-    writeResults('evm', {
+    writeResults(quick ? 'evm-quick' : 'evm', {
       treeKeys: n,
       membership: {
-        execMax: proofExecMax,
-        execMedian: median(proofs.map((p) => p.exec)),
-        totalMedian: median(proofs.map((p) => p.total)),
-        calldataBytesMax: Math.max(...proofs.map((p) => p.bytes)),
-        depthMax: Math.max(...proofs.map((p) => p.depth)),
         target: TARGET_MEMBERSHIP_EXEC_GAS,
+        verifierExecMax: max(bareExec),
+        verifierExecMedian: median(bareExec),
+        verifyMembershipExecMedian: median(fullExec),
+        verifyMembershipExecMax: max(fullExec),
+        depthMedian: median(proofs.map((p) => p.depth)),
+        depthMax: max(proofs.map((p) => p.depth)),
+        calldataBytesMax: max(proofs.map((p) => p.full.bytes)),
+        samples: proofs.map((p) => ({
+          depth: p.depth,
+          verifierExec: p.bare.exec,
+          verifyMembershipExec: p.full.exec,
+        })),
       },
       submitHeader: {
-        max: headerMax,
-        firstRoundMax: Math.max(...firstRound.map((s) => s.gas)),
-        wrappedMax: Math.max(...wrapped.map((s) => s.gas)),
+        target: TARGET_SUBMIT_HEADER_GAS,
+        firstRoundMax: max(firstRound.map((s) => s.gas)),
+        wrappedMax: max(wrapped.map((s) => s.gas)),
         median: median(single.map((s) => s.gas)),
         calldataBytes: single[0].bytes,
-        target: TARGET_SUBMIT_HEADER_GAS,
       },
       submitHeaders: batches,
+      claim: {
+        target: TARGET_CLAIM_GAS,
+        max: max(claimed.map((c) => c.gas)),
+        median: median(claimed.map((c) => c.gas)),
+        calldataBytesMax: max(claimed.map((c) => c.bytes)),
+      },
     });
   } finally {
     await chain.stop();

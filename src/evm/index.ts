@@ -32,6 +32,8 @@ export {
   updateKeySet,
 } from './lightClient.js';
 export { encodeProofForEvm } from './proof.js';
+export type { HeaderSource, RelayedDomain, RelayPass } from './relayer.js';
+export { EvmRelayer, RELAY_HEADERS_PER_PASS_MAX, RELAY_INTERVAL_MS_DEFAULT } from './relayer.js';
 export type { DeployVaultParameters, VaultClaim, VaultLock, VaultRefund } from './vault.js';
 export {
   claimOnVault,
