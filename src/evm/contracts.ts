@@ -7,6 +7,7 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   decodeErrorResult,
+  getAddress,
   type Hex,
   type TransactionReceipt,
 } from 'viem';
@@ -81,7 +82,7 @@ export async function deployContract(
     if (receipt.status !== 'success' || !receipt.contractAddress) {
       throw new EvmRevertError('deployment', undefined, undefined, undefined);
     }
-    return { address: receipt.contractAddress, receipt };
+    return { address: getAddress(receipt.contractAddress), receipt };
   } catch (e) {
     return wrap('deployment', e, abi);
   }

@@ -31,8 +31,8 @@ export type DeployVaultParameters = {
   token: Address;
   /** the vault's DomainId: resources homed on it are claimed on it */
   domainId: Uint8Array;
-  /** the Weft token kind the ERC-20 stands for */
-  label: TokenLabel;
+  /** the Weft token kind the ERC-20 stands for: its label, or the label's encoded preimage */
+  label: TokenLabel | Uint8Array;
 };
 
 /**
@@ -43,13 +43,8 @@ export type DeployVaultParameters = {
  * const vault = await deployVault(evm, { lightClient, token, domainId: domainId('evm-1337'), label });
  */
 export async function deployVault(evm: EvmConnection, p: DeployVaultParameters): Promise<Address> {
-  const args = [
-    p.lightClient,
-    p.token,
-    hex(p.domainId),
-    hex(tokenLogic.ref),
-    hex(labelRef(tokenLabel(p.label))),
-  ];
+  const label = p.label instanceof Uint8Array ? p.label : tokenLabel(p.label);
+  const args = [p.lightClient, p.token, hex(p.domainId), hex(tokenLogic.ref), hex(labelRef(label))];
   return (await deployContract(evm, weftVaultAbi, weftVaultBytecode, args)).address;
 }
 

@@ -1,0 +1,244 @@
+// The relayer and the `weft evm` commands against real processes: a ganache chain, a `weft up`
+// network of node processes over NATS, `weft evm deploy` and `weft evm relay --once`; then a
+// commitment proof served by a node verifies on-chain under the header the relayer submitted.
+// The misbehaviour path is driven with two header sources that disagree. Needs `npm run build`.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Address } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WeftClient } from '../src/api/index.js';
+import { sha256, utf8 } from '../src/crypto/index.js';
+import { headerHash, type SignedHeader } from '../src/domain/index.js';
+import {
+  DEV_CHAIN_KEYS,
+  type DevChain,
+  EvmRelayer,
+  encodeProofForEvm,
+  startDevChain,
+  weftLightClientAbi,
+  weftVaultAbi,
+} from '../src/evm/index.js';
+import { commitment, parseResourceJson } from '../src/resource/index.js';
+import { commitmentKey } from '../src/tx/index.js';
+import {
+  type EvmEnv,
+  header,
+  hex,
+  inKeySetOrder,
+  keySetOf,
+  sign,
+  signers,
+  startEvmEnv,
+} from './helpers/evm.js';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'weft.mjs');
+
+/** Runs the weft CLI; resolves with its exit code and output. */
+function weft(
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+describe('weft evm deploy and relay, against a weft up network', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-evm-'));
+  let chain: DevChain;
+
+  beforeAll(async () => {
+    chain = await startDevChain();
+    const up = await weft(['up', '--domains', '2', '--dir', dir]);
+    expect(up.code, up.stderr).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    await weft(['down', '--dir', dir, '--purge']).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    await chain?.stop();
+  }, 60_000);
+
+  it('deploys both contracts, registers every domain, follows their headers, and verifies a node’s proof', async () => {
+    const key = DEV_CHAIN_KEYS[0];
+    const deployed = await weft([
+      'evm',
+      'deploy',
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      key,
+      '--dir',
+      dir,
+      '--json',
+    ]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const d = JSON.parse(deployed.stdout) as {
+      lightClient: Address;
+      vault: Address;
+      token: Address;
+      domainId: string;
+    };
+    expect(d.lightClient).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(d.vault).toMatch(/^0x[0-9a-fA-F]{40}$/);
+
+    const relayed = await weft([
+      'evm',
+      'relay',
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      key,
+      '--light-client',
+      d.lightClient,
+      '--dir',
+      dir,
+      '--once',
+    ]);
+    expect(relayed.code, relayed.stderr + relayed.stdout).toBe(0);
+    expect(relayed.stdout).toContain('registered domain-a');
+    expect(relayed.stdout).toContain('registered domain-b');
+
+    const { connectEvm } = await import('../src/evm/index.js');
+    const evm = await connectEvm(chain.rpcUrl, key);
+    const read = <T>(functionName: string, args: readonly unknown[]) =>
+      evm.public.readContract({
+        address: d.lightClient,
+        abi: weftLightClientAbi,
+        functionName: functionName as never,
+        args: args as never,
+      }) as Promise<T>;
+    const network = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as {
+      domains: { name: string; id: string; api: string }[];
+    };
+    const a = network.domains.find((m) => m.name === 'domain-a')!;
+    const client = new WeftClient(a.api);
+    const onChain = await read<bigint>('latestHeight', [a.id]);
+    // `weft up` minted the dev wallet's coins in blocks the relayer has now submitted.
+    expect(onChain).toBeGreaterThan(0n);
+    const nodeHeader = await client.header(onChain);
+    expect(await read<string>('latestHeaderHash', [a.id])).toBe(hex(headerHash(nodeHeader!.header)));
+
+    // A coin minted on domain-a: the node's proof of its commitment verifies on-chain.
+    const wallet = JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8')) as {
+      coins: { domain: string; resource: unknown }[];
+    };
+    const coin = wallet.coins.find((c) => c.domain === 'domain-a')!;
+    const cm = commitment(parseResourceJson(coin.resource as never));
+    const proof = await client.proveCommitment(cm, onChain);
+    expect(proof.value).not.toBeNull();
+    expect(
+      await read<boolean>('verifyMembership', [
+        a.id,
+        onChain,
+        hex(commitmentKey(cm)),
+        hex(proof.value!),
+        hex(encodeProofForEvm(proof.proof)),
+      ]),
+    ).toBe(true);
+
+    // A transfer seals new blocks; the next relay submits them (in one batch per domain).
+    const moved = await weft(['transfer', '--from', 'domain-a', '--to', 'domain-b', '--wait', '--dir', dir]);
+    expect(moved.code, moved.stderr).toBe(0);
+    const again = await weft([
+      'evm',
+      'relay',
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      key,
+      '--light-client',
+      d.lightClient,
+      '--dir',
+      dir,
+      '--once',
+      '--json',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    const after = await read<bigint>('latestHeight', [a.id]);
+    expect(after).toBeGreaterThan(onChain);
+    expect(await read<string>('latestHeaderHash', [a.id])).toBe(
+      hex(headerHash((await client.header(after))!.header)),
+    );
+    // The vault deployed beside it knows its light client and its token kind.
+    expect(
+      await evm.public.readContract({ address: d.vault, abi: weftVaultAbi, functionName: 'lightClient' }),
+    ).toBe(d.lightClient);
+  }, 240_000);
+});
+
+describe('the relayer turns a contradicting header into misbehaviour evidence', () => {
+  let env: EvmEnv;
+  beforeAll(async () => {
+    env = await startEvmEnv();
+  }, 60_000);
+  afterAll(async () => {
+    await env?.chain.stop();
+  });
+
+  it('submits a node’s header that differs from the one the chain accepted at that height: the domain freezes', async () => {
+    const pairs = signers('relay-fork', 3);
+    const ks = keySetOf(pairs, 2);
+    const ordered = inKeySetOrder(ks, pairs);
+    const id = sha256(utf8('relay-fork'));
+    const genesis = sign(header(id, 0n), ks, ordered);
+    const chainA: SignedHeader[] = [genesis];
+    const chainB: SignedHeader[] = [genesis];
+    for (let i = 1; i <= 3; i++) {
+      const prevA = chainA[i - 1]!.header;
+      const prevB = chainB[i - 1]!.header;
+      chainA.push(
+        sign(
+          header(id, BigInt(i), { prevHash: headerHash(prevA), timestamp: 2_000n + BigInt(i) }),
+          ks,
+          ordered.slice(0, 2),
+        ),
+      );
+      chainB.push(
+        sign(
+          header(id, BigInt(i), {
+            prevHash: headerHash(prevB),
+            timestamp: 2_000n + BigInt(i),
+            txRoot: new Uint8Array(32).fill(i),
+          }),
+          ks,
+          ordered.slice(1, 3),
+        ),
+      );
+    }
+    const source = (c: SignedHeader[]) => ({
+      header: async (at: bigint | 'latest') => (at === 'latest' ? c[c.length - 1] : c[Number(at)]),
+    });
+    const domain = { name: 'relay-fork', id, keySet: ks, genesis };
+    const honest = new EvmRelayer(env.evm, env.lightClient, [{ ...domain, source: source(chainA) }]);
+    const first = await honest.run({ once: true });
+    expect(first.skipped).toEqual({});
+    expect(first.caughtUp).toBe(true);
+    const read = <T>(functionName: string) =>
+      env.evm.public.readContract({
+        address: env.lightClient,
+        abi: weftLightClientAbi,
+        functionName: functionName as never,
+        args: [hex(id)] as never,
+      }) as Promise<T>;
+    expect(await read<bigint>('latestHeight')).toBe(3n);
+    // Another node of the same domain serves a different, validly signed history.
+    const forked = new EvmRelayer(env.evm, env.lightClient, [{ ...domain, source: source(chainB) }]);
+    const pass = await forked.pass();
+    expect(pass.frozen).toEqual(['relay-fork']);
+    expect(await read<boolean>('frozen')).toBe(true);
+    expect((await forked.pass()).skipped).toEqual({ 'relay-fork': 'frozen' });
+  });
+});
