@@ -56,18 +56,21 @@ function weft(
 }
 
 describe('weft evm deploy and relay, against a weft up network', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'weft-evm-'));
+  let dir: string;
   let chain: DevChain;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'weft-evm-'));
     chain = await startDevChain();
     const up = await weft(['up', '--domains', '2', '--dir', dir]);
     expect(up.code, up.stderr).toBe(0);
   }, 180_000);
 
   afterAll(async () => {
-    await weft(['down', '--dir', dir, '--purge']).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) {
+      await weft(['down', '--dir', dir, '--purge']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
     await chain?.stop();
   }, 60_000);
 
