@@ -9,19 +9,34 @@ import { join } from 'node:path';
 import type { Address } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../src/api/index.js';
-import { sha256, utf8 } from '../src/crypto/index.js';
+import { fromHex, keyPairFromSeed, sha256, utf8 } from '../src/crypto/index.js';
 import { headerHash, type SignedHeader } from '../src/domain/index.js';
 import {
+  claimOnVault,
+  connectEvm,
   DEV_CHAIN_KEYS,
   type DevChain,
   EvmRelayer,
   encodeProofForEvm,
+  evmAddressOf,
+  lockOnVault,
+  refundOnVault,
   startDevChain,
+  vaultTreeKeys,
   weftLightClientAbi,
+  weftTestTokenAbi,
   weftVaultAbi,
 } from '../src/evm/index.js';
-import { commitment, parseResourceJson } from '../src/resource/index.js';
-import { commitmentKey } from '../src/tx/index.js';
+import {
+  commitment,
+  createResource,
+  nkCommitment,
+  parseResourceJson,
+  rehome,
+  tokenData,
+  tokenLogic,
+} from '../src/resource/index.js';
+import { commitmentKey, signTransaction } from '../src/tx/index.js';
 import {
   type EvmEnv,
   header,
@@ -55,9 +70,17 @@ function weft(
   });
 }
 
+type Wallet = {
+  owner: string;
+  coins: { domain: string; resource: unknown; value: string; label: string; nk: string }[];
+};
+
 describe('weft evm deploy and relay, against a weft up network', () => {
+  const readWallet = () => JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8')) as Wallet;
   let dir: string;
   let chain: DevChain;
+  const key = DEV_CHAIN_KEYS[0];
+  let d: { lightClient: Address; vault: Address; token: Address; domainId: string };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'weft-evm-'));
@@ -75,7 +98,6 @@ describe('weft evm deploy and relay, against a weft up network', () => {
   }, 60_000);
 
   it('deploys both contracts, registers every domain, follows their headers, and verifies a node’s proof', async () => {
-    const key = DEV_CHAIN_KEYS[0];
     const deployed = await weft([
       'evm',
       'deploy',
@@ -88,7 +110,7 @@ describe('weft evm deploy and relay, against a weft up network', () => {
       '--json',
     ]);
     expect(deployed.code, deployed.stderr).toBe(0);
-    const d = JSON.parse(deployed.stdout) as {
+    d = JSON.parse(deployed.stdout) as {
       lightClient: Address;
       vault: Address;
       token: Address;
@@ -114,7 +136,6 @@ describe('weft evm deploy and relay, against a weft up network', () => {
     expect(relayed.stdout).toContain('registered domain-a');
     expect(relayed.stdout).toContain('registered domain-b');
 
-    const { connectEvm } = await import('../src/evm/index.js');
     const evm = await connectEvm(chain.rpcUrl, key);
     const read = <T>(functionName: string, args: readonly unknown[]) =>
       evm.public.readContract({
@@ -179,6 +200,171 @@ describe('weft evm deploy and relay, against a weft up network', () => {
     expect(
       await evm.public.readContract({ address: d.vault, abi: weftVaultAbi, functionName: 'lightClient' }),
     ).toBe(d.lightClient);
+  }, 240_000);
+
+  it('moves a coin from a Weft domain to the vault (claimed once) and refunds a lock its destination never claimed', async () => {
+    const evm = await connectEvm(chain.rpcUrl, key);
+    const relay = async () => {
+      const r = await weft([
+        'evm',
+        'relay',
+        '--rpc',
+        chain.rpcUrl,
+        '--key',
+        key,
+        '--light-client',
+        d.lightClient,
+        '--dir',
+        dir,
+        '--once',
+      ]);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+    };
+    const readLc = <T>(functionName: string, args: readonly unknown[]) =>
+      evm.public.readContract({
+        address: d.lightClient,
+        abi: weftLightClientAbi,
+        functionName: functionName as never,
+        args: args as never,
+      }) as Promise<T>;
+    const balance = (of: Address) =>
+      evm.public.readContract({
+        address: d.token,
+        abi: weftTestTokenAbi,
+        functionName: 'balanceOf',
+        args: [of],
+      });
+    const network = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as {
+      domains: { name: string; id: string; api: string }[];
+    };
+    const member = (name: string) => network.domains.find((m) => m.name === name)!;
+    const a = member('domain-a');
+    const b = member('domain-b');
+    const vaultId = fromHex(d.domainId, 32);
+
+    // The vault's liquidity: the deployer locks 500 tokens out to domain-b (no deadline).
+    const label = fromHex(readWallet().coins[0]!.label, undefined);
+    const liquidity = createResource({
+      logicRef: tokenLogic.ref,
+      label,
+      quantity: 500n,
+      home: fromHex(b.id, 32),
+      data: tokenData(keyPairFromSeed('secp256k1', sha256(utf8('e2e-liquidity'))).publicKey),
+      nkCommitment: nkCommitment(sha256(utf8('e2e-nk-liquidity'))),
+    });
+    await lockOnVault(evm, d.vault, d.token, liquidity);
+
+    // 1. Weft -> vault: a dev-wallet coin on domain-a is consumed and re-created homed on the
+    // vault, owned by a secp256k1 key (its Ethereum address gets the ERC-20).
+    const wallet = readWallet();
+    const coin = wallet.coins.find((c) => c.domain === 'domain-a')!;
+    const owner = keyPairFromSeed('ed25519', fromHex(wallet.owner, 32));
+    const ethOwner = keyPairFromSeed('secp256k1', sha256(utf8('e2e-eth-owner')));
+    const resource = parseResourceJson(coin.resource as never);
+    const nk = sha256(utf8('e2e-nk-moved'));
+    const moved = createResource({
+      logicRef: tokenLogic.ref,
+      label,
+      quantity: resource.quantity,
+      home: vaultId,
+      data: tokenData(ethOwner.publicKey),
+      nkCommitment: nkCommitment(nk),
+    });
+    const tx = signTransaction(
+      {
+        actions: [
+          {
+            consumed: [
+              {
+                resource,
+                value: fromHex(coin.value),
+                label: fromHex(coin.label),
+                nk: fromHex(coin.nk, 32),
+                commitmentProof: null,
+              },
+            ],
+            created: [{ resource: moved.resource, value: moved.value, label: moved.label }],
+          },
+        ],
+        appData: new Uint8Array(),
+        signatures: [],
+      },
+      [owner],
+    );
+    const clientA = new WeftClient(a.api);
+    const submitted = await clientA.submit(tx);
+    let included: bigint | undefined;
+    for (let i = 0; i < 100 && included === undefined; i++) {
+      const st = await clientA.status(submitted.txId);
+      if (st?.status === 'included') included = st.height;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(included).toBeDefined();
+    await relay();
+    const height = await readLc<bigint>('latestHeight', [a.id]);
+    expect(height).toBeGreaterThanOrEqual(included!);
+    const { cm } = vaultTreeKeys(moved, nk);
+    const proof = await clientA.proveCommitment(cm, height);
+    const claim = {
+      source: fromHex(a.id, 32),
+      height,
+      createdHeight: new DataView(proof.value!.buffer, proof.value!.byteOffset).getBigUint64(0),
+      moved,
+      nk,
+      proof: proof.proof,
+    };
+    await claimOnVault(evm, d.vault, claim);
+    const ethAddress = evmAddressOf(ethOwner.publicKey.bytes);
+    expect(await balance(ethAddress)).toBe(resource.quantity);
+    await expect(claimOnVault(evm, d.vault, claim)).rejects.toMatchObject({ errorName: 'AlreadyClaimed' });
+
+    // 2. Vault -> domain-b with a deadline domain-b does not meet: refunded on the vault against
+    // domain-b's own header stamped past it, with domain-b's node's proof that it never claimed.
+    const refundOwner = keyPairFromSeed('secp256k1', sha256(utf8('e2e-refund-owner')));
+    const deadline = BigInt(Date.now() + 1_500);
+    const outNk = sha256(utf8('e2e-nk-out'));
+    const plain = createResource({
+      logicRef: tokenLogic.ref,
+      label,
+      quantity: 200n,
+      home: fromHex(b.id, 32),
+      data: tokenData(refundOwner.publicKey),
+      nkCommitment: nkCommitment(outNk),
+    });
+    const out = rehome(plain, fromHex(b.id, 32), undefined, { deadline });
+    await lockOnVault(evm, d.vault, d.token, out);
+    const clientB = new WeftClient(b.api);
+    for (let i = 0; i < 100; i++) {
+      if (((await clientB.header('latest'))?.header.timestamp ?? 0n) > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await relay();
+    const hb = await readLc<bigint>('latestHeight', [b.id]);
+    expect(await readLc<bigint>('headerTimestamp', [b.id, hb])).toBeGreaterThan(deadline);
+    const { nf } = vaultTreeKeys(out, outNk);
+    const absent = await clientB.proveNullifier(nf, hb);
+    expect(absent.value).toBeNull();
+    await refundOnVault(evm, d.vault, { height: hb, out, nk: outNk, proof: absent.proof });
+    const refundAddress = evmAddressOf(refundOwner.publicKey.bytes);
+    expect(await balance(refundAddress)).toBe(200n);
+    await expect(
+      refundOnVault(evm, d.vault, { height: hb, out, nk: outNk, proof: absent.proof }),
+    ).rejects.toMatchObject({
+      errorName: 'AlreadyRefunded',
+    });
+
+    // Supply: every token minted is with the deployer, the vault or an owner; the vault holds
+    // exactly what is locked out and not refunded, less what Weft coins claimed.
+    const holders = [evm.account.address, d.vault, ethAddress, refundAddress];
+    let sum = 0n;
+    for (const h of holders) sum += await balance(h);
+    const total = await evm.public.readContract({
+      address: d.token,
+      abi: weftTestTokenAbi,
+      functionName: 'totalSupply',
+    });
+    expect(sum).toBe(total);
+    expect(await balance(d.vault)).toBe(500n - resource.quantity);
   }, 240_000);
 });
 

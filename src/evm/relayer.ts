@@ -33,6 +33,8 @@ export type RelayedDomain = {
 
 /** Most headers one pass reads from one domain (a long gap takes several passes). */
 export const RELAY_HEADERS_PER_PASS_MAX = 4 * EVM_HEADER_BATCH_MAX;
+const TIP_ATTEMPTS = 3;
+const TIP_RETRY_MS = 100;
 /** How often `run` looks for new headers when not told otherwise. */
 export const RELAY_INTERVAL_MS_DEFAULT = 2_000;
 
@@ -44,8 +46,10 @@ export type RelayPass = {
   frozen: string[];
   /** domains skipped, with why (frozen, unreachable, a header that does not verify) */
   skipped: Record<string, string>;
-  /** whether every reachable, live domain is caught up with its node */
+  /** whether every domain is caught up with the tip its node served during the pass */
   caughtUp: boolean;
+  /** whether some domain had more new headers than one pass submits */
+  more: boolean;
 };
 
 const hex = (b: Uint8Array): Hex => toHex(b) as Hex;
@@ -81,7 +85,14 @@ export class EvmRelayer {
 
   /** One pass over every domain: register what is missing, submit what is new. */
   async pass(): Promise<RelayPass> {
-    const out: RelayPass = { registered: [], submitted: {}, frozen: [], skipped: {}, caughtUp: true };
+    const out: RelayPass = {
+      registered: [],
+      submitted: {},
+      frozen: [],
+      skipped: {},
+      caughtUp: true,
+      more: false,
+    };
     for (const d of this.domains) {
       try {
         await this.follow(d, out);
@@ -106,7 +117,7 @@ export class EvmRelayer {
       return;
     }
     const onChain = await this.read<bigint>('latestHeight', [hex(d.id)]);
-    const tip = await d.source.header('latest');
+    const tip = await latestOf(d.source);
     if (!tip) throw new WeftError('UNAVAILABLE', `${d.name} served no header`);
     if (await this.contradicts(d, onChain, out)) return;
     if (tip.header.height <= onChain) return;
@@ -124,7 +135,10 @@ export class EvmRelayer {
     }
     await submitHeaders(this.evm, this.lightClient, headers);
     out.submitted[d.name] = headers.length;
-    if (last < tip.header.height) out.caughtUp = false;
+    if (last < tip.header.height) {
+      out.caughtUp = false;
+      out.more = true;
+    }
   }
 
   /**
@@ -173,8 +187,8 @@ export class EvmRelayer {
   }
 
   /**
-   * Passes until stopped (`signal`), or with `once` until a pass has nothing left to do (every
-   * domain caught up, or what is left cannot be done now: see `skipped`). Returns the last pass.
+   * Passes until stopped (`signal`), or with `once` until a pass ends caught up with the tips it
+   * read (or can do nothing more now: see `skipped`). Returns the last pass.
    */
   async run(
     opts: { once?: boolean; intervalMs?: number; signal?: AbortSignal; onPass?: (p: RelayPass) => void } = {},
@@ -185,11 +199,23 @@ export class EvmRelayer {
       opts.onPass?.(p);
       const progressed =
         p.registered.length > 0 || Object.keys(p.submitted).length > 0 || p.frozen.length > 0;
-      if (opts.once && !progressed) return p;
+      // Caught up with the tips this pass read: nodes keep sealing, so `once` stops here rather
+      // than chase them.
+      if (opts.once && (p.caughtUp || !progressed)) return p;
       if (opts.signal?.aborted) return p;
       if (opts.once) continue;
       await new Promise((r) => setTimeout(r, interval));
       if (opts.signal?.aborted) return p;
     }
   }
+}
+
+/** Tries for the tip a few times: a node may answer "none" for an instant while it seals. */
+async function latestOf(source: HeaderSource): Promise<SignedHeader | undefined> {
+  for (let attempt = 0; attempt < TIP_ATTEMPTS; attempt++) {
+    const tip = await source.header('latest');
+    if (tip) return tip;
+    await new Promise((r) => setTimeout(r, TIP_RETRY_MS));
+  }
+  return undefined;
 }
