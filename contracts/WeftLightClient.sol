@@ -88,7 +88,7 @@ contract WeftLightClient {
      * Starts following a domain from a header the owner trusts (its genesis, or any later
      * header as a checkpoint), signed by `signers` (in key-set order: index i is key i) with
      * `threshold`. A frozen domain may be registered again: the owner's re-initialisation.
-     * The first registration prepays the window's storage (about 7.1 million gas, once per
+     * The first registration prepays the window's storage (about 7.2 million gas, once per
      * domain) so that every accepted header costs the same.
      */
     function registerDomain(bytes32 domainId, bytes calldata genesisHeader, address[] calldata signers, uint8 threshold)
