@@ -21,6 +21,7 @@ import {
   sendContract,
   submitHeaders,
   VaultCommitmentTree,
+  VaultFollower,
   vaultTreeKeys,
   verifyVaultCommitment,
   weftTestTokenAbi,
@@ -386,5 +387,64 @@ describe('supply', () => {
     });
     expect(total).toBe(minted);
     expect(sum).toBe(minted);
+  });
+});
+
+describe('following the vault from a Weft node', () => {
+  it('believes events only once buried, matches the contract root, proves locks, reads nullifiers at a block', async () => {
+    const follower = new VaultFollower(env.evm.public, vault, { confirmations: 2n });
+    await follower.sync();
+    const nk = nkOf('follow-lock');
+    const out = createToken({
+      label,
+      owner: carol.publicKey,
+      quantity: 5n,
+      home: beta.id,
+      nkCommitment: nkCommitment(nk),
+    });
+    const locked = await lockOnVault(bob, vault, token, out);
+    // The lock's block is not 2 deep yet: the follower does not know it.
+    const early = await follower.sync();
+    expect(early.blockNumber).toBeLessThan(locked.receipt.blockNumber);
+    expect(follower.commitmentPath(locked.commitment)).toBeUndefined();
+    for (let i = 0; i < 2; i++) await env.evm.public.request({ method: 'evm_mine' } as never);
+    const view = await follower.sync();
+    expect(view.blockNumber).toBe(locked.receipt.blockNumber);
+    const at = follower.commitmentPath(locked.commitment)!;
+    expect(at.index).toBe(Number(locked.index));
+    expect(verifyVaultCommitment(view.root, locked.commitment, at.index, at.path)).toBe(true);
+    expect(hex(view.root)).toBe(
+      await env.evm.public.readContract({ address: vault, abi: weftVaultAbi, functionName: 'currentRoot' }),
+    );
+    // A claim's nullifier is unused before its block and used from it on.
+    const m = moved('follow-claim', 3n);
+    const claimAt = await moveOnAlpha(m.parts, m.nk);
+    const receipt = await claimOnVault(env.evm, vault, {
+      source: alpha.id,
+      ...claimAt,
+      moved: m.parts,
+      nk: m.nk,
+    });
+    const { nf } = vaultTreeKeys(m.parts, m.nk);
+    expect(await follower.nullifierUsed(nf, receipt.blockNumber - 1n)).toBe(false);
+    expect(await follower.nullifierUsed(nf, receipt.blockNumber)).toBe(true);
+  });
+
+  it('refuses an endpoint whose events disagree with the vault’s roots', async () => {
+    const real = env.evm.public;
+    const lying = {
+      ...real,
+      getLogs: async (args: Parameters<typeof real.getLogs>[0]) => {
+        const logs = await real.getLogs(args as never);
+        // Flip the first byte of every event's data: a Locked event's root.
+        return logs.map((l) => ({
+          ...l,
+          data: `0x${l.data[2] === 'f' ? 'e' : 'f'}${l.data.slice(3)}` as `0x${string}`,
+        }));
+      },
+    } as typeof real;
+    await expect(new VaultFollower(lying, vault, { confirmations: 0n }).sync()).rejects.toMatchObject({
+      code: 'BAD_RESPONSE',
+    });
   });
 });

@@ -49,3 +49,5 @@ export {
   vaultTreeKeys,
   verifyVaultCommitment,
 } from './vault.js';
+export type { VaultFollowerOptions, VaultView } from './vaultFollower.js';
+export { VAULT_CONFIRMATIONS_DEFAULT, VAULT_LOG_BLOCKS_MAX, VaultFollower } from './vaultFollower.js';
