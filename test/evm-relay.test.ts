@@ -20,6 +20,7 @@ import {
   encodeProofForEvm,
   evmAddressOf,
   lockOnVault,
+  moveToVaultTx,
   refundOnVault,
   startDevChain,
   vaultTreeKeys,
@@ -36,7 +37,7 @@ import {
   tokenData,
   tokenLogic,
 } from '../src/resource/index.js';
-import { commitmentKey, signTransaction } from '../src/tx/index.js';
+import { commitmentKey } from '../src/tx/index.js';
 import {
   type EvmEnv,
   header,
@@ -254,6 +255,29 @@ describe('weft evm deploy and relay, against a weft up network', () => {
     });
     await lockOnVault(evm, d.vault, d.token, liquidity);
 
+    // 0. `weft evm transfer`: a dev-wallet coin of domain-b moves to the vault, claimed for --key.
+    const coinsOnB = readWallet().coins.filter((c) => c.domain === 'domain-b').length;
+    const deployerBefore = await balance(evm.account.address);
+    const cli = await weft([
+      'evm',
+      'transfer',
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      key,
+      '--vault',
+      d.vault,
+      '--dir',
+      dir,
+      '--from',
+      'domain-b',
+      '--json',
+    ]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const cliOut = JSON.parse(cli.stdout) as { amount: string; owner: string };
+    expect(await balance(evm.account.address)).toBe(deployerBefore + BigInt(cliOut.amount));
+    expect(readWallet().coins.filter((c) => c.domain === 'domain-b')).toHaveLength(coinsOnB - 1);
+
     // 1. Weft -> vault: a dev-wallet coin on domain-a is consumed and re-created homed on the
     // vault, owned by a secp256k1 key (its Ethereum address gets the ERC-20).
     const wallet = readWallet();
@@ -262,35 +286,13 @@ describe('weft evm deploy and relay, against a weft up network', () => {
     const ethOwner = keyPairFromSeed('secp256k1', sha256(utf8('e2e-eth-owner')));
     const resource = parseResourceJson(coin.resource as never);
     const nk = sha256(utf8('e2e-nk-moved'));
-    const moved = createResource({
-      logicRef: tokenLogic.ref,
-      label,
-      quantity: resource.quantity,
-      home: vaultId,
-      data: tokenData(ethOwner.publicKey),
-      nkCommitment: nkCommitment(nk),
+    const { tx, moved } = moveToVaultTx({
+      coin: { resource, value: fromHex(coin.value), label: fromHex(coin.label), nk: fromHex(coin.nk, 32) },
+      owner,
+      vault: vaultId,
+      evmOwner: ethOwner.publicKey,
+      nk,
     });
-    const tx = signTransaction(
-      {
-        actions: [
-          {
-            consumed: [
-              {
-                resource,
-                value: fromHex(coin.value),
-                label: fromHex(coin.label),
-                nk: fromHex(coin.nk, 32),
-                commitmentProof: null,
-              },
-            ],
-            created: [{ resource: moved.resource, value: moved.value, label: moved.label }],
-          },
-        ],
-        appData: new Uint8Array(),
-        signatures: [],
-      },
-      [owner],
-    );
     const clientA = new WeftClient(a.api);
     const submitted = await clientA.submit(tx);
     let included: bigint | undefined;
@@ -364,7 +366,7 @@ describe('weft evm deploy and relay, against a weft up network', () => {
       functionName: 'totalSupply',
     });
     expect(sum).toBe(total);
-    expect(await balance(d.vault)).toBe(500n - resource.quantity);
+    expect(await balance(d.vault)).toBe(500n - resource.quantity - BigInt(cliOut.amount));
   }, 240_000);
 });
 

@@ -1,27 +1,34 @@
-// `weft evm deploy` and `weft evm relay`: put Weft's contracts on an EVM chain and keep its light
-// client following the domains of a local network. Kept apart from the other commands (and loaded
+// `weft evm deploy`, `relay` and `transfer`: put Weft's contracts on an EVM chain, keep its light
+// client following the domains of a local network, and move a dev-wallet coin to the vault. Kept apart from the other commands (and loaded
 // only when asked) so that viem is read only by those who use it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { getAddress } from 'viem';
+import { type Address, getAddress, type Hex } from 'viem';
 import { WeftClient } from '../api/index.js';
-import { fromHex, keyPairFromSeed, sha256, toHex, utf8, WeftError } from '../crypto/index.js';
+import { fromHex, keyPairFromSeed, publicKeyOf, sha256, toHex, utf8, WeftError } from '../crypto/index.js';
 import {
+  claimOnVault,
   connectEvm,
   deployLightClient,
   deployTestToken,
   deployVault,
   EvmRelayer,
+  moveToVaultTx,
+  parsePrivateKey,
   type RelayPass,
   sendContract,
+  vaultTreeKeys,
+  weftLightClientAbi,
   weftTestTokenAbi,
+  weftVaultAbi,
 } from '../evm/index.js';
 import { readNetworkFile } from '../node/index.js';
-import { domainId, labelRef, tokenLabel } from '../resource/index.js';
+import { domainId, labelRef, parseResourceJson, tokenLabel } from '../resource/index.js';
 
 export const EVM_USAGE = `usage: weft evm deploy --rpc URL --key HEX [--token ADDR] [--label HEX | --dir DIR] [--name NAME] [--mint N] [--json]
        weft evm relay --rpc URL --key HEX --light-client ADDR --dir DIR [--once] [--interval-ms N] [--json]
+       weft evm transfer --rpc URL --key HEX --vault ADDR --dir DIR --from NAME [--json]
 
 deploy  deploys WeftLightClient and WeftVault (owned by the account of --key) and prints their
         addresses; with --json one object: chainId, lightClient, vault, token, domain, domainId,
@@ -35,7 +42,12 @@ relay   registers every domain of the network in DIR (DIR/network.json) that the
         does not know yet, then submits their new headers as the nodes seal them (several per
         transaction when several are new), and misbehaviour evidence when a node's header
         contradicts the chain's. With --once it exits once caught up (1 if a domain could not
-        be followed); otherwise it runs until interrupted, looking every --interval-ms (2000).`;
+        be followed); otherwise it runs until interrupted, looking every --interval-ms (2000).
+transfer moves one coin of the dev wallet (DIR/wallet.json) from domain NAME to the vault: the
+        coin is consumed on NAME and re-created homed on the vault, owned by the secp256k1 key of
+        --key; NAME's new headers are relayed to the vault's light client; the vault's claim pays
+        the ERC-20 to --key's address. The coin leaves the wallet. (The vault needs a --dir
+        deployment: its token kind must be the wallet's.)`;
 
 type Out = { log(s: string): void; error(s: string): void };
 
@@ -57,7 +69,7 @@ export async function evmCommand(args: string[], out: Out): Promise<number> {
     out.log(EVM_USAGE);
     return 0;
   }
-  if (sub !== 'deploy' && sub !== 'relay') {
+  if (sub !== 'deploy' && sub !== 'relay' && sub !== 'transfer') {
     out.error(`weft evm: unknown subcommand '${sub}'\n\n${EVM_USAGE}`);
     return 2;
   }
@@ -79,6 +91,13 @@ export async function evmCommand(args: string[], out: Out): Promise<number> {
   }
   try {
     if (sub === 'deploy') return await deploy(v, out);
+    if (sub === 'transfer') {
+      if (!v.vault || !v.dir || !v.from) {
+        out.error(`weft evm transfer: --vault, --dir and --from are required\n\n${EVM_USAGE}`);
+        return 2;
+      }
+      return await transfer(v, out);
+    }
     if (!v['light-client'] || !v.dir) {
       out.error(`weft evm relay: --light-client and --dir are required\n\n${EVM_USAGE}`);
       return 2;
@@ -104,6 +123,8 @@ function parse(args: string[]) {
       name: { type: 'string' },
       mint: { type: 'string' },
       'light-client': { type: 'string' },
+      vault: { type: 'string' },
+      from: { type: 'string' },
       'interval-ms': { type: 'string' },
       once: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -220,5 +241,103 @@ async function relay(v: Values, out: Out): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  return 0;
+}
+
+/** How long `weft evm transfer` waits for the move to be included. */
+export const EVM_MOVE_WAIT_MS = 30_000;
+
+type WalletCoinJson = { domain: string; resource: unknown; value: string; label: string; nk: string };
+type WalletJson = { owner: string; coins: WalletCoinJson[] };
+
+async function transfer(v: Values, out: Out): Promise<number> {
+  const evm = await connectEvm(v.rpc!, v.key!);
+  const dir = resolve(v.dir!);
+  const network = readNetworkFile(join(dir, 'network.json'));
+  const member = network.domains.find((m) => m.name === v.from);
+  if (!member) throw new WeftError('UNKNOWN_DOMAIN', `no domain named ${v.from} in ${dir}/network.json`);
+  const walletFile = join(dir, 'wallet.json');
+  if (!existsSync(walletFile)) throw new WeftError('NO_WALLET', `no dev wallet in ${dir}: weft up mints one`);
+  const wallet = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
+  const entry = wallet.coins.find((c) => c.domain === v.from);
+  if (!entry) throw new WeftError('NO_COIN', `the dev wallet holds no coin on ${v.from}`);
+  const coin = {
+    resource: parseResourceJson(entry.resource as never),
+    value: fromHex(entry.value),
+    label: fromHex(entry.label),
+    nk: fromHex(entry.nk, 32),
+  };
+  const vault = getAddress(v.vault!);
+  const read = <T>(functionName: string) =>
+    evm.public.readContract({
+      address: vault,
+      abi: weftVaultAbi,
+      functionName: functionName as never,
+    }) as Promise<T>;
+  const vaultId = fromHex(await read<Hex>('domainId'), 32);
+  const lightClient = await read<Address>('lightClient');
+  const evmOwner = publicKeyOf('secp256k1', fromHex(parsePrivateKey(v.key!), 32));
+  const { tx, moved } = moveToVaultTx({
+    coin,
+    owner: keyPairFromSeed('ed25519', fromHex(wallet.owner, 32)),
+    vault: vaultId,
+    evmOwner,
+  });
+  const client = new WeftClient(member.api);
+  const submitted = await client.submit(tx);
+  const end = Date.now() + EVM_MOVE_WAIT_MS;
+  for (;;) {
+    const st = await client.status(submitted.txId);
+    if (st?.status === 'included') break;
+    if (st?.status === 'rejected' || st?.status === 'evicted') {
+      throw new WeftError('MOVE_REFUSED', `${member.name} refused the move: ${JSON.stringify(st)}`);
+    }
+    if (Date.now() > end)
+      throw new WeftError('TIMEOUT', `the move was not included within ${EVM_MOVE_WAIT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The coin is spent on Weft from here: it leaves the wallet whatever happens on the chain.
+  wallet.coins = wallet.coins.filter((c) => c !== entry);
+  writeFileSync(`${walletFile}.tmp`, `${JSON.stringify(wallet, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${walletFile}.tmp`, walletFile);
+  const relayer = new EvmRelayer(evm, lightClient, [
+    { name: member.name, id: member.id, keySet: member.keySet, genesis: member.genesis, source: client },
+  ]);
+  await relayer.run({ once: true });
+  const height = await evm.public.readContract({
+    address: lightClient,
+    abi: weftLightClientAbi,
+    functionName: 'latestHeight',
+    args: [toHex(member.id) as Hex],
+  });
+  const { cm } = vaultTreeKeys(moved, moved.nk);
+  const proof = await client.proveCommitment(cm, height);
+  if (proof.value === null)
+    throw new WeftError('BAD_PROOF', `the moved coin is not in ${member.name}'s tree at ${height}`);
+  const receipt = await claimOnVault(evm, vault, {
+    source: member.id,
+    height,
+    createdHeight: new DataView(
+      proof.value.buffer,
+      proof.value.byteOffset,
+      proof.value.byteLength,
+    ).getBigUint64(0),
+    moved,
+    nk: moved.nk,
+    proof: proof.proof,
+  });
+  const result = {
+    from: member.name,
+    vault,
+    owner: evm.account.address,
+    amount: moved.resource.quantity.toString(),
+    height: height.toString(),
+    claimTx: receipt.transactionHash,
+  };
+  if (v.json) out.log(JSON.stringify(result));
+  else
+    out.log(
+      `moved ${result.amount} from ${member.name} to the vault: claimed for ${result.owner} (${result.claimTx})`,
+    );
   return 0;
 }

@@ -31,6 +31,8 @@ export {
   submitMisbehaviour,
   updateKeySet,
 } from './lightClient.js';
+export type { MoveToVaultParameters } from './move.js';
+export { moveToVaultTx } from './move.js';
 export { encodeProofForEvm } from './proof.js';
 export type { HeaderSource, RelayedDomain, RelayPass } from './relayer.js';
 export { EvmRelayer, RELAY_HEADERS_PER_PASS_MAX, RELAY_INTERVAL_MS_DEFAULT } from './relayer.js';
