@@ -145,6 +145,7 @@ contract WeftLightClient {
     /**
      * Follows a key-set change: `keySet` is the encoded set recorded at `0x05 ‖ "keyset"` under
      * the latest accepted root, proven by `proof`; it signs every header from the next height.
+     * Proving the set already in force changes nothing.
      */
     function updateKeySet(bytes32 domainId, bytes calldata keySet, bytes calldata proof) external {
         DomainState storage d = _domains[domainId];
@@ -153,6 +154,9 @@ contract WeftLightClient {
         bytes32 root = d.roots[height % ROOT_WINDOW];
         if (!WeftProof.verify(root, KEYSET_KEY_HASH, sha256(keySet), true, proof)) revert BadProof();
         (uint8 threshold, address[] memory signers) = WeftKeySet.decode(keySet);
+        // The set already in force changes nothing: in particular it does not move `keySetFrom`,
+        // which would let anyone put earlier heights out of reach of misbehaviour evidence.
+        if (_sameKeySet(d, meta, threshold, signers)) return;
         for (uint256 i = 0; i < signers.length; i++) d.signers[i] = signers[i];
         meta &= ~(uint256(0xffff) << META_THRESHOLD_SHIFT);
         d.meta = meta | (uint256(threshold) << META_THRESHOLD_SHIFT) | (signers.length << META_KEYS_SHIFT);
@@ -363,6 +367,18 @@ contract WeftLightClient {
         uint256 shift = (i % 4) * 64;
         uint256 slot = i / 4;
         d.times[slot] = (d.times[slot] & ~(U64_MASK << shift)) | (uint256(time) << shift);
+    }
+
+    function _sameKeySet(DomainState storage d, uint256 meta, uint8 threshold, address[] memory signers)
+        private
+        view
+        returns (bool)
+    {
+        if (uint8(meta >> META_THRESHOLD_SHIFT) != threshold || uint8(meta >> META_KEYS_SHIFT) != signers.length) {
+            return false;
+        }
+        for (uint256 i = 0; i < signers.length; i++) if (d.signers[i] != signers[i]) return false;
+        return true;
     }
 
     function _setSigners(DomainState storage d, address[] calldata signers, uint8 threshold) private {

@@ -134,10 +134,11 @@ contract WeftVault {
         if (r.quantity == 0) revert ZeroAmount();
         cm = WeftResource.commitment(r);
         if (commitmentIndex[cm] != 0) revert DuplicateCommitment(cm);
-        _pull(msg.sender, r.quantity);
         bytes32 root;
         (index, root) = _append(cm);
         commitmentIndex[cm] = index + 1;
+        // Effects before the token call: a token calling back into `lock` finds `cm` taken.
+        _pull(msg.sender, r.quantity);
         emit Locked(cm, index, root, v.home, resource, value);
     }
 

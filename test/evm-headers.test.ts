@@ -238,6 +238,32 @@ describe('key-set changes', () => {
   });
 });
 
+describe('key-set changes that change nothing', () => {
+  it('a proof of the set already in force leaves it, and earlier heights stay open to evidence', async () => {
+    const g = await newDomain();
+    const smt = Smt.inMemory();
+    await smt.apply([{ key: KEYSET_TREE_KEY, value: encodeKeySet(ks) }]);
+    const h1 = next(g, { stateRoot: smt.root() });
+    expect(await submit(sign(h1, ks, ordered.slice(0, 2)))).toBe('accepted');
+    const receipt = await updateKeySet(
+      env.evm,
+      env.lightClient,
+      g.domain,
+      ks,
+      await smt.prove(KEYSET_TREE_KEY),
+    );
+    expect(
+      parseEventLogs({ abi: weftLightClientAbi, logs: receipt.logs, eventName: 'KeySetChanged' }),
+    ).toHaveLength(0);
+    const [, , from] = await read<[string[], number, bigint]>('keySet', [hex(g.domain)]);
+    expect(from).toBe(0n);
+    // Equivocation at height 1 can still be proven with the set that signed it.
+    const fork = sign(next(g, { txRoot: new Uint8Array(32).fill(3) }), ks, ordered.slice(1, 3));
+    await submitMisbehaviour(env.evm, env.lightClient, sign(h1, ks, ordered.slice(0, 2)), fork);
+    expect(await read('frozen', [hex(g.domain)])).toBe(true);
+  });
+});
+
 describe('equivocation', () => {
   it('two signed headers for one height freeze the domain: no header, no root, no proof', async () => {
     const smt = Smt.inMemory();
