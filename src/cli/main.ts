@@ -81,6 +81,7 @@ export async function main(argv: string[], out: Out = console): Promise<number> 
   if (command === 'proof') return proofCommand(rest, out);
   if (command === 'reinit') return reinitCommand(rest, out);
   if (command === 'store') return store(rest, out);
+  if (command === 'evm') return (await import('./evm.js')).evmCommand(rest, out);
   out.error(`weft: unknown command '${command}'\n\n${USAGE}`);
   return 2;
 }

@@ -1,0 +1,343 @@
+// `weft evm deploy`, `relay` and `transfer`: put Weft's contracts on an EVM chain, keep its light
+// client following the domains of a local network, and move a dev-wallet coin to the vault. Kept apart from the other commands (and loaded
+// only when asked) so that viem is read only by those who use it.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Address, getAddress, type Hex } from 'viem';
+import { WeftClient } from '../api/index.js';
+import { fromHex, keyPairFromSeed, publicKeyOf, sha256, toHex, utf8, WeftError } from '../crypto/index.js';
+import {
+  claimOnVault,
+  connectEvm,
+  deployLightClient,
+  deployTestToken,
+  deployVault,
+  EvmRelayer,
+  moveToVaultTx,
+  parsePrivateKey,
+  type RelayPass,
+  sendContract,
+  vaultTreeKeys,
+  weftLightClientAbi,
+  weftTestTokenAbi,
+  weftVaultAbi,
+} from '../evm/index.js';
+import { readNetworkFile } from '../node/index.js';
+import { domainId, labelRef, parseResourceJson, tokenLabel } from '../resource/index.js';
+
+export const EVM_USAGE = `usage: weft evm deploy --rpc URL --key HEX [--token ADDR] [--label HEX | --dir DIR] [--name NAME] [--mint N] [--json]
+       weft evm relay --rpc URL --key HEX --light-client ADDR --dir DIR [--once] [--interval-ms N] [--json]
+       weft evm transfer --rpc URL --key HEX --vault ADDR --dir DIR --from NAME [--json]
+
+deploy  deploys WeftLightClient and WeftVault (owned by the account of --key) and prints their
+        addresses; with --json one object: chainId, lightClient, vault, token, domain, domainId,
+        labelRef, testToken.
+          --token ADDR   the ERC-20 the vault holds; without it a test ERC-20 is deployed too and
+                         --mint N (default 1000000) of it minted to the deployer
+          --label HEX    the Weft token label (its preimage) the ERC-20 stands for; --dir DIR takes
+                         the label of the dev wallet's coins (weft up); default: a dev label
+          --name NAME    the vault's domain name; its DomainId is SHA256(NAME) (default evm-CHAINID)
+relay   registers every domain of the network in DIR (DIR/network.json) that the light client
+        does not know yet, then submits their new headers as the nodes seal them (several per
+        transaction when several are new), and misbehaviour evidence when a node's header
+        contradicts the chain's. With --once it exits once caught up (1 if a domain could not
+        be followed); otherwise it runs until interrupted, looking every --interval-ms (2000).
+transfer moves one coin of the dev wallet (DIR/wallet.json) from domain NAME to the vault: the
+        coin is consumed on NAME and re-created homed on the vault, owned by the secp256k1 key of
+        --key; NAME's new headers are relayed to the vault's light client; the vault's claim pays
+        the ERC-20 to --key's address. The coin leaves the wallet. (The vault needs a --dir
+        deployment: its token kind must be the wallet's.)`;
+
+type Out = { log(s: string): void; error(s: string): void };
+
+/** Coins of the test ERC-20 minted to the deployer by default. */
+export const EVM_TEST_TOKEN_MINT_DEFAULT = 1_000_000n;
+
+const DEV_LABEL = () =>
+  tokenLabel({
+    issuer: keyPairFromSeed('secp256k1', sha256(utf8('weft.evm.dev-issuer'))).publicKey,
+    symbol: 'WEFT',
+  });
+
+const message = (e: unknown) => (e instanceof WeftError ? `${e.code}: ${e.message}` : (e as Error).message);
+
+/** Runs `weft evm ...`; returns the exit code. */
+export async function evmCommand(args: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
+    out.log(EVM_USAGE);
+    return 0;
+  }
+  if (sub !== 'deploy' && sub !== 'relay' && sub !== 'transfer') {
+    out.error(`weft evm: unknown subcommand '${sub}'\n\n${EVM_USAGE}`);
+    return 2;
+  }
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(rest);
+  } catch (e) {
+    out.error(`weft evm ${sub}: ${(e as Error).message}\n\n${EVM_USAGE}`);
+    return 2;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    out.log(EVM_USAGE);
+    return 0;
+  }
+  if (!v.rpc || !v.key) {
+    out.error(`weft evm ${sub}: --rpc and --key are required\n\n${EVM_USAGE}`);
+    return 2;
+  }
+  try {
+    if (sub === 'deploy') return await deploy(v, out);
+    if (sub === 'transfer') {
+      if (!v.vault || !v.dir || !v.from) {
+        out.error(`weft evm transfer: --vault, --dir and --from are required\n\n${EVM_USAGE}`);
+        return 2;
+      }
+      return await transfer(v, out);
+    }
+    if (!v['light-client'] || !v.dir) {
+      out.error(`weft evm relay: --light-client and --dir are required\n\n${EVM_USAGE}`);
+      return 2;
+    }
+    return await relay(v, out);
+  } catch (e) {
+    out.error(`weft evm ${sub}: ${message(e)}`);
+    return 1;
+  }
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      rpc: { type: 'string' },
+      key: { type: 'string' },
+      token: { type: 'string' },
+      label: { type: 'string' },
+      dir: { type: 'string' },
+      name: { type: 'string' },
+      mint: { type: 'string' },
+      'light-client': { type: 'string' },
+      vault: { type: 'string' },
+      from: { type: 'string' },
+      'interval-ms': { type: 'string' },
+      once: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+type Values = ReturnType<typeof parse>['values'];
+
+/** The label preimage the vault's token kind uses: --label, the dev wallet's, or the dev default. */
+function labelOf(v: Values): Uint8Array {
+  if (v.label) return fromHex(v.label, undefined, '--label');
+  if (v.dir) {
+    const file = join(resolve(v.dir), 'wallet.json');
+    if (!existsSync(file)) throw new WeftError('NO_WALLET', `no dev wallet in ${v.dir}: weft up mints one`);
+    const wallet = JSON.parse(readFileSync(file, 'utf8')) as { coins?: { label?: string }[] };
+    const label = wallet.coins?.[0]?.label;
+    if (typeof label !== 'string') throw new WeftError('NO_COIN', `the dev wallet in ${v.dir} holds no coin`);
+    return fromHex(label, undefined, 'wallet label');
+  }
+  return DEV_LABEL();
+}
+
+function positiveBigint(text: string | undefined, fallback: bigint, name: string): bigint {
+  if (text === undefined) return fallback;
+  if (!/^[0-9]+$/.test(text)) throw new WeftError('BAD_INPUT', `${name} must be a whole number`);
+  return BigInt(text);
+}
+
+async function deploy(v: Values, out: Out): Promise<number> {
+  const evm = await connectEvm(v.rpc!, v.key!);
+  const label = labelOf(v);
+  const name = v.name ?? `evm-${evm.chain.id}`;
+  const mint = positiveBigint(v.mint, EVM_TEST_TOKEN_MINT_DEFAULT, '--mint');
+  const lightClient = await deployLightClient(evm);
+  let token: `0x${string}`;
+  const testToken = v.token === undefined;
+  if (testToken) {
+    token = await deployTestToken(evm);
+    if (mint > 0n) {
+      await sendContract(evm, {
+        address: token,
+        abi: weftTestTokenAbi,
+        functionName: 'mint',
+        args: [evm.account.address, mint],
+      });
+    }
+  } else {
+    token = getAddress(v.token!);
+  }
+  const id = domainId(name);
+  const vault = await deployVault(evm, { lightClient, token, domainId: id, label });
+  const result = {
+    chainId: evm.chain.id,
+    lightClient,
+    vault,
+    token,
+    testToken,
+    domain: name,
+    domainId: toHex(id),
+    labelRef: toHex(labelRef(label)),
+    owner: evm.account.address,
+  };
+  if (v.json) out.log(JSON.stringify(result));
+  else {
+    out.log(`light client  ${lightClient}`);
+    out.log(`vault         ${vault}  (domain ${name}, ${result.domainId})`);
+    out.log(
+      `token         ${token}${testToken ? `  (test ERC-20, ${mint} minted to ${evm.account.address})` : ''}`,
+    );
+  }
+  return 0;
+}
+
+async function relay(v: Values, out: Out): Promise<number> {
+  const evm = await connectEvm(v.rpc!, v.key!);
+  const lightClient = getAddress(v['light-client']!);
+  const network = readNetworkFile(join(resolve(v.dir!), 'network.json'));
+  const relayer = new EvmRelayer(
+    evm,
+    lightClient,
+    network.domains.map((m) => ({
+      name: m.name,
+      id: m.id,
+      keySet: m.keySet,
+      genesis: m.genesis,
+      source: new WeftClient(m.api),
+    })),
+  );
+  const intervalMs = Number(positiveBigint(v['interval-ms'], 2_000n, '--interval-ms'));
+  const report = (p: RelayPass) => {
+    if (v.json) {
+      out.log(JSON.stringify(p));
+      return;
+    }
+    for (const n of p.registered) out.log(`registered ${n}`);
+    for (const [n, count] of Object.entries(p.submitted)) out.log(`${n}: ${count} header(s) submitted`);
+    for (const n of p.frozen) out.log(`${n}: misbehaviour submitted, frozen`);
+    for (const [n, why] of Object.entries(p.skipped)) out.log(`${n}: skipped (${why})`);
+  };
+  if (v.once) {
+    const last = await relayer.run({ once: true, onPass: report });
+    const failed = Object.values(last.skipped).filter((why) => why !== 'frozen');
+    return failed.length === 0 ? 0 : 1;
+  }
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await relayer.run({ intervalMs, signal: stop.signal, onPass: report });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return 0;
+}
+
+/** How long `weft evm transfer` waits for the move to be included. */
+export const EVM_MOVE_WAIT_MS = 30_000;
+
+type WalletCoinJson = { domain: string; resource: unknown; value: string; label: string; nk: string };
+type WalletJson = { owner: string; coins: WalletCoinJson[] };
+
+async function transfer(v: Values, out: Out): Promise<number> {
+  const evm = await connectEvm(v.rpc!, v.key!);
+  const dir = resolve(v.dir!);
+  const network = readNetworkFile(join(dir, 'network.json'));
+  const member = network.domains.find((m) => m.name === v.from);
+  if (!member) throw new WeftError('UNKNOWN_DOMAIN', `no domain named ${v.from} in ${dir}/network.json`);
+  const walletFile = join(dir, 'wallet.json');
+  if (!existsSync(walletFile)) throw new WeftError('NO_WALLET', `no dev wallet in ${dir}: weft up mints one`);
+  const wallet = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
+  const entry = wallet.coins.find((c) => c.domain === v.from);
+  if (!entry) throw new WeftError('NO_COIN', `the dev wallet holds no coin on ${v.from}`);
+  const coin = {
+    resource: parseResourceJson(entry.resource as never),
+    value: fromHex(entry.value),
+    label: fromHex(entry.label),
+    nk: fromHex(entry.nk, 32),
+  };
+  const vault = getAddress(v.vault!);
+  const read = <T>(functionName: string) =>
+    evm.public.readContract({
+      address: vault,
+      abi: weftVaultAbi,
+      functionName: functionName as never,
+    }) as Promise<T>;
+  const vaultId = fromHex(await read<Hex>('domainId'), 32);
+  const lightClient = await read<Address>('lightClient');
+  const evmOwner = publicKeyOf('secp256k1', fromHex(parsePrivateKey(v.key!), 32));
+  const { tx, moved } = moveToVaultTx({
+    coin,
+    owner: keyPairFromSeed('ed25519', fromHex(wallet.owner, 32)),
+    vault: vaultId,
+    evmOwner,
+  });
+  const client = new WeftClient(member.api);
+  const submitted = await client.submit(tx);
+  const end = Date.now() + EVM_MOVE_WAIT_MS;
+  for (;;) {
+    const st = await client.status(submitted.txId);
+    if (st?.status === 'included') break;
+    if (st?.status === 'rejected' || st?.status === 'evicted') {
+      throw new WeftError('MOVE_REFUSED', `${member.name} refused the move: ${JSON.stringify(st)}`);
+    }
+    if (Date.now() > end)
+      throw new WeftError('TIMEOUT', `the move was not included within ${EVM_MOVE_WAIT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The coin is spent on Weft from here: it leaves the wallet whatever happens on the chain.
+  wallet.coins = wallet.coins.filter((c) => c !== entry);
+  writeFileSync(`${walletFile}.tmp`, `${JSON.stringify(wallet, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${walletFile}.tmp`, walletFile);
+  const relayer = new EvmRelayer(evm, lightClient, [
+    { name: member.name, id: member.id, keySet: member.keySet, genesis: member.genesis, source: client },
+  ]);
+  await relayer.run({ once: true });
+  const height = await evm.public.readContract({
+    address: lightClient,
+    abi: weftLightClientAbi,
+    functionName: 'latestHeight',
+    args: [toHex(member.id) as Hex],
+  });
+  const { cm } = vaultTreeKeys(moved, moved.nk);
+  const proof = await client.proveCommitment(cm, height);
+  if (proof.value === null)
+    throw new WeftError('BAD_PROOF', `the moved coin is not in ${member.name}'s tree at ${height}`);
+  const receipt = await claimOnVault(evm, vault, {
+    source: member.id,
+    height,
+    createdHeight: new DataView(
+      proof.value.buffer,
+      proof.value.byteOffset,
+      proof.value.byteLength,
+    ).getBigUint64(0),
+    moved,
+    nk: moved.nk,
+    proof: proof.proof,
+  });
+  const result = {
+    from: member.name,
+    vault,
+    owner: evm.account.address,
+    amount: moved.resource.quantity.toString(),
+    height: height.toString(),
+    claimTx: receipt.transactionHash,
+  };
+  if (v.json) out.log(JSON.stringify(result));
+  else
+    out.log(
+      `moved ${result.amount} from ${member.name} to the vault: claimed for ${result.owner} (${result.claimTx})`,
+    );
+  return 0;
+}

@@ -1,0 +1,435 @@
+// The relayer and the `weft evm` commands against real processes: a ganache chain, a `weft up`
+// network of node processes over NATS, `weft evm deploy` and `weft evm relay --once`; then a
+// commitment proof served by a node verifies on-chain under the header the relayer submitted.
+// The misbehaviour path is driven with two header sources that disagree. Needs `npm run build`.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Address } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WeftClient } from '../src/api/index.js';
+import { fromHex, keyPairFromSeed, sha256, utf8 } from '../src/crypto/index.js';
+import { headerHash, type SignedHeader } from '../src/domain/index.js';
+import {
+  claimOnVault,
+  connectEvm,
+  DEV_CHAIN_KEYS,
+  type DevChain,
+  EvmRelayer,
+  encodeProofForEvm,
+  evmAddressOf,
+  lockOnVault,
+  moveToVaultTx,
+  refundOnVault,
+  startDevChain,
+  vaultTreeKeys,
+  weftLightClientAbi,
+  weftTestTokenAbi,
+  weftVaultAbi,
+} from '../src/evm/index.js';
+import {
+  commitment,
+  createResource,
+  nkCommitment,
+  parseResourceJson,
+  rehome,
+  tokenData,
+  tokenLogic,
+} from '../src/resource/index.js';
+import { commitmentKey } from '../src/tx/index.js';
+import {
+  type EvmEnv,
+  header,
+  hex,
+  inKeySetOrder,
+  keySetOf,
+  sign,
+  signers,
+  startEvmEnv,
+} from './helpers/evm.js';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'weft.mjs');
+
+/** Runs the weft CLI; resolves with its exit code and output. */
+function weft(
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+type Wallet = {
+  owner: string;
+  coins: { domain: string; resource: unknown; value: string; label: string; nk: string }[];
+};
+
+describe('weft evm deploy and relay, against a weft up network', () => {
+  const readWallet = () => JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8')) as Wallet;
+  let dir: string;
+  let chain: DevChain;
+  const key = DEV_CHAIN_KEYS[0];
+  let d: { lightClient: Address; vault: Address; token: Address; domainId: string };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'weft-evm-'));
+    chain = await startDevChain();
+    const up = await weft(['up', '--domains', '2', '--dir', dir]);
+    expect(up.code, up.stderr).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (dir) {
+      await weft(['down', '--dir', dir, '--purge']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await chain?.stop();
+  }, 60_000);
+
+  it('deploys both contracts, registers every domain, follows their headers, and verifies a node’s proof', async () => {
+    const deployed = await weft([
+      'evm',
+      'deploy',
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      key,
+      '--dir',
+      dir,
+      '--json',
+    ]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    d = JSON.parse(deployed.stdout) as {
+      lightClient: Address;
+      vault: Address;
+      token: Address;
+      domainId: string;
+    };
+    expect(d.lightClient).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(d.vault).toMatch(/^0x[0-9a-fA-F]{40}$/);
+
+    const relayed = await weft([
+      'evm',
+      'relay',
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      key,
+      '--light-client',
+      d.lightClient,
+      '--dir',
+      dir,
+      '--once',
+    ]);
+    expect(relayed.code, relayed.stderr + relayed.stdout).toBe(0);
+    expect(relayed.stdout).toContain('registered domain-a');
+    expect(relayed.stdout).toContain('registered domain-b');
+
+    const evm = await connectEvm(chain.rpcUrl, key);
+    const read = <T>(functionName: string, args: readonly unknown[]) =>
+      evm.public.readContract({
+        address: d.lightClient,
+        abi: weftLightClientAbi,
+        functionName: functionName as never,
+        args: args as never,
+      }) as Promise<T>;
+    const network = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as {
+      domains: { name: string; id: string; api: string }[];
+    };
+    const a = network.domains.find((m) => m.name === 'domain-a')!;
+    const client = new WeftClient(a.api);
+    const onChain = await read<bigint>('latestHeight', [a.id]);
+    // `weft up` minted the dev wallet's coins in blocks the relayer has now submitted.
+    expect(onChain).toBeGreaterThan(0n);
+    const nodeHeader = await client.header(onChain);
+    expect(await read<string>('latestHeaderHash', [a.id])).toBe(hex(headerHash(nodeHeader!.header)));
+
+    // A coin minted on domain-a: the node's proof of its commitment verifies on-chain.
+    const wallet = JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8')) as {
+      coins: { domain: string; resource: unknown }[];
+    };
+    const coin = wallet.coins.find((c) => c.domain === 'domain-a')!;
+    const cm = commitment(parseResourceJson(coin.resource as never));
+    const proof = await client.proveCommitment(cm, onChain);
+    expect(proof.value).not.toBeNull();
+    expect(
+      await read<boolean>('verifyMembership', [
+        a.id,
+        onChain,
+        hex(commitmentKey(cm)),
+        hex(proof.value!),
+        hex(encodeProofForEvm(proof.proof)),
+      ]),
+    ).toBe(true);
+
+    // A transfer seals new blocks; the next relay submits them (in one batch per domain).
+    const moved = await weft(['transfer', '--from', 'domain-a', '--to', 'domain-b', '--wait', '--dir', dir]);
+    expect(moved.code, moved.stderr).toBe(0);
+    const again = await weft([
+      'evm',
+      'relay',
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      key,
+      '--light-client',
+      d.lightClient,
+      '--dir',
+      dir,
+      '--once',
+      '--json',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    const after = await read<bigint>('latestHeight', [a.id]);
+    expect(after).toBeGreaterThan(onChain);
+    expect(await read<string>('latestHeaderHash', [a.id])).toBe(
+      hex(headerHash((await client.header(after))!.header)),
+    );
+    // The vault deployed beside it knows its light client and its token kind.
+    expect(
+      await evm.public.readContract({ address: d.vault, abi: weftVaultAbi, functionName: 'lightClient' }),
+    ).toBe(d.lightClient);
+  }, 240_000);
+
+  it('moves a coin from a Weft domain to the vault (claimed once) and refunds a lock its destination never claimed', async () => {
+    const evm = await connectEvm(chain.rpcUrl, key);
+    const relay = async () => {
+      const r = await weft([
+        'evm',
+        'relay',
+        '--rpc',
+        chain.rpcUrl,
+        '--key',
+        key,
+        '--light-client',
+        d.lightClient,
+        '--dir',
+        dir,
+        '--once',
+      ]);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+    };
+    const readLc = <T>(functionName: string, args: readonly unknown[]) =>
+      evm.public.readContract({
+        address: d.lightClient,
+        abi: weftLightClientAbi,
+        functionName: functionName as never,
+        args: args as never,
+      }) as Promise<T>;
+    const balance = (of: Address) =>
+      evm.public.readContract({
+        address: d.token,
+        abi: weftTestTokenAbi,
+        functionName: 'balanceOf',
+        args: [of],
+      });
+    const network = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as {
+      domains: { name: string; id: string; api: string }[];
+    };
+    const member = (name: string) => network.domains.find((m) => m.name === name)!;
+    const a = member('domain-a');
+    const b = member('domain-b');
+    const vaultId = fromHex(d.domainId, 32);
+
+    // The vault's liquidity: the deployer locks 500 tokens out to domain-b (no deadline).
+    const label = fromHex(readWallet().coins[0]!.label, undefined);
+    const liquidity = createResource({
+      logicRef: tokenLogic.ref,
+      label,
+      quantity: 500n,
+      home: fromHex(b.id, 32),
+      data: tokenData(keyPairFromSeed('secp256k1', sha256(utf8('e2e-liquidity'))).publicKey),
+      nkCommitment: nkCommitment(sha256(utf8('e2e-nk-liquidity'))),
+    });
+    await lockOnVault(evm, d.vault, d.token, liquidity);
+
+    // 0. `weft evm transfer`: a dev-wallet coin of domain-b moves to the vault, claimed for --key.
+    const coinsOnB = readWallet().coins.filter((c) => c.domain === 'domain-b').length;
+    const deployerBefore = await balance(evm.account.address);
+    const cli = await weft([
+      'evm',
+      'transfer',
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      key,
+      '--vault',
+      d.vault,
+      '--dir',
+      dir,
+      '--from',
+      'domain-b',
+      '--json',
+    ]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const cliOut = JSON.parse(cli.stdout) as { amount: string; owner: string };
+    expect(await balance(evm.account.address)).toBe(deployerBefore + BigInt(cliOut.amount));
+    expect(readWallet().coins.filter((c) => c.domain === 'domain-b')).toHaveLength(coinsOnB - 1);
+
+    // 1. Weft -> vault: a dev-wallet coin on domain-a is consumed and re-created homed on the
+    // vault, owned by a secp256k1 key (its Ethereum address gets the ERC-20).
+    const wallet = readWallet();
+    const coin = wallet.coins.find((c) => c.domain === 'domain-a')!;
+    const owner = keyPairFromSeed('ed25519', fromHex(wallet.owner, 32));
+    const ethOwner = keyPairFromSeed('secp256k1', sha256(utf8('e2e-eth-owner')));
+    const resource = parseResourceJson(coin.resource as never);
+    const nk = sha256(utf8('e2e-nk-moved'));
+    const { tx, moved } = moveToVaultTx({
+      coin: { resource, value: fromHex(coin.value), label: fromHex(coin.label), nk: fromHex(coin.nk, 32) },
+      owner,
+      vault: vaultId,
+      evmOwner: ethOwner.publicKey,
+      nk,
+    });
+    const clientA = new WeftClient(a.api);
+    const submitted = await clientA.submit(tx);
+    let included: bigint | undefined;
+    for (let i = 0; i < 100 && included === undefined; i++) {
+      const st = await clientA.status(submitted.txId);
+      if (st?.status === 'included') included = st.height;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(included).toBeDefined();
+    await relay();
+    const height = await readLc<bigint>('latestHeight', [a.id]);
+    expect(height).toBeGreaterThanOrEqual(included!);
+    const { cm } = vaultTreeKeys(moved, nk);
+    const proof = await clientA.proveCommitment(cm, height);
+    const claim = {
+      source: fromHex(a.id, 32),
+      height,
+      createdHeight: new DataView(proof.value!.buffer, proof.value!.byteOffset).getBigUint64(0),
+      moved,
+      nk,
+      proof: proof.proof,
+    };
+    await claimOnVault(evm, d.vault, claim);
+    const ethAddress = evmAddressOf(ethOwner.publicKey.bytes);
+    expect(await balance(ethAddress)).toBe(resource.quantity);
+    await expect(claimOnVault(evm, d.vault, claim)).rejects.toMatchObject({ errorName: 'AlreadyClaimed' });
+
+    // 2. Vault -> domain-b with a deadline domain-b does not meet: refunded on the vault against
+    // domain-b's own header stamped past it, with domain-b's node's proof that it never claimed.
+    const refundOwner = keyPairFromSeed('secp256k1', sha256(utf8('e2e-refund-owner')));
+    const deadline = BigInt(Date.now() + 1_500);
+    const outNk = sha256(utf8('e2e-nk-out'));
+    const plain = createResource({
+      logicRef: tokenLogic.ref,
+      label,
+      quantity: 200n,
+      home: fromHex(b.id, 32),
+      data: tokenData(refundOwner.publicKey),
+      nkCommitment: nkCommitment(outNk),
+    });
+    const out = rehome(plain, fromHex(b.id, 32), undefined, { deadline });
+    await lockOnVault(evm, d.vault, d.token, out);
+    const clientB = new WeftClient(b.api);
+    for (let i = 0; i < 100; i++) {
+      if (((await clientB.header('latest'))?.header.timestamp ?? 0n) > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await relay();
+    const hb = await readLc<bigint>('latestHeight', [b.id]);
+    expect(await readLc<bigint>('headerTimestamp', [b.id, hb])).toBeGreaterThan(deadline);
+    const { nf } = vaultTreeKeys(out, outNk);
+    const absent = await clientB.proveNullifier(nf, hb);
+    expect(absent.value).toBeNull();
+    await refundOnVault(evm, d.vault, { height: hb, out, nk: outNk, proof: absent.proof });
+    const refundAddress = evmAddressOf(refundOwner.publicKey.bytes);
+    expect(await balance(refundAddress)).toBe(200n);
+    await expect(
+      refundOnVault(evm, d.vault, { height: hb, out, nk: outNk, proof: absent.proof }),
+    ).rejects.toMatchObject({
+      errorName: 'AlreadyRefunded',
+    });
+
+    // Supply: every token minted is with the deployer, the vault or an owner; the vault holds
+    // exactly what is locked out and not refunded, less what Weft coins claimed.
+    const holders = [evm.account.address, d.vault, ethAddress, refundAddress];
+    let sum = 0n;
+    for (const h of holders) sum += await balance(h);
+    const total = await evm.public.readContract({
+      address: d.token,
+      abi: weftTestTokenAbi,
+      functionName: 'totalSupply',
+    });
+    expect(sum).toBe(total);
+    expect(await balance(d.vault)).toBe(500n - resource.quantity - BigInt(cliOut.amount));
+  }, 240_000);
+});
+
+describe('the relayer turns a contradicting header into misbehaviour evidence', () => {
+  let env: EvmEnv;
+  beforeAll(async () => {
+    env = await startEvmEnv();
+  }, 60_000);
+  afterAll(async () => {
+    await env?.chain.stop();
+  });
+
+  it('submits a node’s header that differs from the one the chain accepted at that height: the domain freezes', async () => {
+    const pairs = signers('relay-fork', 3);
+    const ks = keySetOf(pairs, 2);
+    const ordered = inKeySetOrder(ks, pairs);
+    const id = sha256(utf8('relay-fork'));
+    const genesis = sign(header(id, 0n), ks, ordered);
+    const chainA: SignedHeader[] = [genesis];
+    const chainB: SignedHeader[] = [genesis];
+    for (let i = 1; i <= 3; i++) {
+      const prevA = chainA[i - 1]!.header;
+      const prevB = chainB[i - 1]!.header;
+      chainA.push(
+        sign(
+          header(id, BigInt(i), { prevHash: headerHash(prevA), timestamp: 2_000n + BigInt(i) }),
+          ks,
+          ordered.slice(0, 2),
+        ),
+      );
+      chainB.push(
+        sign(
+          header(id, BigInt(i), {
+            prevHash: headerHash(prevB),
+            timestamp: 2_000n + BigInt(i),
+            txRoot: new Uint8Array(32).fill(i),
+          }),
+          ks,
+          ordered.slice(1, 3),
+        ),
+      );
+    }
+    const source = (c: SignedHeader[]) => ({
+      header: async (at: bigint | 'latest') => (at === 'latest' ? c[c.length - 1] : c[Number(at)]),
+    });
+    const domain = { name: 'relay-fork', id, keySet: ks, genesis };
+    const honest = new EvmRelayer(env.evm, env.lightClient, [{ ...domain, source: source(chainA) }]);
+    const first = await honest.run({ once: true });
+    expect(first.skipped).toEqual({});
+    expect(first.caughtUp).toBe(true);
+    const read = <T>(functionName: string) =>
+      env.evm.public.readContract({
+        address: env.lightClient,
+        abi: weftLightClientAbi,
+        functionName: functionName as never,
+        args: [hex(id)] as never,
+      }) as Promise<T>;
+    expect(await read<bigint>('latestHeight')).toBe(3n);
+    // Another node of the same domain serves a different, validly signed history.
+    const forked = new EvmRelayer(env.evm, env.lightClient, [{ ...domain, source: source(chainB) }]);
+    const pass = await forked.pass();
+    expect(pass.frozen).toEqual(['relay-fork']);
+    expect(await read<boolean>('frozen')).toBe(true);
+    expect((await forked.pass()).skipped).toEqual({ 'relay-fork': 'frozen' });
+  });
+});
