@@ -118,7 +118,9 @@ describe('fuzz finding: a checkpoint state listing an entry twice', () => {
       // A view's roots are its window of headers (one per height): list the first one twice.
       const [id, view] = [...state.remotes][0]!;
       const entries = [...view.recent.values()];
-      const recent = { values: () => [entries[0]!, ...entries][Symbol.iterator]() } as unknown as typeof view.recent;
+      const recent = {
+        values: () => [entries[0]!, ...entries][Symbol.iterator](),
+      } as unknown as typeof view.recent;
       return encodeState({ ...state, remotes: new Map([[id, { ...view, recent }]]) });
     }
     if (field === 'remotes') {

@@ -207,6 +207,15 @@ export const ERROR_CODES = {
   NO_WALLET: { status: 400, meaning: '(CLI) no dev wallet in the network directory' },
   NO_COIN: { status: 400, meaning: '(CLI) the dev wallet holds no unspent coin there' },
   MINT_REFUSED: { status: 400, meaning: '(CLI) a domain refused a mint' },
+  EVM_REVERTED: {
+    status: 502,
+    meaning: '(EVM) a contract call reverted; the message names its custom error',
+  },
+  UNAVAILABLE: {
+    status: 503,
+    meaning: '(EVM) the JSON-RPC endpoint cannot be reached or answered out of turn',
+  },
+  MOVE_REFUSED: { status: 409, meaning: '(CLI) weft evm transfer: the source domain refused the move' },
   WALLET_LOCKED: { status: 409, meaning: '(CLI) another process has held the dev wallet lock too long' },
   STOP_FAILED: { status: 500, meaning: '(CLI) a process of the network could not be stopped' },
 
