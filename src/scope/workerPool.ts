@@ -46,6 +46,7 @@ export class WorkerWaveRunner implements WaveRunner {
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
+        if (this.pending.size === 0) for (const x of this.workers) x.unref();
         if (msg.outcomes) p.resolve(msg.outcomes);
         else p.reject(new WeftError('BAD_INPUT', `wave worker failed: ${msg.error}`));
       });
@@ -74,6 +75,8 @@ export class WorkerWaveRunner implements WaveRunner {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      // Idle workers do not keep the process alive; a worker with a job in flight does.
+      worker.ref();
       worker.postMessage({ id, jobs });
     });
   }
