@@ -105,12 +105,12 @@ describe('object DAG rules', () => {
 
   it('stops a scope at the proven tip: proven writers are never executed again', () => {
     const dag = new ObjectDag();
-    dag.append(id(1), declare([rw(y, B!.ref)], gas(100n, 100n)), 1n);
-    dag.append(id(2), declare([rw(y, B!.ref)], gas(100n, 200n)), 2n);
-    const reader = declare([rw(x, A!.ref), rd(y, B!.ref)], gas(100n, 300n));
-    expect(dag.scopeGasNeeded(reader)).toBe(300n);
+    dag.append(id(1), declare([rw(y, B!.ref)], gas(100000n, 100000n)), 1n);
+    dag.append(id(2), declare([rw(y, B!.ref)], gas(100000n, 200000n)), 2n);
+    const reader = declare([rw(x, A!.ref), rd(y, B!.ref)], gas(100000n, 300000n));
+    expect(dag.scopeGasNeeded(reader)).toBe(300000n);
     dag.advanceProven(1n);
-    expect(dag.scopeGasNeeded(reader)).toBe(200n);
+    expect(dag.scopeGasNeeded(reader)).toBe(200000n);
     const meta = dag.append(id(3), reader, 3n);
     expect(dag.scopeOf(meta, A!.ref).map((m) => m.idKey)).toEqual([hexKey(id(2))]);
     dag.advanceProven(2n);
@@ -120,11 +120,11 @@ describe('object DAG rules', () => {
 
   it('puts an unfunded transaction off the DAG: no vertex, and the next reader reads the vertex before it', () => {
     const dag = new ObjectDag();
-    dag.append(id(1), declare([rw(y, B!.ref)], gas(1000n, 1000n)), 1n);
-    const poor = dag.append(id(2), declare([rw(x, A!.ref), rd(y, B!.ref)], gas(1000n, 1999n)), 1n);
+    dag.append(id(1), declare([rw(y, B!.ref)], gas(1000000n, 1000000n)), 1n);
+    const poor = dag.append(id(2), declare([rw(x, A!.ref), rd(y, B!.ref)], gas(1000000n, 1999000n)), 1n);
     expect(poor.onDag).toBe(false);
     expect(dag.object(x)).toBeUndefined();
-    const rich = dag.append(id(3), declare([rw(x, A!.ref), rd(y, B!.ref)], gas(1000n, 2000n)), 1n);
+    const rich = dag.append(id(3), declare([rw(x, A!.ref), rd(y, B!.ref)], gas(1000000n, 2000000n)), 1n);
     expect(rich.onDag).toBe(true);
     expect(dag.object(x)?.seq).toBe(1n);
   });
@@ -133,30 +133,30 @@ describe('object DAG rules', () => {
     const dag = new ObjectDag();
     const max = (1n << 64n) - 1n;
     dag.append(id(1), declare([rw(y, B!.ref)], gas(max, max)), 1n);
-    const reader = dag.append(id(2), declare([rw(x, A!.ref), rd(y, B!.ref)], gas(1n, max)), 1n);
-    // max + 1 wraps to 0 in u64 arithmetic; the sum is exact here.
+    const reader = dag.append(id(2), declare([rw(x, A!.ref), rd(y, B!.ref)], gas(1000n, max)), 1n);
+    // max + 1000 wraps to 999 in u64 arithmetic; the sum is exact here.
     expect(reader.onDag).toBe(false);
-    expect(reader.scopeLocalGas.get(hexKey(A!.ref))).toBe(max + 1n);
+    expect(reader.scopeLocalGas.get(hexKey(A!.ref))).toBe(max + 1000n);
   });
 
   it('refuses heights at or below the proven tip, a shrinking proven tip and a duplicate id', () => {
     const dag = new ObjectDag();
-    dag.append(id(1), declare([rw(x, A!.ref)], gas(1n, 1n)), 2n);
+    dag.append(id(1), declare([rw(x, A!.ref)], gas(1000n, 1000n)), 2n);
     dag.advanceProven(2n);
-    expectCode(() => dag.append(id(2), declare([rw(x, A!.ref)], gas(1n, 1n)), 2n), 'BAD_HEIGHT');
+    expectCode(() => dag.append(id(2), declare([rw(x, A!.ref)], gas(1000n, 1000n)), 2n), 'BAD_HEIGHT');
     expectCode(() => dag.advanceProven(1n), 'BAD_HEIGHT');
-    dag.append(id(3), declare([rw(x, A!.ref)], gas(1n, 1n)), 3n);
-    expectCode(() => dag.append(id(3), declare([rw(x, A!.ref)], gas(1n, 1n)), 3n), 'DUPLICATE_TX');
+    dag.append(id(3), declare([rw(x, A!.ref)], gas(1000n, 1000n)), 3n);
+    expectCode(() => dag.append(id(3), declare([rw(x, A!.ref)], gas(1000n, 1000n)), 3n), 'DUPLICATE_TX');
   });
 
   it('fails a wrong index or a wrong owner from metadata, still creating the declared vertices', () => {
     const dag = new ObjectDag();
-    dag.append(id(1), declare([rw(x, A!.ref)], gas(1n, 1n)), 1n);
+    dag.append(id(1), declare([rw(x, A!.ref)], gas(1000n, 1000n)), 1n);
     const wrongIndex = dag.append(
       id(2),
       declare(
         [{ object: x, program: A!.ref, access: 'write', index: { kind: 'exact', seq: 5n } }],
-        gas(1n, 1n),
+        gas(1000n, 1000n),
       ),
       1n,
     );
@@ -166,12 +166,12 @@ describe('object DAG rules', () => {
       id(3),
       declare(
         [{ object: x, program: A!.ref, access: 'write', index: { kind: 'atLeast', seq: 1n } }],
-        gas(1n, 1n),
+        gas(1000n, 1000n),
       ),
       1n,
     );
     expect(lowerBound.preFailure).toBeNull();
-    const wrongOwner = dag.append(id(4), declare([rw(x, B!.ref)], gas(1n, 1n)), 1n);
+    const wrongOwner = dag.append(id(4), declare([rw(x, B!.ref)], gas(1000n, 1000n)), 1n);
     expect(wrongOwner.preFailure).toBe('SCOPE_WRONG_PROGRAM');
     // Its vertex belongs to the real owner, so A's nodes still see it.
     expect(wrongOwner.programs).toEqual([hexKey(A!.ref)]);

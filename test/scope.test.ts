@@ -94,7 +94,7 @@ describe('declarations', () => {
   it('round-trip through canonical bytes', () => {
     const d = declare(
       [entry(a, 'readWrite'), entry(b, 'write', { kind: 'atLeast', seq: 7n })],
-      gas(10n, 99n),
+      gas(1000n, 99n),
     );
     const bytes = encodeDecl(d);
     expect(decodeAll(bytes, readDeclaration)).toEqual(d);
@@ -103,22 +103,22 @@ describe('declarations', () => {
   });
 
   it('refuse w ⊄ r: a write-only entry must name the sequence index it overwrites', () => {
-    expectCode(() => declare([entry(a, 'write')], gas(1n)), 'DECL_WRITE_NOT_READ');
+    expectCode(() => declare([entry(a, 'write')], gas(1000n)), 'DECL_WRITE_NOT_READ');
   });
 
   it('refuse duplicates, unsorted entries, too many entries and malformed fields, each with its code', () => {
-    expectCode(() => declare([entry(a, 'read'), entry(a, 'readWrite')], gas(1n)), 'DECL_DUPLICATE_OBJECT');
-    const sorted = declare([entry(a, 'read'), entry(b, 'read')], gas(1n));
+    expectCode(() => declare([entry(a, 'read'), entry(a, 'readWrite')], gas(1000n)), 'DECL_DUPLICATE_OBJECT');
+    const sorted = declare([entry(a, 'read'), entry(b, 'read')], gas(1000n));
     const unsorted = { ...sorted, entries: [...sorted.entries].reverse() };
     expectCode(() => encodeDecl(unsorted), 'DECL_NOT_CANONICAL');
     const many = Array.from({ length: DECL_OBJECTS_MAX + 1 }, (_, i) => entry(counterId(`o${i}`), 'read'));
-    expectCode(() => declare(many, gas(1n)), 'DECL_TOO_MANY_OBJECTS');
+    expectCode(() => declare(many, gas(1000n)), 'DECL_TOO_MANY_OBJECTS');
     expectCode(
-      () => declare([{ ...entry(a, 'read'), program: new Uint8Array(31) }], gas(1n)),
+      () => declare([{ ...entry(a, 'read'), program: new Uint8Array(31) }], gas(1000n)),
       'DECL_MALFORMED',
     );
-    expectCode(() => declare([entry(a, 'delete' as never)], gas(1n)), 'DECL_MALFORMED');
-    expectCode(() => declare([entry(a, 'read', { kind: 'exact', seq: -1n })], gas(1n)), 'DECL_MALFORMED');
+    expectCode(() => declare([entry(a, 'delete' as never)], gas(1000n)), 'DECL_MALFORMED');
+    expectCode(() => declare([entry(a, 'read', { kind: 'exact', seq: -1n })], gas(1000n)), 'DECL_MALFORMED');
   });
 
   it('refuse gas commitments outside u64, in objects and in bytes', () => {
@@ -127,7 +127,12 @@ describe('declarations', () => {
       'GAS_OUT_OF_RANGE',
     );
     expectCode(() => declare([entry(a, 'read')], { localGas: 1n, scopeGas: -1n }), 'GAS_OUT_OF_RANGE');
-    const bytes = encodeDecl(declare([entry(a, 'write', { kind: 'exact', seq: 0n })], gas(1n)));
+    // Below the base cost a transaction could never run, yet would lengthen every scope walk.
+    expectCode(
+      () => declare([entry(a, 'read')], { localGas: GAS.txBase - 1n, scopeGas: 0n }),
+      'GAS_BELOW_BASE',
+    );
+    const bytes = encodeDecl(declare([entry(a, 'write', { kind: 'exact', seq: 0n })], gas(1000n)));
     const overflow = bytes.slice();
     overflow.fill(0xff, 1, 9); // localGas = 2^64 - 1 is still a u64: accepted
     expect(decodeAll(overflow, readDeclaration).localGas).toBe(U64_MAX);

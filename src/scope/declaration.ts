@@ -1,6 +1,7 @@
 // Declarations: the objects a transaction reads and writes, and its two gas commitments. Every
 // node works out scopes and the off-DAG marking from these alone (docs/scopes.md).
 import { assertBytes, compareBytes, type Reader, WeftError, type Writer } from '../crypto/index.js';
+import { GAS } from './gas.js';
 import { DECL_OBJECTS_MAX, U64_MAX } from './limits.js';
 
 /** Format byte of an encoded declaration. */
@@ -44,7 +45,7 @@ export function isWrite(access: Access): boolean {
 /**
  * Refuses a declaration that breaks a rule, each with its own code, in this order:
  * `DECL_TOO_MANY_OBJECTS`, `DECL_MALFORMED` (field types and sizes), `GAS_OUT_OF_RANGE`,
- * `DECL_DUPLICATE_OBJECT`, `DECL_NOT_CANONICAL` (entries not sorted by object id),
+ * `GAS_BELOW_BASE` (localGas under GAS.txBase), `DECL_DUPLICATE_OBJECT`, `DECL_NOT_CANONICAL` (entries not sorted by object id),
  * `DECL_WRITE_NOT_READ` (a write-only entry without an index: `w ⊄ r`).
  */
 export function checkDeclaration(decl: Declaration): void {
@@ -59,6 +60,14 @@ export function checkDeclaration(decl: Declaration): void {
   for (const [i, e] of decl.entries.entries()) checkEntry(e, i);
   checkGas(decl.localGas, 'localGas');
   checkGas(decl.scopeGas, 'scopeGas');
+  // Every transaction pays at least the base, so a scope walk visits at most scopeGas / txBase
+  // transactions: metadata work is bounded by gas too.
+  if (decl.localGas < GAS.txBase) {
+    throw new WeftError(
+      'GAS_BELOW_BASE',
+      `localGas must cover the base cost of ${GAS.txBase}, got ${decl.localGas}`,
+    );
+  }
   for (let i = 1; i < decl.entries.length; i++) {
     const order = compareBytes(decl.entries[i - 1]!.object, decl.entries[i]!.object);
     if (order === 0)

@@ -72,7 +72,7 @@ export const txArb: fc.Arbitrary<TxSpec> = fc.record({
     }),
     { minLength: 1, maxLength: 4, selector: (e) => e.obj },
   ),
-  localGas: fc.integer({ min: 800, max: 30_000 }),
+  localGas: fc.integer({ min: 1_000, max: 30_000 }),
   scopeMul: fc.integer({ min: 0, max: 12 }),
   mode: fc.constantFrom(0, 0, 0, 0, 0, 0, 1, 2, 3),
   steps: fc.integer({ min: 0, max: 40_000 }),
