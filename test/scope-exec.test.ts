@@ -102,6 +102,36 @@ describe('parallel execution', () => {
   });
 });
 
+describe('determinism', () => {
+  it('executes and follows without reading the clock or drawing randomness', () => {
+    const [now, random] = [Date.now, Math.random];
+    Date.now = () => {
+      throw new Error('Date.now called');
+    };
+    Math.random = () => {
+      throw new Error('Math.random called');
+    };
+    try {
+      fc.assert(
+        fc.property(workloadArb, (blocks) => {
+          const full = new ScopeExecutor({ programs: mixRegistry });
+          full.follow(mixPrograms[0]!.ref);
+          const f = new ScopeFollower({ program: mixPrograms[0]!.ref, programs: mixRegistry });
+          for (const b of buildWorkload(blocks)) {
+            full.advanceProven(b.proven);
+            full.executeBlock(b.height, b.txs);
+            f.applyBlock(full.takeFollowerBlock(f.program, b.height));
+          }
+        }),
+        { numRuns: 20 },
+      );
+    } finally {
+      Date.now = now;
+      Math.random = random;
+    }
+  });
+});
+
 describe('follower of one program', () => {
   it('keeps its program’s objects equal to a full executor’s, within the scope gas its writers paid', () => {
     let executedSomething = 0;
