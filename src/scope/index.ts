@@ -119,6 +119,8 @@ export {
   readScopeBody,
   scopeBodyId,
   scopeTx,
+  scopeTxOf,
+  withScope,
   writeScopeBody,
 } from './tx.js';
 export type { WorkerWaveRunnerOptions } from './workerPool.js';

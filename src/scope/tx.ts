@@ -10,6 +10,7 @@ import {
   WeftError,
   Writer,
 } from '../crypto/index.js';
+import type { Transaction } from '../tx/index.js';
 import { type Declaration, readDeclaration, writeDeclaration } from './declaration.js';
 import { CALL_INPUT_BYTES_MAX, CALLS_MAX, SCOPE_SIGNERS_MAX } from './limits.js';
 
@@ -83,4 +84,30 @@ export function scopeTx(body: ScopeBody, signers: PublicKey[] = []): ScopeTx {
   if (signers.length > SCOPE_SIGNERS_MAX)
     throw new WeftError('BAD_INPUT', `at most ${SCOPE_SIGNERS_MAX} signers`);
   return { id: scopeBodyId(body), declaration: body.declaration, calls: body.calls, signers };
+}
+
+/**
+ * The transaction with `body` as its scoped body (format 2). Sign it afterwards: the id commits
+ * to the scope.
+ *
+ * @example const signed = signTransaction(withScope(tx, { declaration, calls }), [alice]);
+ */
+export function withScope(tx: Transaction, body: ScopeBody): Transaction {
+  return { ...tx, scope: encodeScopeBody(body) };
+}
+
+/**
+ * What the scope layer executes for a transaction with a scoped body: its id, its declaration
+ * and calls, and the keys that signed it (validation has verified every signature). Null for a
+ * transaction without one. CODEC or a declaration rule's code for a malformed scoped body.
+ */
+export function scopeTxOf(tx: Transaction, id: Uint8Array): ScopeTx | null {
+  if (tx.scope === undefined) return null;
+  const body = decodeScopeBody(tx.scope);
+  return {
+    id,
+    declaration: body.declaration,
+    calls: body.calls,
+    signers: tx.signatures.map((s) => s.publicKey),
+  };
 }

@@ -23,6 +23,7 @@ import {
   TX_BYTES_MAX,
   TX_LABEL_BYTES_MAX,
   TX_RESOURCES_MAX,
+  TX_SCOPE_BYTES_MAX,
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
@@ -31,6 +32,8 @@ import type { Action, Consumed, Created, Transaction, TxSignature } from './type
 
 /** The encoding's version byte, first in the body (and so in the id's preimage). */
 export const TX_FORMAT = 0x01;
+/** The version byte of a body that carries a scoped body after the app data. */
+export const TX_FORMAT_SCOPED = 0x02;
 /** Domain separation for the id: txId = SHA256("weft.tx" || body). */
 export const TX_ID_TAG = utf8('weft.tx');
 
@@ -51,12 +54,14 @@ function writeConsumed(w: Writer, c: Consumed): void {
  * re-anchor one, without invalidating a signature.
  */
 export function writeTxBody(w: Writer, tx: Transaction): void {
-  w.u8(TX_FORMAT);
+  // A body without a scope is format 1, byte for byte what it was before scopes existed.
+  w.u8(tx.scope === undefined ? TX_FORMAT : TX_FORMAT_SCOPED);
   w.list(tx.actions, TX_ACTIONS_MAX, (w, a: Action) => {
     w.list(a.consumed, TX_RESOURCES_MAX, writeConsumed);
     w.list(a.created, TX_RESOURCES_MAX, writeCreated);
   });
   w.bytes(tx.appData, TX_APP_DATA_BYTES_MAX);
+  if (tx.scope !== undefined) w.bytes(tx.scope, TX_SCOPE_BYTES_MAX);
 }
 
 /**
@@ -207,6 +212,20 @@ function readWitness(r: Reader, c: Consumed): void {
   }
 }
 
+/** The scoped body of a format 2 body: a length past the input is a truncation (CODEC) first. */
+function readScope(r: Reader): Uint8Array {
+  const n = r.u32();
+  if (n > r.remaining)
+    throw new WeftError('CODEC', `a scoped body claims ${n} bytes but only ${r.remaining} remain`);
+  if (n > TX_SCOPE_BYTES_MAX) {
+    throw new WeftError(
+      'TX_SCOPE_TOO_LARGE',
+      `a scoped body is ${n} bytes; the limit is ${TX_SCOPE_BYTES_MAX}`,
+    );
+  }
+  return r.fixed(n).slice();
+}
+
 /**
  * Decodes a canonical encoding. Strict: throws CODEC on truncation, trailing bytes or any
  * non-canonical byte, the limit's own code (TX_TOO_LARGE, TX_TOO_MANY_ACTIONS, ...) when a count
@@ -223,7 +242,9 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
   }
   const r = new Reader(bytes);
   const format = r.u8();
-  if (format !== TX_FORMAT) throw new WeftError('CODEC', `unknown transaction format ${format}`);
+  if (format !== TX_FORMAT && format !== TX_FORMAT_SCOPED) {
+    throw new WeftError('CODEC', `unknown transaction format ${format}`);
+  }
   const actionCount = readCount(r, TX_ACTIONS_MAX, 'TX_TOO_MANY_ACTIONS', 'actions');
   const actions: Action[] = [];
   let resources = 0;
@@ -239,6 +260,10 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
     actions.push({ consumed, created });
   }
   const appData = readSized(r, TX_APP_DATA_BYTES_MAX, 'TX_APP_DATA_TOO_LARGE', 'app data');
+  const scope = format === TX_FORMAT_SCOPED ? readScope(r) : undefined;
+  // An empty scope would be a second encoding of the same meaning as format 1.
+  if (scope !== undefined && scope.length === 0)
+    throw new WeftError('CODEC', 'a format 2 body carries a non-empty scope');
   const bodyEnd = r.offset;
   for (const a of actions) for (const c of a.consumed) readWitness(r, c);
   const signatureCount = readCount(r, TX_SIGNATURES_MAX, 'TX_TOO_MANY_SIGNATURES', 'signatures');
@@ -251,10 +276,11 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
     });
   }
   r.end();
-  const tx: Transaction = { actions, appData, signatures };
-  // What the encoder refuses (no action, an empty action, signatures out of order or twice for a
-  // key, a proof on an ephemeral resource) has no canonical encoding: refused here too, with the
-  // encoder's code, so every decoded transaction re-encodes to the bytes it came from.
+  const tx: Transaction =
+    scope === undefined ? { actions, appData, signatures } : { actions, appData, signatures, scope };
+  // What the encoder refuses (no action and no scope, an empty action, signatures out of order or
+  // twice for a key, a proof on an ephemeral resource) has no canonical encoding: refused here too,
+  // with the encoder's code, so every decoded transaction re-encodes to the bytes it came from.
   checkTransactionShape(tx);
   return { tx, id: txIdOfBody(bytes.subarray(0, bodyEnd)) };
 }

@@ -27,6 +27,7 @@ import {
   TX_BYTES_MAX,
   TX_LABEL_BYTES_MAX,
   TX_RESOURCES_MAX,
+  TX_SCOPE_BYTES_MAX,
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
@@ -52,7 +53,13 @@ export type ConsumedJson = CreatedJson & {
 };
 export type ActionJson = { consumed: ConsumedJson[]; created: CreatedJson[] };
 export type TxSignatureJson = { publicKey: PublicKeyJson; signature: string };
-export type TransactionJson = { actions: ActionJson[]; appData: string; signatures: TxSignatureJson[] };
+export type TransactionJson = {
+  actions: ActionJson[];
+  appData: string;
+  signatures: TxSignatureJson[];
+  /** hex of the scoped body, present only on a format 2 transaction */
+  scope?: string;
+};
 
 /** Longest JSON text parseTransactionJson reads: hex doubles the bytes, plus room for keys. */
 export const TX_JSON_CHARS_MAX = 4 * TX_BYTES_MAX;
@@ -81,7 +88,7 @@ function consumedToJson(c: Consumed): ConsumedJson {
 /** The JSON form of a transaction. */
 export function transactionToJson(tx: Transaction): TransactionJson {
   checkTransactionShape(tx);
-  return {
+  const json: TransactionJson = {
     actions: tx.actions.map((a) => ({
       consumed: a.consumed.map(consumedToJson),
       created: a.created.map(createdToJson),
@@ -92,6 +99,8 @@ export function transactionToJson(tx: Transaction): TransactionJson {
       signature: toHex(s.signature.bytes),
     })),
   };
+  if (tx.scope !== undefined) json.scope = toHex(tx.scope);
+  return json;
 }
 
 function parseCreated(
@@ -163,11 +172,12 @@ function parseSignature(v: unknown, path: string): TxSignature {
  * @example decodeTransaction(encodeTransaction(parseTransactionJson(body)))
  */
 export function parseTransactionJson(input: unknown): Transaction {
-  const o = expectObject(parseJsonText(input, 'tx', TX_JSON_CHARS_MAX), 'tx', [
-    'actions',
-    'appData',
-    'signatures',
-  ]);
+  const o = expectObject(
+    parseJsonText(input, 'tx', TX_JSON_CHARS_MAX),
+    'tx',
+    ['actions', 'appData', 'signatures'],
+    ['scope'],
+  );
   const actionsJson = expectArray(o.actions, 'tx.actions', TX_ACTIONS_MAX);
   let resources = 0;
   const actions: Action[] = actionsJson.map((a, i) => {
@@ -189,6 +199,7 @@ export function parseTransactionJson(input: unknown): Transaction {
       parseSignature(s, `tx.signatures[${i}]`),
     ),
   };
+  if (o.scope !== undefined) tx.scope = expectHex(o.scope, 'tx.scope', { maxBytes: TX_SCOPE_BYTES_MAX });
   checkTransactionShape(tx);
   return tx;
 }

@@ -53,6 +53,11 @@ export type ValidationContext = {
    * REFUND_UNKNOWN_HEADER.
    */
   remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
+  /**
+   * True when the caller executes scoped bodies (weft/scope). Absent or false, a transaction with
+   * a scope is TX_SCOPE_UNSUPPORTED: including it without running its calls would be a lie.
+   */
+  executesScopes?: boolean;
 };
 
 export type ValidateOptions = {
@@ -183,6 +188,9 @@ export function validateTransaction(
   const encodedBytes = bodyBytes + encodedProofsBytes(tx) + signaturesBytes;
   if (encodedBytes > TX_BYTES_MAX) {
     fail('TX_TOO_LARGE', `the transaction encodes to ${encodedBytes} bytes; the limit is ${TX_BYTES_MAX}`);
+  }
+  if (tx.scope !== undefined && ctx.executesScopes !== true) {
+    fail('TX_SCOPE_UNSUPPORTED', 'this domain does not execute scoped transactions (format 2)');
   }
   if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
 
