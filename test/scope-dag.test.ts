@@ -83,6 +83,51 @@ describe('scope computation', () => {
   });
 });
 
+describe('DAG snapshots', () => {
+  it('restore a DAG that continues exactly like the original, and re-encode to the same bytes', () => {
+    fc.assert(
+      fc.property(workloadArb, fc.nat(), (blocks, cut) => {
+        const work = buildWorkload(blocks);
+        const at = cut % work.length;
+        const straight = new ObjectDag();
+        let resumed = new ObjectDag();
+        const a: TxMeta[] = [];
+        const b: TxMeta[] = [];
+        for (const [i, blk] of work.entries()) {
+          if (i === at) {
+            const bytes = resumed.snapshot();
+            resumed = ObjectDag.restore(bytes);
+            expect(resumed.snapshot()).toEqual(bytes);
+          }
+          straight.advanceProven(blk.proven);
+          resumed.advanceProven(blk.proven);
+          for (const tx of blk.txs) {
+            const m = straight.append(tx.id, tx.declaration, blk.height);
+            const n = resumed.append(tx.id, tx.declaration, blk.height);
+            a.push(m);
+            b.push(n);
+            for (const p of m.programs) {
+              const ref = Uint8Array.from(Buffer.from(p, 'hex'));
+              expect(resumed.scopeOf(n, ref).map((x) => x.idKey)).toEqual(
+                straight.scopeOf(m, ref).map((x) => x.idKey),
+              );
+            }
+          }
+        }
+        expect(marking(b)).toEqual(marking(a));
+        expect(resumed.clone().snapshot()).toEqual(straight.snapshot());
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuse bytes that are not a snapshot', () => {
+    const bytes = new ObjectDag().snapshot();
+    expectCode(() => ObjectDag.restore(Uint8Array.of(...bytes, 0)), 'CODEC');
+    expectCode(() => ObjectDag.restore(Uint8Array.of(9, ...bytes.subarray(1))), 'CODEC');
+  });
+});
+
 const [A, B] = mixPrograms;
 const gas = (localGas: bigint, scopeGas: bigint) => ({ localGas, scopeGas });
 

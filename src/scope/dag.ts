@@ -1,6 +1,6 @@
 // The object DAG: per transaction, the vertices it read and wrote, built from declarations alone.
 // It decides scopes and the off-DAG marking; execution fills in values later (execute.ts).
-import { equalBytes, hexKey, WeftError } from '../crypto/index.js';
+import { equalBytes, hexKey, Reader, WeftError, Writer } from '../crypto/index.js';
 import {
   type Access,
   checkDeclaration,
@@ -9,7 +9,7 @@ import {
   isRead,
   isWrite,
 } from './declaration.js';
-import { SCOPE_TXS_MAX, U64_MAX } from './limits.js';
+import { DECL_OBJECTS_MAX, SCOPE_TXS_MAX, U64_MAX } from './limits.js';
 import { vertexKeyString } from './object.js';
 
 /** Why a funded transaction fails before any instruction runs, decided from metadata alone. */
@@ -51,6 +51,13 @@ export type TxMeta = {
 
 type ObjectRecord = { owner: Uint8Array; ownerKey: string; seq: bigint };
 type VertexRecord = { writer: TxMeta; ownerKey: string };
+
+/** Format byte of a DAG snapshot. */
+export const DAG_SNAPSHOT_FORMAT = 1;
+/** Most objects and most unproven transactions a snapshot holds. */
+export const DAG_SNAPSHOT_ITEMS_MAX = 1 << 24;
+const ACCESS_CODES: Access[] = ['read', 'write', 'readWrite'];
+const PRE_FAILURES: (PreFailure | null)[] = [null, 'SCOPE_WRONG_INDEX', 'SCOPE_WRONG_PROGRAM'];
 
 /** A scope walk's answer: the transactions (without the one asked about), their local gas sum. */
 export type ScopeWalk = { txs: TxMeta[]; localGas: bigint; exceeded: boolean };
@@ -100,6 +107,111 @@ export class ObjectDag {
 
   tx(id: Uint8Array): TxMeta | undefined {
     return this.byId.get(hexKey(id));
+  }
+
+  /**
+   * Canonical bytes of the DAG (for checkpoints):
+   * `u8 format (1) || proven u64 || lastHeight u64 || nextPosition u64 || list(objects) || list(unproven txs)`;
+   * an object is `object 32 || owner 32 || seq u64`, sorted by id; a transaction is
+   * `id 32 || position u64 || height u64 || localGas u64 || scopeGas u64 || bool onDag || u8 preFailure
+   * || list(programs 32) || list(entries: object 32 || owner 32 || u8 access || prevSeq u64 || bool written || [seq u64])
+   * || list(scopeLocalGas: program 32 || u128)`, in order.
+   */
+  snapshot(): Uint8Array {
+    const w = new Writer(1024)
+      .u8(DAG_SNAPSHOT_FORMAT)
+      .u64(this.proven)
+      .u64(this.lastHeight)
+      .u64(BigInt(this.nextPosition));
+    const objects = [...this.objects].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    w.list(objects, DAG_SNAPSHOT_ITEMS_MAX, (w, [k, o]) =>
+      w.fixed(Buffer.from(k, 'hex'), 32).fixed(o.owner, 32).u64(o.seq),
+    );
+    w.list(this.order.slice(this.head), DAG_SNAPSHOT_ITEMS_MAX, (w, m) => {
+      w.fixed(m.id, 32).u64(BigInt(m.position)).u64(m.height).u64(m.localGas).u64(m.scopeGas);
+      w.bool(m.onDag).u8(PRE_FAILURES.indexOf(m.preFailure));
+      w.list(m.programs, DECL_OBJECTS_MAX, (w, p) => w.fixed(Buffer.from(p, 'hex'), 32));
+      w.list(m.entries, DECL_OBJECTS_MAX, (w, e) => {
+        w.fixed(e.object, 32)
+          .fixed(e.owner, 32)
+          .u8(ACCESS_CODES.indexOf(e.access))
+          .u64(e.prevSeq)
+          .bool(e.seq !== null);
+        if (e.seq !== null) w.u64(e.seq);
+      });
+      w.list([...m.scopeLocalGas], DECL_OBJECTS_MAX, (w, [p, g]) =>
+        w.fixed(Buffer.from(p, 'hex'), 32).u128(g),
+      );
+    });
+    return w.finish();
+  }
+
+  /** The DAG a snapshot holds (CODEC for anything but a snapshot's canonical bytes). */
+  static restore(bytes: Uint8Array): ObjectDag {
+    const r = new Reader(bytes);
+    if (r.u8() !== DAG_SNAPSHOT_FORMAT) throw new WeftError('CODEC', 'unknown DAG snapshot format');
+    const dag = new ObjectDag();
+    dag.proven = r.u64();
+    dag.lastHeight = r.u64();
+    dag.nextPosition = Number(r.u64());
+    r.list(DAG_SNAPSHOT_ITEMS_MAX, (r) => {
+      const key = hexKey(r.fixed(32));
+      const owner = r.fixed(32).slice();
+      dag.objects.set(key, { owner, ownerKey: hexKey(owner), seq: r.u64() });
+    });
+    r.list(DAG_SNAPSHOT_ITEMS_MAX, (r) => dag.restoreTx(r));
+    r.end();
+    return dag;
+  }
+
+  /** An independent copy (what a cloned domain state holds). */
+  clone(): ObjectDag {
+    return ObjectDag.restore(this.snapshot());
+  }
+
+  private restoreTx(r: Reader): void {
+    const id = r.fixed(32).slice();
+    const position = Number(r.u64());
+    const height = r.u64();
+    const localGas = r.u64();
+    const scopeGas = r.u64();
+    const onDag = r.bool();
+    const preFailure = PRE_FAILURES[r.u8()];
+    if (preFailure === undefined) throw new WeftError('CODEC', 'unknown pre-failure in a DAG snapshot');
+    const programs = r.list(DECL_OBJECTS_MAX, (r) => hexKey(r.fixed(32)));
+    const entries = r.list(DECL_OBJECTS_MAX, (r): ResolvedEntry => {
+      const object = r.fixed(32).slice();
+      const owner = r.fixed(32).slice();
+      const access = ACCESS_CODES[r.u8()];
+      if (access === undefined) throw new WeftError('CODEC', 'unknown access in a DAG snapshot');
+      const prevSeq = r.u64();
+      const seq = r.bool() ? r.u64() : null;
+      return { object, objectKey: hexKey(object), owner, access, prevSeq, seq };
+    });
+    const scopeLocalGas = new Map(r.list(DECL_OBJECTS_MAX, (r) => [hexKey(r.fixed(32)), r.u128()] as const));
+    const reads = entries
+      .filter((e) => isRead(e.access) && e.prevSeq > 0n)
+      .map((e) => vertexKeyString(e.objectKey, e.prevSeq));
+    const meta: TxMeta = {
+      id,
+      idKey: hexKey(id),
+      position,
+      height,
+      localGas,
+      scopeGas,
+      onDag,
+      preFailure,
+      entries,
+      reads,
+      programs,
+      scopeLocalGas,
+    };
+    this.byId.set(meta.idKey, meta);
+    this.order.push(meta);
+    for (const e of entries) {
+      if (e.seq !== null)
+        this.vertices.set(vertexKeyString(e.objectKey, e.seq), { writer: meta, ownerKey: hexKey(e.owner) });
+    }
   }
 
   /** Moves the proven tip up to `height` and drops what it now covers. */

@@ -18,7 +18,7 @@ export {
   verifyProverEvidence,
 } from './attestation.js';
 export type { PreFailure, ResolvedEntry, ScopeWalk, TxMeta } from './dag.js';
-export { ObjectDag } from './dag.js';
+export { DAG_SNAPSHOT_FORMAT, DAG_SNAPSHOT_ITEMS_MAX, ObjectDag } from './dag.js';
 export type { Access, Declaration, DeclEntry, SeqIndex } from './declaration.js';
 export {
   checkDeclaration,
