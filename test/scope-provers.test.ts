@@ -6,8 +6,10 @@ import {
   attestationHash,
   counterId,
   counterTx,
+  decodeProverEvidence,
   decodeSignedAttestation,
   encodeAttestation,
+  encodeProverEvidence,
   encodeSignedAttestation,
   examplePrograms,
   ProgramRegistry,
@@ -134,6 +136,39 @@ describe('proven tip', () => {
     tip.add(signAttestation(keys[2]!, { domain, height: 1n, stateRoot: root(1) }));
     expect(tip.height).toBe(1n);
     expect(tip.evidence().map(proverEvidenceHash)).toEqual([proverEvidenceHash(out.evidence!)]);
+  });
+});
+
+describe('persistence', () => {
+  it('restores a proven tip with its pending attestations and evidence', () => {
+    const committed = new Map([
+      [1n, root(1)],
+      [2n, root(2)],
+    ]);
+    const tip = tracker(committed);
+    tip.add(signAttestation(keys[0]!, { domain, height: 1n, stateRoot: root(1) }));
+    tip.add(signAttestation(keys[1]!, { domain, height: 1n, stateRoot: root(1) }));
+    tip.add(signAttestation(keys[1]!, { domain, height: 2n, stateRoot: root(2) }));
+    tip.add(signAttestation(keys[2]!, { domain, height: 2n, stateRoot: root(9) }));
+    const { evidence } = tip.add(signAttestation(keys[2]!, { domain, height: 2n, stateRoot: root(2) }));
+    expect(decodeProverEvidence(encodeProverEvidence(evidence!))).toEqual(evidence);
+    const bytes = tip.snapshot();
+    const back = ProvenTip.restore(
+      {
+        domain,
+        provers: { provers: keys.slice(0, 3).map((k) => k.publicKey), threshold: 2 },
+        committedRoot: (h) => committed.get(h),
+      },
+      bytes,
+    );
+    expect(back.height).toBe(1n);
+    expect(back.snapshot()).toEqual(bytes);
+    expect(back.isExcluded(keys[2]!.publicKey)).toBe(true);
+    // The restored tracker still counts the pending attestation of height 2.
+    expect(back.add(signAttestation(keys[0]!, { domain, height: 2n, stateRoot: root(2) })).advancedTo).toBe(
+      2n,
+    );
+    expectCode(() => decodeProverEvidence(Uint8Array.of(3)), 'CODEC');
   });
 });
 

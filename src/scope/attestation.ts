@@ -86,7 +86,7 @@ export function decodeSignedAttestation(bytes: Uint8Array): SignedAttestation {
   return s;
 }
 
-function readSignedAttestation(r: Reader): SignedAttestation {
+export function readSignedAttestation(r: Reader): SignedAttestation {
   const format = r.u8();
   if (format !== ATTESTATION_FORMAT) throw new WeftError('CODEC', `unknown attestation format ${format}`);
   const domain = r.fixed(32).slice();
@@ -137,11 +137,44 @@ export function evidenceProver(e: ProverEvidence): PublicKey {
   return e.kind === 'conflict' ? e.first.prover : e.attestation.prover;
 }
 
-/** SHA256("weft.prover-evidence" || kind u8 || its parts): one id per piece of evidence. */
+/** SHA256("weft.prover-evidence" || encodeProverEvidence(e)): one id per piece of evidence. */
 export function proverEvidenceHash(e: ProverEvidence): Uint8Array {
-  const parts =
-    e.kind === 'conflict'
-      ? [Uint8Array.of(1), encodeSignedAttestation(e.first), encodeSignedAttestation(e.second)]
-      : [Uint8Array.of(2), encodeSignedAttestation(e.attestation), e.recomputedRoot];
-  return sha256(concatBytes(EVIDENCE_TAG, ...parts));
+  return sha256(concatBytes(EVIDENCE_TAG, encodeProverEvidence(e)));
+}
+
+/** Most bytes of one encoded signed attestation (secp256k1 key: 73 + 34 + 65). */
+export const SIGNED_ATTESTATION_BYTES_MAX = ATTESTATION_BYTES + 34 + 65;
+
+/**
+ * `u8 kind (1 conflict, 2 reexecution) || bytes first || bytes second` or
+ * `u8 kind || bytes attestation || recomputedRoot 32`, each attestation encodeSignedAttestation.
+ */
+export function encodeProverEvidence(e: ProverEvidence): Uint8Array {
+  const w = new Writer(400);
+  if (e.kind === 'conflict') {
+    w.u8(1).bytes(encodeSignedAttestation(e.first), SIGNED_ATTESTATION_BYTES_MAX);
+    w.bytes(encodeSignedAttestation(e.second), SIGNED_ATTESTATION_BYTES_MAX);
+  } else {
+    w.u8(2)
+      .bytes(encodeSignedAttestation(e.attestation), SIGNED_ATTESTATION_BYTES_MAX)
+      .fixed(e.recomputedRoot, 32);
+  }
+  return w.finish();
+}
+
+export function decodeProverEvidence(bytes: Uint8Array): ProverEvidence {
+  const r = new Reader(bytes);
+  const kind = r.u8();
+  let e: ProverEvidence;
+  if (kind === 1) {
+    const first = decodeSignedAttestation(r.bytes(SIGNED_ATTESTATION_BYTES_MAX));
+    e = { kind: 'conflict', first, second: decodeSignedAttestation(r.bytes(SIGNED_ATTESTATION_BYTES_MAX)) };
+  } else if (kind === 2) {
+    const attestation = decodeSignedAttestation(r.bytes(SIGNED_ATTESTATION_BYTES_MAX));
+    e = { kind: 'reexecution', attestation, recomputedRoot: r.fixed(32).slice() };
+  } else {
+    throw new WeftError('CODEC', `unknown prover evidence kind ${kind}`);
+  }
+  r.end();
+  return e;
 }

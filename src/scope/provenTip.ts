@@ -6,11 +6,18 @@ import {
   equalBytes,
   hexKey,
   type PublicKey,
+  Reader,
   WeftError,
+  Writer,
 } from '../crypto/index.js';
 import {
+  decodeProverEvidence,
+  decodeSignedAttestation,
+  encodeProverEvidence,
+  encodeSignedAttestation,
   evidenceProver,
   type ProverEvidence,
+  SIGNED_ATTESTATION_BYTES_MAX,
   type SignedAttestation,
   verifyAttestation,
   verifyProverEvidence,
@@ -150,6 +157,41 @@ export class ProvenTip {
     if (this.excludedKeys.has(key)) return;
     this.excludedKeys.set(key, evidence);
     for (const m of this.byHeight.values()) m.delete(key);
+  }
+
+  /**
+   * What to persist: `u8 format (1) || tip u64 || list(evidence: bytes) || list(pending attestations: bytes)`,
+   * attestations in height then key order. The prover set and the committed roots are configuration.
+   */
+  snapshot(): Uint8Array {
+    const w = new Writer(512).u8(1).u64(this.tip);
+    w.list([...this.excludedKeys.values()], PROVERS_MAX, (w, e) =>
+      w.bytes(encodeProverEvidence(e), 4 * SIGNED_ATTESTATION_BYTES_MAX),
+    );
+    const pending = [...this.byHeight]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .flatMap(([, m]) => [...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s));
+    w.list(pending, ATTESTATION_WINDOW_HEIGHTS * PROVERS_MAX, (w, s) =>
+      w.bytes(encodeSignedAttestation(s), SIGNED_ATTESTATION_BYTES_MAX),
+    );
+    return w.finish();
+  }
+
+  /** A tracker with `opts` and the state a snapshot holds; every attestation and evidence is re-checked. */
+  static restore(opts: ProvenTipOptions, bytes: Uint8Array): ProvenTip {
+    const r = new Reader(bytes);
+    if (r.u8() !== 1) throw new WeftError('CODEC', 'unknown proven tip snapshot format');
+    const tip = new ProvenTip({ ...opts, provenHeight: r.u64() });
+    for (const e of r.list(PROVERS_MAX, (r) =>
+      decodeProverEvidence(r.bytes(4 * SIGNED_ATTESTATION_BYTES_MAX)),
+    ))
+      tip.exclude(e);
+    const pending = r.list(ATTESTATION_WINDOW_HEIGHTS * PROVERS_MAX, (r) =>
+      decodeSignedAttestation(r.bytes(SIGNED_ATTESTATION_BYTES_MAX)),
+    );
+    r.end();
+    for (const s of pending) tip.add(s);
+    return tip;
   }
 
   /** Re-checks heights above the tip (after the domain learned a committed root). */
