@@ -19,6 +19,7 @@ import {
   GasMeter,
   NULL_VALUE_HASH,
   OBJECT_KEY_PREFIX,
+  OutOfGasSignal,
   objectId,
   objectKey,
   oracleFeedId,
@@ -279,6 +280,22 @@ describe('execution', () => {
       'SCOPE_UNKNOWN_PROGRAM',
       'PROGRAM_FAULT',
     ]);
+  });
+
+  it('fails a program that throws a forged out-of-gas signal instead of letting it end the run quietly', () => {
+    const forger = new ProgramRegistry([
+      {
+        ...counterProgram,
+        execute(ctx, input) {
+          counterProgram.execute(ctx, input);
+          throw new OutOfGasSignal('not really');
+        },
+      },
+    ]);
+    const ex = new ScopeExecutor({ programs: forger });
+    const [r] = ex.executeBlock(1n, [counterTx(c, 5n, gas(10_000n))]).results;
+    expect(r!.code).toBe('PROGRAM_FAULT');
+    expect(r!.vertices[0]!.valueHash).toEqual(NULL_VALUE_HASH);
   });
 
   it('survives a program asking for 2^70 steps: out of gas, not an overflow', () => {

@@ -348,7 +348,7 @@ export class ObjectDag {
       seen.add(writer);
       localGas += writer.localGas;
       if ((budget !== null && localGas > budget) || seen.size > SCOPE_TXS_MAX) {
-        return { txs: [...seen], localGas, exceeded: true };
+        return { txs: [...seen].sort((a, b) => a.position - b.position), localGas, exceeded: true };
       }
       for (const r of writer.reads) stack.push(r);
     }

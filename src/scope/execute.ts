@@ -13,7 +13,7 @@ import {
 import { type Proof, verifyProof, type Write } from '../smt/index.js';
 import type { ObjectDag, TxMeta } from './dag.js';
 import { type Access, isRead, isWrite } from './declaration.js';
-import { GAS, GasMeter, hashGas, OutOfGasSignal } from './gas.js';
+import { GAS, GasMeter, hashGas } from './gas.js';
 import { BLOCK_SCOPED_TXS_MAX, OBJECT_VALUE_BYTES_MAX, U64_MAX } from './limits.js';
 import { encodeObjectState, type ObjectState, objectKey, type StateVertex, valueHash } from './object.js';
 import type { ProgramContext, ProgramLookup } from './program.js';
@@ -126,7 +126,9 @@ export function runTx(job: TxJob, programs: ProgramLookup): TxOutcome {
         return finish(verdict && 'reason' in verdict ? String(verdict.reason).slice(0, 200) : 'no verdict');
     }
   } catch (e) {
-    if (!(e instanceof OutOfGasSignal) && !(e instanceof Fault) && !fault) {
+    // Only the meter's own exhaustion and a recorded fault end a run quietly: anything else a
+    // program throws (even an OutOfGasSignal it made itself) is a fault, never a success.
+    if (!meter.exhausted && !fault) {
       fault = new Fault('PROGRAM_FAULT', e instanceof Error ? e.message : String(e));
     }
   }
