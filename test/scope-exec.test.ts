@@ -10,14 +10,20 @@ import {
   counterId,
   counterProgram,
   counterTx,
+  decodeObjectState,
   examplePrograms,
+  executeScopedBlock,
   inlineRunner,
+  ObjectDag,
+  objectKey,
+  objectsToRead,
   ProgramRegistry,
   ScopeExecutor,
   ScopeFollower,
   type ScopeTx,
   type TxResult,
 } from '../src/scope/index.js';
+import { Smt } from '../src/smt/index.js';
 import { buildWorkload, mixPrograms, mixRegistry, objects, workloadArb } from './helpers/scopeWorkload.js';
 import { expectCode } from './support.js';
 
@@ -99,6 +105,46 @@ describe('parallel execution', () => {
     } finally {
       await runner.close();
     }
+  });
+});
+
+describe('executing over tree reads (the domain’s form)', () => {
+  it('gives the executor’s roots and results from the values a runtime reads out of its tree', () => {
+    fc.assert(
+      fc.property(workloadArb, (blocks) => {
+        const reference = new ScopeExecutor({ programs: mixRegistry });
+        const tree = Smt.inMemory();
+        const dag = new ObjectDag();
+        for (const b of buildWorkload(blocks)) {
+          reference.advanceProven(b.proven);
+          dag.advanceProven(b.proven);
+          const want = reference.executeBlock(b.height, b.txs);
+          const reads = objectsToRead(b.txs).map((object) => {
+            const v = tree.getSync(objectKey(object));
+            return { object, state: v === null ? null : decodeObjectState(v) };
+          });
+          const got = executeScopedBlock({ dag, programs: mixRegistry, height: b.height, txs: b.txs, reads });
+          expect(summary(got.results)).toEqual(summary(want.results));
+          expect(tree.stage(got.writes).root).toEqual(want.root);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses reads that leave out a declared object', () => {
+    const tx = counterTx(counterId('r'), 1n, { localGas: 10_000n, scopeGas: 10_000n });
+    expectCode(
+      () =>
+        executeScopedBlock({
+          dag: new ObjectDag(),
+          programs: new ProgramRegistry(examplePrograms),
+          height: 1n,
+          txs: [tx],
+          reads: [],
+        }),
+      'BAD_INPUT',
+    );
   });
 });
 

@@ -319,3 +319,41 @@ export function treeWrites(table: ObjectTable, touched: Iterable<string>): Write
     return { key: objectKey(entry.object), value: encodeObjectState(entry.state) };
   });
 }
+
+/** An object's state as the domain tree holds it before a block (null: never written). */
+export type ObjectRead = { object: Uint8Array; state: ObjectState | null };
+
+/**
+ * Every object the transactions declare, sorted by id, once each: what a domain's runtime reads
+ * from its tree (`0x04 || object`) before it executes a block, and hands to executeScopedBlock.
+ */
+export function objectsToRead(txs: readonly ScopeTx[]): Uint8Array[] {
+  const byKey = new Map<string, Uint8Array>();
+  for (const tx of txs) for (const e of tx.declaration.entries) byKey.set(hexKey(e.object), e.object);
+  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+}
+
+/**
+ * executeBlock over the values a domain read from its tree: the pure step a domain's transition
+ * runs for the scoped transactions of a block. `reads` must hold every object objectsToRead
+ * names (BAD_INPUT otherwise), each as the tree holds it; the DAG is updated in place.
+ */
+export function executeScopedBlock(
+  input: Omit<ExecuteBlockInput, 'table'> & { reads: readonly ObjectRead[] },
+): BlockResult {
+  const table: ObjectTable = new Map();
+  for (const r of input.reads)
+    if (r.state !== null) table.set(hexKey(r.object), { object: r.object, state: r.state });
+  const given = new Set(input.reads.map((r) => hexKey(r.object)));
+  for (const o of objectsToRead(input.txs)) {
+    if (!given.has(hexKey(o)))
+      throw new WeftError('BAD_INPUT', `the reads do not include declared object ${hexKey(o)}`);
+  }
+  return executeBlock({
+    table,
+    dag: input.dag,
+    programs: input.programs,
+    height: input.height,
+    txs: input.txs,
+  });
+}

@@ -53,6 +53,7 @@ export type {
   BlockResult,
   ExecuteBlockInput,
   FailureCode,
+  ObjectRead,
   ObjectTable,
   TxJob,
   TxObject,
@@ -62,7 +63,9 @@ export type {
 export {
   commitOutcome,
   executeBlock,
+  executeScopedBlock,
   jobFor,
+  objectsToRead,
   offDagResult,
   runTx,
   treeWrites,
