@@ -17,6 +17,12 @@ import {
   type LogicLookup,
   nullifier,
 } from '../resource/index.js';
+import {
+  type AttestationOutcome,
+  ProvenTip,
+  type ProverSet,
+  type SignedAttestation,
+} from '../scope/index.js';
 import { type Proof, Smt, type StagedVersion, type Write } from '../smt/index.js';
 import {
   commitmentKey,
@@ -118,6 +124,11 @@ export type DomainOptions = {
   tree?: Smt;
   /** durable storage (default: none, blocks kept in memory) */
   store?: DomainStore;
+  /**
+   * The domain's provers (docs/provers.md). When set, a block is proven only once a threshold of
+   * them attested its root (`attest`); when absent, each seal proves its own block at once.
+   */
+  provers?: ProverSet;
 };
 
 /** Options to resume a domain from a recovered state (see `weft/store`). */
@@ -181,6 +192,10 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readonly clock: () => bigint;
   private readonly logics: LogicLookup;
   private readonly verifier: SignatureVerifierPool | undefined;
+  /** the domain's provers; null when each seal proves its own block */
+  private readonly provers: ProverSet | null;
+  /** counts their attestations; made at the first one, from the proven tip then (after any replay) */
+  private provenTip: ProvenTip | null = null;
   private readonly headers: SignedHeader[] = [];
   private readonly blocks: Block[] = [];
   /** valueRef (hex) -> value preimage, when there is no store */
@@ -218,6 +233,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       clock?: () => bigint;
       logics?: LogicLookup;
       verifier?: SignatureVerifierPool;
+      provers?: ProverSet;
     },
     state: DomainState,
     smt: Smt,
@@ -233,6 +249,10 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
     this.logics = opts.logics ?? builtinRegistry();
     this.verifier = opts.verifier;
+    this.provers = opts.provers ?? null;
+    // Refuse a malformed prover set now (BAD_INPUT), not at the first attestation.
+    if (opts.provers)
+      new ProvenTip({ domain: this.id, provers: opts.provers, committedRoot: () => undefined });
   }
 
   /** A new domain at genesis. */
@@ -570,8 +590,10 @@ export class Domain extends EventEmitter<DomainEvents> {
       }
       const sealed = sealOutputs[0] as Extract<DomainOutput, { type: 'blockSealed' }>;
       const height = sealed.block.header.height;
-      const proven: DomainInput = { type: 'markProven', height };
-      const provenOutputs = this.run(proven);
+      // Without provers the witness is the proof and the block is proven at once; with provers
+      // it waits for their attestations (attest).
+      const proven: DomainInput[] = this.provers ? [] : [{ type: 'markProven', height }];
+      const provenOutputs = proven.flatMap((p) => this.run(p));
       const t2 = performance.now();
       const signed: SignedHeader = {
         header: sealed.block.header,
@@ -583,7 +605,7 @@ export class Domain extends EventEmitter<DomainEvents> {
           const statuses = this.takeTerminalStatuses();
           await this.store.commitBlock({
             staged,
-            inputs: [seal, proven],
+            inputs: [seal, ...proven],
             block: sealed.block,
             signed,
             state: this.state,
@@ -795,6 +817,39 @@ export class Domain extends EventEmitter<DomainEvents> {
       }
     }
     this.emitAll(this.run(input));
+  }
+
+  /**
+   * Counts a prover's attestation of one of this domain's blocks (DomainOptions.provers). Moves
+   * the proven tip (a logged `markProven`, so it survives a restart) once a threshold of provers
+   * attested the committed roots, in order. An attestation of another root convicts its prover at
+   * once: this domain executed the block and knows its root (`evidence`, the prover is excluded).
+   * Refuses NOT_ENABLED without provers, and the codes of `ProvenTip.add`. Attestations not yet
+   * counted live in memory: provers send them again after a restart.
+   */
+  attest(signed: SignedAttestation): Promise<AttestationOutcome> {
+    return this.serial(async () => {
+      if (!this.provers) throw new WeftError('NOT_ENABLED', 'this domain has no provers configured');
+      const tip = (this.provenTip ??= new ProvenTip({
+        domain: this.id,
+        provers: this.provers,
+        provenHeight: this.state.provenHeight,
+        committedRoot: (h) => this.header(h)?.header.stateRoot,
+      }));
+      const outcome = tip.add(signed);
+      if (outcome.mismatch) {
+        const root = this.header(signed.attestation.height)?.header.stateRoot;
+        const evidence = root ? tip.checkReexecution(signed, root) : null;
+        return { ...outcome, evidence };
+      }
+      if (outcome.advancedTo !== null) await this.logged({ type: 'markProven', height: outcome.advancedTo });
+      return outcome;
+    });
+  }
+
+  /** Evidence this domain holds against provers it excluded. */
+  proverEvidence(): ReturnType<ProvenTip['evidence']> {
+    return this.provenTip?.evidence() ?? [];
   }
 
   /** Stops accepting work once everything queued has run. */
