@@ -289,6 +289,7 @@ describe('the node API over a live domain', () => {
         'GET /v1/remotes listRemotes',
         'GET /v1/remotes/{domainId} getRemote',
         'POST /v1/remotes/{domainId}/reinit reinitializeRemote',
+        'POST /v1/attestations submitAttestation',
         'GET /v1/global-root getGlobalRoot',
         'POST /v1/transfers startTransfer',
         'GET /v1/transfers listTransfers',

@@ -1,16 +1,22 @@
 // `weft prover` against a live domain behind its HTTP API: it re-executes every block from the
 // full-mode witness and signs attestations that advance a proven tip; it refuses a block that
 // does not re-execute to its header's root.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, type WeftApi, WeftClient } from '../src/api/index.js';
 import { main } from '../src/cli/main.js';
 import { proveBlocks } from '../src/cli/scope.js';
-import { fromHex, keyPairFromSeed } from '../src/crypto/index.js';
-import { decodeSignedAttestation, ProvenTip, verifyAttestation } from '../src/scope/index.js';
-import { alice, bob, Wallet } from './helpers/domain.js';
+import { fromHex, keyPairFromSeed, toHex } from '../src/crypto/index.js';
+import { Domain } from '../src/domain/index.js';
+import {
+  decodeSignedAttestation,
+  ProvenTip,
+  signAttestation,
+  verifyAttestation,
+} from '../src/scope/index.js';
+import { alice, bob, key, steppingClock, Wallet } from './helpers/domain.js';
 import { type TestNet, testNet } from './helpers/network.js';
 
 let t: TestNet;
@@ -34,6 +40,65 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.close();
   t.net.close();
+});
+
+describe('attestations through the API', () => {
+  it('move the proven tip of a domain with provers: weft prover --post', async () => {
+    const keyFile = join(dir, 'posting.key');
+    writeFileSync(keyFile, `${toHex(new Uint8Array(32).fill(7))}\n`);
+    const prover = keyPairFromSeed('ed25519', new Uint8Array(32).fill(7));
+    const domain = await Domain.create({
+      name: 'prover-beta',
+      signers: [key('secp256k1', 'prover-beta/operator')],
+      clock: steppingClock(),
+      provers: { provers: [prover.publicKey], threshold: 1 },
+    });
+    const wallet = new Wallet(domain, 'posting');
+    await wallet.mint(alice.publicKey, 5n);
+    await wallet.mint(alice.publicKey, 6n);
+    const own = await createApi({ domain });
+    try {
+      const ownUrl = await own.listen();
+      expect(domain.provenHeight).toBe(0n);
+      const lines: string[] = [];
+      const code = await main(['prover', '--api', ownUrl, '--key', keyFile, '--post'], {
+        log: (s) => lines.push(s),
+        error: (s) => lines.push(s),
+      });
+      expect(code).toBe(0);
+      expect(lines.map((l) => (JSON.parse(l) as { provenHeight: string }).provenHeight)).toEqual(['1', '2']);
+      expect(domain.provenHeight).toBe(2n);
+      // A key outside the prover set, and bytes that are no attestation, are refused.
+      const client = new WeftClient(ownUrl);
+      const stranger = keyPairFromSeed('ed25519', new Uint8Array(32).fill(8));
+      const signed = signAttestation(stranger, {
+        domain: domain.id,
+        height: 2n,
+        stateRoot: domain.header(2n)!.header.stateRoot,
+      });
+      await expect(client.attest(signed)).rejects.toMatchObject({ code: 'PROVER_UNKNOWN' });
+      const bad = await own.app.inject({
+        method: 'POST',
+        url: '/v1/attestations',
+        payload: { attestation: '0x00' },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ error: { code: 'CODEC' } });
+    } finally {
+      await own.close();
+    }
+    // The test network's domain has no prover set: 404 NOT_ENABLED.
+    const none = await new WeftClient(url)
+      .attest(
+        signAttestation(keyPairFromSeed('ed25519', new Uint8Array(32).fill(9)), {
+          domain: t.domains[0]!.id,
+          height: 1n,
+          stateRoot: new Uint8Array(32),
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(none).toMatchObject({ code: 'NOT_ENABLED' });
+  });
 });
 
 describe('weft prover', () => {

@@ -256,6 +256,18 @@ export const ReinitBody = obj(
   { optional: ['evidence'] },
 );
 
+export const AttestationBody = obj({
+  attestation: hexBytes(256, "a prover's signed attestation (canonical encoding, docs/provers.md)"),
+});
+
+export const AttestationResultSchema = obj({
+  counted: { type: 'boolean', description: 'it counts toward its height (false: stale, or another root)' },
+  mismatch: { type: 'boolean', description: 'it attests a root other than the committed one' },
+  advancedTo: nullable(U64('the new proven tip, when it moved')),
+  evidence: nullable(hexBytes(1024, 'evidence against the prover (encodeProverEvidence), when convicted')),
+  provenHeight: U64('the proven tip after it'),
+});
+
 export const ReinitSchema = obj({
   domainId: Hex32('the remote domain'),
   height: U64("the trusted header: the view's new head"),

@@ -37,7 +37,9 @@ options:
   --to H                  last height (default: the node's committed tip)
   --trust-remote-anchors  accept anchors that are not the domain's own recent roots (the
                           prover does not follow other domains; without this flag a block
-                          spending a resource anchored on another domain is not attested)`;
+                          spending a resource anchored on another domain is not attested)
+  --post                  also hand each attestation to the node (POST /v1/attestations); the
+                          line then carries the node's proven height after it`;
 
 /** How many of the domain's own latest roots count as anchors (the domain's default window). */
 export const PROVER_ANCHOR_WINDOW = 256;
@@ -49,11 +51,18 @@ export type ProverOptions = {
   from: bigint;
   to: bigint | null;
   trustRemoteAnchors: boolean;
+  post: boolean;
 };
 
 export function parseProverArgs(args: string[]): ProverOptions | 'help' | { error: string } {
   if (args.includes('--help') || args.includes('-h')) return 'help';
-  const o: Partial<ProverOptions> = { keyType: 'ed25519', from: 1n, to: null, trustRemoteAnchors: false };
+  const o: Partial<ProverOptions> = {
+    keyType: 'ed25519',
+    from: 1n,
+    to: null,
+    trustRemoteAnchors: false,
+    post: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -71,6 +80,7 @@ export function parseProverArgs(args: string[]): ProverOptions | 'help' | { erro
       } else if (a === '--from') o.from = height(value(), 1n);
       else if (a === '--to') o.to = height(value(), 1n);
       else if (a === '--trust-remote-anchors') o.trustRemoteAnchors = true;
+      else if (a === '--post') o.post = true;
       else return { error: `unknown option ${a}` };
     } catch (e) {
       return { error: (e as Error).message };
@@ -189,9 +199,17 @@ export async function proverCommand(args: string[], out: Out): Promise<number> {
   }
   try {
     const key = loadProverKey(parsed.keyFile, parsed.keyType);
-    await proveBlocks(new WeftClient(parsed.api), key, parsed, (p) =>
-      out.log(JSON.stringify(attestationToJson(p.attestation))),
-    );
+    const client = new WeftClient(parsed.api);
+    let chain = Promise.resolve();
+    await proveBlocks(client, key, parsed, (p) => {
+      // Post in order, one at a time: the node counts heights in order anyway.
+      chain = chain.then(async () => {
+        const line: Record<string, string> = attestationToJson(p.attestation);
+        if (parsed.post) line.provenHeight = (await client.attest(p.attestation)).provenHeight.toString();
+        out.log(JSON.stringify(line));
+      });
+    });
+    await chain;
     return 0;
   } catch (e) {
     out.error(`weft prover: ${e instanceof WeftError ? `${e.code}: ${e.message}` : (e as Error).message}`);
