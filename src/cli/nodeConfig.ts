@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { WeftError } from '../crypto/index.js';
 import { VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
+import { parsePublicKeyJson } from '../resource/index.js';
+import { PROVERS_MAX, type ProverSet } from '../scope/index.js';
 
 export const NODE_USAGE = `usage: weft node --domain NAME --data DIR [options]
 
@@ -29,6 +31,10 @@ options (flag / environment / config file key):
                                                          mode logs one line on what it trusts
   --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  seal period while busy (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
+  --provers FILE        WEFT_PROVERS        provers      a JSON file { "threshold": N, "provers":
+                                                         [{ "type", "key" }] }: blocks are proven by
+                                                         their attestations (weft prover --post),
+                                                         not at their seal (docs/provers.md)
   --config FILE         WEFT_CONFIG                      a JSON file with any of the keys above
   --help                                                 show this text
 
@@ -47,6 +53,8 @@ export type NodeConfig = {
   natsAuth?: NodeNatsAuth;
   /** CA certificate file for a tls:// server */
   natsCa?: string;
+  /** the domain's prover set, when configured */
+  provers?: ProverSet;
 };
 
 /** NATS credentials as configured: a file to read at start, or a user and password. */
@@ -64,7 +72,8 @@ type Key =
   | 'network'
   | 'mode'
   | 'blockIntervalMs'
-  | 'heartbeatMs';
+  | 'heartbeatMs'
+  | 'provers';
 
 const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'domain', flag: '--domain', env: 'WEFT_DOMAIN' },
@@ -80,6 +89,7 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'mode', flag: '--mode', env: 'WEFT_MODE' },
   { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
+  { key: 'provers', flag: '--provers', env: 'WEFT_PROVERS' },
 ];
 
 /** Longest period a node may be told to wait between blocks. */
@@ -181,6 +191,7 @@ export function resolveNodeConfig(
   const mode = raw('mode');
   if (mode && !['signatures', 'transition', 'full'].includes(mode.value))
     throw bad(`${mode.from} must be signatures, transition or full, got '${mode.value}'`);
+  const provers = raw('provers');
   return {
     domain: domain.value,
     data: required('data').value,
@@ -192,7 +203,29 @@ export function resolveNodeConfig(
     heartbeatMs: period('heartbeatMs', 1000),
     ...(natsAuth ? { natsAuth } : {}),
     ...(ca ? { natsCa: ca.value } : {}),
+    ...(provers ? { provers: readProversFile(provers.value, provers.from) } : {}),
   };
+}
+
+/** A prover set from its JSON file: `{ "threshold": N, "provers": [{ "type", "key" }] }`. */
+function readProversFile(path: string, from: string): ProverSet {
+  let parsed: { threshold?: unknown; provers?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw bad(`${from}: cannot read the provers file ${path}: ${(e as Error).message}`);
+  }
+  const list = parsed?.provers;
+  if (!Array.isArray(list) || list.length < 1 || list.length > PROVERS_MAX)
+    throw bad(`${from}: ${path} must list 1..${PROVERS_MAX} provers`);
+  const t = parsed.threshold;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > list.length)
+    throw bad(`${from}: ${path} needs a threshold between 1 and the number of provers`);
+  try {
+    return { threshold: t, provers: list.map((p, i) => parsePublicKeyJson(p, `provers[${i}]`)) };
+  } catch (e) {
+    throw bad(`${from}: ${path}: ${(e as Error).message}`);
+  }
 }
 
 function readConfigFile(path: string): Partial<Record<Key, string | number>> {

@@ -150,6 +150,7 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
       mode: cfg.mode,
       blockIntervalMs: cfg.blockIntervalMs,
       heartbeatMs: cfg.heartbeatMs,
+      ...(cfg.provers ? { provers: cfg.provers } : {}),
       onError: (e) => log(`error: ${e instanceof WeftError ? `${e.code}: ` : ''}${e.message}`),
     });
   } catch (e) {

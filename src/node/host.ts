@@ -4,6 +4,7 @@
 import { equalBytes, type KeyPair, type WeftError } from '../crypto/index.js';
 import type { Domain, KeySet, RemoteReinitialized, SignedHeader } from '../domain/index.js';
 import type { Transport } from '../net/index.js';
+import type { ProverSet } from '../scope/index.js';
 import {
   LmdbTransferStore,
   type OpenNodeOptions,
@@ -49,6 +50,8 @@ export type NodeHostOptions = {
   driverTickMs?: number;
   announceEveryMs?: number;
   clock?: () => bigint;
+  /** the domain's prover set: its blocks are proven by attestations (docs/provers.md) */
+  provers?: ProverSet;
 };
 
 /**
@@ -88,6 +91,7 @@ export class NodeHost {
       signers: opts.signers,
       ...(opts.create ? { create: opts.create } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.provers ? { provers: opts.provers } : {}),
     });
     const { domain } = durable;
     const network = new SyncRouter({
