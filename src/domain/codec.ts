@@ -11,6 +11,7 @@ import {
   Writer,
   writePublicKey,
 } from '../crypto/index.js';
+import { decodeObjectState, encodeObjectState, ObjectDag } from '../scope/index.js';
 import { decodeTransition, encodeTransition, type Write } from '../smt/index.js';
 import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
 import {
@@ -33,12 +34,15 @@ import {
 } from './transition.js';
 
 /**
+ * Format 3 appended the object DAG's snapshot (docs/scopes.md); format 2 states have none (an
+ * empty DAG: no scoped transaction existed then).
  * Format 2 added each remote view's retained headers (height, state root, timestamp) and each
  * pending transaction's deadline. Format 1 is still read: its views retain only their head (the
  * only header whose timestamp it kept), and its pending transactions have no deadline (no value
  * could carry one then).
  */
-const STATE_FORMAT = 2;
+const STATE_FORMAT = 3;
+const STATE_FORMAT_V2 = 2;
 const STATE_FORMAT_V1 = 1;
 const INPUT_SUBMIT = 1;
 const INPUT_SEAL = 2;
@@ -47,6 +51,10 @@ const INPUT_KEYSET = 4;
 const INPUT_PROVEN = 5;
 const INPUT_FREEZE = 6;
 const INPUT_REINIT = 7;
+/** A seal with the object reads of its scoped transactions; a seal without is INPUT_SEAL, as before. */
+const INPUT_SEAL_SCOPED = 8;
+/** Most bytes of one DAG snapshot in a state. */
+const DAG_BYTES = 256 * 1024 * 1024;
 
 /** Bounds on what one encoded input, block or state may hold. */
 export const LIST_MAX = 1 << 20;
@@ -101,8 +109,16 @@ export function encodeInput(input: DomainInput): Uint8Array {
       break;
     }
     case 'seal':
-      w.u8(INPUT_SEAL).u64(input.timestamp).fixed(input.stateRoot, 32);
+      w.u8(input.objects ? INPUT_SEAL_SCOPED : INPUT_SEAL)
+        .u64(input.timestamp)
+        .fixed(input.stateRoot, 32);
       w.bytes(encodeTransition(input.transition), TRANSITION_BYTES);
+      if (input.objects) {
+        w.list(input.objects, LIST_MAX, (w, o) => {
+          w.fixed(o.object, 32).bool(o.state !== null);
+          if (o.state !== null) w.bytes(encodeObjectState(o.state), VALUE_BYTES);
+        });
+      }
       break;
     case 'acceptRemoteHeader':
       w.u8(INPUT_REMOTE);
@@ -154,6 +170,17 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
           timestamp: r.u64(),
           stateRoot: r.fixed(32).slice(),
           transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+        };
+      case INPUT_SEAL_SCOPED:
+        return {
+          type: 'seal',
+          timestamp: r.u64(),
+          stateRoot: r.fixed(32).slice(),
+          transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+          objects: r.list(LIST_MAX, (r) => {
+            const object = r.fixed(32).slice();
+            return { object, state: r.bool() ? decodeObjectState(r.bytes(VALUE_BYTES)) : null };
+          }),
         };
       case INPUT_REMOTE:
         return { type: 'acceptRemoteHeader', header: readHeader(r) };
@@ -338,13 +365,14 @@ export function encodeState(s: DomainState): Uint8Array {
     writeStatus(w, st);
   });
   writeWrites(w, s.queuedWrites);
+  w.bytes(s.objects.snapshot(), DAG_BYTES);
   return w.finish();
 }
 
 export function decodeState(bytes: Uint8Array): DomainState {
   return decodeAll(bytes, (r): DomainState => {
     const format = r.u8();
-    if (format !== STATE_FORMAT && format !== STATE_FORMAT_V1)
+    if (format !== STATE_FORMAT && format !== STATE_FORMAT_V2 && format !== STATE_FORMAT_V1)
       throw new WeftError('STORE_FORMAT', `unknown domain state format ${format}`);
     const v1 = format === STATE_FORMAT_V1;
     const name = readText(r);
@@ -407,6 +435,7 @@ export function decodeState(bytes: Uint8Array): DomainState {
       'transaction status',
     );
     const queuedWrites = readWrites(r);
+    const objects = format === STATE_FORMAT ? ObjectDag.restore(r.bytes(DAG_BYTES)) : new ObjectDag();
     const pendingNullifiers = new Set<string>();
     const pendingCommitments = new Set<string>();
     for (const p of mempool) {
@@ -428,6 +457,7 @@ export function decodeState(bytes: Uint8Array): DomainState {
       pendingCommitments,
       statuses,
       queuedWrites,
+      objects,
     };
   });
 }

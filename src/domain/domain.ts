@@ -19,6 +19,10 @@ import {
 } from '../resource/index.js';
 import {
   type AttestationOutcome,
+  decodeObjectState,
+  type ObjectRead,
+  objectKey,
+  type ProgramLookup,
   ProvenTip,
   type ProverSet,
   type SignedAttestation,
@@ -43,6 +47,7 @@ import {
   type Block,
   checkInput,
   type DomainConfig,
+  type DomainEnv,
   type DomainInput,
   type DomainOutput,
   type DomainState,
@@ -129,6 +134,11 @@ export type DomainOptions = {
    * them attested its root (`attest`); when absent, each seal proves its own block at once.
    */
   provers?: ProverSet;
+  /**
+   * The programs scoped transactions may call (weft/scope). Absent, the domain refuses scoped
+   * transactions (`TX_SCOPE_UNSUPPORTED`).
+   */
+  programs?: ProgramLookup;
 };
 
 /** Options to resume a domain from a recovered state (see `weft/store`). */
@@ -191,6 +201,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readonly signers: KeyPair[];
   private readonly clock: () => bigint;
   private readonly logics: LogicLookup;
+  private readonly programs: ProgramLookup | undefined;
   private readonly verifier: SignatureVerifierPool | undefined;
   /** the domain's provers; null when each seal proves its own block */
   private readonly provers: ProverSet | null;
@@ -234,6 +245,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       logics?: LogicLookup;
       verifier?: SignatureVerifierPool;
       provers?: ProverSet;
+      programs?: ProgramLookup;
     },
     state: DomainState,
     smt: Smt,
@@ -250,6 +262,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.logics = opts.logics ?? builtinRegistry();
     this.verifier = opts.verifier;
     this.provers = opts.provers ?? null;
+    this.programs = opts.programs;
     // Refuse a malformed prover set now (BAD_INPUT), not at the first attestation.
     if (opts.provers)
       new ProvenTip({ domain: this.id, provers: opts.provers, committedRoot: () => undefined });
@@ -327,9 +340,14 @@ export class Domain extends EventEmitter<DomainEvents> {
     const domain = new Domain({ ...opts, name: state.config.name }, state, tree, opts.store);
     for (const input of opts.replay ?? []) {
       check(input.type !== 'seal', 'STORE_FORMAT', 'a seal after the last checkpoint cannot be replayed');
-      domain.state = apply(domain.state, input, { logics: domain.logics }).state;
+      domain.state = apply(domain.state, input, domain.env()).state;
     }
     return domain;
+  }
+
+  /** What `apply` may consult: logics, and programs when the domain executes scoped transactions. */
+  private env(): DomainEnv {
+    return this.programs ? { logics: this.logics, programs: this.programs } : { logics: this.logics };
   }
 
   /** Signers of this node that belong to `ks`. */
@@ -355,7 +373,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   private run(input: DomainInput): DomainOutput[] {
     try {
-      const { state, outputs } = apply(this.state, input, { logics: this.logics });
+      const { state, outputs } = apply(this.state, input, this.env());
       this.state = state;
       return outputs;
     } catch (e) {
@@ -558,7 +576,17 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.serial(async () => {
       // The timestamp comes first: the plan evicts what is past its deadline at this time.
       const timestamp = maxBig(this.clock(), this.state.head.timestamp);
-      const plan = planBlock(this.state, timestamp);
+      // Scoped transactions run on the tree's values of the objects they declare: read them
+      // (a read of the tree, carried in the seal input like every read) and plan again with them.
+      let plan = planBlock(this.state, timestamp);
+      let objects: ObjectRead[] | undefined;
+      if (plan.objects.length > 0 && this.programs) {
+        objects = plan.objects.map((object) => {
+          const v = this.smt.getSync(objectKey(object));
+          return { object, state: v === null ? null : decodeObjectState(v) };
+        });
+        plan = planBlock(this.state, timestamp, { programs: this.programs, objects });
+      }
       // Block h is signed by the key set in force before it applies; a change it records takes
       // effect from block h + 1 (docs/domain.md).
       const signingSet = this.state.keySet;
@@ -572,6 +600,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         timestamp,
         stateRoot: staged.root,
         transition: staged.transition!,
+        ...(objects ? { objects } : {}),
       };
       // Reads keep the state before this block until the store holds it (a copy of the statuses:
       // the seal changes them in place, and they are bounded by the mempool).
@@ -738,6 +767,11 @@ export class Domain extends EventEmitter<DomainEvents> {
   /** Proof that nullifier `nf` is spent (present) or not (absent) at `height`. */
   proveNullifier(nf: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(nullifierKey(nf), height);
+  }
+
+  /** An object's state (`0x04 || object`, docs/scopes.md) at `height`, with its proof. */
+  proveObject(object: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(objectKey(object), height);
   }
 
   private proveKey(key: Uint8Array, height?: bigint): StateProof {

@@ -12,6 +12,16 @@ import {
   type WeftErrorCode,
 } from '../crypto/index.js';
 import { decodeValue, type LogicLookup } from '../resource/index.js';
+import {
+  executeScopedBlock,
+  ObjectDag,
+  type ObjectRead,
+  objectsToRead,
+  type ProgramLookup,
+  type ScopeTx,
+  type TxResult as ScopeTxResult,
+  scopeTxOf,
+} from '../scope/index.js';
 import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
 import {
   commitmentKey,
@@ -127,6 +137,8 @@ export type DomainState = {
   statuses: Map<string, TxStatus>;
   /** tree writes queued for the next block besides its transactions' (remote headers, key set) */
   queuedWrites: Write[];
+  /** the object DAG's skeleton above the proven tip (docs/scopes.md): scopes and the off-DAG marking */
+  objects: ObjectDag;
 };
 
 /**
@@ -143,7 +155,14 @@ export type TxReads = {
 
 export type DomainInput =
   | { type: 'submit'; tx: Transaction; reads: TxReads; signatureResults?: SignatureResults }
-  | { type: 'seal'; timestamp: bigint; stateRoot: Uint8Array; transition: TransitionProof }
+  | {
+      type: 'seal';
+      timestamp: bigint;
+      stateRoot: Uint8Array;
+      transition: TransitionProof;
+      /** the tree's `0x04` values of the objects the block's scoped transactions declare */
+      objects?: ObjectRead[];
+    }
   | { type: 'acceptRemoteHeader'; header: Header }
   | { type: 'changeKeySet'; keySet: KeySet; approvals: SignerSignature[] }
   | { type: 'markProven'; height: bigint }
@@ -185,6 +204,13 @@ export type DomainOutput =
   | { type: 'remoteAccepted'; domainId: Uint8Array; height: bigint; headerHash: Uint8Array }
   | { type: 'keySetChanged'; keySet: KeySet; effectiveAfter: bigint }
   | { type: 'proven'; height: bigint }
+  | {
+      type: 'txScoped';
+      txId: Uint8Array;
+      status: ScopeTxResult['status'];
+      code: WeftErrorCode | null;
+      gasUsed: bigint;
+    }
   | { type: 'remoteFrozen'; domainId: Uint8Array; fromHeight: bigint }
   | RemoteReinitialized;
 
@@ -208,7 +234,11 @@ export type RemoteReinitialized = {
 export type TransitionResult = { state: DomainState; outputs: DomainOutput[] };
 
 /** The environment `apply` may consult: deterministic lookups only (logics by reference). */
-export type DomainEnv = { logics: LogicLookup };
+export type DomainEnv = {
+  logics: LogicLookup;
+  /** the programs scoped transactions call; absent, the domain refuses scoped transactions */
+  programs?: ProgramLookup;
+};
 
 /**
  * Genesis: height 0 with an empty mempool, a tree holding only the key set, and a header whose
@@ -243,6 +273,7 @@ export function genesis(config: DomainConfig, keySet: KeySet, timestamp: bigint)
     pendingCommitments: new Set(),
     statuses: new Map(),
     queuedWrites: [],
+    objects: new ObjectDag(),
   };
 }
 
@@ -286,6 +317,7 @@ export function cloneState(s: DomainState): DomainState {
     pendingCommitments: new Set(s.pendingCommitments),
     statuses: new Map(s.statuses),
     queuedWrites: [...s.queuedWrites],
+    objects: s.objects.clone(),
   };
 }
 
@@ -307,7 +339,7 @@ function step(state: DomainState, input: DomainInput, env: DomainEnv): Transitio
     case 'submit':
       return submit(state, input, env);
     case 'seal':
-      return seal(state, input);
+      return seal(state, input, env);
     case 'acceptRemoteHeader':
       return acceptRemote(state, input.header);
     case 'changeKeySet':
@@ -506,9 +538,12 @@ function submit(
         blockTimestampMs: state.head.timestamp,
         isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
         remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
+        executesScopes: env.programs !== undefined,
       },
       input.signatureResults ? { signatureResults: input.signatureResults } : {},
     );
+    // A scoped body must decode and its declaration hold every rule before it is queued.
+    scopeTxOf(tx, effects.id);
   } catch (e) {
     if (!(e instanceof WeftError)) throw e;
     const id = safeTxId(tx);
@@ -590,8 +625,22 @@ function refuse(
 /** A pending transaction a block leaves out for good, with the status code it ends with. */
 export type Eviction = { pending: PendingTx; code: 'DEADLINE_PASSED' | 'EXPIRED'; reason: string };
 
-/** The transactions the next block takes (in order, in batches) and the ones it evicts. */
-export type BlockPlan = { batches: PendingTx[][]; evicted: Eviction[]; writes: Write[]; height: bigint };
+/**
+ * The transactions the next block takes (in order, in batches) and the ones it evicts. `objects`
+ * lists what its scoped transactions declare (the runtime reads them from the tree); `scoped` is
+ * their execution, when the plan was given those reads (null when there is nothing to execute).
+ */
+export type BlockPlan = {
+  batches: PendingTx[][];
+  evicted: Eviction[];
+  writes: Write[];
+  height: bigint;
+  objects: Uint8Array[];
+  scoped: { dag: ObjectDag; results: ScopeTxResult[] } | null;
+};
+
+/** What planning needs to execute scoped transactions: the programs and the tree's object values. */
+export type ScopeReads = { programs: ProgramLookup; objects: ObjectRead[] };
 
 /**
  * Plans the next block, sealed at `timestamp` (ms), deterministically: the oldest pending
@@ -600,7 +649,7 @@ export type BlockPlan = { batches: PendingTx[][]; evicted: Eviction[]; writes: W
  * before `timestamp` and those that waited longer than the TTL. The runtime calls this to know
  * which keys the seal witness must cover; `seal` calls it again and gets the same plan.
  */
-export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
+export function planBlock(state: DomainState, timestamp: bigint, scope?: ScopeReads): BlockPlan {
   check(typeof timestamp === 'bigint', 'BAD_INPUT', 'planBlock needs the block timestamp (ms, bigint)');
   const height = state.height + 1n;
   const ttl = BigInt(state.config.mempoolTtlBlocks);
@@ -631,10 +680,36 @@ export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
     }
   }
   writes.push(...state.queuedWrites);
-  return { batches, evicted, writes, height };
+  const scopedTxs: ScopeTx[] = [];
+  for (const batch of batches) {
+    for (const p of batch) {
+      const st = scopeTxOf(p.tx, p.id);
+      if (st) scopedTxs.push(st);
+    }
+  }
+  const objects = objectsToRead(scopedTxs);
+  let scoped: BlockPlan['scoped'] = null;
+  if (scopedTxs.length > 0 && scope) {
+    // A copy: planning is pure, and `seal` adopts the copy it plans with.
+    const dag = state.objects.clone();
+    const out = executeScopedBlock({
+      dag,
+      programs: scope.programs,
+      height,
+      txs: scopedTxs,
+      reads: scope.objects,
+    });
+    writes.push(...out.writes);
+    scoped = { dag, results: out.results };
+  }
+  return { batches, evicted, writes, height, objects, scoped };
 }
 
-function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): TransitionResult {
+function seal(
+  state: DomainState,
+  input: Extract<DomainInput, { type: 'seal' }>,
+  env: DomainEnv,
+): TransitionResult {
   check(typeof input.timestamp === 'bigint', 'BAD_INPUT', 'seal timestamp must be a bigint (ms)');
   if (input.timestamp < state.head.timestamp) {
     throw new WeftError(
@@ -647,7 +722,13 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     'BAD_INPUT',
     'seal needs a 32-byte stateRoot',
   );
-  const plan = planBlock(state, input.timestamp);
+  const plan = planBlock(state, input.timestamp, scopeReadsOf(input, env));
+  if (plan.objects.length > 0 && plan.scoped === null) {
+    throw new WeftError(
+      'BAD_INPUT',
+      'the block has scoped transactions: the seal needs the programs and the object reads',
+    );
+  }
   const stateRoot = input.stateRoot.slice();
   // Checks done: from here the state changes.
   const ids = plan.batches.flatMap((b) => b.map((p) => p.id));
@@ -673,6 +754,10 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     state.statuses.set(p.key, { status: 'evicted', code, reason });
     outputs.push({ type: 'txEvicted', txId: p.id, code, reason });
   }
+  for (const r of plan.scoped?.results ?? []) {
+    outputs.push({ type: 'txScoped', txId: r.id, status: r.status, code: r.code, gasUsed: r.gasUsed });
+  }
+  if (plan.scoped) state.objects = plan.scoped.dag;
   dropPending(state, gone);
   state.queuedWrites = [];
   if (state.nextKeySet) {
@@ -701,13 +786,24 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
  * input's transition proof: true when they agree. What a replay, an auditor or a remote verifier
  * uses instead of trusting the tree that produced the root.
  */
-export function checkSeal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): boolean {
+export function checkSeal(
+  state: DomainState,
+  input: Extract<DomainInput, { type: 'seal' }>,
+  env: Partial<DomainEnv> = {},
+): boolean {
   const root = transitionRoot(
     state.head.stateRoot,
-    planBlock(state, input.timestamp).writes,
+    planBlock(state, input.timestamp, scopeReadsOf(input, env)).writes,
     input.transition,
   );
   return root !== null && equalBytes(root, input.stateRoot);
+}
+
+function scopeReadsOf(
+  input: Extract<DomainInput, { type: 'seal' }>,
+  env: Partial<DomainEnv>,
+): ScopeReads | undefined {
+  return env.programs && input.objects ? { programs: env.programs, objects: input.objects } : undefined;
 }
 
 /** Throws what `acceptRemote` would refuse; changes nothing. */
@@ -1000,5 +1096,6 @@ function markProven(state: DomainState, height: bigint): TransitionResult {
     throw new WeftError('BAD_HEIGHT', `height ${height} is not above the proven tip ${state.provenHeight}`);
   }
   state.provenHeight = height;
+  state.objects.advanceProven(height);
   return { state, outputs: [{ type: 'proven', height }] };
 }
