@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApi, WeftClient } from '../src/api/index.js';
 import { Writer } from '../src/crypto/index.js';
 import { Domain } from '../src/domain/index.js';
 import {
@@ -84,6 +85,27 @@ describe('a domain executing scoped transactions', () => {
     await domain.sealBlock();
     expect(scopedEvents.at(-1)).toEqual({ status: 'failed', code: 'PROGRAM_FAULT' });
     expect(counterValue(domain, 'c')).toEqual({ seq: 3n, value: 7n });
+  });
+
+  it('accepts scoped transactions through the API, in both forms', async () => {
+    const domain = await Domain.create({
+      name: 'scoped-api',
+      signers: [operator],
+      clock: steppingClock(),
+      programs,
+    });
+    const api = await createApi({ domain });
+    try {
+      const client = new WeftClient(await api.listen());
+      expect((await client.submit(scoped('e', 1n), { form: 'json' })).status.status).toBe('pending');
+      expect((await client.submit(scoped('e', 2n, gas, 1), { form: 'encoded' })).status.status).toBe(
+        'pending',
+      );
+      await domain.sealBlock();
+      expect(counterValue(domain, 'e')).toEqual({ seq: 2n, value: 3n });
+    } finally {
+      await api.close();
+    }
   });
 
   it('is refused by a domain without programs', async () => {

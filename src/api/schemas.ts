@@ -10,6 +10,7 @@ import {
   TX_BYTES_MAX,
   TX_LABEL_BYTES_MAX,
   TX_RESOURCES_MAX,
+  TX_SCOPE_BYTES_MAX,
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from '../tx/index.js';
@@ -205,8 +206,13 @@ export const TransactionJsonSchema = obj(
         signature: hexFixed(SIGNATURE_BYTES, 'signature over the transaction id'),
       }),
     },
+    scope: hexBytes(TX_SCOPE_BYTES_MAX, 'the scoped body of a format 2 transaction (docs/scopes.md)'),
   },
-  { title: 'TransactionJson', description: 'the JSON form of a transaction (docs/transactions.md)' },
+  {
+    optional: ['scope'],
+    title: 'TransactionJson',
+    description: 'the JSON form of a transaction (docs/transactions.md)',
+  },
 );
 
 export const SubmitBody = {
