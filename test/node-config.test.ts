@@ -168,3 +168,13 @@ describe('weft node --provers', () => {
     );
   });
 });
+
+describe('weft node --programs', () => {
+  it('names a program set for scoped transactions, and refuses an unknown one', () => {
+    const c = resolveNodeConfig(['--domain', 'a', '--data', '/d'], { WEFT_PROGRAMS: 'examples' });
+    expect(c !== 'help' && c.programs).toBe('examples');
+    expect(() => resolveNodeConfig(['--domain', 'a', '--data', '/d', '--programs', 'evm'], {})).toThrow(
+      /program set/,
+    );
+  });
+});

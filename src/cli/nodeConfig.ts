@@ -35,6 +35,9 @@ options (flag / environment / config file key):
                                                          [{ "type", "key" }] }: blocks are proven by
                                                          their attestations (weft prover --post),
                                                          not at their seal (docs/provers.md)
+  --programs SET        WEFT_PROGRAMS       programs     execute scoped transactions with a set of
+                                                         programs: \`examples\` (counter, oracle, pair;
+                                                         docs/scopes.md); without it they are refused
   --config FILE         WEFT_CONFIG                      a JSON file with any of the keys above
   --help                                                 show this text
 
@@ -55,6 +58,8 @@ export type NodeConfig = {
   natsCa?: string;
   /** the domain's prover set, when configured */
   provers?: ProverSet;
+  /** the program set scoped transactions may call, when configured */
+  programs?: 'examples';
 };
 
 /** NATS credentials as configured: a file to read at start, or a user and password. */
@@ -73,7 +78,8 @@ type Key =
   | 'mode'
   | 'blockIntervalMs'
   | 'heartbeatMs'
-  | 'provers';
+  | 'provers'
+  | 'programs';
 
 const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'domain', flag: '--domain', env: 'WEFT_DOMAIN' },
@@ -90,6 +96,7 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
   { key: 'provers', flag: '--provers', env: 'WEFT_PROVERS' },
+  { key: 'programs', flag: '--programs', env: 'WEFT_PROGRAMS' },
 ];
 
 /** Longest period a node may be told to wait between blocks. */
@@ -192,6 +199,9 @@ export function resolveNodeConfig(
   if (mode && !['signatures', 'transition', 'full'].includes(mode.value))
     throw bad(`${mode.from} must be signatures, transition or full, got '${mode.value}'`);
   const provers = raw('provers');
+  const programs = raw('programs');
+  if (programs && programs.value !== 'examples')
+    throw bad(`${programs.from} must name a program set (examples), got '${programs.value}'`);
   return {
     domain: domain.value,
     data: required('data').value,
@@ -204,6 +214,7 @@ export function resolveNodeConfig(
     ...(natsAuth ? { natsAuth } : {}),
     ...(ca ? { natsCa: ca.value } : {}),
     ...(provers ? { provers: readProversFile(provers.value, provers.from) } : {}),
+    ...(programs ? { programs: 'examples' as const } : {}),
   };
 }
 
