@@ -34,15 +34,15 @@ import {
 } from './transition.js';
 
 /**
- * Format 3 appended the object DAG's snapshot (docs/scopes.md); format 2 states have none (an
- * empty DAG: no scoped transaction existed then).
+ * A format 2 state ends with `bytes dagSnapshot` when its object DAG holds anything (docs/scopes.md)
+ * and ends without it when the DAG is empty, so states of domains that never ran a scoped
+ * transaction encode exactly as before (and each state has one encoding).
  * Format 2 added each remote view's retained headers (height, state root, timestamp) and each
  * pending transaction's deadline. Format 1 is still read: its views retain only their head (the
  * only header whose timestamp it kept), and its pending transactions have no deadline (no value
  * could carry one then).
  */
-const STATE_FORMAT = 3;
-const STATE_FORMAT_V2 = 2;
+const STATE_FORMAT = 2;
 const STATE_FORMAT_V1 = 1;
 const INPUT_SUBMIT = 1;
 const INPUT_SEAL = 2;
@@ -365,14 +365,14 @@ export function encodeState(s: DomainState): Uint8Array {
     writeStatus(w, st);
   });
   writeWrites(w, s.queuedWrites);
-  w.bytes(s.objects.snapshot(), DAG_BYTES);
+  if (!s.objects.isEmpty()) w.bytes(s.objects.snapshot(), DAG_BYTES);
   return w.finish();
 }
 
 export function decodeState(bytes: Uint8Array): DomainState {
   return decodeAll(bytes, (r): DomainState => {
     const format = r.u8();
-    if (format !== STATE_FORMAT && format !== STATE_FORMAT_V2 && format !== STATE_FORMAT_V1)
+    if (format !== STATE_FORMAT && format !== STATE_FORMAT_V1)
       throw new WeftError('STORE_FORMAT', `unknown domain state format ${format}`);
     const v1 = format === STATE_FORMAT_V1;
     const name = readText(r);
@@ -435,7 +435,10 @@ export function decodeState(bytes: Uint8Array): DomainState {
       'transaction status',
     );
     const queuedWrites = readWrites(r);
-    const objects = format === STATE_FORMAT ? ObjectDag.restore(r.bytes(DAG_BYTES)) : new ObjectDag();
+    const objects = r.remaining > 0 && !v1 ? ObjectDag.restore(r.bytes(DAG_BYTES)) : new ObjectDag();
+    if (r.remaining === 0 && objects.isEmpty()) objects.advanceProven(provenHeight);
+    else if (objects.isEmpty())
+      throw new WeftError('CODEC', 'an empty object DAG is left out of a state, not encoded');
     const pendingNullifiers = new Set<string>();
     const pendingCommitments = new Set<string>();
     for (const p of mempool) {

@@ -84,6 +84,11 @@ export class ObjectDag {
     return this.proven;
   }
 
+  /** True when the DAG knows no object and no transaction (a state leaves it out of its bytes). */
+  isEmpty(): boolean {
+    return this.objects.size === 0 && this.head === this.order.length;
+  }
+
   /** Transactions above the proven tip. */
   get unprovenTxs(): number {
     return this.order.length - this.head;
