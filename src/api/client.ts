@@ -359,6 +359,15 @@ export class WeftClient {
     return stateProofFromJson(j);
   }
 
+  /** Proof of an object's state (`0x04 || object`) at `height` (default: the tip). */
+  async proveObject(object: Uint8Array, at?: bigint): Promise<StateProof> {
+    const j = await this.call<StateProofJson>(
+      'GET',
+      `/v1/proofs/objects/${toHex(object)}${q({ height: at?.toString() })}`,
+    );
+    return stateProofFromJson(j);
+  }
+
   /** Whether a transaction may anchor on `root` at this domain now. */
   async acceptsAnchor(root: Uint8Array): Promise<boolean> {
     return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${toHex(root)}`)).accepted;

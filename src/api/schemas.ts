@@ -107,6 +107,7 @@ export const TxIdParam = obj({ id: Hex32('transaction id') });
 export const TransferIdParam = obj({ id: Hex32('transfer id: the id of its move transaction') });
 export const CommitmentParam = obj({ cm: Hex32('resource commitment') });
 export const NullifierParam = obj({ nf: Hex32('resource nullifier') });
+export const ObjectParam = obj({ object: Hex32('object id (docs/scopes.md)') });
 export const DomainIdParam = obj({ domainId: Hex32('domain id: SHA-256 of the domain name') });
 export const ValueRefParam = obj({ valueRef: Hex32('value reference: SHA-256 of the value preimage') });
 export const RootParam = obj({ root: Hex32('state root') });

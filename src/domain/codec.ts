@@ -264,17 +264,23 @@ export function encodeBlock(b: Block): Uint8Array {
   w.list(b.txs, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
   writeWrites(w, b.writes);
   w.bytes(encodeTransition(b.transition), TRANSITION_BYTES);
+  // Only blocks with scoped transactions carry it: every other block encodes as before.
+  if (b.scopeProvenHeight !== undefined) w.u64(b.scopeProvenHeight);
   return w.finish();
 }
 
 export function decodeBlock(bytes: Uint8Array): Block {
-  return decodeAll(bytes, (r) => ({
-    header: readHeader(r),
-    batches: r.list(LIST_MAX, (r) => r.list(LIST_MAX, (r) => r.fixed(32).slice())),
-    txs: r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX))),
-    writes: readWrites(r),
-    transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
-  }));
+  return decodeAll(bytes, (r): Block => {
+    const block: Block = {
+      header: readHeader(r),
+      batches: r.list(LIST_MAX, (r) => r.list(LIST_MAX, (r) => r.fixed(32).slice())),
+      txs: r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX))),
+      writes: readWrites(r),
+      transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+    };
+    if (r.remaining > 0) block.scopeProvenHeight = r.u64();
+    return block;
+  });
 }
 
 // ---- the whole state (checkpoints) ------------------------------------------------------------

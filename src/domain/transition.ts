@@ -193,6 +193,11 @@ export type Block = {
   txs: Transaction[];
   writes: Write[];
   transition: TransitionProof;
+  /**
+   * For a block with scoped transactions: the proven tip their scopes were computed against (a
+   * follower needs it to rebuild the same off-DAG marking, docs/scopes.md). Absent otherwise.
+   */
+  scopeProvenHeight?: bigint;
 };
 
 export type DomainOutput =
@@ -757,6 +762,7 @@ function seal(
   for (const r of plan.scoped?.results ?? []) {
     outputs.push({ type: 'txScoped', txId: r.id, status: r.status, code: r.code, gasUsed: r.gasUsed });
   }
+  const provenBefore = state.provenHeight;
   if (plan.scoped) state.objects = plan.scoped.dag;
   dropPending(state, gone);
   state.queuedWrites = [];
@@ -776,6 +782,7 @@ function seal(
     txs: plan.batches.flatMap((b) => b.map((p) => p.tx)),
     writes: plan.writes,
     transition: input.transition,
+    ...(plan.scoped ? { scopeProvenHeight: provenBefore } : {}),
   };
   outputs.unshift({ type: 'blockSealed', block, headerHash: state.headHash });
   return { state, outputs };
