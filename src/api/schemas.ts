@@ -2,6 +2,7 @@
 // with them, and the OpenAPI document is built from the same objects (openapi.ts).
 import { SIGNATURE_BYTES } from '../crypto/index.js';
 import { HEADER_SIGNATURE_BYTES } from '../domain/index.js';
+import { OBJECT_VALUE_BYTES_MAX } from '../scope/index.js';
 import { TRANSITIONS } from '../transfer/index.js';
 import {
   COMMITMENT_PROOF_BYTES_MAX,
@@ -36,6 +37,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Every transfer phase, read off the machine's transitions so a new phase appears here too. */
 export const PHASES = [...new Set(TRANSITIONS.flatMap(([from, , to]) => [from, to]))];
 
+/** Largest encoded object state: format, program, seq, hasValue, length and the value. */
+const OBJECT_STATE_BYTES_MAX = 1 + 32 + 8 + 1 + 4 + OBJECT_VALUE_BYTES_MAX;
 const U64_DIGITS_MAX = 20;
 const U128_DIGITS_MAX = 39;
 
@@ -383,6 +386,20 @@ export const StateProofJsonSchema = obj(
     proof: str('encoded single proof (docs/proofs.md): check it with verifyProof(root, key, value, proof)'),
   },
   { title: 'StateProof' },
+);
+
+export const ObjectProofJsonSchema = obj(
+  {
+    height: U64('height the proof is at'),
+    root: Hex32('state root at that height'),
+    key: hexBytes(33, 'tree key (0x04 || object id)'),
+    value: {
+      ...nullable(hexBytes(OBJECT_STATE_BYTES_MAX, 'the encoded object state (docs/scopes.md)')),
+      description: 'null: never written',
+    },
+    proof: str('encoded single proof (docs/proofs.md): check it with verifyProof(root, key, value, proof)'),
+  },
+  { title: 'ObjectProof' },
 );
 
 export const InfoSchema = obj({

@@ -1,7 +1,7 @@
-// `weft prover`: a prover process. It re-executes a domain's sealed blocks statelessly from the
-// full-mode witness a node serves (the block's writes, transition proof and transactions) and
-// signs an attestation of (domain, height, state root) for each block that re-executes to its
-// header's root (docs/provers.md). Attestations are printed as JSON lines.
+// `weft prover` and `weft follow`. A prover re-executes a domain's sealed blocks statelessly from
+// the full-mode witness a node serves and signs an attestation of (domain, height, state root) for
+// each block that re-executes to its header's root (docs/provers.md). A follower keeps one
+// program's objects from a node's blocks, executing only its program's scopes (docs/scopes.md).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { WeftClient } from '../api/index.js';
 import {
@@ -17,9 +17,21 @@ import {
 } from '../crypto/index.js';
 import { headerHash } from '../domain/index.js';
 import { builtinRegistry } from '../resource/index.js';
-import { encodeSignedAttestation, type SignedAttestation, signAttestation } from '../scope/index.js';
+import {
+  decodeObjectState,
+  encodeSignedAttestation,
+  examplePrograms,
+  type ObjectWitness,
+  ProgramRegistry,
+  ScopeFollower,
+  type ScopeTx,
+  type SignedAttestation,
+  scopeTxOf,
+  signAttestation,
+} from '../scope/index.js';
 import { verifyTransition } from '../smt/index.js';
 import { validateBlockStateless } from '../sync/index.js';
+import { txId, verifyTransactionSignatures } from '../tx/index.js';
 
 export const PROVER_USAGE = `usage: weft prover --api URL --key FILE [options]
 
@@ -213,6 +225,160 @@ export async function proverCommand(args: string[], out: Out): Promise<number> {
     return 0;
   } catch (e) {
     out.error(`weft prover: ${e instanceof WeftError ? `${e.code}: ${e.message}` : (e as Error).message}`);
+    return 1;
+  }
+}
+
+export const FOLLOW_USAGE = `usage: weft follow --api URL --program LOGICREF --domain NAME --programs examples [options]
+
+Keeps the objects of one program (its logic reference, 0x + 64 hex digits, or the name of an
+example program: counter, oracle, pair) of domain NAME from the node at URL. It reads every
+block's scoped declarations, executes only the transactions in its program's scopes, checks the
+proven values they read against the proven root, and prints one JSON line per block with
+scoped transactions ({"height","executed","gasExecuted","scopeGasPaid"}), then the program's
+objects ({"objects":[{"object","seq","value"}]}).
+
+options:
+  --programs SET   the program code to execute scopes with: examples (required)
+  --from H         first block (default 1); the follower starts from genesis
+  --to H           last block (default: the node's committed tip)`;
+
+export type FollowOptions = { api: string; program: Uint8Array; domain: string; to: bigint | null };
+
+export function parseFollowArgs(args: string[]): FollowOptions | 'help' | { error: string } {
+  if (args.includes('--help') || args.includes('-h')) return 'help';
+  let api: string | undefined;
+  let program: Uint8Array | undefined;
+  let domain: string | undefined;
+  let programs: string | undefined;
+  let to: bigint | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const v = args[++i];
+    if (v === undefined) return { error: `${a} needs a value` };
+    try {
+      if (a === '--api') api = v;
+      else if (a === '--domain') domain = v;
+      else if (a === '--programs') programs = v;
+      else if (a === '--to') to = height(v, 1n);
+      else if (a === '--program') {
+        const named = examplePrograms.find((p) => p.name === v);
+        program = named ? named.ref : fromHex(v, 32, '--program');
+      } else return { error: `unknown option ${a}` };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+  if (!api || !program || !domain) return { error: '--api, --program and --domain are required' };
+  if (programs !== 'examples') return { error: '--programs must name a program set: examples' };
+  return { api, program, domain, to };
+}
+
+export type FollowedBlock = { height: bigint; executed: number; gasExecuted: bigint; scopeGasPaid: bigint };
+
+/**
+ * Follows `program` on the node's domain from genesis to `to`, calling `emit` per block with
+ * scoped transactions; returns the follower. Refuses BAD_INPUT for another domain, a block
+ * without its scopes' proven height, or a transaction whose signatures do not verify, and
+ * BAD_PROOF for a proven value that does not verify.
+ */
+export async function followProgram(
+  client: WeftClient,
+  opts: { program: Uint8Array; domain: string; to: bigint | null },
+  emit: (b: FollowedBlock) => void,
+): Promise<ScopeFollower> {
+  const info = await client.info();
+  if (info.name !== opts.domain) {
+    throw new WeftError('BAD_INPUT', `the node serves domain ${info.name}, not ${opts.domain}`);
+  }
+  const follower = new ScopeFollower({
+    program: opts.program,
+    programs: new ProgramRegistry(examplePrograms),
+  });
+  const to = opts.to ?? info.committedHeight;
+  for (let h = 1n; h <= to; h++) {
+    const block = await client.block(h);
+    if (!block) throw new WeftError('BAD_HEIGHT', `the node has no block at ${h}`);
+    const bodies: ScopeTx[] = [];
+    for (const tx of block.txs) {
+      const id = txId(tx);
+      const body = scopeTxOf(tx, id);
+      if (!body) continue;
+      if (!verifyTransactionSignatures(tx, id).valid.every(Boolean)) {
+        throw new WeftError(
+          'BAD_INPUT',
+          `block ${h}: transaction ${toHex(id)} carries a signature that does not verify`,
+        );
+      }
+      bodies.push(body);
+    }
+    if (bodies.length === 0) continue;
+    const provenHeight = block.scopeProvenHeight;
+    if (provenHeight === undefined)
+      throw new WeftError('BAD_INPUT', `block ${h} does not say which proven tip its scopes used`);
+    const provenRoot = (await client.header(provenHeight))?.header.stateRoot;
+    if (!provenRoot) throw new WeftError('BAD_HEIGHT', `the node has no header at ${provenHeight}`);
+    // Every proven value a scope may read: the declared readable objects at the proven height.
+    const witnesses: ObjectWitness[] = [];
+    const seen = new Set<string>();
+    for (const b of bodies) {
+      for (const e of b.declaration.entries) {
+        const k = hexKey(e.object);
+        if (e.access === 'write' || seen.has(k)) continue;
+        seen.add(k);
+        const p = await client.proveObject(e.object, provenHeight);
+        if (p.value !== null)
+          witnesses.push({ object: e.object, state: decodeObjectState(p.value), proof: p.proof });
+      }
+    }
+    const report = follower.applyBlock({
+      height: h,
+      provenHeight,
+      provenRoot,
+      declarations: bodies.map((b) => ({ id: b.id, declaration: b.declaration })),
+      bodies,
+      witnesses,
+    });
+    emit({
+      height: h,
+      executed: report.executed.length,
+      gasExecuted: report.gasExecuted,
+      scopeGasPaid: report.scopeGasPaid,
+    });
+  }
+  return follower;
+}
+
+export async function followCommand(args: string[], out: Out): Promise<number> {
+  const parsed = parseFollowArgs(args);
+  if (parsed === 'help') {
+    out.log(FOLLOW_USAGE);
+    return 0;
+  }
+  if ('error' in parsed) {
+    out.error(`weft follow: ${parsed.error}\n\n${FOLLOW_USAGE}`);
+    return 2;
+  }
+  try {
+    const follower = await followProgram(new WeftClient(parsed.api), parsed, (b) =>
+      out.log(
+        JSON.stringify({
+          height: b.height.toString(),
+          executed: b.executed,
+          gasExecuted: b.gasExecuted.toString(),
+          scopeGasPaid: b.scopeGasPaid.toString(),
+        }),
+      ),
+    );
+    const objects = [...follower.objects()].map(([k, st]) => ({
+      object: `0x${k}`,
+      seq: st.seq.toString(),
+      value: st.value === null ? null : toHex(st.value),
+    }));
+    out.log(JSON.stringify({ objects }));
+    return 0;
+  } catch (e) {
+    out.error(`weft follow: ${e instanceof WeftError ? `${e.code}: ${e.message}` : (e as Error).message}`);
     return 1;
   }
 }

@@ -49,7 +49,7 @@ export function proofRoutes({ node }: RouteContext): Route[] {
       tags: ['proofs'],
       params: S.ObjectParam,
       querystring: S.ProofQuery,
-      responses: { 200: json('the proof', S.StateProofJsonSchema) },
+      responses: { 200: json('the proof', S.ObjectProofJsonSchema) },
       handler: async (req) => {
         const { object } = req.params as { object: string };
         const { height } = req.query as { height?: string };
