@@ -2,9 +2,9 @@
 // defaults — each setting from the first place that has it, all checked before anything starts.
 import { readFileSync } from 'node:fs';
 import { WeftError } from '../crypto/index.js';
-import { VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 import { parsePublicKeyJson } from '../resource/index.js';
 import { PROVERS_MAX, type ProverSet } from '../scope/index.js';
+import { VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 
 export const NODE_USAGE = `usage: weft node --domain NAME --data DIR [options]
 

@@ -257,7 +257,10 @@ async function verifyOpen(
   for (const m of node.tree.checkStaleLists()) fault('tree', 'stale pages', m);
 
   // The transcript: one hash chain from the first entry, every entry decodable.
-  const env = { logics: opts.logics ?? builtinRegistry(), ...(opts.programs ? { programs: opts.programs } : {}) };
+  const env = {
+    logics: opts.logics ?? builtinRegistry(),
+    ...(opts.programs ? { programs: opts.programs } : {}),
+  };
   let state = genesis;
   let expect: Uint8Array = GENESIS_LINK;
   let next = 1n;
