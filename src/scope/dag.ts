@@ -166,6 +166,9 @@ export class ObjectDag {
     });
     r.list(DAG_SNAPSHOT_ITEMS_MAX, (r) => dag.restoreTx(r));
     r.end();
+    // One encoding per DAG: anything the snapshot would not write back byte for byte is refused.
+    if (!equalBytes(dag.snapshot(), bytes))
+      throw new WeftError('CODEC', 'a DAG snapshot that is not canonical');
     return dag;
   }
 
