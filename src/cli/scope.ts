@@ -51,7 +51,8 @@ options:
                           prover does not follow other domains; without this flag a block
                           spending a resource anchored on another domain is not attested)
   --post                  also hand each attestation to the node (POST /v1/attestations); the
-                          line then carries the node's proven height after it`;
+                          line then carries the node's proven height after it. A node with an
+                          API token needs it in WEFT_API_TOKEN (never on the command line)`;
 
 /** How many of the domain's own latest roots count as anchors (the domain's default window). */
 export const PROVER_ANCHOR_WINDOW = 256;
@@ -211,7 +212,8 @@ export async function proverCommand(args: string[], out: Out): Promise<number> {
   }
   try {
     const key = loadProverKey(parsed.keyFile, parsed.keyType);
-    const client = new WeftClient(parsed.api);
+    const token = process.env.WEFT_API_TOKEN;
+    const client = new WeftClient(parsed.api, token ? { token } : {});
     let chain = Promise.resolve();
     await proveBlocks(client, key, parsed, (p) => {
       // Post in order, one at a time: the node counts heights in order anyway.
