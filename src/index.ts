@@ -9,6 +9,7 @@ export * as domain from './domain/index.js';
 export * as net from './net/index.js';
 export * as node from './node/index.js';
 export * as resource from './resource/index.js';
+export * as scope from './scope/index.js';
 export * as smt from './smt/index.js';
 export * as store from './store/index.js';
 export * as sync from './sync/index.js';

@@ -177,3 +177,35 @@ describe('weft node NATS credentials', () => {
     expect(readNatsCredentials(creds).auth).toHaveProperty('creds');
   });
 });
+
+describe('weft node --provers', () => {
+  it('reads a prover set from its JSON file, and refuses a malformed one', () => {
+    const key = `0x${'11'.repeat(32)}`;
+    const good = join(dir, 'provers.json');
+    writeFileSync(good, JSON.stringify({ threshold: 1, provers: [{ type: 'ed25519', key }] }));
+    const c = resolveNodeConfig(['--domain', 'a', '--data', '/d', '--provers', good], {});
+    expect(c !== 'help' && c.provers?.threshold).toBe(1);
+    expect(c !== 'help' && c.provers?.provers[0]?.type).toBe('ed25519');
+    const none = resolveNodeConfig(['--domain', 'a', '--data', '/d'], {});
+    expect(none !== 'help' && 'provers' in none).toBe(false);
+    const bad = join(dir, 'bad-provers.json');
+    writeFileSync(bad, JSON.stringify({ threshold: 2, provers: [{ type: 'ed25519', key }] }));
+    expect(() => resolveNodeConfig(['--domain', 'a', '--data', '/d', '--provers', bad], {})).toThrow(
+      /threshold/,
+    );
+    writeFileSync(bad, JSON.stringify({ threshold: 1, provers: [{ type: 'rsa', key }] }));
+    expect(() => resolveNodeConfig(['--domain', 'a', '--data', '/d', '--provers', bad], {})).toThrow(
+      /provers\[0\]/,
+    );
+  });
+});
+
+describe('weft node --programs', () => {
+  it('names a program set for scoped transactions, and refuses an unknown one', () => {
+    const c = resolveNodeConfig(['--domain', 'a', '--data', '/d'], { WEFT_PROGRAMS: 'examples' });
+    expect(c !== 'help' && c.programs).toBe('examples');
+    expect(() => resolveNodeConfig(['--domain', 'a', '--data', '/d', '--programs', 'evm'], {})).toThrow(
+      /program set/,
+    );
+  });
+});

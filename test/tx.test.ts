@@ -116,10 +116,10 @@ describe('transaction encoding and id', () => {
     const bytes = encodeTransaction(tx);
     expectCode(() => decodeTransaction(concatBytes(bytes, Uint8Array.of(0))), 'CODEC');
     expectCode(() => decodeTransaction(bytes.subarray(0, bytes.length - 1)), 'CODEC');
-    // Formats 1 and 2 are defined (docs/encoding.md); 3 is not.
-    const v2 = bytes.slice();
-    v2[0] = 3;
-    expectCode(() => decodeTransaction(v2), 'CODEC');
+    // Formats 1, 2 and 3 (scoped) are defined (docs/transactions.md); 4 is not.
+    const v4 = bytes.slice();
+    v4[0] = 4;
+    expectCode(() => decodeTransaction(v4), 'CODEC');
     // the has-proof flag of the first consumed resource is the first byte after the body
     const flagAt = encodeTxBody(tx).length;
     expect(bytes[flagAt]).toBe(1);

@@ -13,6 +13,12 @@ import type {
 } from '../domain/index.js';
 import { encodeKeySet, encodeSignedHeader } from '../domain/index.js';
 import { commitment, type Random, type ResourceParts } from '../resource/index.js';
+import {
+  decodeProverEvidence,
+  encodeSignedAttestation,
+  type ProverEvidence,
+  type SignedAttestation,
+} from '../scope/index.js';
 import { type Proof, verifyProof } from '../smt/index.js';
 import { planTransfer, type Transfer, type TransferPlan, type TransferWait } from '../transfer/index.js';
 import { commitmentKey, encodeTransaction, type Transaction, transactionToJson } from '../tx/index.js';
@@ -98,6 +104,14 @@ export type RootInfo = {
   provenHeight: bigint;
 };
 export type RootEntry = { height: bigint; stateRoot: Uint8Array; headerHash: Uint8Array; timestamp: bigint };
+/** What a node did with an attestation (`attest`). */
+export type AttestationResult = {
+  counted: boolean;
+  mismatch: boolean;
+  advancedTo: bigint | null;
+  evidence: ProverEvidence | null;
+  provenHeight: bigint;
+};
 export type RemoteInfo = {
   domainId: Uint8Array;
   name: string | null;
@@ -354,6 +368,15 @@ export class WeftClient {
     return stateProofFromJson(j);
   }
 
+  /** Proof of an object's state (`0x04 || object`) at `height` (default: the tip). */
+  async proveObject(object: Uint8Array, at?: bigint): Promise<StateProof> {
+    const j = await this.call<StateProofJson>(
+      'GET',
+      `/v1/proofs/objects/${toHex(object)}${q({ height: at?.toString() })}`,
+    );
+    return stateProofFromJson(j);
+  }
+
   /** Whether a transaction may anchor on `root` at this domain now. */
   async acceptsAnchor(root: Uint8Array): Promise<boolean> {
     return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${toHex(root)}`)).accepted;
@@ -409,6 +432,23 @@ export class WeftClient {
       },
     );
     return reinitFromJson(j);
+  }
+
+  /**
+   * Hands a prover's signed attestation to the node (docs/provers.md). Resolves with whether it
+   * counted, the proven tip it moved to, and evidence when it convicted the prover.
+   */
+  async attest(signed: SignedAttestation): Promise<AttestationResult> {
+    const j = await this.call<Record<string, unknown>>('POST', '/v1/attestations', {
+      attestation: toHex(encodeSignedAttestation(signed)),
+    });
+    return {
+      counted: j.counted === true,
+      mismatch: j.mismatch === true,
+      advancedTo: typeof j.advancedTo === 'string' ? BigInt(j.advancedTo) : null,
+      evidence: typeof j.evidence === 'string' ? decodeProverEvidence(fromHex(j.evidence)) : null,
+      provenHeight: BigInt(String(j.provenHeight)),
+    };
   }
 
   /** Starts a transfer from this node's domain to `to` with a plan signed by the owner. */

@@ -4,6 +4,7 @@
 export type { ApiDriver, ApiGlobalRoot, ApiNetwork, ApiNode, ApiTransport } from './apiNode.js';
 export type {
   ApiEvent,
+  AttestationResult,
   ClientOptions,
   GlobalRootInfo,
   Health,

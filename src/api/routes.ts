@@ -3,6 +3,7 @@
 import { blockRoutes } from './routes/blocks.js';
 import { infoRoutes, operationRoutes } from './routes/operations.js';
 import { proofRoutes, valueRoutes } from './routes/proofs.js';
+import { proverRoutes } from './routes/provers.js';
 import { remoteRoutes } from './routes/remotes.js';
 import type { Route, RouteContext, RouteTable } from './routes/route.js';
 import { transactionRoutes } from './routes/transactions.js';
@@ -20,6 +21,7 @@ const TABLES: readonly RouteTable[] = [
   blockRoutes,
   proofRoutes,
   remoteRoutes,
+  proverRoutes,
   transferRoutes,
   valueRoutes,
   operationRoutes,

@@ -2,6 +2,7 @@
 // with them, and the OpenAPI document is built from the same objects (openapi.ts).
 import { SIGNATURE_BYTES } from '../crypto/index.js';
 import { HEADER_SIGNATURE_BYTES } from '../domain/index.js';
+import { OBJECT_VALUE_BYTES_MAX } from '../scope/index.js';
 import { TRANSITIONS } from '../transfer/index.js';
 import {
   COMMITMENT_PROOF_BYTES_MAX,
@@ -12,6 +13,7 @@ import {
   TX_BYTES_MAX,
   TX_LABEL_BYTES_MAX,
   TX_RESOURCES_MAX,
+  TX_SCOPE_BYTES_MAX,
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from '../tx/index.js';
@@ -37,6 +39,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Every transfer phase, read off the machine's transitions so a new phase appears here too. */
 export const PHASES = [...new Set(TRANSITIONS.flatMap(([from, , to]) => [from, to]))];
 
+/** Largest encoded object state: format, program, seq, hasValue, length and the value. */
+const OBJECT_STATE_BYTES_MAX = 1 + 32 + 8 + 1 + 4 + OBJECT_VALUE_BYTES_MAX;
 const U64_DIGITS_MAX = 20;
 const U128_DIGITS_MAX = 39;
 
@@ -108,6 +112,7 @@ export const TxIdParam = obj({ id: Hex32('transaction id') });
 export const TransferIdParam = obj({ id: Hex32('transfer id: the id of its move transaction') });
 export const CommitmentParam = obj({ cm: Hex32('resource commitment') });
 export const NullifierParam = obj({ nf: Hex32('resource nullifier') });
+export const ObjectParam = obj({ object: Hex32('object id (docs/scopes.md)') });
 export const DomainIdParam = obj({ domainId: Hex32('domain id: SHA-256 of the domain name') });
 export const ValueRefParam = obj({ valueRef: Hex32('value reference: SHA-256 of the value preimage') });
 export const RootParam = obj({ root: Hex32('state root') });
@@ -217,7 +222,7 @@ export const TransactionJsonSchema = obj(
       }),
     },
     appData: hexBytes(TX_APP_DATA_BYTES_MAX, 'application data'),
-    executor: Hex32('the DomainId of the one domain that may execute it (format 2)'),
+    executor: Hex32('the DomainId of the one domain that may execute it (format 2 or 3)'),
     signatures: {
       type: 'array',
       maxItems: TX_SIGNATURES_MAX,
@@ -226,11 +231,12 @@ export const TransactionJsonSchema = obj(
         signature: hexFixed(SIGNATURE_BYTES, 'signature over the transaction id'),
       }),
     },
+    scope: hexBytes(TX_SCOPE_BYTES_MAX, 'the scoped body of a format 3 transaction (docs/scopes.md)'),
   },
   {
+    optional: ['executor', 'scope'],
     title: 'TransactionJson',
     description: 'the JSON form of a transaction (docs/transactions.md)',
-    optional: ['executor'],
   },
 );
 
@@ -280,6 +286,18 @@ export const ReinitBody = obj(
   },
   { optional: ['evidence'] },
 );
+
+export const AttestationBody = obj({
+  attestation: hexBytes(256, "a prover's signed attestation (canonical encoding, docs/provers.md)"),
+});
+
+export const AttestationResultSchema = obj({
+  counted: { type: 'boolean', description: 'it counts toward its height (false: stale, or another root)' },
+  mismatch: { type: 'boolean', description: 'it attests a root other than the committed one' },
+  advancedTo: nullable(U64('the new proven tip, when it moved')),
+  evidence: nullable(hexBytes(1024, 'evidence against the prover (encodeProverEvidence), when convicted')),
+  provenHeight: U64('the proven tip after it'),
+});
 
 export const ReinitSchema = obj({
   domainId: Hex32('the remote domain'),
@@ -389,6 +407,20 @@ export const StateProofJsonSchema = obj(
     proof: str('encoded single proof (docs/proofs.md): check it with verifyProof(root, key, value, proof)'),
   },
   { title: 'StateProof' },
+);
+
+export const ObjectProofJsonSchema = obj(
+  {
+    height: U64('height the proof is at'),
+    root: Hex32('state root at that height'),
+    key: hexBytes(33, 'tree key (0x04 || object id)'),
+    value: {
+      ...nullable(hexBytes(OBJECT_STATE_BYTES_MAX, 'the encoded object state (docs/scopes.md)')),
+      description: 'null: never written',
+    },
+    proof: str('encoded single proof (docs/proofs.md): check it with verifyProof(root, key, value, proof)'),
+  },
+  { title: 'ObjectProof' },
 );
 
 export const InfoSchema = obj({

@@ -21,6 +21,7 @@ import {
 } from './networkClient.js';
 import { NODE_USAGE, resolveNodeConfig } from './nodeConfig.js';
 import { runNode } from './runNode.js';
+import { followCommand, proverCommand } from './scope.js';
 import { DOWN_USAGE, down, RESTART_USAGE, restartNats, restartNode, UP_USAGE, upReport } from './up.js';
 
 const USAGE = `usage: weft <command> [options]
@@ -37,6 +38,8 @@ commands:
   transfer                  move a coin of the dev wallet between domains; transfer status ID
   proof                     fetch and verify a commitment or nullifier proof from a node
   reinit                    operator recovery: replace a node's frozen view of a peer
+  prover                    re-execute a node's blocks and print signed attestations of their roots
+  follow                    keep one program's objects of a domain, executing only its scopes
   store verify <dir>        check a node store offline: transcript hash chain, a full replay
                             of every input, every block (header and body), every tree version,
                             the checkpoint, statuses, values and transfer records; exits 1 on
@@ -82,6 +85,8 @@ export async function main(argv: string[], out: Out = console): Promise<number> 
   if (command === 'reinit') return reinitCommand(rest, out);
   if (command === 'store') return store(rest, out);
   if (command === 'evm') return (await import('./evm.js')).evmCommand(rest, out);
+  if (command === 'prover') return proverCommand(rest, out);
+  if (command === 'follow') return followCommand(rest, out);
   out.error(`weft: unknown command '${command}'\n\n${USAGE}`);
   return 2;
 }

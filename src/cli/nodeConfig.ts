@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogLevel } from '../api/index.js';
 import { WeftError } from '../crypto/index.js';
+import { parsePublicKeyJson } from '../resource/index.js';
+import { PROVERS_MAX, type ProverSet } from '../scope/index.js';
 import { VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 
 export const NODE_USAGE = `usage: weft node --domain NAME --data DIR [options]
@@ -37,6 +39,13 @@ options (flag / environment / config file key):
                                                          group or others may read it)
   --log-level LEVEL     WEFT_LOG_LEVEL      logLevel     fatal, error, warn, info (default), debug,
                                                          trace or silent; JSON lines on stdout
+  --provers FILE        WEFT_PROVERS        provers      a JSON file { "threshold": N, "provers":
+                                                         [{ "type", "key" }] }: blocks are proven by
+                                                         their attestations (weft prover --post),
+                                                         not at their seal (docs/provers.md)
+  --programs SET        WEFT_PROGRAMS       programs     execute scoped transactions with a set of
+                                                         programs: \`examples\` (counter, oracle, pair;
+                                                         docs/scopes.md); without it they are refused
   --config FILE         WEFT_CONFIG                      a JSON file with any of the keys above
   --help                                                 show this text
 
@@ -58,6 +67,10 @@ export type NodeConfig = {
   /** the file holding the API token (made on first start when absent) */
   tokenFile: string;
   logLevel: LogLevel;
+  /** the domain's prover set, when configured */
+  provers?: ProverSet;
+  /** the program set scoped transactions may call, when configured */
+  programs?: 'examples';
 };
 
 /** The API token file's name in the data directory, unless configured elsewhere. */
@@ -82,7 +95,9 @@ type Key =
   | 'blockIntervalMs'
   | 'heartbeatMs'
   | 'tokenFile'
-  | 'logLevel';
+  | 'logLevel'
+  | 'provers'
+  | 'programs';
 
 const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'domain', flag: '--domain', env: 'WEFT_DOMAIN' },
@@ -100,6 +115,8 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
   { key: 'tokenFile', flag: '--token-file', env: 'WEFT_API_TOKEN_FILE' },
   { key: 'logLevel', flag: '--log-level', env: 'WEFT_LOG_LEVEL' },
+  { key: 'provers', flag: '--provers', env: 'WEFT_PROVERS' },
+  { key: 'programs', flag: '--programs', env: 'WEFT_PROGRAMS' },
 ];
 
 /** Longest period a node may be told to wait between blocks. */
@@ -205,6 +222,10 @@ export function resolveNodeConfig(
   if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value))
     throw bad(`${logLevel.from} must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel.value}'`);
   const data = required('data').value;
+  const provers = raw('provers');
+  const programs = raw('programs');
+  if (programs && programs.value !== 'examples')
+    throw bad(`${programs.from} must name a program set (examples), got '${programs.value}'`);
   return {
     domain: domain.value,
     data,
@@ -218,7 +239,30 @@ export function resolveNodeConfig(
     ...(ca ? { natsCa: ca.value } : {}),
     tokenFile: raw('tokenFile')?.value ?? join(data, API_TOKEN_FILE),
     logLevel: (logLevel?.value ?? 'info') as LogLevel,
+    ...(provers ? { provers: readProversFile(provers.value, provers.from) } : {}),
+    ...(programs ? { programs: 'examples' as const } : {}),
   };
+}
+
+/** A prover set from its JSON file: `{ "threshold": N, "provers": [{ "type", "key" }] }`. */
+function readProversFile(path: string, from: string): ProverSet {
+  let parsed: { threshold?: unknown; provers?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw bad(`${from}: cannot read the provers file ${path}: ${(e as Error).message}`);
+  }
+  const list = parsed?.provers;
+  if (!Array.isArray(list) || list.length < 1 || list.length > PROVERS_MAX)
+    throw bad(`${from}: ${path} must list 1..${PROVERS_MAX} provers`);
+  const t = parsed.threshold;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > list.length)
+    throw bad(`${from}: ${path} needs a threshold between 1 and the number of provers`);
+  try {
+    return { threshold: t, provers: list.map((p, i) => parsePublicKeyJson(p, `provers[${i}]`)) };
+  } catch (e) {
+    throw bad(`${from}: ${path}: ${(e as Error).message}`);
+  }
 }
 
 function readConfigFile(path: string): Partial<Record<Key, string | number>> {

@@ -19,6 +19,7 @@ import { encodeSignedHeader } from '../domain/index.js';
 import { InProcessBus, type NatsAuth, NatsNetwork, type Transport } from '../net/index.js';
 import { NodeHost, type Peer, peersOf, readNetworkFile } from '../node/index.js';
 import { domainId } from '../resource/index.js';
+import { examplePrograms, ProgramRegistry } from '../scope/index.js';
 import { hasNodeStore } from '../store/index.js';
 import { modeTrust } from '../sync/index.js';
 import type { NodeConfig } from './nodeConfig.js';
@@ -191,6 +192,8 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
       mode: cfg.mode,
       blockIntervalMs: cfg.blockIntervalMs,
       heartbeatMs: cfg.heartbeatMs,
+      ...(cfg.provers ? { provers: cfg.provers } : {}),
+      ...(cfg.programs === 'examples' ? { programs: new ProgramRegistry(examplePrograms) } : {}),
       onError: (e) =>
         logs.error({ code: e instanceof WeftError ? e.code : undefined, err: e }, `error: ${e.message}`),
     });

@@ -56,6 +56,18 @@ export const ERROR_CODES = {
   TX_APP_DATA_TOO_LARGE: { status: 400, meaning: 'application data over its byte limit' },
   VALUE_TOO_LARGE: { status: 400, meaning: 'a resource value over its byte limit' },
   LABEL_TOO_LARGE: { status: 400, meaning: 'a resource label over its byte limit' },
+  TX_SCOPE_TOO_LARGE: { status: 400, meaning: 'a scoped body over `TX_SCOPE_BYTES_MAX` bytes' },
+  DECL_MALFORMED: {
+    status: 400,
+    meaning: 'a declaration entry whose object, program, access or sequence index is malformed',
+  },
+  DECL_TOO_MANY_OBJECTS: { status: 400, meaning: 'a declaration over `DECL_OBJECTS_MAX` objects' },
+  DECL_DUPLICATE_OBJECT: { status: 400, meaning: 'a declaration naming one object twice' },
+  DECL_NOT_CANONICAL: { status: 400, meaning: 'declaration entries not sorted by object id' },
+  GAS_OUT_OF_RANGE: { status: 400, meaning: 'a gas commitment or limit that is not a u64' },
+  CALLS_TOO_MANY: { status: 400, meaning: 'a scoped body over `CALLS_MAX` program calls' },
+  CALL_INPUT_TOO_LARGE: { status: 400, meaning: 'a program call input over `CALL_INPUT_BYTES_MAX` bytes' },
+  OBJECT_VALUE_TOO_LARGE: { status: 400, meaning: 'an object value over `OBJECT_VALUE_BYTES_MAX` bytes' },
   LIMIT_EXCEEDED: { ...RULE, meaning: 'a named limit (items, bytes, depth, in flight) would be passed' },
   UNAUTHORIZED: {
     status: 401,
@@ -145,6 +157,40 @@ export const ERROR_CODES = {
   REFUND_NOT_REMOTE: { ...RULE, meaning: 'a refund witness on a resource homed here' },
   EXPIRED: { ...RULE, meaning: 'a pending transaction or transfer ran past its time and was dropped' },
   VIEW_FROZEN: { ...RULE, meaning: 'the remote view is frozen (the domain equivocated): it accepts nothing' },
+  TX_SCOPE_UNSUPPORTED: { ...RULE, meaning: 'a scoped transaction on a domain that does not execute scopes' },
+  DECL_WRITE_NOT_READ: {
+    ...RULE,
+    meaning: 'a write-only declaration entry without a sequence index (w ⊄ r)',
+  },
+  GAS_BELOW_BASE: { ...RULE, meaning: "a localGas below the schedule's base cost of a transaction" },
+  SCOPE_UNFUNDED: {
+    ...RULE,
+    meaning: "(scoped outcome) scopeGas does not cover the local gas of the transaction's scope: off the DAG",
+  },
+  OUT_OF_GAS: {
+    ...RULE,
+    meaning: '(scoped outcome) the transaction ran out of localGas and was charged all of it',
+  },
+  SCOPE_UNDECLARED: {
+    ...RULE,
+    meaning: '(scoped outcome) a program touched an object the transaction did not declare',
+  },
+  SCOPE_NOT_WRITABLE: { ...RULE, meaning: '(scoped outcome) a program wrote an object declared read-only' },
+  SCOPE_NOT_OWNER: { ...RULE, meaning: '(scoped outcome) a program wrote an object another program owns' },
+  SCOPE_UNKNOWN_PROGRAM: {
+    ...RULE,
+    meaning: '(scoped outcome) a call to a program the domain does not know',
+  },
+  SCOPE_WRONG_INDEX: {
+    ...RULE,
+    meaning: "(scoped outcome) a declared sequence index that does not hold for the object's latest vertex",
+  },
+  SCOPE_WRONG_PROGRAM: {
+    ...RULE,
+    meaning: "(scoped outcome) a declared owner that is not the object's owner",
+  },
+  PROGRAM_REJECTED: { ...RULE, meaning: '(scoped outcome) a program refused the transaction' },
+  PROGRAM_FAULT: { ...RULE, meaning: '(scoped outcome) a program threw or broke a rule of its context' },
 
   // --- the domain's other inputs (headers, key sets, remote views)
   BAD_TIMESTAMP: { status: 400, meaning: 'a header timestamp before the one it must follow' },
@@ -167,6 +213,25 @@ export const ERROR_CODES = {
   UNKNOWN_ROOT: { status: 400, meaning: 'the global tree does not hold that root for the domain' },
   DUPLICATE_DOMAIN: { status: 400, meaning: 'a domain joined twice' },
   LOGIC_EXISTS: { status: 400, meaning: 'a resource logic registered twice' },
+  PROGRAM_EXISTS: { status: 400, meaning: 'a program registered twice' },
+  ATTESTATION_WRONG_DOMAIN: { status: 400, meaning: "(provers) an attestation of another domain's block" },
+  ATTESTATION_TOO_FAR: {
+    status: 400,
+    meaning: '(provers) an attestation too far above the proven tip to keep',
+  },
+  PROVER_UNKNOWN: {
+    status: 400,
+    meaning: "(provers) an attestation by a key outside the domain's prover set",
+  },
+  PROVER_EXCLUDED: { status: 400, meaning: '(provers) an attestation by a prover excluded on evidence' },
+  FOLLOWER_MISSING_TX: {
+    status: 400,
+    meaning: "(follower) a block without a transaction of the program's scopes",
+  },
+  FOLLOWER_MISSING_WITNESS: {
+    status: 400,
+    meaning: '(follower) a block without the proof of a proven value a scope reads',
+  },
 
   // --- the node cannot serve now: retry later or elsewhere
   MEMPOOL_FULL: { status: 503, meaning: 'the mempool is full: retry after the next block' },

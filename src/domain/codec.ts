@@ -12,14 +12,9 @@ import {
   Writer,
   writePublicKey,
 } from '../crypto/index.js';
+import { decodeObjectState, encodeObjectState, ObjectDag } from '../scope/index.js';
 import { decodeTransition, encodeTransition, type Write } from '../smt/index.js';
-import {
-  decodeTransaction,
-  encodeTransaction,
-  type SignatureResults,
-  type Transaction,
-  TX_BYTES_MAX,
-} from '../tx/index.js';
+import { decodeTransaction, encodeTransaction, type SignatureResults, TX_BYTES_MAX } from '../tx/index.js';
 import {
   type Header,
   headerHash,
@@ -60,6 +55,10 @@ import {
  * state root, timestamp) and pending deadlines; formats 1 and 2 are still read, their views
  * keeping only their head, unsigned and without a key set (a node store of that age is refused
  * before its checkpoint is read: NODE_STORE_FORMAT).
+ *
+ * A format 3 state ends with `bytes dagSnapshot` when its object DAG holds anything (docs/scopes.md)
+ * and ends without it when the DAG is empty, so states of domains that never ran a scoped
+ * transaction encode exactly as before (and each state has one encoding).
  */
 const STATE_FORMAT = 3;
 const STATE_FORMAT_V2 = 2;
@@ -79,6 +78,13 @@ export const EVIDENCE_FORMAT = 0x01;
 const VIEW_KEYSETS_MAX = 1 << 16;
 /** A submit whose read set also names refused nullifiers (`0x06 || nf` held): kind 1, then that list. */
 const INPUT_SUBMIT_REFUSED = 9;
+/**
+ * A seal with the object reads of its scoped transactions; a seal without is INPUT_SEAL, as before.
+ * Numbered after the kinds integ's refusals and trust inputs took (8, 9).
+ */
+const INPUT_SEAL_SCOPED = 10;
+/** Most bytes of one DAG snapshot in a state. */
+const DAG_BYTES = 256 * 1024 * 1024;
 
 /** Bounds on what one encoded input, block or state may hold. */
 export const LIST_MAX = 1 << 20;
@@ -181,8 +187,16 @@ export function encodeInput(input: DomainInput): Uint8Array {
       break;
     }
     case 'seal':
-      w.u8(INPUT_SEAL).u64(input.timestamp).fixed(input.stateRoot, 32);
+      w.u8(input.objects ? INPUT_SEAL_SCOPED : INPUT_SEAL)
+        .u64(input.timestamp)
+        .fixed(input.stateRoot, 32);
       w.bytes(encodeTransition(input.transition), TRANSITION_BYTES);
+      if (input.objects) {
+        w.list(input.objects, LIST_MAX, (w, o) => {
+          w.fixed(o.object, 32).bool(o.state !== null);
+          if (o.state !== null) w.bytes(encodeObjectState(o.state), VALUE_BYTES);
+        });
+      }
       break;
     case 'acceptRemoteHeader':
       w.u8(INPUT_REMOTE);
@@ -289,6 +303,17 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
         input.atMs = r.u64();
         return input;
       }
+      case INPUT_SEAL_SCOPED:
+        return {
+          type: 'seal',
+          timestamp: r.u64(),
+          stateRoot: r.fixed(32).slice(),
+          transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+          objects: r.list(LIST_MAX, (r) => {
+            const object = r.fixed(32).slice();
+            return { object, state: r.bool() ? decodeObjectState(r.bytes(VALUE_BYTES)) : null };
+          }),
+        };
       case INPUT_KEYSET:
         return {
           type: 'changeKeySet',
@@ -387,30 +412,33 @@ export function encodeBlock(b: Block): Uint8Array {
   w.list(b.txs, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
   writeWrites(w, b.writes);
   w.bytes(encodeTransition(b.transition), TRANSITION_BYTES);
-  // The refused claims close the encoding only when there are any: blocks stored before
-  // refusals existed read unchanged, and each block keeps one encoding.
-  if (b.refused !== undefined && b.refused.length > 0)
-    w.list(b.refused, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
+  // What follows the transition is there only when it is needed, so blocks stored before refusals
+  // or scopes existed read unchanged and each block keeps one encoding: the refused claims (a
+  // non-empty list), then, for a block with scoped transactions, the scope's proven height — with
+  // an empty refused list before it when the block refused nothing, so the two never read alike.
+  const refused = b.refused ?? [];
+  if (refused.length > 0 || b.scopeProvenHeight !== undefined)
+    w.list(refused, LIST_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
+  if (b.scopeProvenHeight !== undefined) w.u64(b.scopeProvenHeight);
   return w.finish();
 }
 
 export function decodeBlock(bytes: Uint8Array): Block {
-  return decodeAll(bytes, (r) => ({
-    header: readHeader(r),
-    batches: r.list(LIST_MAX, (r) => r.list(LIST_MAX, (r) => r.fixed(32).slice())),
-    txs: r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX))),
-    writes: readWrites(r),
-    transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
-    ...readRefused(r),
-  }));
-}
-
-/** The block's refused claims, when its encoding goes on past the transition: never an empty list. */
-function readRefused(r: Reader): { refused?: Transaction[] } {
-  if (r.remaining === 0) return {};
-  const refused = r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
-  if (refused.length === 0) throw new WeftError('CODEC', 'an empty list of refused claims');
-  return { refused };
+  return decodeAll(bytes, (r): Block => {
+    const block: Block = {
+      header: readHeader(r),
+      batches: r.list(LIST_MAX, (r) => r.list(LIST_MAX, (r) => r.fixed(32).slice())),
+      txs: r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX))),
+      writes: readWrites(r),
+      transition: decodeTransition(r.bytes(TRANSITION_BYTES)),
+    };
+    if (r.remaining === 0) return block;
+    const refused = r.list(LIST_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
+    if (r.remaining > 0) block.scopeProvenHeight = r.u64();
+    else if (refused.length === 0) throw new WeftError('CODEC', 'an empty list of refused claims');
+    if (refused.length > 0) block.refused = refused;
+    return block;
+  });
 }
 
 // ---- the whole state (checkpoints) ------------------------------------------------------------
@@ -634,6 +662,7 @@ export function encodeState(s: DomainState): Uint8Array {
     writeStatus(w, st);
   });
   writeWrites(w, s.queuedWrites);
+  if (!s.objects.isEmpty()) w.bytes(s.objects.snapshot(), DAG_BYTES);
   return w.finish();
 }
 
@@ -689,6 +718,11 @@ export function decodeState(bytes: Uint8Array): DomainState {
       'transaction status',
     );
     const queuedWrites = readWrites(r);
+    const objects =
+      r.remaining > 0 && format === STATE_FORMAT ? ObjectDag.restore(r.bytes(DAG_BYTES)) : new ObjectDag();
+    if (r.remaining === 0 && objects.isEmpty()) objects.advanceProven(provenHeight);
+    else if (objects.isEmpty())
+      throw new WeftError('CODEC', 'an empty object DAG is left out of a state, not encoded');
     const pendingNullifiers = new Set<string>();
     const pendingCommitments = new Set<string>();
     for (const p of mempool) {
@@ -710,6 +744,7 @@ export function decodeState(bytes: Uint8Array): DomainState {
       pendingCommitments,
       statuses,
       queuedWrites,
+      objects,
     };
   });
 }

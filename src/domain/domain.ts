@@ -17,6 +17,16 @@ import {
   type LogicLookup,
   nullifier,
 } from '../resource/index.js';
+import {
+  type AttestationOutcome,
+  decodeObjectState,
+  type ObjectRead,
+  objectKey,
+  type ProgramLookup,
+  ProvenTip,
+  type ProverSet,
+  type SignedAttestation,
+} from '../scope/index.js';
 import { type Proof, Smt, type StagedVersion, type Write } from '../smt/index.js';
 import {
   commitmentKey,
@@ -39,6 +49,7 @@ import {
   type Block,
   checkInput,
   type DomainConfig,
+  type DomainEnv,
   type DomainInput,
   type DomainOutput,
   type DomainState,
@@ -120,6 +131,16 @@ export type DomainOptions = {
   tree?: Smt;
   /** durable storage (default: none, blocks kept in memory) */
   store?: DomainStore;
+  /**
+   * The domain's provers (docs/provers.md). When set, a block is proven only once a threshold of
+   * them attested its root (`attest`); when absent, each seal proves its own block at once.
+   */
+  provers?: ProverSet;
+  /**
+   * The programs scoped transactions may call (weft/scope). Absent, the domain refuses scoped
+   * transactions (`TX_SCOPE_UNSUPPORTED`).
+   */
+  programs?: ProgramLookup;
 };
 
 /** Options to resume a domain from a recovered state (see `weft/store`). */
@@ -182,7 +203,12 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readonly signers: KeyPair[];
   private readonly clock: () => bigint;
   private readonly logics: LogicLookup;
+  private readonly programs: ProgramLookup | undefined;
   private readonly verifier: SignatureVerifierPool | undefined;
+  /** the domain's provers; null when each seal proves its own block */
+  private readonly provers: ProverSet | null;
+  /** counts their attestations; made at the first one, from the proven tip then (after any replay) */
+  private provenTip: ProvenTip | null = null;
   private readonly headers: SignedHeader[] = [];
   private readonly blocks: Block[] = [];
   /** valueRef (hex) -> value preimage, when there is no store */
@@ -220,6 +246,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       clock?: () => bigint;
       logics?: LogicLookup;
       verifier?: SignatureVerifierPool;
+      provers?: ProverSet;
+      programs?: ProgramLookup;
     },
     state: DomainState,
     smt: Smt,
@@ -235,6 +263,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
     this.logics = opts.logics ?? builtinRegistry();
     this.verifier = opts.verifier;
+    this.provers = opts.provers ?? null;
+    this.programs = opts.programs;
+    // Refuse a malformed prover set now (BAD_INPUT), not at the first attestation.
+    if (opts.provers)
+      new ProvenTip({ domain: this.id, provers: opts.provers, committedRoot: () => undefined });
   }
 
   /** A new domain at genesis. */
@@ -309,9 +342,14 @@ export class Domain extends EventEmitter<DomainEvents> {
     const domain = new Domain({ ...opts, name: state.config.name }, state, tree, opts.store);
     for (const input of opts.replay ?? []) {
       check(input.type !== 'seal', 'STORE_FORMAT', 'a seal after the last checkpoint cannot be replayed');
-      domain.state = apply(domain.state, input, { logics: domain.logics }).state;
+      domain.state = apply(domain.state, input, domain.env()).state;
     }
     return domain;
+  }
+
+  /** What `apply` may consult: logics, and programs when the domain executes scoped transactions. */
+  private env(): DomainEnv {
+    return this.programs ? { logics: this.logics, programs: this.programs } : { logics: this.logics };
   }
 
   /** Signers of this node that belong to `ks`. */
@@ -337,7 +375,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   private run(input: DomainInput): DomainOutput[] {
     try {
-      const { state, outputs } = apply(this.state, input, { logics: this.logics });
+      const { state, outputs } = apply(this.state, input, this.env());
       this.state = state;
       return outputs;
     } catch (e) {
@@ -548,7 +586,17 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.serial(async () => {
       // The timestamp comes first: the plan evicts what is past its deadline at this time.
       const timestamp = maxBig(this.clock(), this.state.head.timestamp);
-      const plan = planBlock(this.state, timestamp);
+      // Scoped transactions run on the tree's values of the objects they declare: read them
+      // (a read of the tree, carried in the seal input like every read) and plan again with them.
+      let plan = planBlock(this.state, timestamp);
+      let objects: ObjectRead[] | undefined;
+      if (plan.objects.length > 0 && this.programs) {
+        objects = plan.objects.map((object) => {
+          const v = this.smt.getSync(objectKey(object));
+          return { object, state: v === null ? null : decodeObjectState(v) };
+        });
+        plan = planBlock(this.state, timestamp, { programs: this.programs, objects });
+      }
       // Block h is signed by the key set in force before it applies; a change it records takes
       // effect from block h + 1 (docs/domain.md).
       const signingSet = this.state.keySet;
@@ -562,6 +610,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         timestamp,
         stateRoot: staged.root,
         transition: staged.transition!,
+        ...(objects ? { objects } : {}),
       };
       // Reads keep the state before this block until the store holds it (a copy of the statuses:
       // the seal changes them in place, and they are bounded by the mempool).
@@ -580,8 +629,10 @@ export class Domain extends EventEmitter<DomainEvents> {
       }
       const sealed = sealOutputs[0] as Extract<DomainOutput, { type: 'blockSealed' }>;
       const height = sealed.block.header.height;
-      const proven: DomainInput = { type: 'markProven', height };
-      const provenOutputs = this.run(proven);
+      // Without provers the witness is the proof and the block is proven at once; with provers
+      // it waits for their attestations (attest).
+      const proven: DomainInput[] = this.provers ? [] : [{ type: 'markProven', height }];
+      const provenOutputs = proven.flatMap((p) => this.run(p));
       const t2 = performance.now();
       const signed: SignedHeader = {
         header: sealed.block.header,
@@ -593,7 +644,7 @@ export class Domain extends EventEmitter<DomainEvents> {
           const statuses = this.takeTerminalStatuses();
           await this.store.commitBlock({
             staged,
-            inputs: [seal, proven],
+            inputs: [seal, ...proven],
             block: sealed.block,
             signed,
             state: this.state,
@@ -752,6 +803,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.proveKey(refusalKey(nf), height);
   }
 
+  /** An object's state (`0x04 || object`, docs/scopes.md) at `height`, with its proof. */
+  proveObject(object: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(objectKey(object), height);
+  }
+
   private proveKey(key: Uint8Array, height?: bigint): StateProof {
     const tip = this.committedHeight;
     const h = height ?? tip;
@@ -884,6 +940,39 @@ export class Domain extends EventEmitter<DomainEvents> {
       }
     }
     this.emitAll(this.run(input));
+  }
+
+  /**
+   * Counts a prover's attestation of one of this domain's blocks (DomainOptions.provers). Moves
+   * the proven tip (a logged `markProven`, so it survives a restart) once a threshold of provers
+   * attested the committed roots, in order. An attestation of another root convicts its prover at
+   * once: this domain executed the block and knows its root (`evidence`, the prover is excluded).
+   * Refuses NOT_ENABLED without provers, and the codes of `ProvenTip.add`. Attestations not yet
+   * counted live in memory: provers send them again after a restart.
+   */
+  attest(signed: SignedAttestation): Promise<AttestationOutcome> {
+    return this.serial(async () => {
+      if (!this.provers) throw new WeftError('NOT_ENABLED', 'this domain has no provers configured');
+      const tip = (this.provenTip ??= new ProvenTip({
+        domain: this.id,
+        provers: this.provers,
+        provenHeight: this.state.provenHeight,
+        committedRoot: (h) => this.header(h)?.header.stateRoot,
+      }));
+      const outcome = tip.add(signed);
+      if (outcome.mismatch) {
+        const root = this.header(signed.attestation.height)?.header.stateRoot;
+        const evidence = root ? tip.checkReexecution(signed, root) : null;
+        return { ...outcome, evidence };
+      }
+      if (outcome.advancedTo !== null) await this.logged({ type: 'markProven', height: outcome.advancedTo });
+      return outcome;
+    });
+  }
+
+  /** Evidence this domain holds against provers it excluded. */
+  proverEvidence(): ReturnType<ProvenTip['evidence']> {
+    return this.provenTip?.evidence() ?? [];
   }
 
   /** Stops accepting work once everything queued has run. */

@@ -12,6 +12,16 @@ import {
   type WeftErrorCode,
 } from '../crypto/index.js';
 import { decodeValue, type LogicLookup } from '../resource/index.js';
+import {
+  executeScopedBlock,
+  ObjectDag,
+  type ObjectRead,
+  objectsToRead,
+  type ProgramLookup,
+  type ScopeTx,
+  type TxResult as ScopeTxResult,
+  scopeTxOf,
+} from '../scope/index.js';
 import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
 import {
   commitmentKey,
@@ -151,6 +161,8 @@ export type DomainState = {
    * the submissions after it
    */
   refusedClaims?: Transaction[];
+  /** the object DAG's skeleton above the proven tip (docs/scopes.md): scopes and the off-DAG marking */
+  objects: ObjectDag;
 };
 
 /**
@@ -169,7 +181,14 @@ export type TxReads = {
 
 export type DomainInput =
   | { type: 'submit'; tx: Transaction; reads: TxReads; signatureResults?: SignatureResults }
-  | { type: 'seal'; timestamp: bigint; stateRoot: Uint8Array; transition: TransitionProof }
+  | {
+      type: 'seal';
+      timestamp: bigint;
+      stateRoot: Uint8Array;
+      transition: TransitionProof;
+      /** the tree's `0x04` values of the objects the block's scoped transactions declare */
+      objects?: ObjectRead[];
+    }
   | AcceptRemoteInput
   | TrustRemoteInput
   | { type: 'changeKeySet'; keySet: KeySet; approvals: SignerSignature[] }
@@ -256,6 +275,11 @@ export type Block = {
    * what a full-mode verifier re-checks each record against. Absent or empty: none.
    */
   refused?: Transaction[];
+  /**
+   * For a block with scoped transactions: the proven tip their scopes were computed against (a
+   * follower needs it to rebuild the same off-DAG marking, docs/scopes.md). Absent otherwise.
+   */
+  scopeProvenHeight?: bigint;
 };
 
 export type DomainOutput =
@@ -267,6 +291,13 @@ export type DomainOutput =
   | { type: 'remoteAccepted'; domainId: Uint8Array; height: bigint; headerHash: Uint8Array }
   | { type: 'keySetChanged'; keySet: KeySet; effectiveAfter: bigint }
   | { type: 'proven'; height: bigint }
+  | {
+      type: 'txScoped';
+      txId: Uint8Array;
+      status: ScopeTxResult['status'];
+      code: WeftErrorCode | null;
+      gasUsed: bigint;
+    }
   | { type: 'remoteFrozen'; domainId: Uint8Array; fromHeight: bigint }
   | RemoteReinitialized;
 
@@ -290,7 +321,11 @@ export type RemoteReinitialized = {
 export type TransitionResult = { state: DomainState; outputs: DomainOutput[] };
 
 /** The environment `apply` may consult: deterministic lookups only (logics by reference). */
-export type DomainEnv = { logics: LogicLookup };
+export type DomainEnv = {
+  logics: LogicLookup;
+  /** the programs scoped transactions call; absent, the domain refuses scoped transactions */
+  programs?: ProgramLookup;
+};
 
 /**
  * Genesis: height 0 with an empty mempool, a tree holding only the key set, and a header whose
@@ -325,6 +360,7 @@ export function genesis(config: DomainConfig, keySet: KeySet, timestamp: bigint)
     pendingCommitments: new Set(),
     statuses: new Map(),
     queuedWrites: [],
+    objects: new ObjectDag(),
   };
 }
 
@@ -367,6 +403,7 @@ export function cloneState(s: DomainState): DomainState {
     statuses: new Map(s.statuses),
     queuedWrites: [...s.queuedWrites],
     refusedClaims: [...(s.refusedClaims ?? [])],
+    objects: s.objects.clone(),
   };
 }
 
@@ -388,7 +425,7 @@ function step(state: DomainState, input: DomainInput, env: DomainEnv): Transitio
     case 'submit':
       return submit(state, input, env);
     case 'seal':
-      return seal(state, input);
+      return seal(state, input, env);
     case 'acceptRemoteHeader':
       return acceptRemote(state, input);
     case 'trustRemote':
@@ -583,11 +620,14 @@ function submit(
     isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
     remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
     isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
+    executesScopes: env.programs !== undefined,
   };
   const opts = input.signatureResults ? { signatureResults: input.signatureResults } : {};
   let effects: ValidTransaction;
   try {
     effects = validateTransaction(tx, ctx, opts);
+    // A scoped body must decode and its declaration hold every rule before it is queued.
+    scopeTxOf(tx, effects.id);
   } catch (e) {
     if (!(e instanceof WeftError)) throw e;
     const id = safeTxId(tx);
@@ -706,7 +746,11 @@ function refuse(
 /** A pending transaction a block leaves out for good, with the status code it ends with. */
 export type Eviction = { pending: PendingTx; code: 'DEADLINE_PASSED' | 'EXPIRED'; reason: string };
 
-/** The transactions the next block takes (in order, in batches) and the ones it evicts. */
+/**
+ * The transactions the next block takes (in order, in batches) and the ones it evicts. `objects`
+ * lists what its scoped transactions declare (the runtime reads them from the tree); `scoped` is
+ * their execution, when the plan was given those reads (null when there is nothing to execute).
+ */
 export type BlockPlan = {
   batches: PendingTx[][];
   evicted: Eviction[];
@@ -714,7 +758,12 @@ export type BlockPlan = {
   height: bigint;
   /** the claims behind the refusal records the block writes (queued ones, then evictions') */
   refused: Transaction[];
+  objects: Uint8Array[];
+  scoped: { dag: ObjectDag; results: ScopeTxResult[] } | null;
 };
+
+/** What planning needs to execute scoped transactions: the programs and the tree's object values. */
+export type ScopeReads = { programs: ProgramLookup; objects: ObjectRead[] };
 
 /**
  * Plans the next block, sealed at `timestamp` (ms), deterministically: the oldest pending
@@ -723,7 +772,7 @@ export type BlockPlan = {
  * before `timestamp` and those that waited longer than the TTL. The runtime calls this to know
  * which keys the seal witness must cover; `seal` calls it again and gets the same plan.
  */
-export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
+export function planBlock(state: DomainState, timestamp: bigint, scope?: ScopeReads): BlockPlan {
   check(typeof timestamp === 'bigint', 'BAD_INPUT', 'planBlock needs the block timestamp (ms, bigint)');
   const height = state.height + 1n;
   const ttl = BigInt(state.config.mempoolTtlBlocks);
@@ -757,7 +806,29 @@ export function planBlock(state: DomainState, timestamp: bigint): BlockPlan {
   writes.push(...atSeal.map((x) => x.write));
   writes.push(...state.queuedWrites);
   const refused = [...(state.refusedClaims ?? []), ...atSeal.map((x) => x.tx)];
-  return { batches, evicted, writes, height, refused };
+  const scopedTxs: ScopeTx[] = [];
+  for (const batch of batches) {
+    for (const p of batch) {
+      const st = scopeTxOf(p.tx, p.id);
+      if (st) scopedTxs.push(st);
+    }
+  }
+  const objects = objectsToRead(scopedTxs);
+  let scoped: BlockPlan['scoped'] = null;
+  if (scopedTxs.length > 0 && scope) {
+    // A copy: planning is pure, and `seal` adopts the copy it plans with.
+    const dag = state.objects.clone();
+    const out = executeScopedBlock({
+      dag,
+      programs: scope.programs,
+      height,
+      txs: scopedTxs,
+      reads: scope.objects,
+    });
+    writes.push(...out.writes);
+    scoped = { dag, results: out.results };
+  }
+  return { batches, evicted, writes, height, refused, objects, scoped };
 }
 
 /**
@@ -800,7 +871,11 @@ function evictedClaim(state: DomainState, p: PendingTx): Uint8Array | null {
   return remote ? p.effects.nullifiers[0]! : null;
 }
 
-function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): TransitionResult {
+function seal(
+  state: DomainState,
+  input: Extract<DomainInput, { type: 'seal' }>,
+  env: DomainEnv,
+): TransitionResult {
   check(typeof input.timestamp === 'bigint', 'BAD_INPUT', 'seal timestamp must be a bigint (ms)');
   if (input.timestamp < state.head.timestamp) {
     throw new WeftError(
@@ -813,7 +888,13 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     'BAD_INPUT',
     'seal needs a 32-byte stateRoot',
   );
-  const plan = planBlock(state, input.timestamp);
+  const plan = planBlock(state, input.timestamp, scopeReadsOf(input, env));
+  if (plan.objects.length > 0 && plan.scoped === null) {
+    throw new WeftError(
+      'BAD_INPUT',
+      'the block has scoped transactions: the seal needs the programs and the object reads',
+    );
+  }
   const stateRoot = input.stateRoot.slice();
   // Checks done: from here the state changes.
   const ids = plan.batches.flatMap((b) => b.map((p) => p.id));
@@ -839,6 +920,11 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     state.statuses.set(p.key, { status: 'evicted', code, reason });
     outputs.push({ type: 'txEvicted', txId: p.id, code, reason });
   }
+  for (const r of plan.scoped?.results ?? []) {
+    outputs.push({ type: 'txScoped', txId: r.id, status: r.status, code: r.code, gasUsed: r.gasUsed });
+  }
+  const provenBefore = state.provenHeight;
+  if (plan.scoped) state.objects = plan.scoped.dag;
   dropPending(state, gone);
   state.queuedWrites = [];
   state.refusedClaims = [];
@@ -858,6 +944,7 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
     txs: plan.batches.flatMap((b) => b.map((p) => p.tx)),
     writes: plan.writes,
     transition: input.transition,
+    ...(plan.scoped ? { scopeProvenHeight: provenBefore } : {}),
   };
   if (plan.refused.length > 0) block.refused = plan.refused;
   outputs.unshift({ type: 'blockSealed', block, headerHash: state.headHash });
@@ -869,13 +956,24 @@ function seal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>)
  * input's transition proof: true when they agree. What a replay, an auditor or a remote verifier
  * uses instead of trusting the tree that produced the root.
  */
-export function checkSeal(state: DomainState, input: Extract<DomainInput, { type: 'seal' }>): boolean {
+export function checkSeal(
+  state: DomainState,
+  input: Extract<DomainInput, { type: 'seal' }>,
+  env: Partial<DomainEnv> = {},
+): boolean {
   const root = transitionRoot(
     state.head.stateRoot,
-    planBlock(state, input.timestamp).writes,
+    planBlock(state, input.timestamp, scopeReadsOf(input, env)).writes,
     input.transition,
   );
   return root !== null && equalBytes(root, input.stateRoot);
+}
+
+function scopeReadsOf(
+  input: Extract<DomainInput, { type: 'seal' }>,
+  env: Partial<DomainEnv>,
+): ScopeReads | undefined {
+  return env.programs && input.objects ? { programs: env.programs, objects: input.objects } : undefined;
 }
 
 /** Throws what `acceptRemote` would refuse; changes nothing. */
@@ -1270,5 +1368,6 @@ function markProven(state: DomainState, height: bigint): TransitionResult {
     throw new WeftError('BAD_HEIGHT', `height ${height} is not above the proven tip ${state.provenHeight}`);
   }
   state.provenHeight = height;
+  state.objects.advanceProven(height);
   return { state, outputs: [{ type: 'proven', height }] };
 }

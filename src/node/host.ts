@@ -4,6 +4,7 @@
 import { equalBytes, type KeyPair, type WeftError } from '../crypto/index.js';
 import type { Domain, KeySet, RemoteReinitialized, SignedHeader } from '../domain/index.js';
 import type { Transport } from '../net/index.js';
+import type { ProgramLookup, ProverSet } from '../scope/index.js';
 import {
   LmdbTransferStore,
   type OpenNodeOptions,
@@ -55,6 +56,10 @@ export type NodeHostOptions = {
   driverTickMs?: number;
   announceEveryMs?: number;
   clock?: () => bigint;
+  /** the domain's prover set: its blocks are proven by attestations (docs/provers.md) */
+  provers?: ProverSet;
+  /** the programs scoped transactions may call (docs/scopes.md) */
+  programs?: ProgramLookup;
 };
 
 /**
@@ -94,6 +99,8 @@ export class NodeHost {
       signers: opts.signers,
       ...(opts.create ? { create: opts.create } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.provers ? { provers: opts.provers } : {}),
+      ...(opts.programs ? { programs: opts.programs } : {}),
     });
     const { domain } = durable;
     const network = new SyncRouter({

@@ -32,6 +32,7 @@ import {
   valuesOf,
 } from '../domain/index.js';
 import type { LogicLookup } from '../resource/index.js';
+import type { ProgramLookup, ProverSet } from '../scope/index.js';
 import { Smt } from '../smt/index.js';
 import { META_GENESIS_KEY, metaKey, type NodeEnv, openNodeEnv, readU64Key, u64Key } from './env.js';
 import { type EntryFault, encodeEntry, entryInput, GENESIS_LINK, readEntries } from './transcript.js';
@@ -198,6 +199,10 @@ export type OpenNodeOptions = {
   clock?: () => bigint;
   logics?: LogicLookup;
   verifier?: SignatureVerifierPool;
+  /** the domain's provers: heights are proven by their attestations (Domain.attest) */
+  provers?: ProverSet;
+  /** the programs scoped transactions call (absent: the domain refuses them) */
+  programs?: ProgramLookup;
 };
 
 /** What recovery did, for logs and tests. */
@@ -246,6 +251,8 @@ export async function openDomainNode(dir: string, opts: OpenNodeOptions): Promis
         clock: opts.clock,
         logics: opts.logics,
         verifier: opts.verifier,
+        provers: opts.provers,
+        programs: opts.programs,
         tree,
         store,
       });
@@ -286,6 +293,8 @@ export async function openDomainNode(dir: string, opts: OpenNodeOptions): Promis
       clock: opts.clock,
       logics: opts.logics,
       verifier: opts.verifier,
+      provers: opts.provers,
+      programs: opts.programs,
     });
     const head = store.header(domain.committedHeight);
     if (!head || toHex(head.header.stateRoot) !== toHex(domain.stateRoot)) {

@@ -35,6 +35,7 @@ import {
   type Resource,
   valueRef,
 } from '../resource/index.js';
+import type { ProgramLookup } from '../scope/index.js';
 import { Smt, verifyProof } from '../smt/index.js';
 import {
   decodeTransferRecord,
@@ -179,7 +180,7 @@ const FAULTS_PER_CHECK_MAX = 50;
  * and content-addressed value; transfer records are decoded and their keys checked; records the
  * transcript never produced are faults too.
  */
-export async function verifyStore(dir: string, opts: { logics?: LogicLookup } = {}): Promise<VerifyReport> {
+export async function verifyStore(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const faults: StoreFault[] = [];
   const warnings: StoreFault[] = [];
   const perCheck = new Map<string, number>();
@@ -210,9 +211,12 @@ export async function verifyStore(dir: string, opts: { logics?: LogicLookup } = 
 
 type Fault = (check: string, where: string, message: string) => void;
 
+/** `logics` and `programs` the domain used (scoped seals replay only with their programs). */
+export type VerifyOptions = { logics?: LogicLookup; programs?: ProgramLookup };
+
 async function verifyOpen(
   node: NodeEnv,
-  opts: { logics?: LogicLookup },
+  opts: VerifyOptions,
   fault: Fault,
   warnings: StoreFault[],
   faults: StoreFault[],
@@ -253,7 +257,10 @@ async function verifyOpen(
   for (const m of node.tree.checkStaleLists()) fault('tree', 'stale pages', m);
 
   // The transcript: one hash chain from the first entry, every entry decodable.
-  const env = { logics: opts.logics ?? builtinRegistry() };
+  const env = {
+    logics: opts.logics ?? builtinRegistry(),
+    ...(opts.programs ? { programs: opts.programs } : {}),
+  };
   let state = genesis;
   let expect: Uint8Array = GENESIS_LINK;
   let next = 1n;
@@ -297,7 +304,7 @@ async function verifyOpen(
       break;
     }
     // Replay: every block's root recomputed from its proof, every header and body compared.
-    if (input.type === 'seal' && !checkSeal(state, input)) {
+    if (input.type === 'seal' && !checkSeal(state, input, env)) {
       fault('replay', where, `the seal's state root does not follow from its transition proof`);
       break;
     }

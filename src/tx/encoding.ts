@@ -23,6 +23,7 @@ import {
   TX_BYTES_MAX,
   TX_LABEL_BYTES_MAX,
   TX_RESOURCES_MAX,
+  TX_SCOPE_BYTES_MAX,
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
@@ -33,11 +34,14 @@ import type { Action, Consumed, Created, Transaction, TxSignature } from './type
 /**
  * The encoding's version byte, first in the body (and so in the id's preimage). Format 2 binds the
  * executing domain and, per consumed resource, whether it is consumed as a refund; it is written
- * whenever `tx.executor` is set. Format 1 (no executor, no refund flags) still decodes and keeps
- * its id.
+ * whenever `tx.executor` is set and there is no scope. Format 3 is format 2 plus a scoped body
+ * after the app data (docs/scopes.md); a scoped transaction always names its executor. Format 1
+ * (no executor, no refund flags, no scope) still decodes and keeps its id.
  */
 export const TX_FORMAT = 0x02;
 export const TX_FORMAT_V1 = 0x01;
+/** The version byte of a body that carries a scoped body after the app data (format 2's fields first). */
+export const TX_FORMAT_SCOPED = 0x03;
 /** Domain separation for the id: txId = SHA256("weft.tx" || body). */
 export const TX_ID_TAG = utf8('weft.tx');
 
@@ -49,11 +53,15 @@ function writeCreated(w: Writer, c: Created): void {
 function writeConsumed(w: Writer, c: Consumed, format: number): void {
   writeCreated(w, c);
   w.fixed(c.nk, 32);
-  if (format === TX_FORMAT) w.bool(c.isRefund === true);
+  if (format !== TX_FORMAT_V1) w.bool(c.isRefund === true);
 }
 
-/** The format a transaction is written in: 2 when it names its executor, 1 otherwise. */
+/**
+ * The format a transaction is written in: 3 when it carries a scoped body, 2 when it names its
+ * executor, 1 otherwise.
+ */
 export function txFormat(tx: Transaction): number {
+  if (tx.scope !== undefined) return TX_FORMAT_SCOPED;
   return tx.executor === undefined ? TX_FORMAT_V1 : TX_FORMAT;
 }
 
@@ -66,12 +74,13 @@ export function txFormat(tx: Transaction): number {
 export function writeTxBody(w: Writer, tx: Transaction): void {
   const format = txFormat(tx);
   w.u8(format);
-  if (format === TX_FORMAT) w.fixed(tx.executor!, 32);
+  if (format !== TX_FORMAT_V1) w.fixed(tx.executor!, 32);
   w.list(tx.actions, TX_ACTIONS_MAX, (w, a: Action) => {
     w.list(a.consumed, TX_RESOURCES_MAX, (w, c: Consumed) => writeConsumed(w, c, format));
     w.list(a.created, TX_RESOURCES_MAX, writeCreated);
   });
   w.bytes(tx.appData, TX_APP_DATA_BYTES_MAX);
+  if (tx.scope !== undefined) w.bytes(tx.scope, TX_SCOPE_BYTES_MAX);
 }
 
 /**
@@ -211,7 +220,7 @@ function readConsumed(r: Reader, format: number): Consumed {
   const { resource, value, label } = readCreated(r);
   const nk = r.fixed(32).slice();
   const c: Consumed = { resource, value, label, nk, commitmentProof: null };
-  if (format === TX_FORMAT && r.bool()) c.isRefund = true;
+  if (format !== TX_FORMAT_V1 && r.bool()) c.isRefund = true;
   return c;
 }
 
@@ -235,6 +244,20 @@ function readWitness(r: Reader, c: Consumed): void {
   }
 }
 
+/** The scoped body of a format 3 body: a length past the input is a truncation (CODEC) first. */
+function readScope(r: Reader): Uint8Array {
+  const n = r.u32();
+  if (n > r.remaining)
+    throw new WeftError('CODEC', `a scoped body claims ${n} bytes but only ${r.remaining} remain`);
+  if (n > TX_SCOPE_BYTES_MAX) {
+    throw new WeftError(
+      'TX_SCOPE_TOO_LARGE',
+      `a scoped body is ${n} bytes; the limit is ${TX_SCOPE_BYTES_MAX}`,
+    );
+  }
+  return r.fixed(n).slice();
+}
+
 /**
  * Decodes a canonical encoding. Strict: throws CODEC on truncation, trailing bytes or any
  * non-canonical byte, the limit's own code (TX_TOO_LARGE, TX_TOO_MANY_ACTIONS, ...) when a count
@@ -251,9 +274,9 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
   }
   const r = new Reader(bytes);
   const format = r.u8();
-  if (format !== TX_FORMAT && format !== TX_FORMAT_V1)
+  if (format !== TX_FORMAT && format !== TX_FORMAT_V1 && format !== TX_FORMAT_SCOPED)
     throw new WeftError('CODEC', `unknown transaction format ${format}`);
-  const executor = format === TX_FORMAT ? r.fixed(32).slice() : undefined;
+  const executor = format !== TX_FORMAT_V1 ? r.fixed(32).slice() : undefined;
   const actionCount = readCount(r, TX_ACTIONS_MAX, 'TX_TOO_MANY_ACTIONS', 'actions');
   const actions: Action[] = [];
   let resources = 0;
@@ -269,6 +292,10 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
     actions.push({ consumed, created });
   }
   const appData = readSized(r, TX_APP_DATA_BYTES_MAX, 'TX_APP_DATA_TOO_LARGE', 'app data');
+  const scope = format === TX_FORMAT_SCOPED ? readScope(r) : undefined;
+  // An empty scope would be a second encoding of the same meaning as format 2.
+  if (scope !== undefined && scope.length === 0)
+    throw new WeftError('CODEC', 'a format 3 body carries a non-empty scope');
   const bodyEnd = r.offset;
   for (const a of actions) for (const c of a.consumed) readWitness(r, c);
   const signatureCount = readCount(r, TX_SIGNATURES_MAX, 'TX_TOO_MANY_SIGNATURES', 'signatures');
@@ -283,9 +310,11 @@ export function decodeTransactionWithId(bytes: Uint8Array): { tx: Transaction; i
   r.end();
   const tx: Transaction = { actions, appData, signatures };
   if (executor !== undefined) tx.executor = executor;
-  // What the encoder refuses (no action, an empty action, signatures out of order or twice for a
-  // key, a proof on an ephemeral resource) has no canonical encoding: refused here too, with the
-  // encoder's code, so every decoded transaction re-encodes to the bytes it came from.
+  if (scope !== undefined) tx.scope = scope;
+  // What the encoder refuses (no action and no scope, an empty action, signatures out of order or
+  // twice for a key, a proof on an ephemeral resource, a scope without an executor) has no
+  // canonical encoding: refused here too, with the encoder's code, so every decoded transaction
+  // re-encodes to the bytes it came from.
   checkTransactionShape(tx);
   return { tx, id: txIdOfBody(bytes.subarray(0, bodyEnd)) };
 }

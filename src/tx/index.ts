@@ -15,6 +15,7 @@ export {
   encodeTransaction,
   encodeTxBody,
   TX_FORMAT,
+  TX_FORMAT_SCOPED,
   TX_FORMAT_V1,
   TX_ID_TAG,
   txFormat,
@@ -43,6 +44,7 @@ export {
   TX_BYTES_MAX,
   TX_LABEL_BYTES_MAX,
   TX_RESOURCES_MAX,
+  TX_SCOPE_BYTES_MAX,
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';

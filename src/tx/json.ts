@@ -27,6 +27,7 @@ import {
   TX_BYTES_MAX,
   TX_LABEL_BYTES_MAX,
   TX_RESOURCES_MAX,
+  TX_SCOPE_BYTES_MAX,
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
@@ -57,12 +58,15 @@ export type ConsumedJson = CreatedJson & {
 };
 export type ActionJson = { consumed: ConsumedJson[]; created: CreatedJson[] };
 export type TxSignatureJson = { publicKey: PublicKeyJson; signature: string };
-/** `executor` (0x-hex DomainId) present exactly for a format 2 transaction. */
+/** `executor` (0x-hex DomainId) present exactly for a format 2 or 3 transaction; `scope` (hex of
+ * the scoped body) exactly for a format 3 one. */
 export type TransactionJson = {
   actions: ActionJson[];
   appData: string;
   signatures: TxSignatureJson[];
   executor?: string;
+  /** hex of the scoped body, present only on a format 3 transaction */
+  scope?: string;
 };
 
 /** Longest JSON text parseTransactionJson reads: hex doubles the bytes, plus room for keys. */
@@ -108,6 +112,7 @@ export function transactionToJson(tx: Transaction): TransactionJson {
     })),
   };
   if (tx.executor !== undefined) json.executor = toHex(tx.executor);
+  if (tx.scope !== undefined) json.scope = toHex(tx.scope);
   return json;
 }
 
@@ -198,7 +203,7 @@ export function parseTransactionJson(input: unknown): Transaction {
     parseJsonText(input, 'tx', TX_JSON_CHARS_MAX),
     'tx',
     ['actions', 'appData', 'signatures'],
-    ['executor'],
+    ['executor', 'scope'],
   );
   const actionsJson = expectArray(o.actions, 'tx.actions', TX_ACTIONS_MAX);
   let resources = 0;
@@ -222,6 +227,7 @@ export function parseTransactionJson(input: unknown): Transaction {
     ),
   };
   if (o.executor !== undefined) tx.executor = expectDigest(o.executor, 'tx.executor');
+  if (o.scope !== undefined) tx.scope = expectHex(o.scope, 'tx.scope', { maxBytes: TX_SCOPE_BYTES_MAX });
   checkTransactionShape(tx);
   return tx;
 }

@@ -9,6 +9,11 @@ export const TX_RESOURCES_MAX = 64;
 export const TX_APP_DATA_BYTES_MAX = 64 * 1024;
 /** Most signatures (TX_TOO_MANY_SIGNATURES). */
 export const TX_SIGNATURES_MAX = 32;
+/**
+ * Largest scoped body (TX_SCOPE_TOO_LARGE): a declaration of 64 entries (4,757 bytes) and 16
+ * calls of 16 KiB input each (262,724 bytes), rounded up to 272 KiB.
+ */
+export const TX_SCOPE_BYTES_MAX = 272 * 1024;
 /** Largest canonical encoding of a whole transaction (TX_TOO_LARGE). */
 export const TX_BYTES_MAX = 512 * 1024;
 /** Largest encoded commitment proof: kind, u16 depth, 32-byte bitmap, 256 siblings, leaf terminal. */

@@ -15,6 +15,7 @@ import {
   TX_APP_DATA_BYTES_MAX,
   TX_LABEL_BYTES_MAX,
   TX_RESOURCES_MAX,
+  TX_SCOPE_BYTES_MAX,
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from './limits.js';
@@ -121,8 +122,13 @@ export function checkTransactionShape(tx: Transaction, opts: { requireProofs?: b
 function checkShape(tx: Transaction, opts: { requireProofs?: boolean }): void {
   if (typeof tx !== 'object' || tx === null) malformed('a transaction must be an object');
   if (!isArray(tx.actions)) malformed('tx.actions must be an array');
-  if (tx.actions.length === 0) malformed('a transaction needs at least one action');
+  checkScope(tx);
+  if (tx.actions.length === 0 && tx.scope === undefined)
+    malformed('a transaction needs at least one action or a scope');
   if (tx.executor !== undefined) assertBytes(tx.executor, 32, 'tx.executor');
+  // Format 3 carries format 2's fields: a scoped body is always bound to its executing domain.
+  if (tx.scope !== undefined && tx.executor === undefined)
+    malformed('a transaction with a scope names its executor (format 3)');
   if (tx.actions.length > TX_ACTIONS_MAX) {
     throw new WeftError(
       'TX_TOO_MANY_ACTIONS',
@@ -186,6 +192,19 @@ function checkShape(tx: Transaction, opts: { requireProofs?: boolean }): void {
     );
   }
   checkSignatureList(tx);
+}
+
+/** The scoped body is opaque here: bytes, not empty (one encoding per meaning), bounded. */
+function checkScope(tx: Transaction): void {
+  if (tx.scope === undefined) return;
+  assertBytes(tx.scope, undefined, 'tx.scope');
+  if (tx.scope.length === 0) malformed('tx.scope must not be empty: leave it out instead');
+  if (tx.scope.length > TX_SCOPE_BYTES_MAX) {
+    throw new WeftError(
+      'TX_SCOPE_TOO_LARGE',
+      `the scoped body is ${tx.scope.length} bytes; the limit is ${TX_SCOPE_BYTES_MAX}`,
+    );
+  }
 }
 
 function checkSignatureList(tx: Transaction): void {

@@ -67,18 +67,23 @@ export type Action = { consumed: Consumed[]; created: Created[] };
 export type TxSignature = { publicKey: PublicKey; signature: Signature };
 
 /**
- * A transaction: actions and app data (what the id commits to), and the signatures over the
- * id (the witness, which the id cannot commit to). Signatures are sorted by encoded public key,
- * one per key, and every one must verify.
+ * A transaction: actions, app data and an optional scoped body (what the id commits to), and the
+ * signatures over the id (the witness, which the id cannot commit to). Signatures are sorted by
+ * encoded public key, one per key, and every one must verify.
+ *
+ * `scope`, when present, is the canonical encoding of a scoped body (weft/scope: the declared
+ * read and write sets, the localGas and scopeGas commitments, and the program calls); the body
+ * is then format 3 (format 2 plus the scoped body), and `executor` is required. The tx layer only carries and bounds it; the scope layer decodes it.
  */
 export type Transaction = {
   actions: Action[];
   appData: Uint8Array;
   signatures: TxSignature[];
   /**
-   * The DomainId of the one domain that may execute the transaction (format 2; validation refuses
+   * The DomainId of the one domain that may execute the transaction (format 2 or 3; validation refuses
    * it elsewhere with WRONG_EXECUTOR). Absent: a format 1 transaction, valid only where it
    * cannot be read two ways (no refund, no consumed resource with a deadline).
    */
   executor?: Uint8Array;
+  scope?: Uint8Array;
 };

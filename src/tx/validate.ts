@@ -58,6 +58,11 @@ export type ValidationContext = {
    * nullifier (`0x06 || nf`): it may then never be consumed here (TRANSFER_REFUSED). Absent: none.
    */
   isRefused?(nf: Uint8Array): boolean;
+  /**
+   * True when the caller executes scoped bodies (weft/scope). Absent or false, a transaction with
+   * a scope is TX_SCOPE_UNSUPPORTED: including it without running its calls would be a lie.
+   */
+  executesScopes?: boolean;
 };
 
 export type ValidateOptions = {
@@ -221,6 +226,9 @@ export function validateTransaction(
   const encodedBytes = bodyBytes + encodedProofsBytes(tx) + signaturesBytes;
   if (encodedBytes > TX_BYTES_MAX) {
     fail('TX_TOO_LARGE', `the transaction encodes to ${encodedBytes} bytes; the limit is ${TX_BYTES_MAX}`);
+  }
+  if (tx.scope !== undefined && ctx.executesScopes !== true) {
+    fail('TX_SCOPE_UNSUPPORTED', 'this domain does not execute scoped transactions (format 3)');
   }
   if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
   // The id binds its executor (format 2): a transaction signed for one domain means nothing on another.

@@ -6,9 +6,10 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { createApi, planToJson, type WeftApi } from '../../src/api/index.js';
-import { ERROR_CODES, isWeftErrorCode, toHex } from '../../src/crypto/index.js';
+import { ERROR_CODES, isWeftErrorCode, keyPairFromSeed, toHex } from '../../src/crypto/index.js';
 import { encodeKeySet, encodeSignedHeader, headerHash } from '../../src/domain/index.js';
 import { commitment, nullifier } from '../../src/resource/index.js';
+import { encodeSignedAttestation, signAttestation } from '../../src/scope/index.js';
 import { GlobalRoot } from '../../src/sync/index.js';
 import { planTransfer } from '../../src/transfer/index.js';
 import { encodeTransaction, transactionToJson, txId } from '../../src/tx/index.js';
@@ -32,10 +33,12 @@ export const ROUTE_TARGETS: RouteTarget[] = (
     ['GET', '/v1/proofs/commitments/:cm'],
     ['GET', '/v1/proofs/nullifiers/:nf'],
     ['GET', '/v1/proofs/refusals/:nf'],
+    ['GET', '/v1/proofs/objects/:object'],
     ['GET', '/v1/anchors/:root'],
     ['GET', '/v1/remotes'],
     ['GET', '/v1/remotes/:domainId'],
     ['POST', '/v1/remotes/:domainId/reinit'],
+    ['POST', '/v1/attestations'],
     ['GET', '/v1/global-root'],
     ['POST', '/v1/transfers'],
     ['GET', '/v1/transfers'],
@@ -406,6 +409,28 @@ export async function openApiFuzz(): Promise<ApiFuzz> {
       params: { nf: [toHex(nullifier(coin.resource, coin.nk)), hex32(5)] },
       queries: ['height=2'],
       bodies: [],
+    },
+    'GET /v1/proofs/objects/:object': {
+      params: { object: [hex32(10), hex32(11)] },
+      queries: ['height=1', `height=${tip}`],
+      bodies: [],
+    },
+    'POST /v1/attestations': {
+      params: {},
+      queries: [],
+      bodies: [
+        {
+          attestation: toHex(
+            encodeSignedAttestation(
+              signAttestation(keyPairFromSeed('ed25519', new Uint8Array(32).fill(12)), {
+                domain: a.id,
+                height: 1n,
+                stateRoot: a.stateRoot,
+              }),
+            ),
+          ),
+        },
+      ],
     },
     'GET /v1/anchors/:root': { params: { root: [toHex(a.stateRoot), hex32(3)] }, queries: [], bodies: [] },
     'GET /v1/remotes/:domainId': { params: { domainId: [toHex(b.id), hex32(4)] }, queries: [], bodies: [] },

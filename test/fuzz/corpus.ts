@@ -29,6 +29,22 @@ import {
   resourceToJson,
   valueToJson,
 } from '../../src/resource/index.js';
+import {
+  counterId,
+  counterProgram,
+  counterTx,
+  encodeObjectState,
+  encodeProverEvidence,
+  encodeScopeBody,
+  encodeSignedAttestation,
+  ObjectDag,
+  oracleFeedId,
+  oracleUpdateTx,
+  pairPoolId,
+  pairSwapTx,
+  signAttestation,
+  writeDeclaration,
+} from '../../src/scope/index.js';
 import { encodeMultiProof, encodeProof, encodeTransition, Smt } from '../../src/smt/index.js';
 import { decodeCheckpoint, openDomainNode } from '../../src/store/index.js';
 import {
@@ -45,6 +61,50 @@ import { encodeTransferRecord, MemoryTransferStore, planTransfer } from '../../s
 import { decodeTransaction, encodeTransaction, transactionToJson } from '../../src/tx/index.js';
 import { alice, bob, carol, key, makeDomain, Wallet } from '../helpers/domain.js';
 import { testNet } from '../helpers/network.js';
+
+/** Scoped bodies, declarations, object states, attestations, evidence and a DAG snapshot. */
+function scopeRecords(c: Corpus): void {
+  const g = { localGas: 20_000n, scopeGas: 1_000_000n };
+  const oracle = key('ed25519', 'fuzz-oracle');
+  const txs = [
+    counterTx(counterId('f'), 1n, g, { rounds: 2, nonce: 1 }),
+    oracleUpdateTx(oracle.publicKey, 'F/USD', 7n, g, { index: { kind: 'atLeast', seq: 0n } }),
+    pairSwapTx(pairPoolId('F/USD'), oracleFeedId(oracle.publicKey, utf8('F/USD')), 5n, g, {
+      kind: 'exact',
+      seq: 1n,
+    }),
+  ];
+  const dag = new ObjectDag();
+  for (const [i, tx] of txs.entries()) {
+    push(c, 'scope.body', encodeScopeBody({ declaration: tx.declaration, calls: tx.calls }));
+    const w = new Writer();
+    writeDeclaration(w, tx.declaration);
+    push(c, 'scope.declaration', w.finish());
+    dag.append(tx.id, tx.declaration, BigInt(i + 1));
+  }
+  push(c, 'scope.dagSnapshot', dag.snapshot(), new ObjectDag().snapshot());
+  push(
+    c,
+    'scope.objectState',
+    encodeObjectState({ program: counterProgram.ref, seq: 3n, value: utf8('v') }),
+    encodeObjectState({ program: counterProgram.ref, seq: 1n, value: null }),
+  );
+  const domain = sha256(utf8('fuzz-alpha'));
+  const first = signAttestation(oracle, { domain, height: 2n, stateRoot: sha256(utf8('r1')) });
+  const second = signAttestation(oracle, { domain, height: 2n, stateRoot: sha256(utf8('r2')) });
+  const secp = signAttestation(key('secp256k1', 'fuzz-prover'), {
+    domain,
+    height: 1n,
+    stateRoot: sha256(utf8('r')),
+  });
+  push(c, 'scope.signedAttestation', encodeSignedAttestation(first), encodeSignedAttestation(secp));
+  push(
+    c,
+    'scope.proverEvidence',
+    encodeProverEvidence({ kind: 'conflict', first, second }),
+    encodeProverEvidence({ kind: 'reexecution', attestation: secp, recomputedRoot: sha256(utf8('x')) }),
+  );
+}
 
 /** Valid encodings by target name. */
 export type Corpus = Record<string, Uint8Array[]>;
@@ -268,6 +328,7 @@ export async function buildCorpus(): Promise<Corpus> {
   push(c, 'resource.tokenData', encodePublicKey(alice.publicKey), encodePublicKey(operator.publicKey));
   t.net.close();
 
+  scopeRecords(c);
   await storeRecords(c);
   return c;
 }

@@ -58,6 +58,20 @@ import {
   valueToJson,
 } from '../../src/resource/index.js';
 import {
+  type Declaration,
+  decodeObjectState,
+  decodeProverEvidence,
+  decodeScopeBody,
+  decodeSignedAttestation,
+  encodeObjectState,
+  encodeProverEvidence,
+  encodeScopeBody,
+  encodeSignedAttestation,
+  ObjectDag,
+  readDeclaration,
+  writeDeclaration,
+} from '../../src/scope/index.js';
+import {
   decodeMultiProof,
   decodeProof,
   decodeTransition,
@@ -231,6 +245,20 @@ export const CODEC_TARGETS: CodecTarget<any>[] = [
     encode: encodeTransaction,
     limits: (tx: Transaction) => txLimits(tx),
   },
+  {
+    name: 'scope.declaration',
+    decode: (b) => decodeAll(b, readDeclaration),
+    encode: (d: Declaration) => {
+      const w = new Writer();
+      writeDeclaration(w, d);
+      return w.finish();
+    },
+  },
+  { name: 'scope.body', decode: decodeScopeBody, encode: encodeScopeBody },
+  { name: 'scope.objectState', decode: decodeObjectState, encode: encodeObjectState },
+  { name: 'scope.signedAttestation', decode: decodeSignedAttestation, encode: encodeSignedAttestation },
+  { name: 'scope.proverEvidence', decode: decodeProverEvidence, encode: encodeProverEvidence },
+  { name: 'scope.dagSnapshot', decode: ObjectDag.restore, encode: (d: ObjectDag) => d.snapshot() },
   { name: 'domain.header', decode: decodeHeader, encode: encodeHeader },
   {
     name: 'domain.signedHeader',

@@ -56,6 +56,25 @@ export function proofRoutes({ node }: RouteContext): Route[] {
     ),
     {
       method: 'GET',
+      url: '/v1/proofs/objects/:object',
+      operationId: 'proveObject',
+      summary: "Proof of an object's state (0x04 || object, docs/scopes.md) at a height",
+      description:
+        'The value is the encoded object state (program, seq, value), or null for an object never ' +
+        'written. What a follower of a program checks the proven values it reads against.',
+      tags: ['proofs'],
+      params: S.ObjectParam,
+      querystring: S.ProofQuery,
+      responses: { 200: json('the proof', S.ObjectProofJsonSchema) },
+      handler: async (req) => {
+        const { object } = req.params as { object: string };
+        const { height } = req.query as { height?: string };
+        const h = height === undefined ? undefined : heightOf(domain, height);
+        return stateProofToJson(domain.proveObject(id32(object, 'object'), h));
+      },
+    },
+    {
+      method: 'GET',
       url: '/v1/anchors/:root',
       operationId: 'getAnchor',
       summary: 'Whether a transaction may anchor on this root here now',
