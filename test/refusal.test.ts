@@ -3,7 +3,7 @@
 // the source takes a proof of that record, under a destination header it accepted, as a refund
 // witness before any deadline; and a claim and a refusal of one transfer exclude each other.
 import { afterEach, describe, expect, it } from 'vitest';
-import { toHex } from '../src/crypto/index.js';
+import { concatBytes, toHex } from '../src/crypto/index.js';
 import { Domain, decodeBlock, encodeBlock } from '../src/domain/index.js';
 import { commitment, LogicRegistry, nullifier, rehome, trivialLogic } from '../src/resource/index.js';
 import { openDomainNode, verifyStore } from '../src/store/index.js';
@@ -468,6 +468,17 @@ describe('refusal records in blocks a full-mode verifier re-executes', () => {
     expect(honest.refused?.map((t) => toHex(txId(t)))).toEqual([toHex(txId(claim))]);
     expect(decodeRootUpdate(encodeRootUpdate(honest))).toEqual(honest);
     expect(decodeBlock(encodeBlock(s.b.block(height)!)).refused).toEqual(s.b.block(height)!.refused);
+    // A scoped block's proven height follows the refused claims; with none refused, an empty list
+    // stands before it, and an empty list with nothing after it is not an encoding.
+    const block = s.b.block(height)!;
+    const both = { ...block, scopeProvenHeight: 7n };
+    expect(decodeBlock(encodeBlock(both))).toEqual(both);
+    const { refused: _dropped, ...plain } = block;
+    const scopedOnly = { ...plain, scopeProvenHeight: 7n };
+    expect(decodeBlock(encodeBlock(scopedOnly))).toEqual(scopedOnly);
+    const bare = encodeBlock(plain);
+    expect(encodeBlock(scopedOnly).length).toBe(bare.length + 4 + 8);
+    expectCode(() => decodeBlock(concatBytes(bare, new Uint8Array(4))), 'CODEC');
     const known = { isKnownRoot: (root: Uint8Array) => s.b.acceptsAnchor(root) };
     const before = viewOf(s.b, height - 1n);
     expect(acceptRootUpdate(before, honest, 'full', known).view.head.header.height).toBe(height);
