@@ -385,7 +385,12 @@ export const StateProofJsonSchema = obj(
     height: U64('height the proof is at'),
     root: Hex32('state root at that height'),
     key: hexBytes(33, 'tree key (namespace byte || commitment or nullifier)'),
-    value: { ...nullable(hexBytes(8, 'u64 height the key was written at')), description: 'null: absent' },
+    value: {
+      ...nullable(
+        hexBytes(9, 'u64 height the key was written at (a refusal record: reason u8 || height u64)'),
+      ),
+      description: 'null: absent',
+    },
     proof: str('encoded single proof (docs/proofs.md): check it with verifyProof(root, key, value, proof)'),
   },
   { title: 'StateProof' },
