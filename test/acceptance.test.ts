@@ -20,6 +20,7 @@ import {
   decideAcceptance,
   encodeRootUpdate,
   InvalidUpdateError,
+  LightClient,
   type RecordedFacts,
   type RemoteView,
   trustRemote,
@@ -295,6 +296,19 @@ describe('acceptance verdict: a signed block that provably fails full validation
     }
     expect(thrown).toBeInstanceOf(InvalidUpdateError);
     expect((thrown as InvalidUpdateError).code).toBe('FULL_VALIDATION_FAILED');
+  });
+
+  it('a LightClient installs the frozen view, emits invalidBlock, and still throws the code', async () => {
+    const { c, forged } = await minted('acc-invalid-lc');
+    const sync = new LightClient();
+    sync.trust(c.domain.header(0n)!, c.domain.keySet);
+    sync.acceptChain(updatesFrom(c.domain, 1n, 2n), 'full');
+    const seen: bigint[] = [];
+    sync.on('invalidBlock', (e) => seen.push(e.evidence.signed.header.height));
+    expect(() => sync.accept(forged, 'full')).toThrow(InvalidUpdateError);
+    expect(seen).toEqual([3n]);
+    expect(sync.view(c.domain.id)!.frozen).toMatchObject({ fromHeight: 3n, evidence: null });
+    expect(() => sync.accept(updateAt(c.domain, 1n), 'full')).toThrow(/frozen/);
   });
 
   it('freezes from the bad block inside a chain, whatever came before it', async () => {
