@@ -201,6 +201,7 @@ describe('the node API over a live domain', () => {
     expect(v.name).toBe('api-beta');
     expect(v.frozen).toBe(false);
     expect(v.frozenFromHeight).toBeNull();
+    expect(v.frozenBy).toBeNull();
     expect(v.head).toEqual(t.net.syncOf(alpha!.id)!.view(beta!.id)!.head);
     expect(v.recorded).toEqual(alpha!.remoteHeader(beta!.id));
     expect(await clients[0]!.remote(beta!.id)).toEqual(v);

@@ -107,6 +107,14 @@ export type RemoteInfo = {
   recorded: Header | null;
   frozen: boolean;
   frozenFromHeight: bigint | null;
+  /** what proves the freeze: `kind`, and hashes of the evidence the node keeps (docs/sync.md) */
+  frozenBy: {
+    kind: 'equivocation' | 'invalidBlock' | 'doubleSpend';
+    evidenceHash: string | null;
+    headerHash: string | null;
+    updateHash: string | null;
+    reason: string | null;
+  } | null;
 };
 export type GlobalRootInfo = {
   root: Uint8Array;
@@ -547,6 +555,7 @@ function remoteFromJson(j: RemoteJson): RemoteInfo {
     recorded: j.recorded === null ? null : headerFromJson(j.recorded),
     frozen: j.frozen,
     frozenFromHeight: j.frozenFromHeight === null ? null : BigInt(j.frozenFromHeight),
+    frozenBy: j.frozenBy ?? null,
   };
 }
 

@@ -437,6 +437,19 @@ export const RemoteSchema = obj(
     recorded: nullable(HeaderJsonSchema),
     frozen: { type: 'boolean', description: 'the remote equivocated; nothing more is accepted from it' },
     frozenFromHeight: nullable(U64('first height of the fork')),
+    frozenBy: nullable(
+      obj({
+        kind: {
+          type: 'string',
+          enum: ['equivocation', 'invalidBlock', 'doubleSpend'],
+          description: 'what proves the freeze (docs/sync.md)',
+        },
+        evidenceHash: nullable(Hex32('equivocation evidence hash (equivocation)')),
+        headerHash: nullable(Hex32('hash of the invalid signed header (invalidBlock)')),
+        updateHash: nullable(Hex32('sha256 of the encoded invalid root update (invalidBlock)')),
+        reason: nullable(str('why the block failed full validation (invalidBlock)')),
+      }),
+    ),
   },
   {
     title: 'RemoteView',

@@ -30,7 +30,13 @@ import {
 } from '../tx/index.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
-import type { EquivocationEvidence, LearnedHeader, RemoteView, VerificationMode } from './remoteView.js';
+import type {
+  EquivocationEvidence,
+  InvalidBlockEvidence,
+  LearnedHeader,
+  RemoteView,
+  VerificationMode,
+} from './remoteView.js';
 import {
   ANCHOR_WINDOW_DEFAULT,
   apply,
@@ -822,14 +828,21 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /**
    * Freezes this domain's view of `domainId` from `fromHeight` on, after the sync layer verified
-   * equivocation evidence: its roots from the fork on stop being anchors.
+   * equivocation evidence, or a block of it that provably fails full validation (`invalidBlock`):
+   * its roots from the fork on stop being anchors.
    */
-  freezeRemote(domainId: Uint8Array, fromHeight: bigint, evidence?: EquivocationEvidence): Promise<void> {
+  freezeRemote(
+    domainId: Uint8Array,
+    fromHeight: bigint,
+    evidence?: EquivocationEvidence,
+    invalidBlock?: InvalidBlockEvidence,
+  ): Promise<void> {
     const input: DomainInput = {
       type: 'freezeRemote',
       domainId,
       fromHeight,
       ...(evidence ? { evidence } : {}),
+      ...(invalidBlock ? { invalidBlock } : {}),
     };
     return this.serial(() => this.logged(input));
   }

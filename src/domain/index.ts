@@ -58,6 +58,7 @@ export {
 } from './keyset.js';
 export type {
   EquivocationEvidence,
+  InvalidBlockEvidence,
   KnownHeader,
   LearnedHeader,
   RecentHeader,
@@ -69,6 +70,7 @@ export {
   advanceView,
   freezeRemoteView,
   holdsHeader,
+  INVALID_BLOCK_REASON_BYTES_MAX,
   isRootUsable,
   isViewExpired,
   knownHeader,

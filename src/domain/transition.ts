@@ -51,6 +51,7 @@ import {
   advanceView,
   type EquivocationEvidence,
   freezeRemoteView,
+  type InvalidBlockEvidence,
   isRootUsable,
   knowsBefore,
   type LearnedHeader,
@@ -220,6 +221,8 @@ export type FreezeRemoteInput = {
   domainId: Uint8Array;
   fromHeight: bigint;
   evidence?: EquivocationEvidence;
+  /** a signed block that fails full validation provably (from its update alone) */
+  invalidBlock?: InvalidBlockEvidence;
 };
 
 /**
@@ -1083,6 +1086,16 @@ function checkFreezeRemote(state: DomainState, input: FreezeRemoteInput): void {
       'the equivocation evidence is not of that remote at the freeze height',
     );
   }
+  const bad = input.invalidBlock;
+  if (bad !== undefined) {
+    check(
+      equalBytes(bad.domainId, domainId) &&
+        equalBytes(bad.signed.header.domain, domainId) &&
+        bad.signed.header.height === fromHeight,
+      'BAD_INPUT',
+      'the invalid-block evidence is not of that remote at the freeze height',
+    );
+  }
 }
 
 /**
@@ -1102,7 +1115,11 @@ function freezeRemote(state: DomainState, input: FreezeRemoteInput): TransitionR
   for (const [root, h] of view.roots) if (h >= fromHeight) dropped.add(root);
   state.remotes.set(
     hexKey(domainId),
-    freezeRemoteView(view, { fromHeight, evidence: input.evidence ?? null }),
+    freezeRemoteView(view, {
+      fromHeight,
+      evidence: input.evidence ?? null,
+      ...(input.invalidBlock ? { invalidBlock: input.invalidBlock } : {}),
+    }),
   );
   const outputs: DomainOutput[] = [{ type: 'remoteFrozen', domainId, fromHeight }];
   const doomed = state.mempool.filter((p) => leansOnFork(p.tx, domainId, fromHeight, dropped));

@@ -469,7 +469,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         return this.refused(member, sender, verdict.code, verdict.message);
       case 'freeze':
         await this.record(member, verdict.record, verdict.view);
-        await own.freezeRemote(sender, verdict.fromHeight, verdict.evidence);
+        await own.freezeRemote(sender, verdict.fromHeight, verdict.evidence, verdict.invalidBlock);
         return this.refused(member, sender, verdict.code, verdict.message);
     }
   }

@@ -3,13 +3,15 @@
 // and one root update or an ascending chain of them, and returns a verdict: accept (what to
 // record), skip, ask for a gap, refuse, or freeze. Every rule is here, top to bottom, in the
 // order it is checked; the function is pure (docs/sync.md, "Acceptance rules").
-import { check, equalBytes, hexKey, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import { check, equalBytes, hexKey, sha256, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
   advanceView,
   decodeKeySet,
   encodeKeySet,
   freezeRemoteView,
   headerHash,
+  INVALID_BLOCK_REASON_BYTES_MAX,
+  type InvalidBlockEvidence,
   KEYSET_TREE_KEY,
   type KeySet,
   keySetsEqual,
@@ -30,10 +32,10 @@ import {
   forkHeight,
   makeEquivocationEvidence,
 } from './equivocation.js';
-import { validateBlockStateless } from './full.js';
+import { InvalidBlockError, validateBlockStateless } from './full.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
 import { type RemoteHeaderRecord, remoteHeaderRecords } from './records.js';
-import type { KeySetProof, RootUpdate } from './update.js';
+import { encodeRootUpdate, type KeySetProof, type RootUpdate } from './update.js';
 import {
   assertSignedHeaderShape,
   type RemoteView,
@@ -129,16 +131,19 @@ export type AcceptanceVerdict =
   /**
    * The sender broke the rules provably: freeze the observer's record of it from `fromHeight`.
    * `evidence` is the equivocation (two signed headers at one height) when that is the proof;
-   * a double spend's proof is the verified block itself and the nullifier keys it re-spends.
+   * `invalidBlock` a signed block whose writes its transactions do not imply (full mode,
+   * FULL_VALIDATION_FAILED); a double spend's proof is the verified block itself and the
+   * nullifier keys it re-spends.
    */
   | {
       kind: 'freeze';
-      code: 'EQUIVOCATION' | 'DOUBLE_SPEND';
+      code: 'EQUIVOCATION' | 'DOUBLE_SPEND' | 'FULL_VALIDATION_FAILED';
       message: string;
       fromHeight: bigint;
       view: RemoteView;
       record: RootUpdate[];
       evidence?: EquivocationEvidence;
+      invalidBlock?: InvalidBlockEvidence;
       conflicts?: Uint8Array[];
     };
 
@@ -272,6 +277,19 @@ function lightClientRefusal(view: RemoteView, updates: readonly RootUpdate[], e:
       evidence: e.evidence,
     };
   }
+  if (e instanceof InvalidUpdateError) {
+    const invalidBlock = e.evidence;
+    const fromHeight = invalidBlock.signed.header.height;
+    return {
+      kind: 'freeze',
+      code: 'FULL_VALIDATION_FAILED',
+      message: `${e.shortMessage}; view frozen`,
+      fromHeight,
+      view: freezeRemoteView(view, { fromHeight, evidence: null, invalidBlock }),
+      record: [],
+      invalidBlock,
+    };
+  }
   if (!(e instanceof WeftError)) throw e;
   if (SKIP_CODES.has(e.code)) return { kind: 'skip', code: e.code as SkipCode, message: e.message };
   const have = view.head.header.height;
@@ -284,6 +302,33 @@ function lightClientRefusal(view: RemoteView, updates: readonly RootUpdate[], e:
 }
 
 // ---- the light-client rules (step 2), also the API of a plain light client ----------------
+
+/**
+ * A validly signed update that provably fails full validation: FULL_VALIDATION_FAILED carrying the
+ * evidence, which `decideAcceptance` turns into a freeze.
+ */
+export class InvalidUpdateError extends WeftError {
+  readonly evidence: InvalidBlockEvidence;
+  constructor(evidence: InvalidBlockEvidence, message: string) {
+    super('FULL_VALIDATION_FAILED', message, {
+      details: 'The block writes what its transactions do not imply: the view of its domain is frozen.',
+    });
+    this.evidence = evidence;
+  }
+}
+
+/** The evidence that `update` is invalid: its signed header and its hash (docs/sync.md, "Invalid blocks"). */
+export function invalidBlockEvidence(update: RootUpdate, reason: string): InvalidBlockEvidence {
+  return {
+    domainId: update.signed.header.domain,
+    signed: update.signed,
+    updateHash: sha256(encodeRootUpdate(update)),
+    // A code point is at most 4 UTF-8 bytes: this many always fit the bound.
+    reason: Array.from(reason)
+      .slice(0, INVALID_BLOCK_REASON_BYTES_MAX / 4)
+      .join(''),
+  };
+}
 
 let defaultLogics: LogicLookup | undefined;
 function builtinLogics(): LogicLookup {
@@ -361,6 +406,9 @@ export function acceptRootUpdates(
           freezeRemoteView(view, { fromHeight: forkHeight(e.evidence), evidence: e.evidence }),
           `update ${i} of the chain: ${e.shortMessage}`,
         );
+      }
+      if (e instanceof InvalidUpdateError) {
+        throw new InvalidUpdateError(e.evidence, `update ${i} of the chain: ${e.shortMessage}`);
       }
       if (e instanceof WeftError) {
         throw new WeftError(e.code, `update ${i} of the chain: ${e.shortMessage}`, {
@@ -467,23 +515,28 @@ function acceptOne(
     // anchor on those roots and name those headers, and on nothing the observer merely knows.
     const knowing = learned.length > 0 ? { ...view, knows: learn(view, learned, header.height) } : view;
     const roots = view.roots;
-    validateBlockStateless({
-      header,
-      prevRoot: head.stateRoot,
-      writes: update.writes,
-      transition: update.transition,
-      txs: update.txs,
-      ...(update.refused ? { refused: update.refused } : {}),
-      isAnchorAccepted: (root) =>
-        (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
-        (ctx.isKnownRoot?.(root) ?? false),
-      isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
-      remoteHeaderAt: (domainId, h) =>
-        (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
-        ctx.remoteHeaderAt?.(domainId, h),
-      logics: ctx.logics ?? builtinLogics(),
-      ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
-    });
+    try {
+      validateBlockStateless({
+        header,
+        prevRoot: head.stateRoot,
+        writes: update.writes,
+        transition: update.transition,
+        txs: update.txs,
+        ...(update.refused ? { refused: update.refused } : {}),
+        isAnchorAccepted: (root) =>
+          (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
+          (ctx.isKnownRoot?.(root) ?? false),
+        isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
+        remoteHeaderAt: (domainId, h) =>
+          (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
+          ctx.remoteHeaderAt?.(domainId, h),
+        logics: ctx.logics ?? builtinLogics(),
+        ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof InvalidBlockError)) throw e;
+      throw new InvalidUpdateError(invalidBlockEvidence(update, e.shortMessage), e.shortMessage);
+    }
   }
 
   return advanceView(view, signed, {

@@ -132,6 +132,22 @@ function fail(message: string, cause?: unknown): never {
 }
 
 /**
+ * A failure of full validation that the update alone proves, whoever relayed it: the header's
+ * signatures bind the state root, the verified transition binds the writes to it, and the txRoot
+ * binds the transactions' bodies, so a write that changes the tree (creates or deletes a key) and
+ * that no valid transaction of the block implies is the signers' own doing. Failures that a
+ * relayer could cause (a witness stripped from a transaction) or that depend on what the verifier
+ * knows (an anchor, a header) are plain FULL_VALIDATION_FAILED (docs/sync.md, "Invalid blocks").
+ */
+export class InvalidBlockError extends WeftError {
+  constructor(message: string) {
+    super('FULL_VALIDATION_FAILED', message, {
+      details: 'The block writes what its transactions do not imply: the view of its domain is frozen.',
+    });
+  }
+}
+
+/**
  * Re-executes a block statelessly; returns nothing or throws FULL_VALIDATION_FAILED naming the
  * first rule broken. Checks: the transactions hash to the header's txRoot; each passes
  * `validateTransaction` for the sending domain, with nullifiers answered from the witness
@@ -246,6 +262,12 @@ export function validateBlockStateless(input: BlockValidationInput): void {
       }
       continue;
     }
-    fail(`the block writes 0x${k}, which none of its transactions implies`);
+    // A creation or deletion is a change only the signers could make; a write that leaves a
+    // key as it was (which a relayer could add without moving the root) proves nothing.
+    const before = old.lookup(w.key);
+    const changes = before !== undefined && before.present === (w.value === null);
+    const message = `the block writes 0x${k}, which none of its transactions implies`;
+    if (changes) throw new InvalidBlockError(message);
+    fail(message);
   }
 }

@@ -3,7 +3,7 @@
 // proofs, and the knowledge graph. Pure functions over values; `SyncState` reads a domain's views,
 // `LightClient` holds views for an observer that is not a domain.
 
-export type { RemoteFreeze } from '../domain/index.js';
+export type { InvalidBlockEvidence, RemoteFreeze } from '../domain/index.js';
 export { isViewExpired, TRUSTING_PERIOD_MS_DEFAULT } from '../domain/index.js';
 export type {
   AcceptanceInput,
@@ -17,6 +17,8 @@ export {
   acceptRootUpdate,
   acceptRootUpdates,
   decideAcceptance,
+  InvalidUpdateError,
+  invalidBlockEvidence,
   keySetAfter,
   learnedFrom,
   learnKeySet,
@@ -36,7 +38,7 @@ export {
   writeEquivocationEvidence,
 } from './equivocation.js';
 export type { BlockValidationInput } from './full.js';
-export { validateBlockStateless } from './full.js';
+export { InvalidBlockError, validateBlockStateless } from './full.js';
 export type { DomainProof, GlobalInclusionProof } from './global.js';
 export {
   decodeGlobalInclusionProof,
