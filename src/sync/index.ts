@@ -17,6 +17,7 @@ export {
   acceptRootUpdate,
   acceptRootUpdates,
   decideAcceptance,
+  equivocationWith,
   keySetAfter,
   learnedFrom,
   learnKeySet,
