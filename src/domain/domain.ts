@@ -52,6 +52,7 @@ import {
   REMOTE_ROOTS_MAX_DEFAULT,
   type RemoteHeaderEntry,
   remoteHeaderAt,
+  remoteHeaderKey,
   remoteHeaders,
   type TxReads,
   type TxStatus,
@@ -750,6 +751,15 @@ export class Domain extends EventEmitter<DomainEvents> {
    */
   proveRefusal(nf: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(refusalKey(nf), height);
+  }
+
+  /**
+   * Proof of this domain's record of `domainId`'s header (`0x03 || domainId -> headerHash ||
+   * height`) at `height` (default: the tip): one hop of an anchor path (docs/sync.md, "Anchors
+   * through a path").
+   */
+  proveRemoteHeader(domainId: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(remoteHeaderKey(domainId), height);
   }
 
   private proveKey(key: Uint8Array, height?: bigint): StateProof {

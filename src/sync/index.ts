@@ -23,6 +23,17 @@ export {
   learnKeySet,
   vouchedRecords,
 } from './acceptance.js';
+export type { AnchorPath, AnchorPathContext, PathHop, ProvenAnchor } from './anchorPath.js';
+export {
+  ANCHOR_PATH_FORMAT,
+  decodeAnchorPath,
+  encodeAnchorPath,
+  isAnchorProvenByPath,
+  KNOWLEDGE_POLICY_NONE,
+  PATH_HOP_HEADER_BYTES_MAX,
+  PATH_HOP_PROOF_BYTES_MAX,
+  verifyAnchorPath,
+} from './anchorPath.js';
 export type { EquivocationEvidence } from './equivocation.js';
 export {
   decodeEquivocationEvidence,
