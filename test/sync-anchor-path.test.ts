@@ -7,12 +7,12 @@ import { headerHash } from '../src/domain/index.js';
 import { commitment } from '../src/resource/index.js';
 import { verifyProof } from '../src/smt/index.js';
 import {
+  ANCHOR_POLICY_NONE,
   type AnchorPath,
   type AnchorPathContext,
   decodeAnchorPath,
   encodeAnchorPath,
   isAnchorProvenByPath,
-  KNOWLEDGE_POLICY_NONE,
   verifyAnchorPath,
 } from '../src/sync/index.js';
 import { commitmentKey, encodeHeight } from '../src/tx/index.js';
@@ -69,8 +69,7 @@ describe('anchors through a path', () => {
   it('refused when the policy forbids it: no paths by default, too many intermediaries, too old', async () => {
     const { path, ctx, now } = await triangle('ap-policy');
     expect(
-      expectCode(() => verifyAnchorPath(path, ctx({ policy: KNOWLEDGE_POLICY_NONE })), 'UNKNOWN_ANCHOR')
-        .message,
+      expectCode(() => verifyAnchorPath(path, ctx({ policy: ANCHOR_POLICY_NONE })), 'UNKNOWN_ANCHOR').message,
     ).toMatch(/policy allows 0/);
     expect(
       expectCode(

@@ -4,19 +4,31 @@
 // Pure: the receiver's views, its policy and the time are passed in (docs/sync.md, "Anchors
 // through a path").
 import { check, equalBytes, hexKey, Reader, toHex, WeftError, Writer } from '../crypto/index.js';
-import {
-  decodeHeader,
-  encodeHeader,
-  type Header,
-  headerHash,
-  isRootUsable,
-  isViewExpired,
-  type RemoteView,
-  remoteHeaderKey,
-} from '../domain/index.js';
 import { decodeProof, encodeProof, type Proof, verifyProof } from '../smt/index.js';
-import { KNOWLEDGE_INTERMEDIARIES_MAX, type KnowledgePolicy } from './knowledge.js';
-import { encodeRemoteHeaderRecord } from './records.js';
+import { encodeHeight } from '../tx/index.js';
+import { decodeHeader, encodeHeader, type Header, headerHash } from './header.js';
+import { isRootUsable, isViewExpired, type RemoteView } from './remoteView.js';
+import { remoteHeaderKey } from './transition.js';
+
+/** Most hops (and so intermediaries) an anchor path may have; the knowledge graph's cap too. */
+export const ANCHOR_PATH_HOPS_MAX = 8;
+/** Most bytes of an encoded anchor path (the cap a transaction witness allows). */
+export const ANCHOR_PATH_BYTES_MAX = 65_536;
+
+/**
+ * What a node accepts as knowledge through others: at most `maxIntermediaries` domains between
+ * it and the anchor's domain, and the oldest header on the path at most `maxStalenessMs` old.
+ * (The knowledge graph's `AnchorPolicy` is this type.)
+ */
+export type AnchorPolicy = { maxIntermediaries: number; maxStalenessMs: number };
+
+/** The value of a `0x03` record: header hash (32) || height (u64), as `Domain.acceptRemoteHeader` writes it. */
+function remoteHeaderValue(h: Header): Uint8Array {
+  const out = new Uint8Array(40);
+  out.set(headerHash(h), 0);
+  out.set(encodeHeight(h.height), 32);
+  return out;
+}
 
 /** Most bytes of one hop's membership proof (a 256-level path of 32-byte siblings, and slack). */
 export const PATH_HOP_PROOF_BYTES_MAX = 16_384;
@@ -39,7 +51,7 @@ export type AnchorPath = { start: Uint8Array; startRoot: Uint8Array; hops: PathH
 /** The receiver's side: its views, its policy, its time, and its views' trusting period. */
 export type AnchorPathContext = {
   view(domainId: Uint8Array): RemoteView | undefined;
-  policy: KnowledgePolicy;
+  policy: AnchorPolicy;
   nowMs: bigint;
   trustingPeriodMs: bigint;
 };
@@ -54,7 +66,7 @@ export type ProvenAnchor = {
 };
 
 /** The policy of a node that accepts no path (the default: only roots it accepted itself). */
-export const KNOWLEDGE_POLICY_NONE: KnowledgePolicy = { maxIntermediaries: 0, maxStalenessMs: 0 };
+export const ANCHOR_POLICY_NONE: AnchorPolicy = { maxIntermediaries: 0, maxStalenessMs: 0 };
 
 function refuse(code: 'UNKNOWN_ANCHOR' | 'VIEW_FROZEN' | 'BAD_PROOF', message: string): never {
   throw new WeftError(code, message);
@@ -74,9 +86,9 @@ export function verifyAnchorPath(path: AnchorPath, ctx: AnchorPathContext): Prov
   check(path && Array.isArray(path.hops), 'BAD_INPUT', 'an anchor path needs hops');
   check(path.hops.length > 0, 'BAD_INPUT', 'an anchor path has at least one hop');
   check(
-    path.hops.length <= KNOWLEDGE_INTERMEDIARIES_MAX,
+    path.hops.length <= ANCHOR_PATH_HOPS_MAX,
     'LIMIT_EXCEEDED',
-    `an anchor path has at most ${KNOWLEDGE_INTERMEDIARIES_MAX} hops`,
+    `an anchor path has at most ${ANCHOR_PATH_HOPS_MAX} hops`,
   );
   if (path.hops.length > ctx.policy.maxIntermediaries) {
     refuse(
@@ -104,7 +116,7 @@ export function verifyAnchorPath(path: AnchorPath, ctx: AnchorPathContext): Prov
     check(!seen.has(key), 'BAD_INPUT', `hop ${i} returns to a domain already on the path`);
     seen.add(key);
     if (ctx.view(h.domain)?.frozen != null) refuse('VIEW_FROZEN', `the view of ${toHex(h.domain)} is frozen`);
-    const value = encodeRemoteHeaderRecord(headerHash(h), h.height);
+    const value = remoteHeaderValue(h);
     if (!verifyProof(root, remoteHeaderKey(h.domain), value, hop.proof)) {
       refuse(
         'BAD_PROOF',
@@ -139,7 +151,7 @@ export function isAnchorProvenByPath(anchor: Uint8Array, path: AnchorPath, ctx: 
 export function encodeAnchorPath(path: AnchorPath): Uint8Array {
   const w = new Writer(1024);
   w.u8(ANCHOR_PATH_FORMAT).fixed(path.start, 32).fixed(path.startRoot, 32);
-  w.list(path.hops, KNOWLEDGE_INTERMEDIARIES_MAX, (w, hop) => {
+  w.list(path.hops, ANCHOR_PATH_HOPS_MAX, (w, hop) => {
     w.bytes(encodeHeader(hop.header), PATH_HOP_HEADER_BYTES_MAX);
     w.bytes(encodeProof(hop.proof), PATH_HOP_PROOF_BYTES_MAX);
   });
@@ -153,7 +165,7 @@ export function decodeAnchorPath(bytes: Uint8Array): AnchorPath {
   if (format !== ANCHOR_PATH_FORMAT) throw new WeftError('CODEC', `unknown anchor path format ${format}`);
   const start = r.fixed(32).slice();
   const startRoot = r.fixed(32).slice();
-  const hops = r.list(KNOWLEDGE_INTERMEDIARIES_MAX, (r) => ({
+  const hops = r.list(ANCHOR_PATH_HOPS_MAX, (r) => ({
     header: decodeHeader(r.bytes(PATH_HOP_HEADER_BYTES_MAX)),
     proof: decodeProof(r.bytes(PATH_HOP_PROOF_BYTES_MAX)),
   }));
