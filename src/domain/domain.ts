@@ -28,9 +28,11 @@ import {
   type Transaction,
   txId,
 } from '../tx/index.js';
+import type { AnchorPolicy } from './anchorPath.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
 import type { EquivocationEvidence, LearnedHeader, RemoteView, VerificationMode } from './remoteView.js';
+import type { DomainEnv } from './transition.js';
 import {
   ANCHOR_WINDOW_DEFAULT,
   apply,
@@ -115,6 +117,12 @@ export type DomainOptions = {
   /** genesis header timestamp (default: the clock at creation) */
   genesisTimestamp?: bigint;
   logics?: LogicLookup;
+  /**
+   * Which anchors known only through other domains this node accepts (docs/sync.md, "Anchors
+   * through a path"); absent: none. `trustingPeriodMs` is its views' trusting period.
+   */
+  anchorPolicy?: AnchorPolicy;
+  trustingPeriodMs?: bigint;
   /** worker threads for signature checks; inline checks when absent */
   verifier?: SignatureVerifierPool;
   /** the tree (default: in memory); a new domain needs an empty one */
@@ -183,6 +191,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readonly signers: KeyPair[];
   private readonly clock: () => bigint;
   private readonly logics: LogicLookup;
+  private readonly env: DomainEnv;
   private readonly verifier: SignatureVerifierPool | undefined;
   private readonly headers: SignedHeader[] = [];
   private readonly blocks: Block[] = [];
@@ -220,6 +229,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       signers: KeyPair[];
       clock?: () => bigint;
       logics?: LogicLookup;
+      anchorPolicy?: AnchorPolicy;
+      trustingPeriodMs?: bigint;
       verifier?: SignatureVerifierPool;
     },
     state: DomainState,
@@ -234,7 +245,12 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.store = store;
     this.signers = opts.signers;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
-    this.logics = opts.logics ?? builtinRegistry();
+    this.env = {
+      logics: opts.logics ?? builtinRegistry(),
+      ...(opts.anchorPolicy ? { anchorPolicy: { ...opts.anchorPolicy } } : {}),
+      ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
+    };
+    this.logics = this.env.logics;
     this.verifier = opts.verifier;
   }
 
@@ -310,7 +326,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     const domain = new Domain({ ...opts, name: state.config.name }, state, tree, opts.store);
     for (const input of opts.replay ?? []) {
       check(input.type !== 'seal', 'STORE_FORMAT', 'a seal after the last checkpoint cannot be replayed');
-      domain.state = apply(domain.state, input, { logics: domain.logics }).state;
+      domain.state = apply(domain.state, input, domain.env).state;
     }
     return domain;
   }
@@ -338,7 +354,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   private run(input: DomainInput): DomainOutput[] {
     try {
-      const { state, outputs } = apply(this.state, input, { logics: this.logics });
+      const { state, outputs } = apply(this.state, input, this.env);
       this.state = state;
       return outputs;
     } catch (e) {

@@ -1,0 +1,90 @@
+// A claim anchored on a root the destination knows only through another domain: C follows B, B
+// recorded A's header in its tree, and the claim of a coin A moved to C carries the path proof.
+// C's admission accepts it when C's policy allows one intermediary; otherwise UNKNOWN_ANCHOR.
+import { describe, expect, it } from 'vitest';
+import { type AnchorPolicy, Domain, encodeAnchorPath } from '../src/domain/index.js';
+import { type Transaction, txId } from '../src/tx/index.js';
+import { alice, Wallet } from './helpers/domain.js';
+import { claimOf, ManualClock, move, operatorKey, syncHeaders, T0 } from './helpers/refund.js';
+
+const HOUR_MS = 3_600_000n;
+
+async function scene(name: string, anchorPolicy?: AnchorPolicy) {
+  const clock = new ManualClock();
+  const make = (n: string, policy?: AnchorPolicy) =>
+    Domain.create({
+      name: n,
+      signers: [operatorKey(n)],
+      clock: clock.read,
+      genesisTimestamp: T0,
+      ...(policy ? { anchorPolicy: policy } : {}),
+    });
+  const a = await make(`${name}-a`);
+  const b = await make(`${name}-b`);
+  const c = await make(`${name}-c`, anchorPolicy);
+  const coin = await new Wallet(a, name).mint(alice.publicKey, 5n);
+  await c.trustRemote(a.header(0n)!, a.keySet, { mode: 'full', atMs: clock.ms }); // C knows A's key set only
+  clock.advance(1000n);
+  const m = await move(a, c, coin, clock.ms + HOUR_MS);
+  // B follows A and records A's latest header in its next block; C follows B.
+  await b.trustRemote(a.header(0n)!, a.keySet, { mode: 'full', atMs: clock.ms });
+  await syncHeaders(a, b);
+  clock.advance(1000n);
+  await b.sealBlock();
+  await c.trustRemote(b.header(b.committedHeight)!, b.keySet, { mode: 'full', atMs: clock.ms });
+  clock.advance(1000n);
+  await c.sealBlock(); // C's head time moves past B's header
+  const withPath = (claim: Transaction): Transaction => {
+    const path = encodeAnchorPath({
+      start: b.id,
+      startRoot: b.header(b.committedHeight)!.header.stateRoot,
+      hops: [{ header: a.header(a.committedHeight)!.header, proof: b.proveRemoteHeader(a.id).proof }],
+    });
+    const tx = structuredClone(claim);
+    tx.actions[0]!.consumed[0]!.commitmentProof!.path = path;
+    return tx;
+  };
+  return { a, b, c, m, claim: claimOf(m, a, a.committedHeight), withPath };
+}
+
+describe('a claim anchored through one intermediary', () => {
+  it('confirms when the destination policy allows one intermediary', async () => {
+    const { c, claim, withPath } = await scene('apc-ok', { maxIntermediaries: 1, maxStalenessMs: 60_000 });
+    // Without the path the anchor is unknown to C: it never accepted A's root.
+    const bare = await c.submit(claim);
+    expect(bare.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
+    const r = await c.submit(withPath(claim));
+    expect(r.status.status).toBe('pending');
+    await c.sealBlock();
+    expect(c.status(txId(claim))?.status).toBe('included');
+  });
+
+  it('is refused when the policy forbids it (none by default, too old)', async () => {
+    const none = await scene('apc-none');
+    const r1 = await none.c.submit(none.withPath(none.claim));
+    expect(r1.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
+    const old = await scene('apc-old', { maxIntermediaries: 1, maxStalenessMs: 10 });
+    const r2 = await old.c.submit(old.withPath(old.claim));
+    expect(r2.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
+    const zero = await scene('apc-zero', { maxIntermediaries: 0, maxStalenessMs: 60_000 });
+    const r3 = await zero.c.submit(zero.withPath(zero.claim));
+    expect(r3.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
+  });
+
+  it('is refused through a frozen view, or with a forged hop', async () => {
+    const policy = { maxIntermediaries: 1, maxStalenessMs: 60_000 };
+    const f = await scene('apc-frozen', policy);
+    await f.c.freezeRemote(f.b.id, f.b.committedHeight);
+    const r1 = await f.c.submit(f.withPath(f.claim));
+    expect(r1.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
+    const g = await scene('apc-forged', policy);
+    const tx = g.withPath(g.claim);
+    const p = tx.actions[0]!.consumed[0]!.commitmentProof!;
+    p.path = p.path!.slice();
+    p.path[p.path.length - 1]! ^= 1;
+    const r2 = await g.c.submit(tx);
+    expect(r2.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
+    // The genuine copy still confirms: the forged one was not recorded as the claim's fate.
+    expect((await g.c.submit(g.withPath(g.claim))).status.status).toBe('pending');
+  });
+});
