@@ -2,10 +2,20 @@
 // recorded A's header in its tree, and the claim of a coin A moved to C carries the path proof.
 // C's admission accepts it when C's policy allows one intermediary; otherwise UNKNOWN_ANCHOR.
 import { describe, expect, it } from 'vitest';
-import { type AnchorPolicy, Domain, encodeAnchorPath } from '../src/domain/index.js';
+import {
+  type AnchorPolicy,
+  Domain,
+  decodeAnchorPath,
+  encodeAnchorPath,
+  type SignedHeader,
+  verifyHeaderSignatures,
+} from '../src/domain/index.js';
+import { acceptRootUpdates, trustRemote } from '../src/sync/index.js';
 import { type Transaction, txId } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
 import { claimOf, ManualClock, move, operatorKey, syncHeaders, T0 } from './helpers/refund.js';
+import { updatesFrom } from './helpers/sync.js';
+import { expectCode } from './support.js';
 
 const HOUR_MS = 3_600_000n;
 
@@ -31,7 +41,10 @@ async function scene(name: string, anchorPolicy?: AnchorPolicy) {
   await syncHeaders(a, b);
   clock.advance(1000n);
   await b.sealBlock();
-  await c.trustRemote(b.header(b.committedHeight)!, b.keySet, { mode: 'full', atMs: clock.ms });
+  // C accepts B's header (not just trusts it): its next block records it, so a verifier of C
+  // learns which roots of B it accepted.
+  await c.trustRemote(b.header(0n)!, b.keySet, { mode: 'full', atMs: clock.ms });
+  for (let h = 1n; h <= b.committedHeight; h++) await c.acceptRemoteHeader(b.header(h)!, { atMs: clock.ms });
   clock.advance(1000n);
   await c.sealBlock(); // C's head time moves past B's header
   const withPath = (claim: Transaction): Transaction => {
@@ -57,6 +70,29 @@ describe('a claim anchored through one intermediary', () => {
     expect(r.status.status).toBe('pending');
     await c.sealBlock();
     expect(c.status(txId(claim))?.status).toBe('included');
+  });
+
+  it('a full-mode verifier of the destination re-checks the path from a root the destination had accepted', async () => {
+    const { a, b, c, claim, withPath } = await scene('apc-full', {
+      maxIntermediaries: 1,
+      maxStalenessMs: 60_000,
+    });
+    expect((await c.submit(withPath(claim))).status.status).toBe('pending');
+    await c.sealBlock();
+    const vouchFor = (sh: SignedHeader) =>
+      verifyHeaderSignatures(sh, a.keySet) || verifyHeaderSignatures(sh, b.keySet);
+    const updates = updatesFrom(c, 1n);
+    const { view } = acceptRootUpdates(trustRemote(c.header(0n)!, c.keySet), updates, 'full', { vouchFor });
+    expect(view.head.header.height).toBe(c.committedHeight);
+    // The same block with the claim's path cut to a forged hop does not pass.
+    const last = updates[updates.length - 1]!;
+    const forged = structuredClone(last);
+    const p = forged.txs![0]!.actions[0]!.consumed[0]!.commitmentProof!;
+    p.path = encodeAnchorPath({ ...decodeAnchorPath(p.path!), startRoot: a.header(0n)!.header.stateRoot });
+    const before = acceptRootUpdates(trustRemote(c.header(0n)!, c.keySet), updates.slice(0, -1), 'full', {
+      vouchFor,
+    }).view;
+    expectCode(() => acceptRootUpdates(before, [forged], 'full', { vouchFor }), 'FULL_VALIDATION_FAILED');
   });
 
   it('is refused when the policy forbids it (none by default, too old)', async () => {

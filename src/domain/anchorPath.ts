@@ -138,6 +138,30 @@ export function verifyAnchorPath(path: AnchorPath, ctx: AnchorPathContext): Prov
   return { anchor: root.slice(), source: last.domain.slice(), via, ageMs };
 }
 
+/**
+ * The root `bytes` (an encoded anchor path) leads to from its start root, by its hops' records
+ * alone — no view, policy or time: what a verifier of another domain's block checks (that
+ * domain's policy is its own; the start root must be one it had accepted). Null when the bytes
+ * do not decode or a hop does not verify.
+ */
+export function anchorPathEnd(
+  bytes: Uint8Array,
+): { start: Uint8Array; startRoot: Uint8Array; anchor: Uint8Array } | null {
+  try {
+    const path = decodeAnchorPath(bytes);
+    if (path.hops.length === 0) return null;
+    let root = path.startRoot;
+    for (const hop of path.hops) {
+      if (!verifyProof(root, remoteHeaderKey(hop.header.domain), remoteHeaderValue(hop.header), hop.proof))
+        return null;
+      root = hop.header.stateRoot;
+    }
+    return { start: path.start, startRoot: path.startRoot, anchor: root };
+  } catch {
+    return null;
+  }
+}
+
 /** Whether `path` proves `anchor` under the receiver's views and policy (no throw). */
 export function isAnchorProvenByPath(anchor: Uint8Array, path: AnchorPath, ctx: AnchorPathContext): boolean {
   try {

@@ -7,6 +7,7 @@ export {
   ANCHOR_PATH_FORMAT,
   ANCHOR_PATH_HOPS_MAX,
   ANCHOR_POLICY_NONE,
+  anchorPathEnd,
   decodeAnchorPath,
   encodeAnchorPath,
   isAnchorProvenByPath,

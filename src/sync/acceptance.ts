@@ -6,6 +6,7 @@
 import { check, equalBytes, hexKey, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
   advanceView,
+  anchorPathEnd,
   decodeKeySet,
   encodeKeySet,
   freezeRemoteView,
@@ -473,6 +474,12 @@ function acceptOne(
         (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
         (ctx.isKnownRoot?.(root) ?? false),
       isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
+      // A claim anchored through a path: the hops must lead from a root the sender had accepted
+      // to the anchor; the sender's policy (intermediaries, age) is its own and not re-checked.
+      isAnchorProvenByPath: (anchor, path) => {
+        const end = anchorPathEnd(path);
+        return end !== null && equalBytes(end.anchor, anchor) && knowsRoot(knowing, end.startRoot);
+      },
       remoteHeaderAt: (domainId, h) =>
         (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
         ctx.remoteHeaderAt?.(domainId, h),
