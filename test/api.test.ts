@@ -80,6 +80,8 @@ describe('the node API over a live domain', () => {
       alpha!.keySet.keys.map((k) => toHex(k.bytes)),
     );
     expect(info.committedHeight).toBe(alpha!.committedHeight);
+    // No anchor through other domains unless the operator allows it.
+    expect(info.anchorPolicy).toEqual({ maxIntermediaries: 0, maxStalenessMs: 0 });
     const health = await clients[0]!.health();
     expect(health).toMatchObject({ ok: true, name: 'api-alpha', height: alpha!.committedHeight, peers: 1 });
   });

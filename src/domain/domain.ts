@@ -28,7 +28,7 @@ import {
   type Transaction,
   txId,
 } from '../tx/index.js';
-import type { AnchorPolicy } from './anchorPath.js';
+import { ANCHOR_POLICY_NONE, type AnchorPolicy } from './anchorPath.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
 import type { EquivocationEvidence, LearnedHeader, RemoteView, VerificationMode } from './remoteView.js';
@@ -743,6 +743,11 @@ export class Domain extends EventEmitter<DomainEvents> {
    */
   nullifierConflicts(writes: readonly Write[]): Uint8Array[] {
     return nullifierConflicts(writes, (key) => this.holdsNullifier(key));
+  }
+
+  /** Which anchors known only through other domains admission accepts (none by default). */
+  get anchorPolicy(): AnchorPolicy {
+    return { ...(this.env.anchorPolicy ?? ANCHOR_POLICY_NONE) };
   }
 
   /** Whether nullifier key `0x02 || nf` is in this domain's tree or pending in its mempool. */
