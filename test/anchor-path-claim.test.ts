@@ -11,7 +11,7 @@ import {
   verifyHeaderSignatures,
 } from '../src/domain/index.js';
 import { acceptRootUpdates, trustRemote } from '../src/sync/index.js';
-import { type Transaction, txId } from '../src/tx/index.js';
+import { decodeTransaction, encodeTransaction, type Transaction, txId } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
 import { claimOf, ManualClock, move, operatorKey, syncHeaders, T0 } from './helpers/refund.js';
 import { updatesFrom } from './helpers/sync.js';
@@ -19,7 +19,7 @@ import { expectCode } from './support.js';
 
 const HOUR_MS = 3_600_000n;
 
-async function scene(name: string, anchorPolicy?: AnchorPolicy) {
+async function scene(name: string, anchorPolicy?: AnchorPolicy, trustingPeriodMs?: bigint) {
   const clock = new ManualClock();
   const make = (n: string, policy?: AnchorPolicy) =>
     Domain.create({
@@ -28,6 +28,7 @@ async function scene(name: string, anchorPolicy?: AnchorPolicy) {
       clock: clock.read,
       genesisTimestamp: T0,
       ...(policy ? { anchorPolicy: policy } : {}),
+      ...(policy && trustingPeriodMs !== undefined ? { trustingPeriodMs } : {}),
     });
   const a = await make(`${name}-a`);
   const b = await make(`${name}-b`);
@@ -57,10 +58,24 @@ async function scene(name: string, anchorPolicy?: AnchorPolicy) {
     tx.actions[0]!.consumed[0]!.commitmentProof!.path = path;
     return tx;
   };
-  return { a, b, c, m, claim: claimOf(m, a, a.committedHeight), withPath };
+  return { a, b, c, m, clock, claim: claimOf(m, a, a.committedHeight), withPath };
 }
 
 describe('a claim anchored through one intermediary', () => {
+  it('carries its path as a witness: the encoding round-trips and the id does not change', async () => {
+    const { claim, withPath } = await scene('apc-codec');
+    const tx = withPath(claim);
+    const back = decodeTransaction(encodeTransaction(tx));
+    expect(back.actions[0]!.consumed[0]!.commitmentProof!.path).toEqual(
+      tx.actions[0]!.consumed[0]!.commitmentProof!.path,
+    );
+    expect(txId(back)).toEqual(txId(claim));
+    expect(encodeTransaction(back)).toEqual(encodeTransaction(tx));
+    // The path lives in the witness section only: the encoding grows by it.
+    const bytes = encodeTransaction(tx);
+    expect(bytes.length).toBeGreaterThan(encodeTransaction(claim).length);
+  });
+
   it('confirms when the destination policy allows one intermediary', async () => {
     const { c, claim, withPath } = await scene('apc-ok', { maxIntermediaries: 1, maxStalenessMs: 60_000 });
     // Without the path the anchor is unknown to C: it never accepted A's root.
@@ -120,6 +135,12 @@ describe('a claim anchored through one intermediary', () => {
     p.path[p.path.length - 1]! ^= 1;
     const r2 = await g.c.submit(tx);
     expect(r2.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
+    // Expired: C's view of B has not advanced within C's trusting period at C's head time.
+    const e = await scene('apc-expired', { maxIntermediaries: 1, maxStalenessMs: 3_600_000 }, 10_000n);
+    e.clock.advance(20_000n);
+    await e.c.sealBlock();
+    const r3 = await e.c.submit(e.withPath(e.claim));
+    expect(r3.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
     // The genuine copy still confirms: the forged one was not recorded as the claim's fate.
     expect((await g.c.submit(g.withPath(g.claim))).status.status).toBe('pending');
   });
