@@ -110,6 +110,18 @@ describe('a claim anchored through one intermediary', () => {
     expectCode(() => acceptRootUpdates(before, [forged], 'full', { vouchFor }), 'FULL_VALIDATION_FAILED');
   });
 
+  it('a node refuses to run with a malformed policy', async () => {
+    for (const anchorPolicy of [
+      { maxIntermediaries: -1, maxStalenessMs: 0 },
+      { maxIntermediaries: 9, maxStalenessMs: 0 },
+      { maxIntermediaries: 1.5, maxStalenessMs: 0 },
+      { maxIntermediaries: 1, maxStalenessMs: -1 },
+    ])
+      await expect(
+        Domain.create({ name: 'apc-bad', signers: [operatorKey('apc-bad')], anchorPolicy }),
+      ).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
   it('is refused when the policy forbids it (none by default, too old)', async () => {
     const none = await scene('apc-none');
     const r1 = await none.c.submit(none.withPath(none.claim));

@@ -22,6 +22,21 @@ export const ANCHOR_PATH_BYTES_MAX = 65_536;
  */
 export type AnchorPolicy = { maxIntermediaries: number; maxStalenessMs: number };
 
+/** Throws BAD_INPUT unless `policy` is a policy a node may run with. */
+export function assertAnchorPolicy(policy: AnchorPolicy): void {
+  check(
+    policy !== null &&
+      typeof policy === 'object' &&
+      Number.isInteger(policy.maxIntermediaries) &&
+      policy.maxIntermediaries >= 0 &&
+      policy.maxIntermediaries <= ANCHOR_PATH_HOPS_MAX &&
+      Number.isSafeInteger(policy.maxStalenessMs) &&
+      policy.maxStalenessMs >= 0,
+    'BAD_INPUT',
+    `an anchor policy needs maxIntermediaries (integer 0..${ANCHOR_PATH_HOPS_MAX}) and maxStalenessMs (integer >= 0)`,
+  );
+}
+
 /** The value of a `0x03` record: header hash (32) || height (u64), as `Domain.acceptRemoteHeader` writes it. */
 function remoteHeaderValue(h: Header): Uint8Array {
   const out = new Uint8Array(40);

@@ -28,7 +28,7 @@ import {
   type Transaction,
   txId,
 } from '../tx/index.js';
-import { ANCHOR_POLICY_NONE, type AnchorPolicy } from './anchorPath.js';
+import { ANCHOR_POLICY_NONE, type AnchorPolicy, assertAnchorPolicy } from './anchorPath.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
 import type { EquivocationEvidence, LearnedHeader, RemoteView, VerificationMode } from './remoteView.js';
@@ -245,6 +245,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.store = store;
     this.signers = opts.signers;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
+    if (opts.anchorPolicy !== undefined) assertAnchorPolicy(opts.anchorPolicy);
     this.env = {
       logics: opts.logics ?? builtinRegistry(),
       ...(opts.anchorPolicy ? { anchorPolicy: { ...opts.anchorPolicy } } : {}),

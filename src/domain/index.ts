@@ -8,6 +8,7 @@ export {
   ANCHOR_PATH_HOPS_MAX,
   ANCHOR_POLICY_NONE,
   anchorPathEnd,
+  assertAnchorPolicy,
   decodeAnchorPath,
   encodeAnchorPath,
   isAnchorProvenByPath,
