@@ -88,6 +88,8 @@ export type NodeInfo = {
   committedHeight: bigint;
   provenHeight: bigint;
   mempool: number;
+  /** which anchors known only through other domains the node accepts (docs/sync.md) */
+  anchorPolicy: { maxIntermediaries: number; maxStalenessMs: number };
 };
 export type RootInfo = {
   height: bigint;
@@ -266,6 +268,7 @@ export class WeftClient {
       committedHeight: BigInt(j.committedHeight),
       provenHeight: BigInt(j.provenHeight),
       mempool: j.mempool,
+      anchorPolicy: { ...j.anchorPolicy },
     };
   }
 

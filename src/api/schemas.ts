@@ -406,6 +406,13 @@ export const InfoSchema = obj({
   committedHeight: U64('committed tip'),
   provenHeight: U64('proven tip'),
   mempool: { type: 'integer', description: 'transactions waiting' },
+  anchorPolicy: obj({
+    maxIntermediaries: {
+      type: 'integer',
+      description: 'most domains between this node and an anchor known through others (0: none accepted)',
+    },
+    maxStalenessMs: { type: 'integer', description: 'how old (ms) the oldest header on such a path may be' },
+  }),
 });
 
 export const RootSchema = obj({

@@ -28,6 +28,7 @@ import {
   type Transaction,
   txId,
 } from '../tx/index.js';
+import { ANCHOR_POLICY_NONE, type AnchorPolicy, assertAnchorPolicy } from './anchorPath.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
 import type {
@@ -37,6 +38,7 @@ import type {
   RemoteView,
   VerificationMode,
 } from './remoteView.js';
+import type { DomainEnv } from './transition.js';
 import {
   ANCHOR_WINDOW_DEFAULT,
   apply,
@@ -58,6 +60,7 @@ import {
   REMOTE_ROOTS_MAX_DEFAULT,
   type RemoteHeaderEntry,
   remoteHeaderAt,
+  remoteHeaderKey,
   remoteHeaders,
   type TxReads,
   type TxStatus,
@@ -120,6 +123,12 @@ export type DomainOptions = {
   /** genesis header timestamp (default: the clock at creation) */
   genesisTimestamp?: bigint;
   logics?: LogicLookup;
+  /**
+   * Which anchors known only through other domains this node accepts (docs/sync.md, "Anchors
+   * through a path"); absent: none. `trustingPeriodMs` is its views' trusting period.
+   */
+  anchorPolicy?: AnchorPolicy;
+  trustingPeriodMs?: bigint;
   /** worker threads for signature checks; inline checks when absent */
   verifier?: SignatureVerifierPool;
   /** the tree (default: in memory); a new domain needs an empty one */
@@ -188,6 +197,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readonly signers: KeyPair[];
   private readonly clock: () => bigint;
   private readonly logics: LogicLookup;
+  private readonly env: DomainEnv;
   private readonly verifier: SignatureVerifierPool | undefined;
   private readonly headers: SignedHeader[] = [];
   private readonly blocks: Block[] = [];
@@ -225,6 +235,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       signers: KeyPair[];
       clock?: () => bigint;
       logics?: LogicLookup;
+      anchorPolicy?: AnchorPolicy;
+      trustingPeriodMs?: bigint;
       verifier?: SignatureVerifierPool;
     },
     state: DomainState,
@@ -239,7 +251,13 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.store = store;
     this.signers = opts.signers;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
-    this.logics = opts.logics ?? builtinRegistry();
+    if (opts.anchorPolicy !== undefined) assertAnchorPolicy(opts.anchorPolicy);
+    this.env = {
+      logics: opts.logics ?? builtinRegistry(),
+      ...(opts.anchorPolicy ? { anchorPolicy: { ...opts.anchorPolicy } } : {}),
+      ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
+    };
+    this.logics = this.env.logics;
     this.verifier = opts.verifier;
   }
 
@@ -315,7 +333,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     const domain = new Domain({ ...opts, name: state.config.name }, state, tree, opts.store);
     for (const input of opts.replay ?? []) {
       check(input.type !== 'seal', 'STORE_FORMAT', 'a seal after the last checkpoint cannot be replayed');
-      domain.state = apply(domain.state, input, { logics: domain.logics }).state;
+      domain.state = apply(domain.state, input, domain.env).state;
     }
     return domain;
   }
@@ -343,7 +361,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   private run(input: DomainInput): DomainOutput[] {
     try {
-      const { state, outputs } = apply(this.state, input, { logics: this.logics });
+      const { state, outputs } = apply(this.state, input, this.env);
       this.state = state;
       return outputs;
     } catch (e) {
@@ -734,6 +752,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     return nullifierConflicts(writes, (key) => this.holdsNullifier(key));
   }
 
+  /** Which anchors known only through other domains admission accepts (none by default). */
+  get anchorPolicy(): AnchorPolicy {
+    return { ...(this.env.anchorPolicy ?? ANCHOR_POLICY_NONE) };
+  }
+
   /** Whether nullifier key `0x02 || nf` is in this domain's tree or pending in its mempool. */
   holdsNullifier(key: Uint8Array): boolean {
     return this.state.pendingNullifiers.has(hexKey(key.subarray(1))) || this.smt.getSync(key) !== null;
@@ -756,6 +779,15 @@ export class Domain extends EventEmitter<DomainEvents> {
    */
   proveRefusal(nf: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(refusalKey(nf), height);
+  }
+
+  /**
+   * Proof of this domain's record of `domainId`'s header (`0x03 || domainId -> headerHash ||
+   * height`) at `height` (default: the tip): one hop of an anchor path (docs/sync.md, "Anchors
+   * through a path").
+   */
+  proveRemoteHeader(domainId: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(remoteHeaderKey(domainId), height);
   }
 
   private proveKey(key: Uint8Array, height?: bigint): StateProof {

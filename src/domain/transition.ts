@@ -30,6 +30,7 @@ import {
   type ValidTransaction,
   validateTransaction,
 } from '../tx/index.js';
+import { type AnchorPath, type AnchorPolicy, decodeAnchorPath, isAnchorProvenByPath } from './anchorPath.js';
 import {
   encodeHeader,
   type Header,
@@ -59,6 +60,7 @@ import {
   type RecentHeader,
   type RemoteView,
   rootsOf,
+  TRUSTING_PERIOD_MS_DEFAULT,
   usableHeader,
   VERIFICATION_MODES,
   type VerificationMode,
@@ -293,7 +295,16 @@ export type RemoteReinitialized = {
 export type TransitionResult = { state: DomainState; outputs: DomainOutput[] };
 
 /** The environment `apply` may consult: deterministic lookups only (logics by reference). */
-export type DomainEnv = { logics: LogicLookup };
+export type DomainEnv = {
+  logics: LogicLookup;
+  /**
+   * Which anchors known only through other domains this node accepts (docs/sync.md, "Anchors
+   * through a path"); absent: none. Node configuration, like `logics`: a replay uses the same.
+   */
+  anchorPolicy?: AnchorPolicy;
+  /** the trusting period of remote views for anchor paths (default TRUSTING_PERIOD_MS_DEFAULT) */
+  trustingPeriodMs?: bigint;
+};
 
 /**
  * Genesis: height 0 with an empty mempool, a tree holding only the key set, and a header whose
@@ -514,6 +525,33 @@ export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean 
 }
 
 /**
+ * Whether `bytes` (an encoded anchor path) proves `anchor` from a root this domain accepted, under
+ * the node's policy, at the head's time: a later block's is never earlier, so a path too old now
+ * stays too old. Pure: the views are the state's.
+ */
+function isAnchorProvenHere(
+  state: DomainState,
+  env: DomainEnv,
+  anchor: Uint8Array,
+  bytes: Uint8Array,
+): boolean {
+  const policy = env.anchorPolicy;
+  if (policy === undefined || policy.maxIntermediaries === 0) return false;
+  let path: AnchorPath;
+  try {
+    path = decodeAnchorPath(bytes);
+  } catch {
+    return false;
+  }
+  return isAnchorProvenByPath(anchor, path, {
+    view: (id) => state.remotes.get(hexKey(id)),
+    policy,
+    nowMs: state.head.timestamp,
+    trustingPeriodMs: env.trustingPeriodMs ?? TRUSTING_PERIOD_MS_DEFAULT,
+  });
+}
+
+/**
  * The header of `domainId` at `height` this domain accepted and still vouches for: retained
  * (within `remoteRootsMax`) and, if the view is frozen, below the fork. What refunds are checked
  * against.
@@ -586,6 +624,7 @@ function submit(
     isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
     remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
     isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
+    isAnchorProvenByPath: (anchor, bytes) => isAnchorProvenHere(state, env, anchor, bytes),
   };
   const opts = input.signatureResults ? { signatureResults: input.signatureResults } : {};
   let effects: ValidTransaction;

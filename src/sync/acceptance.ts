@@ -6,6 +6,7 @@
 import { check, equalBytes, hexKey, sha256, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
   advanceView,
+  anchorPathEnd,
   decodeKeySet,
   encodeKeySet,
   freezeRemoteView,
@@ -450,13 +451,8 @@ function acceptOne(
     if (known && equalBytes(known.headerHash, hh)) {
       refuse('REPLAYED_UPDATE', `header ${toHex(hh)} at height ${header.height} was already accepted`);
     }
-    // Evidence only under the key set in force: a retired set's keys may have leaked since.
-    if (
-      known?.signedBy &&
-      signedByCurrentSet(view, header.height) &&
-      verifyHeaderSignatures(signed, known.signedBy)
-    ) {
-      const evidence = makeEquivocationEvidence(known.signed, signed);
+    const evidence = equivocationWith(view, signed);
+    if (evidence !== null) {
       throw new EquivocationError(
         evidence,
         freezeRemoteView(view, { fromHeight: header.height, evidence }),
@@ -527,6 +523,12 @@ function acceptOne(
           (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
           (ctx.isKnownRoot?.(root) ?? false),
         isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
+        // A claim anchored through a path: the hops must lead from a root the sender had accepted
+        // to the anchor; the sender's policy (intermediaries, age) is its own and not re-checked.
+        isAnchorProvenByPath: (anchor, path) => {
+          const end = anchorPathEnd(path);
+          return end !== null && equalBytes(end.anchor, anchor) && knowsRoot(knowing, end.startRoot);
+        },
         remoteHeaderAt: (domainId, h) =>
           (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
           ctx.remoteHeaderAt?.(domainId, h),
@@ -546,6 +548,29 @@ function acceptOne(
     atMs: ctx.atMs ?? view.advancedAtMs,
     learned,
   });
+}
+
+/**
+ * The equivocation `signed` proves against what `view` accepted: a different header of the
+ * view's domain at a height the view still remembers, carrying a threshold of signatures of the
+ * key set that signed the accepted one — and that set is the one in force (a retired set's keys
+ * may have leaked since, so what it signs is no evidence). Null when it proves nothing. One rule
+ * for a fork seen directly and for one learnt from another observer's backed `0x03` records.
+ *
+ * @example
+ * for (const sh of update.remoteHeaders ?? []) {
+ *   const e = equivocationWith(own.remoteView(sh.header.domain), sh);
+ *   if (e) await own.freezeRemote(e.domainId, forkHeight(e), e);
+ * }
+ */
+export function equivocationWith(view: RemoteView, signed: SignedHeader): EquivocationEvidence | null {
+  const header = signed.header;
+  if (!equalBytes(header.domain, view.domainId)) return null;
+  const known = view.recent.get(header.height);
+  if (!known?.signedBy || equalBytes(known.headerHash, headerHash(header))) return null;
+  if (!signedByCurrentSet(view, header.height)) return null;
+  if (!verifyHeaderSignatures(signed, known.signedBy)) return null;
+  return makeEquivocationEvidence(known.signed, signed);
 }
 
 /**

@@ -115,6 +115,11 @@ export type BlockValidationInput = {
    */
   isSenderRoot?(root: Uint8Array): boolean;
   /**
+   * Whether an anchor path (encoded) leads to `anchor` from a root the sender had accepted:
+   * admission under the sender's policy, re-checked without it. Absent: no path is accepted.
+   */
+  isAnchorProvenByPath?(anchor: Uint8Array, path: Uint8Array): boolean;
+  /**
    * A header of another domain the verifier accepted (its own included, if it is a domain), for
    * the refunds the block includes. Absent: every refund in the block is refused.
    */
@@ -193,6 +198,7 @@ export function validateBlockStateless(input: BlockValidationInput): void {
         {
           domainId: header.domain,
           isAnchorAccepted: (root) => input.isAnchorAccepted(root),
+          ...(input.isAnchorProvenByPath ? { isAnchorProvenByPath: input.isAnchorProvenByPath } : {}),
           // The header's own time: a resource past its deadline was not the block's to consume.
           blockTimestampMs: header.timestamp,
           isOwnAnchor: (root) => input.isSenderRoot?.(root) ?? false,
