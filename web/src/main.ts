@@ -1,0 +1,164 @@
+// The dashboard page: which nodes to talk to (?nodes=, the field, or the node that served the
+// page), one NodeLink each, and a render loop that redraws only what changed, at most a few times
+// a second for the heavy parts, so a busy network does not starve the page.
+import './shims/buffer.js';
+import { byId, h } from './dom.js';
+import { NodeLink, token } from './link.js';
+import { Model } from './model.js';
+import { AlertsView } from './views/alerts.js';
+import { DomainsView } from './views/domains.js';
+import { GraphView } from './views/graph.js';
+import { InspectorView } from './views/inspector.js';
+import { TransfersView } from './views/transfers.js';
+
+const NODES_KEY = 'weft.nodes';
+/** Least time between two redraws of the graph and the domain cards. */
+const HEAVY_REDRAW_MS = 250;
+/** Least time between two redraws of the transfer list. */
+const LIST_REDRAW_MS = 100;
+const PHASE_SAMPLE_MS = 1_000;
+
+/** Node URLs from text: separated by spaces or commas, trailing slashes dropped, duplicates once. */
+export function parseNodeList(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(/[\s,]+/)) {
+    const u = raw.trim().replace(/\/+$/, '');
+    if (/^https?:\/\/[^\s]+$/.test(u) && !out.includes(u)) out.push(u);
+  }
+  return out;
+}
+
+function initialNodes(): string[] {
+  const fromQuery = new URLSearchParams(location.search).get('nodes');
+  if (fromQuery) return parseNodeList(fromQuery);
+  let saved = '';
+  try {
+    saved = localStorage.getItem(NODES_KEY) ?? '';
+  } catch {
+    // storage disabled
+  }
+  if (saved) return parseNodeList(saved);
+  // Served by a node (GET / on its API address): that node is the first to ask.
+  return location.protocol.startsWith('http') ? [location.origin] : [];
+}
+
+class Dashboard {
+  readonly model = new Model();
+  private links: NodeLink[] = [];
+  private readonly graph = new GraphView(this.model);
+  private readonly domains = new DomainsView(this.model);
+  private readonly alerts: AlertsView;
+  private readonly transfers: TransfersView;
+  private readonly inspector = new InspectorView(this.model);
+  private lastHeavyMs = 0;
+  private lastListMs = 0;
+  private frame = 0;
+  /** resolves once every node answered once and the page drew what they said */
+  ready: Promise<void>;
+  private markReady: () => void = () => {};
+
+  constructor() {
+    this.transfers = new TransfersView(this.model, (t) => {
+      // The source drives a transfer and explains it; the destination knows it too.
+      const link = this.linkOf(t.from) ?? this.linkOf(t.to);
+      if (!link) return Promise.reject(new Error('no node of either end is connected'));
+      return link.transfer(t.id);
+    });
+    this.alerts = new AlertsView(this.model, (ref) => {
+      if ('edge' in ref) this.graph.select(ref.edge[0], ref.edge[1]);
+      else this.transfers.open(ref.transfer);
+    });
+    this.ready = new Promise((r) => {
+      this.markReady = r;
+    });
+    setInterval(() => this.model.samplePhases(), PHASE_SAMPLE_MS);
+    // Lags in milliseconds grow without events: redraw the graph every second regardless.
+    setInterval(() => {
+      this.model.dirty.graph = true;
+      this.schedule();
+    }, 1_000);
+  }
+
+  connect(urls: string[]): void {
+    for (const l of this.links) l.close();
+    this.links = urls.map((u) => new NodeLink(u, this.model));
+    for (const l of this.links) l.start();
+    this.renderLinks();
+    const loop = () => {
+      this.draw();
+      this.frame = requestAnimationFrame(loop);
+    };
+    cancelAnimationFrame(this.frame);
+    this.frame = requestAnimationFrame(loop);
+  }
+
+  private linkOf(domainId: string): NodeLink | undefined {
+    return this.links.find((l) => l.domainId === domainId);
+  }
+
+  /** Nothing to do here: the frame loop draws what is dirty. Kept for intervals that mark. */
+  private schedule(): void {}
+
+  private draw(): void {
+    const m = this.model;
+    const now = performance.now();
+    const d = m.dirty;
+    if (now - this.lastHeavyMs >= HEAVY_REDRAW_MS && (d.graph || d.domains || d.nodes)) {
+      this.lastHeavyMs = now;
+      if (d.graph || d.nodes) this.graph.render();
+      if (d.domains || d.nodes) this.domains.render();
+      if (d.nodes) this.renderLinks();
+      this.inspector.render();
+      d.graph = d.domains = d.nodes = false;
+    }
+    if (d.alerts) {
+      this.alerts.render();
+      d.alerts = false;
+    }
+    if (d.transfers && now - this.lastListMs >= LIST_REDRAW_MS) {
+      this.lastListMs = now;
+      this.transfers.render();
+      d.transfers = false;
+    }
+    if (this.links.length > 0 && [...m.nodes.values()].every((n) => n.domainId !== null)) this.markReady();
+  }
+
+  private renderLinks(): void {
+    byId('links').replaceChildren(
+      ...[...this.model.nodes.values()].map((n) =>
+        h(
+          'span',
+          {
+            class: 'link',
+            'data-link': n.url,
+            'data-status': n.status,
+            title: n.error ?? `${n.reconnects} reconnects`,
+          },
+          h('span', { class: `dot ${n.status}` }),
+          n.url.replace(/^https?:\/\//, ''),
+        ),
+      ),
+    );
+  }
+}
+
+const app = new Dashboard();
+(globalThis as unknown as { weft: Dashboard }).weft = app;
+
+const nodesField = byId<HTMLInputElement>('nodes');
+const tokenField = byId<HTMLInputElement>('token');
+tokenField.value = token.get();
+tokenField.addEventListener('change', () => token.set(tokenField.value.trim()));
+byId('nodes-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const urls = parseNodeList(nodesField.value);
+  try {
+    localStorage.setItem(NODES_KEY, urls.join(' '));
+  } catch {
+    // storage disabled
+  }
+  app.connect(urls);
+});
+const first = initialNodes();
+nodesField.value = first.join(' ');
+if (first.length > 0) app.connect(first);
