@@ -96,7 +96,7 @@ export class GraphView {
     const len = Math.hypot(dx, dy) || 1;
     const nx = -dy / len;
     const ny = dx / len;
-    const bend = 28;
+    const bend = 36;
     const cx = (a.x + b.x) / 2 + nx * bend;
     const cy = (a.y + b.y) / 2 + ny * bend;
     const sx = a.x + (dx / len) * R_NODE;
@@ -107,19 +107,24 @@ export class GraphView {
     const cls = v.frozen ? 'frozen' : stale ? 'stale' : '';
     const observer = m.domains.get(v.observer);
     const lag = m.lagHeights(v);
+    // The mode is the observer's (how it verifies root updates); nodes do not serve it yet.
+    const mode = observer?.mode ? `${observer.mode} · ` : '';
     const label = v.frozen
       ? `FROZEN from ${v.frozenFromHeight ?? '?'}`
-      : `${observer?.mode ?? 'mode ?'} · ${lag === null ? '?' : `-${lag}`} · ${ago(m.lagMs(v))}`;
+      : `${mode}${lag === null ? '?' : lag} behind · ${ago(m.lagMs(v))}`;
     const g = s('g', {
       class: `edge ${cls}`,
       'data-edge': `${v.remote}>${v.observer}`,
-      'data-frozen': v.frozen,
+      'data-frozen': String(v.frozen),
     });
     g.append(
       s('title', {}, `${m.nameOf(v.remote)} → ${m.nameOf(v.observer)}: ${label}`),
       s('path', { d: `M${sx},${sy} Q${cx},${cy} ${ex},${ey}`, 'marker-end': 'url(#arrow)' }),
     );
-    if (labelAll || cls) g.append(s('text', { x: cx, y: cy, 'text-anchor': 'middle' }, label));
+    // The label sits on the curve's midpoint, on the outer side of its own arrow.
+    const lx = (sx + 2 * cx + ex) / 4 + nx * 8;
+    const ly = (sy + 2 * cy + ey) / 4 + ny * 8 + 3;
+    if (labelAll || cls) g.append(s('text', { x: lx, y: ly, 'text-anchor': 'middle' }, label));
     return g;
   }
 

@@ -84,7 +84,7 @@ export class InspectorView {
         {
           class: `verdict ${ok ? 'ok' : 'bad'}`,
           'data-verdict': ok ? 'verified' : 'refused',
-          'data-present': r.present,
+          'data-present': String(r.present),
         },
         ok ? `✔ verified: ${claim}` : `✘ not verified: ${claim} is NOT shown`,
       ),
