@@ -104,7 +104,7 @@ function fakeNode(i, n, perNode, rand) {
     }
     if (i === 0) {
       try {
-        const file = join(DIST, path === '/' ? 'index.html' : path);
+        const file = join(DIST, path === '/' ? 'index.html' : path.replace(/^\/ui\//, '/'));
         const body = readFileSync(file);
         res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
         return res.end(body);

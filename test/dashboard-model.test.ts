@@ -112,6 +112,11 @@ describe('the dashboard model', () => {
     m.applyRefused(B, { from: A, code: 'BAD_SIGNATURES', message: 'x' });
     expect(m.view(B, A).frozen).toBe(false);
     expect(m.alerts[0]!.kind).toBe('refused');
+    // The same refusal again (a peer re-announcing) counts up instead of flooding the list.
+    m.applyRefused(B, { from: A, code: 'BAD_SIGNATURES', message: 'x' });
+    expect(m.alerts).toHaveLength(3);
+    expect(m.alerts[0]!.count).toBe(2);
+    expect(m.view(B, A).refusals).toEqual([expect.objectContaining({ code: 'BAD_SIGNATURES', count: 2 })]);
   });
 
   it('tells a refused claim from a failed move, and alerts refunds', () => {

@@ -19,7 +19,8 @@ import { alice, key, makeDomain, Wallet } from './helpers/domain.js';
 import { testNet } from './helpers/network.js';
 
 const root = resolve(import.meta.dirname, '..');
-const shots = join(root, 'docs', 'img');
+// Screenshots go to a temporary directory; `WEFT_SCREENSHOTS_DIR=docs/img` refreshes the docs' ones.
+const shots = resolve(root, process.env.WEFT_SCREENSHOTS_DIR ?? join(tmpdir(), 'weft-dashboard-screenshots'));
 const WAIT_MS = 30_000;
 
 let browser: Browser;

@@ -56,7 +56,8 @@ export const DASHBOARD_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'w
 export async function serveStatic(dir = DASHBOARD_DIR): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(dir, path === '/' ? 'index.html' : path);
+    // The page asks for its script and stylesheet under ui/, as a node serves them.
+    const file = join(dir, path === '/' ? 'index.html' : path.replace(/^\/ui\//, '/'));
     try {
       const body = readFileSync(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });

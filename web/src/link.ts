@@ -6,6 +6,7 @@ import type { Model } from './model.js';
 import {
   EVENT_TYPES,
   type InfoJson,
+  type NetworkJson,
   type RemoteJson,
   type RootJson,
   type TransferJson,
@@ -82,6 +83,8 @@ export class NodeLink {
   constructor(
     readonly url: string,
     private readonly model: Model,
+    /** told the API addresses of the node's network, when the node serves them */
+    private readonly onPeers: (urls: string[]) => void = () => {},
   ) {}
 
   start(): void {
@@ -158,6 +161,10 @@ export class NodeLink {
       this.model.applyRemotes(info.domainId, remotes.remotes);
       this.model.applyTransfers(transfers.transfers);
       this.model.setLinkStatus(this.url, 'live');
+      // The other nodes of the network, from the network file the node runs with (GET /v1/network);
+      // a node without it answers 404 and the page keeps the URLs it was given.
+      const network = await getJson<NetworkJson>(`${this.url}/v1/network`).catch(() => null);
+      if (network) this.onPeers(network.domains.map((d) => d.api));
     } catch (e) {
       this.model.setLinkStatus(this.url, 'down', (e as Error).message);
     }

@@ -53,9 +53,6 @@ class Dashboard {
   private lastHeavyMs = 0;
   private lastListMs = 0;
   private frame = 0;
-  /** resolves once every node answered once and the page drew what they said */
-  ready: Promise<void>;
-  private markReady: () => void = () => {};
 
   constructor() {
     this.transfers = new TransfersView(this.model, (t) => {
@@ -68,21 +65,18 @@ class Dashboard {
       if ('edge' in ref) this.graph.select(ref.edge[0], ref.edge[1]);
       else this.transfers.open(ref.transfer);
     });
-    this.ready = new Promise((r) => {
-      this.markReady = r;
-    });
     setInterval(() => this.model.samplePhases(), PHASE_SAMPLE_MS);
     // Lags in milliseconds grow without events: redraw the graph every second regardless.
     setInterval(() => {
       this.model.dirty.graph = true;
-      this.schedule();
     }, 1_000);
   }
 
   connect(urls: string[]): void {
     for (const l of this.links) l.close();
-    this.links = urls.map((u) => new NodeLink(u, this.model));
-    for (const l of this.links) l.start();
+    this.links = [];
+    this.model.nodes.clear();
+    this.addNodes(urls);
     this.renderLinks();
     const loop = () => {
       this.draw();
@@ -92,12 +86,20 @@ class Dashboard {
     this.frame = requestAnimationFrame(loop);
   }
 
+  /** Starts following the nodes at `urls` the page does not follow yet. */
+  addNodes(urls: string[]): void {
+    for (const u of parseNodeList(urls.join(' '))) {
+      if (this.links.some((l) => l.url === u)) continue;
+      const link = new NodeLink(u, this.model, (peers) => this.addNodes(peers));
+      this.links.push(link);
+      link.start();
+    }
+    this.model.dirty.nodes = true;
+  }
+
   private linkOf(domainId: string): NodeLink | undefined {
     return this.links.find((l) => l.domainId === domainId);
   }
-
-  /** Nothing to do here: the frame loop draws what is dirty. Kept for intervals that mark. */
-  private schedule(): void {}
 
   private draw(): void {
     const m = this.model;
@@ -120,7 +122,6 @@ class Dashboard {
       this.transfers.render();
       d.transfers = false;
     }
-    if (this.links.length > 0 && [...m.nodes.values()].every((n) => n.domainId !== null)) this.markReady();
   }
 
   private renderLinks(): void {

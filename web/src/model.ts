@@ -18,6 +18,8 @@ export const BLOCKS_KEPT_MAX = 120;
 export const PHASE_SAMPLES_MAX = 600;
 /** Alerts kept; older ones drop off the end. */
 export const ALERTS_MAX = 500;
+/** Distinct refusals kept per sync edge (repeats are counted, not kept). */
+export const REFUSALS_KEPT_MAX = 20;
 /** Transfers kept; the oldest finished ones are forgotten first. */
 export const TRANSFERS_MAX = 50_000;
 /** A view with no accepted header for this long is drawn as stale (heartbeat blocks come every second). */
@@ -52,8 +54,8 @@ export type ViewState = {
   lastUpdateMs: number | null;
   frozen: boolean;
   frozenFromHeight: string | null;
-  /** the refusals the observer reported about the remote: the evidence trail */
-  refusals: (RefusedJson & { atMs: number })[];
+  /** the refusals the observer reported about the remote, one per code and message: the evidence */
+  refusals: (RefusedJson & { atMs: number; count: number })[];
   raw: RemoteJson | null;
 };
 
@@ -75,6 +77,8 @@ export type Alert = {
   text: string;
   /** what to open for the evidence: a sync edge or a transfer */
   ref?: { edge: [string, string] } | { transfer: string };
+  /** how many times the same alert was raised (a peer re-sends what was refused) */
+  count: number;
 };
 
 export type NodeLinkState = {
@@ -245,8 +249,14 @@ export class Model {
 
   applyRefused(observer: string, e: RefusedJson): void {
     const v = this.view(observer, e.from);
-    v.refusals.push({ ...e, atMs: this.now() });
-    if (v.refusals.length > 20) v.refusals.shift();
+    const same = v.refusals.find((r) => r.code === e.code && r.message === e.message);
+    if (same) {
+      same.count++;
+      same.atMs = this.now();
+    } else {
+      v.refusals.push({ ...e, atMs: this.now(), count: 1 });
+      if (v.refusals.length > REFUSALS_KEPT_MAX) v.refusals.shift();
+    }
     const edge: [string, string] = [e.from, observer];
     if (e.code === 'EQUIVOCATION' || e.code === 'DOUBLE_SPEND') {
       this.alert(
@@ -396,11 +406,20 @@ export class Model {
     this.order = null;
   }
 
+  /** Raises an alert; the same one raised again moves to the top with its count up. */
   private alert(kind: AlertKind, subject: string, text: string, ref?: Alert['ref']): void {
-    const a: Alert = { seq: ++this.alertSeq, atMs: this.now(), kind, subject, text };
+    this.dirty.alerts = true;
+    const i = this.alerts.findIndex((a) => a.kind === kind && a.subject === subject && a.text === text);
+    if (i >= 0) {
+      const [a] = this.alerts.splice(i, 1);
+      a!.count++;
+      a!.atMs = this.now();
+      this.alerts.unshift(a!);
+      return;
+    }
+    const a: Alert = { seq: ++this.alertSeq, atMs: this.now(), kind, subject, text, count: 1 };
     if (ref) a.ref = ref;
     this.alerts.unshift(a);
     if (this.alerts.length > ALERTS_MAX) this.alerts.pop();
-    this.dirty.alerts = true;
   }
 }

@@ -34,6 +34,9 @@ export type InfoJson = {
   mode?: string;
 };
 
+/** GET /v1/network: the domains of the node's network file, with their API addresses. */
+export type NetworkJson = { domains: { name: string; domainId: string; api: string }[] };
+
 export type RootJson = {
   height: string;
   stateRoot: string;

@@ -38,6 +38,7 @@ export class AlertsView {
           h('b', {}, a.kind),
           ' ',
           a.text,
+          a.count > 1 ? ` (×${a.count})` : '',
         ),
       ),
     );

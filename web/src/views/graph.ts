@@ -154,7 +154,13 @@ export class GraphView {
       h('h3', {}, 'Sync edge evidence ', close),
       h('table', {}, ...rows.map(([k, val]) => h('tr', {}, h('th', {}, k), h('td', {}, val)))),
       h('h4', {}, `refusals reported by ${m.nameOf(v.observer)} (${v.refusals.length})`),
-      h('ul', { class: 'refusals' }, ...v.refusals.map((r) => h('li', {}, `${r.code}: ${r.message}`))),
+      h(
+        'ul',
+        { class: 'refusals' },
+        ...v.refusals.map((r) =>
+          h('li', {}, `${r.code}: ${r.message}${r.count > 1 ? ` (×${r.count})` : ''}`),
+        ),
+      ),
       h('h4', {}, `GET ${shortHex(v.remote, 12)} from ${m.domains.get(v.observer)?.url ?? '?'}/v1/remotes`),
       h('pre', {}, JSON.stringify(v.raw, null, 2)),
     );

@@ -101,26 +101,35 @@ export class InspectorView {
   /** Root at the top, one row per level: the key's side filled, the sibling beside it (hollow when empty). */
   private drawPath(r: ProofReport): SVGElement {
     const rowPx = 16;
+    const widthPx = 800;
     const height = (r.path.length + 2) * rowPx + 8;
-    const svg = s('svg', { id: 'proof-path', viewBox: `0 0 800 ${height}`, height });
-    svg.append(s('text', { x: 4, y: 12 }, `root ${shortHex(r.root, 18)}`));
+    const svg = s('svg', { id: 'proof-path', viewBox: `0 0 ${widthPx} ${height}`, width: widthPx, height });
+    svg.append(
+      s('circle', { class: 'on', cx: 80, cy: 8, r: 5 }),
+      s('text', { x: 120, y: 12 }, `root ${r.root}`),
+    );
+    let x = 80;
     r.path.forEach((lv, i) => {
       const y = (i + 1) * rowPx + 8;
       const onX = lv.bit === 0 ? 60 : 100;
       const sibX = lv.bit === 0 ? 100 : 60;
       svg.append(
-        s('line', { x1: 80, y1: y - rowPx + 4, x2: onX, y2: y }),
+        s('line', { x1: x, y1: y - rowPx, x2: onX, y2: y }),
+        s('line', { x1: x, y1: y - rowPx, x2: sibX, y2: y, class: 'sib-edge' }),
         s('circle', { class: 'on', cx: onX, cy: y, r: 5 }),
         s('circle', { class: `sib ${lv.siblingEmpty ? 'empty' : ''}`, cx: sibX, cy: y, r: 5 }),
         s(
           'text',
           { x: 120, y: y + 4 },
-          `depth ${lv.depth} ${lv.bit === 0 ? 'left ' : 'right'}  sibling ${lv.siblingEmpty ? '(empty subtree)' : shortHex(lv.sibling, 18)}`,
+          `depth ${lv.depth + 1}: key goes ${lv.bit === 0 ? 'left ' : 'right'}, sibling ${lv.siblingEmpty ? '(empty subtree)' : lv.sibling}`,
         ),
       );
+      x = onX;
     });
     const y = (r.path.length + 1) * rowPx + 8;
-    svg.append(s('text', { x: 120, y: y + 4 }, `${r.terminal}${r.present ? ' leaf of the key' : ''}`));
+    svg.append(
+      s('text', { x: 120, y: y + 4 }, r.present ? 'member: the leaf of this key' : `absent (${r.terminal})`),
+    );
     return svg;
   }
 
