@@ -1,6 +1,6 @@
 // The proof inspector: a commitment or nullifier, a domain and a height in; the node's proof and
 // header out, checked in this page by the project's verifier, and the path drawn root to leaf.
-import { byId, h, s, shortHex } from '../dom.js';
+import { byId, h, s } from '../dom.js';
 import { getJson, postJson } from '../link.js';
 import type { Model } from '../model.js';
 import { inspectProof, type ProofKind, type ProofReport } from '../proof.js';
