@@ -5,7 +5,7 @@
 // and the event stream in the API's shapes (docs/api.md); node 0 also serves the page at `/`.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -283,6 +283,8 @@ async function scenario({ domains, transfers, streamMs, blockMs, phasesPerBlock 
       longTaskMaxMs: Math.max(0, ...long),
       filterMs,
       viewRenderMs,
+      // The machine is shared: a busy one shows in the frame times.
+      loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
       pageErrors: errors,
     };
   } finally {

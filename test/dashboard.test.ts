@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, type WeftApi } from '../src/api/index.js';
 import { openNetworkDir } from '../src/cli/network.js';
 import { down, restartNode, stopProcess, up } from '../src/cli/up.js';
-import { toHex } from '../src/crypto/index.js';
+import { fromHex, toHex } from '../src/crypto/index.js';
 import { commitment, parseResourceJson } from '../src/resource/index.js';
+import { decodeProof, encodeProof } from '../src/smt/index.js';
 import { type Browser, launchChromium, serveStatic } from './helpers/browser.js';
 import { alice, key, makeDomain, Wallet } from './helpers/domain.js';
 import { testNet } from './helpers/network.js';
@@ -136,20 +137,27 @@ describe('the dashboard against a running 3-node network (weft up)', () => {
     });
 
     // Adversarial: a proof whose sibling was changed in flight must not verify in the page.
+    let tampered = 0;
     await page.route('**/v1/proofs/**', async (route) => {
       const res = await route.fetch();
       const body = (await res.json()) as { proof: string };
-      const p = body.proof;
-      const flipped = (Number.parseInt(p.slice(-2), 16) ^ 1).toString(16).padStart(2, '0');
-      await route.fulfill({ response: res, json: { ...body, proof: p.slice(0, -2) + flipped } });
+      const proof = decodeProof(fromHex(body.proof));
+      expect(proof.siblings.length).toBeGreaterThan(0);
+      proof.siblings[0]![31]! ^= 1;
+      tampered++;
+      await route.fulfill({ response: res, json: { ...body, proof: toHex(encodeProof(proof)) } });
     });
     expect((await inspect('commitment', cm)).verdict).toBe('refused');
+    expect(tampered).toBe(1);
     // ...and so must a proof of a different key than the one asked about.
     await page.unroute('**/v1/proofs/**');
     await page.route('**/v1/proofs/**', async (route) => {
       const res = await route.fetch();
       const body = (await res.json()) as { key: string };
-      await route.fulfill({ response: res, json: { ...body, key: `${body.key.slice(0, -1)}0` } });
+      await route.fulfill({
+        response: res,
+        json: { ...body, key: `${body.key.slice(0, -1)}${body.key.endsWith('0') ? '1' : '0'}` },
+      });
     });
     expect((await inspect('commitment', cm)).verdict).toBe('refused');
     await page.unroute('**/v1/proofs/**');

@@ -35,23 +35,49 @@ export class DomainsView {
       this.root.replaceChildren(...wanted);
   }
 
+  /** Builds a card's elements once; later fills only change text that changed. */
   private fill(card: HTMLElement, d: DomainState): void {
     const m = this.model;
+    if (!card.firstChild) {
+      const rows = FIELDS.flatMap((k) => [h('dt', {}, k), h('dd', { 'data-field': k })]);
+      card.append(
+        h('h3', {}, h('span', { class: 'dot' }), h('span', { class: 'name' })),
+        h('dl', {}, ...rows),
+        h(
+          'div',
+          {},
+          h('span', { class: 'root', 'data-state-root': '' }),
+          ' ',
+          h('button', { class: 'copy', type: 'button', title: 'copy the state root' }, 'copy'),
+        ),
+        h('div', { class: 'spark-box' }),
+      );
+    }
     const link = d.url ? m.nodes.get(d.url) : undefined;
-    const root = h('span', { class: 'root', 'data-state-root': '' }, d.stateRoot ?? '?');
-    const copy = h('button', { class: 'copy', type: 'button', title: 'copy the state root' }, 'copy');
-    const rows: [string, Node | string][] = [
-      ['committed', String(d.committed)],
-      ['proven', String(d.proven)],
-      ['blocks/s', m.blocksPerSecond(d).toFixed(2)],
-      ['mempool', String(d.mempool)],
-      ['node', d.url ?? 'not connected'],
-    ];
-    card.replaceChildren(
-      h('h3', {}, h('span', { class: `dot ${link?.status ?? ''}` }), d.name),
-      h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-field': k }, v)])),
-      h('div', {}, root, ' ', copy),
-      sparkline(d.blocks.slice(-60).map((b) => b.txCount)),
-    );
+    const values: Record<(typeof FIELDS)[number], string> = {
+      committed: String(d.committed),
+      proven: String(d.proven),
+      'blocks/s': m.blocksPerSecond(d).toFixed(2),
+      mempool: String(d.mempool),
+      node: d.url ?? 'not connected',
+    };
+    set(card.querySelector('.dot'), 'className', `dot ${link?.status ?? ''}`);
+    set(card.querySelector('.name'), 'textContent', d.name);
+    for (const k of FIELDS) set(card.querySelector(`[data-field="${k}"]`), 'textContent', values[k]);
+    set(card.querySelector('[data-state-root]'), 'textContent', d.stateRoot ?? '?');
+    const box = card.querySelector<HTMLElement>('.spark-box')!;
+    const last = String(d.blocks[d.blocks.length - 1]?.height ?? -1);
+    if (box.dataset.height !== last) {
+      box.dataset.height = last;
+      box.replaceChildren(sparkline(d.blocks.slice(-SPARK_BLOCKS).map((b) => b.txCount)));
+    }
   }
+}
+
+const FIELDS = ['committed', 'proven', 'blocks/s', 'mempool', 'node'] as const;
+/** Blocks the sparkline covers. */
+const SPARK_BLOCKS = 60;
+
+function set<K extends 'className' | 'textContent'>(el: Element | null, key: K, value: string): void {
+  if (el && el[key] !== value) el[key] = value;
 }

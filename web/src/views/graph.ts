@@ -14,6 +14,10 @@ export class GraphView {
   private readonly svg = byId('graph') as unknown as SVGSVGElement;
   private readonly detail = byId('edge-detail');
   private selected: string | null = null;
+  /** what the drawn graph is made of: redrawn whole only when this changes, else updated in place */
+  private shape = '';
+  private readonly edgeEls = new Map<string, SVGElement>();
+  private readonly nodeEls = new Map<string, SVGElement>();
 
   constructor(private readonly model: Model) {
     this.svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -34,13 +38,22 @@ export class GraphView {
   render(): void {
     const m = this.model;
     const ids = [...m.domains.keys()].sort((a, b) => m.nameOf(a).localeCompare(m.nameOf(b)));
+    const labelAll = ids.length <= LABELLED_DOMAINS_MAX;
+    const shape = `${ids.map((id) => `${id}=${m.nameOf(id)}`).join(',')}|${[...m.views.keys()].join(',')}`;
+    if (shape === this.shape) {
+      this.update(labelAll);
+      if (this.selected) this.renderDetail();
+      return;
+    }
+    this.shape = shape;
+    this.edgeEls.clear();
+    this.nodeEls.clear();
     const at = new Map<string, { x: number; y: number }>();
     const radius = Math.min(W, H) / 2 - R_NODE - 24;
     ids.forEach((id, i) => {
       const a = (2 * Math.PI * i) / ids.length - Math.PI / 2;
       at.set(id, { x: W / 2 + radius * Math.cos(a), y: H / 2 + radius * Math.sin(a) });
     });
-    const labelAll = ids.length <= LABELLED_DOMAINS_MAX;
     const defs = s(
       'defs',
       {},
@@ -63,33 +76,66 @@ export class GraphView {
       const a = at.get(v.remote);
       const b = at.get(v.observer);
       if (!a || !b) continue;
-      edges.append(this.edge(v, a, b, labelAll));
+      const g = this.edge(v, a, b);
+      this.edgeEls.set(`${v.observer}>${v.remote}`, g);
+      edges.append(g);
     }
     const nodes = s('g');
     for (const id of ids) {
       const p = at.get(id)!;
-      const d = m.domains.get(id)!;
-      const link = d.url ? m.nodes.get(d.url) : undefined;
       const g = s(
         'g',
-        { class: `domain ${link?.status ?? ''}`, 'data-domain': id, transform: `translate(${p.x},${p.y})` },
+        { 'data-domain': id, transform: `translate(${p.x},${p.y})` },
         s('circle', { r: R_NODE }),
-        s('text', { y: -2 }, d.name),
-        s('text', { y: 11 }, `#${d.committed}`),
+        s('text', { y: -2 }, m.nameOf(id)),
+        s('text', { y: 11, class: 'height' }),
       );
+      this.nodeEls.set(id, g);
       nodes.append(g);
     }
     this.svg.replaceChildren(defs, edges, nodes);
+    this.update(labelAll);
     if (this.selected) this.renderDetail();
   }
 
-  private edge(
-    v: ViewState,
-    a: { x: number; y: number },
-    b: { x: number; y: number },
-    labelAll: boolean,
-  ): SVGElement {
+  /** Brings heights, link states, lags and freezes up to date on the elements already drawn. */
+  private update(labelAll: boolean): void {
     const m = this.model;
+    for (const [id, g] of this.nodeEls) {
+      const d = m.domains.get(id);
+      const link = d?.url ? m.nodes.get(d.url) : undefined;
+      setAttr(g, 'class', `domain ${link?.status ?? ''}`);
+      setText(g.querySelector('.height'), `#${d?.committed ?? '?'}`);
+    }
+    for (const [key, g] of this.edgeEls) {
+      const v = m.views.get(key);
+      if (!v) continue;
+      const { cls, label } = this.look(v);
+      setAttr(g, 'class', `edge ${cls}`);
+      setAttr(g, 'data-frozen', String(v.frozen));
+      setText(g.querySelector('title'), `${m.nameOf(v.remote)} → ${m.nameOf(v.observer)}: ${label}`);
+      const text = g.querySelector('text');
+      if (text) text.style.display = labelAll || cls ? '' : 'none';
+      setText(text, label);
+    }
+  }
+
+  /** An edge's state class and label. */
+  private look(v: ViewState): { cls: string; label: string } {
+    const m = this.model;
+    const cls = v.frozen ? 'frozen' : m.stale(v) ? 'stale' : '';
+    const observer = m.domains.get(v.observer);
+    const lag = m.lagHeights(v);
+    // The mode is the observer's (how it verifies root updates); nodes do not serve it yet.
+    const mode = observer?.mode ? `${observer.mode} · ` : '';
+    const label = v.frozen
+      ? `FROZEN from ${v.frozenFromHeight ?? '?'}`
+      : `${mode}${lag === null ? '?' : lag} behind · ${ago(m.lagMs(v))}`;
+    return { cls, label };
+  }
+
+  /** The elements of one edge (its state is filled in by `update`). */
+  private edge(v: ViewState, a: { x: number; y: number }, b: { x: number; y: number }): SVGElement {
     // Curve each direction to its own side so a -> b and b -> a do not overlap.
     const dx = b.x - a.x;
     const dy = b.y - a.y;
@@ -103,29 +149,16 @@ export class GraphView {
     const sy = a.y + (dy / len) * R_NODE;
     const ex = b.x - (dx / len) * (R_NODE + 2);
     const ey = b.y - (dy / len) * (R_NODE + 2);
-    const stale = m.stale(v);
-    const cls = v.frozen ? 'frozen' : stale ? 'stale' : '';
-    const observer = m.domains.get(v.observer);
-    const lag = m.lagHeights(v);
-    // The mode is the observer's (how it verifies root updates); nodes do not serve it yet.
-    const mode = observer?.mode ? `${observer.mode} · ` : '';
-    const label = v.frozen
-      ? `FROZEN from ${v.frozenFromHeight ?? '?'}`
-      : `${mode}${lag === null ? '?' : lag} behind · ${ago(m.lagMs(v))}`;
-    const g = s('g', {
-      class: `edge ${cls}`,
-      'data-edge': `${v.remote}>${v.observer}`,
-      'data-frozen': String(v.frozen),
-    });
-    g.append(
-      s('title', {}, `${m.nameOf(v.remote)} → ${m.nameOf(v.observer)}: ${label}`),
-      s('path', { d: `M${sx},${sy} Q${cx},${cy} ${ex},${ey}`, 'marker-end': 'url(#arrow)' }),
-    );
     // The label sits on the curve's midpoint, on the outer side of its own arrow.
     const lx = (sx + 2 * cx + ex) / 4 + nx * 8;
     const ly = (sy + 2 * cy + ey) / 4 + ny * 8 + 3;
-    if (labelAll || cls) g.append(s('text', { x: lx, y: ly, 'text-anchor': 'middle' }, label));
-    return g;
+    return s(
+      'g',
+      { 'data-edge': `${v.remote}>${v.observer}` },
+      s('title'),
+      s('path', { d: `M${sx},${sy} Q${cx},${cy} ${ex},${ey}`, 'marker-end': 'url(#arrow)' }),
+      s('text', { x: lx, y: ly, 'text-anchor': 'middle' }),
+    );
   }
 
   private renderDetail(): void {
@@ -165,4 +198,13 @@ export class GraphView {
       h('pre', {}, JSON.stringify(v.raw, null, 2)),
     );
   }
+}
+
+/** Sets an attribute only when it changes (a same-value write still costs a style pass). */
+function setAttr(el: Element, name: string, value: string): void {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
+function setText(el: Element | null, text: string): void {
+  if (el && el.textContent !== text) el.textContent = text;
 }
