@@ -228,6 +228,20 @@ async function scenario({ domains, transfers, streamMs, blockMs, phasesPerBlock 
         alerts: time(() => w.alerts.render()),
       };
     });
+    // Main-thread time the page spends, from Chrome's own counters: less sensitive than frame
+    // times to other processes on the machine (it counts work done, not waiting for a core).
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const busy = async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      const get = (name) => metrics.find((x) => x.name === name)?.value ?? 0;
+      return {
+        task: get('TaskDuration'),
+        script: get('ScriptDuration'),
+        layout: get('LayoutDuration') + get('RecalcStyleDuration'),
+      };
+    };
+    const busyBefore = await busy();
     // Frame times while every node streams.
     await page.evaluate(() => {
       const w = globalThis;
@@ -251,6 +265,13 @@ async function scenario({ domains, transfers, streamMs, blockMs, phasesPerBlock 
     }, blockMs);
     await new Promise((r) => setTimeout(r, streamMs));
     clearInterval(timer);
+    const busyAfter = await busy();
+    const share = (k) => Math.round(((busyAfter[k] - busyBefore[k]) * 1000 * 1000) / streamMs) / 1000;
+    const mainThread = {
+      busyShare: share('task'),
+      scriptShare: share('script'),
+      styleLayoutShare: share('layout'),
+    };
     const { frames, long } = await page.evaluate(() => {
       globalThis.__stop = true;
       return { frames: globalThis.__frames.slice(1), long: globalThis.__long };
@@ -283,6 +304,7 @@ async function scenario({ domains, transfers, streamMs, blockMs, phasesPerBlock 
       longTaskMaxMs: Math.max(0, ...long),
       filterMs,
       viewRenderMs,
+      mainThread,
       // The machine is shared: a busy one shows in the frame times.
       loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
       pageErrors: errors,
@@ -317,6 +339,7 @@ export async function run(args = []) {
       '>50ms',
       'long tasks',
       'filter ms',
+      'main thread busy',
     ],
     results.map((r) => [
       r.domains,
@@ -331,6 +354,7 @@ export async function run(args = []) {
       r.framesOver50Ms,
       r.longTasks,
       fmt(r.filterMs, 1),
+      `${fmt(r.mainThread.busyShare * 100, 1)}%`,
     ]),
   );
   for (const r of results)

@@ -17,6 +17,8 @@ const HEAVY_REDRAW_MS = 250;
 /** Least time between two redraws of the transfer list. */
 const LIST_REDRAW_MS = 100;
 const PHASE_SAMPLE_MS = 1_000;
+/** How long an idle page waits before looking for changes again. */
+const IDLE_LOOK_MS = 100;
 
 /** Node URLs from text: separated by spaces or commas, trailing slashes dropped, duplicates once. */
 export function parseNodeList(text: string): string[] {
@@ -52,7 +54,7 @@ class Dashboard {
   private readonly inspector = new InspectorView(this.model);
   private lastHeavyMs = 0;
   private lastListMs = 0;
-  private frame = 0;
+  private looping = false;
 
   constructor() {
     this.transfers = new TransfersView(this.model, (t) => {
@@ -78,12 +80,18 @@ class Dashboard {
     this.model.nodes.clear();
     this.addNodes(urls);
     this.renderLinks();
-    const loop = () => {
-      this.draw();
-      this.frame = requestAnimationFrame(loop);
-    };
-    cancelAnimationFrame(this.frame);
-    this.frame = requestAnimationFrame(loop);
+    if (!this.looping) {
+      this.looping = true;
+      // Draws on animation frames while anything is dirty; idle, it looks again a little later
+      // instead of waking every frame.
+      const loop = () => {
+        this.draw();
+        const d = this.model.dirty;
+        if (d.graph || d.domains || d.nodes || d.alerts || d.transfers) requestAnimationFrame(loop);
+        else setTimeout(() => requestAnimationFrame(loop), IDLE_LOOK_MS);
+      };
+      requestAnimationFrame(loop);
+    }
   }
 
   /** Starts following the nodes at `urls` the page does not follow yet. */
