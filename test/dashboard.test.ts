@@ -3,14 +3,14 @@
 // started from the CLI to `confirmed`, verifies proofs with the bundled verifier (and refuses a
 // tampered one), and rides out a node going down; against an in-process network served by the API
 // a domain equivocates and the frozen view shows as an alert with its evidence.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, type WeftApi } from '../src/api/index.js';
-import { openNetworkDir } from '../src/cli/network.js';
+import { openNetworkDir } from '../src/cli/networkClient.js';
 import { down, restartNode, stopProcess, up } from '../src/cli/up.js';
 import { fromHex, toHex } from '../src/crypto/index.js';
 import { commitment, parseResourceJson } from '../src/resource/index.js';
@@ -265,5 +265,43 @@ describe('the dashboard against an in-process network where a domain equivocates
       .toContain('"frozen": true');
     await page.screenshot({ path: join(shots, 'dashboard-frozen.png'), fullPage: true });
     await page.close();
+  });
+});
+
+describe('weft demo --serve', () => {
+  it('keeps the demo network running with the dashboard until Ctrl-C', async () => {
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin', 'weft.mjs'), 'demo', '--serve', '--transfers', '12'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      let out = '';
+      child.stdout.on('data', (b) => {
+        out += b;
+      });
+      await expect.poll(() => /dashboard: (\S+)/.exec(out)?.[1], { timeout: WAIT_MS }).toBeDefined();
+      const printed = new URL(/dashboard: (\S+)/.exec(out)![1]!);
+      expect(out).toContain('12 confirmed, 0 failed');
+      const page = await browser.context.newPage();
+      await page.goto(`${site.url}/${printed.search}`);
+      await expect.poll(() => page.locator('#graph [data-edge]').count(), { timeout: WAIT_MS }).toBe(6);
+      // The served network goes on: new transfers (one a second) reach confirmed on the page.
+      const confirmed = () =>
+        page.evaluate(
+          () =>
+            (globalThis as unknown as { weft: { model: { counts: { confirmed: number } } } }).weft.model
+              .counts.confirmed,
+        );
+      await expect.poll(confirmed, { timeout: WAIT_MS }).toBeGreaterThan(12);
+      await page.close();
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
