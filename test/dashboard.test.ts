@@ -84,6 +84,16 @@ describe('the dashboard against a running 3-node network (weft up)', () => {
     await expect
       .poll(() => page.locator('#links [data-status="live"]').count(), { timeout: WAIT_MS })
       .toBe(3);
+    // The page reads the nodes across origins: reads answer any origin, writes do not.
+    const read = await fetch(`${net.members[1]!.api}/v1/info`);
+    expect(read.headers.get('access-control-allow-origin')).toBe('*');
+    const write = await fetch(`${net.members[1]!.api}/v1/txs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(write.status).toBe(400);
+    expect(write.headers.get('access-control-allow-origin')).toBeNull();
 
     // A transfer started from the CLI appears in the list and reaches confirmed there.
     const cli = spawnSync(
@@ -297,6 +307,7 @@ describe('weft demo --serve', () => {
               .counts.confirmed,
         );
       await expect.poll(confirmed, { timeout: WAIT_MS }).toBeGreaterThan(12);
+      await page.screenshot({ path: join(shots, 'dashboard-demo.png'), fullPage: true });
       await page.close();
       child.kill('SIGINT');
       expect(await exited).toBe(0);

@@ -67,6 +67,7 @@ class Dashboard {
       if ('edge' in ref) this.graph.select(ref.edge[0], ref.edge[1]);
       else this.transfers.open(ref.transfer);
     });
+    this.model.samplePhases();
     setInterval(() => this.model.samplePhases(), PHASE_SAMPLE_MS);
     // Lags in milliseconds grow without events: redraw the graph every second regardless.
     setInterval(() => {

@@ -40,7 +40,9 @@ export function drawPhaseChart(canvas: HTMLCanvasElement, series: PhaseSample[])
   if (!ctx) return;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
-  if (series.length < 2) return;
+  if (series.length === 0) return;
+  // One sample draws as a flat band until the second arrives.
+  if (series.length === 1) series = [series[0]!, series[0]!];
   let max = 1;
   for (const p of series) {
     let total = 0;

@@ -49,10 +49,12 @@ export class GraphView {
     this.edgeEls.clear();
     this.nodeEls.clear();
     const at = new Map<string, { x: number; y: number }>();
-    const radius = Math.min(W, H) / 2 - R_NODE - 24;
+    // An ellipse filling the box: wider spacing leaves room for the edge labels.
+    const rx = W / 2 - R_NODE - 90;
+    const ry = H / 2 - R_NODE - 16;
     ids.forEach((id, i) => {
       const a = (2 * Math.PI * i) / ids.length - Math.PI / 2;
-      at.set(id, { x: W / 2 + radius * Math.cos(a), y: H / 2 + radius * Math.sin(a) });
+      at.set(id, { x: W / 2 + rx * Math.cos(a), y: H / 2 + ry * Math.sin(a) });
     });
     const defs = s(
       'defs',
