@@ -2,7 +2,7 @@
 // Installed on globalThis before anything else runs, and only when the page has no Buffer.
 type HexBuffer = { from(text: string, encoding: 'hex'): Uint8Array };
 
-const hexBuffer: HexBuffer = {
+export const hexBuffer: HexBuffer = {
   from(text, encoding) {
     if (encoding !== 'hex') throw new Error(`only hex decoding is shimmed, not ${encoding}`);
     const out = new Uint8Array(text.length >> 1);
