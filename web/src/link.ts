@@ -54,11 +54,15 @@ export async function getJson<T>(url: string): Promise<T> {
   return body as T;
 }
 
-/** A write: POST with the bearer token from the page's token field. */
+/**
+ * A write: POST with the bearer token from the page's token field — only to the node that served
+ * the page. The node list can come from a link or from a node's answer, so a token sent to any
+ * listed URL could be sent to a stranger; writes elsewhere go without it (and are refused).
+ */
 export async function postJson<T>(url: string, body: unknown): Promise<T> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const t = token.get();
-  if (t) headers.authorization = `Bearer ${t}`;
+  if (t && new URL(url).origin === location.origin) headers.authorization = `Bearer ${t}`;
   const res = await fetch(url, {
     method: 'POST',
     headers,
@@ -136,7 +140,12 @@ export class NodeLink {
     const m = this.model;
     m.link(this.url).lastEventId = ev.lastEventId || null;
     const self = this.domainId;
-    const data = JSON.parse(ev.data);
+    let data: never;
+    try {
+      data = JSON.parse(ev.data);
+    } catch {
+      return; // not the API's JSON: nothing to apply (the next resync reads the state anyway)
+    }
     if (type === 'transferPhase') m.applyTransfer(data);
     else if (!self)
       return; // info not read yet: the resync after open covers it
