@@ -7,6 +7,7 @@ import {
   EVENT_TYPES,
   type InfoJson,
   type NetworkJson,
+  type NodeEvent,
   type RemoteJson,
   type RootJson,
   type TransferJson,
@@ -140,18 +141,19 @@ export class NodeLink {
     const m = this.model;
     m.link(this.url).lastEventId = ev.lastEventId || null;
     const self = this.domainId;
-    let data: never;
+    let data: unknown;
     try {
       data = JSON.parse(ev.data);
     } catch {
       return; // not the API's JSON: nothing to apply (the next resync reads the state anyway)
     }
-    if (type === 'transferPhase') m.applyTransfer(data);
+    const e = { type, data } as NodeEvent;
+    if (e.type === 'transferPhase') m.applyTransfer(e.data);
     else if (!self)
       return; // info not read yet: the resync after open covers it
-    else if (type === 'blockSealed') m.applyBlockSealed(self, data);
-    else if (type === 'remoteAccepted') m.applyRemoteAccepted(self, data);
-    else if (type === 'refused') m.applyRefused(self, data);
+    else if (e.type === 'blockSealed') m.applyBlockSealed(self, e.data);
+    else if (e.type === 'remoteAccepted') m.applyRemoteAccepted(self, e.data);
+    else if (e.type === 'refused') m.applyRefused(self, e.data);
   }
 
   /** Reads everything the stream may have missed. */
