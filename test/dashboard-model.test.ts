@@ -152,3 +152,29 @@ describe('the dashboard model', () => {
     expect(m.domain(A).blocks).toHaveLength(21);
   });
 });
+
+describe("the list's explained status", () => {
+  it('names what the driver says each phase waits for', async () => {
+    const { testNet } = await import('./helpers/network.js');
+    const { Wallet, alice } = await import('./helpers/domain.js');
+    const { WAITS_FOR } = await import('../web/src/waits.js');
+    const t = await testNet(['wait-a', 'wait-b']);
+    const [a, b] = t.domains as [never, never];
+    const coin = await new Wallet(a, 'wait').mint(alice.publicKey, 5n);
+    const seen: [string, string | null][] = [];
+    const h = await t.driver.transfer({ from: a, to: b, resource: coin, owner: alice });
+    const check = async () => {
+      const phase = h.current().phase;
+      const wait = await t.driver.explain(h.id);
+      seen.push([phase, wait?.waitingFor ?? null]);
+      expect(wait?.waitingFor ?? null).toBe(WAITS_FOR[phase]!.waitingFor);
+    };
+    await check();
+    for (let i = 0; i < 20 && h.current().phase !== 'confirmed'; i++) {
+      await t.round();
+      await check();
+    }
+    expect(h.current().phase).toBe('confirmed');
+    expect(new Set(seen.map(([p]) => p)).size).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -3,6 +3,7 @@
 // the explained status the source node gives (GET /v1/transfers/:id `waiting`, as data).
 import { byId, clock, h, shortHex } from '../dom.js';
 import type { Model } from '../model.js';
+import { WAITS_FOR, waitText } from '../waits.js';
 import { PHASES, type TransferJson, type TransferWaitJson } from '../wire.js';
 import { drawPhaseChart, PHASE_COLOURS } from './charts.js';
 
@@ -11,19 +12,6 @@ const ROW_PX = 26;
 const OVERSCAN_ROWS = 8;
 /** How often an open timeline re-reads its explained status. */
 const WAIT_REFRESH_MS = 2_000;
-
-/** What a transfer in each phase waits for, in words (the node's `waiting` says it as data). */
-export const WAITS_FOR: Record<string, string> = {
-  requested: 'the move to commit on the source',
-  sourceCommitted: 'the destination to accept a source root at the move’s height',
-  rootSynced: 'the claim to be included at the destination',
-  claimed: 'the source to accept a destination root at the claim’s height',
-  confirmed: 'nothing: done',
-  refundable: 'the refund to be included at the source',
-  refunded: 'nothing: refunded',
-  failed: 'nothing: failed',
-  expired: 'nothing: expired',
-};
 
 export type WaitReader = (
   t: TransferJson,
@@ -142,7 +130,11 @@ export class TransfersView {
           h('span', { class: 'id' }, shortHex(t.id, 14)),
           h('span', {}, `${m.nameOf(t.from)} → ${m.nameOf(t.to)}`),
           h('span', { class: `phase ${t.phase}` }, t.phase),
-          h('span', { class: 'waits' }, `waits for ${WAITS_FOR[t.phase] ?? '?'}`),
+          h(
+            'span',
+            { class: 'waits', title: `waits for ${WAITS_FOR[t.phase]?.words ?? '?'}` },
+            waitText(t.phase),
+          ),
           h('span', {}, clock(Number(t.updatedAtMs))),
         ),
       );
@@ -186,7 +178,7 @@ export class TransfersView {
         {},
         `${m.nameOf(t.from)} → ${m.nameOf(t.to)}: `,
         h('span', { class: `phase ${t.phase}`, 'data-detail-phase': t.phase }, t.phase),
-        ` — waits for ${WAITS_FOR[t.phase] ?? '?'}`,
+        ` — waits for ${WAITS_FOR[t.phase]?.words ?? '?'}`,
       ),
       h(
         'table',
