@@ -4,7 +4,7 @@
 // tampered one), and rides out a node going down; against an in-process network served by the API
 // a domain equivocates and the frozen view shows as an alert with its evidence.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -13,7 +13,6 @@ import { createApi, type WeftApi } from '../src/api/index.js';
 import { openNetworkDir } from '../src/cli/networkClient.js';
 import { down, restartNode, stopProcess, up } from '../src/cli/up.js';
 import { fromHex, toHex } from '../src/crypto/index.js';
-import { commitment, parseResourceJson } from '../src/resource/index.js';
 import { decodeProof, encodeProof } from '../src/smt/index.js';
 import { type Browser, launchChromium, serveStatic } from './helpers/browser.js';
 import { alice, key, makeDomain, Wallet } from './helpers/domain.js';
@@ -51,6 +50,8 @@ const phaseOf = (page: Page, id: string) =>
 
 describe('the dashboard against a running 3-node network (weft up)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'weft-dashboard-'));
+  /** what `weft transfer --json` printed: the transfer and the items it spends and creates */
+  let started: { id: string; landedCommitment: string; claimNullifier: string };
   let page: Page;
   afterAll(async () => {
     await page?.close();
@@ -98,11 +99,22 @@ describe('the dashboard against a running 3-node network (weft up)', () => {
     // A transfer started from the CLI appears in the list and reaches confirmed there.
     const cli = spawnSync(
       process.execPath,
-      [join(root, 'bin', 'weft.mjs'), 'transfer', '--from', 'domain-a', '--to', 'domain-b', '--dir', dir],
+      [
+        join(root, 'bin', 'weft.mjs'),
+        'transfer',
+        '--from',
+        'domain-a',
+        '--to',
+        'domain-b',
+        '--dir',
+        dir,
+        '--json',
+      ],
       { encoding: 'utf8' },
     );
     expect(cli.status, cli.stderr).toBe(0);
-    const id = cli.stdout.trim();
+    started = JSON.parse(cli.stdout) as typeof started;
+    const id = started.id;
     expect(id).toMatch(/^0x[0-9a-f]{64}$/);
     await expect.poll(() => phaseOf(page, id), { timeout: WAIT_MS }).toBe('confirmed');
     // Its timeline: the phases it went through, and the node's explained status.
@@ -116,12 +128,8 @@ describe('the dashboard against a running 3-node network (weft up)', () => {
   });
 
   it('verifies proofs in the browser, and refuses one a node tampered with', async () => {
-    // The coin the transfer landed on domain-b: the wallet (updated by the CLI) holds its resource.
-    const wallet = JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8')) as {
-      coins: { domain: string; resource: never }[];
-    };
-    const landed = wallet.coins.find((c) => c.domain === 'domain-b' && c.resource)!;
-    const cm = toHex(commitment(parseResourceJson(landed.resource)));
+    // The coin the transfer landed on domain-b, and the nullifier its claim wrote there.
+    const cm = started.landedCommitment;
     const net = openNetworkDir(dir);
     const b = toHex(net.members.find((m) => m.name === 'domain-b')!.id);
 
@@ -137,6 +145,10 @@ describe('the dashboard against a running 3-node network (weft up)', () => {
         present: await verdict.getAttribute('data-present'),
       };
     };
+    expect(await inspect('nullifier', started.claimNullifier)).toEqual({
+      verdict: 'verified',
+      present: 'true',
+    });
     expect(await inspect('commitment', cm)).toEqual({ verdict: 'verified', present: 'true' });
     expect(await page.locator('#proof-path circle.on').count()).toBeGreaterThan(0);
     await page.locator('#inspector-panel').screenshot({ path: join(shots, 'dashboard-proof.png') });
