@@ -366,16 +366,35 @@ export const StateProofJsonSchema = obj(
   { title: 'StateProof' },
 );
 
-export const InfoSchema = obj({
-  name: str('domain name'),
-  domainId: Hex32('domain id'),
-  keySet: obj({
-    threshold: { type: 'integer' },
-    keys: { type: 'array', items: PublicKeyJsonSchema },
-  }),
-  committedHeight: U64('committed tip'),
-  provenHeight: U64('proven tip'),
-  mempool: { type: 'integer', description: 'transactions waiting' },
+export const InfoSchema = obj(
+  {
+    name: str('domain name'),
+    domainId: Hex32('domain id'),
+    keySet: obj({
+      threshold: { type: 'integer' },
+      keys: { type: 'array', items: PublicKeyJsonSchema },
+    }),
+    committedHeight: U64('committed tip'),
+    provenHeight: U64('proven tip'),
+    mempool: { type: 'integer', description: 'transactions waiting' },
+    mode: {
+      type: 'string',
+      enum: ['signatures', 'transition', 'full'],
+      description: "how the node verifies its peers' root updates (absent when it does not say)",
+    },
+  },
+  { optional: ['mode'] },
+);
+
+export const NetworkSchema = obj({
+  domains: {
+    type: 'array',
+    items: obj({
+      name: str('domain name'),
+      domainId: Hex32('domain id'),
+      api: str("the node's API address"),
+    }),
+  },
 });
 
 export const RootSchema = obj({

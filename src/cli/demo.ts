@@ -221,7 +221,15 @@ export async function runDemo(
     if (hold) {
       const { domains, router, driver, bus, random } = net;
       const coins = heldCoins(net, started);
-      await hold(summary, { domains, network: router, driver, quiet: () => bus.idle(), coins, random });
+      await hold(summary, {
+        domains,
+        network: router,
+        driver,
+        quiet: () => bus.idle(),
+        coins,
+        random,
+        mode: opts.mode,
+      });
     }
     return summary;
   } finally {

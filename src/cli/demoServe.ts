@@ -5,6 +5,7 @@ import { type ApiNode, createApi, type WeftApi } from '../api/index.js';
 import type { KeyPair } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import type { ResourceParts } from '../resource/index.js';
+import type { VerificationMode } from '../sync/index.js';
 import { planTransfer, type TransferDriver } from '../transfer/index.js';
 
 /** How often the served network seals (when transactions wait), delivers and drives transfers. */
@@ -25,6 +26,8 @@ export type DemoLive = {
   quiet: () => Promise<void>;
   /** coins the owners hold now, by the index of their domain */
   coins: { at: number; coin: DemoCoin }[];
+  /** how the domains verify each other's blocks */
+  mode: VerificationMode;
   /** the demo's seeded randomness, for the new transfers' nonces */
   random: (n: number) => Uint8Array;
 };
@@ -45,8 +48,10 @@ export async function serveDemo(live: DemoLive, opts: { host: string; port: numb
   const { domains, network, driver } = live;
   const apis: WeftApi[] = [];
   const urls: string[] = [];
+  // Each node tells the dashboard where the others are (GET /v1/network), once all listen.
+  const members = () => domains.map((d, i) => ({ name: d.name, domainId: d.id, api: urls[i]! }));
   for (const [i, domain] of domains.entries()) {
-    const api = await createApi({ domain, network, driver });
+    const api = await createApi({ domain, network, driver, mode: live.mode, members });
     apis.push(api);
     urls.push(await api.listen({ host: opts.host, port: opts.port === 0 ? 0 : opts.port + i }));
   }

@@ -26,6 +26,7 @@ export function infoRoutes({ node }: RouteContext): Route[] {
         committedHeight: domain.committedHeight.toString(),
         provenHeight: domain.provenHeight.toString(),
         mempool: domain.mempoolSize,
+        ...(node.mode ? { mode: node.mode } : {}),
       }),
     },
   ];
