@@ -39,6 +39,12 @@ describe('the API for the dashboard', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     expect(html).toContain('src="ui/app.js"');
+    // The page takes its node list from ?nodes= (read by the page, let through by the server).
+    expect(
+      (await fetch(`${fullUrl}/?nodes=${encodeURIComponent('http://127.0.0.1:1,http://127.0.0.1:2')}`))
+        .status,
+    ).toBe(200);
+    expect((await fetch(`${fullUrl}/?other=1`)).status).toBe(400);
     for (const [asset, type] of [
       ['app.js', /^text\/javascript/],
       ['style.css', /^text\/css/],

@@ -14,7 +14,7 @@ import { openNetworkDir } from '../src/cli/networkClient.js';
 import { down, restartNode, stopProcess, up } from '../src/cli/up.js';
 import { fromHex, toHex } from '../src/crypto/index.js';
 import { decodeProof, encodeProof } from '../src/smt/index.js';
-import { type Browser, launchChromium, serveStatic } from './helpers/browser.js';
+import { type Browser, launchChromium } from './helpers/browser.js';
 import { alice, key, makeDomain, Wallet } from './helpers/domain.js';
 import { testNet } from './helpers/network.js';
 
@@ -24,22 +24,20 @@ const shots = resolve(root, process.env.WEFT_SCREENSHOTS_DIR ?? join(tmpdir(), '
 const WAIT_MS = 30_000;
 
 let browser: Browser;
-let site: Awaited<ReturnType<typeof serveStatic>>;
 beforeAll(async () => {
   browser = await launchChromium();
-  site = await serveStatic();
   mkdirSync(shots, { recursive: true });
 });
 afterAll(async () => {
   await browser?.close();
-  await site?.close();
 });
 
-async function openDashboard(nodes: string[]): Promise<Page> {
+/** Opens the page a node serves at `url` (with `?nodes=` when the node cannot name its peers). */
+async function openDashboard(url: string): Promise<Page> {
   const page = await browser.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${site.url}/?nodes=${encodeURIComponent(nodes.join(','))}`);
+  await page.goto(url);
   await page.waitForFunction(() => (globalThis as { weft?: unknown }).weft !== undefined);
   (page as Page & { errors: string[] }).errors = errors;
   return page;
@@ -62,7 +60,8 @@ describe('the dashboard against a running 3-node network (weft up)', () => {
   it('draws 3 domains and their 6 sync edges, and follows a CLI transfer to confirmed', async () => {
     await up({ domains: 3, dir, mode: 'transition' }, () => {});
     const net = openNetworkDir(dir);
-    page = await openDashboard(net.members.map((m) => m.api));
+    // Served by one node, the page finds the others through its GET /v1/network.
+    page = await openDashboard(`${net.members[0]!.api}/`);
 
     await expect.poll(() => page.locator('#graph [data-domain]').count(), { timeout: WAIT_MS }).toBe(3);
     await expect.poll(() => page.locator('#graph [data-edge]').count(), { timeout: WAIT_MS }).toBe(6);
@@ -254,7 +253,8 @@ describe('the dashboard against an in-process network where a domain equivocates
         pumping = false;
       });
     }, 200);
-    const page = await openDashboard(urls);
+    // These nodes have no network file: the page is told all three.
+    const page = await openDashboard(`${urls[0]}/?nodes=${encodeURIComponent(urls.join(','))}`);
     await expect.poll(() => page.locator('#graph [data-edge]').count(), { timeout: WAIT_MS }).toBe(6);
     expect(await page.locator('#graph [data-frozen="true"]').count()).toBe(0);
 
@@ -309,7 +309,7 @@ describe('weft demo --serve', () => {
       const printed = new URL(/dashboard: (\S+)/.exec(out)![1]!);
       expect(out).toContain('12 confirmed, 0 failed');
       const page = await browser.context.newPage();
-      await page.goto(`${site.url}/${printed.search}`);
+      await page.goto(printed.href);
       await expect.poll(() => page.locator('#graph [data-edge]').count(), { timeout: WAIT_MS }).toBe(6);
       // The served network goes on: new transfers (one a second) reach confirmed on the page.
       const confirmed = () =>

@@ -80,7 +80,8 @@ export async function serveDemo(live: DemoLive, opts: { host: string; port: numb
   })();
   return {
     urls,
-    dashboard: `${urls[0]}/?nodes=${urls.map(encodeURIComponent).join(',')}`,
+    // The page finds the other nodes through the first one's GET /v1/network.
+    dashboard: `${urls[0]}/`,
     async stop() {
       stopped = true;
       await loop;

@@ -1,10 +1,8 @@
-// Debian's chromium driven by playwright-core, for the dashboard's browser tests and bench: a
-// fresh profile per launch, no network beyond loopback, and a tiny static server for dist/web
-// where no node serves the page.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+// Debian's chromium driven by playwright-core, for the dashboard's browser tests: a fresh profile
+// per launch, and nothing that phones home.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -39,37 +37,5 @@ export async function launchChromium(): Promise<Browser> {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     },
-  };
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-};
-
-/** The built dashboard (npm run build puts it there). */
-export const DASHBOARD_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'web');
-
-/** Serves `dir` on a free loopback port; resolves with its base URL and a close function. */
-export async function serveStatic(dir = DASHBOARD_DIR): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!)).replace(/^(\.\.[/\\])+/, '');
-    // The page asks for its script and stylesheet under ui/, as a node serves them.
-    const file = join(dir, path === '/' ? 'index.html' : path.replace(/^\/ui\//, '/'));
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

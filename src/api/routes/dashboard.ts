@@ -6,6 +6,21 @@ import { apiError } from '../errors.js';
 import * as S from '../schemas.js';
 import type { Route } from './route.js';
 
+/** Longest `?nodes=` list the page takes (64 domains, each URL well under 128 characters). */
+export const DASHBOARD_NODES_CHARS_MAX = 8_192;
+
+/** The page reads `?nodes=` itself (the node URLs to follow); the server only lets it through. */
+const PageQuery = S.obj(
+  {
+    nodes: {
+      type: 'string',
+      maxLength: DASHBOARD_NODES_CHARS_MAX,
+      description: 'node API URLs for the page to follow, separated by commas or spaces',
+    },
+  },
+  { optional: ['nodes'] },
+);
+
 const AssetParam = S.obj({
   asset: { type: 'string', enum: [...DASHBOARD_ASSETS], description: 'a file of the built dashboard' },
 });
@@ -24,6 +39,7 @@ export function dashboardRoutes(): Route[] {
       operationId: 'dashboard',
       summary: 'The dashboard: a live page of the network this node belongs to (docs/dashboard.md)',
       tags: ['dashboard'],
+      querystring: PageQuery,
       responses: {
         200: { description: 'the page', mediaType: 'text/html', schema: { type: 'string' } },
       },
