@@ -24,5 +24,6 @@ export const WAITS_FOR: Record<string, { waitingFor: string | null; words: strin
 /** The `waitingFor` of a phase and its words, for a list row. */
 export const waitText = (phase: string): string => {
   const w = WAITS_FOR[phase];
-  return w ? `${w.waitingFor ?? 'done'} — ${w.words}` : '?';
+  if (!w) return '?';
+  return w.waitingFor ? `${w.waitingFor} — ${w.words}` : w.words;
 };

@@ -30,7 +30,7 @@ export type InfoJson = {
   committedHeight: string;
   provenHeight: string;
   mempool: number;
-  /** how this node verifies root updates; not served yet (docs/dashboard.md), shown when present */
+  /** how this node verifies its peers' root updates (absent when the node does not say) */
   mode?: string;
 };
 

@@ -128,7 +128,7 @@ export class GraphView {
     const cls = v.frozen ? 'frozen' : m.stale(v) ? 'stale' : '';
     const observer = m.domains.get(v.observer);
     const lag = m.lagHeights(v);
-    // The mode is the observer's (how it verifies root updates); nodes do not serve it yet.
+    // The mode is the observer's: how it verifies root updates (its /v1/info says it).
     const mode = observer?.mode ? `${observer.mode} · ` : '';
     const label = v.frozen
       ? `FROZEN from ${v.frozenFromHeight ?? '?'}`
