@@ -189,7 +189,8 @@ export async function runNode(cfg: NodeConfig, log: (line: string) => void): Pro
       ? { members: () => network.domains.map((d) => ({ name: d.name, domainId: d.id, api: d.api })) }
       : {}),
   };
-  const server = await createApi(apiNode, { onError: (e) => log(`api error: ${e.message}`) });
+  // The instance reaches /health through ApiOptions (weft up compares it with DATA/node.pid).
+  const server = await createApi(apiNode, { onError: (e) => log(`api error: ${e.message}`), instance });
   let url: string;
   try {
     url = await server.listen({ host: cfg.listen.host, port: cfg.listen.port });
