@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { ensureChromium } from '../scripts/ensure-chromium.mjs';
 import { fmt, table, writeResults } from './lib.mjs';
 import { percentile, seeded } from './workload.mjs';
 
@@ -318,6 +319,8 @@ async function scenario({ domains, transfers, streamMs, blockMs, phasesPerBlock 
 }
 
 export async function run(args = []) {
+  // Debian's chromium, installed as the tests do (or a one-line instruction).
+  ensureChromium();
   const quick = args.includes('--quick');
   const cases = [
     { domains: 3, transfers: 999, streamMs: quick ? 3_000 : 10_000, blockMs: 100, phasesPerBlock: 5 },
