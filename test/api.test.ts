@@ -302,6 +302,9 @@ describe('the node API over a live domain', () => {
         'GET /health health',
         'GET /metrics metrics',
         'GET /openapi.json openapi',
+        'GET /v1/network getNetwork',
+        'GET / dashboard',
+        'GET /ui/{asset} dashboardAsset',
       ].sort(),
     );
     // Every fastify route is documented, and every path parameter is declared.

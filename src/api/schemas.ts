@@ -396,23 +396,45 @@ export const StateProofJsonSchema = obj(
   { title: 'StateProof' },
 );
 
-export const InfoSchema = obj({
-  name: str('domain name'),
-  domainId: Hex32('domain id'),
-  keySet: obj({
-    threshold: { type: 'integer' },
-    keys: { type: 'array', items: PublicKeyJsonSchema },
-  }),
-  committedHeight: U64('committed tip'),
-  provenHeight: U64('proven tip'),
-  mempool: { type: 'integer', description: 'transactions waiting' },
-  anchorPolicy: obj({
-    maxIntermediaries: {
-      type: 'integer',
-      description: 'most domains between this node and an anchor known through others (0: none accepted)',
+export const InfoSchema = obj(
+  {
+    name: str('domain name'),
+    domainId: Hex32('domain id'),
+    keySet: obj({
+      threshold: { type: 'integer' },
+      keys: { type: 'array', items: PublicKeyJsonSchema },
+    }),
+    committedHeight: U64('committed tip'),
+    provenHeight: U64('proven tip'),
+    mempool: { type: 'integer', description: 'transactions waiting' },
+    anchorPolicy: obj({
+      maxIntermediaries: {
+        type: 'integer',
+        description: 'most domains between this node and an anchor known through others (0: none accepted)',
+      },
+      maxStalenessMs: {
+        type: 'integer',
+        description: 'how old (ms) the oldest header on such a path may be',
+      },
+    }),
+    mode: {
+      type: 'string',
+      enum: ['signatures', 'transition', 'full'],
+      description: "how the node verifies its peers' root updates (absent when it does not say)",
     },
-    maxStalenessMs: { type: 'integer', description: 'how old (ms) the oldest header on such a path may be' },
-  }),
+  },
+  { optional: ['mode'] },
+);
+
+export const NetworkSchema = obj({
+  domains: {
+    type: 'array',
+    items: obj({
+      name: str('domain name'),
+      domainId: Hex32('domain id'),
+      api: str("the node's API address"),
+    }),
+  },
 });
 
 export const RootSchema = obj({

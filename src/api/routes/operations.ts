@@ -27,6 +27,7 @@ export function infoRoutes({ node }: RouteContext): Route[] {
         provenHeight: domain.provenHeight.toString(),
         mempool: domain.mempoolSize,
         anchorPolicy: domain.anchorPolicy,
+        ...(node.mode ? { mode: node.mode } : {}),
       }),
     },
   ];
