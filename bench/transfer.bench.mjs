@@ -1,6 +1,8 @@
 // `npm run bench -- transfer`: cross-domain transfers end to end — three domains in one process,
 // root updates verified by each receiver — per second, and the latency from the move's source
-// commit to the claim's inclusion (p50/p99), in memory and with durable LMDB nodes.
+// commit to the claim's inclusion (p50/p99), in memory and with durable LMDB nodes — and the bytes
+// each root update puts on the wire (as the router encodes it), so full mode's cost shows next to
+// transition mode's in one run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +32,8 @@ async function scenario({ durable, count, mode }) {
   }
   const domains = nodes.map((n) => n.domain);
   const bus = new InProcessBus();
-  const net = new SyncRouter({ endpoint: (id) => bus.endpoint(id), mode, announceEveryMs: 0 });
+  const wire = { updates: 0, updateBytes: 0 };
+  const net = new SyncRouter({ endpoint: (id) => counted(bus.endpoint(id), wire), mode, announceEveryMs: 0 });
   for (const d of domains) net.join(d);
   const driver = new TransferDriver(
     durable ? new LmdbTransferStore(nodes[0].node) : new MemoryTransferStore(),
@@ -75,7 +78,30 @@ async function scenario({ durable, count, mode }) {
     transfersPerSecond: (confirmed / ms) * 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    updates: wire.updates,
+    bytesPerUpdate: wire.updates === 0 ? 0 : wire.updateBytes / wire.updates,
   };
+}
+
+/**
+ * An endpoint that counts the root updates announced through it (one encoded update per message)
+ * and their bytes. Answers to gap requests are not counted: a run without losses has none.
+ */
+function counted(endpoint, wire) {
+  return new Proxy(endpoint, {
+    get(target, prop) {
+      if (prop === 'send')
+        return (to, msg) => {
+          if (msg.kind === 'rootUpdate') {
+            wire.updates++;
+            wire.updateBytes += msg.body.length;
+          }
+          return target.send(to, msg);
+        };
+      const v = target[prop];
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 export async function run(flags = []) {
@@ -87,14 +113,27 @@ export async function run(flags = []) {
       process.stdout.write(`${durable ? 'durable (LMDB)' : 'in memory'}, ${mode} verification... `);
       const r = await scenario({ durable, count, mode });
       rows.push({ durable, mode, ...r });
-      console.log(`${fmt(r.transfersPerSecond)} transfers/s`);
+      console.log(`${fmt(r.transfersPerSecond)} transfers/s, ${fmt(r.bytesPerUpdate)} bytes/root update`);
     }
   }
   console.log(
     `\n${count} transfers around a ring of 3 domains, all started at once; blocks sealed in rounds\n`,
   );
+  // Each row next to transition mode in the same store: what full verification costs.
+  const base = (r) => rows.find((b) => b.durable === r.durable && b.mode === 'transition');
   table(
-    ['store', 'verification', 'confirmed', 'transfers/s', 'commit->claim p50 ms', 'p99 ms'],
+    [
+      'store',
+      'verification',
+      'confirmed',
+      'transfers/s',
+      'commit->claim p50 ms',
+      'p99 ms',
+      'root updates sent',
+      'bytes/root update',
+      'transfers/s vs transition',
+      'bytes vs transition',
+    ],
     rows.map((r) => [
       r.durable ? 'LMDB' : 'memory',
       r.mode,
@@ -102,6 +141,10 @@ export async function run(flags = []) {
       fmt(r.transfersPerSecond),
       fmt(r.p50, 1),
       fmt(r.p99, 1),
+      r.updates,
+      fmt(r.bytesPerUpdate),
+      `${fmt(r.transfersPerSecond / base(r).transfersPerSecond, 2)}x`,
+      `${fmt(r.bytesPerUpdate / base(r).bytesPerUpdate, 2)}x`,
     ]),
   );
   writeResults(quick ? 'transfer-quick' : 'transfer', { transfers: count, rows });

@@ -11,12 +11,12 @@ import {
   WeftClient,
 } from '../src/api/index.js';
 import { ERROR_CODES, toHex } from '../src/crypto/index.js';
-import { encodeBlock } from '../src/domain/index.js';
+import { Domain, encodeBlock } from '../src/domain/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import { verifyProof } from '../src/smt/index.js';
 import { GlobalRoot } from '../src/sync/index.js';
 import { commitmentKey, encodeTransaction, nullifierKey, transactionToJson } from '../src/tx/index.js';
-import { alice, bob, type Coin, makeDomain, Wallet } from './helpers/domain.js';
+import { alice, bob, type Coin, key, makeDomain, Wallet } from './helpers/domain.js';
 import { type TestNet, testNet } from './helpers/network.js';
 
 let t: TestNet;
@@ -80,6 +80,8 @@ describe('the node API over a live domain', () => {
       alpha!.keySet.keys.map((k) => toHex(k.bytes)),
     );
     expect(info.committedHeight).toBe(alpha!.committedHeight);
+    // No anchor through other domains unless the operator allows it.
+    expect(info.anchorPolicy).toEqual({ maxIntermediaries: 0, maxStalenessMs: 0 });
     const health = await clients[0]!.health();
     expect(health).toMatchObject({ ok: true, name: 'api-alpha', height: alpha!.committedHeight, peers: 1 });
   });
@@ -201,6 +203,7 @@ describe('the node API over a live domain', () => {
     expect(v.name).toBe('api-beta');
     expect(v.frozen).toBe(false);
     expect(v.frozenFromHeight).toBeNull();
+    expect(v.frozenBy).toBeNull();
     expect(v.head).toEqual(t.net.syncOf(alpha!.id)!.view(beta!.id)!.head);
     expect(v.recorded).toEqual(alpha!.remoteHeader(beta!.id));
     expect(await clients[0]!.remote(beta!.id)).toEqual(v);
@@ -301,6 +304,9 @@ describe('the node API over a live domain', () => {
         'GET /health health',
         'GET /metrics metrics',
         'GET /openapi.json openapi',
+        'GET /v1/network getNetwork',
+        'GET / dashboard',
+        'GET /ui/{asset} dashboardAsset',
       ].sort(),
     );
     // Every fastify route is documented, and every path parameter is declared.
@@ -652,6 +658,21 @@ describe('requests the API refuses before the domain sees them', () => {
     const r = await post(`${urls[0]}/v1/txs`, big);
     expect(r.status).toBe(400);
     expect((r.json.error as { code: string }).code).not.toBe('BODY_TOO_LARGE');
+  });
+
+  it("shows the node's anchor policy (anchors known through other domains)", async () => {
+    const policy = { maxIntermediaries: 2, maxStalenessMs: 600_000 };
+    const d = await Domain.create({
+      name: 'api-policy',
+      signers: [key('secp256k1', 'api-policy/operator')],
+      anchorPolicy: policy,
+    });
+    const api = await createApi({ domain: d });
+    try {
+      expect((await new WeftClient(await api.listen()).info()).anchorPolicy).toEqual(policy);
+    } finally {
+      await api.close();
+    }
   });
 
   it('pages the root history and bounds every range', async () => {

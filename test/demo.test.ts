@@ -72,6 +72,9 @@ describe('weft demo', () => {
       ['--transfers'],
       ['--transfers', '0'],
       ['--mode', 'trusting'],
+      ['--port', '7400'],
+      ['--serve', '--port', '0'],
+      ['--serve', '--port', 'x'],
     ]) {
       const r = await run(['demo', ...args]);
       expect(r.code).toBe(2);
@@ -81,6 +84,7 @@ describe('weft demo', () => {
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/--transfers N/);
     expect(help.out).toMatch(/--mode M/);
+    expect(help.out).toMatch(/--serve/);
   });
 
   it('works as the installed command', () => {

@@ -105,7 +105,11 @@ describe('a durable node killed at random moments', () => {
         }
         let acks = 0;
         await runAndKill(1, 20_000, () => acks++, at);
-        expect(acks, `creation kill ${k}: the node never acknowledged after restarting`).toBe(1);
+        // Two acknowledgements may arrive in one chunk before the kill lands: at least one counts.
+        expect(
+          acks,
+          `creation kill ${k}: the node never acknowledged after restarting`,
+        ).toBeGreaterThanOrEqual(1);
       } finally {
         rmSync(at, { recursive: true, force: true });
       }

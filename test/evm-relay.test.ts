@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Address } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../src/api/index.js';
+import { nodeToken } from '../src/cli/nodeClient.js';
 import { fromHex, keyPairFromSeed, sha256, utf8 } from '../src/crypto/index.js';
 import { headerHash, type SignedHeader } from '../src/domain/index.js';
 import {
@@ -293,7 +294,8 @@ describe('weft evm deploy and relay, against a weft up network', () => {
       evmOwner: ethOwner.publicKey,
       nk,
     });
-    const clientA = new WeftClient(a.api);
+    // Submissions carry the node's API token, as the CLI sends it.
+    const clientA = new WeftClient(a.api, { token: nodeToken(dir, 'domain-a')! });
     const submitted = await clientA.submit(tx);
     let included: bigint | undefined;
     for (let i = 0; i < 100 && included === undefined; i++) {

@@ -3,7 +3,7 @@
 import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
 import type { ReinitReport, SyncRouterEvents } from '../node/index.js';
 import type { Proof } from '../smt/index.js';
-import type { SyncState } from '../sync/index.js';
+import type { SyncState, VerificationMode } from '../sync/index.js';
 import type { Transfer, TransferHandle, TransferPlan, TransferWait } from '../transfer/index.js';
 
 /** The network a node takes part in (a `SyncRouter`). */
@@ -60,4 +60,11 @@ export interface ApiNode {
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
   ): Promise<ReinitReport>;
+  /** how the node verifies its peers' root updates (`GET /v1/info` says it) */
+  mode?: VerificationMode;
+  /** the domains of the node's network with their API addresses (`GET /v1/network`) */
+  members?(): NetworkMember[];
 }
+
+/** A domain of the network as the dashboard finds its node: name, id and API address. */
+export type NetworkMember = { name: string; domainId: Uint8Array; api: string };

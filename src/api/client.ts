@@ -94,6 +94,8 @@ export type NodeInfo = {
   committedHeight: bigint;
   provenHeight: bigint;
   mempool: number;
+  /** which anchors known only through other domains the node accepts (docs/sync.md) */
+  anchorPolicy: { maxIntermediaries: number; maxStalenessMs: number };
 };
 export type RootInfo = {
   height: bigint;
@@ -121,6 +123,14 @@ export type RemoteInfo = {
   recorded: Header | null;
   frozen: boolean;
   frozenFromHeight: bigint | null;
+  /** what proves the freeze: `kind`, and hashes of the evidence the node keeps (docs/sync.md) */
+  frozenBy: {
+    kind: 'equivocation' | 'invalidBlock' | 'doubleSpend';
+    evidenceHash: string | null;
+    headerHash: string | null;
+    updateHash: string | null;
+    reason: string | null;
+  } | null;
 };
 export type GlobalRootInfo = {
   root: Uint8Array;
@@ -272,6 +282,7 @@ export class WeftClient {
       committedHeight: BigInt(j.committedHeight),
       provenHeight: BigInt(j.provenHeight),
       mempool: j.mempool,
+      anchorPolicy: { ...j.anchorPolicy },
     };
   }
 
@@ -587,6 +598,7 @@ function remoteFromJson(j: RemoteJson): RemoteInfo {
     recorded: j.recorded === null ? null : headerFromJson(j.recorded),
     frozen: j.frozen,
     frozenFromHeight: j.frozenFromHeight === null ? null : BigInt(j.frozenFromHeight),
+    frozenBy: j.frozenBy ?? null,
   };
 }
 

@@ -1,7 +1,14 @@
 // weft/api: the HTTP API over a running node (createApi, fastify), its route table and OpenAPI
 // document, the JSON forms it speaks, and its typed client (also alone as `weft/client`).
 
-export type { ApiDriver, ApiGlobalRoot, ApiNetwork, ApiNode, ApiTransport } from './apiNode.js';
+export type {
+  ApiDriver,
+  ApiGlobalRoot,
+  ApiNetwork,
+  ApiNode,
+  ApiTransport,
+  NetworkMember,
+} from './apiNode.js';
 export type {
   ApiEvent,
   AttestationResult,

@@ -1,6 +1,8 @@
 // The route table: every route of the API, one module per resource under routes/. The server
 // registers it with fastify and the OpenAPI document is built from it, so neither can miss one.
 import { blockRoutes } from './routes/blocks.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { networkRoutes } from './routes/network.js';
 import { infoRoutes, operationRoutes } from './routes/operations.js';
 import { proofRoutes, valueRoutes } from './routes/proofs.js';
 import { proverRoutes } from './routes/provers.js';
@@ -13,7 +15,7 @@ export type { Responses, Route, RouteContext, RouteDoc, RouteTable } from './rou
 
 /**
  * The tables in the order the OpenAPI document lists their paths (info first, the operations
- * last): reordering them changes the published document.
+ * and the dashboard last): reordering them changes the published document.
  */
 const TABLES: readonly RouteTable[] = [
   infoRoutes,
@@ -22,9 +24,11 @@ const TABLES: readonly RouteTable[] = [
   proofRoutes,
   remoteRoutes,
   proverRoutes,
+  networkRoutes,
   transferRoutes,
   valueRoutes,
   operationRoutes,
+  dashboardRoutes,
 ];
 
 /** Every route of the API. */

@@ -403,7 +403,12 @@ export const StateProofJsonSchema = obj(
     height: U64('height the proof is at'),
     root: Hex32('state root at that height'),
     key: hexBytes(33, 'tree key (namespace byte || commitment or nullifier)'),
-    value: { ...nullable(hexBytes(8, 'u64 height the key was written at')), description: 'null: absent' },
+    value: {
+      ...nullable(
+        hexBytes(9, 'u64 height the key was written at (a refusal record: reason u8 || height u64)'),
+      ),
+      description: 'null: absent',
+    },
     proof: str('encoded single proof (docs/proofs.md): check it with verifyProof(root, key, value, proof)'),
   },
   { title: 'StateProof' },
@@ -423,16 +428,45 @@ export const ObjectProofJsonSchema = obj(
   { title: 'ObjectProof' },
 );
 
-export const InfoSchema = obj({
-  name: str('domain name'),
-  domainId: Hex32('domain id'),
-  keySet: obj({
-    threshold: { type: 'integer' },
-    keys: { type: 'array', items: PublicKeyJsonSchema },
-  }),
-  committedHeight: U64('committed tip'),
-  provenHeight: U64('proven tip'),
-  mempool: { type: 'integer', description: 'transactions waiting' },
+export const InfoSchema = obj(
+  {
+    name: str('domain name'),
+    domainId: Hex32('domain id'),
+    keySet: obj({
+      threshold: { type: 'integer' },
+      keys: { type: 'array', items: PublicKeyJsonSchema },
+    }),
+    committedHeight: U64('committed tip'),
+    provenHeight: U64('proven tip'),
+    mempool: { type: 'integer', description: 'transactions waiting' },
+    anchorPolicy: obj({
+      maxIntermediaries: {
+        type: 'integer',
+        description: 'most domains between this node and an anchor known through others (0: none accepted)',
+      },
+      maxStalenessMs: {
+        type: 'integer',
+        description: 'how old (ms) the oldest header on such a path may be',
+      },
+    }),
+    mode: {
+      type: 'string',
+      enum: ['signatures', 'transition', 'full'],
+      description: "how the node verifies its peers' root updates (absent when it does not say)",
+    },
+  },
+  { optional: ['mode'] },
+);
+
+export const NetworkSchema = obj({
+  domains: {
+    type: 'array',
+    items: obj({
+      name: str('domain name'),
+      domainId: Hex32('domain id'),
+      api: str("the node's API address"),
+    }),
+  },
 });
 
 export const RootSchema = obj({
@@ -464,6 +498,19 @@ export const RemoteSchema = obj(
     recorded: nullable(HeaderJsonSchema),
     frozen: { type: 'boolean', description: 'the remote equivocated; nothing more is accepted from it' },
     frozenFromHeight: nullable(U64('first height of the fork')),
+    frozenBy: nullable(
+      obj({
+        kind: {
+          type: 'string',
+          enum: ['equivocation', 'invalidBlock', 'doubleSpend'],
+          description: 'what proves the freeze (docs/sync.md)',
+        },
+        evidenceHash: nullable(Hex32('equivocation evidence hash (equivocation)')),
+        headerHash: nullable(Hex32('hash of the invalid signed header (invalidBlock)')),
+        updateHash: nullable(Hex32('sha256 of the encoded invalid root update (invalidBlock)')),
+        reason: nullable(str('why the block failed full validation (invalidBlock)')),
+      }),
+    ),
   },
   {
     title: 'RemoteView',

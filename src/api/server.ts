@@ -244,6 +244,10 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
   );
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // Reads are public: a dashboard served by one node reads every other node of the network too.
+    // Set on the raw response so the event stream (written by the hub, not fastify) carries it too.
+    if (req.method === 'GET' || req.method === 'HEAD')
+      reply.raw.setHeader('access-control-allow-origin', '*');
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

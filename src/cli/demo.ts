@@ -13,6 +13,7 @@ import { LmdbTransferStore, openDomainNode } from '../store/index.js';
 import { GlobalRoot, modeTrust, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 import { TransferDriver, type TransferHandle } from '../transfer/index.js';
 import { mintTx, type Transaction } from '../tx/index.js';
+import type { DemoLive } from './demoServe.js';
 
 export const DEMO_USAGE = `usage: weft demo [options]
 
@@ -38,6 +39,10 @@ options:
                    (losses are repaired by re-announcement and gap filling; duplicates are
                    refused as replays: the summary still checks every transfer landed once)
   --json           print the summary as one JSON object on stdout (progress goes to stderr)
+  --serve          after the summary, keep the network running (blocks, a new transfer every
+                   second) with every domain's API and the dashboard on 127.0.0.1, print the
+                   dashboard's URL, and run until Ctrl-C
+  --port N         with --serve: the first domain's API port (the others follow); default: free ports
   --help           show this text`;
 
 export type DemoOptions = {
@@ -50,6 +55,8 @@ export type DemoOptions = {
   dup: number;
   /** how the domains verify each other's blocks (default `full`) */
   mode: VerificationMode;
+  /** keep serving after the summary (`--serve`); port 0 picks free ports */
+  serve?: { port: number };
 };
 
 /** A bound on sealing rounds, so a transfer that can never land cannot keep the demo running. */
@@ -87,6 +94,8 @@ export function parseDemoArgs(args: string[]): DemoOptions | { error: string } |
     dup: 0,
     mode: VERIFICATION_MODE_DEFAULT,
   };
+  let serve = false;
+  let port: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -104,6 +113,8 @@ export function parseDemoArgs(args: string[]): DemoOptions | { error: string } |
     try {
       if (a === '--help' || a === '-h') return 'help';
       else if (a === '--json') out.json = true;
+      else if (a === '--serve') serve = true;
+      else if (a === '--port') port = int('--port', 1, 65_535 - 16);
       else if (a === '--domains') out.domains = int('--domains', 2, 16);
       else if (a === '--transfers') out.transfers = int('--transfers', 1, 100_000);
       else if (a === '--seed') out.seed = value();
@@ -125,6 +136,8 @@ export function parseDemoArgs(args: string[]): DemoOptions | { error: string } |
       return { error: (e as Error).message };
     }
   }
+  if (port !== undefined && !serve) return { error: '--port needs --serve' };
+  if (serve) out.serve = { port: port ?? 0 };
   return out;
 }
 
@@ -159,6 +172,8 @@ type DemoNet = {
 export async function runDemo(
   opts: DemoOptions,
   progress: (line: string, final?: boolean) => void,
+  /** with --serve: runs after the summary, the network still up, until it resolves */
+  hold?: (summary: DemoSummary, live: DemoLive) => Promise<void>,
 ): Promise<DemoSummary> {
   const wallStart = performance.now();
   const ownsDir = opts.dataDir === undefined;
@@ -182,7 +197,7 @@ export async function runDemo(
     const global = new GlobalRoot();
     await global.update(net.domains.map((d) => ({ domainId: d.id, root: d.stateRoot })));
     const stats = net.bus.stats();
-    return {
+    const summary: DemoSummary = {
       domains: net.domains.map((d, i) => ({
         name: d.name,
         height: d.committedHeight.toString(),
@@ -203,6 +218,20 @@ export async function runDemo(
       wallSeconds: Math.round(performance.now() - wallStart) / 1000,
       dataDir: ownsDir ? '(temporary, removed)' : dataDir,
     };
+    if (hold) {
+      const { domains, router, driver, bus, random } = net;
+      const coins = heldCoins(net, started);
+      await hold(summary, {
+        domains,
+        network: router,
+        driver,
+        quiet: () => bus.idle(),
+        coins,
+        random,
+        mode: opts.mode,
+      });
+    }
+    return summary;
   } finally {
     net.router.close();
     await net.bus.close();
@@ -338,6 +367,18 @@ function summarize(
     }
   }
   return { balances, confirmed, failed, found: balances.reduce((a, b) => a + b, 0n) };
+}
+
+/** Where each coin is after the run, with what its owner needs to move it again (for --serve). */
+function heldCoins(net: DemoNet, started: Started[]): DemoLive['coins'] {
+  const records = new Map(net.transfers.list().map((r) => [r.transfer.id, r]));
+  return started.map((s) => {
+    const t = s.handle.current();
+    const rec = records.get(t.id);
+    if (t.phase !== 'confirmed' || !rec) return { at: s.from, coin: s.coin };
+    const landed = rec.plan.claim.actions[0]!.created[0]!;
+    return { at: s.to, coin: { ...landed, nk: rec.plan.moved.nk, owner: s.coin.owner } };
+  });
 }
 
 /** The quantity of a resource if its domain's tree holds it unspent, else 0. */

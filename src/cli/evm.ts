@@ -25,6 +25,7 @@ import {
 } from '../evm/index.js';
 import { readNetworkFile } from '../node/index.js';
 import { domainId, labelRef, parseResourceJson, tokenLabel } from '../resource/index.js';
+import { nodeToken } from './nodeClient.js';
 
 export const EVM_USAGE = `usage: weft evm deploy --rpc URL --key HEX [--token ADDR] [--label HEX | --dir DIR] [--name NAME] [--mint N] [--json]
        weft evm relay --rpc URL --key HEX --light-client ADDR --dir DIR [--once] [--interval-ms N] [--json]
@@ -283,7 +284,9 @@ async function transfer(v: Values, out: Out): Promise<number> {
     vault: vaultId,
     evmOwner,
   });
-  const client = new WeftClient(member.api);
+  // A submission is a state change: it carries the node's API token (DIR/<name>/api.token).
+  const token = nodeToken(dir, member.name);
+  const client = new WeftClient(member.api, token ? { token } : {});
   const submitted = await client.submit(tx);
   const end = Date.now() + EVM_MOVE_WAIT_MS;
   for (;;) {

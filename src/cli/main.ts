@@ -2,7 +2,8 @@
 import { fromHex, WeftError } from '../crypto/index.js';
 import { inspectStore, type StoreSummary, verifyStore } from '../store/index.js';
 import { VERIFICATION_MODE_DEFAULT } from '../sync/index.js';
-import { DEMO_USAGE, formatSummary as formatDemo, parseDemoArgs, runDemo } from './demo.js';
+import { DEMO_USAGE, type DemoSummary, formatSummary as formatDemo, parseDemoArgs, runDemo } from './demo.js';
+import { serveDemo } from './demoServe.js';
 import { startWalletTransfer } from './devWallet.js';
 import {
   fetchProof,
@@ -112,8 +113,27 @@ async function demo(args: string[], out: Out): Promise<number> {
     }
   };
   try {
-    const summary = await runDemo(parsed, progress);
-    out.log(parsed.json ? JSON.stringify(summary) : formatDemo(summary));
+    const print = (summary: DemoSummary) =>
+      out.log(parsed.json ? JSON.stringify(summary) : formatDemo(summary));
+    const serve = parsed.serve;
+    const summary = await runDemo(
+      parsed,
+      progress,
+      serve &&
+        (async (s, live) => {
+          print(s);
+          const server = await serveDemo(live, { host: '127.0.0.1', port: serve.port });
+          out.error(`APIs: ${server.urls.join(' ')}`);
+          out.error('serving until Ctrl-C');
+          out.log(`dashboard: ${server.dashboard}`);
+          await new Promise((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await server.stop();
+        }),
+    );
+    if (!serve) print(summary);
     return summary.supplyConserved && summary.transfersFailed === 0 ? 0 : 1;
   } catch (e) {
     out.error(`weft demo: ${e instanceof WeftError ? `${e.code}: ${e.message}` : (e as Error).message}`);

@@ -228,6 +228,11 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
     globalRoot: () => host.globalRoot,
     reinitializeRemote: (...a: Parameters<NodeHost['reinitializeRemote']>) => host.reinitializeRemote(...a),
     instance,
+    mode: cfg.mode,
+    // The dashboard finds the other nodes here (GET /v1/network); no network file, no route.
+    ...(network
+      ? { members: () => network.domains.map((d) => ({ name: d.name, domainId: d.id, api: d.api })) }
+      : {}),
     ...(nats ? { transport: nats } : {}),
   };
   const server = await createApi(apiNode, {

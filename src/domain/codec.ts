@@ -29,6 +29,8 @@ import {
 import { decodeKeySet, encodeKeySet, type KeySet } from './keyset.js';
 import {
   type EquivocationEvidence,
+  INVALID_BLOCK_REASON_BYTES_MAX,
+  type InvalidBlockEvidence,
   type KnownHeader,
   type LearnedHeader,
   newRemoteView,
@@ -74,6 +76,11 @@ const INPUT_TRUST = 8;
 
 /** Equivocation evidence's own format byte (docs/sync.md, "Equivocation"). */
 export const EVIDENCE_FORMAT = 0x01;
+/**
+ * Invalid-block evidence's format byte (docs/sync.md, "Invalid blocks"): it shares the slot a
+ * freeze keeps its evidence in, so stores and transcripts written before it read unchanged.
+ */
+export const INVALID_BLOCK_EVIDENCE_FORMAT = 0x02;
 /** Most distinct key sets one view's window may refer to in a checkpoint. */
 const VIEW_KEYSETS_MAX = 1 << 16;
 /** A submit whose read set also names refused nullifiers (`0x06 || nf` held): kind 1, then that list. */
@@ -129,8 +136,45 @@ export function writeEquivocationEvidence(w: Writer, e: EquivocationEvidence): v
   writeSignedHeader(w, e.b);
 }
 
-export function readEquivocationEvidence(r: Reader): EquivocationEvidence {
+/** The evidence slot of a freeze: absent, equivocation evidence, or invalid-block evidence. */
+function writeFreezeEvidence(
+  w: Writer,
+  evidence: EquivocationEvidence | null | undefined,
+  invalidBlock: InvalidBlockEvidence | undefined,
+): void {
+  if (evidence) {
+    w.bool(true);
+    writeEquivocationEvidence(w, evidence);
+  } else if (invalidBlock) {
+    w.bool(true).u8(INVALID_BLOCK_EVIDENCE_FORMAT).fixed(invalidBlock.domainId, 32);
+    writeSignedHeader(w, invalidBlock.signed);
+    w.fixed(invalidBlock.updateHash, 32).text(invalidBlock.reason, INVALID_BLOCK_REASON_BYTES_MAX);
+  } else {
+    w.bool(false);
+  }
+}
+
+function readFreezeEvidence(r: Reader): {
+  evidence?: EquivocationEvidence;
+  invalidBlock?: InvalidBlockEvidence;
+} {
+  if (!r.bool()) return {};
   const format = r.u8();
+  if (format === INVALID_BLOCK_EVIDENCE_FORMAT) {
+    const domainId = r.fixed(32).slice();
+    const signed = readSignedHeader(r);
+    const updateHash = r.fixed(32).slice();
+    const reason = r.text(INVALID_BLOCK_REASON_BYTES_MAX);
+    return { invalidBlock: { domainId, signed, updateHash, reason } };
+  }
+  return { evidence: readEquivocationAfterFormat(r, format) };
+}
+
+export function readEquivocationEvidence(r: Reader): EquivocationEvidence {
+  return readEquivocationAfterFormat(r, r.u8());
+}
+
+function readEquivocationAfterFormat(r: Reader, format: number): EquivocationEvidence {
   if (format !== EVIDENCE_FORMAT)
     throw new WeftError('CODEC', `unknown equivocation evidence format ${format}`);
   const domainId = r.fixed(32).slice();
@@ -228,8 +272,7 @@ export function encodeInput(input: DomainInput): Uint8Array {
       break;
     case 'freezeRemote':
       w.u8(INPUT_FREEZE).fixed(input.domainId, 32).u64(input.fromHeight);
-      w.bool(input.evidence !== undefined);
-      if (input.evidence) writeEquivocationEvidence(w, input.evidence);
+      writeFreezeEvidence(w, input.evidence, input.invalidBlock);
       break;
     case 'reinitRemote':
       w.u8(INPUT_REINIT).fixed(input.domainId, 32);
@@ -328,7 +371,7 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
           domainId: r.fixed(32).slice(),
           fromHeight: r.u64(),
         };
-        if (r.bool()) input.evidence = readEquivocationEvidence(r);
+        Object.assign(input, readFreezeEvidence(r));
         return input;
       }
       case INPUT_REINIT: {
@@ -510,8 +553,8 @@ function writeRemoteView(w: Writer, v: RemoteView): void {
   });
   w.bool(v.frozen !== null);
   if (v.frozen !== null) {
-    w.u64(v.frozen.fromHeight).bool(v.frozen.evidence !== null);
-    if (v.frozen.evidence !== null) writeEquivocationEvidence(w, v.frozen.evidence);
+    w.u64(v.frozen.fromHeight);
+    writeFreezeEvidence(w, v.frozen.evidence, v.frozen.invalidBlock);
   }
   w.list([...v.knows], VIEW_KNOWS_DOMAINS_MAX, (w, [k, m]) => {
     w.fixed(fromKey(k), 32);
@@ -573,7 +616,8 @@ function readRemoteView(r: Reader): RemoteView {
   let frozen: RemoteView['frozen'] = null;
   if (r.bool()) {
     const fromHeight = r.u64();
-    frozen = { fromHeight, evidence: r.bool() ? readEquivocationEvidence(r) : null };
+    const { evidence, invalidBlock } = readFreezeEvidence(r);
+    frozen = { fromHeight, evidence: evidence ?? null, ...(invalidBlock ? { invalidBlock } : {}) };
   }
   const knows = new Map<string, Map<bigint, KnownHeader>>();
   for (const [k, entries] of r.list(

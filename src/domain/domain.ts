@@ -38,9 +38,16 @@ import {
   type Transaction,
   txId,
 } from '../tx/index.js';
+import { ANCHOR_POLICY_NONE, type AnchorPolicy, assertAnchorPolicy } from './anchorPath.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
-import type { EquivocationEvidence, LearnedHeader, RemoteView, VerificationMode } from './remoteView.js';
+import type {
+  EquivocationEvidence,
+  InvalidBlockEvidence,
+  LearnedHeader,
+  RemoteView,
+  VerificationMode,
+} from './remoteView.js';
 import {
   ANCHOR_WINDOW_DEFAULT,
   apply,
@@ -63,6 +70,7 @@ import {
   REMOTE_ROOTS_MAX_DEFAULT,
   type RemoteHeaderEntry,
   remoteHeaderAt,
+  remoteHeaderKey,
   remoteHeaders,
   type TxReads,
   type TxStatus,
@@ -125,6 +133,12 @@ export type DomainOptions = {
   /** genesis header timestamp (default: the clock at creation) */
   genesisTimestamp?: bigint;
   logics?: LogicLookup;
+  /**
+   * Which anchors known only through other domains this node accepts (docs/sync.md, "Anchors
+   * through a path"); absent: none. `trustingPeriodMs` is its views' trusting period.
+   */
+  anchorPolicy?: AnchorPolicy;
+  trustingPeriodMs?: bigint;
   /** worker threads for signature checks; inline checks when absent */
   verifier?: SignatureVerifierPool;
   /** the tree (default: in memory); a new domain needs an empty one */
@@ -204,6 +218,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readonly clock: () => bigint;
   private readonly logics: LogicLookup;
   private readonly programs: ProgramLookup | undefined;
+  private readonly env: DomainEnv;
   private readonly verifier: SignatureVerifierPool | undefined;
   /** the domain's provers; null when each seal proves its own block */
   private readonly provers: ProverSet | null;
@@ -245,6 +260,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       signers: KeyPair[];
       clock?: () => bigint;
       logics?: LogicLookup;
+      anchorPolicy?: AnchorPolicy;
+      trustingPeriodMs?: bigint;
       verifier?: SignatureVerifierPool;
       provers?: ProverSet;
       programs?: ProgramLookup;
@@ -261,7 +278,15 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.store = store;
     this.signers = opts.signers;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
-    this.logics = opts.logics ?? builtinRegistry();
+    if (opts.anchorPolicy !== undefined) assertAnchorPolicy(opts.anchorPolicy);
+    this.env = {
+      logics: opts.logics ?? builtinRegistry(),
+      ...(opts.anchorPolicy ? { anchorPolicy: { ...opts.anchorPolicy } } : {}),
+      ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
+      // Programs when the domain executes scoped transactions (weft/scope).
+      ...(opts.programs ? { programs: opts.programs } : {}),
+    };
+    this.logics = this.env.logics;
     this.verifier = opts.verifier;
     this.provers = opts.provers ?? null;
     this.programs = opts.programs;
@@ -342,14 +367,9 @@ export class Domain extends EventEmitter<DomainEvents> {
     const domain = new Domain({ ...opts, name: state.config.name }, state, tree, opts.store);
     for (const input of opts.replay ?? []) {
       check(input.type !== 'seal', 'STORE_FORMAT', 'a seal after the last checkpoint cannot be replayed');
-      domain.state = apply(domain.state, input, domain.env()).state;
+      domain.state = apply(domain.state, input, domain.env).state;
     }
     return domain;
-  }
-
-  /** What `apply` may consult: logics, and programs when the domain executes scoped transactions. */
-  private env(): DomainEnv {
-    return this.programs ? { logics: this.logics, programs: this.programs } : { logics: this.logics };
   }
 
   /** Signers of this node that belong to `ks`. */
@@ -375,7 +395,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   private run(input: DomainInput): DomainOutput[] {
     try {
-      const { state, outputs } = apply(this.state, input, this.env());
+      const { state, outputs } = apply(this.state, input, this.env);
       this.state = state;
       return outputs;
     } catch (e) {
@@ -779,6 +799,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     return nullifierConflicts(writes, (key) => this.holdsNullifier(key));
   }
 
+  /** Which anchors known only through other domains admission accepts (none by default). */
+  get anchorPolicy(): AnchorPolicy {
+    return { ...(this.env.anchorPolicy ?? ANCHOR_POLICY_NONE) };
+  }
+
   /** Whether nullifier key `0x02 || nf` is in this domain's tree or pending in its mempool. */
   holdsNullifier(key: Uint8Array): boolean {
     return this.state.pendingNullifiers.has(hexKey(key.subarray(1))) || this.smt.getSync(key) !== null;
@@ -806,6 +831,15 @@ export class Domain extends EventEmitter<DomainEvents> {
   /** An object's state (`0x04 || object`, docs/scopes.md) at `height`, with its proof. */
   proveObject(object: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(objectKey(object), height);
+  }
+
+  /**
+   * Proof of this domain's record of `domainId`'s header (`0x03 || domainId -> headerHash ||
+   * height`) at `height` (default: the tip): one hop of an anchor path (docs/sync.md, "Anchors
+   * through a path").
+   */
+  proveRemoteHeader(domainId: Uint8Array, height?: bigint): StateProof {
+    return this.proveKey(remoteHeaderKey(domainId), height);
   }
 
   private proveKey(key: Uint8Array, height?: bigint): StateProof {
@@ -878,14 +912,21 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /**
    * Freezes this domain's view of `domainId` from `fromHeight` on, after the sync layer verified
-   * equivocation evidence: its roots from the fork on stop being anchors.
+   * equivocation evidence, or a block of it that provably fails full validation (`invalidBlock`):
+   * its roots from the fork on stop being anchors.
    */
-  freezeRemote(domainId: Uint8Array, fromHeight: bigint, evidence?: EquivocationEvidence): Promise<void> {
+  freezeRemote(
+    domainId: Uint8Array,
+    fromHeight: bigint,
+    evidence?: EquivocationEvidence,
+    invalidBlock?: InvalidBlockEvidence,
+  ): Promise<void> {
     const input: DomainInput = {
       type: 'freezeRemote',
       domainId,
       fromHeight,
       ...(evidence ? { evidence } : {}),
+      ...(invalidBlock ? { invalidBlock } : {}),
     };
     return this.serial(() => this.logged(input));
   }

@@ -1,6 +1,21 @@
 // weft/domain: a domain as a pure state machine (apply) with a thin runtime (Domain) around it:
 // mempool, batches, signed blocks, anchors, key sets, and the committed and proven tips.
 
+export type { AnchorPath, AnchorPathContext, AnchorPolicy, PathHop, ProvenAnchor } from './anchorPath.js';
+export {
+  ANCHOR_PATH_BYTES_MAX,
+  ANCHOR_PATH_FORMAT,
+  ANCHOR_PATH_HOPS_MAX,
+  ANCHOR_POLICY_NONE,
+  anchorPathEnd,
+  assertAnchorPolicy,
+  decodeAnchorPath,
+  encodeAnchorPath,
+  isAnchorProvenByPath,
+  PATH_HOP_HEADER_BYTES_MAX,
+  PATH_HOP_PROOF_BYTES_MAX,
+  verifyAnchorPath,
+} from './anchorPath.js';
 export {
   decodeBlock,
   decodeInput,
@@ -58,6 +73,7 @@ export {
 } from './keyset.js';
 export type {
   EquivocationEvidence,
+  InvalidBlockEvidence,
   KnownHeader,
   LearnedHeader,
   RecentHeader,
@@ -69,6 +85,7 @@ export {
   advanceView,
   freezeRemoteView,
   holdsHeader,
+  INVALID_BLOCK_REASON_BYTES_MAX,
   isRootUsable,
   isViewExpired,
   knownHeader,

@@ -21,6 +21,22 @@ export const VERIFICATION_MODES: readonly VerificationMode[] = ['signatures', 't
  */
 export type EquivocationEvidence = { domainId: Uint8Array; a: SignedHeader; b: SignedHeader };
 
+/** Most UTF-8 bytes of the reason an invalid-block evidence keeps. */
+export const INVALID_BLOCK_REASON_BYTES_MAX = 1024;
+
+/**
+ * A block signed by the domain's key set whose writes its own transactions do not imply (docs/sync.md,
+ * "Invalid blocks"): the signed header, the hash of the root update that carried it (the update itself
+ * is what proves it; anyone holding it re-runs full validation), and why it failed.
+ */
+export type InvalidBlockEvidence = {
+  domainId: Uint8Array;
+  signed: SignedHeader;
+  /** sha256 of the encoded root update (`encodeRootUpdate`) */
+  updateHash: Uint8Array;
+  reason: string;
+};
+
 /** One accepted header as a view remembers it. */
 export type RecentHeader = {
   height: bigint;
@@ -57,6 +73,8 @@ export type RemoteFreeze = {
   fromHeight: bigint;
   /** two signed headers at `fromHeight`; null for a freeze proven otherwise (a double spend) */
   evidence: EquivocationEvidence | null;
+  /** the invalid block that proves it, when that is the proof */
+  invalidBlock?: InvalidBlockEvidence;
 };
 
 /**

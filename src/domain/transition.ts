@@ -40,6 +40,7 @@ import {
   type ValidTransaction,
   validateTransaction,
 } from '../tx/index.js';
+import { type AnchorPath, type AnchorPolicy, decodeAnchorPath, isAnchorProvenByPath } from './anchorPath.js';
 import {
   encodeHeader,
   type Header,
@@ -61,6 +62,7 @@ import {
   advanceView,
   type EquivocationEvidence,
   freezeRemoteView,
+  type InvalidBlockEvidence,
   isRootUsable,
   knowsBefore,
   type LearnedHeader,
@@ -68,6 +70,7 @@ import {
   type RecentHeader,
   type RemoteView,
   rootsOf,
+  TRUSTING_PERIOD_MS_DEFAULT,
   usableHeader,
   VERIFICATION_MODES,
   type VerificationMode,
@@ -239,6 +242,8 @@ export type FreezeRemoteInput = {
   domainId: Uint8Array;
   fromHeight: bigint;
   evidence?: EquivocationEvidence;
+  /** a signed block that fails full validation provably (from its update alone) */
+  invalidBlock?: InvalidBlockEvidence;
 };
 
 /**
@@ -325,6 +330,13 @@ export type DomainEnv = {
   logics: LogicLookup;
   /** the programs scoped transactions call; absent, the domain refuses scoped transactions */
   programs?: ProgramLookup;
+  /**
+   * Which anchors known only through other domains this node accepts (docs/sync.md, "Anchors
+   * through a path"); absent: none. Node configuration, like `logics`: a replay uses the same.
+   */
+  anchorPolicy?: AnchorPolicy;
+  /** the trusting period of remote views for anchor paths (default TRUSTING_PERIOD_MS_DEFAULT) */
+  trustingPeriodMs?: bigint;
 };
 
 /**
@@ -548,6 +560,33 @@ export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean 
 }
 
 /**
+ * Whether `bytes` (an encoded anchor path) proves `anchor` from a root this domain accepted, under
+ * the node's policy, at the head's time: a later block's is never earlier, so a path too old now
+ * stays too old. Pure: the views are the state's.
+ */
+function isAnchorProvenHere(
+  state: DomainState,
+  env: DomainEnv,
+  anchor: Uint8Array,
+  bytes: Uint8Array,
+): boolean {
+  const policy = env.anchorPolicy;
+  if (policy === undefined || policy.maxIntermediaries === 0) return false;
+  let path: AnchorPath;
+  try {
+    path = decodeAnchorPath(bytes);
+  } catch {
+    return false;
+  }
+  return isAnchorProvenByPath(anchor, path, {
+    view: (id) => state.remotes.get(hexKey(id)),
+    policy,
+    nowMs: state.head.timestamp,
+    trustingPeriodMs: env.trustingPeriodMs ?? TRUSTING_PERIOD_MS_DEFAULT,
+  });
+}
+
+/**
  * The header of `domainId` at `height` this domain accepted and still vouches for: retained
  * (within `remoteRootsMax`) and, if the view is frozen, below the fork. What refunds are checked
  * against.
@@ -621,6 +660,7 @@ function submit(
     remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
     isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
     executesScopes: env.programs !== undefined,
+    isAnchorProvenByPath: (anchor, bytes) => isAnchorProvenHere(state, env, anchor, bytes),
   };
   const opts = input.signatureResults ? { signatureResults: input.signatureResults } : {};
   let effects: ValidTransaction;
@@ -1181,6 +1221,16 @@ function checkFreezeRemote(state: DomainState, input: FreezeRemoteInput): void {
       'the equivocation evidence is not of that remote at the freeze height',
     );
   }
+  const bad = input.invalidBlock;
+  if (bad !== undefined) {
+    check(
+      equalBytes(bad.domainId, domainId) &&
+        equalBytes(bad.signed.header.domain, domainId) &&
+        bad.signed.header.height === fromHeight,
+      'BAD_INPUT',
+      'the invalid-block evidence is not of that remote at the freeze height',
+    );
+  }
 }
 
 /**
@@ -1200,7 +1250,11 @@ function freezeRemote(state: DomainState, input: FreezeRemoteInput): TransitionR
   for (const [root, h] of view.roots) if (h >= fromHeight) dropped.add(root);
   state.remotes.set(
     hexKey(domainId),
-    freezeRemoteView(view, { fromHeight, evidence: input.evidence ?? null }),
+    freezeRemoteView(view, {
+      fromHeight,
+      evidence: input.evidence ?? null,
+      ...(input.invalidBlock ? { invalidBlock: input.invalidBlock } : {}),
+    }),
   );
   const outputs: DomainOutput[] = [{ type: 'remoteFrozen', domainId, fromHeight }];
   const doomed = state.mempool.filter((p) => leansOnFork(p.tx, domainId, fromHeight, dropped));

@@ -2,7 +2,7 @@
 // transport, peers in other processes), a transfer driver for transfers it starts, and the timers
 // that seal blocks and drive transfers. `weft node` is this plus the HTTP API.
 import { equalBytes, type KeyPair, type WeftError } from '../crypto/index.js';
-import type { Domain, KeySet, RemoteReinitialized, SignedHeader } from '../domain/index.js';
+import type { AnchorPolicy, Domain, KeySet, RemoteReinitialized, SignedHeader } from '../domain/index.js';
 import type { Transport } from '../net/index.js';
 import type { ProgramLookup, ProverSet } from '../scope/index.js';
 import {
@@ -51,6 +51,12 @@ export type NodeHostOptions = {
    * `weft node --trusting-period-ms`.
    */
   trustingPeriodMs?: bigint;
+  /**
+   * Which anchors known only through other domains admission accepts: at most
+   * `maxIntermediaries` domains between, the oldest header at most `maxStalenessMs` old (docs/
+   * sync.md, "Anchors through a path"); default none. Shown by `/v1/info`.
+   */
+  anchorPolicy?: AnchorPolicy;
   blockIntervalMs?: number;
   heartbeatMs?: number;
   driverTickMs?: number;
@@ -101,6 +107,8 @@ export class NodeHost {
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.provers ? { provers: opts.provers } : {}),
       ...(opts.programs ? { programs: opts.programs } : {}),
+      ...(opts.anchorPolicy ? { anchorPolicy: opts.anchorPolicy } : {}),
+      ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
     });
     const { domain } = durable;
     const network = new SyncRouter({

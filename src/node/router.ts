@@ -23,10 +23,12 @@ import {
   decodeHeaderRequest,
   decodeRootUpdate,
   decodeSyncConfirmation,
+  type EquivocationEvidence,
   encodeHeaderRequest,
   encodeRootUpdate,
   encodeSyncConfirmation,
   equivocationEvidenceHash,
+  equivocationWith,
   type HeaderRequest,
   KnowledgeGraph,
   keySetAfter,
@@ -75,6 +77,12 @@ export type SyncRouterEvents = {
   refused: [{ at: Uint8Array; from: Uint8Array; code: WeftErrorCode; message: string }];
   /** a transfer message for member `at` (a claim transaction, as canonical bytes) */
   transfer: [{ at: Uint8Array; from: Uint8Array; body: Uint8Array }];
+  /**
+   * `at` froze its view of `evidence.domainId`: a header `from` carried (backing one of its
+   * `0x03` records) and the one `at` accepted at that height are both signed by the domain's key
+   * set — a fork shown to different observers.
+   */
+  equivocation: [{ at: Uint8Array; from: Uint8Array; evidence: EquivocationEvidence }];
 };
 
 type Member = { domain: Domain; sync: SyncState; net: Transport; queue: Promise<void>; detach: () => void };
@@ -442,6 +450,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private async onUpdates(member: Member, updates: RootUpdate[], from: Uint8Array): Promise<void> {
     const sender = updates[0]!.signed.header.domain;
     const own = member.domain;
+    await this.compareObservers(member, updates, sender);
     const verdict = decideAcceptance({
       view: own.remoteView(sender),
       updates,
@@ -469,8 +478,32 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         return this.refused(member, sender, verdict.code, verdict.message);
       case 'freeze':
         await this.record(member, verdict.record, verdict.view);
-        await own.freezeRemote(sender, verdict.fromHeight, verdict.evidence);
+        await own.freezeRemote(sender, verdict.fromHeight, verdict.evidence, verdict.invalidBlock);
         return this.refused(member, sender, verdict.code, verdict.message);
+    }
+  }
+
+  /**
+   * A fork shown to different observers: the headers an update carries to back its `0x03`
+   * records are what its sender accepted of third domains. One that differs from the header this
+   * member accepted at the same height, both signed by the key set in force, is equivocation
+   * evidence whoever carried it (the signatures prove it, not the carrier): freeze that view as
+   * for a fork seen directly. Checked before the update's own verdict, so a sender refused for
+   * another reason still delivers the evidence.
+   */
+  private async compareObservers(member: Member, updates: RootUpdate[], sender: Uint8Array): Promise<void> {
+    const own = member.domain;
+    for (const update of updates) {
+      for (const sh of update.remoteHeaders ?? []) {
+        const x = sh.header.domain;
+        if (equalBytes(x, own.id) || equalBytes(x, sender)) continue;
+        const view = own.remoteView(x);
+        if (view === undefined || view.frozen !== null) continue;
+        const evidence = equivocationWith(view, sh);
+        if (evidence === null) continue;
+        await own.freezeRemote(x, evidence.a.header.height, evidence);
+        this.emit('equivocation', { at: own.id, from: sender, evidence });
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import {
   Writer,
 } from '../crypto/index.js';
 import {
+  type AnchorPolicy,
   type Block,
   type BlockCommit,
   Domain,
@@ -198,6 +199,10 @@ export type OpenNodeOptions = {
   create?: { name: string; keySet?: KeySet; limits?: DomainLimits; genesisTimestamp?: bigint };
   clock?: () => bigint;
   logics?: LogicLookup;
+  /** which anchors known only through other domains admission accepts (none by default) */
+  anchorPolicy?: AnchorPolicy;
+  /** the remote views' trusting period, for anchor paths (default TRUSTING_PERIOD_MS_DEFAULT) */
+  trustingPeriodMs?: bigint;
   verifier?: SignatureVerifierPool;
   /** the domain's provers: heights are proven by their attestations (Domain.attest) */
   provers?: ProverSet;
@@ -250,6 +255,8 @@ export async function openDomainNode(dir: string, opts: OpenNodeOptions): Promis
         genesisTimestamp: opts.create.genesisTimestamp,
         clock: opts.clock,
         logics: opts.logics,
+        anchorPolicy: opts.anchorPolicy,
+        trustingPeriodMs: opts.trustingPeriodMs,
         verifier: opts.verifier,
         provers: opts.provers,
         programs: opts.programs,
@@ -292,6 +299,8 @@ export async function openDomainNode(dir: string, opts: OpenNodeOptions): Promis
       signers: opts.signers,
       clock: opts.clock,
       logics: opts.logics,
+      anchorPolicy: opts.anchorPolicy,
+      trustingPeriodMs: opts.trustingPeriodMs,
       verifier: opts.verifier,
       provers: opts.provers,
       programs: opts.programs,

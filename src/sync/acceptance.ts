@@ -3,13 +3,16 @@
 // and one root update or an ascending chain of them, and returns a verdict: accept (what to
 // record), skip, ask for a gap, refuse, or freeze. Every rule is here, top to bottom, in the
 // order it is checked; the function is pure (docs/sync.md, "Acceptance rules").
-import { check, equalBytes, hexKey, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import { check, equalBytes, hexKey, sha256, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
 import {
   advanceView,
+  anchorPathEnd,
   decodeKeySet,
   encodeKeySet,
   freezeRemoteView,
   headerHash,
+  INVALID_BLOCK_REASON_BYTES_MAX,
+  type InvalidBlockEvidence,
   KEYSET_TREE_KEY,
   type KeySet,
   keySetsEqual,
@@ -30,10 +33,10 @@ import {
   forkHeight,
   makeEquivocationEvidence,
 } from './equivocation.js';
-import { validateBlockStateless } from './full.js';
+import { InvalidBlockError, validateBlockStateless } from './full.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
 import { type RemoteHeaderRecord, remoteHeaderRecords } from './records.js';
-import type { KeySetProof, RootUpdate } from './update.js';
+import { encodeRootUpdate, type KeySetProof, type RootUpdate } from './update.js';
 import {
   assertSignedHeaderShape,
   type RemoteView,
@@ -129,16 +132,19 @@ export type AcceptanceVerdict =
   /**
    * The sender broke the rules provably: freeze the observer's record of it from `fromHeight`.
    * `evidence` is the equivocation (two signed headers at one height) when that is the proof;
-   * a double spend's proof is the verified block itself and the nullifier keys it re-spends.
+   * `invalidBlock` a signed block whose writes its transactions do not imply (full mode,
+   * FULL_VALIDATION_FAILED); a double spend's proof is the verified block itself and the
+   * nullifier keys it re-spends.
    */
   | {
       kind: 'freeze';
-      code: 'EQUIVOCATION' | 'DOUBLE_SPEND';
+      code: 'EQUIVOCATION' | 'DOUBLE_SPEND' | 'FULL_VALIDATION_FAILED';
       message: string;
       fromHeight: bigint;
       view: RemoteView;
       record: RootUpdate[];
       evidence?: EquivocationEvidence;
+      invalidBlock?: InvalidBlockEvidence;
       conflicts?: Uint8Array[];
     };
 
@@ -272,6 +278,19 @@ function lightClientRefusal(view: RemoteView, updates: readonly RootUpdate[], e:
       evidence: e.evidence,
     };
   }
+  if (e instanceof InvalidUpdateError) {
+    const invalidBlock = e.evidence;
+    const fromHeight = invalidBlock.signed.header.height;
+    return {
+      kind: 'freeze',
+      code: 'FULL_VALIDATION_FAILED',
+      message: `${e.shortMessage}; view frozen`,
+      fromHeight,
+      view: freezeRemoteView(view, { fromHeight, evidence: null, invalidBlock }),
+      record: [],
+      invalidBlock,
+    };
+  }
   if (!(e instanceof WeftError)) throw e;
   if (SKIP_CODES.has(e.code)) return { kind: 'skip', code: e.code as SkipCode, message: e.message };
   const have = view.head.header.height;
@@ -284,6 +303,33 @@ function lightClientRefusal(view: RemoteView, updates: readonly RootUpdate[], e:
 }
 
 // ---- the light-client rules (step 2), also the API of a plain light client ----------------
+
+/**
+ * A validly signed update that provably fails full validation: FULL_VALIDATION_FAILED carrying the
+ * evidence, which `decideAcceptance` turns into a freeze.
+ */
+export class InvalidUpdateError extends WeftError {
+  readonly evidence: InvalidBlockEvidence;
+  constructor(evidence: InvalidBlockEvidence, message: string) {
+    super('FULL_VALIDATION_FAILED', message, {
+      details: 'The block writes what its transactions do not imply: the view of its domain is frozen.',
+    });
+    this.evidence = evidence;
+  }
+}
+
+/** The evidence that `update` is invalid: its signed header and its hash (docs/sync.md, "Invalid blocks"). */
+export function invalidBlockEvidence(update: RootUpdate, reason: string): InvalidBlockEvidence {
+  return {
+    domainId: update.signed.header.domain,
+    signed: update.signed,
+    updateHash: sha256(encodeRootUpdate(update)),
+    // A code point is at most 4 UTF-8 bytes: this many always fit the bound.
+    reason: Array.from(reason)
+      .slice(0, INVALID_BLOCK_REASON_BYTES_MAX / 4)
+      .join(''),
+  };
+}
 
 let defaultLogics: LogicLookup | undefined;
 function builtinLogics(): LogicLookup {
@@ -362,6 +408,9 @@ export function acceptRootUpdates(
           `update ${i} of the chain: ${e.shortMessage}`,
         );
       }
+      if (e instanceof InvalidUpdateError) {
+        throw new InvalidUpdateError(e.evidence, `update ${i} of the chain: ${e.shortMessage}`);
+      }
       if (e instanceof WeftError) {
         throw new WeftError(e.code, `update ${i} of the chain: ${e.shortMessage}`, {
           ...(e.details === undefined ? {} : { details: e.details }),
@@ -402,13 +451,8 @@ function acceptOne(
     if (known && equalBytes(known.headerHash, hh)) {
       refuse('REPLAYED_UPDATE', `header ${toHex(hh)} at height ${header.height} was already accepted`);
     }
-    // Evidence only under the key set in force: a retired set's keys may have leaked since.
-    if (
-      known?.signedBy &&
-      signedByCurrentSet(view, header.height) &&
-      verifyHeaderSignatures(signed, known.signedBy)
-    ) {
-      const evidence = makeEquivocationEvidence(known.signed, signed);
+    const evidence = equivocationWith(view, signed);
+    if (evidence !== null) {
       throw new EquivocationError(
         evidence,
         freezeRemoteView(view, { fromHeight: header.height, evidence }),
@@ -467,23 +511,34 @@ function acceptOne(
     // anchor on those roots and name those headers, and on nothing the observer merely knows.
     const knowing = learned.length > 0 ? { ...view, knows: learn(view, learned, header.height) } : view;
     const roots = view.roots;
-    validateBlockStateless({
-      header,
-      prevRoot: head.stateRoot,
-      writes: update.writes,
-      transition: update.transition,
-      txs: update.txs,
-      ...(update.refused ? { refused: update.refused } : {}),
-      isAnchorAccepted: (root) =>
-        (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
-        (ctx.isKnownRoot?.(root) ?? false),
-      isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
-      remoteHeaderAt: (domainId, h) =>
-        (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
-        ctx.remoteHeaderAt?.(domainId, h),
-      logics: ctx.logics ?? builtinLogics(),
-      ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
-    });
+    try {
+      validateBlockStateless({
+        header,
+        prevRoot: head.stateRoot,
+        writes: update.writes,
+        transition: update.transition,
+        txs: update.txs,
+        ...(update.refused ? { refused: update.refused } : {}),
+        isAnchorAccepted: (root) =>
+          (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
+          (ctx.isKnownRoot?.(root) ?? false),
+        isSenderRoot: (root) => root instanceof Uint8Array && roots.has(hexKey(root)),
+        // A claim anchored through a path: the hops must lead from a root the sender had accepted
+        // to the anchor; the sender's policy (intermediaries, age) is its own and not re-checked.
+        isAnchorProvenByPath: (anchor, path) => {
+          const end = anchorPathEnd(path);
+          return end !== null && equalBytes(end.anchor, anchor) && knowsRoot(knowing, end.startRoot);
+        },
+        remoteHeaderAt: (domainId, h) =>
+          (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
+          ctx.remoteHeaderAt?.(domainId, h),
+        logics: ctx.logics ?? builtinLogics(),
+        ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof InvalidBlockError)) throw e;
+      throw new InvalidUpdateError(invalidBlockEvidence(update, e.shortMessage), e.shortMessage);
+    }
   }
 
   return advanceView(view, signed, {
@@ -493,6 +548,29 @@ function acceptOne(
     atMs: ctx.atMs ?? view.advancedAtMs,
     learned,
   });
+}
+
+/**
+ * The equivocation `signed` proves against what `view` accepted: a different header of the
+ * view's domain at a height the view still remembers, carrying a threshold of signatures of the
+ * key set that signed the accepted one — and that set is the one in force (a retired set's keys
+ * may have leaked since, so what it signs is no evidence). Null when it proves nothing. One rule
+ * for a fork seen directly and for one learnt from another observer's backed `0x03` records.
+ *
+ * @example
+ * for (const sh of update.remoteHeaders ?? []) {
+ *   const e = equivocationWith(own.remoteView(sh.header.domain), sh);
+ *   if (e) await own.freezeRemote(e.domainId, forkHeight(e), e);
+ * }
+ */
+export function equivocationWith(view: RemoteView, signed: SignedHeader): EquivocationEvidence | null {
+  const header = signed.header;
+  if (!equalBytes(header.domain, view.domainId)) return null;
+  const known = view.recent.get(header.height);
+  if (!known?.signedBy || equalBytes(known.headerHash, headerHash(header))) return null;
+  if (!signedByCurrentSet(view, header.height)) return null;
+  if (!verifyHeaderSignatures(signed, known.signedBy)) return null;
+  return makeEquivocationEvidence(known.signed, signed);
 }
 
 /**

@@ -115,6 +115,11 @@ export type BlockValidationInput = {
    */
   isSenderRoot?(root: Uint8Array): boolean;
   /**
+   * Whether an anchor path (encoded) leads to `anchor` from a root the sender had accepted:
+   * admission under the sender's policy, re-checked without it. Absent: no path is accepted.
+   */
+  isAnchorProvenByPath?(anchor: Uint8Array, path: Uint8Array): boolean;
+  /**
    * A header of another domain the verifier accepted (its own included, if it is a domain), for
    * the refunds the block includes. Absent: every refund in the block is refused.
    */
@@ -129,6 +134,22 @@ function fail(message: string, cause?: unknown): never {
     details: 'The block does not re-execute to the writes it claims; nothing from it was accepted.',
     cause,
   });
+}
+
+/**
+ * A failure of full validation that the update alone proves, whoever relayed it: the header's
+ * signatures bind the state root, the verified transition binds the writes to it, and the txRoot
+ * binds the transactions' bodies, so a write that changes the tree (creates or deletes a key) and
+ * that no valid transaction of the block implies is the signers' own doing. Failures that a
+ * relayer could cause (a witness stripped from a transaction) or that depend on what the verifier
+ * knows (an anchor, a header) are plain FULL_VALIDATION_FAILED (docs/sync.md, "Invalid blocks").
+ */
+export class InvalidBlockError extends WeftError {
+  constructor(message: string) {
+    super('FULL_VALIDATION_FAILED', message, {
+      details: 'The block writes what its transactions do not imply: the view of its domain is frozen.',
+    });
+  }
 }
 
 /**
@@ -177,6 +198,7 @@ export function validateBlockStateless(input: BlockValidationInput): void {
         {
           domainId: header.domain,
           isAnchorAccepted: (root) => input.isAnchorAccepted(root),
+          ...(input.isAnchorProvenByPath ? { isAnchorProvenByPath: input.isAnchorProvenByPath } : {}),
           // The header's own time: a resource past its deadline was not the block's to consume.
           blockTimestampMs: header.timestamp,
           isOwnAnchor: (root) => input.isSenderRoot?.(root) ?? false,
@@ -246,6 +268,12 @@ export function validateBlockStateless(input: BlockValidationInput): void {
       }
       continue;
     }
-    fail(`the block writes 0x${k}, which none of its transactions implies`);
+    // A creation or deletion is a change only the signers could make; a write that leaves a
+    // key as it was (which a relayer could add without moving the root) proves nothing.
+    const before = old.lookup(w.key);
+    const changes = before !== undefined && before.present === (w.value === null);
+    const message = `the block writes 0x${k}, which none of its transactions implies`;
+    if (changes) throw new InvalidBlockError(message);
+    fail(message);
   }
 }

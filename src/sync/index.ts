@@ -3,8 +3,31 @@
 // proofs, and the knowledge graph. Pure functions over values; `SyncState` reads a domain's views,
 // `LightClient` holds views for an observer that is not a domain.
 
-export type { RemoteFreeze } from '../domain/index.js';
-export { isViewExpired, TRUSTING_PERIOD_MS_DEFAULT } from '../domain/index.js';
+// Anchor paths live with the domain state whose admission checks them; re-exported here with
+// the knowledge graph they prove edges of.
+export type {
+  AnchorPath,
+  AnchorPathContext,
+  AnchorPolicy,
+  InvalidBlockEvidence,
+  PathHop,
+  ProvenAnchor,
+  RemoteFreeze,
+} from '../domain/index.js';
+export {
+  ANCHOR_PATH_BYTES_MAX,
+  ANCHOR_PATH_FORMAT,
+  ANCHOR_PATH_HOPS_MAX,
+  ANCHOR_POLICY_NONE,
+  decodeAnchorPath,
+  encodeAnchorPath,
+  isAnchorProvenByPath,
+  isViewExpired,
+  PATH_HOP_HEADER_BYTES_MAX,
+  PATH_HOP_PROOF_BYTES_MAX,
+  TRUSTING_PERIOD_MS_DEFAULT,
+  verifyAnchorPath,
+} from '../domain/index.js';
 export type {
   AcceptanceInput,
   AcceptanceVerdict,
@@ -17,6 +40,9 @@ export {
   acceptRootUpdate,
   acceptRootUpdates,
   decideAcceptance,
+  equivocationWith,
+  InvalidUpdateError,
+  invalidBlockEvidence,
   keySetAfter,
   learnedFrom,
   learnKeySet,
@@ -36,7 +62,7 @@ export {
   writeEquivocationEvidence,
 } from './equivocation.js';
 export type { BlockValidationInput } from './full.js';
-export { validateBlockStateless } from './full.js';
+export { InvalidBlockError, validateBlockStateless } from './full.js';
 export type { DomainProof, GlobalInclusionProof } from './global.js';
 export {
   decodeGlobalInclusionProof,

@@ -4,7 +4,7 @@
 // from an observer to a source is a chain of such edges; applications accept knowledge whose
 // path and age meet their policy (docs/sync.md, "Knowledge graph"). Pure: time is passed in.
 import { assertBytes, check, hexKey, toHex } from '../crypto/index.js';
-import { headerHash } from '../domain/index.js';
+import { ANCHOR_PATH_HOPS_MAX, type AnchorPolicy, headerHash } from '../domain/index.js';
 import { type RemoteHeaderRecord, remoteHeaderRecords } from './records.js';
 import type { RootUpdate } from './update.js';
 import type { VerificationMode } from './view.js';
@@ -12,7 +12,7 @@ import type { VerificationMode } from './view.js';
 /** Most distinct domains one graph holds. */
 export const KNOWLEDGE_DOMAINS_MAX = 4096;
 /** Most intermediaries a path may have (a path has at most this plus one edges). */
-export const KNOWLEDGE_INTERMEDIARIES_MAX = 8;
+export const KNOWLEDGE_INTERMEDIARIES_MAX = ANCHOR_PATH_HOPS_MAX;
 /** Most paths one query returns (shortest first). */
 export const KNOWLEDGE_PATHS_MAX = 256;
 /** Most partial paths one query expands before it stops. */
@@ -45,7 +45,7 @@ export type KnowledgePath = {
 };
 
 /** What an application accepts: at most this many intermediaries, at most this stale. */
-export type KnowledgePolicy = { maxIntermediaries: number; maxStalenessMs: number };
+export type KnowledgePolicy = AnchorPolicy;
 
 export type KnowledgeFact = { height: bigint; headerHash: Uint8Array; atMs: number };
 

@@ -4,11 +4,18 @@
 // in the domain state (`SyncState` reads them, the router applies verdicts as domain inputs).
 import { EventEmitter } from 'node:events';
 import { check, hexKey, toHex, WeftError } from '../crypto/index.js';
-import type { Domain, KeySet, SignedHeader } from '../domain/index.js';
+import {
+  type Domain,
+  freezeRemoteView,
+  type InvalidBlockEvidence,
+  type KeySet,
+  type SignedHeader,
+} from '../domain/index.js';
 import {
   type AcceptanceVerdict,
   acceptRootUpdate,
   acceptRootUpdates,
+  InvalidUpdateError,
   type SyncContext,
 } from './acceptance.js';
 import { EquivocationError, type EquivocationEvidence } from './equivocation.js';
@@ -30,6 +37,8 @@ export type SyncEvents = {
   accepted: [{ domainId: Uint8Array; headers: SignedHeader[]; view: RemoteView }];
   /** the domain equivocated; its view is now frozen */
   equivocation: [{ domainId: Uint8Array; evidence: EquivocationEvidence; view: RemoteView }];
+  /** (full mode) the domain signed a block its transactions do not imply; its view is now frozen */
+  invalidBlock: [{ domainId: Uint8Array; evidence: InvalidBlockEvidence; view: RemoteView }];
   /** a frozen view was re-initialised from a trusted header; `evidence` is what it answered */
   reinitialized: [{ domainId: Uint8Array; evidence: EquivocationEvidence; view: RemoteView }];
 };
@@ -90,7 +99,9 @@ export class LightClient extends EventEmitter<SyncEvents> {
   /**
    * Accepts one update for the domain its header names; returns the headers accepted. Refusals
    * leave the registry unchanged, except EQUIVOCATION, which installs the frozen view (and
-   * emits `equivocation`) before rethrowing.
+   * emits `equivocation`) before rethrowing, and (full mode) a block whose writes its transactions
+   * do not imply (`InvalidUpdateError`, FULL_VALIDATION_FAILED), which does the same and emits
+   * `invalidBlock`.
    */
   accept(update: RootUpdate, mode: VerificationMode, ctx: SyncContext = {}): SignedHeader[] {
     const domainId = update?.signed?.header?.domain;
@@ -116,6 +127,12 @@ export class LightClient extends EventEmitter<SyncEvents> {
     this.views.set(hexKey(view.domainId), verdict.view);
     if (verdict.kind === 'freeze' && verdict.evidence !== undefined) {
       this.emit('equivocation', { domainId: view.domainId, evidence: verdict.evidence, view: verdict.view });
+    } else if (verdict.kind === 'freeze' && verdict.invalidBlock !== undefined) {
+      this.emit('invalidBlock', {
+        domainId: view.domainId,
+        evidence: verdict.invalidBlock,
+        view: verdict.view,
+      });
     } else {
       this.emit('accepted', {
         domainId: view.domainId,
@@ -186,6 +203,12 @@ export class LightClient extends EventEmitter<SyncEvents> {
         const frozen = e.frozenView as RemoteView;
         this.views.set(hexKey(view.domainId), frozen);
         this.emit('equivocation', { domainId: view.domainId, evidence: e.evidence, view: frozen });
+      }
+      if (e instanceof InvalidUpdateError) {
+        const fromHeight = e.evidence.signed.header.height;
+        const frozen = freezeRemoteView(view, { fromHeight, evidence: null, invalidBlock: e.evidence });
+        this.views.set(hexKey(view.domainId), frozen);
+        this.emit('invalidBlock', { domainId: view.domainId, evidence: e.evidence, view: frozen });
       }
       throw e;
     }

@@ -16,6 +16,7 @@ import {
 import { readResource, writeResource } from '../resource/index.js';
 import { decodeProof, encodedProofBytes, encodeProof } from '../smt/index.js';
 import {
+  ANCHOR_PATH_WITNESS_BYTES_MAX,
   COMMITMENT_PROOF_BYTES_MAX,
   REFUND_PROOF_BYTES_MAX,
   TX_ACTIONS_MAX,
@@ -92,7 +93,10 @@ export const WITNESS_HAS_PROOF = 0x01;
 export const WITNESS_HAS_REFUND = 0x02;
 /** Bit 2: the refund witness is by refusal; its record (reason u8, height u64) follows the proof. */
 export const WITNESS_REFUND_BY_REFUSAL = 0x04;
-const WITNESS_FLAGS_KNOWN = WITNESS_HAS_PROOF | WITNESS_HAS_REFUND | WITNESS_REFUND_BY_REFUSAL;
+/** Bit 3: the commitment proof's anchor is proven through a path; its bytes follow the proof. */
+export const WITNESS_HAS_PATH = 0x08;
+const WITNESS_FLAGS_KNOWN =
+  WITNESS_HAS_PROOF | WITNESS_HAS_REFUND | WITNESS_REFUND_BY_REFUSAL | WITNESS_HAS_PATH;
 
 /** Length of the proofs section of the encoding, without encoding it. */
 export function encodedProofsBytes(tx: Transaction): number {
@@ -101,6 +105,7 @@ export function encodedProofsBytes(tx: Transaction): number {
     for (const c of a.consumed) {
       const p = c.commitmentProof;
       n += 1 + (p === null ? 0 : 32 + 8 + 4 + encodedProofBytes(p.proof));
+      if (p?.path !== undefined) n += 4 + p.path.length;
       if (c.refund)
         n += 8 + 4 + encodedProofBytes(c.refund.proof) + (c.refund.refusal ? REFUSAL_RECORD_BYTES : 0);
     }
@@ -120,10 +125,12 @@ export function writeProofs(w: Writer, tx: Transaction): void {
       w.u8(
         (p !== null ? WITNESS_HAS_PROOF : 0) |
           (refund ? WITNESS_HAS_REFUND : 0) |
-          (refund?.refusal ? WITNESS_REFUND_BY_REFUSAL : 0),
+          (refund?.refusal ? WITNESS_REFUND_BY_REFUSAL : 0) |
+          (p?.path !== undefined ? WITNESS_HAS_PATH : 0),
       );
       if (p !== null)
         w.fixed(p.anchor, 32).u64(p.height).bytes(encodeProof(p.proof), COMMITMENT_PROOF_BYTES_MAX);
+      if (p?.path !== undefined) w.bytes(p.path, ANCHOR_PATH_WITNESS_BYTES_MAX);
       if (refund) w.u64(refund.height).bytes(encodeProof(refund.proof), REFUND_PROOF_BYTES_MAX);
       if (refund?.refusal) w.fixed(encodeRefusal(refund.refusal), REFUSAL_RECORD_BYTES);
     }
@@ -234,6 +241,10 @@ function readWitness(r: Reader, c: Consumed): void {
     const height = r.u64();
     const proof = decodeProof(r.bytes(COMMITMENT_PROOF_BYTES_MAX));
     c.commitmentProof = { anchor, height, proof };
+  }
+  if (flags & WITNESS_HAS_PATH) {
+    if (!c.commitmentProof) throw new WeftError('CODEC', 'an anchor path without a commitment proof');
+    c.commitmentProof.path = readSized(r, ANCHOR_PATH_WITNESS_BYTES_MAX, 'CODEC', 'an anchor path');
   }
   if (flags & WITNESS_REFUND_BY_REFUSAL && !(flags & WITNESS_HAS_REFUND))
     throw new WeftError('CODEC', 'a refusal record without a refund witness');

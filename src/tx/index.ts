@@ -21,6 +21,7 @@ export {
   txFormat,
   txId,
   txIdOfBody,
+  WITNESS_HAS_PATH,
   WITNESS_HAS_PROOF,
   WITNESS_HAS_REFUND,
   WITNESS_REFUND_BY_REFUSAL,
@@ -37,6 +38,7 @@ export type {
 } from './json.js';
 export { parseTransactionJson, TX_JSON_CHARS_MAX, transactionToJson } from './json.js';
 export {
+  ANCHOR_PATH_WITNESS_BYTES_MAX,
   COMMITMENT_PROOF_BYTES_MAX,
   REFUND_PROOF_BYTES_MAX,
   TX_ACTIONS_MAX,

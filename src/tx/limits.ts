@@ -23,3 +23,8 @@ export const REFUND_PROOF_BYTES_MAX = COMMITMENT_PROOF_BYTES_MAX;
 /** Largest value and label preimages (VALUE_TOO_LARGE, LABEL_TOO_LARGE). */
 export const TX_VALUE_BYTES_MAX = VALUE_BYTES_MAX;
 export const TX_LABEL_BYTES_MAX = LABEL_BYTES_MAX;
+/**
+ * Most bytes of an anchor path in a witness (weft/domain `encodeAnchorPath`): at most 8 hops,
+ * each a header and a proof of at most COMMITMENT_PROOF_BYTES_MAX, with room to spare.
+ */
+export const ANCHOR_PATH_WITNESS_BYTES_MAX = 80 * 1024;

@@ -9,7 +9,17 @@ import type { Proof } from '../smt/index.js';
  * The height is carried because the tree's leaf commits to it; validation takes any height
  * the proof agrees with.
  */
-export type CommitmentProof = { anchor: Uint8Array; height: bigint; proof: Proof };
+export type CommitmentProof = {
+  anchor: Uint8Array;
+  height: bigint;
+  proof: Proof;
+  /**
+   * An encoded anchor path (weft/domain `encodeAnchorPath`) proving `anchor` through other
+   * domains' `0x03` records, for an anchor the executing domain knows only through others. A
+   * witness: outside the id. Absent: the anchor must be a root the domain accepted itself.
+   */
+  path?: Uint8Array;
+};
 
 /**
  * What lets a domain consume a resource homed on another domain D: a **refund**. `height` names

@@ -63,6 +63,12 @@ export type ValidationContext = {
    * a scope is TX_SCOPE_UNSUPPORTED: including it without running its calls would be a lie.
    */
   executesScopes?: boolean;
+  /**
+   * Whether `path` (an encoded anchor path) proves `anchor` through other domains' records,
+   * starting from a root this domain accepted, within its policy. Absent: no anchor is accepted
+   * through a path.
+   */
+  isAnchorProvenByPath?(anchor: Uint8Array, path: Uint8Array): boolean;
 };
 
 export type ValidateOptions = {
@@ -287,7 +293,15 @@ export function validateTransaction(
         fail('TRANSFER_REFUSED', `${path}: this domain refused a claim of it; the source refunds it`);
       const p = c.commitmentProof;
       if (p !== null) {
-        if (!ctx.isAnchorAccepted(p.anchor)) {
+        if (p.path !== undefined && refundHeader === undefined) {
+          // Knowledge through others (docs/sync.md, "Anchors through a path"): the path alone
+          // decides, even when the anchor is also known directly, so a copy means one thing.
+          if (ctx.isAnchorProvenByPath?.(p.anchor, p.path) !== true)
+            fail(
+              'UNKNOWN_ANCHOR',
+              `${path}.commitmentProof.path does not prove its anchor from a root this domain accepted, within its policy`,
+            );
+        } else if (!ctx.isAnchorAccepted(p.anchor)) {
           fail('UNKNOWN_ANCHOR', `${path}.commitmentProof.anchor is not a root this domain has accepted`);
         }
         // A refund returns what a move of this domain locked: its commitment must be in this

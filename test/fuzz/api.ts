@@ -48,6 +48,9 @@ export const ROUTE_TARGETS: RouteTarget[] = (
     ['GET', '/health'],
     ['GET', '/metrics'],
     ['GET', '/openapi.json'],
+    ['GET', '/v1/network'],
+    ['GET', '/'],
+    ['GET', '/ui/:asset'],
   ] as const
 ).map(([method, url]) => ({ name: `api ${method} ${url}`, method, url }));
 
@@ -458,6 +461,7 @@ export async function openApiFuzz(): Promise<ApiFuzz> {
       queries: [],
       bodies: [],
     },
+    'GET /ui/:asset': { params: { asset: ['app.js', 'style.css', 'app.js.map'] }, queries: [], bodies: [] },
     'GET /v1/events': {
       params: {},
       queries: ['types=blockSealed', 'types=refused,transferPhase'],

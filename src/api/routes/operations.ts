@@ -26,6 +26,8 @@ export function infoRoutes({ node }: RouteContext): Route[] {
         committedHeight: domain.committedHeight.toString(),
         provenHeight: domain.provenHeight.toString(),
         mempool: domain.mempoolSize,
+        anchorPolicy: domain.anchorPolicy,
+        ...(node.mode ? { mode: node.mode } : {}),
       }),
     },
   ];

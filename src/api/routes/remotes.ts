@@ -1,9 +1,9 @@
 // Remote routes: the views this node keeps of the domains it follows, the operator's
 // re-initialisation of a frozen one, and the global root over all of them.
 import { toHex } from '../../crypto/index.js';
-import { type Domain, decodeKeySet, decodeSignedHeader } from '../../domain/index.js';
+import { type Domain, decodeKeySet, decodeSignedHeader, headerHash } from '../../domain/index.js';
 import { encodeProof } from '../../smt/index.js';
-import type { RemoteView } from '../../sync/index.js';
+import { equivocationEvidenceHash, type RemoteView } from '../../sync/index.js';
 import type { ApiNode } from '../apiNode.js';
 import { apiError } from '../errors.js';
 import * as S from '../schemas.js';
@@ -21,7 +21,24 @@ function remoteToJson(domain: Domain, domainId: Uint8Array, view: RemoteView | u
     recorded: recorded ? headerToJson(recorded) : null,
     frozen: view ? view.frozen !== null : false,
     frozenFromHeight: view?.frozen ? view.frozen.fromHeight.toString() : null,
+    frozenBy: view?.frozen ? frozenByJson(view.frozen) : null,
   };
+}
+
+/** What proves a freeze, as the API shows it: hashes of the evidence the node keeps with the view. */
+function frozenByJson(f: NonNullable<RemoteView['frozen']>) {
+  const none = { evidenceHash: null, headerHash: null, updateHash: null, reason: null };
+  if (f.evidence !== null)
+    return { ...none, kind: 'equivocation', evidenceHash: toHex(equivocationEvidenceHash(f.evidence)) };
+  if (f.invalidBlock)
+    return {
+      ...none,
+      kind: 'invalidBlock',
+      headerHash: toHex(headerHash(f.invalidBlock.signed.header)),
+      updateHash: toHex(f.invalidBlock.updateHash),
+      reason: f.invalidBlock.reason,
+    };
+  return { ...none, kind: 'doubleSpend' };
 }
 
 /** Remote views, their recovery, and the global root. */
