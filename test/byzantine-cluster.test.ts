@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../src/api/client.js';
 import { startWalletTransfer } from '../src/cli/devWallet.js';
 import { openNetworkDir, waitTransfer } from '../src/cli/networkClient.js';
+import { nodeToken } from '../src/cli/nodeClient.js';
 import { signerKey } from '../src/cli/runNode.js';
 import { credentialsFile, down, readUpState, stopProcess } from '../src/cli/up.js';
 import { equalBytes, sha256 } from '../src/crypto/index.js';
@@ -48,8 +49,9 @@ describe('a Byzantine domain among node processes over NATS, default flags', () 
     const net = openNetworkDir(dir);
     const m = (name: string) => net.members.find((x) => x.name === name)!;
     const [a, b, c] = [m('domain-a'), m('domain-b'), m('domain-c')];
-    const clientB = new WeftClient(b.api);
-    const clientC = new WeftClient(c.api);
+    // Submissions are state changes: they carry each node's API token, as the CLI sends it.
+    const clientB = new WeftClient(b.api, { token: nodeToken(dir, 'domain-b')! });
+    const clientC = new WeftClient(c.api, { token: nodeToken(dir, 'domain-c')! });
     // B and C follow A before the lie.
     await until('B to follow A', async () =>
       (await clientB.remotes()).some((v) => equalBytes(v.domainId, a.id)) ? true : undefined,
