@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Domain } from '../dist/domain/index.js';
-import { InProcessBus, NatsNetwork, startNatsServer } from '../dist/net/index.js';
+import { InProcessBus, NatsTransport, startNatsServer } from '../dist/net/index.js';
 import { SyncRouter } from '../dist/node/index.js';
 import { MemoryTransferStore, TransferDriver } from '../dist/transfer/index.js';
 import { fmt, table, writeResults } from './lib.mjs';
@@ -22,7 +22,7 @@ async function transport(kind, server, tag) {
     const bus = new InProcessBus();
     return { endpoint: (id) => bus.endpoint(id), quiet: () => bus.idle(), close: () => bus.close() };
   }
-  const nats = await NatsNetwork.connect({
+  const nats = await NatsTransport.connect({
     servers: server.url,
     stream: `BENCH_${tag}`,
     subjectPrefix: `bench_${tag}`,

@@ -52,7 +52,7 @@ beforeAll(async () => {
   t = await testNet([], { domains, store: new LmdbTransferStore(durable.node) });
   const global = new GlobalRoot();
   apis = await Promise.all(
-    domains.map((d) => createApi({ domain: d, network: t.net, driver: t.driver, globalRoot: () => global })),
+    domains.map((d) => createApi({ domain: d, router: t.net, driver: t.driver, globalRoot: () => global })),
   );
   const urls = await Promise.all(apis.map((a) => a.listen()));
   clients = urls.map((u) => new WeftClient(`${u}/`, { fetch: recordingFetch }));

@@ -23,7 +23,7 @@ import {
   type SignedHeader,
   signHeader,
 } from '../src/domain/index.js';
-import { NatsNetwork } from '../src/net/index.js';
+import { NatsTransport } from '../src/net/index.js';
 import { LmdbTransferStore, openDomainNode } from '../src/store/index.js';
 import { encodeRootUpdate, rootUpdateFromBlock } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
@@ -102,7 +102,7 @@ describe('re-initialisation of a frozen view (14.1)', () => {
       ...(await t.net.reinitializeRemote(b.id, s, k, p)),
       transfers: { continuing: [], affected: [] },
     }));
-    const node = { domain: b, network: t.net, reinitializeRemote: reinit };
+    const node = { domain: b, router: t.net, reinitializeRemote: reinit };
     const { keySet, signed } = selfSigned(fork);
     const body = { header: toHex(encodeSignedHeader(signed)), keySet: toHex(encodeKeySet(keySet)), by: 'x' };
     const url = `/v1/remotes/${toHex(evil.id)}/reinit`;
@@ -472,7 +472,7 @@ describe('errors an HTTP client meets (14.10)', () => {
 
   it('reports an instance id per process, and a NATS outage in /health, /metrics and the log', async () => {
     const server = await startTestNatsServer();
-    const nats = await NatsNetwork.connect({
+    const nats = await NatsTransport.connect({
       servers: server.url,
       ...isolatedStream('ops-health'),
       name: 'ops',
@@ -550,7 +550,7 @@ describe('logs and metrics (14.9)', () => {
     const fork = await makeDomain('ops-log-evil', { signers: [evilKey] });
     const t = await testNet([], { domains: [await makeDomain('ops-log-a'), evil] });
     const [a] = t.domains as [Domain];
-    const api = await createApi({ domain: a, network: t.net, driver: t.driver }, { log });
+    const api = await createApi({ domain: a, router: t.net, driver: t.driver }, { log });
     const coin = await new Wallet(a, 'log').mint(alice.publicKey, 2n);
     await t.round();
     const h = await t.driver.transfer({ from: a, to: evil, resource: coin, owner: alice });

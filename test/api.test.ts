@@ -47,7 +47,7 @@ beforeAll(async () => {
   apis = await Promise.all(
     t.domains.map((d) =>
       createApi(
-        { domain: d, network: t.net, driver: t.driver, globalRoot: () => global },
+        { domain: d, router: t.net, driver: t.driver, globalRoot: () => global },
         { heartbeatMs: 50 },
       ),
     ),

@@ -15,7 +15,7 @@ import { nodeToken } from '../src/cli/nodeClient.js';
 import { signerKey } from '../src/cli/runNode.js';
 import { credentialsFile, down, readUpState, stopProcess } from '../src/cli/up.js';
 import { equalBytes, sha256 } from '../src/crypto/index.js';
-import { NatsNetwork } from '../src/net/index.js';
+import { NatsTransport } from '../src/net/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import { openDomainNode } from '../src/store/index.js';
 import { encodeRootUpdate } from '../src/sync/index.js';
@@ -88,7 +88,7 @@ describe('a Byzantine domain among node processes over NATS, default flags', () 
     const upState = readUpState(dir)!;
     expect(upState.mode).toBe('full'); // what `weft up` chose with no --mode
     const creds = JSON.parse(readFileSync(credentialsFile(dir, 'domain-a'), 'utf8'));
-    const nats = await NatsNetwork.connect({
+    const nats = await NatsTransport.connect({
       servers: upState.nats.url,
       name: 'byzantine-a',
       auth: { user: creds.user, password: creds.password },

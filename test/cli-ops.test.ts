@@ -11,7 +11,7 @@ import { WeftClient } from '../src/api/client.js';
 import { isPidAlive, processArgs } from '../src/cli/processes.js';
 import { readUpState } from '../src/cli/up.js';
 import { WeftError } from '../src/crypto/index.js';
-import { NatsNetwork } from '../src/net/index.js';
+import { NatsTransport } from '../src/net/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-ops-'));
 const weftBin = join(import.meta.dirname, '..', 'bin', 'weft.mjs');
@@ -57,7 +57,7 @@ describe('weft up, down and restart on a network of real processes', () => {
     }
     expect(statSync(join(dir, 'credentials')).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, 'nats', 'weft-nats-server.conf')).mode & 0o777).toBe(0o600);
-    const e = await NatsNetwork.connect({ servers: state().nats.url }).then(
+    const e = await NatsTransport.connect({ servers: state().nats.url }).then(
       (n) => n.close().then(() => null),
       (x: unknown) => x,
     );

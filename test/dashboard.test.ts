@@ -242,9 +242,7 @@ describe('the dashboard against an in-process network where a domain equivocates
       domains: [await makeDomain('honest-a'), await makeDomain('honest-b'), evil],
     });
     const [, b] = t.domains as [typeof evil, typeof evil];
-    apis = await Promise.all(
-      t.domains.map((d) => createApi({ domain: d, network: t.net, driver: t.driver })),
-    );
+    apis = await Promise.all(t.domains.map((d) => createApi({ domain: d, router: t.net, driver: t.driver })));
     const urls = await Promise.all(apis.map((a) => a.listen()));
     let pumping = false;
     timer = setInterval(async () => {

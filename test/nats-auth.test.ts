@@ -10,8 +10,8 @@ import { hexKey, sha256, utf8, WeftError } from '../src/crypto/index.js';
 import {
   type DomainId,
   NATS_FROM_HEADER,
-  NatsNetwork,
   type NatsServer,
+  NatsTransport,
   natsNodePermissions,
   startNatsServer,
 } from '../src/net/index.js';
@@ -74,7 +74,7 @@ async function streamMessages(admin: NatsConnection): Promise<number> {
 describe('a NATS server with per-node credentials', () => {
   it('refuses anonymous clients and wrong passwords', async () => {
     for (const opts of [{}, { auth: { user: 'a', password: 'wrong' } }]) {
-      const e = await failure(NatsNetwork.connect({ servers: server.url, ...opts }), 10_000);
+      const e = await failure(NatsTransport.connect({ servers: server.url, ...opts }), 10_000);
       expect(e).toBeInstanceOf(WeftError);
       expect((e as WeftError).code).toBe('NATS_UNAVAILABLE');
     }
@@ -84,10 +84,10 @@ describe('a NATS server with per-node credentials', () => {
 
   it('lets each node send as itself and read its own inbox, and nothing else', async () => {
     // The administrator (weft up) makes the stream; nodes may only use it.
-    const admin = await NatsNetwork.connect({ servers: server.url, auth: auth('admin') });
+    const admin = await NatsTransport.connect({ servers: server.url, auth: auth('admin') });
     await admin.close();
-    const na = await NatsNetwork.connect({ servers: server.url, auth: auth('a'), inboxPrefix: inbox(a) });
-    const nb = await NatsNetwork.connect({ servers: server.url, auth: auth('b'), inboxPrefix: inbox(b) });
+    const na = await NatsTransport.connect({ servers: server.url, auth: auth('a'), inboxPrefix: inbox(a) });
+    const nb = await NatsTransport.connect({ servers: server.url, auth: auth('b'), inboxPrefix: inbox(b) });
     const got: string[] = [];
     nb.endpoint(b).subscribe(b, (m, from) => {
       got.push(`${m.id} from ${hexKey(from)}`);

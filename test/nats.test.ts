@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256, toHex, utf8, WeftError } from '../src/crypto/index.js';
-import { type DomainId, freePort, type Message, NatsNetwork, type Transport } from '../src/net/index.js';
+import { type DomainId, freePort, type Message, NatsTransport, type Transport } from '../src/net/index.js';
 import { isolatedStream, startTestNatsServer, type TestNatsServer, waitFor } from './helpers/natsNet.js';
 
 const id = (name: string): DomainId => sha256(utf8(name));
@@ -40,7 +40,7 @@ describe('the NATS JetStream transport keeps the transport contract', () => {
   const [a, b, c] = [id('nats-a'), id('nats-b'), id('nats-c')];
 
   it('delivers each message to the endpoint it is addressed to, with the sender as `from`', async () => {
-    const nats = await NatsNetwork.connect({ servers: server.url, ...isolatedStream('deliver') });
+    const nats = await NatsTransport.connect({ servers: server.url, ...isolatedStream('deliver') });
     const [ea, eb, ec] = [nats.endpoint(a), nats.endpoint(b), nats.endpoint(c)];
     const atB = collect(eb, b);
     const atC = collect(ec, c);
@@ -60,7 +60,7 @@ describe('the NATS JetStream transport keeps the transport contract', () => {
   });
 
   it('stores a resend with the same id once (JetStream dedup), while the same id to another peer is its own message', async () => {
-    const nats = await NatsNetwork.connect({ servers: server.url, ...isolatedStream('dedup') });
+    const nats = await NatsTransport.connect({ servers: server.url, ...isolatedStream('dedup') });
     const [ea, eb, ec] = [nats.endpoint(a), nats.endpoint(b), nats.endpoint(c)];
     const atB = collect(eb, b);
     const atC = collect(ec, c);
@@ -75,7 +75,7 @@ describe('the NATS JetStream transport keeps the transport contract', () => {
   });
 
   it('refuses sends and subscriptions after close with TRANSPORT_CLOSED', async () => {
-    const nats = await NatsNetwork.connect({ servers: server.url, ...isolatedStream('close') });
+    const nats = await NatsTransport.connect({ servers: server.url, ...isolatedStream('close') });
     const ea = nats.endpoint(a);
     const eb = nats.endpoint(b);
     await eb.close();
@@ -90,7 +90,7 @@ describe('the NATS JetStream transport keeps the transport contract', () => {
   it('refuses a message larger than the server max_payload with MESSAGE_TOO_LARGE, and carries one just under it', async () => {
     const small = await startTestNatsServer({ maxPayloadBytes: 64 * 1024 });
     try {
-      const nats = await NatsNetwork.connect({ servers: small.url, ...isolatedStream('big') });
+      const nats = await NatsTransport.connect({ servers: small.url, ...isolatedStream('big') });
       expect(nats.maxPayloadBytes).toBe(64 * 1024);
       const atB = collect(nats.endpoint(b), b);
       const ea = nats.endpoint(a);
@@ -107,18 +107,18 @@ describe('the NATS JetStream transport keeps the transport contract', () => {
 
   it('says NATS_UNAVAILABLE when no server answers, and NATS_STREAM_FAILED when another stream holds the subjects', async () => {
     const nobody = await freePort();
-    await rejectsWith(NatsNetwork.connect({ servers: `nats://127.0.0.1:${nobody}` }), 'NATS_UNAVAILABLE');
+    await rejectsWith(NatsTransport.connect({ servers: `nats://127.0.0.1:${nobody}` }), 'NATS_UNAVAILABLE');
     const taken = isolatedStream('taken');
-    const first = await NatsNetwork.connect({ servers: server.url, ...taken });
+    const first = await NatsTransport.connect({ servers: server.url, ...taken });
     await rejectsWith(
-      NatsNetwork.connect({ servers: server.url, ...taken, stream: `${taken.stream}_other` }),
+      NatsTransport.connect({ servers: server.url, ...taken, stream: `${taken.stream}_other` }),
       'NATS_STREAM_FAILED',
     );
     await first.close();
   });
 
   it('refuses malformed messages at send with BAD_MESSAGE', async () => {
-    const nats = await NatsNetwork.connect({ servers: server.url, ...isolatedStream('bad') });
+    const nats = await NatsTransport.connect({ servers: server.url, ...isolatedStream('bad') });
     const ea = nats.endpoint(a);
     await rejectsWith(
       ea.send(b, { kind: 'nope' as 'rootUpdate', id: 'x', body: new Uint8Array() }),
@@ -133,11 +133,11 @@ describe('a NATS receiver resumes from its last acknowledgement', () => {
   it('gets what was sent while it was away, and nothing it had already acknowledged', async () => {
     const [a, b] = [id('resume-a'), id('resume-b')];
     const stream = isolatedStream('resume');
-    const sender = await NatsNetwork.connect({ servers: server.url, ...stream, name: 'sender' });
+    const sender = await NatsTransport.connect({ servers: server.url, ...stream, name: 'sender' });
     const ea = sender.endpoint(a);
 
     // First life of b's node: it handles m-1..m-3, then its process goes away.
-    const first = await NatsNetwork.connect({ servers: server.url, ...stream, name: 'b-first' });
+    const first = await NatsTransport.connect({ servers: server.url, ...stream, name: 'b-first' });
     const before = collect(first.endpoint(b), b);
     for (let i = 1; i <= 3; i++) await ea.send(b, msg(i));
     await waitFor(() => before.length === 3, 'the first three messages');
@@ -151,7 +151,7 @@ describe('a NATS receiver resumes from its last acknowledgement', () => {
     expect(await sender.consumerState(b)).toMatchObject({ pending: 3, ackPending: 0, ackFloor: 3 });
 
     // Second life: a new connection binds the same durable consumer and starts after m-3.
-    const second = await NatsNetwork.connect({ servers: server.url, ...stream, name: 'b-second' });
+    const second = await NatsTransport.connect({ servers: server.url, ...stream, name: 'b-second' });
     const after = collect(second.endpoint(b), b);
     await waitFor(() => after.length === 3, 'the three messages sent while b was away');
     await waitFor(
@@ -168,9 +168,9 @@ describe('a NATS receiver resumes from its last acknowledgement', () => {
     const [a, b] = [id('crash-a'), id('crash-b')];
     const stream = isolatedStream('crash');
     const opts = { servers: server.url, ...stream, ackWaitMs: 1_000 };
-    const sender = await NatsNetwork.connect(opts);
+    const sender = await NatsTransport.connect(opts);
     // The first life's handler hangs on m-1 and its connection dies under it: no ack is sent.
-    const first = await NatsNetwork.connect(opts);
+    const first = await NatsTransport.connect(opts);
     let started = false;
     first.endpoint(b).subscribe(b, () => {
       started = true;
@@ -180,7 +180,7 @@ describe('a NATS receiver resumes from its last acknowledgement', () => {
     await waitFor(() => started, 'the first delivery');
     // A crash: the connection dies with the handler still running (no public API does that).
     await (first as unknown as { nc: { close(): Promise<void> } }).nc.close();
-    const second = await NatsNetwork.connect(opts);
+    const second = await NatsTransport.connect(opts);
     const again = collect(second.endpoint(b), b);
     await waitFor(() => again.length === 1, 'the redelivery');
     expect(again[0]!.id).toBe('m-1');
@@ -194,8 +194,8 @@ describe('a NATS outage pauses sync without losing anything', () => {
   it('keeps sends made while nats-server is down in the outbox, and delivers everything after it restarts', async () => {
     const [a, b] = [id('outage-a'), id('outage-b')];
     const stream = isolatedStream('outage');
-    const sender = await NatsNetwork.connect({ servers: server.url, ...stream, name: 'sender' });
-    const receiver = await NatsNetwork.connect({ servers: server.url, ...stream, name: 'receiver' });
+    const sender = await NatsTransport.connect({ servers: server.url, ...stream, name: 'sender' });
+    const receiver = await NatsTransport.connect({ servers: server.url, ...stream, name: 'receiver' });
     const ea = sender.endpoint(a);
     const got = collect(receiver.endpoint(b), b);
     for (let i = 1; i <= 5; i++) await ea.send(b, msg(i));
@@ -226,8 +226,8 @@ describe('a NATS outage pauses sync without losing anything', () => {
   it('loses nothing sent while the server is going down (publishes cut off mid-flight go to the outbox)', async () => {
     const [a, b] = [id('race-a'), id('race-b')];
     const stream = isolatedStream('race');
-    const sender = await NatsNetwork.connect({ servers: server.url, ...stream, publishTimeoutMs: 1_000 });
-    const receiver = await NatsNetwork.connect({ servers: server.url, ...stream });
+    const sender = await NatsTransport.connect({ servers: server.url, ...stream, publishTimeoutMs: 1_000 });
+    const receiver = await NatsTransport.connect({ servers: server.url, ...stream });
     const ea = sender.endpoint(a);
     const got = collect(receiver.endpoint(b), b);
     // Sends start before the stop and go on through it, none awaited until the server is gone.
@@ -251,7 +251,7 @@ describe('a NATS outage pauses sync without losing anything', () => {
   it('drops the oldest sends when the outbox is full, and counts them', async () => {
     const [a, b] = [id('full-a'), id('full-b')];
     const stream = isolatedStream('full');
-    const sender = await NatsNetwork.connect({ servers: server.url, ...stream, outboxMessagesMax: 3 });
+    const sender = await NatsTransport.connect({ servers: server.url, ...stream, outboxMessagesMax: 3 });
     const ea = sender.endpoint(a);
     await server.stop();
     try {
@@ -261,7 +261,7 @@ describe('a NATS outage pauses sync without losing anything', () => {
     } finally {
       await server.restart();
     }
-    const receiver = await NatsNetwork.connect({ servers: server.url, ...stream });
+    const receiver = await NatsTransport.connect({ servers: server.url, ...stream });
     const got = collect(receiver.endpoint(b), b);
     await sender.idle();
     await waitFor(() => got.length === 3, 'the three kept sends');

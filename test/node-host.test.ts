@@ -109,7 +109,7 @@ describe('nodes that know each other only as peers', () => {
     const api = await createApi(
       {
         domain: a().domain,
-        network: a().network,
+        router: a().router,
         driver: a().driver,
         globalRoot: () => a().globalRoot,
         reinitializeRemote: (t, k, p) => a().reinitializeRemote(t, k, p),

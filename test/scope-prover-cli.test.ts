@@ -26,7 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), 'weft-prover-'));
 
 beforeAll(async () => {
   t = await testNet(['prover-alpha']);
-  api = await createApi({ domain: t.domains[0]!, network: t.net, driver: t.driver });
+  api = await createApi({ domain: t.domains[0]!, router: t.net, driver: t.driver });
   url = await api.listen();
   const wallet = new Wallet(t.domains[0]!, 'prover');
   const coin = await wallet.mint(alice.publicKey, 100n);

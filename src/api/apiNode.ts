@@ -36,7 +36,7 @@ export interface ApiGlobalRoot {
   proveDomain(domainId: Uint8Array): Proof;
 }
 
-/** The message transport of a node (a `NatsNetwork`): whether it is connected, for health and logs. */
+/** The message transport of a node (a `NatsTransport`): whether it is connected, for health and logs. */
 export interface ApiTransport {
   stats(): { connected: boolean; disconnects: number; reconnects: number };
   /** calls `listener` on every disconnect and reconnect; returns the unsubscribe */
@@ -49,7 +49,7 @@ export interface ApiTransport {
  */
 export interface ApiNode {
   domain: Domain;
-  network?: ApiNetwork;
+  router?: ApiNetwork;
   driver?: ApiDriver;
   globalRoot?(): ApiGlobalRoot;
   /** the message transport (NATS): its outages show in /health, /metrics and the log */

@@ -35,7 +35,7 @@ export class EventHub {
 
   /** Subscribes to the node's events and starts the heartbeat. */
   start(): void {
-    const { domain, network, driver } = this.node;
+    const { domain, router: network, driver } = this.node;
     const sealed = (o: Extract<DomainOutput, { type: 'blockSealed' }>) => {
       const h = o.block.header;
       this.publish('blockSealed', {

@@ -222,7 +222,7 @@ export class NodeMetrics {
   private remoteMetrics(): void {
     const node = this.node;
     const registers = [this.registry];
-    const views = () => node.network?.syncOf(node.domain.id)?.list() ?? [];
+    const views = () => node.router?.syncOf(node.domain.id)?.list() ?? [];
     const labels = (v: { domainId: Uint8Array; name?: string }) => ({
       domain: toHex(v.domainId),
       name: v.name ?? '',
@@ -260,7 +260,7 @@ export class NodeMetrics {
   }
 
   private networkMetrics(): void {
-    const network = this.node.network;
+    const network = this.node.router;
     if (!network) return;
     // One counter per key the network counts now; it keeps the same keys for its life.
     for (const key of Object.keys(network.counters())) {

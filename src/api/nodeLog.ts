@@ -17,7 +17,7 @@ type Output<T extends DomainOutput['type']> = Extract<DomainOutput, { type: T }>
  * const unwatch = watchNode(node, pino(), metrics); // {"msg":"block sealed","height":"12",...}
  */
 export function watchNode(node: ApiNode, log: Logger, metrics: NodeMetrics): () => void {
-  const { domain, network, driver, transport } = node;
+  const { domain, router: network, driver, transport } = node;
   const detach: (() => void)[] = [];
   const sealed = (o: Output<'blockSealed'>) =>
     log.info(

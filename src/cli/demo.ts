@@ -223,7 +223,7 @@ export async function runDemo(
       const coins = heldCoins(net, started);
       await hold(summary, {
         domains,
-        network: router,
+        router,
         driver,
         quiet: () => bus.idle(),
         coins,

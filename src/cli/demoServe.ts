@@ -20,7 +20,7 @@ export type DemoCoin = ResourceParts & { nk: Uint8Array; owner: KeyPair };
 /** The running demo network, as runDemo hands it over. */
 export type DemoLive = {
   domains: Domain[];
-  network: NonNullable<ApiNode['network']>;
+  router: NonNullable<ApiNode['router']>;
   driver: TransferDriver;
   /** resolves once the transport delivered everything sent */
   quiet: () => Promise<void>;
@@ -45,13 +45,13 @@ export type DemoServer = {
  * and keeps it running until `stop`.
  */
 export async function serveDemo(live: DemoLive, opts: { host: string; port: number }): Promise<DemoServer> {
-  const { domains, network, driver } = live;
+  const { domains, router, driver } = live;
   const apis: WeftApi[] = [];
   const urls: string[] = [];
   // Each node tells the dashboard where the others are (GET /v1/network), once all listen.
   const members = () => domains.map((d, i) => ({ name: d.name, domainId: d.id, api: urls[i]! }));
   for (const [i, domain] of domains.entries()) {
-    const api = await createApi({ domain, network, driver, mode: live.mode, members });
+    const api = await createApi({ domain, router, driver, mode: live.mode, members });
     apis.push(api);
     urls.push(await api.listen({ host: opts.host, port: opts.port === 0 ? 0 : opts.port + i }));
   }

@@ -16,7 +16,7 @@ import {
   WeftError,
 } from '../crypto/index.js';
 import { encodeSignedHeader } from '../domain/index.js';
-import { InProcessBus, type NatsAuth, NatsNetwork, type Transport } from '../net/index.js';
+import { InProcessBus, type NatsAuth, NatsTransport, type Transport } from '../net/index.js';
 import { NodeHost, type Peer, peersOf, readNetworkFile } from '../node/index.js';
 import { domainId } from '../resource/index.js';
 import { examplePrograms, ProgramRegistry } from '../scope/index.js';
@@ -157,7 +157,7 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
   const peers: Peer[] = network ? peersOf(network, id) : [];
   const api = new Map(network?.domains.map((d) => [toHex(d.id), d.api]) ?? []);
 
-  let nats: NatsNetwork | null = null;
+  let nats: NatsTransport | null = null;
   let bus: InProcessBus | null = null;
   let endpoint: (self: Uint8Array) => Transport;
   if (cfg.nats) {
@@ -167,7 +167,7 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
         : 'credsFile' in cfg.natsAuth
           ? readNatsCredentials(cfg.natsAuth.credsFile)
           : { auth: cfg.natsAuth };
-    nats = await NatsNetwork.connect({
+    nats = await NatsTransport.connect({
       servers: cfg.nats,
       name: `weft-${cfg.domain}`,
       ...(creds ? { auth: creds.auth } : {}),
@@ -223,7 +223,7 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
   // /health reports `instance`: weft up checks the answer comes from this process.
   const apiNode = {
     domain: host.domain,
-    network: host.network,
+    router: host.router,
     driver: host.driver,
     globalRoot: () => host.globalRoot,
     reinitializeRemote: (...a: Parameters<NodeHost['reinitializeRemote']>) => host.reinitializeRemote(...a),
@@ -259,7 +259,7 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
     startedAt: new Date().toISOString(),
   };
   writeFileSync(pidFile, `${JSON.stringify(pidRecord)}\n`);
-  host.network.on('refused', (r) =>
+  host.router.on('refused', (r) =>
     logs.warn(
       { from: toHex(r.from), code: r.code },
       `refused an update from ${toHex(r.from).slice(0, 10)}…: ${r.code}`,

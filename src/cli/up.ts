@@ -20,8 +20,8 @@ import {
   freePort,
   NATS_STREAM_DEFAULT,
   NATS_SUBJECT_PREFIX_DEFAULT,
-  NatsNetwork,
   type NatsServerUser,
+  NatsTransport,
   natsNodePermissions,
   natsServerConfigFile,
   startNatsServer,
@@ -205,7 +205,7 @@ async function startNats(
 /** Makes the stream as the administrator: nodes may use it, not create or change it. */
 async function ensureStream(dir: string, url: string): Promise<void> {
   const admin = loadOrMakeCredentials(dir, NATS_ADMIN_USER);
-  const nats = await NatsNetwork.connect({
+  const nats = await NatsTransport.connect({
     servers: url,
     name: 'weft-up',
     auth: { user: admin.user, password: admin.password },

@@ -15,7 +15,7 @@ export {
   MESSAGE_ID_BYTES_MAX,
   MESSAGE_KINDS,
 } from './message.js';
-export type { NatsAuth, NatsNetworkOptions, NatsStats } from './nats.js';
+export type { NatsAuth, NatsStats, NatsTransportOptions } from './nats.js';
 export {
   NATS_ACK_PENDING_MAX,
   NATS_ACK_WAIT_MS_DEFAULT,
@@ -34,7 +34,7 @@ export {
   NATS_STREAM_MAX_AGE_MS_DEFAULT,
   NATS_STREAM_MAX_BYTES_DEFAULT,
   NATS_SUBJECT_PREFIX_DEFAULT,
-  NatsNetwork,
+  NatsTransport,
 } from './nats.js';
 export type { NatsServer, NatsServerUser, StartNatsServerOptions } from './natsServer.js';
 export {

@@ -70,7 +70,7 @@ export const NATS_FROM_HEADER = 'Weft-From';
 /** JetStream's deduplication header. */
 const MSG_ID_HEADER = 'Nats-Msg-Id';
 
-export type NatsNetworkOptions = {
+export type NatsTransportOptions = {
   /** server URL(s), e.g. `nats://127.0.0.1:4222` */
   servers: string | string[];
   /** connection name shown by the server's monitoring */
@@ -166,13 +166,13 @@ const backoffMs = (attempt: number): number =>
 
 /**
  * @example
- * const nats = await NatsNetwork.connect({ servers: 'nats://127.0.0.1:4222' });
+ * const nats = await NatsTransport.connect({ servers: 'nats://127.0.0.1:4222' });
  * const net = new SyncRouter({ endpoint: (id) => nats.endpoint(id) });
  * // ...
  * net.close();
  * await nats.close();
  */
-export class NatsNetwork {
+export class NatsTransport {
   private connected = true;
   private lastMaxPayload = 0;
   private closed = false;
@@ -204,7 +204,7 @@ export class NatsNetwork {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly cfg: Required<
-      Omit<NatsNetworkOptions, 'servers' | 'name' | 'auth' | 'tls' | 'inboxPrefix'>
+      Omit<NatsTransportOptions, 'servers' | 'name' | 'auth' | 'tls' | 'inboxPrefix'>
     >,
   ) {
     void this.watchStatus();
@@ -224,7 +224,7 @@ export class NatsNetwork {
    * Connects, makes sure the stream exists with this configuration, and returns the network.
    * Throws NATS_UNAVAILABLE when no server answers or JetStream is off.
    */
-  static async connect(opts: NatsNetworkOptions): Promise<NatsNetwork> {
+  static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
     const cfg = {
       stream: opts.stream ?? NATS_STREAM_DEFAULT,
       subjectPrefix: opts.subjectPrefix ?? NATS_SUBJECT_PREFIX_DEFAULT,
@@ -287,7 +287,7 @@ export class NatsNetwork {
         cause: e,
       });
     }
-    const net = new NatsNetwork(nc, nc.jetstream({ timeout: cfg.publishTimeoutMs }), jsm, cfg);
+    const net = new NatsTransport(nc, nc.jetstream({ timeout: cfg.publishTimeoutMs }), jsm, cfg);
     try {
       await net.ensureStream();
     } catch (e) {

@@ -67,7 +67,7 @@ export type StartNatsServerOptions = {
 };
 
 export type NatsServer = {
-  /** `nats://host:port`, for `NatsNetwork.connect({ servers: url })` */
+  /** `nats://host:port`, for `NatsTransport.connect({ servers: url })` */
   url: string;
   host: string;
   port: number;
@@ -113,7 +113,7 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
  *
  * @example
  * const server = await startNatsServer({ storeDir: '/var/lib/weft/nats' });
- * const nats = await NatsNetwork.connect({ servers: server.url });
+ * const nats = await NatsTransport.connect({ servers: server.url });
  * // ...
  * await nats.close();
  * await server.stop();

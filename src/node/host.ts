@@ -92,7 +92,7 @@ export class NodeHost {
 
   private constructor(
     readonly domain: Domain,
-    readonly network: SyncRouter,
+    readonly router: SyncRouter,
     readonly driver: TransferDriver,
     readonly recovery: RecoveryReport,
     readonly peers: readonly Peer[],
@@ -170,14 +170,14 @@ export class NodeHost {
     this.domain.on('stopped', onStopped);
     this.domain.on('blockSealed', wake);
     this.domain.on('blockSealed', refreshGlobal);
-    this.network.on('accepted', onAccepted);
-    this.network.on('transfer', onTransfer);
+    this.router.on('accepted', onAccepted);
+    this.router.on('transfer', onTransfer);
     this.detach = () => {
       this.domain.off('stopped', onStopped);
       this.domain.off('blockSealed', wake);
       this.domain.off('blockSealed', refreshGlobal);
-      this.network.off('accepted', onAccepted);
-      this.network.off('transfer', onTransfer);
+      this.router.off('accepted', onAccepted);
+      this.router.off('transfer', onTransfer);
     };
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);
@@ -223,7 +223,7 @@ export class NodeHost {
     keySet: KeySet,
     p: { by: string; evidence?: Uint8Array },
   ): Promise<ReinitReport> {
-    const done = await this.network.reinitializeRemote(this.domain.id, trusted, keySet, p);
+    const done = await this.router.reinitializeRemote(this.domain.id, trusted, keySet, p);
     const transfers = this.driver.forkReport(this.domain.id, done.domainId, done.forkHeight);
     void this.driver.tick();
     return { ...done, transfers };
@@ -269,7 +269,7 @@ export class NodeHost {
     this.detach();
     if (this.sealing) await this.sealing;
     await this.driver.idle();
-    this.network.close();
+    this.router.close();
     await this.closeStore();
   }
 }

@@ -352,7 +352,7 @@ export async function openApiFuzz(): Promise<ApiFuzz> {
   const api = await createApi(
     {
       domain: a,
-      network: t.net,
+      router: t.net,
       driver: t.driver,
       globalRoot: () => global,
       reinitializeRemote: async (trusted, keySet, p) => ({

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Domain } from '../../src/domain/index.js';
 import {
-  NatsNetwork,
-  type NatsNetworkOptions,
   type NatsServer,
+  NatsTransport,
+  type NatsTransportOptions,
   startNatsServer,
 } from '../../src/net/index.js';
 import type { SyncRouter } from '../../src/node/index.js';
@@ -77,7 +77,7 @@ let streams = 0;
 /** A stream name and subject prefix no other test of this process uses. */
 export function isolatedStream(
   tag: string,
-): Pick<NatsNetworkOptions, 'stream' | 'subjectPrefix' | 'streamMaxBytes'> {
+): Pick<NatsTransportOptions, 'stream' | 'subjectPrefix' | 'streamMaxBytes'> {
   const n = `${tag}${process.pid}x${++streams}`.replace(/[^A-Za-z0-9_-]/g, '_');
   // Small streams: the server reserves each one's max bytes from its storage.
   return { stream: `S_${n}`, subjectPrefix: `t_${n}`, streamMaxBytes: 128 * 1024 * 1024 };
@@ -88,7 +88,7 @@ export function isolatedStream(
  * message handled and acknowledged. Handlers publish their replies before their message is
  * acknowledged, so replies are counted by then.
  */
-export async function natsQuiet(nats: NatsNetwork): Promise<void> {
+export async function natsQuiet(nats: NatsTransport): Promise<void> {
   await waitFor(async () => {
     await nats.idle();
     const s = nats.stats();
@@ -98,7 +98,7 @@ export async function natsQuiet(nats: NatsNetwork): Promise<void> {
 
 export type NatsTestNet = {
   domains: Domain[];
-  nats: NatsNetwork;
+  nats: NatsTransport;
   net: SyncRouter;
   driver: TransferDriver;
   /** every domain seals, NATS delivers everything, members re-announce, the driver acts */
@@ -113,7 +113,7 @@ export async function natsTestNet(
   opts: { servers: string; tag: string; mode?: 'signatures' | 'transition' | 'full'; store?: TransferStore },
 ): Promise<NatsTestNet> {
   const domains = await Promise.all(names.map((n) => makeDomain(n)));
-  const nats = await NatsNetwork.connect({ servers: opts.servers, ...isolatedStream(opts.tag) });
+  const nats = await NatsTransport.connect({ servers: opts.servers, ...isolatedStream(opts.tag) });
   const { net, driver, round, settle } = wireTestNet(
     domains,
     { endpoint: (id) => nats.endpoint(id), quiet: () => natsQuiet(nats) },

@@ -95,7 +95,7 @@ export function operationRoutes(ctx: RouteContext): Route[] {
           domainId: toHex(domain.id),
           height: domain.committedHeight.toString(),
           provenHeight: domain.provenHeight.toString(),
-          peers: node.network?.syncOf(domain.id)?.list().length ?? 0,
+          peers: node.router?.syncOf(domain.id)?.list().length ?? 0,
           mempool: domain.mempoolSize,
         };
       },

@@ -53,7 +53,7 @@ export function remoteRoutes({ node }: RouteContext): Route[] {
       tags: ['sync'],
       responses: { 200: json('the views, in domain id order', S.RemotesSchema) },
       handler: async () => ({
-        remotes: (node.network?.syncOf(domain.id)?.list() ?? []).map((v) =>
+        remotes: (node.router?.syncOf(domain.id)?.list() ?? []).map((v) =>
           remoteToJson(domain, v.domainId, v),
         ),
       }),
@@ -69,7 +69,7 @@ export function remoteRoutes({ node }: RouteContext): Route[] {
       handler: async (req) => {
         const { domainId } = req.params as { domainId: string };
         const id = id32(domainId, 'domainId');
-        return remoteToJson(domain, id, node.network?.syncOf(domain.id)?.view(id));
+        return remoteToJson(domain, id, node.router?.syncOf(domain.id)?.view(id));
       },
     },
     {
@@ -123,7 +123,7 @@ async function reinitialize(node: ApiNode, domainId: string, body: ReinitBody) {
 function globalRootJson(node: ApiNode) {
   const domain = node.domain;
   const g = node.globalRoot?.() ?? notEnabled('global root');
-  const ids = [domain.id, ...(node.network?.syncOf(domain.id)?.list() ?? []).map((v) => v.domainId)];
+  const ids = [domain.id, ...(node.router?.syncOf(domain.id)?.list() ?? []).map((v) => v.domainId)];
   const domains = [];
   for (const id of ids) {
     const root = g.get(id);
