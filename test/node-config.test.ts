@@ -58,6 +58,30 @@ describe('weft node configuration', () => {
     expect(() => readApiToken(short)).toThrow(/16\.\.512 characters/);
   });
 
+  it('takes the trusting period and the anchor policy from flags or environment, and checks them', () => {
+    const base = ['--domain', 'a', '--data', '/d'];
+    const c = resolveNodeConfig([...base, '--trusting-period-ms', '60000', '--anchor-max-hops', '1'], {
+      WEFT_ANCHOR_MAX_AGE_MS: '30000',
+    });
+    expect(c !== 'help' && c.trustingPeriodMs).toBe(60_000n);
+    expect(c !== 'help' && c.anchorPolicy).toEqual({ maxIntermediaries: 1, maxStalenessMs: 30_000 });
+    const plain = resolveNodeConfig(base, {});
+    expect(plain !== 'help' && plain.anchorPolicy).toBeUndefined();
+    expect(plain !== 'help' && plain.trustingPeriodMs).toBeUndefined();
+    expect(() => resolveNodeConfig([...base, '--anchor-max-hops', '2'], {})).toThrow(
+      /needs --anchor-max-age-ms/,
+    );
+    expect(() =>
+      resolveNodeConfig([...base, '--anchor-max-hops', '9', '--anchor-max-age-ms', '1'], {}),
+    ).toThrow(/--anchor-max-hops must be a whole number of domains 0..8/);
+    expect(() => resolveNodeConfig([...base, '--anchor-max-age-ms', '5'], {})).toThrow(
+      /needs --anchor-max-hops/,
+    );
+    expect(() => resolveNodeConfig([...base, '--trusting-period-ms', '0'], {})).toThrow(
+      /--trusting-period-ms must be a whole number of milliseconds/,
+    );
+  });
+
   it('verifies in full mode unless a weaker mode is asked for', () => {
     const c = resolveNodeConfig(['--domain', 'a', '--data', '/d'], {});
     expect(c !== 'help' && c.mode).toBe('full');

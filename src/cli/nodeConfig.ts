@@ -6,7 +6,7 @@ import type { LogLevel } from '../api/index.js';
 import { WeftError } from '../crypto/index.js';
 import { parsePublicKeyJson } from '../resource/index.js';
 import { PROVERS_MAX, type ProverSet } from '../scope/index.js';
-import { VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
+import { ANCHOR_PATH_HOPS_MAX, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 
 export const NODE_USAGE = `usage: weft node --domain NAME --data DIR [options]
 
@@ -33,6 +33,14 @@ options (flag / environment / config file key):
                                                          mode logs one line on what it trusts
   --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  seal period while busy (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
+  --trusting-period-ms N WEFT_TRUSTING_PERIOD_MS trustingPeriodMs  how long a remote view may go
+                                                         without a newer header before it expires and
+                                                         claims on it wait (default 14 days)
+  --anchor-max-hops N   WEFT_ANCHOR_MAX_HOPS anchorMaxHops  accept anchors known through up to N other
+                                                         domains (default 0: only roots this node
+                                                         accepted itself; at most 8)
+  --anchor-max-age-ms N WEFT_ANCHOR_MAX_AGE_MS anchorMaxAgeMs  with --anchor-max-hops: the oldest
+                                                         header such a path may rest on (ms)
   --token-file FILE     WEFT_API_TOKEN_FILE tokenFile    the API token every POST must carry as
                                                          Authorization: Bearer (default DIR/api.token,
                                                          made on first start, mode 0600; refused if
@@ -60,6 +68,10 @@ export type NodeConfig = {
   mode: VerificationMode;
   blockIntervalMs: number;
   heartbeatMs: number;
+  /** a remote view's trusting period (ms); absent: TRUSTING_PERIOD_MS_DEFAULT */
+  trustingPeriodMs?: bigint;
+  /** anchors accepted through other domains; absent: none */
+  anchorPolicy?: { maxIntermediaries: number; maxStalenessMs: number };
   /** how the node authenticates to NATS (absent: anonymously) */
   natsAuth?: NodeNatsAuth;
   /** CA certificate file for a tls:// server */
@@ -94,6 +106,9 @@ type Key =
   | 'mode'
   | 'blockIntervalMs'
   | 'heartbeatMs'
+  | 'trustingPeriodMs'
+  | 'anchorMaxHops'
+  | 'anchorMaxAgeMs'
   | 'tokenFile'
   | 'logLevel'
   | 'provers'
@@ -113,6 +128,9 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'mode', flag: '--mode', env: 'WEFT_MODE' },
   { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
+  { key: 'trustingPeriodMs', flag: '--trusting-period-ms', env: 'WEFT_TRUSTING_PERIOD_MS' },
+  { key: 'anchorMaxHops', flag: '--anchor-max-hops', env: 'WEFT_ANCHOR_MAX_HOPS' },
+  { key: 'anchorMaxAgeMs', flag: '--anchor-max-age-ms', env: 'WEFT_ANCHOR_MAX_AGE_MS' },
   { key: 'tokenFile', flag: '--token-file', env: 'WEFT_API_TOKEN_FILE' },
   { key: 'logLevel', flag: '--log-level', env: 'WEFT_LOG_LEVEL' },
   { key: 'provers', flag: '--provers', env: 'WEFT_PROVERS' },
@@ -177,6 +195,22 @@ export function resolveNodeConfig(
       );
     return n;
   };
+  /** A whole number within [min, max], or undefined when not set. */
+  const whole = (key: Key, min: number, max: number, unit: string): number | undefined => {
+    const r = raw(key);
+    if (!r) return undefined;
+    const n = Number(r.value);
+    if (!/^\d+$/.test(r.value) || n < min || n > max)
+      throw bad(`${r.from} must be a whole number of ${unit} ${min}..${max}, got '${r.value}'`);
+    return n;
+  };
+  const trustingPeriodMs = whole('trustingPeriodMs', 1, Number.MAX_SAFE_INTEGER, 'milliseconds');
+  const anchorMaxHops = whole('anchorMaxHops', 0, ANCHOR_PATH_HOPS_MAX, 'domains');
+  const anchorMaxAgeMs = whole('anchorMaxAgeMs', 1, Number.MAX_SAFE_INTEGER, 'milliseconds');
+  if (anchorMaxHops !== undefined && anchorMaxHops > 0 && anchorMaxAgeMs === undefined)
+    throw bad('--anchor-max-hops above 0 needs --anchor-max-age-ms (how old a path may be)');
+  if (anchorMaxAgeMs !== undefined && !anchorMaxHops)
+    throw bad('--anchor-max-age-ms needs --anchor-max-hops above 0');
   const domain = required('domain');
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(domain.value))
     throw bad(
@@ -235,6 +269,10 @@ export function resolveNodeConfig(
     mode: (mode?.value ?? VERIFICATION_MODE_DEFAULT) as VerificationMode,
     blockIntervalMs: period('blockIntervalMs', 100),
     heartbeatMs: period('heartbeatMs', 1000),
+    ...(trustingPeriodMs !== undefined ? { trustingPeriodMs: BigInt(trustingPeriodMs) } : {}),
+    ...(anchorMaxHops
+      ? { anchorPolicy: { maxIntermediaries: anchorMaxHops, maxStalenessMs: anchorMaxAgeMs! } }
+      : {}),
     ...(natsAuth ? { natsAuth } : {}),
     ...(ca ? { natsCa: ca.value } : {}),
     tokenFile: raw('tokenFile')?.value ?? join(data, API_TOKEN_FILE),

@@ -192,6 +192,8 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
       mode: cfg.mode,
       blockIntervalMs: cfg.blockIntervalMs,
       heartbeatMs: cfg.heartbeatMs,
+      ...(cfg.trustingPeriodMs !== undefined ? { trustingPeriodMs: cfg.trustingPeriodMs } : {}),
+      ...(cfg.anchorPolicy ? { anchorPolicy: cfg.anchorPolicy } : {}),
       ...(cfg.provers ? { provers: cfg.provers } : {}),
       ...(cfg.programs === 'examples' ? { programs: new ProgramRegistry(examplePrograms) } : {}),
       onError: (e) =>
