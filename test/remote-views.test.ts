@@ -74,6 +74,8 @@ async function pair(name: string, clock: () => bigint, trustingPeriodMs?: bigint
     const router = new SyncRouter({
       endpoint: (id) => bus.endpoint(id),
       announceEveryMs: 0,
+      // A mode other than the default, so the persisted view shows it is the router's own.
+      mode: 'transition',
       clock,
       ...(trustingPeriodMs === undefined ? {} : { trustingPeriodMs }),
     });

@@ -11,7 +11,7 @@ import {
   openDomainNode,
   type RecoveryReport,
 } from '../store/index.js';
-import { GlobalRoot, type VerificationMode } from '../sync/index.js';
+import { GlobalRoot, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 import { TransferDriver } from '../transfer/index.js';
 import { decodeTransaction } from '../tx/index.js';
 import { PeerDomain, type PeerReads } from './peerDomain.js';
@@ -44,6 +44,7 @@ export type NodeHostOptions = {
   peerReads?: (peer: Peer) => PeerReads;
   /** called with errors the node survives (a failed read of a peer, a failed seal) */
   onError?: (e: Error) => void;
+  /** how this node verifies its peers' root updates (default `full`: VERIFICATION_MODE_DEFAULT) */
   mode?: VerificationMode;
   /**
    * How long (ms) a remote view may go without a newer header before claims anchored on it wait
@@ -113,7 +114,7 @@ export class NodeHost {
     const { domain } = durable;
     const network = new SyncRouter({
       endpoint: opts.endpoint,
-      mode: opts.mode ?? 'transition',
+      mode: opts.mode ?? VERIFICATION_MODE_DEFAULT,
       announceEveryMs: opts.announceEveryMs ?? NODE_ANNOUNCE_EVERY_MS_DEFAULT,
       ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),

@@ -42,6 +42,7 @@ import {
   SyncState,
   TRUSTING_PERIOD_MS_DEFAULT,
   trustRemote,
+  VERIFICATION_MODE_DEFAULT,
   type VerificationMode,
   vouchedRecords,
 } from '../sync/index.js';
@@ -55,7 +56,7 @@ export const ANNOUNCE_EVERY_MS_DEFAULT = 250;
 export type SyncRouterOptions = {
   /** each member's own connection (e.g. `(id) => bus.endpoint(id)`), so receivers know the sender */
   endpoint: (self: Uint8Array) => Transport;
-  /** how receivers verify root updates (default `transition`) */
+  /** how receivers verify root updates (default `full`: VERIFICATION_MODE_DEFAULT) */
   mode?: VerificationMode;
   /** re-announcement period; 0 turns it off (tests drive `announceAll` themselves) */
   announceEveryMs?: number;
@@ -118,7 +119,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   constructor(opts: SyncRouterOptions) {
     super();
     this.endpoint = opts.endpoint;
-    this.mode = opts.mode ?? 'transition';
+    this.mode = opts.mode ?? VERIFICATION_MODE_DEFAULT;
     this.trustingPeriodMs = opts.trustingPeriodMs ?? TRUSTING_PERIOD_MS_DEFAULT;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
     check(this.trustingPeriodMs > 0n, 'BAD_INPUT', 'trustingPeriodMs must be positive');
