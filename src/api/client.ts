@@ -131,6 +131,10 @@ export type RemoteInfo = {
     updateHash: string | null;
     reason: string | null;
   } | null;
+  /** no newer header accepted within the node's trusting period */
+  expired: boolean;
+  /** the equivocation evidence the node keeps: two signed headers of one height (hashes checked) */
+  evidence: { first: SignedHeader; second: SignedHeader }[];
 };
 export type GlobalRootInfo = {
   root: Uint8Array;
@@ -587,7 +591,10 @@ export class WeftClient {
 }
 
 /** The signed head carries its header hash on the wire, for the client to check. */
-type RemoteJson = Json<Omit<RemoteInfo, 'head'>> & { head: SignedHeaderJson | null };
+type RemoteJson = Json<Omit<RemoteInfo, 'head' | 'evidence'>> & {
+  head: SignedHeaderJson | null;
+  evidence?: { first: SignedHeaderJson; second: SignedHeaderJson }[];
+};
 type TransferStatusJson = { transfer: TransferJson; waiting: TransferWaitJson | null };
 
 function remoteFromJson(j: RemoteJson): RemoteInfo {
@@ -599,6 +606,11 @@ function remoteFromJson(j: RemoteJson): RemoteInfo {
     frozen: j.frozen,
     frozenFromHeight: j.frozenFromHeight === null ? null : BigInt(j.frozenFromHeight),
     frozenBy: j.frozenBy ?? null,
+    expired: j.expired ?? false,
+    evidence: (j.evidence ?? []).map((e) => ({
+      first: signedHeaderFromJson(e.first),
+      second: signedHeaderFromJson(e.second),
+    })),
   };
 }
 

@@ -51,3 +51,10 @@ export const RATE_CLIENTS_MAX = 10_000;
 export const SSE_ANONYMOUS_PER_CLIENT_MAX = 8;
 /** Event streams all clients without the API token may hold; the rest of SSE_CLIENTS_MAX is for token holders. */
 export const SSE_ANONYMOUS_MAX = 48;
+/**
+ * Event-stream frames a node keeps for readers that reconnect (`Last-Event-ID`): the newest ones,
+ * in frames. Kept from the first stream opened on; a reader further behind gets a `reset` event.
+ */
+export const SSE_REPLAY_FRAMES_MAX = 4096;
+/** Bytes of the kept frames, at most (half of SSE_BUFFER_BYTES_MAX, so a full replay never drops its reader). */
+export const SSE_REPLAY_BYTES_MAX = 512 * 1024;

@@ -143,8 +143,14 @@ export const EventsQuery = obj(
       pattern: `^(${EVENT_TYPES.join('|')})(,(${EVENT_TYPES.join('|')}))*$`,
       description: `comma-separated event types to receive (default: all of ${EVENT_TYPES.join(', ')})`,
     },
+    lastEventId: {
+      type: 'string',
+      maxLength: 64,
+      description:
+        'resume after this event id, for clients that cannot send the `Last-Event-ID` header (which wins when both are sent)',
+    },
   },
-  { optional: ['types'] },
+  { optional: ['types', 'lastEventId'] },
 );
 
 export const ResourceJsonSchema = obj(
@@ -511,6 +517,16 @@ export const RemoteSchema = obj(
         reason: nullable(str('why the block failed full validation (invalidBlock)')),
       }),
     ),
+    expired: {
+      type: 'boolean',
+      description: 'no newer header was accepted within the trusting period: claims anchored on it wait',
+    },
+    evidence: {
+      type: 'array',
+      description:
+        'the equivocation evidence kept with the view: two signed headers of the domain at one height (empty when none)',
+      items: obj({ first: SignedHeaderJsonSchema, second: SignedHeaderJsonSchema }),
+    },
   },
   {
     title: 'RemoteView',

@@ -25,6 +25,8 @@ import {
   PATH_PARAM_CHARS_MAX,
   REQUEST_TIMEOUT_MS,
   SSE_HEARTBEAT_MS_DEFAULT,
+  SSE_REPLAY_BYTES_MAX,
+  SSE_REPLAY_FRAMES_MAX,
   SUBMIT_BURST_MAX,
   SUBMIT_RATE_PER_S,
 } from './limits.js';
@@ -45,6 +47,9 @@ export const PROCESS_INSTANCE = randomUUID();
 export type ApiOptions = {
   /** heartbeat period of event streams (default SSE_HEARTBEAT_MS_DEFAULT) */
   heartbeatMs?: number;
+  /** event-stream frames kept for reconnecting readers (default SSE_REPLAY_FRAMES_MAX / SSE_REPLAY_BYTES_MAX) */
+  replayFramesMax?: number;
+  replayBytesMax?: number;
   /** the node's logger (pino; JSON lines); wins over `logLevel` and `logger` */
   log?: Logger;
   /** level of the log the API creates on stdout when given no `log` (default `silent`, or `info` with `logger: true`) */
@@ -193,7 +198,10 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
   });
 
   const metrics = new NodeMetrics(node);
-  const hub = new EventHub(node, opts.heartbeatMs ?? SSE_HEARTBEAT_MS_DEFAULT);
+  const hub = new EventHub(node, opts.heartbeatMs ?? SSE_HEARTBEAT_MS_DEFAULT, {
+    frames: opts.replayFramesMax ?? SSE_REPLAY_FRAMES_MAX,
+    bytes: opts.replayBytesMax ?? SSE_REPLAY_BYTES_MAX,
+  });
   metrics.eventStreams = () => hub.size;
   const limiter = new RateLimiter(
     opts.submitRatePerS ?? SUBMIT_RATE_PER_S,

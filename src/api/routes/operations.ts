@@ -45,7 +45,9 @@ export function operationRoutes(ctx: RouteContext): Route[] {
       summary: 'Server-Sent Events: blockSealed, remoteAccepted, refused, transferPhase',
       description:
         'Each event is `id`, `event` (its type) and `data` (one JSON object); comment lines ' +
-        '(`: heartbeat`) keep the stream alive. Filter with `types=blockSealed,refused`.',
+        '(`: heartbeat`) keep the stream alive. Filter with `types=blockSealed,refused`. A reader ' +
+        'that reconnects with `Last-Event-ID` (or `lastEventId=`) gets the frames it missed, or a ' +
+        '`reset` event when they are no longer kept (docs/api.md, "Event stream").',
       tags: ['events'],
       stream: true,
       querystring: S.EventsQuery,
@@ -68,10 +70,13 @@ export function operationRoutes(ctx: RouteContext): Route[] {
           }
           release = ctx.access.streams.open(req.ip);
         }
-        const types = eventTypesOf((req.query as { types?: string }).types);
+        const query = req.query as { types?: string; lastEventId?: string };
+        const types = eventTypesOf(query.types);
+        const header = req.headers['last-event-id'];
+        const lastEventId = (Array.isArray(header) ? header[0] : header) ?? query.lastEventId;
         reply.hijack();
         reply.raw.on('close', release);
-        ctx.hub.open(reply.raw, types);
+        ctx.hub.open(reply.raw, types, lastEventId);
         return reply;
       },
     },

@@ -3,15 +3,19 @@
 import { toHex } from '../../crypto/index.js';
 import { type Domain, decodeKeySet, decodeSignedHeader, headerHash } from '../../domain/index.js';
 import { encodeProof } from '../../smt/index.js';
-import { equivocationEvidenceHash, type RemoteView } from '../../sync/index.js';
+import { equivocationEvidenceHash, type RemoteView, type SyncState } from '../../sync/index.js';
 import type { ApiNode } from '../apiNode.js';
 import { apiError } from '../errors.js';
 import * as S from '../schemas.js';
 import { bytesOf, headerToJson, reinitToJson, signedHeaderToJson } from '../wire.js';
 import { id32, json, notEnabled, type Route, type RouteContext } from './route.js';
 
-/** A remote as the sync layer (`view`, when the node has a network) and the domain's tree see it. */
-function remoteToJson(domain: Domain, domainId: Uint8Array, view: RemoteView | undefined) {
+/**
+ * A remote as the sync layer (`sync`, when the node has a network) and the domain's tree see it,
+ * with the equivocation evidence the sync layer keeps for it: two signed headers of one height.
+ */
+function remoteToJson(domain: Domain, domainId: Uint8Array, sync: SyncState | undefined) {
+  const view = sync?.view(domainId);
   const recorded = domain.remoteHeader(domainId);
   if (!view && !recorded) throw apiError('UNKNOWN_DOMAIN', `this node follows no domain ${toHex(domainId)}`);
   return {
@@ -22,6 +26,11 @@ function remoteToJson(domain: Domain, domainId: Uint8Array, view: RemoteView | u
     frozen: view ? view.frozen !== null : false,
     frozenFromHeight: view?.frozen ? view.frozen.fromHeight.toString() : null,
     frozenBy: view?.frozen ? frozenByJson(view.frozen) : null,
+    expired: view && sync ? sync.expired(domainId) : false,
+    evidence: (sync?.equivocations(domainId) ?? []).map((e) => ({
+      first: signedHeaderToJson(e.a),
+      second: signedHeaderToJson(e.b),
+    })),
   };
 }
 
@@ -52,11 +61,10 @@ export function remoteRoutes({ node }: RouteContext): Route[] {
       summary: 'Remote views: the latest accepted header of every domain this node follows',
       tags: ['sync'],
       responses: { 200: json('the views, in domain id order', S.RemotesSchema) },
-      handler: async () => ({
-        remotes: (node.router?.syncOf(domain.id)?.list() ?? []).map((v) =>
-          remoteToJson(domain, v.domainId, v),
-        ),
-      }),
+      handler: async () => {
+        const sync = node.router?.syncOf(domain.id);
+        return { remotes: (sync?.list() ?? []).map((v) => remoteToJson(domain, v.domainId, sync)) };
+      },
     },
     {
       method: 'GET',
@@ -69,7 +77,7 @@ export function remoteRoutes({ node }: RouteContext): Route[] {
       handler: async (req) => {
         const { domainId } = req.params as { domainId: string };
         const id = id32(domainId, 'domainId');
-        return remoteToJson(domain, id, node.router?.syncOf(domain.id)?.view(id));
+        return remoteToJson(domain, id, node.router?.syncOf(domain.id));
       },
     },
     {
