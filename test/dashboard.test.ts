@@ -5,14 +5,16 @@
 // a domain equivocates and the frozen view shows as an alert with its evidence.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi, type WeftApi } from '../src/api/index.js';
+import { createApi, type WeftApi, WeftClient } from '../src/api/index.js';
 import { openNetworkDir } from '../src/cli/networkClient.js';
 import { down, restartNode, stopProcess, up } from '../src/cli/up.js';
 import { fromHex, toHex } from '../src/crypto/index.js';
+import { headerHash, type SignedHeader } from '../src/domain/index.js';
 import { decodeProof, encodeProof } from '../src/smt/index.js';
 import { type Browser, launchChromium } from './helpers/browser.js';
 import { alice, key, makeDomain, Wallet } from './helpers/domain.js';
@@ -209,6 +211,21 @@ describe('the dashboard against a running 3-node network (weft up)', () => {
         timeout: WAIT_MS,
       })
       .toBe('live');
+    // The restarted node is another process: it cannot resume the old stream and says so (`reset`),
+    // and the page reads its state again.
+    await expect
+      .poll(
+        () =>
+          page.evaluate(
+            (url) =>
+              (
+                globalThis as unknown as { weft: { model: { nodes: Map<string, { resets: number }> } } }
+              ).weft.model.nodes.get(url)!.resets,
+            c.api,
+          ),
+        { timeout: WAIT_MS },
+      )
+      .toBeGreaterThan(0);
     // Back in place: the restarted node's new blocks arrive over the reopened stream.
     await expect
       .poll(
@@ -235,7 +252,9 @@ describe('the dashboard against an in-process network where a domain equivocates
   });
 
   it('shows the frozen view as an alert, with the evidence one click away', async () => {
-    const { encodeRootUpdate, rootUpdateFromBlock } = await import('../src/sync/index.js');
+    const { encodeRootUpdate, rootUpdateFromBlock, verifyEquivocation } = await import(
+      '../src/sync/index.js'
+    );
     const evilKey = key('secp256k1', 'evil/operator');
     const evil = await makeDomain('evil', { signers: [evilKey] });
     const t = await testNet([], {
@@ -284,7 +303,114 @@ describe('the dashboard against an in-process network where a domain equivocates
     await expect
       .poll(() => page.locator('#edge-detail pre').textContent(), { timeout: WAIT_MS })
       .toContain('"frozen": true');
+    // The node serves the evidence it kept: two signed headers of evil at one height...
+    const remote = await new WeftClient(urls[1]!).remote(evil.id);
+    expect(remote?.evidence).toHaveLength(1);
+    const [{ first, second }] = remote!.evidence as [{ first: SignedHeader; second: SignedHeader }];
+    expect(first.header.height).toBe(second.header.height);
+    expect(toHex(first.header.domain)).toBe(toHex(evil.id));
+    expect(toHex(headerHash(first.header))).not.toBe(toHex(headerHash(second.header)));
+    // ...and it is valid evidence under evil's key set (the page trusts the node for this part).
+    const keySet = evil.keySet;
+    expect(verifyEquivocation({ domainId: evil.id, a: first, b: second }, keySet)).toBe(true);
+    // The evidence panel shows both headers, and the page's own checks all hold.
+    const panel = page.locator('#edge-detail [data-evidence="0"]');
+    await panel.waitFor({ timeout: WAIT_MS });
+    expect(await panel.getAttribute('data-verdict')).toBe('equivocation');
+    const checks = await panel
+      .locator('.evidence-checks li')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-ok')));
+    expect(checks.length).toBeGreaterThanOrEqual(4);
+    expect(checks.every((ok) => ok === 'true')).toBe(true);
+    const table = (await panel.locator('.evidence-headers').textContent()) ?? '';
+    expect(table).toContain(toHex(headerHash(first.header)));
+    expect(table).toContain(toHex(headerHash(second.header)));
+    expect(await panel.locator('.evidence-trust').textContent()).toContain('Trusted to');
     await page.screenshot({ path: join(shots, 'dashboard-frozen.png'), fullPage: true });
+    await page.close();
+  });
+});
+
+describe('the dashboard resumes its event stream without losing its place', () => {
+  let api: WeftApi | undefined;
+  let proxy: ReturnType<typeof createServer> | undefined;
+  afterAll(async () => {
+    proxy?.close();
+    await api?.close();
+  });
+
+  it('shows the blocks sealed while its stream was cut, from the replay, without re-reading', async () => {
+    const t = await testNet(['resume-a', 'resume-b']);
+    const [a] = t.domains as [(typeof t.domains)[number]];
+    api = await createApi({ domain: a, router: t.net, driver: t.driver });
+    const target = new URL(await api.listen());
+    // The page talks to the node through a TCP relay the test can cut (the node keeps running).
+    const sockets = new Set<Socket>();
+    let cut = false;
+    proxy = createServer((c) => {
+      c.on('error', () => {});
+      if (cut) return c.destroy();
+      const u = connect(Number(target.port), target.hostname);
+      u.on('error', () => {});
+      for (const [x, y] of [
+        [c, u],
+        [u, c],
+      ] as const) {
+        sockets.add(x);
+        x.pipe(y);
+        x.on('close', () => {
+          sockets.delete(x);
+          y.destroy();
+        });
+      }
+    });
+    await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const page = await openDashboard(`${url}/?nodes=${encodeURIComponent(url)}`);
+    const id = toHex(a.id);
+    type W = {
+      weft: {
+        model: {
+          domains: Map<string, { blocks: { height: number }[] }>;
+          nodes: Map<string, { status: string; reconnects: number; resets: number }>;
+        };
+      };
+    };
+    const heights = () =>
+      page.evaluate(
+        (d) => (globalThis as unknown as W).weft.model.domains.get(d)?.blocks.map((b) => b.height) ?? [],
+        id,
+      );
+    const link = () => page.evaluate((u) => (globalThis as unknown as W).weft.model.nodes.get(u)!, url);
+
+    await expect.poll(async () => (await link()).status, { timeout: WAIT_MS }).toBe('live');
+    for (let i = 0; i < 3; i++) await t.round();
+    await expect
+      .poll(async () => (await heights()).at(-1), { timeout: WAIT_MS })
+      .toBe(Number(a.committedHeight));
+    const before = Number(a.committedHeight);
+
+    // Cut: every connection through the relay drops, and new ones are refused.
+    cut = true;
+    for (const x of sockets) x.destroy();
+    await expect.poll(async () => (await link()).status, { timeout: WAIT_MS }).toBe('down');
+    for (let i = 0; i < 5; i++) await t.round();
+    const after = Number(a.committedHeight);
+    expect(after).toBeGreaterThanOrEqual(before + 5);
+    expect((await heights()).at(-1)).toBe(before);
+
+    // Back: the browser reconnects with Last-Event-ID and the node replays what the page missed.
+    cut = false;
+    await expect.poll(async () => (await heights()).at(-1), { timeout: WAIT_MS }).toBe(after);
+    const seen = await heights();
+    // Every height, the ones sealed while the stream was cut included, exactly once and in order:
+    // the sparkline and blocks per second lost nothing.
+    expect(seen).toEqual(seen.map((_, i) => seen[0]! + i));
+    for (let h = before + 1; h <= after; h++) expect(seen).toContain(h);
+    const state = await link();
+    expect(state.reconnects).toBeGreaterThan(0);
+    expect(state.resets).toBe(0);
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
     await page.close();
   });
 });

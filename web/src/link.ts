@@ -1,7 +1,9 @@
-// One node's connection: its read routes (re-read after every reconnect) and its event stream.
-// The stream's ids are a per-node sequence and the server does not replay missed events
-// (docs/api.md), so a reconnect re-reads the current state through the read routes; the browser
-// still sends Last-Event-ID, which a server that keeps a replay buffer could honour.
+// One node's connection: its read routes and its event stream. The first connection reads the
+// current state, then follows the stream. A dropped stream resumes where it was: the browser sends
+// the last id it saw as Last-Event-ID (a stream this page reopens itself sends it as
+// ?lastEventId=), and the node writes the frames missed meanwhile before going live — or, when it
+// cannot (it restarted, or the page was away too long), a `reset` event, on which the page reads
+// the current state again (docs/api.md, "Event stream").
 import type { Model } from './model.js';
 import {
   EVENT_TYPES,
@@ -117,14 +119,29 @@ export class NodeLink {
   private open(): void {
     this.reopenTimer = null;
     if (this.closed) return;
-    const es = new EventSource(`${this.url}/v1/events`);
+    const state = this.model.link(this.url);
+    // A stream the page reopens itself resumes after the last event it applied.
+    const from = this.opened ? state.lastEventId : null;
+    const es = new EventSource(
+      `${this.url}/v1/events${from ? `?lastEventId=${encodeURIComponent(from)}` : ''}`,
+    );
     this.source = es;
+    let openedBefore = false;
     es.onopen = () => {
-      // Every (re)connect may have missed events: read the current state, then follow the stream.
-      if (this.opened) this.model.link(this.url).reconnects++;
+      if (this.opened) state.reconnects++;
       this.opened = true;
-      void this.resync();
+      // A connection that asked to resume (the browser's own reconnects always do: the node gives
+      // every reader its position) gets what it missed, or a reset; only a fresh one reads the state.
+      const resuming = openedBefore || from !== null;
+      openedBefore = true;
+      if (resuming) this.model.setLinkStatus(this.url, 'live');
+      else void this.resync();
     };
+    es.addEventListener('reset', (ev) => {
+      state.resets++;
+      state.lastEventId = (ev as MessageEvent<string>).lastEventId || null;
+      void this.resync();
+    });
     es.onerror = () => {
       void this.checkDown();
       if (es.readyState === EventSource.CLOSED) {

@@ -54,6 +54,8 @@ export type ViewState = {
   lastUpdateMs: number | null;
   frozen: boolean;
   frozenFromHeight: string | null;
+  /** the observer took no newer header within its trusting period */
+  expired: boolean;
   /** the refusals the observer reported about the remote, one per code and message: the evidence */
   refusals: (RefusedJson & { atMs: number; count: number })[];
   raw: RemoteJson | null;
@@ -88,6 +90,8 @@ export type NodeLinkState = {
   lastEventId: string | null;
   /** how many times the stream came back after dropping */
   reconnects: number;
+  /** how many of those the node could not resume (its `reset` event): the page re-read its state */
+  resets: number;
   error: string | null;
 };
 
@@ -152,6 +156,7 @@ export class Model {
         lastUpdateMs: null,
         frozen: false,
         frozenFromHeight: null,
+        expired: false,
         refusals: [],
         raw: null,
       };
@@ -165,7 +170,15 @@ export class Model {
   link(url: string): NodeLinkState {
     let n = this.nodes.get(url);
     if (!n) {
-      n = { url, status: 'connecting', domainId: null, lastEventId: null, reconnects: 0, error: null };
+      n = {
+        url,
+        status: 'connecting',
+        domainId: null,
+        lastEventId: null,
+        reconnects: 0,
+        resets: 0,
+        error: null,
+      };
       this.nodes.set(url, n);
     }
     return n;
@@ -212,6 +225,7 @@ export class Model {
       if (r.frozen && !v.frozen) this.freeze(v, r.frozenFromHeight);
       v.frozen = r.frozen;
       v.frozenFromHeight = r.frozenFromHeight;
+      v.expired = r.expired ?? false;
       v.raw = r;
     }
     this.dirty.graph = true;
@@ -328,7 +342,7 @@ export class Model {
 
   stale(v: ViewState): boolean {
     const ms = this.lagMs(v);
-    return !v.frozen && ms !== null && ms > VIEW_STALE_MS;
+    return !v.frozen && !v.expired && ms !== null && ms > VIEW_STALE_MS;
   }
 
   /** Transfer ids, newest first. */

@@ -53,7 +53,14 @@ export type RemoteJson = {
   recorded: HeaderJson | null;
   frozen: boolean;
   frozenFromHeight: string | null;
+  /** no newer header accepted within the observer's trusting period (absent from older nodes) */
+  expired?: boolean;
+  /** the equivocation evidence the observer keeps: two signed headers of one height */
+  evidence?: EvidenceJson[];
 };
+
+/** Equivocation evidence as GET /v1/remotes/:id serves it. */
+export type EvidenceJson = { first: SignedHeaderJson; second: SignedHeaderJson };
 
 export type BlockSealedJson = {
   height: string;

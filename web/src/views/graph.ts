@@ -1,7 +1,9 @@
 // The network as a graph: domains on a circle, one arrow per sync edge (remote -> observer)
-// labelled with the observer's mode and its lag; frozen views red, stale ones amber. Clicking an
-// edge opens its evidence: the observer's view of the remote and the refusals it reported.
+// labelled with the observer's mode and its lag; frozen views red, expired ones purple, stale ones
+// amber. Clicking an edge opens its evidence: the observer's view of the remote, the refusals it
+// reported, and the equivocation evidence it keeps (two signed headers, checked in the page).
 import { ago, byId, h, s, shortHex } from '../dom.js';
+import { checkEvidence } from '../evidence.js';
 import type { Model, ViewState } from '../model.js';
 
 /** Above this many domains, only edges that need attention carry a label. */
@@ -115,6 +117,7 @@ export class GraphView {
       const { cls, label } = this.look(v);
       setAttr(g, 'class', `edge ${cls}`);
       setAttr(g, 'data-frozen', String(v.frozen));
+      setAttr(g, 'data-expired', String(v.expired));
       setText(g.querySelector('title'), `${m.nameOf(v.remote)} → ${m.nameOf(v.observer)}: ${label}`);
       const text = g.querySelector('text');
       if (text) text.style.display = labelAll || cls ? '' : 'none';
@@ -125,14 +128,16 @@ export class GraphView {
   /** An edge's state class and label. */
   private look(v: ViewState): { cls: string; label: string } {
     const m = this.model;
-    const cls = v.frozen ? 'frozen' : m.stale(v) ? 'stale' : '';
+    const cls = v.frozen ? 'frozen' : v.expired ? 'expired' : m.stale(v) ? 'stale' : '';
     const observer = m.domains.get(v.observer);
     const lag = m.lagHeights(v);
     // The mode is the observer's: how it verifies root updates (its /v1/info says it).
     const mode = observer?.mode ? `${observer.mode} · ` : '';
     const label = v.frozen
       ? `FROZEN from ${v.frozenFromHeight ?? '?'}`
-      : `${mode}${lag === null ? '?' : lag} behind · ${ago(m.lagMs(v))}`;
+      : v.expired
+        ? `EXPIRED · ${ago(m.lagMs(v))}`
+        : `${mode}${lag === null ? '?' : lag} behind · ${ago(m.lagMs(v))}`;
     return { cls, label };
   }
 
@@ -175,7 +180,13 @@ export class GraphView {
       ['edge', `${m.nameOf(v.remote)} → ${m.nameOf(v.observer)} (${m.nameOf(v.observer)}'s view)`],
       [
         'state',
-        v.frozen ? `frozen from height ${v.frozenFromHeight ?? '?'}` : m.stale(v) ? 'stale' : 'following',
+        v.frozen
+          ? `frozen from height ${v.frozenFromHeight ?? '?'}`
+          : v.expired
+            ? 'expired: no newer header within the trusting period (claims anchored on it wait)'
+            : m.stale(v)
+              ? 'stale'
+              : 'following',
       ],
       ['head / recorded', `${v.headHeight ?? '?'} / ${v.recordedHeight ?? '?'}`],
       ['behind', `${m.lagHeights(v) ?? '?'} heights, last update ${ago(m.lagMs(v))} ago`],
@@ -196,10 +207,71 @@ export class GraphView {
           h('li', {}, `${r.code}: ${r.message}${r.count > 1 ? ` (×${r.count})` : ''}`),
         ),
       ),
+      ...evidenceOf(v, (id) => m.nameOf(id)),
       h('h4', {}, `GET ${shortHex(v.remote, 12)} from ${m.domains.get(v.observer)?.url ?? '?'}/v1/remotes`),
       h('pre', {}, JSON.stringify(v.raw, null, 2)),
     );
   }
+}
+
+/** The equivocation evidence the observer keeps, both headers side by side, with the page's checks. */
+function evidenceOf(v: ViewState, nameOf: (id: string) => string): HTMLElement[] {
+  const list = v.raw?.evidence ?? [];
+  if (list.length === 0)
+    return v.frozen
+      ? [
+          h(
+            'p',
+            { class: 'evidence-none' },
+            'no equivocation evidence kept (the freeze is proven otherwise: see frozenBy below)',
+          ),
+        ]
+      : [];
+  return list.map((e, i) => {
+    const verdict = checkEvidence(e, v.remote);
+    const field = (label: string, a: string, b: string, key?: string) =>
+      h(
+        'tr',
+        key && verdict.differ.includes(key) ? { class: 'differs' } : {},
+        h('th', {}, label),
+        h('td', { class: 'hex' }, a),
+        h('td', { class: 'hex' }, b),
+      );
+    const signers = (x: typeof e.first) => x.signatures.map((g) => `#${g.signer}`).join(', ') || 'none';
+    return h(
+      'div',
+      { class: 'evidence', 'data-evidence': i, 'data-verdict': verdict.ok ? 'equivocation' : 'not-evidence' },
+      h(
+        'h4',
+        {},
+        `equivocation evidence: ${nameOf(v.remote)} signed two headers at height ${verdict.height}`,
+      ),
+      h(
+        'table',
+        { class: 'evidence-headers' },
+        h('tr', {}, h('th', {}, ''), h('th', {}, 'first'), h('th', {}, 'second')),
+        field('height', e.first.header.height, e.second.header.height),
+        field('header hash', e.first.headerHash, e.second.headerHash),
+        field('previous hash', e.first.header.prevHash, e.second.header.prevHash, 'prevHash'),
+        field('state root', e.first.header.stateRoot, e.second.header.stateRoot, 'stateRoot'),
+        field('tx root', e.first.header.txRoot, e.second.header.txRoot, 'txRoot'),
+        field('timestamp', e.first.header.timestamp, e.second.header.timestamp, 'timestamp'),
+        field('signers', signers(e.first), signers(e.second)),
+      ),
+      h(
+        'ul',
+        { class: 'evidence-checks' },
+        ...verdict.checks.map((c) => h('li', { 'data-ok': String(c.ok) }, `${c.ok ? '✓' : '✗'} ${c.what}`)),
+      ),
+      h(
+        'p',
+        { class: 'evidence-trust' },
+        `Checked here: ${verdict.ok ? 'two different headers of one domain at one height, both signed' : 'NOT evidence of equivocation'}. ` +
+          `Trusted to ${nameOf(v.observer)}: the header hashes and the signatures — it verified both under ${nameOf(v.remote)}'s key set before freezing; ` +
+          'this page has no key set of its own to check them against.',
+      ),
+    );
+  });
 }
 
 /** Sets an attribute only when it changes (a same-value write still costs a style pass). */
