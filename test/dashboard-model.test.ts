@@ -2,6 +2,7 @@
 // reads and events — phase counts, newest-first order, lags, alerts — against a naive model.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkEvidence } from '../web/src/evidence.js';
 import { Model } from '../web/src/model.js';
 import { PHASES, type TransferJson, type TransferPhase } from '../web/src/wire.js';
 
@@ -176,5 +177,47 @@ describe("the list's explained status", () => {
     }
     expect(h.current().phase).toBe('confirmed');
     expect(new Set(seen.map(([p]) => p)).size).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('the evidence checks the page runs (web/src/evidence.ts)', () => {
+  const header = (over: Partial<Record<string, string>> = {}) => ({
+    header: {
+      domain: A,
+      height: '7',
+      prevHash: hex32(1),
+      stateRoot: hex32(2),
+      txRoot: hex32(3),
+      timestamp: '1000',
+      ...over,
+    },
+    headerHash: over.headerHash ?? hex32(0x100),
+    signatures: [{ signer: 0, signature: `0x${'11'.repeat(65)}` }],
+  });
+  const pair = { first: header(), second: header({ stateRoot: hex32(9), headerHash: hex32(0x200) }) };
+
+  it('takes two different signed headers of one domain at one height as evidence', () => {
+    const v = checkEvidence(pair, A);
+    expect(v.ok).toBe(true);
+    expect(v.height).toBe('7');
+    expect(v.differ).toEqual(['stateRoot']);
+  });
+
+  it('refuses a pair that is not evidence', () => {
+    const cases: [string, typeof pair, string][] = [
+      ['another domain', pair, B],
+      ['two heights', { ...pair, second: header({ height: '8', headerHash: hex32(0x200) }) }, A],
+      ['one header twice', { ...pair, second: header({ headerHash: hex32(0x100).toUpperCase() }) }, A],
+      ['unsigned', { ...pair, second: { ...pair.second, signatures: [] } }, A],
+      ['a header of another domain', { ...pair, first: header({ domain: B }) }, A],
+    ];
+    for (const [what, p, domain] of cases) {
+      const v = checkEvidence(p, domain);
+      expect(v.ok, what).toBe(false);
+      expect(
+        v.checks.some((c) => !c.ok),
+        what,
+      ).toBe(true);
+    }
   });
 });

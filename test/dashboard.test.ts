@@ -415,6 +415,65 @@ describe('the dashboard resumes its event stream without losing its place', () =
   });
 });
 
+describe('the dashboard changes state only with the API token, and reads without it', () => {
+  let api: WeftApi | undefined;
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('sends the token with a submission to its own node, and with nothing else', async () => {
+    const { encodeTransaction, txId } = await import('../src/tx/index.js');
+    const d = await makeDomain('token-a');
+    const token = 'dashboard-test-token-0123456789';
+    api = await createApi({ domain: d }, { token });
+    const url = await api.listen();
+    const page = await openDashboard(`${url}/`);
+    const sent: { method: string; url: string; authorization: string | undefined }[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(url))
+        sent.push({ method: r.method(), url: r.url(), authorization: r.headers().authorization });
+    });
+    await expect.poll(() => page.locator('#submit-domain option').count(), { timeout: WAIT_MS }).toBe(1);
+    const wallet = new Wallet(d, 'token');
+    const submit = async (tx: string) => {
+      await page.locator('#submit-panel').evaluate((el) => {
+        (el as unknown as { open: boolean }).open = true;
+      });
+      await page.fill('#submit-tx', tx);
+      await page.locator('#submit-result').evaluate((el) => {
+        el.textContent = '';
+      });
+      await page.click('#submit-form button');
+      await expect
+        .poll(() => page.locator('#submit-result').textContent(), { timeout: WAIT_MS })
+        .not.toBe('');
+      return (await page.locator('#submit-result').textContent()) ?? '';
+    };
+
+    // Without the token the node refuses the change.
+    const first = wallet.mintTx(alice.publicKey, 3n).tx;
+    expect(await submit(toHex(encodeTransaction(first)))).toContain('UNAUTHORIZED');
+    expect(d.mempoolSize).toBe(0);
+
+    // With it, typed into the page's token field, the same kind of change is taken.
+    await page.fill('#token', token);
+    await page.locator('#token').dispatchEvent('change');
+    const tx = wallet.mintTx(alice.publicKey, 4n).tx;
+    expect(await submit(toHex(encodeTransaction(tx)))).toContain(toHex(txId(tx)));
+
+    const posts = sent.filter((r) => r.method === 'POST');
+    expect(posts.map((r) => r.authorization)).toEqual([undefined, `Bearer ${token}`]);
+    // Reads (and the event stream) never carry it.
+    // (the page re-reads its node every POLL_MS)
+    await expect
+      .poll(() => sent.filter((r) => r.method === 'GET').length, { timeout: WAIT_MS })
+      .toBeGreaterThan(0);
+    const reads = sent.filter((r) => r.method === 'GET');
+    expect(reads.filter((r) => r.authorization !== undefined)).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('weft demo --serve', () => {
   it('keeps the demo network running with the dashboard until Ctrl-C', async () => {
     const child = spawn(

@@ -142,7 +142,7 @@ class Dashboard {
             class: 'link',
             'data-link': n.url,
             'data-status': n.status,
-            title: n.error ?? `${n.reconnects} reconnects`,
+            title: n.error ?? `${n.reconnects} reconnects, ${n.resets} resets`,
           },
           h('span', { class: `dot ${n.status}` }),
           n.url.replace(/^https?:\/\//, ''),
