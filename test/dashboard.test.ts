@@ -2,7 +2,9 @@
 // network of separate processes (`weft up`) it draws 3 domains and 6 sync edges, follows a transfer
 // started from the CLI to `confirmed`, verifies proofs with the bundled verifier (and refuses a
 // tampered one), and rides out a node going down; against an in-process network served by the API
-// a domain equivocates and the frozen view shows as an alert with its evidence.
+// a domain equivocates and the frozen view shows as an alert with its evidence (both signed
+// headers); a stream cut by a relay resumes with the blocks sealed meanwhile; the API token goes
+// with the page's one write and nothing else.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
