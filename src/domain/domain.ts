@@ -828,6 +828,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.proveKey(refusalKey(nf), height);
   }
 
+  /** The programs this domain executes scoped transactions with (undefined: it refuses them). */
+  get scopePrograms(): ProgramLookup | undefined {
+    return this.programs;
+  }
+
   /** An object's state (`0x04 || object`, docs/scopes.md) at `height`, with its proof. */
   proveObject(object: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(objectKey(object), height);

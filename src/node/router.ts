@@ -39,7 +39,9 @@ import {
   type RootUpdate,
   recordedHeaders,
   rootUpdateFromBlock,
+  ScopeHistory,
   SyncState,
+  scopeWitnessOf,
   TRUSTING_PERIOD_MS_DEFAULT,
   trustRemote,
   VERIFICATION_MODE_DEFAULT,
@@ -86,7 +88,15 @@ export type SyncRouterEvents = {
   equivocation: [{ at: Uint8Array; from: Uint8Array; evidence: EquivocationEvidence }];
 };
 
-type Member = { domain: Domain; sync: SyncState; net: Transport; queue: Promise<void>; detach: () => void };
+type Member = {
+  domain: Domain;
+  sync: SyncState;
+  net: Transport;
+  queue: Promise<void>;
+  detach: () => void;
+  /** with programs: the object DAGs full mode re-executes the senders' scoped blocks on */
+  scopes?: ScopeHistory;
+};
 
 /**
  * A domain run by another process: known by its id, its genesis key set and its signed genesis
@@ -141,6 +151,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const sync = new SyncState(domain, { trustingPeriodMs: this.trustingPeriodMs, clock: this.clock });
     const net = this.endpoint(domain.id);
     const member: Member = { domain, sync, net, queue: Promise.resolve(), detach: () => {} };
+    const programs = domain.scopePrograms;
+    if (programs) member.scopes = new ScopeHistory(programs);
     const trusts: Promise<void>[] = [];
     for (const other of this.members.values()) {
       trusts.push(this.follow(member, other.domain.id, () => latestOf(other.domain), other.domain.name));
@@ -349,7 +361,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     if (this.mode !== 'full') return rootUpdateFromBlock(block, signed);
     // Full receivers check every remote-header record against the signed header it names.
     const remoteHeaders = recordedHeaders(domain, block);
-    return rootUpdateFromBlock(block, signed, { withTxs: true, remoteHeaders });
+    const scopeWitness = scopeWitnessOf(domain, block);
+    return rootUpdateFromBlock(block, signed, {
+      withTxs: true,
+      remoteHeaders,
+      ...(scopeWitness ? { scopeWitness } : {}),
+    });
   }
 
   /**
@@ -462,6 +479,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         // never what we merely know.
         atMs: this.clock(),
         vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
+        ...(member.scopes ? { scopes: member.scopes } : {}),
       },
       holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
     });
