@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { type KeyPair, WeftError } from '../src/crypto/index.js';
 import { Domain, type SignedHeader } from '../src/domain/index.js';
+import { InProcessBus } from '../src/net/index.js';
+import { SyncRouter } from '../src/node/index.js';
 import { domainId } from '../src/resource/index.js';
 import {
   counterId,
@@ -36,7 +38,7 @@ import {
   trustRemote,
 } from '../src/sync/index.js';
 import { signTransaction, type Transaction } from '../src/tx/index.js';
-import { key, steppingClock } from './helpers/domain.js';
+import { key, makeDomain, steppingClock } from './helpers/domain.js';
 import { forge, operatorOf, snapshot } from './helpers/sync.js';
 
 const programs = new ProgramRegistry(examplePrograms);
@@ -70,32 +72,33 @@ async function scopedDomain(name: string, blocks: number, attest: Map<number, bi
   });
   const outcomes: string[] = [];
   domain.on('txScoped', (e) => outcomes.push(e.status));
-  const small = { localGas: 20_000n, scopeGas: 80_000n };
-  for (let b = 1; b <= blocks; b++) {
-    const gas = { localGas: 20_000n, scopeGas: 10_000_000n };
-    await domain.submit(
-      asTx(
-        name,
-        oracleUpdateTx(oracleKey.publicKey, 'btc', 1_000_000n + BigInt(b), gas, { readWrite: true }),
-        [oracleKey],
-      ),
-    );
-    await domain.submit(asTx(name, pairSwapTx(pool, feed, BigInt(b), small)));
-    await domain.submit(asTx(name, counterTx(counterId(`c${b % 3}`), BigInt(b), gas, { nonce: b })));
-    await domain.sealBlock();
-    const upTo = attest.get(b);
-    if (upTo !== undefined) {
-      for (let h = domain.provenHeight + 1n; h <= upTo; h++)
-        await domain.attest(
-          signAttestation(prover, {
-            domain: domain.id,
-            height: h,
-            stateRoot: domain.header(h)!.header.stateRoot,
-          }),
-        );
-    }
-  }
+  for (let b = 1; b <= blocks; b++) await sealScoped(domain, b, attest.get(b));
   return { domain, outcomes };
+}
+
+/** Block `b` of the workload; afterwards heights up to `provenUpTo` are attested. */
+async function sealScoped(domain: Domain, b: number, provenUpTo?: bigint): Promise<void> {
+  const name = domain.name;
+  const small = { localGas: 20_000n, scopeGas: 80_000n };
+  const gas = { localGas: 20_000n, scopeGas: 10_000_000n };
+  await domain.submit(
+    asTx(name, oracleUpdateTx(oracleKey.publicKey, 'btc', 1_000_000n + BigInt(b), gas, { readWrite: true }), [
+      oracleKey,
+    ]),
+  );
+  await domain.submit(asTx(name, pairSwapTx(pool, feed, BigInt(b), small)));
+  await domain.submit(asTx(name, counterTx(counterId(`c${b % 3}`), BigInt(b), gas, { nonce: b })));
+  await domain.sealBlock();
+  if (provenUpTo !== undefined) {
+    for (let h = domain.provenHeight + 1n; h <= provenUpTo; h++)
+      await domain.attest(
+        signAttestation(prover, {
+          domain: domain.id,
+          height: h,
+          stateRoot: domain.header(h)!.header.stateRoot,
+        }),
+      );
+  }
 }
 
 function scopedUpdate(domain: Domain, h: bigint): RootUpdate {
@@ -272,5 +275,54 @@ describe('full-mode verification of scoped blocks', () => {
     expect(codeOf(() => acceptRootUpdate(view, at(4n), 'full', { scopes }))).toBe('FULL_VALIDATION_FAILED');
     expect(codeOf(() => acceptRootUpdate(view, at(1n), 'full', { scopes }))).toBe('FULL_VALIDATION_FAILED');
     expect(acceptRootUpdate(view, u, 'full', { scopes }).view.head.header.height).toBe(4n);
+  });
+
+  it('lets a plain domain follow a domain with programs in full mode over the transport', async () => {
+    const { domain: sender } = await scopedDomain('scoped-net', 0);
+    const receiver = await makeDomain('plain-net');
+    const bus = new InProcessBus();
+    const refused: string[] = [];
+    const accepted: bigint[] = [];
+    const router = new SyncRouter({
+      endpoint: (id) => bus.endpoint(id),
+      mode: 'full',
+      announceEveryMs: 0,
+      programs,
+    });
+    router.on('refused', (r) => refused.push(r.code));
+    router.on('accepted', (a) => {
+      if (Buffer.from(a.at).equals(Buffer.from(receiver.id))) accepted.push(a.height);
+    });
+    await router.join(sender);
+    await router.join(receiver);
+    for (const [b, p] of [
+      [1, undefined],
+      [2, 1n],
+      [3, undefined],
+    ] as const) {
+      await sealScoped(sender, b, p);
+      await bus.idle();
+    }
+    await router.announceAll();
+    await bus.idle();
+    // The receiver asked for the gap and re-executed blocks 1..3 (their scopes included).
+    expect(refused).toEqual([]);
+    expect(accepted).toEqual([1n, 2n, 3n]);
+    expect(receiver.remoteView(sender.id)!.head.header.height).toBe(3n);
+    // A router without programs refuses them: it cannot re-execute.
+    const bus2 = new InProcessBus();
+    const other = await makeDomain('plain-net-2');
+    const strict = new SyncRouter({ endpoint: (id) => bus2.endpoint(id), mode: 'full', announceEveryMs: 0 });
+    const codes: string[] = [];
+    strict.on('refused', (r) => codes.push(r.code));
+    await strict.join(other);
+    await strict.join(sender);
+    await sealScoped(sender, 4);
+    await strict.announceAll();
+    await bus2.idle();
+    expect(codes).toContain('FULL_VALIDATION_FAILED');
+    expect(other.remoteView(sender.id)!.head.header.height).toBe(3n);
+    router.close();
+    strict.close();
   });
 });

@@ -17,6 +17,7 @@ import {
   verifyHeaderSignatures,
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
+import type { ProgramLookup } from '../scope/index.js';
 import {
   answerHeaderRequest,
   decideAcceptance,
@@ -69,6 +70,11 @@ export type SyncRouterOptions = {
   trustingPeriodMs?: bigint;
   /** the clock expiry is judged by (default: wall time) */
   clock?: () => bigint;
+  /**
+   * The programs full mode re-executes senders' scoped blocks with (docs/sync.md, "Scoped
+   * blocks"); default: each member domain's own, if it has any.
+   */
+  programs?: ProgramLookup;
 };
 
 export type SyncRouterEvents = {
@@ -118,6 +124,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly peers = new Map<string, Peer>();
   private readonly endpoint: (self: Uint8Array) => Transport;
   private readonly mode: VerificationMode;
+  private readonly programs: ProgramLookup | undefined;
   private timer: NodeJS.Timeout | null = null;
   /** `verified`: headers that passed the light-client rules (what a restart must not redo) */
   private readonly stats = { sent: 0, received: 0, accepted: 0, refused: 0, gapRequests: 0, verified: 0 };
@@ -130,6 +137,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     super();
     this.endpoint = opts.endpoint;
     this.mode = opts.mode ?? VERIFICATION_MODE_DEFAULT;
+    this.programs = opts.programs;
     this.trustingPeriodMs = opts.trustingPeriodMs ?? TRUSTING_PERIOD_MS_DEFAULT;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
     check(this.trustingPeriodMs > 0n, 'BAD_INPUT', 'trustingPeriodMs must be positive');
@@ -151,7 +159,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const sync = new SyncState(domain, { trustingPeriodMs: this.trustingPeriodMs, clock: this.clock });
     const net = this.endpoint(domain.id);
     const member: Member = { domain, sync, net, queue: Promise.resolve(), detach: () => {} };
-    const programs = domain.scopePrograms;
+    const programs = this.programs ?? domain.scopePrograms;
     if (programs) member.scopes = new ScopeHistory(programs);
     const trusts: Promise<void>[] = [];
     for (const other of this.members.values()) {
