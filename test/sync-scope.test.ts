@@ -4,26 +4,16 @@
 // the object DAG it keeps of the sender and checks the block's writes. Every forged or missing
 // piece is refused with its own code and leaves the view as it was.
 import { describe, expect, it } from 'vitest';
-import { type KeyPair, WeftError } from '../src/crypto/index.js';
-import { Domain, type SignedHeader } from '../src/domain/index.js';
+import { WeftError } from '../src/crypto/index.js';
+import type { Domain, SignedHeader } from '../src/domain/index.js';
 import { InProcessBus } from '../src/net/index.js';
 import { SyncRouter } from '../src/node/index.js';
-import { domainId } from '../src/resource/index.js';
 import {
   counterId,
-  counterTx,
   decodeObjectState,
   encodeObjectState,
   examplePrograms,
   objectKey,
-  oracleFeedId,
-  oracleUpdateTx,
-  ProgramRegistry,
-  pairPoolId,
-  pairSwapTx,
-  type ScopeTx,
-  signAttestation,
-  withScope,
 } from '../src/scope/index.js';
 import {
   acceptRootUpdate,
@@ -31,84 +21,12 @@ import {
   encodeRootUpdate,
   type RemoteView,
   ROOT_UPDATE_FORMAT_SCOPED,
-  type RootUpdate,
-  rootUpdateFromBlock,
   ScopeHistory,
-  scopeWitnessOf,
   trustRemote,
 } from '../src/sync/index.js';
-import { signTransaction, type Transaction } from '../src/tx/index.js';
-import { key, makeDomain, steppingClock } from './helpers/domain.js';
-import { forge, operatorOf, snapshot } from './helpers/sync.js';
-
-const programs = new ProgramRegistry(examplePrograms);
-const oracleKey = key('ed25519', 'scoped-sync/oracle');
-const prover = key('ed25519', 'scoped-sync/prover');
-const feed = oracleFeedId(oracleKey.publicKey, new TextEncoder().encode('btc'));
-const pool = pairPoolId('btc-usd');
-
-function asTx(at: string, st: ScopeTx, signers: KeyPair[] = []): Transaction {
-  const tx = withScope(
-    { actions: [], appData: new Uint8Array(), signatures: [] },
-    { declaration: st.declaration, calls: st.calls },
-    domainId(at),
-  );
-  return signers.length > 0 ? signTransaction(tx, signers) : tx;
-}
-
-/**
- * A domain with programs and one prover (so its proven tip lags), sealing `blocks` blocks of
- * oracle updates declared readWrite (each reads the one before: readers' scopes grow with the
- * unproven window), swaps that commit to a scope of at most three updates, and counters.
- * Heights 1..`provenUpTo` are attested after block `attestAfter`.
- */
-async function scopedDomain(name: string, blocks: number, attest: Map<number, bigint> = new Map()) {
-  const domain = await Domain.create({
-    name,
-    signers: [operatorOf(name)],
-    clock: steppingClock(),
-    programs,
-    provers: { provers: [prover.publicKey], threshold: 1 },
-  });
-  const outcomes: string[] = [];
-  domain.on('txScoped', (e) => outcomes.push(e.status));
-  for (let b = 1; b <= blocks; b++) await sealScoped(domain, b, attest.get(b));
-  return { domain, outcomes };
-}
-
-/** Block `b` of the workload; afterwards heights up to `provenUpTo` are attested. */
-async function sealScoped(domain: Domain, b: number, provenUpTo?: bigint): Promise<void> {
-  const name = domain.name;
-  const small = { localGas: 20_000n, scopeGas: 80_000n };
-  const gas = { localGas: 20_000n, scopeGas: 10_000_000n };
-  await domain.submit(
-    asTx(name, oracleUpdateTx(oracleKey.publicKey, 'btc', 1_000_000n + BigInt(b), gas, { readWrite: true }), [
-      oracleKey,
-    ]),
-  );
-  await domain.submit(asTx(name, pairSwapTx(pool, feed, BigInt(b), small)));
-  await domain.submit(asTx(name, counterTx(counterId(`c${b % 3}`), BigInt(b), gas, { nonce: b })));
-  await domain.sealBlock();
-  if (provenUpTo !== undefined) {
-    for (let h = domain.provenHeight + 1n; h <= provenUpTo; h++)
-      await domain.attest(
-        signAttestation(prover, {
-          domain: domain.id,
-          height: h,
-          stateRoot: domain.header(h)!.header.stateRoot,
-        }),
-      );
-  }
-}
-
-function scopedUpdate(domain: Domain, h: bigint): RootUpdate {
-  const block = domain.block(h)!;
-  const witness = scopeWitnessOf(domain, block);
-  return rootUpdateFromBlock(block, domain.header(h)!, {
-    withTxs: true,
-    ...(witness ? { scopeWitness: witness } : {}),
-  });
-}
+import { makeDomain } from './helpers/domain.js';
+import { programs, scopedDomain, scopedUpdate, sealScoped } from './helpers/scoped.js';
+import { forge, snapshot } from './helpers/sync.js';
 
 function viewOf(domain: Domain): RemoteView {
   return trustRemote(domain.header(0n)! as SignedHeader, domain.keySet, { mode: 'full' });
