@@ -17,7 +17,14 @@ import {
   verifyHeaderSignatures,
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
-import type { ProgramLookup } from '../scope/index.js';
+import {
+  decodeSignedAttestation,
+  encodeSignedAttestation,
+  type ProgramLookup,
+  type ProverEvidence,
+  type ProverSet,
+  type SignedAttestation,
+} from '../scope/index.js';
 import {
   answerHeaderRequest,
   decideAcceptance,
@@ -92,6 +99,13 @@ export type SyncRouterEvents = {
    * set — a fork shown to different observers.
    */
   equivocation: [{ at: Uint8Array; from: Uint8Array; evidence: EquivocationEvidence }];
+  /**
+   * `at` counted a prover's attestation of `domain`'s block; `evidence` when it convicted the
+   * prover instead (a root other than the block re-executes to: docs/provers.md).
+   */
+  attestation: [
+    { at: Uint8Array; domain: Uint8Array; height: bigint; provenHeight: bigint; evidence: ProverEvidence | null },
+  ];
 };
 
 type Member = {
@@ -109,7 +123,14 @@ type Member = {
  * header (introduced out of band, e.g. by the network file `weft up` writes). Members follow it
  * from genesis; after a restart they skip the headers their domain already accepted.
  */
-export type Peer = { id: Uint8Array; name?: string; keySet: KeySet; genesis: SignedHeader };
+export type Peer = {
+  id: Uint8Array;
+  name?: string;
+  keySet: KeySet;
+  genesis: SignedHeader;
+  /** its prover set (docs/provers.md); absent: it proves its own blocks at each seal */
+  provers?: ProverSet;
+};
 
 /**
  * Routes sync traffic between member domains and peers over a transport.
@@ -173,10 +194,13 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
       void this.announce(member, o.block.header.height);
+    const onAttested = (s: SignedAttestation) => void this.relayAttestation(member, s);
     domain.on('blockSealed', onSealed);
+    domain.on('attested', onAttested);
     member.detach = () => {
       unsubscribe();
       domain.off('blockSealed', onSealed);
+      domain.off('attested', onAttested);
     };
     this.members.set(key, member);
     return Promise.all(trusts).then(() => undefined);
@@ -192,6 +216,10 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     trusted: () => { signed: SignedHeader; keySet: KeySet },
     name: string | undefined,
   ): Promise<void> {
+    // Its prover set is configuration: given again at every start, before any attestation.
+    const other = this.members.get(hexKey(id))?.domain;
+    const provers = other ? other.proverSet : (this.peers.get(hexKey(id))?.provers ?? null);
+    member.domain.followProvers(id, provers);
     const run = async () => {
       if (member.domain.remoteView(id) !== undefined) return;
       const { signed, keySet } = trusted();
@@ -407,6 +435,14 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     await Promise.all(to.map((d) => this.send(member, d, { kind: 'rootUpdate', id, body })));
   }
 
+  /** Sends an attestation the member's domain counted to every other domain (its followers). */
+  private async relayAttestation(member: Member, s: SignedAttestation): Promise<void> {
+    const body = encodeSignedAttestation(s);
+    const id = `att/${hexKey(member.domain.id)}/${s.attestation.height}/${hexKey(s.prover.bytes)}`;
+    const to = this.domainIds().filter((d) => !equalBytes(d, member.domain.id));
+    await Promise.all(to.map((d) => this.send(member, d, { kind: 'attestation', id, body })));
+  }
+
   private async send(member: Member, to: Uint8Array, msg: Message): Promise<void> {
     this.stats.sent++;
     try {
@@ -451,6 +487,18 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       case 'transfer':
         this.emit('transfer', { at: member.domain.id, from, body: msg.body });
         return;
+      case 'attestation': {
+        const s = decodeSignedAttestation(msg.body);
+        const out = member.domain.acceptRemoteAttestation(s);
+        this.emit('attestation', {
+          at: member.domain.id,
+          domain: s.attestation.domain,
+          height: s.attestation.height,
+          provenHeight: out.provenHeight,
+          evidence: out.evidence,
+        });
+        return;
+      }
       default:
         return;
     }
