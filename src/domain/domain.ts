@@ -6,8 +6,8 @@ import {
   check,
   equalBytes,
   hexKey,
-  Reader,
   type KeyPair,
+  Reader,
   type SignatureVerifierPool,
   WeftError,
   Writer,
@@ -22,14 +22,14 @@ import {
 import {
   type AttestationOutcome,
   decodeObjectState,
-  type ProverEvidence,
-  type RemoteAttestationOutcome,
-  RemoteProvenTips,
   type ObjectRead,
   objectKey,
   type ProgramLookup,
   ProvenTip,
+  type ProverEvidence,
   type ProverSet,
+  type RemoteAttestationOutcome,
+  RemoteProvenTips,
   type SignedAttestation,
 } from '../scope/index.js';
 import { type Proof, Smt, type StagedVersion, type Write } from '../smt/index.js';
@@ -385,7 +385,8 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** The proven height of a followed domain as this domain counted it (undefined: no prover set known). */
   remoteProvenHeight(domainId: Uint8Array): bigint | undefined {
-    if (this.selfProven.has(hexKey(domainId))) return this.state.remotes.get(hexKey(domainId))?.head.header.height;
+    if (this.selfProven.has(hexKey(domainId)))
+      return this.state.remotes.get(hexKey(domainId))?.head.header.height;
     return this.remoteProven.provenHeight(domainId);
   }
 

@@ -104,7 +104,13 @@ export type SyncRouterEvents = {
    * prover instead (a root other than the block re-executes to: docs/provers.md).
    */
   attestation: [
-    { at: Uint8Array; domain: Uint8Array; height: bigint; provenHeight: bigint; evidence: ProverEvidence | null },
+    {
+      at: Uint8Array;
+      domain: Uint8Array;
+      height: bigint;
+      provenHeight: bigint;
+      evidence: ProverEvidence | null;
+    },
   ];
 };
 

@@ -116,6 +116,8 @@ export type {
 export { defineProgram, ProgramRegistry } from './program.js';
 export type { AttestationOutcome, ProvenTipOptions, ProverSet } from './provenTip.js';
 export { ProvenTip } from './provenTip.js';
+export type { Prover, ProvingJob, Reexecute } from './prover.js';
+export { ReexecutionProver } from './prover.js';
 export type { AcceptedRoot, RemoteAttestationOutcome } from './remoteProven.js';
 export {
   REMOTE_PROVEN_DOMAINS_MAX,
@@ -123,8 +125,6 @@ export {
   REMOTE_PROVEN_SNAPSHOT_BYTES_MAX,
   RemoteProvenTips,
 } from './remoteProven.js';
-export type { Prover, ProvingJob, Reexecute } from './prover.js';
-export { ReexecutionProver } from './prover.js';
 export type { Call, ScopeBody, ScopeTx } from './tx.js';
 export {
   checkCalls,

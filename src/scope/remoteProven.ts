@@ -34,7 +34,9 @@ export class RemoteProvenTips {
   /** snapshots restored before their domain's prover set was given again (configuration) */
   private readonly saved = new Map<string, Uint8Array>();
 
-  constructor(private readonly acceptedAt: (domainId: Uint8Array, height: bigint) => AcceptedRoot | undefined) {}
+  constructor(
+    private readonly acceptedAt: (domainId: Uint8Array, height: bigint) => AcceptedRoot | undefined,
+  ) {}
 
   /**
    * Tracks `domainId`'s proven tip over `provers` (idempotent for the same set). A snapshot
