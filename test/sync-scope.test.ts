@@ -71,6 +71,7 @@ describe('full-mode verification of scoped blocks', () => {
     );
     // The window mattered: some swaps were off the DAG, some ran.
     expect(outcomes).toContain('offDag');
+    expect(outcomes).toContain('failed');
     expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThan(20);
     const update = scopedUpdate(domain, 5n);
     expect(update.scopeWitness?.provenHeight).toBe(2n);

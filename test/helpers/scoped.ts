@@ -69,6 +69,23 @@ export async function sealScoped(domain: Domain, b: number, provenUpTo?: bigint)
   );
   await domain.submit(asTx(name, pairSwapTx(pool, feed, BigInt(b), small)));
   await domain.submit(asTx(name, counterTx(counterId(`c${b % 3}`), BigInt(b), gas, { nonce: b })));
+  // Failures that still write vertices: out of localGas (the previous value again), and a
+  // write-only update whose index does not hold (null), decided from metadata.
+  if (b % 2 === 0)
+    await domain.submit(
+      asTx(
+        name,
+        counterTx(counterId('c0'), 1n, { localGas: 1_000n, scopeGas: 10_000_000n }, { nonce: 1_000 + b }),
+      ),
+    );
+  if (b % 3 === 0)
+    await domain.submit(
+      asTx(
+        name,
+        oracleUpdateTx(oracleKey.publicKey, 'eth', BigInt(b), gas, { index: { kind: 'exact', seq: 99n } }),
+        [oracleKey],
+      ),
+    );
   await domain.sealBlock();
   if (provenUpTo !== undefined) {
     for (let h = domain.provenHeight + 1n; h <= provenUpTo; h++)
