@@ -16,7 +16,7 @@ import {
   signAttestation,
   verifyProverEvidence,
 } from '../src/scope/index.js';
-import { openDomainNode } from '../src/store/index.js';
+import { openDomainNode, verifyStore } from '../src/store/index.js';
 import { alice, key, steppingClock, Wallet } from './helpers/domain.js';
 import { claimOf, move, syncHeaders } from './helpers/refund.js';
 
@@ -158,6 +158,8 @@ describe('attestations over the transport', () => {
     await own.domain.sealBlock();
     await node.close();
     await own.close();
+    // An offline check accepts the provers' state kept beside the checkpoint.
+    for (const d of [dir, proverDir]) expect((await verifyStore(d)).faults).toEqual([]);
 
     node = await openDomainNode(dir, { signers });
     own = await openDomainNode(proverDir, { signers: provedSigners, provers: proverSet });

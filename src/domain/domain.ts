@@ -194,6 +194,26 @@ export type SubmitResult = { txId: Uint8Array; status: TxStatus };
 /** Largest provers' state a checkpoint keeps (own tracker, or all remote trackers together). */
 export const PROVER_STATE_BYTES_MAX = 64 * 1024 * 1024;
 
+/**
+ * The parts of the provers' state a checkpoint keeps (`u8 format (1) || bool || [bytes own
+ * ProvenTip snapshot] || bytes RemoteProvenTips snapshot`): STORE_FORMAT when it does not decode.
+ * Each part is checked when it is restored (signatures and evidence re-verified).
+ */
+export function decodeProverState(bytes: Uint8Array): { own: Uint8Array | null; remote: Uint8Array } {
+  try {
+    const r = new Reader(bytes);
+    if (r.u8() !== 1) throw new WeftError('CODEC', 'unknown provers state format');
+    const own = r.bool() ? r.bytes(PROVER_STATE_BYTES_MAX).slice() : null;
+    const remote = r.bytes(PROVER_STATE_BYTES_MAX).slice();
+    r.end();
+    new RemoteProvenTips(() => undefined).load(remote);
+    return { own, remote };
+  } catch (e) {
+    if (!(e instanceof WeftError)) throw e;
+    throw new WeftError('STORE_FORMAT', `the provers' state does not decode: ${e.shortMessage}`);
+  }
+}
+
 /** Membership or absence of a key in the tree at a height, with the proof. */
 export type StateProof = {
   height: bigint;
@@ -346,11 +366,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   private loadProverState(bytes: Uint8Array): void {
-    const r = new Reader(bytes);
-    if (r.u8() !== 1) throw new WeftError('STORE_FORMAT', 'unknown provers state format');
-    const own = r.bool() ? r.bytes(PROVER_STATE_BYTES_MAX).slice() : null;
-    const remote = r.bytes(PROVER_STATE_BYTES_MAX).slice();
-    r.end();
+    const { own, remote } = decodeProverState(bytes);
     if (own && this.provers)
       this.provenTip = ProvenTip.restore(
         {
