@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveNodeConfig } from '../src/cli/nodeConfig.js';
 import { readApiToken, readNatsCredentials } from '../src/cli/runNode.js';
+import { keyPairFromSeed } from '../src/crypto/index.js';
 import { formatNetworkFile, parseNetworkFile, peersOf } from '../src/node/networkFile.js';
 import { makeDomain } from './helpers/domain.js';
 
@@ -233,3 +234,46 @@ describe('weft node --programs', () => {
     );
   });
 });
+
+describe('weft node --require-proven-anchors', () => {
+  it('takes true or false from a flag, the environment or the config file, and refuses anything else', () => {
+    const on = resolveNodeConfig(['--domain', 'a', '--data', '/d', '--require-proven-anchors', 'true'], {});
+    expect(on !== 'help' && on.requireProvenAnchors).toBe(true);
+    const off = resolveNodeConfig(['--domain', 'a', '--data', '/d'], {
+      WEFT_REQUIRE_PROVEN_ANCHORS: 'false',
+    });
+    expect(off !== 'help' && off.requireProvenAnchors).toBeUndefined();
+    expect(() =>
+      resolveNodeConfig(['--domain', 'a', '--data', '/d', '--require-proven-anchors', 'yes'], {}),
+    ).toThrow(/--require-proven-anchors must be true or false/);
+  });
+});
+
+describe('the network file with prover sets', () => {
+  it('carries a domain’s prover set to its peers, and refuses a malformed one', async () => {
+    const d = await makeDomain('net-proved');
+    const provers = [makeKey(1), makeKey(2)];
+    const member = {
+      name: d.name,
+      id: d.id,
+      keySet: d.keySet,
+      genesis: d.header(0n)!,
+      api: 'http://127.0.0.1:7401',
+      provers: { threshold: 2, provers: provers.map((k) => k.publicKey) },
+    };
+    const parsed = parseNetworkFile(formatNetworkFile([member]));
+    expect(parsed.domains[0]!.provers).toEqual(member.provers);
+    const [peer] = peersOf(parsed, new Uint8Array(32));
+    expect(peer!.provers).toEqual(member.provers);
+    // Without one, the peer proves its own blocks: no field at all.
+    const plain = parseNetworkFile(formatNetworkFile([{ ...member, provers: undefined }]));
+    expect('provers' in plain.domains[0]!).toBe(false);
+    const raw = JSON.parse(formatNetworkFile([member])) as { domains: { provers: { threshold: number } }[] };
+    raw.domains[0]!.provers.threshold = 3;
+    expect(() => parseNetworkFile(JSON.stringify(raw))).toThrow(/provers.threshold must be between 1/);
+  });
+});
+
+function makeKey(n: number) {
+  return keyPairFromSeed('ed25519', new Uint8Array(32).fill(n));
+}

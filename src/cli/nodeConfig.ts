@@ -41,6 +41,11 @@ options (flag / environment / config file key):
                                                          accepted itself; at most 8)
   --anchor-max-age-ms N WEFT_ANCHOR_MAX_AGE_MS anchorMaxAgeMs  with --anchor-max-hops: the oldest
                                                          header such a path may rest on (ms)
+  --require-proven-anchors BOOL WEFT_REQUIRE_PROVEN_ANCHORS requireProvenAnchors  true: refuse a
+                                                         claim anchored on a height its domain's
+                                                         provers have not proven yet
+                                                         (ANCHOR_UNPROVEN; the driver retries it
+                                                         once proven); default false
   --token-file FILE     WEFT_API_TOKEN_FILE tokenFile    the API token every POST must carry as
                                                          Authorization: Bearer (default DIR/api.token,
                                                          made on first start, mode 0600; refused if
@@ -83,6 +88,8 @@ export type NodeConfig = {
   provers?: ProverSet;
   /** the program set scoped transactions may call, when configured */
   programs?: 'examples';
+  /** refuse claims anchored on heights their domain's provers have not proven (docs/provers.md) */
+  requireProvenAnchors?: boolean;
 };
 
 /** The API token file's name in the data directory, unless configured elsewhere. */
@@ -112,7 +119,8 @@ type Key =
   | 'tokenFile'
   | 'logLevel'
   | 'provers'
-  | 'programs';
+  | 'programs'
+  | 'requireProvenAnchors';
 
 const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'domain', flag: '--domain', env: 'WEFT_DOMAIN' },
@@ -135,6 +143,7 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'logLevel', flag: '--log-level', env: 'WEFT_LOG_LEVEL' },
   { key: 'provers', flag: '--provers', env: 'WEFT_PROVERS' },
   { key: 'programs', flag: '--programs', env: 'WEFT_PROGRAMS' },
+  { key: 'requireProvenAnchors', flag: '--require-proven-anchors', env: 'WEFT_REQUIRE_PROVEN_ANCHORS' },
 ];
 
 /** Longest period a node may be told to wait between blocks. */
@@ -260,6 +269,9 @@ export function resolveNodeConfig(
   const programs = raw('programs');
   if (programs && programs.value !== 'examples')
     throw bad(`${programs.from} must name a program set (examples), got '${programs.value}'`);
+  const requireProven = raw('requireProvenAnchors');
+  if (requireProven && requireProven.value !== 'true' && requireProven.value !== 'false')
+    throw bad(`${requireProven.from} must be true or false, got '${requireProven.value}'`);
   return {
     domain: domain.value,
     data,
@@ -279,6 +291,7 @@ export function resolveNodeConfig(
     logLevel: (logLevel?.value ?? 'info') as LogLevel,
     ...(provers ? { provers: readProversFile(provers.value, provers.from) } : {}),
     ...(programs ? { programs: 'examples' as const } : {}),
+    ...(requireProven?.value === 'true' ? { requireProvenAnchors: true } : {}),
   };
 }
 

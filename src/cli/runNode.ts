@@ -196,6 +196,7 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
       ...(cfg.anchorPolicy ? { anchorPolicy: cfg.anchorPolicy } : {}),
       ...(cfg.provers ? { provers: cfg.provers } : {}),
       ...(cfg.programs === 'examples' ? { programs: new ProgramRegistry(examplePrograms) } : {}),
+      ...(cfg.requireProvenAnchors ? { requireProvenAnchors: true } : {}),
       onError: (e) =>
         logs.error({ code: e instanceof WeftError ? e.code : undefined, err: e }, `error: ${e.message}`),
     });

@@ -22,6 +22,7 @@ import {
   encodeSignedAttestation,
   examplePrograms,
   type ObjectWitness,
+  objectsToRead,
   ProgramRegistry,
   ScopeFollower,
   type ScopeTx,
@@ -29,9 +30,9 @@ import {
   scopeTxOf,
   signAttestation,
 } from '../scope/index.js';
-import { verifyTransition } from '../smt/index.js';
-import { validateBlockStateless } from '../sync/index.js';
-import { txId, verifyTransactionSignatures } from '../tx/index.js';
+import { type Proof, verifyTransition } from '../smt/index.js';
+import { ScopeHistory, type ScopeWitness, scopeWitnessOf, validateBlockStateless } from '../sync/index.js';
+import { type Transaction, txId, verifyTransactionSignatures } from '../tx/index.js';
 
 export const PROVER_USAGE = `usage: weft prover --api URL --key FILE [options]
 
@@ -50,6 +51,11 @@ options:
   --trust-remote-anchors  accept anchors that are not the domain's own recent roots (the
                           prover does not follow other domains; without this flag a block
                           spending a resource anchored on another domain is not attested)
+  --programs SET          re-execute scoped transactions with a program set: examples. Without
+                          it a block with scoped transactions is not attested. The prover
+                          starts its object DAG at --from: a block whose scopes reach below
+                          it (an unproven window older than the prover) is refused
+                          (SCOPE_HISTORY_UNKNOWN); start lower, or at a proven height
   --post                  also hand each attestation to the node (POST /v1/attestations); the
                           line then carries the node's proven height after it. A node with an
                           API token needs it in WEFT_API_TOKEN (never on the command line)`;
@@ -65,6 +71,8 @@ export type ProverOptions = {
   to: bigint | null;
   trustRemoteAnchors: boolean;
   post: boolean;
+  /** the program set scoped transactions are re-executed with */
+  programs?: 'examples';
 };
 
 export function parseProverArgs(args: string[]): ProverOptions | 'help' | { error: string } {
@@ -94,7 +102,11 @@ export function parseProverArgs(args: string[]): ProverOptions | 'help' | { erro
       else if (a === '--to') o.to = height(value(), 1n);
       else if (a === '--trust-remote-anchors') o.trustRemoteAnchors = true;
       else if (a === '--post') o.post = true;
-      else return { error: `unknown option ${a}` };
+      else if (a === '--programs') {
+        const set = value();
+        if (set !== 'examples') return { error: '--programs must name a program set: examples' };
+        o.programs = set;
+      } else return { error: `unknown option ${a}` };
     } catch (e) {
       return { error: (e as Error).message };
     }
@@ -129,7 +141,7 @@ export type ProvedBlock = { attestation: SignedAttestation };
 export async function proveBlocks(
   client: WeftClient,
   keyPair: KeyPair,
-  opts: { from: bigint; to: bigint | null; trustRemoteAnchors: boolean },
+  opts: { from: bigint; to: bigint | null; trustRemoteAnchors: boolean; programs?: 'examples' },
   emit: (p: ProvedBlock) => void,
 ): Promise<bigint> {
   const info = await client.info();
@@ -143,6 +155,7 @@ export async function proveBlocks(
     opts.from - 1n > BigInt(PROVER_ANCHOR_WINDOW) ? opts.from - 1n - BigInt(PROVER_ANCHOR_WINDOW) : 0n;
   for (const r of await client.roots({ from: first, to: opts.from - 1n })) own.push(hexKey(r.stateRoot));
   const logics = builtinRegistry();
+  const scopes = opts.programs ? new ScopeHistory(new ProgramRegistry(examplePrograms)) : undefined;
   let proved = 0n;
   for (let h = opts.from; h <= to; h++) {
     const block = await client.block(h);
@@ -162,7 +175,8 @@ export async function proveBlocks(
       );
     }
     const ownRoots = new Set(own);
-    validateBlockStateless({
+    const witness = scopes ? await fetchScopeWitness(client, block) : undefined;
+    const done = validateBlockStateless({
       header,
       prevRoot: prev.stateRoot,
       writes: block.writes,
@@ -171,7 +185,9 @@ export async function proveBlocks(
       isAnchorAccepted: (root) => ownRoots.has(hexKey(root)) || opts.trustRemoteAnchors,
       isSenderRoot: (root) => ownRoots.has(hexKey(root)),
       logics,
+      ...(scopes ? { scopes: { history: scopes, prevHash: headerHash(prev), witness } } : {}),
     });
+    done.commit(headerHash(header));
     emit({
       attestation: signAttestation(keyPair, {
         domain: info.domainId,
@@ -185,6 +201,32 @@ export async function proveBlocks(
     proved++;
   }
   return proved;
+}
+
+/**
+ * The scope witness of a block from the node's API: the proven tip its scopes used and every
+ * declared object's value at the previous height, with its proof (checked by the verifier
+ * against the previous root, never trusted). Undefined for a block without scoped transactions.
+ */
+async function fetchScopeWitness(
+  client: WeftClient,
+  block: { header: { height: bigint }; txs: Transaction[]; scopeProvenHeight?: bigint },
+): Promise<ScopeWitness | undefined> {
+  const prover = new Map<string, { value: Uint8Array | null; proof: Proof }>();
+  const scoped: ScopeTx[] = [];
+  for (const tx of block.txs) {
+    const st = tx.scope === undefined ? null : scopeTxOf(tx, txId(tx));
+    if (st) scoped.push(st);
+  }
+  if (scoped.length === 0 || block.scopeProvenHeight === undefined) return undefined;
+  for (const o of objectsToRead(scoped)) {
+    const p = await client.proveObject(o, block.header.height - 1n);
+    prover.set(hexKey(o), { value: p.value, proof: p.proof });
+  }
+  return scopeWitnessOf(
+    { proveObject: (o: Uint8Array) => prover.get(hexKey(o))! },
+    { header: block.header, txs: block.txs, scopeProvenHeight: block.scopeProvenHeight },
+  );
 }
 
 /** One attestation as a JSON line. */

@@ -232,6 +232,18 @@ export const ERROR_CODES = {
     status: 400,
     meaning: '(follower) a block without the proof of a proven value a scope reads',
   },
+  SCOPE_WITNESS_MISSING: {
+    status: 400,
+    meaning: '(sync) a scoped block whose update does not carry the value of every declared object',
+  },
+  SCOPE_HISTORY_UNKNOWN: {
+    status: 400,
+    meaning: '(sync) a scoped block whose scopes reach unproven history this verifier did not follow',
+  },
+  ANCHOR_UNPROVEN: {
+    status: 400,
+    meaning: "(sync) a claim anchored on a height its domain's provers have not proven yet",
+  },
 
   // --- the node cannot serve now: retry later or elsewhere
   MEMPOOL_FULL: { status: 503, meaning: 'the mempool is full: retry after the next block' },

@@ -7,8 +7,10 @@ import {
   equalBytes,
   hexKey,
   type KeyPair,
+  Reader,
   type SignatureVerifierPool,
   WeftError,
+  Writer,
 } from '../crypto/index.js';
 import {
   builtinRegistry,
@@ -24,7 +26,10 @@ import {
   objectKey,
   type ProgramLookup,
   ProvenTip,
+  type ProverEvidence,
   type ProverSet,
+  type RemoteAttestationOutcome,
+  RemoteProvenTips,
   type SignedAttestation,
 } from '../scope/index.js';
 import { type Proof, Smt, type StagedVersion, type Write } from '../smt/index.js';
@@ -109,6 +114,8 @@ export interface DomainStore {
   status(txKey: string): TxStatus | undefined;
   /** A value preimage by its valueRef (hex), kept for every resource a block created. */
   value(refKey: string): Uint8Array | undefined;
+  /** The provers' state stored with the last checkpoint (`BlockCommit.provers`), if any. */
+  proverState?(): Uint8Array | undefined;
 }
 
 export type BlockCommit = {
@@ -118,6 +125,11 @@ export type BlockCommit = {
   signed: SignedHeader;
   state: DomainState;
   statuses: [string, TxStatus][];
+  /**
+   * The provers' state to keep with the checkpoint (docs/provers.md, "Persistence"): attestations
+   * not yet counted, of this domain and of the domains it follows, and the evidence held.
+   */
+  provers?: Uint8Array;
 };
 
 export type DomainOptions = {
@@ -155,6 +167,12 @@ export type DomainOptions = {
    * transactions (`TX_SCOPE_UNSUPPORTED`).
    */
   programs?: ProgramLookup;
+  /**
+   * Refuse a transaction that consumes a resource anchored on a root of another domain at a
+   * height that domain's provers have not proven yet, as this node counts their attestations
+   * (`ANCHOR_UNPROVEN`, before admission: resubmit once proven). Default false.
+   */
+  requireProvenAnchors?: boolean;
 };
 
 /** Options to resume a domain from a recovered state (see `weft/store`). */
@@ -173,6 +191,29 @@ export type PhaseName = 'signatures' | 'reads' | 'admit' | 'tree' | 'seal' | 'si
 
 export type SubmitResult = { txId: Uint8Array; status: TxStatus };
 
+/** Largest provers' state a checkpoint keeps (own tracker, or all remote trackers together). */
+export const PROVER_STATE_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * The parts of the provers' state a checkpoint keeps (`u8 format (1) || bool || [bytes own
+ * ProvenTip snapshot] || bytes RemoteProvenTips snapshot`): STORE_FORMAT when it does not decode.
+ * Each part is checked when it is restored (signatures and evidence re-verified).
+ */
+export function decodeProverState(bytes: Uint8Array): { own: Uint8Array | null; remote: Uint8Array } {
+  try {
+    const r = new Reader(bytes);
+    if (r.u8() !== 1) throw new WeftError('CODEC', 'unknown provers state format');
+    const own = r.bool() ? r.bytes(PROVER_STATE_BYTES_MAX).slice() : null;
+    const remote = r.bytes(PROVER_STATE_BYTES_MAX).slice();
+    r.end();
+    new RemoteProvenTips(() => undefined).load(remote);
+    return { own, remote };
+  } catch (e) {
+    if (!(e instanceof WeftError)) throw e;
+    throw new WeftError('STORE_FORMAT', `the provers' state does not decode: ${e.shortMessage}`);
+  }
+}
+
 /** Membership or absence of a key in the tree at a height, with the proof. */
 export type StateProof = {
   height: bigint;
@@ -188,6 +229,8 @@ export type DomainEvents = {
 } & {
   /** the domain stopped on a broken invariant (`INVARIANT`, a bug in Weft): every later call is DOMAIN_FAILED */
   stopped: [WeftError];
+  /** a prover's attestation of this domain's block was counted (what a router relays to followers) */
+  attested: [SignedAttestation];
 };
 
 type Inbox = {
@@ -265,6 +308,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       verifier?: SignatureVerifierPool;
       provers?: ProverSet;
       programs?: ProgramLookup;
+      requireProvenAnchors?: boolean;
     },
     state: DomainState,
     smt: Smt,
@@ -293,6 +337,101 @@ export class Domain extends EventEmitter<DomainEvents> {
     // Refuse a malformed prover set now (BAD_INPUT), not at the first attestation.
     if (opts.provers)
       new ProvenTip({ domain: this.id, provers: opts.provers, committedRoot: () => undefined });
+    this.requireProvenAnchors = opts.requireProvenAnchors === true;
+    this.remoteProven = new RemoteProvenTips((d, h) => {
+      const view = this.state.remotes.get(hexKey(d));
+      const held = view?.recent.get(h);
+      if (!view || !held) return undefined;
+      return { stateRoot: held.stateRoot, reexecuted: view.mode === 'full' };
+    });
+  }
+
+  /** Whether claims anchored on unproven heights of other domains are refused (ANCHOR_UNPROVEN). */
+  readonly requireProvenAnchors: boolean;
+  /** Other domains' proven tips as this domain counts their provers' attestations. */
+  private readonly remoteProven: RemoteProvenTips;
+  /** Domains known to prove their own blocks (no provers): every committed height is proven. */
+  private readonly selfProven = new Set<string>();
+
+  /**
+   * `u8 format (1) || bool || [bytes own ProvenTip snapshot] || bytes RemoteProvenTips snapshot`:
+   * what a checkpoint keeps of the provers (docs/provers.md, "Persistence").
+   */
+  private proverStateBytes(): Uint8Array | undefined {
+    if (!this.provenTip && this.remoteProven.isEmpty()) return undefined;
+    const w = new Writer(1024).u8(1).bool(this.provenTip !== null);
+    if (this.provenTip) w.bytes(this.provenTip.snapshot(), PROVER_STATE_BYTES_MAX);
+    w.bytes(this.remoteProven.snapshot(), PROVER_STATE_BYTES_MAX);
+    return w.finish();
+  }
+
+  private loadProverState(bytes: Uint8Array): void {
+    const { own, remote } = decodeProverState(bytes);
+    if (own && this.provers)
+      this.provenTip = ProvenTip.restore(
+        {
+          domain: this.id,
+          provers: this.provers,
+          provenHeight: this.state.provenHeight,
+          committedRoot: (h) => this.header(h)?.header.stateRoot,
+        },
+        own,
+      );
+    this.remoteProven.load(remote);
+  }
+
+  /**
+   * Tells this domain the prover set of a domain it follows (its configuration: the network
+   * file, or the member domain itself), or null when that domain proves its own blocks. From
+   * then on that domain's attestations are counted (`acceptRemoteAttestation`).
+   */
+  followProvers(domainId: Uint8Array, provers: ProverSet | null): void {
+    if (provers === null) this.selfProven.add(hexKey(domainId));
+    else this.remoteProven.follow(domainId, provers);
+  }
+
+  /**
+   * Counts an attestation of another domain's block (from the transport). UNKNOWN_DOMAIN when
+   * its prover set is not known; ProvenTip's refusals. An attestation of a root other than the
+   * one this domain re-executed (a view in full mode) convicts its prover: `evidence`.
+   */
+  acceptRemoteAttestation(signed: SignedAttestation): RemoteAttestationOutcome {
+    return this.remoteProven.add(signed);
+  }
+
+  /** The proven height of a followed domain as this domain counted it (undefined: no prover set known). */
+  remoteProvenHeight(domainId: Uint8Array): bigint | undefined {
+    if (this.selfProven.has(hexKey(domainId)))
+      return this.state.remotes.get(hexKey(domainId))?.head.header.height;
+    return this.remoteProven.provenHeight(domainId);
+  }
+
+  /** Evidence this domain holds against another domain's provers. */
+  remoteProverEvidence(domainId: Uint8Array): ProverEvidence[] {
+    return this.remoteProven.evidence(domainId);
+  }
+
+  /**
+   * Why `tx` may not be admitted under `requireProvenAnchors`: a consumed resource anchored on a
+   * root of another domain above that domain's proven height. Null when none is.
+   */
+  private unprovenAnchor(tx: Transaction): string | null {
+    for (const action of tx.actions ?? []) {
+      for (const c of action.consumed ?? []) {
+        const anchor = c.commitmentProof?.anchor;
+        if (!(anchor instanceof Uint8Array)) continue;
+        const a = hexKey(anchor);
+        if (this.state.recentRoots.has(a)) continue;
+        for (const view of this.state.remotes.values()) {
+          const h = view.roots.get(a);
+          if (h === undefined) continue;
+          const proven = this.remoteProvenHeight(view.domainId);
+          if (proven === undefined || proven < h)
+            return `anchored on height ${h} of ${view.name ?? hexKey(view.domainId)}, proven up to ${proven ?? 'nothing known'}`;
+        }
+      }
+    }
+    return null;
   }
 
   /** A new domain at genesis. */
@@ -369,6 +508,9 @@ export class Domain extends EventEmitter<DomainEvents> {
       check(input.type !== 'seal', 'STORE_FORMAT', 'a seal after the last checkpoint cannot be replayed');
       domain.state = apply(domain.state, input, domain.env).state;
     }
+    // After the replay: the proven tip it moved is the floor of the restored trackers.
+    const saved = opts.store.proverState?.();
+    if (saved) domain.loadProverState(saved);
     return domain;
   }
 
@@ -455,6 +597,21 @@ export class Domain extends EventEmitter<DomainEvents> {
    */
   async submitMany(txs: Transaction[]): Promise<SubmitResult[]> {
     check(Array.isArray(txs), 'BAD_INPUT', 'txs must be an array');
+    if (!this.requireProvenAnchors) return this.admitMany(txs);
+    // The proven-anchor policy is this node's, checked before admission (nothing is logged for a
+    // refusal here, so a replay never depends on attestations).
+    const reasons = txs.map((tx) => this.unprovenAnchor(tx));
+    const admitted = await this.admitMany(txs.filter((_, i) => reasons[i] === null));
+    let next = 0;
+    return txs.map((tx, i) => {
+      const reason = reasons[i];
+      if (reason === null) return admitted[next++]!;
+      return { txId: txId(tx), status: { status: 'rejected', code: 'ANCHOR_UNPROVEN', reason: reason! } };
+    });
+  }
+
+  private async admitMany(txs: Transaction[]): Promise<SubmitResult[]> {
+    if (txs.length === 0) return [];
     const t0 = performance.now();
     const sigs = this.verifier ? await preverifyBatch(txs, this.verifier) : [];
     this.spent.signatures += performance.now() - t0;
@@ -669,6 +826,7 @@ export class Domain extends EventEmitter<DomainEvents> {
             signed,
             state: this.state,
             statuses,
+            ...this.proversToKeep(),
           });
         } else {
           await staged.commit();
@@ -828,6 +986,16 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.proveKey(refusalKey(nf), height);
   }
 
+  /** This domain's prover set; null when each seal proves its own block. */
+  get proverSet(): ProverSet | null {
+    return this.provers;
+  }
+
+  /** The programs this domain executes scoped transactions with (undefined: it refuses them). */
+  get scopePrograms(): ProgramLookup | undefined {
+    return this.programs;
+  }
+
   /** An object's state (`0x04 || object`, docs/scopes.md) at `height`, with its proof. */
   proveObject(object: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(objectKey(object), height);
@@ -876,7 +1044,12 @@ export class Domain extends EventEmitter<DomainEvents> {
       ...(opts.learned && opts.learned.length > 0 ? { learned: opts.learned } : {}),
       atMs: opts.atMs ?? this.state.head.timestamp,
     };
-    return this.serial(() => this.logged(input));
+    return this.serial(async () => {
+      await this.logged(input);
+      // Attestations waiting for this header count now (or convict their provers).
+      const h = 'header' in header ? header.header : header;
+      this.remoteProven.accepted(h.domain, h.height);
+    });
   }
 
   /**
@@ -1001,6 +1174,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         committedRoot: (h) => this.header(h)?.header.stateRoot,
       }));
       const outcome = tip.add(signed);
+      if (outcome.counted) this.emit('attested', signed);
       if (outcome.mismatch) {
         const root = this.header(signed.attestation.height)?.header.stateRoot;
         const evidence = root ? tip.checkReexecution(signed, root) : null;
@@ -1009,6 +1183,11 @@ export class Domain extends EventEmitter<DomainEvents> {
       if (outcome.advancedTo !== null) await this.logged({ type: 'markProven', height: outcome.advancedTo });
       return outcome;
     });
+  }
+
+  private proversToKeep(): { provers?: Uint8Array } {
+    const bytes = this.proverStateBytes();
+    return bytes ? { provers: bytes } : {};
   }
 
   /** Evidence this domain holds against provers it excluded. */

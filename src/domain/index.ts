@@ -40,7 +40,7 @@ export type {
   StateProof,
   SubmitResult,
 } from './domain.js';
-export { Domain, treeVersionOf, valuesOf } from './domain.js';
+export { Domain, decodeProverState, PROVER_STATE_BYTES_MAX, treeVersionOf, valuesOf } from './domain.js';
 export type { Header, SignedHeader } from './header.js';
 export {
   decodeHeader,

@@ -9,6 +9,8 @@ export const MESSAGE_KINDS = [
   'headerResponse',
   'confirmation',
   'transfer',
+  // a prover's signed attestation of the sender's block (docs/provers.md, "Across domains")
+  'attestation',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 

@@ -67,6 +67,8 @@ export type NodeHostOptions = {
   provers?: ProverSet;
   /** the programs scoped transactions may call (docs/scopes.md) */
   programs?: ProgramLookup;
+  /** refuse claims anchored on heights other domains' provers have not proven (docs/provers.md) */
+  requireProvenAnchors?: boolean;
 };
 
 /**
@@ -108,6 +110,7 @@ export class NodeHost {
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.provers ? { provers: opts.provers } : {}),
       ...(opts.programs ? { programs: opts.programs } : {}),
+      ...(opts.requireProvenAnchors ? { requireProvenAnchors: true } : {}),
       ...(opts.anchorPolicy ? { anchorPolicy: opts.anchorPolicy } : {}),
       ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
     });

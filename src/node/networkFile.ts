@@ -11,6 +11,8 @@ import {
   type KeySet,
   type SignedHeader,
 } from '../domain/index.js';
+import { parsePublicKeyJson, publicKeyToJson } from '../resource/index.js';
+import { PROVERS_MAX, type ProverSet } from '../scope/index.js';
 import type { Peer } from './router.js';
 
 export const NETWORK_FILE_VERSION = 1;
@@ -24,6 +26,12 @@ export type NetworkMember = {
   genesis: SignedHeader;
   /** the node's HTTP API, e.g. http://127.0.0.1:7401 */
   api: string;
+  /**
+   * Its prover set, when it has one (docs/provers.md): how followers count its attestations.
+   * JSON `"provers": { "threshold": N, "provers": [{ "type", "key" }] }`; absent: the domain
+   * proves its own blocks at each seal.
+   */
+  provers?: ProverSet;
 };
 
 export type NetworkFile = { version: number; domains: NetworkMember[] };
@@ -39,6 +47,9 @@ export function formatNetworkFile(members: NetworkMember[]): string {
         keySet: toHex(encodeKeySet(m.keySet)),
         genesis: toHex(encodeSignedHeader(m.genesis)),
         api: m.api,
+        ...(m.provers
+          ? { provers: { threshold: m.provers.threshold, provers: m.provers.provers.map(publicKeyToJson) } }
+          : {}),
       })),
     },
     null,
@@ -83,6 +94,7 @@ export function parseNetworkFile(text: string, source = 'network file'): Network
       genesis: field('genesis', (v) => decodeSignedHeader(fromHex(v))),
       api: field('api', (v) => new URL(v).toString().replace(/\/$/, '')),
     };
+    if (d?.provers !== undefined) member.provers = proverSetOf(d.provers, `${at}.provers`);
     check(
       equalBytes(member.genesis.header.domain, member.id) && member.genesis.header.height === 0n,
       'BAD_CONFIG',
@@ -109,5 +121,27 @@ export function readNetworkFile(path: string): NetworkFile {
 export function peersOf(file: NetworkFile, self: Uint8Array): Peer[] {
   return file.domains
     .filter((d) => !equalBytes(d.id, self))
-    .map((d) => ({ id: d.id, name: d.name, keySet: d.keySet, genesis: d.genesis }));
+    .map((d) => ({
+      id: d.id,
+      name: d.name,
+      keySet: d.keySet,
+      genesis: d.genesis,
+      ...(d.provers ? { provers: d.provers } : {}),
+    }));
+}
+
+/** A prover set from the network file's JSON; BAD_CONFIG naming the field otherwise. */
+function proverSetOf(raw: unknown, at: string): ProverSet {
+  const o = raw as { threshold?: unknown; provers?: unknown };
+  const list = o?.provers;
+  if (!Array.isArray(list) || list.length < 1 || list.length > PROVERS_MAX)
+    throw new WeftError('BAD_CONFIG', `${at} must list 1..${PROVERS_MAX} provers`);
+  const t = o.threshold;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > list.length)
+    throw new WeftError('BAD_CONFIG', `${at}.threshold must be between 1 and the number of provers`);
+  try {
+    return { threshold: t, provers: list.map((p, i) => parsePublicKeyJson(p, `${at}.provers[${i}]`)) };
+  } catch (e) {
+    throw new WeftError('BAD_CONFIG', `${at}: ${(e as Error).message}`);
+  }
 }

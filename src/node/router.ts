@@ -18,6 +18,14 @@ import {
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
 import {
+  decodeSignedAttestation,
+  encodeSignedAttestation,
+  type ProgramLookup,
+  type ProverEvidence,
+  type ProverSet,
+  type SignedAttestation,
+} from '../scope/index.js';
+import {
   answerHeaderRequest,
   decideAcceptance,
   decodeHeaderRequest,
@@ -39,7 +47,9 @@ import {
   type RootUpdate,
   recordedHeaders,
   rootUpdateFromBlock,
+  ScopeHistory,
   SyncState,
+  scopeWitnessOf,
   TRUSTING_PERIOD_MS_DEFAULT,
   trustRemote,
   VERIFICATION_MODE_DEFAULT,
@@ -67,6 +77,11 @@ export type SyncRouterOptions = {
   trustingPeriodMs?: bigint;
   /** the clock expiry is judged by (default: wall time) */
   clock?: () => bigint;
+  /**
+   * The programs full mode re-executes senders' scoped blocks with (docs/sync.md, "Scoped
+   * blocks"); default: each member domain's own, if it has any.
+   */
+  programs?: ProgramLookup;
 };
 
 export type SyncRouterEvents = {
@@ -84,16 +99,44 @@ export type SyncRouterEvents = {
    * set — a fork shown to different observers.
    */
   equivocation: [{ at: Uint8Array; from: Uint8Array; evidence: EquivocationEvidence }];
+  /**
+   * `at` counted a prover's attestation of `domain`'s block; `evidence` when it convicted the
+   * prover instead (a root other than the block re-executes to: docs/provers.md).
+   */
+  attestation: [
+    {
+      at: Uint8Array;
+      domain: Uint8Array;
+      height: bigint;
+      provenHeight: bigint;
+      evidence: ProverEvidence | null;
+    },
+  ];
 };
 
-type Member = { domain: Domain; sync: SyncState; net: Transport; queue: Promise<void>; detach: () => void };
+type Member = {
+  domain: Domain;
+  sync: SyncState;
+  net: Transport;
+  queue: Promise<void>;
+  detach: () => void;
+  /** with programs: the object DAGs full mode re-executes the senders' scoped blocks on */
+  scopes?: ScopeHistory;
+};
 
 /**
  * A domain run by another process: known by its id, its genesis key set and its signed genesis
  * header (introduced out of band, e.g. by the network file `weft up` writes). Members follow it
  * from genesis; after a restart they skip the headers their domain already accepted.
  */
-export type Peer = { id: Uint8Array; name?: string; keySet: KeySet; genesis: SignedHeader };
+export type Peer = {
+  id: Uint8Array;
+  name?: string;
+  keySet: KeySet;
+  genesis: SignedHeader;
+  /** its prover set (docs/provers.md); absent: it proves its own blocks at each seal */
+  provers?: ProverSet;
+};
 
 /**
  * Routes sync traffic between member domains and peers over a transport.
@@ -108,6 +151,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly peers = new Map<string, Peer>();
   private readonly endpoint: (self: Uint8Array) => Transport;
   private readonly mode: VerificationMode;
+  private readonly programs: ProgramLookup | undefined;
   private timer: NodeJS.Timeout | null = null;
   /** `verified`: headers that passed the light-client rules (what a restart must not redo) */
   private readonly stats = { sent: 0, received: 0, accepted: 0, refused: 0, gapRequests: 0, verified: 0 };
@@ -120,6 +164,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     super();
     this.endpoint = opts.endpoint;
     this.mode = opts.mode ?? VERIFICATION_MODE_DEFAULT;
+    this.programs = opts.programs;
     this.trustingPeriodMs = opts.trustingPeriodMs ?? TRUSTING_PERIOD_MS_DEFAULT;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
     check(this.trustingPeriodMs > 0n, 'BAD_INPUT', 'trustingPeriodMs must be positive');
@@ -141,6 +186,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const sync = new SyncState(domain, { trustingPeriodMs: this.trustingPeriodMs, clock: this.clock });
     const net = this.endpoint(domain.id);
     const member: Member = { domain, sync, net, queue: Promise.resolve(), detach: () => {} };
+    const programs = this.programs ?? domain.scopePrograms;
+    if (programs) member.scopes = new ScopeHistory(programs);
     const trusts: Promise<void>[] = [];
     for (const other of this.members.values()) {
       trusts.push(this.follow(member, other.domain.id, () => latestOf(other.domain), other.domain.name));
@@ -153,10 +200,13 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
       void this.announce(member, o.block.header.height);
+    const onAttested = (s: SignedAttestation) => void this.relayAttestation(member, s);
     domain.on('blockSealed', onSealed);
+    domain.on('attested', onAttested);
     member.detach = () => {
       unsubscribe();
       domain.off('blockSealed', onSealed);
+      domain.off('attested', onAttested);
     };
     this.members.set(key, member);
     return Promise.all(trusts).then(() => undefined);
@@ -172,6 +222,10 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     trusted: () => { signed: SignedHeader; keySet: KeySet },
     name: string | undefined,
   ): Promise<void> {
+    // Its prover set is configuration: given again at every start, before any attestation.
+    const other = this.members.get(hexKey(id))?.domain;
+    const provers = other ? other.proverSet : (this.peers.get(hexKey(id))?.provers ?? null);
+    member.domain.followProvers(id, provers);
     const run = async () => {
       if (member.domain.remoteView(id) !== undefined) return;
       const { signed, keySet } = trusted();
@@ -349,7 +403,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     if (this.mode !== 'full') return rootUpdateFromBlock(block, signed);
     // Full receivers check every remote-header record against the signed header it names.
     const remoteHeaders = recordedHeaders(domain, block);
-    return rootUpdateFromBlock(block, signed, { withTxs: true, remoteHeaders });
+    const scopeWitness = scopeWitnessOf(domain, block);
+    return rootUpdateFromBlock(block, signed, {
+      withTxs: true,
+      remoteHeaders,
+      ...(scopeWitness ? { scopeWitness } : {}),
+    });
   }
 
   /**
@@ -380,6 +439,14 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const id = `${hexKey(member.domain.id)}/${height}`;
     const to = this.domainIds().filter((d) => !equalBytes(d, member.domain.id));
     await Promise.all(to.map((d) => this.send(member, d, { kind: 'rootUpdate', id, body })));
+  }
+
+  /** Sends an attestation the member's domain counted to every other domain (its followers). */
+  private async relayAttestation(member: Member, s: SignedAttestation): Promise<void> {
+    const body = encodeSignedAttestation(s);
+    const id = `att/${hexKey(member.domain.id)}/${s.attestation.height}/${hexKey(s.prover.bytes)}`;
+    const to = this.domainIds().filter((d) => !equalBytes(d, member.domain.id));
+    await Promise.all(to.map((d) => this.send(member, d, { kind: 'attestation', id, body })));
   }
 
   private async send(member: Member, to: Uint8Array, msg: Message): Promise<void> {
@@ -426,6 +493,18 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       case 'transfer':
         this.emit('transfer', { at: member.domain.id, from, body: msg.body });
         return;
+      case 'attestation': {
+        const s = decodeSignedAttestation(msg.body);
+        const out = member.domain.acceptRemoteAttestation(s);
+        this.emit('attestation', {
+          at: member.domain.id,
+          domain: s.attestation.domain,
+          height: s.attestation.height,
+          provenHeight: out.provenHeight,
+          evidence: out.evidence,
+        });
+        return;
+      }
       default:
         return;
     }
@@ -462,6 +541,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         // never what we merely know.
         atMs: this.clock(),
         vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
+        ...(member.scopes ? { scopes: member.scopes } : {}),
       },
       holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
     });

@@ -105,6 +105,20 @@ export class ObjectDag {
     return rec ? { owner: rec.owner, seq: rec.seq } : undefined;
   }
 
+  /**
+   * Learns an object's owner and latest seq from a proven tree value (`0x04 || object` under the
+   * root a block starts from), for a DAG that did not see the object's writes: a verifier that
+   * starts following a domain mid-way. Returns false, changing nothing, when the DAG already
+   * records the object differently (its history and the tree disagree).
+   */
+  learnObject(object: Uint8Array, owner: Uint8Array, seq: bigint): boolean {
+    const key = hexKey(object);
+    const rec = this.objects.get(key);
+    if (rec) return equalBytes(rec.owner, owner) && rec.seq === seq;
+    this.objects.set(key, { owner: owner.slice(), ownerKey: hexKey(owner), seq });
+    return true;
+  }
+
   /** Whether the vertex (object, seq) is above the proven tip (so it must be executed, not proven). */
   isUnproven(object: Uint8Array, seq: bigint): boolean {
     return this.vertices.has(vertexKeyString(object, seq));

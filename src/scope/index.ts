@@ -118,6 +118,13 @@ export type { AttestationOutcome, ProvenTipOptions, ProverSet } from './provenTi
 export { ProvenTip } from './provenTip.js';
 export type { Prover, ProvingJob, Reexecute } from './prover.js';
 export { ReexecutionProver } from './prover.js';
+export type { AcceptedRoot, RemoteAttestationOutcome } from './remoteProven.js';
+export {
+  REMOTE_PROVEN_DOMAINS_MAX,
+  REMOTE_PROVEN_FORMAT,
+  REMOTE_PROVEN_SNAPSHOT_BYTES_MAX,
+  RemoteProvenTips,
+} from './remoteProven.js';
 export type { Call, ScopeBody, ScopeTx } from './tx.js';
 export {
   checkCalls,

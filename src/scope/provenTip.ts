@@ -94,6 +94,12 @@ export class ProvenTip {
     return [...this.excludedKeys.values()];
   }
 
+  /** The attestations kept for `height` (above the tip, not yet counted), in key order. */
+  pendingAt(height: bigint): SignedAttestation[] {
+    const m = this.byHeight.get(height);
+    return m ? [...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s) : [];
+  }
+
   isExcluded(prover: PublicKey): boolean {
     return this.excludedKeys.has(proverKey(prover));
   }
@@ -177,11 +183,17 @@ export class ProvenTip {
     return w.finish();
   }
 
-  /** A tracker with `opts` and the state a snapshot holds; every attestation and evidence is re-checked. */
+  /**
+   * A tracker with `opts` and the state a snapshot holds (its tip, or `opts.provenHeight` when
+   * higher); every attestation and evidence is re-checked.
+   */
   static restore(opts: ProvenTipOptions, bytes: Uint8Array): ProvenTip {
     const r = new Reader(bytes);
     if (r.u8() !== 1) throw new WeftError('CODEC', 'unknown proven tip snapshot format');
-    const tip = new ProvenTip({ ...opts, provenHeight: r.u64() });
+    // The caller's tip wins when it is ahead (heights proven after the snapshot was taken).
+    const saved = r.u64();
+    const given = opts.provenHeight ?? 0n;
+    const tip = new ProvenTip({ ...opts, provenHeight: given > saved ? given : saved });
     for (const e of r.list(PROVERS_MAX, (r) =>
       decodeProverEvidence(r.bytes(4 * SIGNED_ATTESTATION_BYTES_MAX)),
     ))

@@ -39,6 +39,8 @@ import { META_GENESIS_KEY, metaKey, type NodeEnv, openNodeEnv, readU64Key, u64Ke
 import { type EntryFault, encodeEntry, entryInput, GENESIS_LINK, readEntries } from './transcript.js';
 
 const CHECKPOINT_KEY = metaKey('latest');
+/** Beside the checkpoint: the provers' state it was written with (docs/provers.md, "Persistence"). */
+const PROVERS_KEY = metaKey('provers');
 
 /**
  * The largest domain state a checkpoint holds, in bytes. Above the codec's usual 16 MiB cap on
@@ -151,6 +153,7 @@ export class LmdbDomainStore implements DomainStore {
       n.blocks.put(u64Key(height), block);
       n.headers.put(u64Key(height), header);
       n.checkpoints.put(CHECKPOINT_KEY, checkpoint);
+      if (c.provers) n.checkpoints.put(PROVERS_KEY, c.provers);
       for (const [k, st] of statuses) {
         // A refused resubmission never overwrites the status of a transaction already included.
         if (st.status === 'rejected') {
@@ -186,6 +189,10 @@ export class LmdbDomainStore implements DomainStore {
     return this.node.values.getBinary(Buffer.from(refKey, 'hex')) ?? undefined;
   }
 
+  proverState(): Uint8Array | undefined {
+    return this.node.checkpoints.getBinary(PROVERS_KEY) ?? undefined;
+  }
+
   checkpoint(): Checkpoint | undefined {
     const b = this.node.checkpoints.getBinary(CHECKPOINT_KEY);
     return b ? decodeCheckpoint(b) : undefined;
@@ -208,6 +215,8 @@ export type OpenNodeOptions = {
   provers?: ProverSet;
   /** the programs scoped transactions call (absent: the domain refuses them) */
   programs?: ProgramLookup;
+  /** refuse claims anchored on heights other domains' provers have not proven (DomainOptions) */
+  requireProvenAnchors?: boolean;
 };
 
 /** What recovery did, for logs and tests. */
@@ -260,6 +269,7 @@ export async function openDomainNode(dir: string, opts: OpenNodeOptions): Promis
         verifier: opts.verifier,
         provers: opts.provers,
         programs: opts.programs,
+        requireProvenAnchors: opts.requireProvenAnchors,
         tree,
         store,
       });
@@ -304,6 +314,7 @@ export async function openDomainNode(dir: string, opts: OpenNodeOptions): Promis
       verifier: opts.verifier,
       provers: opts.provers,
       programs: opts.programs,
+      requireProvenAnchors: opts.requireProvenAnchors,
     });
     const head = store.header(domain.committedHeight);
     if (!head || toHex(head.header.stateRoot) !== toHex(domain.stateRoot)) {

@@ -12,6 +12,7 @@ import {
   type DomainOutput,
   type DomainState,
   decodeBlock,
+  decodeProverState,
   decodeSignedHeader,
   decodeState,
   decodeStatus,
@@ -80,6 +81,7 @@ export type VerifyReport = {
 };
 
 const CHECKPOINT_KEY = metaKey('latest');
+const PROVERS_KEY = metaKey('provers');
 
 function dbStats(db: Db): { entries: number; bytes: number } {
   const s = db.getStats() as {
@@ -235,7 +237,15 @@ async function verifyOpen(
     fault('checkpoint', 'checkpoint', `the checkpoint does not decode: ${(e as Error).message}`);
   }
   for (const key of node.checkpoints.getKeys({}) as Iterable<Uint8Array>) {
-    if (!equalBytes(key, CHECKPOINT_KEY)) fault('checkpoint', 'checkpoints', 'a record under an unknown key');
+    if (equalBytes(key, PROVERS_KEY)) {
+      // Its attestations and evidence are re-verified when a node restores it (with its prover sets).
+      try {
+        decodeProverState(node.checkpoints.getBinary(PROVERS_KEY)!);
+      } catch (e) {
+        fault('checkpoint', 'provers', (e as Error).message);
+      }
+    } else if (!equalBytes(key, CHECKPOINT_KEY))
+      fault('checkpoint', 'checkpoints', 'a record under an unknown key');
   }
   let genesis: DomainState;
   try {

@@ -36,6 +36,7 @@ import {
 import { InvalidBlockError, validateBlockStateless } from './full.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
 import { type RemoteHeaderRecord, remoteHeaderRecords } from './records.js';
+import type { ScopeHistory } from './scopes.js';
 import { encodeRootUpdate, type KeySetProof, type RootUpdate } from './update.js';
 import {
   assertSignedHeaderShape,
@@ -72,6 +73,12 @@ export type SyncContext = {
    * unchecked claim: accepted, but believed by nobody).
    */
   vouchFor?(signed: SignedHeader): boolean | undefined;
+  /**
+   * The observer's programs and the object DAGs it keeps of the domains it follows: full mode
+   * re-executes scoped blocks with them (docs/sync.md, "Scoped blocks"). Absent: a block with a
+   * scoped transaction is refused.
+   */
+  scopes?: ScopeHistory;
 };
 
 /** What `acceptRootUpdate(s)` returns: the new view and the headers accepted. */
@@ -512,7 +519,7 @@ function acceptOne(
     const knowing = learned.length > 0 ? { ...view, knows: learn(view, learned, header.height) } : view;
     const roots = view.roots;
     try {
-      validateBlockStateless({
+      const done = validateBlockStateless({
         header,
         prevRoot: head.stateRoot,
         writes: update.writes,
@@ -534,7 +541,11 @@ function acceptOne(
           ctx.remoteHeaderAt?.(domainId, h),
         logics: ctx.logics ?? builtinLogics(),
         ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
+        ...(ctx.scopes
+          ? { scopes: { history: ctx.scopes, prevHash: view.headHash, witness: update.scopeWitness } }
+          : {}),
       });
+      done.commit(hh);
     } catch (e) {
       if (!(e instanceof InvalidBlockError)) throw e;
       throw new InvalidUpdateError(invalidBlockEvidence(update, e.shortMessage), e.shortMessage);

@@ -6,6 +6,7 @@
 import { equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
 import { decodeKeySet, type Header, KEYSET_TREE_KEY, txRoot } from '../domain/index.js';
 import type { LogicLookup } from '../resource/index.js';
+import { type ScopeTx, scopeTxOf } from '../scope/index.js';
 import type { TransitionProof, Write } from '../smt/index.js';
 import {
   commitmentKey,
@@ -24,6 +25,7 @@ import {
 } from '../tx/index.js';
 import { ROOT_UPDATE_TXS_MAX } from './limits.js';
 import { isRemoteHeaderWrite, REMOTE_HEADER_KEY_PREFIX } from './records.js';
+import type { ScopeHistory, ScopeWitness } from './scopes.js';
 import { openTransition } from './witness.js';
 
 /**
@@ -98,6 +100,15 @@ function checkRefusalBacked(w: Write, rec: RefusalRecord, backed: Map<string, Re
     );
 }
 
+/** Refusals of a scoped block that name what is missing or forged rather than the block's fault. */
+const SCOPE_PASS_THROUGH = new Set<string>([
+  'SCOPE_WITNESS_MISSING',
+  'SCOPE_HISTORY_UNKNOWN',
+  'SCOPE_UNKNOWN_PROGRAM',
+  'BAD_PROOF',
+  'FULL_VALIDATION_FAILED',
+]);
+
 export type BlockValidationInput = {
   header: Header;
   /** the state root the block starts from (the accepted previous header's) */
@@ -127,6 +138,18 @@ export type BlockValidationInput = {
   logics: LogicLookup;
   /** answers of a signature pool for `txs[i]` (from `preverifySignatures`), when checked ahead */
   signatureResults?: readonly (SignatureResults | undefined)[];
+  /**
+   * To re-execute scoped transactions (docs/sync.md, "Scoped blocks"): the verifier's programs
+   * and object DAGs, the hash of the header the block continues, and the update's witness.
+   * Absent: a block with a scoped transaction fails (TX_SCOPE_UNSUPPORTED inside).
+   */
+  scopes?: { history: ScopeHistory; prevHash: Uint8Array; witness: ScopeWitness | undefined };
+};
+
+/** What a block that re-executed leaves to do once the caller accepts it. */
+export type BlockValidation = {
+  /** keeps the object DAG the block's scoped transactions left, under the block's header hash */
+  commit(headerHash: Uint8Array): void;
 };
 
 function fail(message: string, cause?: unknown): never {
@@ -162,7 +185,7 @@ export class InvalidBlockError extends WeftError {
  * those transactions, plus well-formed remote-header (0x03) and key-set (0x05) records.
  * The caller has already checked the transition itself (`verifyTransition`).
  */
-export function validateBlockStateless(input: BlockValidationInput): void {
+export function validateBlockStateless(input: BlockValidationInput): BlockValidation {
   const { header, writes, txs } = input;
   if (txs === undefined) fail('full mode needs the block transactions; the update carries none');
   if (!Array.isArray(txs) || txs.length > ROOT_UPDATE_TXS_MAX)
@@ -190,6 +213,7 @@ export function validateBlockStateless(input: BlockValidationInput): void {
   const height = encodeHeight(header.height);
   const expected = new Set<string>();
   const spentInBlock = new Set<string>();
+  const scoped: ScopeTx[] = [];
   for (const [i, tx] of txs.entries()) {
     let effects: ReturnType<typeof validateTransaction>;
     try {
@@ -210,12 +234,24 @@ export function validateBlockStateless(input: BlockValidationInput): void {
             return answer === undefined || answer.present;
           },
           logics: input.logics,
+          executesScopes: input.scopes !== undefined,
         },
         input.signatureResults?.[i] ? { signatureResults: input.signatureResults[i] } : {},
       );
     } catch (e) {
       if (!(e instanceof WeftError)) throw e;
       fail(`transaction ${i} (${toHex(ids[i]!)}) is invalid: ${e.code}: ${e.shortMessage}`, e);
+    }
+    if (tx.scope !== undefined) {
+      try {
+        scoped.push(scopeTxOf(tx, ids[i]!)!);
+      } catch (e) {
+        if (!(e instanceof WeftError)) throw e;
+        fail(
+          `transaction ${i} has a scoped body the domain could not admit: ${e.code}: ${e.shortMessage}`,
+          e,
+        );
+      }
     }
     for (const nf of effects.nullifiers) {
       spentInBlock.add(hexKey(nf));
@@ -235,6 +271,38 @@ export function validateBlockStateless(input: BlockValidationInput): void {
     }
   }
 
+  // Scoped transactions: re-executed from the witness's proven values on the verifier's DAG.
+  const objectWrites = new Map<string, Uint8Array | null>();
+  let commit: BlockValidation['commit'] = () => {};
+  if (input.scopes !== undefined) {
+    const { history, prevHash, witness } = input.scopes;
+    if (scoped.length === 0 && witness !== undefined)
+      fail('the update carries a scope witness for a block without scoped transactions');
+    let run: ReturnType<ScopeHistory['execute']>;
+    try {
+      run = history.execute({
+        domainId: header.domain,
+        prevHash,
+        prevRoot: input.prevRoot,
+        height: header.height,
+        txs: scoped,
+        witness,
+      });
+    } catch (e) {
+      // The witness's and the verifier's own codes pass through; anything else is a bad block.
+      if (!(e instanceof WeftError) || SCOPE_PASS_THROUGH.has(e.code)) throw e;
+      fail(`the scoped transactions do not execute: ${e.shortMessage}`, e);
+    }
+    for (const w of run.writes) objectWrites.set(hexKey(w.key), w.value);
+    commit = run.commit;
+  }
+  for (const [k, value] of objectWrites) {
+    const w = writesByKey.get(k);
+    if (w === undefined) fail(`the block does not write object 0x${k}, which its scoped transactions imply`);
+    if (value === null || w.value === null || !equalBytes(w.value, value))
+      fail(`the block writes object 0x${k} with a state other than re-execution gives`);
+  }
+
   for (const k of expected) {
     const w = writesByKey.get(k);
     if (w === undefined) fail(`the block does not write 0x${k}, which its transactions imply`);
@@ -248,7 +316,7 @@ export function validateBlockStateless(input: BlockValidationInput): void {
     return refusals;
   };
   for (const [k, w] of writesByKey) {
-    if (expected.has(k)) continue;
+    if (expected.has(k) || objectWrites.has(k)) continue;
     if (w.key[0] === REFUSAL_KEY_PREFIX) {
       const rec = checkRefusalWrite(w, header.height, old, expected);
       checkRefusalBacked(w, rec, backed());
@@ -276,4 +344,5 @@ export function validateBlockStateless(input: BlockValidationInput): void {
     if (changes) throw new InvalidBlockError(message);
     fail(message);
   }
+  return { commit };
 }

@@ -61,7 +61,7 @@ export {
   verifyEquivocation,
   writeEquivocationEvidence,
 } from './equivocation.js';
-export type { BlockValidationInput } from './full.js';
+export type { BlockValidation, BlockValidationInput } from './full.js';
 export { InvalidBlockError, validateBlockStateless } from './full.js';
 export type { DomainProof, GlobalInclusionProof } from './global.js';
 export {
@@ -121,6 +121,14 @@ export {
   HEADER_REQUEST_FORMAT,
   SYNC_CONFIRMATION_FORMAT,
 } from './requests.js';
+export type { ObjectProver, ObjectWitness, ScopeWitness } from './scopes.js';
+export {
+  openScopeWitness,
+  SCOPE_HISTORY_KEPT,
+  SCOPE_WITNESS_OBJECTS_MAX,
+  ScopeHistory,
+  scopeWitnessOf,
+} from './scopes.js';
 export {
   decodeSignedHeader,
   encodeSignedHeader,
@@ -133,9 +141,11 @@ export {
   decodeRootUpdate,
   encodeRootUpdate,
   KEYSET_BYTES_MAX,
+  OBJECT_STATE_BYTES_MAX,
   RECORD_PREDECESSORS_MAX,
   ROOT_UPDATE_FORMAT,
   ROOT_UPDATE_FORMAT_BACKED,
+  ROOT_UPDATE_FORMAT_SCOPED,
   ROOT_UPDATE_RECORDS_MAX,
   recordedHeaders,
   rootUpdateFromBlock,

@@ -11,6 +11,7 @@ import {
 } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
+import { scopeWitnessOf } from './scopes.js';
 import { type RootUpdate, recordedHeaders, rootUpdateFromBlock } from './update.js';
 
 export const HEADER_REQUEST_FORMAT = 0x01;
@@ -83,7 +84,14 @@ export function answerHeaderRequest(domain: Domain, req: HeaderRequest): RootUpd
     if (!block || !signed) break;
     // A full receiver (the one asking for transactions) also checks the block's records.
     const remoteHeaders = req.withTxs ? recordedHeaders(domain, block) : [];
-    out.push(rootUpdateFromBlock(block, signed, { withTxs: req.withTxs, remoteHeaders }));
+    const scopeWitness = req.withTxs ? scopeWitnessOf(domain, block) : undefined;
+    out.push(
+      rootUpdateFromBlock(block, signed, {
+        withTxs: req.withTxs,
+        remoteHeaders,
+        ...(scopeWitness ? { scopeWitness } : {}),
+      }),
+    );
   }
   return out;
 }

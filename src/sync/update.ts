@@ -42,12 +42,21 @@ import {
   TRANSITION_BYTES_MAX,
 } from './limits.js';
 import { remoteHeaderRecords } from './records.js';
+import { SCOPE_WITNESS_OBJECTS_MAX, type ScopeWitness } from './scopes.js';
 import { readSignedHeader, writeSignedHeader } from './signedHeader.js';
 import { proveWrittenKey } from './witness.js';
 
 export const ROOT_UPDATE_FORMAT = 0x01;
 /** The format of an update that carries the signed headers its remote-header records name. */
 export const ROOT_UPDATE_FORMAT_BACKED = 0x02;
+/**
+ * The format of an update that carries a scope witness (a block with scoped transactions, for
+ * full-mode receivers): format 2's layout, its list of backing headers possibly empty, then the
+ * witness (docs/sync.md, "Scoped blocks").
+ */
+export const ROOT_UPDATE_FORMAT_SCOPED = 0x03;
+/** Largest encoded object state inside a scope witness (format, owner, seq, a 4,096-byte value). */
+export const OBJECT_STATE_BYTES_MAX = 1 + 32 + 8 + 1 + 4 + 4096;
 /** Most backing headers one update may carry (one per remote-header record). */
 export const ROOT_UPDATE_RECORDS_MAX = 4096;
 /** Largest encoded key set: threshold, count, and 64 tagged public keys. */
@@ -79,6 +88,11 @@ export type RootUpdate = {
    * which a full-mode receiver re-checks. Absent or empty: none.
    */
   refused?: Transaction[];
+  /**
+   * with `txs`, for a block with scoped transactions: the proven tip its scopes used and the
+   * declared objects' values before it, proven (docs/sync.md, "Scoped blocks").
+   */
+  scopeWitness?: ScopeWitness;
 };
 
 export type RootUpdateOptions = {
@@ -88,6 +102,8 @@ export type RootUpdateOptions = {
   keySetProof?: KeySetProof;
   /** the signed headers backing the block's remote-header records (`Domain.remoteView` holds them) */
   remoteHeaders?: SignedHeader[];
+  /** with `withTxs`: the block's scope witness (`scopeWitnessOf`), for a block with scoped transactions */
+  scopeWitness?: ScopeWitness;
 };
 
 /**
@@ -125,6 +141,7 @@ export function rootUpdateFromBlock(
   const keySetProof = opts.keySetProof ?? deriveKeySetProof(block);
   if (keySetProof) update.keySetProof = keySetProof;
   if (opts.remoteHeaders && opts.remoteHeaders.length > 0) update.remoteHeaders = [...opts.remoteHeaders];
+  if (opts.withTxs && opts.scopeWitness) update.scopeWitness = opts.scopeWitness;
   return update;
 }
 
@@ -186,7 +203,8 @@ export function encodeRootUpdate(u: RootUpdate): Uint8Array {
   const w = new Writer(64 * 1024);
   // Format 1 unless backing headers travel: updates without them keep their exact bytes.
   const backed = u.remoteHeaders !== undefined && u.remoteHeaders.length > 0;
-  w.u8(backed ? ROOT_UPDATE_FORMAT_BACKED : ROOT_UPDATE_FORMAT);
+  const scoped = u.scopeWitness !== undefined;
+  w.u8(scoped ? ROOT_UPDATE_FORMAT_SCOPED : backed ? ROOT_UPDATE_FORMAT_BACKED : ROOT_UPDATE_FORMAT);
   writeSignedHeader(w, u.signed);
   w.list(u.writes, ROOT_UPDATE_WRITES_MAX, (w, x) => {
     w.bytes(x.key, KEY_BYTES_MAX).bool(x.value !== null);
@@ -201,7 +219,8 @@ export function encodeRootUpdate(u: RootUpdate): Uint8Array {
     w.bytes(encodeKeySet(u.keySetProof.keySet), KEYSET_BYTES_MAX);
     w.bytes(encodeProof(u.keySetProof.proof), SINGLE_PROOF_BYTES_MAX);
   }
-  if (backed) w.list(u.remoteHeaders!, ROOT_UPDATE_RECORDS_MAX, writeSignedHeader);
+  if (backed || scoped) w.list(u.remoteHeaders ?? [], ROOT_UPDATE_RECORDS_MAX, writeSignedHeader);
+  if (scoped) writeScopeWitness(w, u.scopeWitness!);
   // Last, and only when there are any: an update without refusals encodes as it always did.
   if (u.refused !== undefined && u.refused.length > 0)
     w.list(u.refused, ROOT_UPDATE_TXS_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
@@ -227,7 +246,9 @@ export function decodeRootUpdate(bytes: Uint8Array): RootUpdate {
   const r = new Reader(bytes);
   const format = r.u8();
   check(
-    format === ROOT_UPDATE_FORMAT || format === ROOT_UPDATE_FORMAT_BACKED,
+    format === ROOT_UPDATE_FORMAT ||
+      format === ROOT_UPDATE_FORMAT_BACKED ||
+      format === ROOT_UPDATE_FORMAT_SCOPED,
     'CODEC',
     `unknown root update format ${format}`,
   );
@@ -250,6 +271,11 @@ export function decodeRootUpdate(bytes: Uint8Array): RootUpdate {
     check(remoteHeaders.length > 0, 'CODEC', 'a backed root update carries at least one header');
     update.remoteHeaders = remoteHeaders;
   }
+  if (format === ROOT_UPDATE_FORMAT_SCOPED) {
+    const remoteHeaders = r.list(ROOT_UPDATE_RECORDS_MAX, readSignedHeader);
+    if (remoteHeaders.length > 0) update.remoteHeaders = remoteHeaders;
+    update.scopeWitness = readScopeWitness(r);
+  }
   if (r.remaining > 0) {
     const refused = r.list(ROOT_UPDATE_TXS_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
     check(refused.length > 0, 'CODEC', 'an empty list of refused claims');
@@ -267,4 +293,35 @@ function decodeKeySetStrict(bytes: Uint8Array): KeySet {
     if (e instanceof WeftError) throw new WeftError('CODEC', `bad key set in root update: ${e.shortMessage}`);
     throw e;
   }
+}
+
+/**
+ * `u64 provenHeight || list(objects, at most SCOPE_WITNESS_OBJECTS_MAX)` of
+ * `object 32 || bool present || [bytes state (at most OBJECT_STATE_BYTES_MAX)] || bytes proof`,
+ * objects sorted by id, each once.
+ */
+function writeScopeWitness(w: Writer, sw: ScopeWitness): void {
+  w.u64(sw.provenHeight);
+  w.list(sw.objects, SCOPE_WITNESS_OBJECTS_MAX, (w, o) => {
+    w.fixed(o.object, 32).bool(o.value !== null);
+    if (o.value !== null) w.bytes(o.value, OBJECT_STATE_BYTES_MAX);
+    w.bytes(encodeProof(o.proof), SINGLE_PROOF_BYTES_MAX);
+  });
+}
+
+function readScopeWitness(r: Reader): ScopeWitness {
+  const provenHeight = r.u64();
+  const objects = r.list(SCOPE_WITNESS_OBJECTS_MAX, (r) => {
+    const object = r.fixed(32).slice();
+    const value = r.bool() ? r.bytes(OBJECT_STATE_BYTES_MAX).slice() : null;
+    const proof = decodeProof(r.bytes(SINGLE_PROOF_BYTES_MAX));
+    return { object, value, proof };
+  });
+  for (let i = 1; i < objects.length; i++)
+    check(
+      Buffer.compare(objects[i - 1]!.object, objects[i]!.object) < 0,
+      'CODEC',
+      'the objects of a scope witness are sorted by id, each once',
+    );
+  return { provenHeight, objects };
 }

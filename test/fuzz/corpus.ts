@@ -134,6 +134,17 @@ function blocksOf(c: Corpus, d: Domain): void {
     for (const withTxs of [false, true]) {
       push(c, 'sync.rootUpdate', encodeRootUpdate(rootUpdateFromBlock(block, signed, { withTxs })));
     }
+    if (h > 0n) {
+      // Format 3: a scope witness (an absent object, proven at the previous height).
+      const object = new Uint8Array(32).fill(Number(h));
+      const p = d.proveObject(object, h - 1n);
+      const scopeWitness = { provenHeight: h - 1n, objects: [{ object, value: p.value, proof: p.proof }] };
+      push(
+        c,
+        'sync.rootUpdate',
+        encodeRootUpdate(rootUpdateFromBlock(block, signed, { withTxs: true, scopeWitness })),
+      );
+    }
   }
 }
 
