@@ -63,6 +63,7 @@ import {
   genesis,
   genesisWrites,
   isAnchorAccepted,
+  isVaultAnchor,
   MEMPOOL_TTL_BLOCKS_DEFAULT,
   MEMPOOL_TXS_MAX_DEFAULT,
   nullifierConflicts,
@@ -775,6 +776,11 @@ export class Domain extends EventEmitter<DomainEvents> {
    * The header of `domainId` at `height` this domain accepted and still vouches for (retained,
    * and below the fork if the view is frozen): what a refund witness may name.
    */
+  /** Whether `root` is the commitment root of an EVM vault this domain follows (`evm` mode) and may anchor on. */
+  isVaultAnchor(root: Uint8Array): boolean {
+    return isVaultAnchor(this.state, root);
+  }
+
   remoteHeaderAt(domainId: Uint8Array, height: bigint): RemoteHeaderEntry | undefined {
     return remoteHeaderAt(this.state, domainId, height);
   }

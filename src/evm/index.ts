@@ -51,5 +51,6 @@ export {
   vaultTreeKeys,
   verifyVaultCommitment,
 } from './vault.js';
-export type { VaultFollowerOptions, VaultView } from './vaultFollower.js';
+export type { VaultFollowerOptions, VaultLockFacts, VaultView } from './vaultFollower.js';
 export { VAULT_CONFIRMATIONS_DEFAULT, VAULT_LOG_BLOCKS_MAX, VaultFollower } from './vaultFollower.js';
+export { vaultHeader, vaultHeaders } from './vaultHeader.js';

@@ -15,7 +15,7 @@ import {
   tokenLogic,
 } from '../resource/index.js';
 import type { Proof } from '../smt/index.js';
-import { commitmentKey, encodeHeight, nullifierKey } from '../tx/index.js';
+import { commitmentKey, encodeHeight, nullifierKey, VAULT_TREE_DEPTH, verifyVaultPath } from '../tx/index.js';
 import { weftTestTokenAbi, weftTestTokenBytecode, weftVaultAbi, weftVaultBytecode } from './artifacts.js';
 import type { EvmConnection } from './chain.js';
 import { deployContract, sendContract } from './contracts.js';
@@ -24,7 +24,7 @@ import { encodeProofForEvm } from './proof.js';
 const hex = (b: Uint8Array): Hex => toHex(b) as Hex;
 
 /** Levels of the vault's commitment tree (TREE_DEPTH in WeftVault). */
-export const VAULT_TREE_DEPTH = 32;
+export { VAULT_TREE_DEPTH };
 
 export type DeployVaultParameters = {
   lightClient: Address;
@@ -239,26 +239,12 @@ export class VaultCommitmentTree {
   }
 }
 
-/** Whether `path` (bottom first) proves `cm` at leaf `index` under the vault root `root`. */
+/** Whether `path` (bottom first) proves `cm` at leaf `index` under the vault root `root` (weft/tx `verifyVaultPath`). */
 export function verifyVaultCommitment(
   root: Uint8Array,
   cm: Uint8Array,
   index: number,
   path: Uint8Array[],
 ): boolean {
-  if (
-    path.length !== VAULT_TREE_DEPTH ||
-    !Number.isInteger(index) ||
-    index < 0 ||
-    index >= 2 ** VAULT_TREE_DEPTH
-  ) {
-    return false;
-  }
-  let node = cm;
-  for (let d = 0; d < VAULT_TREE_DEPTH; d++) {
-    const s = path[d]!;
-    if (!(s instanceof Uint8Array) || s.length !== 32) return false;
-    node = Math.floor(index / 2 ** d) % 2 === 0 ? sha256(concatBytes(node, s)) : sha256(concatBytes(s, node));
-  }
-  return equalBytes(node, root);
+  return verifyVaultPath(root, cm, index, path);
 }

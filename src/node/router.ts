@@ -462,6 +462,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         // never what we merely know.
         atMs: this.clock(),
         vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
+        isVaultRoot: (root: Uint8Array) => own.isVaultAnchor(root),
       },
       holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
     });

@@ -125,6 +125,8 @@ export type BlockValidationInput = {
    */
   remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
   logics: LogicLookup;
+  /** whether an anchor is the root of an EVM vault the verifier follows (`evm` mode): its proof is a vault path */
+  isVaultAnchor?(root: Uint8Array): boolean;
   /** answers of a signature pool for `txs[i]` (from `preverifySignatures`), when checked ahead */
   signatureResults?: readonly (SignatureResults | undefined)[];
 };
@@ -210,6 +212,7 @@ export function validateBlockStateless(input: BlockValidationInput): void {
             return answer === undefined || answer.present;
           },
           logics: input.logics,
+          ...(input.isVaultAnchor ? { isVaultAnchor: input.isVaultAnchor } : {}),
         },
         input.signatureResults?.[i] ? { signatureResults: input.signatureResults[i] } : {},
       );

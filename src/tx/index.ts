@@ -95,3 +95,4 @@ export type {
   ValidTransaction,
 } from './validate.js';
 export { isDecidedByBody, refusalOf, validateTransaction } from './validate.js';
+export { VAULT_TREE_DEPTH, vaultPathProof, verifyVaultPath, verifyVaultProof } from './vaultPath.js';

@@ -24,6 +24,7 @@ import { checkTransactionShape } from './shape.js';
 import { assertResultsFor, type SignatureResults, signatureAnswer } from './signatures.js';
 import { commitmentKey, encodeHeight, encodeRefusal, nullifierKey, refusalKey } from './treeKeys.js';
 import type { Consumed, Created, RefundWitness, RefusalReason, Transaction } from './types.js';
+import { verifyVaultProof } from './vaultPath.js';
 
 /** What a refund needs of a remote header this domain accepted: its state root and timestamp (ms). */
 export type RemoteHeaderFacts = { stateRoot: Uint8Array; timestamp: bigint };
@@ -69,6 +70,12 @@ export type ValidationContext = {
    * through a path.
    */
   isAnchorProvenByPath?(anchor: Uint8Array, path: Uint8Array): boolean;
+  /**
+   * Whether `root` is an EVM vault's commitment root this domain accepted (a remote view in
+   * `evm` mode): a commitment proof anchored on one is a vault path (`verifyVaultProof`: `height`
+   * the leaf index), not a tree proof. Absent: no anchor is a vault root.
+   */
+  isVaultAnchor?(root: Uint8Array): boolean;
 };
 
 export type ValidateOptions = {
@@ -312,9 +319,19 @@ export function validateTransaction(
             `${path}.commitmentProof.anchor of a refund must be one of this domain's own roots`,
           );
         }
-        const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
-        if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) {
-          fail('BAD_PROOF', `${path}.commitmentProof does not prove the commitment under its anchor`);
+        if (refundHeader === undefined && ctx.isVaultAnchor?.(p.anchor) === true) {
+          // A lock on an EVM vault (docs/evm.md): its leaf path under the vault root.
+          if (!verifyVaultProof(p.anchor, cm, p.height, p.proof)) {
+            fail(
+              'BAD_PROOF',
+              `${path}.commitmentProof is not the vault path of the commitment under its anchor`,
+            );
+          }
+        } else {
+          const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
+          if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) {
+            fail('BAD_PROOF', `${path}.commitmentProof does not prove the commitment under its anchor`);
+          }
         }
       }
       const k = balance.add(c.resource, 1n);
