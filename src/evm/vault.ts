@@ -3,7 +3,7 @@
 // mirror of its append-only commitment tree for Weft nodes that anchor claims on its roots.
 import type { Address, Hex, TransactionReceipt } from 'viem';
 import { parseEventLogs } from 'viem';
-import { concatBytes, equalBytes, fromHex, sha256, toHex, WeftError } from '../crypto/index.js';
+import { concatBytes, fromHex, sha256, toHex, WeftError } from '../crypto/index.js';
 import {
   commitment,
   encodeResource,
