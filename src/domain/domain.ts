@@ -40,7 +40,7 @@ import {
 } from '../tx/index.js';
 import { ANCHOR_POLICY_NONE, type AnchorPolicy, assertAnchorPolicy } from './anchorPath.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
-import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
+import { KEYSET_TREE_KEY, type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
 import type {
   EquivocationEvidence,
   InvalidBlockEvidence,
@@ -832,6 +832,14 @@ export class Domain extends EventEmitter<DomainEvents> {
    */
   proveRefusal(nf: Uint8Array, height?: bigint): StateProof {
     return this.proveKey(refusalKey(nf), height);
+  }
+
+  /**
+   * The key-set record (`0x05 || "keyset"`) at `height` (default: the tip), with its proof: what
+   * a light client proves a key-set change with (weft/evm `updateKeySet`, docs/domain.md).
+   */
+  proveKeySet(height?: bigint): StateProof {
+    return this.proveKey(KEYSET_TREE_KEY, height);
   }
 
   /** An object's state (`0x04 || object`, docs/scopes.md) at `height`, with its proof. */
