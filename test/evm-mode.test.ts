@@ -11,12 +11,16 @@ import {
   DEV_CHAIN_KEYS,
   deployTestToken,
   deployVault,
+  expireOnVault,
   lockOnVault,
+  moveToVaultTx,
   sendContract,
   VaultFollower,
   type VaultLock,
   vaultHeaders,
+  vaultTreeKeys,
   weftTestTokenAbi,
+  weftVaultAbi,
 } from '../src/evm/index.js';
 import { VaultWatch } from '../src/node/index.js';
 import {
@@ -28,7 +32,17 @@ import {
   tokenLogic,
 } from '../src/resource/index.js';
 import { decideAcceptance, decideVaultAcceptance } from '../src/sync/index.js';
-import { signTransaction, type Transaction, txId, vaultPathProof, verifyVaultPath } from '../src/tx/index.js';
+import { planRefund, withRefundWitness } from '../src/transfer/index.js';
+import {
+  decodeHeight,
+  signTransaction,
+  type Transaction,
+  txId,
+  vaultExpiredMarker,
+  vaultPathProof,
+  verifyVaultPath,
+} from '../src/tx/index.js';
+import { alice, Wallet } from './helpers/domain.js';
 import { type EvmEnv, startEvmEnv } from './helpers/evm.js';
 import { operatorKey } from './helpers/refund.js';
 import { updatesFrom } from './helpers/sync.js';
@@ -123,6 +137,94 @@ afterAll(async () => {
 }, 30_000);
 
 describe('a Weft domain following a vault in evm mode', () => {
+  it('refunds a transfer into the vault that was not claimed by its deadline, once the vault expired it', async () => {
+    const a = await Domain.create({ name: 'evm-mode-ref', signers: [operatorKey('evm-mode-ref')] });
+    const wallet = new Wallet(a, 'evm-mode-ref');
+    const coin = await wallet.mint(alice.publicKey, 30n);
+    // A vault of the wallet's token kind.
+    const usdVaultId = sha256(utf8('evm-mode-usd-vault'));
+    const usdVault = await deployVault(env.evm, {
+      lightClient: env.lightClient,
+      token,
+      domainId: usdVaultId,
+      label: coin.label,
+    });
+    const watch = await VaultWatch.open(a, {
+      rpcUrl: env.chain.rpcUrl,
+      vault: usdVault,
+      confirmations: CONFIRMATIONS,
+    });
+    const block = await env.evm.public.getBlock();
+    const deadline = block.timestamp * 1000n + 60_000n;
+    const { tx, moved } = moveToVaultTx({
+      coin,
+      owner: alice,
+      vault: usdVaultId,
+      evmOwner: evmOwner.publicKey,
+      deadline,
+    });
+    expect((await a.submit(tx)).status.status).toBe('pending');
+    await a.sealBlock();
+    expect(a.status(txId(tx))?.status).toBe('included');
+    const { cm, nf } = vaultTreeKeys(moved, moved.nk);
+
+    // Not before the deadline: the vault refuses to expire it.
+    await expect(expireOnVault(env.evm, usdVault, moved, moved.nk)).rejects.toMatchObject({
+      code: 'EVM_REVERTED',
+      message: expect.stringContaining('NotExpired'),
+    });
+    await env.evm.public.request({ method: 'evm_increaseTime' as never, params: [120] as never });
+    await mine(1n);
+    const expiry = await expireOnVault(env.evm, usdVault, moved, moved.nk);
+    expect(toHex(expiry.marker)).toBe(toHex(vaultExpiredMarker(nf)));
+    expect(
+      await env.evm.public.readContract({
+        address: usdVault,
+        abi: weftVaultAbi,
+        functionName: 'nullifierUsed',
+        args: [toHex(nf) as Hex],
+      }),
+    ).toBe(true);
+
+    const refund = planRefund({ moved, source: a.id, owner: evmOwner });
+    const own = a.proveCommitment(cm);
+    const commitmentProof = { anchor: own.root, height: decodeHeight(own.value!), proof: own.proof };
+    const f = new VaultFollower(env.evm.public as PublicClient, usdVault, { confirmations: 0n });
+    await f.sync();
+    const at = f.commitmentPath(expiry.marker)!;
+    const height = expiry.index + 1n;
+    const witness = (proof: ReturnType<typeof vaultPathProof>, h = height) =>
+      withRefundWitness(refund, { commitmentProof, refund: { height: h, proof } });
+    // Before the expiry is N confirmations deep the domain holds no such vault header.
+    await watch.poll();
+    expect((await a.submit(witness(vaultPathProof(at.path)))).status).toMatchObject({
+      status: 'rejected',
+      code: 'REFUND_UNKNOWN_HEADER',
+    });
+    await mine(CONFIRMATIONS);
+    await watch.poll();
+    expect(a.remoteHeaderAt(usdVaultId, height)?.timestamp).toBeGreaterThan(deadline);
+    // A path of another leaf, or a forged one, is no proof of the expiry.
+    const forged = vaultPathProof(at.path);
+    forged.siblings[0]![0]! ^= 1;
+    expect((await a.submit(witness(forged))).status).toMatchObject({
+      status: 'rejected',
+      code: 'REFUND_BAD_PROOF',
+    });
+    const r = await a.submit(witness(vaultPathProof(at.path)));
+    expect(r.status.status).toBe('pending');
+    await a.sealBlock();
+    expect(a.status(r.txId)?.status).toBe('included');
+    // The refund recreated the coin on its source; the moved copy can be refunded only once.
+    const again = withRefundWitness(planRefund({ moved, source: a.id, owner: evmOwner }), {
+      commitmentProof,
+      refund: { height, proof: vaultPathProof(at.path) },
+    });
+    expect((await a.submit(again)).status).toMatchObject({ status: 'rejected' });
+    await watch.close();
+    await a.close();
+  }, 120_000);
+
   it('anchors a claim only once the lock is N confirmations deep, checks its vault path, and refuses a second claim', async () => {
     const d = await Domain.create({ name: 'evm-mode-d', signers: [operatorKey('evm-mode-d')] });
     const watch = await VaultWatch.open(d, { rpcUrl: env.chain.rpcUrl, vault, confirmations: CONFIRMATIONS });

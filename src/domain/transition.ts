@@ -560,6 +560,12 @@ export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean 
   return false;
 }
 
+/** Whether `domainId` is an EVM vault this domain follows (`evm` mode). */
+export function isVaultDomain(state: DomainState, domainId: Uint8Array): boolean {
+  const view = domainId instanceof Uint8Array ? state.remotes.get(hexKey(domainId)) : undefined;
+  return view !== undefined && isVaultView(view);
+}
+
 /** Whether `root` is usable here as the commitment root of an EVM vault this domain follows (`evm` mode). */
 export function isVaultAnchor(state: DomainState, root: Uint8Array): boolean {
   for (const r of state.remotes.values()) if (isVaultView(r) && isRootUsable(r, root)) return true;
@@ -669,6 +675,7 @@ function submit(
     executesScopes: env.programs !== undefined,
     isAnchorProvenByPath: (anchor, bytes) => isAnchorProvenHere(state, env, anchor, bytes),
     isVaultAnchor: (root) => isVaultAnchor(state, root),
+    isVaultDomain: (id) => isVaultDomain(state, id),
   };
   const opts = input.signatureResults ? { signatureResults: input.signatureResults } : {};
   let effects: ValidTransaction;

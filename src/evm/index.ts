@@ -36,12 +36,13 @@ export { moveToVaultTx } from './move.js';
 export { encodeProofForEvm } from './proof.js';
 export type { HeaderSource, RelayedDomain, RelayPass } from './relayer.js';
 export { EvmRelayer, RELAY_HEADERS_PER_PASS_MAX, RELAY_INTERVAL_MS_DEFAULT } from './relayer.js';
-export type { DeployVaultParameters, VaultClaim, VaultLock, VaultRefund } from './vault.js';
+export type { DeployVaultParameters, VaultClaim, VaultExpiry, VaultLock, VaultRefund } from './vault.js';
 export {
   claimOnVault,
   createdHeightValue,
   deployTestToken,
   deployVault,
+  expireOnVault,
   lockOnVault,
   refundOnVault,
   VAULT_TREE_DEPTH,

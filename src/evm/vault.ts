@@ -172,6 +172,43 @@ export async function refundOnVault(
   });
 }
 
+export type VaultExpiry = {
+  nullifier: Uint8Array;
+  /** the leaf appended: `vaultExpiredMarker(nullifier)` */
+  marker: Uint8Array;
+  index: bigint;
+  root: Uint8Array;
+  receipt: TransactionReceipt;
+};
+
+/**
+ * Expires a resource moved to the vault that was not claimed by its deadline (WeftVault
+ * `expire`): its nullifier is recorded there and its marker appended to the commitment tree,
+ * where its source domain finds it and refunds the resource (docs/evm.md).
+ */
+export async function expireOnVault(
+  evm: EvmConnection,
+  vault: Address,
+  moved: ResourceParts,
+  nk: Uint8Array,
+): Promise<VaultExpiry> {
+  const receipt = await sendContract(evm, {
+    address: vault,
+    abi: weftVaultAbi,
+    functionName: 'expire',
+    args: [hex(encodeResource(moved.resource)), hex(moved.value), hex(nk)],
+  });
+  const [event] = parseEventLogs({ abi: weftVaultAbi, logs: receipt.logs, eventName: 'Expired' });
+  if (!event) throw new WeftError('BAD_RESPONSE', 'the expiry landed without an Expired event');
+  return {
+    nullifier: fromHex(event.args.nullifier, 32),
+    marker: fromHex(event.args.marker, 32),
+    index: event.args.index,
+    root: fromHex(event.args.root, 32),
+    receipt,
+  };
+}
+
 /** The key a refund proves absent, and a claim writes on a Weft domain: `0x02 ‖ nf`. */
 export function vaultNullifierKey(parts: ResourceParts, nk: Uint8Array): Uint8Array {
   return nullifierKey(vaultTreeKeys(parts, nk).nf);

@@ -86,9 +86,18 @@ export class VaultFollower {
     for (let from = this.nextBlock; from <= target; from += VAULT_LOG_BLOCKS_MAX) {
       const to = from + VAULT_LOG_BLOCKS_MAX - 1n < target ? from + VAULT_LOG_BLOCKS_MAX - 1n : target;
       const logs = await this.client.getLogs({ address: this.vault, fromBlock: from, toBlock: to });
-      const locked = parseEventLogs({ abi: weftVaultAbi, logs, eventName: 'Locked' }).sort((a, b) =>
-        Number(a.args.index - b.args.index),
-      );
+      // Leaves come from locks and from expiry markers (`expire`), in index order.
+      const locked = parseEventLogs({ abi: weftVaultAbi, logs, eventName: ['Locked', 'Expired'] })
+        .map((e) => ({
+          blockNumber: e.blockNumber,
+          blockHash: e.blockHash,
+          args: {
+            index: e.args.index,
+            root: e.args.root,
+            commitment: e.eventName === 'Locked' ? e.args.commitment : e.args.marker,
+          },
+        }))
+        .sort((a, b) => Number(a.args.index - b.args.index));
       const stamps = new Map<bigint, bigint>();
       for (const e of locked) {
         if (e.args.index !== BigInt(this.tree.size)) {
@@ -128,6 +137,20 @@ export class VaultFollower {
     }
     this.nextBlock = target + 1n;
     const block = await this.client.getBlock({ blockNumber: target });
+    // A block before the vault was deployed: nothing locked yet (and nothing to ask it).
+    const code = await this.client.getCode({ address: this.vault, blockNumber: target });
+    if (code === undefined || code === '0x') {
+      if (this.tree.size !== 0)
+        throw new WeftError('BAD_RESPONSE', `the vault has no code at block ${target}, yet events before it`);
+      this.last = {
+        blockNumber: target,
+        blockHash: fromHex(block.hash as Hex, 32),
+        timestampMs: block.timestamp * 1000n,
+        commitmentCount: 0n,
+        root: this.tree.root(),
+      };
+      return this.last;
+    }
     const count = await this.client.readContract({
       address: this.vault,
       abi: weftVaultAbi,

@@ -463,6 +463,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         atMs: this.clock(),
         vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
         isVaultRoot: (root: Uint8Array) => own.isVaultAnchor(root),
+        isVaultDomain: (id: Uint8Array) => own.remoteView(id)?.mode === 'evm',
       },
       holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
     });

@@ -78,6 +78,8 @@ export type SyncContext = {
    * transaction of the sender anchored on it proves its commitment with a vault path (full mode).
    */
   isVaultRoot?(root: Uint8Array): boolean;
+  /** Whether `domainId` is an EVM vault the observer follows in `evm` mode (refunds of what it homes, full mode). */
+  isVaultDomain?(domainId: Uint8Array): boolean;
 };
 
 /** What `acceptRootUpdate(s)` returns: the new view and the headers accepted. */
@@ -540,6 +542,7 @@ function acceptOne(
           ctx.remoteHeaderAt?.(domainId, h),
         logics: ctx.logics ?? builtinLogics(),
         ...(ctx.isVaultRoot ? { isVaultAnchor: ctx.isVaultRoot } : {}),
+        ...(ctx.isVaultDomain ? { isVaultDomain: ctx.isVaultDomain } : {}),
         ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
       });
     } catch (e) {

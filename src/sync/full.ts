@@ -127,6 +127,8 @@ export type BlockValidationInput = {
   logics: LogicLookup;
   /** whether an anchor is the root of an EVM vault the verifier follows (`evm` mode): its proof is a vault path */
   isVaultAnchor?(root: Uint8Array): boolean;
+  /** whether a domain is an EVM vault the verifier follows (`evm` mode): refunds of what it homes prove its expiry marker */
+  isVaultDomain?(domainId: Uint8Array): boolean;
   /** answers of a signature pool for `txs[i]` (from `preverifySignatures`), when checked ahead */
   signatureResults?: readonly (SignatureResults | undefined)[];
 };
@@ -213,6 +215,7 @@ export function validateBlockStateless(input: BlockValidationInput): void {
           },
           logics: input.logics,
           ...(input.isVaultAnchor ? { isVaultAnchor: input.isVaultAnchor } : {}),
+          ...(input.isVaultDomain ? { isVaultDomain: input.isVaultDomain } : {}),
         },
         input.signatureResults?.[i] ? { signatureResults: input.signatureResults[i] } : {},
       );

@@ -5,7 +5,7 @@
 // `height` is the leaf index and `proof` a depth-32 proof whose bitmap is full and whose 32
 // siblings are the path, bottom first, ending on a `member` terminal. Which encoding applies is
 // decided by the anchor (a root this domain accepted in `evm` mode), never by the proof. Pure.
-import { concatBytes, equalBytes, sha256 } from '../crypto/index.js';
+import { concatBytes, equalBytes, sha256, utf8 } from '../crypto/index.js';
 import type { Proof } from '../smt/index.js';
 
 /** Levels of a vault's commitment tree (2^32 leaves). */
@@ -50,4 +50,15 @@ export function verifyVaultProof(root: Uint8Array, cm: Uint8Array, index: bigint
   if (!(proof.bitmap instanceof Uint8Array) || proof.bitmap.length !== VAULT_TREE_DEPTH / 8) return false;
   if (!proof.bitmap.every((b) => b === 0xff)) return false;
   return verifyVaultPath(root, cm, index, proof.siblings);
+}
+
+const EXPIRED_TAG = utf8('weft.vault.expired');
+
+/**
+ * The leaf a vault appends when it expires the resource with nullifier `nf` (WeftVault `expire`:
+ * moved there, not claimed by its deadline): SHA256("weft.vault.expired" ‖ nf). A source domain
+ * refunds the resource on its vault path (docs/evm.md, "Refunds of transfers into the vault").
+ */
+export function vaultExpiredMarker(nf: Uint8Array): Uint8Array {
+  return sha256(concatBytes(EXPIRED_TAG, nf));
 }
