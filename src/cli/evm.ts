@@ -39,11 +39,14 @@ import {
 } from '../evm/index.js';
 import { readNetworkFile } from '../node/index.js';
 import {
+  commitment,
   createResource,
   domainId,
   labelRef,
   nkCommitment,
+  nullifier,
   parseResourceJson,
+  type ResourceParts,
   resourceToJson,
   tokenData,
   tokenLabel,
@@ -302,14 +305,30 @@ async function transfer(v: Values, out: Out): Promise<number> {
   const walletFile = join(dir, 'wallet.json');
   if (!existsSync(walletFile)) throw new WeftError('NO_WALLET', `no dev wallet in ${dir}: weft up mints one`);
   const wallet = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
-  const entry = wallet.coins.find((c) => c.domain === v.from);
-  if (!entry) throw new WeftError('NO_COIN', `the dev wallet holds no coin on ${v.from}`);
-  const coin = {
-    resource: parseResourceJson(entry.resource as never),
-    value: fromHex(entry.value),
-    label: fromHex(entry.label),
-    nk: fromHex(entry.nk, 32),
-  };
+  // A submission is a state change: it carries the node's API token (DIR/<name>/api.token).
+  const token = nodeToken(dir, member.name);
+  const client = new WeftClient(member.api, token ? { token } : {});
+  // The first coin on `from` that its node still holds unspent.
+  let entry: WalletCoinJson | undefined;
+  let coin: (ResourceParts & { nk: Uint8Array }) | undefined;
+  for (const c of wallet.coins) {
+    if (c.domain !== v.from) continue;
+    const parts = {
+      resource: parseResourceJson(c.resource as never),
+      value: fromHex(c.value),
+      label: fromHex(c.label),
+      nk: fromHex(c.nk, 32),
+    };
+    const [held, spent] = await Promise.all([
+      client.proveCommitment(commitment(parts.resource)),
+      client.proveNullifier(nullifier(parts.resource, parts.nk)),
+    ]);
+    if (held.value === null || spent.value !== null) continue;
+    entry = c;
+    coin = parts;
+    break;
+  }
+  if (!entry || !coin) throw new WeftError('NO_COIN', `the dev wallet holds no unspent coin on ${v.from}`);
   const vault = getAddress(v.vault!);
   const read = <T>(functionName: string) =>
     evm.public.readContract({
@@ -326,9 +345,6 @@ async function transfer(v: Values, out: Out): Promise<number> {
     vault: vaultId,
     evmOwner,
   });
-  // A submission is a state change: it carries the node's API token (DIR/<name>/api.token).
-  const token = nodeToken(dir, member.name);
-  const client = new WeftClient(member.api, token ? { token } : {});
   const submitted = await client.submit(tx);
   const end = Date.now() + EVM_MOVE_WAIT_MS;
   for (;;) {
