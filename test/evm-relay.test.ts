@@ -513,6 +513,8 @@ describe('weft evm deploy and relay, against a weft up network', () => {
         await new Promise((r) => setTimeout(r, 100));
       expect((await clientA.status(submitted.txId))?.status).toBe('included');
       await evm.public.request({ method: 'evm_increaseTime' as never, params: [60] as never });
+      // The jump applies from the next block: mine it before asking the vault.
+      await evm.public.request({ method: 'evm_mine' as never, params: [] as never });
       const vaultBefore = await balance(d.vault);
       const expiry = await expireOnVault(evm, d.vault, late, late.nk);
       expect(await balance(d.vault)).toBe(vaultBefore);
