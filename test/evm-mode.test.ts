@@ -177,6 +177,11 @@ describe('a Weft domain following a vault in evm mode', () => {
     await mine(1n);
     const expiry = await expireOnVault(env.evm, usdVault, moved, moved.nk);
     expect(toHex(expiry.marker)).toBe(toHex(vaultExpiredMarker(nf)));
+    // Expired once: a second expiry (like any claim) finds the nullifier recorded.
+    await expect(expireOnVault(env.evm, usdVault, moved, moved.nk)).rejects.toMatchObject({
+      code: 'EVM_REVERTED',
+      message: expect.stringContaining('AlreadyClaimed'),
+    });
     expect(
       await env.evm.public.readContract({
         address: usdVault,
