@@ -290,6 +290,7 @@ describe('the node API over a live domain', () => {
         'GET /v1/proofs/nullifiers/{nf} proveNullifier',
         'GET /v1/proofs/refusals/{nf} proveRefusal',
         'GET /v1/proofs/objects/{object} proveObject',
+        'GET /v1/proofs/keyset proveKeySet',
         'GET /v1/anchors/{root} getAnchor',
         'GET /v1/remotes listRemotes',
         'GET /v1/remotes/{domainId} getRemote',
