@@ -84,7 +84,7 @@ export function proofRoutes({ node }: RouteContext): Route[] {
         'a key-set change with.',
       tags: ['proofs'],
       querystring: S.ProofQuery,
-      responses: { 200: json('the proof', S.StateProofJsonSchema) },
+      responses: { 200: json('the proof', S.KeySetProofJsonSchema) },
       handler: async (req) => {
         const { height } = req.query as { height?: string };
         const h = height === undefined ? undefined : heightOf(domain, height);
