@@ -11,7 +11,7 @@ import {
   WeftClient,
 } from '../src/api/index.js';
 import { ERROR_CODES, toHex } from '../src/crypto/index.js';
-import { Domain, encodeBlock } from '../src/domain/index.js';
+import { Domain, decodeKeySet, encodeBlock, KEYSET_TREE_KEY, keySetsEqual } from '../src/domain/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import { verifyProof } from '../src/smt/index.js';
 import { GlobalRoot } from '../src/sync/index.js';
@@ -181,6 +181,19 @@ describe('the node API over a live domain', () => {
       expect(verifyProof(n.root, nullifierKey(nf), k.nfPresent ? null : new Uint8Array(8), n.proof)).toBe(
         false,
       );
+    }
+  });
+
+  it('proves the key-set record at a height (what a light client proves a key-set change with)', async () => {
+    const [alpha] = t.domains;
+    const c = clients[0]!;
+    for (const at of [0n, undefined]) {
+      const p = await c.proveKeySet(at);
+      expect(p.height).toBe(at ?? alpha!.committedHeight);
+      expect(p.key).toEqual(KEYSET_TREE_KEY);
+      expect(keySetsEqual(decodeKeySet(p.value!), alpha!.keySet)).toBe(true);
+      expect(verifyProof(p.root, KEYSET_TREE_KEY, p.value, p.proof)).toBe(true);
+      expect(verifyProof(p.root, KEYSET_TREE_KEY, null, p.proof)).toBe(false);
     }
   });
 
