@@ -3,7 +3,9 @@
 // come in by claiming resources Weft domains moved here (proven under roots the light client
 // accepted), go out by locking them into resources homed on a Weft domain (appended to the
 // vault's own commitment tree), and come back by refund when such a transfer was not claimed by
-// its deadline. Layouts and trust: docs/evm.md.
+// its deadline; a resource moved here that was not claimed by its deadline is expired here (its
+// nullifier recorded, a marker appended to the tree) so that its source can refund it. Layouts
+// and trust: docs/evm.md.
 pragma solidity 0.8.37;
 
 import {WeftResource} from "./WeftResource.sol";
@@ -28,6 +30,8 @@ contract WeftVault {
     /// Tree key prefixes (docs/domain.md): commitments and nullifiers.
     bytes1 internal constant COMMITMENT_PREFIX = 0x01;
     bytes1 internal constant NULLIFIER_PREFIX = 0x02;
+    /// The expiry marker of nullifier nf is SHA256(EXPIRED_TAG ‖ nf): never a resource commitment.
+    bytes internal constant EXPIRED_TAG = "weft.vault.expired";
 
     IWeftLightClient public immutable lightClient;
     address public immutable token;
@@ -37,7 +41,7 @@ contract WeftVault {
     bytes32 public immutable logicRef;
     bytes32 public immutable labelRef;
 
-    /// Nullifiers of every resource claimed or refunded here.
+    /// Nullifiers of every resource claimed, refunded or expired here.
     mapping(bytes32 => bool) public nullifierUsed;
     /// Leaf index + 1 of each commitment a lock appended (0: none).
     mapping(bytes32 => uint256) public commitmentIndex;
@@ -65,6 +69,7 @@ contract WeftVault {
         bytes32 indexed commitment, uint256 indexed index, bytes32 root, bytes32 destination, bytes resource, bytes value
     );
     event Refunded(bytes32 indexed nullifier, bytes32 indexed commitment, address indexed owner, uint256 amount, uint64 height);
+    event Expired(bytes32 indexed nullifier, bytes32 indexed marker, uint256 indexed index, bytes32 root, bytes32 commitment);
 
     error AlreadyClaimed(bytes32 nullifier);
     error AlreadyRefunded(bytes32 nullifier);
@@ -82,6 +87,7 @@ contract WeftVault {
     error ZeroAmount();
     error TreeFull();
     error TokenTransferFailed();
+    error NotExpired(uint64 deadline, uint256 nowMs);
 
     constructor(IWeftLightClient lightClient_, address token_, bytes32 domainId_, bytes32 logicRef_, bytes32 labelRef_) {
         lightClient = lightClient_;
@@ -164,6 +170,30 @@ contract WeftVault {
         nullifierUsed[x.nf] = true;
         _pay(x.owner, x.quantity);
         emit Refunded(x.nf, x.cm, x.owner, x.quantity, height);
+    }
+
+    /**
+     * Expires a resource a Weft domain moved here that was not claimed by its deadline (the
+     * block is stamped past it, as `claim` refuses): its nullifier is recorded, so it can never
+     * be claimed, and the marker SHA256("weft.vault.expired" ‖ nf) is appended to the commitment
+     * tree, where the source domain (following the vault in `evm` mode) finds it and refunds the
+     * resource. Anyone holding the resource and its nullifier key may send it; nothing is paid.
+     */
+    function expire(bytes calldata resource, bytes calldata value, bytes32 nk)
+        external
+        returns (bytes32 marker, uint256 index)
+    {
+        Spend memory x = _spend(resource, value, nk);
+        if (x.home != domainId) revert WrongDomain(domainId, x.home);
+        if (!x.hasDeadline) revert NoDeadline();
+        if (block.timestamp * 1000 <= x.deadline) revert NotExpired(x.deadline, block.timestamp * 1000);
+        if (nullifierUsed[x.nf]) revert AlreadyClaimed(x.nf);
+        nullifierUsed[x.nf] = true;
+        marker = sha256(abi.encodePacked(EXPIRED_TAG, x.nf));
+        bytes32 root;
+        (index, root) = _append(marker);
+        commitmentIndex[marker] = index + 1;
+        emit Expired(x.nf, marker, index, root, x.cm);
     }
 
     /// The commitment tree's root after `count` commitments; zero when outside the history.

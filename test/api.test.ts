@@ -11,7 +11,7 @@ import {
   WeftClient,
 } from '../src/api/index.js';
 import { ERROR_CODES, toHex } from '../src/crypto/index.js';
-import { Domain, encodeBlock } from '../src/domain/index.js';
+import { Domain, decodeKeySet, encodeBlock, KEYSET_TREE_KEY, keySetsEqual } from '../src/domain/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import { verifyProof } from '../src/smt/index.js';
 import { GlobalRoot } from '../src/sync/index.js';
@@ -184,6 +184,19 @@ describe('the node API over a live domain', () => {
     }
   });
 
+  it('proves the key-set record at a height (what a light client proves a key-set change with)', async () => {
+    const [alpha] = t.domains;
+    const c = clients[0]!;
+    for (const at of [0n, undefined]) {
+      const p = await c.proveKeySet(at);
+      expect(p.height).toBe(at ?? alpha!.committedHeight);
+      expect(p.key).toEqual(KEYSET_TREE_KEY);
+      expect(keySetsEqual(decodeKeySet(p.value!), alpha!.keySet)).toBe(true);
+      expect(verifyProof(p.root, KEYSET_TREE_KEY, p.value, p.proof)).toBe(true);
+      expect(verifyProof(p.root, KEYSET_TREE_KEY, null, p.proof)).toBe(false);
+    }
+  });
+
   it('says which roots a transaction may anchor on', async () => {
     const [alpha, beta] = t.domains;
     expect(await clients[0]!.acceptsAnchor(alpha!.stateRoot)).toBe(true);
@@ -290,6 +303,7 @@ describe('the node API over a live domain', () => {
         'GET /v1/proofs/nullifiers/{nf} proveNullifier',
         'GET /v1/proofs/refusals/{nf} proveRefusal',
         'GET /v1/proofs/objects/{object} proveObject',
+        'GET /v1/proofs/keyset proveKeySet',
         'GET /v1/anchors/{root} getAnchor',
         'GET /v1/remotes listRemotes',
         'GET /v1/remotes/{domainId} getRemote',

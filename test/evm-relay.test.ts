@@ -20,10 +20,12 @@ import {
   EvmRelayer,
   encodeProofForEvm,
   evmAddressOf,
+  expireOnVault,
   lockOnVault,
   moveToVaultTx,
   refundOnVault,
   startDevChain,
+  VaultFollower,
   vaultTreeKeys,
   weftLightClientAbi,
   weftTestTokenAbi,
@@ -33,12 +35,14 @@ import {
   commitment,
   createResource,
   nkCommitment,
+  nullifier,
   parseResourceJson,
   rehome,
   tokenData,
   tokenLogic,
 } from '../src/resource/index.js';
-import { commitmentKey } from '../src/tx/index.js';
+import { planRefund, withRefundWitness } from '../src/transfer/index.js';
+import { commitmentKey, decodeHeight, vaultPathProof } from '../src/tx/index.js';
 import {
   type EvmEnv,
   header,
@@ -56,9 +60,13 @@ const bin = join(import.meta.dirname, '..', 'bin', 'weft.mjs');
 function weft(
   args: string[],
   timeoutMs = 120_000,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
@@ -370,6 +378,185 @@ describe('weft evm deploy and relay, against a weft up network', () => {
     expect(sum).toBe(total);
     expect(await balance(d.vault)).toBe(500n - resource.quantity - BigInt(cliOut.amount));
   }, 240_000);
+
+  it('nodes follow the vault in evm mode: a token moves vault -> domain-b and domain-a -> vault with weft transfer, and an expired transfer into the vault is refunded', async () => {
+    const evm = await connectEvm(chain.rpcUrl, key);
+    const network = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as {
+      domains: { name: string; id: string; api: string }[];
+    };
+    const member = (name: string) => network.domains.find((m) => m.name === name)!;
+    const a = member('domain-a');
+    const b = member('domain-b');
+    const vaultId = fromHex(d.domainId, 32);
+    const clientA = new WeftClient(a.api, { token: nodeToken(dir, 'domain-a')! });
+    const clientB = new WeftClient(b.api, { token: nodeToken(dir, 'domain-b')! });
+    // Both nodes follow the vault (the environment `weft restart` passes on), 2 blocks deep.
+    const evmEnv = {
+      WEFT_EVM_RPC: chain.rpcUrl,
+      WEFT_EVM_VAULT: d.vault,
+      WEFT_EVM_CONFIRMATIONS: '2',
+      WEFT_EVM_POLL_MS: '200',
+    };
+    for (const name of ['domain-a', 'domain-b']) {
+      const r = await weft(['restart', name, '--dir', dir], 120_000, evmEnv);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    // ganache mines only on transactions: keep blocks coming so locks get buried.
+    const miner = setInterval(
+      () => void evm.public.request({ method: 'evm_mine' as never, params: [] as never }).catch(() => {}),
+      150,
+    );
+    try {
+      const balance = (of: Address) =>
+        evm.public.readContract({
+          address: d.token,
+          abi: weftTestTokenAbi,
+          functionName: 'balanceOf',
+          args: [of],
+        });
+      const clients = { 'domain-a': clientA, 'domain-b': clientB } as Record<string, WeftClient>;
+      /** The quantity of the wallet's coins their nodes hold unspent: the wallet's supply on Weft. */
+      const weftSupply = async () => {
+        let sum = 0n;
+        for (const c of readWallet().coins) {
+          const client = clients[c.domain]!;
+          const r = parseResourceJson(c.resource as never);
+          const [held, spent] = await Promise.all([
+            client.proveCommitment(commitment(r)),
+            client.proveNullifier(nullifier(r, fromHex(c.nk, 32))),
+          ]);
+          if (held.value !== null && spent.value === null) sum += r.quantity;
+        }
+        return sum;
+      };
+      const evmArgs = ['--rpc', chain.rpcUrl, '--key', key, '--vault', d.vault, '--dir', dir, '--json'];
+      const w0 = await weftSupply();
+      const e0 = await balance(evm.account.address);
+      const v0 = await balance(d.vault);
+
+      // vault -> domain-b: 40 ERC-20 locked, claimed on domain-b by its vault path once domain-b
+      // accepted a vault root holding it; the new coin joins the wallet.
+      const coinsOnB = readWallet().coins.filter((c) => c.domain === 'domain-b').length;
+      const fromEvm = await weft([
+        'transfer',
+        '--from',
+        'evm',
+        '--to',
+        'domain-b',
+        '--amount',
+        '40',
+        ...evmArgs,
+      ]);
+      expect(fromEvm.code, fromEvm.stderr).toBe(0);
+      expect(JSON.parse(fromEvm.stdout)).toMatchObject({ to: 'domain-b', amount: '40' });
+      expect(readWallet().coins.filter((c) => c.domain === 'domain-b')).toHaveLength(coinsOnB + 1);
+      expect(await balance(d.vault)).toBe(v0 + 40n);
+      const recorded = await clientB.remoteHeader(vaultId);
+      expect(recorded).toBeDefined();
+      expect((await clientB.remote(vaultId))?.frozen).toBe(false);
+
+      // domain-a -> vault: a wallet coin moved and claimed on the vault for --key's address.
+      const toEvm = await weft(['transfer', '--from', 'domain-a', '--to', 'evm', ...evmArgs]);
+      expect(toEvm.code, toEvm.stderr).toBe(0);
+      const moved = BigInt((JSON.parse(toEvm.stdout) as { amount: string }).amount);
+
+      // Supply is conserved: what left Weft arrived on the chain outside the vault, and back.
+      const w1 = await weftSupply();
+      const e1 = await balance(evm.account.address);
+      const v1 = await balance(d.vault);
+      expect(w1 - w0).toBe(40n - moved);
+      expect(w1 + e1).toBe(w0 + e0);
+      expect(v1 - v0).toBe(w1 - w0);
+
+      // domain-a (full mode) re-executed domain-b's block with the vault claim: its view of
+      // domain-b is not frozen and has passed the claim.
+      for (let i = 0; i < 100; i++) {
+        const view = await clientA.remote(fromHex(b.id, 32));
+        if ((view?.recorded?.height ?? 0n) >= ((await clientB.header('latest'))?.header.height ?? 0n) - 1n)
+          break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const viewOfB = await clientA.remote(fromHex(b.id, 32));
+      expect(viewOfB?.frozen).toBe(false);
+
+      // A transfer into the vault that nobody claims by its deadline: expired on the vault, then
+      // refunded on domain-a against the vault root domain-a accepted holding the marker.
+      const wallet = readWallet();
+      let coin:
+        | {
+            resource: ReturnType<typeof parseResourceJson>;
+            value: Uint8Array;
+            label: Uint8Array;
+            nk: Uint8Array;
+          }
+        | undefined;
+      for (const c of wallet.coins.filter((x) => x.domain === 'domain-a')) {
+        const r = parseResourceJson(c.resource as never);
+        const nkC = fromHex(c.nk, 32);
+        if ((await clientA.proveNullifier(nullifier(r, nkC))).value === null) {
+          coin = { resource: r, value: fromHex(c.value), label: fromHex(c.label), nk: nkC };
+          break;
+        }
+      }
+      expect(coin).toBeDefined();
+      const ethOwner = keyPairFromSeed('secp256k1', sha256(utf8('e2e-expired-owner')));
+      const chainNow = (await evm.public.getBlock()).timestamp * 1000n;
+      const { tx, moved: late } = moveToVaultTx({
+        coin: coin!,
+        owner: keyPairFromSeed('ed25519', fromHex(wallet.owner, 32)),
+        vault: vaultId,
+        evmOwner: ethOwner.publicKey,
+        deadline: chainNow + 30_000n,
+      });
+      const submitted = await clientA.submit(tx);
+      for (let i = 0; i < 100 && (await clientA.status(submitted.txId))?.status !== 'included'; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect((await clientA.status(submitted.txId))?.status).toBe('included');
+      await evm.public.request({ method: 'evm_increaseTime' as never, params: [60] as never });
+      // The jump applies from the next block: mine it before asking the vault.
+      await evm.public.request({ method: 'evm_mine' as never, params: [] as never });
+      const vaultBefore = await balance(d.vault);
+      const expiry = await expireOnVault(evm, d.vault, late, late.nk);
+      expect(await balance(d.vault)).toBe(vaultBefore);
+      const height = expiry.index + 1n;
+      for (let i = 0; i < 200 && ((await clientA.remoteHeader(vaultId))?.height ?? 0n) < height; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const atA = await clientA.remoteHeader(vaultId);
+      expect(atA!.height).toBeGreaterThanOrEqual(height);
+      const follower = new VaultFollower(evm.public as never, d.vault, { confirmations: 0n });
+      await follower.sync();
+      const path = follower.commitmentPath(expiry.marker, Number(height))!;
+      const { cm } = vaultTreeKeys(late, late.nk);
+      const own = await clientA.proveCommitment(cm);
+      const refund = withRefundWitness(
+        planRefund({ moved: late, source: fromHex(a.id, 32), owner: ethOwner }),
+        {
+          commitmentProof: { anchor: own.root, height: decodeHeight(own.value!), proof: own.proof },
+          refund: { height, proof: vaultPathProof(path.path) },
+        },
+      );
+      const r = await clientA.submit(refund);
+      for (let i = 0; i < 100 && (await clientA.status(r.txId))?.status !== 'included'; i++)
+        await new Promise((res) => setTimeout(res, 100));
+      expect((await clientA.status(r.txId))?.status).toBe('included');
+      const back = refund.actions[0]!.created[0]!.resource;
+      expect((await clientA.proveCommitment(commitment(back))).value).not.toBeNull();
+      expect(back.quantity).toBe(coin!.resource.quantity);
+      // The vault can no longer pay the expired transfer out.
+      await expect(
+        claimOnVault(evm, d.vault, {
+          source: fromHex(a.id, 32),
+          height: 0n,
+          createdHeight: 0n,
+          moved: late,
+          nk: late.nk,
+          proof: own.proof,
+        }),
+      ).rejects.toMatchObject({ errorName: 'DeadlinePassed' });
+    } finally {
+      clearInterval(miner);
+    }
+  }, 300_000);
 });
 
 describe('the relayer turns a contradicting header into misbehaviour evidence', () => {

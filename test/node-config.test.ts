@@ -83,6 +83,45 @@ describe('weft node configuration', () => {
     );
   });
 
+  it('follows an EVM vault with --evm-rpc and --evm-vault together, from flags, environment or file', () => {
+    const base = ['--domain', 'a', '--data', '/d'];
+    const vault = `0x${'ab'.repeat(20)}`;
+    const c = resolveNodeConfig([...base, '--evm-rpc', 'http://127.0.0.1:8545', '--evm-confirmations', '3'], {
+      WEFT_EVM_VAULT: vault,
+    });
+    expect(c !== 'help' && c.evm).toEqual({
+      rpcUrl: 'http://127.0.0.1:8545',
+      vault,
+      confirmations: 3n,
+      pollMs: 1000,
+    });
+    const plain = resolveNodeConfig(base, {});
+    expect(plain !== 'help' && plain.evm).toBeUndefined();
+    const dflt = resolveNodeConfig([...base, '--evm-rpc', 'https://rpc.example', '--evm-vault', vault], {});
+    expect(dflt !== 'help' && dflt.evm?.confirmations).toBe(12n);
+    expect(() => resolveNodeConfig([...base, '--evm-rpc', 'http://127.0.0.1:8545'], {})).toThrow(
+      /needs the vault's address: --evm-vault/,
+    );
+    expect(() => resolveNodeConfig([...base, '--evm-vault', vault], {})).toThrow(
+      /needs the chain's endpoint/,
+    );
+    expect(() => resolveNodeConfig([...base, '--evm-confirmations', '2'], {})).toThrow(
+      /--evm-confirmations configures the EVM vault/,
+    );
+    expect(() => resolveNodeConfig([...base, '--evm-rpc', 'ws://x:1', '--evm-vault', vault], {})).toThrow(
+      /must be an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(() => resolveNodeConfig([...base, '--evm-rpc', 'http://x:1', '--evm-vault', '0x12'], {})).toThrow(
+      /must be an EVM address/,
+    );
+    expect(() =>
+      resolveNodeConfig(
+        [...base, '--evm-rpc', 'http://x:1', '--evm-vault', vault, '--evm-confirmations', '-1'],
+        {},
+      ),
+    ).toThrow(/--evm-confirmations needs a value|must be a whole number of blocks/);
+  });
+
   it('verifies in full mode unless a weaker mode is asked for', () => {
     const c = resolveNodeConfig(['--domain', 'a', '--data', '/d'], {});
     expect(c !== 'help' && c.mode).toBe('full');

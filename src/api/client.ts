@@ -392,6 +392,12 @@ export class WeftClient {
     return stateProofFromJson(j);
   }
 
+  /** Proof of the key-set record (`0x05 || "keyset"`) at `height` (default: the tip). */
+  async proveKeySet(at?: bigint): Promise<StateProof> {
+    const j = await this.call<StateProofJson>('GET', `/v1/proofs/keyset${q({ height: at?.toString() })}`);
+    return stateProofFromJson(j);
+  }
+
   /** Whether a transaction may anchor on `root` at this domain now. */
   async acceptsAnchor(root: Uint8Array): Promise<boolean> {
     return (await this.call<{ accepted: boolean }>('GET', `/v1/anchors/${toHex(root)}`)).accepted;

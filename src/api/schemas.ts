@@ -1,7 +1,7 @@
 // The JSON Schemas of the API, written once: fastify validates requests and serializes responses
 // with them, and the OpenAPI document is built from the same objects (openapi.ts).
 import { SIGNATURE_BYTES } from '../crypto/index.js';
-import { HEADER_SIGNATURE_BYTES } from '../domain/index.js';
+import { HEADER_SIGNATURE_BYTES, KEYSET_KEYS_MAX } from '../domain/index.js';
 import { OBJECT_VALUE_BYTES_MAX } from '../scope/index.js';
 import { TRANSITIONS } from '../transfer/index.js';
 import {
@@ -432,6 +432,25 @@ export const ObjectProofJsonSchema = obj(
     proof: str('encoded single proof (docs/proofs.md): check it with verifyProof(root, key, value, proof)'),
   },
   { title: 'ObjectProof' },
+);
+
+/** Most bytes of an encoded key set: threshold u8, count u32, each key a tag and at most 33 bytes. */
+const KEYSET_BYTES_MAX = 1 + 4 + KEYSET_KEYS_MAX * 34;
+
+export const KeySetProofJsonSchema = obj(
+  {
+    height: U64('height the proof is at'),
+    root: Hex32('state root at that height'),
+    key: hexBytes(7, 'tree key 0x05 || "keyset"'),
+    value: {
+      ...nullable(
+        hexBytes(KEYSET_BYTES_MAX, 'the encoded key set the block at that height recorded (docs/domain.md)'),
+      ),
+      description: 'null: none recorded',
+    },
+    proof: str('encoded single proof (docs/proofs.md): check it with verifyProof(root, key, value, proof)'),
+  },
+  { title: 'KeySetProof' },
 );
 
 export const InfoSchema = obj(

@@ -1,12 +1,24 @@
 // `weft evm deploy`, `relay` and `transfer`: put Weft's contracts on an EVM chain, keep its light
 // client following the domains of a local network, and move a dev-wallet coin to the vault. Kept apart from the other commands (and loaded
 // only when asked) so that viem is read only by those who use it.
+
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Address, getAddress, type Hex } from 'viem';
 import { WeftClient } from '../api/index.js';
-import { fromHex, keyPairFromSeed, publicKeyOf, sha256, toHex, utf8, WeftError } from '../crypto/index.js';
+import {
+  equalBytes,
+  fromHex,
+  type KeyPair,
+  keyPairFromSeed,
+  publicKeyOf,
+  sha256,
+  toHex,
+  utf8,
+  WeftError,
+} from '../crypto/index.js';
 import {
   claimOnVault,
   connectEvm,
@@ -14,17 +26,33 @@ import {
   deployTestToken,
   deployVault,
   EvmRelayer,
+  lockOnVault,
   moveToVaultTx,
   parsePrivateKey,
   type RelayPass,
   sendContract,
+  VaultFollower,
   vaultTreeKeys,
   weftLightClientAbi,
   weftTestTokenAbi,
   weftVaultAbi,
 } from '../evm/index.js';
 import { readNetworkFile } from '../node/index.js';
-import { domainId, labelRef, parseResourceJson, tokenLabel } from '../resource/index.js';
+import {
+  commitment,
+  createResource,
+  domainId,
+  labelRef,
+  nkCommitment,
+  nullifier,
+  parseResourceJson,
+  type ResourceParts,
+  resourceToJson,
+  tokenData,
+  tokenLabel,
+  tokenLogic,
+} from '../resource/index.js';
+import { signTransaction, type Transaction, vaultPathProof } from '../tx/index.js';
 import { nodeToken } from './nodeClient.js';
 
 export const EVM_USAGE = `usage: weft evm deploy --rpc URL --key HEX [--token ADDR] [--label HEX | --dir DIR] [--name NAME] [--mint N] [--json]
@@ -251,6 +279,23 @@ export const EVM_MOVE_WAIT_MS = 30_000;
 type WalletCoinJson = { domain: string; resource: unknown; value: string; label: string; nk: string };
 type WalletJson = { owner: string; coins: WalletCoinJson[] };
 
+/**
+ * `weft transfer --from NAME --to evm`: the options `weft evm transfer` takes (the wallet's own
+ * command names the source with --from).
+ */
+export type VaultTransferOptions = {
+  rpc: string;
+  key: string;
+  vault: string;
+  dir: string;
+  json?: boolean;
+};
+
+/** Moves one dev-wallet coin from domain `from` to the vault and claims it there (`weft transfer --to evm`). */
+export async function transferToVault(o: VaultTransferOptions & { from: string }, out: Out): Promise<number> {
+  return transfer({ rpc: o.rpc, key: o.key, vault: o.vault, dir: o.dir, from: o.from, json: o.json }, out);
+}
+
 async function transfer(v: Values, out: Out): Promise<number> {
   const evm = await connectEvm(v.rpc!, v.key!);
   const dir = resolve(v.dir!);
@@ -260,14 +305,30 @@ async function transfer(v: Values, out: Out): Promise<number> {
   const walletFile = join(dir, 'wallet.json');
   if (!existsSync(walletFile)) throw new WeftError('NO_WALLET', `no dev wallet in ${dir}: weft up mints one`);
   const wallet = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
-  const entry = wallet.coins.find((c) => c.domain === v.from);
-  if (!entry) throw new WeftError('NO_COIN', `the dev wallet holds no coin on ${v.from}`);
-  const coin = {
-    resource: parseResourceJson(entry.resource as never),
-    value: fromHex(entry.value),
-    label: fromHex(entry.label),
-    nk: fromHex(entry.nk, 32),
-  };
+  // A submission is a state change: it carries the node's API token (DIR/<name>/api.token).
+  const token = nodeToken(dir, member.name);
+  const client = new WeftClient(member.api, token ? { token } : {});
+  // The first coin on `from` that its node still holds unspent.
+  let entry: WalletCoinJson | undefined;
+  let coin: (ResourceParts & { nk: Uint8Array }) | undefined;
+  for (const c of wallet.coins) {
+    if (c.domain !== v.from) continue;
+    const parts = {
+      resource: parseResourceJson(c.resource as never),
+      value: fromHex(c.value),
+      label: fromHex(c.label),
+      nk: fromHex(c.nk, 32),
+    };
+    const [held, spent] = await Promise.all([
+      client.proveCommitment(commitment(parts.resource)),
+      client.proveNullifier(nullifier(parts.resource, parts.nk)),
+    ]);
+    if (held.value === null || spent.value !== null) continue;
+    entry = c;
+    coin = parts;
+    break;
+  }
+  if (!entry || !coin) throw new WeftError('NO_COIN', `the dev wallet holds no unspent coin on ${v.from}`);
   const vault = getAddress(v.vault!);
   const read = <T>(functionName: string) =>
     evm.public.readContract({
@@ -284,9 +345,6 @@ async function transfer(v: Values, out: Out): Promise<number> {
     vault: vaultId,
     evmOwner,
   });
-  // A submission is a state change: it carries the node's API token (DIR/<name>/api.token).
-  const token = nodeToken(dir, member.name);
-  const client = new WeftClient(member.api, token ? { token } : {});
   const submitted = await client.submit(tx);
   const end = Date.now() + EVM_MOVE_WAIT_MS;
   for (;;) {
@@ -342,5 +400,155 @@ async function transfer(v: Values, out: Out): Promise<number> {
     out.log(
       `moved ${result.amount} from ${member.name} to the vault: claimed for ${result.owner} (${result.claimTx})`,
     );
+  return 0;
+}
+
+/** How long `weft transfer --from evm` waits for the destination to accept the lock's vault root and include the claim. */
+export const EVM_CLAIM_WAIT_MS = 120_000;
+
+/**
+ * `weft transfer --from evm --to NAME`: locks `amount` ERC-20 units of `--key`'s account in the
+ * vault as a resource homed on NAME owned by `--key`'s secp256k1 key; waits until NAME's node
+ * has accepted (in `evm` mode, after its confirmations) a vault root holding the lock; then
+ * claims it on NAME with its vault path, signed by that key, creating a coin for the dev wallet's
+ * owner, which joins DIR/wallet.json.
+ */
+export async function transferFromVault(
+  o: VaultTransferOptions & { to: string; amount: bigint },
+  out: Out,
+): Promise<number> {
+  const evm = await connectEvm(o.rpc, o.key);
+  const dir = resolve(o.dir);
+  const network = readNetworkFile(join(dir, 'network.json'));
+  const member = network.domains.find((m) => m.name === o.to);
+  if (!member) throw new WeftError('UNKNOWN_DOMAIN', `no domain named ${o.to} in ${dir}/network.json`);
+  const walletFile = join(dir, 'wallet.json');
+  if (!existsSync(walletFile)) throw new WeftError('NO_WALLET', `no dev wallet in ${dir}: weft up mints one`);
+  const wallet = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
+  if (o.amount <= 0n) throw new WeftError('BAD_INPUT', '--amount must be at least 1');
+  const vault = getAddress(o.vault);
+  const read = <T>(functionName: string) =>
+    evm.public.readContract({
+      address: vault,
+      abi: weftVaultAbi,
+      functionName: functionName as never,
+    }) as Promise<T>;
+  const vaultId = fromHex(await read<Hex>('domainId'), 32);
+  const token = await read<Address>('token');
+  const labelHash = fromHex(await read<Hex>('labelRef'), 32);
+  const label = wallet.coins.map((c) => fromHex(c.label)).find((l) => equalBytes(sha256(l), labelHash));
+  if (!label)
+    throw new WeftError(
+      'BAD_INPUT',
+      "the dev wallet holds no coin of the vault's token kind (deploy it with --dir)",
+    );
+  const secret = fromHex(parsePrivateKey(o.key), 32);
+  const signer: KeyPair = {
+    type: 'secp256k1',
+    secretKey: secret,
+    publicKey: publicKeyOf('secp256k1', secret),
+  };
+  const nk = randomBytes(32);
+  const locked = createResource({
+    logicRef: tokenLogic.ref,
+    label,
+    quantity: o.amount,
+    home: member.id,
+    data: tokenData(signer.publicKey),
+    nkCommitment: nkCommitment(nk),
+  });
+  const lock = await lockOnVault(evm, vault, token, locked);
+  const token_ = nodeToken(dir, member.name);
+  const client = new WeftClient(member.api, token_ ? { token: token_ } : {});
+  // The destination decides when the lock is deep enough: wait for a vault root it accepted
+  // that holds it (its `evm` mode, after --evm-confirmations).
+  const end = Date.now() + EVM_CLAIM_WAIT_MS;
+  const follower = new VaultFollower(evm.public, vault, { confirmations: 0n });
+  let claim: Transaction | undefined;
+  while (claim === undefined) {
+    const recorded = await client.remoteHeader(vaultId);
+    if (recorded && recorded.height > lock.index) {
+      await follower.sync();
+      const at = follower.commitmentPath(lock.commitment, Number(recorded.height));
+      if (!at || !equalBytes(at.root, recorded.stateRoot))
+        throw new WeftError(
+          'BAD_RESPONSE',
+          `the chain's vault tree disagrees with the root ${member.name} accepted`,
+        );
+      const owner = keyPairFromSeed('ed25519', fromHex(wallet.owner, 32));
+      const landedNk = randomBytes(32);
+      const landed = createResource({
+        logicRef: tokenLogic.ref,
+        label,
+        quantity: o.amount,
+        home: member.id,
+        data: tokenData(owner.publicKey),
+        nkCommitment: nkCommitment(landedNk),
+      });
+      claim = signTransaction(
+        {
+          actions: [
+            {
+              consumed: [
+                {
+                  resource: locked.resource,
+                  value: locked.value,
+                  label: locked.label,
+                  nk,
+                  commitmentProof: { anchor: at.root, height: lock.index, proof: vaultPathProof(at.path) },
+                },
+              ],
+              created: [{ resource: landed.resource, value: landed.value, label: landed.label }],
+            },
+          ],
+          appData: new Uint8Array(),
+          signatures: [],
+          executor: member.id,
+        },
+        [signer],
+      );
+      const submitted = await client.submit(claim);
+      for (;;) {
+        const st = await client.status(submitted.txId);
+        if (st?.status === 'included') break;
+        if (st?.status === 'rejected' || st?.status === 'evicted')
+          throw new WeftError('CLAIM_REFUSED', `${member.name} refused the claim: ${JSON.stringify(st)}`);
+        if (Date.now() > end)
+          throw new WeftError('TIMEOUT', `the claim was not included within ${EVM_CLAIM_WAIT_MS} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const fresh = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
+      fresh.coins.push({
+        domain: member.name,
+        resource: resourceToJson(landed.resource),
+        value: toHex(landed.value),
+        label: toHex(landed.label),
+        nk: toHex(landedNk),
+      });
+      writeFileSync(`${walletFile}.tmp`, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600 });
+      renameSync(`${walletFile}.tmp`, walletFile);
+      const result = {
+        to: member.name,
+        vault,
+        owner: evm.account.address,
+        amount: o.amount.toString(),
+        lockTx: lock.receipt.transactionHash,
+        index: lock.index.toString(),
+        claimTx: toHex(submitted.txId),
+      };
+      if (o.json) out.log(JSON.stringify(result));
+      else
+        out.log(
+          `locked ${result.amount} in the vault (leaf ${result.index}) and claimed it on ${member.name}`,
+        );
+      return 0;
+    }
+    if (Date.now() > end)
+      throw new WeftError(
+        'TIMEOUT',
+        `${member.name} did not accept a vault root holding the lock within ${EVM_CLAIM_WAIT_MS} ms (does it follow the vault: weft node --evm-rpc --evm-vault?)`,
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
   return 0;
 }

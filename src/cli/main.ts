@@ -371,9 +371,45 @@ async function statusCommand(args: string[], out: Out): Promise<number> {
   }
 }
 
+/** `weft transfer --to evm` / `--from evm` (TRANSFER_USAGE): loads viem only when asked. */
+async function evmTransfer(
+  values: Map<string, string>,
+  json: boolean,
+  dir: string,
+  out: Out,
+  usage: (e: string) => number,
+): Promise<number> {
+  const from = values.get('--from')!;
+  const to = values.get('--to')!;
+  if (from === to) return usage('--from and --to must differ');
+  const rpc = values.get('--rpc');
+  const key = values.get('--key') ?? process.env.WEFT_EVM_KEY;
+  const vault = values.get('--vault');
+  if (!rpc || !key || !vault)
+    return usage('a transfer to or from evm needs --rpc, --key (or WEFT_EVM_KEY) and --vault');
+  if (values.has('--deadline-ms')) return usage('--deadline-ms is for transfers between Weft domains');
+  const amount = values.get('--amount');
+  if (amount !== undefined && (to === 'evm' || !/^[1-9][0-9]{0,37}$/.test(amount)))
+    return usage(
+      to === 'evm'
+        ? '--amount is for --from evm (a coin moves whole)'
+        : '--amount must be a whole number above 0',
+    );
+  const { transferFromVault, transferToVault } = await import('./evm.js');
+  const common = { rpc, key, vault, dir, json };
+  try {
+    return to === 'evm'
+      ? await transferToVault({ ...common, from }, out)
+      : await transferFromVault({ ...common, to, amount: BigInt(amount ?? '100') }, out);
+  } catch (e) {
+    out.error(`weft transfer: ${message(e)}`);
+    return TRANSFER_EXIT.error;
+  }
+}
+
 async function transferCommand(args: string[], out: Out): Promise<number> {
   const f = parseFlags(args, {
-    values: ['--from', '--to', '--dir', '--deadline-ms'],
+    values: ['--from', '--to', '--dir', '--deadline-ms', '--rpc', '--key', '--vault', '--amount'],
     booleans: ['--wait', '--json', '--help', '-h'],
   });
   const usage = (e: string) => {
@@ -402,6 +438,10 @@ async function transferCommand(args: string[], out: Out): Promise<number> {
     const from = f.values.get('--from');
     const to = f.values.get('--to');
     if (!from || !to) return usage('--from and --to are required');
+    if (from === 'evm' || to === 'evm')
+      return await evmTransfer(f.values, f.booleans.has('--json'), dir, out, usage);
+    for (const flag of ['--rpc', '--key', '--vault', '--amount'])
+      if (f.values.has(flag)) return usage(`${flag} is for a transfer to or from evm`);
     const d = f.values.get('--deadline-ms');
     if (d !== undefined && !/^\d{1,12}$/.test(d))
       return usage('--deadline-ms must be a whole number of milliseconds');

@@ -19,6 +19,8 @@ heights as it sees them, and transfers by phase.`;
 
 export const TRANSFER_USAGE = `usage: weft transfer --from NAME --to NAME [--deadline-ms N] [--wait] [--dir DIR] [--json]
        weft transfer status ID [--dir DIR] [--json]
+       weft transfer --from NAME --to evm --rpc URL --key HEX --vault ADDR [--dir DIR] [--json]
+       weft transfer --from evm --to NAME --rpc URL --key HEX --vault ADDR [--amount N] [--dir DIR] [--json]
 
 The first form moves one coin of the dev wallet (DIR/wallet.json, minted by \`weft up\`) from one
 domain to another: the plan is made and signed here, the source node only drives it. It prints
@@ -29,6 +31,20 @@ if the destination has not taken it by then, or refuses it for good sooner, the 
 wallet take turns on DIR/wallet.lock.
 
 The second form prints what transfer ID is waiting for, as data, from the node driving it.
+
+\`evm\` names the EVM vault (WeftVault at --vault, reached over the JSON-RPC endpoint --rpc;
+docs/evm.md). --key is the 32-byte secp256k1 private key (hex) of an Ethereum account, or
+WEFT_EVM_KEY in the environment (a flag shows in the process list): it pays the gas, and its key
+owns the tokens on the chain.
+  --to evm    moves one dev-wallet coin from NAME to the vault: consumed on NAME, re-created homed
+              on the vault and owned by --key's key; NAME's headers are relayed to the vault's
+              light client and the vault claims it, paying the ERC-20 to --key's address. The
+              coin leaves the wallet.
+  --from evm  locks --amount N (default 100) ERC-20 units of --key's account in the vault as a
+              resource homed on NAME owned by --key's key, waits until NAME's node accepted a
+              vault root holding it (it must follow the vault: weft node --evm-rpc --evm-vault;
+              after its --evm-confirmations), and claims it on NAME with its vault path, signed by
+              --key: a coin for the dev wallet's owner, added to the wallet.
 
 exit codes:
   0  started (without --wait), or delivered: confirmed on the destination

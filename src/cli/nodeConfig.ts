@@ -59,6 +59,15 @@ options (flag / environment / config file key):
   --programs SET        WEFT_PROGRAMS       programs     execute scoped transactions with a set of
                                                          programs: \`examples\` (counter, oracle, pair;
                                                          docs/scopes.md); without it they are refused
+  --evm-rpc URL         WEFT_EVM_RPC        evmRpc       follow an EVM vault in the \`evm\` mode: the chain's
+                                                         JSON-RPC endpoint (trusted to report the
+                                                         canonical chain; docs/evm.md)
+  --evm-vault ADDR      WEFT_EVM_VAULT      evmVault     the WeftVault's address (needs --evm-rpc)
+  --evm-confirmations N WEFT_EVM_CONFIRMATIONS evmConfirmations  blocks a vault lock must be buried
+                                                         under before claims may anchor on it
+                                                         (default 12; the chain must not reorganise
+                                                         deeper)
+  --evm-poll-ms N       WEFT_EVM_POLL_MS    evmPollMs    how often the vault is read (default 1000)
   --config FILE         WEFT_CONFIG                      a JSON file with any of the keys above
   --help                                                 show this text
 
@@ -90,6 +99,8 @@ export type NodeConfig = {
   programs?: 'examples';
   /** refuse claims anchored on heights their domain's provers have not proven (docs/provers.md) */
   requireProvenAnchors?: boolean;
+  /** the EVM vault followed in `evm` mode, when configured */
+  evm?: { rpcUrl: string; vault: string; confirmations: bigint; pollMs: number };
 };
 
 /** The API token file's name in the data directory, unless configured elsewhere. */
@@ -120,7 +131,11 @@ type Key =
   | 'logLevel'
   | 'provers'
   | 'programs'
-  | 'requireProvenAnchors';
+  | 'requireProvenAnchors'
+  | 'evmRpc'
+  | 'evmVault'
+  | 'evmConfirmations'
+  | 'evmPollMs';
 
 const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'domain', flag: '--domain', env: 'WEFT_DOMAIN' },
@@ -144,7 +159,14 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'provers', flag: '--provers', env: 'WEFT_PROVERS' },
   { key: 'programs', flag: '--programs', env: 'WEFT_PROGRAMS' },
   { key: 'requireProvenAnchors', flag: '--require-proven-anchors', env: 'WEFT_REQUIRE_PROVEN_ANCHORS' },
+  { key: 'evmRpc', flag: '--evm-rpc', env: 'WEFT_EVM_RPC' },
+  { key: 'evmVault', flag: '--evm-vault', env: 'WEFT_EVM_VAULT' },
+  { key: 'evmConfirmations', flag: '--evm-confirmations', env: 'WEFT_EVM_CONFIRMATIONS' },
+  { key: 'evmPollMs', flag: '--evm-poll-ms', env: 'WEFT_EVM_POLL_MS' },
 ];
+
+/** Most confirmations a node may be told to wait for a vault lock. */
+export const EVM_CONFIRMATIONS_MAX = 10_000;
 
 /** Longest period a node may be told to wait between blocks. */
 export const NODE_PERIOD_MS_MAX = 3_600_000;
@@ -272,6 +294,7 @@ export function resolveNodeConfig(
   const requireProven = raw('requireProvenAnchors');
   if (requireProven && requireProven.value !== 'true' && requireProven.value !== 'false')
     throw bad(`${requireProven.from} must be true or false, got '${requireProven.value}'`);
+  const evm = resolveEvm(raw, whole, period);
   return {
     domain: domain.value,
     data,
@@ -292,7 +315,40 @@ export function resolveNodeConfig(
     ...(provers ? { provers: readProversFile(provers.value, provers.from) } : {}),
     ...(programs ? { programs: 'examples' as const } : {}),
     ...(requireProven?.value === 'true' ? { requireProvenAnchors: true } : {}),
+    ...(evm ? { evm } : {}),
   };
+}
+
+/** The vault settings: both or neither of --evm-rpc and --evm-vault; the rest need them. */
+function resolveEvm(
+  raw: (key: Key) => { value: string; from: string } | undefined,
+  whole: (key: Key, min: number, max: number, unit: string) => number | undefined,
+  period: (key: Key, fallback: number) => number,
+): NodeConfig['evm'] {
+  const rpc = raw('evmRpc');
+  const vault = raw('evmVault');
+  const confirmations = whole('evmConfirmations', 0, EVM_CONFIRMATIONS_MAX, 'blocks');
+  const pollMs = period('evmPollMs', 1000);
+  if (!rpc && !vault) {
+    for (const k of ['evmConfirmations', 'evmPollMs'] as const) {
+      const r = raw(k);
+      if (r) throw bad(`${r.from} configures the EVM vault: the node needs --evm-rpc and --evm-vault too`);
+    }
+    return undefined;
+  }
+  if (!rpc) throw bad(`${vault!.from} needs the chain's endpoint: --evm-rpc (or WEFT_EVM_RPC)`);
+  if (!vault) throw bad(`${rpc.from} needs the vault's address: --evm-vault (or WEFT_EVM_VAULT)`);
+  let url: URL;
+  try {
+    url = new URL(rpc.value);
+  } catch {
+    throw bad(`${rpc.from} must be a URL such as http://127.0.0.1:8545, got '${rpc.value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw bad(`${rpc.from} must be an http:// or https:// URL, got '${rpc.value}'`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(vault.value))
+    throw bad(`${vault.from} must be an EVM address (0x and 40 hex digits), got '${vault.value}'`);
+  return { rpcUrl: rpc.value, vault: vault.value, confirmations: BigInt(confirmations ?? 12), pollMs };
 }
 
 /** A prover set from its JSON file: `{ "threshold": N, "provers": [{ "type", "key" }] }`. */

@@ -197,6 +197,7 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
       ...(cfg.provers ? { provers: cfg.provers } : {}),
       ...(cfg.programs === 'examples' ? { programs: new ProgramRegistry(examplePrograms) } : {}),
       ...(cfg.requireProvenAnchors ? { requireProvenAnchors: true } : {}),
+      ...(cfg.evm ? { evm: cfg.evm } : {}),
       onError: (e) =>
         logs.error({ code: e instanceof WeftError ? e.code : undefined, err: e }, `error: ${e.message}`),
     });
@@ -270,6 +271,12 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
   );
   const trust = modeTrust(cfg.mode);
   if (trust) log(trust);
+  if (host.vault) {
+    log(
+      `following the EVM vault ${host.vault.vault} (${toHex(host.vault.vaultId)}) over ${cfg.evm!.rpcUrl}, ` +
+        `${cfg.evm!.confirmations} confirmations; ${modeTrust('evm')}`,
+    );
+  }
   const r = host.recovery;
   log(
     `weft node ${cfg.domain} (${toHex(id)}) at height ${host.domain.committedHeight}` +

@@ -293,6 +293,10 @@ export const ERROR_CODES = {
     meaning: '(EVM) the JSON-RPC endpoint cannot be reached or answered out of turn',
   },
   MOVE_REFUSED: { status: 409, meaning: '(CLI) weft evm transfer: the source domain refused the move' },
+  CLAIM_REFUSED: {
+    status: 409,
+    meaning: '(CLI) weft transfer --from evm: the destination domain refused the claim of a vault lock',
+  },
   WALLET_LOCKED: { status: 409, meaning: '(CLI) another process has held the dev wallet lock too long' },
   STOP_FAILED: { status: 500, meaning: '(CLI) a process of the network could not be stopped' },
 

@@ -37,9 +37,9 @@ import {
   type RecentHeader,
   type RemoteView,
   rootsOf,
-  VERIFICATION_MODES,
   type VerificationMode,
   VIEW_KNOWS_DOMAINS_MAX,
+  VIEW_MODES,
 } from './remoteView.js';
 import {
   type Block,
@@ -103,7 +103,7 @@ const KEYSET_BYTES = 4096;
 
 const hexKey = (b: Uint8Array) => toHex(b).slice(2);
 
-const MODE_CODES: readonly (VerificationMode | null)[] = [null, ...VERIFICATION_MODES];
+const MODE_CODES: readonly (VerificationMode | null)[] = [null, ...VIEW_MODES];
 
 function writeMode(w: Writer, mode: VerificationMode | null | undefined): void {
   w.u8(MODE_CODES.indexOf(mode ?? null));

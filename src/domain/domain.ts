@@ -45,7 +45,7 @@ import {
 } from '../tx/index.js';
 import { ANCHOR_POLICY_NONE, type AnchorPolicy, assertAnchorPolicy } from './anchorPath.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
-import { type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
+import { KEYSET_TREE_KEY, type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
 import type {
   EquivocationEvidence,
   InvalidBlockEvidence,
@@ -68,6 +68,7 @@ import {
   genesis,
   genesisWrites,
   isAnchorAccepted,
+  isVaultAnchor,
   MEMPOOL_TTL_BLOCKS_DEFAULT,
   MEMPOOL_TXS_MAX_DEFAULT,
   nullifierConflicts,
@@ -933,6 +934,11 @@ export class Domain extends EventEmitter<DomainEvents> {
    * The header of `domainId` at `height` this domain accepted and still vouches for (retained,
    * and below the fork if the view is frozen): what a refund witness may name.
    */
+  /** Whether `root` is the commitment root of an EVM vault this domain follows (`evm` mode) and may anchor on. */
+  isVaultAnchor(root: Uint8Array): boolean {
+    return isVaultAnchor(this.state, root);
+  }
+
   remoteHeaderAt(domainId: Uint8Array, height: bigint): RemoteHeaderEntry | undefined {
     return remoteHeaderAt(this.state, domainId, height);
   }
@@ -994,6 +1000,14 @@ export class Domain extends EventEmitter<DomainEvents> {
   /** The programs this domain executes scoped transactions with (undefined: it refuses them). */
   get scopePrograms(): ProgramLookup | undefined {
     return this.programs;
+  }
+
+  /**
+   * The key-set record (`0x05 || "keyset"`) at `height` (default: the tip), with its proof: what
+   * a light client proves a key-set change with (weft/evm `updateKeySet`, docs/domain.md).
+   */
+  proveKeySet(height?: bigint): StateProof {
+    return this.proveKey(KEYSET_TREE_KEY, height);
   }
 
   /** An object's state (`0x04 || object`, docs/scopes.md) at `height`, with its proof. */

@@ -87,6 +87,7 @@ export {
   holdsHeader,
   INVALID_BLOCK_REASON_BYTES_MAX,
   isRootUsable,
+  isVaultView,
   isViewExpired,
   knownHeader,
   knowsBefore,
@@ -99,6 +100,7 @@ export {
   usableHeader,
   VERIFICATION_MODES,
   VIEW_KNOWS_DOMAINS_MAX,
+  VIEW_MODES,
 } from './remoteView.js';
 export type {
   AcceptRemoteInput,
@@ -133,6 +135,7 @@ export {
   genesis,
   genesisWrites,
   isAnchorAccepted,
+  isVaultAnchor,
   MEMPOOL_TTL_BLOCKS_DEFAULT,
   MEMPOOL_TXS_MAX_DEFAULT,
   nullifierConflicts,

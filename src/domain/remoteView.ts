@@ -11,9 +11,22 @@ import type { KeySet } from './keyset.js';
  * `transition` (also that the writes take the accepted root to the new one), `full` (also
  * stateless re-execution of the block's transactions).
  */
-export type VerificationMode = 'signatures' | 'transition' | 'full';
+export type VerificationMode = 'signatures' | 'transition' | 'full' | 'evm';
 
+/** The modes a Weft domain's root updates are verified in (`evm` is not one: it follows a vault). */
 export const VERIFICATION_MODES: readonly VerificationMode[] = ['signatures', 'transition', 'full'];
+
+/**
+ * Every mode a view can be recorded in: the three above, and `evm` — an EVM vault followed over
+ * JSON-RPC (weft/evm `VaultFollower`, docs/evm.md "The evm mode"), whose "headers" the node
+ * derives from the vault's `Locked` events after N confirmations (`vaultHeader`).
+ */
+export const VIEW_MODES: readonly VerificationMode[] = [...VERIFICATION_MODES, 'evm'];
+
+/** Whether `view` follows an EVM vault (`evm` mode): its roots are vault commitment roots. */
+export function isVaultView(view: RemoteView): boolean {
+  return view.mode === 'evm';
+}
 
 /**
  * Two conflicting signed headers of `domainId` at one height (weft/sync builds and checks them:

@@ -64,6 +64,7 @@ import {
   freezeRemoteView,
   type InvalidBlockEvidence,
   isRootUsable,
+  isVaultView,
   knowsBefore,
   type LearnedHeader,
   newRemoteView,
@@ -72,8 +73,8 @@ import {
   rootsOf,
   TRUSTING_PERIOD_MS_DEFAULT,
   usableHeader,
-  VERIFICATION_MODES,
   type VerificationMode,
+  VIEW_MODES,
 } from './remoteView.js';
 
 /** Defaults for a domain's limits; each is a named, configurable bound. */
@@ -559,6 +560,18 @@ export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean 
   return false;
 }
 
+/** Whether `domainId` is an EVM vault this domain follows (`evm` mode). */
+export function isVaultDomain(state: DomainState, domainId: Uint8Array): boolean {
+  const view = domainId instanceof Uint8Array ? state.remotes.get(hexKey(domainId)) : undefined;
+  return view !== undefined && isVaultView(view);
+}
+
+/** Whether `root` is usable here as the commitment root of an EVM vault this domain follows (`evm` mode). */
+export function isVaultAnchor(state: DomainState, root: Uint8Array): boolean {
+  for (const r of state.remotes.values()) if (isVaultView(r) && isRootUsable(r, root)) return true;
+  return false;
+}
+
 /**
  * Whether `bytes` (an encoded anchor path) proves `anchor` from a root this domain accepted, under
  * the node's policy, at the head's time: a later block's is never earlier, so a path too old now
@@ -661,6 +674,8 @@ function submit(
     isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
     executesScopes: env.programs !== undefined,
     isAnchorProvenByPath: (anchor, bytes) => isAnchorProvenHere(state, env, anchor, bytes),
+    isVaultAnchor: (root) => isVaultAnchor(state, root),
+    isVaultDomain: (id) => isVaultDomain(state, id),
   };
   const opts = input.signatureResults ? { signatureResults: input.signatureResults } : {};
   let effects: ValidTransaction;
@@ -1078,9 +1093,9 @@ function checkRemoteExtras(
   check(signatures === undefined || Array.isArray(signatures), 'BAD_INPUT', 'signatures must be a list');
   if (keySet !== undefined) assertKeySet(keySet);
   check(
-    mode === undefined || VERIFICATION_MODES.includes(mode),
+    mode === undefined || VIEW_MODES.includes(mode),
     'BAD_INPUT',
-    `mode must be one of ${VERIFICATION_MODES.join(', ')}`,
+    `mode must be one of ${VIEW_MODES.join(', ')}`,
   );
   check(atMs === undefined || (typeof atMs === 'bigint' && atMs >= 0n), 'BAD_INPUT', 'atMs must be a u64');
 }

@@ -36,12 +36,13 @@ export { moveToVaultTx } from './move.js';
 export { encodeProofForEvm } from './proof.js';
 export type { HeaderSource, RelayedDomain, RelayPass } from './relayer.js';
 export { EvmRelayer, RELAY_HEADERS_PER_PASS_MAX, RELAY_INTERVAL_MS_DEFAULT } from './relayer.js';
-export type { DeployVaultParameters, VaultClaim, VaultLock, VaultRefund } from './vault.js';
+export type { DeployVaultParameters, VaultClaim, VaultExpiry, VaultLock, VaultRefund } from './vault.js';
 export {
   claimOnVault,
   createdHeightValue,
   deployTestToken,
   deployVault,
+  expireOnVault,
   lockOnVault,
   refundOnVault,
   VAULT_TREE_DEPTH,
@@ -51,5 +52,6 @@ export {
   vaultTreeKeys,
   verifyVaultCommitment,
 } from './vault.js';
-export type { VaultFollowerOptions, VaultView } from './vaultFollower.js';
+export type { VaultFollowerOptions, VaultLockFacts, VaultView } from './vaultFollower.js';
 export { VAULT_CONFIRMATIONS_DEFAULT, VAULT_LOG_BLOCKS_MAX, VaultFollower } from './vaultFollower.js';
+export { vaultHeader, vaultHeaders } from './vaultHeader.js';

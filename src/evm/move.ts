@@ -21,6 +21,12 @@ export type MoveToVaultParameters = {
   vault: Uint8Array;
   /** the new owner on the vault: a secp256k1 key (its Ethereum address receives the ERC-20) */
   evmOwner: PublicKey;
+  /**
+   * A deadline (ms, the chain's block time) for the vault's claim; past it the vault refuses the
+   * claim and anyone holding the resource may `expire` it there, and the source refunds it
+   * (docs/evm.md). Absent: none (no refund).
+   */
+  deadline?: bigint;
   /** the moved resource's nullifier key (default: fresh random bytes) */
   nk?: Uint8Array;
   random?: Random;
@@ -53,6 +59,7 @@ export function moveToVaultTx(p: MoveToVaultParameters): {
     home: p.vault,
     data: tokenData(p.evmOwner),
     nkCommitment: nkCommitment(nk),
+    ...(p.deadline !== undefined ? { deadline: p.deadline } : {}),
     random,
   });
   const tx = signTransaction(

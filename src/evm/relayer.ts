@@ -4,22 +4,38 @@
 // turns a node header that contradicts the chain's into misbehaviour evidence.
 import type { Address, Hex } from 'viem';
 import { decodeFunctionData, parseAbiItem } from 'viem';
-import { concatBytes, equalBytes, fromHex, toHex, WeftError } from '../crypto/index.js';
+import { concatBytes, equalBytes, fromHex, hexKey, toHex, WeftError } from '../crypto/index.js';
 import {
   decodeHeader,
+  decodeKeySet,
   decodeSignedHeader,
   headerHash,
   type KeySet,
+  keySetsEqual,
   type SignedHeader,
   verifyHeaderSignatures,
 } from '../domain/index.js';
+import type { Proof } from '../smt/index.js';
 import { weftLightClientAbi } from './artifacts.js';
 import type { EvmConnection } from './chain.js';
-import { EVM_HEADER_BATCH_MAX, registerDomain, submitHeaders, submitMisbehaviour } from './lightClient.js';
+import {
+  EVM_HEADER_BATCH_MAX,
+  registerDomain,
+  signerAddresses,
+  submitHeaders,
+  submitMisbehaviour,
+  updateKeySet,
+} from './lightClient.js';
 
-/** Where the relayer reads a domain's signed headers (a node's API client has this method). */
+/**
+ * Where the relayer reads a domain's signed headers and, for key-set changes, the proof of its
+ * key-set record `0x05 || "keyset"` at a height (a node's API client has both methods). Without
+ * `proveKeySet` the relayer cannot follow a key-set change: the first header the new set signs
+ * reverts (`ThresholdNotMet`) and the domain is reported skipped.
+ */
 export interface HeaderSource {
   header(at: bigint | 'latest'): Promise<SignedHeader | undefined>;
+  proveKeySet?(at: bigint): Promise<{ value: Uint8Array | null; proof: Proof }>;
 }
 
 /** A domain to follow: its id, genesis key set and signed genesis header, and its headers' source. */
@@ -44,6 +60,8 @@ export type RelayPass = {
   submitted: Record<string, number>;
   /** domains whose misbehaviour evidence was submitted (now frozen) */
   frozen: string[];
+  /** domains whose key-set change was proven to the light client (`updateKeySet`), once per change */
+  keySets: string[];
   /** domains skipped, with why (frozen, unreachable, a header that does not verify) */
   skipped: Record<string, string>;
   /** whether every domain is caught up with the tip its node served during the pass */
@@ -74,6 +92,9 @@ export class EvmRelayer {
     private readonly domains: RelayedDomain[],
   ) {}
 
+  /** The key set the light client holds for each domain (hex id), as last learned. */
+  private readonly sets = new Map<string, KeySet>();
+
   private read<T>(functionName: string, args: readonly unknown[]): Promise<T> {
     return this.evm.public.readContract({
       address: this.lightClient,
@@ -89,6 +110,7 @@ export class EvmRelayer {
       registered: [],
       submitted: {},
       frozen: [],
+      keySets: [],
       skipped: {},
       caughtUp: true,
       more: false,
@@ -133,12 +155,70 @@ export class EvmRelayer {
       }
       headers.push(sh);
     }
-    await submitHeaders(this.evm, this.lightClient, headers);
-    out.submitted[d.name] = headers.length;
+    // A header the set in force does not sign follows a key-set change: the block before it
+    // recorded the new set (docs/domain.md). Submit up to that block, prove its record under
+    // the block's root (`updateKeySet`), and go on under the new set.
+    let set = await this.keySetOnChain(d, onChain, out);
+    let batch: SignedHeader[] = [];
+    let submitted = 0;
+    for (const sh of headers) {
+      if (set !== undefined && !verifyHeaderSignatures(sh, set) && d.source.proveKeySet) {
+        const at = sh.header.height - 1n;
+        const p = await d.source.proveKeySet(at);
+        const next = p.value === null ? undefined : decodeKeySet(p.value);
+        if (next !== undefined && !keySetsEqual(next, set) && verifyHeaderSignatures(sh, next)) {
+          if (batch.length > 0) await submitHeaders(this.evm, this.lightClient, batch);
+          submitted += batch.length;
+          batch = [];
+          await updateKeySet(this.evm, this.lightClient, d.id, next, p.proof);
+          out.keySets.push(d.name);
+          this.sets.set(hexKey(d.id), next);
+          set = next;
+        }
+      }
+      batch.push(sh);
+    }
+    if (batch.length > 0) await submitHeaders(this.evm, this.lightClient, batch);
+    submitted += batch.length;
+    out.submitted[d.name] = submitted;
     if (last < tip.header.height) {
       out.caughtUp = false;
       out.more = true;
     }
+  }
+
+  /**
+   * The key set the light client checks `d`'s next header against: the one last learned, or the
+   * genesis set, when their addresses are the chain's; otherwise the record at the chain's latest
+   * height (a change recorded there that was not proven yet — a relayer stopped between the two
+   * transactions — is proven now). Undefined when it cannot be known (no `proveKeySet`).
+   */
+  private async keySetOnChain(
+    d: RelayedDomain,
+    onChain: bigint,
+    out: RelayPass,
+  ): Promise<KeySet | undefined> {
+    const [addresses] = await this.read<readonly [readonly Address[], number, bigint]>('keySet', [hex(d.id)]);
+    const same = (ks: KeySet) => {
+      const mine = signerAddresses(ks);
+      return (
+        mine.length === addresses.length &&
+        mine.every((a, i) => a.toLowerCase() === addresses[i]!.toLowerCase())
+      );
+    };
+    const known = this.sets.get(hexKey(d.id));
+    if (known && same(known)) return known;
+    if (same(d.keySet)) return d.keySet;
+    if (!d.source.proveKeySet) return undefined;
+    const p = await d.source.proveKeySet(onChain);
+    if (p.value === null) return undefined;
+    const ks = decodeKeySet(p.value);
+    if (!same(ks)) {
+      await updateKeySet(this.evm, this.lightClient, d.id, ks, p.proof);
+      out.keySets.push(d.name);
+    }
+    this.sets.set(hexKey(d.id), ks);
+    return ks;
   }
 
   /**
@@ -151,7 +231,7 @@ export class EvmRelayer {
     const accepted = fromHex(await this.read<Hex>('latestHeaderHash', [hex(d.id)]), 32);
     if (equalBytes(headerHash(ours.header), accepted)) return false;
     const theirs = await this.acceptedHeader(d.id, onChain);
-    if (!theirs || !verifyHeaderSignatures(ours, d.keySet)) return false;
+    if (!theirs || !verifyHeaderSignatures(ours, this.sets.get(hexKey(d.id)) ?? d.keySet)) return false;
     await submitMisbehaviour(this.evm, this.lightClient, ours, theirs);
     out.frozen.push(d.name);
     return true;
@@ -198,7 +278,10 @@ export class EvmRelayer {
       const p = await this.pass();
       opts.onPass?.(p);
       const progressed =
-        p.registered.length > 0 || Object.keys(p.submitted).length > 0 || p.frozen.length > 0;
+        p.registered.length > 0 ||
+        Object.keys(p.submitted).length > 0 ||
+        p.frozen.length > 0 ||
+        p.keySets.length > 0;
       // Caught up with the tips this pass read: nodes keep sealing, so `once` stops here rather
       // than chase them.
       if (opts.once && (p.caughtUp || !progressed)) return p;

@@ -3,7 +3,7 @@
 // mirror of its append-only commitment tree for Weft nodes that anchor claims on its roots.
 import type { Address, Hex, TransactionReceipt } from 'viem';
 import { parseEventLogs } from 'viem';
-import { concatBytes, equalBytes, fromHex, sha256, toHex, WeftError } from '../crypto/index.js';
+import { concatBytes, fromHex, sha256, toHex, WeftError } from '../crypto/index.js';
 import {
   commitment,
   encodeResource,
@@ -15,7 +15,7 @@ import {
   tokenLogic,
 } from '../resource/index.js';
 import type { Proof } from '../smt/index.js';
-import { commitmentKey, encodeHeight, nullifierKey } from '../tx/index.js';
+import { commitmentKey, encodeHeight, nullifierKey, VAULT_TREE_DEPTH, verifyVaultPath } from '../tx/index.js';
 import { weftTestTokenAbi, weftTestTokenBytecode, weftVaultAbi, weftVaultBytecode } from './artifacts.js';
 import type { EvmConnection } from './chain.js';
 import { deployContract, sendContract } from './contracts.js';
@@ -24,7 +24,7 @@ import { encodeProofForEvm } from './proof.js';
 const hex = (b: Uint8Array): Hex => toHex(b) as Hex;
 
 /** Levels of the vault's commitment tree (TREE_DEPTH in WeftVault). */
-export const VAULT_TREE_DEPTH = 32;
+export { VAULT_TREE_DEPTH };
 
 export type DeployVaultParameters = {
   lightClient: Address;
@@ -172,6 +172,43 @@ export async function refundOnVault(
   });
 }
 
+export type VaultExpiry = {
+  nullifier: Uint8Array;
+  /** the leaf appended: `vaultExpiredMarker(nullifier)` */
+  marker: Uint8Array;
+  index: bigint;
+  root: Uint8Array;
+  receipt: TransactionReceipt;
+};
+
+/**
+ * Expires a resource moved to the vault that was not claimed by its deadline (WeftVault
+ * `expire`): its nullifier is recorded there and its marker appended to the commitment tree,
+ * where its source domain finds it and refunds the resource (docs/evm.md).
+ */
+export async function expireOnVault(
+  evm: EvmConnection,
+  vault: Address,
+  moved: ResourceParts,
+  nk: Uint8Array,
+): Promise<VaultExpiry> {
+  const receipt = await sendContract(evm, {
+    address: vault,
+    abi: weftVaultAbi,
+    functionName: 'expire',
+    args: [hex(encodeResource(moved.resource)), hex(moved.value), hex(nk)],
+  });
+  const [event] = parseEventLogs({ abi: weftVaultAbi, logs: receipt.logs, eventName: 'Expired' });
+  if (!event) throw new WeftError('BAD_RESPONSE', 'the expiry landed without an Expired event');
+  return {
+    nullifier: fromHex(event.args.nullifier, 32),
+    marker: fromHex(event.args.marker, 32),
+    index: event.args.index,
+    root: fromHex(event.args.root, 32),
+    receipt,
+  };
+}
+
 /** The key a refund proves absent, and a claim writes on a Weft domain: `0x02 ‖ nf`. */
 export function vaultNullifierKey(parts: ResourceParts, nk: Uint8Array): Uint8Array {
   return nullifierKey(vaultTreeKeys(parts, nk).nf);
@@ -239,26 +276,12 @@ export class VaultCommitmentTree {
   }
 }
 
-/** Whether `path` (bottom first) proves `cm` at leaf `index` under the vault root `root`. */
+/** Whether `path` (bottom first) proves `cm` at leaf `index` under the vault root `root` (weft/tx `verifyVaultPath`). */
 export function verifyVaultCommitment(
   root: Uint8Array,
   cm: Uint8Array,
   index: number,
   path: Uint8Array[],
 ): boolean {
-  if (
-    path.length !== VAULT_TREE_DEPTH ||
-    !Number.isInteger(index) ||
-    index < 0 ||
-    index >= 2 ** VAULT_TREE_DEPTH
-  ) {
-    return false;
-  }
-  let node = cm;
-  for (let d = 0; d < VAULT_TREE_DEPTH; d++) {
-    const s = path[d]!;
-    if (!(s instanceof Uint8Array) || s.length !== 32) return false;
-    node = Math.floor(index / 2 ** d) % 2 === 0 ? sha256(concatBytes(node, s)) : sha256(concatBytes(s, node));
-  }
-  return equalBytes(node, root);
+  return verifyVaultPath(root, cm, index, path);
 }

@@ -28,6 +28,23 @@ export type VaultView = {
 export type VaultFollowerOptions = { confirmations?: bigint; fromBlock?: bigint };
 
 /**
+ * One lock as the chain recorded it: the vault after its `count`-th commitment, in the block that
+ * appended it. What `vaultHeader` turns into the "header" a Weft node records in `evm` mode: every
+ * node following the vault derives the same one, whenever it reads it.
+ */
+export type VaultLockFacts = {
+  /** commitments in the vault after this lock (its leaf index + 1) */
+  count: bigint;
+  commitment: Uint8Array;
+  /** the vault's root after it */
+  root: Uint8Array;
+  blockNumber: bigint;
+  blockHash: Uint8Array;
+  /** that block's timestamp in milliseconds */
+  timestampMs: bigint;
+};
+
+/**
  * Follows one vault's commitment tree from its events.
  *
  * @example
@@ -41,6 +58,7 @@ export class VaultFollower {
   private nextBlock: bigint;
   private readonly confirmations: bigint;
   private last: VaultView | undefined;
+  private readonly lockFacts: VaultLockFacts[] = [];
 
   constructor(
     private readonly client: PublicClient,
@@ -68,9 +86,19 @@ export class VaultFollower {
     for (let from = this.nextBlock; from <= target; from += VAULT_LOG_BLOCKS_MAX) {
       const to = from + VAULT_LOG_BLOCKS_MAX - 1n < target ? from + VAULT_LOG_BLOCKS_MAX - 1n : target;
       const logs = await this.client.getLogs({ address: this.vault, fromBlock: from, toBlock: to });
-      const locked = parseEventLogs({ abi: weftVaultAbi, logs, eventName: 'Locked' }).sort((a, b) =>
-        Number(a.args.index - b.args.index),
-      );
+      // Leaves come from locks and from expiry markers (`expire`), in index order.
+      const locked = parseEventLogs({ abi: weftVaultAbi, logs, eventName: ['Locked', 'Expired'] })
+        .map((e) => ({
+          blockNumber: e.blockNumber,
+          blockHash: e.blockHash,
+          args: {
+            index: e.args.index,
+            root: e.args.root,
+            commitment: e.eventName === 'Locked' ? e.args.commitment : e.args.marker,
+          },
+        }))
+        .sort((a, b) => Number(a.args.index - b.args.index));
+      const stamps = new Map<bigint, bigint>();
       for (const e of locked) {
         if (e.args.index !== BigInt(this.tree.size)) {
           throw new WeftError(
@@ -80,16 +108,49 @@ export class VaultFollower {
         }
         const cm = fromHex(e.args.commitment, 32);
         this.indexOf.set(toHex(cm), this.tree.append(cm));
-        if (!equalBytes(this.tree.root(), fromHex(e.args.root, 32))) {
+        const root = this.tree.root();
+        if (!equalBytes(root, fromHex(e.args.root, 32))) {
           throw new WeftError(
             'BAD_RESPONSE',
             `the vault's root after leaf ${e.args.index} does not match its commitments`,
           );
         }
+        if (e.blockNumber === null || e.blockHash === null)
+          throw new WeftError('BAD_RESPONSE', `vault event for leaf ${e.args.index} names no block`);
+        let stamp = stamps.get(e.blockNumber);
+        if (stamp === undefined) {
+          const b = await this.client.getBlock({ blockNumber: e.blockNumber });
+          if (b.hash !== e.blockHash)
+            throw new WeftError('BAD_RESPONSE', `block ${e.blockNumber}'s hash differs from its event's`);
+          stamp = b.timestamp * 1000n;
+          stamps.set(e.blockNumber, stamp);
+        }
+        this.lockFacts.push({
+          count: e.args.index + 1n,
+          commitment: cm,
+          root,
+          blockNumber: e.blockNumber,
+          blockHash: fromHex(e.blockHash, 32),
+          timestampMs: stamp,
+        });
       }
     }
     this.nextBlock = target + 1n;
     const block = await this.client.getBlock({ blockNumber: target });
+    // A block before the vault was deployed: nothing locked yet (and nothing to ask it).
+    const code = await this.client.getCode({ address: this.vault, blockNumber: target });
+    if (code === undefined || code === '0x') {
+      if (this.tree.size !== 0)
+        throw new WeftError('BAD_RESPONSE', `the vault has no code at block ${target}, yet events before it`);
+      this.last = {
+        blockNumber: target,
+        blockHash: fromHex(block.hash as Hex, 32),
+        timestampMs: block.timestamp * 1000n,
+        commitmentCount: 0n,
+        root: this.tree.root(),
+      };
+      return this.last;
+    }
     const count = await this.client.readContract({
       address: this.vault,
       abi: weftVaultAbi,
@@ -122,11 +183,19 @@ export class VaultFollower {
     return this.last;
   }
 
+  /** Every lock read so far (confirmed), in lock order: `locks()[i].count === i + 1`. */
+  locks(): readonly VaultLockFacts[] {
+    return this.lockFacts;
+  }
+
   /** Where a locked commitment sits and its path under the followed root; undefined if not locked (yet). */
-  commitmentPath(cm: Uint8Array): { index: number; path: Uint8Array[]; root: Uint8Array } | undefined {
+  commitmentPath(
+    cm: Uint8Array,
+    count = this.tree.size,
+  ): { index: number; path: Uint8Array[]; root: Uint8Array } | undefined {
     const index = this.indexOf.get(toHex(cm));
-    if (index === undefined) return undefined;
-    return { index, path: this.tree.path(index), root: this.tree.root() };
+    if (index === undefined || index >= count || count > this.tree.size) return undefined;
+    return { index, path: this.tree.path(index, count), root: this.tree.root(count) };
   }
 
   /**

@@ -16,6 +16,7 @@ import { TransferDriver } from '../transfer/index.js';
 import { decodeTransaction } from '../tx/index.js';
 import { PeerDomain, type PeerReads } from './peerDomain.js';
 import { type Peer, SyncRouter } from './router.js';
+import { type EvmFollowOptions, VaultWatch } from './vaultWatch.js';
 
 /** How often a node seals a block while it has transactions waiting. */
 export const BLOCK_INTERVAL_MS_DEFAULT = 100;
@@ -69,6 +70,12 @@ export type NodeHostOptions = {
   programs?: ProgramLookup;
   /** refuse claims anchored on heights other domains' provers have not proven (docs/provers.md) */
   requireProvenAnchors?: boolean;
+  /**
+   * An EVM vault to follow in `evm` mode (docs/evm.md): its confirmed locks become anchors that
+   * claims of resources it locked for this domain prove a vault path under. `weft node --evm-rpc
+   * --evm-vault --evm-confirmations`.
+   */
+  evm?: EvmFollowOptions;
 };
 
 /**
@@ -88,6 +95,8 @@ export class NodeHost {
   readonly globalRoot = new GlobalRoot();
   private detach: () => void = () => {};
   private stoppedBy: WeftError | undefined;
+  /** the EVM vault this node follows in `evm` mode, if any */
+  vault: VaultWatch | undefined;
   private resolveStopped: (e: WeftError) => void = () => {};
   private readonly whenStopped = new Promise<WeftError>((resolve) => {
     this.resolveStopped = resolve;
@@ -145,7 +154,20 @@ export class NodeHost {
       throw e;
     }
     const host = new NodeHost(domain, network, driver, durable.recovery, peers, durable.close, opts);
+    if (opts.evm) {
+      try {
+        host.vault = await VaultWatch.open(domain, opts.evm, {
+          ...(opts.clock ? { clock: opts.clock } : {}),
+          onError: (e) => opts.onError?.(e),
+        });
+      } catch (e) {
+        network.close();
+        await durable.close();
+        throw e;
+      }
+    }
     host.start();
+    host.vault?.start(opts.evm?.pollMs);
     return host;
   }
 
@@ -271,6 +293,7 @@ export class NodeHost {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.detach();
+    await this.vault?.close();
     if (this.sealing) await this.sealing;
     await this.driver.idle();
     this.router.close();

@@ -542,6 +542,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         atMs: this.clock(),
         vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
         ...(member.scopes ? { scopes: member.scopes } : {}),
+        isVaultRoot: (root: Uint8Array) => own.isVaultAnchor(root),
+        isVaultDomain: (id: Uint8Array) => own.remoteView(id)?.mode === 'evm',
       },
       holdsNullifier: (key: Uint8Array) => own.holdsNullifier(key),
     });

@@ -28,6 +28,8 @@ export type CreateResourceParameters = {
   data: Uint8Array;
   nkCommitment: Uint8Array;
   isEphemeral?: boolean;
+  /** a deadline (ms, a timestamp of the home's blocks) for consuming it there (value format 2); absent: none */
+  deadline?: bigint;
   random?: Random;
 };
 
@@ -52,7 +54,11 @@ export function createResource(p: CreateResourceParameters): ResourceParts {
     throw new WeftError('BAD_INPUT', 'quantity must be a bigint from 0 to 2^128-1');
   }
   const random = p.random ?? defaultRandom;
-  const value = encodeValue({ home: p.home, data: p.data });
+  const value = encodeValue(
+    p.deadline === undefined
+      ? { home: p.home, data: p.data }
+      : { home: p.home, deadline: p.deadline, data: p.data },
+  );
   const resource: Resource = {
     logicRef: p.logicRef.slice(),
     labelRef: labelRef(p.label),

@@ -10,6 +10,7 @@ import {
   decodeKeySet,
   encodeKeySet,
   freezeRemoteView,
+  type Header,
   headerHash,
   INVALID_BLOCK_REASON_BYTES_MAX,
   type InvalidBlockEvidence,
@@ -79,6 +80,13 @@ export type SyncContext = {
    * scoped transaction is refused.
    */
   scopes?: ScopeHistory;
+  /**
+   * Whether `root` is the commitment root of an EVM vault the observer follows in `evm` mode: a
+   * transaction of the sender anchored on it proves its commitment with a vault path (full mode).
+   */
+  isVaultRoot?(root: Uint8Array): boolean;
+  /** Whether `domainId` is an EVM vault the observer follows in `evm` mode (refunds of what it homes, full mode). */
+  isVaultDomain?(domainId: Uint8Array): boolean;
 };
 
 /** What `acceptRootUpdate(s)` returns: the new view and the headers accepted. */
@@ -540,6 +548,8 @@ function acceptOne(
           (domainId instanceof Uint8Array ? knownHeader(knowing, domainId, h) : undefined) ??
           ctx.remoteHeaderAt?.(domainId, h),
         logics: ctx.logics ?? builtinLogics(),
+        ...(ctx.isVaultRoot ? { isVaultAnchor: ctx.isVaultRoot } : {}),
+        ...(ctx.isVaultDomain ? { isVaultDomain: ctx.isVaultDomain } : {}),
         ...(ctx.signatureResults ? { signatureResults: ctx.signatureResults } : {}),
         ...(ctx.scopes
           ? { scopes: { history: ctx.scopes, prevHash: view.headHash, witness: update.scopeWitness } }
@@ -713,4 +723,64 @@ export function learnKeySet(view: RemoteView, proof: KeySetProof): RemoteView {
   if (view.frozen !== null) refuse('VIEW_FROZEN', 'a frozen view accepts nothing');
   const keySet = checkKeySetProof(view.head.header.stateRoot, proof);
   return { ...view, keySet };
+}
+
+// ---- the `evm` mode: a vault followed over JSON-RPC --------------------------------------------
+
+/**
+ * Whether a vault's headers (weft/evm `vaultHeaders`: one per lock, read from blocks at least N
+ * confirmations deep and already cross-checked against the contract's roots by `VaultFollower`)
+ * are recorded for the observer's view of the vault (docs/evm.md, "The evm mode"). The rules, in
+ * order: the view, if any, follows a vault (`BAD_INPUT` for a Weft domain's view) and is not
+ * frozen (`VIEW_FROZEN`); the headers are of one domain, ascending by one, each linking to the one
+ * before by hash (`NOT_CONTINUOUS`); a height the view holds must be the very header it holds
+ * (`HEADER_MISMATCH`: the endpoint now reports another chain — a reorganisation deeper than N or
+ * a lie; nothing is recorded and the operator decides); a new header continues the view's head
+ * and its timestamp is not before it (`BAD_TIMESTAMP`). `accept` lists the headers above the
+ * view's head (possibly none). Pure.
+ */
+export function decideVaultAcceptance(
+  view: RemoteView | undefined,
+  headers: readonly Header[],
+): { kind: 'accept'; record: Header[] } | { kind: 'refuse'; code: WeftErrorCode; message: string } {
+  const no = (code: WeftErrorCode, message: string) => ({ kind: 'refuse' as const, code, message });
+  if (view !== undefined && view.mode !== 'evm')
+    return no('BAD_INPUT', 'that domain is a Weft domain, not a vault followed in evm mode');
+  if (view?.frozen) return no('VIEW_FROZEN', 'the view of this vault is frozen');
+  for (let i = 1; i < headers.length; i++) {
+    const a = headers[i - 1]!;
+    const b = headers[i]!;
+    if (
+      !equalBytes(a.domain, b.domain) ||
+      b.height !== a.height + 1n ||
+      !equalBytes(b.prevHash, headerHash(a))
+    )
+      return no('NOT_CONTINUOUS', `vault header ${b.height} does not continue header ${a.height}`);
+  }
+  const record: Header[] = [];
+  let head = view?.head.header;
+  let headHash = view?.headHash;
+  for (const h of headers) {
+    if (view !== undefined && !equalBytes(h.domain, view.domainId))
+      return no('BAD_INPUT', 'a vault header of another domain');
+    if (head !== undefined && h.height <= head.height) {
+      const held = view?.recent.get(h.height);
+      if (held !== undefined && !equalBytes(held.headerHash, headerHash(h)))
+        return no(
+          'HEADER_MISMATCH',
+          `the vault's header ${h.height} differs from the one this domain accepted`,
+        );
+      continue;
+    }
+    if (head !== undefined && headHash !== undefined) {
+      if (h.height !== head.height + 1n || !equalBytes(h.prevHash, headHash))
+        return no('NOT_CONTINUOUS', `vault header ${h.height} does not continue the accepted ${head.height}`);
+      if (h.timestamp < head.timestamp)
+        return no('BAD_TIMESTAMP', `vault header ${h.height} is stamped before the accepted ${head.height}`);
+    }
+    record.push(h);
+    head = h;
+    headHash = headerHash(h);
+  }
+  return { kind: 'accept', record };
 }

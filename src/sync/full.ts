@@ -136,6 +136,10 @@ export type BlockValidationInput = {
    */
   remoteHeaderAt?(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined;
   logics: LogicLookup;
+  /** whether an anchor is the root of an EVM vault the verifier follows (`evm` mode): its proof is a vault path */
+  isVaultAnchor?(root: Uint8Array): boolean;
+  /** whether a domain is an EVM vault the verifier follows (`evm` mode): refunds of what it homes prove its expiry marker */
+  isVaultDomain?(domainId: Uint8Array): boolean;
   /** answers of a signature pool for `txs[i]` (from `preverifySignatures`), when checked ahead */
   signatureResults?: readonly (SignatureResults | undefined)[];
   /**
@@ -235,6 +239,8 @@ export function validateBlockStateless(input: BlockValidationInput): BlockValida
           },
           logics: input.logics,
           executesScopes: input.scopes !== undefined,
+          ...(input.isVaultAnchor ? { isVaultAnchor: input.isVaultAnchor } : {}),
+          ...(input.isVaultDomain ? { isVaultDomain: input.isVaultDomain } : {}),
         },
         input.signatureResults?.[i] ? { signatureResults: input.signatureResults[i] } : {},
       );

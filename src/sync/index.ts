@@ -40,6 +40,7 @@ export {
   acceptRootUpdate,
   acceptRootUpdates,
   decideAcceptance,
+  decideVaultAcceptance,
   equivocationWith,
   InvalidUpdateError,
   invalidBlockEvidence,

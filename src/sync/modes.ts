@@ -3,11 +3,13 @@
 import type { VerificationMode } from './view.js';
 
 /** The mode every node and the demo use unless told otherwise: only it keeps a lying domain from minting on others. */
-export const VERIFICATION_MODE_DEFAULT: VerificationMode = 'full';
+export const VERIFICATION_MODE_DEFAULT = 'full' satisfies VerificationMode;
 
 /** One line saying what a mode weaker than `full` trusts; `null` for `full`. */
 export function modeTrust(mode: VerificationMode): string | null {
   if (mode === 'full') return null;
+  if (mode === 'evm')
+    return "verification mode 'evm': trusting the JSON-RPC endpoint to report the canonical chain, and the chain not to reorganise deeper than the confirmations awaited";
   const what =
     mode === 'transition'
       ? "each domain's key set for what its transactions mean (writes are proven, not re-executed: a lying key set can mint out of nothing)"

@@ -95,3 +95,10 @@ export type {
   ValidTransaction,
 } from './validate.js';
 export { isDecidedByBody, refusalOf, validateTransaction } from './validate.js';
+export {
+  VAULT_TREE_DEPTH,
+  vaultExpiredMarker,
+  vaultPathProof,
+  verifyVaultPath,
+  verifyVaultProof,
+} from './vaultPath.js';

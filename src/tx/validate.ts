@@ -24,6 +24,7 @@ import { checkTransactionShape } from './shape.js';
 import { assertResultsFor, type SignatureResults, signatureAnswer } from './signatures.js';
 import { commitmentKey, encodeHeight, encodeRefusal, nullifierKey, refusalKey } from './treeKeys.js';
 import type { Consumed, Created, RefundWitness, RefusalReason, Transaction } from './types.js';
+import { vaultExpiredMarker, verifyVaultProof } from './vaultPath.js';
 
 /** What a refund needs of a remote header this domain accepted: its state root and timestamp (ms). */
 export type RemoteHeaderFacts = { stateRoot: Uint8Array; timestamp: bigint };
@@ -69,6 +70,18 @@ export type ValidationContext = {
    * through a path.
    */
   isAnchorProvenByPath?(anchor: Uint8Array, path: Uint8Array): boolean;
+  /**
+   * Whether `root` is an EVM vault's commitment root this domain accepted (a remote view in
+   * `evm` mode): a commitment proof anchored on one is a vault path (`verifyVaultProof`: `height`
+   * the leaf index), not a tree proof. Absent: no anchor is a vault root.
+   */
+  isVaultAnchor?(root: Uint8Array): boolean;
+  /**
+   * Whether `domainId` is an EVM vault this domain follows (`evm` mode): a refund of a resource
+   * homed on it proves the vault's expiry marker (`vaultExpiredMarker(nf)`) as the last leaf of
+   * the tree at the header the refund names, not a nullifier's absence. Absent: none is.
+   */
+  isVaultDomain?(domainId: Uint8Array): boolean;
 };
 
 export type ValidateOptions = {
@@ -284,7 +297,7 @@ export function validateTransaction(
           fail('NK_MISMATCH', `${path}.nk: ${e.shortMessage}`);
         throw e;
       }
-      if (refundHeader !== undefined) checkRefundProof(refundHeader, nf, c.refund!, ctx, path);
+      if (refundHeader !== undefined) checkRefundProof(refundHeader, nf, c.refund!, ctx, path, value.home);
       if (seenNullifiers.has(nf)) fail('NULLIFIER_REPEATED', `${path} is consumed twice in this transaction`);
       seenNullifiers.add(nf);
       if (ctx.isNullifierSpent(nf))
@@ -312,9 +325,19 @@ export function validateTransaction(
             `${path}.commitmentProof.anchor of a refund must be one of this domain's own roots`,
           );
         }
-        const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
-        if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) {
-          fail('BAD_PROOF', `${path}.commitmentProof does not prove the commitment under its anchor`);
+        if (refundHeader === undefined && ctx.isVaultAnchor?.(p.anchor) === true) {
+          // A lock on an EVM vault (docs/evm.md): its leaf path under the vault root.
+          if (!verifyVaultProof(p.anchor, cm, p.height, p.proof)) {
+            fail(
+              'BAD_PROOF',
+              `${path}.commitmentProof is not the vault path of the commitment under its anchor`,
+            );
+          }
+        } else {
+          const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
+          if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) {
+            fail('BAD_PROOF', `${path}.commitmentProof does not prove the commitment under its anchor`);
+          }
         }
       }
       const k = balance.add(c.resource, 1n);
@@ -475,7 +498,23 @@ function checkRefundProof(
   w: RefundWitness,
   ctx: ValidationContext,
   path: string,
+  home: Uint8Array,
 ): void {
+  if (ctx.isVaultDomain?.(home) === true) {
+    // A vault (docs/evm.md): it expired the resource — nullifier recorded there, marker appended
+    // as the leaf that made the header's count — once its block was stamped past the deadline.
+    if (
+      w.refusal !== undefined ||
+      w.height < 1n ||
+      !verifyVaultProof(header.stateRoot, vaultExpiredMarker(nf), w.height - 1n, w.proof)
+    ) {
+      fail(
+        'REFUND_BAD_PROOF',
+        `${path}.refund.proof is not the vault path of the resource's expiry marker as the last leaf at height ${w.height}`,
+      );
+    }
+    return;
+  }
   const hasher = ctx.anchorHasher?.(header.stateRoot) ?? 'weft';
   if (w.refusal !== undefined) {
     if (!verifyProof(header.stateRoot, refusalKey(nf), encodeRefusal(w.refusal), w.proof, { hasher })) {

@@ -34,6 +34,7 @@ export const ROUTE_TARGETS: RouteTarget[] = (
     ['GET', '/v1/proofs/nullifiers/:nf'],
     ['GET', '/v1/proofs/refusals/:nf'],
     ['GET', '/v1/proofs/objects/:object'],
+    ['GET', '/v1/proofs/keyset'],
     ['GET', '/v1/anchors/:root'],
     ['GET', '/v1/remotes'],
     ['GET', '/v1/remotes/:domainId'],
@@ -418,6 +419,7 @@ export async function openApiFuzz(): Promise<ApiFuzz> {
       queries: ['height=1', `height=${tip}`],
       bodies: [],
     },
+    'GET /v1/proofs/keyset': { params: {}, queries: ['height=0', 'height=1', `height=${tip}`], bodies: [] },
     'POST /v1/attestations': {
       params: {},
       queries: [],

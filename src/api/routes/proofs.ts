@@ -75,6 +75,24 @@ export function proofRoutes({ node }: RouteContext): Route[] {
     },
     {
       method: 'GET',
+      url: '/v1/proofs/keyset',
+      operationId: 'proveKeySet',
+      summary: 'Proof of the key-set record (0x05 || "keyset") at a height',
+      description:
+        'The value is the encoded key set the block at that height recorded (docs/domain.md): the ' +
+        'set that signs the blocks after it. What a light client (weft/evm `updateKeySet`) proves ' +
+        'a key-set change with.',
+      tags: ['proofs'],
+      querystring: S.ProofQuery,
+      responses: { 200: json('the proof', S.KeySetProofJsonSchema) },
+      handler: async (req) => {
+        const { height } = req.query as { height?: string };
+        const h = height === undefined ? undefined : heightOf(domain, height);
+        return stateProofToJson(domain.proveKeySet(h));
+      },
+    },
+    {
+      method: 'GET',
       url: '/v1/anchors/:root',
       operationId: 'getAnchor',
       summary: 'Whether a transaction may anchor on this root here now',

@@ -1,0 +1,135 @@
+// A node following an EVM vault in the `evm` verification mode (docs/evm.md, "The evm mode"):
+// every `pollMs` it reads the vault's `Locked` events from blocks at least `confirmations` deep
+// (weft/evm `VaultFollower`, which cross-checks them against the contract's own roots), derives
+// one header per lock (`vaultHeaders`), lets sync decide (`decideVaultAcceptance`) and records
+// the accepted ones in the domain like remote headers: their roots become anchors that claims of
+// locked resources prove a vault path under. Trusts the endpoint and the chain's finality.
+import { type Address, createPublicClient, type Hex, http, isAddress, type PublicClient } from 'viem';
+import { fromHex, WeftError } from '../crypto/index.js';
+import type { Domain } from '../domain/index.js';
+import { weftVaultAbi } from '../evm/artifacts.js';
+import { EVM_RPC_TIMEOUT_MS } from '../evm/chain.js';
+import { VAULT_CONFIRMATIONS_DEFAULT, VaultFollower } from '../evm/vaultFollower.js';
+import { vaultHeaders } from '../evm/vaultHeader.js';
+import { decideVaultAcceptance } from '../sync/index.js';
+
+/** How often a node reads a vault it follows, by default. */
+export const VAULT_POLL_MS_DEFAULT = 1_000;
+
+/** Where the vault a node follows is, and how deep its events must be before the node believes them. */
+export type EvmFollowOptions = {
+  /** the chain's JSON-RPC endpoint (trusted: docs/evm.md) */
+  rpcUrl: string;
+  /** the WeftVault's address */
+  vault: string;
+  /** blocks a lock must be buried under (default VAULT_CONFIRMATIONS_DEFAULT, 12) */
+  confirmations?: bigint;
+  /** how often to read the chain (ms, default VAULT_POLL_MS_DEFAULT) */
+  pollMs?: number;
+};
+
+/**
+ * One vault followed by one domain.
+ *
+ * @example
+ * const watch = await VaultWatch.open(domain, { rpcUrl, vault, confirmations: 2n });
+ * await watch.poll(); // records every confirmed lock not recorded yet
+ */
+export class VaultWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | null = null;
+  /** the last refusal, if the endpoint's answers were refused (cleared by the next good poll) */
+  lastError: WeftError | undefined;
+
+  private constructor(
+    readonly domain: Domain,
+    readonly vaultId: Uint8Array,
+    readonly vault: Address,
+    readonly follower: VaultFollower,
+    private readonly clock: () => bigint,
+    private readonly onError: (e: Error) => void,
+  ) {}
+
+  /** Reads the vault's DomainId from the contract; UNAVAILABLE when the endpoint does not answer. */
+  static async open(
+    domain: Domain,
+    opts: EvmFollowOptions,
+    p: { clock?: () => bigint; onError?: (e: Error) => void } = {},
+  ): Promise<VaultWatch> {
+    if (!isAddress(opts.vault, { strict: false }))
+      throw new WeftError('BAD_INPUT', `the vault address '${opts.vault}' is not an EVM address`);
+    const client = createPublicClient({
+      transport: http(opts.rpcUrl, { timeout: EVM_RPC_TIMEOUT_MS, retryCount: 3 }),
+    }) as PublicClient;
+    let id: Hex;
+    try {
+      id = await client.readContract({
+        address: opts.vault as Address,
+        abi: weftVaultAbi,
+        functionName: 'domainId',
+      });
+    } catch (e) {
+      throw new WeftError(
+        'UNAVAILABLE',
+        `no vault answers at ${opts.vault} over ${opts.rpcUrl}: ${(e as Error).message.split('\n')[0]}`,
+      );
+    }
+    const follower = new VaultFollower(client, opts.vault as Address, {
+      confirmations: opts.confirmations ?? VAULT_CONFIRMATIONS_DEFAULT,
+    });
+    return new VaultWatch(
+      domain,
+      fromHex(id, 32),
+      opts.vault as Address,
+      follower,
+      p.clock ?? (() => BigInt(Date.now())),
+      p.onError ?? (() => {}),
+    );
+  }
+
+  /** Polls every `pollMs` until `close`. */
+  start(pollMs = VAULT_POLL_MS_DEFAULT): void {
+    this.timer = setInterval(() => void this.poll().catch(() => {}), pollMs);
+    this.timer.unref();
+    void this.poll().catch(() => {});
+  }
+
+  /**
+   * Reads the chain once and records every confirmed lock the domain has not recorded. Throws
+   * (and reports to `onError`) what the endpoint's answers break: BAD_RESPONSE (events and
+   * contract disagree), or the refusal of `decideVaultAcceptance`.
+   */
+  poll(): Promise<void> {
+    this.polling ??= this.pollOnce().finally(() => {
+      this.polling = null;
+    });
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<void> {
+    try {
+      await this.follower.sync();
+      const verdict = decideVaultAcceptance(
+        this.domain.remoteView(this.vaultId),
+        vaultHeaders(this.vaultId, this.follower.locks()),
+      );
+      if (verdict.kind === 'refuse') throw new WeftError(verdict.code, verdict.message);
+      for (const h of verdict.record)
+        await this.domain.acceptRemoteHeader(h, { mode: 'evm', atMs: this.clock() });
+      this.lastError = undefined;
+    } catch (e) {
+      const err =
+        e instanceof WeftError ? e : new WeftError('UNAVAILABLE', String((e as Error)?.message ?? e));
+      this.lastError = err;
+      this.onError(err);
+      throw err;
+    }
+  }
+
+  /** Stops polling and waits for a poll in progress. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.polling?.catch(() => {});
+  }
+}
