@@ -129,7 +129,10 @@ describe('the simulated disk', () => {
 describe('weft sim: the command', () => {
   it('--json prints one object with traceHash (hex) and failures (a count); exit 0 when none', async () => {
     const c = capture();
-    const code = await main(['sim', '--seed', 'cli', '--steps', '15', '--faults', 'net+crash', '--json'], c.out);
+    const code = await main(
+      ['sim', '--seed', 'cli', '--steps', '15', '--faults', 'net+crash', '--json'],
+      c.out,
+    );
     expect(code).toBe(0);
     expect(c.logs).toHaveLength(1);
     const o = JSON.parse(c.logs[0]!);
