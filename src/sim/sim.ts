@@ -403,7 +403,9 @@ class Simulation {
       clock,
     });
     router.on('accepted', (e) => this.log(`accept ${node.name} <- ${this.nameOf(e.from)}@${e.height}`));
-    router.on('refused', (e) => this.log(`refuse ${node.name} <- ${this.nameOf(e.from)} ${e.code}`));
+    router.on('refused', (e) =>
+      this.log(`refuse ${node.name} <- ${this.nameOf(e.from)} ${e.code} ${e.message.slice(0, 200)}`),
+    );
     router.on('equivocation', (e) =>
       this.log(`equivocation ${node.name} freezes ${this.nameOf(e.evidence.domainId)}`),
     );
@@ -558,11 +560,11 @@ class Simulation {
         this.net.healAll();
         this.partitionUntil = -1;
         this.log('partition healed');
-      } else if (this.partitionUntil < 0 && this.rng.chance(0.03) && this.injectFault('partition')) {
+      } else if (this.partitionUntil < 0 && this.rng.chance(0.05) && this.injectFault('partition')) {
         const a = this.rng.int(0, this.n - 1);
         const b = (a + this.rng.int(1, this.n - 1)) % this.n;
         this.net.partition(this.nodes[a]!.id, this.nodes[b]!.id);
-        this.partitionUntil = this.step + this.rng.int(3, 30);
+        this.partitionUntil = this.step + this.rng.int(3, 60);
         this.log(`partition ${this.nodes[a]!.name}|${this.nodes[b]!.name}`);
       }
     }
@@ -667,8 +669,9 @@ class Simulation {
 
   private async submit(node: Node, tx: Transaction, what: string): Promise<string> {
     this.count(this.ops, what);
+    if (!node.domain) return 'DOWN';
     try {
-      const r = await node.domain!.submit(tx);
+      const r = await node.domain.submit(tx);
       if (r.status.status === 'pending') node.acked.add(toHex(r.txId));
       const code = r.status.status === 'rejected' ? r.status.code : r.status.status;
       this.log(`client ${what} ${node.name} ${code}`);
@@ -683,10 +686,11 @@ class Simulation {
 
   private async clients(): Promise<void> {
     this.refreshCoins();
-    const up = this.honestUp();
-    if (up.length === 0) return;
     const ops = this.healed ? 1 : this.rng.int(0, 2);
     for (let k = 0; k < ops; k++) {
+      // An operation may crash a node (a write fails): who is up is read again each time.
+      const up = this.honestUp();
+      if (up.length === 0) return;
       const roll = this.rng.int(0, 99);
       if (this.healed && roll >= 20) return; // after healing: mints and local spends only, rarely
       if (roll < 12) await this.mint(up);
