@@ -191,3 +191,29 @@ describe('weft sim: the command', () => {
     );
   });
 });
+
+describe('what the simulator found', () => {
+  it('the router records what its members learn at its injected clock, never the wall clock', async () => {
+    const { makeDomain } = await import('./helpers/domain.js');
+    const { InProcessBus } = await import('../src/net/index.js');
+    const { SyncRouter } = await import('../src/node/index.js');
+    const alpha = await makeDomain('found-alpha');
+    const beta = await makeDomain('found-beta');
+    const bus = new InProcessBus();
+    const router = new SyncRouter({
+      endpoint: (id) => bus.endpoint(id),
+      mode: 'full',
+      announceEveryMs: 0,
+      clock: () => 5_000n,
+    });
+    await router.join(alpha);
+    await router.join(beta);
+    await alpha.sealBlock();
+    await bus.idle();
+    const edge = router.knowledge.edge(beta.id, alpha.id);
+    expect(edge?.height).toBe(1n);
+    expect(edge?.atMs).toBe(5_000);
+    router.close();
+    await bus.close();
+  });
+});
