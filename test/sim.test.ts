@@ -159,6 +159,23 @@ describe('weft sim: the command', () => {
     );
   }, 60_000);
 
+  it('--shrink narrows a failure to fewer steps and prints the smaller command', async () => {
+    const c = capture();
+    const code = await main(
+      ['sim', '--seed', 'p1', '--steps', '40', '--faults', 'all', '--plant', 'transcriptFlush', '--shrink'],
+      c.out,
+    );
+    expect(code).toBe(1);
+    const line = c.logs.find((l) => l.includes('reproduce: '))!;
+    const steps = Number(/--steps (\d+)/.exec(line)![1]);
+    expect(steps).toBeLessThan(40);
+    expect(line).toContain('--plant transcriptFlush');
+    // The command printed fails again.
+    const again = capture();
+    const args = line.replace(/^.*reproduce: weft /, '').split(' ');
+    expect(await main(args, again.out)).toBe(1);
+  }, 120_000);
+
   it('refuses bad input with exit 2, and --help explains', async () => {
     for (const args of [
       ['sim'],
