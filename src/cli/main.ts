@@ -46,6 +46,9 @@ commands:
                             the checkpoint, statuses, values and transfer records; exits 1 on
                             any fault
   store inspect <dir>       summarise a node store: domain, heights, roots, sizes
+  sim --seed S              deterministic simulation of a whole network from one seed, with
+                            faults and invariants checked after every step; --shrink narrows a
+                            failure (weft sim --help)
   help                      show this text
 
 options:
@@ -88,6 +91,7 @@ export async function main(argv: string[], out: Out = console): Promise<number> 
   if (command === 'evm') return (await import('./evm.js')).evmCommand(rest, out);
   if (command === 'prover') return proverCommand(rest, out);
   if (command === 'follow') return followCommand(rest, out);
+  if (command === 'sim') return (await import('./sim.js')).simCommand(rest, out);
   out.error(`weft: unknown command '${command}'\n\n${USAGE}`);
   return 2;
 }

@@ -13,6 +13,7 @@ import {
   Writer,
   writePublicKey,
 } from '../crypto/index.js';
+import { isPlanted } from '../crypto/plantedBugs.js';
 
 /** Most keys in one set. */
 export const KEYSET_KEYS_MAX = 64;
@@ -104,7 +105,7 @@ export function meetsThreshold(ks: KeySet, digest: Uint8Array, signatures: Signe
     const ok = verifySignature(key, digest, { type: 'secp256k1', bytes: s.signature.subarray(0, 64) });
     if (ok) valid++;
   }
-  return valid >= ks.threshold;
+  return valid >= (isPlanted('headerThreshold') ? Math.min(1, ks.threshold) : ks.threshold);
 }
 
 export function keySetsEqual(a: KeySet, b: KeySet): boolean {

@@ -1,6 +1,7 @@
 // Receivers' side of exactly-once: remembers the latest message ids (bounded, least recently
 // seen dropped first) so a duplicate or a retry is processed once.
 import { check } from '../crypto/index.js';
+import { isPlanted } from '../crypto/plantedBugs.js';
 
 /** Default number of ids a deduplicator remembers. */
 export const DEDUP_IDS_DEFAULT = 65_536;
@@ -25,6 +26,7 @@ export class Deduplicator {
 
   /** True when `id` was seen before (and refreshes it); otherwise remembers it and returns false. */
   seen(id: string): boolean {
+    if (isPlanted('dedup')) return false;
     if (this.ids.has(id)) {
       this.ids.delete(id);
       this.ids.set(id, true);

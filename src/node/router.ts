@@ -611,7 +611,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         member.domain.id,
         update,
         this.mode,
-        Date.now(),
+        Number(this.clock()),
         believed &&
           ((rec) => believed.some((b) => equalBytes(b.domainId, rec.domainId) && b.height === rec.height)),
       );

@@ -2,6 +2,7 @@
 // anchors, spent nullifiers, accepted remote headers, the block's time, logics). Pure and synchronous: no I/O, clock or randomness, so
 // the domain's pure apply() can call it. Rules and their order: docs/transactions.md.
 import { equalBytes, type PublicKey, sha256, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import { isPlanted } from '../crypto/plantedBugs.js';
 import {
   commitment,
   decodeValue,
@@ -300,7 +301,7 @@ export function validateTransaction(
       if (refundHeader !== undefined) checkRefundProof(refundHeader, nf, c.refund!, ctx, path, value.home);
       if (seenNullifiers.has(nf)) fail('NULLIFIER_REPEATED', `${path} is consumed twice in this transaction`);
       seenNullifiers.add(nf);
-      if (ctx.isNullifierSpent(nf))
+      if (!isPlanted('nullifierCheck') && ctx.isNullifierSpent(nf))
         fail('NULLIFIER_SPENT', `${path} was already consumed (its nullifier is spent)`);
       if (refundHeader === undefined && ctx.isRefused?.(nf) === true)
         fail('TRANSFER_REFUSED', `${path}: this domain refused a claim of it; the source refunds it`);
@@ -525,7 +526,10 @@ function checkRefundProof(
     }
     return;
   }
-  if (!verifyProof(header.stateRoot, nullifierKey(nf), null, w.proof, { hasher })) {
+  if (
+    !isPlanted('refundAbsenceProof') &&
+    !verifyProof(header.stateRoot, nullifierKey(nf), null, w.proof, { hasher })
+  ) {
     fail(
       'REFUND_BAD_PROOF',
       `${path}.refund.proof does not show the nullifier absent under the home's header at height ${w.height}`,
