@@ -50,6 +50,8 @@ export function transferRoutes({ node, access }: RouteContext): Route[] {
       handler: async (req, reply) => {
         const driver = node.driver ?? notEnabled('transfer driver');
         const body = req.body as { transfers: { to: string; plan: TransferPlanJson }[] };
+        // The request took one of the client's rate; each further item takes one more.
+        access.charge(req, reply, body.transfers.length - 1);
         const items = body.transfers.map((t, i) => {
           try {
             return { plan: planFromJson(t.plan), from: domain.id, to: id32(t.to, 'to') };
@@ -59,7 +61,6 @@ export function transferRoutes({ node, access }: RouteContext): Route[] {
             throw e;
           }
         });
-        access.charge(req, reply, items.length - 1);
         const handles = await driver.adoptMany(items);
         reply.code(202);
         return { transfers: handles.map((h) => transferToJson(h.current())) };
