@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planTransfersVia, planTransferVia, WeftClient } from '../dist/api/client.js';
+import * as api from '../dist/api/client.js';
 import { runDemo } from '../dist/cli/demo.js';
 import { nodeClient } from '../dist/cli/nodeClient.js';
 import { down, up } from '../dist/cli/up.js';
@@ -27,7 +27,7 @@ async function syncLatency(members, during) {
   const stop = new AbortController();
   const byId = new Map(members.map((m) => [toHex(m.id), m.name]));
   const streams = members.map(async (m) => {
-    const client = new WeftClient(m.api);
+    const client = new api.WeftClient(m.api);
     try {
       for await (const e of client.events({
         types: ['blockSealed', 'remoteAccepted'],
@@ -109,7 +109,12 @@ async function cluster(count, mode, driverKind) {
         await Promise.all(
           coins.map(async (c) => {
             const to = members[(c.at + 1) % members.length];
-            const plan = await planTransferVia(clients[c.at], { to: to.id, resource: c.coin, owner, random });
+            const plan = await api.planTransferVia(clients[c.at], {
+              to: to.id,
+              resource: c.coin,
+              owner,
+              random,
+            });
             await clients[c.at].startTransfer(plan, to.id);
           }),
         );
@@ -118,21 +123,27 @@ async function cluster(count, mode, driverKind) {
         // Planned in chunks, each source in turn, each chunk started with one batch request
         // while the next is planned: the nodes work while the client signs.
         const bySource = members.map((_, at) => coins.filter((c) => c.at === at));
-        const posts = [];
+        const chunks = [];
         for (let k = 0; k < count; k += CHUNK) {
           for (const [at, list] of bySource.entries()) {
             const chunk = list.slice(k / members.length, (k + CHUNK) / members.length);
-            if (chunk.length === 0) continue;
+            if (chunk.length > 0) chunks.push({ at, chunk });
+          }
+        }
+        // Every chunk in flight at once: proofs of later chunks are fetched while earlier ones
+        // are signed, and each chunk starts as soon as it is planned.
+        let planned = 0;
+        await Promise.all(
+          chunks.map(async ({ at, chunk }) => {
             const to = members[(at + 1) % members.length];
-            const plans = await planTransfersVia(
+            const plans = await api.planTransfersVia(
               clients[at],
               chunk.map((c) => ({ to: to.id, resource: c.coin, owner, random })),
             );
-            posts.push(clients[at].startTransfers(plans.map((plan) => ({ plan, to: to.id }))));
-          }
-        }
-        plannedAfter = (performance.now() - start) / 1000;
-        await Promise.all(posts);
+            if (++planned === chunks.length) plannedAfter = (performance.now() - start) / 1000;
+            await clients[at].startTransfers(plans.map((plan) => ({ plan, to: to.id })));
+          }),
+        );
       }
       startedAfter = (performance.now() - start) / 1000;
       await Promise.race([everyOne, new Promise((r) => setTimeout(r, 120_000))]);
