@@ -86,9 +86,9 @@ describe('PeerDomain reads', () => {
     await s.peer.status(id);
     expect(s.calls).toEqual(['status', 'header']);
     // This node accepted the peer's next header: the peer may answer differently now.
-    s.setStatus({ status: 'included', height: 6n });
+    s.setStatus({ status: 'included', height: 6n, batch: 0, index: 0 });
     s.router.emit('accepted', { at: self, from: peerId, height: 6n });
-    expect(await s.peer.status(id)).toEqual({ status: 'included', height: 6n });
+    expect(await s.peer.status(id)).toEqual({ status: 'included', height: 6n, batch: 0, index: 0 });
     expect(s.calls).toEqual(['status', 'header', 'status']);
   });
 
