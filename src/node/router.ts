@@ -93,20 +93,12 @@ type Member = {
   queue: Promise<void>;
   detach: () => void;
   /**
-   * Per sender (hex id): the gap this member is filling. Up to GAP_CHAINS_IN_FLIGHT chains are
-   * asked for ahead, and each accepted chain asks for the next at once, so a member far behind
-   * catches up without waiting a re-announcement per HEADER_CHAIN_MAX headers.
+   * Per sender (hex id): the highest height a gap request of this member aims at, and whom it
+   * asked. Each answered chain asks for the next at once, so a member far behind catches up
+   * HEADER_CHAIN_MAX headers a round trip instead of one chain per re-announcement.
    */
-  gaps?: Map<string, GapAim>;
+  gaps?: Map<string, { toHeight: bigint; from: Uint8Array }>;
 };
-
-/** A gap a member is filling: the height it aims at, whom it asks, how far it asked, and when. */
-type GapAim = { toHeight: bigint; from: Uint8Array; requestedTo: bigint; atMs: number };
-
-/** Chains of a gap asked for ahead of the one being accepted (each HEADER_CHAIN_MAX headers). */
-export const GAP_CHAINS_IN_FLIGHT = 4;
-/** After this long (ms) without a new request, a gap's chains are asked for again (an answer was lost). */
-export const GAP_RESEND_MS = 2_000;
 
 /**
  * A domain run by another process: known by its id, its genesis key set and its signed genesis
@@ -609,50 +601,28 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     gap: { fromHeight: bigint; toHeight: bigint },
     from: Uint8Array,
   ): Promise<void> {
+    const last = gap.fromHeight + BigInt(HEADER_CHAIN_MAX) - 1n;
+    const top = gap.toHeight < last ? gap.toHeight : last;
     const gaps = (member.gaps ??= new Map());
     const key = hexKey(sender);
     const aim = gaps.get(key);
-    const now = performance.now();
-    // Chains of this gap are already asked for (a re-announcement while they travel): aim higher.
-    if (aim && aim.requestedTo >= gap.fromHeight && now - aim.atMs < GAP_RESEND_MS) {
-      if (gap.toHeight > aim.toHeight) aim.toHeight = gap.toHeight;
-      return;
-    }
-    const toHeight = aim && aim.toHeight > gap.toHeight ? aim.toHeight : gap.toHeight;
-    const next = { toHeight, from, requestedTo: gap.fromHeight - 1n, atMs: now };
-    gaps.set(key, next);
-    await this.askChains(member, sender, next, gap.fromHeight);
+    if (gap.toHeight > top && (aim === undefined || gap.toHeight > aim.toHeight))
+      gaps.set(key, { toHeight: gap.toHeight, from });
+    this.stats.gapRequests++;
+    const body = encodeHeaderRequest({
+      domainId: sender,
+      fromHeight: gap.fromHeight,
+      toHeight: top,
+      withTxs: this.mode === 'full',
+    });
+    await this.send(member, from, {
+      kind: 'headerRequest',
+      id: `req/${hexKey(member.domain.id)}/${gap.fromHeight}-${top}`,
+      body,
+    });
   }
 
-  /**
-   * Asks for the chains of a gap from `start` on, up to GAP_CHAINS_IN_FLIGHT of them beyond what
-   * was asked already, each at most HEADER_CHAIN_MAX headers.
-   */
-  private async askChains(member: Member, sender: Uint8Array, aim: GapAim, start: bigint): Promise<void> {
-    if (aim.requestedTo < start - 1n) aim.requestedTo = start - 1n;
-    const window = start - 1n + BigInt(HEADER_CHAIN_MAX * GAP_CHAINS_IN_FLIGHT);
-    while (aim.requestedTo < aim.toHeight && aim.requestedTo < window) {
-      const fromHeight = aim.requestedTo + 1n;
-      const last = fromHeight + BigInt(HEADER_CHAIN_MAX) - 1n;
-      const top = aim.toHeight < last ? aim.toHeight : last;
-      aim.requestedTo = top;
-      aim.atMs = performance.now();
-      this.stats.gapRequests++;
-      const body = encodeHeaderRequest({
-        domainId: sender,
-        fromHeight,
-        toHeight: top,
-        withTxs: this.mode === 'full',
-      });
-      await this.send(member, aim.from, {
-        kind: 'headerRequest',
-        id: `req/${hexKey(member.domain.id)}/${fromHeight}-${top}`,
-        body,
-      });
-    }
-  }
-
-  /** After an accepted chain: the next parts of a gap still open, asked for at once. */
+  /** After an accepted chain: the next part of a gap still open, asked for at once. */
   private async continueGap(member: Member, sender: Uint8Array, head: bigint): Promise<void> {
     const key = hexKey(sender);
     const aim = member.gaps?.get(key);
@@ -661,7 +631,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       member.gaps!.delete(key);
       return;
     }
-    await this.askChains(member, sender, aim, head + 1n);
+    await this.requestGap(member, sender, { fromHeight: head + 1n, toHeight: aim.toHeight }, aim.from);
   }
 
   /** Stops re-announcing and detaches every member (the transport is the caller's to close). */
