@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planTransferVia, WeftClient } from '../dist/api/client.js';
+import * as api from '../dist/api/client.js';
 import { runDemo } from '../dist/cli/demo.js';
+import { nodeClient } from '../dist/cli/nodeClient.js';
 import { down, up } from '../dist/cli/up.js';
 import { toHex } from '../dist/crypto/index.js';
 import { readNetworkFile } from '../dist/node/index.js';
@@ -16,6 +17,8 @@ import { fmt, table, writeResults } from './lib.mjs';
 import { key, percentile, seeded } from './workload.mjs';
 
 const quiet = () => {};
+/** Transfers planned and started per batch request (a third from each source). */
+const CHUNK = 48;
 
 /** Seal -> accepted latencies (ms) seen on the nodes' event streams while `during` runs. */
 async function syncLatency(members, during) {
@@ -24,7 +27,7 @@ async function syncLatency(members, during) {
   const stop = new AbortController();
   const byId = new Map(members.map((m) => [toHex(m.id), m.name]));
   const streams = members.map(async (m) => {
-    const client = new WeftClient(m.api);
+    const client = new api.WeftClient(m.api);
     try {
       for await (const e of client.events({
         types: ['blockSealed', 'remoteAccepted'],
@@ -49,12 +52,12 @@ async function syncLatency(members, during) {
   return { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-async function cluster(count) {
+async function cluster(count, mode, driverKind) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-cluster-'));
   try {
-    await up({ domains: 3, dir, mode: 'transition' }, quiet);
+    await up({ domains: 3, dir, mode }, quiet);
     const members = readNetworkFile(join(dir, 'network.json')).domains;
-    const clients = members.map((m) => new WeftClient(m.api));
+    const clients = members.map((m) => nodeClient({ dir }, m));
     const issuer = key('ed25519', 'issuer');
     const owner = key('ed25519', 'owner');
     const random = seeded('cluster');
@@ -79,25 +82,86 @@ async function cluster(count) {
     let seconds = 0;
     let confirmed = 0;
     let startedAfter = 0;
+    let plannedAfter = 0;
     const load = await syncLatency(members, async () => {
+      // Confirmations come from the source nodes' event streams (no polling of transfer lists).
+      const stop = new AbortController();
+      const done = new Set();
+      let allConfirmed = () => {};
+      const everyOne = new Promise((r) => {
+        allConfirmed = r;
+      });
+      const watchers = clients.map(async (cl) => {
+        try {
+          for await (const e of cl.events({ types: ['transferPhase'], signal: stop.signal })) {
+            if (e.transfer.phase !== 'confirmed') continue;
+            done.add(e.transfer.id);
+            if (done.size === count) allConfirmed();
+          }
+        } catch {
+          // aborted
+        }
+      });
+      await new Promise((r) => setTimeout(r, 200)); // streams connected
       const start = performance.now();
-      await Promise.all(
-        coins.map(async (c) => {
-          const to = members[(c.at + 1) % members.length];
-          const plan = await planTransferVia(clients[c.at], { to: to.id, resource: c.coin, owner, random });
-          await clients[c.at].startTransfer(plan, to.id);
-        }),
-      );
-      startedAfter = (performance.now() - start) / 1000;
-      for (;;) {
-        const lists = await Promise.all(clients.map((cl) => cl.transfers({ limit: 1000 })));
-        confirmed = lists.flat().filter((t) => t.phase === 'confirmed').length;
-        if (confirmed === count || performance.now() - start > 120_000) break;
-        await new Promise((r) => setTimeout(r, 20));
+      if (driverKind === 'single') {
+        // Before issue 17: one plan (info + proof + signatures) and one POST per transfer.
+        await Promise.all(
+          coins.map(async (c) => {
+            const to = members[(c.at + 1) % members.length];
+            const plan = await api.planTransferVia(clients[c.at], {
+              to: to.id,
+              resource: c.coin,
+              owner,
+              random,
+            });
+            await clients[c.at].startTransfer(plan, to.id);
+          }),
+        );
+        plannedAfter = (performance.now() - start) / 1000;
+      } else {
+        // Planned in chunks, each source in turn, each chunk started with one batch request
+        // while the next is planned: the nodes work while the client signs.
+        const bySource = members.map((_, at) => coins.filter((c) => c.at === at));
+        const chunks = [];
+        for (let k = 0; k < count; k += CHUNK) {
+          for (const [at, list] of bySource.entries()) {
+            const chunk = list.slice(k / members.length, (k + CHUNK) / members.length);
+            if (chunk.length > 0) chunks.push({ at, chunk });
+          }
+        }
+        // Every chunk in flight at once: proofs of later chunks are fetched while earlier ones
+        // are signed, and each chunk starts as soon as it is planned.
+        let planned = 0;
+        await Promise.all(
+          chunks.map(async ({ at, chunk }) => {
+            const to = members[(at + 1) % members.length];
+            const plans = await api.planTransfersVia(
+              clients[at],
+              chunk.map((c) => ({ to: to.id, resource: c.coin, owner, random })),
+            );
+            if (++planned === chunks.length) plannedAfter = (performance.now() - start) / 1000;
+            await clients[at].startTransfers(plans.map((plan) => ({ plan, to: to.id })));
+          }),
+        );
       }
+      startedAfter = (performance.now() - start) / 1000;
+      await Promise.race([everyOne, new Promise((r) => setTimeout(r, 120_000))]);
       seconds = (performance.now() - start) / 1000;
+      confirmed = done.size;
+      stop.abort();
+      await Promise.allSettled(watchers);
     });
-    return { confirmed, seconds, startedAfter, transfersPerSecond: confirmed / seconds, idle, load };
+    return {
+      driver: driverKind,
+      confirmed,
+      seconds,
+      plannedAfter,
+      startedAfter,
+      transfersPerSecond: confirmed / seconds,
+      idle,
+      load,
+    };
   } finally {
     await down({ dir, purge: true }, quiet).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
@@ -107,11 +171,16 @@ async function cluster(count) {
 export async function run(flags) {
   const quick = flags.includes('--quick');
   const count = quick ? 60 : 300;
+  const flag = (name, fallback) => flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+  // Both sides verify in the same mode (`--mode=full` for the default of `weft node`).
+  const mode = flag('mode', 'transition');
+  // `--driver=single`: the client path before issue 17 (one plan and one POST per transfer).
+  const driverKind = flag('driver', 'batch');
   const inProcess = await runDemo(
-    { domains: 3, transfers: count, seed: 'bench', json: true, loss: 0, dup: 0 },
+    { domains: 3, transfers: count, seed: 'bench', json: true, loss: 0, dup: 0, mode },
     quiet,
   );
-  const procs = await cluster(count);
+  const procs = await cluster(count, mode, driverKind);
   table(
     ['measure', 'one process (weft demo)', 'three processes over NATS', 'processes / one'],
     [
@@ -123,9 +192,9 @@ export async function run(flags) {
       ],
       ['transfers confirmed', `${inProcess.transfersConfirmed}/${count}`, `${procs.confirmed}/${count}`, ''],
       [
-        'seconds: all started / all confirmed',
+        'seconds: all planned / all started / all confirmed',
         '',
-        `${fmt(procs.startedAfter, 2)} / ${fmt(procs.seconds, 2)}`,
+        `${fmt(procs.plannedAfter, 2)} / ${fmt(procs.startedAfter, 2)} / ${fmt(procs.seconds, 2)}`,
         '',
       ],
       [
@@ -144,6 +213,8 @@ export async function run(flags) {
   );
   writeResults(quick ? 'cluster-quick' : 'cluster', {
     transfers: count,
+    mode,
+    driver: driverKind,
     inProcess: { transfersPerSecond: inProcess.transfersPerSecond, confirmed: inProcess.transfersConfirmed },
     processes: procs,
     ratio: { transfersPerSecond: procs.transfersPerSecond / inProcess.transfersPerSecond },

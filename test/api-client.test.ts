@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApiEvent,
   createApi,
+  planTransfersVia,
   planTransferVia,
+  TRANSFERS_BATCH_MAX,
   type WeftApi,
   WeftApiError,
   WeftClient,
@@ -199,6 +201,118 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
     expect(err).toMatchObject({ code: 'BAD_PLAN', httpStatus: 422 });
     expect(t.driver.list()).toHaveLength(before);
     expect(alpha!.status(txId(plan.move))).toBeUndefined();
+  });
+
+  it('starts many transfers with one batch request, each to its destination, and all confirm', async () => {
+    const [alpha, beta, gamma] = t.domains;
+    const ca = clients[0]!;
+    const w = new Wallet(alpha!, 'client-batch');
+    const minted = [3n, 4n, 5n, 6n].map((q) => w.mintTx(alice.publicKey, q));
+    for (const m of minted) await ca.submit(m.tx);
+    await t.round();
+    const dests = [beta!.id, gamma!.id, beta!.id, gamma!.id];
+    const plans = await planTransfersVia(
+      ca,
+      minted.map((m, i) => ({ to: dests[i]!, resource: m.coin, owner: alice })),
+      { concurrency: 2 },
+    );
+    const started = await ca.startTransfers(plans.map((plan, i) => ({ plan, to: dests[i]! })));
+    expect(started.map((x) => x.id)).toEqual(plans.map((p) => toHex(txId(p.move))));
+    expect(started.map((x) => toHex(x.to))).toEqual(dests.map(toHex));
+    expect(started.every((x) => x.phase === 'requested')).toBe(true);
+    // The same batch again answers with the transfers already running: nothing doubles.
+    const count = t.driver.list().length;
+    const again = await ca.startTransfers(plans.map((plan, i) => ({ plan, to: dests[i]! })));
+    expect(again.map((x) => x.id)).toEqual(started.map((x) => x.id));
+    expect(t.driver.list()).toHaveLength(count);
+    for (const x of started)
+      await until(async () => (await ca.transfer(x.id))?.transfer.phase === 'confirmed', `confirm ${x.id}`);
+  });
+
+  it('refuses a batch with one bad item whole: typed error naming the item, nothing started', async () => {
+    const [alpha, beta, gamma] = t.domains;
+    const ca = clients[0]!;
+    const w = new Wallet(alpha!, 'client-batch-bad');
+    const minted = [7n, 8n].map((q) => w.mintTx(alice.publicKey, q));
+    for (const m of minted) await ca.submit(m.tx);
+    await t.round();
+    const plans = await planTransfersVia(
+      ca,
+      minted.map((m) => ({ to: beta!.id, resource: m.coin, owner: alice })),
+    );
+    const before = t.driver.list().length;
+    const height = alpha!.committedHeight;
+    // Item 1 names a destination its plan was not made for.
+    const err = await ca
+      .startTransfers([
+        { plan: plans[0]!, to: beta!.id },
+        { plan: plans[1]!, to: gamma!.id },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WeftApiError);
+    expect(err).toMatchObject({ code: 'BAD_PLAN', httpStatus: 422 });
+    expect((err as Error).message).toContain('transfer 1');
+    expect(t.driver.list()).toHaveLength(before);
+    for (const p of plans) expect(alpha!.status(txId(p.move))).toBeUndefined();
+    expect(alpha!.committedHeight).toBe(height);
+
+    // Bad shapes are refused by the schema with their codes, before any plan is read.
+    const body = (transfers: unknown[]) => ({
+      method: 'POST' as const,
+      url: '/v1/transfers/batch',
+      payload: { transfers },
+    });
+    const item = { to: toHex(beta!.id), plan: planToJson(plans[0]!) };
+    const cases: [unknown[], string][] = [
+      [[], 'BAD_REQUEST'],
+      [Array.from({ length: TRANSFERS_BATCH_MAX + 1 }, () => item), 'TOO_MANY_ITEMS'],
+      [[item, { ...item, to: '0x12' }], 'BAD_LENGTH'],
+      [[item, { to: item.to }], 'MISSING_FIELD'],
+    ];
+    for (const [transfers, code] of cases) {
+      const r = await apis[0]!.app.inject(body(transfers));
+      expect(r.statusCode, code).toBe(400);
+      expect(r.json()).toEqual({ error: { code, message: expect.any(String) } });
+    }
+    expect(t.driver.list()).toHaveLength(before);
+    for (const p of plans) expect(alpha!.status(txId(p.move))).toBeUndefined();
+  });
+
+  it('charges a batch one request of the rate limit per item: over it, RATE_LIMITED and nothing started', async () => {
+    const [alpha, beta] = t.domains;
+    const limited = await createApi(
+      { domain: alpha!, router: t.net, driver: t.driver },
+      { submitBurst: 3, submitRatePerS: 0.001 },
+    );
+    try {
+      const w = new Wallet(alpha!, 'client-batch-rate');
+      const minted = [1n, 2n, 3n, 4n].map((q) => w.mintTx(alice.publicKey, q));
+      for (const m of minted) await clients[0]!.submit(m.tx);
+      await t.round();
+      const plans = await planTransfersVia(
+        clients[0]!,
+        minted.map((m) => ({ to: beta!.id, resource: m.coin, owner: alice })),
+      );
+      const before = t.driver.list().length;
+      const payload = { transfers: plans.map((p) => ({ to: toHex(beta!.id), plan: planToJson(p) })) };
+      const r = await limited.app.inject({ method: 'POST', url: '/v1/transfers/batch', payload });
+      expect(r.statusCode).toBe(429);
+      expect(r.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+      expect(r.headers['retry-after']).toBeDefined();
+      expect(t.driver.list()).toHaveLength(before);
+      for (const p of plans) expect(alpha!.status(txId(p.move))).toBeUndefined();
+      // The refused request cost one of the client's three; two items fit the two left.
+      const ok = await limited.app.inject({
+        method: 'POST',
+        url: '/v1/transfers/batch',
+        payload: { transfers: payload.transfers.slice(0, 2) },
+      });
+      expect(ok.statusCode).toBe(202);
+      expect(ok.json().transfers).toHaveLength(2);
+      expect(t.driver.list()).toHaveLength(before + 2);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('refuses to plan a resource the node does not hold', async () => {

@@ -145,10 +145,19 @@ describe('authentication and fair shares (14.2)', () => {
     const domain = await makeDomain('ops-auth');
     const submit = vi.spyOn(domain, 'submit');
     const adopt = vi.fn();
+    const adoptMany = vi.fn();
     const api = await createApi(
       {
         domain,
-        driver: { get: () => undefined, list: () => [], explain: () => undefined, adopt, on() {}, off() {} },
+        driver: {
+          get: () => undefined,
+          list: () => [],
+          explain: () => undefined,
+          adopt,
+          adoptMany,
+          on() {},
+          off() {},
+        },
       },
       { token: TOKEN },
     );
@@ -157,6 +166,7 @@ describe('authentication and fair shares (14.2)', () => {
       for (const [url, payload] of [
         ['/v1/txs', { tx }],
         ['/v1/transfers', { to: toHex(domain.id), plan: {} }],
+        ['/v1/transfers/batch', { transfers: [{ to: toHex(domain.id), plan: {} }] }],
       ] as const) {
         const r = await api.app.inject({ method: 'POST', url, payload, headers });
         expect(r.statusCode, url).toBe(401);
@@ -165,6 +175,7 @@ describe('authentication and fair shares (14.2)', () => {
     }
     expect(submit).not.toHaveBeenCalled();
     expect(adopt).not.toHaveBeenCalled();
+    expect(adoptMany).not.toHaveBeenCalled();
     // With the token the request reaches its checks (this one is not a transaction).
     const ok = await api.app.inject({ method: 'POST', url: '/v1/txs', payload: { tx }, headers: auth });
     expect(ok.statusCode).toBe(400);

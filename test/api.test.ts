@@ -311,6 +311,7 @@ describe('the node API over a live domain', () => {
         'POST /v1/attestations submitAttestation',
         'GET /v1/global-root getGlobalRoot',
         'POST /v1/transfers startTransfer',
+        'POST /v1/transfers/batch startTransfers',
         'GET /v1/transfers listTransfers',
         'GET /v1/transfers/{id} getTransfer',
         'GET /v1/values/{valueRef} getValue',

@@ -231,3 +231,22 @@ describe('hex at the edges', () => {
     expect(() => fromHex('0xabcd', 32, 'cm')).toThrowError(/cm must be 32 bytes/);
   });
 });
+
+describe('ed25519 signing with a reused key object', () => {
+  it('signs with the bytes the key pair holds now, even when its array was changed in place', async () => {
+    const { keyPairFromSeed, sign, verifySignature } = await import('../src/crypto/index.js');
+    const one = keyPairFromSeed('ed25519', sha256(utf8('reuse/one')));
+    const two = keyPairFromSeed('ed25519', sha256(utf8('reuse/two')));
+    const msg = sha256(utf8('message'));
+    const first = sign(one, msg);
+    expect(verifySignature(one.publicKey, msg, first)).toBe(true);
+    // Same array, same signature (ed25519 is deterministic): the cached object is the same key.
+    expect(toHex(sign(one, msg).bytes)).toBe(toHex(first.bytes));
+    // The array now holds another key: the signature is that key's, not the cached one's.
+    one.secretKey.set(two.secretKey);
+    const after = sign(one, msg);
+    expect(toHex(after.bytes)).toBe(toHex(sign(two, msg).bytes));
+    expect(verifySignature(two.publicKey, msg, after)).toBe(true);
+    expect(verifySignature(one.publicKey, msg, after)).toBe(false);
+  });
+});

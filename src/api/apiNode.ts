@@ -25,6 +25,8 @@ export interface ApiDriver {
   explain(id: string): TransferWait | undefined | Promise<TransferWait | undefined>;
   /** starts a transfer planned and signed elsewhere (the node never sees a key) */
   adopt(plan: TransferPlan, from: Uint8Array, to: Uint8Array): Promise<TransferHandle>;
+  /** starts many such transfers at once; one bad item refuses them all, nothing started */
+  adoptMany(items: { plan: TransferPlan; from: Uint8Array; to: Uint8Array }[]): Promise<TransferHandle[]>;
   on(event: 'phase', listener: (t: Transfer) => void): unknown;
   off(event: 'phase', listener: (t: Transfer) => void): unknown;
 }

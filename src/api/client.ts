@@ -479,6 +479,20 @@ export class WeftClient {
     );
   }
 
+  /**
+   * Starts many transfers from this node's domain in one request (at most TRANSFERS_BATCH_MAX):
+   * one bad item refuses them all with nothing started. Resolves with the transfers in order.
+   *
+   * @example
+   * const started = await client.startTransfers(plans.map((plan) => ({ plan, to: beta })));
+   */
+  async startTransfers(items: { plan: TransferPlan; to: Uint8Array }[]): Promise<Transfer[]> {
+    const j = await this.call<{ transfers: TransferJson[] }>('POST', '/v1/transfers/batch', {
+      transfers: items.map((t) => ({ to: toHex(t.to), plan: planToJson(t.plan) })),
+    });
+    return j.transfers.map(transferFromJson);
+  }
+
   /** A transfer and what it waits for; undefined when the driver does not hold it. */
   async transfer(id: string): Promise<TransferStatus | undefined> {
     const j = await this.lookup<TransferStatusJson>(`/v1/transfers/${id}`);
@@ -749,4 +763,59 @@ export async function planTransferVia(
     ...(p.random ? { random: p.random } : {}),
     ...(p.deadline === undefined ? {} : { deadline: p.deadline }),
   });
+}
+
+/** Commitment proofs `planTransfersVia` asks the node for at once, by default. */
+export const PLAN_PROOFS_CONCURRENCY_DEFAULT = 32;
+
+/**
+ * Plans many transfers from the client's node, as `planTransferVia` does one: the node's id is
+ * read once, the commitment proofs are fetched side by side (at most `concurrency` at a time),
+ * each checked for consistency, and each plan signed here. Start them with
+ * `client.startTransfers` (at most TRANSFERS_BATCH_MAX a request).
+ *
+ * @example
+ * const plans = await planTransfersVia(client, coins.map((c) => ({ to: beta, resource: c, owner: alice })));
+ * await client.startTransfers(plans.map((plan) => ({ plan, to: beta })));
+ */
+export async function planTransfersVia(
+  client: WeftClient,
+  params: PlanTransferViaParameters[],
+  opts: { concurrency?: number } = {},
+): Promise<TransferPlan[]> {
+  const info = await client.info();
+  const proofs: StateProof[] = new Array(params.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < params.length; i = next++) {
+      const cm = commitment(params[i]!.resource.resource);
+      const proof = await client.proveCommitment(cm);
+      if (
+        toHex(proof.key) !== toHex(commitmentKey(cm)) ||
+        !verifyProof(proof.root, proof.key, proof.value, proof.proof)
+      ) {
+        throw new WeftError(
+          'BAD_PROOF',
+          "the node's commitment proof does not verify under the root it sent",
+        );
+      }
+      proofs[i] = proof;
+    }
+  };
+  const workers = Math.max(1, Math.min(opts.concurrency ?? PLAN_PROOFS_CONCURRENCY_DEFAULT, params.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  const plans: TransferPlan[] = [];
+  for (const [i, p] of params.entries()) {
+    plans.push(
+      await planTransfer({
+        from: { id: info.domainId, proveCommitment: () => proofs[i]! },
+        to: { id: p.to },
+        resource: p.resource,
+        owner: p.owner,
+        ...(p.random ? { random: p.random } : {}),
+        ...(p.deadline === undefined ? {} : { deadline: p.deadline }),
+      }),
+    );
+  }
+  return plans;
 }

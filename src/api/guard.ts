@@ -79,8 +79,11 @@ export class RateLimiter {
       throw new WeftError('BAD_INPUT', 'a rate limit needs rate > 0, burst >= 1');
   }
 
-  /** Takes one request of `client`: 0 when allowed, else the seconds until one would be. */
-  take(client: string): number {
+  /**
+   * Takes `n` requests of `client` (default one): 0 when allowed, else the seconds until they
+   * would be (nothing is taken then).
+   */
+  take(client: string, n = 1): number {
     const now = this.now();
     let b = this.buckets.get(client);
     if (b) {
@@ -93,11 +96,11 @@ export class RateLimiter {
       if (this.buckets.size >= RATE_CLIENTS_MAX) this.buckets.delete(this.buckets.keys().next().value!);
     }
     this.buckets.set(client, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= n) {
+      b.tokens -= n;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerS));
+    return Math.max(1, Math.ceil((n - b.tokens) / this.ratePerS));
   }
 }
 

@@ -25,6 +25,8 @@ export type {
 export {
   CLIENT_TIMEOUT_MS_DEFAULT,
   EVENT_LINE_CHARS_MAX,
+  PLAN_PROOFS_CONCURRENCY_DEFAULT,
+  planTransfersVia,
   planTransferVia,
   WeftApiError,
   WeftClient,
@@ -54,6 +56,7 @@ export {
   SSE_REPLAY_FRAMES_MAX,
   SUBMIT_BURST_MAX,
   SUBMIT_RATE_PER_S,
+  TRANSFERS_BATCH_MAX,
   TRANSFERS_LIST_DEFAULT,
   TRANSFERS_LIST_MAX,
 } from './limits.js';

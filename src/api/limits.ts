@@ -14,6 +14,12 @@ export const ROOTS_RANGE_MAX = 1024;
 export const ROOTS_RANGE_DEFAULT = 64;
 /** Most transfers one list request returns. */
 export const TRANSFERS_LIST_MAX = 1000;
+/**
+ * Most transfers one batch start request (`POST /v1/transfers/batch`) carries. Each counts as
+ * one state-changing request of the rate limit (SUBMIT_RATE_PER_S), and the whole body stays
+ * within API_BODY_BYTES_MAX.
+ */
+export const TRANSFERS_BATCH_MAX = 256;
 /** Transfers a list request returns when it names no limit. */
 export const TRANSFERS_LIST_DEFAULT = 100;
 /** Event streams open at once; one more is refused with 503 TOO_MANY_STREAMS. */

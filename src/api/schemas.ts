@@ -17,7 +17,7 @@ import {
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from '../tx/index.js';
-import { ROOTS_RANGE_MAX, TRANSFERS_LIST_MAX } from './limits.js';
+import { ROOTS_RANGE_MAX, TRANSFERS_BATCH_MAX, TRANSFERS_LIST_MAX } from './limits.js';
 
 /** A JSON Schema (the 2020-12 subset that draft-07 validators read the same way). */
 export type JsonSchema = { [key: string]: unknown };
@@ -331,6 +331,16 @@ export const ReinitSchema = obj({
 export const StartTransferBody = obj({
   to: Hex32('destination domain id'),
   plan: TransferPlanJsonSchema,
+});
+
+export const StartTransfersBody = obj({
+  transfers: {
+    type: 'array',
+    minItems: 1,
+    maxItems: TRANSFERS_BATCH_MAX,
+    items: StartTransferBody,
+    description: `the transfers to start, each as POST /v1/transfers takes it (1 to ${TRANSFERS_BATCH_MAX})`,
+  },
 });
 
 // ---- responses ------------------------------------------------------------------------------

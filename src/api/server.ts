@@ -210,6 +210,14 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
   const access = {
     authorized: (req: FastifyRequest) => tokens.accepts(req.headers.authorization),
     streams: new StreamShares(),
+    charge: (req: FastifyRequest, reply: FastifyReply, n: number) => {
+      if (n <= 0) return;
+      const waitS = limiter.take(req.ip, n);
+      if (waitS > 0) {
+        reply.header('retry-after', String(waitS));
+        throw new WeftError('RATE_LIMITED', `too many state-changing requests; retry in ${waitS} s`);
+      }
+    },
   };
   const instance = opts.instance ?? PROCESS_INSTANCE;
   const health = (): HealthExtra => {

@@ -52,6 +52,25 @@ const SPKI_SECP256K1_COMPRESSED = fromHex('0x3036301006072a8648ce3d020106052b810
 const SPKI_SECP256K1_UNCOMPRESSED = fromHex('0x3056301006072a8648ce3d020106052b8104000a034200');
 const PKCS8_ED25519 = fromHex('0x302e020100300506032b657004220420');
 
+/**
+ * node:crypto key objects of ed25519 secret keys signed with, by the key's array (making one
+ * costs more than the signature): the bytes are kept beside it and compared, so an array
+ * changed in place gets a new object.
+ */
+const ED25519_KEY_OBJECTS = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
+
+function ed25519KeyObject(secretKey: Uint8Array): KeyObject {
+  const hit = ED25519_KEY_OBJECTS.get(secretKey);
+  if (hit && compareBytes(hit.bytes, secretKey) === 0) return hit.key;
+  const key = createPrivateKey({
+    key: Buffer.from(concatBytes(PKCS8_ED25519, secretKey)),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  ED25519_KEY_OBJECTS.set(secretKey, { bytes: secretKey.slice(), key });
+  return key;
+}
+
 /** DER SubjectPublicKeyInfo of a raw key, as node:crypto and OpenSSL read it. */
 export function spkiDer(type: KeyType, raw: Uint8Array): Uint8Array {
   assertKeyType(type);
@@ -94,12 +113,7 @@ export function sign(keyPair: KeyPair, message: Uint8Array): Signature {
   if (keyPair.type === 'secp256k1') {
     return { type: 'secp256k1', bytes: secp256k1.sign(message, keyPair.secretKey, { lowS: true }) };
   }
-  const key = createPrivateKey({
-    key: Buffer.from(concatBytes(PKCS8_ED25519, keyPair.secretKey)),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  const out = nodeSign(null, message, key);
+  const out = nodeSign(null, message, ed25519KeyObject(keyPair.secretKey));
   return { type: 'ed25519', bytes: new Uint8Array(out.buffer, out.byteOffset, out.length) };
 }
 

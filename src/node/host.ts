@@ -142,18 +142,28 @@ export class NodeHost {
     // A driver error (a peer unreachable) is survived: the transfer is observed again next pass.
     driver.on('error', (e) => opts.onError?.(e));
     driver.addDomain(domain);
+    const peerDomains: PeerDomain[] = [];
     try {
       await network.join(domain);
       for (const p of peers) {
         await network.addPeer(p);
-        if (opts.peerReads) driver.addDomain(new PeerDomain(p, domain.id, network, opts.peerReads(p)));
+        if (opts.peerReads) {
+          const peer = new PeerDomain(p, domain.id, network, opts.peerReads(p));
+          peerDomains.push(peer);
+          driver.addDomain(peer);
+        }
       }
     } catch (e) {
+      for (const p of peerDomains) p.close();
       network.close();
       await durable.close();
       throw e;
     }
-    const host = new NodeHost(domain, network, driver, durable.recovery, peers, durable.close, opts);
+    const close = async () => {
+      for (const p of peerDomains) p.close();
+      await durable.close();
+    };
+    const host = new NodeHost(domain, network, driver, durable.recovery, peers, close, opts);
     if (opts.evm) {
       try {
         host.vault = await VaultWatch.open(domain, opts.evm, {
@@ -162,7 +172,7 @@ export class NodeHost {
         });
       } catch (e) {
         network.close();
-        await durable.close();
+        await close();
         throw e;
       }
     }

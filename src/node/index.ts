@@ -19,7 +19,7 @@ export {
   readNetworkFile,
 } from './networkFile.js';
 export type { PeerReads } from './peerDomain.js';
-export { CLAIM_RESEND_EPOCH_MS, PeerDomain } from './peerDomain.js';
+export { CLAIM_RESEND_EPOCH_MS, PEER_READ_CACHE_MAX, PEER_READ_CACHE_MS, PeerDomain } from './peerDomain.js';
 export type { Peer, SyncRouterEvents, SyncRouterOptions } from './router.js';
 export { ANNOUNCE_EVERY_MS_DEFAULT, HEADER_CHAIN_MAX, SyncRouter } from './router.js';
 export type { EvmFollowOptions } from './vaultWatch.js';

@@ -1,7 +1,7 @@
 // A domain in another process, as the transfer driver sees it: reads go through whatever reaches
 // that node (its HTTP API, in `weft node`), and a claim travels as a transfer message over the
 // transport, so it waits in the durable stream while the destination is down.
-import { toHex } from '../crypto/index.js';
+import { equalBytes, toHex } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
 import type { TransferDomain } from '../transfer/index.js';
 import { encodeTransaction, type Transaction, txId } from '../tx/index.js';
@@ -25,6 +25,15 @@ export type PeerReads = {
 export const CLAIM_RESEND_EPOCH_MS = 10_000;
 
 /**
+ * Longest time (ms) a read of a peer is answered from the cache without a newer header of the
+ * peer: what the peer says changes with its blocks, which this node accepts over the transport
+ * (each accepted header drops the cache), but a refusal is recorded without a block.
+ */
+export const PEER_READ_CACHE_MS = 1_000;
+/** Most reads of one peer cached at once; beyond it the cache starts over. */
+export const PEER_READ_CACHE_MAX = 65_536;
+
+/**
  * @example
  * driver.addDomain(new PeerDomain(peer, self.id, network, readsOverHttp));
  */
@@ -32,6 +41,16 @@ export class PeerDomain implements TransferDomain {
   readonly id: Uint8Array;
   /** the highest height a proof from the peer named (explanations only; no read of its own) */
   committedHeight = 0n;
+  /**
+   * Answers of the peer's node since the last header of the peer this node accepted: the driver
+   * reads the same things on every pass (each seal, each accepted header, each tick), and they
+   * can only change with a block of the peer. Concurrent equal reads share one request.
+   */
+  private readonly cache = new Map<string, { epoch: number; atMs: number; value: Promise<unknown> }>();
+  private epoch = 0;
+  private readonly onAccepted = (e: { at: Uint8Array; from: Uint8Array }) => {
+    if (equalBytes(e.at, this.self) && equalBytes(e.from, this.id)) this.invalidate();
+  };
 
   constructor(
     peer: Peer,
@@ -44,7 +63,36 @@ export class PeerDomain implements TransferDomain {
     // Only when the reads have it: a driver without it waits for the deadline, never fails a read.
     const read = reads.proveRefusal;
     if (read !== undefined)
-      this.proveRefusal = async (nf, height) => this.seen(await read.call(reads, nf, height));
+      this.proveRefusal = async (nf, height) =>
+        this.seen(await this.cached(`r/${toHex(nf)}/${height}`, () => read.call(reads, nf, height)));
+    network.on('accepted', this.onAccepted);
+  }
+
+  /** Stops listening to the router (the cache is then only refreshed by age). */
+  close(): void {
+    this.network.off('accepted', this.onAccepted);
+  }
+
+  /** Forgets every cached answer: the peer may have changed (a new header of it was accepted). */
+  invalidate(): void {
+    this.epoch++;
+    this.cache.clear();
+  }
+
+  private cached<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const now = this.clock();
+    const hit = this.cache.get(key);
+    if (hit && hit.epoch === this.epoch && now - hit.atMs <= PEER_READ_CACHE_MS)
+      return hit.value as Promise<T>;
+    if (this.cache.size >= PEER_READ_CACHE_MAX) this.cache.clear();
+    const epoch = this.epoch;
+    const value = read();
+    this.cache.set(key, { epoch, atMs: now, value });
+    // A failed read is not an answer: the next one asks again.
+    value.catch(() => {
+      if (this.cache.get(key)?.value === value) this.cache.delete(key);
+    });
+    return value;
   }
 
   /** A refusal record's proof from the peer (docs/transfers.md, "Refusals"), when its reads have one. */
@@ -52,29 +100,34 @@ export class PeerDomain implements TransferDomain {
 
   async submit(tx: Transaction): Promise<SubmitResult> {
     const id = txId(tx);
+    this.cache.delete(`s/${toHex(id)}`); // its status is about to change
     const epoch = Math.floor(this.clock() / CLAIM_RESEND_EPOCH_MS);
     await this.network.sendTransfer(this.self, this.id, `claim/${toHex(id)}/${epoch}`, encodeTransaction(tx));
     return { txId: id, status: { status: 'pending', sinceHeight: this.committedHeight } };
   }
 
   status(id: Uint8Array): Promise<TxStatus | undefined> {
-    return this.reads.status(id);
+    return this.cached(`s/${toHex(id)}`, () => this.reads.status(id));
   }
 
   async proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof> {
-    return this.seen(await this.reads.proveCommitment(cm, height));
+    return this.seen(
+      await this.cached(`c/${toHex(cm)}/${height}`, () => this.reads.proveCommitment(cm, height)),
+    );
   }
 
   async proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof> {
-    return this.seen(await this.reads.proveNullifier(nf, height));
+    return this.seen(
+      await this.cached(`n/${toHex(nf)}/${height}`, () => this.reads.proveNullifier(nf, height)),
+    );
   }
 
   acceptsAnchor(root: Uint8Array): Promise<boolean> {
-    return this.reads.acceptsAnchor(root);
+    return this.cached(`a/${toHex(root)}`, () => this.reads.acceptsAnchor(root));
   }
 
   remoteHeader(domainId: Uint8Array): Promise<Header | undefined> {
-    return this.reads.remoteHeader(domainId);
+    return this.cached(`h/${toHex(domainId)}`, () => this.reads.remoteHeader(domainId));
   }
 
   /** A proof names the height it was taken at: the tip the peer had then, for explanations. */

@@ -307,6 +307,33 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     });
   }
 
+  /**
+   * Starts many transfers planned and signed elsewhere, in one durable write: every item is
+   * checked first (known domains, two different ones, a plan that fits its destination), and one
+   * bad item refuses them all with nothing started. A plan the driver already holds answers with
+   * the transfer already running.
+   *
+   * @example
+   * const hs = await driver.adoptMany([{ plan, from: a.id, to: b.id }, { plan: p2, from: a.id, to: c.id }]);
+   */
+  async adoptMany(
+    items: { plan: TransferPlan; from: Uint8Array; to: Uint8Array }[],
+  ): Promise<TransferHandle[]> {
+    for (const [i, { plan, from, to }] of items.entries()) {
+      try {
+        this.domain(from);
+        this.domain(to);
+        check(!equalBytes(from, to), 'BAD_INPUT', 'a transfer needs two different domains');
+        checkPlan(plan, to);
+      } catch (e) {
+        if (e instanceof WeftError)
+          throw new WeftError(e.code, `transfer ${i}: ${e.shortMessage}`, { cause: e });
+        throw e;
+      }
+    }
+    return this.start(items);
+  }
+
   private adopting: {
     plan: TransferPlan;
     from: Uint8Array;

@@ -54,6 +54,11 @@ export type Access = {
   /** whether the request carries the API token */
   authorized(req: FastifyRequest): boolean;
   streams: StreamShares;
+  /**
+   * Charges the request's client `n` more state-changing requests of its rate limit (a batch
+   * counts each item); throws RATE_LIMITED, taking nothing, when they would exceed it.
+   */
+  charge(req: FastifyRequest, reply: FastifyReply, n: number): void;
 };
 
 /** The parts of /health the server knows and the node does not. */

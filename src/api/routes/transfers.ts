@@ -1,15 +1,16 @@
 // Transfer routes: start a transfer from a plan the owner signed, list the driver's transfers,
 // and read one with what it waits for.
 
+import { WeftError } from '../../crypto/index.js';
 import type { ApiNode } from '../apiNode.js';
 import { apiError } from '../errors.js';
-import { TRANSFERS_LIST_DEFAULT, TRANSFERS_LIST_MAX } from '../limits.js';
+import { TRANSFERS_BATCH_MAX, TRANSFERS_LIST_DEFAULT, TRANSFERS_LIST_MAX } from '../limits.js';
 import * as S from '../schemas.js';
 import { planFromJson, type TransferPlanJson, transferToJson, waitToJson } from '../wire.js';
 import { id32, json, notEnabled, type Route, type RouteContext, u64Of } from './route.js';
 
 /** Transfers the node drives. */
-export function transferRoutes({ node }: RouteContext): Route[] {
+export function transferRoutes({ node, access }: RouteContext): Route[] {
   const domain = node.domain;
   return [
     {
@@ -30,6 +31,39 @@ export function transferRoutes({ node }: RouteContext): Route[] {
         const handle = await driver.adopt(plan, domain.id, id32(body.to, 'to'));
         reply.code(202);
         return { transfer: transferToJson(handle.current()), waiting: await waitOf(node, handle.id) };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/transfers/batch',
+      operationId: 'startTransfers',
+      summary: `Start up to ${TRANSFERS_BATCH_MAX} transfers from this domain in one request`,
+      description:
+        'Each item is what POST /v1/transfers takes. Every item is checked before any starts: one ' +
+        'bad item refuses the batch (its index in the message) and nothing is started. The ' +
+        'transfers share one durable write and their moves one group commit. Each item counts as ' +
+        'one state-changing request of the rate limit. A plan the driver already holds answers ' +
+        'with the transfer already running. The answer lists the transfers in the order given.',
+      tags: ['transfers'],
+      body: S.StartTransfersBody,
+      responses: { 202: json('the transfers, as they start', S.TransfersSchema) },
+      handler: async (req, reply) => {
+        const driver = node.driver ?? notEnabled('transfer driver');
+        const body = req.body as { transfers: { to: string; plan: TransferPlanJson }[] };
+        // The request took one of the client's rate; each further item takes one more.
+        access.charge(req, reply, body.transfers.length - 1);
+        const items = body.transfers.map((t, i) => {
+          try {
+            return { plan: planFromJson(t.plan), from: domain.id, to: id32(t.to, 'to') };
+          } catch (e) {
+            if (e instanceof WeftError)
+              throw new WeftError(e.code, `transfers.${i}: ${e.shortMessage}`, { cause: e });
+            throw e;
+          }
+        });
+        const handles = await driver.adoptMany(items);
+        reply.code(202);
+        return { transfers: handles.map((h) => transferToJson(h.current())) };
       },
     },
     {
