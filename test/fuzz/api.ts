@@ -42,6 +42,7 @@ export const ROUTE_TARGETS: RouteTarget[] = (
     ['POST', '/v1/attestations'],
     ['GET', '/v1/global-root'],
     ['POST', '/v1/transfers'],
+    ['POST', '/v1/transfers/batch'],
     ['GET', '/v1/transfers'],
     ['GET', '/v1/transfers/:id'],
     ['GET', '/v1/values/:valueRef'],
@@ -452,6 +453,11 @@ export async function openApiFuzz(): Promise<ApiFuzz> {
       ],
     },
     'POST /v1/transfers': { params: {}, queries: [], bodies: [{ to: toHex(b.id), plan: planToJson(plan) }] },
+    'POST /v1/transfers/batch': {
+      params: {},
+      queries: [],
+      bodies: [{ transfers: [{ to: toHex(b.id), plan: planToJson(plan) }] }],
+    },
     'GET /v1/transfers': {
       params: {},
       queries: ['limit=5', 'phase=confirmed', 'phase=requested&limit=1'],
