@@ -33,7 +33,7 @@ export async function buildArtifacts() {
       optimizer: { enabled: true, runs: 10_000 },
       // No metadata hash: the bytecode then depends on the sources alone, not on file paths.
       metadata: { bytecodeHash: 'none', appendCBOR: false },
-      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'storageLayout'] } },
     },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input)));
@@ -51,6 +51,11 @@ export async function buildArtifacts() {
     const id = name[0].toLowerCase() + name.slice(1);
     lines.push(`export const ${id}Abi = ${JSON.stringify(c.abi, null, 2)} as const;`, '');
     lines.push(`export const ${id}Bytecode = '0x${c.evm.bytecode.object}' as const;`, '');
+    // Where each state variable lives: what a storage proof (eth_getProof) of it must name.
+    const slots = (c.storageLayout?.storage ?? []).map(
+      (v) => `  ${v.label}: { slot: ${v.slot}n, offset: ${v.offset}, type: ${JSON.stringify(v.type)} },`,
+    );
+    lines.push(`export const ${id}StorageLayout = {`, ...slots, '} as const;', '');
   }
   return lines.join('\n');
 }

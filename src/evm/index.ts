@@ -8,7 +8,10 @@ export {
   weftTestTokenBytecode,
   weftVaultAbi,
   weftVaultBytecode,
+  weftVaultStorageLayout,
 } from './artifacts.js';
+export type { VerifiedBlockHeader } from './blockHeader.js';
+export { BLOCK_EXTRA_DATA_BYTES_MAX, blockHeaderHash, getVerifiedBlockHeader } from './blockHeader.js';
 export type { EvmConnection } from './chain.js';
 export { connectEvm, EVM_RPC_TIMEOUT_MS, parsePrivateKey } from './chain.js';
 export {
@@ -36,6 +39,15 @@ export { moveToVaultTx } from './move.js';
 export { encodeProofForEvm } from './proof.js';
 export type { HeaderSource, RelayedDomain, RelayPass } from './relayer.js';
 export { EvmRelayer, RELAY_HEADERS_PER_PASS_MAX, RELAY_INTERVAL_MS_DEFAULT } from './relayer.js';
+export type { ProofClient } from './storageProof.js';
+export {
+  getProvenStorage,
+  MPT_PROOF_NODE_BYTES_MAX,
+  MPT_PROOF_NODES_MAX,
+  mappingSlot,
+  STORAGE_PROOF_SLOTS_MAX,
+  verifyStorageProof,
+} from './storageProof.js';
 export type { DeployVaultParameters, VaultClaim, VaultExpiry, VaultLock, VaultRefund } from './vault.js';
 export {
   claimOnVault,

@@ -2,18 +2,24 @@
 // over JSON-RPC. Roots come from the vault's `Locked` events in blocks at least `confirmations`
 // deep, rebuilt into the commitment tree here (each event's root must match the rebuild, and the
 // contract's own `rootAt` at that block must too); nullifiers are read at a chosen block.
-// Trust: the JSON-RPC endpoint reports the canonical chain, and the chain does not reorganise
-// deeper than `confirmations` blocks (docs/evm.md, "What each part trusts").
+// With `stateProofs` (the default) the contract's count and root are also proven with
+// `eth_getProof` against the state root of the block's header, whose hash is recomputed here.
+// Trust: the JSON-RPC endpoint reports the canonical chain's block headers, and the chain does
+// not reorganise deeper than `confirmations` blocks (docs/evm.md, "What each part trusts").
 import type { Address, Hex, PublicClient } from 'viem';
-import { parseEventLogs } from 'viem';
+import { bytesToBigInt, parseEventLogs } from 'viem';
 import { equalBytes, fromHex, toHex, WeftError } from '../crypto/index.js';
-import { weftVaultAbi } from './artifacts.js';
+import { weftVaultAbi, weftVaultStorageLayout } from './artifacts.js';
+import { getVerifiedBlockHeader } from './blockHeader.js';
+import { getProvenStorage, mappingSlot } from './storageProof.js';
 import { VaultCommitmentTree } from './vault.js';
 
 /** Blocks a vault event must be buried under before a follower believes it, by default. */
 export const VAULT_CONFIRMATIONS_DEFAULT = 12n;
 /** Most blocks one `getLogs` call spans. */
 export const VAULT_LOG_BLOCKS_MAX = 5_000n;
+/** Roots the vault keeps (ROOT_HISTORY in WeftVault): the root after n leaves is `_roots[n % 256]`. */
+const VAULT_ROOT_HISTORY = 256n;
 
 /** The vault as of one confirmed block: what a Weft node records like a remote header. */
 export type VaultView = {
@@ -25,7 +31,25 @@ export type VaultView = {
   root: Uint8Array;
 };
 
-export type VaultFollowerOptions = { confirmations?: bigint; fromBlock?: bigint };
+export type VaultFollowerOptions = {
+  confirmations?: bigint;
+  fromBlock?: bigint;
+  /**
+   * Check every block header's hash over its fields and prove the vault's `commitmentCount` and
+   * root (and `nullifierUsed`) with `eth_getProof` under the header's state root (default true).
+   * Off, the follower believes the endpoint's `eth_call` answers: only for endpoints without
+   * `eth_getProof`, and docs/evm.md says what that trusts.
+   */
+  stateProofs?: boolean;
+};
+
+/** A block as the follower read it; `stateRoot` only from a header whose hash it recomputed. */
+type FollowedBlock = {
+  number: bigint;
+  hash: Uint8Array;
+  timestamp: bigint;
+  stateRoot: Uint8Array | undefined;
+};
 
 /**
  * One lock as the chain recorded it: the vault after its `count`-th commitment, in the block that
@@ -57,6 +81,7 @@ export class VaultFollower {
   private readonly indexOf = new Map<string, number>();
   private nextBlock: bigint;
   private readonly confirmations: bigint;
+  private readonly stateProofs: boolean;
   private last: VaultView | undefined;
   private readonly lockFacts: VaultLockFacts[] = [];
 
@@ -67,6 +92,7 @@ export class VaultFollower {
   ) {
     this.confirmations = opts.confirmations ?? VAULT_CONFIRMATIONS_DEFAULT;
     this.nextBlock = opts.fromBlock ?? 0n;
+    this.stateProofs = opts.stateProofs ?? true;
     if (this.confirmations < 0n) throw new WeftError('BAD_INPUT', 'confirmations must be at least 0');
   }
 
@@ -119,8 +145,8 @@ export class VaultFollower {
           throw new WeftError('BAD_RESPONSE', `vault event for leaf ${e.args.index} names no block`);
         let stamp = stamps.get(e.blockNumber);
         if (stamp === undefined) {
-          const b = await this.client.getBlock({ blockNumber: e.blockNumber });
-          if (b.hash !== e.blockHash)
+          const b = await this.block(e.blockNumber);
+          if (!equalBytes(b.hash, fromHex(e.blockHash, 32)))
             throw new WeftError('BAD_RESPONSE', `block ${e.blockNumber}'s hash differs from its event's`);
           stamp = b.timestamp * 1000n;
           stamps.set(e.blockNumber, stamp);
@@ -136,7 +162,7 @@ export class VaultFollower {
       }
     }
     this.nextBlock = target + 1n;
-    const block = await this.client.getBlock({ blockNumber: target });
+    const block = await this.block(target);
     // A block before the vault was deployed: nothing locked yet (and nothing to ask it).
     const code = await this.client.getCode({ address: this.vault, blockNumber: target });
     if (code === undefined || code === '0x') {
@@ -144,7 +170,7 @@ export class VaultFollower {
         throw new WeftError('BAD_RESPONSE', `the vault has no code at block ${target}, yet events before it`);
       this.last = {
         blockNumber: target,
-        blockHash: fromHex(block.hash as Hex, 32),
+        blockHash: block.hash,
         timestampMs: block.timestamp * 1000n,
         commitmentCount: 0n,
         root: this.tree.root(),
@@ -173,14 +199,52 @@ export class VaultFollower {
     if (!equalBytes(root, fromHex(onChain, 32))) {
       throw new WeftError('BAD_RESPONSE', `the vault's root at block ${target} does not match its events`);
     }
+    if (block.stateRoot !== undefined)
+      await this.proveCountAndRoot({ ...block, stateRoot: block.stateRoot }, count, root);
     this.last = {
       blockNumber: target,
-      blockHash: fromHex(block.hash as Hex, 32),
+      blockHash: block.hash,
       timestampMs: block.timestamp * 1000n,
       commitmentCount: count,
       root,
     };
     return this.last;
+  }
+
+  /** A block's number, hash and time: from a header whose hash was recomputed, with `stateProofs`. */
+  private async block(blockNumber: bigint): Promise<FollowedBlock> {
+    if (this.stateProofs) return getVerifiedBlockHeader(this.client, blockNumber);
+    const b = await this.client.getBlock({ blockNumber });
+    if (b.hash === null) throw new WeftError('BAD_RESPONSE', `block ${blockNumber} has no hash`);
+    return {
+      number: blockNumber,
+      hash: fromHex(b.hash as Hex, 32),
+      timestamp: b.timestamp,
+      stateRoot: undefined,
+    };
+  }
+
+  /**
+   * Proves the vault's `commitmentCount` and the root `currentRoot` returns (`_roots[count % 256]`)
+   * against the block's state root: the endpoint would have to forge the header to lie about them.
+   */
+  private async proveCountAndRoot(
+    block: FollowedBlock & { stateRoot: Uint8Array },
+    count: bigint,
+    root: Uint8Array,
+  ): Promise<void> {
+    const layout = weftVaultStorageLayout;
+    const slots = [layout.commitmentCount.slot, layout._roots.slot + (count % VAULT_ROOT_HISTORY)];
+    const proven = await getProvenStorage(this.client, this.vault, slots, block);
+    if (proven === null)
+      throw new WeftError('BAD_RESPONSE', `the state of block ${block.number} proves no vault account`);
+    if (proven[0] !== count)
+      throw new WeftError(
+        'BAD_RESPONSE',
+        `the vault's storage proves ${proven[0]} commitments at block ${block.number}, its events ${count}`,
+      );
+    if (proven[1] !== bytesToBigInt(root))
+      throw new WeftError('BAD_RESPONSE', `the vault's storage proves another root at block ${block.number}`);
   }
 
   /** Every lock read so far (confirmed), in lock order: `locks()[i].count === i + 1`. */
@@ -205,6 +269,16 @@ export class VaultFollower {
    */
   async nullifierUsed(nf: Uint8Array, blockNumber = this.last?.blockNumber): Promise<boolean> {
     if (blockNumber === undefined) throw new WeftError('BAD_INPUT', 'sync first, or name a block');
+    if (nf.length !== 32) throw new WeftError('BAD_INPUT', 'a nullifier is 32 bytes');
+    if (this.stateProofs) {
+      const header = await getVerifiedBlockHeader(this.client, blockNumber);
+      const slot = mappingSlot(nf, weftVaultStorageLayout.nullifierUsed.slot);
+      const proven = await getProvenStorage(this.client, this.vault, [slot], header);
+      const used = proven?.[0] ?? 0n;
+      if (used > 1n)
+        throw new WeftError('BAD_RESPONSE', `the vault's nullifier slot holds ${used}, not a bool`);
+      return used === 1n;
+    }
     return this.client.readContract({
       address: this.vault,
       abi: weftVaultAbi,
