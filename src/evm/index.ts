@@ -4,8 +4,10 @@
 export {
   weftLightClientAbi,
   weftLightClientBytecode,
+  weftLightClientStorageLayout,
   weftTestTokenAbi,
   weftTestTokenBytecode,
+  weftTestTokenStorageLayout,
   weftVaultAbi,
   weftVaultBytecode,
   weftVaultStorageLayout,
