@@ -60,8 +60,10 @@ options (flag / environment / config file key):
                                                          programs: \`examples\` (counter, oracle, pair;
                                                          docs/scopes.md); without it they are refused
   --evm-rpc URL         WEFT_EVM_RPC        evmRpc       follow an EVM vault in the \`evm\` mode: the chain's
-                                                         JSON-RPC endpoint (trusted to report the
-                                                         canonical chain; docs/evm.md)
+                                                         JSON-RPC endpoint (its block headers are
+                                                         trusted to be the canonical chain's; the
+                                                         vault's state is proven against them with
+                                                         eth_getProof; docs/evm.md)
   --evm-vault ADDR      WEFT_EVM_VAULT      evmVault     the WeftVault's address (needs --evm-rpc)
   --evm-confirmations N WEFT_EVM_CONFIRMATIONS evmConfirmations  blocks a vault lock must be buried
                                                          under before claims may anchor on it

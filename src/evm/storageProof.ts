@@ -153,10 +153,18 @@ export async function getProvenStorage(
   slots: readonly bigint[],
   header: Pick<VerifiedBlockHeader, 'number' | 'stateRoot'>,
 ): Promise<bigint[] | null> {
-  const answer = await client.request({
-    method: 'eth_getProof',
-    params: [address, slots.map((s) => `0x${s.toString(16)}` as Hex), `0x${header.number.toString(16)}`],
-  });
+  let answer: unknown;
+  try {
+    answer = await client.request({
+      method: 'eth_getProof',
+      params: [address, slots.map((s) => `0x${s.toString(16)}` as Hex), `0x${header.number.toString(16)}`],
+    });
+  } catch (e) {
+    throw new WeftError(
+      'UNAVAILABLE',
+      `the endpoint did not answer eth_getProof at block ${header.number}: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
   return verifyStorageProof(header.stateRoot, address, slots, answer);
 }
 

@@ -3,7 +3,8 @@
 // (weft/evm `VaultFollower`, which cross-checks them against the contract's own roots), derives
 // one header per lock (`vaultHeaders`), lets sync decide (`decideVaultAcceptance`) and records
 // the accepted ones in the domain like remote headers: their roots become anchors that claims of
-// locked resources prove a vault path under. Trusts the endpoint and the chain's finality.
+// locked resources prove a vault path under. Trusts the endpoint's block headers (the vault's
+// storage is proven against them with eth_getProof) and the chain's finality.
 import { type Address, createPublicClient, type Hex, http, isAddress, type PublicClient } from 'viem';
 import { fromHex, WeftError } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
@@ -26,6 +27,11 @@ export type EvmFollowOptions = {
   confirmations?: bigint;
   /** how often to read the chain (ms, default VAULT_POLL_MS_DEFAULT) */
   pollMs?: number;
+  /**
+   * prove the vault's count and root with `eth_getProof` under hash-checked block headers
+   * (default true; off trusts the endpoint's `eth_call` answers: docs/evm.md)
+   */
+  stateProofs?: boolean;
 };
 
 /**
@@ -76,6 +82,7 @@ export class VaultWatch {
     }
     const follower = new VaultFollower(client, opts.vault as Address, {
       confirmations: opts.confirmations ?? VAULT_CONFIRMATIONS_DEFAULT,
+      stateProofs: opts.stateProofs ?? true,
     });
     return new VaultWatch(
       domain,

@@ -9,7 +9,7 @@ export const VERIFICATION_MODE_DEFAULT = 'full' satisfies VerificationMode;
 export function modeTrust(mode: VerificationMode): string | null {
   if (mode === 'full') return null;
   if (mode === 'evm')
-    return "verification mode 'evm': trusting the JSON-RPC endpoint to report the canonical chain, and the chain not to reorganise deeper than the confirmations awaited";
+    return "verification mode 'evm': trusting the JSON-RPC endpoint's block headers to be the canonical chain's (the vault's storage is proven against them with eth_getProof), and the chain not to reorganise deeper than the confirmations awaited";
   const what =
     mode === 'transition'
       ? "each domain's key set for what its transactions mean (writes are proven, not re-executed: a lying key set can mint out of nothing)"
