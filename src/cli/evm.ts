@@ -57,7 +57,8 @@ import { nodeToken } from './nodeClient.js';
 
 export const EVM_USAGE = `usage: weft evm deploy --rpc URL --key HEX [--token ADDR] [--label HEX | --dir DIR] [--name NAME] [--mint N] [--json]
        weft evm relay --rpc URL --key HEX --light-client ADDR --dir DIR [--once] [--interval-ms N] [--json]
-       weft evm transfer --rpc URL --key HEX --vault ADDR --dir DIR --from NAME [--json]
+       weft evm transfer --rpc URL --key HEX --vault ADDR --dir DIR --from NAME [--deadline-ms N [--no-claim]] [--json]
+       weft evm refund --rpc URL --key HEX --vault ADDR --dir DIR [--json]
 
 deploy  deploys WeftLightClient and WeftVault (owned by the account of --key) and prints their
         addresses; with --json one object: chainId, lightClient, vault, token, domain, domainId,
@@ -76,7 +77,20 @@ transfer moves one coin of the dev wallet (DIR/wallet.json) from domain NAME to 
         coin is consumed on NAME and re-created homed on the vault, owned by the secp256k1 key of
         --key; NAME's new headers are relayed to the vault's light client; the vault's claim pays
         the ERC-20 to --key's address. The coin leaves the wallet. (The vault needs a --dir
-        deployment: its token kind must be the wallet's.)`;
+        deployment: its token kind must be the wallet's.)
+          --deadline-ms N  the moved coin must be claimed on the vault within N ms of the chain's
+                           latest block time; the move is kept in DIR/vault-transfers.json until
+                           it is claimed or refunded (weft evm refund)
+          --no-claim       only move it (with --deadline-ms): the claim is left to --key's owner,
+                           or to nobody, and the coin refunded after the deadline
+refund  for every move to the vault DIR/vault-transfers.json keeps: once its deadline passed
+        unclaimed, expires it on the vault (WeftVault expire: its nullifier recorded, a marker
+        appended), waits until its source's node accepted a vault root holding the marker (the
+        node must follow the vault: weft node --evm-rpc --evm-vault), refunds it on the source on
+        the marker's vault path (signed by --key, which the move named as owner), and moves the
+        refunded coin back to the dev wallet's owner (it joins DIR/wallet.json). Moves still
+        before their deadline are kept (pending); moves the vault paid out are dropped (claimed).
+        Exit 1 if one could not be refunded (the others are still handled).`;
 
 type Out = { log(s: string): void; error(s: string): void };
 
@@ -98,7 +112,7 @@ export async function evmCommand(args: string[], out: Out): Promise<number> {
     out.log(EVM_USAGE);
     return 0;
   }
-  if (sub !== 'deploy' && sub !== 'relay' && sub !== 'transfer') {
+  if (sub !== 'deploy' && sub !== 'relay' && sub !== 'transfer' && sub !== 'refund') {
     out.error(`weft evm: unknown subcommand '${sub}'\n\n${EVM_USAGE}`);
     return 2;
   }
@@ -125,7 +139,24 @@ export async function evmCommand(args: string[], out: Out): Promise<number> {
         out.error(`weft evm transfer: --vault, --dir and --from are required\n\n${EVM_USAGE}`);
         return 2;
       }
+      if (v['no-claim'] && v['deadline-ms'] === undefined) {
+        out.error(
+          `weft evm transfer: --no-claim needs --deadline-ms (else the coin could never come back)\n\n${EVM_USAGE}`,
+        );
+        return 2;
+      }
       return await transfer(v, out);
+    }
+    if (sub === 'refund') {
+      if (!v.vault || !v.dir) {
+        out.error(`weft evm refund: --vault and --dir are required\n\n${EVM_USAGE}`);
+        return 2;
+      }
+      const { refundVaultTransfers } = await import('./evmRefund.js');
+      return await refundVaultTransfers(
+        { rpc: v.rpc, key: v.key, vault: v.vault, dir: resolve(v.dir), json: v.json ?? false },
+        out,
+      );
     }
     if (!v['light-client'] || !v.dir) {
       out.error(`weft evm relay: --light-client and --dir are required\n\n${EVM_USAGE}`);
@@ -155,6 +186,8 @@ function parse(args: string[]) {
       vault: { type: 'string' },
       from: { type: 'string' },
       'interval-ms': { type: 'string' },
+      'deadline-ms': { type: 'string' },
+      'no-claim': { type: 'boolean' },
       once: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -291,9 +324,28 @@ export type VaultTransferOptions = {
   json?: boolean;
 };
 
-/** Moves one dev-wallet coin from domain `from` to the vault and claims it there (`weft transfer --to evm`). */
-export async function transferToVault(o: VaultTransferOptions & { from: string }, out: Out): Promise<number> {
-  return transfer({ rpc: o.rpc, key: o.key, vault: o.vault, dir: o.dir, from: o.from, json: o.json }, out);
+/**
+ * Moves one dev-wallet coin from domain `from` to the vault and claims it there (`weft transfer
+ * --to evm`); with `deadlineMs`, the move carries a deadline and is kept for `weft evm refund`
+ * until it is claimed, and `noClaim` stops after the move.
+ */
+export async function transferToVault(
+  o: VaultTransferOptions & { from: string; deadlineMs?: string; noClaim?: boolean },
+  out: Out,
+): Promise<number> {
+  return transfer(
+    {
+      rpc: o.rpc,
+      key: o.key,
+      vault: o.vault,
+      dir: o.dir,
+      from: o.from,
+      json: o.json,
+      'deadline-ms': o.deadlineMs,
+      'no-claim': o.noClaim,
+    },
+    out,
+  );
 }
 
 async function transfer(v: Values, out: Out): Promise<number> {
@@ -339,11 +391,17 @@ async function transfer(v: Values, out: Out): Promise<number> {
   const vaultId = fromHex(await read<Hex>('domainId'), 32);
   const lightClient = await read<Address>('lightClient');
   const evmOwner = publicKeyOf('secp256k1', fromHex(parsePrivateKey(v.key!), 32));
+  const deadlineMs =
+    v['deadline-ms'] === undefined ? undefined : positiveBigint(v['deadline-ms'], 0n, '--deadline-ms');
+  // The vault compares the deadline with its own block time: count from the chain's clock.
+  const deadline =
+    deadlineMs === undefined ? undefined : (await evm.public.getBlock()).timestamp * 1000n + deadlineMs;
   const { tx, moved } = moveToVaultTx({
     coin,
     owner: keyPairFromSeed('ed25519', fromHex(wallet.owner, 32)),
     vault: vaultId,
     evmOwner,
+    ...(deadline === undefined ? {} : { deadline }),
   });
   const submitted = await client.submit(tx);
   const end = Date.now() + EVM_MOVE_WAIT_MS;
@@ -361,6 +419,24 @@ async function transfer(v: Values, out: Out): Promise<number> {
   wallet.coins = wallet.coins.filter((c) => c !== entry);
   writeFileSync(`${walletFile}.tmp`, `${JSON.stringify(wallet, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${walletFile}.tmp`, walletFile);
+  const { forgetVaultTransfer, recordVaultTransfer } = await import('./evmRefund.js');
+  if (deadline !== undefined) recordVaultTransfer(dir, { from: member.name, vault, moved });
+  if (v['no-claim']) {
+    const result = {
+      from: member.name,
+      vault,
+      owner: evm.account.address,
+      amount: moved.resource.quantity.toString(),
+      deadline: deadline!.toString(),
+      commitment: toHex(vaultTreeKeys(moved, moved.nk).cm),
+    };
+    if (v.json) out.log(JSON.stringify(result));
+    else
+      out.log(
+        `moved ${result.amount} from ${member.name} to the vault, unclaimed (deadline ${result.deadline}): weft evm refund gives it back after`,
+      );
+    return 0;
+  }
   const relayer = new EvmRelayer(evm, lightClient, [
     { name: member.name, id: member.id, keySet: member.keySet, genesis: member.genesis, source: client },
   ]);
@@ -387,6 +463,7 @@ async function transfer(v: Values, out: Out): Promise<number> {
     nk: moved.nk,
     proof: proof.proof,
   });
+  if (deadline !== undefined) forgetVaultTransfer(dir, moved);
   const result = {
     from: member.name,
     vault,

@@ -378,6 +378,7 @@ async function statusCommand(args: string[], out: Out): Promise<number> {
 /** `weft transfer --to evm` / `--from evm` (TRANSFER_USAGE): loads viem only when asked. */
 async function evmTransfer(
   values: Map<string, string>,
+  booleans: Set<string>,
   json: boolean,
   dir: string,
   out: Out,
@@ -391,7 +392,14 @@ async function evmTransfer(
   const vault = values.get('--vault');
   if (!rpc || !key || !vault)
     return usage('a transfer to or from evm needs --rpc, --key (or WEFT_EVM_KEY) and --vault');
-  if (values.has('--deadline-ms')) return usage('--deadline-ms is for transfers between Weft domains');
+  const deadlineMs = values.get('--deadline-ms');
+  if (deadlineMs !== undefined && to !== 'evm')
+    return usage('--deadline-ms is for transfers between Weft domains and to evm');
+  if (deadlineMs !== undefined && !/^\d{1,12}$/.test(deadlineMs))
+    return usage('--deadline-ms must be a whole number of milliseconds');
+  const noClaim = booleans.has('--no-claim');
+  if (noClaim && deadlineMs === undefined)
+    return usage('--no-claim needs --deadline-ms (else the coin could never come back)');
   const amount = values.get('--amount');
   if (amount !== undefined && (to === 'evm' || !/^[1-9][0-9]{0,37}$/.test(amount)))
     return usage(
@@ -403,7 +411,10 @@ async function evmTransfer(
   const common = { rpc, key, vault, dir, json };
   try {
     return to === 'evm'
-      ? await transferToVault({ ...common, from }, out)
+      ? await transferToVault(
+          { ...common, from, ...(deadlineMs === undefined ? {} : { deadlineMs }), noClaim },
+          out,
+        )
       : await transferFromVault({ ...common, to, amount: BigInt(amount ?? '100') }, out);
   } catch (e) {
     out.error(`weft transfer: ${message(e)}`);
@@ -414,7 +425,7 @@ async function evmTransfer(
 async function transferCommand(args: string[], out: Out): Promise<number> {
   const f = parseFlags(args, {
     values: ['--from', '--to', '--dir', '--deadline-ms', '--rpc', '--key', '--vault', '--amount'],
-    booleans: ['--wait', '--json', '--help', '-h'],
+    booleans: ['--wait', '--json', '--help', '-h', '--no-claim'],
   });
   const usage = (e: string) => {
     out.error(`weft transfer: ${e}\n\n${TRANSFER_USAGE}`);
@@ -443,9 +454,10 @@ async function transferCommand(args: string[], out: Out): Promise<number> {
     const to = f.values.get('--to');
     if (!from || !to) return usage('--from and --to are required');
     if (from === 'evm' || to === 'evm')
-      return await evmTransfer(f.values, f.booleans.has('--json'), dir, out, usage);
+      return await evmTransfer(f.values, f.booleans, f.booleans.has('--json'), dir, out, usage);
     for (const flag of ['--rpc', '--key', '--vault', '--amount'])
       if (f.values.has(flag)) return usage(`${flag} is for a transfer to or from evm`);
+    if (f.booleans.has('--no-claim')) return usage('--no-claim is for a transfer to evm');
     const d = f.values.get('--deadline-ms');
     if (d !== undefined && !/^\d{1,12}$/.test(d))
       return usage('--deadline-ms must be a whole number of milliseconds');

@@ -19,7 +19,7 @@ heights as it sees them, and transfers by phase.`;
 
 export const TRANSFER_USAGE = `usage: weft transfer --from NAME --to NAME [--deadline-ms N] [--wait] [--dir DIR] [--json]
        weft transfer status ID [--dir DIR] [--json]
-       weft transfer --from NAME --to evm --rpc URL --key HEX --vault ADDR [--dir DIR] [--json]
+       weft transfer --from NAME --to evm --rpc URL --key HEX --vault ADDR [--deadline-ms N [--no-claim]] [--dir DIR] [--json]
        weft transfer --from evm --to NAME --rpc URL --key HEX --vault ADDR [--amount N] [--dir DIR] [--json]
 
 The first form moves one coin of the dev wallet (DIR/wallet.json, minted by \`weft up\`) from one
@@ -39,7 +39,10 @@ owns the tokens on the chain.
   --to evm    moves one dev-wallet coin from NAME to the vault: consumed on NAME, re-created homed
               on the vault and owned by --key's key; NAME's headers are relayed to the vault's
               light client and the vault claims it, paying the ERC-20 to --key's address. The
-              coin leaves the wallet.
+              coin leaves the wallet. With --deadline-ms N the vault must claim it within N ms of
+              the chain's latest block time, and the move is kept in DIR/vault-transfers.json
+              until claimed; --no-claim only moves it. \`weft evm refund\` (weft evm --help)
+              expires such a move on the vault after its deadline and refunds it on NAME.
   --from evm  locks --amount N (default 100) ERC-20 units of --key's account in the vault as a
               resource homed on NAME owned by --key's key, waits until NAME's node accepted a
               vault root holding it (it must follow the vault: weft node --evm-rpc --evm-vault;
