@@ -379,7 +379,7 @@ describe('weft evm deploy and relay, against a weft up network', () => {
     expect(await balance(d.vault)).toBe(500n - resource.quantity - BigInt(cliOut.amount));
   }, 240_000);
 
-  it('nodes follow the vault in evm mode: a token moves vault -> domain-b and domain-a -> vault with weft transfer, and an expired transfer into the vault is refunded', async () => {
+  it('nodes follow the vault in evm mode: a token moves vault -> domain-b and domain-a -> vault with weft transfer, and an expired transfer into the vault is refunded (by hand and with weft evm refund)', async () => {
     const evm = await connectEvm(chain.rpcUrl, key);
     const network = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as {
       domains: { name: string; id: string; api: string }[];
@@ -553,10 +553,66 @@ describe('weft evm deploy and relay, against a weft up network', () => {
           proof: own.proof,
         }),
       ).rejects.toMatchObject({ errorName: 'DeadlinePassed' });
+
+      // The same from the CLI: a move with a deadline left unclaimed (`--no-claim`), kept until
+      // `weft evm refund` expires it on the vault and refunds it on domain-a, back in the wallet.
+      const onA = () => readWallet().coins.filter((c) => c.domain === 'domain-a').length;
+      const coinsOnA = onA();
+      const vaultHeld = await balance(d.vault);
+      const unclaimed = await weft([
+        'transfer',
+        '--from',
+        'domain-a',
+        '--to',
+        'evm',
+        '--deadline-ms',
+        '30000',
+        '--no-claim',
+        ...evmArgs,
+      ]);
+      expect(unclaimed.code, unclaimed.stderr).toBe(0);
+      const movedOut = JSON.parse(unclaimed.stdout) as { amount: string; commitment: string };
+      expect(onA()).toBe(coinsOnA - 1);
+      const refundArgs = [
+        'evm',
+        'refund',
+        '--rpc',
+        chain.rpcUrl,
+        '--key',
+        key,
+        '--vault',
+        d.vault,
+        '--dir',
+        dir,
+      ];
+      // Before its deadline the vault would still pay it out: nothing happens, the move is kept.
+      const early = await weft([...refundArgs, '--json']);
+      expect(early.code, early.stderr).toBe(0);
+      expect(JSON.parse(early.stdout)).toMatchObject({ transfers: [{ status: 'pending' }] });
+      await evm.public.request({ method: 'evm_increaseTime' as never, params: [60] as never });
+      await evm.public.request({ method: 'evm_mine' as never, params: [] as never });
+      const refunded = await weft([...refundArgs, '--json'], 180_000);
+      expect(refunded.code, refunded.stderr).toBe(0);
+      expect(JSON.parse(refunded.stdout)).toMatchObject({
+        transfers: [{ status: 'refunded', from: 'domain-a', amount: movedOut.amount }],
+      });
+      expect(onA()).toBe(coinsOnA);
+      expect(await balance(d.vault)).toBe(vaultHeld);
+      // The refunded coin is the wallet's again: it moves like any other.
+      const last = readWallet()
+        .coins.filter((c) => c.domain === 'domain-a')
+        .at(-1)!;
+      const backOnA = parseResourceJson(last.resource as never);
+      expect((await clientA.proveCommitment(commitment(backOnA))).value).not.toBeNull();
+      expect(backOnA.quantity).toBe(BigInt(movedOut.amount));
+      // Nothing is left to refund.
+      const again = await weft([...refundArgs, '--json']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toEqual({ transfers: [] });
     } finally {
       clearInterval(miner);
     }
-  }, 300_000);
+  }, 420_000);
 });
 
 describe('the relayer turns a contradicting header into misbehaviour evidence', () => {
