@@ -1,4 +1,4 @@
-// `weft transfer --to evm` / `--from evm`: bad usage exits 2 with a line saying what is wrong and
+// `weft transfer --to evm` / `--from evm` and `weft evm refund`: bad usage exits 2 with a line saying what is wrong and
 // touches nothing; --help explains the evm forms. (The transfers themselves run end to end in
 // test/evm-relay.test.ts.)
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -27,6 +27,36 @@ describe('weft transfer to and from evm: usage', () => {
     expect(r.out).toContain('--to evm');
     expect(r.out).toContain('--from evm');
     expect(r.out).toContain('WEFT_EVM_KEY');
+    expect(r.out).toContain('--no-claim');
+    expect(r.out).toContain('weft evm refund');
+  });
+
+  it('explains weft evm refund in weft evm --help, and refuses it without --vault and --dir', async () => {
+    const help = await run(['evm', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('weft evm refund --rpc URL --key HEX --vault ADDR --dir DIR');
+    expect(help.out).toMatch(/refund {2}for every move to the vault/);
+    const r = await run(['evm', 'refund', '--rpc', 'http://x', '--key', key]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--vault and --dir are required/);
+    const t = await run([
+      'evm',
+      'transfer',
+      '--rpc',
+      'http://x',
+      '--key',
+      key,
+      '--vault',
+      vault,
+      '--dir',
+      dir,
+      '--from',
+      'a',
+      '--no-claim',
+    ]);
+    expect(t.code).toBe(2);
+    expect(t.err).toMatch(/--no-claim needs --deadline-ms/);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('refuses a transfer to or from evm without its settings, and evm settings elsewhere', async () => {
@@ -92,6 +122,40 @@ describe('weft transfer to and from evm: usage', () => {
         ['--from', 'domain-a', '--to', 'domain-b', '--vault', vault],
         /--vault is for a transfer to or from evm/,
       ],
+      [
+        [
+          '--from',
+          'domain-a',
+          '--to',
+          'evm',
+          '--rpc',
+          'http://x',
+          '--key',
+          key,
+          '--vault',
+          vault,
+          '--no-claim',
+        ],
+        /--no-claim needs --deadline-ms/,
+      ],
+      [
+        [
+          '--from',
+          'domain-a',
+          '--to',
+          'evm',
+          '--rpc',
+          'http://x',
+          '--key',
+          key,
+          '--vault',
+          vault,
+          '--deadline-ms',
+          'soon',
+        ],
+        /--deadline-ms must be a whole number/,
+      ],
+      [['--from', 'domain-a', '--to', 'domain-b', '--no-claim'], /--no-claim is for a transfer to evm/],
     ];
     for (const [args, message] of cases) {
       const r = await run(['transfer', ...args, '--dir', dir]);
