@@ -26,9 +26,11 @@ import {
   getProvenStorage,
   getVerifiedBlockHeader,
   lockOnVault,
+  MPT_PROOF_NODES_MAX,
   mappingSlot,
   sendContract,
   VaultFollower,
+  verifyStorageProof,
   weftTestTokenAbi,
   weftTestTokenStorageLayout,
   weftVaultAbi,
@@ -155,6 +157,44 @@ describe('the eth_getProof cross-check of a vault follower', () => {
       expect(toHex(h.hash)).toBe(b.hash);
       expect(toHex(h.stateRoot)).toBe(b.stateRoot);
     }
+  });
+
+  it('refuses header fields out of fork order, or of the wrong size', async () => {
+    const b = (await env.evm.public.request({
+      method: 'eth_getBlockByNumber',
+      params: ['0x1', false],
+    })) as Record<string, unknown>;
+    // A withdrawals root without the base fee before it, and a blob field without the withdrawals root.
+    expect(() => blockHeaderHash({ ...b, baseFeePerGas: undefined })).toThrow(
+      /without the fields of earlier forks/,
+    );
+    expect(() => blockHeaderHash({ ...b, withdrawalsRoot: undefined, blobGasUsed: '0x0' })).toThrow(
+      /without the fields of earlier forks/,
+    );
+    expect(() => blockHeaderHash({ ...b, stateRoot: '0x1234' })).toThrow(/stateRoot is 2 bytes/);
+    expect(() => blockHeaderHash({ ...b, gasUsed: 'many' })).toThrow(/not hex/);
+    // Dropping the last field gives another hash: the header as a pre-shanghai chain would have it.
+    expect(toHex(blockHeaderHash({ ...b, withdrawalsRoot: undefined }))).not.toBe(b.hash);
+  });
+
+  it('refuses storage proofs that are empty under a non-empty root, or too long', async () => {
+    const header = await getVerifiedBlockHeader(env.evm.public, await env.evm.public.getBlockNumber());
+    const answer = (await env.evm.public.request({
+      method: 'eth_getProof',
+      params: [vault, ['0x2'], `0x${header.number.toString(16)}`],
+    })) as { accountProof: string[]; storageProof: { proof: string[] }[] };
+    expect(await verifyStorageProof(header.stateRoot, vault, [2n], answer)).toEqual([2n]);
+    const empty = { ...answer, storageProof: [{ ...answer.storageProof[0]!, proof: [] }] };
+    await expect(verifyStorageProof(header.stateRoot, vault, [2n], empty)).rejects.toThrow(/empty proof/);
+    const long = { ...answer, accountProof: Array(MPT_PROOF_NODES_MAX + 1).fill(answer.accountProof[0]) };
+    await expect(verifyStorageProof(header.stateRoot, vault, [2n], long)).rejects.toThrow(/at most/);
+    // The proof of one slot does not prove another.
+    await expect(verifyStorageProof(header.stateRoot, vault, [3n], answer)).rejects.toMatchObject({
+      code: 'BAD_RESPONSE',
+    });
+    await expect(verifyStorageProof(header.stateRoot, vault, [2n, 3n], answer)).rejects.toThrow(
+      /1 storage proofs for 2/,
+    );
   });
 
   it('proves storage an eth_call reads: a mapping entry and a plain slot', async () => {

@@ -208,7 +208,7 @@ async function refundOne(
   dir: string,
 ): Promise<Outcome['status']> {
   const value = decodeValue(moved.value);
-  if (!equalBytes(value.data.subarray(value.data.length - 33), signer.publicKey.bytes))
+  if (!equalBytes(value.data, tokenData(signer.publicKey)))
     throw new WeftError('BAD_INPUT', '--key does not own the moved coin: it must be the key the move named');
   const { cm, nf } = vaultTreeKeys(moved, moved.nk);
   const marker = vaultExpiredMarker(nf);
