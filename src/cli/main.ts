@@ -46,6 +46,10 @@ commands:
                             the checkpoint, statuses, values and transfer records; exits 1 on
                             any fault
   store inspect <dir>       summarise a node store: domain, heights, roots, sizes
+  evm deploy|relay|transfer|refund
+                            Weft on an EVM chain: deploy the light client and the vault, relay
+                            headers, move dev-wallet coins to the vault, refund expired moves
+                            (weft evm --help; docs/evm.md)
   sim --seed S              deterministic simulation of a whole network from one seed, with
                             faults and invariants checked after every step; --shrink narrows a
                             failure (weft sim --help)
