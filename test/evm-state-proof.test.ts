@@ -18,6 +18,7 @@ import {
 } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, publicKeyOf, sha256, toHex, utf8 } from '../src/crypto/index.js';
+import { Domain } from '../src/domain/index.js';
 import {
   blockHeaderHash,
   DEV_CHAIN_KEYS,
@@ -35,6 +36,7 @@ import {
   weftTestTokenStorageLayout,
   weftVaultAbi,
 } from '../src/evm/index.js';
+import { VaultWatch } from '../src/node/index.js';
 import { createResource, nkCommitment, tokenData, tokenLabel, tokenLogic } from '../src/resource/index.js';
 import { type EvmEnv, startEvmEnv } from './helpers/evm.js';
 import { operatorKey } from './helpers/refund.js';
@@ -46,6 +48,13 @@ const home = sha256(utf8('evm-state-proof-home'));
 const owner = publicKeyOf('secp256k1', fromHex(DEV_CHAIN_KEYS[0], 32));
 
 type Rewrite = (method: string, params: unknown[], result: unknown) => unknown;
+/** What a rewrite returns to answer with a JSON-RPC error instead of a result. */
+class RpcFault {
+  constructor(
+    readonly code: number,
+    readonly message: string,
+  ) {}
+}
 type RpcRequest = { jsonrpc: '2.0'; id: number; method: string; params: unknown[] };
 
 /** A JSON-RPC proxy in front of ganache that passes every answer through `rewrite`. */
@@ -66,9 +75,12 @@ class LyingEndpoint {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(r),
         });
-        const answer = (await up.json()) as { result?: unknown };
-        if ('result' in answer) answer.result = this.rewrite(r.method, r.params, answer.result);
-        return answer;
+        const answer = (await up.json()) as { id: number; result?: unknown };
+        if (!('result' in answer)) return answer;
+        const result = this.rewrite(r.method, r.params, answer.result);
+        if (result instanceof RpcFault)
+          return { jsonrpc: '2.0', id: answer.id, error: { code: result.code, message: result.message } };
+        return { ...answer, result };
       };
       const parsed = JSON.parse(body) as RpcRequest | RpcRequest[];
       const out = Array.isArray(parsed) ? await Promise.all(parsed.map(one)) : await one(parsed);
@@ -149,6 +161,31 @@ afterAll(async () => {
 }, 30_000);
 
 describe('the eth_getProof cross-check of a vault follower', () => {
+  it('refuses at start an endpoint that does not answer eth_getProof, unless told not to prove', async () => {
+    const d = await Domain.create({
+      name: 'evm-state-proof-watch',
+      signers: [operatorKey('evm-state-proof-watch')],
+    });
+    proxy.rewrite = (method, _p, result) =>
+      method === 'eth_getProof' ? new RpcFault(-32601, 'the method eth_getProof does not exist') : result;
+    await expect(
+      VaultWatch.open(d, { rpcUrl: proxy.url, vault, confirmations: CONFIRMATIONS }),
+    ).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringMatching(/cannot be proven/),
+    });
+    const trusting = await VaultWatch.open(d, {
+      rpcUrl: proxy.url,
+      vault,
+      confirmations: CONFIRMATIONS,
+      stateProofs: false,
+    });
+    await trusting.poll();
+    expect(d.remoteHeaders(vaultId).at(-1)?.height).toBe(2n);
+    await trusting.close();
+    await d.close();
+  });
+
   it('recomputes block hashes from the header fields ganache reports', async () => {
     const latest = await env.evm.public.getBlockNumber();
     for (const n of [0n, 1n, latest]) {

@@ -8,8 +8,10 @@
 import { type Address, createPublicClient, type Hex, http, isAddress, type PublicClient } from 'viem';
 import { fromHex, WeftError } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
-import { weftVaultAbi } from '../evm/artifacts.js';
+import { weftVaultAbi, weftVaultStorageLayout } from '../evm/artifacts.js';
+import { getVerifiedBlockHeader } from '../evm/blockHeader.js';
 import { EVM_RPC_TIMEOUT_MS } from '../evm/chain.js';
+import { getProvenStorage } from '../evm/storageProof.js';
 import { VAULT_CONFIRMATIONS_DEFAULT, VaultFollower } from '../evm/vaultFollower.js';
 import { vaultHeaders } from '../evm/vaultHeader.js';
 import { decideVaultAcceptance } from '../sync/index.js';
@@ -34,6 +36,23 @@ export type EvmFollowOptions = {
   stateProofs?: boolean;
 };
 
+/** Refuses an endpoint whose latest header does not hash to its name or that answers no proof. */
+async function canProve(client: PublicClient, vault: Address, rpcUrl: string): Promise<void> {
+  try {
+    const header = await getVerifiedBlockHeader(client, await client.getBlockNumber({ cacheTime: 0 }));
+    if (
+      (await getProvenStorage(client, vault, [weftVaultStorageLayout.commitmentCount.slot], header)) === null
+    )
+      throw new WeftError('BAD_RESPONSE', `the latest state proves no account at ${vault}`);
+  } catch (e) {
+    const code = e instanceof WeftError ? e.code : 'UNAVAILABLE';
+    throw new WeftError(
+      code,
+      `the vault's storage cannot be proven over ${rpcUrl} (the evm mode checks it with eth_getProof against block headers): ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
 /**
  * One vault followed by one domain.
  *
@@ -56,7 +75,11 @@ export class VaultWatch {
     private readonly onError: (e: Error) => void,
   ) {}
 
-  /** Reads the vault's DomainId from the contract; UNAVAILABLE when the endpoint does not answer. */
+  /**
+   * Reads the vault's DomainId from the contract; UNAVAILABLE when the endpoint does not answer.
+   * With `stateProofs` (the default) it also proves the vault's count at the latest block once,
+   * so that an endpoint that cannot serve the cross-check is refused at start, not at every poll.
+   */
   static async open(
     domain: Domain,
     opts: EvmFollowOptions,
@@ -80,9 +103,11 @@ export class VaultWatch {
         `no vault answers at ${opts.vault} over ${opts.rpcUrl}: ${(e as Error).message.split('\n')[0]}`,
       );
     }
+    const stateProofs = opts.stateProofs ?? true;
+    if (stateProofs) await canProve(client, opts.vault as Address, opts.rpcUrl);
     const follower = new VaultFollower(client, opts.vault as Address, {
       confirmations: opts.confirmations ?? VAULT_CONFIRMATIONS_DEFAULT,
-      stateProofs: opts.stateProofs ?? true,
+      stateProofs,
     });
     return new VaultWatch(
       domain,
