@@ -3,7 +3,7 @@
 // commitment proof served by a node verifies on-chain under the header the relayer submitted.
 // The misbehaviour path is driven with two header sources that disagree. Needs `npm run build`.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
@@ -589,6 +589,7 @@ describe('weft evm deploy and relay, against a weft up network', () => {
       const early = await weft([...refundArgs, '--json']);
       expect(early.code, early.stderr).toBe(0);
       expect(JSON.parse(early.stdout)).toMatchObject({ transfers: [{ status: 'pending' }] });
+      const kept = readFileSync(join(dir, 'vault-transfers.json'), 'utf8');
       await evm.public.request({ method: 'evm_increaseTime' as never, params: [60] as never });
       await evm.public.request({ method: 'evm_mine' as never, params: [] as never });
       const refunded = await weft([...refundArgs, '--json'], 180_000);
@@ -605,6 +606,13 @@ describe('weft evm deploy and relay, against a weft up network', () => {
       const backOnA = parseResourceJson(last.resource as never);
       expect((await clientA.proveCommitment(commitment(backOnA))).value).not.toBeNull();
       expect(backOnA.quantity).toBe(BigInt(movedOut.amount));
+      // A run that finds the move again (as after a crash before the record was dropped) sees
+      // it refunded and the coin in the wallet: nothing is done twice.
+      writeFileSync(join(dir, 'vault-transfers.json'), kept);
+      const rerun = await weft([...refundArgs, '--json']);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(JSON.parse(rerun.stdout)).toMatchObject({ transfers: [{ status: 'refunded' }] });
+      expect(onA()).toBe(coinsOnA);
       // Nothing is left to refund.
       const again = await weft([...refundArgs, '--json']);
       expect(again.code, again.stderr).toBe(0);

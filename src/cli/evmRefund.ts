@@ -4,18 +4,20 @@
 // (WeftVault `expire`), waits until its source's node accepted a vault root holding the expiry
 // marker (the node follows the vault in `evm` mode), refunds it there on the marker's vault path
 // (`planRefund`), and moves the refunded coin back to the dev wallet's owner (docs/evm.md).
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Address, getAddress, type Hex } from 'viem';
 import { WeftClient } from '../api/index.js';
 import {
+  concatBytes,
   equalBytes,
   fromHex,
   type KeyPair,
   keyPairFromSeed,
   publicKeyOf,
+  sha256,
   toHex,
+  utf8,
   WeftError,
 } from '../crypto/index.js';
 import {
@@ -34,6 +36,7 @@ import {
   decodeValue,
   nkCommitment,
   parseResourceJson,
+  type Random,
   type ResourceParts,
   resourceToJson,
   tokenData,
@@ -211,6 +214,20 @@ async function refundOne(
   if (!equalBytes(value.data, tokenData(signer.publicKey)))
     throw new WeftError('BAD_INPUT', '--key does not own the moved coin: it must be the key the move named');
   const { cm, nf } = vaultTreeKeys(moved, moved.nk);
+  const token = nodeToken(dir, member.name);
+  const client = new WeftClient(member.api, token ? { token } : {});
+  // Derived from the secret nk, the refund's resources are the same on every run: a run that
+  // stopped after the refund (or the return to the wallet) finishes the job on the next.
+  const refundPlan = planRefund({
+    moved,
+    source: member.id,
+    owner: signer,
+    random: seeded(moved.nk, 'refund'),
+  });
+  if ((await client.proveNullifier(nf)).value !== null) {
+    await giveBack(client, member, signer, refundPlan, dir);
+    return 'refunded';
+  }
   const marker = vaultExpiredMarker(nf);
   const follower = new VaultFollower(evm.public, vault, { confirmations: 0n });
   await follower.sync();
@@ -223,8 +240,6 @@ async function refundOne(
     index = Number((await expireOnVault(evm, vault, moved, moved.nk)).index);
   }
   const height = BigInt(index) + 1n;
-  const token = nodeToken(dir, member.name);
-  const client = new WeftClient(member.api, token ? { token } : {});
   // The source decides when the marker is deep enough: wait for a vault root it accepted.
   const end = Date.now() + EVM_REFUND_WAIT_MS;
   while (((await client.remoteHeader(vaultId))?.height ?? 0n) < height) {
@@ -241,7 +256,7 @@ async function refundOne(
     throw new WeftError('BAD_RESPONSE', 'the expiry marker is not in the vault tree the chain reports');
   const own = await client.proveCommitment(cm);
   if (own.value === null) throw new WeftError('BAD_PROOF', `the moved coin is not in ${member.name}'s tree`);
-  const refund = withRefundWitness(planRefund({ moved, source: member.id, owner: signer }), {
+  const refund = withRefundWitness(refundPlan, {
     commitmentProof: { anchor: own.root, height: decodeHeight(own.value), proof: own.proof },
     refund: { height, proof: vaultPathProof(path.path) },
   });
@@ -250,7 +265,25 @@ async function refundOne(
   return 'refunded';
 }
 
-/** Moves the refunded coin (still owned by --key's key) to the dev wallet's owner, into the wallet. */
+/** A deterministic byte source keyed by a secret (SHA-256 in counter mode). */
+function seeded(secret: Uint8Array, purpose: string): Random {
+  const seed = sha256(concatBytes(utf8(`weft.cli.evm-refund.${purpose}`), secret));
+  let counter = 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let at = 0; at < n; at += 32) {
+      const word = new Uint8Array(4);
+      new DataView(word.buffer).setUint32(0, counter++);
+      out.set(sha256(concatBytes(seed, word)).subarray(0, Math.min(32, n - at)), at);
+    }
+    return out;
+  };
+}
+
+/**
+ * Moves the refunded coin (still owned by --key's key) to the dev wallet's owner and adds it to
+ * the wallet; each step is skipped when a run before did it.
+ */
 async function giveBack(
   client: WeftClient,
   member: { name: string; id: Uint8Array },
@@ -263,7 +296,8 @@ async function giveBack(
   const walletFile = join(dir, 'wallet.json');
   const wallet = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
   const owner = keyPairFromSeed('ed25519', fromHex(wallet.owner, 32));
-  const landedNk = randomBytes(32);
+  const random = seeded(nk, 'give-back');
+  const landedNk = random(32);
   const landed = createResource({
     logicRef: tokenLogic.ref,
     label: back.label,
@@ -271,7 +305,12 @@ async function giveBack(
     home: member.id,
     data: tokenData(owner.publicKey),
     nkCommitment: nkCommitment(landedNk),
+    random,
   });
+  const landedCm = commitment(landed.resource);
+  const inWallet = (w: WalletJson) =>
+    w.coins.some((c) => equalBytes(commitment(parseResourceJson(c.resource as never)), landedCm));
+  if (inWallet(wallet)) return;
   const tx = signTransaction(
     {
       actions: [
@@ -287,8 +326,10 @@ async function giveBack(
     },
     [signer],
   );
-  await waitIncluded(client, tx, 'return of the refunded coin to the wallet');
+  if ((await client.proveCommitment(landedCm)).value === null)
+    await waitIncluded(client, tx, 'return of the refunded coin to the wallet');
   const fresh = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
+  if (inWallet(fresh)) return;
   fresh.coins.push({
     domain: member.name,
     resource: resourceToJson(landed.resource),
