@@ -63,12 +63,21 @@ function fieldBytes(block: Record<string, unknown>, f: Field, at: string): Uint8
   const v = block[f.name];
   if (typeof v !== 'string' || !isHex(v, { strict: true }))
     throw new WeftError('BAD_RESPONSE', `block ${at}: header field ${f.name} is not hex`);
-  if (f.kind === 'quantity') return quantityBytes(hexToBigInt(v));
+  if (f.kind === 'quantity') {
+    // A header's integers are at most 256 bits (difficulty, base fee); most are 64.
+    if (v.length > 2 + 64)
+      throw new WeftError('BAD_RESPONSE', `block ${at}: ${f.name} is wider than 256 bits`);
+    return quantityBytes(hexToBigInt(v));
+  }
   if (v.length % 2 !== 0) throw new WeftError('BAD_RESPONSE', `block ${at}: ${f.name} is not whole bytes`);
   const bytes = fromHex(v);
-  const want = f.bytes ?? bytes.length;
-  if (bytes.length !== want || bytes.length > BLOCK_EXTRA_DATA_BYTES_MAX)
-    throw new WeftError('BAD_RESPONSE', `block ${at}: ${f.name} is ${bytes.length} bytes, not ${want}`);
+  if (f.bytes !== undefined && bytes.length !== f.bytes)
+    throw new WeftError('BAD_RESPONSE', `block ${at}: ${f.name} is ${bytes.length} bytes, not ${f.bytes}`);
+  if (bytes.length > BLOCK_EXTRA_DATA_BYTES_MAX)
+    throw new WeftError(
+      'BAD_RESPONSE',
+      `block ${at}: ${f.name} is ${bytes.length} bytes, more than ${BLOCK_EXTRA_DATA_BYTES_MAX}`,
+    );
   return bytes;
 }
 
