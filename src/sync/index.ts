@@ -62,6 +62,13 @@ export {
   verifyEquivocation,
   writeEquivocationEvidence,
 } from './equivocation.js';
+export {
+  type Exclusion,
+  exclusionsOf,
+  isClaim,
+  openExclusions,
+  ROOT_UPDATE_EXCLUSIONS_MAX,
+} from './exclusions.js';
 export type { BlockValidation, BlockValidationInput } from './full.js';
 export { InvalidBlockError, validateBlockStateless } from './full.js';
 export type { DomainProof, GlobalInclusionProof } from './global.js';

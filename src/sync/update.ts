@@ -37,6 +37,7 @@ import {
   type Write,
 } from '../smt/index.js';
 import { decodeTransaction, encodeTransaction, type Transaction, TX_BYTES_MAX } from '../tx/index.js';
+import { type Exclusion, ROOT_UPDATE_EXCLUSIONS_MAX } from './exclusions.js';
 import {
   ROOT_UPDATE_BYTES_MAX,
   ROOT_UPDATE_TXS_MAX,
@@ -96,6 +97,13 @@ export type RootUpdate = {
    * declared objects' values before it, proven (docs/sync.md, "Scoped blocks").
    */
   scopeWitness?: ScopeWitness;
+  /**
+   * with `txs`: proofs that keys were absent before the block (under the previous header's state
+   * root) — `0x02 || nf` for each refused claim, `0x06 || nf` for each claim the block includes —
+   * so a full-mode receiver can check that a claim and a refusal of one transfer never both land
+   * (`exclusionsOf`, docs/sync.md "Claims and refusals exclude each other"). Absent or empty: none.
+   */
+  exclusions?: Exclusion[];
 };
 
 export type RootUpdateOptions = {
@@ -107,6 +115,8 @@ export type RootUpdateOptions = {
   remoteHeaders?: SignedHeader[];
   /** with `withTxs`: the block's scope witness (`scopeWitnessOf`), for a block with scoped transactions */
   scopeWitness?: ScopeWitness;
+  /** with `withTxs`: the block's exclusion proofs (`exclusionsOf`) */
+  exclusions?: Exclusion[];
 };
 
 /**
@@ -145,6 +155,7 @@ export function rootUpdateFromBlock(
   if (keySetProof) update.keySetProof = keySetProof;
   if (opts.remoteHeaders && opts.remoteHeaders.length > 0) update.remoteHeaders = [...opts.remoteHeaders];
   if (opts.withTxs && opts.scopeWitness) update.scopeWitness = opts.scopeWitness;
+  if (opts.withTxs && opts.exclusions && opts.exclusions.length > 0) update.exclusions = [...opts.exclusions];
   return update;
 }
 
@@ -240,9 +251,17 @@ export function encodeRootUpdate(u: RootUpdate): Uint8Array {
   }
   if (backed || scoped) w.list(u.remoteHeaders ?? [], ROOT_UPDATE_RECORDS_MAX, writeSignedHeader);
   if (scoped) writeScopeWitness(w, u.scopeWitness!);
-  // Last, and only when there are any: an update without refusals encodes as it always did.
-  if (u.refused !== undefined && u.refused.length > 0)
-    w.list(u.refused, ROOT_UPDATE_TXS_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
+  // Last, and only when there are any: an update without refusals or exclusion proofs encodes as
+  // it always did. Exclusion proofs follow the refused claims (an empty list when there are none).
+  const refused = u.refused ?? [];
+  const exclusions = u.exclusions ?? [];
+  if (refused.length > 0 || exclusions.length > 0)
+    w.list(refused, ROOT_UPDATE_TXS_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
+  if (exclusions.length > 0)
+    w.list(exclusions, ROOT_UPDATE_EXCLUSIONS_MAX, (w, e) => {
+      w.bytes(e.key, KEY_BYTES_MAX);
+      w.bytes(encodeProof(e.proof), SINGLE_PROOF_BYTES_MAX);
+    });
   if (w.length > ROOT_UPDATE_BYTES_MAX) {
     throw new WeftError(
       'CODEC',
@@ -297,8 +316,16 @@ export function decodeRootUpdate(bytes: Uint8Array): RootUpdate {
   }
   if (r.remaining > 0) {
     const refused = r.list(ROOT_UPDATE_TXS_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
-    check(refused.length > 0, 'CODEC', 'an empty list of refused claims');
-    update.refused = refused;
+    if (refused.length > 0) update.refused = refused;
+    if (r.remaining > 0) {
+      const exclusions = r.list(ROOT_UPDATE_EXCLUSIONS_MAX, (r): Exclusion => {
+        const key = r.bytes(KEY_BYTES_MAX).slice();
+        return { key, proof: decodeProof(r.bytes(SINGLE_PROOF_BYTES_MAX)) };
+      });
+      check(exclusions.length > 0, 'CODEC', 'an empty list of exclusion proofs');
+      update.exclusions = exclusions;
+    }
+    check(refused.length > 0 || update.exclusions !== undefined, 'CODEC', 'an empty list of refused claims');
   }
   r.end();
   return update;
