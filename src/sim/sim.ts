@@ -701,47 +701,51 @@ class Simulation {
     what: number,
     send: (id: string, update: RootUpdate) => Promise<void>,
   ): Promise<void> {
+    if (this.healed || this.faultsUsed >= this.maxFaults) return; // no fault would be injected
     const zd = z.domain!;
     let forged: Forged | null = null;
     let label: string;
+    let kind: string;
     let after: ((f: Forged) => Promise<void>) | undefined;
     if (what === 3) {
       const bare = this.rng.chance(0.5);
       const owner = this.owners[this.rng.int(0, this.owners.length - 1)]!;
       const quantity = BigInt(this.rng.int(1, 1000));
-      // A coin homed on the target, so that a claim of it there would bring the value in.
+      // Bare: a coin homed on the target, so that a claim of it there would bring the value in.
+      // Otherwise a mint for itself, signed by someone other than the kind's issuer.
       const forger = { ...this.issuer, secretKey: owner.secretKey };
       const { tx, coin } = mintTx({
         issuer: forger,
         symbol: 'USD',
         owner: owner.publicKey,
         quantity,
-        home: target.id,
+        home: bare ? target.id : z.id,
         random: this.random,
       });
       const cm = commitment(coin.resource);
       label = bare ? 'a commitment no transaction creates' : 'a mint its issuer did not sign';
-      if (!this.injectFault('mint-from-nothing')) return;
+      kind = 'mint-from-nothing';
       forged = await this.forgeOn(z, target, (h) =>
         bare
           ? { writes: [{ key: commitmentKey(cm), value: encodeHeight(h) }], txs: [] }
           : { writes: impliedWrites([tx], h), txs: [tx] },
       );
-      after = async (f) => {
-        const c: Coin = { parts: coin, owner, home: target.i, cm, state: 'live' };
-        const proof = {
-          anchor: f.update.signed.header.stateRoot,
-          height: f.height,
-          proof: f.tree.proveSync(commitmentKey(cm)),
+      if (bare)
+        after = async (f) => {
+          const c: Coin = { parts: coin, owner, home: target.i, cm, state: 'live' };
+          const proof = {
+            anchor: f.update.signed.header.stateRoot,
+            height: f.height,
+            proof: f.tree.proveSync(commitmentKey(cm)),
+          };
+          const { tx: claim } = this.spendTx(c, owner, proof);
+          const code = await this.submit(target, claim, 'byzantineClaimMinted');
+          if (code === 'pending')
+            this.fail(
+              'byzantine-refused',
+              `${target.name} admitted a claim of a coin ${z.name} minted out of nothing`,
+            );
         };
-        const { tx: claim } = this.spendTx(c, owner, proof);
-        const code = await this.submit(target, claim, 'byzantineClaimMinted');
-        if (code === 'pending')
-          this.fail(
-            'byzantine-refused',
-            `${target.name} admitted a claim of a coin ${z.name} minted out of nothing`,
-          );
-      };
     } else if (what === 4) {
       const t = this.pickByz((t) => t.withhold && t.phase === 'refunded');
       const src = t ? this.nodes[t.from]! : undefined;
@@ -756,7 +760,7 @@ class Simulation {
       });
       const deadline = decodeDeadline(t.plan) ?? 0n;
       label = 'a claim after the source refunded it';
-      if (!this.injectFault('claim-after-refund')) return;
+      kind = 'claim-after-refund';
       t.attacked = true;
       forged = await this.forgeOn(z, target, (h, ts) =>
         ts <= deadline
@@ -776,7 +780,7 @@ class Simulation {
       const deadline = decodeDeadline(t.plan) ?? 0n;
       if (!claim) return;
       label = 'a refusal of a claim it took';
-      if (!this.injectFault('refusal-after-claim')) return;
+      kind = 'refusal-after-claim';
       t.attacked = true;
       forged = await this.forgeOn(z, target, (h, ts) =>
         h <= at.height || ts <= deadline
@@ -814,7 +818,8 @@ class Simulation {
           );
       };
     }
-    if (forged === null) return;
+    // Counted (and bounded, when shrinking) only once a block is signed.
+    if (forged === null || !this.injectFault(kind)) return;
     this.forged.set(hexKey(headerHash(forged.update.signed.header)), label);
     await send(`body/${z.name}/${forged.height}/${this.step}`, forged.update);
     this.log(`byzantine signs ${z.name}@${forged.height} with ${label} to ${target.name}`);
