@@ -708,22 +708,47 @@ class Simulation {
     let kind: string;
     let after: ((f: Forged) => Promise<void>) | undefined;
     if (what === 3) {
-      const bare = this.rng.chance(0.5);
+      const variant = this.rng.int(0, 2);
+      const bare = variant === 0;
       const owner = this.owners[this.rng.int(0, this.owners.length - 1)]!;
       const quantity = BigInt(this.rng.int(1, 1000));
       // Bare: a coin homed on the target, so that a claim of it there would bring the value in.
-      // Otherwise a mint for itself, signed by someone other than the kind's issuer.
-      const forger = { ...this.issuer, secretKey: owner.secretKey };
-      const { tx, coin } = mintTx({
-        issuer: forger,
+      // Otherwise a mint of the issuer's kind for itself, validly signed but by the coin's owner,
+      // or one that creates twice what it consumes.
+      const minted = mintTx({
+        issuer: this.issuer,
         symbol: 'USD',
         owner: owner.publicKey,
         quantity,
         home: bare ? target.id : z.id,
         random: this.random,
       });
+      const coin = minted.coin;
       const cm = commitment(coin.resource);
-      label = bare ? 'a commitment no transaction creates' : 'a mint its issuer did not sign';
+      const more = this.newCoin(z.i, owner, 2n * quantity, 'USD').parts;
+      const action = minted.tx.actions[0]!;
+      const tx = signTransaction(
+        {
+          ...minted.tx,
+          signatures: [],
+          ...(variant === 2
+            ? {
+                actions: [
+                  {
+                    consumed: action.consumed,
+                    created: [{ resource: more.resource, value: more.value, label: more.label }],
+                  },
+                ],
+              }
+            : {}),
+        },
+        [owner],
+      );
+      label = [
+        'a commitment no transaction creates',
+        'a mint its issuer did not sign',
+        'a mint that creates more than it consumes',
+      ][variant]!;
       kind = 'mint-from-nothing';
       forged = await this.forgeOn(z, target, (h) =>
         bare
