@@ -490,8 +490,13 @@ describe('refusal records in blocks a full-mode verifier re-executes', () => {
         writes: [...others, { key: refusalKey(nf), value }],
         timestampMs: honest.signed.header.timestamp,
       });
-      // The honest block's 0x03 records travel with the signed headers that back them.
-      const backed = honest.remoteHeaders ? { ...u, remoteHeaders: honest.remoteHeaders } : u;
+      // The honest block's 0x03 records travel with the signed headers that back them, and its
+      // refused claim with the proof that its nullifier was unspent before the block.
+      const backed = {
+        ...u,
+        ...(honest.remoteHeaders ? { remoteHeaders: honest.remoteHeaders } : {}),
+        ...(honest.exclusions ? { exclusions: honest.exclusions } : {}),
+      };
       return refusedClaims === undefined ? backed : { ...backed, refused: refusedClaims };
     };
     const refusedWith = (u: Awaited<ReturnType<typeof forgedWith>>) =>

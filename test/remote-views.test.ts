@@ -42,7 +42,7 @@ import {
 } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
 import { alice, key, makeDomain, steppingClock, Wallet } from './helpers/domain.js';
-import { claimOf, move } from './helpers/refund.js';
+import { claimOf, clockedDomain, ManualClock, move, movedNullifier } from './helpers/refund.js';
 import { chain, updatesFrom } from './helpers/sync.js';
 import { expectCode, seededRandom } from './support.js';
 
@@ -415,6 +415,65 @@ describe("a sender's anchors are checked against what the sender itself accepted
     // What d's block taught travels into d's record at the verifier's domain and survives a checkpoint.
     const learned = learnedFrom(u, vouchFor);
     expect(learned.map((l) => l.height)).toEqual(chainDown);
+  });
+});
+
+describe('a sender teaches every header it accepted since its previous record (full mode)', () => {
+  // weft sim --seed scan-33 --domains 3 --steps 200 --faults net: after a partition d1 caught up
+  // 21 headers of d2 at once; its next block recorded the latest, and only 16 predecessors
+  // travelled with it. A claim anchored on an older one of them (refused for its deadline, so
+  // recorded as a refusal) was admitted by d1 against its own window, and every full-mode peer
+  // refused that block: it had never been shown d1 accept the anchor.
+  it('accepts a block whose claim and refusal anchor on a header caught up more than 16 headers before the record', async () => {
+    const clock = new ManualClock();
+    const x = await clockedDomain('teach-x', clock);
+    const d = await clockedDomain('teach-d', clock);
+    const wallet = new Wallet(x, 'teach');
+    const late = await wallet.mint(alice.publicKey, 5n);
+    const kept = await wallet.mint(alice.publicKey, 7n);
+    // d accepts x's headers so far and records them (its first record of x).
+    for (let h = 1n; h <= x.committedHeight; h++) await d.acceptRemoteHeader(x.header(h)!);
+    clock.advance(1_000n);
+    await d.sealBlock();
+    const deadline = clock.ms + 5_000n;
+    const expiring = await move(x, d, late, deadline, seededRandom('teach/late'));
+    const open = await move(x, d, kept, undefined, seededRandom('teach/open'));
+    // x seals 24 more blocks; d, cut off, then catches up all of them before its next block.
+    for (let i = 0; i < 24; i++) {
+      clock.advance(500n);
+      await x.sealBlock();
+    }
+    const caught: bigint[] = [];
+    for (let h = d.remoteHeader(x.id)!.height + 1n; h <= x.committedHeight; h++) {
+      await d.acceptRemoteHeader(x.header(h)!);
+      caught.push(h);
+    }
+    expect(caught.length).toBeGreaterThan(16);
+    await d.sealBlock(); // d's clock now past the deadline: the next claim of `expiring` is refused
+    expect((await d.submit(claimOf(expiring, x))).status).toMatchObject({
+      status: 'rejected',
+      code: 'DEADLINE_PASSED',
+    });
+    expect((await d.submit(claimOf(open, x))).status.status).toBe('pending');
+    await d.sealBlock();
+    expect(d.proveRefusal(movedNullifier(expiring)).value).not.toBeNull();
+    // The verifier follows x itself (it vouches for x's headers) and d in full mode.
+    const xView = acceptRootUpdates(
+      trustRemote(x.header(0n)!, x.keySet),
+      updatesFrom(x, 1n),
+      'transition',
+    ).view;
+    const vouchFor = (sh: SignedHeader) =>
+      equalBytes(sh.header.domain, x.id) ? verifyHeaderSignatures(sh, xView.keySet!) : undefined;
+    const updates = updatesFrom(d, 1n);
+    const dView = acceptRootUpdates(trustRemote(d.header(0n)!, d.keySet), updates, 'full', { vouchFor }).view;
+    expect(dView.head.header.height).toBe(d.committedHeight);
+    const known = [...dView.knows.values()][0]!;
+    expect(known.has(expiring.moveHeight) && known.has(open.moveHeight)).toBe(true);
+    // The block that records x's latest header carries every header d accepted since its previous
+    // record, and no header taught before.
+    const recording = updates[updates.length - 2]!;
+    expect(recording.remoteHeaders!.map((s) => s.header.height)).toEqual([...caught].reverse());
   });
 });
 

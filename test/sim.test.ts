@@ -29,6 +29,32 @@ describe('weft sim: a fixed set of seeds', () => {
     }, 120_000);
   }
 
+  // Seeds that once failed (docs/simulation.md, "What it found"), kept as regressions.
+  const found = [
+    {
+      seed: 'scan-33',
+      domains: 3,
+      steps: 200,
+      faults: 'net',
+      // d1 caught up 21 headers of d2 after a partition; a refusal anchored on an early one was refused by its peers.
+      what: 'a refusal anchored on a header caught up more than 16 headers before the record',
+    },
+    {
+      seed: 'ci-1',
+      domains: 3,
+      steps: 120,
+      faults: 'byzantine',
+      // d2 signed a refusal of a claim it had taken; d1 accepted it (no exclusion proofs then).
+      what: 'a byzantine refusal of a claim the domain already took is refused',
+    },
+  ];
+  for (const { what, ...opts } of found) {
+    it(`seed ${opts.seed} (${opts.faults}, ${opts.steps} steps): ${what}`, async () => {
+      const r = await runSim(opts);
+      expect(r.failures, JSON.stringify(r.failures.slice(0, 5))).toEqual([]);
+    }, 120_000);
+  }
+
   it('without faults every transfer is confirmed or refunded', async () => {
     const r = await runSim({ seed: 'ci-quiet', domains: 3, steps: 60, faults: 'none' });
     expect(r.failures).toEqual([]);

@@ -14,6 +14,7 @@ import {
   EquivocationError,
   encodeEquivocationEvidence,
   encodeRootUpdate,
+  exclusionsOf,
   freezeView,
   isAnchorUsable,
   LightClient,
@@ -120,9 +121,11 @@ describe('a Byzantine domain cannot make a view accept anything false', () => {
     const u = await forge(e.domain, 3n, { writes: impliedWrites(tx, 4n), txs: [tx] });
     const err = refusesUnchanged(e.view, (v) => acceptRootUpdate(v, u, 'full'), 'FULL_VALIDATION_FAILED');
     expect(err.shortMessage).toMatch(/UNKNOWN_ANCHOR/);
-    // Told the shadow root is known, the anchor passes and the block re-executes.
+    // Told the shadow root is known, the anchor passes and the block re-executes (with the proof
+    // that the spend, anchored on a root not the view's own, was not refused before the block).
     const known = (root: Uint8Array) => equalBytes(root, shadow.stateRoot);
-    expect(acceptRootUpdate(e.view, u, 'full', { isKnownRoot: known }).view.head.header.height).toBe(4n);
+    const proven = { ...u, exclusions: exclusionsOf(e.domain, { header: u.signed.header, txs: [tx] }) };
+    expect(acceptRootUpdate(e.view, proven, 'full', { isKnownRoot: known }).view.head.header.height).toBe(4n);
   });
 
   it('an honest transaction whose writes are recorded at another height', async () => {

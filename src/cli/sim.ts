@@ -40,7 +40,8 @@ options:
                     later; crash: clean crashes and crashes mid-write (lost write, torn tail),
                     restarted from the disk; skew: each domain's clock off by up to 3 s;
                     byzantine: the last domain equivocates, forges headers of others with a
-                    stolen key (below threshold) and relays corrupted proofs
+                    stolen key (below threshold), relays corrupted proofs, and signs blocks
+                    that mint out of nothing, claim after a refund or refuse after a claim
   --max-faults M    inject at most M fault events (what --shrink narrows)
   --shrink          on a failure, search for fewer steps, fault kinds and fault events that
                     still fail, and print the command that reproduces the smallest

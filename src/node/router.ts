@@ -37,6 +37,7 @@ import {
   encodeSyncConfirmation,
   equivocationEvidenceHash,
   equivocationWith,
+  exclusionsOf,
   type HeaderRequest,
   KnowledgeGraph,
   keySetAfter,
@@ -413,6 +414,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     return rootUpdateFromBlock(block, signed, {
       withTxs: true,
       remoteHeaders,
+      exclusions: exclusionsOf(domain, block),
       ...(scopeWitness ? { scopeWitness } : {}),
     });
   }

@@ -23,6 +23,7 @@ import {
   makeKeySet,
   type SignedHeader,
   signHeader,
+  txRoot,
 } from '../domain/index.js';
 import { type Prng, seededPrng } from '../net/prng.js';
 import { type Peer, SyncRouter } from '../node/index.js';
@@ -35,15 +36,35 @@ import {
   type Random,
   type ResourceParts,
 } from '../resource/index.js';
-import { encodeRootUpdate, type RootUpdate, recordedHeaders, rootUpdateFromBlock } from '../sync/index.js';
+import { Smt, type Write } from '../smt/index.js';
+import {
+  type Exclusion,
+  encodeRootUpdate,
+  exclusionsOf,
+  type RootUpdate,
+  recordedHeaders,
+  rootUpdateFromBlock,
+} from '../sync/index.js';
 import {
   type Transfer,
   type TransferDomain,
   TransferDriver,
   type TransferPlan,
   withRefundWitness,
+  withSourceProof,
 } from '../transfer/index.js';
-import { decodeHeight, mintTx, signTransaction, type Transaction } from '../tx/index.js';
+import {
+  commitmentKey,
+  decodeHeight,
+  encodeHeight,
+  encodeRefusal,
+  mintTx,
+  nullifierKey,
+  refusalKey,
+  signTransaction,
+  type Transaction,
+  txId,
+} from '../tx/index.js';
 import { type CrashMode, openSimDomain, SimDisk } from './disk.js';
 import { type NetFaults, NO_NET_FAULTS, SimNetwork } from './network.js';
 
@@ -184,6 +205,16 @@ type Coin = {
 
 type TransferInfo = { id: string; from: number; to: number; plan: TransferPlan; movedNf: Uint8Array };
 
+/**
+ * A transfer to the byzantine domain (outside the liveness bound: a domain that forks may never
+ * let it end). It either withholds the claim (the source refunds after the deadline, then the
+ * byzantine domain claims anyway) or takes it (then records a refusal of it anyway).
+ */
+type ByzTransfer = TransferInfo & { withhold: boolean; phase: string; attacked: boolean };
+
+/** A block the byzantine domain signed, on the head a target holds of it. */
+type Forged = { update: RootUpdate; tree: Smt; height: bigint };
+
 /** A run of the simulator. */
 export async function runSim(opts: SimOptions): Promise<SimResult> {
   const sim = new Simulation(opts);
@@ -222,6 +253,11 @@ class Simulation {
   private readonly issued = new Map<string, bigint>();
   private readonly spent: Set<string>[] = [];
   private readonly verifiedHeaders = new Set<string>();
+  /** Headers the byzantine domain signed over bodies that break a rule (hex hash -> what it did). */
+  private readonly forged = new Map<string, string>();
+  private readonly byzTransfers = new Map<string, ByzTransfer>();
+  /** What the byzantine domain's accomplices try once its forged blocks were delivered. */
+  private followUps: (() => Promise<void>)[] = [];
 
   constructor(private readonly opts: SimOptions) {
     this.seed = String(opts.seed);
@@ -443,7 +479,12 @@ class Simulation {
       get committedHeight() {
         return node.domain?.committedHeight ?? 0n;
       },
-      submit: async (tx) => live().submit(tx),
+      submit: async (tx) => {
+        // The byzantine domain withholds the claims of the transfers it means to claim after a refund.
+        if (!node.honest && this.withheld(tx))
+          throw new WeftError('DOMAIN_FAILED', `${node.name} withholds the claim`);
+        return live().submit(tx);
+      },
       status: (id) => live().status(id),
       proveCommitment: (cm, h) => live().proveCommitment(cm, h),
       proveNullifier: (nf, h) => live().proveNullifier(nf, h),
@@ -453,8 +494,18 @@ class Simulation {
     };
   }
 
+  private withheld(tx: Transaction): boolean {
+    const c = tx.actions[0]?.consumed[0];
+    if (!c) return false;
+    const nf = hexKey(nullifier(c.resource, c.nk));
+    for (const t of this.byzTransfers.values()) if (t.withhold && hexKey(t.movedNf) === nf) return true;
+    return false;
+  }
+
   private onPhase(t: Transfer): void {
     this.log(`transfer ${t.id.slice(0, 12)} ${t.phase}`);
+    const byz = this.byzTransfers.get(t.id);
+    if (byz) byz.phase = t.phase;
     if (t.phase !== 'confirmed' && t.phase !== 'refunded' && t.phase !== 'failed' && t.phase !== 'expired')
       return;
     const before = this.terminal.get(t.id);
@@ -581,8 +632,12 @@ class Simulation {
     if (this.has('byzantine')) await this.byzantine();
   }
 
-  /** What a byzantine domain does: equivocate, forge headers of others, corrupt proofs. */
+  /**
+   * What a byzantine domain does: equivocate, forge headers of others, corrupt proofs, and sign
+   * blocks whose bodies break the rules (`forgeBody`).
+   */
   private async byzantine(): Promise<void> {
+    for (const f of this.followUps.splice(0)) await f();
     const z = this.nodes.find((n) => !n.honest);
     if (!z?.domain || !this.rng.chance(0.15)) return;
     const honest = this.nodes.filter((n) => n.honest && n.domain);
@@ -590,7 +645,11 @@ class Simulation {
     const target = honest[this.rng.int(0, honest.length - 1)]!;
     const send = async (id: string, update: RootUpdate) =>
       this.net.endpoint(z.id).send(target.id, { kind: 'rootUpdate', id, body: encodeRootUpdate(update) });
-    const what = this.rng.int(0, 2);
+    const what = this.rng.int(0, 5);
+    if (what >= 3) {
+      await this.forgeBody(z, target, what, send);
+      return;
+    }
     if (what === 0) {
       // Equivocation: a second header at its latest height (another timestamp), fully signed.
       const h = z.domain.committedHeight;
@@ -627,6 +686,236 @@ class Simulation {
     const writes = [{ key: w.key, value }, ...real.writes.slice(1)];
     await send(`proof/${x.name}/${h}/${this.step}`, { ...real, writes });
     this.log(`byzantine corrupts the proof of ${x.name}@${h} to ${target.name}`);
+  }
+
+  /**
+   * A block the byzantine domain signs whose body breaks a rule: a mint out of nothing (a bare
+   * commitment write, or a mint its issuer did not sign), a claim after the source refunded it,
+   * or a refusal of a claim it already took. Honest verifiers must refuse each (invariant
+   * byzantine-refused); a few steps later an accomplice tries to profit (a claim of the minted
+   * coin, a refund by the refusal), which must be refused too.
+   */
+  private async forgeBody(
+    z: Node,
+    target: Node,
+    what: number,
+    send: (id: string, update: RootUpdate) => Promise<void>,
+  ): Promise<void> {
+    if (this.healed || this.faultsUsed >= this.maxFaults) return; // no fault would be injected
+    const zd = z.domain!;
+    let forged: Forged | null = null;
+    let label: string;
+    let kind: string;
+    let after: ((f: Forged) => Promise<void>) | undefined;
+    if (what === 3) {
+      const variant = this.rng.int(0, 2);
+      const bare = variant === 0;
+      const owner = this.owners[this.rng.int(0, this.owners.length - 1)]!;
+      const quantity = BigInt(this.rng.int(1, 1000));
+      // Bare: a coin homed on the target, so that a claim of it there would bring the value in.
+      // Otherwise a mint of the issuer's kind for itself, validly signed but by the coin's owner,
+      // or one that creates twice what it consumes.
+      const minted = mintTx({
+        issuer: this.issuer,
+        symbol: 'USD',
+        owner: owner.publicKey,
+        quantity,
+        home: bare ? target.id : z.id,
+        random: this.random,
+      });
+      const coin = minted.coin;
+      const cm = commitment(coin.resource);
+      const more = this.newCoin(z.i, owner, 2n * quantity, 'USD').parts;
+      const action = minted.tx.actions[0]!;
+      const tx = signTransaction(
+        {
+          ...minted.tx,
+          signatures: [],
+          ...(variant === 2
+            ? {
+                actions: [
+                  {
+                    consumed: action.consumed,
+                    created: [{ resource: more.resource, value: more.value, label: more.label }],
+                  },
+                ],
+              }
+            : {}),
+        },
+        [owner],
+      );
+      label = [
+        'a commitment no transaction creates',
+        'a mint its issuer did not sign',
+        'a mint that creates more than it consumes',
+      ][variant]!;
+      kind = 'mint-from-nothing';
+      forged = await this.forgeOn(z, target, (h) =>
+        bare
+          ? { writes: [{ key: commitmentKey(cm), value: encodeHeight(h) }], txs: [] }
+          : { writes: impliedWrites([tx], h), txs: [tx] },
+      );
+      if (bare)
+        after = async (f) => {
+          const c: Coin = { parts: coin, owner, home: target.i, cm, state: 'live' };
+          const proof = {
+            anchor: f.update.signed.header.stateRoot,
+            height: f.height,
+            proof: f.tree.proveSync(commitmentKey(cm)),
+          };
+          const { tx: claim } = this.spendTx(c, owner, proof);
+          const code = await this.submit(target, claim, 'byzantineClaimMinted');
+          if (code === 'pending')
+            this.fail(
+              'byzantine-refused',
+              `${target.name} admitted a claim of a coin ${z.name} minted out of nothing`,
+            );
+        };
+    } else if (what === 4) {
+      const t = this.pickByz((t) => t.withhold && t.phase === 'refunded');
+      const src = t ? this.nodes[t.from]! : undefined;
+      const hS = src ? zd.remoteView(src.id)?.head.header.height : undefined;
+      if (!t || !src?.domain || hS === undefined) return;
+      const held = src.domain.proveCommitment(commitment(t.plan.moved.resource), hS);
+      if (held.value === null) return;
+      const claim = withSourceProof(t.plan.claim, {
+        height: decodeHeight(held.value),
+        root: held.root,
+        proof: held.proof,
+      });
+      const deadline = decodeDeadline(t.plan) ?? 0n;
+      label = 'a claim after the source refunded it';
+      kind = 'claim-after-refund';
+      t.attacked = true;
+      forged = await this.forgeOn(z, target, (h, ts) =>
+        ts <= deadline
+          ? null
+          : {
+              writes: impliedWrites([claim], h),
+              txs: [claim],
+              exclusions: [{ key: refusalKey(t.movedNf), proof: zd.proveRefusal(t.movedNf, h - 1n).proof }],
+            },
+      );
+    } else {
+      const t = this.pickByz((t) => !t.withhold && t.phase === 'confirmed');
+      const at = t ? zd.status(txId(t.plan.claim)) : undefined;
+      if (!t || at?.status !== 'included') return;
+      const id = txId(t.plan.claim);
+      const claim = zd.block(at.height)?.txs.find((x) => equalBytes(txId(x), id));
+      const deadline = decodeDeadline(t.plan) ?? 0n;
+      if (!claim) return;
+      label = 'a refusal of a claim it took';
+      kind = 'refusal-after-claim';
+      t.attacked = true;
+      forged = await this.forgeOn(z, target, (h, ts) =>
+        h <= at.height || ts <= deadline
+          ? null
+          : {
+              writes: [
+                {
+                  key: refusalKey(t.movedNf),
+                  value: encodeRefusal({ reason: 'DEADLINE_PASSED', height: h }),
+                },
+              ],
+              txs: [],
+              refused: [claim],
+              // The nullifier is present: its proof passed off as one of absence.
+              exclusions: [
+                { key: nullifierKey(t.movedNf), proof: zd.proveNullifier(t.movedNf, h - 1n).proof },
+              ],
+            },
+      );
+      const src = this.nodes[t.from]!;
+      after = async (f) => {
+        if (!src.domain || !t.plan.refund) return;
+        const refund = withRefundWitness(t.plan.refund, {
+          refund: {
+            height: f.height,
+            proof: f.tree.proveSync(refusalKey(t.movedNf)),
+            refusal: { reason: 'DEADLINE_PASSED', height: f.height },
+          },
+        });
+        const code = await this.submit(src, refund, 'byzantineRefusalRefund');
+        if (code === 'pending')
+          this.fail(
+            'transfer-once',
+            `${src.name} admitted a refund of ${t.id.slice(0, 12)} by a refusal ${z.name} recorded after taking its claim`,
+          );
+      };
+    }
+    // Counted (and bounded, when shrinking) only once a block is signed.
+    if (forged === null || !this.injectFault(kind)) return;
+    this.forged.set(hexKey(headerHash(forged.update.signed.header)), label);
+    await send(`body/${z.name}/${forged.height}/${this.step}`, forged.update);
+    this.log(`byzantine signs ${z.name}@${forged.height} with ${label} to ${target.name}`);
+    if (after) {
+      const f = forged;
+      const run = after;
+      // A few steps later, once delivered (or lost): the accomplice's try.
+      const due = this.step + 3;
+      const wait = async (): Promise<void> => {
+        if (this.step < due) this.followUps.push(wait);
+        else await run(f);
+      };
+      this.followUps.push(wait);
+    }
+  }
+
+  private pickByz(pred: (t: ByzTransfer) => boolean): ByzTransfer | undefined {
+    const list = [...this.byzTransfers.values()].filter((t) => !t.attacked && pred(t));
+    return list.length === 0 ? undefined : list[this.rng.int(0, list.length - 1)];
+  }
+
+  /**
+   * A block `z` signs on the head `target` holds of it (a head of z's own chain, in a view not
+   * frozen), with the body `make` gives for its height and timestamp; null when there is none.
+   */
+  private async forgeOn(
+    z: Node,
+    target: Node,
+    make: (
+      height: bigint,
+      timestamp: bigint,
+    ) => { writes: Write[]; txs: Transaction[]; refused?: Transaction[]; exclusions?: Exclusion[] } | null,
+  ): Promise<Forged | null> {
+    const zd = z.domain!;
+    const view = target.domain?.remoteView(z.id);
+    if (!view || view.frozen !== null) return null;
+    const parent = view.head.header;
+    const real = zd.header(parent.height);
+    if (!real || !equalBytes(headerHash(real.header), view.headHash)) return null;
+    const height = parent.height + 1n;
+    const now = this.nowMs + z.skew;
+    const timestamp = now > parent.timestamp ? now : parent.timestamp;
+    const body = make(height, timestamp);
+    if (body === null) return null;
+    const tree = Smt.inMemory();
+    for (let h = 0n; h <= parent.height; h++) {
+      const writes = zd.block(h)?.writes ?? [];
+      if (writes.length > 0) await tree.apply(writes);
+    }
+    if (!equalBytes(tree.root(), parent.stateRoot)) return null;
+    const { root, transition } =
+      body.writes.length > 0
+        ? await tree.apply(body.writes, { proveTransition: true })
+        : { root: tree.root(), transition: { steps: [] } };
+    const header = {
+      domain: z.id,
+      height,
+      prevHash: view.headHash,
+      stateRoot: root,
+      txRoot: txRoot(body.txs.map((t) => txId(t))),
+      timestamp,
+    };
+    const update: RootUpdate = {
+      signed: { header, signatures: signHeader(header, z.keySet, z.signers) },
+      writes: body.writes,
+      transition: transition!,
+      txs: body.txs,
+      ...(body.refused ? { refused: body.refused } : {}),
+      ...(body.exclusions ? { exclusions: body.exclusions } : {}),
+    };
+    return { update, tree, height };
   }
 
   // ---- clients ----
@@ -700,6 +989,7 @@ class Simulation {
       else if (roll < 80) await this.malformed();
       else if (roll < 88) await this.staleAnchor();
       else if (roll < 96) await this.earlyRefund();
+      else if (this.has('byzantine')) await this.byzantineTransfer();
     }
   }
 
@@ -830,6 +1120,54 @@ class Simulation {
     } catch (e) {
       if (!(e instanceof WeftError)) this.fail('typed-errors', `transfer threw ${(e as Error).message}`);
       this.log(`client transfer ${from.name}->${to.name} threw ${codeOf(e)}`);
+      await this.noticeCrash(from);
+    }
+  }
+
+  /** A transfer with a deadline to the byzantine domain, which withholds its claim or takes it. */
+  private async byzantineTransfer(): Promise<void> {
+    const z = this.nodes.find((n) => !n.honest);
+    const c = this.pickCoin((c) => c.state === 'live' && this.nodes[c.home]!.driver !== null);
+    if (!z?.domain || !c) return;
+    const from = this.nodes[c.home]!;
+    const deadline = this.nowMs + z.skew + BigInt(this.rng.int(1_000, 6_000));
+    const withhold = this.rng.chance(0.5);
+    this.count(this.ops, withhold ? 'byzantineTransferWithheld' : 'byzantineTransferTaken');
+    try {
+      const h = await from.driver!.transfer({
+        from: from.domain!,
+        to: this.proxy(z),
+        resource: c.parts,
+        owner: c.owner,
+        random: this.random,
+        deadline,
+      });
+      c.state = 'spent';
+      const plan = from.disk.transfers.get(h.id)!.plan;
+      const movedNf = nullifier(plan.moved.resource, plan.moved.nk);
+      this.byzTransfers.set(h.id, {
+        id: h.id,
+        from: from.i,
+        to: z.i,
+        plan,
+        movedNf,
+        withhold,
+        phase: 'requested',
+        attacked: false,
+      });
+      const back = plan.refund?.actions[0]?.created[0];
+      if (back)
+        this.coins.push({
+          parts: { ...back, nk: plan.moved.nk },
+          owner: c.owner,
+          home: from.i,
+          cm: commitment(back.resource),
+          state: 'unconfirmed',
+        });
+      this.log(`client transfer ${from.name}->${z.name} ${h.id.slice(0, 12)} withhold=${withhold}`);
+    } catch (e) {
+      if (!(e instanceof WeftError)) this.fail('typed-errors', `transfer threw ${(e as Error).message}`);
+      this.log(`client transfer ${from.name}->${z.name} threw ${codeOf(e)}`);
       await this.noticeCrash(from);
     }
   }
@@ -1031,6 +1369,12 @@ class Simulation {
           this.fail('views', `${o.name}'s view of ${x.name} is in mode ${v.mode}, not full`);
         const limit = v.frozen?.fromHeight;
         for (const r of v.recent.values()) {
+          const forged = x.honest ? undefined : this.forged.get(hexKey(r.headerHash));
+          if (forged !== undefined)
+            this.fail(
+              'byzantine-refused',
+              `${o.name} accepted ${x.name}@${r.height}, a block with ${forged}`,
+            );
           if (limit !== undefined && r.height >= limit) continue;
           const key = `${o.i}/${hexKey(r.headerHash)}`;
           if (this.verifiedHeaders.has(key)) continue;
@@ -1105,7 +1449,11 @@ class Simulation {
 function updateOf(domain: Domain, height: bigint): RootUpdate {
   const block = domain.block(height)!;
   const signed = domain.header(height)!;
-  return rootUpdateFromBlock(block, signed, { withTxs: true, remoteHeaders: recordedHeaders(domain, block) });
+  return rootUpdateFromBlock(block, signed, {
+    withTxs: true,
+    remoteHeaders: recordedHeaders(domain, block),
+    exclusions: exclusionsOf(domain, block),
+  });
 }
 
 /**
@@ -1126,6 +1474,20 @@ function thresholdSigned(sh: SignedHeader, ks: KeySet): boolean {
     }
   }
   return signers.size >= ks.threshold;
+}
+
+/** The tree writes a block holding `txs` would make at `height`: spent nullifiers, new commitments. */
+function impliedWrites(txs: Transaction[], height: bigint): Write[] {
+  const out: Write[] = [];
+  for (const tx of txs) {
+    for (const a of tx.actions) {
+      for (const c of a.consumed)
+        out.push({ key: nullifierKey(nullifier(c.resource, c.nk)), value: encodeHeight(height) });
+      for (const c of a.created)
+        out.push({ key: commitmentKey(commitment(c.resource)), value: encodeHeight(height) });
+    }
+  }
+  return out;
 }
 
 function decodeDeadline(plan: TransferPlan): bigint | undefined {

@@ -534,6 +534,7 @@ function acceptOne(
         transition: update.transition,
         txs: update.txs,
         ...(update.refused ? { refused: update.refused } : {}),
+        exclusions: update.exclusions ?? [],
         isAnchorAccepted: (root) =>
           (root instanceof Uint8Array && (roots.has(hexKey(root)) || knowsRoot(knowing, root))) ||
           (ctx.isKnownRoot?.(root) ?? false),

@@ -17,12 +17,14 @@ import {
   type Refusal,
   type RefusalRecord,
   type RemoteHeaderFacts,
+  refusalKey,
   refusalOf,
   type SignatureResults,
   type Transaction,
   txId,
   validateTransaction,
 } from '../tx/index.js';
+import { type Exclusion, isClaim, openExclusions } from './exclusions.js';
 import { ROOT_UPDATE_TXS_MAX } from './limits.js';
 import { isRemoteHeaderWrite, REMOTE_HEADER_KEY_PREFIX } from './records.js';
 import type { ScopeHistory, ScopeWitness } from './scopes.js';
@@ -59,10 +61,15 @@ function checkRefusalWrite(
 /**
  * What the block's refused claims justify, re-checked as the sender checked them (`refusalOf`):
  * for the sending domain, at the header's time, anchored on a root the verifier accepts that is
- * not one of the sender's own, signed. The nullifier's absence from the old tree cannot be shown
- * (the witness covers only keys the block writes), so only the block's own spends count here.
+ * not one of the sender's own, signed, and its nullifier neither spent by the block nor present
+ * before it (the witness covers only keys the block writes, so the update's exclusion proofs
+ * show its absence from the old tree).
  */
-function refusalsOf(input: BlockValidationInput, expected: Set<string>): Map<string, Refusal> {
+function refusalsOf(
+  input: BlockValidationInput,
+  expected: Set<string>,
+  absent: Set<string> | null,
+): Map<string, Refusal> {
   const out = new Map<string, Refusal>();
   const refused = input.refused ?? [];
   if (!Array.isArray(refused) || refused.length > ROOT_UPDATE_TXS_MAX)
@@ -73,7 +80,12 @@ function refusalsOf(input: BlockValidationInput, expected: Set<string>): Map<str
       isAnchorAccepted: (root) => input.isAnchorAccepted(root),
       // Without the sender's own roots a verifier cannot tell a source's root from them: no refusal.
       isOwnAnchor: (root) => input.isSenderRoot?.(root) ?? true,
-      isNullifierSpent: (nf) => expected.has(hexKey(nullifierKey(nf))),
+      // Spent in this block, or not proven absent before it (an exclusion proof): a refusal of a
+      // claim the sender took in an earlier block would let the source refund what landed here.
+      isNullifierSpent: (nf) => {
+        const k = hexKey(nullifierKey(nf));
+        return expected.has(k) || (absent !== null && !absent.has(k));
+      },
       blockTimestampMs: input.header.timestamp,
       // Which logics the sender runs is its own to say: a verifier's registry cannot tell. So
       // every proven, signed claim backs an UNKNOWN_LOGIC record; DEADLINE_PASSED is re-checked.
@@ -85,6 +97,33 @@ function refusalsOf(input: BlockValidationInput, expected: Set<string>): Map<str
 }
 
 const NO_LOGICS: LogicLookup = { get: () => undefined };
+
+/**
+ * Every resource a transaction claims (`isClaim`) was not refused before the block: the update
+ * proves `0x06 || nf` absent under the previous root. A claim of a resource the sender refused in
+ * an earlier block would let the value land here after the source refunded it by that refusal.
+ * `nullifiers` are the transaction's, in the order of its consumed entries.
+ */
+function checkClaimsUnrefused(
+  tx: Transaction,
+  nullifiers: Uint8Array[],
+  i: number,
+  input: BlockValidationInput,
+  absent: Set<string> | null,
+): void {
+  if (absent === null) return;
+  const isSenderRoot = (root: Uint8Array) => input.isSenderRoot?.(root) ?? false;
+  let n = 0;
+  for (const a of tx.actions) {
+    for (const c of a.consumed) {
+      const nf = nullifiers[n++]!;
+      if (isClaim(c, isSenderRoot) && !absent.has(hexKey(refusalKey(nf))))
+        fail(
+          `transaction ${i} claims a resource (nullifier ${toHex(nf)}) the update does not prove unrefused before the block`,
+        );
+    }
+  }
+}
 
 /**
  * A refusal record must be one the block's refused claims justify: DEADLINE_PASSED only when the
@@ -118,6 +157,13 @@ export type BlockValidationInput = {
   txs: Transaction[] | undefined;
   /** the claims behind the block's refusal records (`Block.refused`) */
   refused?: Transaction[];
+  /**
+   * Proofs of keys absent before the block (`RootUpdate.exclusions`): a claim must be shown
+   * unrefused and a refused claim unspent before the block. Sync acceptance always passes the
+   * update's (none: every claim and refusal of the block is refused). Absent: not checked across
+   * blocks — only for a caller that trusts the sender's history (a prover of its own blocks).
+   */
+  exclusions?: Exclusion[];
   /** whether a consumed resource's anchor is a root the verifier trusts for the sending domain */
   isAnchorAccepted(root: Uint8Array): boolean;
   /**
@@ -206,6 +252,9 @@ export function validateBlockStateless(input: BlockValidationInput): BlockValida
 
   const old = openTransition(input.prevRoot, writes, input.transition);
   if (old === null) fail('the transition witness does not open against the previous state root');
+  const absent = input.exclusions === undefined ? null : openExclusions(input.prevRoot, input.exclusions);
+  if (input.exclusions !== undefined && absent === null)
+    fail('an exclusion proof does not verify against the previous state root');
 
   const writesByKey = new Map<string, Write>();
   for (const w of writes) {
@@ -259,6 +308,7 @@ export function validateBlockStateless(input: BlockValidationInput): BlockValida
         );
       }
     }
+    checkClaimsUnrefused(tx, effects.nullifiers, i, input, absent);
     for (const nf of effects.nullifiers) {
       spentInBlock.add(hexKey(nf));
       expected.add(hexKey(nullifierKey(nf)));
@@ -318,7 +368,7 @@ export function validateBlockStateless(input: BlockValidationInput): BlockValida
   // The refusals the block's refused claims justify, by nullifier (computed once, when needed).
   let refusals: Map<string, Refusal> | undefined;
   const backed = () => {
-    refusals ??= refusalsOf(input, expected);
+    refusals ??= refusalsOf(input, expected, absent);
     return refusals;
   };
   for (const [k, w] of writesByKey) {

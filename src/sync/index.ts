@@ -62,6 +62,13 @@ export {
   verifyEquivocation,
   writeEquivocationEvidence,
 } from './equivocation.js';
+export {
+  type Exclusion,
+  exclusionsOf,
+  isClaim,
+  openExclusions,
+  ROOT_UPDATE_EXCLUSIONS_MAX,
+} from './exclusions.js';
 export type { BlockValidation, BlockValidationInput } from './full.js';
 export { InvalidBlockError, validateBlockStateless } from './full.js';
 export type { DomainProof, GlobalInclusionProof } from './global.js';
@@ -143,7 +150,6 @@ export {
   encodeRootUpdate,
   KEYSET_BYTES_MAX,
   OBJECT_STATE_BYTES_MAX,
-  RECORD_PREDECESSORS_MAX,
   ROOT_UPDATE_FORMAT,
   ROOT_UPDATE_FORMAT_BACKED,
   ROOT_UPDATE_FORMAT_SCOPED,

@@ -10,6 +10,7 @@ import {
   Writer,
 } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
+import { exclusionsOf } from './exclusions.js';
 import { UPDATE_CHAIN_MAX } from './limits.js';
 import { scopeWitnessOf } from './scopes.js';
 import { type RootUpdate, recordedHeaders, rootUpdateFromBlock } from './update.js';
@@ -89,6 +90,7 @@ export function answerHeaderRequest(domain: Domain, req: HeaderRequest): RootUpd
       rootUpdateFromBlock(block, signed, {
         withTxs: req.withTxs,
         remoteHeaders,
+        ...(req.withTxs ? { exclusions: exclusionsOf(domain, block) } : {}),
         ...(scopeWitness ? { scopeWitness } : {}),
       }),
     );

@@ -7,6 +7,7 @@ import {
   ENCODED_PUBLIC_KEY_BYTES_MAX,
   equalBytes,
   Reader,
+  sha256,
   WeftError,
   Writer,
 } from '../crypto/index.js';
@@ -18,7 +19,9 @@ import {
   KEYSET_KEYS_MAX,
   KEYSET_TREE_KEY,
   type KeySet,
+  type RecentHeader,
   type RemoteView,
+  remoteHeaderKey,
   type SignedHeader,
 } from '../domain/index.js';
 import {
@@ -34,6 +37,7 @@ import {
   type Write,
 } from '../smt/index.js';
 import { decodeTransaction, encodeTransaction, type Transaction, TX_BYTES_MAX } from '../tx/index.js';
+import { type Exclusion, ROOT_UPDATE_EXCLUSIONS_MAX } from './exclusions.js';
 import {
   ROOT_UPDATE_BYTES_MAX,
   ROOT_UPDATE_TXS_MAX,
@@ -41,10 +45,10 @@ import {
   SINGLE_PROOF_BYTES_MAX,
   TRANSITION_BYTES_MAX,
 } from './limits.js';
-import { remoteHeaderRecords } from './records.js';
+import { encodeRemoteHeaderRecord, remoteHeaderRecords } from './records.js';
 import { SCOPE_WITNESS_OBJECTS_MAX, type ScopeWitness } from './scopes.js';
 import { readSignedHeader, writeSignedHeader } from './signedHeader.js';
-import { proveWrittenKey } from './witness.js';
+import { openTransition, proveWrittenKey } from './witness.js';
 
 export const ROOT_UPDATE_FORMAT = 0x01;
 /** The format of an update that carries the signed headers its remote-header records name. */
@@ -93,6 +97,13 @@ export type RootUpdate = {
    * declared objects' values before it, proven (docs/sync.md, "Scoped blocks").
    */
   scopeWitness?: ScopeWitness;
+  /**
+   * with `txs`: proofs that keys were absent before the block (under the previous header's state
+   * root) — `0x02 || nf` for each refused claim, `0x06 || nf` for each claim the block includes —
+   * so a full-mode receiver can check that a claim and a refusal of one transfer never both land
+   * (`exclusionsOf`, docs/sync.md "Claims and refusals exclude each other"). Absent or empty: none.
+   */
+  exclusions?: Exclusion[];
 };
 
 export type RootUpdateOptions = {
@@ -104,6 +115,8 @@ export type RootUpdateOptions = {
   remoteHeaders?: SignedHeader[];
   /** with `withTxs`: the block's scope witness (`scopeWitnessOf`), for a block with scoped transactions */
   scopeWitness?: ScopeWitness;
+  /** with `withTxs`: the block's exclusion proofs (`exclusionsOf`) */
+  exclusions?: Exclusion[];
 };
 
 /**
@@ -142,6 +155,7 @@ export function rootUpdateFromBlock(
   if (keySetProof) update.keySetProof = keySetProof;
   if (opts.remoteHeaders && opts.remoteHeaders.length > 0) update.remoteHeaders = [...opts.remoteHeaders];
   if (opts.withTxs && opts.scopeWitness) update.scopeWitness = opts.scopeWitness;
+  if (opts.withTxs && opts.exclusions && opts.exclusions.length > 0) update.exclusions = [...opts.exclusions];
   return update;
 }
 
@@ -150,34 +164,50 @@ export function rootUpdateFromBlock(
  * (each view keeps its window of signed headers): the backing full receivers ask for. A record
  * whose header left the window has none, and a full receiver refuses the update.
  *
+ * With each recorded header travel the headers of its domain accepted since the previous record
+ * (the one the block overwrites, read from its transition witness), linked by hash, down to the
+ * view's window: a block records only the latest header per domain, but its transactions may
+ * anchor on any root of the window, and a full receiver accepts only the roots it was shown the
+ * sender accept (docs/sync.md, "Anchors and refund headers"). So every header the sender may use
+ * is taught once, whatever it caught up between two blocks.
+ *
  * @example
  * rootUpdateFromBlock(block, signed, { withTxs: true, remoteHeaders: recordedHeaders(domain, block) });
  */
 export function recordedHeaders(
-  domain: { remoteView(domainId: Uint8Array): RemoteView | undefined },
+  domain: {
+    remoteView(domainId: Uint8Array): RemoteView | undefined;
+    header(height: bigint): SignedHeader | undefined;
+  },
   block: Block,
 ): SignedHeader[] {
-  const out: SignedHeader[] = [];
-  for (const rec of remoteHeaderRecords(block.writes)) {
+  const records = remoteHeaderRecords(block.writes);
+  if (records.length === 0) return [];
+  const prev = block.header.height > 0n ? domain.header(block.header.height - 1n) : undefined;
+  const old = prev ? openTransition(prev.header.stateRoot, block.writes, block.transition) : null;
+  const held: { view: RemoteView; top: RecentHeader; domainId: Uint8Array }[] = [];
+  for (const rec of records) {
     const view = domain.remoteView(rec.domainId);
-    const held = view?.recent.get(rec.height);
-    if (!view || !held || !equalBytes(held.headerHash, rec.headerHash)) continue;
-    out.push(held.signed);
-    // The headers accepted just before it, linked by hash: a block records only the latest one
-    // per domain, but transactions may anchor on any of them.
-    let top = held;
-    for (let i = 0; i < RECORD_PREDECESSORS_MAX; i++) {
-      const prev = view.recent.get(top.height - 1n);
-      if (!prev || !equalBytes(prev.headerHash, top.signed.header.prevHash)) break;
-      out.push(prev.signed);
-      top = prev;
+    const top = view?.recent.get(rec.height);
+    if (view && top && equalBytes(top.headerHash, rec.headerHash))
+      held.push({ view, top, domainId: rec.domainId });
+  }
+  // The recorded headers first: without them the update is refused; predecessors fill what is left.
+  const out = held.map((h) => h.top.signed);
+  for (const { view, domainId, ...h } of held) {
+    // The record this block overwrites: the receiver learnt it, and what came before it, then.
+    const before = old?.lookup(remoteHeaderKey(domainId));
+    const taught = before?.present ? before.valueHash : undefined;
+    for (let top = h.top; out.length < ROOT_UPDATE_RECORDS_MAX; ) {
+      const p = view.recent.get(top.height - 1n);
+      if (!p || !equalBytes(p.headerHash, top.signed.header.prevHash)) break;
+      if (taught && equalBytes(sha256(encodeRemoteHeaderRecord(p.headerHash, p.height)), taught)) break;
+      out.push(p.signed);
+      top = p;
     }
   }
   return out;
 }
-
-/** Most headers accepted before a recorded one that travel with it (`recordedHeaders`). */
-export const RECORD_PREDECESSORS_MAX = 16;
 
 /** The proof of a key set the block wrote, from its witness; undefined when it wrote none. */
 function deriveKeySetProof(block: Block): KeySetProof | undefined {
@@ -221,9 +251,17 @@ export function encodeRootUpdate(u: RootUpdate): Uint8Array {
   }
   if (backed || scoped) w.list(u.remoteHeaders ?? [], ROOT_UPDATE_RECORDS_MAX, writeSignedHeader);
   if (scoped) writeScopeWitness(w, u.scopeWitness!);
-  // Last, and only when there are any: an update without refusals encodes as it always did.
-  if (u.refused !== undefined && u.refused.length > 0)
-    w.list(u.refused, ROOT_UPDATE_TXS_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
+  // Last, and only when there are any: an update without refusals or exclusion proofs encodes as
+  // it always did. Exclusion proofs follow the refused claims (an empty list when there are none).
+  const refused = u.refused ?? [];
+  const exclusions = u.exclusions ?? [];
+  if (refused.length > 0 || exclusions.length > 0)
+    w.list(refused, ROOT_UPDATE_TXS_MAX, (w, tx) => w.bytes(encodeTransaction(tx), TX_BYTES_MAX));
+  if (exclusions.length > 0)
+    w.list(exclusions, ROOT_UPDATE_EXCLUSIONS_MAX, (w, e) => {
+      w.bytes(e.key, KEY_BYTES_MAX);
+      w.bytes(encodeProof(e.proof), SINGLE_PROOF_BYTES_MAX);
+    });
   if (w.length > ROOT_UPDATE_BYTES_MAX) {
     throw new WeftError(
       'CODEC',
@@ -278,8 +316,16 @@ export function decodeRootUpdate(bytes: Uint8Array): RootUpdate {
   }
   if (r.remaining > 0) {
     const refused = r.list(ROOT_UPDATE_TXS_MAX, (r) => decodeTransaction(r.bytes(TX_BYTES_MAX)));
-    check(refused.length > 0, 'CODEC', 'an empty list of refused claims');
-    update.refused = refused;
+    if (refused.length > 0) update.refused = refused;
+    if (r.remaining > 0) {
+      const exclusions = r.list(ROOT_UPDATE_EXCLUSIONS_MAX, (r): Exclusion => {
+        const key = r.bytes(KEY_BYTES_MAX).slice();
+        return { key, proof: decodeProof(r.bytes(SINGLE_PROOF_BYTES_MAX)) };
+      });
+      check(exclusions.length > 0, 'CODEC', 'an empty list of exclusion proofs');
+      update.exclusions = exclusions;
+    }
+    check(refused.length > 0 || update.exclusions !== undefined, 'CODEC', 'an empty list of refused claims');
   }
   r.end();
   return update;

@@ -144,6 +144,12 @@ function blocksOf(c: Corpus, d: Domain): void {
         'sync.rootUpdate',
         encodeRootUpdate(rootUpdateFromBlock(block, signed, { withTxs: true, scopeWitness })),
       );
+      // Exclusion proofs, with and without refused claims before them (an empty list then).
+      const exclusions = [{ key: new Uint8Array(33).fill(6), proof: p.proof }];
+      const excluded = rootUpdateFromBlock(block, signed, { withTxs: true, exclusions });
+      push(c, 'sync.rootUpdate', encodeRootUpdate(excluded));
+      if (block.txs.length > 0)
+        push(c, 'sync.rootUpdate', encodeRootUpdate({ ...excluded, refused: [block.txs[0]!] }));
     }
   }
 }

@@ -92,6 +92,7 @@ import {
   encodeHeaderRequest,
   encodeRootUpdate,
   encodeSyncConfirmation,
+  ROOT_UPDATE_EXCLUSIONS_MAX,
   ROOT_UPDATE_TXS_MAX,
   ROOT_UPDATE_WRITES_MAX,
   type RootUpdate,
@@ -288,6 +289,7 @@ export const CODEC_TARGETS: CodecTarget<any>[] = [
     limits: (u: RootUpdate) => {
       within('root update writes', u.writes.length, ROOT_UPDATE_WRITES_MAX);
       within('root update txs', u.txs?.length ?? 0, ROOT_UPDATE_TXS_MAX);
+      within('root update exclusions', u.exclusions?.length ?? 0, ROOT_UPDATE_EXCLUSIONS_MAX);
       for (const tx of u.txs ?? []) txLimits(tx);
       stepsLimit(u.transition);
     },

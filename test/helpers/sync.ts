@@ -11,7 +11,7 @@ import {
   txRoot,
 } from '../../src/domain/index.js';
 import { Smt, type Write } from '../../src/smt/index.js';
-import { type RootUpdate, recordedHeaders, rootUpdateFromBlock } from '../../src/sync/index.js';
+import { exclusionsOf, type RootUpdate, recordedHeaders, rootUpdateFromBlock } from '../../src/sync/index.js';
 import { type Transaction, txId } from '../../src/tx/index.js';
 import { alice, bob, type Coin, key, makeDomain, Wallet } from './domain.js';
 
@@ -54,7 +54,9 @@ export function updateAt(domain: Domain, height: bigint, withTxs = true): RootUp
   if (!block || !signed) throw new Error(`no block at height ${height}`);
   return rootUpdateFromBlock(block, signed, {
     withTxs,
-    ...(withTxs ? { remoteHeaders: recordedHeaders(domain, block) } : {}),
+    ...(withTxs
+      ? { remoteHeaders: recordedHeaders(domain, block), exclusions: exclusionsOf(domain, block) }
+      : {}),
   });
 }
 
