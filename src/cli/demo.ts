@@ -153,6 +153,12 @@ function seeded(seed: string): (n: number) => Uint8Array {
   };
 }
 
+/** 0 -> a, 25 -> z, 26 -> aa, ...: the demo's domain names. */
+function letters(i: number): string {
+  const head = i >= 26 ? letters(Math.floor(i / 26) - 1) : '';
+  return head + String.fromCharCode(97 + (i % 26));
+}
+
 type Coin = ResourceParts & { nk: Uint8Array; owner: KeyPair };
 type Started = { handle: TransferHandle; from: number; to: number; coin: Coin };
 
@@ -245,7 +251,7 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
   const random = seeded(`demo/${opts.seed}`);
   const key = (type: 'secp256k1' | 'ed25519', name: string) =>
     keyPairFromSeed(type, digest(`demo/${opts.seed}/key/${name}`));
-  const names = Array.from({ length: opts.domains }, (_, i) => `domain-${String.fromCharCode(97 + i)}`);
+  const names = Array.from({ length: opts.domains }, (_, i) => `domain-${letters(i)}`);
   const nodes = [];
   for (const name of names) {
     nodes.push(
@@ -261,14 +267,19 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
     dropProbability: opts.loss,
     duplicateProbability: opts.dup,
   });
+  // Each domain follows only the domains it has transfers with (its ring neighbours), added as
+  // the transfers are planned: messages per transfer do not grow with the ring (docs/sync.md).
   const router = new SyncRouter({
     endpoint: (id) => bus.endpoint(id),
     announceEveryMs: 100,
     mode: opts.mode,
+    follow: 'interested',
   });
   for (const d of domains) router.join(d);
   const transfers = new LmdbTransferStore(nodes[0]!.node);
-  const driver = new TransferDriver(transfers);
+  const driver = new TransferDriver(transfers, undefined, undefined, null, router.viewExpiry(), {
+    follow: (from, to) => router.followEachOther(from, to),
+  });
   for (const d of domains) driver.addDomain(d);
   return { nodes, domains, bus, router, driver, transfers, key, random };
 }

@@ -9,6 +9,7 @@ export const MESSAGE_KINDS = [
   'headerResponse',
   'confirmation',
   'transfer',
+  'interest',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
