@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type KeyPair, keyPairFromSeed, toHex } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { InProcessBus } from '../net/index.js';
-import { SyncRouter } from '../node/index.js';
+import { type FollowPolicy, SyncRouter } from '../node/index.js';
 import { commitment, nullifier, type ResourceParts } from '../resource/index.js';
 import { LmdbTransferStore, openDomainNode } from '../store/index.js';
 import { GlobalRoot, modeTrust, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
@@ -57,6 +57,11 @@ export type DemoOptions = {
   mode: VerificationMode;
   /** keep serving after the summary (`--serve`); port 0 picks free ports */
   serve?: { port: number };
+  /**
+   * who each domain follows (library only, for the scale benchmark's before/after): `interested`
+   * (default: its ring neighbours, on demand) or `everyone` (every other domain)
+   */
+  follow?: FollowPolicy;
 };
 
 /** A bound on sealing rounds, so a transfer that can never land cannot keep the demo running. */
@@ -273,7 +278,7 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
     endpoint: (id) => bus.endpoint(id),
     announceEveryMs: 100,
     mode: opts.mode,
-    follow: 'interested',
+    follow: opts.follow ?? 'interested',
   });
   for (const d of domains) router.join(d);
   const transfers = new LmdbTransferStore(nodes[0]!.node);
