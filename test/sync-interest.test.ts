@@ -3,7 +3,7 @@
 // the ones configured, so what each domain receives does not grow with the network.
 import { describe, expect, it } from 'vitest';
 import { type Domain, headerHash } from '../src/domain/index.js';
-import { InProcessBus } from '../src/net/index.js';
+import { InProcessBus, type Transport } from '../src/net/index.js';
 import { type Peer, SyncRouter } from '../src/node/index.js';
 import {
   decodeSyncInterest,
@@ -164,6 +164,45 @@ describe('following on interest', () => {
     expect(d.remoteView(b.id)).toBeUndefined();
     expect(d.remoteView(c.id)).toBeUndefined();
     expect(hex(headerHash(x.signed.header))).not.toBe(hex(headerHash(y.signed.header)));
+    router.close();
+  });
+
+  it('sends a lost interest again at the next round, so the follower never falls far behind', async () => {
+    const a = await makeDomain('int-lost-a');
+    const b = await makeDomain('int-lost-b');
+    const bus = new InProcessBus({});
+    // The first interest message on the wire is lost.
+    let interests = 0;
+    const endpoint = (id: Uint8Array): Transport => {
+      const net = bus.endpoint(id);
+      return {
+        send: (to, msg) =>
+          msg.kind === 'interest' && interests++ === 0 ? Promise.resolve() : net.send(to, msg),
+        subscribe: (self, handler) => net.subscribe(self, handler),
+        close: () => net.close(),
+      };
+    };
+    const router = new SyncRouter({ endpoint, announceEveryMs: 0, mode: 'full', follow: 'interested' });
+    await router.join(a);
+    await router.join(b);
+    await router.follow(b.id, a.id);
+    for (let i = 0; i < 5; i++) await a.sealBlock();
+    await bus.idle();
+    // A never heard of B: it announced its blocks to nobody.
+    expect(interests).toBe(1);
+    expect(router.followersOf(a.id)).toEqual([]);
+    expect(b.remoteView(a.id)!.head.header.height).toBe(0n);
+    // One re-announcement round sends the interest again; A answers with its latest block and
+    // B fills the gap (not INTEREST_REFRESH_ROUNDS rounds later).
+    await router.announceAll();
+    await bus.idle();
+    expect(router.followersOf(a.id).map(hex)).toEqual([hex(b.id)]);
+    expect(b.remoteView(a.id)!.head.header.height).toBe(a.committedHeight);
+    // Heard: no further interest is sent until the periodic refresh.
+    const before = interests;
+    await router.announceAll();
+    await bus.idle();
+    expect(interests).toBe(before);
     router.close();
   });
 

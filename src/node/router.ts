@@ -156,6 +156,16 @@ type Member = {
   following: Set<string>;
   /** peers this member already asked to follow it back (hex) */
   askedBack: Set<string>;
+  /**
+   * Under `interested`: the domains this member told it follows them and has not yet had a root
+   * update from (hex id -> id and whether it asked to be followed back). An interest message can
+   * be lost like any other; until the first announcement proves it arrived, it is sent again every
+   * re-announcement round. Without this a lost interest left the follower without announcements
+   * for INTEREST_REFRESH_ROUNDS rounds or more, and it then caught up in one long chain — longer
+   * than the window of headers a block's records carry (RECORD_PREDECESSORS_MAX), so the claims
+   * its next block anchored in that chain could be checked by no full-mode observer (docs/sync.md).
+   */
+  unheard: Map<string, { id: Uint8Array; followBack: boolean }>;
 };
 
 /**
@@ -240,6 +250,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       followers: new Map(),
       following: new Set(),
       askedBack: new Set(),
+      unheard: new Map(),
     };
     const programs = this.programs ?? domain.scopePrograms;
     if (programs) member.scopes = new ScopeHistory(programs);
@@ -399,8 +410,20 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     return [...member.followers.values()];
   }
 
-  /** Tells `to` that `member` follows it (and, with `followBack`, asks it to follow back). */
+  /**
+   * Tells `to` that `member` follows it (and, with `followBack`, asks it to follow back); it stays
+   * `unheard` (sent again every round) until a root update from `to` shows it arrived.
+   */
   private async sendInterest(member: Member, to: Uint8Array, followBack: boolean): Promise<void> {
+    const key = hexKey(to);
+    const pending = member.unheard.get(key);
+    // A re-send keeps asking to be followed back if any earlier one did.
+    const back = followBack || (pending?.followBack ?? false);
+    member.unheard.set(key, { id: to, followBack: back });
+    return this.sendInterestMessage(member, to, back);
+  }
+
+  private async sendInterestMessage(member: Member, to: Uint8Array, followBack: boolean): Promise<void> {
     const height = member.domain.remoteView(to)?.head.header.height ?? 0n;
     const body = encodeSyncInterest({ observer: member.domain.id, domainId: to, height, followBack });
     const id = `int/${hexKey(member.domain.id)}/${hexKey(to)}/${height}/${this.clock()}`;
@@ -554,16 +577,27 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
 
   /**
    * Sends every member's latest block to its followers (every other domain under `everyone`).
-   * Under `interested`, every INTEREST_REFRESH_ROUNDS-th call also tells every followed domain
-   * again, so a sender that restarted (and forgot its followers) learns them back.
+   * Under `interested`, each call also sends again the interest no announcement has answered yet
+   * (`unheard`: lost on the way), and every INTEREST_REFRESH_ROUNDS-th call tells every followed
+   * domain again, so a sender that restarted (and forgot its followers) learns them back.
    */
   async announceAll(): Promise<void> {
-    const refresh = this.followPolicy === 'interested' && ++this.rounds % INTEREST_REFRESH_ROUNDS === 0;
+    const interested = this.followPolicy === 'interested';
+    const refresh = interested && ++this.rounds % INTEREST_REFRESH_ROUNDS === 0;
     await Promise.all(
       [...this.members.values()].map(async (m) => {
         await this.announce(m, m.domain.committedHeight);
         if (refresh)
-          await Promise.all(m.domain.remoteViews().map((v) => this.sendInterest(m, v.domainId, false)));
+          await Promise.all(
+            m.domain.remoteViews().map((v) => {
+              const u = m.unheard.get(hexKey(v.domainId));
+              return this.sendInterestMessage(m, v.domainId, u?.followBack ?? false);
+            }),
+          );
+        else if (interested)
+          await Promise.all(
+            [...m.unheard.values()].map((u) => this.sendInterestMessage(m, u.id, u.followBack)),
+          );
       }),
     );
   }
@@ -650,6 +684,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     this.stats.received++;
     switch (msg.kind) {
       case 'rootUpdate':
+        // An announcement from `from`: it knows this member follows it (interest arrived).
+        member.unheard.delete(hexKey(from));
         return this.onUpdates(member, [decodeRootUpdate(msg.body)], from);
       case 'headerResponse': {
         const r = new Reader(msg.body);
