@@ -11,6 +11,7 @@ export {
 } from './host.js';
 export type { NetworkFile, NetworkMember } from './networkFile.js';
 export {
+  alwaysFollowedOf,
   formatNetworkFile,
   NETWORK_DOMAINS_MAX,
   NETWORK_FILE_VERSION,

@@ -311,7 +311,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
           ...(name === undefined ? {} : { name }),
         });
       }
-      if (this.followPolicy === 'interested' && member.domain.remoteView(id) !== undefined)
+      if (this.tellsInterest(id) && member.domain.remoteView(id) !== undefined)
         await this.sendInterest(member, id, followBack);
     };
     const done = member.queue.then(run);
@@ -400,6 +400,16 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   }
 
   /**
+   * Whether members tell `id` that they follow it: a peer always (it may run `interested` in its
+   * process and then announce only to the domains that told it: a network may mix the two
+   * policies), a member under `interested`; never anything else (an EVM vault's view).
+   */
+  private tellsInterest(id: Uint8Array): boolean {
+    const key = hexKey(id);
+    return this.peers.has(key) || (this.followPolicy === 'interested' && this.members.has(key));
+  }
+
+  /**
    * The domains member `id` sends its root updates to: every other domain under `everyone`; under
    * `interested`, those that told it they follow it.
    */
@@ -442,8 +452,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       return;
     }
     member.followers.set(hexKey(from), from);
+    // Under `everyone` it already announces to every domain: no extra copy.
     const height = member.domain.committedHeight;
-    if (height > 0n) void this.announceTo(member, height, [from]);
+    if (height > 0n && this.followPolicy === 'interested') void this.announceTo(member, height, [from]);
     if (interest.followBack && member.domain.remoteView(from) === undefined) {
       const key = hexKey(from);
       if (this.members.has(key) || this.peers.has(key))
@@ -577,24 +588,26 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
 
   /**
    * Sends every member's latest block to its followers (every other domain under `everyone`).
-   * Under `interested`, each call also sends again the interest no announcement has answered yet
-   * (`unheard`: lost on the way), and every INTEREST_REFRESH_ROUNDS-th call tells every followed
-   * domain again, so a sender that restarted (and forgot its followers) learns them back.
+   * Each call also sends again the interest no announcement has answered yet (`unheard`: lost on
+   * the way), and every INTEREST_REFRESH_ROUNDS-th call tells every followed domain again (those
+   * `tellsInterest` names), so a sender that restarted (and forgot its followers) learns them back.
    */
   async announceAll(): Promise<void> {
-    const interested = this.followPolicy === 'interested';
-    const refresh = interested && ++this.rounds % INTEREST_REFRESH_ROUNDS === 0;
+    const refresh = ++this.rounds % INTEREST_REFRESH_ROUNDS === 0;
     await Promise.all(
       [...this.members.values()].map(async (m) => {
         await this.announce(m, m.domain.committedHeight);
         if (refresh)
           await Promise.all(
-            m.domain.remoteViews().map((v) => {
-              const u = m.unheard.get(hexKey(v.domainId));
-              return this.sendInterestMessage(m, v.domainId, u?.followBack ?? false);
-            }),
+            m.domain
+              .remoteViews()
+              .filter((v) => this.tellsInterest(v.domainId))
+              .map((v) => {
+                const u = m.unheard.get(hexKey(v.domainId));
+                return this.sendInterestMessage(m, v.domainId, u?.followBack ?? false);
+              }),
           );
-        else if (interested)
+        else if (m.unheard.size > 0)
           await Promise.all(
             [...m.unheard.values()].map((u) => this.sendInterestMessage(m, u.id, u.followBack)),
           );
