@@ -1025,6 +1025,18 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.proveKey(remoteHeaderKey(domainId), height);
   }
 
+  /**
+   * The height of `domainId`'s header this domain's record names after block `height` (`0x03 ||
+   * domainId -> headerHash || height`), or undefined when it recorded none by then: where the
+   * backing of the next record starts (`recordedHeaders`).
+   */
+  recordedRemoteHeight(domainId: Uint8Array, height: bigint): bigint | undefined {
+    check(height >= 0n && height <= this.committedHeight, 'BAD_HEIGHT', `no block at height ${height}`);
+    const value = this.smt.getSync(remoteHeaderKey(domainId), treeVersionOf(height));
+    if (value === null || value === undefined || value.length !== 40) return undefined;
+    return new DataView(value.buffer, value.byteOffset + 32, 8).getBigUint64(0);
+  }
+
   private proveKey(key: Uint8Array, height?: bigint): StateProof {
     const tip = this.committedHeight;
     const h = height ?? tip;

@@ -150,25 +150,48 @@ export function rootUpdateFromBlock(
  * (each view keeps its window of signed headers): the backing full receivers ask for. A record
  * whose header left the window has none, and a full receiver refuses the update.
  *
+ * With each record travel the headers accepted before it, linked by hash: RECORD_PREDECESSORS_MAX
+ * of them, and further down to the header the block before recorded when the domain can say
+ * which (`recordedRemoteHeight`), within the view's window and ROOT_UPDATE_RECORDS_MAX in all.
+ * A block records only the latest header per domain, but its transactions may anchor on any
+ * header accepted since the last record: a destination that caught up many headers at once must
+ * show them all, or no full receiver can check a claim anchored low among them.
+ *
  * @example
  * rootUpdateFromBlock(block, signed, { withTxs: true, remoteHeaders: recordedHeaders(domain, block) });
  */
 export function recordedHeaders(
-  domain: { remoteView(domainId: Uint8Array): RemoteView | undefined },
+  domain: {
+    remoteView(domainId: Uint8Array): RemoteView | undefined;
+    recordedRemoteHeight?(domainId: Uint8Array, height: bigint): bigint | undefined;
+  },
   block: Block,
 ): SignedHeader[] {
   const out: SignedHeader[] = [];
-  for (const rec of remoteHeaderRecords(block.writes)) {
+  const records = remoteHeaderRecords(block.writes);
+  // Every record keeps its header and RECORD_PREDECESSORS_MAX predecessors; what is left of the
+  // encoding's limit goes to the headers further down since the last record.
+  let spare = ROOT_UPDATE_RECORDS_MAX - records.length * (RECORD_PREDECESSORS_MAX + 1);
+  for (const rec of records) {
     const view = domain.remoteView(rec.domainId);
     const held = view?.recent.get(rec.height);
     if (!view || !held || !equalBytes(held.headerHash, rec.headerHash)) continue;
     out.push(held.signed);
-    // The headers accepted just before it, linked by hash: a block records only the latest one
-    // per domain, but transactions may anchor on any of them.
+    // The height the block before recorded (-1: none, so all the view holds); undefined: unknown.
+    const h = block.header.height;
+    const last =
+      h > 0n && domain.recordedRemoteHeight
+        ? (domain.recordedRemoteHeight(rec.domainId, h - 1n) ?? -1n)
+        : undefined;
     let top = held;
-    for (let i = 0; i < RECORD_PREDECESSORS_MAX; i++) {
+    for (let i = 0; ; i++) {
       const prev = view.recent.get(top.height - 1n);
       if (!prev || !equalBytes(prev.headerHash, top.signed.header.prevHash)) break;
+      if (i >= RECORD_PREDECESSORS_MAX) {
+        // Beyond the fixed window: only what was accepted since the previous block's record.
+        if (last === undefined || prev.height <= last || spare <= 0) break;
+        spare--;
+      }
       out.push(prev.signed);
       top = prev;
     }
@@ -176,7 +199,7 @@ export function recordedHeaders(
   return out;
 }
 
-/** Most headers accepted before a recorded one that travel with it (`recordedHeaders`). */
+/** Headers accepted before a recorded one that always travel with it (`recordedHeaders`). */
 export const RECORD_PREDECESSORS_MAX = 16;
 
 /** The proof of a key set the block wrote, from its witness; undefined when it wrote none. */
