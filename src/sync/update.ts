@@ -178,11 +178,7 @@ export function recordedHeaders(
     if (!view || !held || !equalBytes(held.headerHash, rec.headerHash)) continue;
     out.push(held.signed);
     // The height the block before recorded (-1: none, so all the view holds); undefined: unknown.
-    const h = block.header.height;
-    const last =
-      h > 0n && domain.recordedRemoteHeight
-        ? (domain.recordedRemoteHeight(rec.domainId, h - 1n) ?? -1n)
-        : undefined;
+    const last = previousRecord(domain, rec.domainId, block.header.height);
     let top = held;
     for (let i = 0; ; i++) {
       const prev = view.recent.get(top.height - 1n);
@@ -197,6 +193,23 @@ export function recordedHeaders(
     }
   }
   return out;
+}
+
+/**
+ * The height of `domainId` the block before `height` recorded: -1 when none, undefined when the
+ * domain cannot say (then only RECORD_PREDECESSORS_MAX predecessors travel).
+ */
+function previousRecord(
+  domain: { recordedRemoteHeight?(domainId: Uint8Array, height: bigint): bigint | undefined },
+  domainId: Uint8Array,
+  height: bigint,
+): bigint | undefined {
+  if (height === 0n || !domain.recordedRemoteHeight) return undefined;
+  try {
+    return domain.recordedRemoteHeight(domainId, height - 1n) ?? -1n;
+  } catch {
+    return undefined; // that version of the tree is gone: fall back to the fixed window
+  }
 }
 
 /** Headers accepted before a recorded one that always travel with it (`recordedHeaders`). */
