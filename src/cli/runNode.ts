@@ -283,7 +283,8 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
   log(
     `weft node ${cfg.domain} (${toHex(id)}) at height ${host.domain.committedHeight}` +
       `${r.created ? ', created' : `, recovered (${r.replayed} inputs replayed)`}; API ${url}; ` +
-      `${peers.length} peer${peers.length === 1 ? '' : 's'}${cfg.nats ? ` over ${cfg.nats}` : ''}`,
+      `${peers.length} peer${peers.length === 1 ? '' : 's'}${cfg.nats ? ` over ${cfg.nats}` : ''}, ` +
+      `following ${cfg.follow === 'everyone' ? 'every peer' : 'the peers it has reason to (--follow interested)'}`,
   );
   return {
     host,
