@@ -164,6 +164,7 @@ type Member = {
    * for INTEREST_REFRESH_ROUNDS rounds or more, and it then caught up in one long chain — longer
    * than the window of headers a block's records carry (RECORD_PREDECESSORS_MAX), so the claims
    * its next block anchored in that chain could be checked by no full-mode observer (docs/sync.md).
+   * At most one entry per domain the member holds a view of (SYNC_VIEWS_MAX).
    */
   unheard: Map<string, { id: Uint8Array; followBack: boolean }>;
 };
