@@ -131,9 +131,13 @@ describe('weft node configuration', () => {
   });
 
   it('follows every peer unless told to follow only those it has reason to, from flag, environment or file', () => {
-    const base = ['--domain', 'a', '--data', '/d'];
-    const c = resolveNodeConfig(base, {});
+    const c = resolveNodeConfig(['--domain', 'a', '--data', '/d'], {});
     expect(c !== 'help' && c.follow).toBe('everyone');
+    // Full mode (the default) must follow every domain its senders claim from.
+    expect(() => resolveNodeConfig(['--domain', 'a', '--data', '/d', '--follow', 'interested'], {})).toThrow(
+      /--follow interested needs --mode transition or signatures/,
+    );
+    const base = ['--domain', 'a', '--data', '/d', '--mode', 'transition'];
     expect(resolveNodeConfig([...base, '--follow', 'interested'], {})).toMatchObject({
       follow: 'interested',
     });

@@ -59,7 +59,9 @@ export type DemoOptions = {
   serve?: { port: number };
   /**
    * who each domain follows (library only, for the scale benchmark's before/after): `interested`
-   * (default: its ring neighbours, on demand) or `everyone` (every other domain)
+   * (its ring neighbours, on demand; the default in `transition` and `signatures` mode) or
+   * `everyone` (every other domain; the default in `full` mode, which needs it: docs/sync.md,
+   * "Interest and full verification")
    */
   follow?: FollowPolicy;
 };
@@ -272,13 +274,14 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
     dropProbability: opts.loss,
     duplicateProbability: opts.dup,
   });
-  // Each domain follows only the domains it has transfers with (its ring neighbours), added as
-  // the transfers are planned: messages per transfer do not grow with the ring (docs/sync.md).
+  // Outside full mode each domain follows only the domains it has transfers with (its ring
+  // neighbours), added as the transfers are planned: messages per transfer do not grow with the
+  // ring. Full mode re-executes every claim and so needs every domain (docs/sync.md).
   const router = new SyncRouter({
     endpoint: (id) => bus.endpoint(id),
     announceEveryMs: 100,
     mode: opts.mode,
-    follow: opts.follow ?? 'interested',
+    follow: opts.follow ?? (opts.mode === 'full' ? 'everyone' : 'interested'),
   });
   for (const d of domains) router.join(d);
   const transfers = new LmdbTransferStore(nodes[0]!.node);

@@ -38,7 +38,9 @@ options (flag / environment / config file key):
                                                          (those marked "alwaysFollowed" in the network
                                                          file, those its transfers need, found as
                                                          they are planned or arrive, and those it
-                                                         already followed; docs/sync.md)
+                                                         already followed; docs/sync.md);
+                                                         interested needs --mode transition or
+                                                         signatures
   --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  seal period while busy (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
   --trusting-period-ms N WEFT_TRUSTING_PERIOD_MS trustingPeriodMs  how long a remote view may go
@@ -306,6 +308,10 @@ export function resolveNodeConfig(
   const follow = raw('follow');
   if (follow && !(FOLLOW_POLICIES as readonly string[]).includes(follow.value))
     throw bad(`${follow.from} must be ${FOLLOW_POLICIES.join(' or ')}, got '${follow.value}'`);
+  if (follow?.value === 'interested' && (mode?.value ?? VERIFICATION_MODE_DEFAULT) === 'full')
+    throw bad(
+      `${follow.from} interested needs --mode transition or signatures: a full-mode node must follow every domain the blocks it checks claim from (docs/sync.md, "Interest and full verification")`,
+    );
   const logLevel = raw('logLevel');
   if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value))
     throw bad(`${logLevel.from} must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel.value}'`);

@@ -51,7 +51,8 @@ options:
   --mode MODE   how nodes verify each other's root updates: signatures, transition, full (default)
   --follow POLICY  which peers each node follows: everyone (default) or interested (only those
                 its transfers need, and those the network file marks "alwaysFollowed";
-                weft node --follow, docs/sync.md "Who follows whom")
+                weft node --follow, docs/sync.md "Who follows whom"); interested needs
+                --mode transition or signatures
   --help        show this text
 
 Then: weft status, weft transfer --from domain-a --to domain-b --wait, weft down.`;

@@ -221,6 +221,15 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       'BAD_INPUT',
       `follow must be everyone or interested, got ${String(this.followPolicy)}`,
     );
+    // A full-mode observer re-executes every claim of a block it accepts, which needs its own view
+    // of the claim's source; following that source's sources in turn reaches every domain of a
+    // ring, so 'interested' would either refuse honest blocks for good or follow everyone anyway
+    // (docs/sync.md, "Interest and full verification").
+    check(
+      this.followPolicy === 'everyone' || this.mode !== 'full',
+      'BAD_INPUT',
+      "follow 'interested' needs mode transition or signatures: a full-mode observer must hold a view of every domain the blocks it checks claim from",
+    );
     this.alwaysFollow = new Set((opts.alwaysFollow ?? []).map(hexKey));
     check(this.trustingPeriodMs > 0n, 'BAD_INPUT', 'trustingPeriodMs must be positive');
     const every = opts.announceEveryMs ?? ANNOUNCE_EVERY_MS_DEFAULT;
