@@ -65,6 +65,20 @@ describe('messages', () => {
     expectCode(() => decodeMessage(bad), 'CODEC');
   });
 
+  it('keep every kind at its wire number: a new kind is appended, never renumbers one', () => {
+    const wire = (kind: Message['kind']) => encodeMessage({ kind, id: 'k', body: new Uint8Array(0) })[1];
+    const kinds: Message['kind'][] = [
+      'rootUpdate',
+      'headerRequest',
+      'headerResponse',
+      'confirmation',
+      'transfer',
+      'attestation',
+      'interest',
+    ];
+    expect(kinds.map(wire)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
   it('refuse an unknown kind, an empty or over-long id, or a body that is not bytes', () => {
     for (const m of [
       { ...msg(1), kind: 'gossip' },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveNodeConfig } from '../src/cli/nodeConfig.js';
 import { readApiToken, readNatsCredentials } from '../src/cli/runNode.js';
 import { keyPairFromSeed } from '../src/crypto/index.js';
-import { formatNetworkFile, parseNetworkFile, peersOf } from '../src/node/networkFile.js';
+import { alwaysFollowedOf, formatNetworkFile, parseNetworkFile, peersOf } from '../src/node/networkFile.js';
 import { makeDomain } from './helpers/domain.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-config-'));
@@ -22,6 +22,7 @@ describe('weft node configuration', () => {
       nats: null,
       network: null,
       mode: 'full',
+      follow: 'everyone',
       blockIntervalMs: 100,
       heartbeatMs: 500,
       tokenFile: join('/flag', 'api.token'),
@@ -127,6 +128,35 @@ describe('weft node configuration', () => {
     expect(c !== 'help' && c.mode).toBe('full');
     const weak = resolveNodeConfig(['--domain', 'a', '--data', '/d', '--mode', 'transition'], {});
     expect(weak !== 'help' && weak.mode).toBe('transition');
+  });
+
+  it('follows every peer unless told to follow only those it has reason to, from flag, environment or file', () => {
+    const c = resolveNodeConfig(['--domain', 'a', '--data', '/d'], {});
+    expect(c !== 'help' && c.follow).toBe('everyone');
+    // Full mode (the default) must follow every domain its senders claim from.
+    expect(() => resolveNodeConfig(['--domain', 'a', '--data', '/d', '--follow', 'interested'], {})).toThrow(
+      /--follow interested needs --mode transition or signatures/,
+    );
+    const base = ['--domain', 'a', '--data', '/d', '--mode', 'transition'];
+    expect(resolveNodeConfig([...base, '--follow', 'interested'], {})).toMatchObject({
+      follow: 'interested',
+    });
+    expect(resolveNodeConfig(base, { WEFT_FOLLOW: 'interested' })).toMatchObject({ follow: 'interested' });
+    const file = join(dir, 'follow.json');
+    writeFileSync(file, JSON.stringify({ follow: 'interested' }));
+    expect(resolveNodeConfig([...base, '--config', file], {})).toMatchObject({ follow: 'interested' });
+    // The flag wins over the environment.
+    expect(resolveNodeConfig([...base, '--follow', 'everyone'], { WEFT_FOLLOW: 'interested' })).toMatchObject(
+      {
+        follow: 'everyone',
+      },
+    );
+    expect(() => resolveNodeConfig([...base, '--follow', 'some'], {})).toThrow(
+      /--follow must be everyone or interested, got 'some'/,
+    );
+    expect(() => resolveNodeConfig(base, { WEFT_FOLLOW: 'all' })).toThrow(
+      /WEFT_FOLLOW must be everyone or interested/,
+    );
   });
 
   it.each([
@@ -310,6 +340,30 @@ describe('the network file with prover sets', () => {
     const raw = JSON.parse(formatNetworkFile([member])) as { domains: { provers: { threshold: number } }[] };
     raw.domains[0]!.provers.threshold = 3;
     expect(() => parseNetworkFile(JSON.stringify(raw))).toThrow(/provers.threshold must be between 1/);
+  });
+
+  it('names the domains every node follows from its start (alwaysFollowed), and refuses a non-boolean', async () => {
+    const hub = await makeDomain('net-hub');
+    const leaf = await makeDomain('net-leaf');
+    const member = (d: typeof hub, i: number) => ({
+      name: d.name,
+      id: d.id,
+      keySet: d.keySet,
+      genesis: d.header(0n)!,
+      api: `http://127.0.0.1:${7410 + i}`,
+    });
+    const text = formatNetworkFile([{ ...member(hub, 0), alwaysFollowed: true }, member(leaf, 1)]);
+    const parsed = parseNetworkFile(text);
+    expect(parsed.domains.map((d) => d.alwaysFollowed ?? false)).toEqual([true, false]);
+    expect('alwaysFollowed' in (JSON.parse(text) as { domains: object[] }).domains[1]!).toBe(false);
+    expect(alwaysFollowedOf(parsed, leaf.id)).toEqual([hub.id]);
+    // A node does not follow itself.
+    expect(alwaysFollowedOf(parsed, hub.id)).toEqual([]);
+    const raw = JSON.parse(text) as { domains: { alwaysFollowed?: unknown }[] };
+    raw.domains[0]!.alwaysFollowed = 'yes';
+    expect(() => parseNetworkFile(JSON.stringify(raw))).toThrow(
+      /domains\[0\]\.alwaysFollowed must be true or false/,
+    );
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type KeyPair, keyPairFromSeed, toHex } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { InProcessBus } from '../net/index.js';
-import { SyncRouter } from '../node/index.js';
+import { type FollowPolicy, SyncRouter } from '../node/index.js';
 import { commitment, nullifier, type ResourceParts } from '../resource/index.js';
 import { LmdbTransferStore, openDomainNode } from '../store/index.js';
 import { GlobalRoot, modeTrust, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
@@ -57,6 +57,13 @@ export type DemoOptions = {
   mode: VerificationMode;
   /** keep serving after the summary (`--serve`); port 0 picks free ports */
   serve?: { port: number };
+  /**
+   * who each domain follows (library only, for the scale benchmark's before/after): `interested`
+   * (its ring neighbours, on demand; the default in `transition` and `signatures` mode) or
+   * `everyone` (every other domain; the default in `full` mode, which needs it: docs/sync.md,
+   * "Interest and full verification")
+   */
+  follow?: FollowPolicy;
 };
 
 /** A bound on sealing rounds, so a transfer that can never land cannot keep the demo running. */
@@ -153,6 +160,12 @@ function seeded(seed: string): (n: number) => Uint8Array {
   };
 }
 
+/** 0 -> a, 25 -> z, 26 -> aa, ...: the demo's domain names. */
+function letters(i: number): string {
+  const head = i >= 26 ? letters(Math.floor(i / 26) - 1) : '';
+  return head + String.fromCharCode(97 + (i % 26));
+}
+
 type Coin = ResourceParts & { nk: Uint8Array; owner: KeyPair };
 type Started = { handle: TransferHandle; from: number; to: number; coin: Coin };
 
@@ -245,7 +258,7 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
   const random = seeded(`demo/${opts.seed}`);
   const key = (type: 'secp256k1' | 'ed25519', name: string) =>
     keyPairFromSeed(type, digest(`demo/${opts.seed}/key/${name}`));
-  const names = Array.from({ length: opts.domains }, (_, i) => `domain-${String.fromCharCode(97 + i)}`);
+  const names = Array.from({ length: opts.domains }, (_, i) => `domain-${letters(i)}`);
   const nodes = [];
   for (const name of names) {
     nodes.push(
@@ -261,14 +274,20 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
     dropProbability: opts.loss,
     duplicateProbability: opts.dup,
   });
+  // Outside full mode each domain follows only the domains it has transfers with (its ring
+  // neighbours), added as the transfers are planned: messages per transfer do not grow with the
+  // ring. Full mode re-executes every claim and so needs every domain (docs/sync.md).
   const router = new SyncRouter({
     endpoint: (id) => bus.endpoint(id),
     announceEveryMs: 100,
     mode: opts.mode,
+    follow: opts.follow ?? (opts.mode === 'full' ? 'everyone' : 'interested'),
   });
   for (const d of domains) router.join(d);
   const transfers = new LmdbTransferStore(nodes[0]!.node);
-  const driver = new TransferDriver(transfers);
+  const driver = new TransferDriver(transfers, undefined, undefined, null, router.viewExpiry(), {
+    follow: (from, to) => router.followEachOther(from, to),
+  });
   for (const d of domains) driver.addDomain(d);
   return { nodes, domains, bus, router, driver, transfers, key, random };
 }

@@ -20,7 +20,7 @@ import {
   transferExitCode,
   waitTransfer,
 } from './networkClient.js';
-import { NODE_USAGE, resolveNodeConfig } from './nodeConfig.js';
+import { FOLLOW_POLICIES, NODE_USAGE, resolveNodeConfig } from './nodeConfig.js';
 import { runNode } from './runNode.js';
 import { followCommand, proverCommand } from './scope.js';
 import { DOWN_USAGE, down, RESTART_USAGE, restartNats, restartNode, UP_USAGE, upReport } from './up.js';
@@ -272,7 +272,10 @@ async function node(args: string[], out: Out): Promise<number> {
 }
 
 async function upCommand(args: string[], out: Out): Promise<number> {
-  const f = parseFlags(args, { values: ['--domains', '--dir', '--mode'], booleans: ['--help', '-h'] });
+  const f = parseFlags(args, {
+    values: ['--domains', '--dir', '--mode', '--follow'],
+    booleans: ['--help', '-h'],
+  });
   if ('error' in f || f.positional.length > 0) {
     out.error(`weft up: ${'error' in f ? f.error : `unexpected '${f.positional[0]}'`}\n\n${UP_USAGE}`);
     return 2;
@@ -291,9 +294,23 @@ async function upCommand(args: string[], out: Out): Promise<number> {
     out.error('weft up: --mode must be signatures, transition or full');
     return 2;
   }
+  const follow = f.values.get('--follow');
+  if (follow !== undefined && !(FOLLOW_POLICIES as readonly string[]).includes(follow)) {
+    out.error(`weft up: --follow must be ${FOLLOW_POLICIES.join(' or ')}`);
+    return 2;
+  }
+  if (follow === 'interested' && mode === 'full') {
+    out.error(
+      'weft up: --follow interested needs --mode transition or signatures (docs/sync.md, "Interest and full verification")',
+    );
+    return 2;
+  }
   const dir = f.values.get('--dir') ?? '.weft';
   try {
-    const { state, started } = await upReport({ domains: n, dir, mode }, (line) => out.error(line));
+    const { state, started } = await upReport(
+      { domains: n, dir, mode, ...(follow ? { follow } : {}) },
+      (line) => out.error(line),
+    );
     const how = (name: string) => (started.includes(name) ? 'started' : 'was running');
     out.log(state.nodes.map((x) => `${x.name.padEnd(10)} ${x.api}  pid ${x.pid}  ${how(x.name)}`).join('\n'));
     out.log(

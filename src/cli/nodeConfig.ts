@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogLevel } from '../api/index.js';
 import { WeftError } from '../crypto/index.js';
+import type { FollowPolicy } from '../node/index.js';
 import { parsePublicKeyJson } from '../resource/index.js';
 import { PROVERS_MAX, type ProverSet } from '../scope/index.js';
 import { ANCHOR_PATH_HOPS_MAX, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
@@ -31,6 +32,15 @@ options (flag / environment / config file key):
   --mode MODE           WEFT_MODE           mode         how root updates are verified: signatures,
                                                          transition or full (default); a weaker
                                                          mode logs one line on what it trusts
+  --follow POLICY       WEFT_FOLLOW         follow       which peers of the network file this node
+                                                         follows and verifies: everyone (default:
+                                                         all of them, from the start) or interested
+                                                         (those marked "alwaysFollowed" in the network
+                                                         file, those its transfers need, found as
+                                                         they are planned or arrive, and those it
+                                                         already followed; docs/sync.md);
+                                                         interested needs --mode transition or
+                                                         signatures
   --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  seal period while busy (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
   --trusting-period-ms N WEFT_TRUSTING_PERIOD_MS trustingPeriodMs  how long a remote view may go
@@ -82,6 +92,8 @@ export type NodeConfig = {
   nats: string | null;
   network: string | null;
   mode: VerificationMode;
+  /** which peers the node follows (docs/sync.md, "Who follows whom") */
+  follow: FollowPolicy;
   blockIntervalMs: number;
   heartbeatMs: number;
   /** a remote view's trusting period (ms); absent: TRUSTING_PERIOD_MS_DEFAULT */
@@ -108,6 +120,14 @@ export type NodeConfig = {
 /** The API token file's name in the data directory, unless configured elsewhere. */
 export const API_TOKEN_FILE = 'api.token';
 
+/** The follow policies `--follow` takes. */
+export const FOLLOW_POLICIES = ['everyone', 'interested'] as const satisfies readonly FollowPolicy[];
+/**
+ * What a node follows without --follow: every peer of its network file (docs/sync.md, "Who follows
+ * whom", says why `interested` is not the default yet).
+ */
+export const NODE_FOLLOW_DEFAULT: FollowPolicy = 'everyone';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** NATS credentials as configured: a file to read at start, or a user and password. */
@@ -124,6 +144,7 @@ type Key =
   | 'natsCa'
   | 'network'
   | 'mode'
+  | 'follow'
   | 'blockIntervalMs'
   | 'heartbeatMs'
   | 'trustingPeriodMs'
@@ -151,6 +172,7 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'natsCa', flag: '--nats-ca', env: 'WEFT_NATS_CA' },
   { key: 'network', flag: '--network', env: 'WEFT_NETWORK' },
   { key: 'mode', flag: '--mode', env: 'WEFT_MODE' },
+  { key: 'follow', flag: '--follow', env: 'WEFT_FOLLOW' },
   { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
   { key: 'trustingPeriodMs', flag: '--trusting-period-ms', env: 'WEFT_TRUSTING_PERIOD_MS' },
@@ -285,6 +307,13 @@ export function resolveNodeConfig(
   const mode = raw('mode');
   if (mode && !['signatures', 'transition', 'full'].includes(mode.value))
     throw bad(`${mode.from} must be signatures, transition or full, got '${mode.value}'`);
+  const follow = raw('follow');
+  if (follow && !(FOLLOW_POLICIES as readonly string[]).includes(follow.value))
+    throw bad(`${follow.from} must be ${FOLLOW_POLICIES.join(' or ')}, got '${follow.value}'`);
+  if (follow?.value === 'interested' && (mode?.value ?? VERIFICATION_MODE_DEFAULT) === 'full')
+    throw bad(
+      `${follow.from} interested needs --mode transition or signatures: a full-mode node must follow every domain the blocks it checks claim from (docs/sync.md, "Interest and full verification")`,
+    );
   const logLevel = raw('logLevel');
   if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value))
     throw bad(`${logLevel.from} must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel.value}'`);
@@ -304,6 +333,7 @@ export function resolveNodeConfig(
     nats: nats?.value ?? null,
     network: network?.value ?? null,
     mode: (mode?.value ?? VERIFICATION_MODE_DEFAULT) as VerificationMode,
+    follow: (follow?.value ?? NODE_FOLLOW_DEFAULT) as FollowPolicy,
     blockIntervalMs: period('blockIntervalMs', 100),
     heartbeatMs: period('heartbeatMs', 1000),
     ...(trustingPeriodMs !== undefined ? { trustingPeriodMs: BigInt(trustingPeriodMs) } : {}),

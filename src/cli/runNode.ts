@@ -17,7 +17,7 @@ import {
 } from '../crypto/index.js';
 import { encodeSignedHeader } from '../domain/index.js';
 import { InProcessBus, type NatsAuth, NatsTransport, type Transport } from '../net/index.js';
-import { NodeHost, type Peer, peersOf, readNetworkFile } from '../node/index.js';
+import { alwaysFollowedOf, NodeHost, type Peer, peersOf, readNetworkFile } from '../node/index.js';
 import { domainId } from '../resource/index.js';
 import { examplePrograms, ProgramRegistry } from '../scope/index.js';
 import { hasNodeStore } from '../store/index.js';
@@ -190,6 +190,8 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
       // The driver reads a peer over its HTTP API (WeftClient has every read PeerReads names).
       peerReads: (p) => new WeftClient(api.get(toHex(p.id))!),
       mode: cfg.mode,
+      follow: cfg.follow,
+      ...(network ? { alwaysFollow: alwaysFollowedOf(network, id) } : {}),
       blockIntervalMs: cfg.blockIntervalMs,
       heartbeatMs: cfg.heartbeatMs,
       ...(cfg.trustingPeriodMs !== undefined ? { trustingPeriodMs: cfg.trustingPeriodMs } : {}),
@@ -281,7 +283,8 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
   log(
     `weft node ${cfg.domain} (${toHex(id)}) at height ${host.domain.committedHeight}` +
       `${r.created ? ', created' : `, recovered (${r.replayed} inputs replayed)`}; API ${url}; ` +
-      `${peers.length} peer${peers.length === 1 ? '' : 's'}${cfg.nats ? ` over ${cfg.nats}` : ''}`,
+      `${peers.length} peer${peers.length === 1 ? '' : 's'}${cfg.nats ? ` over ${cfg.nats}` : ''}, ` +
+      `following ${cfg.follow === 'everyone' ? 'every peer' : 'the peers it has reason to (--follow interested)'}`,
   );
   return {
     host,

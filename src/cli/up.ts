@@ -33,7 +33,7 @@ import { healthFrom } from './health.js';
 import { findPids, isNatsArgs, isNodeArgs, isPidAlive, pidIs } from './processes.js';
 import { readNodePidFile, signerKey } from './runNode.js';
 
-export const UP_USAGE = `usage: weft up [--domains N] [--dir DIR] [--mode MODE]
+export const UP_USAGE = `usage: weft up [--domains N] [--dir DIR] [--mode MODE] [--follow POLICY]
 
 Starts a local network in the background: a NATS server (Debian's nats-server, JetStream storage
 under DIR/nats, one user per node) and N \`weft node\` processes (domain-a, domain-b, ...), each with
@@ -49,6 +49,10 @@ options:
   --domains N   number of domains, 2..16 (default 3; ignored when DIR already holds a network)
   --dir DIR     where the network lives (default ./.weft)
   --mode MODE   how nodes verify each other's root updates: signatures, transition, full (default)
+  --follow POLICY  which peers each node follows: everyone (default) or interested (only those
+                its transfers need, and those the network file marks "alwaysFollowed";
+                weft node --follow, docs/sync.md "Who follows whom"); interested needs
+                --mode transition or signatures
   --help        show this text
 
 Then: weft status, weft transfer --from domain-a --to domain-b --wait, weft down.`;
@@ -89,6 +93,8 @@ export type UpNode = { name: string; pid: number; api: string; instance?: string
 export type UpState = {
   version: 2;
   mode: string;
+  /** each node's --follow (absent: the node's default) */
+  follow?: string;
   nats: { pid: number; url: string };
   nodes: UpNode[];
 };
@@ -222,6 +228,7 @@ function spawnNode(dir: string, m: NetworkMember, state: UpState): number {
   const args = ['node', '--domain', m.name, '--data', data, '--listen', new URL(m.api).host];
   args.push('--nats', state.nats.url, '--nats-creds', credentialsFile(dir, m.name));
   args.push('--network', join(dir, 'network.json'), '--mode', state.mode);
+  if (state.follow) args.push('--follow', state.follow);
   try {
     const child = spawn(process.execPath, [binWeft(), ...args], {
       detached: true,
@@ -341,7 +348,7 @@ async function createNetwork(
  * the nodes is not running, and waits until every node answers from its own process.
  */
 export async function up(
-  opts: { domains: number; dir: string; mode: string },
+  opts: { domains: number; dir: string; mode: string; follow?: string },
   progress: (line: string) => void,
 ): Promise<UpState> {
   return (await upReport(opts, progress)).state;
@@ -349,7 +356,7 @@ export async function up(
 
 /** `up`, saying which processes it started and which were already running. */
 export async function upReport(
-  opts: { domains: number; dir: string; mode: string },
+  opts: { domains: number; dir: string; mode: string; follow?: string },
   progress: (line: string) => void,
 ): Promise<UpReport> {
   const dir = resolve(opts.dir);
@@ -377,7 +384,9 @@ export async function upReport(
   }
   await ensureStream(dir, nats.url);
 
-  const state: UpState = { version: 2, mode: opts.mode, nats, nodes: [] };
+  // A restart keeps the policy the network was started with unless told another.
+  const follow = opts.follow ?? previous?.follow;
+  const state: UpState = { version: 2, mode: opts.mode, ...(follow ? { follow } : {}), nats, nodes: [] };
   writeUpState(dir, state);
   for (const m of members) {
     const recorded = previous?.nodes.find((n) => n.name === m.name);

@@ -11,6 +11,8 @@ export const MESSAGE_KINDS = [
   'transfer',
   // a prover's signed attestation of the sender's block (docs/provers.md, "Across domains")
   'attestation',
+  // "I follow you: send me your root updates" (SyncInterest, docs/sync.md "Who follows whom")
+  'interest',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 

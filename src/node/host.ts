@@ -15,7 +15,7 @@ import { GlobalRoot, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '..
 import { TransferDriver } from '../transfer/index.js';
 import { decodeTransaction } from '../tx/index.js';
 import { PeerDomain, type PeerReads } from './peerDomain.js';
-import { type Peer, SyncRouter } from './router.js';
+import { type FollowPolicy, type Peer, SyncRouter } from './router.js';
 import { type EvmFollowOptions, VaultWatch } from './vaultWatch.js';
 
 /** How often a node seals a block while it has transactions waiting. */
@@ -47,6 +47,14 @@ export type NodeHostOptions = {
   onError?: (e: Error) => void;
   /** how this node verifies its peers' root updates (default `full`: VERIFICATION_MODE_DEFAULT) */
   mode?: VerificationMode;
+  /**
+   * Which peers the node follows (docs/sync.md, "Who follows whom"): `everyone` (the library
+   * default) or `interested` — `alwaysFollow`, the peers its transfers need (the driver's follow
+   * hook, a claim arriving), and those it already holds a view of. `weft node --follow`.
+   */
+  follow?: FollowPolicy;
+  /** under `interested`: peers followed from the start (the network file's `alwaysFollowed`) */
+  alwaysFollow?: Uint8Array[];
   /**
    * How long (ms) a remote view may go without a newer header before claims anchored on it wait
    * (`expiredView`); default TRUSTING_PERIOD_MS_DEFAULT (14 days). The CLI flag is
@@ -128,6 +136,8 @@ export class NodeHost {
       endpoint: opts.endpoint,
       mode: opts.mode ?? VERIFICATION_MODE_DEFAULT,
       announceEveryMs: opts.announceEveryMs ?? NODE_ANNOUNCE_EVERY_MS_DEFAULT,
+      ...(opts.follow ? { follow: opts.follow } : {}),
+      ...(opts.alwaysFollow ? { alwaysFollow: opts.alwaysFollow } : {}),
       ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
@@ -138,6 +148,8 @@ export class NodeHost {
       undefined,
       null,
       network.viewExpiry(),
+      // The two domains of a transfer follow each other before its move (a no-op under `everyone`).
+      { follow: (from, to) => network.followEachOther(from, to) },
     );
     // A driver error (a peer unreachable) is survived: the transfer is observed again next pass.
     driver.on('error', (e) => opts.onError?.(e));

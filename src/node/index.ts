@@ -11,6 +11,7 @@ export {
 } from './host.js';
 export type { NetworkFile, NetworkMember } from './networkFile.js';
 export {
+  alwaysFollowedOf,
   formatNetworkFile,
   NETWORK_DOMAINS_MAX,
   NETWORK_FILE_VERSION,
@@ -20,7 +21,12 @@ export {
 } from './networkFile.js';
 export type { PeerReads } from './peerDomain.js';
 export { CLAIM_RESEND_EPOCH_MS, PEER_READ_CACHE_MAX, PEER_READ_CACHE_MS, PeerDomain } from './peerDomain.js';
-export type { Peer, SyncRouterEvents, SyncRouterOptions } from './router.js';
-export { ANNOUNCE_EVERY_MS_DEFAULT, HEADER_CHAIN_MAX, SyncRouter } from './router.js';
+export type { FollowPolicy, Peer, SyncRouterEvents, SyncRouterOptions } from './router.js';
+export {
+  ANNOUNCE_EVERY_MS_DEFAULT,
+  HEADER_CHAIN_MAX,
+  INTEREST_REFRESH_ROUNDS,
+  SyncRouter,
+} from './router.js';
 export type { EvmFollowOptions } from './vaultWatch.js';
 export { VAULT_POLL_MS_DEFAULT, VaultWatch } from './vaultWatch.js';

@@ -32,6 +32,12 @@ export type NetworkMember = {
    * proves its own blocks at each seal.
    */
   provers?: ProverSet;
+  /**
+   * Every node follows this domain from its start, transfers or not (JSON `"alwaysFollowed":
+   * true`): a hub, a registry, a domain the operators want verified everywhere. Under `weft node
+   * --follow interested` the others are followed only when a transfer needs them.
+   */
+  alwaysFollowed?: boolean;
 };
 
 export type NetworkFile = { version: number; domains: NetworkMember[] };
@@ -50,6 +56,7 @@ export function formatNetworkFile(members: NetworkMember[]): string {
         ...(m.provers
           ? { provers: { threshold: m.provers.threshold, provers: m.provers.provers.map(publicKeyToJson) } }
           : {}),
+        ...(m.alwaysFollowed ? { alwaysFollowed: true } : {}),
       })),
     },
     null,
@@ -95,6 +102,11 @@ export function parseNetworkFile(text: string, source = 'network file'): Network
       api: field('api', (v) => new URL(v).toString().replace(/\/$/, '')),
     };
     if (d?.provers !== undefined) member.provers = proverSetOf(d.provers, `${at}.provers`);
+    if (d?.alwaysFollowed !== undefined) {
+      if (typeof d.alwaysFollowed !== 'boolean')
+        throw new WeftError('BAD_CONFIG', `${at}.alwaysFollowed must be true or false`);
+      if (d.alwaysFollowed) member.alwaysFollowed = true;
+    }
     check(
       equalBytes(member.genesis.header.domain, member.id) && member.genesis.header.height === 0n,
       'BAD_CONFIG',
@@ -115,6 +127,11 @@ export function readNetworkFile(path: string): NetworkFile {
     throw new WeftError('BAD_CONFIG', `cannot read the network file ${path}: ${(e as Error).message}`);
   }
   return parseNetworkFile(text, path);
+}
+
+/** The domains of a network every node follows from its start (`alwaysFollowed`), but `self`. */
+export function alwaysFollowedOf(file: NetworkFile, self: Uint8Array): Uint8Array[] {
+  return file.domains.filter((d) => d.alwaysFollowed && !equalBytes(d.id, self)).map((d) => d.id);
 }
 
 /** The peers of `self` in a network: every member but itself. */

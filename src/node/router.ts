@@ -31,10 +31,12 @@ import {
   decodeHeaderRequest,
   decodeRootUpdate,
   decodeSyncConfirmation,
+  decodeSyncInterest,
   type EquivocationEvidence,
   encodeHeaderRequest,
   encodeRootUpdate,
   encodeSyncConfirmation,
+  encodeSyncInterest,
   equivocationEvidenceHash,
   equivocationWith,
   exclusionsOf,
@@ -63,6 +65,22 @@ import type { ViewExpiry } from '../transfer/index.js';
 export const HEADER_CHAIN_MAX = 64;
 /** How often every member re-announces its latest block by default. */
 export const ANNOUNCE_EVERY_MS_DEFAULT = 250;
+/**
+ * Under `follow: 'interested'`, every this many re-announcement rounds each member tells the
+ * domains it follows again that it follows them (a sender that restarted forgot its followers).
+ */
+export const INTEREST_REFRESH_ROUNDS = 16;
+
+/**
+ * Who a member follows (docs/sync.md, "Who follows whom"):
+ * - `everyone`: every member and peer, from the moment it joins (every domain sends its root
+ *   updates to every other: messages and verification grow with the square of the domains);
+ * - `interested`: only the domains named in `alwaysFollow` and those it has reason to follow,
+ *   added on demand — a transfer planned between two domains (`followEachOther`, the transfer
+ *   driver's `follow` hook), a transfer message arriving, an explicit `follow`. A domain sends its
+ *   root updates only to the domains that told it they follow it (an `interest` message).
+ */
+export type FollowPolicy = 'everyone' | 'interested';
 
 export type SyncRouterOptions = {
   /** each member's own connection (e.g. `(id) => bus.endpoint(id)`), so receivers know the sender */
@@ -83,6 +101,10 @@ export type SyncRouterOptions = {
    * blocks"); default: each member domain's own, if it has any.
    */
   programs?: ProgramLookup;
+  /** who each member follows (default `everyone`) */
+  follow?: FollowPolicy;
+  /** under `interested`: domains every member follows from the start (configuration, policy) */
+  alwaysFollow?: Uint8Array[];
 };
 
 export type SyncRouterEvents = {
@@ -129,6 +151,23 @@ type Member = {
    * HEADER_CHAIN_MAX headers a round trip instead of one chain per re-announcement.
    */
   gaps?: Map<string, { toHeight: bigint; from: Uint8Array }>;
+  /** under `interested`: the domains that told this member they follow it (hex id -> id) */
+  followers: Map<string, Uint8Array>;
+  /** domains this member is starting to follow (hex), so a repeated wish queues nothing */
+  following: Set<string>;
+  /** peers this member already asked to follow it back (hex) */
+  askedBack: Set<string>;
+  /**
+   * Under `interested`: the domains this member told it follows them and has not yet had a root
+   * update from (hex id -> id and whether it asked to be followed back). An interest message can
+   * be lost like any other; until the first announcement proves it arrived, it is sent again every
+   * re-announcement round. Without this a lost interest left the follower without announcements
+   * for INTEREST_REFRESH_ROUNDS rounds or more, and it then caught up in one long chain (which,
+   * before a record's backing reached down to the previous record, left the claims its next block
+   * anchored low in that chain uncheckable by full-mode observers: docs/sync.md).
+   * At most one entry per domain the member holds a view of (SYNC_VIEWS_MAX).
+   */
+  unheard: Map<string, { id: Uint8Array; followBack: boolean }>;
 };
 
 /**
@@ -159,6 +198,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly endpoint: (self: Uint8Array) => Transport;
   private readonly mode: VerificationMode;
   private readonly programs: ProgramLookup | undefined;
+  readonly followPolicy: FollowPolicy;
+  private readonly alwaysFollow: Set<string>;
+  private rounds = 0;
   private timer: NodeJS.Timeout | null = null;
   /** `verified`: headers that passed the light-client rules (what a restart must not redo) */
   private readonly stats = { sent: 0, received: 0, accepted: 0, refused: 0, gapRequests: 0, verified: 0 };
@@ -174,6 +216,22 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     this.programs = opts.programs;
     this.trustingPeriodMs = opts.trustingPeriodMs ?? TRUSTING_PERIOD_MS_DEFAULT;
     this.clock = opts.clock ?? (() => BigInt(Date.now()));
+    this.followPolicy = opts.follow ?? 'everyone';
+    check(
+      this.followPolicy === 'everyone' || this.followPolicy === 'interested',
+      'BAD_INPUT',
+      `follow must be everyone or interested, got ${String(this.followPolicy)}`,
+    );
+    // A full-mode observer re-executes every claim of a block it accepts, which needs its own view
+    // of the claim's source; following that source's sources in turn reaches every domain of a
+    // ring, so 'interested' would either refuse honest blocks for good or follow everyone anyway
+    // (docs/sync.md, "Interest and full verification").
+    check(
+      this.followPolicy === 'everyone' || this.mode !== 'full',
+      'BAD_INPUT',
+      "follow 'interested' needs mode transition or signatures: a full-mode observer must hold a view of every domain the blocks it checks claim from",
+    );
+    this.alwaysFollow = new Set((opts.alwaysFollow ?? []).map(hexKey));
     check(this.trustingPeriodMs > 0n, 'BAD_INPUT', 'trustingPeriodMs must be positive');
     const every = opts.announceEveryMs ?? ANNOUNCE_EVERY_MS_DEFAULT;
     if (every > 0) {
@@ -183,27 +241,46 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   }
 
   /**
-   * Adds a domain: it and every member start following each other — each from the view its
-   * domain already holds (a restart resumes there), or else from the other's latest header.
-   * Resolves once those views are recorded; messages to a member wait for its own.
+   * Adds a domain. Under `everyone` it and every member start following each other; under
+   * `interested` only where `alwaysFollow` says so, and it resumes following every domain its
+   * state already holds a view of (telling each again). Each view starts from the one the domain
+   * already holds (a restart resumes there), or else from the other's latest header. Resolves
+   * once those views are recorded; messages to a member wait for its own.
    */
   join(domain: Domain): Promise<void> {
     const key = hexKey(domain.id);
     if (this.members.has(key)) throw new WeftError('DUPLICATE_DOMAIN', `${domain.name} already joined`);
     const sync = new SyncState(domain, { trustingPeriodMs: this.trustingPeriodMs, clock: this.clock });
     const net = this.endpoint(domain.id);
-    const member: Member = { domain, sync, net, queue: Promise.resolve(), detach: () => {} };
+    const member: Member = {
+      domain,
+      sync,
+      net,
+      queue: Promise.resolve(),
+      detach: () => {},
+      followers: new Map(),
+      following: new Set(),
+      askedBack: new Set(),
+      unheard: new Map(),
+    };
     const programs = this.programs ?? domain.scopePrograms;
     if (programs) member.scopes = new ScopeHistory(programs);
+    const everyone = this.followPolicy === 'everyone';
     const trusts: Promise<void>[] = [];
     for (const other of this.members.values()) {
-      trusts.push(this.follow(member, other.domain.id, () => latestOf(other.domain), other.domain.name));
-      trusts.push(this.follow(other, domain.id, () => latestOf(domain), domain.name));
+      if (everyone || this.alwaysFollow.has(hexKey(other.domain.id)))
+        trusts.push(this.trustFrom(member, other.domain.id, () => latestOf(other.domain), other.domain.name));
+      if (everyone || this.alwaysFollow.has(key))
+        trusts.push(this.trustFrom(other, domain.id, () => latestOf(domain), domain.name));
     }
     for (const peer of this.peers.values())
-      trusts.push(
-        this.follow(member, peer.id, () => ({ signed: peer.genesis, keySet: peer.keySet }), peer.name),
-      );
+      if (everyone || this.alwaysFollow.has(hexKey(peer.id)))
+        trusts.push(
+          this.trustFrom(member, peer.id, () => ({ signed: peer.genesis, keySet: peer.keySet }), peer.name),
+        );
+    if (!everyone)
+      for (const view of domain.remoteViews())
+        trusts.push(this.trustFrom(member, view.domainId, null, view.name));
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: { header: { height: bigint } } }) =>
       void this.announce(member, o.block.header.height);
@@ -222,25 +299,31 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   /**
    * Makes `member`'s domain follow `id` unless it already holds a view of it (then it resumes
    * from that persisted view: no header is verified again), queued before any message to it.
+   * Under `interested` it then tells `id` (an `interest` message; `followBack` asks `id` to
+   * follow it in return). `trusted` null: only a view already held is resumed.
    */
-  private follow(
+  private trustFrom(
     member: Member,
     id: Uint8Array,
-    trusted: () => { signed: SignedHeader; keySet: KeySet },
+    trusted: (() => { signed: SignedHeader; keySet: KeySet }) | null,
     name: string | undefined,
+    followBack = false,
   ): Promise<void> {
     // Its prover set is configuration: given again at every start, before any attestation.
     const other = this.members.get(hexKey(id))?.domain;
     const provers = other ? other.proverSet : (this.peers.get(hexKey(id))?.provers ?? null);
     member.domain.followProvers(id, provers);
     const run = async () => {
-      if (member.domain.remoteView(id) !== undefined) return;
-      const { signed, keySet } = trusted();
-      await member.domain.trustRemote(signed, keySet, {
-        mode: this.mode,
-        atMs: this.clock(),
-        ...(name === undefined ? {} : { name }),
-      });
+      if (member.domain.remoteView(id) === undefined && trusted) {
+        const { signed, keySet } = trusted();
+        await member.domain.trustRemote(signed, keySet, {
+          mode: this.mode,
+          atMs: this.clock(),
+          ...(name === undefined ? {} : { name }),
+        });
+      }
+      if (this.tellsInterest(id) && member.domain.remoteView(id) !== undefined)
+        await this.sendInterest(member, id, followBack);
     };
     const done = member.queue.then(run);
     member.queue = done.catch((e: unknown) => {
@@ -268,10 +351,126 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       `the genesis header given for ${peer.name ?? key} is not that domain's height 0`,
     );
     this.peers.set(key, peer);
+    if (this.followPolicy === 'interested' && !this.alwaysFollow.has(key)) return Promise.resolve();
     const trusted = () => ({ signed: peer.genesis, keySet: peer.keySet });
     return Promise.all(
-      [...this.members.values()].map((m) => this.follow(m, peer.id, trusted, peer.name)),
+      [...this.members.values()].map((m) => this.trustFrom(m, peer.id, trusted, peer.name)),
     ).then(() => undefined);
+  }
+
+  /**
+   * Member `observer` starts following domain `id` (a member or a peer) unless it already does:
+   * from the other member's latest header, or from the peer's genesis (the gap is then filled
+   * from the peer). Under `interested` it tells `id`, which from then on sends it its root
+   * updates; `followBack` asks `id` to follow `observer` too. Resolves once the view is recorded.
+   * UNKNOWN_DOMAIN when `observer` is no member or `id` is neither a member nor a peer.
+   */
+  follow(observer: Uint8Array, id: Uint8Array, opts: { followBack?: boolean } = {}): Promise<void> {
+    const member = this.members.get(hexKey(observer));
+    if (!member)
+      throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(observer)} is not a member of this network`);
+    const key = hexKey(id);
+    check(!equalBytes(observer, id), 'BAD_INPUT', 'a domain does not follow itself');
+    const followBack = opts.followBack ?? false;
+    if (followBack) {
+      if (member.askedBack.has(key)) return member.queue;
+      member.askedBack.add(key);
+    }
+    if (member.following.has(key)) return member.queue;
+    if (member.domain.remoteView(id) !== undefined) {
+      // Already following: only a new request to follow back is worth a message.
+      return followBack && this.followPolicy === 'interested'
+        ? this.trustFrom(member, id, null, undefined, true)
+        : member.queue;
+    }
+    const local = this.members.get(key);
+    const peer = this.peers.get(key);
+    if (!local && !peer) throw new WeftError('UNKNOWN_DOMAIN', `domain ${key} is not part of this network`);
+    member.following.add(key);
+    const trusted = local
+      ? () => latestOf(local.domain)
+      : () => ({ signed: peer!.genesis, keySet: peer!.keySet });
+    const name = local ? local.domain.name : peer!.name;
+    return this.trustFrom(member, id, trusted, name, followBack).finally(() => member.following.delete(key));
+  }
+
+  /**
+   * Domains `a` and `b` have a transfer between them: the destination needs the source's roots
+   * (the claim's anchor), the source the destination's headers (confirmation, refund). Each one
+   * that is a member follows the other; a peer is asked to follow back. The transfer driver's
+   * `follow` hook. Unknown domains are left alone (the driver reports what it cannot observe).
+   */
+  async followEachOther(a: Uint8Array, b: Uint8Array): Promise<void> {
+    const known = (id: Uint8Array) => this.members.has(hexKey(id)) || this.peers.has(hexKey(id));
+    if (!known(a) || !known(b)) return;
+    const pairs: Promise<void>[] = [];
+    const isMember = (id: Uint8Array) => this.members.has(hexKey(id));
+    if (isMember(a)) pairs.push(this.follow(a, b, { followBack: !isMember(b) }));
+    if (isMember(b)) pairs.push(this.follow(b, a, { followBack: !isMember(a) }));
+    await Promise.all(pairs);
+  }
+
+  /**
+   * Whether members tell `id` that they follow it: a peer always (it may run `interested` in its
+   * process and then announce only to the domains that told it: a network may mix the two
+   * policies), a member under `interested`; never anything else (an EVM vault's view).
+   */
+  private tellsInterest(id: Uint8Array): boolean {
+    const key = hexKey(id);
+    return this.peers.has(key) || (this.followPolicy === 'interested' && this.members.has(key));
+  }
+
+  /**
+   * The domains member `id` sends its root updates to: every other domain under `everyone`; under
+   * `interested`, those that told it they follow it.
+   */
+  followersOf(id: Uint8Array): Uint8Array[] {
+    const member = this.members.get(hexKey(id));
+    if (!member) return [];
+    if (this.followPolicy === 'everyone') return this.domainIds().filter((d) => !equalBytes(d, id));
+    return [...member.followers.values()];
+  }
+
+  /**
+   * Tells `to` that `member` follows it (and, with `followBack`, asks it to follow back); it stays
+   * `unheard` (sent again every round) until a root update from `to` shows it arrived.
+   */
+  private async sendInterest(member: Member, to: Uint8Array, followBack: boolean): Promise<void> {
+    const key = hexKey(to);
+    const pending = member.unheard.get(key);
+    // A re-send keeps asking to be followed back if any earlier one did.
+    const back = followBack || (pending?.followBack ?? false);
+    member.unheard.set(key, { id: to, followBack: back });
+    return this.sendInterestMessage(member, to, back);
+  }
+
+  private async sendInterestMessage(member: Member, to: Uint8Array, followBack: boolean): Promise<void> {
+    const height = member.domain.remoteView(to)?.head.header.height ?? 0n;
+    const body = encodeSyncInterest({ observer: member.domain.id, domainId: to, height, followBack });
+    const id = `int/${hexKey(member.domain.id)}/${hexKey(to)}/${height}/${this.clock()}`;
+    await this.send(member, to, { kind: 'interest', id, body });
+  }
+
+  /**
+   * `from` follows this member: it gets the member's root updates from now on, starting with the
+   * latest block (its gap requests fetch what lies before). With `followBack`, the member follows
+   * `from` too when it knows it (a member or a peer; an unknown domain is not followed).
+   */
+  private onInterest(member: Member, from: Uint8Array, body: Uint8Array): void {
+    const interest = decodeSyncInterest(body);
+    if (!equalBytes(interest.observer, from) || !equalBytes(interest.domainId, member.domain.id)) {
+      this.refused(member, from, 'BAD_INPUT', 'an interest message names another observer or domain');
+      return;
+    }
+    member.followers.set(hexKey(from), from);
+    // Under `everyone` it already announces to every domain: no extra copy.
+    const height = member.domain.committedHeight;
+    if (height > 0n && this.followPolicy === 'interested') void this.announceTo(member, height, [from]);
+    if (interest.followBack && member.domain.remoteView(from) === undefined) {
+      const key = hexKey(from);
+      if (this.members.has(key) || this.peers.has(key))
+        void this.follow(member.domain.id, from).catch(() => {});
+    }
   }
 
   /** The ids of every domain this network talks to: local members, then remote peers. */
@@ -398,9 +597,33 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     return { ...this.stats };
   }
 
-  /** Sends every member's latest block to every other member. */
+  /**
+   * Sends every member's latest block to its followers (every other domain under `everyone`).
+   * Each call also sends again the interest no announcement has answered yet (`unheard`: lost on
+   * the way), and every INTEREST_REFRESH_ROUNDS-th call tells every followed domain again (those
+   * `tellsInterest` names), so a sender that restarted (and forgot its followers) learns them back.
+   */
   async announceAll(): Promise<void> {
-    await Promise.all([...this.members.values()].map((m) => this.announce(m, m.domain.committedHeight)));
+    const refresh = ++this.rounds % INTEREST_REFRESH_ROUNDS === 0;
+    await Promise.all(
+      [...this.members.values()].map(async (m) => {
+        await this.announce(m, m.domain.committedHeight);
+        if (refresh)
+          await Promise.all(
+            m.domain
+              .remoteViews()
+              .filter((v) => this.tellsInterest(v.domainId))
+              .map((v) => {
+                const u = m.unheard.get(hexKey(v.domainId));
+                return this.sendInterestMessage(m, v.domainId, u?.followBack ?? false);
+              }),
+          );
+        else if (m.unheard.size > 0)
+          await Promise.all(
+            [...m.unheard.values()].map((u) => this.sendInterestMessage(m, u.id, u.followBack)),
+          );
+      }),
+    );
   }
 
   private update(domain: Domain, height: bigint): RootUpdate | null {
@@ -439,13 +662,16 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     return keySet ? verifyHeaderSignatures(signed, keySet) : undefined;
   }
 
-  private async announce(member: Member, height: bigint): Promise<void> {
-    if (height === 0n) return;
+  private announce(member: Member, height: bigint): Promise<void> {
+    return this.announceTo(member, height, this.followersOf(member.domain.id));
+  }
+
+  private async announceTo(member: Member, height: bigint, to: Uint8Array[]): Promise<void> {
+    if (height === 0n || to.length === 0) return;
     const update = this.update(member.domain, height);
     if (!update) return;
     const body = encodeRootUpdate(update);
     const id = `${hexKey(member.domain.id)}/${height}`;
-    const to = this.domainIds().filter((d) => !equalBytes(d, member.domain.id));
     await Promise.all(to.map((d) => this.send(member, d, { kind: 'rootUpdate', id, body })));
   }
 
@@ -453,7 +679,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private async relayAttestation(member: Member, s: SignedAttestation): Promise<void> {
     const body = encodeSignedAttestation(s);
     const id = `att/${hexKey(member.domain.id)}/${s.attestation.height}/${hexKey(s.prover.bytes)}`;
-    const to = this.domainIds().filter((d) => !equalBytes(d, member.domain.id));
+    const to = this.followersOf(member.domain.id);
     await Promise.all(to.map((d) => this.send(member, d, { kind: 'attestation', id, body })));
   }
 
@@ -483,6 +709,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     this.stats.received++;
     switch (msg.kind) {
       case 'rootUpdate':
+        // An announcement from `from`: it knows this member follows it (interest arrived).
+        member.unheard.delete(hexKey(from));
         return this.onUpdates(member, [decodeRootUpdate(msg.body)], from);
       case 'headerResponse': {
         const r = new Reader(msg.body);
@@ -499,6 +727,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         return;
       }
       case 'transfer':
+        // A claim from `from`: the two have a transfer, so they follow each other (on demand).
+        if (this.followPolicy === 'interested' && member.domain.remoteView(from) === undefined) {
+          const key = hexKey(from);
+          if (this.members.has(key) || this.peers.has(key))
+            void this.follow(member.domain.id, from, { followBack: true }).catch(() => {});
+        }
         this.emit('transfer', { at: member.domain.id, from, body: msg.body });
         return;
       case 'attestation': {
@@ -513,6 +747,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         });
         return;
       }
+      case 'interest':
+        return this.onInterest(member, from, msg.body);
       default:
         return;
     }

@@ -119,15 +119,18 @@ export {
 } from './records.js';
 export type { SyncStateOptions, ViewSource } from './registry.js';
 export { SyncState } from './registry.js';
-export type { HeaderRequest, SyncConfirmation } from './requests.js';
+export type { HeaderRequest, SyncConfirmation, SyncInterest } from './requests.js';
 export {
   answerHeaderRequest,
   decodeHeaderRequest,
   decodeSyncConfirmation,
+  decodeSyncInterest,
   encodeHeaderRequest,
   encodeSyncConfirmation,
+  encodeSyncInterest,
   HEADER_REQUEST_FORMAT,
   SYNC_CONFIRMATION_FORMAT,
+  SYNC_INTEREST_FORMAT,
 } from './requests.js';
 export type { ObjectProver, ObjectWitness, ScopeWitness } from './scopes.js';
 export {

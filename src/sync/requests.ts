@@ -17,6 +17,7 @@ import { type RootUpdate, recordedHeaders, rootUpdateFromBlock } from './update.
 
 export const HEADER_REQUEST_FORMAT = 0x01;
 export const SYNC_CONFIRMATION_FORMAT = 0x01;
+export const SYNC_INTEREST_FORMAT = 0x01;
 
 /** "Send me `domainId`'s root updates for heights from..to (inclusive)." At most UPDATE_CHAIN_MAX heights. */
 export type HeaderRequest = { domainId: Uint8Array; fromHeight: bigint; toHeight: bigint; withTxs: boolean };
@@ -118,6 +119,46 @@ export function decodeSyncConfirmation(bytes: Uint8Array): SyncConfirmation {
       domainId: r.fixed(32).slice(),
       height: r.u64(),
       headerHash: r.fixed(32).slice(),
+    };
+  });
+}
+
+/**
+ * "`observer` follows `domainId`: send it your root updates" (docs/sync.md, "Who follows whom").
+ * `height` is the observer's accepted head of `domainId` (0 when it starts from genesis): the
+ * sender answers with its latest block and the observer's gap requests fetch what lies between.
+ * `followBack` asks the sender to follow the observer too: the two have transfers with each other
+ * (a claim needs the source's root at the destination, a refund the destination's at the source).
+ */
+export type SyncInterest = {
+  observer: Uint8Array;
+  domainId: Uint8Array;
+  height: bigint;
+  followBack: boolean;
+};
+
+/** u8 format || observer 32 || domainId 32 || u64 height || bool followBack. */
+export function encodeSyncInterest(i: SyncInterest): Uint8Array {
+  assertBytes(i.observer, 32, 'observer');
+  assertBytes(i.domainId, 32, 'domainId');
+  return new Writer(74)
+    .u8(SYNC_INTEREST_FORMAT)
+    .fixed(i.observer, 32)
+    .fixed(i.domainId, 32)
+    .u64(i.height)
+    .bool(i.followBack)
+    .finish();
+}
+
+export function decodeSyncInterest(bytes: Uint8Array): SyncInterest {
+  return decodeAll(bytes, (r: Reader) => {
+    const format = r.u8();
+    check(format === SYNC_INTEREST_FORMAT, 'CODEC', `unknown sync interest format ${format}`);
+    return {
+      observer: r.fixed(32).slice(),
+      domainId: r.fixed(32).slice(),
+      height: r.u64(),
+      followBack: r.bool(),
     };
   });
 }

@@ -103,6 +103,13 @@ export type TransferDriverOptions = {
    * parameters name none: TRANSFER_DEADLINE_MS_DEFAULT (one hour) when absent.
    */
   deadlineAfterMs?: bigint;
+  /**
+   * Called once per pair of domains the driver starts a transfer between, before the move is
+   * submitted, so the two follow each other (`SyncRouter.followEachOther`): the claim needs the
+   * source's root at the destination, the refund the destination's header at the source. A
+   * network whose domains follow everyone needs none.
+   */
+  follow?: (from: Uint8Array, to: Uint8Array) => Promise<void> | void;
 };
 
 /** A transfer the driver plans and starts: both domains must be ones it can reach in full. */
@@ -371,12 +378,40 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       fresh.push(entry);
       handles.push(this.handle(entry));
     }
+    await this.followPairs(fresh);
     // Persisted before anything is submitted: a crash after this resumes them all.
     await this.store.put(fresh.map((e) => e.rec));
     for (const e of fresh) this.emit('phase', e.rec.transfer);
     await Promise.all(fresh.map((e) => this.domain(e.rec.transfer.from).submit(e.rec.plan.move)));
     void this.tick();
     return handles;
+  }
+
+  /** Pairs already passed to the `follow` hook (`from:to`, hex), and the entries already looked at. */
+  private readonly followed = new Set<string>();
+  private readonly followSeen = new WeakSet<Entry>();
+
+  /** The `follow` hook, once per new pair of domains among `entries`; a failure is reported. */
+  private async followPairs(entries: Entry[]): Promise<void> {
+    const follow = this.options.follow;
+    if (!follow) return;
+    const pending: Promise<void>[] = [];
+    for (const entry of entries) {
+      if (this.followSeen.has(entry)) continue;
+      this.followSeen.add(entry);
+      const { from, to } = entry.rec.transfer;
+      const pair = `${toHex(from)}:${toHex(to)}`;
+      if (this.followed.has(pair)) continue;
+      this.followed.add(pair);
+      pending.push(
+        Promise.resolve()
+          .then(() => follow(from, to))
+          .catch((e: unknown) => {
+            this.emit('error', e instanceof Error ? e : new Error(String(e)));
+          }),
+      );
+    }
+    await Promise.all(pending);
   }
 
   private handle(entry: Entry): TransferHandle {
@@ -578,6 +613,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
    */
   private async pass(): Promise<void> {
     const active = [...this.entries.values()].filter((e) => !isTerminal(e.rec.transfer));
+    // Transfers resumed from the store (and any added meanwhile) have their domains follow each
+    // other too; pairs already passed to the hook cost nothing.
+    await this.followPairs(active);
     const changed: { entry: Entry; walked: Transfer[] }[] = [];
     const observeOne = async (entry: Entry) => {
       const walked: Transfer[] = [];
