@@ -46,7 +46,7 @@ export async function run(flags) {
   // memory past 9 GB — and at 32 it never finished (docs/benchmarks.md).
   const before = [];
   for (const n of [3, 8]) before.push(await once(n, transfers, 'everyone'));
-  console.log(`weft demo ring, ${transfers} transfers, full verification, one process\n`);
+  console.log(`weft demo ring, ${transfers} transfers, transition verification, one process\n`);
   table(
     [
       'follow',
