@@ -85,6 +85,7 @@ describe('weft demo', () => {
     expect(help.out).toMatch(/--transfers N/);
     expect(help.out).toMatch(/--mode M/);
     expect(help.out).toMatch(/--serve/);
+    expect(help.out).toMatch(/--no-bound/);
   });
 
   it('works as the installed command', () => {
@@ -99,6 +100,20 @@ describe('weft demo', () => {
     const s = JSON.parse(r.out);
     expect(s.mode).toBe('full');
     expect(s.wallSeconds).toBeGreaterThanOrEqual(s.seconds);
+  });
+
+  it('reports its transfers/s next to the domain bound measured in the same run, unless --no-bound', async () => {
+    const r = await run(['demo', '--transfers', '6', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.bound).toMatchObject({ transactions: 2000, ofBoundMin: 0.5 });
+    expect(s.bound.domainTxPerSecond).toBeGreaterThan(0);
+    expect(s.bound.transfersPerSecondBound).toBeCloseTo(s.bound.domainTxPerSecond / 2, 0);
+    expect(s.bound.ofBound).toBeCloseTo(s.transfersPerSecond / s.bound.transfersPerSecondBound, 2);
+    const text = await run(['demo', '--transfers', '2']);
+    expect(text.out).toMatch(/bound +one domain [\d.]+ tx\/s \(same run\) ÷ 2 = [\d.]+ transfers\/s/);
+    const without = await run(['demo', '--transfers', '2', '--no-bound', '--json']);
+    expect(JSON.parse(without.out).bound).toBeUndefined();
   });
 
   it('says in one line what a weaker mode trusts', () => {

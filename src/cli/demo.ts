@@ -13,6 +13,7 @@ import { LmdbTransferStore, openDomainNode } from '../store/index.js';
 import { GlobalRoot, modeTrust, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
 import { TransferDriver, type TransferHandle } from '../transfer/index.js';
 import { mintTx, type Transaction } from '../tx/index.js';
+import { DEMO_BOUND_RATIO_MIN, DEMO_BOUND_TXS, type DomainBound, measureDomainBound } from './demoBound.js';
 import type { DemoLive } from './demoServe.js';
 
 export const DEMO_USAGE = `usage: weft demo [options]
@@ -21,7 +22,10 @@ Starts several domains in one process, each a durable node with LMDB under a dat
 mints tokens on every domain, moves them around the ring (domain i -> i+1) with many concurrent
 cross-domain transfers, and prints a summary: balances per domain, transfers confirmed and
 failed, whether total supply is conserved (checked against each domain's tree), the global root,
-the transfer phase's time and transfers per second, and the whole run's wall time.
+the transfer phase's time and transfers per second, and the whole run's wall time. Then it
+measures one domain's tx/s (same kind of store, signatures inline, ${DEMO_BOUND_TXS.toLocaleString('en-US')} transfers on a
+fresh domain) and prints the transfers/s next to that bound: domain tx/s ÷ 2, as a transfer is
+two transactions on two domains.
 
 options:
   --domains N      number of domains, 2..16 (default 3)
@@ -38,6 +42,7 @@ options:
   --dup P          deliver each transport message twice with probability P, 0..0.5 (default 0)
                    (losses are repaired by re-announcement and gap filling; duplicates are
                    refused as replays: the summary still checks every transfer landed once)
+  --no-bound       skip measuring the domain bound (it adds about a second)
   --json           print the summary as one JSON object on stdout (progress goes to stderr)
   --serve          after the summary, keep the network running (blocks, a new transfer every
                    second) with every domain's API and the dashboard on 127.0.0.1, print the
@@ -57,6 +62,8 @@ export type DemoOptions = {
   mode: VerificationMode;
   /** keep serving after the summary (`--serve`); port 0 picks free ports */
   serve?: { port: number };
+  /** after the run, measure one domain's tx/s for the bound (the CLI's default; not with --serve) */
+  measureBound?: boolean;
 };
 
 /** A bound on sealing rounds, so a transfer that can never land cannot keep the demo running. */
@@ -81,6 +88,11 @@ export type DemoSummary = {
   /** the whole run: opening the stores, minting, transfers, the summary's checks, closing */
   wallSeconds: number;
   dataDir: string;
+  /**
+   * Issue 17.2, measured after the run (and not counted in wallSeconds): one domain's tx/s, half
+   * of it as the transfers/s bound, and transfersPerSecond over that bound (target ≥ 0.5).
+   */
+  bound?: DomainBound & { ofBound: number; ofBoundMin: number };
 };
 
 /** Parses demo flags; returns an error message for anything it does not understand. */
@@ -93,6 +105,7 @@ export function parseDemoArgs(args: string[]): DemoOptions | { error: string } |
     loss: 0,
     dup: 0,
     mode: VERIFICATION_MODE_DEFAULT,
+    measureBound: true,
   };
   let serve = false;
   let port: number | undefined;
@@ -114,6 +127,7 @@ export function parseDemoArgs(args: string[]): DemoOptions | { error: string } |
       if (a === '--help' || a === '-h') return 'help';
       else if (a === '--json') out.json = true;
       else if (a === '--serve') serve = true;
+      else if (a === '--no-bound') out.measureBound = false;
       else if (a === '--port') port = int('--port', 1, 65_535 - 16);
       else if (a === '--domains') out.domains = int('--domains', 2, 16);
       else if (a === '--transfers') out.transfers = int('--transfers', 1, 100_000);
@@ -138,6 +152,7 @@ export function parseDemoArgs(args: string[]): DemoOptions | { error: string } |
   }
   if (port !== undefined && !serve) return { error: '--port needs --serve' };
   if (serve) out.serve = { port: port ?? 0 };
+  if (serve) out.measureBound = false;
   return out;
 }
 
@@ -184,6 +199,7 @@ export async function runDemo(
   const trust = modeTrust(opts.mode);
   if (trust) progress(trust, true);
   const net = await openDemoNet(opts, dataDir);
+  let summary: DemoSummary;
   try {
     progress('minting...');
     const { coins, minted } = await mintCoins(net, opts.transfers);
@@ -197,7 +213,7 @@ export async function runDemo(
     const global = new GlobalRoot();
     await global.update(net.domains.map((d) => ({ domainId: d.id, root: d.stateRoot })));
     const stats = net.bus.stats();
-    const summary: DemoSummary = {
+    summary = {
       domains: net.domains.map((d, i) => ({
         name: d.name,
         height: d.committedHeight.toString(),
@@ -231,13 +247,28 @@ export async function runDemo(
         mode: opts.mode,
       });
     }
-    return summary;
   } finally {
     net.router.close();
     await net.bus.close();
     for (const n of net.nodes) await n.close();
     if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
   }
+  if (!hold) summary.wallSeconds = Math.round(performance.now() - wallStart) / 1000;
+  if (opts.measureBound === true && !hold) {
+    progress('measuring the domain bound...', true);
+    const bound = await measureDomainBound({
+      operator: net.key('secp256k1', 'domain-a'),
+      issuer: net.key('ed25519', 'issuer'),
+      owners: Array.from({ length: 16 }, (_, i) => net.key('ed25519', `user-${i}`)),
+      random: seeded(`demo/${opts.seed}/bound`),
+    });
+    summary.bound = {
+      ...bound,
+      ofBound: Math.round((summary.transfersPerSecond / bound.transfersPerSecondBound) * 1000) / 1000,
+      ofBoundMin: DEMO_BOUND_RATIO_MIN,
+    };
+  }
+  return summary;
 }
 
 /** Opens one durable node per domain under `dataDir`, wired over a seeded in-process bus. */
@@ -411,6 +442,11 @@ export function formatSummary(s: DemoSummary): string {
     `transport        ${s.transport.sent} messages, ${s.transport.dropped} dropped, ${s.transport.duplicated} duplicated`,
     `verification     ${s.mode}`,
     `time             transfers ${s.seconds} s (${s.transfersPerSecond} transfers/s), whole run ${s.wallSeconds} s`,
+    ...(s.bound
+      ? [
+          `bound            one domain ${s.bound.domainTxPerSecond} tx/s (same run) ÷ 2 = ${s.bound.transfersPerSecondBound} transfers/s; this run ${s.bound.ofBound}x of it (target ≥ ${s.bound.ofBoundMin}x)`,
+        ]
+      : []),
     `data             ${s.dataDir}`,
   ].join('\n');
 }
