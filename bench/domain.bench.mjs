@@ -46,6 +46,7 @@ export async function scenario({ ownerType, workers, count }) {
   const sigBefore = signaturesAlonePerSecond(txs.slice(0, 4000));
   const before = domain.timings();
   const sealMs = [];
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   // Keep the next chunk's submission in flight: its signatures are checked on the workers while
   // the current chunk is admitted and sealed on the main thread.
@@ -64,6 +65,10 @@ export async function scenario({ ownerType, workers, count }) {
   }
   while (domain.mempoolSize > 0) await domain.sealBlock();
   const totalMs = performance.now() - start;
+  // CPU of every thread (main and signature workers) per transfer: steadier than wall time on a
+  // shared machine, so before/after comparisons of the work itself use it.
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuUsPerTx = (cpu.user + cpu.system) / txs.length;
   const after = domain.timings();
   await verifier?.close();
   const sigAfter = signaturesAlonePerSecond(txs.slice(0, 4000));
@@ -79,6 +84,7 @@ export async function scenario({ ownerType, workers, count }) {
     workers,
     transfers: txs.length,
     txPerSecond,
+    cpuUsPerTx,
     signaturesOneCore: { before: sigBefore, after: sigAfter },
     signatureBound: BOUND_CORES * signaturesOneCore,
     ofSignatureBound: txPerSecond / (BOUND_CORES * signaturesOneCore),
