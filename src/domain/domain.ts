@@ -13,12 +13,7 @@ import {
   Writer,
 } from '../crypto/index.js';
 import { isPlanted } from '../crypto/plantedBugs.js';
-import {
-  builtinRegistry,
-  commitment,
-  domainId as domainIdOf,
-  type LogicLookup,
-} from '../resource/index.js';
+import { builtinRegistry, commitment, domainId as domainIdOf, type LogicLookup } from '../resource/index.js';
 import {
   type AttestationOutcome,
   decodeObjectState,
