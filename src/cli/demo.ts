@@ -69,6 +69,15 @@ export type DemoOptions = {
 /** How often the router re-announces every domain's tip, with --loss or --serve only (ms). */
 export const DEMO_REANNOUNCE_EVERY_MS = 100;
 
+/** Transactions submitted per block while minting: one block's worth (4 batches of 250). */
+export const DEMO_CHUNK_TXS = 1_000;
+
+/**
+ * Transfers in flight at once: a block's worth of moves per domain of the default three. Runs up to
+ * this many start every transfer at once, as before; larger ones top the window up every round.
+ */
+export const DEMO_IN_FLIGHT_MAX = 3_000;
+
 /** A bound on sealing rounds, so a transfer that can never land cannot keep the demo running. */
 export const DEMO_ROUNDS_MAX = 10_000;
 
@@ -354,9 +363,13 @@ async function mintCoins(
     coins.push({ at, coin: { ...m.coin, owner } });
     mintTxs[at]!.push(m.tx);
   }
+  // One block's worth at a time: every sealed block writes a checkpoint of the domain's state,
+  // mempool included, so a mempool holding every mint made minting quadratic (issue 17.7).
   for (const [i, d] of domains.entries()) {
-    for (let k = 0; k < mintTxs[i]!.length; k += 1000) await d.submitMany(mintTxs[i]!.slice(k, k + 1000));
-    while (d.mempoolSize > 0) await d.sealBlock();
+    for (let k = 0; k < mintTxs[i]!.length; k += DEMO_CHUNK_TXS) {
+      await d.submitMany(mintTxs[i]!.slice(k, k + DEMO_CHUNK_TXS));
+      while (d.mempoolSize > 0) await d.sealBlock();
+    }
   }
   return { coins, minted };
 }
@@ -369,28 +382,41 @@ async function runTransfers(
   onRound: (done: number, total: number) => void,
 ): Promise<Started[]> {
   const { domains, driver, bus, router } = net;
-  const handles = await driver.transferMany(
-    coins.map((c, j) => ({
-      from: domains[c.at]!,
-      to: domains[(c.at + 1) % domains.length]!,
-      resource: c.coin,
-      owner: c.coin.owner,
-      random: seeded(`demo/${opts.seed}/plan/${j}`),
-    })),
-  );
-  const started = handles.map((handle, j) => ({
-    handle,
-    from: coins[j]!.at,
-    to: (coins[j]!.at + 1) % domains.length,
-    coin: coins[j]!.coin,
-  }));
-  for (let round = 0; driver.activeCount() > 0 && round < DEMO_ROUNDS_MAX; round++) {
+  const started: Started[] = [];
+  // At most DEMO_IN_FLIGHT_MAX transfers at a time, topped up every round: each domain's mempool
+  // (which every sealed block checkpoints) stays bounded, so the run is linear in the transfers.
+  const startMore = async () => {
+    const from = started.length;
+    const room = DEMO_IN_FLIGHT_MAX - driver.activeCount();
+    const batch = coins.slice(from, from + Math.max(0, room));
+    if (batch.length === 0) return;
+    const handles = await driver.transferMany(
+      batch.map((c, i) => ({
+        from: domains[c.at]!,
+        to: domains[(c.at + 1) % domains.length]!,
+        resource: c.coin,
+        owner: c.coin.owner,
+        random: seeded(`demo/${opts.seed}/plan/${from + i}`),
+      })),
+    );
+    for (const [i, handle] of handles.entries()) {
+      const c = batch[i]!;
+      started.push({ handle, from: c.at, to: (c.at + 1) % domains.length, coin: c.coin });
+    }
+  };
+  await startMore();
+  for (
+    let round = 0;
+    (driver.activeCount() > 0 || started.length < coins.length) && round < DEMO_ROUNDS_MAX;
+    round++
+  ) {
+    await startMore();
     for (const d of domains) if (d.mempoolSize > 0 || round % 4 === 0) await d.sealBlock();
     await bus.idle();
     if (opts.loss > 0 && round % 2 === 1) await router.announceAll(); // repair what the transport lost
     await bus.idle();
     await driver.tick();
-    onRound(started.length - driver.activeCount(), started.length);
+    onRound(started.length - driver.activeCount(), coins.length);
   }
   return started;
 }
