@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runDemo } from '../src/cli/demo.js';
 import { main } from '../src/cli/main.js';
 
 const weft = join(import.meta.dirname, '..', 'bin', 'weft.mjs');
@@ -100,6 +101,25 @@ describe('weft demo', () => {
     const s = JSON.parse(r.out);
     expect(s.mode).toBe('full');
     expect(s.wallSeconds).toBeGreaterThanOrEqual(s.seconds);
+  });
+
+  it('keeps at most its window of transfers in flight, topping it up until every transfer has run', async () => {
+    const s = await runDemo(
+      {
+        domains: 3,
+        transfers: 30,
+        seed: 'window',
+        json: true,
+        loss: 0,
+        dup: 0,
+        mode: 'transition',
+        inFlightMax: 7,
+      },
+      () => {},
+    );
+    expect(s).toMatchObject({ transfersRequested: 30, transfersConfirmed: 30, supplyConserved: true });
+    expect(s.inFlightPeak).toBeGreaterThan(0);
+    expect(s.inFlightPeak).toBeLessThanOrEqual(7);
   });
 
   it('reports its transfers/s next to the domain bound measured in the same run, unless --no-bound', async () => {

@@ -64,6 +64,8 @@ export type DemoOptions = {
   serve?: { port: number };
   /** after the run, measure one domain's tx/s for the bound (the CLI's default; not with --serve) */
   measureBound?: boolean;
+  /** transfers in flight at most (default DEMO_IN_FLIGHT_MAX; smaller in tests of the window) */
+  inFlightMax?: number;
 };
 
 /** How often the router re-announces every domain's tip, with --loss or --serve only (ms). */
@@ -91,6 +93,8 @@ export type DemoSummary = {
   supplyFound: string;
   supplyConserved: boolean;
   globalRoot: string;
+  /** the most transfers in flight at once (at most the window, DEMO_IN_FLIGHT_MAX) */
+  inFlightPeak: number;
   /** messages the transport dropped and duplicated (faults from --loss and --dup) */
   transport: { sent: number; dropped: number; duplicated: number };
   /** the transfer phase: from starting the transfers to the last one ending */
@@ -220,7 +224,7 @@ export async function runDemo(
     progress('minting...');
     const { coins, minted } = await mintCoins(net, opts.transfers);
     const start = performance.now();
-    const started = await runTransfers(net, coins, opts, (done, total) =>
+    const { started, inFlightPeak } = await runTransfers(net, coins, opts, (done, total) =>
       progress(bar(done, total, performance.now() - start)),
     );
     const seconds = (performance.now() - start) / 1000;
@@ -245,6 +249,7 @@ export async function runDemo(
       supplyFound: tally.found.toString(),
       supplyConserved: tally.found === minted,
       globalRoot: toHex(global.root()),
+      inFlightPeak,
       transport: { sent: stats.sent, dropped: stats.dropped, duplicated: stats.duplicated },
       seconds: Math.round(seconds * 1000) / 1000,
       transfersPerSecond: Math.round((tally.confirmed / seconds) * 10) / 10,
@@ -380,14 +385,18 @@ async function runTransfers(
   coins: { at: number; coin: Coin }[],
   opts: DemoOptions,
   onRound: (done: number, total: number) => void,
-): Promise<Started[]> {
+): Promise<{ started: Started[]; inFlightPeak: number }> {
   const { domains, driver, bus, router } = net;
   const started: Started[] = [];
+  const peak = { inFlight: 0 };
   // At most DEMO_IN_FLIGHT_MAX transfers at a time, topped up every round: each domain's mempool
   // (which every sealed block checkpoints) stays bounded, so the run is linear in the transfers.
+  const inFlightMax = opts.inFlightMax ?? DEMO_IN_FLIGHT_MAX;
+  if (!Number.isInteger(inFlightMax) || inFlightMax < 1)
+    throw new Error('inFlightMax must be a positive integer');
   const startMore = async () => {
     const from = started.length;
-    const room = DEMO_IN_FLIGHT_MAX - driver.activeCount();
+    const room = inFlightMax - driver.activeCount();
     const batch = coins.slice(from, from + Math.max(0, room));
     if (batch.length === 0) return;
     const handles = await driver.transferMany(
@@ -403,6 +412,7 @@ async function runTransfers(
       const c = batch[i]!;
       started.push({ handle, from: c.at, to: (c.at + 1) % domains.length, coin: c.coin });
     }
+    peak.inFlight = Math.max(peak.inFlight, driver.activeCount());
   };
   await startMore();
   for (
@@ -418,7 +428,7 @@ async function runTransfers(
     await driver.tick();
     onRound(started.length - driver.activeCount(), coins.length);
   }
-  return started;
+  return { started, inFlightPeak: peak.inFlight };
 }
 
 /**
