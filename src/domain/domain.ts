@@ -29,6 +29,7 @@ import {
 } from '../scope/index.js';
 import { type Proof, Smt, type StagedVersion, type Write } from '../smt/index.js';
 import {
+  checkTransactionShape,
   commitmentKey,
   decodeHeight,
   nullifierKey,
@@ -723,6 +724,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     const refusedNullifiers: string[] = [];
     if (this.store) {
       try {
+        checkTransactionShape(tx);
         const known = this.store.status(hexKey(hashes.idAndBodyBytes(tx).id));
         if (known?.status === 'included')
           return { spentNullifiers, existingCommitments, includedAt: known.height };

@@ -5,7 +5,6 @@
 // identity, so it is only for one admission of objects nobody changes meanwhile.
 import { commitment, nullifier, type Resource } from '../resource/index.js';
 import { txIdAndBodyBytes } from './encoding.js';
-import { checkTransactionShape } from './shape.js';
 import type { Transaction } from './types.js';
 
 /**
@@ -40,11 +39,10 @@ export class TxHashMemo {
     return nf;
   }
 
-  /** `txIdAndBodyBytes` of a transaction whose shape this checks first (as `txId` does). */
+  /** `txIdAndBodyBytes`: like it, for a transaction whose shape the caller checked first. */
   idAndBodyBytes(tx: Transaction): { id: Uint8Array; bodyBytes: number } {
     let hit = this.ids.get(tx);
     if (hit === undefined) {
-      checkTransactionShape(tx);
       hit = txIdAndBodyBytes(tx);
       this.ids.set(tx, hit);
     }
