@@ -29,9 +29,10 @@ async function once(transfers, seed, mode) {
       wallSeconds: s.wallSeconds,
       transferSeconds: s.seconds,
       transfersPerSecond: s.transfersPerSecond,
-      domainTxPerSecond: s.bound.domainTxPerSecond,
-      ofBound: s.bound.ofBound,
-      steps: s.steps,
+      // absent when the demo under test predates them (compare-builds, an older dist)
+      domainTxPerSecond: s.bound?.domainTxPerSecond ?? Number.NaN,
+      ofBound: s.bound?.ofBound ?? Number.NaN,
+      steps: s.steps ?? {},
       peakRssMiB: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20),
     };
   } finally {
