@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runDemo } from '../src/cli/demo.js';
 import { main } from '../src/cli/main.js';
 
 const weft = join(import.meta.dirname, '..', 'bin', 'weft.mjs');
@@ -85,6 +86,7 @@ describe('weft demo', () => {
     expect(help.out).toMatch(/--transfers N/);
     expect(help.out).toMatch(/--mode M/);
     expect(help.out).toMatch(/--serve/);
+    expect(help.out).toMatch(/--no-bound/);
   });
 
   it('works as the installed command', () => {
@@ -99,6 +101,39 @@ describe('weft demo', () => {
     const s = JSON.parse(r.out);
     expect(s.mode).toBe('full');
     expect(s.wallSeconds).toBeGreaterThanOrEqual(s.seconds);
+  });
+
+  it('keeps at most its window of transfers in flight, topping it up until every transfer has run', async () => {
+    const s = await runDemo(
+      {
+        domains: 3,
+        transfers: 30,
+        seed: 'window',
+        json: true,
+        loss: 0,
+        dup: 0,
+        mode: 'transition',
+        inFlightMax: 7,
+      },
+      () => {},
+    );
+    expect(s).toMatchObject({ transfersRequested: 30, transfersConfirmed: 30, supplyConserved: true });
+    expect(s.inFlightPeak).toBeGreaterThan(0);
+    expect(s.inFlightPeak).toBeLessThanOrEqual(7);
+  });
+
+  it('reports its transfers/s next to the domain bound measured in the same run, unless --no-bound', async () => {
+    const r = await run(['demo', '--transfers', '6', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.bound).toMatchObject({ transactions: 2000, ofBoundMin: 0.5 });
+    expect(s.bound.domainTxPerSecond).toBeGreaterThan(0);
+    expect(s.bound.transfersPerSecondBound).toBeCloseTo(s.bound.domainTxPerSecond / 2, 0);
+    expect(s.bound.ofBound).toBeCloseTo(s.transfersPerSecond / s.bound.transfersPerSecondBound, 2);
+    const text = await run(['demo', '--transfers', '2']);
+    expect(text.out).toMatch(/bound +one domain [\d.]+ tx\/s \(same run\) ÷ 2 = [\d.]+ transfers\/s/);
+    const without = await run(['demo', '--transfers', '2', '--no-bound', '--json']);
+    expect(JSON.parse(without.out).bound).toBeUndefined();
   });
 
   it('says in one line what a weaker mode trusts', () => {

@@ -13,13 +13,7 @@ import {
   Writer,
 } from '../crypto/index.js';
 import { isPlanted } from '../crypto/plantedBugs.js';
-import {
-  builtinRegistry,
-  commitment,
-  domainId as domainIdOf,
-  type LogicLookup,
-  nullifier,
-} from '../resource/index.js';
+import { builtinRegistry, commitment, domainId as domainIdOf, type LogicLookup } from '../resource/index.js';
 import {
   type AttestationOutcome,
   decodeObjectState,
@@ -35,6 +29,7 @@ import {
 } from '../scope/index.js';
 import { type Proof, Smt, type StagedVersion, type Write } from '../smt/index.js';
 import {
+  checkTransactionShape,
   commitmentKey,
   decodeHeight,
   nullifierKey,
@@ -42,6 +37,7 @@ import {
   refusalKey,
   type SignatureResults,
   type Transaction,
+  TxHashMemo,
   txId,
 } from '../tx/index.js';
 import { ANCHOR_POLICY_NONE, type AnchorPolicy, assertAnchorPolicy } from './anchorPath.js';
@@ -638,10 +634,13 @@ export class Domain extends EventEmitter<DomainEvents> {
     try {
       const t1 = performance.now();
       const inputs: DomainInput[] = [];
+      // Each transaction's commitments, nullifiers and id are derived once, for the reads and
+      // again, from the memo, by validation (the transition uses it only if given; a replay isn't).
+      const hashes = new TxHashMemo();
       for (const item of items) {
         for (const [i, raw] of item.txs.entries()) {
           const tx = this.fillNetworkProofs(raw);
-          const input: DomainInput = { type: 'submit', tx, reads: this.readsFor(tx) };
+          const input: DomainInput = { type: 'submit', tx, reads: this.readsFor(tx, hashes), hashes };
           const sig = item.sigs[i];
           if (sig !== undefined && tx === raw) input.signatureResults = sig;
           inputs.push(input);
@@ -719,13 +718,14 @@ export class Domain extends EventEmitter<DomainEvents> {
    * What the tree holds for the transaction's nullifiers and new commitments, read now, and,
    * with a store, whether an earlier block included it (statuses of past blocks live there).
    */
-  private readsFor(tx: Transaction): TxReads {
+  private readsFor(tx: Transaction, hashes: TxHashMemo): TxReads {
     const spentNullifiers: string[] = [];
     const existingCommitments: string[] = [];
     const refusedNullifiers: string[] = [];
     if (this.store) {
       try {
-        const known = this.store.status(hexKey(txId(tx)));
+        checkTransactionShape(tx);
+        const known = this.store.status(hexKey(hashes.idAndBodyBytes(tx).id));
         if (known?.status === 'included')
           return { spentNullifiers, existingCommitments, includedAt: known.height };
       } catch {
@@ -735,7 +735,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     for (const a of tx.actions ?? []) {
       for (const c of a.consumed ?? []) {
         try {
-          const nf = nullifier(c.resource, c.nk);
+          const nf = hashes.nullifier(c.resource, c.nk);
           if (this.smt.getSync(nullifierKey(nf)) !== null) spentNullifiers.push(hexKey(nf));
           if (this.smt.getSync(refusalKey(nf)) !== null) refusedNullifiers.push(hexKey(nf));
         } catch {
@@ -744,7 +744,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       }
       for (const c of a.created ?? []) {
         try {
-          const cm = commitment(c.resource);
+          const cm = hashes.commitment(c.resource);
           if (this.smt.getSync(commitmentKey(cm)) !== null) existingCommitments.push(hexKey(cm));
         } catch {
           // as above

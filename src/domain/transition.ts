@@ -35,6 +35,7 @@ import {
   refusalOf,
   type SignatureResults,
   type Transaction,
+  type TxHashMemo,
   txId,
   type ValidationContext,
   type ValidTransaction,
@@ -184,7 +185,17 @@ export type TxReads = {
 };
 
 export type DomainInput =
-  | { type: 'submit'; tx: Transaction; reads: TxReads; signatureResults?: SignatureResults }
+  | {
+      type: 'submit';
+      tx: Transaction;
+      reads: TxReads;
+      signatureResults?: SignatureResults;
+      /**
+       * The runtime's memo of the hashes it derived from `tx` for the reads, so validation does
+       * not derive them again; never logged (a replay derives them afresh), never from outside.
+       */
+      hashes?: TxHashMemo;
+    }
   | {
       type: 'seal';
       timestamp: bigint;
@@ -677,7 +688,10 @@ function submit(
     isVaultAnchor: (root) => isVaultAnchor(state, root),
     isVaultDomain: (id) => isVaultDomain(state, id),
   };
-  const opts = input.signatureResults ? { signatureResults: input.signatureResults } : {};
+  const opts = {
+    ...(input.signatureResults ? { signatureResults: input.signatureResults } : {}),
+    ...(input.hashes ? { hashes: input.hashes } : {}),
+  };
   let effects: ValidTransaction;
   try {
     effects = validateTransaction(tx, ctx, opts);

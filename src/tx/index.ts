@@ -26,6 +26,7 @@ export {
   WITNESS_HAS_REFUND,
   WITNESS_REFUND_BY_REFUSAL,
 } from './encoding.js';
+export { TxHashMemo } from './hashMemo.js';
 export type {
   ActionJson,
   CommitmentProofJson,

@@ -20,6 +20,7 @@ import {
 } from '../resource/index.js';
 import { type HasherName, verifyProof } from '../smt/index.js';
 import { encodedProofsBytes, txIdAndBodyBytes } from './encoding.js';
+import type { TxHashMemo } from './hashMemo.js';
 import { TX_BYTES_MAX } from './limits.js';
 import { checkTransactionShape } from './shape.js';
 import { assertResultsFor, type SignatureResults, signatureAnswer } from './signatures.js';
@@ -88,6 +89,11 @@ export type ValidationContext = {
 export type ValidateOptions = {
   /** answers from preverifySignatures (or verifyTransactionSignatures) for this transaction */
   signatureResults?: SignatureResults;
+  /**
+   * Hashes this admission already computed from the same objects (a domain's tree reads): used
+   * instead of computing them again. Every value in it is derived from `tx` itself.
+   */
+  hashes?: TxHashMemo;
 };
 
 /** What a valid transaction does: the nullifiers to mark spent and the commitments to add. */
@@ -241,7 +247,8 @@ export function validateTransaction(
 ): ValidTransaction {
   // 1. Shape and limits.
   checkTransactionShape(tx, { requireProofs: true });
-  const { id, bodyBytes } = txIdAndBodyBytes(tx);
+  const hashes = opts.hashes;
+  const { id, bodyBytes } = hashes ? hashes.idAndBodyBytes(tx) : txIdAndBodyBytes(tx);
   const signaturesBytes = 4 + tx.signatures.reduce((n, s) => n + 1 + s.publicKey.bytes.length + 64, 0);
   const encodedBytes = bodyBytes + encodedProofsBytes(tx) + signaturesBytes;
   if (encodedBytes > TX_BYTES_MAX) {
@@ -289,10 +296,10 @@ export function validateTransaction(
       } else {
         refundHeader = refundTiming(value, c.refund.height, ctx, path);
       }
-      const cm = commitment(c.resource);
+      const cm = hashes ? hashes.commitment(c.resource) : commitment(c.resource);
       let nf: Uint8Array;
       try {
-        nf = nullifier(c.resource, c.nk, cm);
+        nf = hashes ? hashes.nullifier(c.resource, c.nk) : nullifier(c.resource, c.nk, cm);
       } catch (e) {
         if (e instanceof WeftError && e.code === 'NK_MISMATCH')
           fail('NK_MISMATCH', `${path}.nk: ${e.shortMessage}`);
@@ -364,7 +371,7 @@ export function validateTransaction(
     for (const [i, c] of action.created.entries()) {
       const path = `tx.actions[${a}].created[${i}]`;
       const value = openEntry(c, path);
-      const cm = commitment(c.resource);
+      const cm = hashes ? hashes.commitment(c.resource) : commitment(c.resource);
       if (seenCommitments.has(cm))
         fail('DUPLICATE_COMMITMENT', `${path} repeats a resource created in this transaction`);
       seenCommitments.add(cm);
