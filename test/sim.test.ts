@@ -47,6 +47,18 @@ describe('weft sim: a fixed set of seeds', () => {
       // d2 signed a refusal of a claim it had taken; d1 accepted it (no exclusion proofs then).
       what: 'a byzantine refusal of a claim the domain already took is refused',
     },
+    // A source refunded naming the destination header it had only trusted (its genesis, stamped
+    // after the deadline); its full-mode peers, never shown that header, refused the block.
+    ...[
+      { seed: 'soak-2607', domains: 3 },
+      { seed: 'soak-3194', domains: 5 },
+      { seed: 'soak-6119', domains: 5 },
+    ].map((s) => ({
+      ...s,
+      steps: 12,
+      faults: 'all',
+      what: 'a refund waits until the header it names is recorded, not only trusted',
+    })),
   ];
   for (const { what, ...opts } of found) {
     it(`seed ${opts.seed} (${opts.faults}, ${opts.steps} steps): ${what}`, async () => {

@@ -90,6 +90,12 @@ const INPUT_SUBMIT_REFUSED = 9;
  * Numbered after the kinds integ's refusals and trust inputs took (8, 9).
  */
 const INPUT_SEAL_SCOPED = 10;
+/**
+ * A submission whose reads also name remote-header records not at their view's head (a view only
+ * trusted: `TxReads.remoteRecords`), after the refused nullifiers (written even when empty). Its
+ * own kind, so that transcripts written before it decode unchanged.
+ */
+const INPUT_SUBMIT_RECORDS = 11;
 /** Most bytes of one DAG snapshot in a state. */
 const DAG_BYTES = 256 * 1024 * 1024;
 
@@ -213,10 +219,10 @@ export function encodeInput(input: DomainInput): Uint8Array {
   switch (input.type) {
     case 'submit': {
       const refused = input.reads.refusedNullifiers ?? [];
-      w.u8(refused.length > 0 ? INPUT_SUBMIT_REFUSED : INPUT_SUBMIT).bytes(
-        encodeTransaction(input.tx),
-        TX_BYTES_MAX,
-      );
+      const records = input.reads.remoteRecords ?? [];
+      const kind =
+        records.length > 0 ? INPUT_SUBMIT_RECORDS : refused.length > 0 ? INPUT_SUBMIT_REFUSED : INPUT_SUBMIT;
+      w.u8(kind).bytes(encodeTransaction(input.tx), TX_BYTES_MAX);
       w.list(input.reads.spentNullifiers, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       w.list(input.reads.existingCommitments, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
       w.bool(input.reads.includedAt !== undefined);
@@ -227,7 +233,14 @@ export function encodeInput(input: DomainInput): Uint8Array {
         w.fixed(sr.txId, 32)
           .fixed(sr.witness, 32)
           .list(sr.valid, 1024, (w, v) => w.bool(v));
-      if (refused.length > 0) w.list(refused, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
+      if (refused.length > 0 || records.length > 0)
+        w.list(refused, LIST_MAX, (w, k) => w.fixed(fromKey(k), 32));
+      if (records.length > 0) {
+        w.list(records, LIST_MAX, (w, rec) => {
+          w.fixed(fromKey(rec.domainId), 32).bool(rec.height !== null);
+          if (rec.height !== null) w.u64(rec.height);
+        });
+      }
       break;
     }
     case 'seal':
@@ -292,7 +305,8 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
     const kind = r.u8();
     switch (kind) {
       case INPUT_SUBMIT:
-      case INPUT_SUBMIT_REFUSED: {
+      case INPUT_SUBMIT_REFUSED:
+      case INPUT_SUBMIT_RECORDS: {
         const tx = decodeTransaction(r.bytes(TX_BYTES_MAX));
         const spentNullifiers = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
         const existingCommitments = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
@@ -312,6 +326,16 @@ export function decodeInput(bytes: Uint8Array): DomainInput {
           const refused = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
           if (refused.length === 0) throw new WeftError('CODEC', 'an empty refused-nullifier list');
           reads.refusedNullifiers = refused;
+        }
+        if (kind === INPUT_SUBMIT_RECORDS) {
+          const refused = r.list(LIST_MAX, (r) => hexKey(r.fixed(32)));
+          if (refused.length > 0) reads.refusedNullifiers = refused;
+          const records = r.list(LIST_MAX, (r) => {
+            const domainId = hexKey(r.fixed(32));
+            return { domainId, height: r.bool() ? r.u64() : null };
+          });
+          if (records.length === 0) throw new WeftError('CODEC', 'an empty remote-record list');
+          reads.remoteRecords = records;
         }
         return input;
       }

@@ -43,12 +43,13 @@ import {
 import { ANCHOR_POLICY_NONE, type AnchorPolicy, assertAnchorPolicy } from './anchorPath.js';
 import { type Header, type SignedHeader, signHeader } from './header.js';
 import { KEYSET_TREE_KEY, type KeySet, makeKeySet, type SignerSignature } from './keyset.js';
-import type {
-  EquivocationEvidence,
-  InvalidBlockEvidence,
-  LearnedHeader,
-  RemoteView,
-  VerificationMode,
+import {
+  type EquivocationEvidence,
+  type InvalidBlockEvidence,
+  isVaultView,
+  type LearnedHeader,
+  type RemoteView,
+  type VerificationMode,
 } from './remoteView.js';
 import {
   ANCHOR_WINDOW_DEFAULT,
@@ -72,11 +73,13 @@ import {
   planBlock,
   REMOTE_ROOTS_MAX_DEFAULT,
   type RemoteHeaderEntry,
+  type RemoteRecord,
   remoteHeaderAt,
   remoteHeaderKey,
   remoteHeaders,
   type TxReads,
   type TxStatus,
+  usableRemoteHeight,
 } from './transition.js';
 
 export type DomainLimits = Partial<
@@ -253,6 +256,11 @@ export class Domain extends EventEmitter<DomainEvents> {
   readonly name: string;
   readonly id: Uint8Array;
   private state: DomainState;
+  /** the tree's `0x03` records read at one tree version (hex DomainId -> height, null: none) */
+  private treeRecords: { version: bigint; heights: Map<string, bigint | null> } = {
+    version: -1n,
+    heights: new Map(),
+  };
   private readonly smt: Smt;
   private readonly store: DomainStore | undefined;
   private readonly signers: KeyPair[];
@@ -751,9 +759,36 @@ export class Domain extends EventEmitter<DomainEvents> {
         }
       }
     }
-    return refusedNullifiers.length > 0
-      ? { spentNullifiers, existingCommitments, refusedNullifiers }
-      : { spentNullifiers, existingCommitments };
+    const reads: TxReads = { spentNullifiers, existingCommitments };
+    if (refusedNullifiers.length > 0) reads.refusedNullifiers = refusedNullifiers;
+    const remoteRecords = this.remoteRecords();
+    if (remoteRecords.length > 0) reads.remoteRecords = remoteRecords;
+    return reads;
+  }
+
+  /**
+   * The tree's remote-header records (`0x03 || DomainId`) the state cannot tell: those of views
+   * with no record queued whose record is not at their head (in practice, views only trusted).
+   * What the transition needs to know which remote headers transactions may use (`usableRemoteHeight`).
+   */
+  private remoteRecords(): RemoteRecord[] {
+    const version = this.smt.version();
+    if (this.treeRecords.version !== version) this.treeRecords = { version, heights: new Map() };
+    const heights = this.treeRecords.heights;
+    const out: RemoteRecord[] = [];
+    for (const [key, view] of this.state.remotes) {
+      if (isVaultView(view)) continue; // the rule reads no record of a vault (`usableRemoteHeight`)
+      const rk = remoteHeaderKey(view.domainId);
+      if (this.state.queuedWrites.some((w) => equalBytes(w.key, rk))) continue;
+      let height = heights.get(key);
+      if (height === undefined) {
+        const value = this.smt.getSync(rk);
+        height = value === null ? null : decodeHeight(value.subarray(32));
+        heights.set(key, height);
+      }
+      if (height !== view.head.header.height) out.push({ domainId: key, height });
+    }
+    return out;
   }
 
   /**
@@ -908,12 +943,22 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** Whether a transaction may anchor on `root` here now (own recent root or accepted remote root). */
   acceptsAnchor(root: Uint8Array): boolean {
-    return isAnchorAccepted(this.state, root);
+    return isAnchorAccepted(this.state, root, this.remoteRecords());
   }
 
-  /** The latest header of `domainId` this domain has accepted (or trusted), if any. */
+  /**
+   * The latest header of `domainId` this domain has recorded in its tree or queued for its next
+   * block (an accepted one), if any: the latest its transactions may use (`usableRemoteHeight`).
+   * A header only trusted is not one until a later one is accepted (docs/sync.md, "Which headers
+   * a domain's transactions may use"); the view itself, trusted head included, is `remoteView`.
+   */
   remoteHeader(domainId: Uint8Array): Header | undefined {
-    return this.remoteView(domainId)?.head.header;
+    const view = this.remoteView(domainId);
+    if (view === undefined) return undefined;
+    const usable = usableRemoteHeight(this.state, view, this.remoteRecords());
+    if (usable === null) return undefined;
+    if (usable >= view.head.header.height) return view.head.header;
+    return view.recent.get(usable)?.signed.header;
   }
 
   /**
@@ -941,7 +986,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   remoteHeaderAt(domainId: Uint8Array, height: bigint): RemoteHeaderEntry | undefined {
-    return remoteHeaderAt(this.state, domainId, height);
+    return remoteHeaderAt(this.state, domainId, height, this.remoteRecords());
   }
 
   /**
@@ -952,7 +997,7 @@ export class Domain extends EventEmitter<DomainEvents> {
    * const past = source.remoteHeaders(dest.id).find((h) => h.timestamp > deadline);
    */
   remoteHeaders(domainId: Uint8Array): RemoteHeaderEntry[] {
-    return remoteHeaders(this.state, domainId);
+    return remoteHeaders(this.state, domainId, this.remoteRecords());
   }
 
   /**

@@ -115,6 +115,7 @@ export type {
   FreezeRemoteInput,
   ReinitRemoteInput,
   RemoteHeaderEntry,
+  RemoteRecord,
   RemoteReinitialized,
   StateFacts,
   TransitionResult,

@@ -25,6 +25,7 @@ import {
 import { type TransitionProof, transitionRoot, type Write } from '../smt/index.js';
 import {
   commitmentKey,
+  decodeHeight,
   encodeHeight,
   encodeRefusal,
   isDecidedByBody,
@@ -182,7 +183,16 @@ export type TxReads = {
   includedAt?: bigint;
   /** hex nullifiers of consumed resources whose refusal record (`0x06 || nf`) the tree holds */
   refusedNullifiers?: string[];
+  /**
+   * The tree's remote-header records (`0x03 || DomainId`) that are not at their view's head and
+   * have no record queued over them: in practice the views only trusted, which the tree records
+   * nothing for (`height: null`). Absent or not named: the record is at the view's head.
+   */
+  remoteRecords?: RemoteRecord[];
 };
+
+/** What the tree records for one remote (hex DomainId): the height of its `0x03` record, null for none. */
+export type RemoteRecord = { domainId: string; height: bigint | null };
 
 export type DomainInput =
   | {
@@ -563,11 +573,69 @@ export function checkInput(state: DomainState, input: DomainInput): void {
   else if (input.type === 'reinitRemote') checkReinitRemote(state, input);
 }
 
-/** Whether `root` is an anchor a transaction may use here. */
-export function isAnchorAccepted(state: DomainState, root: Uint8Array): boolean {
+/**
+ * The height of the latest header of `view`'s domain this domain recorded (`0x03 || DomainId`) in
+ * its tree or queued for its next block (the queued record wins); null: none, a view only trusted.
+ * `records` are the tree's records the runtime read (`TxReads.remoteRecords`); a view they do not
+ * name is recorded at its head. Pure.
+ */
+function recordedHeight(
+  state: DomainState,
+  view: RemoteView,
+  records: readonly RemoteRecord[],
+): bigint | null {
+  const key = remoteHeaderKey(view.domainId);
+  for (const w of state.queuedWrites) {
+    if (w.key[0] === key[0] && w.value !== null && equalBytes(w.key, key)) {
+      return decodeHeight(w.value.subarray(32));
+    }
+  }
+  const hex = hexKey(view.domainId);
+  for (const r of records) if (r.domainId === hex) return r.height;
+  return view.head.header.height;
+}
+
+/**
+ * The highest height of `view`'s headers this domain's transactions may use (an anchor root or a
+ * refund header; null: none yet): a header is usable only once this domain recorded, or queued
+ * for its next block, a header of that domain at its height or above. A record comes with the
+ * headers below it back to the previous record (`recordedHeaders`), so full-mode peers
+ * re-executing the block were shown every header it may use; a header only trusted
+ * (`trustRemote`) waits for the next accepted one (docs/sync.md, "Which headers a domain's
+ * transactions may use"). An EVM vault's roots come from its events, which no full-mode peer re-checks from
+ * records: its whole window stays usable. `records`: the tree's, as the runtime read them
+ * (`TxReads.remoteRecords`). Pure.
+ */
+export function usableRemoteHeight(
+  state: DomainState,
+  view: RemoteView,
+  records: readonly RemoteRecord[] = [],
+): bigint | null {
+  return isVaultView(view) ? view.head.header.height : recordedHeight(state, view, records);
+}
+
+function isUsableUpTo(
+  state: DomainState,
+  view: RemoteView,
+  height: bigint,
+  records?: readonly RemoteRecord[],
+): boolean {
+  const usable = usableRemoteHeight(state, view, records);
+  return usable !== null && height <= usable;
+}
+
+/** Whether `root` is an anchor a transaction may use here (`records`: as `usableRemoteHeight` reads them). */
+export function isAnchorAccepted(
+  state: DomainState,
+  root: Uint8Array,
+  records?: readonly RemoteRecord[],
+): boolean {
   const key = hexKey(root);
   if (state.recentRoots.has(key)) return true;
-  for (const r of state.remotes.values()) if (r.roots.has(key) && isRootUsable(r, root)) return true;
+  for (const r of state.remotes.values()) {
+    const height = r.roots.get(key);
+    if (height !== undefined && isRootUsable(r, root) && isUsableUpTo(state, r, height, records)) return true;
+  }
   return false;
 }
 
@@ -612,25 +680,33 @@ function isAnchorProvenHere(
 
 /**
  * The header of `domainId` at `height` this domain accepted and still vouches for: retained
- * (within `remoteRootsMax`) and, if the view is frozen, below the fork. What refunds are checked
- * against.
+ * (within `remoteRootsMax`), usable (`usableRemoteHeight`: a header only trusted is not yet) and,
+ * if the view is frozen, below the fork. What refunds are checked against.
  */
 export function remoteHeaderAt(
   state: DomainState,
   domainId: Uint8Array,
   height: bigint,
+  records?: readonly RemoteRecord[],
 ): RemoteHeaderEntry | undefined {
   if (!(domainId instanceof Uint8Array) || typeof height !== 'bigint') return undefined;
   const view = state.remotes.get(hexKey(domainId));
-  return view === undefined ? undefined : usableHeader(view, height);
+  if (view === undefined || !isUsableUpTo(state, view, height, records)) return undefined;
+  return usableHeader(view, height);
 }
 
 /** Every header of `domainId` `remoteHeaderAt` would answer for, ascending by height. */
-export function remoteHeaders(state: DomainState, domainId: Uint8Array): RemoteHeaderEntry[] {
+export function remoteHeaders(
+  state: DomainState,
+  domainId: Uint8Array,
+  records?: readonly RemoteRecord[],
+): RemoteHeaderEntry[] {
   const view = domainId instanceof Uint8Array ? state.remotes.get(hexKey(domainId)) : undefined;
   if (view === undefined) return [];
+  const usable = usableRemoteHeight(state, view, records);
   const out: RemoteHeaderEntry[] = [];
-  for (const e of view.recent.values()) if (usableHeader(view, e.height)) out.push(e);
+  if (usable === null) return out;
+  for (const e of view.recent.values()) if (e.height <= usable && usableHeader(view, e.height)) out.push(e);
   return out;
 }
 
@@ -674,14 +750,14 @@ function submit(
   const refused = new Set(reads.refusedNullifiers ?? []);
   const ctx: ValidationContext = {
     domainId: state.config.domainId,
-    isAnchorAccepted: (root) => isAnchorAccepted(state, root),
+    isAnchorAccepted: (root) => isAnchorAccepted(state, root, reads.remoteRecords),
     isNullifierSpent: (nf) => spent.has(hexKey(nf)),
     logics: env.logics,
     // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
     // a deadline already before the head's can never be met: refused now, not evicted later.
     blockTimestampMs: state.head.timestamp,
     isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
-    remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height),
+    remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height, reads.remoteRecords),
     isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
     executesScopes: env.programs !== undefined,
     isAnchorProvenByPath: (anchor, bytes) => isAnchorProvenHere(state, env, anchor, bytes),

@@ -198,7 +198,8 @@ export class NodeHost {
     const refreshGlobal = () => {
       const entries = [{ domainId: this.domain.id, root: this.domain.stateRoot }];
       for (const p of this.peers) {
-        const h = this.domain.remoteHeader(p.id);
+        // What the domain follows (a trusted head included), not only what its tree recorded.
+        const h = this.domain.remoteView(p.id)?.head.header;
         if (h) entries.push({ domainId: p.id, root: h.stateRoot });
       }
       void this.globalRoot.update(entries).catch(() => {});
