@@ -19,7 +19,12 @@ import { expectCode } from './support.js';
 
 const HOUR_MS = 3_600_000n;
 
-async function scene(name: string, anchorPolicy?: AnchorPolicy, trustingPeriodMs?: bigint) {
+async function scene(
+  name: string,
+  anchorPolicy?: AnchorPolicy,
+  trustingPeriodMs?: bigint,
+  trustOnly = false,
+) {
   const clock = new ManualClock();
   const make = (n: string, policy?: AnchorPolicy) =>
     Domain.create({
@@ -44,8 +49,14 @@ async function scene(name: string, anchorPolicy?: AnchorPolicy, trustingPeriodMs
   await b.sealBlock();
   // C accepts B's header (not just trusts it): its next block records it, so a verifier of C
   // learns which roots of B it accepted.
-  await c.trustRemote(b.header(0n)!, b.keySet, { mode: 'full', atMs: clock.ms });
-  for (let h = 1n; h <= b.committedHeight; h++) await c.acceptRemoteHeader(b.header(h)!, { atMs: clock.ms });
+  if (trustOnly) {
+    // C only trusts B's latest header: no record of it, so no verifier of C could know it.
+    await c.trustRemote(b.header(b.committedHeight)!, b.keySet, { mode: 'full', atMs: clock.ms });
+  } else {
+    await c.trustRemote(b.header(0n)!, b.keySet, { mode: 'full', atMs: clock.ms });
+    for (let h = 1n; h <= b.committedHeight; h++)
+      await c.acceptRemoteHeader(b.header(h)!, { atMs: clock.ms });
+  }
   clock.advance(1000n);
   await c.sealBlock(); // C's head time moves past B's header
   const withPath = (claim: Transaction): Transaction => {
@@ -108,6 +119,13 @@ describe('a claim anchored through one intermediary', () => {
       vouchFor,
     }).view;
     expectCode(() => acceptRootUpdates(before, [forged], 'full', { vouchFor }), 'FULL_VALIDATION_FAILED');
+  });
+
+  it('does not start a path at a root the destination only trusted (no verifier of it could)', async () => {
+    const policy = { maxIntermediaries: 1, maxStalenessMs: 60_000 };
+    const { c, claim, withPath } = await scene('apc-trusted', policy, undefined, true);
+    const r = await c.submit(withPath(claim));
+    expect(r.status).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ANCHOR' });
   });
 
   it('a node refuses to run with a malformed policy', async () => {

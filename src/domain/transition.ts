@@ -661,6 +661,7 @@ function isAnchorProvenHere(
   env: DomainEnv,
   anchor: Uint8Array,
   bytes: Uint8Array,
+  records?: readonly RemoteRecord[],
 ): boolean {
   const policy = env.anchorPolicy;
   if (policy === undefined || policy.maxIntermediaries === 0) return false;
@@ -670,6 +671,12 @@ function isAnchorProvenHere(
   } catch {
     return false;
   }
+  // The path starts where a direct anchor could: at a root of a header this domain recorded or
+  // queued (`usableRemoteHeight`), never at one it only trusted, which no verifier of it was shown.
+  const start = state.remotes.get(hexKey(path.start));
+  const startHeight = start?.roots.get(hexKey(path.startRoot));
+  if (start === undefined || startHeight === undefined || !isUsableUpTo(state, start, startHeight, records))
+    return false;
   return isAnchorProvenByPath(anchor, path, {
     view: (id) => state.remotes.get(hexKey(id)),
     policy,
@@ -760,7 +767,8 @@ function submit(
     remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height, reads.remoteRecords),
     isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
     executesScopes: env.programs !== undefined,
-    isAnchorProvenByPath: (anchor, bytes) => isAnchorProvenHere(state, env, anchor, bytes),
+    isAnchorProvenByPath: (anchor, bytes) =>
+      isAnchorProvenHere(state, env, anchor, bytes, reads.remoteRecords),
     isVaultAnchor: (root) => isVaultAnchor(state, root),
     isVaultDomain: (id) => isVaultDomain(state, id),
   };
