@@ -379,6 +379,21 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
     // Every planned transfer has a deadline and a refund now; a plan without one still round-trips.
     const { refund: _refund, ...noRefund } = plan;
     expect(planFromJson(planToJson(noRefund)).refund).toBeUndefined();
+    // A file that is not a plan fails typed (BAD_JSON, naming the field), never with a TypeError
+    // (docs/fuzzing.md, finding 6).
+    const json = planToJson(noRefund);
+    for (const [bad, field] of [
+      [{}, 'plan.move'],
+      [null, 'plan'],
+      [{ ...json, moved: undefined }, 'plan.moved'],
+      [{ ...json, moved: { ...json.moved, nk: 7 } }, 'plan.moved.nk'],
+      [{ ...json, claim: ['0x00'] }, 'plan.claim'],
+      [{ ...json, extra: 1 }, 'plan.extra'],
+    ] as const) {
+      expect(() => planFromJson(bad as never)).toThrow(
+        expect.objectContaining({ code: 'BAD_JSON', message: expect.stringContaining(field) }),
+      );
+    }
     const full: Transfer = {
       id: toHex(txId(plan.move)),
       from: alpha!.id,

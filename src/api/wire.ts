@@ -22,6 +22,8 @@ import {
 } from '../domain/index.js';
 import type { ReinitReport } from '../node/index.js';
 import {
+  expectObject,
+  expectString,
   type PublicKeyJson,
   parsePublicKeyJson,
   parseResourceJson,
@@ -31,7 +33,13 @@ import {
 } from '../resource/index.js';
 import { decodeProof, encodeProof, type Proof } from '../smt/index.js';
 import type { Transfer, TransferPlan, TransferWait } from '../transfer/index.js';
-import { decodeTransaction, encodeTransaction } from '../tx/index.js';
+import {
+  decodeTransaction,
+  encodeTransaction,
+  TX_BYTES_MAX,
+  TX_LABEL_BYTES_MAX,
+  TX_VALUE_BYTES_MAX,
+} from '../tx/index.js';
 
 /**
  * The JSON form of `T` as the API writes it: bytes as 0x-hex strings, u64 and u128 as decimal
@@ -338,18 +346,26 @@ export function planToJson(p: TransferPlan): TransferPlanJson {
 }
 
 /** A plan from its JSON form (schema-checked by the route); CODEC and friends for bad encodings. */
+/**
+ * A plan from its JSON form. Checks the shape first (exact keys, strings within their limits:
+ * `BAD_JSON`), so a plan file that is not one fails typed, as the route's schema does.
+ */
 export function planFromJson(j: TransferPlanJson): TransferPlan {
+  const o = expectObject(j, 'plan', ['move', 'claim', 'moved'], ['refund']);
+  const m = expectObject(o.moved, 'plan.moved', ['resource', 'value', 'label', 'nk']);
+  const hex = (v: unknown, path: string, maxBytes: number) =>
+    bytesOf(expectString(v, path, 2 + 2 * maxBytes), path);
   const plan: TransferPlan = {
-    move: decodeTransaction(bytesOf(j.move, 'plan.move')),
-    claim: decodeTransaction(bytesOf(j.claim, 'plan.claim')),
+    move: decodeTransaction(hex(o.move, 'plan.move', TX_BYTES_MAX)),
+    claim: decodeTransaction(hex(o.claim, 'plan.claim', TX_BYTES_MAX)),
     moved: {
-      resource: parseResourceJson(j.moved.resource, 'plan.moved.resource'),
-      value: bytesOf(j.moved.value, 'plan.moved.value'),
-      label: bytesOf(j.moved.label, 'plan.moved.label'),
-      nk: fromHex(j.moved.nk, 32, 'plan.moved.nk'),
+      resource: parseResourceJson(m.resource, 'plan.moved.resource'),
+      value: hex(m.value, 'plan.moved.value', TX_VALUE_BYTES_MAX),
+      label: hex(m.label, 'plan.moved.label', TX_LABEL_BYTES_MAX),
+      nk: fromHex(expectString(m.nk, 'plan.moved.nk', 66), 32, 'plan.moved.nk'),
     },
   };
-  if (j.refund !== undefined) plan.refund = decodeTransaction(bytesOf(j.refund, 'plan.refund'));
+  if (o.refund !== undefined) plan.refund = decodeTransaction(hex(o.refund, 'plan.refund', TX_BYTES_MAX));
   return plan;
 }
 

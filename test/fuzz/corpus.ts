@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { planToJson } from '../../src/api/wire.js';
 import { encodePublicKey, sha256, utf8, Writer } from '../../src/crypto/index.js';
 import {
   type Domain,
@@ -338,6 +339,7 @@ export async function buildCorpus(): Promise<Corpus> {
   const text = (v: unknown) => utf8(JSON.stringify(v));
   for (const b of c['tx.transaction']!) push(c, 'tx.json', text(transactionToJson(decodeTransaction(b))));
   for (const p of [coin, moving, spend.out]) push(c, 'resource.json', text(resourceToJson(p.resource)));
+  push(c, 'api.planJson', text(planToJson(plan)), text(planToJson(deadlinePlan)));
   for (const v of c['resource.value']!) push(c, 'resource.valueJson', text(valueToJson(decodeValue(v))));
   for (const pk of [alice.publicKey, key('secp256k1', 'fuzz-alpha/operator').publicKey])
     push(c, 'resource.publicKeyJson', text(publicKeyToJson(pk)));

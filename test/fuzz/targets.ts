@@ -3,6 +3,7 @@
 // either decodes to a value that re-encodes to the same bytes, or fails with a WeftError; never
 // another exception, never longer than DECODE_MS_MAX, never a value beyond its limits.
 import fc from 'fast-check';
+import { planFromJson, planToJson, type TransferPlanJson } from '../../src/api/wire.js';
 import {
   CODEC_LENGTH_MAX,
   decodeAll,
@@ -98,6 +99,7 @@ import {
   type RootUpdate,
   UPDATE_CHAIN_MAX,
 } from '../../src/sync/index.js';
+import type { TransferPlan } from '../../src/transfer/index.js';
 import { decodeTransferRecord, encodeTransferRecord, type TransferRecord } from '../../src/transfer/index.js';
 import {
   decodeTransaction,
@@ -342,10 +344,10 @@ export const CODEC_TARGETS: CodecTarget<any>[] = [
 const textOf = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const jsonBytes = (v: unknown) => utf8(JSON.stringify(v));
 
-/**
- * The JSON forms the API and CLI read, fuzzed as UTF-8 text. (`planFromJson` is not here: it
- * trusts the route's schema to have checked the shape; docs/fuzzing.md, finding 6.)
- */
+/** Longest plan JSON text the target reads: three transactions at most, as hex, and the rest. */
+const PLAN_JSON_CHARS_MAX = 3 * (2 + 2 * TX_BYTES_MAX) + RESOURCE_JSON_CHARS_MAX;
+
+/** The JSON forms the API and CLI read, fuzzed as UTF-8 text. */
 // biome-ignore lint/suspicious/noExplicitAny: a list of targets over different value types
 export const JSON_TARGETS: CodecTarget<any>[] = [
   {
@@ -365,6 +367,16 @@ export const JSON_TARGETS: CodecTarget<any>[] = [
     name: 'resource.valueJson',
     decode: (b) => parseValueJson(parseJsonText(textOf(b), 'value', RESOURCE_JSON_CHARS_MAX)),
     encode: (v) => jsonBytes(valueToJson(v)),
+    json: true,
+  },
+  {
+    // a transfer plan file (`weft transfer --plan`, `client.startTransfer`): docs/fuzzing.md, finding 6
+    name: 'api.planJson',
+    decode: (b) => planFromJson(parseJsonText(textOf(b), 'plan', PLAN_JSON_CHARS_MAX) as TransferPlanJson),
+    encode: (plan) => jsonBytes(planToJson(plan)),
+    limits: (plan: TransferPlan) => {
+      for (const tx of [plan.move, plan.claim, ...(plan.refund ? [plan.refund] : [])]) txLimits(tx);
+    },
     json: true,
   },
   {
