@@ -3,6 +3,7 @@
 // driven by a virtual clock and a queue ordered by (delivery time, send order); with the same
 // seed and the same sends, deliveries happen in the same order (docs/sync.md, "Transport").
 import { assertBytes, check, equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
+import { DeliveryQueue, pairKey } from './deliveryQueue.js';
 import { assertMessage, type DomainId, type Message } from './message.js';
 import { type Prng, seededPrng } from './prng.js';
 import type { MessageHandler, Transport } from './transport.js';
@@ -83,7 +84,7 @@ export class InProcessBus implements Transport {
   private readonly realTime: boolean;
   private readonly inFlightMax: number;
   private readonly startMs = performance.now();
-  private readonly queue: Envelope[] = [];
+  private readonly queue = new DeliveryQueue<number, Envelope>();
   private readonly handlers = new Map<string, MessageHandler[]>();
   private readonly partitions = new Set<string>();
   private readonly idleWaiters: (() => void)[] = [];
@@ -174,7 +175,7 @@ export class InProcessBus implements Transport {
     for (let i = 0; i < copies; i++) {
       const delay =
         this.maxDelay > this.minDelay ? this.rng.int(this.minDelay, this.maxDelay) : this.minDelay;
-      this.push({
+      this.queue.push({
         at: base + delay,
         seq: this.seq++,
         to: toKey,
@@ -274,7 +275,7 @@ export class InProcessBus implements Transport {
   async close(): Promise<void> {
     this.closed = true;
     this.counters.dropped += this.queue.length;
-    this.queue.length = 0;
+    this.queue.clear();
     this.handlers.clear();
     await this.pumpDone;
     this.wakeIdle();
@@ -296,7 +297,7 @@ export class InProcessBus implements Transport {
     let sinceYield = 0;
     try {
       while (!this.closed && this.queue.length > 0) {
-        const env = this.pop();
+        const env = this.queue.pop();
         if (this.realTime) {
           const waitMs = env.at - (performance.now() - this.startMs);
           if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
@@ -345,50 +346,4 @@ export class InProcessBus implements Transport {
       }
     }
   }
-
-  // A binary heap ordered by (delivery time, send order).
-  private push(e: Envelope): void {
-    const q = this.queue;
-    q.push(e);
-    let i = q.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(q[i]!, q[parent]!)) break;
-      [q[i], q[parent]] = [q[parent]!, q[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): Envelope {
-    const q = this.queue;
-    const top = q[0]!;
-    const last = q.pop()!;
-    if (q.length > 0) {
-      q[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < q.length && before(q[l]!, q[m]!)) m = l;
-        if (r < q.length && before(q[r]!, q[m]!)) m = r;
-        if (m === i) break;
-        [q[i], q[m]] = [q[m]!, q[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function before(a: Envelope, b: Envelope): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
-function pairKey(a: DomainId, b: DomainId): string {
-  assertBytes(a, 32, 'a');
-  assertBytes(b, 32, 'b');
-  const x = hexKey(a);
-  const y = hexKey(b);
-  return x < y ? `${x}|${y}` : `${y}|${x}`;
 }

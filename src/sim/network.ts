@@ -3,6 +3,7 @@
 // drawn from the simulation's seeded PRNG. Nothing is delivered inside `send`: the simulation loop
 // calls `deliverDue` and awaits each handler, one at a time, so a run is a pure function of its seed.
 import { assertBytes, equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
+import { DeliveryQueue, pairKey } from '../net/deliveryQueue.js';
 import { assertMessage, Deduplicator, type DomainId, type Message, type Transport } from '../net/index.js';
 import type { Prng } from '../net/prng.js';
 import type { MessageHandler } from '../net/transport.js';
@@ -33,7 +34,7 @@ type Receiver = { handler: MessageHandler; dedup: Deduplicator; processed: Map<s
 
 export class SimNetwork {
   faults: NetFaults = NO_NET_FAULTS;
-  private readonly queue: Envelope[] = [];
+  private readonly queue = new DeliveryQueue<bigint, Envelope>();
   private seq = 0;
   private readonly receivers = new Map<string, Receiver>();
   private readonly partitions = new Set<string>();
@@ -93,7 +94,7 @@ export class SimNetwork {
     for (let i = 0; i < copies; i++) {
       const { minDelayMs: lo, maxDelayMs: hi } = this.faults;
       const delay = hi > lo ? this.rng.int(lo, hi) : lo;
-      this.push({
+      this.queue.push({
         at: this.now() + BigInt(delay),
         seq: this.seq++,
         from: from.slice(),
@@ -126,8 +127,8 @@ export class SimNetwork {
   /** Delivers, in order, every message due by now, awaiting each handler before the next. */
   async deliverDue(): Promise<number> {
     let n = 0;
-    while (this.queue.length > 0 && this.queue[0]!.at <= this.now()) {
-      const env = this.pop();
+    while (this.queue.length > 0 && this.queue.peek()!.at <= this.now()) {
+      const env = this.queue.pop();
       n++;
       if (this.isPartitioned(env.from, env.to)) {
         this.counters.partitioned++;
@@ -153,47 +154,4 @@ export class SimNetwork {
     }
     return n;
   }
-
-  private push(e: Envelope): void {
-    const q = this.queue;
-    q.push(e);
-    let i = q.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(q[i]!, q[parent]!)) break;
-      [q[i], q[parent]] = [q[parent]!, q[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): Envelope {
-    const q = this.queue;
-    const top = q[0]!;
-    const last = q.pop()!;
-    if (q.length > 0) {
-      q[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < q.length && before(q[l]!, q[m]!)) m = l;
-        if (r < q.length && before(q[r]!, q[m]!)) m = r;
-        if (m === i) break;
-        [q[i], q[m]] = [q[m]!, q[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function before(a: Envelope, b: Envelope): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
-function pairKey(a: DomainId, b: DomainId): string {
-  const x = hexKey(a);
-  const y = hexKey(b);
-  return x < y ? `${x}|${y}` : `${y}|${x}`;
 }
