@@ -21,6 +21,7 @@ import {
   keySetChangeDigest,
   makeKeySet,
   newRemoteView,
+  type RemoteView,
   rootsOf,
   type SignedHeader,
   signHeader,
@@ -523,6 +524,62 @@ describe('the view window (property)', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('updates its anchors index as headers come and go exactly as rebuilding it from the window would, after every step', async () => {
+    const fc = (await import('fast-check')).default;
+    const c = await chain('prop-index', 1);
+    const base = c.domain.header(1n)!;
+    const root = (i: number) => new Uint8Array(32).fill(i + 1);
+    const at = (h: bigint, i: number) => ({
+      header: { ...base.header, height: h, stateRoot: root(i) },
+      signatures: [],
+    });
+    const advance = (view: RemoteView, h: bigint, i: number) =>
+      advanceView(view, at(h, i), { signedBy: null, keySet: null, mode: null, atMs: 0n });
+    // A step: the next header (a gap of 0..2 heights above the head, 0 re-recording the head) with
+    // one of a few roots (repeats at several heights), or a trim to the heights below a fork
+    // followed by a header there, as a re-initialisation does.
+    const stepArb = fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 2 }), root: fc.integer({ min: 0, max: 5 }) }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({ back: fc.integer({ min: 0, max: 8 }), root: fc.integer({ min: 0, max: 5 }) }),
+      },
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(stepArb, { minLength: 1, maxLength: 60 }),
+        (recentMax, first, steps) => {
+          let view = newRemoteView({
+            signed: at(0n, first),
+            keySet: null,
+            signedBy: null,
+            mode: null,
+            recentMax,
+            atMs: 0n,
+          });
+          for (const step of steps) {
+            const head = view.head.header.height;
+            if ('gap' in step) {
+              view = advance(view, head + BigInt(step.gap), step.root);
+            } else {
+              const fork = head - BigInt(Math.min(step.back, Number(head)));
+              const recent = new Map([...view.recent].filter(([h]) => h < fork));
+              view = advance({ ...view, recent, roots: rootsOf(recent) }, fork, step.root);
+            }
+            expect(view.recent.size).toBeLessThanOrEqual(recentMax);
+            expect(new Map([...view.roots].sort())).toEqual(new Map([...rootsOf(view.recent)].sort()));
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

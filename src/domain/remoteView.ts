@@ -188,18 +188,19 @@ export function advanceView(
   },
 ): RemoteView {
   const hh = headerHash(signed.header);
+  const entry = recentEntry(signed, hh, p.signedBy);
   const recent = new Map(view.recent);
   const roots = new Map(view.roots);
-  const entry = recentEntry(signed, hh, p.signedBy);
+  const replaced = recent.get(entry.height);
   recent.set(entry.height, entry);
+  if (replaced !== undefined) unindexRoot(roots, recent, replaced, recent.size);
   const k = hexKey(entry.stateRoot);
-  if (!roots.has(k)) roots.set(k, entry.height);
-  let rescan = false;
+  const lowest = roots.get(k);
+  if (lowest === undefined || entry.height < lowest) roots.set(k, entry.height);
   while (recent.size > view.recentMax) {
     const oldest = recent.values().next().value as RecentHeader;
     recent.delete(oldest.height);
-    const ok = hexKey(oldest.stateRoot);
-    if (roots.get(ok) === oldest.height) rescan = true;
+    unindexRoot(roots, recent, oldest, recent.size + 1);
   }
   return {
     ...view,
@@ -208,11 +209,37 @@ export function advanceView(
     head: signed,
     headHash: hh,
     recent,
-    // A root repeated by empty blocks keeps counting from its lowest retained height.
-    roots: rescan ? rootsOf(recent) : roots,
+    roots,
     advancedAtMs: p.atMs > view.advancedAtMs ? p.atMs : view.advancedAtMs,
     knows: p.learned && p.learned.length > 0 ? learn(view, p.learned, entry.height) : view.knows,
   };
+}
+
+/**
+ * Updates `roots`, the index of a window of `windowSize` headers, for `gone` having left it
+ * (`recent` is the window without it, ascending): a root repeated at several heights keeps
+ * counting from the lowest height still retained, so the index moves to the next height that has
+ * it, or drops the root when none does. O(1) when every root of the window was distinct (the
+ * index is as large as the window) or the next header repeats the root (empty blocks); otherwise
+ * one scan of the window, comparing bytes without hashing.
+ */
+function unindexRoot(
+  roots: Map<string, bigint>,
+  recent: ReadonlyMap<bigint, RecentHeader>,
+  gone: RecentHeader,
+  windowSize: number,
+): void {
+  const k = hexKey(gone.stateRoot);
+  if (roots.get(k) !== gone.height) return; // a lower retained height still has it
+  const distinct = roots.size === windowSize;
+  roots.delete(k);
+  if (distinct) return;
+  for (const r of recent.values()) {
+    if (equalBytes(r.stateRoot, gone.stateRoot)) {
+      roots.set(k, r.height);
+      return;
+    }
+  }
 }
 
 /** `view.knows` with `learned` added (taught by the block at `at`), each domain's window bounded. */
