@@ -62,7 +62,12 @@ export async function run(flags) {
     );
     const start = performance.now();
     await a.announceAll(); // the node hears the peer's tip: a gap of `blocks` headers
-    await Promise.race([caughtUp, new Promise((r) => setTimeout(r, Number(flag('timeout-ms', 300_000))))]);
+    let timer;
+    const timeout = new Promise((r) => {
+      timer = setTimeout(r, Number(flag('timeout-ms', 300_000)));
+    });
+    await Promise.race([caughtUp, timeout]);
+    clearTimeout(timer); // the process ends when the run does, not when the timeout would
     const seconds = (performance.now() - start) / 1000;
     const view = behind.domain.remoteView(ahead.domain.id);
     const headersPerSecond = accepted / seconds;
