@@ -25,6 +25,7 @@ import {
   deployLightClient,
   deployTestToken,
   deployVault,
+  type EvmConnection,
   EvmRelayer,
   lockOnVault,
   moveToVaultTx,
@@ -382,12 +383,7 @@ async function transfer(v: Values, out: Out): Promise<number> {
   }
   if (!entry || !coin) throw new WeftError('NO_COIN', `the dev wallet holds no unspent coin on ${v.from}`);
   const vault = getAddress(v.vault!);
-  const read = <T>(functionName: string) =>
-    evm.public.readContract({
-      address: vault,
-      abi: weftVaultAbi,
-      functionName: functionName as never,
-    }) as Promise<T>;
+  const read = vaultReader(evm, vault);
   const vaultId = fromHex(await read<Hex>('domainId'), 32);
   const lightClient = await read<Address>('lightClient');
   const evmOwner = publicKeyOf('secp256k1', fromHex(parsePrivateKey(v.key!), 32));
@@ -504,12 +500,7 @@ export async function transferFromVault(
   const wallet = JSON.parse(readFileSync(walletFile, 'utf8')) as WalletJson;
   if (o.amount <= 0n) throw new WeftError('BAD_INPUT', '--amount must be at least 1');
   const vault = getAddress(o.vault);
-  const read = <T>(functionName: string) =>
-    evm.public.readContract({
-      address: vault,
-      abi: weftVaultAbi,
-      functionName: functionName as never,
-    }) as Promise<T>;
+  const read = vaultReader(evm, vault);
   const vaultId = fromHex(await read<Hex>('domainId'), 32);
   const token = await read<Address>('token');
   const labelHash = fromHex(await read<Hex>('labelRef'), 32);
@@ -628,4 +619,14 @@ export async function transferFromVault(
     await new Promise((r) => setTimeout(r, 250));
   }
   return 0;
+}
+
+/** Reads a view function of the vault at `vault` (no arguments): what the moves both ways ask it. */
+function vaultReader(evm: EvmConnection, vault: Address) {
+  return <T>(functionName: string) =>
+    evm.public.readContract({
+      address: vault,
+      abi: weftVaultAbi,
+      functionName: functionName as never,
+    }) as Promise<T>;
 }
