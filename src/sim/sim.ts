@@ -953,7 +953,7 @@ class Simulation {
       isEphemeral: false,
       random: this.random,
     });
-    return { parts: { ...parts, nk }, owner, home, cm: commitment(parts.resource), state: 'unconfirmed' };
+    return unconfirmed({ ...parts, nk }, owner, home);
   }
 
   private async submit(node: Node, tx: Transaction, what: string): Promise<string> {
@@ -1007,14 +1007,7 @@ class Simulation {
       random: this.random,
     });
     const code = await this.submit(node, tx, 'mint');
-    if (code === 'pending')
-      this.coins.push({
-        parts: coin,
-        owner,
-        home: node.i,
-        cm: commitment(coin.resource),
-        state: 'unconfirmed',
-      });
+    if (code === 'pending') this.coins.push(unconfirmed(coin, owner, node.i));
   }
 
   /** A local spend: the coin to a new owner and the change back, in the network form. */
@@ -1099,29 +1092,20 @@ class Simulation {
         movedNf: nullifier(plan.moved.resource, plan.moved.nk),
       });
       // Where the value may end: the claim's output on the destination, or the refund's back home.
-      const landed = plan.claim.actions[0]!.created[0]!;
-      this.coins.push({
-        parts: { ...landed, nk: plan.moved.nk },
-        owner: c.owner,
-        home: to.i,
-        cm: commitment(landed.resource),
-        state: 'unconfirmed',
-      });
+      this.expectCoin(plan.claim.actions[0]!.created[0]!, plan.moved.nk, c.owner, to.i);
       const back = plan.refund?.actions[0]?.created[0];
-      if (back)
-        this.coins.push({
-          parts: { ...back, nk: plan.moved.nk },
-          owner: c.owner,
-          home: from.i,
-          cm: commitment(back.resource),
-          state: 'unconfirmed',
-        });
+      if (back) this.expectCoin(back, plan.moved.nk, c.owner, from.i);
       this.log(`client transfer ${from.name}->${to.name} ${h.id.slice(0, 12)} deadline=${deadline ?? '-'}`);
     } catch (e) {
       if (!(e instanceof WeftError)) this.fail('typed-errors', `transfer threw ${(e as Error).message}`);
       this.log(`client transfer ${from.name}->${to.name} threw ${codeOf(e)}`);
       await this.noticeCrash(from);
     }
+  }
+
+  /** Tracks a coin a transfer may create (its claim's output, or its refund's), not yet confirmed. */
+  private expectCoin(created: ResourceParts, nk: Uint8Array, owner: KeyPair, home: number): void {
+    this.coins.push(unconfirmed({ ...created, nk }, owner, home));
   }
 
   /** A transfer with a deadline to the byzantine domain, which withholds its claim or takes it. */
@@ -1156,14 +1140,7 @@ class Simulation {
         attacked: false,
       });
       const back = plan.refund?.actions[0]?.created[0];
-      if (back)
-        this.coins.push({
-          parts: { ...back, nk: plan.moved.nk },
-          owner: c.owner,
-          home: from.i,
-          cm: commitment(back.resource),
-          state: 'unconfirmed',
-        });
+      if (back) this.expectCoin(back, plan.moved.nk, c.owner, from.i);
       this.log(`client transfer ${from.name}->${z.name} ${h.id.slice(0, 12)} withhold=${withhold}`);
     } catch (e) {
       if (!(e instanceof WeftError)) this.fail('typed-errors', `transfer threw ${(e as Error).message}`);
@@ -1504,4 +1481,9 @@ function codeOf(e: unknown): string {
 
 function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** A coin the simulator expects to exist once its block is confirmed. */
+function unconfirmed(parts: Coin['parts'], owner: KeyPair, home: number): Coin {
+  return { parts, owner, home, cm: commitment(parts.resource), state: 'unconfirmed' };
 }
