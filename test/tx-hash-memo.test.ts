@@ -8,11 +8,12 @@ const issuer = keyPairFromSeed('secp256k1', bytes32(1));
 const alice = keyPairFromSeed('ed25519', bytes32(2));
 const bob = keyPairFromSeed('secp256k1', bytes32(3));
 
-async function fixture() {
+async function fixture(others = 0) {
   const ledger = new Ledger('alpha');
   const mint = new Mint({ issuer, symbol: 'USD' }, seededRandom('memo'));
   const coin = mint.make(alice.publicKey, 100n, ledger.id);
-  await ledger.seed([coin]);
+  // Other coins in the tree give the consumed coin's proof siblings to tamper with.
+  await ledger.seed([coin, ...Array.from({ length: others }, () => mint.make(bob.publicKey, 1n, ledger.id))]);
   const toBob = mint.make(bob.publicKey, 100n, ledger.id);
   const tx: Transaction = signTransaction(
     {
@@ -52,5 +53,72 @@ describe('the hash memo one admission shares between its tree reads and validati
     const right = memo.nullifier(coin.resource, coin.nk);
     expectCode(() => memo.nullifier(coin.resource, bytes32(99)), 'NK_MISMATCH');
     expect(memo.nullifier(coin.resource, coin.nk.slice())).toEqual(right);
+  });
+});
+
+describe('commitment proofs verified together (one batched hash call per tree level)', () => {
+  /** The same consumed proof, honest and tampered in each way an adversary might. */
+  function tampered(tx: Transaction): Transaction[] {
+    const c = tx.actions[0]!.consumed[0]!;
+    const p = c.commitmentProof!;
+    const flip = (b: Uint8Array, i = 0) => b.map((x, j) => (j === i ? x ^ 1 : x));
+    const withProof = (proof: typeof p): Transaction => ({
+      ...tx,
+      actions: [{ ...tx.actions[0]!, consumed: [{ ...c, commitmentProof: proof }] }],
+    });
+    const out: Transaction[] = [tx];
+    if (p.proof.siblings.length > 0) {
+      out.push(
+        withProof({
+          ...p,
+          proof: { ...p.proof, siblings: p.proof.siblings.map((s, i) => (i === 0 ? flip(s) : s)) },
+        }),
+      );
+      out.push(withProof({ ...p, proof: { ...p.proof, siblings: p.proof.siblings.slice(1) } })); // truncated
+    }
+    if (p.proof.depth > 0) out.push(withProof({ ...p, proof: { ...p.proof, bitmap: flip(p.proof.bitmap) } })); // path bit
+    out.push(withProof({ ...p, proof: { ...p.proof, depth: p.proof.depth + 1 } }));
+    out.push(withProof({ ...p, anchor: flip(p.anchor, 5) })); // wrong root
+    out.push(withProof({ ...p, height: p.height + 1n })); // wrong value
+    out.push(withProof({ ...p, proof: { ...p.proof, terminal: { kind: 'empty' } } }));
+    return out;
+  }
+
+  it('gives validation the same effects and refusals as verifying each proof alone', async () => {
+    const { ledger, tx } = await fixture(40);
+    expect(tx.actions[0]!.consumed[0]!.commitmentProof!.proof.depth).toBeGreaterThan(2);
+    const variants = tampered(tx);
+    expect(variants.length).toBeGreaterThanOrEqual(6);
+    // Every anchor accepted: the proof itself must decide.
+    const ctx = { ...ledger.context(), isAnchorAccepted: () => true };
+    const memo = new TxHashMemo();
+    memo.verifyCommitmentProofs(variants);
+    const outcome = (fn: () => unknown) => {
+      try {
+        return { ok: fn() };
+      } catch (e) {
+        return { code: (e as { code?: string }).code };
+      }
+    };
+    const codes = variants.map((v) => {
+      const plain = outcome(() => validateTransaction(v, ctx));
+      expect(outcome(() => validateTransaction(v, ctx, { hashes: memo }))).toEqual(plain);
+      return plain.code;
+    });
+    expect(codes[0]).toBeUndefined();
+    // Signatures are over the body: the tampered witnesses are refused for their proof only.
+    for (const code of codes.slice(1)) expect(code).toBe('BAD_PROOF');
+  });
+
+  it('answers only for the proof it verified, that commitment and the weft preset', async () => {
+    const { tx, coin } = await fixture();
+    const p = tx.actions[0]!.consumed[0]!.commitmentProof!;
+    const memo = new TxHashMemo();
+    expect(memo.commitmentProofVerdict(p, commitment(coin.resource), 'weft')).toBeUndefined();
+    memo.verifyCommitmentProofs([tx]);
+    expect(memo.commitmentProofVerdict(p, commitment(coin.resource), 'weft')).toBe(true);
+    expect(memo.commitmentProofVerdict(p, commitment(coin.resource), 'jmt')).toBeUndefined();
+    expect(memo.commitmentProofVerdict(p, bytes32(7), 'weft')).toBeUndefined();
+    expect(memo.commitmentProofVerdict({ ...p }, commitment(coin.resource), 'weft')).toBeUndefined();
   });
 });

@@ -666,6 +666,9 @@ export class Domain extends EventEmitter<DomainEvents> {
       }
       const t3 = performance.now();
       this.spent.durable += t3 - t2;
+      // The group's commitment proofs, verified together (one batched hash call per tree level)
+      // right before validation, which takes each verdict from the memo.
+      hashes.verifyCommitmentProofs(inputs.map((input) => (input as { tx: Transaction }).tx));
       let next = 0;
       for (const item of items) {
         const results: SubmitResult[] = [];

@@ -30,13 +30,15 @@ export type {
   VerifyOptions,
   Write,
 } from './types.js';
-export type { OldTreeWitness, WitnessAnswer } from './verify.js';
+export type { OldTreeWitness, ProofQuery, WitnessAnswer } from './verify.js';
 export {
+  BATCH_PROOFS_MAX,
   MULTI_KEYS_MAX,
   openTransition,
   proveWrittenKey,
   transitionRoot,
   verifyMultiProof,
   verifyProof,
+  verifyProofs,
   verifyTransition,
 } from './verify.js';

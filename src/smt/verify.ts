@@ -2,6 +2,7 @@
 // paths come from the queried keys' bits, never from the proof; a well-formed proof that does
 // not verify gives `false`, never an exception.
 import { equalBytes } from '../crypto/bytes.js';
+import { WeftError } from '../crypto/errors.js';
 import { sha256 } from '../crypto/sha256.js';
 import { bitAt, commonPrefixBits, KEY_BITS } from './bits.js';
 import { HASH_BYTES, type TreeHasher, treeHasher } from './hasher.js';
@@ -44,6 +45,65 @@ export function verifyProof(
   }
 }
 
+/**
+ * A single proof's shape checks, done before any node is hashed: what its walk starts from (the
+ * leaf `leafKey`/`leafValue` it ends on, or an empty subtree when absent), or null when the proof
+ * cannot show `key -> value` under any root. Shared by the one-proof and the batched walk.
+ */
+type WalkStart = {
+  keyHash: Uint8Array;
+  depth: number;
+  bitmap: Uint8Array;
+  siblings: Uint8Array[];
+  leafKey?: Uint8Array;
+  leafValue?: Uint8Array;
+};
+
+function walkStart(
+  root: Uint8Array,
+  key: Uint8Array,
+  value: Uint8Array | null,
+  proof: Proof,
+): WalkStart | null {
+  if (!isHash(root) || !(key instanceof Uint8Array) || !proof) return null;
+  if (value !== null && !(value instanceof Uint8Array)) return null;
+  const { depth, bitmap, siblings, terminal } = proof;
+  if (!Number.isInteger(depth) || depth < 0 || depth > KEY_BITS) return null;
+  if (!(bitmap instanceof Uint8Array) || bitmap.length !== (depth + 7) >> 3) return null;
+  if (!Array.isArray(siblings)) return null;
+  // Bits past the depth must be zero, and the sibling count must match the bitmap exactly.
+  let present = 0;
+  for (let i = 0; i < bitmap.length * 8; i++) {
+    const set = bitAt(bitmap, i) === 1;
+    if (set && i >= depth) return null;
+    if (set) present++;
+  }
+  if (present !== siblings.length) return null;
+  for (const s of siblings) if (!isHash(s)) return null;
+  const keyHash = sha256(key);
+  const start: WalkStart = { keyHash, depth, bitmap, siblings };
+  switch (terminal?.kind) {
+    case 'member':
+      if (value === null) return null;
+      start.leafKey = keyHash;
+      start.leafValue = sha256(value);
+      return start;
+    case 'empty':
+      if (value !== null) return null;
+      return start;
+    case 'leaf':
+      if (value !== null) return null;
+      if (!isHash(terminal.keyHash) || !isHash(terminal.valueHash)) return null;
+      if (equalBytes(terminal.keyHash, keyHash)) return null;
+      if (commonPrefixBits(terminal.keyHash, keyHash) < depth) return null;
+      start.leafKey = terminal.keyHash;
+      start.leafValue = terminal.valueHash;
+      return start;
+    default:
+      return null;
+  }
+}
+
 function checkSingle(
   h: TreeHasher,
   root: Uint8Array,
@@ -51,53 +111,112 @@ function checkSingle(
   value: Uint8Array | null,
   proof: Proof,
 ): boolean {
-  if (!isHash(root) || !(key instanceof Uint8Array) || !proof) return false;
-  if (value !== null && !(value instanceof Uint8Array)) return false;
-  const { depth, bitmap, siblings, terminal } = proof;
-  if (!Number.isInteger(depth) || depth < 0 || depth > KEY_BITS) return false;
-  if (!(bitmap instanceof Uint8Array) || bitmap.length !== (depth + 7) >> 3) return false;
-  if (!Array.isArray(siblings)) return false;
-  // Bits past the depth must be zero, and the sibling count must match the bitmap exactly.
-  let present = 0;
-  for (let i = 0; i < bitmap.length * 8; i++) {
-    const set = bitAt(bitmap, i) === 1;
-    if (set && i >= depth) return false;
-    if (set) present++;
-  }
-  if (present !== siblings.length) return false;
-  const keyHash = sha256(key);
-
-  let node: Uint8Array;
-  switch (terminal?.kind) {
-    case 'member':
-      if (value === null) return false;
-      node = h.leaf(keyHash, sha256(value));
-      break;
-    case 'empty':
-      if (value !== null) return false;
-      node = h.empty;
-      break;
-    case 'leaf':
-      if (value !== null) return false;
-      if (!isHash(terminal.keyHash) || !isHash(terminal.valueHash)) return false;
-      if (equalBytes(terminal.keyHash, keyHash)) return false;
-      if (commonPrefixBits(terminal.keyHash, keyHash) < depth) return false;
-      node = h.leaf(terminal.keyHash, terminal.valueHash);
-      break;
-    default:
-      return false;
-  }
+  const start = walkStart(root, key, value, proof);
+  if (start === null) return false;
+  const { keyHash, depth, bitmap, siblings } = start;
+  let node = start.leafKey !== undefined ? h.leaf(start.leafKey, start.leafValue!) : h.empty;
   let next = siblings.length - 1;
   for (let d = depth - 1; d >= 0; d--) {
-    let sibling = h.empty;
-    if (bitAt(bitmap, d) === 1) {
-      const s = siblings[next--];
-      if (!isHash(s)) return false;
-      sibling = s;
-    }
+    const sibling = bitAt(bitmap, d) === 1 ? siblings[next--]! : h.empty;
     node = bitAt(keyHash, d) === 0 ? h.internal(node, sibling) : h.internal(sibling, node);
   }
   return equalBytes(node, root);
+}
+
+/** One proof for `verifyProofs`: what `verifyProof` takes, but the options. */
+export type ProofQuery = { root: Uint8Array; key: Uint8Array; value: Uint8Array | null; proof: Proof };
+
+/** Most proofs one `verifyProofs` call takes. */
+export const BATCH_PROOFS_MAX = 1 << 20;
+
+/**
+ * `verifyProof` for many proofs at once: `result[i] === verifyProof(q.root, q.key, q.value,
+ * q.proof, opts)` for `q = queries[i]`, every time (tested, with adversarial proofs); throws
+ * only for a `queries` that is not an array (BAD_INPUT) or is longer than BATCH_PROOFS_MAX
+ * (LIMIT_EXCEEDED). The walks
+ * go up together, the deepest first, one level at a time: the leaves of every proof are hashed in
+ * one batched call, then each level's internal nodes of every proof still walking in one more,
+ * through the tree hasher's batch functions (the native multi-buffer hasher for `weft`).
+ *
+ * @example
+ * const ok = verifyProofs(proofs.map((proof, i) => ({ root, key: keys[i], value: values[i], proof })));
+ */
+export function verifyProofs(queries: readonly ProofQuery[], opts: VerifyOptions = {}): boolean[] {
+  if (!Array.isArray(queries)) throw new WeftError('BAD_INPUT', 'queries must be an array of proof queries');
+  if (queries.length > BATCH_PROOFS_MAX) {
+    throw new WeftError(
+      'LIMIT_EXCEEDED',
+      `at most ${BATCH_PROOFS_MAX} proofs per call, got ${queries.length}`,
+    );
+  }
+  const out = new Array<boolean>(queries.length).fill(false);
+  let h: TreeHasher;
+  try {
+    h = treeHasher(opts.hasher);
+  } catch {
+    return out; // as verifyProof: an unknown preset proves nothing
+  }
+  const live: number[] = [];
+  const starts: WalkStart[] = [];
+  for (let i = 0; i < queries.length; i++) {
+    let start: WalkStart | null = null;
+    try {
+      const q = queries[i]!;
+      start = walkStart(q.root, q.key, q.value, q.proof);
+    } catch {
+      start = null;
+    }
+    if (start !== null) {
+      live.push(i);
+      starts.push(start);
+    }
+  }
+  const n = starts.length;
+  if (n === 0) return out;
+  // Walks ordered deepest first: those still walking at any level are a prefix of the order, so
+  // walk `order[w]` keeps slot w of the level's input (its pair) and output (its node) throughout.
+  const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => starts[b]!.depth - starts[a]!.depth);
+  // One buffer: n pairs of input, then n node hashes of output (moved with copyWithin, no copies).
+  const OUT = n * 64;
+  const buf = new Uint8Array(OUT + n * HASH_BYTES);
+  // Level one: every walk's leaf in one call; a walk that starts on an empty subtree takes the
+  // empty hash in its slot instead of what was hashed there.
+  for (let w = 0; w < n; w++) {
+    const s = starts[order[w]!]!;
+    if (s.leafKey === undefined) continue;
+    buf.set(s.leafKey, w * 64);
+    buf.set(s.leafValue!, w * 64 + 32);
+  }
+  h.leafBatch(buf.subarray(0, OUT), buf.subarray(OUT));
+  for (let w = 0; w < n; w++)
+    if (starts[order[w]!]!.leafKey === undefined) buf.set(h.empty, OUT + w * HASH_BYTES);
+  // Then one call per level: at step t, each walk deeper than t hashes its node at depth - 1 - t.
+  const next = starts.map((s) => s.siblings.length - 1);
+  const empty = h.empty;
+  let walking = n;
+  for (let t = 0; ; t++) {
+    while (walking > 0 && starts[order[walking - 1]!]!.depth <= t) walking--;
+    if (walking === 0) break;
+    for (let w = 0; w < walking; w++) {
+      const j = order[w]!;
+      const s = starts[j]!;
+      const d = s.depth - 1 - t;
+      const sibling = bitAt(s.bitmap, d) === 1 ? s.siblings[next[j]!--]! : empty;
+      const left = bitAt(s.keyHash, d) === 0;
+      const node = OUT + w * HASH_BYTES;
+      buf.copyWithin(w * 64 + (left ? 0 : 32), node, node + HASH_BYTES);
+      buf.set(sibling, w * 64 + (left ? 32 : 0));
+    }
+    h.internalBatch(buf.subarray(0, walking * 64), buf.subarray(OUT, OUT + walking * HASH_BYTES));
+  }
+  for (let w = 0; w < n; w++) {
+    const j = order[w]!;
+    const root = queries[live[j]!]!.root;
+    let same = true;
+    for (let i = 0; i < HASH_BYTES && same; i++) same = buf[OUT + w * HASH_BYTES + i] === root[i];
+    out[live[j]!] = same;
+  }
+  return out;
 }
 
 /** A queried entry: its key hash, and its value hash or null for a claimed absence. */

@@ -4,8 +4,19 @@
 // from the transaction itself — nothing in it comes from the submitter — and is keyed by object
 // identity, so it is only for one admission of objects nobody changes meanwhile.
 import { commitment, nullifier, type Resource } from '../resource/index.js';
+import { type HasherName, type ProofQuery, verifyProofs } from '../smt/index.js';
 import { txIdAndBodyBytes } from './encoding.js';
-import type { Transaction } from './types.js';
+import { commitmentKey, encodeHeight } from './treeKeys.js';
+import type { CommitmentProof, Transaction } from './types.js';
+
+/** A commitment proof verified with others: for which commitment, and the verdict. */
+type ProofVerdict = {
+  anchor: Uint8Array;
+  proof: CommitmentProof['proof'];
+  height: bigint;
+  cm: Uint8Array;
+  ok: boolean;
+};
 
 /**
  * Commitments, nullifiers and ids computed once per object. Each method returns what the plain
@@ -20,6 +31,7 @@ export class TxHashMemo {
   private readonly commitments = new Map<Resource, Uint8Array>();
   private readonly nullifiers = new Map<Resource, { nk: Uint8Array; nf: Uint8Array }>();
   private readonly ids = new Map<Transaction, { id: Uint8Array; bodyBytes: number }>();
+  private readonly proofs = new Map<CommitmentProof, ProofVerdict>();
 
   commitment(resource: Resource): Uint8Array {
     let cm = this.commitments.get(resource);
@@ -47,5 +59,57 @@ export class TxHashMemo {
       this.ids.set(tx, hit);
     }
     return hit;
+  }
+
+  /**
+   * Verifies the commitment proofs of every consumed resource of `txs` together, with one batched
+   * hash call per tree level (`verifyProofs`, `weft` preset), so validation finds each verdict
+   * here instead of walking each proof alone. Resources whose commitment or height cannot be
+   * encoded are skipped (validation refuses them with their own code); so is any proof no
+   * transaction here carries. Call it right before validating, with nothing changing the objects
+   * in between: a verdict holds for the proof's bytes as they are now.
+   */
+  verifyCommitmentProofs(txs: readonly Transaction[]): void {
+    const queries: ProofQuery[] = [];
+    const verdicts: ProofVerdict[] = [];
+    for (const tx of txs) {
+      for (const a of tx?.actions ?? []) {
+        for (const c of a?.consumed ?? []) {
+          const p = c?.commitmentProof;
+          if (p === null || p === undefined || this.proofs.has(p)) continue;
+          try {
+            const cm = this.commitment(c.resource);
+            const v: ProofVerdict = { anchor: p.anchor, proof: p.proof, height: p.height, cm, ok: false };
+            queries.push({
+              root: p.anchor,
+              key: commitmentKey(cm),
+              value: encodeHeight(p.height),
+              proof: p.proof,
+            });
+            verdicts.push(v);
+            this.proofs.set(p, v);
+          } catch {
+            // validation reports a malformed resource or height with its own code
+          }
+        }
+      }
+    }
+    const ok = verifyProofs(queries, { hasher: 'weft' });
+    for (let i = 0; i < verdicts.length; i++) verdicts[i]!.ok = ok[i]!;
+  }
+
+  /**
+   * `verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })` when
+   * `verifyCommitmentProofs` checked this very proof for `cm` with that preset; undefined when it
+   * did not (then verify it alone).
+   */
+  commitmentProofVerdict(p: CommitmentProof, cm: Uint8Array, hasher: HasherName): boolean | undefined {
+    if (hasher !== 'weft') return undefined;
+    const v = this.proofs.get(p);
+    if (v === undefined || v.anchor !== p.anchor || v.proof !== p.proof || v.height !== p.height)
+      return undefined;
+    if (v.cm.length !== cm.length) return undefined;
+    for (let i = 0; i < cm.length; i++) if (v.cm[i] !== cm[i]) return undefined;
+    return v.ok;
   }
 }

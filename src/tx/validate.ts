@@ -343,7 +343,10 @@ export function validateTransaction(
           }
         } else {
           const hasher = ctx.anchorHasher?.(p.anchor) ?? 'weft';
-          if (!verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher })) {
+          const proven =
+            hashes?.commitmentProofVerdict(p, cm, hasher) ??
+            verifyProof(p.anchor, commitmentKey(cm), encodeHeight(p.height), p.proof, { hasher });
+          if (!proven) {
             fail('BAD_PROOF', `${path}.commitmentProof does not prove the commitment under its anchor`);
           }
         }
