@@ -237,6 +237,37 @@ describe('anchors, statuses and limits', () => {
     expect(again.status.status).toBe('included');
   });
 
+  it('answers statuses as before the block while it is sealed (in memory), as after once it is', async () => {
+    const d = await makeDomain('seal-reads');
+    const w = new Wallet(d);
+    const coins = [await w.mint(alice.publicKey, 10n), await w.mint(alice.publicKey, 11n)];
+    const earlier = await d.submit(w.transferTx(coins[0]!, alice, bob.publicKey, 5n).tx);
+    await d.sealBlock();
+    const refused = await d.submit(w.transferTx(coins[0]!, alice, carol.publicKey, 5n).tx); // spent
+    expect(refused.status.status).toBe('rejected');
+    const pending = await d.submit(w.transferTx(coins[1]!, alice, bob.publicKey, 5n).tx);
+    const before = [earlier, refused, pending].map((r) => d.status(r.txId));
+    expect(before.map((s) => s?.status)).toEqual(['included', 'rejected', 'pending']);
+    const sealing = d.sealBlock();
+    let settled = false;
+    void sealing.then(() => {
+      settled = true;
+    });
+    let during = 0;
+    for (let i = 0; i < 50 && !settled; i++) {
+      if ((d as unknown as { sealing: unknown }).sealing !== null) {
+        during++;
+        expect([earlier, refused, pending].map((r) => d.status(r.txId))).toEqual(before);
+      }
+      await Promise.resolve();
+    }
+    await sealing;
+    expect(during).toBeGreaterThan(0);
+    expect(d.status(pending.txId)?.status).toBe('included');
+    expect(d.status(earlier.txId)).toEqual(before[0]);
+    expect(d.status(refused.txId)).toEqual(before[1]);
+  });
+
   it('bounds the mempool with a clear MEMPOOL_FULL refusal', async () => {
     const d = await makeDomain('full', { limits: { mempoolTxsMax: 2 } });
     const w = new Wallet(d);

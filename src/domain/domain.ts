@@ -290,7 +290,8 @@ export class Domain extends EventEmitter<DomainEvents> {
     height: bigint;
     provenHeight: bigint;
     stateRoot: Uint8Array;
-    statuses: Map<string, TxStatus>;
+    /** the statuses the seal may change, as they were before it (statusesBeforeSeal) */
+    statuses: Map<string, TxStatus | undefined>;
   } | null = null;
   /** Milliseconds spent per phase since creation (for benchmarks and metrics). */
   private readonly spent: Record<PhaseName, number> = {
@@ -697,6 +698,11 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** Fills in anchor and proof for consumed resources that lack them (network transactions). */
   private fillNetworkProofs(tx: Transaction): Transaction {
+    // Most transactions carry every proof: return them as they are, without copying.
+    const lacking = tx.actions?.some?.((a) =>
+      a?.consumed?.some?.((c) => c?.commitmentProof === null && c.resource?.isEphemeral !== true),
+    );
+    if (lacking !== true) return tx;
     let changed = false;
     const actions = tx.actions?.map((a) => ({
       ...a,
@@ -829,13 +835,12 @@ export class Domain extends EventEmitter<DomainEvents> {
         transition: staged.transition!,
         ...(objects ? { objects } : {}),
       };
-      // Reads keep the state before this block until the store holds it (a copy of the statuses:
-      // the seal changes them in place, and they are bounded by the mempool).
+      // Reads keep the state before this block until the store holds it.
       this.sealing = {
         height: this.state.height,
         provenHeight: this.state.provenHeight,
         stateRoot: this.state.head.stateRoot.slice(),
-        statuses: new Map(this.state.statuses),
+        statuses: this.statusesBeforeSeal(),
       };
       let sealOutputs: DomainOutput[];
       try {
@@ -892,6 +897,19 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   /**
+   * The statuses a seal may change, as they are before it: those of the mempool's transactions
+   * (the only ones the seal includes or evicts) and, with a store, every terminal one
+   * (`takeTerminalStatuses` moves them out before the store holds them). A copy of these
+   * rather than of every status: without a store the statuses grow with history.
+   */
+  private statusesBeforeSeal(): Map<string, TxStatus | undefined> {
+    const before = new Map<string, TxStatus | undefined>();
+    for (const p of this.state.mempool) before.set(p.key, this.state.statuses.get(p.key));
+    if (this.store) for (const [k, st] of this.state.statuses) if (st.status !== 'pending') before.set(k, st);
+    return before;
+  }
+
+  /**
    * Terminal statuses leave the in-memory state once a block lands them in the store: the state
    * (and every checkpoint) stays bounded by the mempool, not by history.
    */
@@ -917,8 +935,10 @@ export class Domain extends EventEmitter<DomainEvents> {
   /** Status of a transaction: pending, included, rejected or evicted; undefined if never seen. */
   status(id: Uint8Array): TxStatus | undefined {
     const key = hexKey(id);
-    const statuses = this.sealing?.statuses ?? this.state.statuses;
-    return statuses.get(key) ?? this.store?.status(key);
+    // While a block is sealed, what it changed answers as it was before it (statusesBeforeSeal).
+    const before = this.sealing?.statuses;
+    const known = before?.has(key) ? before.get(key) : this.state.statuses.get(key);
+    return known ?? this.store?.status(key);
   }
 
   /** The signed header at `height` (default: the committed tip). */
