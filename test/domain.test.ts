@@ -512,6 +512,19 @@ describe('signature checks shared between the pool and the calling thread', () =
       expect(shared.map((r) => r?.valid)).toEqual(inline.map((r) => r.valid));
       expect(shared.map((r) => hex(r!.txId))).toEqual(inline.map((r) => hex(r.txId)));
       expect(shared[137]!.valid).toEqual([false]);
+      // The pool alone (a domain's way: its thread admits meanwhile) answers the same.
+      let sent = 0;
+      const counting = {
+        threads: pool.threads,
+        verify: (checks: Parameters<typeof pool.verify>[0]) => {
+          sent += checks.length;
+          return pool.verify(checks);
+        },
+      } as unknown as typeof pool;
+      const poolOnly = await preverifyBatch(txs, counting, { shareCaller: false });
+      expect(sent).toBe(txs.length); // every signature went to the pool
+      expect(poolOnly.map((r) => r?.valid)).toEqual(inline.map((r) => r.valid));
+      expect(poolOnly.map((r) => hex(r!.txId))).toEqual(inline.map((r) => hex(r.txId)));
       // And a domain admitting with the pool refuses the forged one, with the same code as inline.
       const dp = await Domain.create({
         name: 'preverify-pool',

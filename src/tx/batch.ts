@@ -73,17 +73,23 @@ export async function validateBatch(
  * Checks the signatures of many transactions, on the pool and on the calling thread at once:
  * the same sharing as `validateBatch`, for callers that validate later themselves (a domain's
  * pure apply). `result[i]` answers `txs[i]`, or is undefined for one that cannot be encoded.
+ * With `shareCaller: false` the calling thread takes no chunk of its own (it checks here only
+ * what the pool failed to answer): for a caller whose thread has other serial work to do
+ * meanwhile — a domain admits and seals on it while the pool checks the next submissions.
  */
 export async function preverifyBatch(
   txs: readonly Transaction[],
   pool: SignatureVerifierPool,
+  opts: { shareCaller?: boolean } = {},
 ): Promise<(SignatureResults | undefined)[]> {
   if (!Array.isArray(txs)) throw new WeftError('BAD_INPUT', 'txs must be an array of transactions');
   const out = new Array<SignatureResults | undefined>(txs.length);
   const answered = (start: number, end: number, answers?: (SignatureResults | undefined)[]): void => {
     for (let i = start; i < end; i++) out[i] = answers?.[i - start] ?? inlineAnswer(txs[i]!);
   };
-  await shareWithPool(txs, pool, answered, (start, end) => answered(start, end));
+  const inline =
+    opts.shareCaller === false ? undefined : (start: number, end: number) => answered(start, end);
+  await shareWithPool(txs, pool, answered, inline);
   return out;
 }
 
@@ -97,14 +103,15 @@ function inlineAnswer(tx: Transaction): SignatureResults | undefined {
 
 /**
  * Splits `txs` into chunks: the pool checks signatures from the front, the calling thread handles
- * whole chunks from the back rather than wait, and `answered` gets each front chunk once its
- * answers are in (without answers when the pool failed: no verdict, check here instead).
+ * whole chunks from the back rather than wait (unless `inline` is absent: then it waits), and
+ * `answered` gets each front chunk once its answers are in (without answers when the pool
+ * failed: no verdict, check here instead).
  */
 async function shareWithPool(
   txs: readonly Transaction[],
   pool: SignatureVerifierPool,
   answered: (start: number, end: number, answers?: (SignatureResults | undefined)[]) => void,
-  inline: (start: number, end: number) => void,
+  inline: ((start: number, end: number) => void) | undefined,
 ): Promise<void> {
   const chunks: Chunk[] = [];
   for (let start = 0; start < txs.length; start += BATCH_CHUNK_TXS) {
@@ -134,7 +141,7 @@ async function shareWithPool(
     if (c.answers !== undefined || c.failed !== undefined) {
       answered(c.start, c.end, c.answers);
       oldest++;
-    } else if (front < back) {
+    } else if (front < back && inline !== undefined) {
       const d = chunks[--back]!;
       inline(d.start, d.end);
       await yieldToEvents();
