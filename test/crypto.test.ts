@@ -9,6 +9,7 @@ import {
   fromHex,
   getBatchHasher,
   hashBlocks,
+  hexKey,
   type Reader,
   sha256,
   sha256Into,
@@ -229,6 +230,17 @@ describe('hex at the edges', () => {
     expect(() => fromHex('deadbeef', undefined, 'root')).toThrowError(/root must be 0x-prefixed/);
     expect(() => fromHex('0xabc')).toThrow(WeftError);
     expect(() => fromHex('0xabcd', 32, 'cm')).toThrowError(/cm must be 32 bytes/);
+  });
+
+  it('hexKey is toHex without its prefix, for views into larger buffers too', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(80), fc.nat(80), (bytes, a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        const view = bytes.subarray(Math.min(lo, bytes.length), Math.min(hi, bytes.length));
+        expect(hexKey(view)).toBe(toHex(view).slice(2));
+        expect(hexKey(view)).toBe([...view].map((x) => x.toString(16).padStart(2, '0')).join(''));
+      }),
+    );
   });
 });
 

@@ -57,10 +57,13 @@ export function toHex(bytes: Uint8Array): string {
 
 /**
  * Lowercase hex without a prefix: the form bytes take as a map key or a name inside Weft (never
- * at an edge, where `toHex` is the rule).
+ * at an edge, where `toHex` is the rule). One flat string from node's encoder (a view, no copy
+ * of the bytes): map lookups hash it at once, where one built a digit pair at a time is a chain
+ * of 32 strings to flatten first — admission makes about a dozen a transaction. Node only (the
+ * dashboard's bundle uses `toHex`, never this).
  */
 export function hexKey(bytes: Uint8Array): string {
-  return toHex(bytes).slice(2);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /**
