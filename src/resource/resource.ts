@@ -52,9 +52,21 @@ const EXPAND_SEED_TAG = new TextEncoder().encode('RISC0_ExpandSeed');
 const PRF_PSI = 0x00;
 const PRF_RCM = 0x01;
 
+// Preimages are built in these module buffers and hashed at once (hashing is synchronous and never
+// re-enters them; each function has its own): three run per transfer on the admission path.
+const PRF_INPUT = new Uint8Array(EXPAND_SEED_TAG.length + 1 + 2 * DIGEST_BYTES);
+PRF_INPUT.set(EXPAND_SEED_TAG, 0);
+const COMMITMENT_INPUT = new Uint8Array(COMMITMENT_PREIMAGE_BYTES);
+const COMMITMENT_QUANTITY = new DataView(COMMITMENT_INPUT.buffer, 64, 16);
+const NULLIFIER_INPUT = new Uint8Array(4 * DIGEST_BYTES);
+
 /** The reference's seed expansion: SHA256("RISC0_ExpandSeed" || tag || randSeed || nonce). */
 function prf(tag: number, randSeed: Uint8Array, nonce: Uint8Array): Uint8Array {
-  return sha256(concatBytes(EXPAND_SEED_TAG, Uint8Array.of(tag), randSeed, nonce));
+  const at = EXPAND_SEED_TAG.length;
+  PRF_INPUT[at] = tag;
+  PRF_INPUT.set(randSeed, at + 1);
+  PRF_INPUT.set(nonce, at + 1 + DIGEST_BYTES);
+  return sha256(PRF_INPUT);
 }
 
 /** psi: the nullifier's per-resource randomness. */
@@ -82,17 +94,17 @@ export function nkCommitment(nk: Uint8Array): Uint8Array {
 export function commitment(resource: Resource): Uint8Array {
   assertResource(resource);
   // Built in place: this runs twice per transfer on the validation hot path.
-  const input = new Uint8Array(COMMITMENT_PREIMAGE_BYTES);
+  const r = rcm(resource);
+  const input = COMMITMENT_INPUT;
   input.set(resource.logicRef, 0);
   input.set(resource.labelRef, 32);
-  const q = new DataView(input.buffer, 64, 16);
-  q.setBigUint64(0, resource.quantity >> 64n);
-  q.setBigUint64(8, resource.quantity & 0xffff_ffff_ffff_ffffn);
+  COMMITMENT_QUANTITY.setBigUint64(0, resource.quantity >> 64n);
+  COMMITMENT_QUANTITY.setBigUint64(8, resource.quantity & 0xffff_ffff_ffff_ffffn);
   input.set(resource.valueRef, 80);
   input[112] = resource.isEphemeral ? 1 : 0;
   input.set(resource.nonce, 113);
   input.set(resource.nkCommitment, 145);
-  input.set(rcm(resource), 177);
+  input.set(r, 177);
   return sha256(input);
 }
 
@@ -118,10 +130,11 @@ export function nullifier(
       },
     );
   }
-  const input = new Uint8Array(128);
+  const p = psi(resource);
+  const input = NULLIFIER_INPUT;
   input.set(nk, 0);
   input.set(resource.nonce, 32);
-  input.set(psi(resource), 64);
+  input.set(p, 64);
   input.set(cm, 96);
   return sha256(input);
 }
