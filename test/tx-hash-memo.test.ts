@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keyPairFromSeed, utf8 } from '../src/crypto/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
+import { PROOFS_PER_CALL } from '../src/tx/hashMemo.js';
 import { signTransaction, type Transaction, TxHashMemo, txId, validateTransaction } from '../src/tx/index.js';
 import { bytes32, created, expectCode, Ledger, Mint, seededRandom } from './support.js';
 
@@ -108,6 +109,28 @@ describe('commitment proofs verified together (one batched hash call per tree le
     expect(codes[0]).toBeUndefined();
     // Signatures are over the body: the tampered witnesses are refused for their proof only.
     for (const code of codes.slice(1)) expect(code).toBe('BAD_PROOF');
+  });
+
+  it('verifies a group larger than one batched call, and passes over malformed transactions', async () => {
+    const { tx, coin } = await fixture(20);
+    const c = tx.actions[0]!.consumed[0]!;
+    const p = c.commitmentProof!;
+    // Distinct proof objects (the memo answers per object), one in every 1,000 with a wrong height.
+    const copies = Array.from({ length: PROOFS_PER_CALL + 5 }, (_, i) => ({
+      ...p,
+      height: i % 1000 === 999 ? p.height + 1n : p.height,
+    }));
+    const txs = copies.map((proof) => ({
+      ...tx,
+      actions: [{ ...tx.actions[0]!, consumed: [{ ...c, commitmentProof: proof }] }],
+    }));
+    const malformed = [{ ...tx, actions: 5 }, { ...tx, actions: [{ consumed: 'x' }] }, null];
+    const memo = new TxHashMemo();
+    memo.verifyCommitmentProofs([...txs, ...(malformed as unknown as Transaction[])]);
+    const cm = commitment(coin.resource);
+    expect(copies.map((q) => memo.commitmentProofVerdict(q, cm, 'weft'))).toEqual(
+      copies.map((_, i) => i % 1000 !== 999),
+    );
   });
 
   it('answers only for the proof it verified, that commitment and the weft preset', async () => {

@@ -9,6 +9,9 @@ import { txIdAndBodyBytes } from './encoding.js';
 import { commitmentKey, encodeHeight } from './treeKeys.js';
 import type { CommitmentProof, Transaction } from './types.js';
 
+/** Proofs per `verifyProofs` call: a group of any size, in buffers of at most ~400 KB. */
+export const PROOFS_PER_CALL = 4096;
+
 /** A commitment proof verified with others: for which commitment, and the verdict. */
 type ProofVerdict = {
   anchor: Uint8Array;
@@ -73,8 +76,11 @@ export class TxHashMemo {
     const queries: ProofQuery[] = [];
     const verdicts: ProofVerdict[] = [];
     for (const tx of txs) {
-      for (const a of tx?.actions ?? []) {
-        for (const c of a?.consumed ?? []) {
+      // Anything malformed is left to validation, which refuses it with its own code.
+      if (!Array.isArray(tx?.actions)) continue;
+      for (const a of tx.actions) {
+        if (!Array.isArray(a?.consumed)) continue;
+        for (const c of a.consumed) {
           const p = c?.commitmentProof;
           if (p === null || p === undefined || this.proofs.has(p)) continue;
           try {
@@ -94,8 +100,10 @@ export class TxHashMemo {
         }
       }
     }
-    const ok = verifyProofs(queries, { hasher: 'weft' });
-    for (let i = 0; i < verdicts.length; i++) verdicts[i]!.ok = ok[i]!;
+    for (let start = 0; start < queries.length; start += PROOFS_PER_CALL) {
+      const ok = verifyProofs(queries.slice(start, start + PROOFS_PER_CALL), { hasher: 'weft' });
+      for (let i = 0; i < ok.length; i++) verdicts[start + i]!.ok = ok[i]!;
+    }
   }
 
   /**
