@@ -5,6 +5,7 @@ import { equalBytes } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/sha256.js';
 import { bitAt, commonPrefixBits, KEY_BITS } from './bits.js';
 import { HASH_BYTES, type TreeHasher, treeHasher } from './hasher.js';
+import { PackedProof } from './packedProof.js';
 import type {
   MultiProof,
   MultiStep,
@@ -17,6 +18,9 @@ import type {
 
 /** Most keys one multiproof or transition proof may cover. */
 export const MULTI_KEYS_MAX = 1 << 18;
+
+/** Scratch for one packed sibling while a single proof is checked (the hashers copy their inputs). */
+const packedSibling = new Uint8Array(HASH_BYTES);
 
 function isHash(x: unknown): x is Uint8Array {
   return x instanceof Uint8Array && x.length === HASH_BYTES;
@@ -53,10 +57,14 @@ function checkSingle(
 ): boolean {
   if (!isHash(root) || !(key instanceof Uint8Array) || !proof) return false;
   if (value !== null && !(value instanceof Uint8Array)) return false;
-  const { depth, bitmap, siblings, terminal } = proof;
+  const { depth, bitmap, terminal } = proof;
+  // A proof straight from the tree keeps its siblings packed: read them in place.
+  const packed = PackedProof.packedSiblings(proof);
+  const siblings = packed === undefined ? proof.siblings : undefined;
   if (!Number.isInteger(depth) || depth < 0 || depth > KEY_BITS) return false;
   if (!(bitmap instanceof Uint8Array) || bitmap.length !== (depth + 7) >> 3) return false;
-  if (!Array.isArray(siblings)) return false;
+  if (packed === undefined && !Array.isArray(siblings)) return false;
+  const count = packed === undefined ? siblings!.length : packed.count;
   // Bits past the depth must be zero, and the sibling count must match the bitmap exactly.
   let present = 0;
   for (let i = 0; i < bitmap.length * 8; i++) {
@@ -64,7 +72,7 @@ function checkSingle(
     if (set && i >= depth) return false;
     if (set) present++;
   }
-  if (present !== siblings.length) return false;
+  if (present !== count) return false;
   const keyHash = sha256(key);
 
   let node: Uint8Array;
@@ -87,13 +95,20 @@ function checkSingle(
     default:
       return false;
   }
-  let next = siblings.length - 1;
+  let next = count - 1;
   for (let d = depth - 1; d >= 0; d--) {
     let sibling = h.empty;
     if (bitAt(bitmap, d) === 1) {
-      const s = siblings[next--];
-      if (!isHash(s)) return false;
-      sibling = s;
+      if (packed !== undefined) {
+        // Copied into a scratch hash rather than viewed: a view per level costs more.
+        const from = packed.at + HASH_BYTES * next--;
+        for (let i = 0; i < HASH_BYTES; i++) packedSibling[i] = packed.bytes[from + i]!;
+        sibling = packedSibling;
+      } else {
+        const s = siblings![next--];
+        if (!isHash(s)) return false;
+        sibling = s;
+      }
     }
     node = bitAt(keyHash, d) === 0 ? h.internal(node, sibling) : h.internal(sibling, node);
   }
