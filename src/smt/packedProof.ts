@@ -7,8 +7,11 @@ import type { Proof, Terminal } from './types.js';
 /** Bytes of one sibling hash. */
 const SIBLING_BYTES = 32;
 
-/** Where an untouched packed proof keeps its siblings: `count` hashes from `at` in `bytes`. */
-export type PackedSiblings = { bytes: Uint8Array; at: number; count: number };
+/**
+ * Where an untouched packed proof keeps its siblings: `count` hashes from byte `at` of `bytes`
+ * (`at` a multiple of 4; `words` views the same buffer, for word copies).
+ */
+export type PackedSiblings = { bytes: Uint8Array; words: Uint32Array; at: number; count: number };
 
 /**
  * A `Proof` whose `siblings` is an own, enumerable accessor: the array of views is made on first
@@ -22,6 +25,7 @@ export class PackedProof implements Proof {
   terminal: Terminal;
   declare siblings: Uint8Array[];
   readonly #bytes: Uint8Array;
+  readonly #words: Uint32Array;
   readonly #at: number;
   readonly #count: number;
   /** The siblings as views, once read (or as assigned); undefined while only packed. */
@@ -47,12 +51,16 @@ export class PackedProof implements Proof {
     },
   };
 
-  /** `count` sibling hashes, top first, are `bytes[at .. at + 32 * count)`; the caller keeps them unchanged. */
+  /**
+   * `count` sibling hashes, top first, are `bytes[at .. at + 32 * count)`, `at` a multiple of 4
+   * and `words` a view of the whole of `bytes`' buffer; the caller never changes them again.
+   */
   constructor(
     depth: number,
     bitmap: Uint8Array,
     terminal: Terminal,
     bytes: Uint8Array,
+    words: Uint32Array,
     at: number,
     count: number,
   ) {
@@ -60,6 +68,7 @@ export class PackedProof implements Proof {
     this.bitmap = bitmap;
     this.terminal = terminal;
     this.#bytes = bytes;
+    this.#words = words;
     this.#at = at;
     this.#count = count;
     Object.defineProperty(this, 'siblings', PackedProof.#siblingsProperty);
@@ -73,6 +82,6 @@ export class PackedProof implements Proof {
    */
   static packedSiblings(proof: Proof): PackedSiblings | undefined {
     if (!(proof instanceof PackedProof) || proof.#list !== undefined) return undefined;
-    return { bytes: proof.#bytes, at: proof.#at, count: proof.#count };
+    return { bytes: proof.#bytes, words: proof.#words, at: proof.#at, count: proof.#count };
   }
 }

@@ -74,7 +74,7 @@ export function proveKey(t: TreeArenas, root: number, kh: Uint8Array, s: ProofSc
     s.at += 32;
   }
   // The siblings stay packed in the slab; views are made only if a caller reads `siblings`.
-  return new PackedProof(depth, bitmap, terminalOf(t, n, kh), s.slabBytes, start, count);
+  return new PackedProof(depth, bitmap, terminalOf(t, n, kh), s.slabBytes, slab, start, count);
 }
 
 /** What ends the path of `kh` at node `n`: emptiness, `kh`'s own leaf, or another key's leaf. */

@@ -20,7 +20,8 @@ import type {
 export const MULTI_KEYS_MAX = 1 << 18;
 
 /** Scratch for one packed sibling while a single proof is checked (the hashers copy their inputs). */
-const packedSibling = new Uint8Array(HASH_BYTES);
+const packedSiblingWords = new Uint32Array(HASH_BYTES / 4);
+const packedSibling = new Uint8Array(packedSiblingWords.buffer);
 
 function isHash(x: unknown): x is Uint8Array {
   return x instanceof Uint8Array && x.length === HASH_BYTES;
@@ -101,8 +102,8 @@ function checkSingle(
     if (bitAt(bitmap, d) === 1) {
       if (packed !== undefined) {
         // Copied into a scratch hash rather than viewed: a view per level costs more.
-        const from = packed.at + HASH_BYTES * next--;
-        for (let i = 0; i < HASH_BYTES; i++) packedSibling[i] = packed.bytes[from + i]!;
+        const from = (packed.at >> 2) + (HASH_BYTES >> 2) * next--;
+        for (let i = 0; i < HASH_BYTES >> 2; i++) packedSiblingWords[i] = packed.words[from + i]!;
         sibling = packedSibling;
       } else {
         const s = siblings![next--];
