@@ -22,6 +22,11 @@ import { pageKey } from './page.js';
  */
 const GATHER_CHUNK = 64;
 
+/** Words of one `update` entry: old node, lo, hi, left child's entry, right child's entry, new node. */
+const ENTRY_WORDS = 6;
+/** No entry: that side has no writes and keeps its old child. */
+const NO_ENTRY = 0xffff_ffff;
+
 /** What one batch did to the tree. */
 export type UpdateResult = {
   /** root node id of the new version */
@@ -54,7 +59,9 @@ export class BatchUpdater {
   private scratchOut = new Uint8Array(32 * 1024);
   /** Where the touch passes leave the words they read, so the reads are not optimised away. */
   private touchSink = 0;
-  private frontiers = [new Uint32Array(0), new Uint32Array(0)];
+  /** `update`'s entries, ENTRY_WORDS words each, and where each level's entries start. */
+  private entryWords = new Uint32Array(0);
+  private levelStart = new Uint32Array(KEY_BITS + 1);
 
   constructor(h: TreeHasher, t: TreeArenas, pageLevels: number, trackPages: boolean) {
     this.h = h;
@@ -70,31 +77,110 @@ export class BatchUpdater {
     this.version = version;
     this.stale = [];
     this.retired = [];
-    if (b.n !== 0) this.touchPaths(oldRoot, b);
-    const root = b.n === 0 ? oldRoot : this.update(oldRoot, 0, 0, b.n, b);
+    const root = b.n === 0 ? oldRoot : this.update(oldRoot, b);
     this.hashNewLeaves(b);
     this.hashNewInternals();
     return { root, stale: this.stale, retired: this.retired };
   }
 
-  /** Rebuilds the subtree `node` at `depth` with writes [lo, hi); returns the new node id. */
-  private update(node: number, depth: number, lo: number, hi: number, b: Batch): number {
-    if (lo === hi) return node;
+  /**
+   * Rebuilds the paths of the batch's writes under `root`; returns the new root's id. Level by
+   * level, not depth first: each level's old nodes are read in a loop of their own first, so
+   * their cache misses (records anywhere in an array of hundreds of megabytes) are in flight
+   * together instead of one at a time. Going down, every visited internal node becomes an entry
+   * (node, [lo, hi), its children's entries); a subtree whose root is a leaf or empty is built
+   * at once. Coming up, deepest level first, each entry becomes its new node.
+   */
+  private update(root: number, b: Batch): number {
     const a = this.nodes;
-    if (!a.isInternal(node)) return this.build(node, depth, lo, hi, b);
-    invariant(depth < KEY_BITS, 'internal node at depth 256');
-    const mid = splitPacked(b.keyHashes, depth, lo, hi);
-    const l = a.left(node);
-    const r = a.right(node);
-    const nl = this.update(l, depth + 1, lo, mid, b);
-    const nr = this.update(r, depth + 1, mid, hi, b);
-    if (nl === l && nr === r) return node;
-    this.stale.push(node);
-    // Every key of [lo, hi) shares the node's path: the page key's prefix comes from the batch.
-    if (this.trackPages && depth % this.pageLevels === 0) {
-      this.retired.push(pageKey(BigInt(a.born[node]!), depth, b.keyHashes.subarray(lo * 32, lo * 32 + 32)));
+    const levelStart = this.levelStart;
+    let e = this.entries(ENTRY_WORDS);
+    e[0] = root;
+    e[1] = 0;
+    e[2] = b.n;
+    let from = 0;
+    let to = 1;
+    let depth = 0;
+    let sink = this.touchSink;
+    for (; from < to; depth++) {
+      levelStart[depth] = from;
+      // Re-read each level: building the level above may have grown the arrays.
+      const words = a.words;
+      const keyBytes = this.keys.bytes;
+      // Read ahead: one word of each record of this level, in a loop of its own.
+      for (let i = from; i < to; i++) sink = (sink + words[e[i * ENTRY_WORDS]! * RECORD_WORDS]!) | 0;
+      for (let i = from; i < to; i++) {
+        const node = e[i * ENTRY_WORDS]!;
+        if (a.isInternal(node)) continue;
+        // An existing leaf: `build` compares its key hash with the batch's.
+        if (node !== EMPTY) sink = (sink + keyBytes[a.keySlot(node) * 32]!) | 0;
+      }
+      let next = to;
+      e = this.entries((to + 2 * (to - from)) * ENTRY_WORDS);
+      for (let i = from; i < to; i++) {
+        const at = i * ENTRY_WORDS;
+        const node = e[at]!;
+        const lo = e[at + 1]!;
+        const hi = e[at + 2]!;
+        if (!a.isInternal(node)) {
+          e[at + 3] = NO_ENTRY;
+          e[at + 4] = NO_ENTRY;
+          e[at + 5] = this.build(node, depth, lo, hi, b);
+          continue;
+        }
+        invariant(depth < KEY_BITS, 'internal node at depth 256');
+        const mid = splitPacked(b.keyHashes, depth, lo, hi);
+        e[at + 3] = lo < mid ? next : NO_ENTRY;
+        if (lo < mid) next = this.entry(e, next, a.left(node), lo, mid);
+        e[at + 4] = mid < hi ? next : NO_ENTRY;
+        if (mid < hi) next = this.entry(e, next, a.right(node), mid, hi);
+      }
+      from = to;
+      to = next;
     }
-    return this.join(nl, nr, depth);
+    this.touchSink = sink;
+    // Up, deepest level first: an internal entry's children are all on the level below it.
+    for (let d = depth - 1; d >= 0; d--) {
+      const end = d === depth - 1 ? to : levelStart[d + 1]!;
+      for (let i = levelStart[d]!; i < end; i++) {
+        const at = i * ENTRY_WORDS;
+        const node = e[at]!;
+        if (!a.isInternal(node)) continue;
+        const l = a.left(node);
+        const r = a.right(node);
+        const nl = e[at + 3] === NO_ENTRY ? l : e[e[at + 3]! * ENTRY_WORDS + 5]!;
+        const nr = e[at + 4] === NO_ENTRY ? r : e[e[at + 4]! * ENTRY_WORDS + 5]!;
+        if (nl === l && nr === r) {
+          e[at + 5] = node;
+          continue;
+        }
+        this.stale.push(node);
+        // Every key of [lo, hi) shares the node's path: the page key's prefix comes from the batch.
+        if (this.trackPages && d % this.pageLevels === 0) {
+          const lo = e[at + 1]!;
+          this.retired.push(pageKey(BigInt(a.born[node]!), d, b.keyHashes.subarray(lo * 32, lo * 32 + 32)));
+        }
+        e[at + 5] = this.join(nl, nr, d);
+      }
+    }
+    return e[5]!;
+  }
+
+  /** Writes entry `i` (node, lo, hi) into `e`; returns the next free entry. */
+  private entry(e: Uint32Array, i: number, node: number, lo: number, hi: number): number {
+    e[i * ENTRY_WORDS] = node;
+    e[i * ENTRY_WORDS + 1] = lo;
+    e[i * ENTRY_WORDS + 2] = hi;
+    return i + 1;
+  }
+
+  /** The entries array with room for `words` words (grown, contents kept). */
+  private entries(words: number): Uint32Array {
+    if (this.entryWords.length >= words) return this.entryWords;
+    const grown = new Uint32Array(Math.max(words, this.entryWords.length * 2));
+    grown.set(this.entryWords);
+    this.entryWords = grown;
+    return grown;
   }
 
   /** An internal node over (nl, nr), or the lone leaf or emptiness the pair collapses to. */
@@ -215,64 +301,6 @@ export class BatchUpdater {
       }
       list.length = 0;
     }
-  }
-
-  /**
-   * Walks the old nodes the batch's paths pass through level by level, reading each record in a
-   * loop of its own, so the cache misses of one level are in flight together; `update` then
-   * walks them depth first (one miss at a time) from the cache. Reads only.
-   */
-  private touchPaths(root: number, b: Batch): void {
-    const a = this.nodes;
-    const words = a.words;
-    const keyBytes = this.keys.bytes;
-    let cur = this.frontier(0, b.n);
-    let next = this.frontier(1, b.n);
-    cur[0] = root;
-    cur[1] = 0;
-    cur[2] = b.n;
-    let count = 1;
-    let sink = this.touchSink;
-    for (let depth = 0; count > 0 && depth < KEY_BITS; depth++) {
-      for (let j = 0; j < count; j++) sink = (sink + words[cur[3 * j]! * RECORD_WORDS]!) | 0;
-      let out = 0;
-      for (let j = 0; j < count; j++) {
-        const node = cur[3 * j]!;
-        if (!a.isInternal(node)) {
-          // An existing leaf: `build` compares its key hash with the batch's.
-          if (node !== EMPTY) sink = (sink + keyBytes[a.keySlot(node) * 32]!) | 0;
-          continue;
-        }
-        const lo = cur[3 * j + 1]!;
-        const hi = cur[3 * j + 2]!;
-        const mid = splitPacked(b.keyHashes, depth, lo, hi);
-        if (lo < mid) {
-          next[3 * out] = a.left(node);
-          next[3 * out + 1] = lo;
-          next[3 * out + 2] = mid;
-          out++;
-        }
-        if (mid < hi) {
-          next[3 * out] = a.right(node);
-          next[3 * out + 1] = mid;
-          next[3 * out + 2] = hi;
-          out++;
-        }
-      }
-      const t = cur;
-      cur = next;
-      next = t;
-      count = out;
-    }
-    this.touchSink = sink;
-  }
-
-  /** Frontier `i` (0 or 1) of `touchPaths`, with room for `n` (node, lo, hi) triples. */
-  private frontier(i: number, n: number): Uint32Array {
-    const f = this.frontiers[i]!;
-    if (f.length >= 3 * n) return f;
-    this.frontiers[i] = new Uint32Array(3 * n * 2);
-    return this.frontiers[i]!;
   }
 
   /**
