@@ -24,6 +24,8 @@ const GATHER_CHUNK = 64;
 
 /** Words of one `update` entry: old node, lo, hi, left child's entry, right child's entry, new node. */
 const ENTRY_WORDS = 6;
+/** Largest entries array (in words, 4 MiB) a tree keeps between batches. */
+const ENTRY_WORDS_KEPT = 1 << 20;
 /** No entry: that side has no writes and keeps its old child. */
 const NO_ENTRY = 0xffff_ffff;
 
@@ -163,7 +165,10 @@ export class BatchUpdater {
         e[at + 5] = this.join(nl, nr, d);
       }
     }
-    return e[5]!;
+    const newRoot = e[5]!;
+    // Kept for the next batch unless a huge batch made it big (about 86,000 entries per 10k keys).
+    if (e.length > ENTRY_WORDS_KEPT) this.entryWords = new Uint32Array(0);
+    return newRoot;
   }
 
   /** Writes entry `i` (node, lo, hi) into `e`; returns the next free entry. */
