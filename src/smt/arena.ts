@@ -200,7 +200,9 @@ export class KeyHashArena {
       }
       slot = this.top++;
     }
-    this.bytes.set(src.subarray(offset, offset + 32), slot * 32);
+    const to = slot * 32;
+    const bytes = this.bytes;
+    for (let i = 0; i < 32; i++) bytes[to + i] = src[offset + i]!;
     return slot;
   }
 

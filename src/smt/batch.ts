@@ -1,6 +1,6 @@
 // A batch of writes made ready for the tree: every write checked against the limits, keys hashed,
 // sorted and de-duplicated (the last write to a key wins), values hashed, all in packed arrays.
-import { check } from '../crypto/errors.js';
+import { check, WeftError } from '../crypto/errors.js';
 import { sha256Into } from '../crypto/sha256.js';
 import type { Write } from './types.js';
 
@@ -18,9 +18,13 @@ export type Batch = {
   setPrefix: Uint32Array; // setPrefix[i] = number of non-delete writes among the first i
 };
 
+// The checks below build their messages only on failure: a template literal passed to `check`
+// is a string built per write (and per proof), on the hottest paths the tree has.
 export function checkKey(key: Uint8Array): void {
   check(key instanceof Uint8Array, 'BAD_INPUT', 'key must be a Uint8Array');
-  check(key.length <= KEY_BYTES_MAX, 'LIMIT_EXCEEDED', `key of ${key.length} bytes exceeds ${KEY_BYTES_MAX}`);
+  if (key.length > KEY_BYTES_MAX) {
+    throw new WeftError('LIMIT_EXCEEDED', `key of ${key.length} bytes exceeds ${KEY_BYTES_MAX}`);
+  }
 }
 
 /** Hashes, sorts and de-duplicates a batch (the last write to a key wins). Checks every write. */
@@ -41,15 +45,15 @@ function hashWriteKeys(writes: Write[]): Uint8Array {
   const khAll = new Uint8Array(m * 32);
   for (let i = 0; i < m; i++) {
     const w = writes[i];
-    check(w && typeof w === 'object', 'BAD_INPUT', `write ${i} must be { key, value }`);
+    if (!w || typeof w !== 'object') throw new WeftError('BAD_INPUT', `write ${i} must be { key, value }`);
     checkKey(w.key);
     if (w.value !== null) {
-      check(w.value instanceof Uint8Array, 'BAD_INPUT', `write ${i}: value must be a Uint8Array or null`);
-      check(
-        w.value.length <= VALUE_BYTES_MAX,
-        'LIMIT_EXCEEDED',
-        `write ${i}: value exceeds ${VALUE_BYTES_MAX} bytes`,
-      );
+      if (!(w.value instanceof Uint8Array)) {
+        throw new WeftError('BAD_INPUT', `write ${i}: value must be a Uint8Array or null`);
+      }
+      if (w.value.length > VALUE_BYTES_MAX) {
+        throw new WeftError('LIMIT_EXCEEDED', `write ${i}: value exceeds ${VALUE_BYTES_MAX} bytes`);
+      }
     }
     sha256Into(w.key, khAll, i * 32);
   }
@@ -79,7 +83,7 @@ function packBatch(writes: Write[], khAll: Uint8Array, kept: number[]): Batch {
   const setPrefix = new Uint32Array(n + 1);
   for (let j = 0; j < n; j++) {
     const i = kept[j]!;
-    keyHashes.set(khAll.subarray(i * 32, i * 32 + 32), j * 32);
+    for (let k = 0; k < 32; k++) keyHashes[j * 32 + k] = khAll[i * 32 + k]!;
     const value = writes[i]!.value;
     values[j] = value;
     if (value !== null) sha256Into(value, valueHashes, j * 32);

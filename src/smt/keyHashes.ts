@@ -27,14 +27,14 @@ export function splitSorted(hashes: Uint8Array[], depth: number, lo: number, hi:
   return a;
 }
 
-/** Index of `kh` among the packed sorted hashes [lo, hi), or -1. */
-export function findPacked(packed: Uint8Array, kh: Uint8Array, lo: number, hi: number): number {
+/** Index of the hash at `kh[khAt .. khAt + 32)` among the packed sorted hashes [lo, hi), or -1. */
+export function findPacked(packed: Uint8Array, kh: Uint8Array, khAt: number, lo: number, hi: number): number {
   let a = lo;
   let b = hi - 1;
   while (a <= b) {
     const m = (a + b) >> 1;
     let c = 0;
-    for (let k = 0; k < 32 && c === 0; k++) c = packed[m * 32 + k]! - kh[k]!;
+    for (let k = 0; k < 32 && c === 0; k++) c = packed[m * 32 + k]! - kh[khAt + k]!;
     if (c === 0) return m;
     if (c < 0) a = m + 1;
     else b = m - 1;

@@ -4,6 +4,7 @@
 import { Reader, Writer } from '../crypto/codec.js';
 import { WeftError } from '../crypto/errors.js';
 import { bitAt, KEY_BITS } from './bits.js';
+import { PackedProof } from './packedProof.js';
 import type { MultiProof, MultiStep, Proof, Sibling, TransitionProof } from './types.js';
 
 const KIND_SINGLE = 0x01;
@@ -32,17 +33,21 @@ function fail(message: string): never {
 
 /** Encodes a single-key proof: kind, depth (u16), bitmap, siblings, terminal. */
 export function encodeProof(proof: Proof): Uint8Array {
-  const { depth, bitmap, siblings, terminal } = proof;
+  const { depth, bitmap, terminal } = proof;
+  // A proof straight from the tree keeps its siblings packed: copy them in one piece.
+  const packed = PackedProof.packedSiblings(proof);
+  const siblings = packed === undefined ? proof.siblings : undefined;
+  const count = packed === undefined ? siblings!.length : packed.count;
   if (!Number.isInteger(depth) || depth < 0 || depth > KEY_BITS) fail(`proof depth ${depth} is out of range`);
-  const w = new Writer(4 + bitmap.length + siblings.length * 32 + 65);
+  const w = new Writer(4 + bitmap.length + count * 32 + 65);
   w.u8(KIND_SINGLE)
     .u16(depth)
     .fixed(bitmap, (depth + 7) >> 3);
   let present = 0;
   for (let i = 0; i < depth; i++) present += bitAt(bitmap, i);
-  if (present !== siblings.length)
-    fail(`bitmap marks ${present} siblings but the proof has ${siblings.length}`);
-  for (const s of siblings) w.fixed(s, 32);
+  if (present !== count) fail(`bitmap marks ${present} siblings but the proof has ${count}`);
+  if (packed !== undefined) w.fixed(packed.bytes.subarray(packed.at, packed.at + 32 * count), 32 * count);
+  else for (const s of siblings!) w.fixed(s, 32);
   if (terminal.kind === 'member') w.u8(TERM_MEMBER);
   else if (terminal.kind === 'empty') w.u8(TERM_EMPTY);
   else w.u8(TERM_LEAF).fixed(terminal.keyHash, 32).fixed(terminal.valueHash, 32);
@@ -55,7 +60,7 @@ export function encodedProofBytes(proof: Proof): number {
     1 +
     2 +
     ((proof.depth + 7) >> 3) +
-    32 * proof.siblings.length +
+    32 * (PackedProof.packedSiblings(proof)?.count ?? proof.siblings.length) +
     1 +
     (proof.terminal.kind === 'leaf' ? 64 : 0)
   );

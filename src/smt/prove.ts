@@ -6,6 +6,7 @@ import { EMPTY, LEAF_FLAG, RECORD_WORDS, type TreeArenas } from './arena.js';
 import { KEY_BITS } from './bits.js';
 import type { TreeHasher } from './hasher.js';
 import { splitSorted } from './keyHashes.js';
+import { PackedProof } from './packedProof.js';
 import type { MultiStep, Proof, Sibling } from './types.js';
 
 /** Bytes of one sibling buffer shared by consecutive proofs (like Node's Buffer pool). */
@@ -13,8 +14,9 @@ const SIBLING_SLAB_BYTES = 8 * 1024;
 
 /**
  * Scratch for single proofs: the path's sibling ids and depths, and the current slab the
- * siblings' hashes are copied into. Proofs take views of a shared slab instead of one buffer
+ * siblings' hashes are copied into. Proofs take regions of a shared slab instead of one buffer
  * each: allocating a backing store per proof cost more than the walk (docs/benchmarks-smt.md).
+ * A region, once handed out, is never written again (a full slab is replaced, not reused).
  * A retained proof keeps its slab (at most 8 KiB) alive.
  */
 export class ProofScratch {
@@ -60,20 +62,19 @@ export function proveKey(t: TreeArenas, root: number, kh: Uint8Array, s: ProofSc
     depth++;
   }
   const bitmap = new Uint8Array((depth + 7) >> 3);
-  const siblings: Uint8Array[] = new Array(count);
   s.reserve(count);
   const slab = s.slabWords;
-  const bytes = s.slabBytes;
+  const start = s.at;
   for (let i = 0; i < count; i++) {
     const d = depths[i]!;
     bitmap[d >> 3]! |= 0x80 >> (d & 7);
     const from = found[i]! * RECORD_WORDS + 2;
     const to = s.at >> 2;
     for (let w = 0; w < 8; w++) slab[to + w] = words[from + w]!;
-    siblings[i] = bytes.subarray(s.at, s.at + 32);
     s.at += 32;
   }
-  return { depth, bitmap, siblings, terminal: terminalOf(t, n, kh) };
+  // The siblings stay packed in the slab; views are made only if a caller reads `siblings`.
+  return new PackedProof(depth, bitmap, terminalOf(t, n, kh), s.slabBytes, slab, start, count);
 }
 
 /** What ends the path of `kh` at node `n`: emptiness, `kh`'s own leaf, or another key's leaf. */

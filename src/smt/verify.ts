@@ -6,6 +6,7 @@ import { WeftError } from '../crypto/errors.js';
 import { sha256 } from '../crypto/sha256.js';
 import { bitAt, commonPrefixBits, KEY_BITS } from './bits.js';
 import { HASH_BYTES, type TreeHasher, treeHasher } from './hasher.js';
+import { PackedProof, type PackedSiblings } from './packedProof.js';
 import type {
   MultiProof,
   MultiStep,
@@ -18,6 +19,10 @@ import type {
 
 /** Most keys one multiproof or transition proof may cover. */
 export const MULTI_KEYS_MAX = 1 << 18;
+
+/** Scratch for one packed sibling while a proof is walked (the hashers copy their inputs). */
+const packedSiblingWords = new Uint32Array(HASH_BYTES / 4);
+const packedSibling = new Uint8Array(packedSiblingWords.buffer);
 
 function isHash(x: unknown): x is Uint8Array {
   return x instanceof Uint8Array && x.length === HASH_BYTES;
@@ -48,13 +53,17 @@ export function verifyProof(
 /**
  * A single proof's shape checks, done before any node is hashed: what its walk starts from (the
  * leaf `leafKey`/`leafValue` it ends on, or an empty subtree when absent), or null when the proof
- * cannot show `key -> value` under any root. Shared by the one-proof and the batched walk.
+ * cannot show `key -> value` under any root. Shared by the one-proof and the batched walk. A
+ * proof straight from the tree keeps its siblings packed (`packed`, read in place); any other
+ * proof's are `siblings`, each checked to be a hash here.
  */
 type WalkStart = {
   keyHash: Uint8Array;
   depth: number;
   bitmap: Uint8Array;
-  siblings: Uint8Array[];
+  count: number;
+  siblings?: Uint8Array[];
+  packed?: PackedSiblings;
   leafKey?: Uint8Array;
   leafValue?: Uint8Array;
 };
@@ -67,10 +76,13 @@ function walkStart(
 ): WalkStart | null {
   if (!isHash(root) || !(key instanceof Uint8Array) || !proof) return null;
   if (value !== null && !(value instanceof Uint8Array)) return null;
-  const { depth, bitmap, siblings, terminal } = proof;
+  const { depth, bitmap, terminal } = proof;
+  const packed = PackedProof.packedSiblings(proof);
+  const siblings = packed === undefined ? proof.siblings : undefined;
   if (!Number.isInteger(depth) || depth < 0 || depth > KEY_BITS) return null;
   if (!(bitmap instanceof Uint8Array) || bitmap.length !== (depth + 7) >> 3) return null;
-  if (!Array.isArray(siblings)) return null;
+  if (packed === undefined && !Array.isArray(siblings)) return null;
+  const count = packed === undefined ? siblings!.length : packed.count;
   // Bits past the depth must be zero, and the sibling count must match the bitmap exactly.
   let present = 0;
   for (let i = 0; i < bitmap.length * 8; i++) {
@@ -78,10 +90,13 @@ function walkStart(
     if (set && i >= depth) return null;
     if (set) present++;
   }
-  if (present !== siblings.length) return null;
-  for (const s of siblings) if (!isHash(s)) return null;
+  if (present !== count) return null;
+  if (siblings !== undefined) for (const s of siblings) if (!isHash(s)) return null;
   const keyHash = sha256(key);
-  const start: WalkStart = { keyHash, depth, bitmap, siblings };
+  const start: WalkStart =
+    packed === undefined
+      ? { keyHash, depth, bitmap, count, siblings }
+      : { keyHash, depth, bitmap, count, packed };
   switch (terminal?.kind) {
     case 'member':
       if (value === null) return null;
@@ -104,6 +119,19 @@ function walkStart(
   }
 }
 
+/**
+ * Sibling `index` of a walk: a view of the proof's own hash, or, for a packed proof, the packed
+ * hash copied by words into the module's scratch (a view per level costs more than the copy;
+ * valid until the next call, and the hashers copy their inputs).
+ */
+function siblingOf(start: WalkStart, index: number): Uint8Array {
+  const packed = start.packed;
+  if (packed === undefined) return start.siblings![index]!;
+  const from = (packed.at >> 2) + (HASH_BYTES >> 2) * index;
+  for (let i = 0; i < HASH_BYTES >> 2; i++) packedSiblingWords[i] = packed.words[from + i]!;
+  return packedSibling;
+}
+
 function checkSingle(
   h: TreeHasher,
   root: Uint8Array,
@@ -113,11 +141,11 @@ function checkSingle(
 ): boolean {
   const start = walkStart(root, key, value, proof);
   if (start === null) return false;
-  const { keyHash, depth, bitmap, siblings } = start;
+  const { keyHash, depth, bitmap } = start;
   let node = start.leafKey !== undefined ? h.leaf(start.leafKey, start.leafValue!) : h.empty;
-  let next = siblings.length - 1;
+  let next = start.count - 1;
   for (let d = depth - 1; d >= 0; d--) {
-    const sibling = bitAt(bitmap, d) === 1 ? siblings[next--]! : h.empty;
+    const sibling = bitAt(bitmap, d) === 1 ? siblingOf(start, next--) : h.empty;
     node = bitAt(keyHash, d) === 0 ? h.internal(node, sibling) : h.internal(sibling, node);
   }
   return equalBytes(node, root);
@@ -191,7 +219,7 @@ export function verifyProofs(queries: readonly ProofQuery[], opts: VerifyOptions
   for (let w = 0; w < n; w++)
     if (starts[order[w]!]!.leafKey === undefined) buf.set(h.empty, OUT + w * HASH_BYTES);
   // Then one call per level: at step t, each walk deeper than t hashes its node at depth - 1 - t.
-  const next = starts.map((s) => s.siblings.length - 1);
+  const next = starts.map((s) => s.count - 1);
   const empty = h.empty;
   let walking = n;
   for (let t = 0; ; t++) {
@@ -201,7 +229,7 @@ export function verifyProofs(queries: readonly ProofQuery[], opts: VerifyOptions
       const j = order[w]!;
       const s = starts[j]!;
       const d = s.depth - 1 - t;
-      const sibling = bitAt(s.bitmap, d) === 1 ? s.siblings[next[j]!--]! : empty;
+      const sibling = bitAt(s.bitmap, d) === 1 ? siblingOf(s, next[j]!--) : empty;
       const left = bitAt(s.keyHash, d) === 0;
       const node = OUT + w * HASH_BYTES;
       buf.copyWithin(w * 64 + (left ? 0 : 32), node, node + HASH_BYTES);
