@@ -36,6 +36,7 @@ export type {
   DomainOptions,
   DomainStore,
   PhaseName,
+  RemoteHeaderOptions,
   ResumeOptions,
   StateProof,
   SubmitResult,
@@ -70,6 +71,7 @@ export {
   keySetsEqual,
   makeKeySet,
   meetsThreshold,
+  VerifiedSignatures,
 } from './keyset.js';
 export type {
   EquivocationEvidence,

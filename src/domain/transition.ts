@@ -1130,7 +1130,24 @@ function scopeReadsOf(
 }
 
 /** Throws what `acceptRemote` would refuse; changes nothing. */
-function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput): void {
+/**
+ * Throws what `inputs`, remote headers applied one after another, would refuse (as `checkInput`
+ * on each in turn); changes nothing. Recording a remote header changes for the next one only its
+ * domain's head (never a freeze), so each is checked against the header before it in `inputs` of
+ * the same domain, or the state's view for the first.
+ */
+export function checkAcceptRemoteInputs(state: DomainState, inputs: readonly AcceptRemoteInput[]): void {
+  const heads = new Map<string, Header>();
+  for (const input of inputs) {
+    check(input?.type === 'acceptRemoteHeader', 'BAD_INPUT', 'expected remote headers only');
+    const domain = input.header?.domain;
+    const key = domain instanceof Uint8Array ? hexKey(domain) : '';
+    checkAcceptRemote(state, input, heads.get(key));
+    heads.set(key, input.header);
+  }
+}
+
+function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput, after?: Header): void {
   const { header } = input;
   check(
     header && header.domain instanceof Uint8Array && header.domain.length === 32,
@@ -1165,7 +1182,7 @@ function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput): void {
       `the remote domain equivocated at height ${prev.frozen.fromHeight}; nothing new is accepted from it`,
     );
   }
-  const head = prev?.head.header;
+  const head = after ?? prev?.head.header;
   if (head && header.height <= head.height) {
     throw new WeftError(
       'STALE_HEADER',

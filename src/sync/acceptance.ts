@@ -23,6 +23,7 @@ import {
   learn,
   nullifierConflicts,
   type SignedHeader,
+  type VerifiedSignatures,
   verifyHeaderSignatures,
 } from '../domain/index.js';
 import { builtinRegistry, type LogicLookup } from '../resource/index.js';
@@ -57,6 +58,11 @@ export type SyncContext = {
    * a transaction anchored on one (a root of another domain the observer follows).
    */
   isKnownRoot?(root: Uint8Array): boolean;
+  /**
+   * Header signature checks made ahead on the worker pool (`preverifyHeaderChain`): consulted
+   * by the BAD_SIGNATURES rule, which checks every signature it does not hold itself.
+   */
+  verifiedSignatures?: VerifiedSignatures;
   /** signature answers for the update's transactions, checked ahead on a pool (full mode) */
   signatureResults?: readonly (SignatureResults | undefined)[];
   /**
@@ -492,7 +498,7 @@ function acceptOne(
   if (view.keySet === null) {
     refuse('BAD_SIGNATURES', `the view holds no key set for ${toHex(view.domainId)}: trust the domain first`);
   }
-  if (!verifyHeaderSignatures(signed, view.keySet)) {
+  if (!verifyHeaderSignatures(signed, view.keySet, ctx.verifiedSignatures)) {
     refuse(
       'BAD_SIGNATURES',
       `header ${header.height} does not carry ${view.keySet.threshold} valid signatures of the domain's key set`,

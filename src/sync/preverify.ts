@@ -1,0 +1,93 @@
+// Header signatures of a chain checked ahead, together, on the signature worker pool — outside
+// the pure acceptance rules, which then consult the verdicts (`SyncContext.verifiedSignatures`)
+// instead of verifying one signature at a time on the main thread. Nothing here decides
+// anything: a verdict only says that a key signed a digest with given bytes, which key must have
+// signed is still the acceptance rule's to say (the key set in force at each height), and every
+// check the cache does not hold is made again synchronously there.
+import type { SignatureCheck, SignatureVerifierPool } from '../crypto/index.js';
+import { equalBytes } from '../crypto/index.js';
+import {
+  decodeKeySet,
+  encodeKeySet,
+  headerHash,
+  KEYSET_TREE_KEY,
+  type KeySet,
+  VerifiedSignatures,
+} from '../domain/index.js';
+import type { RootUpdate } from './update.js';
+
+/** Fewest updates in a chain worth a trip to the workers (a lone announcement is checked inline). */
+export const PREVERIFY_CHAIN_MIN = 2;
+
+/**
+ * Checks the header signatures of `updates` (an ascending chain from one sender) on `pool`,
+ * under `keySet` — the set the receiving view holds for the first header — and, after an update
+ * that carries or writes another key set, under that one for the headers after it, as acceptance
+ * will: the keys are only candidates (a wrong one just misses). Resolves to the verdicts that
+ * held; to an empty cache when there is no pool, the pool is closed or a worker fails (acceptance
+ * then checks every signature itself). Never rejects.
+ *
+ * @example
+ * const verified = await preverifyHeaderChain(view.keySet, chain, pool);
+ * decideAcceptance({ view, updates: chain, mode, ctx: { verifiedSignatures: verified } });
+ */
+export async function preverifyHeaderChain(
+  keySet: KeySet | null | undefined,
+  updates: readonly RootUpdate[],
+  pool: SignatureVerifierPool | undefined,
+): Promise<VerifiedSignatures> {
+  const verified = new VerifiedSignatures();
+  if (pool === undefined || updates.length < PREVERIFY_CHAIN_MIN) return verified;
+  const checks: SignatureCheck[] = [];
+  let candidate = keySet ?? null;
+  for (const update of updates) {
+    try {
+      if (candidate !== null) {
+        const digest = headerHash(update.signed.header);
+        for (const s of update.signed.signatures) {
+          const key = Number.isInteger(s.signer) ? candidate.keys[s.signer] : undefined;
+          if (key === undefined || !(s.signature instanceof Uint8Array) || s.signature.length !== 65)
+            continue;
+          checks.push({
+            publicKey: key,
+            message: digest,
+            signature: { type: 'secp256k1', bytes: s.signature.subarray(0, 64) },
+          });
+        }
+      }
+    } catch {
+      // A malformed header: acceptance refuses it with its own code; nothing to check ahead.
+    }
+    candidate = nextCandidate(update) ?? candidate;
+  }
+  let results: boolean[];
+  try {
+    results = await pool.verify(checks);
+  } catch {
+    return verified; // closed or failed pool: every check is made inline
+  }
+  for (const [i, ok] of results.entries()) {
+    if (!ok) continue;
+    const c = checks[i]!;
+    verified.add(c.publicKey, c.message, c.signature.bytes);
+  }
+  return verified;
+}
+
+/** The key set an update says signs the headers after it (its key-set proof, or the set it writes), if any. */
+function nextCandidate(update: RootUpdate): KeySet | undefined {
+  try {
+    let written: KeySet | undefined;
+    for (const w of update.writes ?? [])
+      if (w.value && equalBytes(w.key, KEYSET_TREE_KEY)) written = decodeKeySet(w.value);
+    if (written !== undefined) return written;
+    const proved = update.keySetProof?.keySet;
+    if (proved !== undefined) {
+      encodeKeySet(proved); // well formed, or not a candidate
+      return proved;
+    }
+  } catch {
+    // A malformed key set is acceptance's to refuse.
+  }
+  return undefined;
+}
