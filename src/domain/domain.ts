@@ -50,6 +50,7 @@ import {
   type LearnedHeader,
   type RemoteView,
   type VerificationMode,
+  WindowChain,
 } from './remoteView.js';
 import {
   type AcceptRemoteInput,
@@ -555,9 +556,9 @@ export class Domain extends EventEmitter<DomainEvents> {
     return next;
   }
 
-  private run(input: DomainInput): DomainOutput[] {
+  private run(input: DomainInput, chain?: WindowChain): DomainOutput[] {
     try {
-      const { state, outputs } = apply(this.state, input, this.env);
+      const { state, outputs } = apply(this.state, input, this.env, chain);
       this.state = state;
       return outputs;
     } catch (e) {
@@ -1134,8 +1135,12 @@ export class Domain extends EventEmitter<DomainEvents> {
           throw e;
         }
       }
-      for (const input of inputs) {
-        this.emitAll(this.run(input));
+      // Applied in a row, then told: no listener runs between two of them, so the views between
+      // are never read and each remote's window advances in place after its first copy.
+      const chain = new WindowChain();
+      const outputs = inputs.map((input) => this.run(input, chain));
+      for (const [i, input] of inputs.entries()) {
+        this.emitAll(outputs[i]!);
         this.remoteProven.accepted(input.header.domain, input.header.height);
       }
     });

@@ -103,6 +103,7 @@ export {
   VERIFICATION_MODES,
   VIEW_KNOWS_DOMAINS_MAX,
   VIEW_MODES,
+  WindowChain,
 } from './remoteView.js';
 export type {
   AcceptRemoteInput,

@@ -77,6 +77,7 @@ import {
   usableHeader,
   type VerificationMode,
   VIEW_MODES,
+  type WindowChain,
 } from './remoteView.js';
 
 /** Defaults for a domain's limits; each is a named, configurable bound. */
@@ -442,26 +443,32 @@ export function cloneState(s: DomainState): DomainState {
 }
 
 /**
- * The pure transition. Invalid inputs (a bad witness, a stale timestamp, unauthorised key-set
+ * The pure transition. `chain`: the runtime applies several remote headers in a row and nothing
+ * reads the views between them, so their windows may advance in place (`WindowChain`). Invalid inputs (a bad witness, a stale timestamp, unauthorised key-set
  * changes) throw WeftError and leave `state` untouched; a refused transaction is an output, not
  * an error. Every result is checked against the postconditions (`assertPostconditions`): a
  * broken one throws `INVARIANT`, a bug in Weft, and the runtime stops.
  */
-export function apply(state: DomainState, input: DomainInput, env: DomainEnv): TransitionResult {
+export function apply(
+  state: DomainState,
+  input: DomainInput,
+  env: DomainEnv,
+  chain?: WindowChain,
+): TransitionResult {
   const before = factsBefore(state, input);
-  const result = step(state, input, env);
+  const result = step(state, input, env, chain);
   assertPostconditions(before, input, result);
   return result;
 }
 
-function step(state: DomainState, input: DomainInput, env: DomainEnv): TransitionResult {
+function step(state: DomainState, input: DomainInput, env: DomainEnv, chain?: WindowChain): TransitionResult {
   switch (input.type) {
     case 'submit':
       return submit(state, input, env);
     case 'seal':
       return seal(state, input, env);
     case 'acceptRemoteHeader':
-      return acceptRemote(state, input);
+      return acceptRemote(state, input, chain);
     case 'trustRemote':
       return trustRemote(state, input);
     case 'changeKeySet':
@@ -1215,7 +1222,7 @@ function checkRemoteExtras(
   check(atMs === undefined || (typeof atMs === 'bigint' && atMs >= 0n), 'BAD_INPUT', 'atMs must be a u64');
 }
 
-function acceptRemote(state: DomainState, input: AcceptRemoteInput): TransitionResult {
+function acceptRemote(state: DomainState, input: AcceptRemoteInput, chain?: WindowChain): TransitionResult {
   checkAcceptRemote(state, input);
   const { header } = input;
   const key = hexKey(header.domain);
@@ -1223,13 +1230,18 @@ function acceptRemote(state: DomainState, input: AcceptRemoteInput): TransitionR
   const signed: SignedHeader = { header, signatures: input.signatures ?? [] };
   const atMs = input.atMs ?? prev?.advancedAtMs ?? 0n;
   const view = prev
-    ? advanceView(prev, signed, {
-        signedBy: prev.keySet,
-        keySet: input.keySet ?? prev.keySet,
-        mode: input.mode ?? prev.mode,
-        atMs,
-        ...(input.learned ? { learned: input.learned } : {}),
-      })
+    ? advanceView(
+        prev,
+        signed,
+        {
+          signedBy: prev.keySet,
+          keySet: input.keySet ?? prev.keySet,
+          mode: input.mode ?? prev.mode,
+          atMs,
+          ...(input.learned ? { learned: input.learned } : {}),
+        },
+        chain,
+      )
     : newRemoteView({
         signed,
         keySet: input.keySet ?? null,

@@ -25,6 +25,7 @@ import {
   type SignedHeader,
   type VerifiedSignatures,
   verifyHeaderSignatures,
+  WindowChain,
 } from '../domain/index.js';
 import { builtinRegistry, type LogicLookup } from '../resource/index.js';
 import { verifyProof, verifyTransition } from '../smt/index.js';
@@ -418,9 +419,12 @@ export function acceptRootUpdates(
     `a chain holds 1..${UPDATE_CHAIN_MAX} updates`,
   );
   let current = view;
+  // The views between the first and the last update never leave this loop: one window is copied
+  // from `view` and then advanced in place (a refusal drops it with them; `view` is never touched).
+  const chain = new WindowChain();
   for (const [i, u] of updates.entries()) {
     try {
-      current = acceptOne(current, u, mode, ctx);
+      current = acceptOne(current, u, mode, ctx, chain);
     } catch (e) {
       if (e instanceof EquivocationError) {
         throw new EquivocationError(
@@ -449,6 +453,7 @@ function acceptOne(
   update: RootUpdate,
   mode: VerificationMode,
   ctx: SyncContext,
+  chain?: WindowChain,
 ): RemoteView {
   if (view.frozen !== null) {
     refuse(
@@ -569,13 +574,18 @@ function acceptOne(
     }
   }
 
-  return advanceView(view, signed, {
-    signedBy: view.keySet,
-    keySet: nextKeySet,
-    mode,
-    atMs: ctx.atMs ?? view.advancedAtMs,
-    learned,
-  });
+  return advanceView(
+    view,
+    signed,
+    {
+      signedBy: view.keySet,
+      keySet: nextKeySet,
+      mode,
+      atMs: ctx.atMs ?? view.advancedAtMs,
+      learned,
+    },
+    chain,
+  );
 }
 
 /**
