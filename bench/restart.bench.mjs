@@ -66,6 +66,7 @@ export async function run(flags) {
     );
     const start = performance.now();
     const cpuStart = process.cpuUsage();
+    const eluStart = performance.eventLoopUtilization();
     await a.announceAll(); // the node hears the peer's tip: a gap of `blocks` headers
     let timer;
     const timeout = new Promise((r) => {
@@ -77,6 +78,8 @@ export async function run(flags) {
     const cpu = process.cpuUsage(cpuStart);
     // Process CPU (every thread, the workers included) over the catch-up, in seconds.
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    // Wall time the main thread's event loop was busy (both nodes' sync work, not the workers').
+    const mainBusySeconds = performance.eventLoopUtilization(eluStart).active / 1000;
     const view = behind.domain.remoteView(ahead.domain.id);
     const headersPerSecond = accepted / seconds;
     a.close();
@@ -92,6 +95,8 @@ export async function run(flags) {
         ['seconds to seal them (peer, LMDB)', fmt(sealSeconds, 2), '', ''],
         [`catch-up: headers accepted / seconds (${mode})`, `${accepted} / ${fmt(seconds, 2)}`, '', ''],
         ['catch-up: process CPU seconds (all threads)', fmt(cpuSeconds, 2), '', ''],
+        ['catch-up: headers per process CPU second', fmt(accepted / cpuSeconds, 0), '', ''],
+        ['catch-up: main thread busy seconds', fmt(mainBusySeconds, 2), '', ''],
         ['signature workers (node behind)', String(workers), '', ''],
         [
           'catch-up headers/s',
@@ -110,6 +115,8 @@ export async function run(flags) {
         accepted,
         seconds,
         cpuSeconds,
+        headersPerCpuSecond: accepted / cpuSeconds,
+        mainBusySeconds,
         headersPerSecond,
         reachedTip: String(highest),
         viewKnown: view !== undefined,

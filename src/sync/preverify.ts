@@ -18,6 +18,8 @@ import type { RootUpdate } from './update.js';
 
 /** Fewest updates in a chain worth a trip to the workers (a lone announcement is checked inline). */
 export const PREVERIFY_CHAIN_MIN = 2;
+/** Fewest signature checks sent to one worker: a chain is spread over the workers in parts no smaller. */
+export const PREVERIFY_PART_CHECKS_MIN = 16;
 
 /**
  * Checks the header signatures of `updates` (an ascending chain from one sender) on `pool`,
@@ -60,9 +62,15 @@ export async function preverifyHeaderChain(
     }
     candidate = nextCandidate(update) ?? candidate;
   }
+  // One part per worker: a chain's checks are fewer than a pool chunk, which would go to one.
+  const parts = Math.max(1, Math.min(pool.threads, Math.ceil(checks.length / PREVERIFY_PART_CHECKS_MIN)));
+  const size = Math.ceil(checks.length / parts);
   let results: boolean[];
   try {
-    results = await pool.verify(checks);
+    const answers = await Promise.all(
+      [...Array(parts)].map((_, i) => pool.verify(checks.slice(i * size, (i + 1) * size))),
+    );
+    results = answers.flat();
   } catch {
     return verified; // closed or failed pool: every check is made inline
   }
