@@ -846,9 +846,13 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         // The next part of an open gap is asked for before this part is recorded, so its answer
         // travels and its signatures are checked on the workers meanwhile; it is handled after.
         const next = this.continueGap(member, sender, verdict.view.head.header.height);
-        await this.record(member, verdict.record, verdict.view);
-        await this.confirm(member, sender, verdict.confirm, from);
-        return next;
+        try {
+          await this.record(member, verdict.record, verdict.view);
+          await this.confirm(member, sender, verdict.confirm, from);
+        } finally {
+          await next;
+        }
+        return;
       }
       case 'refuse':
         if (verdict.view) await this.record(member, verdict.record, verdict.view);
