@@ -85,7 +85,7 @@ describe('header signatures checked ahead on the workers', () => {
   it('verifies every signature of an honest chain on the pool, and acceptance then agrees with the inline check', async () => {
     const { domain, view } = await sealed('pv-honest', 20);
     const chain = updatesFrom(domain, 1n);
-    const verified = await preverifyHeaderChain(view.keySet, chain, pool);
+    const verified = await preverifyHeaderChain(view.keySet, chain, pool, [view.headHash]);
     expect(verified.size).toBe(chain.length); // one key, one signature a header
     const before = snapshot(view);
     expect(verdictOf(view, chain, verified)).toEqual(verdictOf(view, chain));
@@ -97,7 +97,7 @@ describe('header signatures checked ahead on the workers', () => {
     const { domain, view } = await sealed('pv-middle', 12);
     const chain = updatesFrom(domain, 1n);
     chain[6] = corrupted(chain[6]!);
-    const verified = await preverifyHeaderChain(view.keySet, chain, pool);
+    const verified = await preverifyHeaderChain(view.keySet, chain, pool, [view.headHash]);
     // The pool said no to the corrupted one: it is not in the cache.
     expect(verified.size).toBe(chain.length - 1);
     const fast = verdictOf(view, chain, verified);
@@ -114,7 +114,7 @@ describe('header signatures checked ahead on the workers', () => {
   it('a cached verdict does not let other signature bytes through (same header, forged signature)', async () => {
     const { domain, view } = await sealed('pv-forged', 3);
     const chain = updatesFrom(domain, 1n);
-    const verified = await preverifyHeaderChain(view.keySet, chain, pool);
+    const verified = await preverifyHeaderChain(view.keySet, chain, pool, [view.headHash]);
     const ks = view.keySet!;
     const h2 = chain[1]!;
     const digest = headerHash(h2.signed.header);
@@ -136,7 +136,7 @@ describe('header signatures checked ahead on the workers', () => {
     const { domain, view } = await sealed('pv-keys', 1);
     const u = updatesFrom(domain, 1n)[0]!;
     const digest = headerHash(u.signed.header);
-    const verified = await preverifyHeaderChain(view.keySet, [u, u], pool);
+    const verified = await preverifyHeaderChain(view.keySet, [u, u], pool, [view.headHash]);
     expect(verified.size).toBe(1);
     const other: KeySet = makeKeySet(1, [key('secp256k1', 'pv-keys/other').publicKey]);
     expect(meetsThreshold(view.keySet!, digest, u.signed.signatures, verified)).toBe(true);
@@ -146,7 +146,7 @@ describe('header signatures checked ahead on the workers', () => {
   it('follows a key-set change inside the chain: the headers after it are checked ahead under the new set', async () => {
     const { domain, oldSet, newSet, view, signers } = await rotating('pv-rotate');
     const chain = updatesFrom(domain, 1n);
-    const verified = await preverifyHeaderChain(view.keySet, chain, pool);
+    const verified = await preverifyHeaderChain(view.keySet, chain, pool, [view.headHash]);
     // Heights 1 and 2 carry 3 signatures of the old set, 3 to 5 two of the new one: all held.
     expect(verified.size).toBe(2 * 3 + 3 * 2);
     const fast = verdictOf(view, chain, verified);
@@ -159,10 +159,32 @@ describe('header signatures checked ahead on the workers', () => {
     const h3 = chain[2]!;
     // op (retired) and n1 sign with their indices in the old set: two signatures, the new threshold.
     const retired = resigned(h3, signHeader(h3.signed.header, oldSet, signers.slice(0, 2)));
-    const stale = await preverifyHeaderChain(oldSet, [retired, retired], pool);
+    const stale = await preverifyHeaderChain(oldSet, [retired, retired], pool, [after2.headHash]);
     expect(stale.size).toBe(2);
     expect(verdictOf(after2, [retired], stale)).toEqual(verdictOf(after2, [retired]));
     expect(verdictOf(after2, [retired], stale).code).toBe('BAD_SIGNATURES');
+  });
+
+  it('sends nothing for a chain that continues none of the given heads, and stops at a break inside the chain', async () => {
+    const { domain, view } = await sealed('pv-links', 8);
+    const chain = updatesFrom(domain, 1n);
+    // Junk that does not continue the view's head costs no signature check ahead (nor inline).
+    const stray = await preverifyHeaderChain(view.keySet, chain.slice(2), pool, [view.headHash]);
+    expect(stray.size).toBe(0);
+    expect(verdictOf(view, chain.slice(2), stray)).toEqual(verdictOf(view, chain.slice(2)));
+    // A chain that continues the head but breaks after its third header: only those three are sent.
+    const broken = [...chain.slice(0, 3), ...chain.slice(4)];
+    const part = await preverifyHeaderChain(view.keySet, broken, pool, [view.headHash]);
+    expect(part.size).toBe(3);
+    expect(verdictOf(view, broken, part)).toEqual(verdictOf(view, broken));
+    expect(verdictOf(view, broken, part).code).toBe('NOT_CONTINUOUS');
+    // A chain continuing another head given (one accepted, still being recorded) is sent whole.
+    const after3 = acceptRootUpdates(view, chain.slice(0, 3), 'transition').view;
+    const next = await preverifyHeaderChain(view.keySet, chain.slice(3), pool, [
+      view.headHash,
+      after3.headHash,
+    ]);
+    expect(next.size).toBe(5);
   });
 
   it('with the pool closed (or none) nothing is cached and acceptance checks every signature inline', async () => {
@@ -170,9 +192,9 @@ describe('header signatures checked ahead on the workers', () => {
     const chain = updatesFrom(domain, 1n);
     const closed = SignatureVerifierPool.create({ threads: 1 });
     await closed.close();
-    const none = await preverifyHeaderChain(view.keySet, chain, closed);
+    const none = await preverifyHeaderChain(view.keySet, chain, closed, [view.headHash]);
     expect(none.size).toBe(0);
-    expect((await preverifyHeaderChain(view.keySet, chain, undefined)).size).toBe(0);
+    expect((await preverifyHeaderChain(view.keySet, chain, undefined, [view.headHash])).size).toBe(0);
     expect(verdictOf(view, chain, none).head).toBe(6n);
     const bad = [...chain];
     bad[3] = corrupted(bad[3]!);

@@ -168,6 +168,8 @@ type Member = {
    * HEADER_CHAIN_MAX headers a round trip instead of one chain per re-announcement.
    */
   gaps?: Map<string, { toHeight: bigint; from: Uint8Array }>;
+  /** Per sender (hex id): the hash of the head of the latest chain accepted (what the next may continue). */
+  acceptedHeads?: Map<string, Uint8Array>;
   /** under `interested`: the domains that told this member they follow it (hex id -> id) */
   followers: Map<string, Uint8Array>;
   /** domains this member is starting to follow (hex), so a repeated wish queues nothing */
@@ -737,8 +739,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const chain = r.list(HEADER_CHAIN_MAX, (r) => decodeRootUpdate(r.bytes(ROOT_UPDATE_BYTES_MAX)));
     r.end();
     const sender = chain[0]?.signed.header.domain;
-    const keySet = sender ? member.domain.remoteView(sender)?.keySet : undefined;
-    return { chain, verified: await preverifyHeaderChain(keySet, chain, this.verifier) };
+    const view = sender ? member.domain.remoteView(sender) : undefined;
+    // The chain may continue the recorded head, or the head of a chain accepted and being recorded.
+    const links = [view?.headHash, sender ? member.acceptedHeads?.get(hexKey(sender)) : undefined].filter(
+      (h): h is Uint8Array => h !== undefined,
+    );
+    return { chain, verified: await preverifyHeaderChain(view?.keySet, chain, this.verifier, links) };
   }
 
   private async handle(
@@ -845,6 +851,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         this.stats.verified += updates.length;
         // The next part of an open gap is asked for before this part is recorded, so its answer
         // travels and its signatures are checked on the workers meanwhile; it is handled after.
+        (member.acceptedHeads ??= new Map()).set(hexKey(sender), verdict.view.headHash);
         const next = this.continueGap(member, sender, verdict.view.head.header.height);
         try {
           await this.record(member, verdict.record, verdict.view);

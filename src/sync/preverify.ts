@@ -29,39 +29,55 @@ export const PREVERIFY_PART_CHECKS_MIN = 16;
  * held; to an empty cache when there is no pool, the pool is closed or a worker fails (acceptance
  * then checks every signature itself). Never rejects.
  *
+ * So that junk still costs little (docs/sync.md, "Acceptance rules"), only what acceptance could
+ * reach is sent: nothing unless the first header continues one of `links` (the hashes of the
+ * heads the chain may follow: the view's, and one accepted but still being recorded), and no
+ * header after the first that does not continue the one before it or carries more signatures
+ * than the set has keys, or a signer twice.
+ *
  * @example
- * const verified = await preverifyHeaderChain(view.keySet, chain, pool);
+ * const verified = await preverifyHeaderChain(view.keySet, chain, pool, [view.headHash]);
  * decideAcceptance({ view, updates: chain, mode, ctx: { verifiedSignatures: verified } });
  */
 export async function preverifyHeaderChain(
   keySet: KeySet | null | undefined,
   updates: readonly RootUpdate[],
   pool: SignatureVerifierPool | undefined,
+  links: readonly Uint8Array[],
 ): Promise<VerifiedSignatures> {
   const verified = new VerifiedSignatures();
   if (pool === undefined || updates.length < PREVERIFY_CHAIN_MIN) return verified;
   const checks: SignatureCheck[] = [];
   let candidate = keySet ?? null;
+  let prev: { height: bigint; hash: Uint8Array } | null = null;
   for (const update of updates) {
+    if (candidate === null) break;
     try {
-      if (candidate !== null) {
-        const digest = headerHash(update.signed.header);
-        for (const s of update.signed.signatures) {
-          const key = Number.isInteger(s.signer) ? candidate.keys[s.signer] : undefined;
-          if (key === undefined || !(s.signature instanceof Uint8Array) || s.signature.length !== 65)
-            continue;
-          checks.push({
-            publicKey: key,
-            message: digest,
-            signature: { type: 'secp256k1', bytes: s.signature.subarray(0, 64) },
-          });
-        }
+      const header = update.signed.header;
+      const continues =
+        prev === null
+          ? links.some((l) => equalBytes(l, header.prevHash))
+          : header.height === prev.height + 1n && equalBytes(header.prevHash, prev.hash);
+      const signers = update.signed.signatures.map((s) => s.signer);
+      if (!continues || signers.length > candidate.keys.length || new Set(signers).size !== signers.length)
+        break; // acceptance refuses here without these checks
+      const digest = headerHash(header);
+      for (const s of update.signed.signatures) {
+        const key = Number.isInteger(s.signer) ? candidate.keys[s.signer] : undefined;
+        if (key === undefined || !(s.signature instanceof Uint8Array) || s.signature.length !== 65) continue;
+        checks.push({
+          publicKey: key,
+          message: digest,
+          signature: { type: 'secp256k1', bytes: s.signature.subarray(0, 64) },
+        });
       }
+      prev = { height: header.height, hash: digest };
     } catch {
-      // A malformed header: acceptance refuses it with its own code; nothing to check ahead.
+      break; // a malformed header: acceptance refuses it with its own code
     }
     candidate = nextCandidate(update) ?? candidate;
   }
+  if (checks.length === 0) return verified;
   // One part per worker: a chain's checks are fewer than a pool chunk, which would go to one.
   const parts = Math.max(1, Math.min(pool.threads, Math.ceil(checks.length / PREVERIFY_PART_CHECKS_MIN)));
   const size = Math.ceil(checks.length / parts);
