@@ -443,11 +443,12 @@ export function cloneState(s: DomainState): DomainState {
 }
 
 /**
- * The pure transition. `chain`: the runtime applies several remote headers in a row and nothing
- * reads the views between them, so their windows may advance in place (`WindowChain`). Invalid inputs (a bad witness, a stale timestamp, unauthorised key-set
+ * The pure transition. Invalid inputs (a bad witness, a stale timestamp, unauthorised key-set
  * changes) throw WeftError and leave `state` untouched; a refused transaction is an output, not
  * an error. Every result is checked against the postconditions (`assertPostconditions`): a
- * broken one throws `INVARIANT`, a bug in Weft, and the runtime stops.
+ * broken one throws `INVARIANT`, a bug in Weft, and the runtime stops. `chain`: the runtime
+ * applies several remote headers in a row and nothing reads the views between them, so their
+ * windows may advance in place (`WindowChain`); the state reached is the same.
  */
 export function apply(
   state: DomainState,
@@ -1136,7 +1137,6 @@ function scopeReadsOf(
   return env.programs && input.objects ? { programs: env.programs, objects: input.objects } : undefined;
 }
 
-/** Throws what `acceptRemote` would refuse; changes nothing. */
 /**
  * Throws what `inputs`, remote headers applied one after another, would refuse (as `checkInput`
  * on each in turn); changes nothing. Recording a remote header changes for the next one only its
@@ -1154,6 +1154,10 @@ export function checkAcceptRemoteInputs(state: DomainState, inputs: readonly Acc
   }
 }
 
+/**
+ * Throws what `acceptRemote` would refuse; changes nothing. `after`: the header recorded just
+ * before it (of a batch), standing for the view's head.
+ */
 function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput, after?: Header): void {
   const { header } = input;
   check(
