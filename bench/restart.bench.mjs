@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignatureVerifierPool } from '../dist/crypto/index.js';
 import { InProcessBus } from '../dist/net/index.js';
 import { NODE_ANNOUNCE_EVERY_MS_DEFAULT, SyncRouter } from '../dist/node/index.js';
 import { openDomainNode } from '../dist/store/index.js';
@@ -39,8 +40,11 @@ export async function run(flags) {
     const endpoint = (id) => bus.endpoint(id);
     // Both re-announce as `weft node` does (NODE_ANNOUNCE_EVERY_MS_DEFAULT).
     const announceEveryMs = NODE_ANNOUNCE_EVERY_MS_DEFAULT;
+    // The node behind checks gap answers' header signatures on its workers (`--workers=0`: inline).
+    const workers = Number(flag('workers', 2));
+    const verifier = workers > 0 ? SignatureVerifierPool.create({ threads: workers }) : undefined;
     const a = new SyncRouter({ endpoint, mode, announceEveryMs });
-    const b = new SyncRouter({ endpoint, mode, announceEveryMs });
+    const b = new SyncRouter({ endpoint, mode, announceEveryMs, ...(verifier ? { verifier } : {}) });
     await a.join(ahead.domain);
     await a.addPeer({
       id: behind.domain.id,
@@ -61,6 +65,8 @@ export async function run(flags) {
       }),
     );
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    const eluStart = performance.eventLoopUtilization();
     await a.announceAll(); // the node hears the peer's tip: a gap of `blocks` headers
     let timer;
     const timeout = new Promise((r) => {
@@ -69,11 +75,17 @@ export async function run(flags) {
     await Promise.race([caughtUp, timeout]);
     clearTimeout(timer); // the process ends when the run does, not when the timeout would
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    // Process CPU (every thread, the workers included) over the catch-up, in seconds.
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    // Wall time the main thread's event loop was busy (both nodes' sync work, not the workers').
+    const mainBusySeconds = performance.eventLoopUtilization(eluStart).active / 1000;
     const view = behind.domain.remoteView(ahead.domain.id);
     const headersPerSecond = accepted / seconds;
     a.close();
     b.close();
     await bus.close();
+    await verifier?.close();
     await ahead.close();
     await behind.close();
     table(
@@ -82,6 +94,10 @@ export async function run(flags) {
         ['blocks the peer is ahead', String(blocks), '', ''],
         ['seconds to seal them (peer, LMDB)', fmt(sealSeconds, 2), '', ''],
         [`catch-up: headers accepted / seconds (${mode})`, `${accepted} / ${fmt(seconds, 2)}`, '', ''],
+        ['catch-up: process CPU seconds (all threads)', fmt(cpuSeconds, 2), '', ''],
+        ['catch-up: headers per process CPU second', fmt(accepted / cpuSeconds, 0), '', ''],
+        ['catch-up: main thread busy seconds', fmt(mainBusySeconds, 2), '', ''],
+        ['signature workers (node behind)', String(workers), '', ''],
         [
           'catch-up headers/s',
           fmt(headersPerSecond, 0),
@@ -93,10 +109,14 @@ export async function run(flags) {
     writeResults(quick ? 'restart-quick' : 'restart', {
       mode,
       blocks,
+      workers,
       sealSeconds,
       catchUp: {
         accepted,
         seconds,
+        cpuSeconds,
+        headersPerCpuSecond: accepted / cpuSeconds,
+        mainBusySeconds,
         headersPerSecond,
         reachedTip: String(highest),
         viewKnown: view !== undefined,

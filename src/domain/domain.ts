@@ -50,13 +50,16 @@ import {
   type LearnedHeader,
   type RemoteView,
   type VerificationMode,
+  WindowChain,
 } from './remoteView.js';
 import {
+  type AcceptRemoteInput,
   ANCHOR_WINDOW_DEFAULT,
   apply,
   BATCH_TXS_MAX_DEFAULT,
   BLOCK_BATCHES_MAX_DEFAULT,
   type Block,
+  checkAcceptRemoteInputs,
   checkInput,
   type DomainConfig,
   type DomainEnv,
@@ -191,6 +194,18 @@ export type ResumeOptions = Omit<
 export type PhaseName = 'signatures' | 'reads' | 'admit' | 'tree' | 'seal' | 'sign' | 'durable';
 
 export type SubmitResult = { txId: Uint8Array; status: TxStatus };
+
+/**
+ * How a verified remote header is recorded (`acceptRemoteHeader`): `keySet` the set in force after
+ * it when it changed, `mode` what it was verified in, `atMs` when it was accepted (the caller's
+ * clock; by default this domain's head timestamp), `learned` the headers it backs (full mode).
+ */
+export type RemoteHeaderOptions = {
+  keySet?: KeySet;
+  mode?: VerificationMode;
+  atMs?: bigint;
+  learned?: LearnedHeader[];
+};
 
 /** Largest provers' state a checkpoint keeps (own tracker, or all remote trackers together). */
 export const PROVER_STATE_BYTES_MAX = 64 * 1024 * 1024;
@@ -542,9 +557,9 @@ export class Domain extends EventEmitter<DomainEvents> {
     return next;
   }
 
-  private run(input: DomainInput): DomainOutput[] {
+  private run(input: DomainInput, chain?: WindowChain): DomainOutput[] {
     try {
-      const { state, outputs } = apply(this.state, input, this.env);
+      const { state, outputs } = apply(this.state, input, this.env, chain);
       this.state = state;
       return outputs;
     } catch (e) {
@@ -1115,12 +1130,50 @@ export class Domain extends EventEmitter<DomainEvents> {
    * changed, `mode` what it was verified in, `atMs` when it was accepted (the caller's clock; by
    * default this domain's head timestamp — the runtime's clock is kept for blocks).
    */
-  acceptRemoteHeader(
-    header: Header | SignedHeader,
-    opts: { keySet?: KeySet; mode?: VerificationMode; atMs?: bigint; learned?: LearnedHeader[] } = {},
+  acceptRemoteHeader(header: Header | SignedHeader, opts: RemoteHeaderOptions = {}): Promise<void> {
+    const input = this.remoteInput(header, opts);
+    return this.serial(async () => {
+      await this.logged(input);
+      // Attestations waiting for this header count now (or convict their provers).
+      this.remoteProven.accepted(input.header.domain, input.header.height);
+    });
+  }
+
+  /**
+   * Records verified remote headers in order, as `acceptRemoteHeader` on each would, with one
+   * durable transcript append for all of them (a gap being filled): checked together first
+   * (`checkAcceptRemoteInputs`), so a refusal records none of them.
+   */
+  acceptRemoteHeaders(
+    headers: readonly { header: Header | SignedHeader; opts?: RemoteHeaderOptions }[],
   ): Promise<void> {
+    check(Array.isArray(headers), 'BAD_INPUT', 'headers must be an array');
+    const inputs = headers.map((h) => this.remoteInput(h.header, h.opts ?? {}));
+    if (inputs.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      checkAcceptRemoteInputs(this.state, inputs);
+      if (this.store) {
+        try {
+          await this.store.appendInputs(inputs);
+        } catch (e) {
+          this.failed = e;
+          throw e;
+        }
+      }
+      // Applied in a row, then told: no listener runs between two of them, so the views between
+      // are never read and each remote's window advances in place after its first copy.
+      const chain = new WindowChain();
+      const outputs = inputs.map((input) => this.run(input, chain));
+      for (const [i, input] of inputs.entries()) {
+        this.emitAll(outputs[i]!);
+        this.remoteProven.accepted(input.header.domain, input.header.height);
+      }
+    });
+  }
+
+  private remoteInput(header: Header | SignedHeader, opts: RemoteHeaderOptions): AcceptRemoteInput {
     const signed = 'header' in header ? header : undefined;
-    const input: DomainInput = {
+    return {
       type: 'acceptRemoteHeader',
       header: signed ? signed.header : (header as Header),
       ...(signed ? { signatures: signed.signatures } : {}),
@@ -1129,12 +1182,6 @@ export class Domain extends EventEmitter<DomainEvents> {
       ...(opts.learned && opts.learned.length > 0 ? { learned: opts.learned } : {}),
       atMs: opts.atMs ?? this.state.head.timestamp,
     };
-    return this.serial(async () => {
-      await this.logged(input);
-      // Attestations waiting for this header count now (or convict their provers).
-      const h = 'header' in header ? header.header : header;
-      this.remoteProven.accepted(h.domain, h.height);
-    });
   }
 
   /**

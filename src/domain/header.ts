@@ -10,7 +10,13 @@ import {
   utf8,
   Writer,
 } from '../crypto/index.js';
-import { KEYSET_KEYS_MAX, type KeySet, meetsThreshold, type SignerSignature } from './keyset.js';
+import {
+  KEYSET_KEYS_MAX,
+  type KeySet,
+  meetsThreshold,
+  type SignerSignature,
+  type VerifiedSignatures,
+} from './keyset.js';
 
 export const HEADER_FORMAT = 0x01;
 const HEADER_TAG = utf8('weft.header');
@@ -120,10 +126,13 @@ export function signHeader(h: Header, ks: KeySet, signers: KeyPair[]): SignerSig
   return out.sort((a, b) => a.signer - b.signer);
 }
 
-/** Whether a signed header carries at least the threshold of valid signatures of `ks`. */
-export function verifyHeaderSignatures(sh: SignedHeader, ks: KeySet): boolean {
+/**
+ * Whether a signed header carries at least the threshold of valid signatures of `ks`; `verified`:
+ * checks made ahead on the worker pool (`meetsThreshold`).
+ */
+export function verifyHeaderSignatures(sh: SignedHeader, ks: KeySet, verified?: VerifiedSignatures): boolean {
   try {
-    return meetsThreshold(ks, headerHash(sh.header), sh.signatures);
+    return meetsThreshold(ks, headerHash(sh.header), sh.signatures, verified);
   } catch {
     return false;
   }

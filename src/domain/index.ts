@@ -36,6 +36,7 @@ export type {
   DomainOptions,
   DomainStore,
   PhaseName,
+  RemoteHeaderOptions,
   ResumeOptions,
   StateProof,
   SubmitResult,
@@ -70,6 +71,7 @@ export {
   keySetsEqual,
   makeKeySet,
   meetsThreshold,
+  VerifiedSignatures,
 } from './keyset.js';
 export type {
   EquivocationEvidence,
@@ -101,6 +103,7 @@ export {
   VERIFICATION_MODES,
   VIEW_KNOWS_DOMAINS_MAX,
   VIEW_MODES,
+  WindowChain,
 } from './remoteView.js';
 export type {
   AcceptRemoteInput,

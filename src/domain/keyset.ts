@@ -87,10 +87,44 @@ export function keySetChangeDigest(domainId: Uint8Array, atHeight: bigint, next:
 }
 
 /**
- * Whether `signatures` carry at least `threshold` valid signatures over `digest` by distinct
- * keys of `ks`. Pure; verification goes through node:crypto.
+ * Signature checks already made elsewhere (on the signature worker pool), each one a fact that
+ * does not depend on whom it came from: public key `key` signed `digest` with exactly these 64
+ * signature bytes (r || s). Only verdicts that held are kept. `meetsThreshold` consults it and
+ * checks everything it does not hold itself, so a missing entry costs time, never correctness;
+ * which key must have signed is still decided by the caller's key set, never by the cache.
  */
-export function meetsThreshold(ks: KeySet, digest: Uint8Array, signatures: SignerSignature[]): boolean {
+export class VerifiedSignatures {
+  private readonly held = new Set<string>();
+
+  private static id(key: PublicKey, digest: Uint8Array, signature: Uint8Array): string {
+    return `${key.type}:${Buffer.from(key.bytes).toString('base64')}:${Buffer.from(digest).toString('base64')}:${Buffer.from(signature).toString('base64')}`;
+  }
+
+  /** Records that `key` signed `digest` with `signature` (64 bytes); call only with a verdict that held. */
+  add(key: PublicKey, digest: Uint8Array, signature: Uint8Array): void {
+    this.held.add(VerifiedSignatures.id(key, digest, signature));
+  }
+
+  has(key: PublicKey, digest: Uint8Array, signature: Uint8Array): boolean {
+    return this.held.has(VerifiedSignatures.id(key, digest, signature));
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+}
+
+/**
+ * Whether `signatures` carry at least `threshold` valid signatures over `digest` by distinct
+ * keys of `ks`. Pure; verification goes through node:crypto, except for the checks `verified`
+ * already holds (made ahead on the worker pool: `preverifyHeaderChain`).
+ */
+export function meetsThreshold(
+  ks: KeySet,
+  digest: Uint8Array,
+  signatures: SignerSignature[],
+  verified?: VerifiedSignatures,
+): boolean {
   if (!Array.isArray(signatures) || signatures.length > ks.keys.length) return false;
   const seen = new Set<number>();
   let valid = 0;
@@ -102,7 +136,9 @@ export function meetsThreshold(ks: KeySet, digest: Uint8Array, signatures: Signe
     const v = s.signature[64];
     if (v !== 27 && v !== 28) return false;
     const key = ks.keys[s.signer]!;
-    const ok = verifySignature(key, digest, { type: 'secp256k1', bytes: s.signature.subarray(0, 64) });
+    const rs = s.signature.subarray(0, 64);
+    const ok =
+      verified?.has(key, digest, rs) || verifySignature(key, digest, { type: 'secp256k1', bytes: rs });
     if (ok) valid++;
   }
   return valid >= (isPlanted('headerThreshold') ? Math.min(1, ks.threshold) : ks.threshold);

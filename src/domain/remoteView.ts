@@ -172,9 +172,30 @@ export function newRemoteView(p: {
 }
 
 /**
+ * The windows (`recent` and `roots` maps) one chain of advances made and may change in place:
+ * whoever creates it promises that the views between the chain's first and last advance reach
+ * nobody else (`acceptRootUpdates` drops them), so only its input view — whose windows it never
+ * owns, and copies once — and its last view are ever read. Views stay values to everyone else.
+ */
+export class WindowChain {
+  private readonly owned = new WeakSet<object>();
+
+  /** Whether `view`'s windows were made by this chain (then they may change in place). */
+  owns(view: RemoteView): boolean {
+    return this.owned.has(view.recent) && this.owned.has(view.roots);
+  }
+
+  claim(recent: Map<bigint, RecentHeader>, roots: Map<string, bigint>): void {
+    this.owned.add(recent);
+    this.owned.add(roots);
+  }
+}
+
+/**
  * The view with `signed` as its new head (no rule is checked here: acceptance and the domain's
  * input preconditions did). `keySet` is the set in force after it, `signedBy` the one that signed
- * it; the oldest headers past `recentMax` leave the window with their roots.
+ * it; the oldest headers past `recentMax` leave the window with their roots. The window is copied,
+ * except inside a `chain` whose earlier advance made it (`WindowChain`).
  */
 export function advanceView(
   view: RemoteView,
@@ -186,11 +207,14 @@ export function advanceView(
     atMs: bigint;
     learned?: readonly LearnedHeader[];
   },
+  chain?: WindowChain,
 ): RemoteView {
   const hh = headerHash(signed.header);
   const entry = recentEntry(signed, hh, p.signedBy);
-  const recent = new Map(view.recent);
-  const roots = new Map(view.roots);
+  const inPlace = chain?.owns(view) === true;
+  const recent = inPlace ? (view.recent as Map<bigint, RecentHeader>) : new Map(view.recent);
+  const roots = inPlace ? (view.roots as Map<string, bigint>) : new Map(view.roots);
+  if (!inPlace) chain?.claim(recent, roots);
   const replaced = recent.get(entry.height);
   recent.set(entry.height, entry);
   if (replaced !== undefined) unindexRoot(roots, recent, replaced, recent.size);

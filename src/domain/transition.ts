@@ -77,6 +77,7 @@ import {
   usableHeader,
   type VerificationMode,
   VIEW_MODES,
+  type WindowChain,
 } from './remoteView.js';
 
 /** Defaults for a domain's limits; each is a named, configurable bound. */
@@ -445,23 +446,30 @@ export function cloneState(s: DomainState): DomainState {
  * The pure transition. Invalid inputs (a bad witness, a stale timestamp, unauthorised key-set
  * changes) throw WeftError and leave `state` untouched; a refused transaction is an output, not
  * an error. Every result is checked against the postconditions (`assertPostconditions`): a
- * broken one throws `INVARIANT`, a bug in Weft, and the runtime stops.
+ * broken one throws `INVARIANT`, a bug in Weft, and the runtime stops. `chain`: the runtime
+ * applies several remote headers in a row and nothing reads the views between them, so their
+ * windows may advance in place (`WindowChain`); the state reached is the same.
  */
-export function apply(state: DomainState, input: DomainInput, env: DomainEnv): TransitionResult {
+export function apply(
+  state: DomainState,
+  input: DomainInput,
+  env: DomainEnv,
+  chain?: WindowChain,
+): TransitionResult {
   const before = factsBefore(state, input);
-  const result = step(state, input, env);
+  const result = step(state, input, env, chain);
   assertPostconditions(before, input, result);
   return result;
 }
 
-function step(state: DomainState, input: DomainInput, env: DomainEnv): TransitionResult {
+function step(state: DomainState, input: DomainInput, env: DomainEnv, chain?: WindowChain): TransitionResult {
   switch (input.type) {
     case 'submit':
       return submit(state, input, env);
     case 'seal':
       return seal(state, input, env);
     case 'acceptRemoteHeader':
-      return acceptRemote(state, input);
+      return acceptRemote(state, input, chain);
     case 'trustRemote':
       return trustRemote(state, input);
     case 'changeKeySet':
@@ -1129,8 +1137,28 @@ function scopeReadsOf(
   return env.programs && input.objects ? { programs: env.programs, objects: input.objects } : undefined;
 }
 
-/** Throws what `acceptRemote` would refuse; changes nothing. */
-function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput): void {
+/**
+ * Throws what `inputs`, remote headers applied one after another, would refuse (as `checkInput`
+ * on each in turn); changes nothing. Recording a remote header changes for the next one only its
+ * domain's head (never a freeze), so each is checked against the header before it in `inputs` of
+ * the same domain, or the state's view for the first.
+ */
+export function checkAcceptRemoteInputs(state: DomainState, inputs: readonly AcceptRemoteInput[]): void {
+  const heads = new Map<string, Header>();
+  for (const input of inputs) {
+    check(input?.type === 'acceptRemoteHeader', 'BAD_INPUT', 'expected remote headers only');
+    const domain = input.header?.domain;
+    const key = domain instanceof Uint8Array ? hexKey(domain) : '';
+    checkAcceptRemote(state, input, heads.get(key));
+    heads.set(key, input.header);
+  }
+}
+
+/**
+ * Throws what `acceptRemote` would refuse; changes nothing. `after`: the header recorded just
+ * before it (of a batch), standing for the view's head.
+ */
+function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput, after?: Header): void {
   const { header } = input;
   check(
     header && header.domain instanceof Uint8Array && header.domain.length === 32,
@@ -1165,7 +1193,7 @@ function checkAcceptRemote(state: DomainState, input: AcceptRemoteInput): void {
       `the remote domain equivocated at height ${prev.frozen.fromHeight}; nothing new is accepted from it`,
     );
   }
-  const head = prev?.head.header;
+  const head = after ?? prev?.head.header;
   if (head && header.height <= head.height) {
     throw new WeftError(
       'STALE_HEADER',
@@ -1198,7 +1226,7 @@ function checkRemoteExtras(
   check(atMs === undefined || (typeof atMs === 'bigint' && atMs >= 0n), 'BAD_INPUT', 'atMs must be a u64');
 }
 
-function acceptRemote(state: DomainState, input: AcceptRemoteInput): TransitionResult {
+function acceptRemote(state: DomainState, input: AcceptRemoteInput, chain?: WindowChain): TransitionResult {
   checkAcceptRemote(state, input);
   const { header } = input;
   const key = hexKey(header.domain);
@@ -1206,13 +1234,18 @@ function acceptRemote(state: DomainState, input: AcceptRemoteInput): TransitionR
   const signed: SignedHeader = { header, signatures: input.signatures ?? [] };
   const atMs = input.atMs ?? prev?.advancedAtMs ?? 0n;
   const view = prev
-    ? advanceView(prev, signed, {
-        signedBy: prev.keySet,
-        keySet: input.keySet ?? prev.keySet,
-        mode: input.mode ?? prev.mode,
-        atMs,
-        ...(input.learned ? { learned: input.learned } : {}),
-      })
+    ? advanceView(
+        prev,
+        signed,
+        {
+          signedBy: prev.keySet,
+          keySet: input.keySet ?? prev.keySet,
+          mode: input.mode ?? prev.mode,
+          atMs,
+          ...(input.learned ? { learned: input.learned } : {}),
+        },
+        chain,
+      )
     : newRemoteView({
         signed,
         keySet: input.keySet ?? null,

@@ -1,7 +1,7 @@
 // One running domain: its durable store, its network membership (root updates in and out over a
 // transport, peers in other processes), a transfer driver for transfers it starts, and the timers
 // that seal blocks and drive transfers. `weft node` is this plus the HTTP API.
-import { equalBytes, type KeyPair, type WeftError } from '../crypto/index.js';
+import { equalBytes, type KeyPair, type SignatureVerifierPool, type WeftError } from '../crypto/index.js';
 import type { AnchorPolicy, Domain, KeySet, RemoteReinitialized, SignedHeader } from '../domain/index.js';
 import type { Transport } from '../net/index.js';
 import type { ProgramLookup, ProverSet } from '../scope/index.js';
@@ -84,6 +84,11 @@ export type NodeHostOptions = {
    * --evm-vault --evm-confirmations`.
    */
   evm?: EvmFollowOptions;
+  /**
+   * Signature workers the router checks gap answers' header signatures on, a chain at a time
+   * (`SyncRouterOptions.verifier`); absent, inline. The caller owns and closes it.
+   */
+  verifier?: SignatureVerifierPool;
 };
 
 /**
@@ -140,6 +145,7 @@ export class NodeHost {
       ...(opts.alwaysFollow ? { alwaysFollow: opts.alwaysFollow } : {}),
       ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.verifier ? { verifier: opts.verifier } : {}),
     });
     const peers = opts.peers ?? [];
     const driver = new TransferDriver(

@@ -6,7 +6,16 @@
 // so every view lives — and survives restarts — in the domain state. Re-announcement repairs
 // whatever the transport lost.
 import { EventEmitter } from 'node:events';
-import { check, equalBytes, hexKey, Reader, WeftError, type WeftErrorCode, Writer } from '../crypto/index.js';
+import {
+  check,
+  equalBytes,
+  hexKey,
+  Reader,
+  type SignatureVerifierPool,
+  WeftError,
+  type WeftErrorCode,
+  Writer,
+} from '../crypto/index.js';
 import {
   type Domain,
   encodeKeySet,
@@ -14,6 +23,7 @@ import {
   type KeySet,
   type RemoteReinitialized,
   type SignedHeader,
+  type VerifiedSignatures,
   verifyHeaderSignatures,
 } from '../domain/index.js';
 import { MESSAGE_BODY_BYTES_MAX, type Message, type Transport } from '../net/index.js';
@@ -45,6 +55,7 @@ import {
   keySetAfter,
   learnedFrom,
   observeAccepted,
+  preverifyHeaderChain,
   type RemoteView,
   ROOT_UPDATE_BYTES_MAX,
   type RootUpdate,
@@ -105,6 +116,12 @@ export type SyncRouterOptions = {
   follow?: FollowPolicy;
   /** under `interested`: domains every member follows from the start (configuration, policy) */
   alwaysFollow?: Uint8Array[];
+  /**
+   * Signature workers: a gap answer's header signatures are checked on them together before the
+   * chain's acceptance, which consults the verdicts (`preverifyHeaderChain`). Absent, closed or
+   * failing: every signature is checked inline. The caller owns and closes it.
+   */
+  verifier?: SignatureVerifierPool;
 };
 
 export type SyncRouterEvents = {
@@ -151,6 +168,8 @@ type Member = {
    * HEADER_CHAIN_MAX headers a round trip instead of one chain per re-announcement.
    */
   gaps?: Map<string, { toHeight: bigint; from: Uint8Array }>;
+  /** Per sender (hex id): the hash of the head of the latest chain accepted (what the next may continue). */
+  acceptedHeads?: Map<string, Uint8Array>;
   /** under `interested`: the domains that told this member they follow it (hex id -> id) */
   followers: Map<string, Uint8Array>;
   /** domains this member is starting to follow (hex), so a repeated wish queues nothing */
@@ -198,6 +217,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private readonly endpoint: (self: Uint8Array) => Transport;
   private readonly mode: VerificationMode;
   private readonly programs: ProgramLookup | undefined;
+  private readonly verifier: SignatureVerifierPool | undefined;
   readonly followPolicy: FollowPolicy;
   private readonly alwaysFollow: Set<string>;
   private rounds = 0;
@@ -232,6 +252,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       "follow 'interested' needs mode transition or signatures: a full-mode observer must hold a view of every domain the blocks it checks claim from",
     );
     this.alwaysFollow = new Set((opts.alwaysFollow ?? []).map(hexKey));
+    this.verifier = opts.verifier;
     check(this.trustingPeriodMs > 0n, 'BAD_INPUT', 'trustingPeriodMs must be positive');
     const every = opts.announceEveryMs ?? ANNOUNCE_EVERY_MS_DEFAULT;
     if (every > 0) {
@@ -694,8 +715,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
 
   /** Messages to one member are handled one at a time, in arrival order. */
   private enqueue(member: Member, msg: Message, from: Uint8Array): Promise<void> {
+    // A gap answer is decoded and its signatures checked on the workers as it arrives, while the
+    // messages before it are still handled; its verdict still waits its turn.
+    const chain = msg.kind === 'headerResponse' ? this.prepareChain(member, msg.body) : undefined;
+    chain?.catch(() => {}); // its error is the handler's to report, in order
     member.queue = member.queue
-      .then(() => this.handle(member, msg, from))
+      .then(() => this.handle(member, msg, from, chain))
       .catch((e: unknown) => {
         // A message that does not even decode is refused like any other bad input.
         this.stats.refused++;
@@ -705,7 +730,29 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     return member.queue;
   }
 
-  private async handle(member: Member, msg: Message, from: Uint8Array): Promise<void> {
+  /** A gap answer's chain, decoded, with its header signatures checked ahead (`preverifyHeaderChain`). */
+  private async prepareChain(
+    member: Member,
+    body: Uint8Array,
+  ): Promise<{ chain: RootUpdate[]; verified: VerifiedSignatures }> {
+    const r = new Reader(body);
+    const chain = r.list(HEADER_CHAIN_MAX, (r) => decodeRootUpdate(r.bytes(ROOT_UPDATE_BYTES_MAX)));
+    r.end();
+    const sender = chain[0]?.signed.header.domain;
+    const view = sender ? member.domain.remoteView(sender) : undefined;
+    // The chain may continue the recorded head, or the head of a chain accepted and being recorded.
+    const links = [view?.headHash, sender ? member.acceptedHeads?.get(hexKey(sender)) : undefined].filter(
+      (h): h is Uint8Array => h !== undefined,
+    );
+    return { chain, verified: await preverifyHeaderChain(view?.keySet, chain, this.verifier, links) };
+  }
+
+  private async handle(
+    member: Member,
+    msg: Message,
+    from: Uint8Array,
+    prepared?: Promise<{ chain: RootUpdate[]; verified: VerifiedSignatures }>,
+  ): Promise<void> {
     this.stats.received++;
     switch (msg.kind) {
       case 'rootUpdate':
@@ -713,10 +760,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         member.unheard.delete(hexKey(from));
         return this.onUpdates(member, [decodeRootUpdate(msg.body)], from);
       case 'headerResponse': {
-        const r = new Reader(msg.body);
-        const chain = r.list(HEADER_CHAIN_MAX, (r) => decodeRootUpdate(r.bytes(ROOT_UPDATE_BYTES_MAX)));
-        r.end();
-        if (chain.length > 0) await this.onUpdates(member, chain, from);
+        const { chain, verified } = await (prepared ?? this.prepareChain(member, msg.body));
+        if (chain.length > 0) await this.onUpdates(member, chain, from, verified);
         return;
       }
       case 'headerRequest':
@@ -771,7 +816,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
    * acceptance in one place), and this applies the verdict — the light-client view, the domain
    * inputs, a gap request, a confirmation, events.
    */
-  private async onUpdates(member: Member, updates: RootUpdate[], from: Uint8Array): Promise<void> {
+  private async onUpdates(
+    member: Member,
+    updates: RootUpdate[],
+    from: Uint8Array,
+    verified?: VerifiedSignatures,
+  ): Promise<void> {
     const sender = updates[0]!.signed.header.domain;
     const own = member.domain;
     await this.compareObservers(member, updates, sender);
@@ -784,6 +834,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         // sender itself accepted (its backed records, checked here with what we can vouch for),
         // never what we merely know.
         atMs: this.clock(),
+        ...(verified ? { verifiedSignatures: verified } : {}),
         vouchFor: (signed: SignedHeader) => this.vouchFor(own, signed),
         ...(member.scopes ? { scopes: member.scopes } : {}),
         isVaultRoot: (root: Uint8Array) => own.isVaultAnchor(root),
@@ -796,11 +847,20 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         return;
       case 'askGap':
         return this.requestGap(member, sender, verdict, from);
-      case 'accept':
+      case 'accept': {
         this.stats.verified += updates.length;
-        await this.record(member, verdict.record, verdict.view);
-        await this.confirm(member, sender, verdict.confirm, from);
-        return this.continueGap(member, sender, verdict.view.head.header.height);
+        // The next part of an open gap is asked for before this part is recorded, so its answer
+        // travels and its signatures are checked on the workers meanwhile; it is handled after.
+        (member.acceptedHeads ??= new Map()).set(hexKey(sender), verdict.view.headHash);
+        const next = this.continueGap(member, sender, verdict.view.head.header.height);
+        try {
+          await this.record(member, verdict.record, verdict.view);
+          await this.confirm(member, sender, verdict.confirm, from);
+        } finally {
+          await next;
+        }
+        return;
+      }
       case 'refuse':
         if (verdict.view) await this.record(member, verdict.record, verdict.view);
         return this.refused(member, sender, verdict.code, verdict.message);
@@ -835,22 +895,31 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     }
   }
 
-  /** Records verified headers in the member's domain, in order, and tells listeners. */
+  /**
+   * Records verified headers in the member's domain, in order, with one durable append for all
+   * of them (`acceptRemoteHeaders`), and tells listeners.
+   */
   private async record(member: Member, updates: RootUpdate[], view: RemoteView): Promise<void> {
-    for (const update of updates) {
+    if (updates.length === 0) return;
+    // What each header backs and which of its records are believed is judged before recording
+    // (vouching reads views of third domains, which recording the sender's headers leaves alone).
+    const vouch = (sh: SignedHeader) => this.vouchFor(member.domain, sh);
+    const learned = updates.map((u) => (this.mode === 'full' ? learnedFrom(u, vouch) : []));
+    // Full mode believes only the records whose backing header this member vouched for.
+    const believedOf = updates.map((u) => (this.mode === 'full' ? vouchedRecords(u, vouch) : undefined));
+    const atMs = this.clock();
+    await member.domain.acceptRemoteHeaders(
+      updates.map((update, i) => {
+        const keySet = keySetAfter(view, update.signed.header.height);
+        return {
+          header: update.signed,
+          opts: { mode: this.mode, atMs, learned: learned[i]!, ...(keySet ? { keySet } : {}) },
+        };
+      }),
+    );
+    for (const [i, update] of updates.entries()) {
       const header = update.signed.header;
-      const keySet = keySetAfter(view, header.height);
-      const learned =
-        this.mode === 'full' ? learnedFrom(update, (sh) => this.vouchFor(member.domain, sh)) : [];
-      await member.domain.acceptRemoteHeader(update.signed, {
-        mode: this.mode,
-        atMs: this.clock(),
-        learned,
-        ...(keySet ? { keySet } : {}),
-      });
-      // Full mode believes only the records whose backing header this member vouched for.
-      const believed =
-        this.mode === 'full' ? vouchedRecords(update, (sh) => this.vouchFor(member.domain, sh)) : undefined;
+      const believed = believedOf[i];
       observeAccepted(
         this.knowledge,
         member.domain.id,

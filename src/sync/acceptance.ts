@@ -23,7 +23,9 @@ import {
   learn,
   nullifierConflicts,
   type SignedHeader,
+  type VerifiedSignatures,
   verifyHeaderSignatures,
+  WindowChain,
 } from '../domain/index.js';
 import { builtinRegistry, type LogicLookup } from '../resource/index.js';
 import { verifyProof, verifyTransition } from '../smt/index.js';
@@ -57,6 +59,11 @@ export type SyncContext = {
    * a transaction anchored on one (a root of another domain the observer follows).
    */
   isKnownRoot?(root: Uint8Array): boolean;
+  /**
+   * Header signature checks made ahead on the worker pool (`preverifyHeaderChain`): consulted
+   * by the BAD_SIGNATURES rule, which checks every signature it does not hold itself.
+   */
+  verifiedSignatures?: VerifiedSignatures;
   /** signature answers for the update's transactions, checked ahead on a pool (full mode) */
   signatureResults?: readonly (SignatureResults | undefined)[];
   /**
@@ -412,9 +419,12 @@ export function acceptRootUpdates(
     `a chain holds 1..${UPDATE_CHAIN_MAX} updates`,
   );
   let current = view;
+  // The views between the first and the last update never leave this loop: one window is copied
+  // from `view` and then advanced in place (a refusal drops it with them; `view` is never touched).
+  const chain = new WindowChain();
   for (const [i, u] of updates.entries()) {
     try {
-      current = acceptOne(current, u, mode, ctx);
+      current = acceptOne(current, u, mode, ctx, chain);
     } catch (e) {
       if (e instanceof EquivocationError) {
         throw new EquivocationError(
@@ -443,6 +453,7 @@ function acceptOne(
   update: RootUpdate,
   mode: VerificationMode,
   ctx: SyncContext,
+  chain?: WindowChain,
 ): RemoteView {
   if (view.frozen !== null) {
     refuse(
@@ -492,7 +503,7 @@ function acceptOne(
   if (view.keySet === null) {
     refuse('BAD_SIGNATURES', `the view holds no key set for ${toHex(view.domainId)}: trust the domain first`);
   }
-  if (!verifyHeaderSignatures(signed, view.keySet)) {
+  if (!verifyHeaderSignatures(signed, view.keySet, ctx.verifiedSignatures)) {
     refuse(
       'BAD_SIGNATURES',
       `header ${header.height} does not carry ${view.keySet.threshold} valid signatures of the domain's key set`,
@@ -563,13 +574,18 @@ function acceptOne(
     }
   }
 
-  return advanceView(view, signed, {
-    signedBy: view.keySet,
-    keySet: nextKeySet,
-    mode,
-    atMs: ctx.atMs ?? view.advancedAtMs,
-    learned,
-  });
+  return advanceView(
+    view,
+    signed,
+    {
+      signedBy: view.keySet,
+      keySet: nextKeySet,
+      mode,
+      atMs: ctx.atMs ?? view.advancedAtMs,
+      learned,
+    },
+    chain,
+  );
 }
 
 /**

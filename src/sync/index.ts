@@ -106,6 +106,7 @@ export {
   UPDATE_CHAIN_MAX,
 } from './limits.js';
 export { modeTrust, VERIFICATION_MODE_DEFAULT } from './modes.js';
+export { PREVERIFY_CHAIN_MIN, preverifyHeaderChain } from './preverify.js';
 export type { RemoteHeaderRecord } from './records.js';
 export {
   decodeRemoteHeaderWrite,
