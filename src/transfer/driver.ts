@@ -640,10 +640,13 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       if (walked.length > 0) changed.push({ entry, walked });
     };
     // Observations of different transfers are independent; a domain in another process answers
-    // each over the network, so they run side by side (at most OBSERVE_CONCURRENCY at a time).
-    for (let i = 0; i < active.length; i += OBSERVE_CONCURRENCY) {
-      await Promise.all(active.slice(i, i + OBSERVE_CONCURRENCY).map(observeOne));
-    }
+    // each over the network, so they run side by side: OBSERVE_CONCURRENCY at a time, each
+    // next one starting as soon as one ends (a slow read holds up only its own transfer).
+    let next = 0;
+    const worker = async () => {
+      while (next < active.length) await observeOne(active[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(OBSERVE_CONCURRENCY, active.length) }, worker));
     if (changed.length > 0) await this.store.put(changed.map((c) => c.entry.rec));
     for (const { entry, walked } of changed) {
       for (const t of walked) this.emit('phase', t);
@@ -721,15 +724,26 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** `sourceCommitted`: does the destination hold a source root the claim can anchor on? */
   private async observeSourceAtDestination({ rec, t, atMs, to }: Observation): Promise<TransferEvent | null> {
-    const late = (await this.refusalFact(rec, atMs)) ?? (await this.deadlineFact(rec, atMs));
-    if (late) return late;
-    const seen = await to.remoteHeader(t.from);
-    if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
-    // An expired view of the source: the claim waits for a newer source header (explain says so).
-    if (this.viewExpiry?.expired(t.to, t.from, atMs)) return null;
-    // An application's knowledge policy: the destination must know the source well enough.
-    const p = this.claimPolicy;
-    if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;
+    // Past the deadline, a refusal (if any) is still the fact that counts, as in `observeClaim`.
+    const late = await this.deadlineFact(rec, atMs);
+    if (late) return (await this.refusalFact(rec, atMs)) ?? late;
+    // The two reads every transfer between the same pair shares (one answer per peer header),
+    // side by side; a refusal is read only while the root is not there yet: once it is, the
+    // claim's own observation (`observeClaim`) reads it.
+    const [seen, accepts] = await Promise.all([
+      to.remoteHeader(t.from),
+      t.source ? to.acceptsAnchor(t.source.root) : false,
+    ]);
+    if (
+      !seen ||
+      !accepts ||
+      // An expired view of the source: the claim waits for a newer source header (explain says so).
+      this.viewExpiry?.expired(t.to, t.from, atMs) ||
+      // An application's knowledge policy: the destination must know the source well enough.
+      (this.claimPolicy &&
+        !this.claimPolicy.knowledge.satisfies(t.to, t.from, Number(atMs), this.claimPolicy.policy))
+    )
+      return this.refusalFact(rec, atMs);
     return { e: 'sourceSynced', height: seen.height, atMs };
   }
 
@@ -737,13 +751,21 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   private async observeClaim({ rec, atMs, to, movedNf }: Observation): Promise<TransferEvent | null> {
     const st = await to.status(txId(rec.plan.claim));
     if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
-    const spent = await to.proveNullifier(movedNf);
+    // Our claim waits in the destination's mempool: its next block decides it (and any other
+    // copy spending the resource there evicts ours, which the next pass reads). Only the
+    // deadline, proven at the source, can make the transfer refundable meanwhile.
+    if (st?.status === 'pending') return this.deadlineFact(rec, atMs);
+    // Side by side: two reads of the destination whose answers do not depend on each other.
+    const [spent, refused] = await Promise.all([
+      to.proveNullifier(movedNf),
+      this.refusalFact(rec, atMs),
+    ]);
     if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
     const own = this.attributable(to, rec.plan.claim, st);
     if (own && PERMANENT_CLAIM_CODES.has(own.code)) {
       return { e: 'claimRefused', code: own.code, reason: own.reason, atMs };
     }
-    return (await this.refusalFact(rec, atMs)) ?? this.deadlineFact(rec, atMs);
+    return refused ?? this.deadlineFact(rec, atMs);
   }
 
   /** `refundable`: is the refund in a source block? */
