@@ -68,7 +68,11 @@ function stageTimes(phaseAt) {
         d.push(at[PHASES[i]] - at[PHASES[i - 1]]);
     }
     d.sort((a, b) => a - b);
-    out[`${PHASES[i - 1]}->${PHASES[i]}`] = { samples: d.length, p50: percentile(d, 50), p99: percentile(d, 99) };
+    out[`${PHASES[i - 1]}->${PHASES[i]}`] = {
+      samples: d.length,
+      p50: percentile(d, 50),
+      p99: percentile(d, 99),
+    };
   }
   return out;
 }

@@ -756,10 +756,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     // deadline, proven at the source, can make the transfer refundable meanwhile.
     if (st?.status === 'pending') return this.deadlineFact(rec, atMs);
     // Side by side: two reads of the destination whose answers do not depend on each other.
-    const [spent, refused] = await Promise.all([
-      to.proveNullifier(movedNf),
-      this.refusalFact(rec, atMs),
-    ]);
+    const [spent, refused] = await Promise.all([to.proveNullifier(movedNf), this.refusalFact(rec, atMs)]);
     if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
     const own = this.attributable(to, rec.plan.claim, st);
     if (own && PERMANENT_CLAIM_CODES.has(own.code)) {

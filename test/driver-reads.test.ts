@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { Domain } from '../src/domain/index.js';
+import { MemoryTransferStore, type TransferDomain, TransferDriver } from '../src/transfer/index.js';
+import { alice, Wallet } from './helpers/domain.js';
+import { testNet } from './helpers/network.js';
+
+/** `d` as the driver sees a domain in another process, with its reads counted. */
+function counted(d: Domain) {
+  const reads = { status: 0, proveNullifier: 0, proveRefusal: 0, remoteHeader: 0 };
+  const view: TransferDomain = {
+    id: d.id,
+    get committedHeight() {
+      return d.committedHeight;
+    },
+    submit: (tx) => d.submit(tx),
+    status: async (id) => {
+      reads.status++;
+      return d.status(id);
+    },
+    proveCommitment: async (cm, h) => d.proveCommitment(cm, h),
+    proveNullifier: async (nf, h) => {
+      reads.proveNullifier++;
+      return d.proveNullifier(nf, h);
+    },
+    proveRefusal: async (nf, h) => {
+      reads.proveRefusal++;
+      return d.proveRefusal(nf, h);
+    },
+    acceptsAnchor: async (root) => d.acceptsAnchor(root),
+    remoteHeader: async (id) => {
+      reads.remoteHeader++;
+      return d.remoteHeader(id);
+    },
+  };
+  return { view, reads };
+}
+
+describe('what the driver reads of a destination', () => {
+  it('reads only the claim status while the claim waits in the destination mempool, then confirms', async () => {
+    const t = await testNet(['reads-a', 'reads-b']);
+    const [a, b] = t.domains as [Domain, Domain];
+    const { view, reads } = counted(b);
+    const driver = new TransferDriver(new MemoryTransferStore());
+    driver.addDomain(a);
+    driver.addDomain(view);
+    const coin = await new Wallet(a, 'reads').mint(alice.publicKey, 5n);
+    const h = await driver.transfer({ from: a, to: view, resource: coin, owner: alice });
+    await a.sealBlock(); // the move
+    await t.bus.idle();
+    await b.sealBlock(); // b records a's header
+    await t.bus.idle();
+    await driver.tick();
+    expect(driver.get(h.id)?.phase).toBe('rootSynced');
+    // The driver submitted the claim; b has not sealed it yet.
+    for (const k of Object.keys(reads)) reads[k as keyof typeof reads] = 0;
+    for (let i = 0; i < 3; i++) await driver.tick();
+    expect(driver.get(h.id)?.phase).toBe('rootSynced');
+    expect(reads.status).toBeGreaterThan(0);
+    expect(reads.proveNullifier).toBe(0);
+    expect(reads.proveRefusal).toBe(0);
+    // Once b seals the claim and a records b's header, the transfer confirms.
+    await b.sealBlock();
+    await t.bus.idle();
+    await a.sealBlock();
+    await driver.tick();
+    expect(driver.get(h.id)?.phase).toBe('confirmed');
+    t.net.close();
+  });
+
+  it('still reads the refusal while the root has not reached the destination', async () => {
+    const t = await testNet(['reads-c', 'reads-d']);
+    const [a, b] = t.domains as [Domain, Domain];
+    const { view, reads } = counted(b);
+    const driver = new TransferDriver(new MemoryTransferStore());
+    driver.addDomain(a);
+    driver.addDomain(view);
+    const coin = await new Wallet(a, 'reads').mint(alice.publicKey, 5n);
+    const h = await driver.transfer({ from: a, to: view, resource: coin, owner: alice });
+    await a.sealBlock(); // the move; b has not recorded a's header (b does not seal)
+    await t.bus.idle();
+    await b.sealBlock(); // b records a's header, ...
+    await t.bus.idle();
+    await a.sealBlock(); // ... and a records b's
+    for (const k of Object.keys(reads)) reads[k as keyof typeof reads] = 0;
+    // Root at b now, so the refusal is read by the claim's own observation, once.
+    await driver.tick();
+    expect(driver.get(h.id)?.phase).toBe('rootSynced');
+    expect(reads.proveRefusal).toBe(1);
+    t.net.close();
+  });
+});
