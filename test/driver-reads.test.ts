@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Domain } from '../src/domain/index.js';
 import { MemoryTransferStore, type TransferDomain, TransferDriver } from '../src/transfer/index.js';
+import { txId } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
 import { testNet } from './helpers/network.js';
 
@@ -86,6 +87,72 @@ describe('what the driver reads of a destination', () => {
     await driver.tick();
     expect(driver.get(h.id)?.phase).toBe('rootSynced');
     expect(reads.proveRefusal).toBe(1);
+    t.net.close();
+  });
+});
+
+describe('one pass of the driver', () => {
+  it("steps, persists and acts for one transfer while another transfer's peer has not answered", async () => {
+    const t = await testNet(['lane-a', 'lane-b', 'lane-c']);
+    const [a, b, c] = t.domains as [Domain, Domain, Domain];
+    // b's reads hang until released (once `gated`): a peer that is slow to answer.
+    let gated = false;
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slowB: TransferDomain = {
+      ...counted(b).view,
+      id: b.id,
+      committedHeight: b.committedHeight,
+      remoteHeader: async (id) => {
+        if (gated) await gate;
+        return b.remoteHeader(id);
+      },
+    };
+    const store = new MemoryTransferStore();
+    const driver = new TransferDriver(store);
+    driver.addDomain(a);
+    driver.addDomain(slowB);
+    driver.addDomain(c);
+    const w = new Wallet(a, 'lanes');
+    const toB = await driver.transfer({
+      from: a,
+      to: slowB,
+      resource: await w.mint(alice.publicKey, 1n),
+      owner: alice,
+    });
+    const toC = await driver.transfer({
+      from: a,
+      to: c,
+      resource: await w.mint(alice.publicKey, 2n),
+      owner: alice,
+    });
+    await a.sealBlock(); // both moves
+    await t.bus.idle();
+    await b.sealBlock();
+    await c.sealBlock(); // b and c record a's header
+    await t.bus.idle();
+    gated = true;
+    const claimed = new Promise<void>((resolve) => {
+      driver.on('phase', (tr) => {
+        if (tr.id === toC.id && tr.phase === 'rootSynced') resolve();
+      });
+    });
+    let passDone = false;
+    const pass = driver.tick().then(() => {
+      passDone = true;
+    });
+    await claimed;
+    // The transfer to c is synced, persisted and its claim submitted, while the pass still waits on b.
+    expect(passDone).toBe(false);
+    expect(store.get(toC.id)?.transfer.phase).toBe('rootSynced');
+    await new Promise((r) => setImmediate(r));
+    expect(c.status(txId(store.get(toC.id)!.plan.claim))?.status).toBe('pending');
+    expect(driver.get(toB.id)?.phase).toBe('sourceCommitted');
+    release();
+    await pass;
+    expect(driver.get(toB.id)?.phase).toBe('rootSynced');
     t.net.close();
   });
 });

@@ -607,63 +607,84 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   }
 
   /**
-   * One pass: observe every unfinished transfer (stepping it while facts keep coming), persist
-   * every change in one durable write, tell listeners, then act for all at once — concurrent
-   * submissions share the domains' group commits.
+   * One pass: every unfinished transfer goes on its own — observed (stepped while facts keep
+   * coming), its change persisted (records changed in the same turn share one durable write),
+   * listeners told, then acted for — so a slow read of one transfer's peer delays no other
+   * transfer's step, only the end of the pass. Submissions made together share the domains'
+   * group commits.
    */
   private async pass(): Promise<void> {
     const active = [...this.entries.values()].filter((e) => !isTerminal(e.rec.transfer));
     // Transfers resumed from the store (and any added meanwhile) have their domains follow each
     // other too; pairs already passed to the hook cost nothing.
     await this.followPairs(active);
-    const changed: { entry: Entry; walked: Transfer[] }[] = [];
-    const observeOne = async (entry: Entry) => {
-      const walked: Transfer[] = [];
-      for (let guard = 0; guard < 8; guard++) {
-        const before = entry.rec.transfer;
-        let fact: TransferEvent | null;
-        try {
-          fact = await this.observe(entry.rec);
-        } catch (e) {
-          // A failed read is an observation not made: reported, and tried again next pass.
-          this.emit('error', e instanceof Error ? e : new Error(String(e)));
-          break;
-        }
-        if (fact === null) break;
-        // Outside the catch: a broken invariant stops the driver, it never becomes an 'error' event.
-        const next = step(before, fact);
-        if (next === before) break;
-        assertTransition(before, fact.e, next);
-        entry.rec = { ...entry.rec, transfer: next };
-        walked.push(next);
-      }
-      if (walked.length > 0) changed.push({ entry, walked });
-    };
-    // Observations of different transfers are independent; a domain in another process answers
-    // each over the network, so they run side by side: OBSERVE_CONCURRENCY at a time, each
-    // next one starting as soon as one ends (a slow read holds up only its own transfer).
+    // Transfers are independent; a domain in another process answers each over the network, so
+    // they run side by side: OBSERVE_CONCURRENCY at a time, the next starting as one ends.
     let next = 0;
     const worker = async () => {
-      while (next < active.length) await observeOne(active[next++]!);
+      while (next < active.length) await this.advance(active[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(OBSERVE_CONCURRENCY, active.length) }, worker));
-    if (changed.length > 0) await this.store.put(changed.map((c) => c.entry.rec));
-    for (const { entry, walked } of changed) {
+  }
+
+  /** Records waiting for the next durable write, and that write. */
+  private writing: { recs: TransferRecord[]; done: Promise<void> } | null = null;
+
+  /**
+   * Persists `rec` durably; records handed over in the same turn of the event loop share one
+   * write (and one group commit).
+   */
+  private persist(rec: TransferRecord): Promise<void> {
+    if (!this.writing) {
+      const batch: { recs: TransferRecord[]; done: Promise<void> } = { recs: [], done: Promise.resolve() };
+      batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        if (this.writing === batch) this.writing = null;
+        return this.store.put(batch.recs);
+      });
+      this.writing = batch;
+    }
+    this.writing.recs.push(rec);
+    return this.writing.done;
+  }
+
+  /**
+   * One transfer: observe it (stepping it while facts keep coming), persist the change, tell
+   * listeners, then act — submissions of transfers acting together share the domains' group
+   * commits.
+   */
+  private async advance(entry: Entry): Promise<void> {
+    if (isTerminal(entry.rec.transfer)) return;
+    const walked: Transfer[] = [];
+    for (let guard = 0; guard < 8; guard++) {
+      const before = entry.rec.transfer;
+      let fact: TransferEvent | null;
+      try {
+        fact = await this.observe(entry.rec);
+      } catch (e) {
+        // A failed read is an observation not made: reported, and tried again next pass.
+        this.emit('error', e instanceof Error ? e : new Error(String(e)));
+        break;
+      }
+      if (fact === null) break;
+      // Outside the catch: a broken invariant stops the driver, it never becomes an 'error' event.
+      const next = step(before, fact);
+      if (next === before) break;
+      assertTransition(before, fact.e, next);
+      entry.rec = { ...entry.rec, transfer: next };
+      walked.push(next);
+    }
+    if (walked.length > 0) {
+      await this.persist(entry.rec);
       for (const t of walked) this.emit('phase', t);
       if (isTerminal(entry.rec.transfer)) {
         for (const w of entry.waiters.splice(0)) w(entry.rec.transfer);
         this.retire(entry.rec.transfer.id);
+        return;
       }
     }
-    await Promise.all(
-      active
-        .filter((e) => !isTerminal(e.rec.transfer))
-        .map((e) =>
-          this.act(e.rec).catch((err) => {
-            this.emit('error', err instanceof Error ? err : new Error(String(err)));
-          }),
-        ),
-    );
+    await this.act(entry.rec).catch((err) => {
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    });
   }
 
   /** The next fact about a transfer, read from the domains; null when nothing new is known. */
