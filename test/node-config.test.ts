@@ -24,7 +24,7 @@ describe('weft node configuration', () => {
       mode: 'full',
       follow: 'everyone',
       blockIntervalMs: 100,
-      minBlockIntervalMs: 10,
+      minBlockIntervalMs: 100,
       heartbeatMs: 500,
       tokenFile: join('/flag', 'api.token'),
       logLevel: 'info',

@@ -47,7 +47,7 @@ options (flag / environment / config file key):
   --min-block-interval-ms N WEFT_MIN_BLOCK_INTERVAL_MS minBlockIntervalMs  shortest time between the
                                                          starts of two seals: work arriving is sealed
                                                          once the previous seal ended and this passed
-                                                         (default 10)
+                                                         (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
   --trusting-period-ms N WEFT_TRUSTING_PERIOD_MS trustingPeriodMs  how long a remote view may go
                                                          without a newer header before it expires and

@@ -35,9 +35,12 @@ export const BLOCK_INTERVAL_MS_DEFAULT = 100;
  * Shortest time (ms) from the start of one seal to the start of the next. A node seals as soon as
  * a transaction enters its mempool and the previous seal has finished, but not sooner than this
  * after it began, so a burst of submissions shares one block. (A peer's empty block is never
- * work: two idle nodes do not seal back and forth.)
+ * work: two idle nodes do not seal back and forth.) Chosen by measurement (docs/benchmarks.md,
+ * "Issue 17"): with three node processes on two shared cores, 100 gave 0.44–0.45x of the demo
+ * against 0.34–0.36x for 10 and 0.28x for 50 — each block costs every follower a verification and
+ * every driver a pass.
  */
-export const BLOCK_INTERVAL_MIN_MS_DEFAULT = 10;
+export const BLOCK_INTERVAL_MIN_MS_DEFAULT = 100;
 /** How often a node seals a block with no transactions: its clock (deadlines) moves on, accepted remote headers get recorded. */
 export const HEARTBEAT_MS_DEFAULT = 1_000;
 /** How often the transfer driver looks at its transfers besides the events that wake it. */
