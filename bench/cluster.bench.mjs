@@ -52,6 +52,31 @@ async function syncLatency(members, during) {
   return { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
+/** The phases a transfer walks through, in order (src/transfer/machine.ts). */
+const PHASES = ['requested', 'sourceCommitted', 'rootSynced', 'claimed', 'confirmed'];
+
+/**
+ * Where a transfer's time goes: for each step between two phases, the p50 and p99 (ms) of the
+ * time between the client seeing the first and the second on the source node's event stream.
+ */
+function stageTimes(phaseAt) {
+  const out = {};
+  for (let i = 1; i < PHASES.length; i++) {
+    const d = [];
+    for (const at of phaseAt.values()) {
+      if (at[PHASES[i - 1]] !== undefined && at[PHASES[i]] !== undefined)
+        d.push(at[PHASES[i]] - at[PHASES[i - 1]]);
+    }
+    d.sort((a, b) => a - b);
+    out[`${PHASES[i - 1]}->${PHASES[i]}`] = {
+      samples: d.length,
+      p50: percentile(d, 50),
+      p99: percentile(d, 99),
+    };
+  }
+  return out;
+}
+
 async function cluster(count, mode, driverKind) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-cluster-'));
   try {
@@ -83,10 +108,13 @@ async function cluster(count, mode, driverKind) {
     let confirmed = 0;
     let startedAfter = 0;
     let plannedAfter = 0;
+    let stages = {};
     const load = await syncLatency(members, async () => {
       // Confirmations come from the source nodes' event streams (no polling of transfer lists).
       const stop = new AbortController();
       const done = new Set();
+      // When the client saw each transfer reach each phase (from the source's event stream).
+      const phaseAt = new Map();
       let allConfirmed = () => {};
       const everyOne = new Promise((r) => {
         allConfirmed = r;
@@ -94,6 +122,9 @@ async function cluster(count, mode, driverKind) {
       const watchers = clients.map(async (cl) => {
         try {
           for await (const e of cl.events({ types: ['transferPhase'], signal: stop.signal })) {
+            const at = phaseAt.get(e.transfer.id) ?? {};
+            at[e.transfer.phase] ??= performance.now();
+            phaseAt.set(e.transfer.id, at);
             if (e.transfer.phase !== 'confirmed') continue;
             done.add(e.transfer.id);
             if (done.size === count) allConfirmed();
@@ -151,6 +182,7 @@ async function cluster(count, mode, driverKind) {
       confirmed = done.size;
       stop.abort();
       await Promise.allSettled(watchers);
+      stages = stageTimes(phaseAt);
     });
     return {
       driver: driverKind,
@@ -159,6 +191,7 @@ async function cluster(count, mode, driverKind) {
       plannedAfter,
       startedAfter,
       transfersPerSecond: confirmed / seconds,
+      stages,
       idle,
       load,
     };
@@ -197,6 +230,12 @@ export async function run(flags) {
         `${fmt(procs.plannedAfter, 2)} / ${fmt(procs.startedAfter, 2)} / ${fmt(procs.seconds, 2)}`,
         '',
       ],
+      ...Object.entries(procs.stages).map(([step, s]) => [
+        `stage ${step} p50 / p99 ms`,
+        '',
+        `${fmt(s.p50, 1)} / ${fmt(s.p99, 1)} (${s.samples})`,
+        '',
+      ]),
       [
         'sync latency idle p50 / p99 ms',
         '',

@@ -8,6 +8,7 @@ import {
   createApi,
   planTransfersVia,
   planTransferVia,
+  READS_BATCH_MAX,
   TRANSFERS_BATCH_MAX,
   type WeftApi,
   WeftApiError,
@@ -364,6 +365,34 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
     expect(await reads.proveCommitment(cm)).toEqual(beta!.proveCommitment(cm));
     expect(await reads.proveNullifier(cm, 1n)).toEqual(beta!.proveNullifier(cm, 1n));
     expect(await reads.status(new Uint8Array(32))).toBeUndefined();
+  });
+
+  it('answers many statuses and proofs in one read, each as its single read does', async () => {
+    const [alpha] = t.domains;
+    const c = clients[0]!;
+    const w = new Wallet(alpha!, 'client-batched');
+    const m = w.mintTx(alice.publicKey, 3n);
+    await c.submit(m.tx);
+    await t.round();
+    const unknown = new Uint8Array(32).fill(7);
+    const ids = [txId(m.tx), unknown];
+    expect(await c.statuses(ids)).toEqual([await c.status(ids[0]!), undefined]);
+    const nfs = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
+    const at = alpha!.committedHeight - 1n;
+    expect(await c.proveNullifiers(nfs, at)).toEqual(
+      await Promise.all(nfs.map((nf) => c.proveNullifier(nf, at))),
+    );
+    expect(await c.proveRefusals(nfs)).toEqual(await Promise.all(nfs.map((nf) => c.proveRefusal(nf))));
+    // More than READS_BATCH_MAX, or a malformed id: refused whole.
+    const many = Array.from({ length: READS_BATCH_MAX + 1 }, () => unknown);
+    await expect(c.statuses(many)).rejects.toMatchObject({ httpStatus: 400 });
+    const bad = await apis[0]!.app.inject({ method: 'GET', url: '/v1/txs?ids=0x12,0x34' });
+    expect(bad.statusCode).toBe(400);
+    const high = await apis[0]!.app.inject({
+      method: 'GET',
+      url: `/v1/proofs/nullifiers?nfs=${toHex(nfs[0]!)}&height=${alpha!.committedHeight + 5n}`,
+    });
+    expect(high.json()).toMatchObject({ error: { code: 'UNKNOWN_HEIGHT' } });
   });
 
   it('carries every field of a plan and a transfer through their JSON forms', async () => {

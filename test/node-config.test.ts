@@ -24,11 +24,23 @@ describe('weft node configuration', () => {
       mode: 'full',
       follow: 'everyone',
       blockIntervalMs: 100,
+      minBlockIntervalMs: 100,
       heartbeatMs: 500,
       tokenFile: join('/flag', 'api.token'),
       logLevel: 'info',
     });
     expect(resolveNodeConfig(['--help'])).toBe('help');
+  });
+
+  it('takes the shortest block interval from flag or environment, and refuses one that is not a period', () => {
+    const base = ['--domain', 'a', '--data', '/d'];
+    const f = resolveNodeConfig([...base, '--min-block-interval-ms', '25'], {});
+    expect(f !== 'help' && f.minBlockIntervalMs).toBe(25);
+    const e = resolveNodeConfig(base, { WEFT_MIN_BLOCK_INTERVAL_MS: '40' });
+    expect(e !== 'help' && e.minBlockIntervalMs).toBe(40);
+    expect(() => resolveNodeConfig([...base, '--min-block-interval-ms', '0'], {})).toThrow(
+      /--min-block-interval-ms must be a whole number of milliseconds/,
+    );
   });
 
   it('takes the token file and log level from flag, environment or config file, and checks the level', () => {

@@ -133,3 +133,103 @@ describe('nodes that know each other only as peers', () => {
 
 const commitmentOf = (c: { resource: Parameters<typeof commitment>[0] }) => commitment(c.resource);
 const nullifierOf = (p: TransferPlan) => nullifier(p.moved.resource, p.moved.nk);
+
+describe('when a node seals', () => {
+  it('seals as soon as a transaction arrives (the interval timer never fires here), one seal at a time', async () => {
+    const bus = new InProcessBus({});
+    const dir = mkdtempSync(join(tmpdir(), 'weft-host-seal-'));
+    dirs.push(dir);
+    const host = await NodeHost.open({
+      dir,
+      signers: [key('secp256k1', 'signer/seal-now')],
+      create: { name: 'seal-now' },
+      endpoint: (id) => bus.endpoint(id),
+      // Neither timer can be what seals in this test.
+      blockIntervalMs: 3_600_000,
+      heartbeatMs: 3_600_000,
+      minBlockIntervalMs: 1,
+    });
+    let sealing = 0;
+    let most = 0;
+    let seals = 0;
+    const seal = host.domain.sealBlock.bind(host.domain);
+    host.domain.sealBlock = async () => {
+      sealing++;
+      seals++;
+      most = Math.max(most, sealing);
+      try {
+        return await seal();
+      } finally {
+        sealing--;
+      }
+    };
+    const wallet = new Wallet(host.domain, 'seal-now');
+    // Bursts over many turns of the event loop, some arriving while a seal runs.
+    const ids: Uint8Array[] = [];
+    for (let burst = 0; burst < 8; burst++) {
+      const txs = Array.from({ length: 5 }, () => wallet.mintTx(alice.publicKey, 1n).tx);
+      for (const r of await Promise.all(txs.map((tx) => host.domain.submit(tx)))) ids.push(r.txId);
+      await new Promise((r) => setImmediate(r));
+    }
+    await until(() => ids.every((id) => host.domain.status(id)?.status === 'included'));
+    expect(most).toBe(1);
+    // Bursts shared blocks: fewer seals than transactions.
+    expect(seals).toBeLessThan(ids.length);
+    await host.close();
+    await bus.close();
+  });
+
+  it("records a peer's block with transactions at the next interval, not the heartbeat, and does not answer a peer's empty block", async () => {
+    const bus = new InProcessBus({});
+    const root = mkdtempSync(join(tmpdir(), 'weft-host-peer-block-'));
+    dirs.push(root);
+    const names = ['rec-a', 'rec-b'];
+    const signer = (n: string) => key('secp256k1', `signer/${n}`);
+    const peers: Peer[] = [];
+    for (const n of names) {
+      const h = await NodeHost.open({
+        dir: join(root, n),
+        signers: [signer(n)],
+        create: { name: n },
+        endpoint: (id) => bus.endpoint(id),
+      });
+      peers.push({ id: h.domain.id, name: n, keySet: h.domain.keySet, genesis: h.domain.header(0n)! });
+      await h.close();
+    }
+    const hosts = await Promise.all(
+      names.map((n, i) =>
+        NodeHost.open({
+          dir: join(root, n),
+          signers: [signer(n)],
+          endpoint: (id) => bus.endpoint(id),
+          peers: [peers[1 - i]!],
+          blockIntervalMs: 20,
+          // An hour: only work seals here.
+          heartbeatMs: 3_600_000,
+          minBlockIntervalMs: 1,
+          announceEveryMs: 3_600_000,
+        }),
+      ),
+    );
+    const [a, b] = hosts as [NodeHost, NodeHost];
+    const { tx } = new Wallet(a.domain, 'rec').mintTx(alice.publicKey, 1n);
+    const { txId } = await a.domain.submit(tx);
+    await until(() => a.domain.status(txId)?.status === 'included');
+    const st = a.domain.status(txId);
+    const height = st?.status === 'included' ? st.height : -1n;
+    // b has nothing to submit and its heartbeat is an hour away, yet it seals a block recording
+    // a's (what a claim anchored on it waits for).
+    await until(() => b.domain.committedHeight >= 1n);
+    expect(b.domain.remoteHeader(a.domain.id)?.height).toBe(height);
+    // b's block had no transactions: a does not seal for it, so neither seals again (no
+    // ping-pong). Both stay where they are while a few intervals pass.
+    await until(
+      () => (a.domain.remoteView(b.domain.id)?.head.header.height ?? -1n) >= b.domain.committedHeight,
+    );
+    const heights = [a.domain.committedHeight, b.domain.committedHeight];
+    await new Promise((r) => setTimeout(r, 200));
+    expect([a.domain.committedHeight, b.domain.committedHeight]).toEqual(heights);
+    for (const h of hosts) await h.close();
+    await bus.close();
+  });
+});

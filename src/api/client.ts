@@ -312,6 +312,18 @@ export class WeftClient {
     return j === undefined ? undefined : statusFromJson(j.status);
   }
 
+  /**
+   * The statuses of many transactions in one read (at most READS_BATCH_MAX), in order;
+   * undefined for one the domain does not know.
+   */
+  async statuses(txIds: Uint8Array[]): Promise<(TxStatus | undefined)[]> {
+    const j = await this.call<{ statuses: { status: TxStatusJson | null }[] }>(
+      'GET',
+      `/v1/txs${q({ ids: txIds.map(toHex).join(',') })}`,
+    );
+    return j.statuses.map((s) => (s.status === null ? undefined : statusFromJson(s.status)));
+  }
+
   /** The signed header at `height` (or the latest); undefined above the tip. */
   async header(at: bigint | 'latest' = 'latest'): Promise<SignedHeader | undefined> {
     const j = await this.lookup<SignedHeaderJson>(`/v1/headers/${height(at)}`);
@@ -372,6 +384,24 @@ export class WeftClient {
       `/v1/proofs/nullifiers/${toHex(nf)}${q({ height: at?.toString() })}`,
     );
     return stateProofFromJson(j);
+  }
+
+  /** Proofs for many nullifiers in one read (at most READS_BATCH_MAX), in order, at one height. */
+  async proveNullifiers(nfs: Uint8Array[], at?: bigint): Promise<StateProof[]> {
+    const j = await this.call<{ proofs: StateProofJson[] }>(
+      'GET',
+      `/v1/proofs/nullifiers${q({ nfs: nfs.map(toHex).join(','), height: at?.toString() })}`,
+    );
+    return j.proofs.map(stateProofFromJson);
+  }
+
+  /** Refusal proofs for many nullifiers in one read (at most READS_BATCH_MAX), in order, at one height. */
+  async proveRefusals(nfs: Uint8Array[], at?: bigint): Promise<StateProof[]> {
+    const j = await this.call<{ proofs: StateProofJson[] }>(
+      'GET',
+      `/v1/proofs/refusals${q({ nfs: nfs.map(toHex).join(','), height: at?.toString() })}`,
+    );
+    return j.proofs.map(stateProofFromJson);
   }
 
   /** Proof that this domain recorded (present) or not (absent) a refusal of a claim of `nf`'s resource. */

@@ -22,6 +22,11 @@ export const TRANSFERS_LIST_MAX = 1000;
 export const TRANSFERS_BATCH_MAX = 256;
 /** Transfers a list request returns when it names no limit. */
 export const TRANSFERS_LIST_DEFAULT = 100;
+/**
+ * Most ids or nullifiers one batched read names (`GET /v1/txs?ids=`, `GET /v1/proofs/nullifiers?nfs=`,
+ * `GET /v1/proofs/refusals?nfs=`): 128 hex ids keep the URL under 9 kB.
+ */
+export const READS_BATCH_MAX = 128;
 /** Event streams open at once; one more is refused with 503 TOO_MANY_STREAMS. */
 export const SSE_CLIENTS_MAX = 64;
 /** How often an idle event stream gets a heartbeat comment, by default. */

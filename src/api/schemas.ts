@@ -17,7 +17,7 @@ import {
   TX_SIGNATURES_MAX,
   TX_VALUE_BYTES_MAX,
 } from '../tx/index.js';
-import { ROOTS_RANGE_MAX, TRANSFERS_BATCH_MAX, TRANSFERS_LIST_MAX } from './limits.js';
+import { READS_BATCH_MAX, ROOTS_RANGE_MAX, TRANSFERS_BATCH_MAX, TRANSFERS_LIST_MAX } from './limits.js';
 
 /** A JSON Schema (the 2020-12 subset that draft-07 validators read the same way). */
 export type JsonSchema = { [key: string]: unknown };
@@ -119,6 +119,22 @@ export const RootParam = obj({ root: Hex32('state root') });
 
 export const ProofQuery = obj(
   { height: U64('prove at this height (default: the committed tip)') },
+  { optional: ['height'] },
+);
+/** Comma-separated 0x-hex 32-byte ids, 1 to READS_BATCH_MAX of them. */
+const hexList = (description: string): JsonSchema => ({
+  type: 'string',
+  minLength: 66,
+  maxLength: READS_BATCH_MAX * 67 - 1,
+  pattern: '^0x[0-9a-fA-F]{64}(,0x[0-9a-fA-F]{64})*$',
+  description: `${description}: 1 to ${READS_BATCH_MAX} comma-separated 0x-hex 32-byte ids`,
+});
+export const TxIdsQuery = obj({ ids: hexList('transaction ids') });
+export const NullifiersQuery = obj(
+  {
+    nfs: hexList('resource nullifiers'),
+    height: U64('prove at this height (default: the committed tip)'),
+  },
   { optional: ['height'] },
 );
 export const RootsQuery = obj(
@@ -413,6 +429,13 @@ export const ErrorSchema = obj(
 );
 
 export const SubmitResultSchema = obj({ txId: Hex32('transaction id'), status: TxStatusJsonSchema });
+export const TxStatusesSchema = obj({
+  statuses: {
+    type: 'array',
+    items: obj({ txId: Hex32('transaction id'), status: nullable(TxStatusJsonSchema) }),
+    description: 'one per id asked for, in order; status null: unknown to this domain',
+  },
+});
 
 export const StateProofJsonSchema = obj(
   {
@@ -429,6 +452,14 @@ export const StateProofJsonSchema = obj(
   },
   { title: 'StateProof' },
 );
+
+export const StateProofsSchema = obj({
+  proofs: {
+    type: 'array',
+    items: StateProofJsonSchema,
+    description: 'one per nullifier asked for, in order, all at the same height',
+  },
+});
 
 export const ObjectProofJsonSchema = obj(
   {

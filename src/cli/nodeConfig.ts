@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogLevel } from '../api/index.js';
 import { WeftError } from '../crypto/index.js';
-import type { FollowPolicy } from '../node/index.js';
+import { BLOCK_INTERVAL_MIN_MS_DEFAULT, type FollowPolicy } from '../node/index.js';
 import { parsePublicKeyJson } from '../resource/index.js';
 import { PROVERS_MAX, type ProverSet } from '../scope/index.js';
 import { ANCHOR_PATH_HOPS_MAX, VERIFICATION_MODE_DEFAULT, type VerificationMode } from '../sync/index.js';
@@ -41,7 +41,13 @@ options (flag / environment / config file key):
                                                          already followed; docs/sync.md);
                                                          interested needs --mode transition or
                                                          signatures
-  --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  seal period while busy (default 100)
+  --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  longest wait of work for a block, and
+                                                         of a peer's busy block to be recorded
+                                                         (default 100)
+  --min-block-interval-ms N WEFT_MIN_BLOCK_INTERVAL_MS minBlockIntervalMs  shortest time between the
+                                                         starts of two seals: work arriving is sealed
+                                                         once the previous seal ended and this passed
+                                                         (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
   --trusting-period-ms N WEFT_TRUSTING_PERIOD_MS trustingPeriodMs  how long a remote view may go
                                                          without a newer header before it expires and
@@ -95,6 +101,8 @@ export type NodeConfig = {
   /** which peers the node follows (docs/sync.md, "Who follows whom") */
   follow: FollowPolicy;
   blockIntervalMs: number;
+  /** shortest time (ms) between the starts of two seals (BLOCK_INTERVAL_MIN_MS_DEFAULT) */
+  minBlockIntervalMs: number;
   heartbeatMs: number;
   /** a remote view's trusting period (ms); absent: TRUSTING_PERIOD_MS_DEFAULT */
   trustingPeriodMs?: bigint;
@@ -146,6 +154,7 @@ type Key =
   | 'mode'
   | 'follow'
   | 'blockIntervalMs'
+  | 'minBlockIntervalMs'
   | 'heartbeatMs'
   | 'trustingPeriodMs'
   | 'anchorMaxHops'
@@ -174,6 +183,7 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'mode', flag: '--mode', env: 'WEFT_MODE' },
   { key: 'follow', flag: '--follow', env: 'WEFT_FOLLOW' },
   { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
+  { key: 'minBlockIntervalMs', flag: '--min-block-interval-ms', env: 'WEFT_MIN_BLOCK_INTERVAL_MS' },
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
   { key: 'trustingPeriodMs', flag: '--trusting-period-ms', env: 'WEFT_TRUSTING_PERIOD_MS' },
   { key: 'anchorMaxHops', flag: '--anchor-max-hops', env: 'WEFT_ANCHOR_MAX_HOPS' },
@@ -335,6 +345,7 @@ export function resolveNodeConfig(
     mode: (mode?.value ?? VERIFICATION_MODE_DEFAULT) as VerificationMode,
     follow: (follow?.value ?? NODE_FOLLOW_DEFAULT) as FollowPolicy,
     blockIntervalMs: period('blockIntervalMs', 100),
+    minBlockIntervalMs: period('minBlockIntervalMs', BLOCK_INTERVAL_MIN_MS_DEFAULT),
     heartbeatMs: period('heartbeatMs', 1000),
     ...(trustingPeriodMs !== undefined ? { trustingPeriodMs: BigInt(trustingPeriodMs) } : {}),
     ...(anchorMaxHops

@@ -193,6 +193,7 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
       follow: cfg.follow,
       ...(network ? { alwaysFollow: alwaysFollowedOf(network, id) } : {}),
       blockIntervalMs: cfg.blockIntervalMs,
+      minBlockIntervalMs: cfg.minBlockIntervalMs,
       heartbeatMs: cfg.heartbeatMs,
       ...(cfg.trustingPeriodMs !== undefined ? { trustingPeriodMs: cfg.trustingPeriodMs } : {}),
       ...(cfg.anchorPolicy ? { anchorPolicy: cfg.anchorPolicy } : {}),

@@ -3,6 +3,7 @@
 
 export type { NodeHostOptions, ReinitReport } from './host.js';
 export {
+  BLOCK_INTERVAL_MIN_MS_DEFAULT,
   BLOCK_INTERVAL_MS_DEFAULT,
   DRIVER_TICK_MS_DEFAULT,
   HEARTBEAT_MS_DEFAULT,

@@ -1,10 +1,11 @@
 // A domain in another process, as the transfer driver sees it: reads go through whatever reaches
 // that node (its HTTP API, in `weft node`), and a claim travels as a transfer message over the
 // transport, so it waits in the durable stream while the destination is down.
-import { equalBytes, toHex } from '../crypto/index.js';
+import { READS_BATCH_MAX } from '../api/limits.js';
+import { equalBytes, toHex, WeftError } from '../crypto/index.js';
 import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
 import type { TransferDomain } from '../transfer/index.js';
-import { encodeTransaction, type Transaction, txId } from '../tx/index.js';
+import { encodeTransaction, nullifierKey, refusalKey, type Transaction, txId } from '../tx/index.js';
 import type { Peer, SyncRouter } from './router.js';
 
 /** What a node must answer about itself for a driver elsewhere to follow a transfer. */
@@ -16,6 +17,13 @@ export type PeerReads = {
   proveRefusal?(nf: Uint8Array, height?: bigint): Promise<StateProof>;
   acceptsAnchor(root: Uint8Array): Promise<boolean>;
   remoteHeader(domainId: Uint8Array): Promise<Header | undefined>;
+  /**
+   * Many reads in one (at most READS_BATCH_MAX each, answers in order): when present, the reads
+   * of one kind made in the same turn of the event loop go out as one request.
+   */
+  statuses?(txIds: Uint8Array[]): Promise<(TxStatus | undefined)[]>;
+  proveNullifiers?(nfs: Uint8Array[], height?: bigint): Promise<StateProof[]>;
+  proveRefusals?(nfs: Uint8Array[], height?: bigint): Promise<StateProof[]>;
 };
 
 /**
@@ -32,6 +40,12 @@ export const CLAIM_RESEND_EPOCH_MS = 10_000;
 export const PEER_READ_CACHE_MS = 1_000;
 /** Most reads of one peer cached at once; beyond it the cache starts over. */
 export const PEER_READ_CACHE_MAX = 65_536;
+
+/** Reads of one kind waiting for the next batched request, each with who waits for its answer. */
+type ReadBatch = {
+  ids: Uint8Array[];
+  waiters: { resolve: (v: never) => void; reject: (e: unknown) => void }[];
+};
 
 /**
  * @example
@@ -62,9 +76,16 @@ export class PeerDomain implements TransferDomain {
     this.id = peer.id;
     // Only when the reads have it: a driver without it waits for the deadline, never fails a read.
     const read = reads.proveRefusal;
+    const many = reads.proveRefusals;
     if (read !== undefined)
       this.proveRefusal = async (nf, height) =>
-        this.seen(await this.cached(`r/${toHex(nf)}/${height}`, () => read.call(reads, nf, height)));
+        this.seen(
+          await this.cached(`r/${toHex(nf)}/${height}`, () =>
+            many
+              ? this.batched(`r/${height}`, nf, refusalKey, (nfs) => many.call(reads, nfs, height))
+              : read.call(reads, nf, height),
+          ),
+        );
     network.on('accepted', this.onAccepted);
   }
 
@@ -107,7 +128,10 @@ export class PeerDomain implements TransferDomain {
   }
 
   status(id: Uint8Array): Promise<TxStatus | undefined> {
-    return this.cached(`s/${toHex(id)}`, () => this.reads.status(id));
+    const many = this.reads.statuses;
+    return this.cached(`s/${toHex(id)}`, () =>
+      many ? this.batched('s', id, null, (ids) => many.call(this.reads, ids)) : this.reads.status(id),
+    );
   }
 
   async proveCommitment(cm: Uint8Array, height?: bigint): Promise<StateProof> {
@@ -117,8 +141,13 @@ export class PeerDomain implements TransferDomain {
   }
 
   async proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof> {
+    const many = this.reads.proveNullifiers;
     return this.seen(
-      await this.cached(`n/${toHex(nf)}/${height}`, () => this.reads.proveNullifier(nf, height)),
+      await this.cached(`n/${toHex(nf)}/${height}`, () =>
+        many
+          ? this.batched(`n/${height}`, nf, nullifierKey, (nfs) => many.call(this.reads, nfs, height))
+          : this.reads.proveNullifier(nf, height),
+      ),
     );
   }
 
@@ -128,6 +157,61 @@ export class PeerDomain implements TransferDomain {
 
   remoteHeader(domainId: Uint8Array): Promise<Header | undefined> {
     return this.cached(`h/${toHex(domainId)}`, () => this.reads.remoteHeader(domainId));
+  }
+
+  /** Reads of one kind (`group`) waiting for the next batched request. */
+  private readonly batches = new Map<string, ReadBatch>();
+
+  /**
+   * One read of `id` that goes out with the others of its `group` made in the same turn of the
+   * event loop, READS_BATCH_MAX to a request. An answer of another length than asked for, or a
+   * proof for another key than `keyOf(id)`, fails every read of that request (the peer is
+   * answering something else; the driver verifies each proof against a header it accepted anyway).
+   */
+  private batched<T>(
+    group: string,
+    id: Uint8Array,
+    keyOf: ((id: Uint8Array) => Uint8Array) | null,
+    many: (ids: Uint8Array[]) => Promise<T[]>,
+  ): Promise<T> {
+    let b = this.batches.get(group);
+    if (!b) {
+      const batch: ReadBatch = { ids: [], waiters: [] };
+      b = batch;
+      this.batches.set(group, batch);
+      setImmediate(() => {
+        this.batches.delete(group);
+        for (let i = 0; i < batch.ids.length; i += READS_BATCH_MAX) {
+          const ids = batch.ids.slice(i, i + READS_BATCH_MAX);
+          const waiters = batch.waiters.slice(i, i + READS_BATCH_MAX);
+          many(ids)
+            .then((answers) => {
+              if (answers.length !== ids.length)
+                throw new WeftError(
+                  'BAD_INPUT',
+                  `peer ${toHex(this.id).slice(0, 10)}… answered ${answers.length} reads for ${ids.length}`,
+                );
+              if (keyOf)
+                for (const [k, a] of answers.entries()) {
+                  if (!equalBytes((a as StateProof).key, keyOf(ids[k]!)))
+                    throw new WeftError(
+                      'BAD_PROOF',
+                      `peer ${toHex(this.id).slice(0, 10)}… answered a proof for another key`,
+                    );
+                }
+              for (const [k, w] of waiters.entries()) w.resolve(answers[k] as never);
+            })
+            .catch((e: unknown) => {
+              for (const w of waiters) w.reject(e);
+            });
+        }
+      });
+    }
+    const pending = b;
+    return new Promise<T>((resolve, reject) => {
+      pending.ids.push(id);
+      pending.waiters.push({ resolve: resolve as (v: never) => void, reject });
+    });
   }
 
   /** A proof names the height it was taken at: the tip the peer had then, for explanations. */

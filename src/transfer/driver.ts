@@ -607,60 +607,84 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   }
 
   /**
-   * One pass: observe every unfinished transfer (stepping it while facts keep coming), persist
-   * every change in one durable write, tell listeners, then act for all at once — concurrent
-   * submissions share the domains' group commits.
+   * One pass: every unfinished transfer goes on its own — observed (stepped while facts keep
+   * coming), its change persisted (records changed in the same turn share one durable write),
+   * listeners told, then acted for — so a slow read of one transfer's peer delays no other
+   * transfer's step, only the end of the pass. Submissions made together share the domains'
+   * group commits.
    */
   private async pass(): Promise<void> {
     const active = [...this.entries.values()].filter((e) => !isTerminal(e.rec.transfer));
     // Transfers resumed from the store (and any added meanwhile) have their domains follow each
     // other too; pairs already passed to the hook cost nothing.
     await this.followPairs(active);
-    const changed: { entry: Entry; walked: Transfer[] }[] = [];
-    const observeOne = async (entry: Entry) => {
-      const walked: Transfer[] = [];
-      for (let guard = 0; guard < 8; guard++) {
-        const before = entry.rec.transfer;
-        let fact: TransferEvent | null;
-        try {
-          fact = await this.observe(entry.rec);
-        } catch (e) {
-          // A failed read is an observation not made: reported, and tried again next pass.
-          this.emit('error', e instanceof Error ? e : new Error(String(e)));
-          break;
-        }
-        if (fact === null) break;
-        // Outside the catch: a broken invariant stops the driver, it never becomes an 'error' event.
-        const next = step(before, fact);
-        if (next === before) break;
-        assertTransition(before, fact.e, next);
-        entry.rec = { ...entry.rec, transfer: next };
-        walked.push(next);
-      }
-      if (walked.length > 0) changed.push({ entry, walked });
+    // Transfers are independent; a domain in another process answers each over the network, so
+    // they run side by side: OBSERVE_CONCURRENCY at a time, the next starting as one ends.
+    let next = 0;
+    const worker = async () => {
+      while (next < active.length) await this.advance(active[next++]!);
     };
-    // Observations of different transfers are independent; a domain in another process answers
-    // each over the network, so they run side by side (at most OBSERVE_CONCURRENCY at a time).
-    for (let i = 0; i < active.length; i += OBSERVE_CONCURRENCY) {
-      await Promise.all(active.slice(i, i + OBSERVE_CONCURRENCY).map(observeOne));
+    await Promise.all(Array.from({ length: Math.min(OBSERVE_CONCURRENCY, active.length) }, worker));
+  }
+
+  /** Records waiting for the next durable write, and that write. */
+  private writing: { recs: TransferRecord[]; done: Promise<void> } | null = null;
+
+  /**
+   * Persists `rec` durably; records handed over in the same turn of the event loop share one
+   * write (and one group commit).
+   */
+  private persist(rec: TransferRecord): Promise<void> {
+    if (!this.writing) {
+      const batch: { recs: TransferRecord[]; done: Promise<void> } = { recs: [], done: Promise.resolve() };
+      batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        if (this.writing === batch) this.writing = null;
+        return this.store.put(batch.recs);
+      });
+      this.writing = batch;
     }
-    if (changed.length > 0) await this.store.put(changed.map((c) => c.entry.rec));
-    for (const { entry, walked } of changed) {
+    this.writing.recs.push(rec);
+    return this.writing.done;
+  }
+
+  /**
+   * One transfer: observe it (stepping it while facts keep coming), persist the change, tell
+   * listeners, then act — submissions of transfers acting together share the domains' group
+   * commits.
+   */
+  private async advance(entry: Entry): Promise<void> {
+    if (isTerminal(entry.rec.transfer)) return;
+    const walked: Transfer[] = [];
+    for (let guard = 0; guard < 8; guard++) {
+      const before = entry.rec.transfer;
+      let fact: TransferEvent | null;
+      try {
+        fact = await this.observe(entry.rec);
+      } catch (e) {
+        // A failed read is an observation not made: reported, and tried again next pass.
+        this.emit('error', e instanceof Error ? e : new Error(String(e)));
+        break;
+      }
+      if (fact === null) break;
+      // Outside the catch: a broken invariant stops the driver, it never becomes an 'error' event.
+      const next = step(before, fact);
+      if (next === before) break;
+      assertTransition(before, fact.e, next);
+      entry.rec = { ...entry.rec, transfer: next };
+      walked.push(next);
+    }
+    if (walked.length > 0) {
+      await this.persist(entry.rec);
       for (const t of walked) this.emit('phase', t);
       if (isTerminal(entry.rec.transfer)) {
         for (const w of entry.waiters.splice(0)) w(entry.rec.transfer);
         this.retire(entry.rec.transfer.id);
+        return;
       }
     }
-    await Promise.all(
-      active
-        .filter((e) => !isTerminal(e.rec.transfer))
-        .map((e) =>
-          this.act(e.rec).catch((err) => {
-            this.emit('error', err instanceof Error ? err : new Error(String(err)));
-          }),
-        ),
-    );
+    await this.act(entry.rec).catch((err) => {
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    });
   }
 
   /** The next fact about a transfer, read from the domains; null when nothing new is known. */
@@ -721,15 +745,26 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** `sourceCommitted`: does the destination hold a source root the claim can anchor on? */
   private async observeSourceAtDestination({ rec, t, atMs, to }: Observation): Promise<TransferEvent | null> {
-    const late = (await this.refusalFact(rec, atMs)) ?? (await this.deadlineFact(rec, atMs));
-    if (late) return late;
-    const seen = await to.remoteHeader(t.from);
-    if (!seen || !t.source || !(await to.acceptsAnchor(t.source.root))) return null;
-    // An expired view of the source: the claim waits for a newer source header (explain says so).
-    if (this.viewExpiry?.expired(t.to, t.from, atMs)) return null;
-    // An application's knowledge policy: the destination must know the source well enough.
-    const p = this.claimPolicy;
-    if (p && !p.knowledge.satisfies(t.to, t.from, Number(atMs), p.policy)) return null;
+    // Past the deadline, a refusal (if any) is still the fact that counts, as in `observeClaim`.
+    const late = await this.deadlineFact(rec, atMs);
+    if (late) return (await this.refusalFact(rec, atMs)) ?? late;
+    // The two reads every transfer between the same pair shares (one answer per peer header),
+    // side by side; a refusal is read only while the root is not there yet: once it is, the
+    // claim's own observation (`observeClaim`) reads it.
+    const [seen, accepts] = await Promise.all([
+      to.remoteHeader(t.from),
+      t.source ? to.acceptsAnchor(t.source.root) : false,
+    ]);
+    if (
+      !seen ||
+      !accepts ||
+      // An expired view of the source: the claim waits for a newer source header (explain says so).
+      this.viewExpiry?.expired(t.to, t.from, atMs) ||
+      // An application's knowledge policy: the destination must know the source well enough.
+      (this.claimPolicy &&
+        !this.claimPolicy.knowledge.satisfies(t.to, t.from, Number(atMs), this.claimPolicy.policy))
+    )
+      return this.refusalFact(rec, atMs);
     return { e: 'sourceSynced', height: seen.height, atMs };
   }
 
@@ -737,13 +772,18 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   private async observeClaim({ rec, atMs, to, movedNf }: Observation): Promise<TransferEvent | null> {
     const st = await to.status(txId(rec.plan.claim));
     if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
-    const spent = await to.proveNullifier(movedNf);
+    // Our claim waits in the destination's mempool: its next block decides it (and any other
+    // copy spending the resource there evicts ours, which the next pass reads). Only the
+    // deadline, proven at the source, can make the transfer refundable meanwhile.
+    if (st?.status === 'pending') return this.deadlineFact(rec, atMs);
+    // Side by side: two reads of the destination whose answers do not depend on each other.
+    const [spent, refused] = await Promise.all([to.proveNullifier(movedNf), this.refusalFact(rec, atMs)]);
     if (spent.value !== null) return { e: 'claimSeen', height: decodeHeight(spent.value), atMs };
     const own = this.attributable(to, rec.plan.claim, st);
     if (own && PERMANENT_CLAIM_CODES.has(own.code)) {
       return { e: 'claimRefused', code: own.code, reason: own.reason, atMs };
     }
-    return (await this.refusalFact(rec, atMs)) ?? this.deadlineFact(rec, atMs);
+    return refused ?? this.deadlineFact(rec, atMs);
   }
 
   /** `refundable`: is the refund in a source block? */

@@ -2,9 +2,10 @@
 // reader needs to make sense of a resource.
 import { toHex } from '../../crypto/index.js';
 import { apiError } from '../errors.js';
+import { READS_BATCH_MAX } from '../limits.js';
 import * as S from '../schemas.js';
 import { stateProofToJson } from '../wire.js';
-import { heightOf, id32, json, type Route, type RouteContext } from './route.js';
+import { heightOf, id32, json, type Route, type RouteContext, splitIds } from './route.js';
 
 const PROOF_URLS = {
   commitment: '/v1/proofs/commitments/:cm',
@@ -51,6 +52,31 @@ export function proofRoutes({ node }: RouteContext): Route[] {
                 ? domain.proveNullifier(id32(p.nf!, 'nf'), h)
                 : domain.proveRefusal(id32(p.nf!, 'nf'), h);
           return stateProofToJson(proof);
+        },
+      }),
+    ),
+    ...(['nullifier', 'refusal'] as const).map(
+      (kind): Route => ({
+        method: 'GET',
+        url: kind === 'nullifier' ? '/v1/proofs/nullifiers' : '/v1/proofs/refusals',
+        operationId: kind === 'nullifier' ? 'proveNullifiers' : 'proveRefusals',
+        summary: `${PROOF_SUMMARIES[kind]}, for up to ${READS_BATCH_MAX} nullifiers in one read`,
+        description:
+          `What GET ${PROOF_URLS[kind].replace(':nf', '{nf}')} answers for each nullifier, in order, ` +
+          'all at the same height. Verify each as that route says.',
+        tags: ['proofs'],
+        querystring: S.NullifiersQuery,
+        responses: { 200: json('the proofs', S.StateProofsSchema) },
+        handler: async (req) => {
+          const { nfs, height } = req.query as { nfs: string; height?: string };
+          const h = height === undefined ? domain.committedHeight : heightOf(domain, height);
+          return {
+            proofs: splitIds(nfs, 'nfs').map((nf) =>
+              stateProofToJson(
+                kind === 'nullifier' ? domain.proveNullifier(nf, h) : domain.proveRefusal(nf, h),
+              ),
+            ),
+          };
         },
       }),
     ),

@@ -8,6 +8,7 @@ import type { ApiNode } from '../apiNode.js';
 import { apiError } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { StreamShares } from '../guard.js';
+import { READS_BATCH_MAX } from '../limits.js';
 import type { NodeMetrics } from '../metrics.js';
 import type { JsonSchema } from '../schemas.js';
 
@@ -97,4 +98,12 @@ export const id32 = (hex: string, name: string) => fromHex(hex, 32, name);
 
 export function notEnabled(part: string): never {
   throw apiError('NOT_ENABLED', `this node runs no ${part}`);
+}
+
+/** A comma-separated list of 0x-hex 32-byte ids (the schema bounds its length), each checked. */
+export function splitIds(list: string, name: string): Uint8Array[] {
+  const parts = list.split(',');
+  if (parts.length > READS_BATCH_MAX)
+    throw apiError('BAD_INPUT', `${name} names ${parts.length} ids: at most ${READS_BATCH_MAX}`);
+  return parts.map((p, i) => id32(p, `${name}[${i}]`));
 }

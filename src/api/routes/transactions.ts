@@ -2,9 +2,10 @@
 import { toHex } from '../../crypto/index.js';
 import { decodeTransaction, parseTransactionJson, type TransactionJson } from '../../tx/index.js';
 import { apiError, httpStatusOf } from '../errors.js';
+import { READS_BATCH_MAX } from '../limits.js';
 import * as S from '../schemas.js';
 import { bytesOf, statusToJson } from '../wire.js';
-import { id32, json, type Route, type RouteContext } from './route.js';
+import { id32, json, type Route, type RouteContext, splitIds } from './route.js';
 
 /** Submitting transactions and reading their status. */
 export function transactionRoutes({ node }: RouteContext): Route[] {
@@ -40,6 +41,27 @@ export function transactionRoutes({ node }: RouteContext): Route[] {
         }
         reply.code(r.status.status === 'pending' ? 202 : 200);
         return { txId, status };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/txs',
+      operationId: 'getTransactionStatuses',
+      summary: `The statuses of up to ${READS_BATCH_MAX} transactions in one read`,
+      description:
+        'What GET /v1/txs/{id} answers for each id, in order, with null for an id unknown to this ' +
+        'domain: a peer following many transfers asks once instead of once per transaction.',
+      tags: ['transactions'],
+      querystring: S.TxIdsQuery,
+      responses: { 200: json('their statuses', S.TxStatusesSchema) },
+      handler: async (req) => {
+        const { ids } = req.query as { ids: string };
+        return {
+          statuses: splitIds(ids, 'ids').map((id) => {
+            const status = domain.status(id);
+            return { txId: toHex(id), status: status ? statusToJson(status) : null };
+          }),
+        };
       },
     },
     {
