@@ -25,6 +25,7 @@ describe('weft node configuration', () => {
       follow: 'everyone',
       blockIntervalMs: 100,
       minBlockIntervalMs: 100,
+      sigWorkers: 1,
       heartbeatMs: 500,
       tokenFile: join('/flag', 'api.token'),
       logLevel: 'info',
@@ -41,6 +42,20 @@ describe('weft node configuration', () => {
     expect(() => resolveNodeConfig([...base, '--min-block-interval-ms', '0'], {})).toThrow(
       /--min-block-interval-ms must be a whole number of milliseconds/,
     );
+  });
+
+  it('takes the signature workers from flag, environment or config file: 1 by default, 0 for none, at most 64', () => {
+    const base = ['--domain', 'a', '--data', '/d'];
+    const d = resolveNodeConfig(base, {});
+    expect(d !== 'help' && d.sigWorkers).toBe(1);
+    const f = resolveNodeConfig([...base, '--sig-workers', '0'], {});
+    expect(f !== 'help' && f.sigWorkers).toBe(0);
+    const e = resolveNodeConfig(base, { WEFT_SIG_WORKERS: '3' });
+    expect(e !== 'help' && e.sigWorkers).toBe(3);
+    for (const bad of ['65', '-1', '1.5', 'two'])
+      expect(() => resolveNodeConfig([...base, '--sig-workers', bad], {})).toThrow(
+        /--sig-workers must be a whole number of threads 0\.\.64/,
+      );
   });
 
   it('takes the token file and log level from flag, environment or config file, and checks the level', () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogLevel } from '../api/index.js';
-import { WeftError } from '../crypto/index.js';
+import { POOL_THREADS_MAX, WeftError } from '../crypto/index.js';
 import { BLOCK_INTERVAL_MIN_MS_DEFAULT, type FollowPolicy } from '../node/index.js';
 import { parsePublicKeyJson } from '../resource/index.js';
 import { PROVERS_MAX, type ProverSet } from '../scope/index.js';
@@ -49,6 +49,11 @@ options (flag / environment / config file key):
                                                          once the previous seal ended and this passed
                                                          (default 100)
   --heartbeat-ms N      WEFT_HEARTBEAT_MS   heartbeatMs  seal period while idle (default 1000)
+  --sig-workers N       WEFT_SIG_WORKERS    sigWorkers   worker threads that check signatures: the
+                                                         transactions' while the domain admits them,
+                                                         a peer's headers while the node catches up
+                                                         (default 1; 0 checks them on the main thread;
+                                                         at most 64)
   --trusting-period-ms N WEFT_TRUSTING_PERIOD_MS trustingPeriodMs  how long a remote view may go
                                                          without a newer header before it expires and
                                                          claims on it wait (default 14 days)
@@ -103,6 +108,8 @@ export type NodeConfig = {
   blockIntervalMs: number;
   /** shortest time (ms) between the starts of two seals (BLOCK_INTERVAL_MIN_MS_DEFAULT) */
   minBlockIntervalMs: number;
+  /** signature worker threads (0: signatures checked on the main thread) */
+  sigWorkers: number;
   heartbeatMs: number;
   /** a remote view's trusting period (ms); absent: TRUSTING_PERIOD_MS_DEFAULT */
   trustingPeriodMs?: bigint;
@@ -155,6 +162,7 @@ type Key =
   | 'follow'
   | 'blockIntervalMs'
   | 'minBlockIntervalMs'
+  | 'sigWorkers'
   | 'heartbeatMs'
   | 'trustingPeriodMs'
   | 'anchorMaxHops'
@@ -184,6 +192,7 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
   { key: 'follow', flag: '--follow', env: 'WEFT_FOLLOW' },
   { key: 'blockIntervalMs', flag: '--block-interval-ms', env: 'WEFT_BLOCK_INTERVAL_MS' },
   { key: 'minBlockIntervalMs', flag: '--min-block-interval-ms', env: 'WEFT_MIN_BLOCK_INTERVAL_MS' },
+  { key: 'sigWorkers', flag: '--sig-workers', env: 'WEFT_SIG_WORKERS' },
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'WEFT_HEARTBEAT_MS' },
   { key: 'trustingPeriodMs', flag: '--trusting-period-ms', env: 'WEFT_TRUSTING_PERIOD_MS' },
   { key: 'anchorMaxHops', flag: '--anchor-max-hops', env: 'WEFT_ANCHOR_MAX_HOPS' },
@@ -201,6 +210,13 @@ const SETTINGS: readonly { key: Key; flag: string; env: string }[] = [
 
 /** Most confirmations a node may be told to wait for a vault lock. */
 export const EVM_CONFIRMATIONS_MAX = 10_000;
+
+/**
+ * Signature worker threads a node starts without --sig-workers: one, so a busy block's or a
+ * catch-up chain's signatures leave the thread that admits, seals and serves the API, without
+ * several nodes on one machine (\`weft up\`) each claiming every core.
+ */
+export const NODE_SIG_WORKERS_DEFAULT = 1;
 
 /** Longest period a node may be told to wait between blocks. */
 export const NODE_PERIOD_MS_MAX = 3_600_000;
@@ -346,6 +362,7 @@ export function resolveNodeConfig(
     follow: (follow?.value ?? NODE_FOLLOW_DEFAULT) as FollowPolicy,
     blockIntervalMs: period('blockIntervalMs', 100),
     minBlockIntervalMs: period('minBlockIntervalMs', BLOCK_INTERVAL_MIN_MS_DEFAULT),
+    sigWorkers: whole('sigWorkers', 0, POOL_THREADS_MAX, 'threads') ?? NODE_SIG_WORKERS_DEFAULT,
     heartbeatMs: period('heartbeatMs', 1000),
     ...(trustingPeriodMs !== undefined ? { trustingPeriodMs: BigInt(trustingPeriodMs) } : {}),
     ...(anchorMaxHops

@@ -12,6 +12,7 @@ import {
   hexKey,
   type KeyPair,
   keyPairFromSeed,
+  SignatureVerifierPool,
   toHex,
   WeftError,
 } from '../crypto/index.js';
@@ -179,6 +180,8 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
     bus = new InProcessBus({});
     endpoint = (self) => bus!.endpoint(self);
   }
+  // Signature workers for the domain's admission and the router's catch-up (--sig-workers).
+  const verifier = cfg.sigWorkers > 0 ? SignatureVerifierPool.create({ threads: cfg.sigWorkers }) : undefined;
   let host: NodeHost;
   try {
     host = await NodeHost.open({
@@ -201,18 +204,21 @@ export async function runNode(cfg: NodeConfig, logger?: Logger): Promise<Running
       ...(cfg.programs === 'examples' ? { programs: new ProgramRegistry(examplePrograms) } : {}),
       ...(cfg.requireProvenAnchors ? { requireProvenAnchors: true } : {}),
       ...(cfg.evm ? { evm: cfg.evm } : {}),
+      ...(verifier ? { verifier } : {}),
       onError: (e) =>
         logs.error({ code: e instanceof WeftError ? e.code : undefined, err: e }, `error: ${e.message}`),
     });
   } catch (e) {
     await nats?.close();
     await bus?.close();
+    await verifier?.close();
     throw e;
   }
   const stopAll = async () => {
     await host.close();
     await nats?.close();
     await bus?.close();
+    await verifier?.close();
   };
   // The store must be the domain the configuration names, and the one the network file lists.
   if (host.domain.name !== cfg.domain || !equalBytes(host.domain.id, id)) {

@@ -111,7 +111,8 @@ export type NodeHostOptions = {
    */
   evm?: EvmFollowOptions;
   /**
-   * Signature workers the router checks gap answers' header signatures on, a chain at a time
+   * Signature workers: the domain checks the signatures of the transactions it admits on them
+   * (`DomainOptions.verifier`), the router a gap answer's header signatures, a chain at a time
    * (`SyncRouterOptions.verifier`); absent, inline. The caller owns and closes it.
    */
   verifier?: SignatureVerifierPool;
@@ -167,6 +168,7 @@ export class NodeHost {
       ...(opts.requireProvenAnchors ? { requireProvenAnchors: true } : {}),
       ...(opts.anchorPolicy ? { anchorPolicy: opts.anchorPolicy } : {}),
       ...(opts.trustingPeriodMs !== undefined ? { trustingPeriodMs: opts.trustingPeriodMs } : {}),
+      ...(opts.verifier ? { verifier: opts.verifier } : {}),
     });
     const { domain } = durable;
     const network = new SyncRouter({
