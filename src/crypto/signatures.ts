@@ -1,6 +1,8 @@
 // Signatures over 32-byte digests. Verification runs through node:crypto (OpenSSL, about 4x
-// faster than pure JS); @noble/curves signs secp256k1 (RFC 6979, low-s), recovers public keys
-// and serves as the independent reference verifier the tests compare against.
+// faster than pure JS), secp256k1 through libsecp256k1 where its prebuilt binding loads
+// (nativeSecp256k1.ts, about 6x faster than OpenSSL for this curve); @noble/curves signs secp256k1
+// (RFC 6979, low-s), recovers public keys and serves as the independent reference verifier the
+// tests compare both against.
 //
 // secp256k1 is ECDSA with SHA-256 over the 32-byte message (so EVM code checks it with
 // ecrecover(sha256(message), v, r, s)); ed25519 is pure Ed25519 (RFC 8032) over the message.
@@ -26,6 +28,8 @@ import {
   type PublicKey,
   publicKeyFromBytes,
 } from './keys.js';
+import { nativeVerifySecp256k1 } from './nativeSecp256k1.js';
+import { sha256 } from './sha256.js';
 
 /** Every Weft signature signs exactly one 32-byte digest (a transaction id, a header hash). */
 export const MESSAGE_BYTES = 32;
@@ -174,6 +178,9 @@ export function verifySignature(publicKey: PublicKey, message: Uint8Array, signa
   if (key === null) return false;
   try {
     if (signature.type === 'ed25519') return nodeVerify(null, message, key, signature.bytes);
+    // libsecp256k1 where its binding loads (about 6x faster), over the digest node:crypto checks.
+    const native = nativeVerifySecp256k1(publicKey.bytes, sha256(message), signature.bytes);
+    if (native !== null) return native;
     return nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature.bytes);
   } catch {
     return false;

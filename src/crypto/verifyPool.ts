@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { assertBytes } from './bytes.js';
 import { WeftError } from './errors.js';
 import { assertPublicKey, type PublicKey } from './keys.js';
+import { NATIVE_SECP256K1_PATH } from './nativeSecp256k1.js';
 import {
   assertSignature,
   isWellFormedSignature,
@@ -34,7 +35,10 @@ const SPKI_PREFIX_ED25519 = spkiDer('ed25519', new Uint8Array(32)).subarray(0, -
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort } = require('node:worker_threads');
-const { createPublicKey, verify } = require('node:crypto');
+const { createHash, createPublicKey, verify } = require('node:crypto');
+// libsecp256k1, the binding the main thread loaded (nativeSecp256k1.ts); node:crypto without it.
+let native = null;
+try { native = ${JSON.stringify(NATIVE_SECP256K1_PATH)} === null ? null : require(${JSON.stringify(NATIVE_SECP256K1_PATH)}); } catch { native = null; }
 const PREFIX = [null, Buffer.from('${Buffer.from(SPKI_PREFIX_SECP256K1).toString('hex')}', 'hex'), Buffer.from('${Buffer.from(SPKI_PREFIX_ED25519).toString('hex')}', 'hex')];
 const KEY_BYTES = [0, 33, 32];
 const CACHE_MAX = ${KEY_CACHE_ENTRIES_MAX};
@@ -60,8 +64,13 @@ parentPort.on('message', (msg) => {
     const raw = buf.subarray(p, p + KEY_BYTES[alg]); p += KEY_BYTES[alg];
     const message = buf.subarray(p, p + ${MESSAGE_BYTES}); p += ${MESSAGE_BYTES};
     const sig = buf.subarray(p, p + ${SIGNATURE_BYTES}); p += ${SIGNATURE_BYTES};
-    const key = keyFor(alg, raw);
     let ok = false;
+    if (alg === 1 && native !== null && (raw[0] === 2 || raw[0] === 3)) {
+      try { ok = native.ecdsaVerify(sig, createHash('sha256').update(message).digest(), raw); } catch { ok = false; }
+      out[i] = ok ? 1 : 0;
+      continue;
+    }
+    const key = keyFor(alg, raw);
     if (key !== null) {
       try {
         ok = alg === 1
