@@ -6,11 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { equalBytes, SignatureVerifierPool, signRecoverable, Writer } from '../src/crypto/index.js';
+import { SignatureVerifierPool, signRecoverable, Writer } from '../src/crypto/index.js';
 import {
   headerHash,
   type KeySet,
-  keySetChangeDigest,
   makeKeySet,
   meetsThreshold,
   type SignedHeader,
@@ -32,7 +31,7 @@ import {
   trustRemote,
 } from '../src/sync/index.js';
 import { key, makeDomain } from './helpers/domain.js';
-import { snapshot, updatesFrom } from './helpers/sync.js';
+import { rotatingDomain, snapshot, updatesFrom } from './helpers/sync.js';
 
 let pool: SignatureVerifierPool;
 beforeAll(() => {
@@ -144,7 +143,7 @@ describe('header signatures checked ahead on the workers', () => {
   });
 
   it('follows a key-set change inside the chain: the headers after it are checked ahead under the new set', async () => {
-    const { domain, oldSet, newSet, view, signers } = await rotating('pv-rotate');
+    const { domain, oldSet, newSet, view, signers } = await rotatingDomain('pv-rotate', 3);
     const chain = updatesFrom(domain, 1n);
     const verified = await preverifyHeaderChain(view.keySet, chain, pool, [view.headHash]);
     // Heights 1 and 2 carry 3 signatures of the old set, 3 to 5 two of the new one: all held.
@@ -202,27 +201,6 @@ describe('header signatures checked ahead on the workers', () => {
     expect(verdictOf(view, bad, none).record).toEqual([]);
   });
 });
-
-/** A 3-of-3 domain that hands over to 2-of-2 at height 2 (blocks from 3 on are signed by the new set). */
-async function rotating(name: string) {
-  const op = key('secp256k1', `${name}/op`);
-  const next = [key('secp256k1', `${name}/n1`), key('secp256k1', `${name}/n2`)];
-  const domain = await makeDomain(name, { signers: [op, ...next] });
-  const oldSet = domain.keySet;
-  const newSet = makeKeySet(
-    2,
-    next.map((k) => k.publicKey),
-  );
-  await domain.sealBlock(); // 1
-  const digest = keySetChangeDigest(domain.id, domain.committedHeight + 1n, newSet);
-  const approvals = [op, ...next].map((k) => ({
-    signer: oldSet.keys.findIndex((x) => equalBytes(x.bytes, k.publicKey.bytes)),
-    signature: signRecoverable(k, digest),
-  }));
-  await domain.changeKeySet(newSet, approvals);
-  for (let i = 0; i < 4; i++) await domain.sealBlock(); // 2 records the new set; 3..5 signed by it
-  return { domain, oldSet, newSet, signers: [op, ...next], view: trustRemote(domain.header(0n)!, oldSet) };
-}
 
 describe('a chain advances one window in place', () => {
   it('gives the view one-by-one acceptance gives, past the window size, and leaves the input view untouched', async () => {

@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { equalBytes, signRecoverable, WeftError } from '../src/crypto/index.js';
-import {
-  encodeKeySet,
-  headerHash,
-  KEYSET_TREE_KEY,
-  keySetChangeDigest,
-  makeKeySet,
-  signHeader,
-} from '../src/domain/index.js';
+import { signRecoverable, WeftError } from '../src/crypto/index.js';
+import { encodeKeySet, headerHash, KEYSET_TREE_KEY, makeKeySet, signHeader } from '../src/domain/index.js';
 import { domainId as domainIdOf } from '../src/resource/index.js';
 import {
   acceptRootUpdate,
@@ -34,7 +27,7 @@ import {
 } from '../src/sync/index.js';
 import { encodeHeight } from '../src/tx/index.js';
 import { key, makeDomain } from './helpers/domain.js';
-import { chain, sealTransfer, snapshot, updateAt, updatesFrom } from './helpers/sync.js';
+import { chain, rotatingDomain, sealTransfer, snapshot, updateAt, updatesFrom } from './helpers/sync.js';
 import { expectCode } from './support.js';
 
 const MODES: VerificationMode[] = ['signatures', 'transition', 'full'];
@@ -350,31 +343,8 @@ describe('gap filling', () => {
 });
 
 describe('key-set changes', () => {
-  /** A 3-of-3 domain that hands over to 2-of-2 {n1, n2} at height 2 (blocks from 3 on are signed by the new set). */
-  async function rotating(name: string) {
-    const op = key('secp256k1', `${name}/op`);
-    const next = [key('secp256k1', `${name}/n1`), key('secp256k1', `${name}/n2`)];
-    const domain = await makeDomain(name, { signers: [op, ...next] });
-    const oldSet = domain.keySet;
-    const newSet = makeKeySet(
-      2,
-      next.map((k) => k.publicKey),
-    );
-    await domain.sealBlock(); // 1
-    const digest = keySetChangeDigest(domain.id, domain.committedHeight + 1n, newSet);
-    const approvals = [op, ...next].map((k) => ({
-      signer: oldSet.keys.findIndex((x) => equalBytes(x.bytes, k.publicKey.bytes)),
-      signature: signRecoverable(k, digest),
-    }));
-    await domain.changeKeySet(newSet, approvals);
-    await domain.sealBlock(); // 2 records the new set, signed by the old
-    await domain.sealBlock(); // 3 signed by the new set
-    await domain.sealBlock(); // 4
-    return { domain, oldSet, newSet, op, view: trustRemote(domain.header(0n)!, oldSet) };
-  }
-
   it('the update that records a new key set carries its proof under the new root', async () => {
-    const { domain, newSet } = await rotating('ks-proof');
+    const { domain, newSet } = await rotatingDomain('ks-proof');
     const u = updateAt(domain, 2n);
     expect(u.keySetProof?.keySet).toEqual(newSet);
     const back = decodeRootUpdate(encodeRootUpdate(u));
@@ -383,7 +353,7 @@ describe('key-set changes', () => {
 
   for (const mode of MODES) {
     it(`a view follows the change in ${mode} mode`, async () => {
-      const { domain, newSet, view } = await rotating(`ks-follow-${mode}`);
+      const { domain, newSet, view } = await rotatingDomain(`ks-follow-${mode}`);
       const v = acceptRootUpdates(view, updatesFrom(domain, 1n), mode).view;
       expect(v.head.header.height).toBe(4n);
       expect(v.keySet).toEqual(newSet);
@@ -391,7 +361,7 @@ describe('key-set changes', () => {
   }
 
   it('without the proof a light view stalls at the next header (BAD_SIGNATURES) until learnKeySet repairs it', async () => {
-    const { domain, newSet, view } = await rotating('ks-stall');
+    const { domain, newSet, view } = await rotatingDomain('ks-stall');
     const stripped = { ...updateAt(domain, 2n) };
     delete stripped.keySetProof;
     let v = acceptRootUpdates(view, [updateAt(domain, 1n), stripped], 'signatures').view;
@@ -402,7 +372,7 @@ describe('key-set changes', () => {
   });
 
   it('in transition mode the written key set is followed even when the proof is stripped', async () => {
-    const { domain, newSet, view } = await rotating('ks-transition');
+    const { domain, newSet, view } = await rotatingDomain('ks-transition');
     const stripped = { ...updateAt(domain, 2n) };
     delete stripped.keySetProof;
     const v = acceptRootUpdates(
@@ -414,7 +384,7 @@ describe('key-set changes', () => {
   });
 
   it('BAD_KEYSET_PROOF: a proof of another set, or one that does not verify under the header', async () => {
-    const { domain, oldSet, view } = await rotating('ks-forged');
+    const { domain, oldSet, view } = await rotatingDomain('ks-forged');
     const v1 = acceptRootUpdate(view, updateAt(domain, 1n), 'signatures').view;
     const u = updateAt(domain, 2n);
     const otherSet: RootUpdate = { ...u, keySetProof: { keySet: oldSet, proof: u.keySetProof!.proof } };
@@ -434,7 +404,7 @@ describe('key-set changes', () => {
   });
 
   it('after the change, a header signed only by the retired keys is refused', async () => {
-    const { domain, oldSet, op, view } = await rotating('ks-retired');
+    const { domain, oldSet, op, view } = await rotatingDomain('ks-retired');
     const v = acceptRootUpdates(view, updatesFrom(domain, 1n, 2n), 'transition').view;
     const u = updateAt(domain, 3n);
     const byOld = signHeader(u.signed.header, oldSet, [op]);

@@ -1,17 +1,25 @@
 // Fixtures for sync tests: honest domains that seal blocks of real transfers, root updates built
 // from their blocks, and a Byzantine operator who holds a domain's signing key and forges blocks
 // on a replica of its tree (any writes, valid transition proofs, properly signed headers).
-import type { KeyPair } from '../../src/crypto/index.js';
+import { equalBytes, type KeyPair, signRecoverable } from '../../src/crypto/index.js';
 import {
   type Domain,
   headerHash,
   type KeySet,
+  keySetChangeDigest,
+  makeKeySet,
   type SignedHeader,
   signHeader,
   txRoot,
 } from '../../src/domain/index.js';
 import { Smt, type Write } from '../../src/smt/index.js';
-import { exclusionsOf, type RootUpdate, recordedHeaders, rootUpdateFromBlock } from '../../src/sync/index.js';
+import {
+  exclusionsOf,
+  type RootUpdate,
+  recordedHeaders,
+  rootUpdateFromBlock,
+  trustRemote,
+} from '../../src/sync/index.js';
 import { type Transaction, txId } from '../../src/tx/index.js';
 import { alice, bob, type Coin, key, makeDomain, Wallet } from './domain.js';
 
@@ -119,4 +127,30 @@ export async function forge(
 /** A deep snapshot for "unchanged" assertions (Maps and bigints kept comparable). */
 export function snapshot<T>(value: T): T {
   return structuredClone(value);
+}
+
+/**
+ * A 3-of-3 domain {op, n1, n2} that hands over to the 2-of-2 {n1, n2} at height 2 (block 2 records
+ * the new set, signed by the old), then seals `after` more blocks signed by the new set; `view` is
+ * a fresh view of it from genesis under the old set.
+ */
+export async function rotatingDomain(name: string, after = 2) {
+  const op = key('secp256k1', `${name}/op`);
+  const next = [key('secp256k1', `${name}/n1`), key('secp256k1', `${name}/n2`)];
+  const signers = [op, ...next];
+  const domain = await makeDomain(name, { signers });
+  const oldSet = domain.keySet;
+  const newSet = makeKeySet(
+    2,
+    next.map((k) => k.publicKey),
+  );
+  await domain.sealBlock(); // 1
+  const digest = keySetChangeDigest(domain.id, domain.committedHeight + 1n, newSet);
+  const approvals = signers.map((k) => ({
+    signer: oldSet.keys.findIndex((x) => equalBytes(x.bytes, k.publicKey.bytes)),
+    signature: signRecoverable(k, digest),
+  }));
+  await domain.changeKeySet(newSet, approvals);
+  for (let i = 0; i <= after; i++) await domain.sealBlock(); // 2, then the new set's
+  return { domain, oldSet, newSet, op, signers, view: trustRemote(domain.header(0n)!, oldSet) };
 }
