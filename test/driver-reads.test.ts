@@ -36,16 +36,22 @@ function counted(d: Domain) {
   return { view, reads };
 }
 
+/** Two domains and a driver whose view of the second counts its reads, with one transfer started a → b. */
+async function transferToCounted(names: [string, string]) {
+  const t = await testNet(names);
+  const [a, b] = t.domains as [Domain, Domain];
+  const { view, reads } = counted(b);
+  const driver = new TransferDriver(new MemoryTransferStore());
+  driver.addDomain(a);
+  driver.addDomain(view);
+  const coin = await new Wallet(a, 'reads').mint(alice.publicKey, 5n);
+  const h = await driver.transfer({ from: a, to: view, resource: coin, owner: alice });
+  return { t, a, b, reads, driver, h };
+}
+
 describe('what the driver reads of a destination', () => {
   it('reads only the claim status while the claim waits in the destination mempool, then confirms', async () => {
-    const t = await testNet(['reads-a', 'reads-b']);
-    const [a, b] = t.domains as [Domain, Domain];
-    const { view, reads } = counted(b);
-    const driver = new TransferDriver(new MemoryTransferStore());
-    driver.addDomain(a);
-    driver.addDomain(view);
-    const coin = await new Wallet(a, 'reads').mint(alice.publicKey, 5n);
-    const h = await driver.transfer({ from: a, to: view, resource: coin, owner: alice });
+    const { t, a, b, reads, driver, h } = await transferToCounted(['reads-a', 'reads-b']);
     await a.sealBlock(); // the move
     await t.bus.idle();
     await b.sealBlock(); // b records a's header
@@ -69,14 +75,7 @@ describe('what the driver reads of a destination', () => {
   });
 
   it('still reads the refusal while the root has not reached the destination', async () => {
-    const t = await testNet(['reads-c', 'reads-d']);
-    const [a, b] = t.domains as [Domain, Domain];
-    const { view, reads } = counted(b);
-    const driver = new TransferDriver(new MemoryTransferStore());
-    driver.addDomain(a);
-    driver.addDomain(view);
-    const coin = await new Wallet(a, 'reads').mint(alice.publicKey, 5n);
-    const h = await driver.transfer({ from: a, to: view, resource: coin, owner: alice });
+    const { t, a, b, reads, driver, h } = await transferToCounted(['reads-c', 'reads-d']);
     await a.sealBlock(); // the move; b has not recorded a's header (b does not seal)
     await t.bus.idle();
     await b.sealBlock(); // b records a's header, ...
