@@ -41,26 +41,34 @@ const until = async (what: () => boolean | Promise<boolean>, ms = 20_000) => {
   }
 };
 
+/** The operator key of node `n`. */
+const signer = (n: string) => key('secp256k1', `signer/${n}`);
+
+/** Creates a node store per name under a fresh directory and returns each as a peer (by genesis). */
+async function createNodes(prefix: string, names: string[], bus: InProcessBus) {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(root);
+  const peers: Peer[] = [];
+  for (const n of names) {
+    const h = await NodeHost.open({
+      dir: join(root, n),
+      signers: [signer(n)],
+      create: { name: n },
+      endpoint: (id) => bus.endpoint(id),
+    });
+    peers.push({ id: h.domain.id, name: n, keySet: h.domain.keySet, genesis: h.domain.header(0n)! });
+    await h.close();
+  }
+  return { root, peers };
+}
+
 describe('nodes that know each other only as peers', () => {
   it('transfer both ways, one node restarting in between, with claims sent as transfer messages', async () => {
     const bus = new InProcessBus({});
-    const root = mkdtempSync(join(tmpdir(), 'weft-host-'));
-    dirs.push(root);
     const names = ['host-a', 'host-b'];
-    const signer = (n: string) => key('secp256k1', `signer/${n}`);
     // Create both, then introduce them to each other by genesis (what `weft up` writes out).
+    const { root, peers } = await createNodes('weft-host-', names, bus);
     const hosts: (NodeHost | null)[] = [null, null];
-    const peers: Peer[] = [];
-    for (const n of names) {
-      const h = await NodeHost.open({
-        dir: join(root, n),
-        signers: [signer(n)],
-        create: { name: n },
-        endpoint: (id) => bus.endpoint(id),
-      });
-      peers.push({ id: h.domain.id, name: n, keySet: h.domain.keySet, genesis: h.domain.header(0n)! });
-      await h.close();
-    }
     const down = [false, false];
     const open = async (i: number) => {
       const other = 1 - i;
@@ -181,21 +189,8 @@ describe('when a node seals', () => {
 
   it("records a peer's block with transactions at the next interval, not the heartbeat, and does not answer a peer's empty block", async () => {
     const bus = new InProcessBus({});
-    const root = mkdtempSync(join(tmpdir(), 'weft-host-peer-block-'));
-    dirs.push(root);
     const names = ['rec-a', 'rec-b'];
-    const signer = (n: string) => key('secp256k1', `signer/${n}`);
-    const peers: Peer[] = [];
-    for (const n of names) {
-      const h = await NodeHost.open({
-        dir: join(root, n),
-        signers: [signer(n)],
-        create: { name: n },
-        endpoint: (id) => bus.endpoint(id),
-      });
-      peers.push({ id: h.domain.id, name: n, keySet: h.domain.keySet, genesis: h.domain.header(0n)! });
-      await h.close();
-    }
+    const { root, peers } = await createNodes('weft-host-peer-block-', names, bus);
     const hosts = await Promise.all(
       names.map((n, i) =>
         NodeHost.open({
