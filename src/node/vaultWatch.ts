@@ -5,15 +5,12 @@
 // the accepted ones in the domain like remote headers: their roots become anchors that claims of
 // locked resources prove a vault path under. Trusts the endpoint's block headers (the vault's
 // storage is proven against them with eth_getProof) and the chain's finality.
-import { type Address, createPublicClient, type Hex, http, isAddress, type PublicClient } from 'viem';
-import { fromHex, WeftError } from '../crypto/index.js';
-import type { Domain } from '../domain/index.js';
-import { weftVaultAbi, weftVaultStorageLayout } from '../evm/artifacts.js';
-import { getVerifiedBlockHeader } from '../evm/blockHeader.js';
-import { EVM_RPC_TIMEOUT_MS } from '../evm/chain.js';
-import { getProvenStorage } from '../evm/storageProof.js';
-import { VAULT_CONFIRMATIONS_DEFAULT, VaultFollower } from '../evm/vaultFollower.js';
-import { vaultHeaders } from '../evm/vaultHeader.js';
+// The EVM half (viem and weft/evm) is loaded by `open` (vaultEvm.ts): a node that follows no
+// vault never loads it, which keeps its start-up short (issue 17, target 5).
+import type { Address } from 'viem';
+import { WeftError } from '../crypto/index.js';
+import type { Domain, Header } from '../domain/index.js';
+import type { VaultFollower, VaultLockFacts } from '../evm/vaultFollower.js';
 import { decideVaultAcceptance } from '../sync/index.js';
 
 /** How often a node reads a vault it follows, by default. */
@@ -36,23 +33,6 @@ export type EvmFollowOptions = {
   stateProofs?: boolean;
 };
 
-/** Refuses an endpoint whose latest header does not hash to its name or that answers no proof. */
-async function canProve(client: PublicClient, vault: Address, rpcUrl: string): Promise<void> {
-  try {
-    const header = await getVerifiedBlockHeader(client, await client.getBlockNumber({ cacheTime: 0 }));
-    if (
-      (await getProvenStorage(client, vault, [weftVaultStorageLayout.commitmentCount.slot], header)) === null
-    )
-      throw new WeftError('BAD_RESPONSE', `the latest state proves no account at ${vault}`);
-  } catch (e) {
-    const code = e instanceof WeftError ? e.code : 'UNAVAILABLE';
-    throw new WeftError(
-      code,
-      `the vault's storage cannot be proven over ${rpcUrl} (the evm mode checks it with eth_getProof against block headers): ${(e as Error).message.split('\n')[0]}`,
-    );
-  }
-}
-
 /**
  * One vault followed by one domain.
  *
@@ -71,6 +51,7 @@ export class VaultWatch {
     readonly vaultId: Uint8Array,
     readonly vault: Address,
     readonly follower: VaultFollower,
+    private readonly headersOf: (vaultId: Uint8Array, locks: readonly VaultLockFacts[]) => Header[],
     private readonly clock: () => bigint,
     private readonly onError: (e: Error) => void,
   ) {}
@@ -85,35 +66,14 @@ export class VaultWatch {
     opts: EvmFollowOptions,
     p: { clock?: () => bigint; onError?: (e: Error) => void } = {},
   ): Promise<VaultWatch> {
-    if (!isAddress(opts.vault, { strict: false }))
-      throw new WeftError('BAD_INPUT', `the vault address '${opts.vault}' is not an EVM address`);
-    const client = createPublicClient({
-      transport: http(opts.rpcUrl, { timeout: EVM_RPC_TIMEOUT_MS, retryCount: 3 }),
-    }) as PublicClient;
-    let id: Hex;
-    try {
-      id = await client.readContract({
-        address: opts.vault as Address,
-        abi: weftVaultAbi,
-        functionName: 'domainId',
-      });
-    } catch (e) {
-      throw new WeftError(
-        'UNAVAILABLE',
-        `no vault answers at ${opts.vault} over ${opts.rpcUrl}: ${(e as Error).message.split('\n')[0]}`,
-      );
-    }
-    const stateProofs = opts.stateProofs ?? true;
-    if (stateProofs) await canProve(client, opts.vault as Address, opts.rpcUrl);
-    const follower = new VaultFollower(client, opts.vault as Address, {
-      confirmations: opts.confirmations ?? VAULT_CONFIRMATIONS_DEFAULT,
-      stateProofs,
-    });
+    const evm = await import('./vaultEvm.js');
+    const { vaultId, vault, follower } = await evm.connectVault(opts);
     return new VaultWatch(
       domain,
-      fromHex(id, 32),
-      opts.vault as Address,
+      vaultId,
+      vault,
       follower,
+      evm.vaultHeaders,
       p.clock ?? (() => BigInt(Date.now())),
       p.onError ?? (() => {}),
     );
@@ -143,7 +103,7 @@ export class VaultWatch {
       await this.follower.sync();
       const verdict = decideVaultAcceptance(
         this.domain.remoteView(this.vaultId),
-        vaultHeaders(this.vaultId, this.follower.locks()),
+        this.headersOf(this.vaultId, this.follower.locks()),
       );
       if (verdict.kind === 'refuse') throw new WeftError(verdict.code, verdict.message);
       for (const h of verdict.record)
