@@ -222,6 +222,8 @@ describe('a tree on a NodeStore', () => {
       root: new Uint8Array([0]),
       pages: [],
       stale: [],
+      leaves: [],
+      staleLeaves: [],
     });
     await expect(Smt.open(newer)).rejects.toSatisfy(
       (e) => e instanceof WeftError && e.code === 'STORE_FORMAT',

@@ -1,12 +1,19 @@
 // The tree's NodeStore on disk, in LMDB (layout in docs/storage.md). One write transaction per
-// version holds its pages, its root record and its stale-page entries; `commit` resolves once
-// that transaction is flushed to disk. Reads are synchronous memory-mapped lookups.
+// version holds its pages, its new leaf records, its root record and its stale lists; `commit`
+// resolves once that transaction is flushed to disk. Reads are synchronous memory-mapped lookups.
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { Reader, Writer } from '../crypto/codec.js';
 import { WeftError } from '../crypto/errors.js';
-import { type NodeStore, type PruneReport, STORE_FORMAT, type StoreCommit, type StoreMeta } from './store.js';
+import { LEAF_KEY_BYTES } from './page.js';
+import {
+  type NodeStore,
+  type PruneReport,
+  STORE_FORMATS_READ,
+  type StoreCommit,
+  type StoreMeta,
+} from './store.js';
 
 const META_KEY = 'tree';
 const MAGIC = 0x57534d54; // "WSMT"
@@ -38,7 +45,7 @@ function decodeMeta(bytes: Uint8Array): StoreMeta {
   if (r.u32() !== MAGIC)
     throw new WeftError('STORE_FORMAT', 'not a Weft tree store (bad magic in its metadata)');
   const format = r.u16();
-  if (format !== STORE_FORMAT) return { format, hasher: 'weft', pageLevels: 0 };
+  if (!STORE_FORMATS_READ.includes(format)) return { format, hasher: 'weft', pageLevels: 0 };
   const hasher = r.u8();
   const pageLevels = r.u8();
   r.end();
@@ -46,7 +53,7 @@ function decodeMeta(bytes: Uint8Array): StoreMeta {
   return { format, hasher: hasher === 0 ? 'weft' : 'jmt', pageLevels };
 }
 
-/** The page keys a version made stale: each as a u8 length and the key's bytes. */
+/** The page (or leaf) keys a version made stale: each as a u8 length and the key's bytes. */
 function encodeStaleList(keys: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const k of keys) n += 1 + k.length;
@@ -61,7 +68,7 @@ function encodeStaleList(keys: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function forEachStaleKey(list: Uint8Array, each: (pageKey: Uint8Array) => void): void {
+function forEachStaleKey(list: Uint8Array, each: (key: Uint8Array) => void): void {
   for (let at = 0; at < list.length; ) {
     const n = list[at]!;
     if (at + 1 + n > list.length) throw new WeftError('STORE_CORRUPT', 'a stale-page list is truncated');
@@ -150,6 +157,9 @@ export class LmdbNodeStore implements NodeStore {
   private readonly roots: Bin;
   private readonly pages: Bin;
   private readonly stale: Bin;
+  /** Format 3: leaf records, and per version the keys of the leaf records it made stale. */
+  private readonly leaves: Bin;
+  private readonly leafStale: Bin;
   private closed = false;
 
   private constructor(
@@ -163,6 +173,8 @@ export class LmdbNodeStore implements NodeStore {
     this.roots = db('roots');
     this.pages = db('pages');
     this.stale = db('stale');
+    this.leaves = db('leaves');
+    this.leafStale = db('leafstale');
   }
 
   /** Opens (creating if needed) an LMDB environment in directory `path` that this store owns. */
@@ -213,13 +225,25 @@ export class LmdbNodeStore implements NodeStore {
     return this.pages.getBinaryFast(key) ?? undefined;
   }
 
+  getLeaf(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    return this.leaves.getBinary(key) ?? undefined;
+  }
+
+  peekLeaf(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    return this.leaves.getBinaryFast(key) ?? undefined;
+  }
+
   async commit(c: StoreCommit): Promise<void> {
     this.assertOpen();
     await this.env.transaction(() => {
       if (c.meta) this.meta.put(META_KEY as unknown as Uint8Array, encodeMeta(c.meta));
       for (const [k, v] of c.pages) this.pages.put(k, v);
+      for (const [k, v] of c.leaves) this.leaves.put(k, v);
       // One record per version lists the page keys it made stale (not one record per page).
       if (c.stale.length > 0) this.stale.put(u64Key(c.version), encodeStaleList(c.stale));
+      if (c.staleLeaves.length > 0) this.leafStale.put(u64Key(c.version), encodeStaleList(c.staleLeaves));
       this.roots.put(u64Key(c.version), c.root);
       c.also?.();
     });
@@ -230,6 +254,7 @@ export class LmdbNodeStore implements NodeStore {
     this.assertOpen();
     const rootKeys = [...this.roots.getKeys({ end: u64Key(keepFrom) })] as Uint8Array[];
     let pagesRemoved = 0;
+    let leavesRemoved = 0;
     await this.env.transaction(() => {
       // Read inside the transaction: the list records are views valid only while it is open.
       const lists = [...this.stale.getRange({ end: u64Key(keepFrom + 1n) })];
@@ -239,36 +264,55 @@ export class LmdbNodeStore implements NodeStore {
         });
         this.stale.removeSync(key as Uint8Array);
       }
+      const leafLists = [...this.leafStale.getRange({ end: u64Key(keepFrom + 1n) })];
+      for (const { key, value } of leafLists) {
+        forEachStaleKey(value, (lk) => {
+          if (this.leaves.removeSync(lk)) leavesRemoved++;
+        });
+        this.leafStale.removeSync(key as Uint8Array);
+      }
       for (const rk of rootKeys) this.roots.removeSync(rk);
     });
     await this.env.flushed;
-    return { pagesRemoved, rootsRemoved: rootKeys.length };
+    return { pagesRemoved, rootsRemoved: rootKeys.length, leavesRemoved };
   }
 
   /**
-   * Checks every stale-page list offline (`weft store verify`): stored under an 8-byte version
-   * of a retained root, parseable, and naming only pages the store holds (a list and its pages
-   * are removed together by `prune`). Returns one message per fault.
+   * Checks every stale-page and stale-leaf list offline (`weft store verify`): stored under an
+   * 8-byte version of a retained root, parseable, and naming only pages (leaf records) the store
+   * holds (a list and what it names are removed together by `prune`); and every leaf record's
+   * key is a version and a key hash. Returns one message per fault.
    */
   checkStaleLists(): string[] {
     this.assertOpen();
     const faults: string[] = [];
-    for (const { key, value } of this.stale.getRange({})) {
-      const k = key as Uint8Array;
-      if (k.length !== 8) {
-        faults.push('a stale-page list under a key that is not a version');
-        continue;
+    const lists: [Bin, Bin, string, string][] = [
+      [this.stale, this.pages, 'stale-page list', 'a page'],
+      [this.leafStale, this.leaves, 'stale-leaf list', 'a leaf record'],
+    ];
+    for (const [db, target, what, item] of lists) {
+      for (const { key, value } of db.getRange({})) {
+        const k = key as Uint8Array;
+        if (k.length !== 8) {
+          faults.push(`a ${what} under a key that is not a version`);
+          continue;
+        }
+        const version = new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0);
+        if (!this.roots.getBinary(k)) faults.push(`the ${what} of version ${version} has no root`);
+        try {
+          forEachStaleKey(value, (pk) => {
+            if (!target.getBinary(pk))
+              faults.push(`the ${what} of version ${version} names ${item} the store does not hold`);
+          });
+        } catch (e) {
+          faults.push(`the ${what} of version ${version}: ${(e as Error).message}`);
+        }
+        if (faults.length >= 100) return faults;
       }
-      const version = new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0);
-      if (!this.roots.getBinary(k)) faults.push(`the stale-page list of version ${version} has no root`);
-      try {
-        forEachStaleKey(value, (pk) => {
-          if (!this.pages.getBinary(pk))
-            faults.push(`the stale-page list of version ${version} names a page the store does not hold`);
-        });
-      } catch (e) {
-        faults.push(`the stale-page list of version ${version}: ${(e as Error).message}`);
-      }
+    }
+    for (const k of this.leaves.getKeys({})) {
+      if ((k as Uint8Array).length !== LEAF_KEY_BYTES)
+        faults.push('a leaf record under a key of another length');
       if (faults.length >= 100) break;
     }
     return faults;
@@ -278,7 +322,7 @@ export class LmdbNodeStore implements NodeStore {
    * Entries and bytes in use (LMDB pages of this tree's databases), for tests and benchmarks.
    * `staleEntries` counts stale-list records: one per version that made pages stale.
    */
-  usage(): { pages: number; roots: number; staleEntries: number; bytes: number } {
+  usage(): { pages: number; roots: number; staleEntries: number; leaves: number; bytes: number } {
     const bytesOf = (db: Bin) => {
       const s = db.getStats() as {
         pageSize: number;
@@ -292,8 +336,15 @@ export class LmdbNodeStore implements NodeStore {
     return {
       pages: count(this.pages),
       roots: count(this.roots),
-      staleEntries: count(this.stale),
-      bytes: bytesOf(this.pages) + bytesOf(this.roots) + bytesOf(this.stale) + bytesOf(this.meta),
+      staleEntries: count(this.stale) + count(this.leafStale),
+      leaves: count(this.leaves),
+      bytes:
+        bytesOf(this.pages) +
+        bytesOf(this.roots) +
+        bytesOf(this.stale) +
+        bytesOf(this.meta) +
+        bytesOf(this.leaves) +
+        bytesOf(this.leafStale),
     };
   }
 

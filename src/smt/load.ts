@@ -1,9 +1,21 @@
 // Reading a tree back from its store: the retained versions' root records, and a version's pages
 // decoded into the arenas when it is first used, each page loaded once however many versions share it.
+// Leaves are inline in format-2 pages and root records, in their own records (referenced by
+// version and key hash) in format 3, whose pages also leave out internal hashes: those are
+// recomputed level by level once a version's pages are read. A store raised from 2 to 3 holds both.
 import { equalBytes, hexKey } from '../crypto/bytes.js';
 import { check, WeftError } from '../crypto/errors.js';
 import { EMPTY, type TreeArenas } from './arena.js';
-import { decodeRootRecord, PAGE_NODES_MAX, PAGE_TAG, pageKey, VALUE_BYTES_MAX } from './page.js';
+import { KEY_BITS } from './bits.js';
+import type { TreeHasher } from './hasher.js';
+import {
+  decodeRootRecord,
+  LEAF_KEY_BYTES,
+  PAGE_NODES_MAX,
+  PAGE_TAG,
+  pageKey,
+  VALUE_BYTES_MAX,
+} from './page.js';
 import type { NodeStore } from './store.js';
 
 /** A version not read from its store yet: `Smt` keeps its root record and loads it on first use. */
@@ -24,6 +36,7 @@ export class VersionLoader {
     private readonly t: TreeArenas,
     store: NodeStore,
     pageLevels: number,
+    h: TreeHasher,
   ) {
     const records = store.listRoots();
     check(records.length > 0, 'STORE_FORMAT', 'tree store has metadata but no versions');
@@ -39,7 +52,7 @@ export class VersionLoader {
       expect++;
     }
     this.records = records.map((r) => r.record);
-    this.pages = new PageLoader(t, store, pageLevels);
+    this.pages = new PageLoader(t, store, pageLevels, h);
   }
 
   /** The newest version stored. */
@@ -54,8 +67,10 @@ export class VersionLoader {
     let id: number;
     if (r.k === 'empty') id = EMPTY;
     else if (r.k === 'leaf') id = loadLeaf(this.t, r.hash, r.keyHash, r.value);
+    else if (r.k === 'leafRef') id = this.pages.leaf(r.born, r.keyHash, 0);
     else id = this.pages.page(r.born, 0, new Uint8Array(32));
-    if (r.k !== 'empty' && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
+    this.pages.hashPending();
+    if ((r.k === 'leaf' || r.k === 'page') && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
       throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
     }
     return id;
@@ -73,11 +88,53 @@ function loadLeaf(t: TreeArenas, hash: Uint8Array, keyHash: Uint8Array, value: U
 class PageLoader {
   private readonly loaded = new Map<string, number>();
 
+  /** Internal nodes read without their hash (format 3), by depth, hashed by `hashPending`. */
+  private readonly pending: number[][] = Array.from({ length: KEY_BITS }, () => []);
+  private hashIn = new Uint8Array(64 * 1024);
+  private hashOut = new Uint8Array(32 * 1024);
+
   constructor(
     private readonly t: TreeArenas,
     private readonly store: NodeStore,
     private readonly L: number,
+    private readonly h: TreeHasher,
   ) {}
+
+  /**
+   * Computes the hashes of the internal nodes read without one, deepest first, one batched call
+   * per depth: their children are deeper (hashed before) or were read with their hashes.
+   */
+  hashPending(): void {
+    const a = this.t.nodes;
+    for (let d = KEY_BITS - 1; d >= 0; d--) {
+      const list = this.pending[d]!;
+      const n = list.length;
+      if (n === 0) continue;
+      if (this.hashIn.length < n * 64) {
+        this.hashIn = new Uint8Array(n * 64);
+        this.hashOut = new Uint8Array(n * 32);
+      }
+      const in32 = new Uint32Array(this.hashIn.buffer, 0, n * 16);
+      const words = a.words;
+      for (let j = 0; j < n; j++) {
+        const id = list[j]!;
+        const l = a.hashWord(a.left(id));
+        const r = a.hashWord(a.right(id));
+        const o = j * 16;
+        for (let w = 0; w < 8; w++) {
+          in32[o + w] = words[l + w]!;
+          in32[o + 8 + w] = words[r + w]!;
+        }
+      }
+      this.h.internalBatch(this.hashIn.subarray(0, n * 64), this.hashOut.subarray(0, n * 32));
+      const out32 = new Uint32Array(this.hashOut.buffer, 0, n * 8);
+      for (let j = 0; j < n; j++) {
+        const o = a.hashWord(list[j]!);
+        for (let w = 0; w < 8; w++) words[o + w] = out32[j * 8 + w]!;
+      }
+      list.length = 0;
+    }
+  }
 
   /** The node id of the page born in `born` at `depth` on path `prefix`, loading it if needed. */
   page(born: bigint, depth: number, prefix: Uint8Array): number {
@@ -94,6 +151,37 @@ class PageLoader {
     }
     const id = this.decode(bytes, name, born, depth, prefix);
     this.loaded.set(name, id);
+    return id;
+  }
+
+  private readonly leafKey = new Uint8Array(LEAF_KEY_BYTES);
+
+  /**
+   * A new node for the leaf record `born || keyHash[at..]` (format 3): its hash and value from
+   * the record, its key hash from the reference, and `born` so later versions reference it again.
+   */
+  leaf(born: number, keyHash: Uint8Array, at: number): number {
+    const key = this.leafKey;
+    new DataView(key.buffer).setUint32(0, born);
+    for (let i = 0; i < 32; i++) key[4 + i] = keyHash[at + i]!;
+    const rec = this.store.peekLeaf ? this.store.peekLeaf(key) : this.store.getLeaf(key);
+    if (rec === undefined || born === 0) {
+      throw new WeftError(
+        'STORE_FORMAT',
+        `tree store is missing leaf record ${hexKey(key)} (version ${born})`,
+      );
+    }
+    // lmdb-js hands out one large buffer with its own `length` set to the value's.
+    const end = rec.length;
+    const bad = (what: string) => new WeftError('STORE_FORMAT', `leaf record ${hexKey(key)} ${what}`);
+    if (end < 36) throw bad('ends early');
+    const n = ((rec[32]! << 24) | (rec[33]! << 16) | (rec[34]! << 8) | rec[35]!) >>> 0;
+    if (n > VALUE_BYTES_MAX) throw bad(`holds a value of ${n} bytes`);
+    if (36 + n !== end) throw bad('has the wrong length for its value');
+    const t = this.t;
+    const slot = t.keys.alloc(keyHash, at);
+    const id = t.nodes.allocLeaf(slot, t.vals.append(rec.subarray(36, 36 + n)), born);
+    t.nodes.bytes.set(rec.subarray(0, 32), t.nodes.hashAt(id));
     return id;
   }
 
@@ -151,6 +239,33 @@ class PageLoader {
         const id = a.allocLeaf(slot, t.vals.append(bytes.subarray(at + 68, at + 68 + n)), 0);
         a.bytes.set(bytes.subarray(at, at + 32), a.hashAt(id));
         at += 68 + n;
+        return id;
+      }
+      if (tag === PAGE_TAG.leafRef) {
+        if (at + 36 > end) throw short('leaf reference');
+        const born = view.getUint32(at);
+        const id = this.leaf(born, bytes, at + 4);
+        at += 36;
+        return id;
+      }
+      if (tag === PAGE_TAG.pageRef) {
+        if (at + 4 > end) throw short('reference');
+        if (d !== depth + L)
+          throw new WeftError('STORE_FORMAT', `page ${name} has a reference inside the page`);
+        const child = view.getUint32(at);
+        at += 4;
+        return this.page(BigInt(child), d, path);
+      }
+      if (tag === PAGE_TAG.branch) {
+        if (d >= depth + L)
+          throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
+        const mask = 0x80 >> (d & 7);
+        path[d >> 3]! &= ~mask;
+        const left = read(d + 1);
+        path[d >> 3]! |= mask;
+        const right = read(d + 1);
+        const id = a.allocInternal(left, right, d === depth ? Number(born) : 0);
+        this.pending[d]!.push(id);
         return id;
       }
       if (tag === PAGE_TAG.ref) {

@@ -239,7 +239,8 @@ export class BatchUpdater {
   private newLeaf(i: number, b: Batch): number {
     const slot = this.keys.alloc(b.keyHashes, i * 32);
     const offset = this.vals.append(b.values[i]!);
-    const id = this.nodes.allocLeaf(slot, offset, this.version);
+    // Born 0: no leaf record yet. Persisting the version writes one and sets it (persist.ts).
+    const id = this.nodes.allocLeaf(slot, offset, 0);
     this.dirtyLeaves.push(id, i);
     return id;
   }
