@@ -157,9 +157,13 @@ export class LmdbNodeStore implements NodeStore {
   private readonly roots: Bin;
   private readonly pages: Bin;
   private readonly stale: Bin;
-  /** Format 3: leaf records, and per version the keys of the leaf records it made stale. */
-  private readonly leaves: Bin;
-  private readonly leafStale: Bin;
+  /**
+   * Format 3: leaf records, and per version the keys of the leaf records it made stale. Null in
+   * a read-only environment whose store never had them (a format-2 store: lmdb-js opens no
+   * database that does not exist there), which then holds no leaf records.
+   */
+  private readonly leaves: Bin | null;
+  private readonly leafStale: Bin | null;
   private closed = false;
 
   private constructor(
@@ -173,8 +177,8 @@ export class LmdbNodeStore implements NodeStore {
     this.roots = db('roots');
     this.pages = db('pages');
     this.stale = db('stale');
-    this.leaves = db('leaves');
-    this.leafStale = db('leafstale');
+    this.leaves = db('leaves') ?? null;
+    this.leafStale = db('leafstale') ?? null;
   }
 
   /** Opens (creating if needed) an LMDB environment in directory `path` that this store owns. */
@@ -227,23 +231,27 @@ export class LmdbNodeStore implements NodeStore {
 
   getLeaf(key: Uint8Array): Uint8Array | undefined {
     this.assertOpen();
-    return this.leaves.getBinary(key) ?? undefined;
+    return this.leaves?.getBinary(key) ?? undefined;
   }
 
   peekLeaf(key: Uint8Array): Uint8Array | undefined {
     this.assertOpen();
-    return this.leaves.getBinaryFast(key) ?? undefined;
+    return this.leaves?.getBinaryFast(key) ?? undefined;
   }
 
   async commit(c: StoreCommit): Promise<void> {
     this.assertOpen();
+    const leaves = this.leaves;
+    const leafStale = this.leafStale;
+    if (leaves === null || leafStale === null)
+      throw new WeftError('STORE_FAILED', 'the tree store is read-only');
     await this.env.transaction(() => {
       if (c.meta) this.meta.put(META_KEY as unknown as Uint8Array, encodeMeta(c.meta));
       for (const [k, v] of c.pages) this.pages.put(k, v);
-      for (const [k, v] of c.leaves) this.leaves.put(k, v);
+      for (const [k, v] of c.leaves) leaves.put(k, v);
       // One record per version lists the page keys it made stale (not one record per page).
       if (c.stale.length > 0) this.stale.put(u64Key(c.version), encodeStaleList(c.stale));
-      if (c.staleLeaves.length > 0) this.leafStale.put(u64Key(c.version), encodeStaleList(c.staleLeaves));
+      if (c.staleLeaves.length > 0) leafStale.put(u64Key(c.version), encodeStaleList(c.staleLeaves));
       this.roots.put(u64Key(c.version), c.root);
       c.also?.();
     });
@@ -264,12 +272,15 @@ export class LmdbNodeStore implements NodeStore {
         });
         this.stale.removeSync(key as Uint8Array);
       }
-      const leafLists = [...this.leafStale.getRange({ end: u64Key(keepFrom + 1n) })];
-      for (const { key, value } of leafLists) {
-        forEachStaleKey(value, (lk) => {
-          if (this.leaves.removeSync(lk)) leavesRemoved++;
-        });
-        this.leafStale.removeSync(key as Uint8Array);
+      const leaves = this.leaves;
+      const leafStale = this.leafStale;
+      if (leaves !== null && leafStale !== null) {
+        for (const { key, value } of [...leafStale.getRange({ end: u64Key(keepFrom + 1n) })]) {
+          forEachStaleKey(value, (lk) => {
+            if (leaves.removeSync(lk)) leavesRemoved++;
+          });
+          leafStale.removeSync(key as Uint8Array);
+        }
       }
       for (const rk of rootKeys) this.roots.removeSync(rk);
     });
@@ -286,10 +297,9 @@ export class LmdbNodeStore implements NodeStore {
   checkStaleLists(): string[] {
     this.assertOpen();
     const faults: string[] = [];
-    const lists: [Bin, Bin, string, string][] = [
-      [this.stale, this.pages, 'stale-page list', 'a page'],
-      [this.leafStale, this.leaves, 'stale-leaf list', 'a leaf record'],
-    ];
+    const lists: [Bin, Bin, string, string][] = [[this.stale, this.pages, 'stale-page list', 'a page']];
+    if (this.leaves !== null && this.leafStale !== null)
+      lists.push([this.leafStale, this.leaves, 'stale-leaf list', 'a leaf record']);
     for (const [db, target, what, item] of lists) {
       for (const { key, value } of db.getRange({})) {
         const k = key as Uint8Array;
@@ -310,7 +320,7 @@ export class LmdbNodeStore implements NodeStore {
         if (faults.length >= 100) return faults;
       }
     }
-    for (const k of this.leaves.getKeys({})) {
+    for (const k of this.leaves?.getKeys({}) ?? []) {
       if ((k as Uint8Array).length !== LEAF_KEY_BYTES)
         faults.push('a leaf record under a key of another length');
       if (faults.length >= 100) break;
@@ -323,7 +333,8 @@ export class LmdbNodeStore implements NodeStore {
    * `staleEntries` counts stale-list records: one per version that made pages stale.
    */
   usage(): { pages: number; roots: number; staleEntries: number; leaves: number; bytes: number } {
-    const bytesOf = (db: Bin) => {
+    const bytesOf = (db: Bin | null) => {
+      if (db === null) return 0;
       const s = db.getStats() as {
         pageSize: number;
         treeBranchPageCount: number;
@@ -332,7 +343,8 @@ export class LmdbNodeStore implements NodeStore {
       };
       return s.pageSize * (s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages);
     };
-    const count = (db: Bin) => (db.getStats() as { entryCount: number }).entryCount;
+    const count = (db: Bin | null) =>
+      db === null ? 0 : (db.getStats() as { entryCount: number }).entryCount;
     return {
       pages: count(this.pages),
       roots: count(this.roots),

@@ -92,9 +92,9 @@ export class MemoryNodeStore implements NodeStore {
     return this.leaves.get(hexKey(key));
   }
 
-  /** Leaf records held, for tests of exact pruning: hex key -> record. */
-  leafEntries(): Map<string, Uint8Array> {
-    return new Map(this.leaves);
+  /** The keys (hex) of the pages and leaf records held, for tests of exact pruning. */
+  contents(): { pages: Set<string>; leaves: Set<string> } {
+    return { pages: new Set(this.pages.keys()), leaves: new Set(this.leaves.keys()) };
   }
 
   async commit(c: StoreCommit): Promise<void> {
