@@ -3,7 +3,8 @@
 // time, and its root record. Unchanged pages and leaf records are shared with older versions,
 // never rewritten.
 import { EMPTY, RECORD_WORDS, type TreeArenas } from './arena.js';
-import { encodeRootRecord, LEAF_KEY_BYTES, PageWriter, pageKey } from './page.js';
+import { encodeRootRecord, LEAF_KEY_BYTES, PageWriter } from './page.js';
+import type { NewPages } from './update.js';
 
 const EMPTY_BYTES = new Uint8Array(0);
 
@@ -109,46 +110,28 @@ export function rootRecord(t: TreeArenas, rootId: number, version: number, leave
 }
 
 /**
- * Walks the new nodes of `version` (those born in it) under `root`, encoding each new page into
- * one buffer for the whole commit (first sized `bufferBytes`) and appending [page key, page] to
- * `out`, and the records of the leaves those pages reference for the first time to `leaves`;
- * the walk keeps the path, which gives each page key's prefix. Returns the page bytes used.
+ * Encodes the new pages of `version` (their roots from the batch update, `newPages`) into one
+ * buffer for the whole commit (first sized `bufferBytes`), appending [page key, page] to `out`,
+ * and the records of the leaves those pages reference for the first time to `leaves`. Returns
+ * the page bytes used.
  */
 export function collectNewPages(
   t: TreeArenas,
   pageLevels: number,
-  root: number,
+  newPages: NewPages,
   version: bigint,
   bufferBytes: number,
   out: [Uint8Array, Uint8Array][],
   leaves: LeafRecords,
 ): number {
-  const a = t.nodes;
   const v = Number(version);
   const L = pageLevels;
   const w = new PageWriter(bufferBytes);
-  const path = new Uint8Array(32);
   const spans: number[] = [];
-  // First the new page roots (new internal nodes at page depths), in pre-order with their keys.
-  const roots: number[] = [];
-  const depths: number[] = [];
-  const visit = (id: number, d: number): void => {
-    if (!a.isInternal(id) || a.born[id] !== v) return;
-    if (d % L === 0) {
-      out.push([pageKey(version, d, path), EMPTY_BYTES]);
-      roots.push(id);
-      depths.push(d);
-    }
-    const mask = 0x80 >> (d & 7);
-    path[d >> 3]! &= ~mask;
-    visit(a.left(id), d + 1);
-    path[d >> 3]! |= mask;
-    visit(a.right(id), d + 1);
-    path[d >> 3]! &= ~mask;
-  };
-  visit(root, 0);
-  // Then the pages, a chunk at a time: the chunk's nodes are read level by level first, so their
-  // cache misses overlap, and the pre-order encoding then finds them in cache.
+  const { ids: roots, depths, keys } = newPages;
+  for (const key of keys) out.push([key, EMPTY_BYTES]);
+  // A chunk of pages at a time: the chunk's nodes are read level by level first, so their cache
+  // misses overlap, and the pre-order encoding then finds them in cache.
   const touch = new PageTouch();
   for (let from = 0; from < roots.length; from += PAGE_CHUNK) {
     const to = Math.min(roots.length, from + PAGE_CHUNK);

@@ -32,7 +32,7 @@ import type {
   TransitionProof,
   Write,
 } from './types.js';
-import { BatchUpdater } from './update.js';
+import { BatchUpdater, type NewPages } from './update.js';
 import { MULTI_KEYS_MAX } from './verify.js';
 
 /** Tree levels stored per page record on disk (measured in bench/smt.bench.mjs). */
@@ -75,6 +75,8 @@ export class Smt {
   private commitChain: Promise<void> = Promise.resolve();
   /** Keys of the pages the newest staged version replaces (stale since it), when there is a store. */
   private retired: Uint8Array[] = [];
+  /** The newest staged version's new pages, when there is a store. */
+  private newPages: NewPages = { ids: [], depths: [], keys: [] };
   /** Bytes of the last commit's pages, to size the next one's buffer. */
   private lastPageBytes = 64 * 1024;
   /** Bytes of the last commit's leaf records, likewise. */
@@ -315,8 +317,9 @@ export class Smt {
       : undefined;
 
     // The structural part is synchronous: applies run one at a time.
-    const { root: newRoot, stale, retired } = this.updater.run(oldRoot, batch, Number(version));
+    const { root: newRoot, stale, retired, newPages } = this.updater.run(oldRoot, batch, Number(version));
     this.retired = retired;
+    this.newPages = newPages;
     this.roots.push(newRoot);
     this.staleIds.push(stale);
 
@@ -441,7 +444,9 @@ export class Smt {
     const leaves = new LeafRecords(this.lastLeafBytes + (this.lastLeafBytes >> 2));
     // New page roots: new internal nodes at page-root depths, i.e. born in this version.
     const bufferBytes = this.lastPageBytes + (this.lastPageBytes >> 2);
-    const used = collectNewPages(this.t, this.pageLevels, rootId, version, bufferBytes, pages, leaves);
+    const newPages = this.newPages;
+    this.newPages = { ids: [], depths: [], keys: [] };
+    const used = collectNewPages(this.t, this.pageLevels, newPages, version, bufferBytes, pages, leaves);
     this.lastPageBytes = Math.max(64 * 1024, used);
     const root = rootRecord(this.t, rootId, Number(version), leaves);
     this.lastLeafBytes = Math.max(64 * 1024, leaves.bytes);
