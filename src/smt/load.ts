@@ -5,7 +5,7 @@
 // recomputed level by level once a version's pages are read. A store raised from 2 to 3 holds both.
 import { equalBytes, hexKey } from '../crypto/bytes.js';
 import { check, WeftError } from '../crypto/errors.js';
-import { EMPTY, type TreeArenas } from './arena.js';
+import { EMPTY, RECORD_WORDS, type TreeArenas } from './arena.js';
 import { KEY_BITS } from './bits.js';
 import type { TreeHasher } from './hasher.js';
 import {
@@ -65,11 +65,19 @@ export class VersionLoader {
     const record = this.records[Number(version - this.first)]!;
     const r = decodeRootRecord(record);
     let id: number;
-    if (r.k === 'empty') id = EMPTY;
-    else if (r.k === 'leaf') id = loadLeaf(this.t, r.hash, r.keyHash, r.value);
-    else if (r.k === 'leafRef') id = this.pages.leaf(r.born, r.keyHash, 0);
-    else id = this.pages.page(r.born, 0, new Uint8Array(32));
-    this.pages.hashPending();
+    try {
+      if (r.k === 'empty') id = EMPTY;
+      else if (r.k === 'leaf') id = loadLeaf(this.t, r.hash, r.keyHash, r.value);
+      else if (r.k === 'leafRef') id = this.pages.leaf(r.born, r.keyHash, 0);
+      else id = this.pages.page(r.born, 0, new Uint8Array(32));
+      this.pages.readLeaves();
+      this.pages.hashPending();
+    } catch (e) {
+      // Nothing of a version that failed to load is kept for the next one to share.
+      this.pages.abandon();
+      throw e;
+    }
+    this.pages.done();
     if ((r.k === 'leaf' || r.k === 'page') && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
       throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
     }
@@ -87,6 +95,22 @@ function loadLeaf(t: TreeArenas, hash: Uint8Array, keyHash: Uint8Array, value: U
 /** Loads pages into the arenas, remembering which are loaded so a shared page becomes shared nodes. */
 class PageLoader {
   private readonly loaded = new Map<string, number>();
+
+  /** Pages decoded while the current version loads (shared only once it loaded whole). */
+  private readonly fresh: string[] = [];
+
+  /** The current version loaded whole: its pages may be shared from now on. */
+  done(): void {
+    this.fresh.length = 0;
+  }
+
+  /** The current version failed to load: forget its pages, queued leaves and pending hashes. */
+  abandon(): void {
+    for (const name of this.fresh) this.loaded.delete(name);
+    this.fresh.length = 0;
+    this.unread.clear();
+    for (const list of this.pending) list.length = 0;
+  }
 
   /** Internal nodes read without their hash (format 3), by depth, hashed by `hashPending`. */
   private readonly pending: number[][] = Array.from({ length: KEY_BITS }, () => []);
@@ -164,41 +188,75 @@ class PageLoader {
     }
     const id = this.decode(bytes, name, born, depth, prefix);
     this.loaded.set(name, id);
+    this.fresh.push(name);
     return id;
   }
 
   private readonly leafKey = new Uint8Array(LEAF_KEY_BYTES);
+  /**
+   * Leaves referenced but not read yet (format 3): version that wrote the record -> pairs (node
+   * id, key-hash slot).
+   */
+  private readonly unread = new Map<number, number[]>();
 
   /**
-   * A new node for the leaf record `born || keyHash[at..]` (format 3): its hash and value from
-   * the record, its key hash from the reference, and `born` so later versions reference it again.
+   * A new node for the leaf record `born || keyHash[at..]` (format 3): its key hash from the
+   * reference, and `born` so later versions reference it again; its hash and value are read by
+   * `readLeaves`, once the version's pages are decoded.
    */
   leaf(born: number, keyHash: Uint8Array, at: number): number {
-    const key = this.leafKey;
-    key[0] = born >>> 24;
-    key[1] = (born >>> 16) & 0xff;
-    key[2] = (born >>> 8) & 0xff;
-    key[3] = born & 0xff;
-    for (let i = 0; i < 32; i++) key[4 + i] = keyHash[at + i]!;
-    const rec = this.store.peekLeaf ? this.store.peekLeaf(key) : this.store.getLeaf(key);
-    if (rec === undefined || born === 0) {
-      throw new WeftError(
-        'STORE_FORMAT',
-        `tree store is missing leaf record ${hexKey(key)} (version ${born})`,
-      );
-    }
-    // lmdb-js hands out one large buffer with its own `length` set to the value's.
-    const end = rec.length;
-    const bad = (what: string) => new WeftError('STORE_FORMAT', `leaf record ${hexKey(key)} ${what}`);
-    if (end < 36) throw bad('ends early');
-    const n = ((rec[32]! << 24) | (rec[33]! << 16) | (rec[34]! << 8) | rec[35]!) >>> 0;
-    if (n > VALUE_BYTES_MAX) throw bad(`holds a value of ${n} bytes`);
-    if (36 + n !== end) throw bad('has the wrong length for its value');
+    if (born === 0) throw new WeftError('STORE_FORMAT', 'a leaf reference names version 0');
     const t = this.t;
     const slot = t.keys.alloc(keyHash, at);
-    const id = t.nodes.allocLeaf(slot, t.vals.append(rec.subarray(36, 36 + n)), born);
-    t.nodes.bytes.set(rec.subarray(0, 32), t.nodes.hashAt(id));
+    const id = t.nodes.allocLeaf(slot, 0, born);
+    let list = this.unread.get(born);
+    if (list === undefined) {
+      list = [];
+      this.unread.set(born, list);
+    }
+    list.push(id, slot);
     return id;
+  }
+
+  /**
+   * Reads the records of the leaves `leaf` queued, in key order (by the version that wrote them,
+   * then by key hash: a pre-order walk meets each version's leaves in key-hash order already), so
+   * consecutive lookups go down the same branch of LMDB's tree.
+   */
+  readLeaves(): void {
+    if (this.unread.size === 0) return;
+    const t = this.t;
+    const a = t.nodes;
+    const key = this.leafKey;
+    const borns = [...this.unread.keys()].sort((x, y) => x - y);
+    for (const born of borns) {
+      key[0] = born >>> 24;
+      key[1] = (born >>> 16) & 0xff;
+      key[2] = (born >>> 8) & 0xff;
+      key[3] = born & 0xff;
+      const list = this.unread.get(born)!;
+      const kh = t.keys.bytes;
+      for (let j = 0; j < list.length; j += 2) {
+        const id = list[j]!;
+        const kAt = list[j + 1]! * 32;
+        for (let i = 0; i < 32; i++) key[4 + i] = kh[kAt + i]!;
+        const rec = this.store.peekLeaf ? this.store.peekLeaf(key) : this.store.getLeaf(key);
+        const bad = (what: string) =>
+          new WeftError('STORE_FORMAT', `tree store ${what} leaf record ${hexKey(key)} (version ${born})`);
+        if (rec === undefined) throw bad('is missing');
+        // lmdb-js hands out one large buffer with its own `length` set to the value's.
+        const end = rec.length;
+        if (end < 36) throw bad('has a short');
+        const n = ((rec[32]! << 24) | (rec[33]! << 16) | (rec[34]! << 8) | rec[35]!) >>> 0;
+        if (n > VALUE_BYTES_MAX) throw bad(`holds a value of ${n} bytes in a`);
+        if (36 + n !== end) throw bad('has the wrong length for the value in a');
+        a.words[id * RECORD_WORDS + 1] = t.vals.append(rec.subarray(36, 36 + n));
+        const nodeBytes = a.bytes;
+        const h = a.hashAt(id);
+        for (let i = 0; i < 32; i++) nodeBytes[h + i] = rec[i]!;
+      }
+    }
+    this.unread.clear();
   }
 
   /** Per page level, a buffer the page being decoded at that level is copied into. */
