@@ -77,6 +77,20 @@ function forEachStaleKey(list: Uint8Array, each: (key: Uint8Array) => void): voi
   }
 }
 
+/**
+ * Puts a record with LMDB's append flag inside a write transaction. An append whose key is not
+ * above the database's last one is refused by LMDB and reported by lmdb-js as `false`, not as an
+ * error: the record is then put normally, and a put that still fails aborts the transaction.
+ */
+function append(db: Bin, key: Uint8Array, value: Uint8Array): void {
+  // lmdb-js takes put options in the version argument; its types name only the version.
+  const withOptions = db.put as unknown as (k: Uint8Array, v: Uint8Array, o: { append: boolean }) => unknown;
+  const put = withOptions.call(db, key, value, { append: true }) as { result?: boolean };
+  if (put.result !== false) return;
+  const again = db.put(key, value) as unknown as { result?: boolean };
+  if (again.result === false) throw new WeftError('STORE_FAILED', 'LMDB refused a tree record');
+}
+
 const LMDB_MAGIC = 0xbeefc0de;
 
 /** What an LMDB data file holds, as far as a store's open cares. */
@@ -247,8 +261,10 @@ export class LmdbNodeStore implements NodeStore {
       throw new WeftError('STORE_FAILED', 'the tree store is read-only');
     await this.env.transaction(() => {
       if (c.meta) this.meta.put(META_KEY as unknown as Uint8Array, encodeMeta(c.meta));
-      for (const [k, v] of c.pages) this.pages.put(k, v);
-      for (const [k, v] of c.leaves) leaves.put(k, v);
+      // Appended (LMDB fills its pages instead of splitting them in half): the tree hands them
+      // over in key order, above every key of an older version.
+      for (const [k, v] of c.pages) append(this.pages, k, v);
+      for (const [k, v] of c.leaves) append(leaves, k, v);
       // One record per version lists the page keys it made stale (not one record per page).
       if (c.stale.length > 0) this.stale.put(u64Key(c.version), encodeStaleList(c.stale));
       if (c.staleLeaves.length > 0) leafStale.put(u64Key(c.version), encodeStaleList(c.staleLeaves));

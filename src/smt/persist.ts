@@ -71,18 +71,42 @@ export class LeafRecords {
     return this.valPos;
   }
 
-  /** [key, record] views, once every record is written. */
+  /**
+   * [key, record] views, once every record is written, in key order (the store appends them:
+   * every record of a version is keyed above all older ones).
+   */
   entries(out: [Uint8Array, Uint8Array][]): void {
-    let start = 0;
-    for (let i = 0; i < this.count; i++) {
-      const end = this.ends[i]!;
+    const k = this.keys;
+    const n = this.count;
+    // The key hash's first 48 bits as a number, then the whole key on a tie.
+    const head = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = i * LEAF_KEY_BYTES + 4;
+      head[i] =
+        ((k[p]! << 16) | (k[p + 1]! << 8) | k[p + 2]!) * 0x100_0000 +
+        ((k[p + 3]! << 16) | (k[p + 4]! << 8) | k[p + 5]!);
+    }
+    const sorted = Array.from({ length: n }, (_, i) => i);
+    sorted.sort((x, y) => head[x]! - head[y]! || compareKeys(k, x, y));
+    for (const i of sorted) {
+      const start = i === 0 ? 0 : this.ends[i - 1]!;
       out.push([
-        this.keys.subarray(i * LEAF_KEY_BYTES, (i + 1) * LEAF_KEY_BYTES),
-        this.vals.subarray(start, end),
+        k.subarray(i * LEAF_KEY_BYTES, (i + 1) * LEAF_KEY_BYTES),
+        this.vals.subarray(start, this.ends[i]!),
       ]);
-      start = end;
     }
   }
+}
+
+/** Byte order of leaf keys `x` and `y` of `keys` (LEAF_KEY_BYTES each). */
+function compareKeys(keys: Uint8Array, x: number, y: number): number {
+  const a = x * LEAF_KEY_BYTES;
+  const b = y * LEAF_KEY_BYTES;
+  for (let i = 0; i < LEAF_KEY_BYTES; i++) {
+    const d = keys[a + i]! - keys[b + i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /**
@@ -128,8 +152,14 @@ export function collectNewPages(
   const L = pageLevels;
   const w = new PageWriter(bufferBytes);
   const spans: number[] = [];
-  const { ids: roots, depths, keys } = newPages;
-  for (const key of keys) out.push([key, EMPTY_BYTES]);
+  // In key order: the store appends them (every key of a version is above all older ones).
+  const n = newPages.ids.length;
+  const sorted = Array.from({ length: n }, (_, i) => i);
+  const order = newPages.order;
+  sorted.sort((x, y) => order[x]! - order[y]!);
+  const roots = sorted.map((i) => newPages.ids[i]!);
+  const depths = sorted.map((i) => newPages.depths[i]!);
+  for (const i of sorted) out.push([newPages.keys[i]!, EMPTY_BYTES]);
   // A chunk of pages at a time: the chunk's nodes are read level by level first, so their cache
   // misses overlap, and the pre-order encoding then finds them in cache.
   const touch = new PageTouch();

@@ -20,11 +20,14 @@ export type StoreCommit = {
   version: bigint;
   /** the encoded root record of `version` */
   root: Uint8Array;
-  /** new pages: [page key, encoded page] */
+  /**
+   * new pages: [page key, encoded page], in key order (each key starts with `version`, above
+   * every older version's, so a store may append them)
+   */
   pages: [Uint8Array, Uint8Array][];
   /** keys of pages the new version no longer reaches (stale since `version`) */
   stale: Uint8Array[];
-  /** new leaf records (format 3): [leaf key, encoded leaf record] */
+  /** new leaf records (format 3): [leaf key, encoded leaf record], in key order, likewise */
   leaves: [Uint8Array, Uint8Array][];
   /** keys of leaf records of the leaves the new version drops (stale since `version`) */
   staleLeaves: Uint8Array[];

@@ -32,7 +32,7 @@ import type {
   TransitionProof,
   Write,
 } from './types.js';
-import { BatchUpdater, type NewPages } from './update.js';
+import { BatchUpdater, type NewPages, noNewPages } from './update.js';
 import { MULTI_KEYS_MAX } from './verify.js';
 
 /** Tree levels stored per page record on disk (measured in bench/smt.bench.mjs). */
@@ -76,7 +76,7 @@ export class Smt {
   /** Keys of the pages the newest staged version replaces (stale since it), when there is a store. */
   private retired: Uint8Array[] = [];
   /** The newest staged version's new pages, when there is a store. */
-  private newPages: NewPages = { ids: [], depths: [], keys: [] };
+  private newPages: NewPages = noNewPages();
   /** Bytes of the last commit's pages, to size the next one's buffer. */
   private lastPageBytes = 64 * 1024;
   /** Bytes of the last commit's leaf records, likewise. */
@@ -445,7 +445,7 @@ export class Smt {
     // New page roots: new internal nodes at page-root depths, i.e. born in this version.
     const bufferBytes = this.lastPageBytes + (this.lastPageBytes >> 2);
     const newPages = this.newPages;
-    this.newPages = { ids: [], depths: [], keys: [] };
+    this.newPages = noNewPages();
     const used = collectNewPages(this.t, this.pageLevels, newPages, version, bufferBytes, pages, leaves);
     this.lastPageBytes = Math.max(64 * 1024, used);
     const root = rootRecord(this.t, rootId, Number(version), leaves);

@@ -58,8 +58,16 @@ export type UpdateResult = {
   newPages: NewPages;
 };
 
-/** New page roots of one batch: node ids, their depths and their page keys, in creation order. */
-export type NewPages = { ids: number[]; depths: number[]; keys: Uint8Array[] };
+/**
+ * New page roots of one batch, in creation order: node ids, their depths, their page keys, and
+ * `depth * 2^32 + lo` (lo: the first of the batch's writes under the node), which orders them as
+ * their keys are ordered (same depth: the batch is sorted by key hash).
+ */
+export type NewPages = { ids: number[]; depths: number[]; keys: Uint8Array[]; order: number[] };
+
+export function noNewPages(): NewPages {
+  return { ids: [], depths: [], keys: [], order: [] };
+}
 
 /**
  * Applies batches to a tree's arenas, one at a time, reusing its scratch lists and buffers from
@@ -78,7 +86,7 @@ export class BatchUpdater {
   private dirtyLeaves: number[] = [];
   private stale: number[] = [];
   private retired: Uint8Array[] = [];
-  private newPages: NewPages = { ids: [], depths: [], keys: [] };
+  private newPages: NewPages = noNewPages();
   /** The batch being applied (its key hashes give new pages their keys). */
   private batch: Batch | null = null;
   private version = 0;
@@ -104,7 +112,7 @@ export class BatchUpdater {
     this.version = version;
     this.stale = [];
     this.retired = [];
-    this.newPages = { ids: [], depths: [], keys: [] };
+    this.newPages = noNewPages();
     this.batch = b;
     const root = b.n === 0 ? oldRoot : this.update(oldRoot, b);
     this.batch = null;
@@ -233,6 +241,7 @@ export class BatchUpdater {
       p.ids.push(id);
       p.depths.push(depth);
       p.keys.push(pageKeyOf(this.version, depth, this.batch!.keyHashes, lo * 32));
+      p.order.push(depth * 0x1_0000_0000 + lo);
     }
     return id;
   }
