@@ -14,7 +14,6 @@ import type { Batch } from './batch.js';
 import { bitOf, KEY_BITS } from './bits.js';
 import type { TreeHasher } from './hasher.js';
 import { findPacked, splitPacked } from './keyHashes.js';
-import { pageKey } from './page.js';
 
 /**
  * New nodes whose child hashes are touched ahead of the copy, at a time: small enough that the
@@ -196,7 +195,7 @@ export class BatchUpdater {
         // Every key of [lo, hi) shares the node's path: the page key's prefix comes from the batch.
         if (this.trackPages && d % this.pageLevels === 0) {
           const lo = e[at + 1]!;
-          this.retired.push(pageKey(BigInt(a.born[node]!), d, b.keyHashes.subarray(lo * 32, lo * 32 + 32)));
+          this.retired.push(pageKeyOf(a.born[node]!, d, b.keyHashes, lo * 32));
         }
         e[at + 5] = this.join(nl, nr, d, e[at + 1]!);
       }
