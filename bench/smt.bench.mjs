@@ -425,18 +425,32 @@ function dirBytes(dir) {
  * time each commit and prune takes to resolve (LMDB transaction plus flush to disk).
  */
 function countingStore(inner) {
-  const stats = { commits: 0, pages: 0, pageBytes: 0, stale: 0, commitMs: 0, prunes: 0, storePruneMs: 0 };
+  const stats = {
+    commits: 0,
+    pages: 0,
+    pageBytes: 0,
+    leaves: 0,
+    leafBytes: 0,
+    stale: 0,
+    commitMs: 0,
+    prunes: 0,
+    storePruneMs: 0,
+  };
   const since = (t) => Number(process.hrtime.bigint() - t) / 1e6;
   const store = {
     kind: inner.kind,
     readMeta: () => inner.readMeta(),
     listRoots: () => inner.listRoots(),
     getPage: (k) => inner.getPage(k),
+    // Leaf records (store format 3; absent from builds before it).
+    getLeaf: (k) => inner.getLeaf(k),
     async commit(c) {
       stats.commits++;
       stats.pages += c.pages.length;
       for (const [k, v] of c.pages) stats.pageBytes += k.length + v.length;
-      stats.stale += c.stale.length;
+      stats.leaves += c.leaves?.length ?? 0;
+      for (const [k, v] of c.leaves ?? []) stats.leafBytes += k.length + v.length;
+      stats.stale += c.stale.length + (c.staleLeaves?.length ?? 0);
       const t = process.hrtime.bigint();
       try {
         return await inner.commit(c);
@@ -502,6 +516,8 @@ async function lmdbRun(lib, { prefill, batches, pageLevels, pipelined = 0, reope
     const perBatch = {
       pages: counted.stats.pages / batches,
       pageBytes: counted.stats.pageBytes / batches,
+      leaves: counted.stats.leaves / batches,
+      leafBytes: counted.stats.leafBytes / batches,
       staleEntries: counted.stats.stale / batches,
       commitMs: counted.stats.commitMs / batches,
       storePruneMs: counted.stats.storePruneMs / batches,
@@ -1019,7 +1035,8 @@ function report(out) {
     );
     const pb = wl.perBatch;
     console.log(
-      `LMDB per 10k batch (mean): ${fmt(pb.pages)} page records, ${fmt(pb.pageBytes / 2 ** 20, 1)} MiB handed to` +
+      `LMDB per 10k batch (mean): ${fmt(pb.pages)} page records (${fmt(pb.pageBytes / 2 ** 20, 1)} MiB) and` +
+        ` ${fmt(pb.leaves ?? 0)} leaf records (${fmt((pb.leafBytes ?? 0) / 2 ** 20, 1)} MiB) handed to` +
         ` the store, ${fmt(pb.staleEntries)} stale entries; store.commit resolves in ${fmt(pb.commitMs, 0)} ms` +
         ` (of ${fmt(wl.medianBatchMs, 0)} ms median apply); store.prune ${fmt(pb.storePruneMs, 0)} ms` +
         ` (of ${fmt(wl.medianPruneMs, 0)} ms median Smt.prune); CPU, all threads, apply + prune:` +

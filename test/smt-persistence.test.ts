@@ -222,11 +222,36 @@ describe('a tree on a NodeStore', () => {
       root: new Uint8Array([0]),
       pages: [],
       stale: [],
+      leaves: [],
+      staleLeaves: [],
     });
     await expect(Smt.open(newer)).rejects.toSatisfy(
       (e) => e instanceof WeftError && e.code === 'STORE_FORMAT',
     );
     expect(newer.readMeta()?.format).toBe(99);
+  });
+
+  it('stores records handed over out of key order too (an LMDB append that fails becomes a plain put)', async () => {
+    const store = LmdbNodeStore.open(join(tempDir(), 'tree'));
+    const page = (k: number) => new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1, 0, k]);
+    const leaf = (k: number) => new Uint8Array(36).fill(k);
+    const commit = (version: bigint, keys: number[]) =>
+      store.commit({
+        version,
+        root: new Uint8Array([0]),
+        pages: keys.map((k) => [page(k), new Uint8Array([k])]),
+        stale: [],
+        leaves: keys.map((k) => [leaf(k), new Uint8Array([k, k])]),
+        staleLeaves: [],
+      });
+    await commit(1n, [5, 9]);
+    await commit(2n, [7, 3, 8]); // below the last key, and not in order
+    for (const k of [3, 5, 7, 8, 9]) {
+      expect(toHex(store.getPage(page(k))!)).toBe(toHex(new Uint8Array([k])));
+      expect(toHex(store.getLeaf(leaf(k))!)).toBe(toHex(new Uint8Array([k, k])));
+    }
+    expect(store.usage()).toMatchObject({ pages: 5, leaves: 5 });
+    await store.close();
   });
 
   it('keeps old versions readable and provable while a writer applies new batches', async () => {

@@ -203,6 +203,9 @@ describe('a store whose creation was interrupted', () => {
   });
 });
 
+const leafDb = (env: ReturnType<typeof lmdbOpen>) =>
+  env.openDB({ name: 'smt:leaves', keyEncoding: 'binary', encoding: 'binary' });
+
 describe('weft store verify and inspect', () => {
   const run = async (args: string[]) => {
     const { main } = await import('../src/cli/main.js');
@@ -247,6 +250,33 @@ describe('weft store verify and inspect', () => {
     const c = await run(['store', 'verify', torn]);
     expect(c.code).toBe(0);
     expect(c.text).toMatch(/warning .*torn tail/);
+  });
+
+  it("finds a missing and an altered leaf record of the node's tree (store format 3)", async () => {
+    const leafRecords = (dir: string, each: (db: ReturnType<typeof leafDb>, keys: Uint8Array[]) => void) => {
+      const env = lmdbOpen({ path: dir, maxDbs: 32, compression: false });
+      const db = leafDb(env);
+      each(db, [...db.getKeys({})] as Uint8Array[]);
+      return env.close();
+    };
+    const missing = await nodeWithTail(2);
+    await leafRecords(missing, (db, keys) => {
+      expect(keys.length).toBeGreaterThan(0);
+      db.removeSync(keys[0]!);
+    });
+    const a = await run(['store', 'verify', missing]);
+    expect(a.code).toBe(1);
+    expect(a.text).toMatch(/FAULT +tree .*missing leaf record/);
+
+    const altered = await nodeWithTail(2);
+    await leafRecords(altered, (db, keys) => {
+      const value = db.getBinary(keys[0]!)!.slice();
+      value[value.length - 1]! ^= 0x01; // the value's last byte: its leaf hash no longer matches
+      db.putSync(keys[0]!, value);
+    });
+    const b = await run(['store', 'verify', altered]);
+    expect(b.code).toBe(1);
+    expect(b.text).toMatch(/FAULT +tree .*leaf's hash does not match/);
   });
 
   it('finds a truncated data file, and reports bad usage with exit code 2', async () => {

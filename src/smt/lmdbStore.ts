@@ -1,12 +1,19 @@
 // The tree's NodeStore on disk, in LMDB (layout in docs/storage.md). One write transaction per
-// version holds its pages, its root record and its stale-page entries; `commit` resolves once
-// that transaction is flushed to disk. Reads are synchronous memory-mapped lookups.
+// version holds its pages, its new leaf records, its root record and its stale lists; `commit`
+// resolves once that transaction is flushed to disk. Reads are synchronous memory-mapped lookups.
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { Reader, Writer } from '../crypto/codec.js';
 import { WeftError } from '../crypto/errors.js';
-import { type NodeStore, type PruneReport, STORE_FORMAT, type StoreCommit, type StoreMeta } from './store.js';
+import { LEAF_KEY_BYTES } from './page.js';
+import {
+  type NodeStore,
+  type PruneReport,
+  STORE_FORMATS_READ,
+  type StoreCommit,
+  type StoreMeta,
+} from './store.js';
 
 const META_KEY = 'tree';
 const MAGIC = 0x57534d54; // "WSMT"
@@ -38,7 +45,7 @@ function decodeMeta(bytes: Uint8Array): StoreMeta {
   if (r.u32() !== MAGIC)
     throw new WeftError('STORE_FORMAT', 'not a Weft tree store (bad magic in its metadata)');
   const format = r.u16();
-  if (format !== STORE_FORMAT) return { format, hasher: 'weft', pageLevels: 0 };
+  if (!STORE_FORMATS_READ.includes(format)) return { format, hasher: 'weft', pageLevels: 0 };
   const hasher = r.u8();
   const pageLevels = r.u8();
   r.end();
@@ -46,7 +53,7 @@ function decodeMeta(bytes: Uint8Array): StoreMeta {
   return { format, hasher: hasher === 0 ? 'weft' : 'jmt', pageLevels };
 }
 
-/** The page keys a version made stale: each as a u8 length and the key's bytes. */
+/** The page (or leaf) keys a version made stale: each as a u8 length and the key's bytes. */
 function encodeStaleList(keys: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const k of keys) n += 1 + k.length;
@@ -61,13 +68,27 @@ function encodeStaleList(keys: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function forEachStaleKey(list: Uint8Array, each: (pageKey: Uint8Array) => void): void {
+function forEachStaleKey(list: Uint8Array, each: (key: Uint8Array) => void): void {
   for (let at = 0; at < list.length; ) {
     const n = list[at]!;
     if (at + 1 + n > list.length) throw new WeftError('STORE_CORRUPT', 'a stale-page list is truncated');
     each(list.subarray(at + 1, at + 1 + n));
     at += 1 + n;
   }
+}
+
+/**
+ * Puts a record with LMDB's append flag inside a write transaction. An append whose key is not
+ * above the database's last one is refused by LMDB and reported by lmdb-js as `false`, not as an
+ * error: the record is then put normally, and a put that still fails aborts the transaction.
+ */
+function append(db: Bin, key: Uint8Array, value: Uint8Array): void {
+  // lmdb-js takes put options in the version argument; its types name only the version.
+  const withOptions = db.put as unknown as (k: Uint8Array, v: Uint8Array, o: { append: boolean }) => unknown;
+  const put = withOptions.call(db, key, value, { append: true }) as { result?: boolean };
+  if (put.result !== false) return;
+  const again = db.put(key, value) as unknown as { result?: boolean };
+  if (again.result === false) throw new WeftError('STORE_FAILED', 'LMDB refused a tree record');
 }
 
 const LMDB_MAGIC = 0xbeefc0de;
@@ -150,6 +171,13 @@ export class LmdbNodeStore implements NodeStore {
   private readonly roots: Bin;
   private readonly pages: Bin;
   private readonly stale: Bin;
+  /**
+   * Format 3: leaf records, and per version the keys of the leaf records it made stale. Null in
+   * a read-only environment whose store never had them (a format-2 store: lmdb-js opens no
+   * database that does not exist there), which then holds no leaf records.
+   */
+  private readonly leaves: Bin | null;
+  private readonly leafStale: Bin | null;
   private closed = false;
 
   private constructor(
@@ -163,6 +191,8 @@ export class LmdbNodeStore implements NodeStore {
     this.roots = db('roots');
     this.pages = db('pages');
     this.stale = db('stale');
+    this.leaves = db('leaves') ?? null;
+    this.leafStale = db('leafstale') ?? null;
   }
 
   /** Opens (creating if needed) an LMDB environment in directory `path` that this store owns. */
@@ -213,13 +243,31 @@ export class LmdbNodeStore implements NodeStore {
     return this.pages.getBinaryFast(key) ?? undefined;
   }
 
+  getLeaf(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    return this.leaves?.getBinary(key) ?? undefined;
+  }
+
+  peekLeaf(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    return this.leaves?.getBinaryFast(key) ?? undefined;
+  }
+
   async commit(c: StoreCommit): Promise<void> {
     this.assertOpen();
+    const leaves = this.leaves;
+    const leafStale = this.leafStale;
+    if (leaves === null || leafStale === null)
+      throw new WeftError('STORE_FAILED', 'the tree store is read-only');
     await this.env.transaction(() => {
       if (c.meta) this.meta.put(META_KEY as unknown as Uint8Array, encodeMeta(c.meta));
-      for (const [k, v] of c.pages) this.pages.put(k, v);
+      // Appended (LMDB fills its pages instead of splitting them in half): the tree hands them
+      // over in key order, above every key of an older version.
+      for (const [k, v] of c.pages) append(this.pages, k, v);
+      for (const [k, v] of c.leaves) append(leaves, k, v);
       // One record per version lists the page keys it made stale (not one record per page).
       if (c.stale.length > 0) this.stale.put(u64Key(c.version), encodeStaleList(c.stale));
+      if (c.staleLeaves.length > 0) leafStale.put(u64Key(c.version), encodeStaleList(c.staleLeaves));
       this.roots.put(u64Key(c.version), c.root);
       c.also?.();
     });
@@ -230,6 +278,7 @@ export class LmdbNodeStore implements NodeStore {
     this.assertOpen();
     const rootKeys = [...this.roots.getKeys({ end: u64Key(keepFrom) })] as Uint8Array[];
     let pagesRemoved = 0;
+    let leavesRemoved = 0;
     await this.env.transaction(() => {
       // Read inside the transaction: the list records are views valid only while it is open.
       const lists = [...this.stale.getRange({ end: u64Key(keepFrom + 1n) })];
@@ -239,36 +288,57 @@ export class LmdbNodeStore implements NodeStore {
         });
         this.stale.removeSync(key as Uint8Array);
       }
+      const leaves = this.leaves;
+      const leafStale = this.leafStale;
+      if (leaves !== null && leafStale !== null) {
+        for (const { key, value } of [...leafStale.getRange({ end: u64Key(keepFrom + 1n) })]) {
+          forEachStaleKey(value, (lk) => {
+            if (leaves.removeSync(lk)) leavesRemoved++;
+          });
+          leafStale.removeSync(key as Uint8Array);
+        }
+      }
       for (const rk of rootKeys) this.roots.removeSync(rk);
     });
     await this.env.flushed;
-    return { pagesRemoved, rootsRemoved: rootKeys.length };
+    return { pagesRemoved, rootsRemoved: rootKeys.length, leavesRemoved };
   }
 
   /**
-   * Checks every stale-page list offline (`weft store verify`): stored under an 8-byte version
-   * of a retained root, parseable, and naming only pages the store holds (a list and its pages
-   * are removed together by `prune`). Returns one message per fault.
+   * Checks every stale-page and stale-leaf list offline (`weft store verify`): stored under an
+   * 8-byte version of a retained root, parseable, and naming only pages (leaf records) the store
+   * holds (a list and what it names are removed together by `prune`); and every leaf record's
+   * key is a version and a key hash. Returns one message per fault.
    */
   checkStaleLists(): string[] {
     this.assertOpen();
     const faults: string[] = [];
-    for (const { key, value } of this.stale.getRange({})) {
-      const k = key as Uint8Array;
-      if (k.length !== 8) {
-        faults.push('a stale-page list under a key that is not a version');
-        continue;
+    const lists: [Bin, Bin, string, string][] = [[this.stale, this.pages, 'stale-page list', 'a page']];
+    if (this.leaves !== null && this.leafStale !== null)
+      lists.push([this.leafStale, this.leaves, 'stale-leaf list', 'a leaf record']);
+    for (const [db, target, what, item] of lists) {
+      for (const { key, value } of db.getRange({})) {
+        const k = key as Uint8Array;
+        if (k.length !== 8) {
+          faults.push(`a ${what} under a key that is not a version`);
+          continue;
+        }
+        const version = new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0);
+        if (!this.roots.getBinary(k)) faults.push(`the ${what} of version ${version} has no root`);
+        try {
+          forEachStaleKey(value, (pk) => {
+            if (!target.getBinary(pk))
+              faults.push(`the ${what} of version ${version} names ${item} the store does not hold`);
+          });
+        } catch (e) {
+          faults.push(`the ${what} of version ${version}: ${(e as Error).message}`);
+        }
+        if (faults.length >= 100) return faults;
       }
-      const version = new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0);
-      if (!this.roots.getBinary(k)) faults.push(`the stale-page list of version ${version} has no root`);
-      try {
-        forEachStaleKey(value, (pk) => {
-          if (!this.pages.getBinary(pk))
-            faults.push(`the stale-page list of version ${version} names a page the store does not hold`);
-        });
-      } catch (e) {
-        faults.push(`the stale-page list of version ${version}: ${(e as Error).message}`);
-      }
+    }
+    for (const k of this.leaves?.getKeys({}) ?? []) {
+      if ((k as Uint8Array).length !== LEAF_KEY_BYTES)
+        faults.push('a leaf record under a key of another length');
       if (faults.length >= 100) break;
     }
     return faults;
@@ -278,8 +348,9 @@ export class LmdbNodeStore implements NodeStore {
    * Entries and bytes in use (LMDB pages of this tree's databases), for tests and benchmarks.
    * `staleEntries` counts stale-list records: one per version that made pages stale.
    */
-  usage(): { pages: number; roots: number; staleEntries: number; bytes: number } {
-    const bytesOf = (db: Bin) => {
+  usage(): { pages: number; roots: number; staleEntries: number; leaves: number; bytes: number } {
+    const bytesOf = (db: Bin | null) => {
+      if (db === null) return 0;
       const s = db.getStats() as {
         pageSize: number;
         treeBranchPageCount: number;
@@ -288,12 +359,20 @@ export class LmdbNodeStore implements NodeStore {
       };
       return s.pageSize * (s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages);
     };
-    const count = (db: Bin) => (db.getStats() as { entryCount: number }).entryCount;
+    const count = (db: Bin | null) =>
+      db === null ? 0 : (db.getStats() as { entryCount: number }).entryCount;
     return {
       pages: count(this.pages),
       roots: count(this.roots),
-      staleEntries: count(this.stale),
-      bytes: bytesOf(this.pages) + bytesOf(this.roots) + bytesOf(this.stale) + bytesOf(this.meta),
+      staleEntries: count(this.stale) + count(this.leafStale),
+      leaves: count(this.leaves),
+      bytes:
+        bytesOf(this.pages) +
+        bytesOf(this.roots) +
+        bytesOf(this.stale) +
+        bytesOf(this.meta) +
+        bytesOf(this.leaves) +
+        bytesOf(this.leafStale),
     };
   }
 

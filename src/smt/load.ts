@@ -1,9 +1,21 @@
 // Reading a tree back from its store: the retained versions' root records, and a version's pages
 // decoded into the arenas when it is first used, each page loaded once however many versions share it.
+// Leaves are inline in format-2 pages and root records, in their own records (referenced by
+// version and key hash) in format 3, whose pages also leave out internal hashes: those are
+// recomputed level by level once a version's pages are read. A store raised from 2 to 3 holds both.
 import { equalBytes, hexKey } from '../crypto/bytes.js';
 import { check, WeftError } from '../crypto/errors.js';
-import { EMPTY, type TreeArenas } from './arena.js';
-import { decodeRootRecord, PAGE_NODES_MAX, PAGE_TAG, pageKey, VALUE_BYTES_MAX } from './page.js';
+import { EMPTY, RECORD_WORDS, type TreeArenas } from './arena.js';
+import { KEY_BITS } from './bits.js';
+import type { TreeHasher } from './hasher.js';
+import {
+  decodeRootRecord,
+  LEAF_KEY_BYTES,
+  PAGE_NODES_MAX,
+  PAGE_TAG,
+  pageKey,
+  VALUE_BYTES_MAX,
+} from './page.js';
 import type { NodeStore } from './store.js';
 
 /** A version not read from its store yet: `Smt` keeps its root record and loads it on first use. */
@@ -24,6 +36,7 @@ export class VersionLoader {
     private readonly t: TreeArenas,
     store: NodeStore,
     pageLevels: number,
+    h: TreeHasher,
   ) {
     const records = store.listRoots();
     check(records.length > 0, 'STORE_FORMAT', 'tree store has metadata but no versions');
@@ -39,7 +52,7 @@ export class VersionLoader {
       expect++;
     }
     this.records = records.map((r) => r.record);
-    this.pages = new PageLoader(t, store, pageLevels);
+    this.pages = new PageLoader(t, store, pageLevels, h);
   }
 
   /** The newest version stored. */
@@ -52,10 +65,20 @@ export class VersionLoader {
     const record = this.records[Number(version - this.first)]!;
     const r = decodeRootRecord(record);
     let id: number;
-    if (r.k === 'empty') id = EMPTY;
-    else if (r.k === 'leaf') id = loadLeaf(this.t, r.hash, r.keyHash, r.value);
-    else id = this.pages.page(r.born, 0, new Uint8Array(32));
-    if (r.k !== 'empty' && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
+    try {
+      if (r.k === 'empty') id = EMPTY;
+      else if (r.k === 'leaf') id = loadLeaf(this.t, r.hash, r.keyHash, r.value);
+      else if (r.k === 'leafRef') id = this.pages.leaf(r.born, r.keyHash, 0);
+      else id = this.pages.page(r.born, 0, new Uint8Array(32));
+      this.pages.readLeaves();
+      this.pages.hashPending();
+    } catch (e) {
+      // Nothing of a version that failed to load is kept for the next one to share.
+      this.pages.abandon();
+      throw e;
+    }
+    this.pages.done();
+    if ((r.k === 'leaf' || r.k === 'page') && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
       throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
     }
     return id;
@@ -73,11 +96,82 @@ function loadLeaf(t: TreeArenas, hash: Uint8Array, keyHash: Uint8Array, value: U
 class PageLoader {
   private readonly loaded = new Map<string, number>();
 
+  /** Pages decoded while the current version loads (shared only once it loaded whole). */
+  private readonly fresh: string[] = [];
+
+  /** The current version loaded whole: its pages may be shared from now on. */
+  done(): void {
+    this.fresh.length = 0;
+  }
+
+  /** The current version failed to load: forget its pages, queued leaves and pending hashes. */
+  abandon(): void {
+    for (const name of this.fresh) this.loaded.delete(name);
+    this.fresh.length = 0;
+    this.unread.clear();
+    for (const list of this.pending) list.length = 0;
+  }
+
+  /** Internal nodes read without their hash (format 3), by depth, hashed by `hashPending`. */
+  private readonly pending: number[][] = Array.from({ length: KEY_BITS }, () => []);
+  private hashIn = new Uint8Array(64 * 1024);
+  /** Where the touch pass leaves what it read, so the reads are not optimised away. */
+  sink = 0;
+  private hashOut = new Uint8Array(32 * 1024);
+
   constructor(
     private readonly t: TreeArenas,
     private readonly store: NodeStore,
     private readonly L: number,
+    private readonly h: TreeHasher,
   ) {}
+
+  /**
+   * Computes the hashes of the internal nodes read without one, deepest first, one batched call
+   * per depth: their children are deeper (hashed before) or were read with their hashes.
+   */
+  hashPending(): void {
+    const a = this.t.nodes;
+    for (let d = KEY_BITS - 1; d >= 0; d--) {
+      const list = this.pending[d]!;
+      const n = list.length;
+      if (n === 0) continue;
+      if (this.hashIn.length < n * 64) {
+        this.hashIn = new Uint8Array(n * 64);
+        this.hashOut = new Uint8Array(n * 32);
+      }
+      const in32 = new Uint32Array(this.hashIn.buffer, 0, n * 16);
+      const words = a.words;
+      // Children sit anywhere in the node array: 64 nodes' children are read first, in a loop of
+      // their own, so the cache misses overlap instead of stalling the copy one at a time.
+      let sink = this.sink;
+      for (let from = 0; from < n; from += 64) {
+        const to = Math.min(n, from + 64);
+        for (let j = from; j < to; j++) {
+          const id = list[j]!;
+          sink = (sink + words[a.hashWord(a.left(id))]! + words[a.hashWord(a.right(id))]!) | 0;
+        }
+        for (let j = from; j < to; j++) {
+          const id = list[j]!;
+          const l = a.hashWord(a.left(id));
+          const r = a.hashWord(a.right(id));
+          const o = j * 16;
+          for (let w = 0; w < 8; w++) {
+            in32[o + w] = words[l + w]!;
+            in32[o + 8 + w] = words[r + w]!;
+          }
+        }
+      }
+      this.sink = sink;
+      this.h.internalBatch(this.hashIn.subarray(0, n * 64), this.hashOut.subarray(0, n * 32));
+      const out32 = new Uint32Array(this.hashOut.buffer, 0, n * 8);
+      for (let j = 0; j < n; j++) {
+        const o = a.hashWord(list[j]!);
+        for (let w = 0; w < 8; w++) words[o + w] = out32[j * 8 + w]!;
+      }
+      list.length = 0;
+    }
+  }
 
   /** The node id of the page born in `born` at `depth` on path `prefix`, loading it if needed. */
   page(born: bigint, depth: number, prefix: Uint8Array): number {
@@ -94,7 +188,75 @@ class PageLoader {
     }
     const id = this.decode(bytes, name, born, depth, prefix);
     this.loaded.set(name, id);
+    this.fresh.push(name);
     return id;
+  }
+
+  private readonly leafKey = new Uint8Array(LEAF_KEY_BYTES);
+  /**
+   * Leaves referenced but not read yet (format 3): version that wrote the record -> pairs (node
+   * id, key-hash slot).
+   */
+  private readonly unread = new Map<number, number[]>();
+
+  /**
+   * A new node for the leaf record `born || keyHash[at..]` (format 3): its key hash from the
+   * reference, and `born` so later versions reference it again; its hash and value are read by
+   * `readLeaves`, once the version's pages are decoded.
+   */
+  leaf(born: number, keyHash: Uint8Array, at: number): number {
+    if (born === 0) throw new WeftError('STORE_FORMAT', 'a leaf reference names version 0');
+    const t = this.t;
+    const slot = t.keys.alloc(keyHash, at);
+    const id = t.nodes.allocLeaf(slot, 0, born);
+    let list = this.unread.get(born);
+    if (list === undefined) {
+      list = [];
+      this.unread.set(born, list);
+    }
+    list.push(id, slot);
+    return id;
+  }
+
+  /**
+   * Reads the records of the leaves `leaf` queued, in key order (by the version that wrote them,
+   * then by key hash: a pre-order walk meets each version's leaves in key-hash order already), so
+   * consecutive lookups go down the same branch of LMDB's tree.
+   */
+  readLeaves(): void {
+    if (this.unread.size === 0) return;
+    const t = this.t;
+    const a = t.nodes;
+    const key = this.leafKey;
+    const borns = [...this.unread.keys()].sort((x, y) => x - y);
+    for (const born of borns) {
+      key[0] = born >>> 24;
+      key[1] = (born >>> 16) & 0xff;
+      key[2] = (born >>> 8) & 0xff;
+      key[3] = born & 0xff;
+      const list = this.unread.get(born)!;
+      const kh = t.keys.bytes;
+      for (let j = 0; j < list.length; j += 2) {
+        const id = list[j]!;
+        const kAt = list[j + 1]! * 32;
+        for (let i = 0; i < 32; i++) key[4 + i] = kh[kAt + i]!;
+        const rec = this.store.peekLeaf ? this.store.peekLeaf(key) : this.store.getLeaf(key);
+        const bad = (what: string) =>
+          new WeftError('STORE_FORMAT', `tree store ${what} leaf record ${hexKey(key)} (version ${born})`);
+        if (rec === undefined) throw bad('is missing');
+        // lmdb-js hands out one large buffer with its own `length` set to the value's.
+        const end = rec.length;
+        if (end < 36) throw bad('has a short');
+        const n = ((rec[32]! << 24) | (rec[33]! << 16) | (rec[34]! << 8) | rec[35]!) >>> 0;
+        if (n > VALUE_BYTES_MAX) throw bad(`holds a value of ${n} bytes in a`);
+        if (36 + n !== end) throw bad('has the wrong length for the value in a');
+        a.words[id * RECORD_WORDS + 1] = t.vals.append(rec.subarray(36, 36 + n));
+        const nodeBytes = a.bytes;
+        const h = a.hashAt(id);
+        for (let i = 0; i < 32; i++) nodeBytes[h + i] = rec[i]!;
+      }
+    }
+    this.unread.clear();
   }
 
   /** Per page level, a buffer the page being decoded at that level is copied into. */
@@ -151,6 +313,33 @@ class PageLoader {
         const id = a.allocLeaf(slot, t.vals.append(bytes.subarray(at + 68, at + 68 + n)), 0);
         a.bytes.set(bytes.subarray(at, at + 32), a.hashAt(id));
         at += 68 + n;
+        return id;
+      }
+      if (tag === PAGE_TAG.leafRef) {
+        if (at + 36 > end) throw short('leaf reference');
+        const born = view.getUint32(at);
+        const id = this.leaf(born, bytes, at + 4);
+        at += 36;
+        return id;
+      }
+      if (tag === PAGE_TAG.pageRef) {
+        if (at + 4 > end) throw short('reference');
+        if (d !== depth + L)
+          throw new WeftError('STORE_FORMAT', `page ${name} has a reference inside the page`);
+        const child = view.getUint32(at);
+        at += 4;
+        return this.page(BigInt(child), d, path);
+      }
+      if (tag === PAGE_TAG.branch) {
+        if (d >= depth + L)
+          throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
+        const mask = 0x80 >> (d & 7);
+        path[d >> 3]! &= ~mask;
+        const left = read(d + 1);
+        path[d >> 3]! |= mask;
+        const right = read(d + 1);
+        const id = a.allocInternal(left, right, d === depth ? Number(born) : 0);
+        this.pending[d]!.push(id);
         return id;
       }
       if (tag === PAGE_TAG.ref) {

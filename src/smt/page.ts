@@ -1,6 +1,8 @@
 // On-disk records of the tree (docs/storage.md): pages of several tree levels in pre-order,
-// and one root record per version. Pages are written whole when any node in them changes, so
-// a page is reachable from a contiguous range of versions and pruning it is exact.
+// one root record per version, and (format 3) one record per leaf, which pages and root records
+// reference. Pages are written whole when any node in them changes, so a page is reachable from
+// a contiguous range of versions and pruning it is exact; a leaf record is written once, by the
+// first version whose records reference the leaf, and stays until a version drops the leaf.
 import { Reader, Writer } from '../crypto/codec.js';
 import { WeftError } from '../crypto/errors.js';
 
@@ -8,8 +10,25 @@ const TAG_EMPTY = 0;
 const TAG_INTERNAL = 1;
 const TAG_LEAF = 2;
 const TAG_REF = 3;
+/** Format 3: a reference to a leaf record, `0x04 born(u32) keyHash` (pages and root records). */
+const TAG_LEAF_REF = 4;
+/** Format 3: an internal node without its hash (recomputed when the page is read). */
+const TAG_BRANCH = 5;
+/** Format 3: a reference to the child page, `0x06 born(u32)` (its hash is recomputed too). */
+const TAG_PAGE_REF = 6;
 /** The node tags of a page (and of a root record), for decoders that read pages in place. */
-export const PAGE_TAG = { empty: TAG_EMPTY, internal: TAG_INTERNAL, leaf: TAG_LEAF, ref: TAG_REF } as const;
+export const PAGE_TAG = {
+  empty: TAG_EMPTY,
+  internal: TAG_INTERNAL,
+  leaf: TAG_LEAF,
+  ref: TAG_REF,
+  leafRef: TAG_LEAF_REF,
+  branch: TAG_BRANCH,
+  pageRef: TAG_PAGE_REF,
+} as const;
+
+/** Bytes of a leaf record's key: the version that wrote it (u32) and the leaf's key hash. */
+export const LEAF_KEY_BYTES = 36;
 
 /** Most nodes one page may hold: 2^(8+1) - 1 positions at 8 levels per page. */
 export const PAGE_NODES_MAX = 511;
@@ -21,7 +40,32 @@ export type PageNode =
   | { k: 'empty' }
   | { k: 'internal'; hash: Uint8Array }
   | { k: 'leaf'; hash: Uint8Array; keyHash: Uint8Array; value: Uint8Array }
-  | { k: 'ref'; hash: Uint8Array; born: bigint };
+  | { k: 'ref'; hash: Uint8Array; born: bigint }
+  | { k: 'leafRef'; born: number; keyHash: Uint8Array }
+  | { k: 'branch' }
+  | { k: 'pageRef'; born: number };
+
+/** The key of a leaf record: the version that wrote it (u32) || the leaf's key hash. */
+export function leafKey(born: number, keyHash: Uint8Array, at = 0): Uint8Array {
+  const key = new Uint8Array(LEAF_KEY_BYTES);
+  new DataView(key.buffer).setUint32(0, born);
+  for (let i = 0; i < 32; i++) key[4 + i] = keyHash[at + i]!;
+  return key;
+}
+
+/** A leaf record: the leaf's hash, then its value as a u32 length and the bytes. */
+export type LeafRecord = { hash: Uint8Array; value: Uint8Array };
+
+export function encodeLeafRecord(r: LeafRecord): Uint8Array {
+  return new Writer(40 + r.value.length).fixed(r.hash, 32).bytes(r.value, VALUE_MAX).finish();
+}
+
+export function decodeLeafRecord(bytes: Uint8Array): LeafRecord {
+  const r = new Reader(bytes);
+  const out = { hash: r.fixed(32), value: r.bytes(VALUE_MAX) };
+  r.end();
+  return out;
+}
 
 /** version (u64) || depth (u8) || the first ceil(depth / 8) bytes of the path, bits past depth zero. */
 export function pageKey(version: bigint, depth: number, prefix: Uint8Array): Uint8Array {
@@ -50,6 +94,15 @@ export function encodePage(nodes: PageNode[]): Uint8Array {
         break;
       case 'ref':
         w.u8(TAG_REF).fixed(n.hash, 32).u64(n.born);
+        break;
+      case 'leafRef':
+        w.u8(TAG_LEAF_REF).u32(n.born).fixed(n.keyHash, 32);
+        break;
+      case 'branch':
+        w.u8(TAG_BRANCH);
+        break;
+      case 'pageRef':
+        w.u8(TAG_PAGE_REF).u32(n.born);
         break;
     }
   }
@@ -128,6 +181,42 @@ export class PageWriter {
     this.pos = p + n;
   }
 
+  /** An internal node, without its hash (format 3). */
+  branch(): void {
+    this.reserve(1);
+    this.buf[this.pos++] = TAG_BRANCH;
+    this.count++;
+  }
+
+  /** A reference to the child page born in `born` (format 3). */
+  pageRef(born: number): void {
+    this.reserve(5);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = TAG_PAGE_REF;
+    b[p + 1] = born >>> 24;
+    b[p + 2] = (born >>> 16) & 0xff;
+    b[p + 3] = (born >>> 8) & 0xff;
+    b[p + 4] = born & 0xff;
+    this.pos = p + 5;
+    this.count++;
+  }
+
+  /** A reference to the leaf record `born || keyHash[keyAt..]` (format 3). */
+  leafRef(born: number, keyHash: Uint8Array, keyAt: number): void {
+    this.reserve(37);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = TAG_LEAF_REF;
+    b[p + 1] = born >>> 24;
+    b[p + 2] = (born >>> 16) & 0xff;
+    b[p + 3] = (born >>> 8) & 0xff;
+    b[p + 4] = born & 0xff;
+    for (let i = 0; i < 32; i++) b[p + 5 + i] = keyHash[keyAt + i]!;
+    this.pos = p + 37;
+    this.count++;
+  }
+
   ref(src: Uint8Array, at: number, born: number): void {
     this.node(TAG_REF, src, at, 8);
     const b = this.buf;
@@ -165,6 +254,9 @@ export function decodePage(bytes: Uint8Array): PageNode[] {
     else if (tag === TAG_LEAF)
       out.push({ k: 'leaf', hash: r.fixed(32), keyHash: r.fixed(32), value: r.bytes(VALUE_MAX) });
     else if (tag === TAG_REF) out.push({ k: 'ref', hash: r.fixed(32), born: r.u64() });
+    else if (tag === TAG_LEAF_REF) out.push({ k: 'leafRef', born: r.u32(), keyHash: r.fixed(32) });
+    else if (tag === TAG_BRANCH) out.push({ k: 'branch' });
+    else if (tag === TAG_PAGE_REF) out.push({ k: 'pageRef', born: r.u32() });
     else throw new WeftError('STORE_FORMAT', `page node ${i} has unknown tag ${tag}`);
   }
   r.end();
@@ -174,12 +266,14 @@ export function decodePage(bytes: Uint8Array): PageNode[] {
 export type RootRecord =
   | { k: 'empty' }
   | { k: 'leaf'; hash: Uint8Array; keyHash: Uint8Array; value: Uint8Array }
-  | { k: 'page'; hash: Uint8Array; born: bigint };
+  | { k: 'page'; hash: Uint8Array; born: bigint }
+  | { k: 'leafRef'; born: number; keyHash: Uint8Array };
 
 export function encodeRootRecord(r: RootRecord): Uint8Array {
   const w = new Writer(80);
   if (r.k === 'empty') w.u8(TAG_EMPTY);
   else if (r.k === 'leaf') w.u8(TAG_LEAF).fixed(r.hash, 32).fixed(r.keyHash, 32).bytes(r.value, VALUE_MAX);
+  else if (r.k === 'leafRef') w.u8(TAG_LEAF_REF).u32(r.born).fixed(r.keyHash, 32);
   else w.u8(TAG_REF).fixed(r.hash, 32).u64(r.born);
   return w.finish();
 }
@@ -192,6 +286,7 @@ export function decodeRootRecord(bytes: Uint8Array): RootRecord {
   else if (tag === TAG_LEAF)
     out = { k: 'leaf', hash: r.fixed(32), keyHash: r.fixed(32), value: r.bytes(VALUE_MAX) };
   else if (tag === TAG_REF) out = { k: 'page', hash: r.fixed(32), born: r.u64() };
+  else if (tag === TAG_LEAF_REF) out = { k: 'leafRef', born: r.u32(), keyHash: r.fixed(32) };
   else throw new WeftError('STORE_FORMAT', `root record has unknown tag ${tag}`);
   r.end();
   return out;

@@ -3,8 +3,14 @@
 import { hexKey } from '../crypto/index.js';
 import type { HasherName } from './types.js';
 
-/** The on-disk format this build writes and reads. */
-export const STORE_FORMAT = 2;
+/**
+ * The on-disk format this build writes: 3, leaves in their own records (docs/storage.md). It
+ * also reads format 2 (leaves inline in pages) and raises a store's format to 3 with the first
+ * version it writes there.
+ */
+export const STORE_FORMAT = 3;
+/** The formats this build reads. */
+export const STORE_FORMATS_READ: readonly number[] = [2, 3];
 
 export type StoreMeta = { format: number; hasher: HasherName; pageLevels: number };
 
@@ -14,15 +20,22 @@ export type StoreCommit = {
   version: bigint;
   /** the encoded root record of `version` */
   root: Uint8Array;
-  /** new pages: [page key, encoded page] */
+  /**
+   * new pages: [page key, encoded page], in key order (each key starts with `version`, above
+   * every older version's, so a store may append them)
+   */
   pages: [Uint8Array, Uint8Array][];
   /** keys of pages the new version no longer reaches (stale since `version`) */
   stale: Uint8Array[];
+  /** new leaf records (format 3): [leaf key, encoded leaf record], in key order, likewise */
+  leaves: [Uint8Array, Uint8Array][];
+  /** keys of leaf records of the leaves the new version drops (stale since `version`) */
+  staleLeaves: Uint8Array[];
   /** the caller's own writes, run inside the same store transaction (see `Smt.stage`) */
   also?: () => void;
 };
 
-export type PruneReport = { pagesRemoved: number; rootsRemoved: number };
+export type PruneReport = { pagesRemoved: number; rootsRemoved: number; leavesRemoved: number };
 
 /**
  * Persistent storage of tree versions. Reads are synchronous (LMDB reads are memory-mapped);
@@ -39,8 +52,15 @@ export interface NodeStore {
    * a tree copies each page into a reused buffer instead of allocating one per page).
    */
   peekPage?(key: Uint8Array): Uint8Array | undefined;
+  /** The leaf record at `key` (format 3; see `leafKey`). */
+  getLeaf(key: Uint8Array): Uint8Array | undefined;
+  /** The leaf record at `key` without a copy, valid only until the store's next read (optional). */
+  peekLeaf?(key: Uint8Array): Uint8Array | undefined;
   commit(c: StoreCommit): Promise<void>;
-  /** Removes roots before `keepFrom` and every page stale since a version <= `keepFrom`. */
+  /**
+   * Removes roots before `keepFrom` and every page and leaf record stale since a version <=
+   * `keepFrom`.
+   */
   prune(keepFrom: bigint): Promise<PruneReport>;
   close(): Promise<void>;
 }
@@ -53,6 +73,9 @@ export class MemoryNodeStore implements NodeStore {
   private readonly pages = new Map<string, Uint8Array>();
   /** stale-since version -> page keys (hex) */
   private readonly stale = new Map<bigint, string[]>();
+  private readonly leaves = new Map<string, Uint8Array>();
+  /** stale-since version -> leaf keys (hex) */
+  private readonly staleLeaves = new Map<bigint, string[]>();
 
   readMeta(): StoreMeta | undefined {
     return this.meta;
@@ -68,11 +91,22 @@ export class MemoryNodeStore implements NodeStore {
     return this.pages.get(hexKey(key));
   }
 
+  getLeaf(key: Uint8Array): Uint8Array | undefined {
+    return this.leaves.get(hexKey(key));
+  }
+
+  /** The keys (hex) of the pages and leaf records held, for tests of exact pruning. */
+  contents(): { pages: Set<string>; leaves: Set<string> } {
+    return { pages: new Set(this.pages.keys()), leaves: new Set(this.leaves.keys()) };
+  }
+
   async commit(c: StoreCommit): Promise<void> {
     if (c.meta) this.meta = { ...c.meta };
     this.roots.set(c.version, c.root.slice());
     for (const [k, v] of c.pages) this.pages.set(hexKey(k), v.slice());
+    for (const [k, v] of c.leaves) this.leaves.set(hexKey(k), v.slice());
     if (c.stale.length > 0) this.stale.set(c.version, c.stale.map(hexKey));
+    if (c.staleLeaves.length > 0) this.staleLeaves.set(c.version, c.staleLeaves.map(hexKey));
     c.also?.();
   }
 
@@ -90,7 +124,13 @@ export class MemoryNodeStore implements NodeStore {
       for (const k of keys) if (this.pages.delete(k)) pagesRemoved++;
       this.stale.delete(v);
     }
-    return { pagesRemoved, rootsRemoved };
+    let leavesRemoved = 0;
+    for (const [v, keys] of [...this.staleLeaves.entries()]) {
+      if (v > keepFrom) continue;
+      for (const k of keys) if (this.leaves.delete(k)) leavesRemoved++;
+      this.staleLeaves.delete(v);
+    }
+    return { pagesRemoved, rootsRemoved, leavesRemoved };
   }
 
   async close(): Promise<void> {}

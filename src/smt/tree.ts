@@ -12,11 +12,17 @@ import { type TreeHasher, treeHasher } from './hasher.js';
 import { checkIntegrity } from './integrity.js';
 import { sortDistinct, unpack } from './keyHashes.js';
 import { UNLOADED, VersionLoader } from './load.js';
-import { encodeRootRecord } from './page.js';
-import { collectNewPages, rootRecord } from './persist.js';
+import { encodeRootRecord, leafKey } from './page.js';
+import { collectNewPages, LeafRecords, rootRecord } from './persist.js';
 import { multiSteps, ProofScratch, proveKey } from './prove.js';
 import { compactIfSparse, freeStale, sweepUnreachable } from './prune.js';
-import { type NodeStore, STORE_FORMAT, type StoreCommit, type StoreMeta } from './store.js';
+import {
+  type NodeStore,
+  STORE_FORMAT,
+  STORE_FORMATS_READ,
+  type StoreCommit,
+  type StoreMeta,
+} from './store.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -26,7 +32,7 @@ import type {
   TransitionProof,
   Write,
 } from './types.js';
-import { BatchUpdater } from './update.js';
+import { BatchUpdater, type NewPages, noNewPages } from './update.js';
 import { MULTI_KEYS_MAX } from './verify.js';
 
 /** Tree levels stored per page record on disk (measured in bench/smt.bench.mjs). */
@@ -69,8 +75,17 @@ export class Smt {
   private commitChain: Promise<void> = Promise.resolve();
   /** Keys of the pages the newest staged version replaces (stale since it), when there is a store. */
   private retired: Uint8Array[] = [];
+  /** The newest staged version's new pages, when there is a store. */
+  private newPages: NewPages = noNewPages();
   /** Bytes of the last commit's pages, to size the next one's buffer. */
   private lastPageBytes = 64 * 1024;
+  /** Bytes of the last commit's leaf records, likewise. */
+  private lastLeafBytes = 64 * 1024;
+  /**
+   * The store's metadata while it still says an older format (2) than this build writes: the
+   * first version committed raises it, in the same transaction.
+   */
+  private raiseMeta: StoreMeta | null = null;
   /** Scratch and sibling slab of single proofs. */
   private readonly proofScratch = new ProofScratch();
 
@@ -104,9 +119,10 @@ export class Smt {
     if (meta === undefined) return Smt.initStore(store, opts);
     checkStoredMeta(meta, opts);
     const smt = new Smt(treeHasher(meta.hasher), meta.pageLevels, store);
+    if (meta.format !== STORE_FORMAT) smt.raiseMeta = { ...meta, format: STORE_FORMAT };
     // Only the newest version is read now; older ones when first used (a node restarts in time
     // proportional to its current tree, not to its history).
-    const loader = new VersionLoader(smt.t, store, meta.pageLevels);
+    const loader = new VersionLoader(smt.t, store, meta.pageLevels, smt.h);
     smt.first = loader.first;
     smt.roots = loader.records.map(() => UNLOADED);
     smt.roots[smt.roots.length - 1] = loader.load(loader.last);
@@ -132,6 +148,8 @@ export class Smt {
       root: encodeRootRecord({ k: 'empty' }),
       pages: [],
       stale: [],
+      leaves: [],
+      staleLeaves: [],
     });
     return smt;
   }
@@ -299,8 +317,9 @@ export class Smt {
       : undefined;
 
     // The structural part is synchronous: applies run one at a time.
-    const { root: newRoot, stale, retired } = this.updater.run(oldRoot, batch, Number(version));
+    const { root: newRoot, stale, retired, newPages } = this.updater.run(oldRoot, batch, Number(version));
     this.retired = retired;
+    this.newPages = newPages;
     this.roots.push(newRoot);
     this.staleIds.push(stale);
 
@@ -405,16 +424,40 @@ export class Smt {
 
   // ---- persistence -------------------------------------------------------------------------
 
-  /** The store records of a new version: its pages, stale entries and root record. */
+  /**
+   * The store records of a new version: its pages, the records of leaves referenced for the
+   * first time, the keys of the pages and leaf records it made stale, and its root record.
+   */
   private persistRecord(version: bigint, rootId: number): StoreCommit {
     const pages: [Uint8Array, Uint8Array][] = [];
     const stale = this.retired;
     this.retired = [];
+    // Leaf records of the leaves this version drops (those that have one: `born` is the version
+    // that wrote it; a leaf read from a format-2 page has none, its page goes stale instead).
+    const staleLeaves: Uint8Array[] = [];
+    const a = this.nodes;
+    for (const id of this.staleIds[this.staleIds.length - 1]!) {
+      if (!a.isLeaf(id)) continue;
+      const born = a.born[id]!;
+      if (born !== 0) staleLeaves.push(leafKey(born, this.keys.bytes, a.keySlot(id) * 32));
+    }
+    const leaves = new LeafRecords(this.lastLeafBytes + (this.lastLeafBytes >> 2));
     // New page roots: new internal nodes at page-root depths, i.e. born in this version.
     const bufferBytes = this.lastPageBytes + (this.lastPageBytes >> 2);
-    const used = collectNewPages(this.t, this.pageLevels, rootId, version, bufferBytes, pages);
+    const newPages = this.newPages;
+    this.newPages = noNewPages();
+    const used = collectNewPages(this.t, this.pageLevels, newPages, version, bufferBytes, pages, leaves);
     this.lastPageBytes = Math.max(64 * 1024, used);
-    return { version, root: rootRecord(this.t, rootId), pages, stale };
+    const root = rootRecord(this.t, rootId, Number(version), leaves);
+    this.lastLeafBytes = Math.max(64 * 1024, leaves.bytes);
+    const leafEntries: [Uint8Array, Uint8Array][] = [];
+    leaves.entries(leafEntries);
+    const record: StoreCommit = { version, root, pages, stale, leaves: leafEntries, staleLeaves };
+    if (this.raiseMeta) {
+      record.meta = this.raiseMeta;
+      this.raiseMeta = null;
+    }
+    return record;
   }
 
   /** Commits in order; after a failed commit, no later one is attempted (no gap in versions). */
@@ -433,10 +476,10 @@ export class Smt {
 
 /** Refuses a store of another format, or made with another hasher or page size than asked. */
 function checkStoredMeta(meta: StoreMeta, opts: SmtOptions): void {
-  if (meta.format !== STORE_FORMAT) {
+  if (!STORE_FORMATS_READ.includes(meta.format)) {
     throw new WeftError(
       'STORE_FORMAT',
-      `tree store format ${meta.format} is not supported (this build reads ${STORE_FORMAT})`,
+      `tree store format ${meta.format} is not supported (this build reads ${STORE_FORMATS_READ.join(' and ')})`,
       {
         details: 'Open it with the Weft version that wrote it; stores are never rewritten silently.',
       },

@@ -14,7 +14,6 @@ import type { Batch } from './batch.js';
 import { bitOf, KEY_BITS } from './bits.js';
 import type { TreeHasher } from './hasher.js';
 import { findPacked, splitPacked } from './keyHashes.js';
-import { pageKey } from './page.js';
 
 /**
  * New nodes whose child hashes are touched ahead of the copy, at a time: small enough that the
@@ -29,6 +28,20 @@ const ENTRY_WORDS_KEPT = 1 << 20;
 /** No entry: that side has no writes and keeps its old child. */
 const NO_ENTRY = 0xffff_ffff;
 
+/** `pageKey` for a version below 2^32 and a prefix at `keyHashes[at..]`, without a copy of it. */
+function pageKeyOf(version: number, depth: number, keyHashes: Uint8Array, at: number): Uint8Array {
+  const n = (depth + 7) >> 3;
+  const key = new Uint8Array(9 + n);
+  key[4] = version >>> 24;
+  key[5] = (version >>> 16) & 0xff;
+  key[6] = (version >>> 8) & 0xff;
+  key[7] = version & 0xff;
+  key[8] = depth;
+  for (let i = 0; i < n; i++) key[9 + i] = keyHashes[at + i]!;
+  if (depth & 7) key[9 + n - 1]! &= (0xff << (8 - (depth & 7))) & 0xff;
+  return key;
+}
+
 /** What one batch did to the tree. */
 export type UpdateResult = {
   /** root node id of the new version */
@@ -37,7 +50,23 @@ export type UpdateResult = {
   stale: number[];
   /** keys of the stored pages the new version replaces (only when pages are tracked) */
   retired: Uint8Array[];
+  /**
+   * The new version's new pages (only when pages are tracked): the new internal nodes at page
+   * depths, each with its depth and the key of its page (`pageKey`).
+   */
+  newPages: NewPages;
 };
+
+/**
+ * New page roots of one batch, in creation order: node ids, their depths, their page keys, and
+ * `depth * 2^32 + lo` (lo: the first of the batch's writes under the node), which orders them as
+ * their keys are ordered (same depth: the batch is sorted by key hash).
+ */
+export type NewPages = { ids: number[]; depths: number[]; keys: Uint8Array[]; order: number[] };
+
+export function noNewPages(): NewPages {
+  return { ids: [], depths: [], keys: [], order: [] };
+}
 
 /**
  * Applies batches to a tree's arenas, one at a time, reusing its scratch lists and buffers from
@@ -56,6 +85,9 @@ export class BatchUpdater {
   private dirtyLeaves: number[] = [];
   private stale: number[] = [];
   private retired: Uint8Array[] = [];
+  private newPages: NewPages = noNewPages();
+  /** The batch being applied (its key hashes give new pages their keys). */
+  private batch: Batch | null = null;
   private version = 0;
   private scratchIn = new Uint8Array(64 * 1024);
   private scratchOut = new Uint8Array(32 * 1024);
@@ -79,10 +111,13 @@ export class BatchUpdater {
     this.version = version;
     this.stale = [];
     this.retired = [];
+    this.newPages = noNewPages();
+    this.batch = b;
     const root = b.n === 0 ? oldRoot : this.update(oldRoot, b);
+    this.batch = null;
     this.hashNewLeaves(b);
     this.hashNewInternals();
-    return { root, stale: this.stale, retired: this.retired };
+    return { root, stale: this.stale, retired: this.retired, newPages: this.newPages };
   }
 
   /**
@@ -160,9 +195,9 @@ export class BatchUpdater {
         // Every key of [lo, hi) shares the node's path: the page key's prefix comes from the batch.
         if (this.trackPages && d % this.pageLevels === 0) {
           const lo = e[at + 1]!;
-          this.retired.push(pageKey(BigInt(a.born[node]!), d, b.keyHashes.subarray(lo * 32, lo * 32 + 32)));
+          this.retired.push(pageKeyOf(a.born[node]!, d, b.keyHashes, lo * 32));
         }
-        e[at + 5] = this.join(nl, nr, d);
+        e[at + 5] = this.join(nl, nr, d, e[at + 1]!);
       }
     }
     const newRoot = e[5]!;
@@ -188,13 +223,25 @@ export class BatchUpdater {
     return grown;
   }
 
-  /** An internal node over (nl, nr), or the lone leaf or emptiness the pair collapses to. */
-  private join(nl: number, nr: number, depth: number): number {
+  /**
+   * An internal node over (nl, nr), or the lone leaf or emptiness the pair collapses to. `lo` is
+   * the first of the batch's writes under it: every one of them shares its path, which gives a
+   * new page its key. (A new internal node is never dropped later in the batch: only leaves and
+   * emptiness collapse.)
+   */
+  private join(nl: number, nr: number, depth: number, lo: number): number {
     const a = this.nodes;
     if (nl === EMPTY && (nr === EMPTY || a.isLeaf(nr))) return nr;
     if (nr === EMPTY && a.isLeaf(nl)) return nl;
     const id = a.allocInternal(nl, nr, this.version);
     this.dirtyByDepth[depth]!.push(id);
+    if (this.trackPages && depth % this.pageLevels === 0) {
+      const p = this.newPages;
+      p.ids.push(id);
+      p.depths.push(depth);
+      p.keys.push(pageKeyOf(this.version, depth, this.batch!.keyHashes, lo * 32));
+      p.order.push(depth * 0x1_0000_0000 + lo);
+    }
     return id;
   }
 
@@ -233,13 +280,14 @@ export class BatchUpdater {
     }
     const nl = this.buildFrom(keepLeft, depth + 1, lo, mid, b);
     const nr = this.buildFrom(keepRight, depth + 1, mid, hi, b);
-    return this.join(nl, nr, depth);
+    return this.join(nl, nr, depth, lo);
   }
 
   private newLeaf(i: number, b: Batch): number {
     const slot = this.keys.alloc(b.keyHashes, i * 32);
     const offset = this.vals.append(b.values[i]!);
-    const id = this.nodes.allocLeaf(slot, offset, this.version);
+    // Born 0: no leaf record yet. Persisting the version writes one and sets it (persist.ts).
+    const id = this.nodes.allocLeaf(slot, offset, 0);
     this.dirtyLeaves.push(id, i);
     return id;
   }
