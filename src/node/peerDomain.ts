@@ -370,6 +370,19 @@ export class PeerDomain implements TransferDomain {
         proof: fact.proof,
       });
     }
+    // Not pushed as spent: "not spent as far as the facts say" for a read at no height while the
+    // wait lasts (the driver acts on such a read only when it shows the nullifier present; an
+    // absence it relies on — a deadline, a refund — is read at a height, always from the peer).
+    if (!fact && height === undefined && this.waiting(`n/${hexKey(nf)}`, this.pushes)) {
+      this.factStats.answered++;
+      return {
+        height: this.committedHeight,
+        root: new Uint8Array(32),
+        key: nullifierKey(nf),
+        value: null,
+        proof: NO_PROOF,
+      };
+    }
     const many = this.reads.proveNullifiers;
     return this.seen(
       await this.cached(`n/${toHex(nf)}/${height}`, () =>
