@@ -756,14 +756,16 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     // messages before it are still handled; its verdict still waits its turn.
     const chain = msg.kind === 'headerResponse' ? this.prepareChain(member, msg.body) : undefined;
     chain?.catch(() => {}); // its error is the handler's to report, in order
-    member.queue = member.queue
-      .then(() => this.handle(member, msg, from, chain))
-      .catch((e: unknown) => {
-        // A message that does not even decode is refused like any other bad input.
-        this.stats.refused++;
-        const code = e instanceof WeftError ? e.code : 'INTERNAL';
-        this.emit('refused', { at: member.domain.id, from, code, message: (e as Error).message });
-      });
+    const refuse = (e: unknown) => {
+      // A message that does not even decode is refused like any other bad input.
+      this.stats.refused++;
+      const code = e instanceof WeftError ? e.code : 'INTERNAL';
+      this.emit('refused', { at: member.domain.id, from, code, message: (e as Error).message });
+    };
+    // A confirmation changes no state: told at once, not behind the root updates being verified
+    // (a transfer driver waits on it: docs/transfers.md, "Pushed facts").
+    if (msg.kind === 'confirmation') return this.handle(member, msg, from).catch(refuse);
+    member.queue = member.queue.then(() => this.handle(member, msg, from, chain)).catch(refuse);
     return member.queue;
   }
 
