@@ -339,9 +339,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         trusts.push(this.trustFrom(member, view.domainId, null, view.name));
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
     const onSealed = (o: { block: Block; headerHash: Uint8Array }) =>
-      void this.announce(member, o.block.header.height)
-        .then(() => this.sendFacts(member, o.block, o.headerHash))
-        .catch(() => {}); // facts are an optimisation: the follower reads over HTTP without them
+      void this.sendFacts(member, o.block, o.headerHash)
+        .catch(() => {}) // facts are an optimisation: the follower reads over HTTP without them
+        .then(() => this.announce(member, o.block.header.height));
     const onAttested = (s: SignedAttestation) => void this.relayAttestation(member, s);
     domain.on('blockSealed', onSealed);
     domain.on('attested', onAttested);
@@ -964,6 +964,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         };
       }),
     );
+    // Facts that came ahead of these headers are checked now, before anyone hears of the headers.
+    this.releaseFacts(member, updates[0]!.signed.header.domain);
     for (const [i, update] of updates.entries()) {
       const header = update.signed.header;
       const believed = believedOf[i];
@@ -979,14 +981,14 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       this.stats.accepted++;
       this.emit('accepted', { at: member.domain.id, from: header.domain, height: header.height });
     }
-    this.releaseFacts(member, updates[0]!.signed.header.domain);
   }
 
   /**
    * Sends each peer that follows the member the facts of the block it just sealed that concern
-   * it (`blockFactsFor`: its claims and refusals anchored on the peer's roots), after the root
-   * update, so the peer has usually accepted the header when the facts arrive. Members of this
-   * process read each other directly and get none.
+   * it (`blockFactsFor`: its claims and refusals anchored on the peer's roots), just before the
+   * root update: the peer holds them until it accepts the header, then checks them before it
+   * tells anyone of the header, so its driver's next pass finds both. Members of this process
+   * read each other directly and get none.
    */
   private async sendFacts(member: Member, block: Block, hh: Uint8Array): Promise<void> {
     const height = block.header.height;
