@@ -270,9 +270,6 @@ export class NodeHost {
     this.domain.on('txAccepted', onWork);
     this.router.on('accepted', onAccepted);
     this.router.on('transfer', onTransfer);
-    // A peer's pushed facts or confirmation may be what a transfer waits for (docs/transfers.md).
-    this.router.on('facts', wake);
-    this.router.on('confirmed', wake);
     this.detach = () => {
       this.domain.off('stopped', onStopped);
       this.domain.off('blockSealed', wake);
@@ -280,8 +277,6 @@ export class NodeHost {
       this.domain.off('txAccepted', onWork);
       this.router.off('accepted', onAccepted);
       this.router.off('transfer', onTransfer);
-      this.router.off('facts', wake);
-      this.router.off('confirmed', wake);
     };
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);

@@ -338,10 +338,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       for (const view of domain.remoteViews())
         trusts.push(this.trustFrom(member, view.domainId, null, view.name));
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
-    const onSealed = (o: { block: Block; headerHash: Uint8Array }) =>
-      void this.sendFacts(member, o.block, o.headerHash)
-        .catch(() => {}) // facts are an optimisation: the follower reads over HTTP without them
-        .then(() => this.announce(member, o.block.header.height));
+    const onSealed = (o: { block: Block; headerHash: Uint8Array }) => {
+      // Facts are handed to the transport first (no wait for their acknowledgement), so each peer
+      // receives them before the root update; they are an optimisation: without them the peer reads.
+      void this.sendFacts(member, o.block, o.headerHash).catch(() => {});
+      void this.announce(member, o.block.header.height);
+    };
     const onAttested = (s: SignedAttestation) => void this.relayAttestation(member, s);
     domain.on('blockSealed', onSealed);
     domain.on('attested', onAttested);
@@ -992,13 +994,15 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
    */
   private async sendFacts(member: Member, block: Block, hh: Uint8Array): Promise<void> {
     const height = block.header.height;
+    const sends: Promise<void>[] = [];
     for (const to of this.followersOf(member.domain.id)) {
       if (!this.peers.has(hexKey(to))) continue;
       const facts = blockFactsFor(member.domain, block, hh, to);
       if (facts === null) continue;
       const id = `facts/${hexKey(member.domain.id)}/${height}/${hexKey(to)}`;
-      await this.send(member, to, { kind: 'facts', id, body: encodeBlockFacts(facts) });
+      sends.push(this.send(member, to, { kind: 'facts', id, body: encodeBlockFacts(facts) }));
     }
+    await Promise.all(sends);
   }
 
   /**
