@@ -5,12 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Writer } from '../src/crypto/index.js';
-import { type Domain, headerHash } from '../src/domain/index.js';
+import { equalBytes, toHex, Writer } from '../src/crypto/index.js';
+import { Domain, headerHash } from '../src/domain/index.js';
 import { InProcessBus, NatsTransport } from '../src/net/index.js';
 import {
   type BlockFacts,
+  blockFactsFor,
   decodeBlockFacts,
   encodeBlockFacts,
   FACTS_MESSAGE_BYTES_MAX,
@@ -21,8 +23,10 @@ import {
   PeerDomain,
   type PeerReads,
   SyncRouter,
+  verifyBlockFacts,
 } from '../src/node/index.js';
-import { commitment, nullifier } from '../src/resource/index.js';
+import { commitment, LogicRegistry, nullifier, trivialLogic } from '../src/resource/index.js';
+import { encodeProof } from '../src/smt/index.js';
 import { encodeRootUpdate, encodeSyncConfirmation, rootUpdateFromBlock } from '../src/sync/index.js';
 import {
   MemoryTransferStore,
@@ -30,10 +34,21 @@ import {
   type TransferDomain,
   TransferDriver,
 } from '../src/transfer/index.js';
-import { encodeHeight, txId } from '../src/tx/index.js';
+import { encodeHeight, encodeRefusal, txId } from '../src/tx/index.js';
 import { alice, bob, key, makeDomain, Wallet } from './helpers/domain.js';
 import { isolatedStream, natsQuiet, startTestNatsServer, waitFor } from './helpers/natsNet.js';
 import { testNet } from './helpers/network.js';
+import {
+  claimOf,
+  clockedDomain,
+  ManualClock,
+  move,
+  movedNullifier,
+  operatorKey,
+  syncHeaders,
+  T0,
+} from './helpers/refund.js';
+import { expectCode, seededRandom } from './support.js';
 
 const peerOf = (d: Domain): Peer => ({ id: d.id, name: d.name, keySet: d.keySet, genesis: d.header(0n)! });
 
@@ -428,4 +443,113 @@ describe('two node hosts over NATS', () => {
     await nats.close();
     await server.dispose();
   }, 120_000);
+});
+
+describe('the facts of a block, as its domain builds them', () => {
+  const DEADLINE = T0 + 10_000n;
+
+  /** Alice's coin moved from a to b; b accepted a's headers (the claim's anchor), runs tokens unless `tokens` is false. */
+  async function moved(tag: string, tokens: boolean) {
+    const clock = new ManualClock();
+    const a = await clockedDomain(`${tag}-a`, clock);
+    const b = tokens
+      ? await clockedDomain(`${tag}-b`, clock)
+      : await Domain.create({
+          name: `${tag}-b`,
+          signers: [operatorKey(`${tag}-b`)],
+          clock: clock.read,
+          genesisTimestamp: T0,
+          logics: new LogicRegistry([trivialLogic]),
+        });
+    const coin = await new Wallet(a, tag).mint(alice.publicKey, 30n);
+    const m = await move(a, b, coin, DEADLINE, seededRandom(`${tag}/move`));
+    await syncHeaders(a, b);
+    return { a, b, m };
+  }
+
+  it("carries each claim anchored on the follower's root with its nullifier proof, and nothing for others", async () => {
+    const { a, b, m } = await moved('facts-build-claim', true);
+    const claim = claimOf(m, a);
+    expect((await b.submit(claim)).status.status).toBe('pending');
+    const sealed = await b.sealBlock();
+    const block = b.block(sealed.header.height)!;
+    const f = blockFactsFor(b, block, headerHash(sealed.header), a.id)!;
+    expect(f.claims.map((c) => [c.txId, c.nf])).toEqual([[txId(claim), movedNullifier(m)]]);
+    expect(f.refusals).toEqual([]);
+    verifyBlockFacts(decodeBlockFacts(encodeBlockFacts(f)), {
+      headerHash: headerHash(sealed.header),
+      stateRoot: sealed.header.stateRoot,
+    });
+    // A domain b holds no view of gets none.
+    expect(blockFactsFor(b, block, headerHash(sealed.header), new Uint8Array(32).fill(9))).toBeNull();
+  });
+
+  it('carries a refusal record with its proof; a refusal of another height or a nullifier proof in its place is refused', async () => {
+    const { a, b, m } = await moved('facts-build-refusal', false);
+    expect((await b.submit(claimOf(m, a))).status).toMatchObject({
+      status: 'rejected',
+      code: 'UNKNOWN_LOGIC',
+    });
+    const sealed = await b.sealBlock();
+    const f = blockFactsFor(b, b.block(sealed.header.height)!, headerHash(sealed.header), a.id)!;
+    expect(f.claims).toEqual([]);
+    expect(f.refusals.map((r) => r.nf)).toEqual([movedNullifier(m)]);
+    const accepted = { headerHash: headerHash(sealed.header), stateRoot: sealed.header.stateRoot };
+    verifyBlockFacts(f, accepted);
+    const r = f.refusals[0]!;
+    const other = encodeRefusal({ reason: 'UNKNOWN_LOGIC', height: sealed.header.height - 1n });
+    expectCode(() => verifyBlockFacts({ ...f, refusals: [{ ...r, value: other }] }, accepted), 'BAD_PROOF');
+    // The record's proof presented as a claim's nullifier proof: another key.
+    expectCode(
+      () =>
+        verifyBlockFacts(
+          {
+            ...f,
+            refusals: [],
+            claims: [{ txId: new Uint8Array(32), batch: 0, index: 0, ...r, value: encodeHeight(f.height) }],
+          },
+          accepted,
+        ),
+      'BAD_PROOF',
+    );
+  });
+
+  it('a mutated facts message either fails to decode, fails its proofs, or differs only in what the sender vouches for', async () => {
+    const { a, b, m } = await moved('facts-build-mutate', true);
+    await b.submit(claimOf(m, a));
+    const sealed = await b.sealBlock();
+    const f = blockFactsFor(b, b.block(sealed.header.height)!, headerHash(sealed.header), a.id)!;
+    const bytes = encodeBlockFacts(f);
+    const accepted = { headerHash: headerHash(sealed.header), stateRoot: sealed.header.stateRoot };
+    const proven = (x: BlockFacts) =>
+      JSON.stringify(
+        {
+          h: x.height,
+          hh: x.headerHash,
+          c: x.claims.map((c) => [c.nf, c.value, encodeProof(c.proof)]),
+          r: x.refusals,
+        },
+        (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v),
+      );
+    fc.assert(
+      fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), (at, flip) => {
+        const mutated = bytes.slice();
+        mutated[at]! ^= flip;
+        let g: BlockFacts;
+        try {
+          g = decodeBlockFacts(mutated);
+        } catch (e) {
+          return (e as { code?: string }).code === 'CODEC';
+        }
+        try {
+          verifyBlockFacts(g, accepted);
+        } catch (e) {
+          return (e as { code?: string }).code === 'BAD_PROOF';
+        }
+        // Kept: then only the claim's id or place (the sender's word, checked by the reader against its own claims) changed.
+        return proven(g) === proven(f) && !equalBytes(encodeBlockFacts(g), bytes);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
