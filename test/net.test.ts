@@ -75,8 +75,9 @@ describe('messages', () => {
       'transfer',
       'attestation',
       'interest',
+      'facts',
     ];
-    expect(kinds.map(wire)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(kinds.map(wire)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('refuse an unknown kind, an empty or over-long id, or a body that is not bytes', () => {

@@ -13,6 +13,8 @@ export const MESSAGE_KINDS = [
   'attestation',
   // "I follow you: send me your root updates" (SyncInterest, docs/sync.md "Who follows whom")
   'interest',
+  // a block's claim and refusal facts for one follower, proven under its root (docs/sync.md, "Facts")
+  'facts',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 

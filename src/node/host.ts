@@ -200,7 +200,7 @@ export class NodeHost {
       for (const p of peers) {
         await network.addPeer(p);
         if (opts.peerReads) {
-          const peer = new PeerDomain(p, domain.id, network, opts.peerReads(p));
+          const peer = new PeerDomain(p, domain.id, network, opts.peerReads(p), Date.now, domain);
           peerDomains.push(peer);
           driver.addDomain(peer);
         }
@@ -270,6 +270,12 @@ export class NodeHost {
     this.domain.on('txAccepted', onWork);
     this.router.on('accepted', onAccepted);
     this.router.on('transfer', onTransfer);
+    // A peer's confirmation of this domain's header is what a transfer waiting for its root at
+    // that peer needs (docs/transfers.md, "Pushed facts").
+    const onConfirmed = (e: { domain: Uint8Array }) => {
+      if (equalBytes(e.domain, this.domain.id)) wake();
+    };
+    this.router.on('confirmed', onConfirmed);
     this.detach = () => {
       this.domain.off('stopped', onStopped);
       this.domain.off('blockSealed', wake);
@@ -277,6 +283,7 @@ export class NodeHost {
       this.domain.off('txAccepted', onWork);
       this.router.off('accepted', onAccepted);
       this.router.off('transfer', onTransfer);
+      this.router.off('confirmed', onConfirmed);
     };
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);

@@ -1,6 +1,18 @@
 // weft/node: running domains — connected over a transport by the sync router (router.ts), and
 // a durable node with its timers (host.ts).
 
+export type { BlockFacts, ClaimFact, RefusalFact } from './facts.js';
+export {
+  blockFactsFor,
+  decodeBlockFacts,
+  encodeBlockFacts,
+  FACT_PROOF_BYTES_MAX,
+  FACT_VALUE_BYTES_MAX,
+  FACTS_MESSAGE_BYTES_MAX,
+  FACTS_PENDING_MAX,
+  FACTS_PER_MESSAGE_MAX,
+  verifyBlockFacts,
+} from './facts.js';
 export type { NodeHostOptions, ReinitReport } from './host.js';
 export {
   BLOCK_INTERVAL_MIN_MS_DEFAULT,
@@ -20,8 +32,16 @@ export {
   peersOf,
   readNetworkFile,
 } from './networkFile.js';
-export type { PeerReads } from './peerDomain.js';
-export { CLAIM_RESEND_EPOCH_MS, PEER_READ_CACHE_MAX, PEER_READ_CACHE_MS, PeerDomain } from './peerDomain.js';
+export type { OwnHeaders, PeerFactStats, PeerReads } from './peerDomain.js';
+export {
+  CLAIM_RESEND_EPOCH_MS,
+  CONFIRMED_ANCHOR_DEPTH,
+  FACTS_KEPT_MAX,
+  FACTS_WAIT_MS,
+  PEER_READ_CACHE_MAX,
+  PEER_READ_CACHE_MS,
+  PeerDomain,
+} from './peerDomain.js';
 export type { FollowPolicy, Peer, SyncRouterEvents, SyncRouterOptions } from './router.js';
 export {
   ANNOUNCE_EVERY_MS_DEFAULT,

@@ -2,10 +2,20 @@
 // that node (its HTTP API, in `weft node`), and a claim travels as a transfer message over the
 // transport, so it waits in the durable stream while the destination is down.
 import { READS_BATCH_MAX } from '../api/limits.js';
-import { equalBytes, toHex, WeftError } from '../crypto/index.js';
-import type { Header, StateProof, SubmitResult, TxStatus } from '../domain/index.js';
+import { equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
+import {
+  type Header,
+  headerHash,
+  type SignedHeader,
+  type StateProof,
+  type SubmitResult,
+  type TxStatus,
+} from '../domain/index.js';
+import { nullifier } from '../resource/index.js';
+import type { Proof } from '../smt/index.js';
 import type { TransferDomain } from '../transfer/index.js';
 import { encodeTransaction, nullifierKey, refusalKey, type Transaction, txId } from '../tx/index.js';
+import type { BlockFacts } from './facts.js';
 import type { Peer, SyncRouter } from './router.js';
 
 /** What a node must answer about itself for a driver elsewhere to follow a transfer. */
@@ -41,6 +51,47 @@ export const PEER_READ_CACHE_MS = 1_000;
 /** Most reads of one peer cached at once; beyond it the cache starts over. */
 export const PEER_READ_CACHE_MAX = 65_536;
 
+/**
+ * How long (ms) after this node first asks about something the peer's pushed facts do not cover
+ * yet (a claim's inclusion, the peer's acceptance of one of this node's roots, a refusal) the
+ * answer is "not yet" from the facts alone; past it, the read goes over HTTP as without facts
+ * (a facts message or a confirmation may have been lost). docs/transfers.md, "Pushed facts".
+ */
+export const FACTS_WAIT_MS = 2_000;
+/** Most pushed facts (nullifiers, refusals, this node's own claims) kept per peer; oldest dropped first. */
+export const FACTS_KEPT_MAX = 65_536;
+/**
+ * How far (blocks) below the height a peer confirmed this node's root at is still answered from
+ * the confirmation: the peer keeps a window of 256 (docs/sync.md); older ones are read over HTTP.
+ */
+export const CONFIRMED_ANCHOR_DEPTH = 64;
+
+/** A verified pushed fact: a value proven under the state root of the peer's header at `height`. */
+type Fact = { height: bigint; root: Uint8Array; value: Uint8Array; proof: Proof };
+
+/** This node's own headers, as far as the peer's confirmations need them. */
+export type OwnHeaders = {
+  readonly committedHeight: bigint;
+  header(height: bigint): SignedHeader | undefined;
+};
+
+/** What the pushed facts saved and refused (tests and operators read it). */
+export type PeerFactStats = {
+  /** answers given from pushed facts or confirmations, without a read of the peer */
+  answered: number;
+  /** nullifier and refusal facts kept (each checked by the router against an accepted header) */
+  kept: number;
+  /** pushed claims whose id is one of this node's claims but whose nullifier is not; confirmations of another header */
+  refused: number;
+};
+
+/** Bounded insert: the oldest entry goes first when `max` is reached. */
+function putBounded<K, V>(m: Map<K, V>, k: K, v: V, max: number): void {
+  m.delete(k);
+  m.set(k, v);
+  while (m.size > max) m.delete(m.keys().next().value as K);
+}
+
 /** Reads of one kind waiting for the next batched request, each with who waits for its answer. */
 type ReadBatch = {
   ids: Uint8Array[];
@@ -66,32 +117,179 @@ export class PeerDomain implements TransferDomain {
     if (equalBytes(e.at, this.self) && equalBytes(e.from, this.id)) this.invalidate();
   };
 
+  readonly factStats: PeerFactStats = { answered: 0, kept: 0, refused: 0 };
+  /** Pushed nullifier facts (hex nf), each checked against a header of the peer this node accepted. */
+  private readonly nullifiers = new Map<string, Fact>();
+  /** Pushed refusal facts (hex nf), checked likewise. */
+  private readonly refusals = new Map<string, Fact>();
+  /** This node's claims sent to the peer (hex id) -> the nullifiers their anchored inputs spend (hex). */
+  private readonly claims = new Map<string, string[]>();
+  /** Included claims as pushed (hex id): status answered from the facts. */
+  private readonly included = new Map<string, { height: bigint; batch: number; index: number }>();
+  /** When a question the facts did not cover was first asked (ms): FACTS_WAIT_MS runs from there. */
+  private readonly asked = new Map<string, number>();
+  /** Whether the peer pushed facts checked here (an older peer never does: every read is HTTP). */
+  private pushes = false;
+  /** The highest header of this node the peer confirmed, checked against this node's own. */
+  private confirmed: { height: bigint; headerHash: Uint8Array } | null = null;
+  /** This node's own recent state roots (hex) -> the lowest height in the memo that has it. */
+  private readonly ownRoots = new Map<string, bigint>();
+  private ownTop = -1n;
+
+  private readonly onConfirmed = (e: {
+    domain: Uint8Array;
+    observer: Uint8Array;
+    height: bigint;
+    headerHash: Uint8Array;
+    from: Uint8Array;
+  }) => {
+    if (!equalBytes(e.from, this.id) || !equalBytes(e.observer, this.id) || !equalBytes(e.domain, this.self))
+      return;
+    if (this.local === undefined || (this.confirmed && this.confirmed.height >= e.height)) return;
+    const mine = this.local.header(e.height);
+    if (mine === undefined || !equalBytes(headerHash(mine.header), e.headerHash)) {
+      this.factStats.refused++;
+      return;
+    }
+    this.confirmed = { height: e.height, headerHash: e.headerHash };
+  };
+
+  private readonly onFacts = (e: {
+    at: Uint8Array;
+    from: Uint8Array;
+    facts: BlockFacts;
+    stateRoot: Uint8Array;
+  }) => {
+    if (!equalBytes(e.at, this.self) || !equalBytes(e.from, this.id)) return;
+    this.pushes = true;
+    const f = e.facts;
+    const root = e.stateRoot;
+    for (const c of f.claims) {
+      const nf = hexKey(c.nf);
+      putBounded(
+        this.nullifiers,
+        nf,
+        { height: f.height, root, value: c.value, proof: c.proof },
+        FACTS_KEPT_MAX,
+      );
+      this.factStats.kept++;
+      const id = hexKey(c.txId);
+      const mine = this.claims.get(id);
+      if (mine === undefined) continue; // not a claim of this node: its nullifier alone is kept
+      if (!mine.includes(nf)) {
+        this.factStats.refused++; // a status for one of our claims that its nullifier does not back
+        continue;
+      }
+      // Included once every nullifier its anchored inputs spend is proven spent at this height.
+      if (mine.every((n) => this.nullifiers.get(n)?.height === f.height))
+        putBounded(this.included, id, { height: f.height, batch: c.batch, index: c.index }, FACTS_KEPT_MAX);
+    }
+    for (const r of f.refusals) {
+      putBounded(
+        this.refusals,
+        hexKey(r.nf),
+        { height: f.height, root, value: r.value, proof: r.proof },
+        FACTS_KEPT_MAX,
+      );
+      this.factStats.kept++;
+    }
+  };
+
+  /**
+   * @param local this node's own domain (its headers): with it, the peer's confirmations answer
+   *   `remoteHeader(self)` and `acceptsAnchor` of this node's roots without HTTP
+   */
   constructor(
     peer: Peer,
     private readonly self: Uint8Array,
     private readonly network: SyncRouter,
     private readonly reads: PeerReads,
     private readonly clock: () => number = Date.now,
+    private readonly local?: OwnHeaders,
   ) {
     this.id = peer.id;
     // Only when the reads have it: a driver without it waits for the deadline, never fails a read.
     const read = reads.proveRefusal;
     const many = reads.proveRefusals;
     if (read !== undefined)
-      this.proveRefusal = async (nf, height) =>
-        this.seen(
+      this.proveRefusal = async (nf, height) => {
+        const pushed = this.refusalFromFacts(nf, height);
+        if (pushed) return this.seen(pushed);
+        return this.seen(
           await this.cached(`r/${toHex(nf)}/${height}`, () =>
             many
               ? this.batched(`r/${height}`, nf, refusalKey, (nfs) => many.call(reads, nfs, height))
               : read.call(reads, nf, height),
           ),
         );
+      };
     network.on('accepted', this.onAccepted);
+    network.on('confirmed', this.onConfirmed);
+    network.on('facts', this.onFacts);
   }
 
   /** Stops listening to the router (the cache is then only refreshed by age). */
   close(): void {
     this.network.off('accepted', this.onAccepted);
+    this.network.off('confirmed', this.onConfirmed);
+    this.network.off('facts', this.onFacts);
+  }
+
+  /**
+   * Whether a question the pushed facts do not answer yet may still be answered "not yet" from
+   * them: the peer pushes (`pushing`) and `key` was first asked less than FACTS_WAIT_MS ago.
+   */
+  private waiting(key: string, pushing: boolean): boolean {
+    if (!pushing) return false;
+    const now = this.clock();
+    let first = this.asked.get(key);
+    if (first === undefined) {
+      first = now;
+      putBounded(this.asked, key, now, FACTS_KEPT_MAX);
+    }
+    return now - first < FACTS_WAIT_MS;
+  }
+
+  /** The height at which a pushed, checked fact proves `nf` spent on the peer (docs/transfers.md). */
+  nullifierFactHeight(nf: Uint8Array): bigint | undefined {
+    return this.nullifiers.get(hexKey(nf))?.height;
+  }
+
+  /** A refusal read answered from the pushed facts, or null when it must go to the peer. */
+  private refusalFromFacts(nf: Uint8Array, height: bigint | undefined): StateProof | null {
+    const key = hexKey(nf);
+    const fact = this.refusals.get(key);
+    if (fact && (height === undefined || height === fact.height)) {
+      this.factStats.answered++;
+      return {
+        height: fact.height,
+        root: fact.root,
+        key: refusalKey(nf),
+        value: fact.value,
+        proof: fact.proof,
+      };
+    }
+    // No refusal pushed for it: "none recorded" while the wait lasts. An absence carries no proof
+    // (the driver acts only on a refusal whose presence proof verifies; absence only makes it wait).
+    if (fact === undefined && height !== undefined && this.waiting(`r/${key}`, this.pushes)) {
+      this.factStats.answered++;
+      return { height, root: new Uint8Array(32), key: refusalKey(nf), value: null, proof: NO_PROOF };
+    }
+    return null;
+  }
+
+  /** The lowest height (within the memo of recent ones) at which this node's state root was `root`. */
+  private ownRootHeight(root: Uint8Array): bigint | undefined {
+    const local = this.local!;
+    const top = local.committedHeight;
+    const low = top - BigInt(2 * CONFIRMED_ANCHOR_DEPTH);
+    for (let h = this.ownTop + 1n > low ? this.ownTop + 1n : low < 0n ? 0n : low; h <= top; h++) {
+      const r = local.header(h)?.header.stateRoot;
+      if (r && !this.ownRoots.has(hexKey(r))) this.ownRoots.set(hexKey(r), h);
+    }
+    if (top > this.ownTop) this.ownTop = top;
+    for (const [k, h] of this.ownRoots) if (h < low) this.ownRoots.delete(k);
+    return this.ownRoots.get(hexKey(root));
   }
 
   /** Forgets every cached answer: the peer may have changed (a new header of it was accepted). */
@@ -122,12 +320,31 @@ export class PeerDomain implements TransferDomain {
   async submit(tx: Transaction): Promise<SubmitResult> {
     const id = txId(tx);
     this.cache.delete(`s/${toHex(id)}`); // its status is about to change
+    // The nullifiers its anchored inputs spend: what a pushed status of it must be backed by.
+    const nfs: string[] = [];
+    for (const a of tx.actions)
+      for (const c of a.consumed)
+        if (c.commitmentProof !== null && !c.isRefund) nfs.push(hexKey(nullifier(c.resource, c.nk)));
+    if (nfs.length > 0) putBounded(this.claims, hexKey(id), nfs, FACTS_KEPT_MAX);
     const epoch = Math.floor(this.clock() / CLAIM_RESEND_EPOCH_MS);
     await this.network.sendTransfer(this.self, this.id, `claim/${toHex(id)}/${epoch}`, encodeTransaction(tx));
     return { txId: id, status: { status: 'pending', sinceHeight: this.committedHeight } };
   }
 
   status(id: Uint8Array): Promise<TxStatus | undefined> {
+    const key = hexKey(id);
+    const inc = this.included.get(key);
+    if (inc) {
+      this.factStats.answered++;
+      return Promise.resolve({ status: 'included', ...inc });
+    }
+    // Not pushed as included yet: ours is pending (we sent it), another is unknown — while the wait lasts.
+    if (this.waiting(`s/${key}`, this.pushes)) {
+      this.factStats.answered++;
+      return Promise.resolve(
+        this.claims.has(key) ? { status: 'pending', sinceHeight: this.committedHeight } : undefined,
+      );
+    }
     const many = this.reads.statuses;
     return this.cached(`s/${toHex(id)}`, () =>
       many ? this.batched('s', id, null, (ids) => many.call(this.reads, ids)) : this.reads.status(id),
@@ -141,6 +358,31 @@ export class PeerDomain implements TransferDomain {
   }
 
   async proveNullifier(nf: Uint8Array, height?: bigint): Promise<StateProof> {
+    // A pushed presence proof answers at its own height, or for the latest (a nullifier stays).
+    const fact = this.nullifiers.get(hexKey(nf));
+    if (fact && (height === undefined || height === fact.height)) {
+      this.factStats.answered++;
+      return this.seen({
+        height: fact.height,
+        root: fact.root,
+        key: nullifierKey(nf),
+        value: fact.value,
+        proof: fact.proof,
+      });
+    }
+    // Not pushed as spent: "not spent as far as the facts say" for a read at no height while the
+    // wait lasts (the driver acts on such a read only when it shows the nullifier present; an
+    // absence it relies on — a deadline, a refund — is read at a height, always from the peer).
+    if (!fact && height === undefined && this.waiting(`n/${hexKey(nf)}`, this.pushes)) {
+      this.factStats.answered++;
+      return {
+        height: this.committedHeight,
+        root: new Uint8Array(32),
+        key: nullifierKey(nf),
+        value: null,
+        proof: NO_PROOF,
+      };
+    }
     const many = this.reads.proveNullifiers;
     return this.seen(
       await this.cached(`n/${toHex(nf)}/${height}`, () =>
@@ -152,10 +394,28 @@ export class PeerDomain implements TransferDomain {
   }
 
   acceptsAnchor(root: Uint8Array): Promise<boolean> {
+    // One of this node's own roots: the peer's confirmations say whether it holds it.
+    const c = this.confirmed;
+    const h = c && this.local ? this.ownRootHeight(root) : undefined;
+    if (c && h !== undefined && h <= c.height && c.height - h < BigInt(CONFIRMED_ANCHOR_DEPTH)) {
+      this.factStats.answered++;
+      return Promise.resolve(true);
+    }
+    // Not confirmed (yet): the peer is asked. Its confirmation travels behind everything this
+    // node's inbox holds before it (deliveries are handled in order), a read does not.
     return this.cached(`a/${toHex(root)}`, () => this.reads.acceptsAnchor(root));
   }
 
   remoteHeader(domainId: Uint8Array): Promise<Header | undefined> {
+    // This node's own header the peer confirmed last (it holds it and every root of the window below).
+    const c = this.confirmed;
+    if (c && this.local && equalBytes(domainId, this.self)) {
+      const mine = this.local.header(c.height);
+      if (mine) {
+        this.factStats.answered++;
+        return Promise.resolve(mine.header);
+      }
+    }
     return this.cached(`h/${toHex(domainId)}`, () => this.reads.remoteHeader(domainId));
   }
 
@@ -220,3 +480,6 @@ export class PeerDomain implements TransferDomain {
     return p;
   }
 }
+
+/** The proof an absence answered from pushed facts carries: none (it is never verified or used). */
+const NO_PROOF: Proof = { depth: 0, bitmap: new Uint8Array(32), siblings: [], terminal: { kind: 'empty' } };

@@ -17,6 +17,7 @@ import {
   Writer,
 } from '../crypto/index.js';
 import {
+  type Block,
   type Domain,
   encodeKeySet,
   headerHash,
@@ -71,6 +72,14 @@ import {
   vouchedRecords,
 } from '../sync/index.js';
 import type { ViewExpiry } from '../transfer/index.js';
+import {
+  type BlockFacts,
+  blockFactsFor,
+  decodeBlockFacts,
+  encodeBlockFacts,
+  FACTS_PENDING_MAX,
+  verifyBlockFacts,
+} from './facts.js';
 
 /** Most headers one gap request asks for; a longer gap takes several rounds. */
 export const HEADER_CHAIN_MAX = 64;
@@ -127,8 +136,19 @@ export type SyncRouterOptions = {
 export type SyncRouterEvents = {
   /** `at` accepted `from`'s header at `height` */
   accepted: [{ at: Uint8Array; from: Uint8Array; height: bigint }];
-  /** `observer` says it accepted `domain`'s header at `height` (a confirmation flowing back) */
-  confirmed: [{ domain: Uint8Array; observer: Uint8Array; height: bigint }];
+  /**
+   * `observer` says it accepted `domain`'s header at `height` with hash `headerHash` (a
+   * confirmation flowing back; `from` is who sent it over the transport)
+   */
+  confirmed: [
+    { domain: Uint8Array; observer: Uint8Array; height: bigint; headerHash: Uint8Array; from: Uint8Array },
+  ];
+  /**
+   * Member `at` checked the facts `from` pushed with its block at `facts.height` against the
+   * header of `from` it accepted there (docs/sync.md, "Facts pushed with a block"): every proof
+   * holds under `stateRoot` (that header's). Facts that do not are `refused` instead.
+   */
+  facts: [{ at: Uint8Array; from: Uint8Array; facts: BlockFacts; stateRoot: Uint8Array }];
   /** `at` refused an update from `from` with `code` (a lying or broken sender; duplicates are not reported) */
   refused: [{ at: Uint8Array; from: Uint8Array; code: WeftErrorCode; message: string }];
   /** a transfer message for member `at` (a claim transaction, as canonical bytes) */
@@ -187,6 +207,11 @@ type Member = {
    * At most one entry per domain the member holds a view of (SYNC_VIEWS_MAX).
    */
   unheard: Map<string, { id: Uint8Array; followBack: boolean }>;
+  /**
+   * Per sender (hex id): facts messages whose header this member has not accepted yet, oldest
+   * first, at most FACTS_PENDING_MAX (older ones are dropped: the driver reads over HTTP instead).
+   */
+  pendingFacts?: Map<string, BlockFacts[]>;
 };
 
 /**
@@ -223,7 +248,17 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private rounds = 0;
   private timer: NodeJS.Timeout | null = null;
   /** `verified`: headers that passed the light-client rules (what a restart must not redo) */
-  private readonly stats = { sent: 0, received: 0, accepted: 0, refused: 0, gapRequests: 0, verified: 0 };
+  private readonly stats = {
+    sent: 0,
+    received: 0,
+    accepted: 0,
+    refused: 0,
+    gapRequests: 0,
+    verified: 0,
+    /** facts messages checked and kept (`facts` events); `factsDropped`: never checked (no header) */
+    facts: 0,
+    factsDropped: 0,
+  };
   readonly trustingPeriodMs: bigint;
   private readonly clock: () => bigint;
   /** Who knows whose root, directly or through whose tree, and since when (docs/sync.md). */
@@ -303,8 +338,12 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       for (const view of domain.remoteViews())
         trusts.push(this.trustFrom(member, view.domainId, null, view.name));
     const unsubscribe = net.subscribe(domain.id, (msg, from) => this.enqueue(member, msg, from));
-    const onSealed = (o: { block: { header: { height: bigint } } }) =>
+    const onSealed = (o: { block: Block; headerHash: Uint8Array }) => {
+      // Facts are handed to the transport first (no wait for their acknowledgement), so each peer
+      // receives them before the root update; they are an optimisation: without them the peer reads.
+      void this.sendFacts(member, o.block, o.headerHash).catch(() => {});
       void this.announce(member, o.block.header.height);
+    };
     const onAttested = (s: SignedAttestation) => void this.relayAttestation(member, s);
     domain.on('blockSealed', onSealed);
     domain.on('attested', onAttested);
@@ -719,14 +758,16 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     // messages before it are still handled; its verdict still waits its turn.
     const chain = msg.kind === 'headerResponse' ? this.prepareChain(member, msg.body) : undefined;
     chain?.catch(() => {}); // its error is the handler's to report, in order
-    member.queue = member.queue
-      .then(() => this.handle(member, msg, from, chain))
-      .catch((e: unknown) => {
-        // A message that does not even decode is refused like any other bad input.
-        this.stats.refused++;
-        const code = e instanceof WeftError ? e.code : 'INTERNAL';
-        this.emit('refused', { at: member.domain.id, from, code, message: (e as Error).message });
-      });
+    const refuse = (e: unknown) => {
+      // A message that does not even decode is refused like any other bad input.
+      this.stats.refused++;
+      const code = e instanceof WeftError ? e.code : 'INTERNAL';
+      this.emit('refused', { at: member.domain.id, from, code, message: (e as Error).message });
+    };
+    // A confirmation changes no state: told at once, not behind the root updates being verified
+    // (a transfer driver waits on it: docs/transfers.md, "Pushed facts").
+    if (msg.kind === 'confirmation') return this.handle(member, msg, from).catch(refuse);
+    member.queue = member.queue.then(() => this.handle(member, msg, from, chain)).catch(refuse);
     return member.queue;
   }
 
@@ -768,9 +809,17 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         return this.answerRequest(member, from, decodeHeaderRequest(msg.body));
       case 'confirmation': {
         const c = decodeSyncConfirmation(msg.body);
-        this.emit('confirmed', { domain: c.domainId, observer: c.observer, height: c.height });
+        this.emit('confirmed', {
+          domain: c.domainId,
+          observer: c.observer,
+          height: c.height,
+          headerHash: c.headerHash,
+          from,
+        });
         return;
       }
+      case 'facts':
+        return this.onFacts(member, from, decodeBlockFacts(msg.body));
       case 'transfer':
         // A claim from `from`: the two have a transfer, so they follow each other (on demand).
         if (this.followPolicy === 'interested' && member.domain.remoteView(from) === undefined) {
@@ -917,6 +966,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
         };
       }),
     );
+    // Facts that came ahead of these headers are checked now, before anyone hears of the headers.
+    this.releaseFacts(member, updates[0]!.signed.header.domain);
     for (const [i, update] of updates.entries()) {
       const header = update.signed.header;
       const believed = believedOf[i];
@@ -932,6 +983,98 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       this.stats.accepted++;
       this.emit('accepted', { at: member.domain.id, from: header.domain, height: header.height });
     }
+  }
+
+  /**
+   * Sends each peer that follows the member the facts of the block it just sealed that concern
+   * it (`blockFactsFor`: its claims and refusals anchored on the peer's roots), just before the
+   * root update: the peer holds them until it accepts the header, then checks them before it
+   * tells anyone of the header, so its driver's next pass finds both. Members of this process
+   * read each other directly and get none.
+   */
+  private async sendFacts(member: Member, block: Block, hh: Uint8Array): Promise<void> {
+    const height = block.header.height;
+    const sends: Promise<void>[] = [];
+    for (const to of this.followersOf(member.domain.id)) {
+      if (!this.peers.has(hexKey(to))) continue;
+      const facts = blockFactsFor(member.domain, block, hh, to);
+      if (facts === null) continue;
+      const id = `facts/${hexKey(member.domain.id)}/${height}/${hexKey(to)}`;
+      sends.push(this.send(member, to, { kind: 'facts', id, body: encodeBlockFacts(facts) }));
+    }
+    await Promise.all(sends);
+  }
+
+  /**
+   * Facts from `from` (docs/sync.md, "Facts pushed with a block"): they must be about `from`'s
+   * own block, which this member follows. Checked at once against the header accepted at their
+   * height; held (FACTS_PENDING_MAX per sender) while that header is still to come; dropped when
+   * this member accepted no header there and never will (below its head, out of its window).
+   */
+  private onFacts(member: Member, from: Uint8Array, facts: BlockFacts): void {
+    if (!equalBytes(facts.domainId, from)) {
+      this.refused(
+        member,
+        from,
+        'BAD_MESSAGE',
+        "a facts message names another domain's block than its sender's",
+      );
+      return;
+    }
+    const view = member.domain.remoteView(from);
+    if (view === undefined) {
+      this.refused(member, from, 'UNKNOWN_DOMAIN', 'facts from a domain this member does not follow');
+      return;
+    }
+    if (view.recent.has(facts.height)) {
+      this.checkFacts(member, from, facts);
+      return;
+    }
+    if (facts.height <= view.head.header.height) {
+      this.stats.factsDropped++;
+      return;
+    }
+    const all = (member.pendingFacts ??= new Map());
+    const key = hexKey(from);
+    const held = all.get(key) ?? [];
+    held.push(facts);
+    while (held.length > FACTS_PENDING_MAX) {
+      held.shift();
+      this.stats.factsDropped++;
+    }
+    all.set(key, held);
+  }
+
+  /** Facts of `from` whose header this member accepted, checked against it; kept or refused. */
+  private checkFacts(member: Member, from: Uint8Array, facts: BlockFacts): void {
+    const accepted = member.domain.remoteView(from)?.recent.get(facts.height);
+    if (accepted === undefined) {
+      this.stats.factsDropped++;
+      return;
+    }
+    try {
+      verifyBlockFacts(facts, accepted);
+    } catch (e) {
+      const code = e instanceof WeftError ? e.code : 'INTERNAL';
+      this.refused(member, from, code, (e as Error).message);
+      return;
+    }
+    this.stats.facts++;
+    this.emit('facts', { at: member.domain.id, from, facts, stateRoot: accepted.stateRoot });
+  }
+
+  /** After headers of `sender` were accepted: the facts held for them are checked now. */
+  private releaseFacts(member: Member, sender: Uint8Array): void {
+    const held = member.pendingFacts?.get(hexKey(sender));
+    if (!held || held.length === 0) return;
+    const head = member.domain.remoteView(sender)?.head.header.height ?? 0n;
+    const later: BlockFacts[] = [];
+    for (const f of held) {
+      if (f.height > head) later.push(f);
+      else this.checkFacts(member, sender, f);
+    }
+    if (later.length > 0) member.pendingFacts!.set(hexKey(sender), later);
+    else member.pendingFacts!.delete(hexKey(sender));
   }
 
   private refused(member: Member, from: Uint8Array, code: WeftErrorCode, message: string): void {

@@ -61,6 +61,17 @@ export interface TransferDomain {
   proveRefusal?(nf: Uint8Array, height?: bigint): Awaitable<StateProof>;
   acceptsAnchor(root: Uint8Array): Awaitable<boolean>;
   remoteHeader(domainId: Uint8Array): Awaitable<Header | undefined>;
+  /**
+   * The height at which a fact the domain pushed (and its reader checked) proves nullifier `nf`
+   * spent, if any (a peer's `PeerDomain`: docs/transfers.md, "Pushed facts"). The driver may then
+   * confirm a claim from the presence proof at that height.
+   */
+  nullifierFactHeight?(nf: Uint8Array): bigint | undefined;
+  /**
+   * The headers of `domainId` this domain accepted, by height (a local `Domain`'s remote view):
+   * what a pushed presence proof is verified against.
+   */
+  remoteView?(domainId: Uint8Array): { recent: ReadonlyMap<bigint, { stateRoot: Uint8Array }> } | undefined;
 }
 
 /** Where transfer records live: the node's store, or memory. `put` is durable when it resolves. */
@@ -806,6 +817,17 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   }: Observation): Promise<TransferEvent | null> {
     const seen = await from.remoteHeader(t.to);
     if (!seen || t.claimHeight === undefined || seen.height < t.claimHeight) return null;
+    // A nullifier is never removed: proven present under a header of the destination the source
+    // accepted at or below `seen` (the pushed fact's, usually the claim's block), it is present
+    // under `seen` too. Verified here against that accepted header, never taken on the peer's word.
+    const at = to.nullifierFactHeight?.(movedNf);
+    const accepted =
+      at !== undefined && at < seen.height ? from.remoteView?.(t.to)?.recent.get(at) : undefined;
+    if (accepted) {
+      const q = await to.proveNullifier(movedNf, at);
+      if (q.value !== null && verifyProof(accepted.stateRoot, nullifierKey(movedNf), q.value, q.proof))
+        return { e: 'destSynced', height: seen.height, atMs };
+    }
     const p = await to.proveNullifier(movedNf, seen.height);
     if (p.value !== null && verifyProof(seen.stateRoot, nullifierKey(movedNf), p.value, p.proof)) {
       return { e: 'destSynced', height: seen.height, atMs };
