@@ -8,6 +8,7 @@ import { check, WeftError } from '../crypto/errors.js';
 import { EMPTY, RECORD_WORDS, type TreeArenas } from './arena.js';
 import { KEY_BITS } from './bits.js';
 import type { TreeHasher } from './hasher.js';
+import { LevelHasher } from './levelHash.js';
 import {
   decodeRootRecord,
   LEAF_KEY_BYTES,
@@ -114,17 +115,17 @@ class PageLoader {
 
   /** Internal nodes read without their hash (format 3), by depth, hashed by `hashPending`. */
   private readonly pending: number[][] = Array.from({ length: KEY_BITS }, () => []);
-  private hashIn = new Uint8Array(64 * 1024);
-  /** Where the touch pass leaves what it read, so the reads are not optimised away. */
-  sink = 0;
-  private hashOut = new Uint8Array(32 * 1024);
+  /** Hashes them a level at a time. */
+  private readonly levels: LevelHasher;
 
   constructor(
     private readonly t: TreeArenas,
     private readonly store: NodeStore,
     private readonly L: number,
-    private readonly h: TreeHasher,
-  ) {}
+    h: TreeHasher,
+  ) {
+    this.levels = new LevelHasher(h);
+  }
 
   /**
    * Computes the hashes of the internal nodes read without one, deepest first, one batched call
@@ -134,41 +135,8 @@ class PageLoader {
     const a = this.t.nodes;
     for (let d = KEY_BITS - 1; d >= 0; d--) {
       const list = this.pending[d]!;
-      const n = list.length;
-      if (n === 0) continue;
-      if (this.hashIn.length < n * 64) {
-        this.hashIn = new Uint8Array(n * 64);
-        this.hashOut = new Uint8Array(n * 32);
-      }
-      const in32 = new Uint32Array(this.hashIn.buffer, 0, n * 16);
-      const words = a.words;
-      // Children sit anywhere in the node array: 64 nodes' children are read first, in a loop of
-      // their own, so the cache misses overlap instead of stalling the copy one at a time.
-      let sink = this.sink;
-      for (let from = 0; from < n; from += 64) {
-        const to = Math.min(n, from + 64);
-        for (let j = from; j < to; j++) {
-          const id = list[j]!;
-          sink = (sink + words[a.hashWord(a.left(id))]! + words[a.hashWord(a.right(id))]!) | 0;
-        }
-        for (let j = from; j < to; j++) {
-          const id = list[j]!;
-          const l = a.hashWord(a.left(id));
-          const r = a.hashWord(a.right(id));
-          const o = j * 16;
-          for (let w = 0; w < 8; w++) {
-            in32[o + w] = words[l + w]!;
-            in32[o + 8 + w] = words[r + w]!;
-          }
-        }
-      }
-      this.sink = sink;
-      this.h.internalBatch(this.hashIn.subarray(0, n * 64), this.hashOut.subarray(0, n * 32));
-      const out32 = new Uint32Array(this.hashOut.buffer, 0, n * 8);
-      for (let j = 0; j < n; j++) {
-        const o = a.hashWord(list[j]!);
-        for (let w = 0; w < 8; w++) words[o + w] = out32[j * 8 + w]!;
-      }
+      if (list.length === 0) continue;
+      this.levels.hashLevel(a, list);
       list.length = 0;
     }
   }

@@ -14,12 +14,7 @@ import type { Batch } from './batch.js';
 import { bitOf, KEY_BITS } from './bits.js';
 import type { TreeHasher } from './hasher.js';
 import { findPacked, splitPacked } from './keyHashes.js';
-
-/**
- * New nodes whose child hashes are touched ahead of the copy, at a time: small enough that the
- * touched lines (2 children x 2 lines x 64 bytes each) stay in the first-level cache.
- */
-const GATHER_CHUNK = 64;
+import { LevelHasher } from './levelHash.js';
 
 /** Words of one `update` entry: old node, lo, hi, left child's entry, right child's entry, new node. */
 const ENTRY_WORDS = 6;
@@ -93,12 +88,15 @@ export class BatchUpdater {
   private scratchOut = new Uint8Array(32 * 1024);
   /** Where the touch passes leave the words they read, so the reads are not optimised away. */
   private touchSink = 0;
+  /** Hashes the new internal nodes a level at a time. */
+  private readonly levels: LevelHasher;
   /** `update`'s entries, ENTRY_WORDS words each, and where each level's entries start. */
   private entryWords = new Uint32Array(0);
   private levelStart = new Uint32Array(KEY_BITS + 1);
 
   constructor(h: TreeHasher, t: TreeArenas, pageLevels: number, trackPages: boolean) {
     this.h = h;
+    this.levels = new LevelHasher(h);
     this.nodes = t.nodes;
     this.keys = t.keys;
     this.vals = t.vals;
@@ -323,56 +321,12 @@ export class BatchUpdater {
 
   /** Hashes the new internal nodes level by level, deepest first, one batch per level. */
   private hashNewInternals(): void {
-    const a = this.nodes;
     for (let d = KEY_BITS - 1; d >= 0; d--) {
       const list = this.dirtyByDepth[d]!;
       if (list.length === 0) continue;
-      const n = list.length;
-      const input = this.scratch(n);
-      const in32 = new Uint32Array(input.buffer, 0, n * 16);
-      // Word copies from the node records, children's hashes side by side.
-      const words = a.words;
-      for (let from = 0; from < n; from += GATHER_CHUNK) {
-        const to = Math.min(n, from + GATHER_CHUNK);
-        this.touchChildren(list, from, to);
-        for (let j = from; j < to; j++) {
-          const id = list[j]!;
-          const l = a.hashWord(a.left(id));
-          const r = a.hashWord(a.right(id));
-          const o = j * 16;
-          for (let w = 0; w < 8; w++) {
-            in32[o + w] = words[l + w]!;
-            in32[o + 8 + w] = words[r + w]!;
-          }
-        }
-      }
-      this.h.internalBatch(input.subarray(0, n * 64), this.scratchOut.subarray(0, n * 32));
-      const out32 = new Uint32Array(this.scratchOut.buffer, 0, n * 8);
-      for (let j = 0; j < n; j++) {
-        const o = a.hashWord(list[j]!);
-        for (let w = 0; w < 8; w++) words[o + w] = out32[j * 8 + w]!;
-      }
+      this.levels.hashLevel(this.nodes, list);
       list.length = 0;
     }
-  }
-
-  /**
-   * Reads one word at each end of the child hashes of `list[from .. to)`, in a loop short enough
-   * that the processor keeps many of these cache misses in flight at once: the children sit
-   * anywhere in an array of hundreds of megabytes, and the copy loop alone waited for them one or
-   * two at a time (in-memory batches at 1M keys took ~20% less CPU with this pass, docs/benchmarks.md).
-   */
-  private touchChildren(list: number[], from: number, to: number): void {
-    const a = this.nodes;
-    const words = a.words;
-    let sink = this.touchSink;
-    for (let j = from; j < to; j++) {
-      const id = list[j]!;
-      const l = a.hashWord(a.left(id));
-      const r = a.hashWord(a.right(id));
-      sink = (sink + words[l]! + words[l + 7]! + words[r]! + words[r + 7]!) | 0;
-    }
-    this.touchSink = sink;
   }
 
   /** Scratch buffers big enough for `n` 64-byte inputs and `n` outputs. */
