@@ -7,10 +7,11 @@ import { createApi } from '../src/api/index.js';
 import { toHex } from '../src/crypto/index.js';
 import type { Domain } from '../src/domain/index.js';
 import { InProcessBus } from '../src/net/index.js';
-import { NodeHost, type Peer, type PeerReads } from '../src/node/index.js';
+import { NodeHost, type PeerReads } from '../src/node/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import { planTransfer, type TransferPlan } from '../src/transfer/index.js';
 import { alice, key, Wallet } from './helpers/domain.js';
+import { createNodes, nodeSigner } from './helpers/nodes.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -41,33 +42,14 @@ const until = async (what: () => boolean | Promise<boolean>, ms = 20_000) => {
   }
 };
 
-/** The operator key of node `n`. */
-const signer = (n: string) => key('secp256k1', `signer/${n}`);
-
-/** Creates a node store per name under a fresh directory and returns each as a peer (by genesis). */
-async function createNodes(prefix: string, names: string[], bus: InProcessBus) {
-  const root = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(root);
-  const peers: Peer[] = [];
-  for (const n of names) {
-    const h = await NodeHost.open({
-      dir: join(root, n),
-      signers: [signer(n)],
-      create: { name: n },
-      endpoint: (id) => bus.endpoint(id),
-    });
-    peers.push({ id: h.domain.id, name: n, keySet: h.domain.keySet, genesis: h.domain.header(0n)! });
-    await h.close();
-  }
-  return { root, peers };
-}
+const signer = nodeSigner;
 
 describe('nodes that know each other only as peers', () => {
   it('transfer both ways, one node restarting in between, with claims sent as transfer messages', async () => {
     const bus = new InProcessBus({});
     const names = ['host-a', 'host-b'];
     // Create both, then introduce them to each other by genesis (what `weft up` writes out).
-    const { root, peers } = await createNodes('weft-host-', names, bus);
+    const { root, peers } = await createNodes('weft-host-', names, (id) => bus.endpoint(id), dirs);
     const hosts: (NodeHost | null)[] = [null, null];
     const down = [false, false];
     const open = async (i: number) => {
@@ -190,7 +172,7 @@ describe('when a node seals', () => {
   it("records a peer's block with transactions at the next interval, not the heartbeat, and does not answer a peer's empty block", async () => {
     const bus = new InProcessBus({});
     const names = ['rec-a', 'rec-b'];
-    const { root, peers } = await createNodes('weft-host-peer-block-', names, bus);
+    const { root, peers } = await createNodes('weft-host-peer-block-', names, (id) => bus.endpoint(id), dirs);
     const hosts = await Promise.all(
       names.map((n, i) =>
         NodeHost.open({

@@ -2,8 +2,7 @@
 // docs/transfers.md, "Pushed facts"): the source keeps a fact only once every proof in it verifies
 // under the destination's header its own sync accepted, answers its driver's reads from kept facts
 // and confirmations without HTTP, and falls back to HTTP for anything they do not cover.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,9 +34,10 @@ import {
   TransferDriver,
 } from '../src/transfer/index.js';
 import { encodeHeight, encodeRefusal, txId } from '../src/tx/index.js';
-import { alice, bob, key, makeDomain, Wallet } from './helpers/domain.js';
+import { alice, bob, makeDomain, Wallet } from './helpers/domain.js';
 import { isolatedStream, natsQuiet, startTestNatsServer, waitFor } from './helpers/natsNet.js';
 import { testNet } from './helpers/network.js';
+import { createNodes, nodeSigner } from './helpers/nodes.js';
 import {
   claimOf,
   clockedDomain,
@@ -372,21 +372,9 @@ describe('two node hosts over NATS', () => {
   it('the source confirms transfers from pushed facts, with no HTTP proof read', async () => {
     const server = await startTestNatsServer();
     const nats = await NatsTransport.connect({ servers: server.url, ...isolatedStream('facts') });
-    const root = mkdtempSync(join(tmpdir(), 'weft-facts-'));
-    dirs.push(root);
     const names = ['facts-host-a', 'facts-host-b'];
-    const signer = (n: string) => key('secp256k1', `signer/${n}`);
-    const peers: Peer[] = [];
-    for (const n of names) {
-      const h = await NodeHost.open({
-        dir: join(root, n),
-        signers: [signer(n)],
-        create: { name: n },
-        endpoint: (id) => nats.endpoint(id),
-      });
-      peers.push(peerOf(h.domain));
-      await h.close();
-    }
+    const { root, peers } = await createNodes('weft-facts-', names, (id) => nats.endpoint(id), dirs);
+    const signer = nodeSigner;
     const hosts: NodeHost[] = [];
     const counted = [0, 1].map((i) => countedReads(() => hosts[1 - i]!.domain));
     for (const i of [0, 1])
