@@ -338,12 +338,12 @@ export class PeerDomain implements TransferDomain {
       this.factStats.answered++;
       return Promise.resolve({ status: 'included', ...inc });
     }
-    // Not pushed as included yet: ours is pending (we sent it), another is unknown — while the wait lasts.
-    if (this.waiting(`s/${key}`, this.pushes)) {
+    // One of our claims not pushed as included yet: pending (we sent it), while the wait lasts.
+    // Anything else (a move, another's claim) is read from the peer: an "unknown" taken from the
+    // facts' silence could let a driver expire a transfer whose move the peer holds.
+    if (this.claims.has(key) && this.waiting(`s/${key}`, this.pushes)) {
       this.factStats.answered++;
-      return Promise.resolve(
-        this.claims.has(key) ? { status: 'pending', sinceHeight: this.committedHeight } : undefined,
-      );
+      return Promise.resolve({ status: 'pending', sinceHeight: this.committedHeight });
     }
     const many = this.reads.statuses;
     return this.cached(`s/${toHex(id)}`, () =>
