@@ -174,6 +174,20 @@ describe('facts a destination pushes, as its source checks them', () => {
     p.close();
   });
 
+  it("reads from the peer the status of any id that is not one of S's claims, even while facts are awaited", async () => {
+    const p = await pair('status');
+    await p.push(encodeBlockFacts(p.honest()));
+    expect(p.rs.counters().facts).toBe(1);
+    // D's own spend, not a claim S sent: the facts' silence is no answer, the peer is read.
+    const other = await p.pd.status(txId(p.spend.tx));
+    expect(other).toMatchObject({ status: 'included', height: 2n });
+    expect(p.counts.status).toBe(1);
+    // An id D never saw: read too, and unknown because D says so.
+    expect(await p.pd.status(new Uint8Array(32).fill(7))).toBeUndefined();
+    expect(p.counts.status).toBe(2);
+    p.close();
+  });
+
   it('refuses a wrong proof, a proof for another key, a header S did not accept, and facts of another domain', async () => {
     const p = await pair('liars');
     const h = p.honest();
