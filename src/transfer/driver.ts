@@ -314,12 +314,28 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** Registers a domain the driver may talk to (source or destination of transfers). */
   addDomain(d: TransferDomain): void {
-    this.domains.set(toHex(d.id), d);
+    const key = toHex(d.id);
+    const was = this.domains.get(key);
+    if (was === d) return;
+    this.domains.set(key, d);
+    // Another object for a known id: lookups cached by id object must not answer the old one.
+    if (was !== undefined) this.byIdObject = new WeakMap();
   }
 
   private domain(id: Uint8Array): TransferDomain {
-    const d = this.domains.get(toHex(id));
+    const d = this.lookup(id);
     if (!d) throw new WeftError('UNKNOWN_DOMAIN', `the transfer driver does not know domain ${toHex(id)}`);
+    return d;
+  }
+
+  /** Domain ids already looked up, by the array itself (transfers started here share their domains'). */
+  private byIdObject = new WeakMap<Uint8Array, TransferDomain>();
+
+  private lookup(id: Uint8Array): TransferDomain | undefined {
+    const seen = this.byIdObject.get(id);
+    if (seen !== undefined) return seen;
+    const d = this.domains.get(toHex(id));
+    if (d !== undefined) this.byIdObject.set(id, d);
     return d;
   }
 
@@ -762,8 +778,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
    * another process: every pass then observes the transfer).
    */
   private stampOf(t: Transfer): Observed {
-    const from = this.domains.get(toHex(t.from));
-    const to = this.domains.get(toHex(t.to));
+    const from = this.lookup(t.from);
+    const to = this.lookup(t.to);
     if (from?.changes === undefined || to?.changes === undefined) return null;
     const fromView = this.viewOf(from, to);
     const toView = this.viewOf(to, from);
@@ -779,16 +795,23 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   }
 
   /** `observer`'s view of `subject` as last read, with the observer's change count then. */
-  private readonly views = new Map<string, { changes: number; view: string | null }>();
+  private readonly views = new Map<
+    TransferDomain,
+    Map<TransferDomain, { changes: number; view: string | null }>
+  >();
 
   /**
    * `observer`'s latest accepted header of `subject` as a string (height and state root), read
    * again only once the observer's change count moved; null when the read is not immediate.
    */
   private viewOf(observer: TransferDomain, subject: TransferDomain): string | null {
-    const key = `${toHex(observer.id)}>${toHex(subject.id)}`;
+    let of = this.views.get(observer);
+    if (of === undefined) {
+      of = new Map();
+      this.views.set(observer, of);
+    }
     const changes = observer.changes;
-    const known = this.views.get(key);
+    const known = of.get(subject);
     if (known !== undefined && known.changes === changes) return known.view;
     let view: string | null;
     try {
@@ -800,7 +823,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     } catch {
       view = null;
     }
-    if (changes !== undefined) this.views.set(key, { changes, view });
+    if (changes !== undefined) of.set(subject, { changes, view });
     return view;
   }
 
@@ -821,8 +844,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const t = entry.rec.transfer;
     if (t.phase === 'requested' && nowMs >= t.expiresAtMs) return true;
     if (t.phase === 'sourceCommitted' && this.claimPolicy) return true;
-    const from = this.domains.get(toHex(t.from));
-    const to = this.domains.get(toHex(t.to));
+    const from = this.lookup(t.from);
+    const to = this.lookup(t.to);
     // Neither domain changed at all: nothing to read.
     if (from?.changes === was.fromChanges && to?.changes === was.toChanges) return false;
     const now = this.stampOf(t);
