@@ -833,7 +833,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
    * passes"): `requested` a block of the source (or the clock passing its expiry);
    * `sourceCommitted` the destination's view of the source or a block of the destination;
    * `rootSynced` a block of the destination; `claimed` the source's view of the destination;
-   * `refundable` a block of the source. With a refund planned, `sourceCommitted` and
+   * `refundable` a block of the source or its view of the destination. With a refund planned, `sourceCommitted` and
    * `rootSynced` also wait on the source's view of the destination (a deadline or a refusal
    * proven there). A knowledge policy reads the whole network: `sourceCommitted` is then
    * observed on every pass.
@@ -861,7 +861,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       case 'claimed':
         return now.fromView !== was.fromView;
       case 'refundable':
-        return now.fromHeight !== was.fromHeight;
+        // the refund's witness rests on A's header of B too (a refusal, or the deadline passed)
+        return now.fromHeight !== was.fromHeight || now.fromView !== was.fromView;
       default:
         return true;
     }
