@@ -73,8 +73,14 @@ export class Writer {
   u128(v: bigint): this {
     if (typeof v !== 'bigint' || v < 0n || v > U128_MAX) fail(`u128 out of range: ${String(v)}`);
     this.reserve(16);
-    this.view.setBigUint64(this.pos, v >> 64n);
-    this.view.setBigUint64(this.pos + 8, v & U64_MAX);
+    // Quantities mostly fit 64 bits: then the high half is zero, without two bigint operations.
+    if (v <= U64_MAX) {
+      this.view.setBigUint64(this.pos, 0n);
+      this.view.setBigUint64(this.pos + 8, v);
+    } else {
+      this.view.setBigUint64(this.pos, v >> 64n);
+      this.view.setBigUint64(this.pos + 8, v & U64_MAX);
+    }
     this.pos += 16;
     return this;
   }
