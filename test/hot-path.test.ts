@@ -1,0 +1,159 @@
+// Issue 17.3, fourth pass: the admission path's shortcuts give the bytes the plain definitions
+// give. SHA-256 through a string digest, kind() reusing its last preimage, the u128 fast path of
+// the codec and of the commitment, and tree reads hashing into scratch.
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { concatBytes, sha256, sha256Into, sha256Node, toHex, utf8, Writer } from '../src/crypto/index.js';
+import { commitment, kind, type Resource, rcm } from '../src/resource/index.js';
+import { Smt } from '../src/smt/index.js';
+
+const ref = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
+const digest = fc.uint8Array({ minLength: 32, maxLength: 32 });
+
+describe('sha256 (node path, string digest)', () => {
+  it('agrees with createHash on inputs past one block, up to 4 KiB, and in place at an offset', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 56, maxLength: 4096 }), fc.nat({ max: 16 }), (data, at) => {
+        const want = toHex(ref(data));
+        expect(toHex(sha256(data))).toBe(want);
+        expect(toHex(sha256Node(data))).toBe(want);
+        const out = new Uint8Array(at + 40).fill(0xee);
+        sha256Into(data, out, at);
+        expect(toHex(out.subarray(at, at + 32))).toBe(want);
+        // nothing around the digest is touched
+        expect(out.subarray(0, at).every((b) => b === 0xee)).toBe(true);
+        expect(out.subarray(at + 32).every((b) => b === 0xee)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives every digest byte value, 0x00 to 0xff, as createHash does', () => {
+    const seen = new Set<number>();
+    for (let n = 0; n < 400; n++) {
+      const data = new Uint8Array(100).map((_, i) => (i * 31 + n) & 0xff);
+      const got = sha256(data);
+      expect(toHex(got)).toBe(toHex(ref(data)));
+      for (const b of got) seen.add(b);
+    }
+    expect(seen.size).toBe(256);
+  });
+});
+
+describe('kind', () => {
+  const plain = (logicRef: Uint8Array, labelRef: Uint8Array) =>
+    toHex(ref(concatBytes(utf8('weft.kind'), logicRef, labelRef)));
+
+  it('is SHA256("weft.kind" || logicRef || labelRef) whatever the order of calls', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(digest, digest), { minLength: 1, maxLength: 12 }),
+        fc.nat(),
+        (refs, seed) => {
+          // repeats and alternations, so the reused preimage is hit and missed
+          const calls = refs.flatMap((r, i) => ((i + seed) % 3 === 0 ? [r, r, refs[0]!] : [r]));
+          for (const [logicRef, labelRef] of calls) {
+            expect(toHex(kind({ logicRef, labelRef }))).toBe(plain(logicRef, labelRef));
+          }
+        },
+      ),
+    );
+  });
+
+  it('hands out a copy: changing a returned kind changes no later answer', () => {
+    const logicRef = new Uint8Array(32).fill(1);
+    const labelRef = new Uint8Array(32).fill(2);
+    const first = kind({ logicRef, labelRef });
+    first.fill(0);
+    expect(toHex(kind({ logicRef, labelRef }))).toBe(plain(logicRef, labelRef));
+    // a reference changed in place after a call is a different kind, not the remembered one
+    logicRef[0] = 9;
+    expect(toHex(kind({ logicRef, labelRef }))).toBe(plain(logicRef, labelRef));
+  });
+});
+
+describe('u128 encodings', () => {
+  const boundaries = [0n, 1n, (1n << 64n) - 1n, 1n << 64n, (1n << 64n) + 1n, (1n << 128n) - 1n];
+  const quantity = fc.oneof(fc.constantFrom(...boundaries), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }));
+  const be16 = (v: bigint) => {
+    const out = new Uint8Array(16);
+    for (let i = 15, x = v; i >= 0; i--, x >>= 8n) out[i] = Number(x & 0xffn);
+    return out;
+  };
+
+  it('Writer.u128 writes 16 big-endian bytes on both sides of 2^64', () => {
+    fc.assert(
+      fc.property(quantity, (v) => {
+        expect(toHex(new Writer(4).u128(v).finish())).toBe(toHex(be16(v)));
+      }),
+    );
+  });
+
+  it("a commitment hashes the quantity's 16 big-endian bytes on both sides of 2^64", () => {
+    fc.assert(
+      fc.property(quantity, digest, digest, (q, nonce, seed) => {
+        const r: Resource = {
+          logicRef: new Uint8Array(32).fill(1),
+          labelRef: new Uint8Array(32).fill(2),
+          valueRef: new Uint8Array(32).fill(3),
+          quantity: q,
+          isEphemeral: false,
+          nonce,
+          nkCommitment: new Uint8Array(32).fill(4),
+          randSeed: seed,
+        };
+        const preimage = concatBytes(
+          r.logicRef,
+          r.labelRef,
+          be16(q),
+          r.valueRef,
+          new Uint8Array([0]),
+          r.nonce,
+          r.nkCommitment,
+          rcm(r),
+        );
+        expect(toHex(commitment(r))).toBe(toHex(ref(preimage)));
+      }),
+    );
+  });
+});
+
+describe('tree reads (key hashed into scratch, leaf key compared in place)', () => {
+  it('getSync answers as a map of the writes, at every version, for present and absent keys', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.array(fc.tuple(fc.nat({ max: 40 }), fc.nat({ max: 255 })), { minLength: 1, maxLength: 20 }),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
+        async (batches) => {
+          const smt = Smt.inMemory();
+          const key = (k: number) => new Uint8Array([1, k]);
+          const models: Map<number, number>[] = [new Map()];
+          for (const batch of batches) {
+            const model = new Map(models[models.length - 1]!);
+            const writes = new Map<number, number>();
+            for (const [k, v] of batch) writes.set(k, v);
+            for (const [k, v] of writes) model.set(k, v);
+            await smt
+              .stage([...writes].map(([k, v]) => ({ key: key(k), value: new Uint8Array([v, 7]) })))
+              .commit();
+            models.push(model);
+          }
+          for (let version = 0; version < models.length; version++) {
+            for (let k = 0; k <= 41; k++) {
+              const got = smt.getSync(key(k), BigInt(version));
+              const want = models[version]!.get(k);
+              expect(got === null ? null : Array.from(got)).toEqual(want === undefined ? null : [want, 7]);
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
