@@ -4,7 +4,16 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { concatBytes, sha256, sha256Into, sha256Node, toHex, utf8, Writer } from '../src/crypto/index.js';
+import {
+  concatBytes,
+  hexKey,
+  sha256,
+  sha256Into,
+  sha256Node,
+  toHex,
+  utf8,
+  Writer,
+} from '../src/crypto/index.js';
 import { commitment, kind, type Resource, rcm } from '../src/resource/index.js';
 import { Smt } from '../src/smt/index.js';
 
@@ -38,6 +47,25 @@ describe('sha256 (node path, string digest)', () => {
       for (const b of got) seen.add(b);
     }
     expect(seen.size).toBe(256);
+  });
+});
+
+describe('hexKey', () => {
+  it("is the bytes' lowercase hex, for arrays of any size and views at any offset", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(), fc.nat(), (data, a, b) => {
+        const from = data.length === 0 ? 0 : a % (data.length + 1);
+        const to = from + (data.length - from === 0 ? 0 : b % (data.length - from + 1));
+        const view = data.subarray(from, to);
+        const want = Array.from(view, (x) => x.toString(16).padStart(2, '0')).join('');
+        expect(hexKey(view)).toBe(want);
+        expect(hexKey(data)).toBe(Array.from(data, (x) => x.toString(16).padStart(2, '0')).join(''));
+      }),
+    );
+    expect(hexKey(new Uint8Array(0))).toBe('');
+    expect(hexKey(sha256(utf8('abc')))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 });
 
