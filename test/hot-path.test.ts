@@ -1,21 +1,25 @@
 // Issue 17.3, fourth pass: the admission path's shortcuts give the bytes the plain definitions
-// give. SHA-256 through a string digest, kind() reusing its last preimage, the u128 fast path of
-// the codec and of the commitment, and tree reads hashing into scratch.
+// give: SHA-256 through a string digest, hexKey on the array itself, kind() reusing its last
+// preimage, the u128 fast path of the codec and of the commitment, tree reads hashing into
+// scratch, and reads of u16/u32 and heights without a DataView of the input.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   concatBytes,
   hexKey,
+  Reader,
   sha256,
   sha256Into,
   sha256Node,
   toHex,
   utf8,
+  WeftError,
   Writer,
 } from '../src/crypto/index.js';
 import { commitment, kind, type Resource, rcm } from '../src/resource/index.js';
 import { Smt } from '../src/smt/index.js';
+import { decodeHeight, encodeHeight } from '../src/tx/index.js';
 
 const ref = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
 const digest = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -182,6 +186,50 @@ describe('tree reads (key hashed into scratch, leaf key compared in place)', () 
         },
       ),
       { numRuns: 40 },
+    );
+  });
+});
+
+describe('reads without a DataView', () => {
+  it('Reader.u16 and u32 read big-endian unsigned values, top bit set or not, and refuse truncation', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        (a, b, c) => {
+          const bytes = new Writer(4).u16(a).u32(b).u64(c).u128(c).finish();
+          // read from a view at an offset, as decoders do
+          const framed = new Uint8Array(bytes.length + 3);
+          framed.set(bytes, 3);
+          const r = new Reader(framed.subarray(3));
+          expect(r.u16()).toBe(a);
+          expect(r.u32()).toBe(b);
+          expect(r.u64()).toBe(c);
+          expect(r.u128()).toBe(c);
+          r.end();
+          const short = new Reader(bytes.subarray(0, 5));
+          short.u16();
+          expect(() => short.u32()).toThrow(WeftError);
+        },
+      ),
+    );
+  });
+
+  it('encodeHeight and decodeHeight: u64 big-endian, for views at an offset too', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (h) => {
+        const enc = encodeHeight(h);
+        const want = new Uint8Array(8);
+        new DataView(want.buffer).setBigUint64(0, h);
+        expect(toHex(enc)).toBe(toHex(want));
+        const framed = new Uint8Array(11);
+        framed.set(enc, 2);
+        expect(decodeHeight(framed.subarray(2, 10))).toBe(h);
+        // the encoding handed out is its own: a later one does not change it
+        encodeHeight(h ^ 1n);
+        expect(toHex(enc)).toBe(toHex(want));
+      }),
     );
   });
 });
