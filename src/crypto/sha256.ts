@@ -90,9 +90,13 @@ function writeWord(out: Uint8Array, at: number, v: number): void {
  * collection is counted (docs/benchmarks.md, issue 17.3 fourth pass).
  */
 function nodeDigestInto(data: Uint8Array, out: Uint8Array, offset: number): void {
-  const s = hasOneShot
-    ? oneShot('sha256', data, 'binary')
-    : createHash('sha256').update(data).digest('binary');
+  if (!hasOneShot) {
+    // Without the one-shot (older node, and the dashboard's browser shim, whose digest takes no
+    // encoding): the digest's bytes as they come.
+    out.set(createHash('sha256').update(data).digest(), offset);
+    return;
+  }
+  const s = oneShot('sha256', data, 'binary');
   for (let i = 0; i < DIGEST_BYTES; i++) out[offset + i] = s.charCodeAt(i);
 }
 
