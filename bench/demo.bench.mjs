@@ -32,6 +32,9 @@ async function once(transfers, seed, mode) {
       // absent when the demo under test predates them (compare-builds, an older dist)
       domainTxPerSecond: s.bound?.domainTxPerSecond ?? Number.NaN,
       ofBound: s.bound?.ofBound ?? Number.NaN,
+      // full mode only: a follower's re-validation rate and the cap it puts on ofBound
+      fullFollowerTxPerSecond: s.bound?.fullFollowerTxPerSecond ?? Number.NaN,
+      fullModeCap: s.bound?.fullModeCap ?? Number.NaN,
       steps: s.steps ?? {},
       peakRssMiB: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20),
     };
@@ -82,11 +85,19 @@ export async function run(flags) {
   console.log(
     `transfers/s over the domain bound (target >= ${BOUND_RATIO_MIN}x): ${rows.map((r) => `${fmt(r.ofBound, 2)}x`).join(', ')}`,
   );
+  if (mode === 'full')
+    console.log(
+      `full mode's cap (2 admissions + 2 x (domains - 1) follower validations a transfer; follower tx/s ${rows.map((r) => fmt(r.fullFollowerTxPerSecond)).join(', ')}): ${rows.map((r) => `${fmt(r.fullModeCap, 2)}x`).join(', ')}`,
+    );
   const suffix = mode === 'full' ? '' : `-${mode}`;
   writeResults(`${quick ? 'demo-quick' : 'demo'}${suffix}`, {
     mode,
     rows,
-    ratio: { wall4x: ratio, ofBound: rows.map((r) => r.ofBound) },
+    ratio: {
+      wall4x: ratio,
+      ofBound: rows.map((r) => r.ofBound),
+      fullModeCap: rows.map((r) => r.fullModeCap),
+    },
     target: { wall4xMax: WALL_RATIO_MAX, ofBoundMin: BOUND_RATIO_MIN },
   });
   if (ratio > WALL_RATIO_MAX) process.exitCode = 1;

@@ -130,8 +130,18 @@ describe('weft demo', () => {
     expect(s.bound.domainTxPerSecond).toBeGreaterThan(0);
     expect(s.bound.transfersPerSecondBound).toBeCloseTo(s.bound.domainTxPerSecond / 2, 0);
     expect(s.bound.ofBound).toBeCloseTo(s.transfersPerSecond / s.bound.transfersPerSecondBound, 2);
+    // Full mode (the default): a follower of the bound's blocks, and the cap it sets with 3 domains.
+    expect(s.bound.fullFollowerTxPerSecond).toBeGreaterThan(0);
+    const others = s.domains.length - 1;
+    expect(s.bound.fullModeCap).toBeCloseTo(
+      1 / (1 + (others * s.bound.domainTxPerSecond) / s.bound.fullFollowerTxPerSecond),
+      2,
+    );
     const text = await run(['demo', '--transfers', '2']);
     expect(text.out).toMatch(/bound +one domain [\d.]+ tx\/s \(same run\) ÷ 2 = [\d.]+ transfers\/s/);
+    expect(text.out).toMatch(
+      /full-mode cap +a follower re-validates [\d.]+ tx\/s; with 3 domains .* at most [\d.]+x of the bound/,
+    );
     const without = await run(['demo', '--transfers', '2', '--no-bound', '--json']);
     expect(JSON.parse(without.out).bound).toBeUndefined();
   });
@@ -146,6 +156,8 @@ describe('weft demo', () => {
     );
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'transition', transfersConfirmed: 6 });
+    // No full-mode follower to time in transition mode.
+    expect(JSON.parse(r.stdout).bound.fullModeCap).toBeUndefined();
     expect(r.stderr).toMatch(/verification mode 'transition': trusting each domain's key set/);
     const full = spawnSync(process.execPath, [weft, 'demo', '--transfers', '2', '--json'], {
       encoding: 'utf8',

@@ -8,6 +8,14 @@ import type { KeyPair } from '../crypto/index.js';
 import type { Domain } from '../domain/index.js';
 import { commitment, type ResourceParts } from '../resource/index.js';
 import { openDomainNode } from '../store/index.js';
+import {
+  acceptRootUpdate,
+  answerHeaderRequest,
+  decodeRootUpdate,
+  encodeRootUpdate,
+  type RootUpdate,
+  trustRemote,
+} from '../sync/index.js';
 import { decodeHeight, mintTx, signTransaction, type Transaction } from '../tx/index.js';
 
 /** Transactions timed for the bound: two blocks' worth, a fraction of a second on one core. */
@@ -27,6 +35,20 @@ export type DomainBound = {
   domainTxPerSecond: number;
   /** domainTxPerSecond ÷ 2: the transfers/s a pair of such domains could carry at best */
   transfersPerSecondBound: number;
+  /**
+   * The same blocks verified by a `full`-mode follower (their root updates decoded and accepted,
+   * every transaction re-validated, signatures inline): transactions per second. Absent when not
+   * measured (`followerFull: false`).
+   */
+  fullFollowerTxPerSecond?: number;
+  /**
+   * What `full` mode allows at best with `domains` domains, each block verified in full by the
+   * other domains − 1: a transfer costs two admissions and 2 × (domains − 1) follower validations
+   * against the bound's two admissions, so the ratio to the bound cannot pass
+   * 1 ÷ (1 + (domains − 1) × domainTxPerSecond ÷ fullFollowerTxPerSecond), even if everything else
+   * (planning, the driver, announcing, storing) were free.
+   */
+  fullModeCap?: number;
 };
 
 export type MeasureDomainBoundParameters = {
@@ -37,6 +59,8 @@ export type MeasureDomainBoundParameters = {
   owners: KeyPair[];
   random: (n: number) => Uint8Array;
   transactions?: number;
+  /** also time a full-mode follower of the timed blocks and give `fullModeCap` for this many domains */
+  followerFull?: { domains: number };
 };
 
 /**
@@ -79,6 +103,7 @@ export async function measureDomainBound(p: MeasureDomainBoundParameters): Promi
       await admitAll(domain, mints);
       while (domain.mempoolSize > 0) await domain.sealBlock();
     }
+    const mintedHeight = domain.committedHeight;
     const txs = coins.map(({ coin, owner }) => {
       const proof = domain.proveCommitment(commitment(coin.resource));
       const next = p.owners[(owner + 1) % p.owners.length]!;
@@ -128,16 +153,49 @@ export async function measureDomainBound(p: MeasureDomainBoundParameters): Promi
     while (domain.mempoolSize > 0) await domain.sealBlock();
     const seconds = (performance.now() - start) / 1000;
     const domainTxPerSecond = txs.length / seconds;
-    return {
+    const bound: DomainBound = {
       transactions: txs.length,
       seconds: Math.round(seconds * 1000) / 1000,
       domainTxPerSecond: Math.round(domainTxPerSecond * 10) / 10,
       transfersPerSecondBound: Math.round((domainTxPerSecond / TXS_PER_TRANSFER) * 10) / 10,
     };
+    if (p.followerFull) {
+      const followerTxPerSecond = timeFullFollower(domain, mintedHeight);
+      const others = p.followerFull.domains - 1;
+      bound.fullFollowerTxPerSecond = Math.round(followerTxPerSecond * 10) / 10;
+      bound.fullModeCap =
+        Math.round((1 / (1 + (others * domainTxPerSecond) / followerTxPerSecond)) * 1000) / 1000;
+    }
+    return bound;
   } finally {
     await node.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Transactions per second a `full`-mode follower of `domain` verifies: the root updates of the
+ * blocks after `fromHeight` as a follower receives them (encoded once, outside the timing, as the
+ * sender does), each decoded and accepted in full (every transaction re-validated, signatures
+ * inline) by a view that trusts the header at `fromHeight`.
+ */
+function timeFullFollower(domain: Domain, fromHeight: bigint): number {
+  const updates: RootUpdate[] = answerHeaderRequest(domain, {
+    domainId: domain.id,
+    fromHeight: fromHeight + 1n,
+    toHeight: domain.committedHeight,
+    withTxs: true,
+  });
+  const bodies = updates.map(encodeRootUpdate);
+  let view = trustRemote(domain.header(fromHeight)!, domain.keySet);
+  let txs = 0;
+  const start = performance.now();
+  for (const body of bodies) {
+    const u = decodeRootUpdate(body);
+    view = acceptRootUpdate(view, u, 'full').view;
+    txs += u.txs?.length ?? 0;
+  }
+  return txs / ((performance.now() - start) / 1000);
 }
 
 /** Submits `txs`; throws unless every one is admitted (the bound counts only admitted work). */

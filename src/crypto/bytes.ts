@@ -56,6 +56,16 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /**
+ * Node's encoder behind `Buffer#toString('hex')` (it takes any Uint8Array), when this runtime has
+ * it; this module is also bundled for the browser, where there is no Buffer.
+ */
+const hexSlice =
+  typeof Buffer === 'function'
+    ? (Buffer.prototype as unknown as { hexSlice?: (this: Uint8Array, start: number, end: number) => string })
+        .hexSlice
+    : undefined;
+
+/**
  * Lowercase hex without a prefix: the form bytes take as a map key or a name inside Weft (never
  * at an edge, where `toHex` is the rule). One flat string from node's encoder (a view, no copy
  * of the bytes): map lookups hash it at once, where one built a digit pair at a time is a chain
@@ -63,6 +73,10 @@ export function toHex(bytes: Uint8Array): string {
  * dashboard's bundle uses `toHex`, never this).
  */
 export function hexKey(bytes: Uint8Array): string {
+  // Node's hex encoder called on the array itself: taking `bytes.buffer` of a small array V8 keeps
+  // in its heap (every digest) would move it out to an ArrayBuffer of its own first, 3-4x the
+  // cost of the encoding (docs/benchmarks.md, issue 17.3 fourth pass).
+  if (hexSlice !== undefined) return hexSlice.call(bytes, 0, bytes.byteLength);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 

@@ -73,8 +73,14 @@ export class Writer {
   u128(v: bigint): this {
     if (typeof v !== 'bigint' || v < 0n || v > U128_MAX) fail(`u128 out of range: ${String(v)}`);
     this.reserve(16);
-    this.view.setBigUint64(this.pos, v >> 64n);
-    this.view.setBigUint64(this.pos + 8, v & U64_MAX);
+    // Quantities mostly fit 64 bits: then the high half is zero, without two bigint operations.
+    if (v <= U64_MAX) {
+      this.view.setBigUint64(this.pos, 0n);
+      this.view.setBigUint64(this.pos + 8, v);
+    } else {
+      this.view.setBigUint64(this.pos, v >> 64n);
+      this.view.setBigUint64(this.pos + 8, v & U64_MAX);
+    }
     this.pos += 16;
     return this;
   }
@@ -143,12 +149,20 @@ export class Writer {
 
 /** Reads canonical encodings; every read checks bounds and throws WeftError('CODEC'). */
 export class Reader {
-  private readonly view: DataView;
+  /** Made at the first u64 or u128 read: most decodes on the admission path read none. */
+  private dataView: DataView | undefined;
   private pos = 0;
 
   constructor(private readonly buf: Uint8Array) {
     if (!(buf instanceof Uint8Array)) fail('expected bytes to decode');
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private get view(): DataView {
+    // Taking `buf.buffer` of a small array V8 keeps in its heap moves it out to an ArrayBuffer
+    // of its own: only done when a 64-bit read needs it.
+    if (this.dataView === undefined)
+      this.dataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return this.dataView;
   }
 
   get offset(): number {
@@ -172,16 +186,18 @@ export class Reader {
 
   u16(): number {
     this.need(2, 'u16');
-    const v = this.view.getUint16(this.pos);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 2;
-    return v;
+    return (b[p]! << 8) | b[p + 1]!;
   }
 
   u32(): number {
     this.need(4, 'u32');
-    const v = this.view.getUint32(this.pos);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 4;
-    return v;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
 
   u64(): bigint {

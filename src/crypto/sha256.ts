@@ -1,8 +1,8 @@
 // SHA-256 for single inputs. Short inputs (one 64-byte block after padding: up to 55 bytes, which
 // covers every tree key and most values) go through a small allocation-free implementation that
-// writes the digest in place — 2.2x node:crypto's one-shot hash on this hot path (measured in
-// docs/benchmarks.md); longer inputs go through node:crypto. Both are tested to agree on every
-// length.
+// writes the digest in place — 2.2x node:crypto's one-shot hash with a Buffer result on this hot
+// path (measured in docs/benchmarks.md); longer inputs go through node:crypto, whose digest is
+// taken as a string and copied in (no Buffer per hash). Both are tested to agree on every length.
 import { createHash, hash as oneShot } from 'node:crypto';
 import { assertBytes } from './bytes.js';
 import { WeftError } from './errors.js';
@@ -83,6 +83,23 @@ function writeWord(out: Uint8Array, at: number, v: number): void {
   out[at + 3] = v;
 }
 
+/**
+ * node:crypto's SHA-256 of `data` written to `out[offset .. offset + 32]`. The digest comes back
+ * as a 'binary' (latin1) string, one char per byte (0–255), and is copied in: a Buffer result costs an
+ * ArrayBuffer with its own backing store per hash, ~4x the time of the hash itself once its
+ * collection is counted (docs/benchmarks.md, issue 17.3 fourth pass).
+ */
+function nodeDigestInto(data: Uint8Array, out: Uint8Array, offset: number): void {
+  if (!hasOneShot) {
+    // Without the one-shot (older node, and the dashboard's browser shim, whose digest takes no
+    // encoding): the digest's bytes as they come.
+    out.set(createHash('sha256').update(data).digest(), offset);
+    return;
+  }
+  const s = oneShot('sha256', data, 'binary');
+  for (let i = 0; i < DIGEST_BYTES; i++) out[offset + i] = s.charCodeAt(i);
+}
+
 function nodeHash(data: Uint8Array): Buffer {
   return hasOneShot
     ? (oneShot('sha256', data, 'buffer') as unknown as Buffer)
@@ -113,7 +130,7 @@ export function sha256Into(data: Uint8Array, out: Uint8Array, offset: number): v
 /** `sha256Into` without the checks, for callers that made `out` themselves. */
 function digestInto(data: Uint8Array, out: Uint8Array, offset: number): void {
   if (data.length <= SHORT_INPUT_MAX) sha256ShortInto(data, out, offset);
-  else out.set(nodeHash(data), offset);
+  else nodeDigestInto(data, out, offset);
 }
 
 /** SHA-256 of one input. */

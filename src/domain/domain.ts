@@ -557,10 +557,23 @@ export class Domain extends EventEmitter<DomainEvents> {
     return next;
   }
 
+  /** What `changes` counts: every state the domain moved to, every seal that landed, every output. */
+  private changeCount = 0;
+
+  /**
+   * A number that grows whenever anything this domain's reads answer may have changed (a new
+   * state, a block landing in the store, an output told): a reader that polls, such as the
+   * transfer driver, skips what waits on a domain whose count did not move. Nothing to interpret.
+   */
+  get changes(): number {
+    return this.changeCount;
+  }
+
   private run(input: DomainInput, chain?: WindowChain): DomainOutput[] {
     try {
       const { state, outputs } = apply(this.state, input, this.env, chain);
       this.state = state;
+      this.changeCount++;
       return outputs;
     } catch (e) {
       // The state may be half-changed past a broken postcondition: never continue from it.
@@ -578,6 +591,7 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   private emitAll(outputs: DomainOutput[]): void {
+    this.changeCount++;
     for (const o of outputs) (this.emit as (t: string, o: DomainOutput) => boolean)(o.type, o);
   }
 
@@ -864,6 +878,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         sealOutputs = this.run(seal);
       } catch (e) {
         this.sealing = null; // the seal was refused: the state did not move
+        this.changeCount++;
         throw e;
       }
       const sealed = sealOutputs[0] as Extract<DomainOutput, { type: 'blockSealed' }>;
@@ -903,6 +918,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         throw e;
       }
       this.sealing = null;
+      this.changeCount++;
       this.spent.tree += t1 - t0;
       this.spent.seal += t2 - t1;
       this.spent.sign += t3 - t2;

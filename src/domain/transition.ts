@@ -761,19 +761,23 @@ function submit(
       false,
     );
   }
-  const spent = new Set(reads.spentNullifiers);
-  const refused = new Set(reads.refusedNullifiers ?? []);
+  // Most reads find nothing: then no set is built and no digest turned into a key to look up.
+  const spent = reads.spentNullifiers.length > 0 ? new Set(reads.spentNullifiers) : null;
+  const refused =
+    reads.refusedNullifiers !== undefined && reads.refusedNullifiers.length > 0
+      ? new Set(reads.refusedNullifiers)
+      : null;
   const ctx: ValidationContext = {
     domainId: state.config.domainId,
     isAnchorAccepted: (root) => isAnchorAccepted(state, root, reads.remoteRecords),
-    isNullifierSpent: (nf) => spent.has(hexKey(nf)),
+    isNullifierSpent: (nf) => spent?.has(hexKey(nf)) === true,
     logics: env.logics,
     // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
     // a deadline already before the head's can never be met: refused now, not evicted later.
     blockTimestampMs: state.head.timestamp,
     isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
     remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height, reads.remoteRecords),
-    isRefused: (nf) => refused.has(hexKey(nf)) || queuedRefusal(state, nf),
+    isRefused: (nf) => refused?.has(hexKey(nf)) === true || queuedRefusal(state, nf),
     executesScopes: env.programs !== undefined,
     isAnchorProvenByPath: (anchor, bytes) =>
       isAnchorProvenHere(state, env, anchor, bytes, reads.remoteRecords),
@@ -805,8 +809,11 @@ function submit(
       known.status === 'pending' ? 'is already pending' : `was already included at height ${known.height}`;
     return refuse(state, id, 'DUPLICATE_TX', `transaction ${where}`, false);
   }
-  for (const nf of effects.nullifiers) {
-    if (state.pendingNullifiers.has(hexKey(nf))) {
+  // Each digest's key computed once, for the checks and for the pending sets.
+  const nfKeys = effects.nullifiers.map((nf) => hexKey(nf));
+  const cmKeys = effects.commitments.map((cm) => hexKey(cm));
+  for (const k of nfKeys) {
+    if (state.pendingNullifiers.has(k)) {
       return refuse(
         state,
         id,
@@ -816,10 +823,9 @@ function submit(
       );
     }
   }
-  const existing = new Set(reads.existingCommitments);
-  for (const cm of effects.commitments) {
-    const k = hexKey(cm);
-    if (existing.has(k) || state.pendingCommitments.has(k)) {
+  const existing = reads.existingCommitments.length > 0 ? new Set(reads.existingCommitments) : null;
+  for (const k of cmKeys) {
+    if (existing?.has(k) === true || state.pendingCommitments.has(k)) {
       return refuse(
         state,
         id,
@@ -839,8 +845,8 @@ function submit(
     );
   }
   state.mempool.push({ id, key, tx, effects, sinceHeight: state.height });
-  for (const nf of effects.nullifiers) state.pendingNullifiers.add(hexKey(nf));
-  for (const cm of effects.commitments) state.pendingCommitments.add(hexKey(cm));
+  for (const k of nfKeys) state.pendingNullifiers.add(k);
+  for (const k of cmKeys) state.pendingCommitments.add(k);
   state.statuses.set(key, { status: 'pending', sinceHeight: state.height });
   return { state, outputs: [{ type: 'txAccepted', txId: id }] };
 }
@@ -874,6 +880,7 @@ function queueRefusal(
 
 /** Whether a refusal of the resource with nullifier `nf` waits in the next block's writes. */
 function queuedRefusal(state: DomainState, nf: Uint8Array): boolean {
+  if (state.queuedWrites.length === 0) return false;
   const key = refusalKey(nf);
   for (const w of state.queuedWrites) if (equalBytes(w.key, key)) return true;
   return false;

@@ -177,6 +177,8 @@ export type SyncRouterEvents = {
 type Member = {
   domain: Domain;
   sync: SyncState;
+  /** the latest root update announced, encoded: every follower (and a re-announcement) gets the same bytes */
+  announced?: { height: bigint; body: Uint8Array };
   net: Transport;
   queue: Promise<void>;
   detach: () => void;
@@ -342,7 +344,7 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       // Facts are handed to the transport first (no wait for their acknowledgement), so each peer
       // receives them before the root update; they are an optimisation: without them the peer reads.
       void this.sendFacts(member, o.block, o.headerHash).catch(() => {});
-      void this.announce(member, o.block.header.height);
+      void this.announce(member, o.block.header.height, o.block);
     };
     const onAttested = (s: SignedAttestation) => void this.relayAttestation(member, s);
     domain.on('blockSealed', onSealed);
@@ -686,8 +688,9 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     );
   }
 
-  private update(domain: Domain, height: bigint): RootUpdate | null {
-    const block = domain.block(height);
+  private update(domain: Domain, height: bigint, sealed?: Block): RootUpdate | null {
+    // The block the seal event carries is the one the store holds: no read and decode of it again.
+    const block = sealed?.header.height === height ? sealed : domain.block(height);
     const signed = domain.header(height);
     if (!block || !signed) return null;
     if (this.mode !== 'full') return rootUpdateFromBlock(block, signed);
@@ -722,15 +725,19 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     return keySet ? verifyHeaderSignatures(signed, keySet) : undefined;
   }
 
-  private announce(member: Member, height: bigint): Promise<void> {
-    return this.announceTo(member, height, this.followersOf(member.domain.id));
+  private announce(member: Member, height: bigint, sealed?: Block): Promise<void> {
+    return this.announceTo(member, height, this.followersOf(member.domain.id), sealed);
   }
 
-  private async announceTo(member: Member, height: bigint, to: Uint8Array[]): Promise<void> {
+  private async announceTo(member: Member, height: bigint, to: Uint8Array[], sealed?: Block): Promise<void> {
     if (height === 0n || to.length === 0) return;
-    const update = this.update(member.domain, height);
-    if (!update) return;
-    const body = encodeRootUpdate(update);
+    let body = member.announced?.height === height ? member.announced.body : undefined;
+    if (body === undefined) {
+      const update = this.update(member.domain, height, sealed);
+      if (!update) return;
+      body = encodeRootUpdate(update);
+      member.announced = { height, body };
+    }
     const id = `${hexKey(member.domain.id)}/${height}`;
     await Promise.all(to.map((d) => this.send(member, d, { kind: 'rootUpdate', id, body })));
   }

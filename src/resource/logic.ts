@@ -1,6 +1,6 @@
 // Resource logics: the deterministic predicates that decide whether a resource may be consumed
 // or created in a transaction, found by logicRef in a registry. See docs/resource-logics.md.
-import { assertBytes, type PublicKey, sha256, utf8, WeftError, Writer } from '../crypto/index.js';
+import { assertBytes, hexKey, type PublicKey, sha256, utf8, WeftError, Writer } from '../crypto/index.js';
 import type { Resource } from './resource.js';
 import type { ResourceValue } from './value.js';
 
@@ -119,7 +119,7 @@ export function defineLogic(p: DefineLogicParameters): ResourceLogic {
 export type LogicLookup = { get(ref: Uint8Array): ResourceLogic | undefined };
 
 function refKey(ref: Uint8Array): string {
-  return Buffer.from(ref.buffer, ref.byteOffset, ref.length).toString('hex');
+  return hexKey(ref);
 }
 
 /**

@@ -1,20 +1,13 @@
 // The resource: an immutable unit of state, created once (its commitment) and consumed once
 // (its nullifier). Layout and hashes are the Anoma Resource Machine's (arm-risc0 v1.1.1), so
 // commitments and nullifiers equal the reference implementation's (ARCHITECTURE.md §4).
-import {
-  assertBytes,
-  concatBytes,
-  decodeAll,
-  type Reader,
-  sha256,
-  WeftError,
-  Writer,
-} from '../crypto/index.js';
+import { assertBytes, decodeAll, type Reader, sha256, WeftError, Writer } from '../crypto/index.js';
 
 /** Digests, nonces, seeds and nullifier keys are all 32 bytes. */
 export const DIGEST_BYTES = 32;
 export const NK_BYTES = 32;
 export const QUANTITY_MAX = (1n << 128n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
 
 /** Bytes hashed into a commitment: 3 digests, u128, bool, nonce, nkCommitment, rcm. */
 export const COMMITMENT_PREIMAGE_BYTES = 209;
@@ -40,7 +33,13 @@ export function assertResource(value: unknown, name = 'resource'): asserts value
   if (typeof value !== 'object' || value === null)
     throw new WeftError('BAD_INPUT', `${name} must be an object`);
   const r = value as Resource;
-  for (const field of DIGEST_FIELDS) assertBytes(r[field], DIGEST_BYTES, `${name}.${field}`);
+  // Checked first without naming the field: the name is built only for the refusal (this runs
+  // several times per transfer on the admission path).
+  for (const field of DIGEST_FIELDS) {
+    const f = r[field];
+    if (!(f instanceof Uint8Array) || f.length !== DIGEST_BYTES)
+      assertBytes(f, DIGEST_BYTES, `${name}.${field}`);
+  }
   if (typeof r.quantity !== 'bigint' || r.quantity < 0n || r.quantity > QUANTITY_MAX) {
     throw new WeftError('BAD_INPUT', `${name}.quantity must be a bigint from 0 to 2^128-1`);
   }
@@ -98,8 +97,14 @@ export function commitment(resource: Resource): Uint8Array {
   const input = COMMITMENT_INPUT;
   input.set(resource.logicRef, 0);
   input.set(resource.labelRef, 32);
-  COMMITMENT_QUANTITY.setBigUint64(0, resource.quantity >> 64n);
-  COMMITMENT_QUANTITY.setBigUint64(8, resource.quantity & 0xffff_ffff_ffff_ffffn);
+  const q = resource.quantity;
+  if (q <= U64_MAX) {
+    COMMITMENT_QUANTITY.setBigUint64(0, 0n);
+    COMMITMENT_QUANTITY.setBigUint64(8, q);
+  } else {
+    COMMITMENT_QUANTITY.setBigUint64(0, q >> 64n);
+    COMMITMENT_QUANTITY.setBigUint64(8, q & U64_MAX);
+  }
   input.set(resource.valueRef, 80);
   input[112] = resource.isEphemeral ? 1 : 0;
   input.set(resource.nonce, 113);
@@ -140,12 +145,34 @@ export function nullifier(
 }
 
 const KIND_TAG = new TextEncoder().encode('weft.kind');
+// The preimage of the last kind computed, and its digest: most transactions of a domain move one
+// kind or a few, so the same preimage recurs (compared byte for byte, never assumed).
+const KIND_INPUT = new Uint8Array(KIND_TAG.length + 2 * DIGEST_BYTES);
+KIND_INPUT.set(KIND_TAG, 0);
+let lastKind: Uint8Array | undefined;
+
+function holds(buf: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < DIGEST_BYTES; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
+}
 
 /** The resource's kind, what balance is checked per: `SHA256("weft.kind" || logicRef || labelRef)`. */
 export function kind(resource: Pick<Resource, 'logicRef' | 'labelRef'>): Uint8Array {
   assertBytes(resource.logicRef, DIGEST_BYTES, 'resource.logicRef');
   assertBytes(resource.labelRef, DIGEST_BYTES, 'resource.labelRef');
-  return sha256(concatBytes(KIND_TAG, resource.logicRef, resource.labelRef));
+  const at = KIND_TAG.length;
+  if (
+    lastKind === undefined ||
+    !holds(KIND_INPUT, at, resource.logicRef) ||
+    !holds(KIND_INPUT, at + DIGEST_BYTES, resource.labelRef)
+  ) {
+    lastKind = undefined;
+    KIND_INPUT.set(resource.logicRef, at);
+    KIND_INPUT.set(resource.labelRef, at + DIGEST_BYTES);
+    lastKind = sha256(KIND_INPUT);
+  }
+  // A copy: the caller may keep or change it.
+  return lastKind.slice();
 }
 
 /**

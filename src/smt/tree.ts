@@ -2,7 +2,6 @@
 // updates with path copying (update.ts), proven by walking the queried keys' bits (prove.ts),
 // pruned and compacted (prune.ts), and optionally persisted as pages of several levels
 // (persist.ts, load.ts). This class keeps the versions and composes those jobs.
-import { equalBytes } from '../crypto/bytes.js';
 import { check, invariant, WeftError } from '../crypto/errors.js';
 import { sha256, sha256Into } from '../crypto/sha256.js';
 import { EMPTY, KeyHashArena, NodeArena, type TreeArenas, ValueArena } from './arena.js';
@@ -224,9 +223,22 @@ export class Smt {
   /** `get` without the promise, for callers that must stay synchronous (a pure state machine). */
   getSync(key: Uint8Array, version?: bigint): Uint8Array | null {
     checkKey(key);
-    const kh = sha256(key);
+    // The key's hash in a scratch buffer (a read is synchronous and never re-enters itself): a
+    // domain reads three keys per transfer at admission, most of them absent.
+    const kh = this.readKeyHash;
+    sha256Into(key, kh, 0);
     const leaf = this.findLeaf(this.rootId(version), kh);
     return leaf === EMPTY ? null : this.vals.get(this.nodes.valueOffset(leaf)).slice();
+  }
+
+  private readonly readKeyHash = new Uint8Array(32);
+
+  /** Whether the leaf key hash in `slot` is `kh`, compared in place (no view allocated). */
+  private leafKeyIs(slot: number, kh: Uint8Array): boolean {
+    const bytes = this.keys.bytes;
+    const at = slot * 32;
+    for (let i = 0; i < 32; i++) if (bytes[at + i] !== kh[i]) return false;
+    return true;
   }
 
   /** The leaf holding `kh` under `node`, or EMPTY. */
@@ -235,7 +247,7 @@ export class Smt {
     let n = node;
     for (let d = 0; d <= KEY_BITS; d++) {
       if (n === EMPTY) return EMPTY;
-      if (a.isLeaf(n)) return equalBytes(this.keys.view(a.keySlot(n)), kh) ? n : EMPTY;
+      if (a.isLeaf(n)) return this.leafKeyIs(a.keySlot(n), kh) ? n : EMPTY;
       n = bitOf(kh, 0, d) === 0 ? a.left(n) : a.right(n);
     }
     invariant(false, 'walk deeper than 256 levels');

@@ -35,7 +35,7 @@ import {
   TRANSFER_DEADLINE_MS_DEFAULT,
   withSourceProof,
 } from './plan.js';
-import type { TransferPlan, TransferRecord } from './record.js';
+import type { Moved, TransferPlan, TransferRecord } from './record.js';
 import { withRefundWitness } from './refund.js';
 
 type Awaitable<T> = T | Promise<T>;
@@ -49,6 +49,13 @@ type Awaitable<T> = T | Promise<T>;
 export interface TransferDomain {
   readonly id: Uint8Array;
   readonly committedHeight: bigint;
+  /**
+   * Optional: a number that grows whenever anything this domain's reads answer may have changed
+   * (a local `Domain` counts its new states and seals). With it, a driver pass observes a
+   * transfer only when a domain it waits on changed since it was last observed; without it (a
+   * domain in another process), on every pass.
+   */
+  readonly changes?: number;
   submit(tx: Transaction): Promise<SubmitResult>;
   status(txId: Uint8Array): Awaitable<TxStatus | undefined>;
   proveCommitment(cm: Uint8Array, height?: bigint): Awaitable<StateProof>;
@@ -91,6 +98,11 @@ export const OWN_REJECTIONS_MAX = 100_000;
 /** Finished transfers kept in memory (for `get`, `explain`, handles); all stay in the store. */
 export const FINISHED_KEPT_MAX = 10_000;
 /**
+ * Every this many passes, a pass observes every unfinished transfer whether or not a domain it
+ * waits on changed: the safety net under the change tracking (`TransferDomain.changes`).
+ */
+export const FULL_SWEEP_EVERY_PASSES = 16;
+/**
  * Claim refusals that will not go away by waiting: the transfer fails. Not among them: the ones a
  * destination records a refusal for (DEADLINE_PASSED, UNKNOWN_LOGIC, TRANSFER_REFUSED) — the
  * transfer waits for the refusal (or the deadline) to be proven at the source, then refunds.
@@ -121,6 +133,8 @@ export type TransferDriverOptions = {
    * network whose domains follow everyone needs none.
    */
   follow?: (from: Uint8Array, to: Uint8Array) => Promise<void> | void;
+  /** Passes between two that observe every unfinished transfer: FULL_SWEEP_EVERY_PASSES when absent. */
+  fullSweepEveryPasses?: number;
 };
 
 /** A transfer the driver plans and starts: both domains must be ones it can reach in full. */
@@ -225,7 +239,47 @@ export type TransferHandle = {
   done: Promise<Transfer>;
 };
 
-type Entry = { rec: TransferRecord; waiters: ((t: Transfer) => void)[] };
+/**
+ * What a transfer's two domains were when its last observation started (read before any of its
+ * reads): change counts, committed heights, and each one's view of the other (height and state
+ * root). A later pass observes it again only once what its phase waits on moved (`due`). Null:
+ * observe it on the next pass (a read failed, the driver has just submitted for it, or a domain
+ * keeps no change count); absent: never observed (new or resumed).
+ */
+type Observed = {
+  fromChanges: number;
+  toChanges: number;
+  fromHeight: bigint;
+  toHeight: bigint;
+  fromView: string;
+  toView: string;
+} | null;
+
+type Entry = { rec: TransferRecord; waiters: ((t: Transfer) => void)[]; observed?: Observed };
+
+/**
+ * Values derived from a plan that every observation used to recompute: transaction ids, and the
+ * moved resource's commitment and nullifier. Keyed by the objects themselves, which are never
+ * changed in place (a claim with its proof, a refund with its witness, are new objects).
+ */
+const idMemo = new WeakMap<Transaction, Uint8Array>();
+function idOf(tx: Transaction): Uint8Array {
+  let id = idMemo.get(tx);
+  if (id === undefined) {
+    id = txId(tx);
+    idMemo.set(tx, id);
+  }
+  return id;
+}
+const movedMemo = new WeakMap<Moved, { cm: Uint8Array; nf: Uint8Array }>();
+function movedKeys(m: Moved): { cm: Uint8Array; nf: Uint8Array } {
+  let k = movedMemo.get(m);
+  if (k === undefined) {
+    k = { cm: commitment(m.resource), nf: nullifier(m.resource, m.nk) };
+    movedMemo.set(m, k);
+  }
+  return k;
+}
 
 /** What every observation of a transfer starts from: its record, both domains, the moved resource. */
 type Observation = {
@@ -271,12 +325,28 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** Registers a domain the driver may talk to (source or destination of transfers). */
   addDomain(d: TransferDomain): void {
-    this.domains.set(toHex(d.id), d);
+    const key = toHex(d.id);
+    const was = this.domains.get(key);
+    if (was === d) return;
+    this.domains.set(key, d);
+    // Another object for a known id: lookups cached by id object must not answer the old one.
+    if (was !== undefined) this.byIdObject = new WeakMap();
   }
 
   private domain(id: Uint8Array): TransferDomain {
-    const d = this.domains.get(toHex(id));
+    const d = this.lookup(id);
     if (!d) throw new WeftError('UNKNOWN_DOMAIN', `the transfer driver does not know domain ${toHex(id)}`);
+    return d;
+  }
+
+  /** Domain ids already looked up, by the array itself (transfers started here share their domains'). */
+  private byIdObject = new WeakMap<Uint8Array, TransferDomain>();
+
+  private lookup(id: Uint8Array): TransferDomain | undefined {
+    const seen = this.byIdObject.get(id);
+    if (seen !== undefined) return seen;
+    const d = this.domains.get(toHex(id));
+    if (d !== undefined) this.byIdObject.set(id, d);
     return d;
   }
 
@@ -376,7 +446,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const fresh: Entry[] = [];
     const handles: TransferHandle[] = [];
     for (const { plan, from, to } of plans) {
-      const id = toHex(txId(plan.move));
+      const id = toHex(idOf(plan.move));
       const known = this.entries.get(id);
       if (known) {
         handles.push(this.handle(known));
@@ -471,7 +541,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       case 'requested':
         return {
           waitingFor: 'sourceCommit',
-          moveStatus: (await from.status(txId(rec.plan.move)))?.status ?? 'unknown',
+          moveStatus: (await from.status(idOf(rec.plan.move)))?.status ?? 'unknown',
           sourceHeight: from.committedHeight,
           lastUpdateAgeMs: age,
         };
@@ -496,7 +566,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       case 'rootSynced':
         return {
           waitingFor: 'claimInclusion',
-          claimStatus: (await to.status(txId(rec.plan.claim)))?.status ?? 'unknown',
+          claimStatus: (await to.status(idOf(rec.plan.claim)))?.status ?? 'unknown',
           destinationHeight: to.committedHeight,
           lastUpdateAgeMs: age,
         };
@@ -511,7 +581,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         const wait: TransferWait = {
           waitingFor: 'refundInclusion',
           refundStatus: rec.plan.refund
-            ? ((await from.status(txId(rec.plan.refund)))?.status ?? 'unknown')
+            ? ((await from.status(idOf(rec.plan.refund)))?.status ?? 'unknown')
             : 'unknown',
           refundableHeight: t.refundableHeight!,
           sourceHeight: from.committedHeight,
@@ -625,7 +695,13 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
    * group commits.
    */
   private async pass(): Promise<void> {
-    const active = [...this.entries.values()].filter((e) => !isTerminal(e.rec.transfer));
+    const every = this.options.fullSweepEveryPasses ?? FULL_SWEEP_EVERY_PASSES;
+    const sweep = this.passes++ % every === 0;
+    const nowMs = this.clock();
+    const active: Entry[] = [];
+    for (const e of this.entries.values()) {
+      if (!isTerminal(e.rec.transfer) && (sweep || this.due(e, nowMs))) active.push(e);
+    }
     // Transfers resumed from the store (and any added meanwhile) have their domains follow each
     // other too; pairs already passed to the hook cost nothing.
     await this.followPairs(active);
@@ -637,6 +713,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     };
     await Promise.all(Array.from({ length: Math.min(OBSERVE_CONCURRENCY, active.length) }, worker));
   }
+
+  /** Passes made so far (every FULL_SWEEP_EVERY_PASSES-th observes every unfinished transfer). */
+  private passes = 0;
 
   /** Records waiting for the next durable write, and that write. */
   private writing: { recs: TransferRecord[]; done: Promise<void> } | null = null;
@@ -665,6 +744,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
    */
   private async advance(entry: Entry): Promise<void> {
     if (isTerminal(entry.rec.transfer)) return;
+    // What the domains were before any read: a change after it makes the next pass look again.
+    let observed = this.stampOf(entry.rec.transfer);
     const walked: Transfer[] = [];
     for (let guard = 0; guard < 8; guard++) {
       const before = entry.rec.transfer;
@@ -674,6 +755,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       } catch (e) {
         // A failed read is an observation not made: reported, and tried again next pass.
         this.emit('error', e instanceof Error ? e : new Error(String(e)));
+        observed = null;
         break;
       }
       if (fact === null) break;
@@ -693,9 +775,108 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
         return;
       }
     }
-    await this.act(entry.rec).catch((err) => {
+    const submitted = await this.act(entry.rec).catch((err) => {
       this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      return true;
     });
+    // A submission's answer (or a failed act) is read on the next pass, whatever else changed.
+    entry.observed = submitted ? null : observed;
+  }
+
+  /**
+   * What a transfer's two domains are now — change counts, heights and their views of each
+   * other; null when either keeps no change count or answers views asynchronously (a domain in
+   * another process: every pass then observes the transfer).
+   */
+  private stampOf(t: Transfer): Observed {
+    const from = this.lookup(t.from);
+    const to = this.lookup(t.to);
+    if (from?.changes === undefined || to?.changes === undefined) return null;
+    const fromView = this.viewOf(from, to);
+    const toView = this.viewOf(to, from);
+    if (fromView === null || toView === null) return null;
+    return {
+      fromChanges: from.changes,
+      toChanges: to.changes,
+      fromHeight: from.committedHeight,
+      toHeight: to.committedHeight,
+      fromView,
+      toView,
+    };
+  }
+
+  /** `observer`'s view of `subject` as last read, with the observer's change count then. */
+  private readonly views = new Map<
+    TransferDomain,
+    Map<TransferDomain, { changes: number; view: string | null }>
+  >();
+
+  /**
+   * `observer`'s latest accepted header of `subject` as a string (height and state root), read
+   * again only once the observer's change count moved; null when the read is not immediate.
+   */
+  private viewOf(observer: TransferDomain, subject: TransferDomain): string | null {
+    let of = this.views.get(observer);
+    if (of === undefined) {
+      of = new Map();
+      this.views.set(observer, of);
+    }
+    const changes = observer.changes;
+    const known = of.get(subject);
+    if (known !== undefined && known.changes === changes) return known.view;
+    let view: string | null;
+    try {
+      const h = observer.remoteHeader(subject.id);
+      if (h instanceof Promise) {
+        h.catch(() => undefined);
+        view = null;
+      } else view = h === undefined ? '-' : `${h.height}:${toHex(h.stateRoot)}`;
+    } catch {
+      view = null;
+    }
+    if (changes !== undefined) of.set(subject, { changes, view });
+    return view;
+  }
+
+  /**
+   * Whether a transfer must be observed in this pass: never observed since it was last stepped
+   * on or acted for, or something its phase waits on changed since (docs/transfers.md, "Driver
+   * passes"): `requested` a block of the source (or the clock passing its expiry);
+   * `sourceCommitted` the destination's view of the source or a block of the destination;
+   * `rootSynced` a block of the destination; `claimed` the source's view of the destination;
+   * `refundable` a block of the source or its view of the destination. With a refund planned, `sourceCommitted` and
+   * `rootSynced` also wait on the source's view of the destination (a deadline or a refusal
+   * proven there). A knowledge policy reads the whole network: `sourceCommitted` is then
+   * observed on every pass.
+   */
+  private due(entry: Entry, nowMs: bigint): boolean {
+    const was = entry.observed;
+    if (!was) return true;
+    const t = entry.rec.transfer;
+    if (t.phase === 'requested' && nowMs >= t.expiresAtMs) return true;
+    if (t.phase === 'sourceCommitted' && this.claimPolicy) return true;
+    const from = this.lookup(t.from);
+    const to = this.lookup(t.to);
+    // Neither domain changed at all: nothing to read.
+    if (from?.changes === was.fromChanges && to?.changes === was.toChanges) return false;
+    const now = this.stampOf(t);
+    if (now === null) return true;
+    const refundSide = entry.rec.plan.refund !== undefined && now.fromView !== was.fromView;
+    switch (t.phase) {
+      case 'requested':
+        return now.fromHeight !== was.fromHeight;
+      case 'sourceCommitted':
+        return now.toView !== was.toView || now.toHeight !== was.toHeight || refundSide;
+      case 'rootSynced':
+        return now.toHeight !== was.toHeight || refundSide;
+      case 'claimed':
+        return now.fromView !== was.fromView;
+      case 'refundable':
+        // the refund's witness rests on A's header of B too (a refusal, or the deadline passed)
+        return now.fromHeight !== was.fromHeight || now.fromView !== was.fromView;
+      default:
+        return true;
+    }
   }
 
   /** The next fact about a transfer, read from the domains; null when nothing new is known. */
@@ -707,8 +888,8 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       atMs: this.clock(),
       from: this.domain(t.from),
       to: this.domain(t.to),
-      movedCm: commitment(rec.plan.moved.resource),
-      movedNf: nullifier(rec.plan.moved.resource, rec.plan.moved.nk),
+      movedCm: movedKeys(rec.plan.moved).cm,
+      movedNf: movedKeys(rec.plan.moved).nf,
     };
     switch (t.phase) {
       case 'requested':
@@ -728,7 +909,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** `requested`: is the move in a source block, refused for good, or out of time? */
   private async observeMove({ rec, t, atMs, from, movedCm }: Observation): Promise<TransferEvent | null> {
-    const st = await from.status(txId(rec.plan.move));
+    const st = await from.status(idOf(rec.plan.move));
     if (st?.status === 'included') {
       const p = await from.proveCommitment(movedCm, st.height);
       return {
@@ -781,7 +962,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** `rootSynced`: did the claim land (ours or a replay), was it refused for good, or is it late? */
   private async observeClaim({ rec, atMs, to, movedNf }: Observation): Promise<TransferEvent | null> {
-    const st = await to.status(txId(rec.plan.claim));
+    const st = await to.status(idOf(rec.plan.claim));
     if (st?.status === 'included') return { e: 'claimIncluded', height: st.height, atMs };
     // Our claim waits in the destination's mempool: its next block decides it (and any other
     // copy spending the resource there evicts ours, which the next pass reads). Only the
@@ -799,7 +980,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /** `refundable`: is the refund in a source block? */
   private async observeRefund({ rec, atMs, from, movedNf }: Observation): Promise<TransferEvent | null> {
-    const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
+    const st = rec.plan.refund ? await from.status(idOf(rec.plan.refund)) : undefined;
     if (st?.status === 'included') return { e: 'refundIncluded', height: st.height, atMs };
     // Only the refund can spend the moved resource on the source: seen spent, it is refunded.
     const spent = await from.proveNullifier(movedNf);
@@ -846,7 +1027,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     if (t.deadlineMs === undefined || rec.plan.refund === undefined) return null;
     const seen = await this.domain(t.from).remoteHeader(t.to);
     if (!seen || seen.timestamp <= t.deadlineMs) return null;
-    const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    const nf = movedKeys(rec.plan.moved).nf;
     const p = await this.domain(t.to).proveNullifier(nf, seen.height);
     if (p.value !== null || !verifyProof(seen.stateRoot, nullifierKey(nf), null, p.proof)) return null;
     return { e: 'deadlinePassed', height: seen.height, atMs };
@@ -877,7 +1058,7 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   ): Promise<(RefusalRecord & { proof: StateProof['proof'] }) | null> {
     const to = this.domain(rec.transfer.to);
     if (to.proveRefusal === undefined) return null;
-    const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+    const nf = movedKeys(rec.plan.moved).nf;
     const p = await to.proveRefusal(nf, height);
     if (p.value === null) return null;
     if (stateRoot !== undefined && !verifyProof(stateRoot, refusalKey(nf), p.value, p.proof)) return null;
@@ -910,12 +1091,12 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
       };
     } else {
       if (t.deadlineMs === undefined || seen.timestamp <= t.deadlineMs) return null;
-      const nf = nullifier(rec.plan.moved.resource, rec.plan.moved.nk);
+      const nf = movedKeys(rec.plan.moved).nf;
       const absent = await this.domain(t.to).proveNullifier(nf, seen.height);
       if (absent.value !== null) return null;
       refund = { height: seen.height, proof: absent.proof };
     }
-    const held = await from.proveCommitment(commitment(rec.plan.moved.resource));
+    const held = await from.proveCommitment(movedKeys(rec.plan.moved).cm);
     if (held.value === null) return null;
     return withRefundWitness(rec.plan.refund, {
       commitmentProof: { anchor: held.root, height: decodeHeight(held.value), proof: held.proof },
@@ -960,33 +1141,41 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     d: TransferDomain,
     tx: Transaction,
   ): { code: WeftErrorCode; reason: string } | undefined {
-    return this.ownRejections.get(`${toHex(d.id)}:${toHex(txId(tx))}`);
+    return this.ownRejections.get(`${toHex(d.id)}:${toHex(idOf(tx))}`);
   }
 
-  /** What the driver does in a phase once the facts are in: submit, never twice in effect. */
-  private async act(rec: TransferRecord): Promise<void> {
+  /**
+   * What the driver does in a phase once the facts are in: submit, never twice in effect. True
+   * when it submitted something (the transfer is then observed again on the next pass).
+   */
+  private async act(rec: TransferRecord): Promise<boolean> {
     const t = rec.transfer;
     if (t.phase === 'requested') {
-      const st = await this.domain(t.from).status(txId(rec.plan.move));
+      const st = await this.domain(t.from).status(idOf(rec.plan.move));
       // A recorded rejection is resubmitted once so that our own copy gets the answer we act on.
-      if (st === undefined || st.status === 'rejected')
+      if (st === undefined || st.status === 'rejected') {
         await this.submitOwn(this.domain(t.from), rec.plan.move);
-      return;
+        return true;
+      }
+      return false;
     }
     if (t.phase === 'refundable') {
       const from = this.domain(t.from);
-      const st = rec.plan.refund ? await from.status(txId(rec.plan.refund)) : undefined;
-      if (st?.status === 'pending' || st?.status === 'included') return;
+      const st = rec.plan.refund ? await from.status(idOf(rec.plan.refund)) : undefined;
+      if (st?.status === 'pending' || st?.status === 'included') return false;
       const refund = await this.refundWithWitness(rec);
-      if (refund) await this.submitOwn(from, refund);
-      return;
+      if (!refund) return false;
+      await this.submitOwn(from, refund);
+      return true;
     }
     if (t.phase === 'rootSynced' && t.source) {
       const to = this.domain(t.to);
-      const st = await to.status(txId(rec.plan.claim));
-      if (st?.status === 'pending' || st?.status === 'included') return;
+      const st = await to.status(idOf(rec.plan.claim));
+      if (st?.status === 'pending' || st?.status === 'included') return false;
       const claim = withSourceProof(rec.plan.claim, t.source);
       await this.submitOwn(to, claim);
+      return true;
     }
+    return false;
   }
 }

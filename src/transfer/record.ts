@@ -61,6 +61,29 @@ function readOptU64(r: Reader): bigint | undefined {
   return r.bool() ? r.u64() : undefined;
 }
 
+/**
+ * A plan's part of its record, encoded once per plan: a transfer's record is written at every
+ * phase it reaches and its plan (three signed transactions) never changes — a plan is a value,
+ * never changed in place (a claim with its proof, a refund with its witness, are new objects).
+ */
+const planBytesMemo = new WeakMap<TransferPlan, Uint8Array>();
+
+function planBytes(plan: TransferPlan): Uint8Array {
+  const known = planBytesMemo.get(plan);
+  if (known !== undefined) return known;
+  const w = new Writer(4096);
+  w.bytes(encodeTransaction(plan.move), TX_BYTES_MAX).bytes(encodeTransaction(plan.claim), TX_BYTES_MAX);
+  writeResource(w, plan.moved.resource);
+  w.bytes(plan.moved.value, 64 * 1024)
+    .bytes(plan.moved.label, 64 * 1024)
+    .fixed(plan.moved.nk, 32);
+  w.bool(plan.refund !== undefined);
+  if (plan.refund) w.bytes(encodeTransaction(plan.refund), TX_BYTES_MAX);
+  const bytes = w.finish();
+  planBytesMemo.set(plan, bytes);
+  return bytes;
+}
+
 export function encodeTransferRecord(rec: TransferRecord): Uint8Array {
   const t = rec.transfer;
   const w = new Writer(4096);
@@ -83,16 +106,8 @@ export function encodeTransferRecord(rec: TransferRecord): Uint8Array {
     text(w, t.failure.reason);
   }
   w.list(t.history.slice(-HISTORY_MAX), HISTORY_MAX, (w, h) => w.u8(PHASES.indexOf(h.phase)).u64(h.atMs));
-  w.bytes(encodeTransaction(rec.plan.move), TX_BYTES_MAX).bytes(
-    encodeTransaction(rec.plan.claim),
-    TX_BYTES_MAX,
-  );
-  writeResource(w, rec.plan.moved.resource);
-  w.bytes(rec.plan.moved.value, 64 * 1024)
-    .bytes(rec.plan.moved.label, 64 * 1024)
-    .fixed(rec.plan.moved.nk, 32);
-  w.bool(rec.plan.refund !== undefined);
-  if (rec.plan.refund) w.bytes(encodeTransaction(rec.plan.refund), TX_BYTES_MAX);
+  const plan = planBytes(rec.plan);
+  w.fixed(plan, plan.length);
   optU64(w, t.deadlineMs);
   optU64(w, t.refundableHeight);
   optU64(w, t.refundHeight);

@@ -94,7 +94,10 @@ function checkProof(proof: Proof, path: string): void {
   if (!isArray(proof.siblings) || proof.siblings.length > proof.depth) {
     malformed(`${path}.siblings must be an array of at most depth hashes`);
   }
-  for (const [i, s] of proof.siblings.entries()) {
+  // An indexed loop: `entries()` would make a pair per sibling (16 or more per proof).
+  const siblings = proof.siblings;
+  for (let i = 0; i < siblings.length; i++) {
+    const s = siblings[i];
     if (!(s instanceof Uint8Array) || s.length !== 32) malformed(`${path}.siblings[${i}] must be 32 bytes`);
   }
   const t = proof.terminal;

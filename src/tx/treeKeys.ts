@@ -12,6 +12,9 @@ export const REFUSAL_RECORD_BYTES = 9;
 /** The refusal reasons in the order of their tag byte (1, 2, ...): a list only ever grows. */
 export const REFUSAL_REASONS: readonly RefusalReason[] = ['DEADLINE_PASSED', 'UNKNOWN_LOGIC'];
 export const HEIGHT_BYTES = 8;
+/** Where heights are encoded and decoded (synchronously, never re-entered). */
+const HEIGHT_SCRATCH_BYTES = new Uint8Array(new ArrayBuffer(8));
+const HEIGHT_SCRATCH = new DataView(HEIGHT_SCRATCH_BYTES.buffer);
 
 function prefixed(prefix: number, digest: Uint8Array, name: string): Uint8Array {
   assertBytes(digest, 32, name);
@@ -60,8 +63,11 @@ export function encodeHeight(height: bigint): Uint8Array {
   if (typeof height !== 'bigint' || height < 0n || height > U64_MAX) {
     throw new WeftError('BAD_INPUT', `a height must be a u64 bigint, got ${String(height)}`);
   }
+  // Through a scratch view, then copied: a view of `out` itself would first move the small array
+  // out of V8's heap to an ArrayBuffer of its own.
+  HEIGHT_SCRATCH.setBigUint64(0, height);
   const out = new Uint8Array(HEIGHT_BYTES);
-  new DataView(out.buffer).setBigUint64(0, height);
+  out.set(HEIGHT_SCRATCH_BYTES);
   return out;
 }
 
@@ -73,7 +79,8 @@ export function decodeHeight(value: Uint8Array): bigint {
       `a height entry is ${HEIGHT_BYTES} bytes, got ${value instanceof Uint8Array ? value.length : typeof value}`,
     );
   }
-  return new DataView(value.buffer, value.byteOffset, HEIGHT_BYTES).getBigUint64(0);
+  HEIGHT_SCRATCH_BYTES.set(value);
+  return HEIGHT_SCRATCH.getBigUint64(0);
 }
 
 const U64_MAX = (1n << 64n) - 1n;
