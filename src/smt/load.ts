@@ -267,6 +267,17 @@ class PageLoader {
     let seen = 0;
     // The path so far, bit by bit as the walk goes down; page keys mask the bits past their depth.
     const path = prefix.slice(0, 32);
+    /** An internal node at depth `d` (its hash aside): its two subtrees, read left then right. */
+    const internal = (d: number): number => {
+      if (d >= depth + L)
+        throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
+      const mask = 0x80 >> (d & 7);
+      path[d >> 3]! &= ~mask;
+      const left = read(d + 1);
+      path[d >> 3]! |= mask;
+      const right = read(d + 1);
+      return a.allocInternal(left, right, d === depth ? Number(born) : 0);
+    };
     const read = (d: number): number => {
       if (seen++ === count || at >= end) throw short('nodes');
       const tag = bytes[at++]!;
@@ -299,14 +310,7 @@ class PageLoader {
         return this.page(BigInt(child), d, path);
       }
       if (tag === PAGE_TAG.branch) {
-        if (d >= depth + L)
-          throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
-        const mask = 0x80 >> (d & 7);
-        path[d >> 3]! &= ~mask;
-        const left = read(d + 1);
-        path[d >> 3]! |= mask;
-        const right = read(d + 1);
-        const id = a.allocInternal(left, right, d === depth ? Number(born) : 0);
+        const id = internal(d);
         this.pending[d]!.push(id);
         return id;
       }
@@ -320,16 +324,9 @@ class PageLoader {
       }
       if (tag === PAGE_TAG.internal) {
         if (at + 32 > end) throw short('hash');
-        if (d >= depth + L)
-          throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
         const hashAt = at;
         at += 32;
-        const mask = 0x80 >> (d & 7);
-        path[d >> 3]! &= ~mask;
-        const left = read(d + 1);
-        path[d >> 3]! |= mask;
-        const right = read(d + 1);
-        const id = a.allocInternal(left, right, d === depth ? Number(born) : 0);
+        const id = internal(d);
         a.bytes.set(bytes.subarray(hashAt, hashAt + 32), a.hashAt(id));
         return id;
       }
