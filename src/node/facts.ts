@@ -118,29 +118,54 @@ export function decodeBlockFacts(bytes: Uint8Array): BlockFacts {
   });
 }
 
-/** The nullifiers of `tx`'s inputs that anchor on `roots` (hex state roots of the follower). */
-function anchoredNullifiers(tx: Transaction, roots: ReadonlyMap<string, bigint>): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const a of tx.actions)
-    for (const c of a.consumed) {
-      const p = c.commitmentProof;
-      if (p === null || c.isRefund || !roots.has(hexKey(p.anchor))) continue;
-      out.push(nullifier(c.resource, c.nk));
-    }
+/** A transaction of a block with the inputs of it that anchor on some domain's root. */
+type AnchoredTx = {
+  tx: Transaction;
+  /** each input with a commitment proof (refunds aside): its anchor (hex) and its nullifier */
+  spends: { anchor: string; nf: Uint8Array }[];
+  /** the transaction's id, computed once a follower needs it */
+  id?: Uint8Array;
+};
+
+/** A block's transactions and refused claims with anchored inputs: what every follower's facts are cut from. */
+export type BlockSpends = { included: AnchoredTx[]; refused: AnchoredTx[] };
+
+function anchoredTxs(txs: readonly Transaction[]): AnchoredTx[] {
+  const out: AnchoredTx[] = [];
+  for (const tx of txs) {
+    const spends: AnchoredTx['spends'] = [];
+    for (const a of tx.actions)
+      for (const c of a.consumed) {
+        const p = c.commitmentProof;
+        if (p === null || c.isRefund) continue;
+        spends.push({ anchor: hexKey(p.anchor), nf: nullifier(c.resource, c.nk) });
+      }
+    if (spends.length > 0) out.push({ tx, spends });
+  }
   return out;
+}
+
+/**
+ * The anchored inputs of `block`'s transactions and refused claims, with their nullifiers: computed
+ * once per block, then cut per follower by `blockFactsFor`.
+ */
+export function blockSpends(block: Block): BlockSpends {
+  return { included: anchoredTxs(block.txs), refused: anchoredTxs(block.refused ?? []) };
 }
 
 /**
  * The facts of `block` (just sealed by `domain`) for `follower`: the claims and refusals whose
  * inputs anchor on a root of the follower that `domain`'s view holds, each proven under the
  * block's state root; null when there are none. At most FACTS_PER_MESSAGE_MAX facts and
- * FACTS_MESSAGE_BYTES_MAX bytes (the rest are left to the follower's reads).
+ * FACTS_MESSAGE_BYTES_MAX bytes (the rest are left to the follower's reads). `spends`: the
+ * block's `blockSpends`, when the caller cuts facts for several followers.
  */
 export function blockFactsFor(
   domain: Domain,
   block: Block,
   headerHash: Uint8Array,
   follower: Uint8Array,
+  spends: BlockSpends = blockSpends(block),
 ): BlockFacts | null {
   const roots = domain.remoteView(follower)?.roots;
   if (roots === undefined || roots.size === 0) return null;
@@ -155,20 +180,23 @@ export function blockFactsFor(
     bytes += size;
     return true;
   };
-  for (const tx of block.txs) {
-    const nfs = anchoredNullifiers(tx, roots);
-    if (nfs.length === 0) continue;
-    const id = txId(tx);
-    const st = domain.status(id);
-    const at = st?.status === 'included' && st.height === height ? st : { batch: 0, index: 0 };
-    for (const nf of nfs) {
+  for (const t of spends.included) {
+    let at: { batch: number; index: number } | undefined;
+    for (const { anchor, nf } of t.spends) {
+      if (!roots.has(anchor)) continue;
+      if (at === undefined) {
+        t.id ??= txId(t.tx);
+        const st = domain.status(t.id);
+        at = st?.status === 'included' && st.height === height ? st : { batch: 0, index: 0 };
+      }
       const p = domain.proveNullifier(nf, height);
       if (p.value === null || !room(p)) continue;
-      claims.push({ txId: id, batch: at.batch, index: at.index, nf, value: p.value, proof: p.proof });
+      claims.push({ txId: t.id!, batch: at.batch, index: at.index, nf, value: p.value, proof: p.proof });
     }
   }
-  for (const tx of block.refused ?? [])
-    for (const nf of anchoredNullifiers(tx, roots)) {
+  for (const t of spends.refused)
+    for (const { anchor, nf } of t.spends) {
+      if (!roots.has(anchor)) continue;
       const p = domain.proveRefusal(nf, height);
       if (p.value === null || !room(p)) continue;
       refusals.push({ nf, value: p.value, proof: p.proof });

@@ -1,9 +1,10 @@
 // weft/node: running domains — connected over a transport by the sync router (router.ts), and
 // a durable node with its timers (host.ts).
 
-export type { BlockFacts, ClaimFact, RefusalFact } from './facts.js';
+export type { BlockFacts, BlockSpends, ClaimFact, RefusalFact } from './facts.js';
 export {
   blockFactsFor,
+  blockSpends,
   decodeBlockFacts,
   encodeBlockFacts,
   FACT_PROOF_BYTES_MAX,

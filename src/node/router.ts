@@ -74,7 +74,9 @@ import {
 import type { ViewExpiry } from '../transfer/index.js';
 import {
   type BlockFacts,
+  type BlockSpends,
   blockFactsFor,
+  blockSpends,
   decodeBlockFacts,
   encodeBlockFacts,
   FACTS_PENDING_MAX,
@@ -1002,9 +1004,11 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   private async sendFacts(member: Member, block: Block, hh: Uint8Array): Promise<void> {
     const height = block.header.height;
     const sends: Promise<void>[] = [];
+    let spends: BlockSpends | undefined; // the block's anchored inputs, found once for every peer
     for (const to of this.followersOf(member.domain.id)) {
       if (!this.peers.has(hexKey(to))) continue;
-      const facts = blockFactsFor(member.domain, block, hh, to);
+      spends ??= blockSpends(block);
+      const facts = blockFactsFor(member.domain, block, hh, to, spends);
       if (facts === null) continue;
       const id = `facts/${hexKey(member.domain.id)}/${height}/${hexKey(to)}`;
       sends.push(this.send(member, to, { kind: 'facts', id, body: encodeBlockFacts(facts) }));
