@@ -336,8 +336,9 @@ describe('a lying destination and the driver', () => {
     const t = await testNet(['facts-liar-a', 'facts-liar-b']);
     const [a, b] = t.domains as [Domain, Domain];
     let claimHeight: bigint | undefined;
-    // b as the driver sees it: it never forwards the claim, says it was included, claims to have
-    // pushed a fact, and answers every nullifier proof with a presence it cannot prove.
+    // b as the driver sees it: it never forwards the claim, says it was included (so the driver
+    // asks for the proof at that claim height, as with a pushed fact), and answers every nullifier
+    // proof with a presence it cannot prove.
     const liar: TransferDomain = {
       id: b.id,
       get committedHeight() {
@@ -356,7 +357,6 @@ describe('a lying destination and the driver', () => {
         const real = b.proveNullifier(nf, h);
         return claimHeight === undefined ? real : { ...real, value: encodeHeight(claimHeight) };
       },
-      nullifierFactHeight: () => claimHeight,
       acceptsAnchor: async (root) => b.acceptsAnchor(root),
       remoteHeader: async (id) => b.remoteHeader(id),
     };

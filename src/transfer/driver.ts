@@ -69,14 +69,9 @@ export interface TransferDomain {
   acceptsAnchor(root: Uint8Array): Awaitable<boolean>;
   remoteHeader(domainId: Uint8Array): Awaitable<Header | undefined>;
   /**
-   * The height at which a fact the domain pushed (and its reader checked) proves nullifier `nf`
-   * spent, if any (a peer's `PeerDomain`: docs/transfers.md, "Pushed facts"). The driver may then
-   * confirm a claim from the presence proof at that height.
-   */
-  nullifierFactHeight?(nf: Uint8Array): bigint | undefined;
-  /**
    * The headers of `domainId` this domain accepted, by height (a local `Domain`'s remote view):
-   * what a pushed presence proof is verified against.
+   * with it, a claim is confirmed from its nullifier's proof at the claim's own height, verified
+   * against the header accepted there (docs/transfers.md, "Pushed facts").
    */
   remoteView?(domainId: Uint8Array): { recent: ReadonlyMap<bigint, { stateRoot: Uint8Array }> } | undefined;
 }
@@ -998,12 +993,12 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
   }: Observation): Promise<TransferEvent | null> {
     const seen = await from.remoteHeader(t.to);
     if (!seen || t.claimHeight === undefined || seen.height < t.claimHeight) return null;
-    // A nullifier is never removed: proven present under a header of the destination the source
-    // accepted at or below `seen` (the pushed fact's, usually the claim's block), it is present
-    // under `seen` too. Verified here against that accepted header, never taken on the peer's word.
-    const at = to.nullifierFactHeight?.(movedNf);
-    const accepted =
-      at !== undefined && at < seen.height ? from.remoteView?.(t.to)?.recent.get(at) : undefined;
+    // A nullifier is never removed: proven present under the destination's header at the claim's
+    // height, which the source accepted (at or below `seen`), it is present under `seen` too — and
+    // that proof is the one the destination pushed with the claim's block. Verified here against
+    // that accepted header, never taken on the peer's word; at `seen` otherwise.
+    const at = t.claimHeight;
+    const accepted = at < seen.height ? from.remoteView?.(t.to)?.recent.get(at) : undefined;
     if (accepted) {
       const q = await to.proveNullifier(movedNf, at);
       if (q.value !== null && verifyProof(accepted.stateRoot, nullifierKey(movedNf), q.value, q.proof))
