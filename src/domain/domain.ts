@@ -997,6 +997,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.store ? this.store.value(key) : this.values.get(key);
   }
 
+  /** The height of `root` if it is one of this domain's own recent state roots (the anchor window). */
+  ownRootHeight(root: Uint8Array): bigint | undefined {
+    return this.state.recentRoots.get(hexKey(root));
+  }
+
   /** Whether a transaction may anchor on `root` here now (own recent root or accepted remote root). */
   acceptsAnchor(root: Uint8Array): boolean {
     return isAnchorAccepted(this.state, root, this.remoteRecords());

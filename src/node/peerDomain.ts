@@ -69,10 +69,11 @@ export const CONFIRMED_ANCHOR_DEPTH = 64;
 /** A verified pushed fact: a value proven under the state root of the peer's header at `height`. */
 type Fact = { height: bigint; root: Uint8Array; value: Uint8Array; proof: Proof };
 
-/** This node's own headers, as far as the peer's confirmations need them. */
+/** This node's own headers and recent roots, as far as the peer's confirmations need them (a `Domain`). */
 export type OwnHeaders = {
   readonly committedHeight: bigint;
   header(height: bigint): SignedHeader | undefined;
+  ownRootHeight(root: Uint8Array): bigint | undefined;
 };
 
 /** What the pushed facts saved and refused (tests and operators read it). */
@@ -132,9 +133,6 @@ export class PeerDomain implements TransferDomain {
   private pushes = false;
   /** The highest header of this node the peer confirmed, checked against this node's own. */
   private confirmed: { height: bigint; headerHash: Uint8Array } | null = null;
-  /** This node's own recent state roots (hex) -> the lowest height in the memo that has it. */
-  private readonly ownRoots = new Map<string, bigint>();
-  private ownTop = -1n;
 
   private readonly onConfirmed = (e: {
     domain: Uint8Array;
@@ -278,20 +276,6 @@ export class PeerDomain implements TransferDomain {
     return null;
   }
 
-  /** The lowest height (within the memo of recent ones) at which this node's state root was `root`. */
-  private ownRootHeight(root: Uint8Array): bigint | undefined {
-    const local = this.local!;
-    const top = local.committedHeight;
-    const low = top - BigInt(2 * CONFIRMED_ANCHOR_DEPTH);
-    for (let h = this.ownTop + 1n > low ? this.ownTop + 1n : low < 0n ? 0n : low; h <= top; h++) {
-      const r = local.header(h)?.header.stateRoot;
-      if (r && !this.ownRoots.has(hexKey(r))) this.ownRoots.set(hexKey(r), h);
-    }
-    if (top > this.ownTop) this.ownTop = top;
-    for (const [k, h] of this.ownRoots) if (h < low) this.ownRoots.delete(k);
-    return this.ownRoots.get(hexKey(root));
-  }
-
   /** Forgets every cached answer: the peer may have changed (a new header of it was accepted). */
   invalidate(): void {
     this.epoch++;
@@ -396,7 +380,7 @@ export class PeerDomain implements TransferDomain {
   acceptsAnchor(root: Uint8Array): Promise<boolean> {
     // One of this node's own roots: the peer's confirmations say whether it holds it.
     const c = this.confirmed;
-    const h = c && this.local ? this.ownRootHeight(root) : undefined;
+    const h = c && this.local ? this.local.ownRootHeight(root) : undefined;
     if (c && h !== undefined && h <= c.height && c.height - h < BigInt(CONFIRMED_ANCHOR_DEPTH)) {
       this.factStats.answered++;
       return Promise.resolve(true);
