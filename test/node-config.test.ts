@@ -160,10 +160,12 @@ describe('weft node configuration', () => {
   it('follows every peer unless told to follow only those it has reason to, from flag, environment or file', () => {
     const c = resolveNodeConfig(['--domain', 'a', '--data', '/d'], {});
     expect(c !== 'help' && c.follow).toBe('everyone');
-    // Full mode (the default) must follow every domain its senders claim from.
-    expect(() => resolveNodeConfig(['--domain', 'a', '--data', '/d', '--follow', 'interested'], {})).toThrow(
-      /--follow interested needs --mode transition or signatures/,
-    );
+    // Full mode (the default) follows on interest too: claims from a peer it does not follow are
+    // checked against the key set the network file gives for that peer (docs/sync.md).
+    expect(resolveNodeConfig(['--domain', 'a', '--data', '/d', '--follow', 'interested'], {})).toMatchObject({
+      follow: 'interested',
+      mode: 'full',
+    });
     const base = ['--domain', 'a', '--data', '/d', '--mode', 'transition'];
     expect(resolveNodeConfig([...base, '--follow', 'interested'], {})).toMatchObject({
       follow: 'interested',

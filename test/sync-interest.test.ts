@@ -2,7 +2,7 @@
 // follows only the domains it has transfers with (added on demand as transfers are planned) and
 // the ones configured, so what each domain receives does not grow with the network.
 import { describe, expect, it } from 'vitest';
-import { type Domain, headerHash } from '../src/domain/index.js';
+import { type Domain, headerHash, knowsRoot, signHeader } from '../src/domain/index.js';
 import { InProcessBus, type Transport } from '../src/net/index.js';
 import { type Peer, SyncRouter } from '../src/node/index.js';
 import {
@@ -13,21 +13,23 @@ import {
 } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
 import { alice, makeDomain, Wallet } from './helpers/domain.js';
-import { chain, forge } from './helpers/sync.js';
+import { chain, forge, operatorOf } from './helpers/sync.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** A ring of `n` domains following on interest, one transfer per edge i -> i+1, run to the end. */
-async function ring(n: number, tag: string) {
+async function ring(n: number, tag: string, mode: 'transition' | 'full' = 'transition') {
   const domains: Domain[] = [];
   for (let i = 0; i < n; i++) domains.push(await makeDomain(`${tag}-${n}-${i}`));
   const bus = new InProcessBus({});
   const router = new SyncRouter({
     endpoint: (id) => bus.endpoint(id),
     announceEveryMs: 0,
-    mode: 'transition',
+    mode,
     follow: 'interested',
   });
+  const refused: string[] = [];
+  router.on('refused', (r) => refused.push(`${r.code}: ${r.message}`));
   for (const d of domains) await router.join(d);
   const store = new MemoryTransferStore();
   const driver = new TransferDriver(store, undefined, undefined, null, router.viewExpiry(), {
@@ -61,7 +63,51 @@ async function ring(n: number, tag: string) {
   }
   const done = await Promise.all(handles.map((h) => h.done));
   router.close();
-  return { domains, done, senders, received, router };
+  return { domains, done, senders, received, router, refused };
+}
+
+/** Members a, b, c of one full-mode router following on interest, and a transfer a -> b. */
+async function threeMembers(tag: string) {
+  const [a, b, c] = [
+    await makeDomain(`${tag}-a`),
+    await makeDomain(`${tag}-b`),
+    await makeDomain(`${tag}-c`),
+  ];
+  const bus = new InProcessBus({});
+  const router = new SyncRouter({
+    endpoint: (id) => bus.endpoint(id),
+    announceEveryMs: 0,
+    mode: 'full',
+    follow: 'interested',
+  });
+  const refused: { at: string; from: string; code: string }[] = [];
+  router.on('refused', (e) => refused.push({ at: hex(e.at), from: hex(e.from), code: e.code }));
+  for (const d of [a, b, c]) await router.join(d);
+  const driver = new TransferDriver(
+    new MemoryTransferStore(),
+    undefined,
+    undefined,
+    null,
+    router.viewExpiry(),
+    {
+      follow: (from, to) => router.followEachOther(from, to),
+    },
+  );
+  for (const d of [a, b, c]) driver.addDomain(d);
+  const transfer = async () => {
+    const coin = await new Wallet(a, `${tag}-coin`).mint(alice.publicKey, 5n);
+    await a.sealBlock();
+    const h = await driver.transfer({ from: a, to: b, resource: coin, owner: alice });
+    for (let round = 0; round < 20 && driver.activeCount() > 0; round++) {
+      for (const d of [a, b, c]) await d.sealBlock();
+      await bus.idle();
+      await router.announceAll();
+      await bus.idle();
+      await driver.tick();
+    }
+    return h.done;
+  };
+  return { a, b, c, bus, router, refused, transfer };
 }
 
 describe('following on interest', () => {
@@ -208,14 +254,132 @@ describe('following on interest', () => {
     router.close();
   });
 
-  it("refuses 'interested' in full mode, which must follow every domain its senders claim from", () => {
+  it('in full mode too: each domain re-executes only its neighbours, claims from a domain it does not follow included', async () => {
+    for (const n of [6, 12]) {
+      const r = await ring(n, 'int-full', 'full');
+      // Before the rule for domains not followed, domain i + 2 refused domain i + 1's blocks that
+      // held claims from domain i (UNKNOWN_ANCHOR), and those transfers never confirmed.
+      expect(r.refused).toEqual([]);
+      expect(r.done.map((t) => t.phase)).toEqual(r.domains.map(() => 'confirmed'));
+      for (const [i, d] of r.domains.entries()) {
+        const neighbours = [r.domains[(i + n - 1) % n]!, r.domains[(i + 1) % n]!]
+          .map((x) => hex(x.id))
+          .sort();
+        expect([...(r.senders.get(hex(d.id)) ?? [])].sort()).toEqual(neighbours);
+        expect(
+          d
+            .remoteViews()
+            .map((v) => hex(v.domainId))
+            .sort(),
+        ).toEqual(neighbours);
+      }
+    }
+  });
+
+  it('full mode vouches for a domain it does not follow by that domain itself, so a sender cannot invent its headers', async () => {
+    // a -> b, and c follows b only: b's blocks carry the claim from a, which c checks against a
+    // itself (a member of the same router). Then a lying b records a header of a that a never
+    // signed: c refuses that block rather than believe it.
+    const net = await threeMembers('int-vouch');
+    const { a, b, c, router, bus, refused } = net;
+    await router.follow(c.id, b.id);
+    expect((await net.transfer()).phase).toBe('confirmed');
+    expect(c.remoteViews().map((v) => hex(v.domainId))).toEqual([hex(b.id)]);
+    expect(c.remoteView(b.id)!.head.header.height).toBe(b.committedHeight);
+    expect(refused).toEqual([]);
+    const honest = b.committedHeight;
+    const real = a.header(a.committedHeight)!;
+    const fake = {
+      ...real.header,
+      height: real.header.height + 1n,
+      prevHash: headerHash(real.header),
+      stateRoot: new Uint8Array(32).fill(0xee),
+    };
+    await b.acceptRemoteHeader({
+      header: fake,
+      signatures: signHeader(fake, b.keySet, [operatorOf(b.name)]),
+    });
+    await b.sealBlock();
+    await bus.idle();
+    await router.announceAll();
+    await bus.idle();
+    expect(refused).toContainEqual({ at: hex(c.id), from: hex(b.id), code: 'FULL_VALIDATION_FAILED' });
+    expect(c.remoteView(b.id)!.head.header.height).toBe(honest);
+    router.close();
+  });
+
+  it('full mode vouches for a peer it does not follow by the key set the network gives for it', async () => {
+    // a and b run in one process (router x), c in another (router y) that knows a and b as peers
+    // (the network file) and follows b only.
+    const [a, b, c] = [
+      await makeDomain('int-peer-a'),
+      await makeDomain('int-peer-b'),
+      await makeDomain('int-peer-c'),
+    ];
     const bus = new InProcessBus({});
-    const open = (mode: 'full' | 'transition' | 'signatures') =>
-      new SyncRouter({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 0, mode, follow: 'interested' });
-    expect(() => open('full')).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
-    for (const mode of ['transition', 'signatures'] as const) open(mode).close();
-    // The default mode is full, so the default policy must stay 'everyone'.
-    new SyncRouter({ endpoint: (id) => bus.endpoint(id), announceEveryMs: 0 }).close();
+    const opts = {
+      endpoint: (id: Uint8Array) => bus.endpoint(id),
+      announceEveryMs: 0,
+      mode: 'full',
+      follow: 'interested',
+    } as const;
+    const x = new SyncRouter(opts);
+    const y = new SyncRouter(opts);
+    const refused: string[] = [];
+    y.on('refused', (e) => refused.push(`${e.code}: ${e.message}`));
+    const peer = (d: Domain) => ({ id: d.id, keySet: d.keySet, genesis: d.header(0n)! });
+    await x.join(a);
+    await x.join(b);
+    await x.addPeer(peer(c));
+    await y.join(c);
+    await y.addPeer(peer(a));
+    await y.addPeer(peer(b));
+    await y.follow(c.id, b.id);
+    const driver = new TransferDriver(new MemoryTransferStore(), undefined, undefined, null, x.viewExpiry(), {
+      follow: (from, to) => x.followEachOther(from, to),
+    });
+    driver.addDomain(a);
+    driver.addDomain(b);
+    const coin = await new Wallet(a, 'int-peer-coin').mint(alice.publicKey, 5n);
+    await a.sealBlock();
+    const h = await driver.transfer({ from: a, to: b, resource: coin, owner: alice });
+    const round = async () => {
+      for (const d of [a, b, c]) await d.sealBlock();
+      await bus.idle();
+      await x.announceAll();
+      await y.announceAll();
+      await bus.idle();
+      await driver.tick();
+    };
+    for (let i = 0; i < 20 && driver.activeCount() > 0; i++) await round();
+    const done = await h.done;
+    expect(done.phase).toBe('confirmed');
+    await round();
+    // c re-executed b's blocks, the claim from a included, without following a.
+    expect(c.remoteViews().map((v) => hex(v.domainId))).toEqual([hex(b.id)]);
+    expect(c.remoteView(b.id)!.head.header.height).toBe(b.committedHeight);
+    expect(refused).toEqual([]);
+    // the root of a the claim anchored on, learnt from b's record of a's header
+    expect(knowsRoot(c.remoteView(b.id)!, done.source!.root)).toBe(true);
+    // A header of a that a's key set did not sign: c cannot tell a rotated set from a lie, so it
+    // believes nothing of it (no claim may anchor on it) rather than refuse b.
+    const real = a.header(a.committedHeight)!;
+    const fake = {
+      ...real.header,
+      height: real.header.height + 1n,
+      prevHash: headerHash(real.header),
+      stateRoot: new Uint8Array(32).fill(0xee),
+    };
+    await b.acceptRemoteHeader({
+      header: fake,
+      signatures: signHeader(fake, b.keySet, [operatorOf(b.name)]),
+    });
+    await round();
+    expect(c.remoteView(b.id)!.head.header.height).toBe(b.committedHeight);
+    expect(knowsRoot(c.remoteView(b.id)!, fake.stateRoot)).toBe(false);
+    expect(refused).toEqual([]);
+    x.close();
+    y.close();
   });
 
   it('encodes an interest message canonically and refuses other formats', () => {

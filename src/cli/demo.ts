@@ -65,9 +65,9 @@ export type DemoOptions = {
   serve?: { port: number };
   /**
    * who each domain follows (library only, for the scale benchmark's before/after): `interested`
-   * (its ring neighbours, on demand; the default in `transition` and `signatures` mode) or
-   * `everyone` (every other domain; the default in `full` mode, which needs it: docs/sync.md,
-   * "Interest and full verification")
+   * (its ring neighbours, on demand; the default in every mode — in `full` mode the claims a
+   * neighbour's blocks carry from a domain not followed are vouched for by that domain itself:
+   * docs/sync.md, "Interest and full verification") or `everyone` (every other domain)
    */
   follow?: FollowPolicy;
   /** after the run, measure one domain's tx/s for the bound (the CLI's default; not with --serve) */
@@ -352,7 +352,7 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
     // grew with the run's wall time times the block size (issue 17.7).
     announceEveryMs: opts.loss > 0 || opts.serve ? DEMO_REANNOUNCE_EVERY_MS : 0,
     mode: opts.mode,
-    follow: opts.follow ?? (opts.mode === 'full' ? 'everyone' : 'interested'),
+    follow: opts.follow ?? 'interested',
   });
   for (const d of domains) router.join(d);
   const transfers = new LmdbTransferStore(nodes[0]!.node);

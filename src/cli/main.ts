@@ -299,12 +299,6 @@ async function upCommand(args: string[], out: Out): Promise<number> {
     out.error(`weft up: --follow must be ${FOLLOW_POLICIES.join(' or ')}`);
     return 2;
   }
-  if (follow === 'interested' && mode === 'full') {
-    out.error(
-      'weft up: --follow interested needs --mode transition or signatures (docs/sync.md, "Interest and full verification")',
-    );
-    return 2;
-  }
   const dir = f.values.get('--dir') ?? '.weft';
   try {
     const { state, started } = await upReport(

@@ -38,9 +38,10 @@ options (flag / environment / config file key):
                                                          (those marked "alwaysFollowed" in the network
                                                          file, those its transfers need, found as
                                                          they are planned or arrive, and those it
-                                                         already followed; docs/sync.md);
-                                                         interested needs --mode transition or
-                                                         signatures
+                                                         already followed; docs/sync.md); in
+                                                         full mode, claims from a peer it does
+                                                         not follow are checked against the key
+                                                         set the network file gives for that peer
   --block-interval-ms N WEFT_BLOCK_INTERVAL_MS blockIntervalMs  longest wait of work for a block, and
                                                          of a peer's busy block to be recorded
                                                          (default 100)
@@ -336,10 +337,6 @@ export function resolveNodeConfig(
   const follow = raw('follow');
   if (follow && !(FOLLOW_POLICIES as readonly string[]).includes(follow.value))
     throw bad(`${follow.from} must be ${FOLLOW_POLICIES.join(' or ')}, got '${follow.value}'`);
-  if (follow?.value === 'interested' && (mode?.value ?? VERIFICATION_MODE_DEFAULT) === 'full')
-    throw bad(
-      `${follow.from} interested needs --mode transition or signatures: a full-mode node must follow every domain the blocks it checks claim from (docs/sync.md, "Interest and full verification")`,
-    );
   const logLevel = raw('logLevel');
   if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value))
     throw bad(`${logLevel.from} must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel.value}'`);

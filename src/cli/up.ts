@@ -51,8 +51,9 @@ options:
   --mode MODE   how nodes verify each other's root updates: signatures, transition, full (default)
   --follow POLICY  which peers each node follows: everyone (default) or interested (only those
                 its transfers need, and those the network file marks "alwaysFollowed";
-                weft node --follow, docs/sync.md "Who follows whom"); interested needs
-                --mode transition or signatures
+                weft node --follow, docs/sync.md "Who follows whom"); in full mode, claims
+                from a domain a node does not follow are checked against the key set the
+                network file gives for it
   --help        show this text
 
 Then: weft status, weft transfer --from domain-a --to domain-b --wait, weft down.`;

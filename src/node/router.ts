@@ -281,15 +281,6 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       'BAD_INPUT',
       `follow must be everyone or interested, got ${String(this.followPolicy)}`,
     );
-    // A full-mode observer re-executes every claim of a block it accepts, which needs its own view
-    // of the claim's source; following that source's sources in turn reaches every domain of a
-    // ring, so 'interested' would either refuse honest blocks for good or follow everyone anyway
-    // (docs/sync.md, "Interest and full verification").
-    check(
-      this.followPolicy === 'everyone' || this.mode !== 'full',
-      'BAD_INPUT',
-      "follow 'interested' needs mode transition or signatures: a full-mode observer must hold a view of every domain the blocks it checks claim from",
-    );
     this.alwaysFollow = new Set((opts.alwaysFollow ?? []).map(hexKey));
     this.verifier = opts.verifier;
     check(this.trustingPeriodMs > 0n, 'BAD_INPUT', 'trustingPeriodMs must be positive');
@@ -710,17 +701,24 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
   /**
    * Whether member `own` can vouch for a header of another domain that a sender's block records:
    * its own header (it knows them), or one signed by the key set its view of that domain holds
-   * for that height; undefined when it follows no such domain.
+   * for that height. For a domain it does not follow (docs/sync.md, "Interest and full
+   * verification"): a member of this router vouches by its own header at that height, as `own`
+   * does for itself; a peer, by the key set the network's configuration gives for it (true when
+   * that set signed it; undefined, not false, otherwise — a set rotated since may have). Undefined
+   * when the domain is not part of this network.
    */
   private vouchFor(own: Domain, signed: SignedHeader): boolean | undefined {
     const x = signed.header.domain;
     const h = signed.header.height;
-    if (equalBytes(x, own.id)) {
-      const mine = h <= own.committedHeight ? own.header(h) : undefined;
-      return mine !== undefined && equalBytes(headerHash(mine.header), headerHash(signed.header));
-    }
+    if (equalBytes(x, own.id)) return ownHeaderIs(own, signed);
     const view = own.remoteView(x);
-    if (view === undefined) return undefined;
+    if (view === undefined) {
+      const key = hexKey(x);
+      const member = this.members.get(key);
+      if (member) return ownHeaderIs(member.domain, signed);
+      const peer = this.peers.get(key);
+      return peer && verifyHeaderSignatures(signed, peer.keySet) ? true : undefined;
+    }
     const known = view.recent.get(h);
     if (known && equalBytes(known.headerHash, headerHash(signed.header))) return true;
     const keySet = known ? known.signedBy : h > view.head.header.height ? view.keySet : null;
@@ -1184,4 +1182,14 @@ function latestOf(domain: Domain): { signed: SignedHeader; keySet: KeySet } {
   const signed = domain.header(domain.committedHeight);
   if (!signed) throw new WeftError('BAD_INPUT', `domain ${domain.name} has no header to trust`);
   return { signed, keySet: domain.keySet };
+}
+
+/**
+ * Whether `signed` is `d`'s own header at its height: false for a height `d` committed with
+ * another header, or has not committed yet (it never signed that one).
+ */
+function ownHeaderIs(d: Domain, signed: SignedHeader): boolean {
+  const h = signed.header.height;
+  const mine = h <= d.committedHeight ? d.header(h) : undefined;
+  return mine !== undefined && equalBytes(headerHash(mine.header), headerHash(signed.header));
 }
