@@ -1,7 +1,8 @@
-// `npm run bench -- scale [--quick]`: cost that does not grow with the network. The ring demo
-// (domain i -> i+1, as `weft demo` runs it, in one process, `transition` verification: full mode
-// needs every domain followed, docs/sync.md "Interest and full verification") with the same
-// number of transfers at 3, 8, 16 and 32 domains, in one run: transfers/s and transport
+// `npm run bench -- scale [--quick] [--mode=full]`: cost that does not grow with the network. The
+// ring demo (domain i -> i+1, as `weft demo` runs it, in one process; `transition` verification by
+// default, `--mode=full` for full re-execution — a full-mode observer vouches for the domains it
+// does not follow by those domains themselves: docs/sync.md "Interest and full verification") with
+// the same number of transfers at 3, 8, 16 and 32 domains, in one run: transfers/s and transport
 // messages per transfer for each. Targets: 16 domains keep >= 0.8x the transfers/s of 3, and
 // messages per transfer stay flat as the ring grows.
 import { runDemo } from '../dist/cli/demo.js';
@@ -11,14 +12,18 @@ const RATIO_MIN = 0.8;
 /** "Flat": messages per transfer at 32 domains at most this multiple of those at 3. */
 const MESSAGES_GROWTH_MAX = 1.5;
 
-async function once(domains, transfers, follow = 'interested') {
+async function once(domains, transfers, mode, follow = 'interested') {
   const s = await runDemo(
-    { domains, transfers, seed: `scale-${domains}`, json: true, loss: 0, dup: 0, mode: 'transition', follow },
+    { domains, transfers, seed: `scale-${domains}`, json: true, loss: 0, dup: 0, mode, follow },
     () => {},
   );
   if (s.transfersConfirmed !== transfers || !s.supplyConserved) {
     throw new Error(`demo with ${domains} domains did not confirm every transfer with supply conserved`);
   }
+  // An observer that refused a block it could not check would stop verifying that sender and
+  // look cheap (docs/benchmarks.md, target 8): an honest run refuses nothing.
+  if (s.sync.refused !== 0)
+    throw new Error(`demo with ${domains} domains refused ${s.sync.refused} messages`);
   return {
     follow,
     domains,
@@ -28,25 +33,29 @@ async function once(domains, transfers, follow = 'interested') {
     messages: s.transport.sent,
     messagesPerTransfer: Math.round((s.transport.sent / transfers) * 100) / 100,
     messagesPerDomain: Math.round((s.transport.sent / domains) * 10) / 10,
+    accepted: s.sync.accepted,
     wallSeconds: s.wallSeconds,
   };
 }
 
 export async function run(flags) {
   const quick = flags.includes('--quick');
+  const mode = flags.find((f) => f.startsWith('--mode='))?.slice('--mode='.length) ?? 'transition';
+  if (!['transition', 'full', 'signatures'].includes(mode))
+    throw new Error(`--mode must be transition, full or signatures, got ${mode}`);
   const transfers = quick ? 96 : 320;
   const sizes = [3, 8, 16, 32];
   // A warm-up run first, so the first measured size does not pay for the JIT.
-  await once(3, Math.min(transfers, 96));
+  await once(3, Math.min(transfers, 96), mode);
   const rows = [];
-  for (const n of sizes) rows.push(await once(n, transfers));
+  for (const n of sizes) rows.push(await once(n, transfers, mode));
   // Before, in the same run: every domain follows every other. Only 3 and 8: at 16 the n²
   // re-announcements (every 100 ms, to every domain, each verified in full) outgrow the machine
   // when it is shared — a run on 2026-12-06 at load 12 had not finished after 17 minutes, its
   // memory past 9 GB — and at 32 it never finished (docs/benchmarks.md).
   const before = [];
-  for (const n of [3, 8]) before.push(await once(n, transfers, 'everyone'));
-  console.log(`weft demo ring, ${transfers} transfers, transition verification, one process\n`);
+  for (const n of [3, 8]) before.push(await once(n, transfers, mode, 'everyone'));
+  console.log(`weft demo ring, ${transfers} transfers, ${mode} verification, one process\n`);
   table(
     [
       'follow',
@@ -87,7 +96,8 @@ export async function run(flags) {
   console.log(
     `messages/domain at 32 domains / at 3: ${fmt(perDomain, 2)}x (flat: <= ${MESSAGES_GROWTH_MAX}x: ${perDomain <= MESSAGES_GROWTH_MAX ? 'meets' : 'MISSES'})`,
   );
-  writeResults(quick ? 'scale-quick' : 'scale', {
+  writeResults(`scale${mode === 'transition' ? '' : `-${mode}`}${quick ? '-quick' : ''}`, {
+    mode,
     transfers,
     rows,
     before,

@@ -130,9 +130,11 @@ describe('weft demo', () => {
     expect(s.bound.domainTxPerSecond).toBeGreaterThan(0);
     expect(s.bound.transfersPerSecondBound).toBeCloseTo(s.bound.domainTxPerSecond / 2, 0);
     expect(s.bound.ofBound).toBeCloseTo(s.transfersPerSecond / s.bound.transfersPerSecondBound, 2);
-    // Full mode (the default): a follower of the bound's blocks, and the cap it sets with 3 domains.
+    // Full mode (the default): a follower of the bound's blocks, and the cap it sets with 3 domains
+    // following their ring neighbours: 2 followers of each block.
     expect(s.bound.fullFollowerTxPerSecond).toBeGreaterThan(0);
-    const others = s.domains.length - 1;
+    expect(s.follow).toBe('interested');
+    const others = 2;
     expect(s.bound.fullModeCap).toBeCloseTo(
       1 / (1 + (others * s.bound.domainTxPerSecond) / s.bound.fullFollowerTxPerSecond),
       2,
@@ -140,7 +142,7 @@ describe('weft demo', () => {
     const text = await run(['demo', '--transfers', '2']);
     expect(text.out).toMatch(/bound +one domain [\d.]+ tx\/s \(same run\) ÷ 2 = [\d.]+ transfers\/s/);
     expect(text.out).toMatch(
-      /full-mode cap +a follower re-validates [\d.]+ tx\/s; with 3 domains .* at most [\d.]+x of the bound/,
+      /full-mode cap +a follower re-validates [\d.]+ tx\/s; with 2 followers of each block .* at most [\d.]+x of the bound/,
     );
     const without = await run(['demo', '--transfers', '2', '--no-bound', '--json']);
     expect(JSON.parse(without.out).bound).toBeUndefined();

@@ -88,12 +88,17 @@ export const DEMO_CHUNK_TXS = 1_000;
  */
 export const DEMO_IN_FLIGHT_MAX = 3_000;
 
+/** Who each demo domain follows: its ring neighbours, on demand, in every mode. */
+export const DEMO_FOLLOW_DEFAULT: FollowPolicy = 'interested';
+
 /** A bound on sealing rounds, so a transfer that can never land cannot keep the demo running. */
 export const DEMO_ROUNDS_MAX = 10_000;
 
 export type DemoSummary = {
   domains: { name: string; height: string; stateRoot: string; balance: string }[];
   mode: VerificationMode;
+  /** who each domain followed (DEMO_FOLLOW_DEFAULT unless the library caller chose) */
+  follow: FollowPolicy;
   transfersRequested: number;
   transfersConfirmed: number;
   transfersFailed: number;
@@ -105,6 +110,11 @@ export type DemoSummary = {
   inFlightPeak: number;
   /** messages the transport dropped and duplicated (faults from --loss and --dup) */
   transport: { sent: number; dropped: number; duplicated: number };
+  /**
+   * root updates the domains accepted from each other, and messages they refused (a replay of a
+   * duplicate included: without --dup and --loss an honest run refuses none)
+   */
+  sync: { accepted: number; refused: number };
   /** the transfer phase: from starting the transfers to the last one ending */
   seconds: number;
   /** confirmed transfers per second of the transfer phase */
@@ -256,6 +266,7 @@ export async function runDemo(
         balance: tally.balances[i]!.toString(),
       })),
       mode: opts.mode,
+      follow: opts.follow ?? DEMO_FOLLOW_DEFAULT,
       transfersRequested: started.length,
       transfersConfirmed: tally.confirmed,
       transfersFailed: tally.failed,
@@ -265,6 +276,7 @@ export async function runDemo(
       globalRoot: toHex(global.root()),
       inFlightPeak,
       transport: { sent: stats.sent, dropped: stats.dropped, duplicated: stats.duplicated },
+      sync: { accepted: net.router.counters().accepted, refused: net.router.counters().refused },
       seconds: Math.round(seconds * 1000) / 1000,
       transfersPerSecond: Math.round((tally.confirmed / seconds) * 10) / 10,
       wallSeconds: Math.round(performance.now() - wallStart) / 1000,
@@ -308,8 +320,8 @@ export async function runDemo(
       issuer: net.key('ed25519', 'issuer'),
       owners: Array.from({ length: 16 }, (_, i) => net.key('ed25519', `user-${i}`)),
       random: seeded(`demo/${opts.seed}/bound`),
-      // In full mode every other domain re-validates each block: what that allows at best.
-      ...(opts.mode === 'full' ? { followerFull: { domains: opts.domains } } : {}),
+      // In full mode each block's followers re-validate it: what that allows at best.
+      ...(opts.mode === 'full' ? { followerFull: { followers: followersPerBlock(opts) } } : {}),
     });
     summary.bound = {
       ...bound,
@@ -341,9 +353,10 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
     dropProbability: opts.loss,
     duplicateProbability: opts.dup,
   });
-  // Outside full mode each domain follows only the domains it has transfers with (its ring
-  // neighbours), added as the transfers are planned: messages per transfer do not grow with the
-  // ring. Full mode re-executes every claim and so needs every domain (docs/sync.md).
+  // Each domain follows only the domains it has transfers with (its ring neighbours), added as the
+  // transfers are planned: what a domain receives does not grow with the ring. In full mode the
+  // claims a neighbour's blocks carry from a domain not followed are vouched for by that domain
+  // itself (docs/sync.md, "Interest and full verification").
   const router = new SyncRouter({
     endpoint: (id) => bus.endpoint(id),
     // Every seal is announced as it happens; the periodic re-announcement only repairs what a
@@ -352,7 +365,7 @@ async function openDemoNet(opts: DemoOptions, dataDir: string): Promise<DemoNet>
     // grew with the run's wall time times the block size (issue 17.7).
     announceEveryMs: opts.loss > 0 || opts.serve ? DEMO_REANNOUNCE_EVERY_MS : 0,
     mode: opts.mode,
-    follow: opts.follow ?? 'interested',
+    follow: opts.follow ?? DEMO_FOLLOW_DEFAULT,
   });
   for (const d of domains) router.join(d);
   const transfers = new LmdbTransferStore(nodes[0]!.node);
@@ -524,6 +537,7 @@ export function formatSummary(s: DemoSummary): string {
     `supply           minted ${s.supplyMinted}, found in the trees ${s.supplyFound}: ${s.supplyConserved ? 'conserved' : 'NOT CONSERVED'}`,
     `global root      ${s.globalRoot}`,
     `transport        ${s.transport.sent} messages, ${s.transport.dropped} dropped, ${s.transport.duplicated} duplicated`,
+    `sync             ${s.sync.accepted} root updates accepted, ${s.sync.refused} messages refused`,
     `verification     ${s.mode}`,
     `time             transfers ${s.seconds} s (${s.transfersPerSecond} transfers/s), whole run ${s.wallSeconds} s`,
     `steps            open ${s.steps.open} s, mint ${s.steps.mint} s, transfers ${s.steps.transfers} s, summary ${s.steps.summary} s, close ${s.steps.close} s`,
@@ -532,11 +546,19 @@ export function formatSummary(s: DemoSummary): string {
           `bound            one domain ${s.bound.domainTxPerSecond} tx/s (same run) ÷ 2 = ${s.bound.transfersPerSecondBound} transfers/s; this run ${s.bound.ofBound}x of it (target ≥ ${s.bound.ofBoundMin}x)`,
           ...(s.bound.fullModeCap !== undefined
             ? [
-                `full-mode cap    a follower re-validates ${s.bound.fullFollowerTxPerSecond} tx/s; with ${s.domains.length} domains each transfer is 2 admissions + ${2 * (s.domains.length - 1)} follower validations: at most ${s.bound.fullModeCap}x of the bound`,
+                `full-mode cap    a follower re-validates ${s.bound.fullFollowerTxPerSecond} tx/s; with ${followersPerBlock({ domains: s.domains.length, follow: s.follow })} followers of each block a transfer is 2 admissions + ${2 * followersPerBlock({ domains: s.domains.length, follow: s.follow })} follower validations: at most ${s.bound.fullModeCap}x of the bound`,
               ]
             : []),
         ]
       : []),
     `data             ${s.dataDir}`,
   ].join('\n');
+}
+
+/**
+ * The domains that re-validate each block of the ring: every other under `everyone`, the two ring
+ * neighbours (the source and destination of its transfers) under `interested`.
+ */
+function followersPerBlock(o: { domains: number; follow?: FollowPolicy }): number {
+  return (o.follow ?? DEMO_FOLLOW_DEFAULT) === 'everyone' ? o.domains - 1 : Math.min(o.domains - 1, 2);
 }

@@ -42,10 +42,11 @@ export type DomainBound = {
    */
   fullFollowerTxPerSecond?: number;
   /**
-   * What `full` mode allows at best with `domains` domains, each block verified in full by the
-   * other domains − 1: a transfer costs two admissions and 2 × (domains − 1) follower validations
-   * against the bound's two admissions, so the ratio to the bound cannot pass
-   * 1 ÷ (1 + (domains − 1) × domainTxPerSecond ÷ fullFollowerTxPerSecond), even if everything else
+   * What `full` mode allows at best when each block is verified in full by `followers` domains
+   * (every other domain under `everyone`; a ring demo's two neighbours under `interested`): a
+   * transfer costs two admissions and 2 × followers follower validations against the bound's two
+   * admissions, so the ratio to the bound cannot pass
+   * 1 ÷ (1 + followers × domainTxPerSecond ÷ fullFollowerTxPerSecond), even if everything else
    * (planning, the driver, announcing, storing) were free.
    */
   fullModeCap?: number;
@@ -59,8 +60,8 @@ export type MeasureDomainBoundParameters = {
   owners: KeyPair[];
   random: (n: number) => Uint8Array;
   transactions?: number;
-  /** also time a full-mode follower of the timed blocks and give `fullModeCap` for this many domains */
-  followerFull?: { domains: number };
+  /** also time a full-mode follower of the timed blocks and give `fullModeCap` for this many followers of each block */
+  followerFull?: { followers: number };
 };
 
 /**
@@ -161,7 +162,7 @@ export async function measureDomainBound(p: MeasureDomainBoundParameters): Promi
     };
     if (p.followerFull) {
       const followerTxPerSecond = timeFullFollower(domain, mintedHeight);
-      const others = p.followerFull.domains - 1;
+      const others = p.followerFull.followers;
       bound.fullFollowerTxPerSecond = Math.round(followerTxPerSecond * 10) / 10;
       bound.fullModeCap =
         Math.round((1 / (1 + (others * domainTxPerSecond) / followerTxPerSecond)) * 1000) / 1000;
