@@ -25,7 +25,8 @@ failed, whether total supply is conserved (checked against each domain's tree), 
 the transfer phase's time and transfers per second, and the whole run's wall time. Then it
 measures one domain's tx/s (same kind of store, signatures inline, ${DEMO_BOUND_TXS.toLocaleString('en-US')} transfers on a
 fresh domain) and prints the transfers/s next to that bound: domain tx/s ÷ 2, as a transfer is
-two transactions on two domains.
+two transactions on two domains. Each domain follows (verifies the blocks of) only its two ring
+neighbours, the domains it has transfers with, in every mode.
 
 options:
   --domains N      number of domains, 2..16 (default 3)
