@@ -257,7 +257,8 @@ export function validateTransaction(
   if (tx.scope !== undefined && ctx.executesScopes !== true) {
     fail('TX_SCOPE_UNSUPPORTED', 'this domain does not execute scoped transactions (format 3)');
   }
-  if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
+  if (opts.signatureResults !== undefined)
+    assertResultsFor(tx, id, opts.signatureResults, hashes?.witness(tx));
   // The id binds its executor (format 2): a transaction signed for one domain means nothing on another.
   if (tx.executor !== undefined && !equalBytes(tx.executor, ctx.domainId)) {
     fail('WRONG_EXECUTOR', `the transaction names ${toHex(tx.executor)} as its executor, not this domain`);
