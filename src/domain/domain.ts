@@ -656,7 +656,9 @@ export class Domain extends EventEmitter<DomainEvents> {
     // witnesses the checks need are derived here, by the domain from the objects it was handed,
     // into this admission's memo: validation takes them from it instead of deriving them again.
     const hashes = this.verifier ? new TxHashMemo() : undefined;
-    const sigs = this.verifier ? await preverifyBatch(txs, this.verifier, { shareCaller: false, hashes }) : [];
+    const sigs = this.verifier
+      ? await preverifyBatch(txs, this.verifier, { shareCaller: false, hashes })
+      : [];
     this.spent.signatures += performance.now() - t0;
     return new Promise((resolve, reject) => {
       this.inbox.push(hashes ? { txs, sigs, hashes, resolve, reject } : { txs, sigs, resolve, reject });
