@@ -223,17 +223,39 @@ export class Reader {
 
   /** `length` bytes, as a view into the input (copy it if you keep it past the input). */
   fixed(length: number): Uint8Array {
-    this.need(length, `${length} fixed bytes`);
+    // The message is built only for a refusal: this runs several times per decoded value.
+    if (this.pos + length > this.buf.length) this.need(length, `${length} fixed bytes`);
     const out = this.buf.subarray(this.pos, this.pos + length);
     this.pos += length;
     return out;
   }
 
+  /**
+   * `fixed(length).slice()` without the view: a copy of its own, for a caller that keeps it. A
+   * view of a small array V8 keeps in its heap first moves that array out to an ArrayBuffer of
+   * its own (a backing store per decoded value); a copy does not.
+   */
+  copy(length: number): Uint8Array {
+    if (this.pos + length > this.buf.length) this.need(length, `${length} fixed bytes`);
+    const out = this.buf.slice(this.pos, this.pos + length);
+    this.pos += length;
+    return out;
+  }
+
   bytes(max: number): Uint8Array {
+    return this.fixed(this.byteLength(max));
+  }
+
+  /** `bytes(max).slice()` without the view (as `copy`). */
+  bytesCopy(max: number): Uint8Array {
+    return this.copy(this.byteLength(max));
+  }
+
+  private byteLength(max: number): number {
     const n = this.u32();
     const limit = Math.min(max, CODEC_LENGTH_MAX);
     if (n > limit) fail(`byte string of ${n} bytes exceeds its maximum of ${limit}`);
-    return this.fixed(n);
+    return n;
   }
 
   /** A string written by `Writer.text`: CODEC unless its bytes are UTF-8 (a leading U+FEFF kept). */

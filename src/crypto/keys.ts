@@ -91,7 +91,7 @@ export function writePublicKey(w: Writer, pk: PublicKey): void {
 /** Reads a tagged public key; throws CODEC on an unknown tag or a bad secp256k1 prefix. */
 export function readPublicKey(r: Reader): PublicKey {
   const type = keyTypeFromTag(r.u8());
-  const bytes = r.fixed(PUBLIC_KEY_BYTES[type]).slice();
+  const bytes = r.copy(PUBLIC_KEY_BYTES[type]);
   if (type === 'secp256k1' && bytes[0] !== 0x02 && bytes[0] !== 0x03) {
     throw new WeftError('CODEC', 'secp256k1 public key must be compressed (prefix 0x02 or 0x03)');
   }

@@ -101,7 +101,7 @@ export function writeSignature(w: Writer, sig: Signature): void {
 
 export function readSignature(r: Reader): Signature {
   const type = keyTypeFromTag(r.u8());
-  return { type, bytes: r.fixed(SIGNATURE_BYTES).slice() };
+  return { type, bytes: r.copy(SIGNATURE_BYTES) };
 }
 
 /**
