@@ -1,0 +1,157 @@
+// Issue 17.3, fifth pass: the shortcuts the admission path takes, each held to its plain definition.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  compareBytes,
+  encodePublicKey,
+  KEY_TYPE_TAG,
+  keyPairFromSeed,
+  type PublicKey,
+  Reader,
+  readPublicKey,
+  Writer,
+  writePublicKey,
+} from '../src/crypto/index.js';
+import { sha256 } from '../src/crypto/sha256.js';
+import { decodeValue, encodeValue } from '../src/resource/index.js';
+import { signTransaction, type Transaction, validateTransaction } from '../src/tx/index.js';
+import { compareEncodedKeys } from '../src/tx/shape.js';
+import { bytes32, created, expectCode, Ledger, Mint, seededRandom } from './support.js';
+
+const sign = (n: number) => Math.sign(n);
+
+describe('signature order without encoding the keys', () => {
+  const key = fc
+    .record({
+      type: fc.constantFrom('secp256k1' as const, 'ed25519' as const),
+      body: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      prefix: fc.constantFrom(2, 3),
+    })
+    .map(
+      ({ type, body, prefix }): PublicKey =>
+        type === 'ed25519' ? { type, bytes: body } : { type, bytes: Uint8Array.from([prefix, ...body]) },
+    );
+
+  it('orders as the encodings do (property, both types, equal keys included)', () => {
+    fc.assert(
+      fc.property(key, key, fc.boolean(), (a, b, same) => {
+        const right = same ? { type: a.type, bytes: a.bytes.slice() } : b;
+        expect(sign(compareEncodedKeys(a, right))).toBe(
+          sign(compareBytes(encodePublicKey(a), encodePublicKey(right))),
+        );
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
+    // The tags decide across types, whatever the keys' bytes.
+    expect(KEY_TYPE_TAG.secp256k1).toBeLessThan(KEY_TYPE_TAG.ed25519);
+    const low = { type: 'ed25519' as const, bytes: new Uint8Array(32) };
+    const high = { type: 'secp256k1' as const, bytes: new Uint8Array(33).fill(0xff) };
+    high.bytes[0] = 3;
+    expect(compareEncodedKeys(high, low)).toBeLessThan(0);
+  });
+
+  it('still refuses an unsorted or repeated signature list', () => {
+    const a = keyPairFromSeed('ed25519', bytes32(1));
+    const b = keyPairFromSeed('secp256k1', bytes32(2));
+    const ledger = new Ledger('order');
+    const out = new Mint({ issuer: b, symbol: 'USD' }, seededRandom('order')).make(
+      a.publicKey,
+      1n,
+      ledger.id,
+    );
+    const tx: Transaction = signTransaction(
+      { actions: [{ consumed: [], created: [created(out)] }], appData: new Uint8Array(), signatures: [] },
+      [a, b],
+    );
+    const ctx = ledger.context();
+    // Sorted, it passes the shape (and is refused later, for its balance).
+    expectCode(() => validateTransaction(tx, ctx), 'UNBALANCED');
+    const reversed = { ...tx, signatures: [...tx.signatures].reverse() };
+    const repeated = { ...tx, signatures: [tx.signatures[0]!, tx.signatures[0]!] };
+    for (const bad of [reversed, repeated]) {
+      expectCode(() => validateTransaction(bad, ctx), 'TX_MALFORMED');
+    }
+  });
+});
+
+describe('decoding copies instead of views', () => {
+  it('Reader.copy and bytesCopy give what fixed(…).slice() and bytes(…).slice() give, as arrays of their own', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 40 }), (head, tail) => {
+        const enc = new Writer(16).fixed(head, head.length).bytes(tail, 64).finish();
+        const viaView = new Reader(enc);
+        const viaCopy = new Reader(enc);
+        const h1 = viaView.fixed(head.length).slice();
+        const t1 = viaView.bytes(64).slice();
+        const h2 = viaCopy.copy(head.length);
+        const t2 = viaCopy.bytesCopy(64);
+        expect(h2).toEqual(h1);
+        expect(t2).toEqual(t1);
+        // Copies: changing the input changes neither.
+        enc.fill(0xee);
+        expect(h2).toEqual(head);
+        expect(t2).toEqual(tail);
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+    const r = new Reader(new Uint8Array(3));
+    expect(() => r.copy(4)).toThrow(/truncated/);
+    expect(() => new Reader(Uint8Array.of(0, 0, 0, 9)).bytesCopy(8)).toThrow(/exceeds/);
+  });
+
+  it('decodes keys and values as before', () => {
+    const k = keyPairFromSeed('secp256k1', bytes32(5)).publicKey;
+    const w = new Writer(40);
+    writePublicKey(w, k);
+    expect(readPublicKey(new Reader(w.finish()))).toEqual(k);
+    const value = { home: bytes32(3), deadline: 77n, data: Uint8Array.of(1, 2, 3) };
+    expect(decodeValue(encodeValue(value))).toEqual(value);
+    expect(decodeValue(encodeValue({ home: bytes32(4), data: new Uint8Array() }))).toEqual({
+      home: bytes32(4),
+      data: new Uint8Array(),
+    });
+  });
+});
+
+describe('preimage digests compared in place (openEntry)', () => {
+  it('refuses a value or label that does not hash to its ref, and accepts what does', async () => {
+    const issuer = keyPairFromSeed('secp256k1', bytes32(1));
+    const alice = keyPairFromSeed('ed25519', bytes32(2));
+    const ledger = new Ledger('shortcuts');
+    const mint = new Mint({ issuer, symbol: 'USD' }, seededRandom('shortcuts'));
+    const coin = mint.make(alice.publicKey, 5n, ledger.id);
+    await ledger.seed([coin]);
+    const out = mint.make(alice.publicKey, 5n, ledger.id);
+    const build = (entry = created(out)): Transaction =>
+      signTransaction(
+        { actions: [{ consumed: [], created: [entry] }], appData: new Uint8Array(), signatures: [] },
+        [alice],
+      );
+    const ctx = ledger.context();
+    const flipLast = (b: Uint8Array) => b.map((x, i) => (i === b.length - 1 ? x ^ 1 : x));
+    // The honest entry's preimages hash to its refs (the refusal below is the balance's, later).
+    expectCode(() => validateTransaction(build(), ctx), 'UNBALANCED');
+    expect(sha256(out.value)).toEqual(out.resource.valueRef);
+    expectCode(
+      () => validateTransaction(build({ ...created(out), value: flipLast(out.value) }), ctx),
+      'VALUE_MISMATCH',
+    );
+    expectCode(
+      () => validateTransaction(build({ ...created(out), label: flipLast(out.label) }), ctx),
+      'LABEL_MISMATCH',
+    );
+    // A right value after a wrong one: nothing of the first comparison is left over.
+    expectCode(
+      () =>
+        validateTransaction(
+          build({
+            ...created(out),
+            resource: { ...out.resource, valueRef: flipLast(out.resource.valueRef) },
+          }),
+          ctx,
+        ),
+      'VALUE_MISMATCH',
+    );
+    expectCode(() => validateTransaction(build(), ctx), 'UNBALANCED');
+  });
+});
