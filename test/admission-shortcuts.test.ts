@@ -99,6 +99,37 @@ describe('decoding copies instead of views', () => {
     expect(() => new Reader(Uint8Array.of(0, 0, 0, 9)).bytesCopy(8)).toThrow(/exceeds/);
   });
 
+  it('Reader.text reads what UTF-8 decoding reads, ASCII in place or not (property)', () => {
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const encoded = fc.oneof(
+      fc.string({ maxLength: 70 }).map((s) => new TextEncoder().encode(s)),
+      fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => new TextEncoder().encode(s)),
+      fc.uint8Array({ maxLength: 70 }), // arbitrary bytes: invalid UTF-8 too
+      fc.uint8Array({ maxLength: 64 }).map((b) => b.map((x) => x & 0x7f)),
+    );
+    fc.assert(
+      fc.property(encoded, (bytes) => {
+        const enc = new Writer(8).bytes(bytes, 1024).u8(7).finish();
+        const r = new Reader(enc);
+        let want: string | undefined;
+        try {
+          want = decoder.decode(bytes);
+        } catch {
+          want = undefined;
+        }
+        if (want === undefined) {
+          expect(() => r.text(1024)).toThrow(/not valid UTF-8/);
+        } else {
+          expect(r.text(1024)).toBe(want);
+          expect(r.u8()).toBe(7); // the position moved past the string, and only past it
+        }
+      }),
+      { numRuns: 1000, seed: 11 },
+    );
+    expect(() => new Reader(Uint8Array.of(0, 0, 0, 5, 65, 66)).text(64)).toThrow(/truncated/);
+    expect(() => new Reader(Uint8Array.of(0, 0, 0, 5, 65, 66)).text(4)).toThrow(/exceeds/);
+  });
+
   it('decodes keys and values as before', () => {
     const k = keyPairFromSeed('secp256k1', bytes32(5)).publicKey;
     const w = new Writer(40);

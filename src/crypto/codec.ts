@@ -148,6 +148,9 @@ export class Writer {
 }
 
 /** Reads canonical encodings; every read checks bounds and throws WeftError('CODEC'). */
+/** Longest string `Reader.text` reads in place when it is ASCII (bytes, as characters). */
+const TEXT_IN_PLACE_BYTES_MAX = 64;
+
 export class Reader {
   /** Made at the first u64 or u128 read: most decodes on the admission path read none. */
   private dataView: DataView | undefined;
@@ -261,7 +264,25 @@ export class Reader {
   /** A string written by `Writer.text`: CODEC unless its bytes are UTF-8 (a leading U+FEFF kept). */
   text(maxBytes: number): string {
     const at = this.pos;
-    const bytes = this.bytes(maxBytes);
+    const n = this.byteLength(maxBytes);
+    if (this.pos + n > this.buf.length) this.need(n, `${n} fixed bytes`);
+    // A short ASCII string (token symbols, names) is read in place: UTF-8 decodes it to the same
+    // characters, and no view of the input (which may move a small array's bytes out of V8's heap)
+    // is made for it.
+    if (n <= TEXT_IN_PLACE_BYTES_MAX) {
+      let s = '';
+      let i = 0;
+      for (; i < n; i++) {
+        const c = this.buf[this.pos + i]!;
+        if (c >= 0x80) break;
+        s += String.fromCharCode(c);
+      }
+      if (i === n) {
+        this.pos += n;
+        return s;
+      }
+    }
+    const bytes = this.fixed(n);
     try {
       return UTF8.decode(bytes);
     } catch {
