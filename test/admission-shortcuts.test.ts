@@ -13,7 +13,14 @@ import {
   writePublicKey,
 } from '../src/crypto/index.js';
 import { sha256 } from '../src/crypto/sha256.js';
-import { decodeValue, encodeValue } from '../src/resource/index.js';
+import {
+  decodeTokenLabel,
+  decodeValue,
+  encodeValue,
+  tokenData,
+  tokenLabel,
+  tokenLogic,
+} from '../src/resource/index.js';
 import { signTransaction, type Transaction, validateTransaction } from '../src/tx/index.js';
 import { compareEncodedKeys } from '../src/tx/shape.js';
 import { bytes32, created, expectCode, Ledger, Mint, seededRandom } from './support.js';
@@ -184,5 +191,71 @@ describe('preimage digests compared in place (openEntry)', () => {
       'VALUE_MISMATCH',
     );
     expectCode(() => validateTransaction(build(), ctx), 'UNBALANCED');
+  });
+});
+
+describe('the token logic reuses the label it decoded last', () => {
+  const bank = keyPairFromSeed('ed25519', bytes32(21)).publicKey;
+  const other = keyPairFromSeed('secp256k1', bytes32(22)).publicKey;
+  const alice = keyPairFromSeed('ed25519', bytes32(23)).publicKey;
+  const view = (label: Uint8Array, owner: PublicKey, isEphemeral: boolean) =>
+    ({
+      resource: { isEphemeral },
+      value: { home: bytes32(1), data: tokenData(owner) },
+      label,
+    }) as never;
+  const check = (label: Uint8Array, isEphemeral: boolean, signer: PublicKey, mutate = false) =>
+    tokenLogic.check({
+      self: view(label, alice, isEphemeral),
+      role: 'consumed',
+      actionIndex: 0,
+      index: 0,
+      tx: {} as never,
+      isSignedBy: (pk) => {
+        const ok = pk.type === signer.type && compareBytes(pk.bytes, signer.bytes) === 0;
+        if (mutate) pk.bytes.fill(0); // a caller's callback that changes what it is given
+        return ok;
+      },
+    });
+
+  it('answers as decoding every time would, whatever the order of labels (property)', () => {
+    const labels = [
+      tokenLabel({ issuer: bank, symbol: 'USD' }),
+      tokenLabel({ issuer: other, symbol: 'USD' }),
+      tokenLabel({ issuer: bank, symbol: 'EUR' }),
+      Uint8Array.of(1, 2, 3), // not a token label
+    ];
+    const issuerOf = [bank, other, bank, undefined];
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ i: fc.integer({ min: 0, max: 3 }), mint: fc.boolean(), mutate: fc.boolean() }), {
+          maxLength: 30,
+        }),
+        (calls) => {
+          for (const { i, mint, mutate } of calls) {
+            // A fresh copy each time: equal bytes, another object.
+            const v = check(labels[i]!.slice(), mint, mint ? bank : alice, mutate);
+            if (issuerOf[i] === undefined) {
+              expect(v).toEqual({ ok: false, reason: 'the label is not a token label' });
+            } else if (mint) {
+              expect(v.ok).toBe(issuerOf[i] === bank);
+            } else {
+              expect(v.ok).toBe(true);
+            }
+          }
+        },
+      ),
+      { numRuns: 200, seed: 5 },
+    );
+  });
+
+  it('is not fooled by a label changed in place after it was decoded', () => {
+    const rival = keyPairFromSeed('ed25519', bytes32(24)).publicKey;
+    const label = tokenLabel({ issuer: bank, symbol: 'USD' });
+    expect(check(label, true, bank).ok).toBe(true);
+    label.set(tokenLabel({ issuer: rival, symbol: 'USD' })); // same length, another issuer
+    expect(decodeTokenLabel(label).issuer).toEqual(rival);
+    expect(check(label, true, bank).ok).toBe(false);
+    expect(check(label, true, rival).ok).toBe(true);
   });
 });
