@@ -1,4 +1,5 @@
 // Issue 17.3, fifth pass: the shortcuts the admission path takes, each held to its plain definition.
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,10 +10,12 @@ import {
   type PublicKey,
   Reader,
   readPublicKey,
+  toHex,
   Writer,
   writePublicKey,
 } from '../src/crypto/index.js';
 import { sha256 } from '../src/crypto/sha256.js';
+import { txRoot } from '../src/domain/index.js';
 import {
   decodeTokenLabel,
   decodeValue,
@@ -257,5 +260,38 @@ describe('the token logic reuses the label it decoded last', () => {
     expect(decodeTokenLabel(label).issuer).toEqual(rival);
     expect(check(label, true, bank).ok).toBe(false);
     expect(check(label, true, rival).ok).toBe(true);
+  });
+});
+
+describe('the transaction root built level by level in flat buffers', () => {
+  /** RFC 6962 §2.1 as written: split at the largest power of two below n (node:crypto directly). */
+  function mth(ids: Uint8Array[]): Uint8Array {
+    const h = (...parts: Uint8Array[]) => {
+      const x = createHash('sha256');
+      for (const p of parts) x.update(p);
+      return new Uint8Array(x.digest());
+    };
+    if (ids.length === 0) return h(new Uint8Array(0));
+    if (ids.length === 1) return h(Uint8Array.of(0), ids[0]!);
+    let k = 1;
+    while (k * 2 < ids.length) k *= 2;
+    return h(Uint8Array.of(1), mth(ids.slice(0, k)), mth(ids.slice(k)));
+  }
+
+  it('equals the RFC 6962 definition for every count (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 70 }), (ids) => {
+        expect(toHex(txRoot(ids))).toBe(toHex(mth(ids)));
+      }),
+      { numRuns: 300, seed: 3 },
+    );
+    const many = Array.from({ length: 1025 }, (_, i) => bytes32(i % 251));
+    expect(toHex(txRoot(many))).toBe(toHex(mth(many)));
+    // The ids given are not changed, and the root is an array of its own.
+    const ids = [bytes32(1), bytes32(2), bytes32(3)];
+    const root = txRoot(ids);
+    expect(ids).toEqual([bytes32(1), bytes32(2), bytes32(3)]);
+    expect(root.length).toBe(32);
+    expect(root.buffer.byteLength).toBe(32);
   });
 });
