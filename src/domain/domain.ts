@@ -686,10 +686,18 @@ export class Domain extends EventEmitter<DomainEvents> {
       // One submission's memo serves its group as is; several are merged into one.
       const hashes = items.length === 1 && items[0]!.hashes ? items[0]!.hashes : new TxHashMemo();
       for (const item of items) if (item.hashes && item.hashes !== hashes) hashes.absorb(item.hashes);
+      // Nothing changes the state while the group's reads are made (every input runs after them):
+      // the remote-header records the transition needs are read once for the group.
+      const remoteRecords = this.remoteRecords();
       for (const item of items) {
         for (const [i, raw] of item.txs.entries()) {
           const tx = this.fillNetworkProofs(raw);
-          const input: DomainInput = { type: 'submit', tx, reads: this.readsFor(tx, hashes), hashes };
+          const input: DomainInput = {
+            type: 'submit',
+            tx,
+            reads: this.readsFor(tx, hashes, remoteRecords),
+            hashes,
+          };
           const sig = item.sigs[i];
           if (sig !== undefined && tx === raw) input.signatureResults = sig;
           inputs.push(input);
@@ -775,7 +783,7 @@ export class Domain extends EventEmitter<DomainEvents> {
    * What the tree holds for the transaction's nullifiers and new commitments, read now, and,
    * with a store, whether an earlier block included it (statuses of past blocks live there).
    */
-  private readsFor(tx: Transaction, hashes: TxHashMemo): TxReads {
+  private readsFor(tx: Transaction, hashes: TxHashMemo, remoteRecords: RemoteRecord[]): TxReads {
     const spentNullifiers: string[] = [];
     const existingCommitments: string[] = [];
     const refusedNullifiers: string[] = [];
@@ -810,7 +818,6 @@ export class Domain extends EventEmitter<DomainEvents> {
     }
     const reads: TxReads = { spentNullifiers, existingCommitments };
     if (refusedNullifiers.length > 0) reads.refusedNullifiers = refusedNullifiers;
-    const remoteRecords = this.remoteRecords();
     if (remoteRecords.length > 0) reads.remoteRecords = remoteRecords;
     return reads;
   }
