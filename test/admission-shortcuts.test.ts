@@ -3,8 +3,13 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  assertPublicKey,
+  assertSignature,
   compareBytes,
   encodePublicKey,
+  isPublicKeyShape,
+  isSignatureShape,
+  isWellFormedSignature,
   KEY_TYPE_TAG,
   keyPairFromSeed,
   type PublicKey,
@@ -293,5 +298,80 @@ describe('the transaction root built level by level in flat buffers', () => {
     expect(ids).toEqual([bytes32(1), bytes32(2), bytes32(3)]);
     expect(root.length).toBe(32);
     expect(root.buffer.byteLength).toBe(32);
+  });
+});
+
+describe('shape predicates that name no field, and signature bounds compared in place', () => {
+  const throwsNot = (fn: () => void) => {
+    try {
+      fn();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const anyKey = fc.oneof(
+    fc.record({
+      type: fc.constantFrom('secp256k1', 'ed25519', 'rsa', undefined),
+      bytes: fc.oneof(fc.uint8Array({ minLength: 31, maxLength: 34 }), fc.constant('x'), fc.constant(null)),
+    }),
+    fc.constant(null),
+    fc.constant(7),
+    fc
+      .uint8Array({ minLength: 32, maxLength: 32 })
+      .map((b) => ({ type: 'secp256k1', bytes: Uint8Array.of(2, ...b) })),
+  );
+  const anySig = fc.oneof(
+    fc.record({
+      type: fc.constantFrom('secp256k1', 'ed25519', 'x'),
+      bytes: fc.oneof(fc.uint8Array({ minLength: 63, maxLength: 65 }), fc.constant([1, 2])),
+    }),
+    fc.constant(undefined),
+  );
+
+  it('isPublicKeyShape and isSignatureShape pass exactly what the asserts pass (property)', () => {
+    fc.assert(
+      fc.property(anyKey, anySig, (k, s) => {
+        expect(isPublicKeyShape(k)).toBe(throwsNot(() => assertPublicKey(k)));
+        expect(isSignatureShape(s)).toBe(throwsNot(() => assertSignature(s)));
+      }),
+      { numRuns: 2000, seed: 9 },
+    );
+  });
+
+  it('isWellFormedSignature bounds r and s as comparing their views would (property, edges included)', () => {
+    const N = BigInt('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
+    const be = (x: bigint) => {
+      const out = new Uint8Array(32);
+      for (let i = 31; i >= 0; i--) {
+        out[i] = Number(x & 0xffn);
+        x >>= 8n;
+      }
+      return out;
+    };
+    const edges = [0n, 1n, N / 2n - 1n, N / 2n, N / 2n + 1n, N - 1n, N, N + 1n, (1n << 256n) - 1n].map(be);
+    const half = fc.oneof(fc.constantFrom(...edges), fc.uint8Array({ minLength: 32, maxLength: 32 }));
+    const reference = (b: Uint8Array) => {
+      const r = b.subarray(0, 32);
+      const s = b.subarray(32, 64);
+      return (
+        compareBytes(r, be(0n)) > 0 &&
+        compareBytes(r, be(N)) < 0 &&
+        compareBytes(s, be(0n)) > 0 &&
+        compareBytes(s, be(N / 2n)) <= 0
+      );
+    };
+    const pk = keyPairFromSeed('secp256k1', bytes32(1)).publicKey;
+    fc.assert(
+      fc.property(half, half, fc.integer({ min: 0, max: 2 }), (r, s, cut) => {
+        const bytes = Uint8Array.from([...r, ...s]).subarray(0, 64 - cut);
+        const sig = { type: 'secp256k1' as const, bytes };
+        expect(isWellFormedSignature(pk, sig)).toBe(reference(bytes));
+      }),
+      { numRuns: 3000, seed: 13 },
+    );
+    const ed = keyPairFromSeed('ed25519', bytes32(2)).publicKey;
+    expect(isWellFormedSignature(ed, { type: 'ed25519', bytes: new Uint8Array(64) })).toBe(true);
+    expect(isWellFormedSignature(pk, { type: 'ed25519', bytes: new Uint8Array(64) })).toBe(false);
   });
 });

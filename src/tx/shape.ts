@@ -5,6 +5,8 @@ import {
   assertPublicKey,
   assertSignature,
   compareBytes,
+  isPublicKeyShape,
+  isSignatureShape,
   KEY_TYPE_TAG,
   type PublicKey,
   WeftError,
@@ -222,12 +224,12 @@ function checkSignatureList(tx: Transaction): void {
   let previous: PublicKey | undefined;
   for (let i = 0; i < tx.signatures.length; i++) {
     const s = tx.signatures[i]!;
-    const at = `tx.signatures[${i}]`;
-    if (typeof s !== 'object' || s === null) malformed(`${at} must be an object`);
-    assertPublicKey(s.publicKey, `${at}.publicKey`);
-    assertSignature(s.signature, `${at}.signature`);
+    // Field names are built only to refuse one.
+    if (typeof s !== 'object' || s === null) malformed(`tx.signatures[${i}] must be an object`);
+    if (!isPublicKeyShape(s.publicKey)) assertPublicKey(s.publicKey, `tx.signatures[${i}].publicKey`);
+    if (!isSignatureShape(s.signature)) assertSignature(s.signature, `tx.signatures[${i}].signature`);
     if (s.publicKey.type !== s.signature.type)
-      malformed(`${at} pairs a ${s.publicKey.type} key with a ${s.signature.type} signature`);
+      malformed(`tx.signatures[${i}] pairs a ${s.publicKey.type} key with a ${s.signature.type} signature`);
     if (previous !== undefined && compareEncodedKeys(previous, s.publicKey) >= 0) {
       malformed('tx.signatures must be sorted by encoded public key, one per key');
     }
