@@ -147,10 +147,10 @@ export class Writer {
   }
 }
 
-/** Reads canonical encodings; every read checks bounds and throws WeftError('CODEC'). */
 /** Longest string `Reader.text` reads in place when it is ASCII (bytes, as characters). */
 const TEXT_IN_PLACE_BYTES_MAX = 64;
 
+/** Reads canonical encodings; every read checks bounds and throws WeftError('CODEC'). */
 export class Reader {
   /** Made at the first u64 or u128 read: most decodes on the admission path read none. */
   private dataView: DataView | undefined;

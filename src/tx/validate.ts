@@ -215,7 +215,6 @@ class Balance {
   }
 }
 
-/** Checks the preimages of one entry and decodes its value. */
 // The preimage digests of openEntry, compared in place (validation is synchronous and never
 // re-enters itself): two per resource on the admission path, none kept.
 const ENTRY_DIGEST = new Uint8Array(32);
@@ -227,6 +226,7 @@ function hashesTo(preimage: Uint8Array, ref: Uint8Array): boolean {
   return ref.length === 32;
 }
 
+/** Checks the preimages of one entry and decodes its value. */
 function openEntry(entry: Created, path: string): ResourceValue {
   if (!hashesTo(entry.value, entry.resource.valueRef)) {
     fail('VALUE_MISMATCH', `${path}.value does not hash to the resource's valueRef`);
