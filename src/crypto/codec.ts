@@ -147,6 +147,9 @@ export class Writer {
   }
 }
 
+/** Longest string `Reader.text` reads in place when it is ASCII (bytes, as characters). */
+const TEXT_IN_PLACE_BYTES_MAX = 64;
+
 /** Reads canonical encodings; every read checks bounds and throws WeftError('CODEC'). */
 export class Reader {
   /** Made at the first u64 or u128 read: most decodes on the admission path read none. */
@@ -223,23 +226,63 @@ export class Reader {
 
   /** `length` bytes, as a view into the input (copy it if you keep it past the input). */
   fixed(length: number): Uint8Array {
-    this.need(length, `${length} fixed bytes`);
+    // The message is built only for a refusal: this runs several times per decoded value.
+    if (this.pos + length > this.buf.length) this.need(length, `${length} fixed bytes`);
     const out = this.buf.subarray(this.pos, this.pos + length);
     this.pos += length;
     return out;
   }
 
+  /**
+   * `fixed(length).slice()` without the view: a copy of its own, for a caller that keeps it. A
+   * view of a small array V8 keeps in its heap first moves that array out to an ArrayBuffer of
+   * its own (a backing store per decoded value); a copy does not.
+   */
+  copy(length: number): Uint8Array {
+    if (this.pos + length > this.buf.length) this.need(length, `${length} fixed bytes`);
+    const out = this.buf.slice(this.pos, this.pos + length);
+    this.pos += length;
+    return out;
+  }
+
   bytes(max: number): Uint8Array {
+    return this.fixed(this.byteLength(max));
+  }
+
+  /** `bytes(max).slice()` without the view (as `copy`). */
+  bytesCopy(max: number): Uint8Array {
+    return this.copy(this.byteLength(max));
+  }
+
+  private byteLength(max: number): number {
     const n = this.u32();
     const limit = Math.min(max, CODEC_LENGTH_MAX);
     if (n > limit) fail(`byte string of ${n} bytes exceeds its maximum of ${limit}`);
-    return this.fixed(n);
+    return n;
   }
 
   /** A string written by `Writer.text`: CODEC unless its bytes are UTF-8 (a leading U+FEFF kept). */
   text(maxBytes: number): string {
     const at = this.pos;
-    const bytes = this.bytes(maxBytes);
+    const n = this.byteLength(maxBytes);
+    if (this.pos + n > this.buf.length) this.need(n, `${n} fixed bytes`);
+    // A short ASCII string (token symbols, names) is read in place: UTF-8 decodes it to the same
+    // characters, and no view of the input (which may move a small array's bytes out of V8's heap)
+    // is made for it.
+    if (n <= TEXT_IN_PLACE_BYTES_MAX) {
+      let s = '';
+      let i = 0;
+      for (; i < n; i++) {
+        const c = this.buf[this.pos + i]!;
+        if (c >= 0x80) break;
+        s += String.fromCharCode(c);
+      }
+      if (i === n) {
+        this.pos += n;
+        return s;
+      }
+    }
+    const bytes = this.fixed(n);
     try {
       return UTF8.decode(bytes);
     } catch {

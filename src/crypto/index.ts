@@ -17,6 +17,7 @@ export {
   equalPublicKeys,
   generateKeyPair,
   isKeyType,
+  isPublicKeyShape,
   KEY_TYPE_TAG,
   keyPairFromSeed,
   keyTypeFromTag,
@@ -32,6 +33,7 @@ export { DIGEST_BYTES, SHORT_INPUT_MAX, sha256, sha256Into, sha256Node, sha256Pa
 export type { Signature } from './signatures.js';
 export {
   assertSignature,
+  isSignatureShape,
   isWellFormedSignature,
   KEY_CACHE_ENTRIES_MAX,
   MESSAGE_BYTES,

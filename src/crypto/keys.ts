@@ -37,6 +37,18 @@ export function assertKeyType(value: unknown, name = 'key type'): asserts value 
   }
 }
 
+/**
+ * Whether `assertPublicKey(value)` would pass, without building a field name: for hot paths,
+ * which name the field only to refuse it (then calling `assertPublicKey` for the message).
+ */
+export function isPublicKeyShape(value: unknown): value is PublicKey {
+  if (typeof value !== 'object' || value === null) return false;
+  const pk = value as PublicKey;
+  if (!isKeyType(pk.type)) return false;
+  if (!(pk.bytes instanceof Uint8Array) || pk.bytes.length !== PUBLIC_KEY_BYTES[pk.type]) return false;
+  return pk.type !== 'secp256k1' || pk.bytes[0] === 0x02 || pk.bytes[0] === 0x03;
+}
+
 /** Checks the shape of a public key (type, length, secp256k1 prefix); curve membership is checked on use. */
 export function assertPublicKey(value: unknown, name = 'publicKey'): asserts value is PublicKey {
   if (typeof value !== 'object' || value === null)
@@ -91,7 +103,7 @@ export function writePublicKey(w: Writer, pk: PublicKey): void {
 /** Reads a tagged public key; throws CODEC on an unknown tag or a bad secp256k1 prefix. */
 export function readPublicKey(r: Reader): PublicKey {
   const type = keyTypeFromTag(r.u8());
-  const bytes = r.fixed(PUBLIC_KEY_BYTES[type]).slice();
+  const bytes = r.copy(PUBLIC_KEY_BYTES[type]);
   if (type === 'secp256k1' && bytes[0] !== 0x02 && bytes[0] !== 0x03) {
     throw new WeftError('CODEC', 'secp256k1 public key must be compressed (prefix 0x02 or 0x03)');
   }

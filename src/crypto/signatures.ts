@@ -21,6 +21,7 @@ import { WeftError } from './errors.js';
 import {
   assertKeyType,
   assertPublicKey,
+  isKeyType,
   KEY_TYPE_TAG,
   type KeyPair,
   type KeyType,
@@ -85,6 +86,13 @@ export function spkiDer(type: KeyType, raw: Uint8Array): Uint8Array {
   throw new WeftError('BAD_LENGTH', `no ${type} public key is ${raw.length} bytes`);
 }
 
+/** Whether `assertSignature(value)` would pass, without building a field name (as `isPublicKeyShape`). */
+export function isSignatureShape(value: unknown): value is Signature {
+  if (typeof value !== 'object' || value === null) return false;
+  const sig = value as Signature;
+  return isKeyType(sig.type) && sig.bytes instanceof Uint8Array && sig.bytes.length === SIGNATURE_BYTES;
+}
+
 export function assertSignature(value: unknown, name = 'signature'): asserts value is Signature {
   if (typeof value !== 'object' || value === null)
     throw new WeftError('BAD_INPUT', `${name} must be an object`);
@@ -101,7 +109,7 @@ export function writeSignature(w: Writer, sig: Signature): void {
 
 export function readSignature(r: Reader): Signature {
   const type = keyTypeFromTag(r.u8());
-  return { type, bytes: r.fixed(SIGNATURE_BYTES).slice() };
+  return { type, bytes: r.copy(SIGNATURE_BYTES) };
 }
 
 /**
@@ -128,14 +136,35 @@ export function sign(keyPair: KeyPair, message: Uint8Array): Signature {
 export function isWellFormedSignature(publicKey: PublicKey, signature: Signature): boolean {
   if (publicKey.type !== signature.type) return false;
   if (signature.type !== 'secp256k1') return true;
-  const r = signature.bytes.subarray(0, 32);
-  const s = signature.bytes.subarray(32, 64);
+  // r and s compared in place: a view of a small array V8 keeps in its heap would first move it
+  // out to an ArrayBuffer of its own (once per signature checked).
+  const b = signature.bytes;
+  if (b.length !== SIGNATURE_BYTES) {
+    // Not a signature's length (callers check the shape first): as the views would compare it.
+    const r = b.subarray(0, 32);
+    const s = b.subarray(32, 64);
+    return (
+      compareBytes(r, ZERO_32) > 0 &&
+      compareBytes(r, SECP256K1_N) < 0 &&
+      compareBytes(s, ZERO_32) > 0 &&
+      compareBytes(s, SECP256K1_HALF_N) <= 0
+    );
+  }
   return (
-    compareBytes(r, ZERO_32) > 0 &&
-    compareBytes(r, SECP256K1_N) < 0 &&
-    compareBytes(s, ZERO_32) > 0 &&
-    compareBytes(s, SECP256K1_HALF_N) <= 0
+    compare32At(b, 0, ZERO_32) > 0 &&
+    compare32At(b, 0, SECP256K1_N) < 0 &&
+    compare32At(b, 32, ZERO_32) > 0 &&
+    compare32At(b, 32, SECP256K1_HALF_N) <= 0
   );
+}
+
+/** `compareBytes(bytes.subarray(at, at + 32), other)` for a 32-byte `other`, without the view. */
+function compare32At(bytes: Uint8Array, at: number, other: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const d = bytes[at + i]! - other[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 const keyCache = new Map<string, KeyObject | null>();

@@ -7,10 +7,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { assertBytes } from './bytes.js';
 import { WeftError } from './errors.js';
-import { assertPublicKey, type PublicKey } from './keys.js';
+import { assertPublicKey, isPublicKeyShape, type PublicKey } from './keys.js';
 import { NATIVE_SECP256K1_PATH } from './nativeSecp256k1.js';
 import {
   assertSignature,
+  isSignatureShape,
   isWellFormedSignature,
   KEY_CACHE_ENTRIES_MAX,
   MESSAGE_BYTES,
@@ -209,9 +210,11 @@ function pack(
   let size = 0;
   for (let i = start; i < end; i++) {
     const c = checks[i]!;
-    assertPublicKey(c.publicKey, `checks[${i}].publicKey`);
-    assertBytes(c.message, MESSAGE_BYTES, `checks[${i}].message`);
-    assertSignature(c.signature, `checks[${i}].signature`);
+    // The field names are built only to refuse one (the usual check passes without them).
+    if (!isPublicKeyShape(c.publicKey)) assertPublicKey(c.publicKey, `checks[${i}].publicKey`);
+    if (!(c.message instanceof Uint8Array) || c.message.length !== MESSAGE_BYTES)
+      assertBytes(c.message, MESSAGE_BYTES, `checks[${i}].message`);
+    if (!isSignatureShape(c.signature)) assertSignature(c.signature, `checks[${i}].signature`);
     if (!isWellFormedSignature(c.publicKey, c.signature)) continue;
     index.push(i);
     size += 1 + c.publicKey.bytes.length + MESSAGE_BYTES + SIGNATURE_BYTES;

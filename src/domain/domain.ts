@@ -252,6 +252,8 @@ export type DomainEvents = {
 type Inbox = {
   txs: Transaction[];
   sigs: (SignatureResults | undefined)[];
+  /** what admission derived from these very objects for the pool (ids, signature witnesses) */
+  hashes?: TxHashMemo;
   resolve: (r: SubmitResult[]) => void;
   reject: (e: unknown) => void;
 };
@@ -650,11 +652,16 @@ export class Domain extends EventEmitter<DomainEvents> {
     if (txs.length === 0) return [];
     const t0 = performance.now();
     // The pool's threads check signatures; this thread keeps to admission and sealing (the
-    // serial part), which it runs meanwhile for earlier submissions.
-    const sigs = this.verifier ? await preverifyBatch(txs, this.verifier, { shareCaller: false }) : [];
+    // serial part), which it runs meanwhile for earlier submissions. The ids and signature
+    // witnesses the checks need are derived here, by the domain from the objects it was handed,
+    // into this admission's memo: validation takes them from it instead of deriving them again.
+    const hashes = this.verifier ? new TxHashMemo() : undefined;
+    const sigs = this.verifier
+      ? await preverifyBatch(txs, this.verifier, { shareCaller: false, hashes })
+      : [];
     this.spent.signatures += performance.now() - t0;
     return new Promise((resolve, reject) => {
-      this.inbox.push({ txs, sigs, resolve, reject });
+      this.inbox.push(hashes ? { txs, sigs, hashes, resolve, reject } : { txs, sigs, resolve, reject });
       if (!this.drainScheduled) {
         this.drainScheduled = true;
         this.serial(() => this.drain()).catch((e) => {
@@ -676,11 +683,21 @@ export class Domain extends EventEmitter<DomainEvents> {
       const inputs: DomainInput[] = [];
       // Each transaction's commitments, nullifiers and id are derived once, for the reads and
       // again, from the memo, by validation (the transition uses it only if given; a replay isn't).
-      const hashes = new TxHashMemo();
+      // One submission's memo serves its group as is; several are merged into one.
+      const hashes = items.length === 1 && items[0]!.hashes ? items[0]!.hashes : new TxHashMemo();
+      for (const item of items) if (item.hashes && item.hashes !== hashes) hashes.absorb(item.hashes);
+      // Nothing changes the state while the group's reads are made (every input runs after them):
+      // the remote-header records the transition needs are read once for the group.
+      const remoteRecords = this.remoteRecords();
       for (const item of items) {
         for (const [i, raw] of item.txs.entries()) {
           const tx = this.fillNetworkProofs(raw);
-          const input: DomainInput = { type: 'submit', tx, reads: this.readsFor(tx, hashes), hashes };
+          const input: DomainInput = {
+            type: 'submit',
+            tx,
+            reads: this.readsFor(tx, hashes, remoteRecords),
+            hashes,
+          };
           const sig = item.sigs[i];
           if (sig !== undefined && tx === raw) input.signatureResults = sig;
           inputs.push(input);
@@ -766,7 +783,7 @@ export class Domain extends EventEmitter<DomainEvents> {
    * What the tree holds for the transaction's nullifiers and new commitments, read now, and,
    * with a store, whether an earlier block included it (statuses of past blocks live there).
    */
-  private readsFor(tx: Transaction, hashes: TxHashMemo): TxReads {
+  private readsFor(tx: Transaction, hashes: TxHashMemo, remoteRecords: RemoteRecord[]): TxReads {
     const spentNullifiers: string[] = [];
     const existingCommitments: string[] = [];
     const refusedNullifiers: string[] = [];
@@ -801,7 +818,6 @@ export class Domain extends EventEmitter<DomainEvents> {
     }
     const reads: TxReads = { spentNullifiers, existingCommitments };
     if (refusedNullifiers.length > 0) reads.refusedNullifiers = refusedNullifiers;
-    const remoteRecords = this.remoteRecords();
     if (remoteRecords.length > 0) reads.remoteRecords = remoteRecords;
     return reads;
   }

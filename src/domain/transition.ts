@@ -32,6 +32,7 @@ import {
   NULLIFIER_KEY_PREFIX,
   nullifierKey,
   REFUSAL_KEY_PREFIX,
+  type RemoteHeaderFacts,
   refusalKey,
   refusalOf,
   type SignatureResults,
@@ -503,7 +504,8 @@ export function factsBefore(state: DomainState, input: DomainInput): StateFacts 
   const facts: StateFacts = {
     height: state.height,
     provenHeight: state.provenHeight,
-    headHash: state.headHash.slice(),
+    // Only a seal's check reads it (a submission, every transaction, copies nothing here).
+    headHash: input.type === 'seal' ? state.headHash.slice() : state.headHash,
   };
   if (input.type === 'acceptRemoteHeader' && input.header?.domain instanceof Uint8Array) {
     const prev = state.remotes.get(hexKey(input.header.domain));
@@ -523,14 +525,12 @@ export function factsBefore(state: DomainState, input: DomainInput): StateFacts 
  */
 export function assertPostconditions(before: StateFacts, input: DomainInput, result: TransitionResult): void {
   const after = result.state;
-  invariant(
-    after.provenHeight <= after.height,
-    `the proven tip ${after.provenHeight} passed the committed tip ${after.height}`,
-  );
-  invariant(
-    after.provenHeight >= before.provenHeight,
-    `the proven tip went back from ${before.provenHeight} to ${after.provenHeight}`,
-  );
+  // The messages are built only when a check fails: these run after every input, every
+  // submission among them.
+  if (!(after.provenHeight <= after.height))
+    invariant(false, `the proven tip ${after.provenHeight} passed the committed tip ${after.height}`);
+  if (!(after.provenHeight >= before.provenHeight))
+    invariant(false, `the proven tip went back from ${before.provenHeight} to ${after.provenHeight}`);
   if (input.type === 'seal') {
     invariant(
       after.height === before.height + 1n,
@@ -548,8 +548,8 @@ export function assertPostconditions(before: StateFacts, input: DomainInput, res
       equalBytes(header.stateRoot, input.stateRoot) && equalBytes(after.head.stateRoot, input.stateRoot),
       "the sealed header's state root is not the staged root the seal carried",
     );
-  } else {
-    invariant(after.height === before.height, `input '${input.type}' moved the committed tip`);
+  } else if (after.height !== before.height) {
+    invariant(false, `input '${input.type}' moved the committed tip`);
   }
   if (input.type === 'markProven') {
     invariant(
@@ -767,23 +767,7 @@ function submit(
     reads.refusedNullifiers !== undefined && reads.refusedNullifiers.length > 0
       ? new Set(reads.refusedNullifiers)
       : null;
-  const ctx: ValidationContext = {
-    domainId: state.config.domainId,
-    isAnchorAccepted: (root) => isAnchorAccepted(state, root, reads.remoteRecords),
-    isNullifierSpent: (nf) => spent?.has(hexKey(nf)) === true,
-    logics: env.logics,
-    // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so
-    // a deadline already before the head's can never be met: refused now, not evicted later.
-    blockTimestampMs: state.head.timestamp,
-    isOwnAnchor: (root) => state.recentRoots.has(hexKey(root)),
-    remoteHeaderAt: (domainId, height) => remoteHeaderAt(state, domainId, height, reads.remoteRecords),
-    isRefused: (nf) => refused?.has(hexKey(nf)) === true || queuedRefusal(state, nf),
-    executesScopes: env.programs !== undefined,
-    isAnchorProvenByPath: (anchor, bytes) =>
-      isAnchorProvenHere(state, env, anchor, bytes, reads.remoteRecords),
-    isVaultAnchor: (root) => isVaultAnchor(state, root),
-    isVaultDomain: (id) => isVaultDomain(state, id),
-  };
+  const ctx: ValidationContext = new SubmitContext(state, env, reads, spent, refused);
   const opts = {
     ...(input.signatureResults ? { signatureResults: input.signatureResults } : {}),
     ...(input.hashes ? { hashes: input.hashes } : {}),
@@ -852,6 +836,65 @@ function submit(
 }
 
 /**
+ * What validation may ask of the state while a submission is checked: one object per
+ * transaction, its answers methods over the state and the input's reads (a closure per question
+ * would be a dozen allocations per submission on the admission path).
+ */
+class SubmitContext implements ValidationContext {
+  readonly domainId: Uint8Array;
+  readonly logics: LogicLookup;
+  // Every later block's timestamp is at least the head's (`seal` refuses an earlier one), so a
+  // deadline already before the head's can never be met: refused now, not evicted later.
+  readonly blockTimestampMs: bigint;
+  readonly executesScopes: boolean;
+
+  constructor(
+    private readonly state: DomainState,
+    private readonly env: DomainEnv,
+    private readonly reads: TxReads,
+    private readonly spent: Set<string> | null,
+    private readonly refused: Set<string> | null,
+  ) {
+    this.domainId = state.config.domainId;
+    this.logics = env.logics;
+    this.blockTimestampMs = state.head.timestamp;
+    this.executesScopes = env.programs !== undefined;
+  }
+
+  isAnchorAccepted(root: Uint8Array): boolean {
+    return isAnchorAccepted(this.state, root, this.reads.remoteRecords);
+  }
+
+  isNullifierSpent(nf: Uint8Array): boolean {
+    return this.spent?.has(hexKey(nf)) === true;
+  }
+
+  isOwnAnchor(root: Uint8Array): boolean {
+    return this.state.recentRoots.has(hexKey(root));
+  }
+
+  remoteHeaderAt(domainId: Uint8Array, height: bigint): RemoteHeaderFacts | undefined {
+    return remoteHeaderAt(this.state, domainId, height, this.reads.remoteRecords);
+  }
+
+  isRefused(nf: Uint8Array): boolean {
+    return this.refused?.has(hexKey(nf)) === true || queuedRefusal(this.state, nf);
+  }
+
+  isAnchorProvenByPath(anchor: Uint8Array, bytes: Uint8Array): boolean {
+    return isAnchorProvenHere(this.state, this.env, anchor, bytes, this.reads.remoteRecords);
+  }
+
+  isVaultAnchor(root: Uint8Array): boolean {
+    return isVaultAnchor(this.state, root);
+  }
+
+  isVaultDomain(id: Uint8Array): boolean {
+    return isVaultDomain(this.state, id);
+  }
+}
+
+/**
  * Records, for the next block, the refusal of a refused claim that proves its transfer and is
  * signed (`refusalOf`, docs/transfers.md "Refusals"): `0x06 || nf(r') -> reason || height`. The
  * claim's nullifier must not be pending either — a claim and a refusal of one transfer exclude
@@ -867,10 +910,10 @@ function queueRefusal(
   let queued = 0;
   for (const w of state.queuedWrites) if (w.key[0] === REFUSAL_KEY_PREFIX) queued++;
   if (queued >= REFUSALS_PER_BLOCK_MAX) return;
-  const pendingAware: ValidationContext = {
-    ...ctx,
-    isNullifierSpent: (nf) => ctx.isNullifierSpent(nf) || state.pendingNullifiers.has(hexKey(nf)),
-  };
+  // Everything `ctx` answers (its methods too: a spread would copy only its own fields), but a
+  // pending nullifier counts as spent.
+  const pendingAware: ValidationContext = Object.create(ctx);
+  pendingAware.isNullifierSpent = (nf) => ctx.isNullifierSpent(nf) || state.pendingNullifiers.has(hexKey(nf));
   const r = refusalOf(tx, pendingAware, opts);
   if (r === null) return;
   const value = encodeRefusal({ reason: r.reason, height: state.height + 1n });

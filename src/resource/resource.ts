@@ -193,14 +193,14 @@ export function writeResource(w: Writer, resource: Resource): void {
 
 export function readResource(r: Reader): Resource {
   return {
-    logicRef: r.fixed(32).slice(),
-    labelRef: r.fixed(32).slice(),
-    valueRef: r.fixed(32).slice(),
+    logicRef: r.copy(32),
+    labelRef: r.copy(32),
+    valueRef: r.copy(32),
     quantity: r.u128(),
     isEphemeral: r.bool(),
-    nonce: r.fixed(32).slice(),
-    nkCommitment: r.fixed(32).slice(),
-    randSeed: r.fixed(32).slice(),
+    nonce: r.copy(32),
+    nkCommitment: r.copy(32),
+    randSeed: r.copy(32),
   };
 }
 

@@ -76,17 +76,37 @@ function decodeOr<T>(fn: () => T): T | undefined {
   }
 }
 
+// The label last decoded here and its bytes: a domain's transfers mostly move one token or a few,
+// so the same label recurs (compared byte for byte, never assumed). checkToken only reads the
+// label, so it may share the decoded object between calls; nothing outside sees it.
+let lastLabelBytes: Uint8Array | undefined;
+let lastLabel: TokenLabel | undefined;
+
+function labelOf(bytes: Uint8Array): TokenLabel | undefined {
+  if (lastLabelBytes !== undefined && bytes instanceof Uint8Array && bytes.length === lastLabelBytes.length) {
+    let same = true;
+    for (let i = 0; i < bytes.length && same; i++) same = bytes[i] === lastLabelBytes[i];
+    if (same) return lastLabel;
+  }
+  const label = decodeOr(() => decodeTokenLabel(bytes));
+  if (label !== undefined) {
+    lastLabelBytes = bytes.slice();
+    lastLabel = label;
+  }
+  return label;
+}
+
 function checkToken(input: LogicInput): LogicVerdict {
   const { self, role, isSignedBy } = input;
   const owner = decodeOr(() => decodeTokenData(self.value.data));
   if (!owner) return reject('the value data is not a token owner key');
-  const label = decodeOr(() => decodeTokenLabel(self.label));
+  const label = labelOf(self.label);
   if (!label) return reject('the label is not a token label');
   if (role === 'consumed') {
     if (self.resource.isEphemeral) {
-      return isSignedBy(label.issuer)
-        ? accept()
-        : reject(`minting ${label.symbol} needs the issuer's signature`);
+      // A copy: the decoded label is shared between calls, and a caller's isSignedBy gets its own.
+      const issuer = { type: label.issuer.type, bytes: label.issuer.bytes.slice() };
+      return isSignedBy(issuer) ? accept() : reject(`minting ${label.symbol} needs the issuer's signature`);
     }
     return isSignedBy(owner) ? accept() : reject(`spending ${label.symbol} needs the owner's signature`);
   }

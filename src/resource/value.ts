@@ -85,12 +85,12 @@ export function decodeValue(bytes: Uint8Array): ResourceValue {
   return decodeAll(bytes, (r): ResourceValue => {
     const version = r.u8();
     if (version === VALUE_FORMAT) {
-      return { home: r.fixed(DOMAIN_ID_BYTES).slice(), data: r.bytes(VALUE_DATA_BYTES_MAX).slice() };
+      return { home: r.copy(DOMAIN_ID_BYTES), data: r.bytesCopy(VALUE_DATA_BYTES_MAX) };
     }
     if (version === VALUE_FORMAT_DEADLINE) {
-      const home = r.fixed(DOMAIN_ID_BYTES).slice();
+      const home = r.copy(DOMAIN_ID_BYTES);
       const deadline = r.u64();
-      return { home, deadline, data: r.bytes(VALUE_DATA_BYTES_MAX).slice() };
+      return { home, deadline, data: r.bytesCopy(VALUE_DATA_BYTES_MAX) };
     }
     throw new WeftError('CODEC', `unknown value format ${version}`);
   });

@@ -4,6 +4,7 @@
 // both the pool and the caller stay busy. Each outcome equals validateTransaction's (same
 // checks in the same order, same error code), whichever thread checked the signatures.
 import { type SignatureVerifierPool, WeftError } from '../crypto/index.js';
+import type { TxHashMemo } from './hashMemo.js';
 import { preverifySignatures, type SignatureResults, verifyTransactionSignatures } from './signatures.js';
 import type { Transaction } from './types.js';
 import { type ValidationContext, type ValidTransaction, validateTransaction } from './validate.js';
@@ -75,12 +76,15 @@ export async function validateBatch(
  * pure apply). `result[i]` answers `txs[i]`, or is undefined for one that cannot be encoded.
  * With `shareCaller: false` the calling thread takes no chunk of its own (it checks here only
  * what the pool failed to answer): for a caller whose thread has other serial work to do
- * meanwhile — a domain admits and seals on it while the pool checks the next submissions.
+ * meanwhile — a domain admits and seals on it while the pool checks the next submissions. Then
+ * every chunk goes to the pool at once (nothing here would feed it later while that thread is
+ * busy). `hashes`: a memo the caller's admission created (never one from a submitter), into which
+ * each id and signature witness is derived, for validation given the same memo.
  */
 export async function preverifyBatch(
   txs: readonly Transaction[],
   pool: SignatureVerifierPool,
-  opts: { shareCaller?: boolean } = {},
+  opts: { shareCaller?: boolean; hashes?: TxHashMemo } = {},
 ): Promise<(SignatureResults | undefined)[]> {
   if (!Array.isArray(txs)) throw new WeftError('BAD_INPUT', 'txs must be an array of transactions');
   const out = new Array<SignatureResults | undefined>(txs.length);
@@ -89,7 +93,7 @@ export async function preverifyBatch(
   };
   const inline =
     opts.shareCaller === false ? undefined : (start: number, end: number) => answered(start, end);
-  await shareWithPool(txs, pool, answered, inline);
+  await shareWithPool(txs, pool, answered, inline, opts.hashes);
   return out;
 }
 
@@ -103,21 +107,26 @@ function inlineAnswer(tx: Transaction): SignatureResults | undefined {
 
 /**
  * Splits `txs` into chunks: the pool checks signatures from the front, the calling thread handles
- * whole chunks from the back rather than wait (unless `inline` is absent: then it waits), and
- * `answered` gets each front chunk once its answers are in (without answers when the pool
- * failed: no verdict, check here instead).
+ * whole chunks from the back rather than wait (unless `inline` is absent: then every chunk is
+ * sent at once and it waits), and `answered` gets each front chunk once its answers are in
+ * (without answers when the pool failed: no verdict, check here instead).
  */
 async function shareWithPool(
   txs: readonly Transaction[],
   pool: SignatureVerifierPool,
   answered: (start: number, end: number, answers?: (SignatureResults | undefined)[]) => void,
   inline: ((start: number, end: number) => void) | undefined,
+  hashes?: TxHashMemo,
 ): Promise<void> {
   const chunks: Chunk[] = [];
   for (let start = 0; start < txs.length; start += BATCH_CHUNK_TXS) {
     chunks.push({ start, end: Math.min(txs.length, start + BATCH_CHUNK_TXS) });
   }
-  const inFlightMax = Math.max(1, pool.threads * BATCH_CHUNKS_IN_FLIGHT_PER_THREAD);
+  // Sharing with the caller keeps a few chunks per worker in flight, so the caller's chunks come
+  // off the back; a caller that only waits sends every chunk now: the workers then have the whole
+  // batch queued, and stay busy while the caller's thread does other work.
+  const inFlightMax =
+    inline === undefined ? chunks.length : Math.max(1, pool.threads * BATCH_CHUNKS_IN_FLIGHT_PER_THREAD);
   let front = 0; // next chunk to send to the pool
   let back = chunks.length; // chunks at [back, length) are handled inline
   let oldest = 0; // oldest chunk sent and not yet answered
@@ -125,7 +134,7 @@ async function shareWithPool(
   const send = (): void => {
     const c = chunks[front++]!;
     sent.push(
-      preverifySignatures(txs.slice(c.start, c.end), pool).then(
+      preverifySignatures(txs.slice(c.start, c.end), pool, hashes).then(
         (answers) => {
           c.answers = answers;
         },

@@ -2,10 +2,13 @@
 // nullifiers and new commitments before it validates the transaction, and validation derives the
 // same values again. A memo shared by both computes each once (issue 17.3). It derives every value
 // from the transaction itself — nothing in it comes from the submitter — and is keyed by object
-// identity, so it is only for one admission of objects nobody changes meanwhile.
+// identity, so it is only for one admission of objects nobody changes meanwhile. With a signature
+// pool the domain creates the memo when a submission arrives: the pool's checks and validation
+// then share one id and one signature witness per transaction (docs/transactions.md).
 import { commitment, nullifier, type Resource } from '../resource/index.js';
 import { type HasherName, type ProofQuery, verifyProofs } from '../smt/index.js';
 import { txIdAndBodyBytes } from './encoding.js';
+import { signaturesWitness } from './signatures.js';
 import { commitmentKey, encodeHeight } from './treeKeys.js';
 import type { CommitmentProof, Transaction } from './types.js';
 
@@ -35,6 +38,7 @@ export class TxHashMemo {
   private readonly nullifiers = new Map<Resource, { nk: Uint8Array; nf: Uint8Array }>();
   private readonly ids = new Map<Transaction, { id: Uint8Array; bodyBytes: number }>();
   private readonly proofs = new Map<CommitmentProof, ProofVerdict>();
+  private readonly witnesses = new Map<Transaction, Uint8Array>();
 
   commitment(resource: Resource): Uint8Array {
     let cm = this.commitments.get(resource);
@@ -62,6 +66,29 @@ export class TxHashMemo {
       this.ids.set(tx, hit);
     }
     return hit;
+  }
+
+  /** `signaturesWitness(tx)`, computed once per transaction object. */
+  witness(tx: Transaction): Uint8Array {
+    let w = this.witnesses.get(tx);
+    if (w === undefined) {
+      w = signaturesWitness(tx);
+      this.witnesses.set(tx, w);
+    }
+    return w;
+  }
+
+  /**
+   * Takes over what `other` derived (both memos belong to the same admission: a domain merges
+   * the memos its submissions were given into the group it admits together). Entries this memo
+   * already holds stay.
+   */
+  absorb(other: TxHashMemo): void {
+    for (const [k, v] of other.commitments) if (!this.commitments.has(k)) this.commitments.set(k, v);
+    for (const [k, v] of other.nullifiers) if (!this.nullifiers.has(k)) this.nullifiers.set(k, v);
+    for (const [k, v] of other.ids) if (!this.ids.has(k)) this.ids.set(k, v);
+    for (const [k, v] of other.witnesses) if (!this.witnesses.has(k)) this.witnesses.set(k, v);
+    for (const [k, v] of other.proofs) if (!this.proofs.has(k)) this.proofs.set(k, v);
   }
 
   /**

@@ -16,6 +16,7 @@ import {
   WeftError,
 } from '../crypto/index.js';
 import { txId, txIdAndBodyBytes } from './encoding.js';
+import type { TxHashMemo } from './hashMemo.js';
 import type { Transaction, TxSignature } from './types.js';
 
 /**
@@ -81,10 +82,14 @@ export function verifyTransactionSignatures(tx: Transaction, id: Uint8Array = tx
  * Checks the signatures of many transactions on a worker pool in one batch; pass each result
  * to validateTransaction as `signatureResults`. Shape is not checked here (validation checks it
  * before it would consult the answers); a transaction that cannot even be encoded gets none.
+ * With `hashes` (a memo the caller's admission created, never one a submitter supplies), each id
+ * and signature witness is derived into it, so validation given the same memo does not derive
+ * them again.
  */
 export async function preverifySignatures(
   txs: readonly Transaction[],
   pool: SignatureVerifierPool,
+  hashes?: TxHashMemo,
 ): Promise<(SignatureResults | undefined)[]> {
   const ids: (Uint8Array | undefined)[] = [];
   const checks: SignatureCheck[] = [];
@@ -93,7 +98,7 @@ export async function preverifySignatures(
     // before it would consult these answers; a tx that cannot even be written gets none.
     let id: Uint8Array | undefined;
     try {
-      id = txIdAndBodyBytes(tx).id;
+      id = hashes ? hashes.idAndBodyBytes(tx).id : txIdAndBodyBytes(tx).id;
     } catch {
       id = undefined;
     }
@@ -107,7 +112,7 @@ export async function preverifySignatures(
     if (id === undefined) return undefined;
     const valid = answers.slice(next, next + tx.signatures.length);
     next += tx.signatures.length;
-    return { txId: id, witness: signaturesWitness(tx), valid };
+    return { txId: id, witness: hashes ? hashes.witness(tx) : signaturesWitness(tx), valid };
   });
 }
 
@@ -125,12 +130,21 @@ export function signatureAnswer(
   return results.valid[i] === true;
 }
 
-/** Throws unless `results` were computed for this transaction id and signature count. */
-export function assertResultsFor(tx: Transaction, id: Uint8Array, results: SignatureResults): void {
+/**
+ * Throws unless `results` were computed for this transaction id and signature count, and for its
+ * signature list: `witness` is `signaturesWitness(tx)`, computed here unless the caller derived
+ * it from the same object (a memo of its own admission).
+ */
+export function assertResultsFor(
+  tx: Transaction,
+  id: Uint8Array,
+  results: SignatureResults,
+  witness?: Uint8Array,
+): void {
   if (
     !equalBytes(results.txId, id) ||
     results.valid.length !== tx.signatures.length ||
-    !equalBytes(results.witness, signaturesWitness(tx))
+    !equalBytes(results.witness, witness ?? signaturesWitness(tx))
   ) {
     throw new WeftError('BAD_INPUT', 'the signature results given were computed for another transaction');
   }

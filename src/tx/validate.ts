@@ -1,7 +1,14 @@
 // Stateless validation of one transaction against what the domain knows (its id, accepted
 // anchors, spent nullifiers, accepted remote headers, the block's time, logics). Pure and synchronous: no I/O, clock or randomness, so
 // the domain's pure apply() can call it. Rules and their order: docs/transactions.md.
-import { equalBytes, type PublicKey, sha256, toHex, WeftError, type WeftErrorCode } from '../crypto/index.js';
+import {
+  equalBytes,
+  type PublicKey,
+  sha256Into,
+  toHex,
+  WeftError,
+  type WeftErrorCode,
+} from '../crypto/index.js';
 import { isPlanted } from '../crypto/plantedBugs.js';
 import {
   commitment,
@@ -208,12 +215,23 @@ class Balance {
   }
 }
 
+// The preimage digests of openEntry, compared in place (validation is synchronous and never
+// re-enters itself): two per resource on the admission path, none kept.
+const ENTRY_DIGEST = new Uint8Array(32);
+
+/** Whether SHA256(preimage) is `ref` (a 32-byte digest, checked by shape). */
+function hashesTo(preimage: Uint8Array, ref: Uint8Array): boolean {
+  sha256Into(preimage, ENTRY_DIGEST, 0);
+  for (let i = 0; i < 32; i++) if (ENTRY_DIGEST[i] !== ref[i]) return false;
+  return ref.length === 32;
+}
+
 /** Checks the preimages of one entry and decodes its value. */
 function openEntry(entry: Created, path: string): ResourceValue {
-  if (!equalBytes(sha256(entry.value), entry.resource.valueRef)) {
+  if (!hashesTo(entry.value, entry.resource.valueRef)) {
     fail('VALUE_MISMATCH', `${path}.value does not hash to the resource's valueRef`);
   }
-  if (!equalBytes(sha256(entry.label), entry.resource.labelRef)) {
+  if (!hashesTo(entry.label, entry.resource.labelRef)) {
     fail('LABEL_MISMATCH', `${path}.label does not hash to the resource's labelRef`);
   }
   try {
@@ -257,7 +275,8 @@ export function validateTransaction(
   if (tx.scope !== undefined && ctx.executesScopes !== true) {
     fail('TX_SCOPE_UNSUPPORTED', 'this domain does not execute scoped transactions (format 3)');
   }
-  if (opts.signatureResults !== undefined) assertResultsFor(tx, id, opts.signatureResults);
+  if (opts.signatureResults !== undefined)
+    assertResultsFor(tx, id, opts.signatureResults, hashes?.witness(tx));
   // The id binds its executor (format 2): a transaction signed for one domain means nothing on another.
   if (tx.executor !== undefined && !equalBytes(tx.executor, ctx.domainId)) {
     fail('WRONG_EXECUTOR', `the transaction names ${toHex(tx.executor)} as its executor, not this domain`);
@@ -271,9 +290,12 @@ export function validateTransaction(
   const seenNullifiers = new DigestList();
   const balance = new Balance();
   let deadline: bigint | null = null;
-  for (const [a, action] of tx.actions.entries()) {
+  // Indexed loops: `entries()` makes an iterator and a pair per element on this hot path.
+  for (let a = 0; a < tx.actions.length; a++) {
+    const action = tx.actions[a]!;
     const consumed: ResourceView[] = [];
-    for (const [i, c] of action.consumed.entries()) {
+    for (let i = 0; i < action.consumed.length; i++) {
+      const c = action.consumed[i]!;
       const path = `tx.actions[${a}].consumed[${i}]`;
       const value = openEntry(c, path);
       checkRefundFlag(tx, c, value, path);
@@ -370,8 +392,10 @@ export function validateTransaction(
   // 3. Created resources: preimages, distinct commitments.
   const commitments: Uint8Array[] = [];
   const seenCommitments = new DigestList();
-  for (const [a, action] of tx.actions.entries()) {
-    for (const [i, c] of action.created.entries()) {
+  for (let a = 0; a < tx.actions.length; a++) {
+    const action = tx.actions[a]!;
+    for (let i = 0; i < action.created.length; i++) {
+      const c = action.created[i]!;
       const path = `tx.actions[${a}].created[${i}]`;
       const value = openEntry(c, path);
       const cm = hashes ? hashes.commitment(c.resource) : commitment(c.resource);
