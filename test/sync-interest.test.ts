@@ -66,6 +66,22 @@ async function ring(n: number, tag: string, mode: 'transition' | 'full' = 'trans
   return { domains, done, senders, received, router, refused };
 }
 
+/** Each domain of the ring heard, followed and is followed by its two neighbours only. */
+function expectNeighboursOnly(r: Awaited<ReturnType<typeof ring>>): void {
+  const n = r.domains.length;
+  for (const [i, d] of r.domains.entries()) {
+    const neighbours = [r.domains[(i + n - 1) % n]!, r.domains[(i + 1) % n]!].map((x) => hex(x.id)).sort();
+    expect([...(r.senders.get(hex(d.id)) ?? [])].sort()).toEqual(neighbours);
+    expect(
+      d
+        .remoteViews()
+        .map((v) => hex(v.domainId))
+        .sort(),
+    ).toEqual(neighbours);
+    expect(r.router.followersOf(d.id).map(hex).sort()).toEqual(neighbours);
+  }
+}
+
 /** Members a, b, c of one full-mode router following on interest, and a transfer a -> b. */
 async function threeMembers(tag: string) {
   const [a, b, c] = [
@@ -117,20 +133,7 @@ describe('following on interest', () => {
     for (const r of [small, large]) {
       // Every transfer, to a domain nobody followed before it was planned, lands exactly once.
       expect(r.done.map((t) => t.phase)).toEqual(r.domains.map(() => 'confirmed'));
-      const n = r.domains.length;
-      for (const [i, d] of r.domains.entries()) {
-        const neighbours = [r.domains[(i + n - 1) % n]!, r.domains[(i + 1) % n]!]
-          .map((x) => hex(x.id))
-          .sort();
-        expect([...(r.senders.get(hex(d.id)) ?? [])].sort()).toEqual(neighbours);
-        expect(
-          d
-            .remoteViews()
-            .map((v) => hex(v.domainId))
-            .sort(),
-        ).toEqual(neighbours);
-        expect(r.router.followersOf(d.id).map(hex).sort()).toEqual(neighbours);
-      }
+      expectNeighboursOnly(r);
     }
     // What one domain receives does not grow with the ring.
     const most = (r: typeof small) => Math.max(...r.received.values());
@@ -261,18 +264,7 @@ describe('following on interest', () => {
       // held claims from domain i (UNKNOWN_ANCHOR), and those transfers never confirmed.
       expect(r.refused).toEqual([]);
       expect(r.done.map((t) => t.phase)).toEqual(r.domains.map(() => 'confirmed'));
-      for (const [i, d] of r.domains.entries()) {
-        const neighbours = [r.domains[(i + n - 1) % n]!, r.domains[(i + 1) % n]!]
-          .map((x) => hex(x.id))
-          .sort();
-        expect([...(r.senders.get(hex(d.id)) ?? [])].sort()).toEqual(neighbours);
-        expect(
-          d
-            .remoteViews()
-            .map((v) => hex(v.domainId))
-            .sort(),
-        ).toEqual(neighbours);
-      }
+      expectNeighboursOnly(r);
     }
   });
 
