@@ -38,7 +38,10 @@ import { createNodes, nodeSigner } from './helpers/nodes.js';
 import { expectCode } from './support.js';
 
 const dirs: string[] = [];
-afterAll(() => {
+/** Servers a test started: stopped even when the test failed. */
+const disposers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const d of disposers) await d();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -209,6 +212,7 @@ describe("a PeerDomain's claims", () => {
 describe('claims together at the destination, over NATS', () => {
   it('each lands once: a bad item drops only itself, a resent or redelivered batch adds nothing, bad framing refuses all', async () => {
     const server = await startTestNatsServer();
+    disposers.push(() => server.dispose());
     const nats = await NatsTransport.connect({ servers: server.url, ...isolatedStream('claims') });
     const names = ['claims-host-a', 'claims-host-b'];
     const { root, peers } = await createNodes('weft-claims-', names, (id) => nats.endpoint(id), dirs);
@@ -299,7 +303,6 @@ describe('claims together at the destination, over NATS', () => {
     await a.close();
     await b.close();
     await nats.close();
-    await server.dispose();
   }, 120_000);
 });
 
