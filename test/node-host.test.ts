@@ -169,7 +169,7 @@ describe('when a node seals', () => {
     await bus.close();
   });
 
-  it("records a peer's block with transactions as it arrives (no timer fires here), and does not answer a peer's empty block", async () => {
+  it("records a peer's block with transactions at the next interval, not the heartbeat, and does not answer a peer's empty block", async () => {
     const bus = new InProcessBus({});
     const names = ['rec-a', 'rec-b'];
     const { root, peers } = await createNodes('weft-host-peer-block-', names, (id) => bus.endpoint(id), dirs);
@@ -180,8 +180,8 @@ describe('when a node seals', () => {
           signers: [signer(n)],
           endpoint: (id) => bus.endpoint(id),
           peers: [peers[1 - i]!],
-          // An hour each: neither timer seals here, only work arriving does.
-          blockIntervalMs: 3_600_000,
+          blockIntervalMs: 20,
+          // An hour: only work seals here.
           heartbeatMs: 3_600_000,
           minBlockIntervalMs: 1,
           announceEveryMs: 3_600_000,
@@ -194,8 +194,8 @@ describe('when a node seals', () => {
     await until(() => a.domain.status(txId)?.status === 'included');
     const st = a.domain.status(txId);
     const height = st?.status === 'included' ? st.height : -1n;
-    // b has nothing to submit and both its timers are an hour away, yet it seals a block
-    // recording a's (what a claim anchored on it waits for) as soon as it accepts a's header.
+    // b has nothing to submit and its heartbeat is an hour away, yet it seals a block recording
+    // a's (what a claim anchored on it waits for).
     await until(() => b.domain.committedHeight >= 1n);
     expect(b.domain.remoteHeader(a.domain.id)?.height).toBe(height);
     // b's block had no transactions: a does not seal for it, so neither seals again (no

@@ -26,10 +26,9 @@ import { type FollowPolicy, type Peer, SyncRouter } from './router.js';
 import { type EvmFollowOptions, VaultWatch } from './vaultWatch.js';
 
 /**
- * The interval timer (ms): it seals while transactions wait or a peer's header for a block with
- * transactions waits to be recorded (the backstop: both are sealed sooner on arrival,
- * BLOCK_INTERVAL_MIN_MS_DEFAULT), so that a claim anchored on that block does not wait for the
- * heartbeat.
+ * The interval timer (ms): it seals while transactions wait (the backstop: work arriving is sealed
+ * sooner, BLOCK_INTERVAL_MIN_MS_DEFAULT) and when a peer's header for a block with transactions
+ * was accepted, so that a claim anchored on that block does not wait for the heartbeat.
  */
 export const BLOCK_INTERVAL_MS_DEFAULT = 100;
 /**
@@ -250,14 +249,9 @@ export class NodeHost {
       wake();
       if (!equalBytes(e.at, this.domain.id)) return;
       const h = this.domain.remoteView(e.from)?.head.header;
-      // A peer's block with transactions (a transfer's move, say) is recorded by a block here as
-      // soon as the shortest interval allows, like a transaction arriving: a claim anchored on it
-      // waits for that block. Never for a peer's empty block, so two nodes do not seal back and
-      // forth; and at most one seal per BLOCK_INTERVAL_MIN_MS_DEFAULT under load, as before.
-      if (h && !equalBytes(h.txRoot, EMPTY_TX_ROOT)) {
-        this.peerWork = true;
-        this.sealSoon();
-      }
+      // Recorded by the next block the interval timer seals (not at once: under load every
+      // peer block has transactions, and each would cause a block here).
+      if (h && !equalBytes(h.txRoot, EMPTY_TX_ROOT)) this.peerWork = true;
     };
     const onWork = () => this.sealSoon();
     // A transfer message from a peer carries a claim for this domain: submitted like any other
@@ -303,8 +297,7 @@ export class NodeHost {
   }
 
   /**
-   * Asks for a seal because work arrived (a transaction, a peer's header of a block with
-   * transactions): as soon as the seal in progress (if any) has finished
+   * Asks for a seal because work arrived: as soon as the seal in progress (if any) has finished
    * and BLOCK_INTERVAL_MIN_MS_DEFAULT (`minBlockIntervalMs`) has passed since it began. Asking
    * again while one is pending changes nothing.
    */
@@ -341,9 +334,8 @@ export class NodeHost {
       })
       .finally(() => {
         this.sealing = null;
-        // Transactions (or a peer's header with transactions) that arrived during the seal get
-        // the next block.
-        if (this.domain.mempoolSize > 0 || this.peerWork) this.sealSoon();
+        // Transactions that arrived during the seal get the next block.
+        if (this.domain.mempoolSize > 0) this.sealSoon();
       });
     await this.sealing;
   }
