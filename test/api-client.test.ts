@@ -230,6 +230,51 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
       await until(async () => (await ca.transfer(x.id))?.transfer.phase === 'confirmed', `confirm ${x.id}`);
   });
 
+  it('plans with READS_BATCH_MAX commitment proofs a read, and refuses a node whose batch lies', async () => {
+    const [alpha, beta] = t.domains;
+    const ca = clients[0]!;
+    const w = new Wallet(alpha!, 'client-plan-reads');
+    const minted = [9n, 10n].map((q) => w.mintTx(alice.publicKey, q));
+    for (const m of minted) await ca.submit(m.tx);
+    await t.round();
+    const reads: number[] = [];
+    const honest = Object.assign(Object.create(ca) as WeftClient, {
+      proveCommitments: async (cms: Uint8Array[], at?: bigint) => {
+        reads.push(cms.length);
+        return ca.proveCommitments(cms, at);
+      },
+    });
+    // More transfers than one read carries (the same two coins over and over: planning only).
+    const params = Array.from({ length: READS_BATCH_MAX + 2 }, (_, i) => ({
+      to: beta!.id,
+      resource: minted[i % 2]!.coin,
+      owner: alice,
+    }));
+    const plans = await planTransfersVia(honest, params, { concurrency: 1 });
+    expect(reads).toEqual([READS_BATCH_MAX, 2]);
+    expect(plans).toHaveLength(params.length);
+    // A node answering a proof for another commitment, or fewer proofs than asked: refused.
+    const lying = (f: (ps: Awaited<ReturnType<WeftClient['proveCommitments']>>) => typeof ps) =>
+      Object.assign(Object.create(ca) as WeftClient, {
+        proveCommitments: async (cms: Uint8Array[], at?: bigint) => f(await ca.proveCommitments(cms, at)),
+      });
+    const two = params.slice(0, 2);
+    await expect(
+      planTransfersVia(
+        lying((ps) => [ps[1]!, ps[0]!]),
+        two,
+      ),
+    ).rejects.toMatchObject({
+      code: 'BAD_PROOF',
+    });
+    await expect(
+      planTransfersVia(
+        lying((ps) => ps.slice(1)),
+        two,
+      ),
+    ).rejects.toMatchObject({ code: 'BAD_PROOF' });
+  });
+
   it('refuses a batch with one bad item whole: typed error naming the item, nothing started', async () => {
     const [alpha, beta, gamma] = t.domains;
     const ca = clients[0]!;
@@ -383,6 +428,16 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
       await Promise.all(nfs.map((nf) => c.proveNullifier(nf, at))),
     );
     expect(await c.proveRefusals(nfs)).toEqual(await Promise.all(nfs.map((nf) => c.proveRefusal(nf))));
+    // Commitments: one present (the mint's), one absent, at a past height and at the tip.
+    const cms = [commitment(m.coin.resource), unknown];
+    expect(await c.proveCommitments(cms, at)).toEqual(
+      await Promise.all(cms.map((cm) => c.proveCommitment(cm, at))),
+    );
+    expect(await c.proveCommitments(cms)).toEqual(await Promise.all(cms.map((cm) => c.proveCommitment(cm))));
+    expect((await c.proveCommitments(cms))[0]!.value).not.toBeNull();
+    await expect(
+      c.proveCommitments(Array.from({ length: READS_BATCH_MAX + 1 }, () => unknown)),
+    ).rejects.toMatchObject({ httpStatus: 400 });
     // More than READS_BATCH_MAX, or a malformed id: refused whole.
     const many = Array.from({ length: READS_BATCH_MAX + 1 }, () => unknown);
     await expect(c.statuses(many)).rejects.toMatchObject({ httpStatus: 400 });
@@ -393,6 +448,11 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
       url: `/v1/proofs/nullifiers?nfs=${toHex(nfs[0]!)}&height=${alpha!.committedHeight + 5n}`,
     });
     expect(high.json()).toMatchObject({ error: { code: 'UNKNOWN_HEIGHT' } });
+    const badCm = await apis[0]!.app.inject({
+      method: 'GET',
+      url: `/v1/proofs/commitments?cms=${toHex(unknown)},0x12`,
+    });
+    expect(badCm.statusCode).toBe(400);
   });
 
   it('carries every field of a plan and a transfer through their JSON forms', async () => {

@@ -297,6 +297,7 @@ describe('the node API over a live domain', () => {
         'GET /v1/txs/{id} getTransactionStatus',
         'GET /v1/txs getTransactionStatuses',
         'GET /v1/proofs/nullifiers proveNullifiers',
+        'GET /v1/proofs/commitments proveCommitments',
         'GET /v1/proofs/refusals proveRefusals',
         'GET /v1/blocks/{height} getBlock',
         'GET /v1/headers/{height} getHeader',

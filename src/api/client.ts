@@ -22,6 +22,7 @@ import {
 import { type Proof, verifyProof } from '../smt/index.js';
 import { planTransfer, type Transfer, type TransferPlan, type TransferWait } from '../transfer/index.js';
 import { commitmentKey, encodeTransaction, type Transaction, transactionToJson } from '../tx/index.js';
+import { READS_BATCH_MAX } from './limits.js';
 import type { EventType } from './schemas.js';
 import {
   type BlockJson,
@@ -375,6 +376,15 @@ export class WeftClient {
       `/v1/proofs/commitments/${toHex(cm)}${q({ height: at?.toString() })}`,
     );
     return stateProofFromJson(j);
+  }
+
+  /** Proofs for many commitments in one read (at most READS_BATCH_MAX), in order, at one height. */
+  async proveCommitments(cms: Uint8Array[], at?: bigint): Promise<StateProof[]> {
+    const j = await this.call<{ proofs: StateProofJson[] }>(
+      'GET',
+      `/v1/proofs/commitments${q({ cms: cms.map(toHex).join(','), height: at?.toString() })}`,
+    );
+    return j.proofs.map(stateProofFromJson);
   }
 
   /** Proof that nullifier `nf` is spent (present) or not (absent) at `height`. */
@@ -795,13 +805,13 @@ export async function planTransferVia(
   });
 }
 
-/** Commitment proofs `planTransfersVia` asks the node for at once, by default. */
+/** Commitment proof reads (each of up to READS_BATCH_MAX proofs) `planTransfersVia` has in flight at once, by default. */
 export const PLAN_PROOFS_CONCURRENCY_DEFAULT = 32;
 
 /**
  * Plans many transfers from the client's node, as `planTransferVia` does one: the node's id is
- * read once, the commitment proofs are fetched side by side (at most `concurrency` at a time),
- * each checked for consistency, and each plan signed here. Start them with
+ * read once, the commitment proofs are fetched READS_BATCH_MAX to a read, reads side by side (at
+ * most `concurrency` at a time), each proof checked for consistency, and each plan signed here. Start them with
  * `client.startTransfers` (at most TRANSFERS_BATCH_MAX a request).
  *
  * @example
@@ -815,24 +825,35 @@ export async function planTransfersVia(
 ): Promise<TransferPlan[]> {
   const info = await client.info();
   const proofs: StateProof[] = new Array(params.length);
+  const cms = params.map((p) => commitment(p.resource.resource));
+  // READS_BATCH_MAX commitments a read (`GET /v1/proofs/commitments?cms=`), reads side by side.
+  const groups = Math.ceil(params.length / READS_BATCH_MAX);
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < params.length; i = next++) {
-      const cm = commitment(params[i]!.resource.resource);
-      const proof = await client.proveCommitment(cm);
-      if (
-        toHex(proof.key) !== toHex(commitmentKey(cm)) ||
-        !verifyProof(proof.root, proof.key, proof.value, proof.proof)
-      ) {
+    for (let g = next++; g < groups; g = next++) {
+      const at = g * READS_BATCH_MAX;
+      const asked = cms.slice(at, at + READS_BATCH_MAX);
+      const got = await client.proveCommitments(asked);
+      if (got.length !== asked.length)
         throw new WeftError(
           'BAD_PROOF',
-          "the node's commitment proof does not verify under the root it sent",
+          `the node answered ${got.length} commitment proofs for ${asked.length}`,
         );
+      for (const [k, proof] of got.entries()) {
+        if (
+          toHex(proof.key) !== toHex(commitmentKey(asked[k]!)) ||
+          !verifyProof(proof.root, proof.key, proof.value, proof.proof)
+        ) {
+          throw new WeftError(
+            'BAD_PROOF',
+            "the node's commitment proof does not verify under the root it sent",
+          );
+        }
+        proofs[at + k] = proof;
       }
-      proofs[i] = proof;
     }
   };
-  const workers = Math.max(1, Math.min(opts.concurrency ?? PLAN_PROOFS_CONCURRENCY_DEFAULT, params.length));
+  const workers = Math.max(1, Math.min(opts.concurrency ?? PLAN_PROOFS_CONCURRENCY_DEFAULT, groups));
   await Promise.all(Array.from({ length: workers }, worker));
   const plans: TransferPlan[] = [];
   for (const [i, p] of params.entries()) {

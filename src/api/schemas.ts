@@ -137,6 +137,13 @@ export const NullifiersQuery = obj(
   },
   { optional: ['height'] },
 );
+export const CommitmentsQuery = obj(
+  {
+    cms: hexList('resource commitments'),
+    height: U64('prove at this height (default: the committed tip)'),
+  },
+  { optional: ['height'] },
+);
 export const RootsQuery = obj(
   {
     from: U64('first height'),
@@ -457,7 +464,7 @@ export const StateProofsSchema = obj({
   proofs: {
     type: 'array',
     items: StateProofJsonSchema,
-    description: 'one per nullifier asked for, in order, all at the same height',
+    description: 'one per commitment or nullifier asked for, in order, all at the same height',
   },
 });
 

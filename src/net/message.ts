@@ -15,6 +15,8 @@ export const MESSAGE_KINDS = [
   'interest',
   // a block's claim and refusal facts for one follower, proven under its root (docs/sync.md, "Facts")
   'facts',
+  // claims for the receiver sent together, each decoded and submitted on its own (docs/transfers.md, "Claims in one message")
+  'transfers',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 

@@ -1,6 +1,15 @@
 // weft/node: running domains — connected over a transport by the sync router (router.ts), and
 // a durable node with its timers (host.ts).
 
+export {
+  CLAIM_FRAMING_BYTES,
+  CLAIMS_FORMAT,
+  CLAIMS_HEADER_BYTES,
+  CLAIMS_MESSAGE_BYTES_MAX,
+  CLAIMS_PER_MESSAGE_MAX,
+  decodeClaims,
+  encodeClaims,
+} from './claims.js';
 export type { BlockFacts, BlockSpends, ClaimFact, RefusalFact } from './facts.js';
 export {
   blockFactsFor,

@@ -2,7 +2,7 @@
 // that node (its HTTP API, in `weft node`), and a claim travels as a transfer message over the
 // transport, so it waits in the durable stream while the destination is down.
 import { READS_BATCH_MAX } from '../api/limits.js';
-import { equalBytes, hexKey, toHex, WeftError } from '../crypto/index.js';
+import { concatBytes, equalBytes, hexKey, sha256, toHex, WeftError } from '../crypto/index.js';
 import {
   type Header,
   headerHash,
@@ -15,6 +15,12 @@ import { nullifier } from '../resource/index.js';
 import type { Proof } from '../smt/index.js';
 import type { TransferDomain } from '../transfer/index.js';
 import { encodeTransaction, nullifierKey, refusalKey, type Transaction, txId } from '../tx/index.js';
+import {
+  CLAIM_FRAMING_BYTES,
+  CLAIMS_HEADER_BYTES,
+  CLAIMS_MESSAGE_BYTES_MAX,
+  CLAIMS_PER_MESSAGE_MAX,
+} from './claims.js';
 import type { BlockFacts } from './facts.js';
 import type { Peer, SyncRouter } from './router.js';
 
@@ -310,9 +316,47 @@ export class PeerDomain implements TransferDomain {
       for (const c of a.consumed)
         if (c.commitmentProof !== null && !c.isRefund) nfs.push(hexKey(nullifier(c.resource, c.nk)));
     if (nfs.length > 0) putBounded(this.claims, hexKey(id), nfs, FACTS_KEPT_MAX);
-    const epoch = Math.floor(this.clock() / CLAIM_RESEND_EPOCH_MS);
-    await this.network.sendTransfer(this.self, this.id, `claim/${toHex(id)}/${epoch}`, encodeTransaction(tx));
+    await this.sendClaim(id, encodeTransaction(tx));
     return { txId: id, status: { status: 'pending', sinceHeight: this.committedHeight } };
+  }
+
+  /** Claims waiting for the end of this turn of the event loop, to go out as one message. */
+  private outbox: { ids: Uint8Array[]; bodies: Uint8Array[]; bytes: number; sent: Promise<void> } | null =
+    null;
+
+  /**
+   * Sends a claim to the peer: the claims submitted in the same turn of the event loop go out as
+   * one `transfers` message (docs/transfers.md, "Claims in one message"), a new one started once
+   * CLAIMS_PER_MESSAGE_MAX claims or CLAIMS_MESSAGE_BYTES_MAX bytes are reached; a claim alone
+   * goes as a `transfer` message. Resolves once the transport took the message that carries it.
+   */
+  private sendClaim(id: Uint8Array, body: Uint8Array): Promise<void> {
+    const size = CLAIM_FRAMING_BYTES + body.length;
+    const open = this.outbox;
+    if (open && open.ids.length < CLAIMS_PER_MESSAGE_MAX && open.bytes + size <= CLAIMS_MESSAGE_BYTES_MAX) {
+      open.ids.push(id);
+      open.bodies.push(body);
+      open.bytes += size;
+      return open.sent;
+    }
+    const batch = { ids: [id], bodies: [body], bytes: CLAIMS_HEADER_BYTES + size, sent: Promise.resolve() };
+    batch.sent = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      if (this.outbox === batch) this.outbox = null;
+      // The message id names its claims and the resend epoch: an identical resend within the
+      // epoch is dropped by the transport, and a claim the domain already holds is refused by it.
+      const epoch = Math.floor(this.clock() / CLAIM_RESEND_EPOCH_MS);
+      if (batch.ids.length === 1)
+        return this.network.sendTransfer(
+          this.self,
+          this.id,
+          `claim/${toHex(batch.ids[0]!)}/${epoch}`,
+          batch.bodies[0]!,
+        );
+      const named = toHex(sha256(concatBytes(...batch.ids)));
+      return this.network.sendTransfers(this.self, this.id, `claims/${named}/${epoch}`, batch.bodies);
+    });
+    this.outbox = batch;
+    return batch.sent;
   }
 
   status(id: Uint8Array): Promise<TxStatus | undefined> {

@@ -72,6 +72,7 @@ import {
   vouchedRecords,
 } from '../sync/index.js';
 import type { ViewExpiry } from '../transfer/index.js';
+import { decodeClaims, encodeClaims } from './claims.js';
 import {
   type BlockFacts,
   type BlockSpends,
@@ -828,14 +829,19 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       case 'facts':
         return this.onFacts(member, from, decodeBlockFacts(msg.body));
       case 'transfer':
+      case 'transfers': {
+        // Claims together: a bad framing refuses the message; each item is the handler's to
+        // decode on its own, so one bad claim drops only itself (docs/transfers.md).
+        const bodies = msg.kind === 'transfer' ? [msg.body] : decodeClaims(msg.body);
         // A claim from `from`: the two have a transfer, so they follow each other (on demand).
         if (this.followPolicy === 'interested' && member.domain.remoteView(from) === undefined) {
           const key = hexKey(from);
           if (this.members.has(key) || this.peers.has(key))
             void this.follow(member.domain.id, from, { followBack: true }).catch(() => {});
         }
-        this.emit('transfer', { at: member.domain.id, from, body: msg.body });
+        for (const body of bodies) this.emit('transfer', { at: member.domain.id, from, body });
         return;
+      }
       case 'attestation': {
         const s = decodeSignedAttestation(msg.body);
         const out = member.domain.acceptRemoteAttestation(s);
@@ -865,6 +871,25 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
       throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(from)} is not a member of this network`);
     this.stats.sent++;
     await member.net.send(to, { kind: 'transfer', id, body });
+  }
+
+  /**
+   * Sends claims for domain `to` as one `transfers` message (`encodeClaims`: at most
+   * CLAIMS_PER_MESSAGE_MAX claims, CLAIMS_MESSAGE_BYTES_MAX bytes); `id` names it for
+   * deduplication. Resolves once the transport took it.
+   */
+  async sendTransfers(
+    from: Uint8Array,
+    to: Uint8Array,
+    id: string,
+    bodies: readonly Uint8Array[],
+  ): Promise<void> {
+    const member = this.members.get(hexKey(from));
+    if (!member)
+      throw new WeftError('UNKNOWN_DOMAIN', `domain ${hexKey(from)} is not a member of this network`);
+    const body = encodeClaims(bodies);
+    this.stats.sent++;
+    await member.net.send(to, { kind: 'transfers', id, body });
   }
 
   /**

@@ -36,6 +36,7 @@ export const ROUTE_TARGETS: RouteTarget[] = (
     ['GET', '/v1/proofs/refusals/:nf'],
     ['GET', '/v1/proofs/nullifiers'],
     ['GET', '/v1/proofs/refusals'],
+    ['GET', '/v1/proofs/commitments'],
     ['GET', '/v1/proofs/objects/:object'],
     ['GET', '/v1/proofs/keyset'],
     ['GET', '/v1/anchors/:root'],
@@ -399,6 +400,11 @@ export async function openApiFuzz(): Promise<ApiFuzz> {
     'GET /v1/proofs/refusals': {
       params: {},
       queries: [`nfs=${toHex(nullifier(coin.resource, coin.nk))},${hex32(5)}&height=2`, `nfs=${hex32(6)}`],
+      bodies: [],
+    },
+    'GET /v1/proofs/commitments': {
+      params: {},
+      queries: [`cms=${toHex(commitment(spend.out.resource))},${hex32(1)}&height=1`, `cms=${hex32(4)}`],
       bodies: [],
     },
     'GET /v1/blocks/:height': { params: { height: heights }, queries: [], bodies: [] },

@@ -22,6 +22,7 @@ import {
   type TxStatus,
 } from '../../src/domain/index.js';
 import { encodeMessage, MESSAGE_KINDS } from '../../src/net/index.js';
+import { encodeClaims } from '../../src/node/claims.js';
 import {
   commitment,
   decodeValue,
@@ -326,6 +327,10 @@ export async function buildCorpus(): Promise<Corpus> {
     const body = bodies[i] ?? c['transfer.record']![0]!;
     push(c, 'net.message', encodeMessage({ kind, id: `fuzz/${kind}/${i}`, body }));
   }
+
+  // claims sent together (a `transfers` message body), and none
+  push(c, 'node.claims', encodeClaims(c['tx.transaction']!.slice(0, 3)));
+  push(c, 'node.claims', encodeClaims([]));
 
   // resources and values
   for (const coinParts of [coin, moving, spend.out]) {

@@ -40,6 +40,12 @@ import {
   MESSAGE_ID_BYTES_MAX,
 } from '../../src/net/index.js';
 import {
+  CLAIMS_MESSAGE_BYTES_MAX,
+  CLAIMS_PER_MESSAGE_MAX,
+  decodeClaims,
+  encodeClaims,
+} from '../../src/node/claims.js';
+import {
   decodeResource,
   decodeTokenData,
   decodeTokenLabel,
@@ -329,6 +335,15 @@ export const CODEC_TARGETS: CodecTarget<any>[] = [
     limits: (m) => {
       within('message id bytes', Buffer.byteLength(m.id), MESSAGE_ID_BYTES_MAX);
       within('message body bytes', m.body.length, MESSAGE_BODY_BYTES_MAX);
+    },
+  },
+  {
+    name: 'node.claims',
+    decode: decodeClaims,
+    encode: encodeClaims,
+    limits: (cs: Uint8Array[]) => {
+      within('claims a transfers message', cs.length, CLAIMS_PER_MESSAGE_MAX);
+      within('transfers message bytes', encodeClaims(cs).length, CLAIMS_MESSAGE_BYTES_MAX);
     },
   },
   {

@@ -82,6 +82,24 @@ export function proofRoutes({ node }: RouteContext): Route[] {
     ),
     {
       method: 'GET',
+      url: '/v1/proofs/commitments',
+      operationId: 'proveCommitments',
+      summary: `${PROOF_SUMMARIES.commitment}, for up to ${READS_BATCH_MAX} commitments in one read`,
+      description:
+        `What GET ${PROOF_URLS.commitment.replace(':cm', '{cm}')} answers for each commitment, in ` +
+        'order, all at the same height (what a client planning many transfers from one domain ' +
+        'reads). Verify each as that route says.',
+      tags: ['proofs'],
+      querystring: S.CommitmentsQuery,
+      responses: { 200: json('the proofs', S.StateProofsSchema) },
+      handler: async (req) => {
+        const { cms, height } = req.query as { cms: string; height?: string };
+        const h = height === undefined ? domain.committedHeight : heightOf(domain, height);
+        return { proofs: splitIds(cms, 'cms').map((cm) => stateProofToJson(domain.proveCommitment(cm, h))) };
+      },
+    },
+    {
+      method: 'GET',
       url: '/v1/proofs/objects/:object',
       operationId: 'proveObject',
       summary: "Proof of an object's state (0x04 || object, docs/scopes.md) at a height",
