@@ -273,6 +273,33 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
         two,
       ),
     ).rejects.toMatchObject({ code: 'BAD_PROOF' });
+    // A node of a build before the batched route answers it NOT_FOUND (no route): planning reads
+    // one proof per commitment from it instead, and checks each the same way.
+    const single: number[] = [];
+    const older = Object.assign(Object.create(ca) as WeftClient, {
+      // what an older node answers: a route it does not serve, as the client reports it
+      proveCommitments: () =>
+        (ca as unknown as { call(m: string, path: string): Promise<never> }).call(
+          'GET',
+          '/v1/proofs/no-such-route',
+        ),
+      proveCommitment: async (cm: Uint8Array, at?: bigint) => {
+        single.push(1);
+        return ca.proveCommitment(cm, at);
+      },
+    });
+    const fallback = await planTransfersVia(older, two);
+    expect(single).toHaveLength(2);
+    expect(fallback.map((p) => p.move.actions[0]!.consumed[0]!.commitmentProof!.anchor)).toEqual(
+      plans.slice(0, 2).map((p) => p.move.actions[0]!.consumed[0]!.commitmentProof!.anchor),
+    );
+    // Any other failure of the batched read is not taken for an older node.
+    const failing = Object.assign(Object.create(ca) as WeftClient, {
+      proveCommitments: async () => {
+        throw new WeftApiError('RATE_LIMITED', 'slow down', 429);
+      },
+    });
+    await expect(planTransfersVia(failing, two)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
   });
 
   it('refuses a batch with one bad item whole: typed error naming the item, nothing started', async () => {

@@ -805,6 +805,19 @@ export async function planTransferVia(
   });
 }
 
+/**
+ * Proofs of `cms` from the node in one read; from a node that does not serve the batched route
+ * (a build before it: `NOT_FOUND`, no route), one read per commitment, as planning did before.
+ */
+async function commitmentProofs(client: WeftClient, cms: Uint8Array[]): Promise<StateProof[]> {
+  try {
+    return await client.proveCommitments(cms);
+  } catch (e) {
+    if (!(e instanceof WeftApiError && e.httpStatus === 404 && e.code === 'NOT_FOUND')) throw e;
+    return Promise.all(cms.map((cm) => client.proveCommitment(cm)));
+  }
+}
+
 /** Commitment proof reads (each of up to READS_BATCH_MAX proofs) `planTransfersVia` has in flight at once, by default. */
 export const PLAN_PROOFS_CONCURRENCY_DEFAULT = 32;
 
@@ -833,7 +846,7 @@ export async function planTransfersVia(
     for (let g = next++; g < groups; g = next++) {
       const at = g * READS_BATCH_MAX;
       const asked = cms.slice(at, at + READS_BATCH_MAX);
-      const got = await client.proveCommitments(asked);
+      const got = await commitmentProofs(client, asked);
       if (got.length !== asked.length)
         throw new WeftError(
           'BAD_PROOF',
