@@ -87,7 +87,7 @@ export async function run(flags) {
   );
   if (mode === 'full')
     console.log(
-      `full mode's cap (2 admissions + 2 x (domains - 1) follower validations a transfer; follower tx/s ${rows.map((r) => fmt(r.fullFollowerTxPerSecond)).join(', ')}): ${rows.map((r) => `${fmt(r.fullModeCap, 2)}x`).join(', ')}`,
+      `full mode's cap (2 admissions + 2 x (followers of each block) follower validations a transfer; follower tx/s ${rows.map((r) => fmt(r.fullFollowerTxPerSecond)).join(', ')}): ${rows.map((r) => `${fmt(r.fullModeCap, 2)}x`).join(', ')}`,
     );
   const suffix = mode === 'full' ? '' : `-${mode}`;
   writeResults(`${quick ? 'demo-quick' : 'demo'}${suffix}`, {
