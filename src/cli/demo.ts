@@ -112,8 +112,8 @@ export type DemoSummary = {
   /** messages the transport dropped and duplicated (faults from --loss and --dup) */
   transport: { sent: number; dropped: number; duplicated: number };
   /**
-   * root updates the domains accepted from each other, and messages they refused (a replay of a
-   * duplicate included: without --dup and --loss an honest run refuses none)
+   * root updates the domains accepted from each other, and messages they refused: an honest run
+   * refuses none (a duplicated delivery is skipped as a replay, not refused; a lost one is repaired)
    */
   sync: { accepted: number; refused: number };
   /** the transfer phase: from starting the transfers to the last one ending */
