@@ -34,7 +34,7 @@ import {
 } from '../src/tx/index.js';
 import { alice, makeDomain, Wallet } from './helpers/domain.js';
 import { isolatedStream, natsQuiet, startTestNatsServer, waitFor } from './helpers/natsNet.js';
-import { createNodes, nodeSigner } from './helpers/nodes.js';
+import { createNodes, domainReads, nodeSigner, QUICK_HOST_TIMINGS } from './helpers/nodes.js';
 import { expectCode } from './support.js';
 
 const dirs: string[] = [];
@@ -312,16 +312,6 @@ describe('transfers between node hosts', () => {
     const names = ['claims-e2e-a', 'claims-e2e-b'];
     const { root, peers } = await createNodes('weft-claims-e2e-', names, (id) => bus.endpoint(id), dirs);
     const hosts: NodeHost[] = [];
-    const reads = (i: number): PeerReads => {
-      const d = () => hosts[1 - i]!.domain;
-      return {
-        status: async (id) => d().status(id),
-        proveCommitment: async (cm, h) => d().proveCommitment(cm, h),
-        proveNullifier: async (nf, h) => d().proveNullifier(nf, h),
-        acceptsAnchor: async (r) => d().acceptsAnchor(r),
-        remoteHeader: async (id) => d().remoteHeader(id),
-      };
-    };
     for (const i of [0, 1])
       hosts.push(
         await NodeHost.open({
@@ -329,13 +319,9 @@ describe('transfers between node hosts', () => {
           signers: [nodeSigner(names[i]!)],
           endpoint: (id) => bus.endpoint(id),
           peers: [peers[1 - i]!],
-          peerReads: () => reads(i),
+          peerReads: () => domainReads(() => hosts[1 - i]!.domain),
           mode: 'transition',
-          blockIntervalMs: 20,
-          minBlockIntervalMs: 5,
-          heartbeatMs: 200,
-          driverTickMs: 50,
-          announceEveryMs: 100,
+          ...QUICK_HOST_TIMINGS,
         }),
       );
     const [a, b] = hosts as [NodeHost, NodeHost];

@@ -6,30 +6,13 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../src/crypto/index.js';
-import type { Domain } from '../src/domain/index.js';
 import { NatsTransport } from '../src/net/index.js';
-import { NodeHost, type PeerReads } from '../src/node/index.js';
+import { NodeHost } from '../src/node/index.js';
 import { planTransfer } from '../src/transfer/index.js';
 import { txId } from '../src/tx/index.js';
 import { alice, Wallet } from './helpers/domain.js';
 import { isolatedStream, natsQuiet, startTestNatsServer, waitFor } from './helpers/natsNet.js';
-import { createNodes, nodeSigner } from './helpers/nodes.js';
-
-/** A peer's reads answered by its domain, a turn of the event loop later (as a request would be). */
-function readsOf(get: () => Domain): PeerReads {
-  const later = async () => {
-    await new Promise((r) => setImmediate(r));
-    return get();
-  };
-  return {
-    status: async (id) => (await later()).status(id),
-    proveCommitment: async (cm, h) => (await later()).proveCommitment(cm, h),
-    proveNullifier: async (nf, h) => (await later()).proveNullifier(nf, h),
-    proveRefusal: async (nf, h) => (await later()).proveRefusal(nf, h),
-    acceptsAnchor: async (root) => (await later()).acceptsAnchor(root),
-    remoteHeader: async (id) => (await later()).remoteHeader(id),
-  };
-}
+import { createNodes, domainReads, nodeSigner, QUICK_HOST_TIMINGS } from './helpers/nodes.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -52,16 +35,12 @@ describe('full mode following on interest, nodes over NATS', () => {
             endpoint: (id) => nats.endpoint(id),
             peers: peers.filter((_, j) => j !== i),
             // what a node reads of a peer (over HTTP in `weft node`), here from the peer's domain
-            peerReads: (p) => readsOf(() => hosts.find((h) => equalBytes(h.domain.id, p.id))!.domain),
+            peerReads: (p) => domainReads(() => hosts.find((h) => equalBytes(h.domain.id, p.id))!.domain),
             mode: 'full',
             follow: 'interested',
             // c verifies b, as an operator names a domain everybody must verify
             ...(n === 'fi-c' ? { alwaysFollow: [peers[1]!.id] } : {}),
-            blockIntervalMs: 20,
-            minBlockIntervalMs: 5,
-            heartbeatMs: 200,
-            driverTickMs: 50,
-            announceEveryMs: 100,
+            ...QUICK_HOST_TIMINGS,
           }),
         );
       const [a, b, c] = hosts as [NodeHost, NodeHost, NodeHost];

@@ -5,13 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../src/api/client.js';
 import { createApi } from '../src/api/index.js';
 import { toHex } from '../src/crypto/index.js';
-import type { Domain } from '../src/domain/index.js';
 import { InProcessBus } from '../src/net/index.js';
-import { NodeHost, type PeerReads } from '../src/node/index.js';
+import { NodeHost } from '../src/node/index.js';
 import { commitment, nullifier } from '../src/resource/index.js';
 import { planTransfer, type TransferPlan } from '../src/transfer/index.js';
 import { alice, key, Wallet } from './helpers/domain.js';
-import { createNodes, nodeSigner } from './helpers/nodes.js';
+import { createNodes, domainReads, nodeSigner } from './helpers/nodes.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -19,21 +18,6 @@ afterAll(() => {
 });
 
 /** Reads of another node, asynchronous as over HTTP; `down` makes them fail like a dead peer. */
-function readsOf(get: () => Domain, down: () => boolean): PeerReads {
-  const d = async () => {
-    await new Promise((r) => setImmediate(r));
-    if (down()) throw new Error('peer unreachable');
-    return get();
-  };
-  return {
-    status: async (id) => (await d()).status(id),
-    proveCommitment: async (cm, h) => (await d()).proveCommitment(cm, h),
-    proveNullifier: async (nf, h) => (await d()).proveNullifier(nf, h),
-    acceptsAnchor: async (root) => (await d()).acceptsAnchor(root),
-    remoteHeader: async (id) => (await d()).remoteHeader(id),
-  };
-}
-
 const until = async (what: () => boolean | Promise<boolean>, ms = 20_000) => {
   const end = Date.now() + ms;
   while (!(await what())) {
@@ -60,7 +44,7 @@ describe('nodes that know each other only as peers', () => {
         endpoint: (id) => bus.endpoint(id),
         peers: [peers[other]!],
         peerReads: () =>
-          readsOf(
+          domainReads(
             () => hosts[other]!.domain,
             () => down[other]! || !hosts[other],
           ),

@@ -37,7 +37,7 @@ import { encodeHeight, encodeRefusal, txId } from '../src/tx/index.js';
 import { alice, bob, makeDomain, Wallet } from './helpers/domain.js';
 import { isolatedStream, natsQuiet, startTestNatsServer, waitFor } from './helpers/natsNet.js';
 import { testNet } from './helpers/network.js';
-import { createNodes, nodeSigner } from './helpers/nodes.js';
+import { createNodes, domainReads, nodeSigner, QUICK_HOST_TIMINGS } from './helpers/nodes.js';
 import {
   claimOf,
   clockedDomain,
@@ -63,34 +63,22 @@ type Counts = {
 /** Reads of `get()`'s domain as over HTTP (asynchronous), each kind counted. */
 function countedReads(get: () => Domain): { reads: PeerReads; counts: Counts } {
   const counts: Counts = { status: 0, proveNullifier: 0, proveRefusal: 0, acceptsAnchor: 0, remoteHeader: 0 };
-  const later = async () => {
-    await new Promise((r) => setImmediate(r));
-    return get();
-  };
+  const r = domainReads(get);
+  const counted =
+    <A extends unknown[], T>(kind: keyof Counts, read: (...args: A) => Promise<T>) =>
+    (...args: A) => {
+      counts[kind]++;
+      return read(...args);
+    };
   return {
     counts,
     reads: {
-      status: async (id) => {
-        counts.status++;
-        return (await later()).status(id);
-      },
-      proveCommitment: async (cm, h) => (await later()).proveCommitment(cm, h),
-      proveNullifier: async (nf, h) => {
-        counts.proveNullifier++;
-        return (await later()).proveNullifier(nf, h);
-      },
-      proveRefusal: async (nf, h) => {
-        counts.proveRefusal++;
-        return (await later()).proveRefusal(nf, h);
-      },
-      acceptsAnchor: async (root) => {
-        counts.acceptsAnchor++;
-        return (await later()).acceptsAnchor(root);
-      },
-      remoteHeader: async (id) => {
-        counts.remoteHeader++;
-        return (await later()).remoteHeader(id);
-      },
+      ...r,
+      status: counted('status', r.status),
+      proveNullifier: counted('proveNullifier', r.proveNullifier),
+      proveRefusal: counted('proveRefusal', r.proveRefusal!),
+      acceptsAnchor: counted('acceptsAnchor', r.acceptsAnchor),
+      remoteHeader: counted('remoteHeader', r.remoteHeader),
     },
   };
 }
@@ -400,11 +388,7 @@ describe('two node hosts over NATS', () => {
           peers: [peers[1 - i]!],
           peerReads: () => counted[i]!.reads,
           mode: 'transition',
-          blockIntervalMs: 20,
-          minBlockIntervalMs: 5,
-          heartbeatMs: 200,
-          driverTickMs: 50,
-          announceEveryMs: 100,
+          ...QUICK_HOST_TIMINGS,
         }),
       );
     const [a, b] = hosts as [NodeHost, NodeHost];

@@ -3,8 +3,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Domain } from '../../src/domain/index.js';
 import type { Transport } from '../../src/net/index.js';
-import { NodeHost, type Peer } from '../../src/node/index.js';
+import { NodeHost, type Peer, type PeerReads } from '../../src/node/index.js';
 import { key } from './domain.js';
 
 /** The operator key of node `n`. */
@@ -34,4 +35,33 @@ export async function createNodes(
     await h.close();
   }
   return { root, peers };
+}
+
+/** Host timings that keep a test of a few nodes quick: blocks within 20 ms, a driver pass every 50. */
+export const QUICK_HOST_TIMINGS = {
+  blockIntervalMs: 20,
+  minBlockIntervalMs: 5,
+  heartbeatMs: 200,
+  driverTickMs: 50,
+  announceEveryMs: 100,
+} as const;
+
+/**
+ * A peer's reads answered by its domain (`get()`), a turn of the event loop later as a request
+ * would be; while `down()` holds, every read fails as an unreachable peer's would.
+ */
+export function domainReads(get: () => Domain, down: () => boolean = () => false): PeerReads {
+  const d = async () => {
+    await new Promise((r) => setImmediate(r));
+    if (down()) throw new Error('peer unreachable');
+    return get();
+  };
+  return {
+    status: async (id) => (await d()).status(id),
+    proveCommitment: async (cm, h) => (await d()).proveCommitment(cm, h),
+    proveNullifier: async (nf, h) => (await d()).proveNullifier(nf, h),
+    proveRefusal: async (nf, h) => (await d()).proveRefusal(nf, h),
+    acceptsAnchor: async (root) => (await d()).acceptsAnchor(root),
+    remoteHeader: async (id) => (await d()).remoteHeader(id),
+  };
 }
