@@ -23,6 +23,31 @@ const PROOF_SUMMARIES = {
   refusal: "Proof that this domain refused (present) or not (absent) a claim of the nullifier's resource",
 };
 
+/** The routes answering many proofs of one kind in one read: READS_BATCH_MAX keys each. */
+const BATCHED = {
+  commitment: {
+    url: '/v1/proofs/commitments',
+    operationId: 'proveCommitments',
+    param: 'cms',
+    what: 'commitments',
+    query: S.CommitmentsQuery,
+  },
+  nullifier: {
+    url: '/v1/proofs/nullifiers',
+    operationId: 'proveNullifiers',
+    param: 'nfs',
+    what: 'nullifiers',
+    query: S.NullifiersQuery,
+  },
+  refusal: {
+    url: '/v1/proofs/refusals',
+    operationId: 'proveRefusals',
+    param: 'nfs',
+    what: 'nullifiers',
+    query: S.NullifiersQuery,
+  },
+} as const;
+
 /** Proofs of membership and absence, and whether a root may be an anchor. */
 export function proofRoutes({ node }: RouteContext): Route[] {
   const domain = node.domain;
@@ -55,49 +80,32 @@ export function proofRoutes({ node }: RouteContext): Route[] {
         },
       }),
     ),
-    ...(['nullifier', 'refusal'] as const).map(
-      (kind): Route => ({
+    ...(['commitment', 'nullifier', 'refusal'] as const).map((kind): Route => {
+      const b = BATCHED[kind];
+      return {
         method: 'GET',
-        url: kind === 'nullifier' ? '/v1/proofs/nullifiers' : '/v1/proofs/refusals',
-        operationId: kind === 'nullifier' ? 'proveNullifiers' : 'proveRefusals',
-        summary: `${PROOF_SUMMARIES[kind]}, for up to ${READS_BATCH_MAX} nullifiers in one read`,
+        url: b.url,
+        operationId: b.operationId,
+        summary: `${PROOF_SUMMARIES[kind]}, for up to ${READS_BATCH_MAX} ${b.what} in one read`,
         description:
-          `What GET ${PROOF_URLS[kind].replace(':nf', '{nf}')} answers for each nullifier, in order, ` +
+          `What GET ${PROOF_URLS[kind].replace(/:(cm|nf)$/, '{$1}')} answers for each of the ${b.what}, in order, ` +
           'all at the same height. Verify each as that route says.',
         tags: ['proofs'],
-        querystring: S.NullifiersQuery,
+        querystring: b.query,
         responses: { 200: json('the proofs', S.StateProofsSchema) },
         handler: async (req) => {
-          const { nfs, height } = req.query as { nfs: string; height?: string };
-          const h = height === undefined ? domain.committedHeight : heightOf(domain, height);
-          return {
-            proofs: splitIds(nfs, 'nfs').map((nf) =>
-              stateProofToJson(
-                kind === 'nullifier' ? domain.proveNullifier(nf, h) : domain.proveRefusal(nf, h),
-              ),
-            ),
-          };
+          const q = req.query as Record<string, string | undefined>;
+          const h = q.height === undefined ? domain.committedHeight : heightOf(domain, q.height);
+          const prove =
+            kind === 'commitment'
+              ? (k: Uint8Array) => domain.proveCommitment(k, h)
+              : kind === 'nullifier'
+                ? (k: Uint8Array) => domain.proveNullifier(k, h)
+                : (k: Uint8Array) => domain.proveRefusal(k, h);
+          return { proofs: splitIds(q[b.param]!, b.param).map((k) => stateProofToJson(prove(k))) };
         },
-      }),
-    ),
-    {
-      method: 'GET',
-      url: '/v1/proofs/commitments',
-      operationId: 'proveCommitments',
-      summary: `${PROOF_SUMMARIES.commitment}, for up to ${READS_BATCH_MAX} commitments in one read`,
-      description:
-        `What GET ${PROOF_URLS.commitment.replace(':cm', '{cm}')} answers for each commitment, in ` +
-        'order, all at the same height (what a client planning many transfers from one domain ' +
-        'reads). Verify each as that route says.',
-      tags: ['proofs'],
-      querystring: S.CommitmentsQuery,
-      responses: { 200: json('the proofs', S.StateProofsSchema) },
-      handler: async (req) => {
-        const { cms, height } = req.query as { cms: string; height?: string };
-        const h = height === undefined ? domain.committedHeight : heightOf(domain, height);
-        return { proofs: splitIds(cms, 'cms').map((cm) => stateProofToJson(domain.proveCommitment(cm, h))) };
-      },
-    },
+      };
+    }),
     {
       method: 'GET',
       url: '/v1/proofs/objects/:object',
