@@ -147,6 +147,18 @@ describe('a domain with a signature pool derives each id and witness once, and t
     );
   }, 60_000);
 
+  it('never admits a body changed after submitMany over the answers for the body it was given', async () => {
+    const d = await twins('pool-memo-changed');
+    const [coin] = await fundBoth(d, 1);
+    const tx = new Wallet(d.pooled, 'spend').transferTx(coin!, alice, bob.publicKey, 10n).tx;
+    // The pool checks the signatures over this body; the caller then changes the object in place.
+    const pending = d.pooled.submitMany([tx]);
+    (tx as { appData: Uint8Array }).appData = new Uint8Array([1, 2, 3]);
+    const [r] = await pending;
+    expect(r!.status.status).toBe('rejected');
+    expect(d.pooled.mempoolSize).toBe(0);
+  });
+
   it('refuses answers computed for another transaction even when the memo holds the id (adversarial)', async () => {
     const d = await twins('pool-memo-answers');
     const [coin, other] = await fundBoth(d, 2);

@@ -252,8 +252,6 @@ export type DomainEvents = {
 type Inbox = {
   txs: Transaction[];
   sigs: (SignatureResults | undefined)[];
-  /** what admission derived from these very objects for the pool (ids, signature witnesses) */
-  hashes?: TxHashMemo;
   resolve: (r: SubmitResult[]) => void;
   reject: (e: unknown) => void;
 };
@@ -652,16 +650,14 @@ export class Domain extends EventEmitter<DomainEvents> {
     if (txs.length === 0) return [];
     const t0 = performance.now();
     // The pool's threads check signatures; this thread keeps to admission and sealing (the
-    // serial part), which it runs meanwhile for earlier submissions. The ids and signature
-    // witnesses the checks need are derived here, by the domain from the objects it was handed,
-    // into this admission's memo: validation takes them from it instead of deriving them again.
-    const hashes = this.verifier ? new TxHashMemo() : undefined;
-    const sigs = this.verifier
-      ? await preverifyBatch(txs, this.verifier, { shareCaller: false, hashes })
-      : [];
+    // serial part), which it runs meanwhile for earlier submissions. Validation, later, derives
+    // the id and witness again from the object it validates and checks these answers against
+    // them: what it validates and logs is what the answers are for, whatever happened to the
+    // object in between (a replay derives them from the logged bytes alone).
+    const sigs = this.verifier ? await preverifyBatch(txs, this.verifier, { shareCaller: false }) : [];
     this.spent.signatures += performance.now() - t0;
     return new Promise((resolve, reject) => {
-      this.inbox.push(hashes ? { txs, sigs, hashes, resolve, reject } : { txs, sigs, resolve, reject });
+      this.inbox.push({ txs, sigs, resolve, reject });
       if (!this.drainScheduled) {
         this.drainScheduled = true;
         this.serial(() => this.drain()).catch((e) => {
@@ -681,11 +677,10 @@ export class Domain extends EventEmitter<DomainEvents> {
     try {
       const t1 = performance.now();
       const inputs: DomainInput[] = [];
-      // Each transaction's commitments, nullifiers and id are derived once, for the reads and
-      // again, from the memo, by validation (the transition uses it only if given; a replay isn't).
-      // One submission's memo serves its group as is; several are merged into one.
-      const hashes = items.length === 1 && items[0]!.hashes ? items[0]!.hashes : new TxHashMemo();
-      for (const item of items) if (item.hashes && item.hashes !== hashes) hashes.absorb(item.hashes);
+      // Each transaction's commitments, nullifiers, id and witness are derived once, here, for the
+      // reads and, from the memo, for validation (the transition uses it only if given; a replay
+      // isn't).
+      const hashes = new TxHashMemo();
       // Nothing changes the state while the group's reads are made (every input runs after them):
       // the remote-header records the transition needs are read once for the group.
       const remoteRecords = this.remoteRecords();
