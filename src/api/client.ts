@@ -807,15 +807,25 @@ export async function planTransferVia(
 
 /**
  * Proofs of `cms` from the node in one read; from a node that does not serve the batched route
- * (a build before it: `NOT_FOUND`, no route), one read per commitment, as planning did before.
+ * (a build before it: `NOT_FOUND`, no route — remembered in `older` for the other reads), one
+ * read per commitment, one after another, so the caller's concurrency still bounds the requests.
  */
-async function commitmentProofs(client: WeftClient, cms: Uint8Array[]): Promise<StateProof[]> {
-  try {
-    return await client.proveCommitments(cms);
-  } catch (e) {
-    if (!(e instanceof WeftApiError && e.httpStatus === 404 && e.code === 'NOT_FOUND')) throw e;
-    return Promise.all(cms.map((cm) => client.proveCommitment(cm)));
+async function commitmentProofs(
+  client: WeftClient,
+  cms: Uint8Array[],
+  older: { known: boolean },
+): Promise<StateProof[]> {
+  if (!older.known) {
+    try {
+      return await client.proveCommitments(cms);
+    } catch (e) {
+      if (!(e instanceof WeftApiError && e.httpStatus === 404 && e.code === 'NOT_FOUND')) throw e;
+      older.known = true;
+    }
   }
+  const out: StateProof[] = [];
+  for (const cm of cms) out.push(await client.proveCommitment(cm));
+  return out;
 }
 
 /** Commitment proof reads (each of up to READS_BATCH_MAX proofs) `planTransfersVia` has in flight at once, by default. */
@@ -841,12 +851,13 @@ export async function planTransfersVia(
   const cms = params.map((p) => commitment(p.resource.resource));
   // READS_BATCH_MAX commitments a read (`GET /v1/proofs/commitments?cms=`), reads side by side.
   const groups = Math.ceil(params.length / READS_BATCH_MAX);
+  const older = { known: false };
   let next = 0;
   const worker = async () => {
     for (let g = next++; g < groups; g = next++) {
       const at = g * READS_BATCH_MAX;
       const asked = cms.slice(at, at + READS_BATCH_MAX);
-      const got = await commitmentProofs(client, asked);
+      const got = await commitmentProofs(client, asked, older);
       if (got.length !== asked.length)
         throw new WeftError(
           'BAD_PROOF',
