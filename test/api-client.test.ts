@@ -276,13 +276,16 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
     // A node of a build before the batched route answers it NOT_FOUND (no route): planning reads
     // one proof per commitment from it instead, and checks each the same way.
     const single: number[] = [];
+    let batchedTries = 0;
     const older = Object.assign(Object.create(ca) as WeftClient, {
       // what an older node answers: a route it does not serve, as the client reports it
-      proveCommitments: () =>
-        (ca as unknown as { call(m: string, path: string): Promise<never> }).call(
+      proveCommitments: () => {
+        batchedTries++;
+        return (ca as unknown as { call(m: string, path: string): Promise<never> }).call(
           'GET',
           '/v1/proofs/no-such-route',
-        ),
+        );
+      },
       proveCommitment: async (cm: Uint8Array, at?: bigint) => {
         single.push(1);
         return ca.proveCommitment(cm, at);
@@ -290,6 +293,12 @@ describe('WeftClient against a durable node (LMDB) and in-memory peers', () => {
     });
     const fallback = await planTransfersVia(older, two);
     expect(single).toHaveLength(2);
+    // Asked once per planning: after its NOT_FOUND the other groups read one by one at once.
+    batchedTries = 0;
+    single.length = 0;
+    await planTransfersVia(older, params, { concurrency: 1 });
+    expect(batchedTries).toBe(1);
+    expect(single).toHaveLength(params.length);
     expect(fallback.map((p) => p.move.actions[0]!.consumed[0]!.commitmentProof!.anchor)).toEqual(
       plans.slice(0, 2).map((p) => p.move.actions[0]!.consumed[0]!.commitmentProof!.anchor),
     );
