@@ -14,6 +14,7 @@ export {
   MESSAGE_FORMAT,
   MESSAGE_ID_BYTES_MAX,
   MESSAGE_KINDS,
+  STOCK_PAYLOAD_BODY_BYTES_MAX,
 } from './message.js';
 export type { NatsAuth, NatsStats, NatsTransportOptions } from './nats.js';
 export {

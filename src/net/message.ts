@@ -27,6 +27,12 @@ export type Message = { kind: MessageKind; id: string; body: Uint8Array };
 export const MESSAGE_ID_BYTES_MAX = 256;
 /** Largest message body: what a length prefix may claim (CODEC_LENGTH_MAX, 16 MiB; a root update fits). */
 export const MESSAGE_BODY_BYTES_MAX = CODEC_LENGTH_MAX;
+/**
+ * A body that fits a NATS server's default max_payload (1 MiB) with room for the transport's
+ * headers, bytes: what the messages a node sends often and can split at will (claims, facts) keep
+ * under, so they publish on a stock server too.
+ */
+export const STOCK_PAYLOAD_BODY_BYTES_MAX = 768 * 1024;
 export const MESSAGE_FORMAT = 0x01;
 
 /** Throws BAD_MESSAGE unless `msg` is a well-formed message within the limits. */

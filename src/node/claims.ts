@@ -5,15 +5,17 @@
 // bad item is dropped and the others still land; the domain refuses a copy of a claim it already
 // holds or included, so a redelivered batch (or a claim sent again in another batch) lands once.
 import { check, decodeAll, Writer } from '../crypto/index.js';
+import { STOCK_PAYLOAD_BODY_BYTES_MAX } from '../net/index.js';
 import { TX_BYTES_MAX } from '../tx/index.js';
 
 /** Most claims one `transfers` message carries; more go in the next message. */
 export const CLAIMS_PER_MESSAGE_MAX = 256;
 /**
- * Largest `transfers` message body, bytes: under NATS's default max_payload (1 MiB) with room for
- * the headers. A claim alone is at most TX_BYTES_MAX (512 KiB), so one always fits.
+ * Largest `transfers` message body, bytes: under NATS's default max_payload with room for the
+ * headers (STOCK_PAYLOAD_BODY_BYTES_MAX). A claim alone is at most TX_BYTES_MAX (512 KiB), so one
+ * always fits.
  */
-export const CLAIMS_MESSAGE_BYTES_MAX = 768 * 1024;
+export const CLAIMS_MESSAGE_BYTES_MAX = STOCK_PAYLOAD_BODY_BYTES_MAX;
 /** Bytes a claim adds to a `transfers` body besides its own: its length prefix. */
 export const CLAIM_FRAMING_BYTES = 4;
 /** Bytes of a `transfers` body besides its claims: the format byte and the count. */

@@ -7,6 +7,7 @@
 // accepted (same header hash): the message is the prover's word until then, and never more.
 import { check, decodeAll, equalBytes, hexKey, type Reader, WeftError, Writer } from '../crypto/index.js';
 import type { Block, Domain, StateProof } from '../domain/index.js';
+import { STOCK_PAYLOAD_BODY_BYTES_MAX } from '../net/index.js';
 import { nullifier } from '../resource/index.js';
 import { decodeProof, encodeProof, type Proof, verifyProof } from '../smt/index.js';
 import {
@@ -20,8 +21,11 @@ import {
 
 /** Most facts (claims and refusals together) one message carries; a block's others are read over HTTP. */
 export const FACTS_PER_MESSAGE_MAX = 512;
-/** Largest facts message body, bytes; facts past it are left out (read over HTTP). */
-export const FACTS_MESSAGE_BYTES_MAX = 1024 * 1024;
+/**
+ * Largest facts message body, bytes; facts past it are left out (read over HTTP). It fits a NATS
+ * server's default max_payload with the transport's headers (STOCK_PAYLOAD_BODY_BYTES_MAX).
+ */
+export const FACTS_MESSAGE_BYTES_MAX = STOCK_PAYLOAD_BODY_BYTES_MAX;
 /** Largest encoded proof in a fact, bytes (a 256-level proof is ~8.3 KiB). */
 export const FACT_PROOF_BYTES_MAX = 16 * 1024;
 /** Largest value in a fact, bytes (a height is 8, a refusal record 10). */
@@ -181,14 +185,17 @@ export function blockFactsFor(
     return true;
   };
   for (const t of spends.included) {
-    let at: { batch: number; index: number } | undefined;
+    // Its place in the block, as the domain's status says; none known (null): no fact of it is
+    // pushed (the follower reads its status instead), never a made-up place.
+    let at: { batch: number; index: number } | null | undefined;
     for (const { anchor, nf } of t.spends) {
       if (!roots.has(anchor)) continue;
       if (at === undefined) {
         t.id ??= txId(t.tx);
         const st = domain.status(t.id);
-        at = st?.status === 'included' && st.height === height ? st : { batch: 0, index: 0 };
+        at = st?.status === 'included' && st.height === height ? st : null;
       }
+      if (at === null) break;
       const p = domain.proveNullifier(nf, height);
       if (p.value === null || !room(p)) continue;
       claims.push({ txId: t.id!, batch: at.batch, index: at.index, nf, value: p.value, proof: p.proof });
