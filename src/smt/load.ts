@@ -73,15 +73,16 @@ export class VersionLoader {
       else id = this.pages.page(r.born, 0, new Uint8Array(32));
       this.pages.readLeaves();
       this.pages.hashPending();
+      if ((r.k === 'leaf' || r.k === 'page') && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
+        throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
+      }
     } catch (e) {
-      // Nothing of a version that failed to load is kept for the next one to share.
+      // Nothing of a version that failed to load (its root check included) is kept for the next
+      // one to share.
       this.pages.abandon();
       throw e;
     }
     this.pages.done();
-    if ((r.k === 'leaf' || r.k === 'page') && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
-      throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
-    }
     return id;
   }
 }
@@ -269,7 +270,7 @@ class PageLoader {
     const path = prefix.slice(0, 32);
     /** An internal node at depth `d` (its hash aside): its two subtrees, read left then right. */
     const internal = (d: number): number => {
-      if (d >= depth + L)
+      if (d >= depth + L || d >= KEY_BITS)
         throw new WeftError('STORE_FORMAT', `page ${name} has an internal node past its levels`);
       const mask = 0x80 >> (d & 7);
       path[d >> 3]! &= ~mask;
