@@ -2,7 +2,7 @@
 // follows only the domains it has transfers with (added on demand as transfers are planned) and
 // the ones configured, so what each domain receives does not grow with the network.
 import { describe, expect, it } from 'vitest';
-import { type Domain, headerHash, knowsRoot, signHeader } from '../src/domain/index.js';
+import { type Domain, headerHash, knowsRoot, type SignedHeader, signHeader } from '../src/domain/index.js';
 import { InProcessBus, type Transport } from '../src/net/index.js';
 import { type Peer, SyncRouter } from '../src/node/index.js';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
 import { alice, makeDomain, Wallet } from './helpers/domain.js';
-import { chain, forge, operatorOf } from './helpers/sync.js';
+import { chain, forge, operatorOf, rotatingDomain } from './helpers/sync.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -371,6 +371,34 @@ describe('following on interest', () => {
     expect(knowsRoot(c.remoteView(b.id)!, fake.stateRoot)).toBe(false);
     expect(refused).toEqual([]);
     x.close();
+    y.close();
+  });
+
+  it("vouches for a peer it does not follow by another member's view of it before the network file", async () => {
+    // a rotated its key set; the network file still names the set before. c follows neither a nor
+    // anyone recording a; e, in the same router, follows a and knows the rotation.
+    const { domain: a, oldSet, newSet, op } = await rotatingDomain('int-vouch-rot', 2);
+    const [c, e] = [await makeDomain('int-vouch-rot-c'), await makeDomain('int-vouch-rot-e')];
+    const bus = new InProcessBus({});
+    const y = new SyncRouter({
+      endpoint: (id) => bus.endpoint(id),
+      announceEveryMs: 0,
+      mode: 'full',
+      follow: 'interested',
+    });
+    await y.join(c);
+    await y.join(e);
+    await y.addPeer({ id: a.id, keySet: oldSet, genesis: a.header(0n)! });
+    const vouch = (sh: SignedHeader) =>
+      (y as unknown as { vouchFor(own: Domain, sh: SignedHeader): boolean | undefined }).vouchFor(c, sh);
+    const head = a.header(a.committedHeight)!; // signed by the new set
+    // By the file alone: the set it names did not sign the head, so nothing is believed of it.
+    expect(vouch(head)).toBeUndefined();
+    await e.trustRemote(head, newSet, { mode: 'full', name: 'a' });
+    expect(vouch(head)).toBe(true);
+    // A header of that height the new set did not sign (the retired operator's, say): refused.
+    const fake = { ...head.header, stateRoot: new Uint8Array(32).fill(0xee) };
+    expect(vouch({ header: fake, signatures: signHeader(fake, oldSet, [op]) })).toBe(false);
     y.close();
   });
 

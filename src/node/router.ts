@@ -704,7 +704,8 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
    * its own header (it knows them), or one signed by the key set its view of that domain holds
    * for that height. For a domain it does not follow (docs/sync.md, "Interest and full
    * verification"): a member of this router vouches by its own header at that height, as `own`
-   * does for itself; a peer, by the key set the network's configuration gives for it (true when
+   * does for itself; a peer, by another member's view of it when one follows it (that view knows
+   * its key-set changes), else by the key set the network's configuration gives for it (true when
    * that set signed it; undefined, not false, otherwise — a set rotated since may have). Undefined
    * when the domain is not part of this network.
    */
@@ -713,17 +714,17 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
     const h = signed.header.height;
     if (equalBytes(x, own.id)) return ownHeaderIs(own, signed);
     const view = own.remoteView(x);
-    if (view === undefined) {
-      const key = hexKey(x);
-      const member = this.members.get(key);
-      if (member) return ownHeaderIs(member.domain, signed);
-      const peer = this.peers.get(key);
-      return peer && verifyHeaderSignatures(signed, peer.keySet) ? true : undefined;
+    if (view !== undefined) return vouchByView(view, signed);
+    const key = hexKey(x);
+    const member = this.members.get(key);
+    if (member) return ownHeaderIs(member.domain, signed);
+    // Another member that follows X knows its key-set changes: its view decides, not the file.
+    for (const m of this.members.values()) {
+      const other = m.domain.remoteView(x);
+      if (other !== undefined) return vouchByView(other, signed);
     }
-    const known = view.recent.get(h);
-    if (known && equalBytes(known.headerHash, headerHash(signed.header))) return true;
-    const keySet = known ? known.signedBy : h > view.head.header.height ? view.keySet : null;
-    return keySet ? verifyHeaderSignatures(signed, keySet) : undefined;
+    const peer = this.peers.get(key);
+    return peer && verifyHeaderSignatures(signed, peer.keySet) ? true : undefined;
   }
 
   private announce(member: Member, height: bigint, sealed?: Block): Promise<void> {
@@ -1217,4 +1218,17 @@ function ownHeaderIs(d: Domain, signed: SignedHeader): boolean {
   const h = signed.header.height;
   const mine = h <= d.committedHeight ? d.header(h) : undefined;
   return mine !== undefined && equalBytes(headerHash(mine.header), headerHash(signed.header));
+}
+
+/**
+ * What `view` says of a header of its domain: true when it accepted that very header, else
+ * whether the key set that signed (or, past its head, must sign) that height signed it;
+ * undefined when it knows no such key set (a height below its window).
+ */
+function vouchByView(view: RemoteView, signed: SignedHeader): boolean | undefined {
+  const h = signed.header.height;
+  const known = view.recent.get(h);
+  if (known && equalBytes(known.headerHash, headerHash(signed.header))) return true;
+  const keySet = known ? known.signedBy : h > view.head.header.height ? view.keySet : null;
+  return keySet ? verifyHeaderSignatures(signed, keySet) : undefined;
 }
