@@ -74,7 +74,10 @@ export class VersionLoader {
       this.pages.readLeaves();
       this.pages.hashPending();
       if ((r.k === 'leaf' || r.k === 'page') && !equalBytes(this.t.nodes.hashOf(id), r.hash)) {
-        throw new WeftError('STORE_FORMAT', `tree store root of version ${version} does not match its record`);
+        throw new WeftError(
+          'STORE_FORMAT',
+          `tree store root of version ${version} does not match its record`,
+        );
       }
     } catch (e) {
       // Nothing of a version that failed to load (its root check included) is kept for the next
