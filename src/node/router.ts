@@ -711,7 +711,6 @@ export class SyncRouter extends EventEmitter<SyncRouterEvents> {
    */
   private vouchFor(own: Domain, signed: SignedHeader): boolean | undefined {
     const x = signed.header.domain;
-    const h = signed.header.height;
     if (equalBytes(x, own.id)) return ownHeaderIs(own, signed);
     const view = own.remoteView(x);
     if (view !== undefined) return vouchByView(view, signed);

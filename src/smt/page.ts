@@ -53,27 +53,22 @@ export function leafKey(born: number, keyHash: Uint8Array, at = 0): Uint8Array {
   return key;
 }
 
-/** A leaf record: the leaf's hash, then its value as a u32 length and the bytes. */
-export type LeafRecord = { hash: Uint8Array; value: Uint8Array };
-
-export function encodeLeafRecord(r: LeafRecord): Uint8Array {
-  return new Writer(40 + r.value.length).fixed(r.hash, 32).bytes(r.value, VALUE_MAX).finish();
-}
-
-export function decodeLeafRecord(bytes: Uint8Array): LeafRecord {
-  const r = new Reader(bytes);
-  const out = { hash: r.fixed(32), value: r.bytes(VALUE_MAX) };
-  r.end();
-  return out;
-}
-
-/** version (u64) || depth (u8) || the first ceil(depth / 8) bytes of the path, bits past depth zero. */
-export function pageKey(version: bigint, depth: number, prefix: Uint8Array): Uint8Array {
+/**
+ * version (u64) || depth (u8) || the first ceil(depth / 8) bytes of the path (`prefix[at..]`), bits
+ * past depth zero. A version given as a number (the arenas' birth versions) is below 2^32.
+ */
+export function pageKey(version: bigint | number, depth: number, prefix: Uint8Array, at = 0): Uint8Array {
   const n = (depth + 7) >> 3;
   const key = new Uint8Array(9 + n);
-  new DataView(key.buffer).setBigUint64(0, version);
+  if (typeof version === 'bigint') new DataView(key.buffer).setBigUint64(0, version);
+  else {
+    key[4] = version >>> 24;
+    key[5] = (version >>> 16) & 0xff;
+    key[6] = (version >>> 8) & 0xff;
+    key[7] = version & 0xff;
+  }
   key[8] = depth;
-  key.set(prefix.subarray(0, n), 9);
+  for (let i = 0; i < n; i++) key[9 + i] = prefix[at + i]!;
   if (depth & 7) key[9 + n - 1]! &= (0xff << (8 - (depth & 7))) & 0xff;
   return key;
 }

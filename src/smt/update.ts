@@ -15,6 +15,7 @@ import { bitOf, KEY_BITS } from './bits.js';
 import type { TreeHasher } from './hasher.js';
 import { findPacked, splitPacked } from './keyHashes.js';
 import { LevelHasher } from './levelHash.js';
+import { pageKey } from './page.js';
 
 /** Words of one `update` entry: old node, lo, hi, left child's entry, right child's entry, new node. */
 const ENTRY_WORDS = 6;
@@ -22,20 +23,6 @@ const ENTRY_WORDS = 6;
 const ENTRY_WORDS_KEPT = 1 << 20;
 /** No entry: that side has no writes and keeps its old child. */
 const NO_ENTRY = 0xffff_ffff;
-
-/** `pageKey` for a version below 2^32 and a prefix at `keyHashes[at..]`, without a copy of it. */
-function pageKeyOf(version: number, depth: number, keyHashes: Uint8Array, at: number): Uint8Array {
-  const n = (depth + 7) >> 3;
-  const key = new Uint8Array(9 + n);
-  key[4] = version >>> 24;
-  key[5] = (version >>> 16) & 0xff;
-  key[6] = (version >>> 8) & 0xff;
-  key[7] = version & 0xff;
-  key[8] = depth;
-  for (let i = 0; i < n; i++) key[9 + i] = keyHashes[at + i]!;
-  if (depth & 7) key[9 + n - 1]! &= (0xff << (8 - (depth & 7))) & 0xff;
-  return key;
-}
 
 /** What one batch did to the tree. */
 export type UpdateResult = {
@@ -193,7 +180,7 @@ export class BatchUpdater {
         // Every key of [lo, hi) shares the node's path: the page key's prefix comes from the batch.
         if (this.trackPages && d % this.pageLevels === 0) {
           const lo = e[at + 1]!;
-          this.retired.push(pageKeyOf(a.born[node]!, d, b.keyHashes, lo * 32));
+          this.retired.push(pageKey(a.born[node]!, d, b.keyHashes, lo * 32));
         }
         e[at + 5] = this.join(nl, nr, d, e[at + 1]!);
       }
@@ -237,7 +224,7 @@ export class BatchUpdater {
       const p = this.newPages;
       p.ids.push(id);
       p.depths.push(depth);
-      p.keys.push(pageKeyOf(this.version, depth, this.batch!.keyHashes, lo * 32));
+      p.keys.push(pageKey(this.version, depth, this.batch!.keyHashes, lo * 32));
       p.order.push(depth * 0x1_0000_0000 + lo);
     }
     return id;
