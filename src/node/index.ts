@@ -2,18 +2,15 @@
 // a durable node with its timers (host.ts).
 
 export {
-  CLAIM_FRAMING_BYTES,
   CLAIMS_FORMAT,
-  CLAIMS_HEADER_BYTES,
   CLAIMS_MESSAGE_BYTES_MAX,
   CLAIMS_PER_MESSAGE_MAX,
   decodeClaims,
   encodeClaims,
 } from './claims.js';
-export type { BlockFacts, BlockSpends, ClaimFact, RefusalFact } from './facts.js';
+export type { BlockFacts, ClaimFact, RefusalFact } from './facts.js';
 export {
   blockFactsFor,
-  blockSpends,
   decodeBlockFacts,
   encodeBlockFacts,
   FACT_PROOF_BYTES_MAX,
