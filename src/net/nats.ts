@@ -57,6 +57,16 @@ export const NATS_PUBLISH_TIMEOUT_MS_DEFAULT = 5_000;
 export const NATS_DRAIN_WINDOW = 32;
 /** Pause before the client tries the server again after losing it. */
 export const NATS_RECONNECT_WAIT_MS_DEFAULT = 250;
+/**
+ * Messages a receiving domain's consumer asks the server for ahead of its handler, at most: its
+ * buffer is bounded by this times the server's max_payload. Pulls are counted in messages, not
+ * bytes. With a byte budget (`consume({ max_bytes })`, as before 2026-12-07) the client refills
+ * with whatever its bookkeeping says is left — a pull completed by its message count keeps its
+ * unused bytes counted as outstanding — so after a few thousand small messages its pulls shrank
+ * to a few kilobytes, and the first message larger than that was never delivered: the consumer
+ * stalled for good, the server answering each tiny pull at once (docs/nats.md, "Receiving").
+ */
+export const NATS_PULL_MESSAGES_MAX = 16;
 /** A pull request's lifetime on the server; idle heartbeats come every half of it. */
 export const NATS_PULL_EXPIRES_MS = 10_000;
 /** Longest pause between two attempts (outbox publish, consumer restart). */
@@ -663,10 +673,12 @@ export class NatsTransport {
             });
         });
         const consumer = await this.js.consumers.get(this.cfg.stream, this.consumerName(r.hex));
-        const maxPayload = Math.max(this.maxPayloadBytes, 1024 * 1024);
-        // A pull asks for at most two messages' worth of bytes: one large root update never
-        // starves (a pull smaller than a message would never deliver it), memory stays bounded.
-        const messages = await consumer.consume({ max_bytes: 2 * maxPayload, expires: NATS_PULL_EXPIRES_MS });
+        // Pulls count messages, never bytes (NATS_PULL_MESSAGES_MAX): a pull with a byte budget
+        // smaller than the next message never delivers it.
+        const messages = await consumer.consume({
+          max_messages: NATS_PULL_MESSAGES_MAX,
+          expires: NATS_PULL_EXPIRES_MS,
+        });
         r.messages = messages;
         if (!r.running) messages.stop();
         void this.watchConsumer(messages).catch(() => undefined);
