@@ -59,14 +59,16 @@ export const NATS_DRAIN_WINDOW = 32;
 export const NATS_RECONNECT_WAIT_MS_DEFAULT = 250;
 /**
  * Messages a receiving domain's consumer asks the server for ahead of its handler, at most: its
- * buffer is bounded by this times the server's max_payload. Pulls are counted in messages, not
- * bytes. With a byte budget (`consume({ max_bytes })`, as before 2026-12-07) the client refills
+ * buffer is bounded by this times the server's max_payload (in practice a few MB: root updates
+ * and claim messages are rarely over 1 MB). 64 kept NATS at the in-process bus's rate under load
+ * (`npm run bench -- nats`, 0.94–1.00x, as the byte budget did); 16 measured 0.84–0.98x with a
+ * higher p99. Pulls are counted in messages, not bytes. With a byte budget (`consume({ max_bytes })`, as before 2026-12-07) the client refills
  * with whatever its bookkeeping says is left — a pull completed by its message count keeps its
  * unused bytes counted as outstanding — so after a few thousand small messages its pulls shrank
  * to a few kilobytes, and the first message larger than that was never delivered: the consumer
  * stalled for good, the server answering each tiny pull at once (docs/nats.md, "Receiving").
  */
-export const NATS_PULL_MESSAGES_MAX = 16;
+export const NATS_PULL_MESSAGES_MAX = 64;
 /** A pull request's lifetime on the server; idle heartbeats come every half of it. */
 export const NATS_PULL_EXPIRES_MS = 10_000;
 /** Longest pause between two attempts (outbox publish, consumer restart). */
