@@ -1,7 +1,8 @@
-// The API compiles each route's schemas on the route's first request (a faster start for a
-// restarted node); the answers must be exactly those of compiling them all at start.
+// The API compiles each route's schemas on the route's first request or in the background once it
+// has listened a while (a faster start for a restarted node); the answers must be exactly those of
+// compiling them all at start.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi, type WeftApi } from '../src/api/index.js';
+import { createApi, SCHEMA_WARM_AFTER_MS, type WeftApi } from '../src/api/index.js';
 import { toHex } from '../src/crypto/index.js';
 import { Domain } from '../src/domain/index.js';
 import { key } from './helpers/domain.js';
@@ -72,5 +73,59 @@ describe('route schemas compiled on first use', () => {
     const body = r.json() as { error: { code: string; message: string } };
     expect(body.error.code).not.toBe('INTERNAL');
     expect(body.error.message).toMatch(/tx/);
+  });
+});
+
+describe('route schemas compiled in the background', () => {
+  it('are all compiled a while after listening, and the answers stay those of schemas compiled at start', async () => {
+    const api = await createApi({ domain }, { instance: 'same' });
+    try {
+      const before = api.uncompiledSchemas();
+      expect(before).toBeGreaterThan(40); // a request part or a response for each of ~40 routes
+      expect(eager.uncompiledSchemas()).toBe(0);
+      // A route's first request compiles its steps on the spot.
+      await api.app.inject({ method: 'GET', url: '/v1/info' });
+      expect(api.uncompiledSchemas()).toBeLessThan(before);
+      await api.listen();
+      const deadline = Date.now() + SCHEMA_WARM_AFTER_MS + 20_000;
+      while (api.uncompiledSchemas() > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(api.uncompiledSchemas()).toBe(0);
+      for (const a of asks()) {
+        const [w, e] = await Promise.all(
+          [api, eager].map((x) =>
+            x.app.inject({ method: a.method, url: a.url, payload: a.payload as never }),
+          ),
+        );
+        expect({ url: a.url, status: w!.statusCode, body: w!.body }).toEqual({
+          url: a.url,
+          status: e!.statusCode,
+          body: e!.body,
+        });
+      }
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('stop when the API closes', async () => {
+    const api = await createApi({ domain }, { instance: 'same' });
+    await api.listen();
+    await api.close();
+    const left = api.uncompiledSchemas();
+    await new Promise((r) => setTimeout(r, SCHEMA_WARM_AFTER_MS + 300));
+    expect(left).toBeGreaterThan(40);
+    expect(api.uncompiledSchemas()).toBe(left);
+  });
+
+  it('wait for a listening API: one never listening compiles only what its requests need', async () => {
+    const api = await createApi({ domain }, { instance: 'same' });
+    try {
+      const left = api.uncompiledSchemas();
+      await new Promise((r) => setTimeout(r, SCHEMA_WARM_AFTER_MS + 300));
+      expect(api.uncompiledSchemas()).toBe(left);
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -50,6 +50,12 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export const HEADERS_TIMEOUT_MS = 30_000;
 /** How often node's HTTP server looks for connections past their timeouts (its default is 30 s). */
 export const CONNECTION_CHECK_MS = 1_000;
+/**
+ * Time (ms) after `listen` at which the API starts compiling the route schemas no request has
+ * needed yet, one route at a time between requests: later than a restarted node's first answers,
+ * earlier than its first burst of work (src/api/server.ts, `warmSchemas`).
+ */
+export const SCHEMA_WARM_AFTER_MS = 1_000;
 /** Deepest nesting of arrays and objects a JSON body may have; checked before it is parsed. */
 export const JSON_DEPTH_MAX = 64;
 /** State-changing requests (submissions, transfers, re-initialisations) one client may make per second, sustained. */

@@ -26,6 +26,7 @@ import {
   JSON_DEPTH_MAX,
   PATH_PARAM_CHARS_MAX,
   REQUEST_TIMEOUT_MS,
+  SCHEMA_WARM_AFTER_MS,
   SSE_HEARTBEAT_MS_DEFAULT,
   SSE_REPLAY_BYTES_MAX,
   SSE_REPLAY_FRAMES_MAX,
@@ -86,40 +87,83 @@ type Validate = ((data: unknown) => unknown) & { errors?: unknown };
 
 /**
  * fastify's own schema compilers (ajv for requests, fast-json-stringify for responses), each
- * compiling a route's schema on the first request that needs it. At start they only record the
- * schemas: compiling the API's ~40 routes took about a quarter of `weft node`'s start-up CPU.
+ * compiling a route's schema on the first request that needs it, or in the background once the
+ * API has listened for SCHEMA_WARM_AFTER_MS (`warmSchemas`), whichever comes first. At start they
+ * only record the schemas: compiling the API's ~40 routes took about a quarter of `weft node`'s
+ * start-up CPU, and compiled on first use it landed in the first burst of work instead (~0.2 s of
+ * each node's CPU in the cluster benchmark's transfer phase).
+ *
+ * @param pending holds each compile step not run yet, for `warmSchemas` (a step leaves it once it ran)
  */
-const LAZY_SCHEMA_COMPILERS: { buildValidator: ValidatorFactory; buildSerializer: SerializerFactory } = {
-  buildValidator: ((external: unknown, serverOpts: unknown) => {
-    let compiler: ((route: unknown) => Validate) | undefined;
-    return (route: unknown): Validate => {
-      let fn: Validate | undefined;
-      const validate: Validate = (data) => {
-        compiler ??= ajvCompiler()(external as never, serverOpts as never) as unknown as (
-          route: unknown,
-        ) => Validate;
-        fn ??= compiler(route);
-        const verdict = fn(data);
-        validate.errors = fn.errors;
-        return verdict;
+function lazySchemaCompilers(pending: Set<() => void>): {
+  buildValidator: ValidatorFactory;
+  buildSerializer: SerializerFactory;
+} {
+  return {
+    buildValidator: ((external: unknown, serverOpts: unknown) => {
+      let compiler: ((route: unknown) => Validate) | undefined;
+      return (route: unknown): Validate => {
+        let fn: Validate | undefined;
+        const compile = (): Validate => {
+          if (fn) return fn;
+          compiler ??= ajvCompiler()(external as never, serverOpts as never) as unknown as (
+            route: unknown,
+          ) => Validate;
+          fn = compiler(route);
+          pending.delete(compile);
+          return fn;
+        };
+        pending.add(compile);
+        const validate: Validate = (data) => {
+          const f = compile();
+          const verdict = f(data);
+          validate.errors = f.errors;
+          return verdict;
+        };
+        return validate;
       };
-      return validate;
-    };
-  }) as unknown as ValidatorFactory,
-  buildSerializer: ((external: unknown, serverOpts: unknown) => {
-    let compiler: ((route: unknown) => (doc: unknown) => string) | undefined;
-    return (route: unknown) => {
-      let fn: ((doc: unknown) => string) | undefined;
-      return (doc: unknown): string => {
-        compiler ??= serializerSelector()(external as never, serverOpts as never) as unknown as (
-          route: unknown,
-        ) => (doc: unknown) => string;
-        fn ??= compiler(route);
-        return fn(doc);
+    }) as unknown as ValidatorFactory,
+    buildSerializer: ((external: unknown, serverOpts: unknown) => {
+      let compiler: ((route: unknown) => (doc: unknown) => string) | undefined;
+      return (route: unknown) => {
+        let fn: ((doc: unknown) => string) | undefined;
+        const compile = (): ((doc: unknown) => string) => {
+          if (fn) return fn;
+          compiler ??= serializerSelector()(external as never, serverOpts as never) as unknown as (
+            route: unknown,
+          ) => (doc: unknown) => string;
+          fn = compiler(route);
+          pending.delete(compile);
+          return fn;
+        };
+        pending.add(compile);
+        return (doc: unknown): string => compile()(doc);
       };
-    };
-  }) as unknown as SerializerFactory,
-};
+    }) as unknown as SerializerFactory,
+  };
+}
+
+/**
+ * Runs the compile steps `pending` holds, one per turn of the event loop so that requests are
+ * served in between, starting SCHEMA_WARM_AFTER_MS from now; stops when `stopped()` says so. A
+ * step that throws is reported to `onError` and left to its route's first request.
+ */
+function warmSchemas(pending: Set<() => void>, stopped: () => boolean, onError?: (e: Error) => void): void {
+  const failed = new Set<() => void>();
+  const next = () => {
+    if (stopped()) return;
+    const step = [...pending].find((s) => !failed.has(s));
+    if (step === undefined) return;
+    try {
+      step();
+    } catch (e) {
+      failed.add(step);
+      onError?.(e instanceof Error ? e : new Error(String(e)));
+    }
+    setImmediate(next).unref();
+  };
+  setTimeout(next, SCHEMA_WARM_AFTER_MS).unref();
+}
 
 export type ListenOptions = { host?: string; port?: number };
 
@@ -134,6 +178,12 @@ export type WeftApi = {
   listen(opts?: ListenOptions): Promise<string>;
   /** ends event streams, stops listening and detaches from the node */
   close(): Promise<void>;
+  /**
+   * Schema compile steps (a route's request part or response) not run yet: each runs on its
+   * route's first request or in the background from SCHEMA_WARM_AFTER_MS after `listen`; 0 with
+   * `eagerSchemas`, and once the background pass is done
+   */
+  uncompiledSchemas(): number;
 };
 
 /** Fastify's request-parsing errors, by its code, as ours. */
@@ -196,6 +246,9 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
   const tokens = new TokenCheck(opts.token);
   const requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const log = opts.log ?? defaultLog(opts);
+  /** route schema compile steps not run yet (lazySchemaCompilers) */
+  const uncompiled = new Set<() => void>();
+  let closed = false;
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // One line per request, written in onResponse below (fastify's own are two).
@@ -222,9 +275,10 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
       // Unknown fields are refused, not dropped; nothing is coerced (u64 travel as strings).
       customOptions: { removeAdditional: false, coerceTypes: false, allowUnionTypes: true },
     },
-    // Each route's schemas compile on its first request, not at start: a restarted node serves
-    // sooner (issue 17, target 5). `opts.eagerSchemas` compiles them all at start instead.
-    schemaController: opts.eagerSchemas ? {} : { compilersFactory: LAZY_SCHEMA_COMPILERS },
+    // Each route's schemas compile on its first request or in the background once listening, not
+    // at start: a restarted node serves sooner (issue 17, target 5). `opts.eagerSchemas` compiles
+    // them all at start instead.
+    schemaController: opts.eagerSchemas ? {} : { compilersFactory: lazySchemaCompilers(uncompiled) },
   });
   // Bodies are JSON only: anything else is 415 UNSUPPORTED_MEDIA_TYPE, not a string to validate.
   app.removeContentTypeParser('text/plain');
@@ -375,9 +429,15 @@ export async function createApi(node: ApiNode, opts: ApiOptions = {}): Promise<W
           `the API would listen on ${host} without a token: configure one (ApiOptions.token) or listen on loopback`,
         );
       }
-      return app.listen({ host, port: l.port ?? 0 });
+      const url = await app.listen({ host, port: l.port ?? 0 });
+      warmSchemas(uncompiled, () => closed, opts.onError);
+      return url;
     },
-    close: () => app.close(),
+    close: () => {
+      closed = true;
+      return app.close();
+    },
+    uncompiledSchemas: () => uncompiled.size,
   };
 }
 
