@@ -3,6 +3,8 @@
 // the HTTP API (the client plans and signs each transfer, the source node drives it) and sync
 // latency (block sealed at one node -> accepted at another, from the nodes' event streams), next
 // to the same transfers between the same durable domains in one process (`weft demo`).
+// `--transfers=N` (default 300), `--mode=full`, `--driver=single`; a run in which any transfer
+// does not confirm fails.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,8 +205,11 @@ async function cluster(count, mode, driverKind) {
 
 export async function run(flags) {
   const quick = flags.includes('--quick');
-  const count = quick ? 60 : 300;
   const flag = (name, fallback) => flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+  // `--transfers=N`: how many (default 300; 60 with --quick). Results of another count or mode go
+  // to cluster[-full][-N].json, so cluster.json always holds the default run other tools read.
+  const count = Number(flag('transfers', quick ? 60 : 300));
+  if (!Number.isInteger(count) || count < 3) throw new Error('--transfers must be an integer of at least 3');
   // Both sides verify in the same mode (`--mode=full` for the default of `weft node`).
   const mode = flag('mode', 'transition');
   // `--driver=single`: the client path before issue 17 (one plan and one POST per transfer).
@@ -250,7 +255,10 @@ export async function run(flags) {
       ],
     ],
   );
-  writeResults(quick ? 'cluster-quick' : 'cluster', {
+  const name = quick
+    ? 'cluster-quick'
+    : `cluster${mode === 'transition' ? '' : `-${mode}`}${count === 300 ? '' : `-${count}`}`;
+  writeResults(name, {
     transfers: count,
     mode,
     driver: driverKind,
@@ -258,4 +266,10 @@ export async function run(flags) {
     processes: procs,
     ratio: { transfersPerSecond: procs.transfersPerSecond / inProcess.transfersPerSecond },
   });
+  // A transfer that did not land is a failure, not a slow run (the rate would hide it).
+  if (procs.confirmed < count || inProcess.transfersConfirmed < count) {
+    throw new Error(
+      `not every transfer confirmed: ${procs.confirmed}/${count} across processes, ${inProcess.transfersConfirmed}/${count} in one process`,
+    );
+  }
 }
