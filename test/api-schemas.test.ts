@@ -135,7 +135,9 @@ describe('response validators', () => {
   it('compile with their serializers: answering requests afterwards compiles nothing', async () => {
     // The ajv that fast-json-stringify checks a response's `anyOf` branches with.
     const fjs = createRequire(import.meta.url).resolve('fast-json-stringify');
-    const Ajv = createRequire(fjs)('ajv') as { prototype: { _compileSchemaEnv: (...a: unknown[]) => unknown } };
+    const Ajv = createRequire(fjs)('ajv') as {
+      prototype: { _compileSchemaEnv: (...a: unknown[]) => unknown };
+    };
     const original = Ajv.prototype._compileSchemaEnv;
     const api = await createApi({ domain }, { instance: 'same', eagerSchemas: true });
     let compiled = 0;
@@ -148,8 +150,14 @@ describe('response validators', () => {
       // Each answer's body goes through an `anyOf` (a nullable status, a status's branches).
       const statuses = await api.app.inject({ method: 'GET', url: `/v1/txs?ids=${id},${id}` });
       expect(statuses.statusCode).toBe(200);
-      expect(statuses.json()).toEqual({ statuses: [{ txId: id, status: null }, { txId: id, status: null }] });
-      for (const a of asks()) await api.app.inject({ method: a.method, url: a.url, payload: a.payload as never });
+      expect(statuses.json()).toEqual({
+        statuses: [
+          { txId: id, status: null },
+          { txId: id, status: null },
+        ],
+      });
+      for (const a of asks())
+        await api.app.inject({ method: a.method, url: a.url, payload: a.payload as never });
       expect(compiled).toBe(0);
     } finally {
       Ajv.prototype._compileSchemaEnv = original;
