@@ -111,6 +111,32 @@ describe('PeerDomain reads', () => {
     expect(s.calls.filter((c) => c === 'status')).toHaveLength(2);
   });
 
+  it('counts as its changes what this node learns of the peer, and each PEER_READ_CACHE_MS that passes', () => {
+    const s = setup();
+    const c0 = s.peer.changes;
+    // Another domain's header, or the peer's header accepted by another member: nothing learnt.
+    s.router.emit('accepted', { at: self, from: other, height: 5n });
+    s.router.emit('accepted', { at: other, from: peerId, height: 5n });
+    s.advance(PEER_READ_CACHE_MS - 1);
+    expect(s.peer.changes).toBe(c0);
+    expect(s.peer.committedHeight).toBe(0n);
+    // The peer's header accepted here: a change, and the height the driver's stamps compare.
+    s.router.emit('accepted', { at: self, from: peerId, height: 7n });
+    const c1 = s.peer.changes;
+    expect(c1).toBeGreaterThan(c0);
+    expect(s.peer.committedHeight).toBe(7n);
+    // Facts the peer pushed to this node (another member's are not this node's).
+    const facts = { height: 7n, claims: [], refusals: [] };
+    s.router.emit('facts', { at: other, from: peerId, facts, stateRoot: new Uint8Array(32) });
+    expect(s.peer.changes).toBe(c1);
+    s.router.emit('facts', { at: self, from: peerId, facts, stateRoot: new Uint8Array(32) });
+    const c2 = s.peer.changes;
+    expect(c2).toBeGreaterThan(c1);
+    // Time: a cached answer lasts PEER_READ_CACHE_MS, and a refusal needs no block of the peer.
+    s.advance(1);
+    expect(s.peer.changes).toBeGreaterThan(c2);
+  });
+
   it("reads a claim's status again after submitting it", async () => {
     const s = setup();
     const d = await makeDomain('peer-cache');

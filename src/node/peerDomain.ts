@@ -111,7 +111,10 @@ type ReadBatch = {
  */
 export class PeerDomain implements TransferDomain {
   readonly id: Uint8Array;
-  /** the highest height a proof from the peer named (explanations only; no read of its own) */
+  /**
+   * the highest height of the peer this node accepted a header at or a proof from the peer named
+   * (explanations and the driver's change stamps; no read of its own)
+   */
   committedHeight = 0n;
   /**
    * Answers of the peer's node since the last header of the peer this node accepted: the driver
@@ -120,9 +123,23 @@ export class PeerDomain implements TransferDomain {
    */
   private readonly cache = new Map<string, { epoch: number; atMs: number; value: Promise<unknown> }>();
   private epoch = 0;
-  private readonly onAccepted = (e: { at: Uint8Array; from: Uint8Array }) => {
-    if (equalBytes(e.at, this.self) && equalBytes(e.from, this.id)) this.invalidate();
+  private readonly onAccepted = (e: { at: Uint8Array; from: Uint8Array; height: bigint }) => {
+    if (!equalBytes(e.at, this.self) || !equalBytes(e.from, this.id)) return;
+    if (e.height > this.committedHeight) this.committedHeight = e.height;
+    this.invalidate();
   };
+  /** What this node learnt of the peer by the transport: its accepted headers, facts and confirmations. */
+  private learnt = 0;
+
+  /**
+   * The driver's change count (`TransferDomain.changes`, docs/transfers.md "Driver passes"): it
+   * grows with each header of the peer this node accepts, each pushed facts message and each new
+   * confirmation, and once every PEER_READ_CACHE_MS besides — what the peer answers also changes
+   * without a block (a claim refused at admission), and a read's cached answer lasts that long.
+   */
+  get changes(): number {
+    return this.learnt + Math.floor(this.clock() / PEER_READ_CACHE_MS);
+  }
 
   readonly factStats: PeerFactStats = { answered: 0, kept: 0, refused: 0 };
   /** Pushed nullifier facts (hex nf), each checked against a header of the peer this node accepted. */
@@ -156,6 +173,7 @@ export class PeerDomain implements TransferDomain {
       return;
     }
     this.confirmed = { height: e.height, headerHash: e.headerHash };
+    this.learnt++;
   };
 
   private readonly onFacts = (e: {
@@ -166,6 +184,7 @@ export class PeerDomain implements TransferDomain {
   }) => {
     if (!equalBytes(e.at, this.self) || !equalBytes(e.from, this.id)) return;
     this.pushes = true;
+    this.learnt++;
     const f = e.facts;
     const root = e.stateRoot;
     for (const c of f.claims) {
@@ -285,6 +304,7 @@ export class PeerDomain implements TransferDomain {
   /** Forgets every cached answer: the peer may have changed (a new header of it was accepted). */
   invalidate(): void {
     this.epoch++;
+    this.learnt++;
     this.cache.clear();
   }
 

@@ -51,9 +51,9 @@ export interface TransferDomain {
   readonly committedHeight: bigint;
   /**
    * Optional: a number that grows whenever anything this domain's reads answer may have changed
-   * (a local `Domain` counts its new states and seals). With it, a driver pass observes a
-   * transfer only when a domain it waits on changed since it was last observed; without it (a
-   * domain in another process), on every pass.
+   * (a local `Domain` counts its new states and seals; a `PeerDomain` what its node learns of the
+   * peer, and the passing of time). With it, a driver pass observes a transfer only when a domain
+   * it waits on changed since it was last observed; without it, on every pass.
    */
   readonly changes?: number;
   submit(tx: Transaction): Promise<SubmitResult>;
@@ -780,16 +780,16 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
 
   /**
    * What a transfer's two domains are now — change counts, heights and their views of each
-   * other; null when either keeps no change count or answers views asynchronously (a domain in
-   * another process: every pass then observes the transfer).
+   * other; null when either keeps no change count (every pass then observes the transfer). A
+   * view read asynchronously (a domain in another process) stands for its change count: any
+   * change of that domain counts as a change of its view.
    */
   private stampOf(t: Transfer): Observed {
     const from = this.lookup(t.from);
     const to = this.lookup(t.to);
     if (from?.changes === undefined || to?.changes === undefined) return null;
-    const fromView = this.viewOf(from, to);
-    const toView = this.viewOf(to, from);
-    if (fromView === null || toView === null) return null;
+    const fromView = this.viewOf(from, to) ?? `#${from.changes}`;
+    const toView = this.viewOf(to, from) ?? `#${to.changes}`;
     return {
       fromChanges: from.changes,
       toChanges: to.changes,
@@ -806,6 +806,9 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     Map<TransferDomain, { changes: number; view: string | null }>
   >();
 
+  /** Domains whose `remoteHeader` answers asynchronously: their views stand for their change counts. */
+  private readonly asyncViews = new WeakSet<TransferDomain>();
+
   /**
    * `observer`'s latest accepted header of `subject` as a string (height and state root), read
    * again only once the observer's change count moved; null when the read is not immediate.
@@ -819,11 +822,14 @@ export class TransferDriver extends EventEmitter<TransferDriverEvents> {
     const changes = observer.changes;
     const known = of.get(subject);
     if (known !== undefined && known.changes === changes) return known.view;
+    // A domain that answered asynchronously once (over the network) is not asked again for a stamp.
+    if (this.asyncViews.has(observer)) return null;
     let view: string | null;
     try {
       const h = observer.remoteHeader(subject.id);
       if (h instanceof Promise) {
         h.catch(() => undefined);
+        this.asyncViews.add(observer);
         view = null;
       } else view = h === undefined ? '-' : `${h.height}:${toHex(h.stateRoot)}`;
     } catch {
