@@ -4,9 +4,7 @@
 // still ends, once.
 import { afterEach, describe, expect, it } from 'vitest';
 import { equalBytes } from '../src/crypto/index.js';
-import type { Domain } from '../src/domain/index.js';
-import { InProcessBus } from '../src/net/index.js';
-import { PEER_READ_CACHE_MS, type Peer, PeerDomain, SyncRouter } from '../src/node/index.js';
+import { PEER_READ_CACHE_MS, PeerDomain } from '../src/node/index.js';
 import {
   MemoryTransferStore,
   type Transfer,
@@ -15,9 +13,7 @@ import {
 } from '../src/transfer/index.js';
 import { decodeTransaction } from '../src/tx/index.js';
 import { alice, makeDomain, Wallet } from './helpers/domain.js';
-import { domainReads } from './helpers/nodes.js';
-
-const peerOf = (d: Domain): Peer => ({ id: d.id, name: d.name, keySet: d.keySet, genesis: d.header(0n)! });
+import { domainReads, peerOf, twoRouters } from './helpers/nodes.js';
 
 /** The PeerDomain's reads the driver makes, counted. */
 const READS = [
@@ -42,13 +38,7 @@ afterEach(() => {
 async function pair(tag: string, dFollowsS = true) {
   const s = await makeDomain(`peer-passes-s-${tag}`);
   const d = await makeDomain(`peer-passes-d-${tag}`);
-  const bus = new InProcessBus({});
-  const rs = new SyncRouter({ endpoint: (id) => bus.endpoint(id), mode: 'transition', announceEveryMs: 0 });
-  const rd = new SyncRouter({ endpoint: (id) => bus.endpoint(id), mode: 'transition', announceEveryMs: 0 });
-  await rs.join(s);
-  await rd.join(d);
-  await rs.addPeer(peerOf(d));
-  if (dFollowsS) await rd.addPeer(peerOf(s));
+  const { bus, rs, rd } = await twoRouters(s, d, dFollowsS);
   // D's node submits the claims that reach it, as `NodeHost` does.
   rd.on('transfer', (m: { at: Uint8Array; body: Uint8Array }) => {
     if (equalBytes(m.at, d.id)) void d.submit(decodeTransaction(m.body)).catch(() => {});

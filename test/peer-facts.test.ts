@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { equalBytes, toHex, Writer } from '../src/crypto/index.js';
 import { Domain, headerHash } from '../src/domain/index.js';
-import { InProcessBus, NatsTransport } from '../src/net/index.js';
+import { NatsTransport } from '../src/net/index.js';
 import {
   type BlockFacts,
   blockFactsFor,
@@ -18,10 +18,8 @@ import {
   FACTS_PENDING_MAX,
   FACTS_PER_MESSAGE_MAX,
   NodeHost,
-  type Peer,
   PeerDomain,
   type PeerReads,
-  SyncRouter,
   verifyBlockFacts,
 } from '../src/node/index.js';
 import { commitment, LogicRegistry, nullifier, trivialLogic } from '../src/resource/index.js';
@@ -37,7 +35,14 @@ import { encodeHeight, encodeRefusal, txId } from '../src/tx/index.js';
 import { alice, bob, makeDomain, Wallet } from './helpers/domain.js';
 import { isolatedStream, natsQuiet, startTestNatsServer, waitFor } from './helpers/natsNet.js';
 import { testNet } from './helpers/network.js';
-import { createNodes, domainReads, nodeSigner, QUICK_HOST_TIMINGS } from './helpers/nodes.js';
+import {
+  createNodes,
+  domainReads,
+  nodeSigner,
+  peerOf,
+  QUICK_HOST_TIMINGS,
+  twoRouters,
+} from './helpers/nodes.js';
 import {
   claimOf,
   clockedDomain,
@@ -49,8 +54,6 @@ import {
   T0,
 } from './helpers/refund.js';
 import { expectCode, seededRandom } from './support.js';
-
-const peerOf = (d: Domain): Peer => ({ id: d.id, name: d.name, keySet: d.keySet, genesis: d.header(0n)! });
 
 type Counts = {
   status: number;
@@ -91,13 +94,7 @@ function countedReads(get: () => Domain): { reads: PeerReads; counts: Counts } {
 async function pair(tag: string) {
   const s = await makeDomain(`facts-s-${tag}`);
   const d = await makeDomain(`facts-d-${tag}`);
-  const bus = new InProcessBus({});
-  const rs = new SyncRouter({ endpoint: (id) => bus.endpoint(id), mode: 'transition', announceEveryMs: 0 });
-  const rd = new SyncRouter({ endpoint: (id) => bus.endpoint(id), mode: 'transition', announceEveryMs: 0 });
-  await rs.join(s);
-  await rd.join(d);
-  await rs.addPeer(peerOf(d));
-  await rd.addPeer(peerOf(s));
+  const { bus, rs, rd } = await twoRouters(s, d);
   const { reads, counts } = countedReads(() => d);
   const pd = new PeerDomain(peerOf(d), s.id, rs, reads, Date.now, s);
   const refused: string[] = [];

@@ -4,8 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Domain } from '../../src/domain/index.js';
-import type { Transport } from '../../src/net/index.js';
-import { NodeHost, type Peer, type PeerReads } from '../../src/node/index.js';
+import { InProcessBus, type Transport } from '../../src/net/index.js';
+import { NodeHost, type Peer, type PeerReads, SyncRouter } from '../../src/node/index.js';
 import { key } from './domain.js';
 
 /** The operator key of node `n`. */
@@ -64,4 +64,27 @@ export function domainReads(get: () => Domain, down: () => boolean = () => false
     acceptsAnchor: async (root) => (await d()).acceptsAnchor(root),
     remoteHeader: async (id) => (await d()).remoteHeader(id),
   };
+}
+
+/** A domain as another process's network file names it. */
+export const peerOf = (d: Domain): Peer => ({
+  id: d.id,
+  name: d.name,
+  keySet: d.keySet,
+  genesis: d.header(0n)!,
+});
+
+/**
+ * Domains S and D in two routers ("processes", `transition`, no re-announcements) on one bus: S
+ * follows D, and D follows S unless `dFollowsS` is false.
+ */
+export async function twoRouters(s: Domain, d: Domain, dFollowsS = true) {
+  const bus = new InProcessBus({});
+  const rs = new SyncRouter({ endpoint: (id) => bus.endpoint(id), mode: 'transition', announceEveryMs: 0 });
+  const rd = new SyncRouter({ endpoint: (id) => bus.endpoint(id), mode: 'transition', announceEveryMs: 0 });
+  await rs.join(s);
+  await rd.join(d);
+  await rs.addPeer(peerOf(d));
+  if (dFollowsS) await rd.addPeer(peerOf(s));
+  return { bus, rs, rd };
 }
