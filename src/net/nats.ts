@@ -58,17 +58,18 @@ export const NATS_DRAIN_WINDOW = 32;
 /** Pause before the client tries the server again after losing it. */
 export const NATS_RECONNECT_WAIT_MS_DEFAULT = 250;
 /**
- * Messages a receiving domain's consumer asks the server for ahead of its handler, at most: its
- * buffer is bounded by this times the server's max_payload (in practice a few MB: root updates
- * and claim messages are rarely over 1 MB). 64 kept NATS at the in-process bus's rate under load
- * (`npm run bench -- nats`, 0.94–1.00x, as the byte budget did); 16 measured 0.84–0.98x with a
- * higher p99. Pulls are counted in messages, not bytes. With a byte budget (`consume({ max_bytes })`, as before 2026-12-07) the client refills
- * with whatever its bookkeeping says is left — a pull completed by its message count keeps its
- * unused bytes counted as outstanding — so after a few thousand small messages its pulls shrank
- * to a few kilobytes, and the first message larger than that was never delivered: the consumer
- * stalled for good, the server answering each tiny pull at once (docs/nats.md, "Receiving").
+ * A receiver's pull, in server max_payloads: each pull asks for this many bytes, so any message
+ * fits in one (a message larger than what is left of a pull's budget ends it and comes first in
+ * the next), and a receiver holds at most this many max_payloads of messages its handler has not
+ * taken yet (34 MiB with `startNatsServer`'s). Pulls are fetched one at a time, each with a budget
+ * of its own: a `consume` given a byte budget (as before 2026-12-07) refills with what its
+ * bookkeeping says is left, a pull completed by its message count keeping its unused bytes
+ * counted, so after a few thousand small messages its pulls shrank below the next larger message
+ * and the consumer stalled for good (docs/nats.md, "Receiving").
  */
-export const NATS_PULL_MESSAGES_MAX = 64;
+export const NATS_PULL_PAYLOADS_MAX = 2;
+/** The message count nats.js gives a pull asked for in bytes (it takes one limit, not both). */
+export const NATS_PULL_BATCH_DEFAULT = 100;
 /** A pull request's lifetime on the server; idle heartbeats come every half of it. */
 export const NATS_PULL_EXPIRES_MS = 10_000;
 /** Longest pause between two attempts (outbox publish, consumer restart). */
@@ -675,20 +676,36 @@ export class NatsTransport {
             });
         });
         const consumer = await this.js.consumers.get(this.cfg.stream, this.consumerName(r.hex));
-        // Pulls count messages, never bytes (NATS_PULL_MESSAGES_MAX): a pull with a byte budget
-        // smaller than the next message never delivers it.
-        const messages = await consumer.consume({
-          max_messages: NATS_PULL_MESSAGES_MAX,
-          expires: NATS_PULL_EXPIRES_MS,
-        });
-        r.messages = messages;
-        if (!r.running) messages.stop();
-        void this.watchConsumer(messages).catch(() => undefined);
         failures = 0;
-        for await (const m of messages) {
-          // Stopping: what is buffered and not handled goes back at once, not after ack wait.
-          if (!r.running || r.handlers.size === 0) settle(m, 'nak');
-          else await this.deliver(r, m);
+        // One pull at a time, each with a byte budget of its own (NATS_PULL_PAYLOADS_MAX): every
+        // message fits in a pull, and what waits for the handler stays bounded in bytes.
+        while (r.running && !this.closed) {
+          const pull: { max_bytes: number; expires: number; max_messages?: number } = {
+            max_bytes: NATS_PULL_PAYLOADS_MAX * this.maxPayloadBytes,
+            expires: NATS_PULL_EXPIRES_MS,
+          };
+          const messages = await consumer.fetch(pull);
+          // nats.js takes a pull's bytes or its messages, not both, and adds a message count to a
+          // pull given bytes (100, written back into `pull`). A pull the server completes by that
+          // count gets no status, and nats.js would wait for its expiry (it ends a fetch when both
+          // counts are used up): the loop ends it on the last message instead.
+          const batch = pull.max_messages ?? NATS_PULL_BATCH_DEFAULT;
+          r.messages = messages;
+          if (!r.running) messages.stop();
+          let vanished = false;
+          void this.watchConsumer(messages, () => {
+            vanished = true;
+          }).catch(() => undefined);
+          let received = 0;
+          for await (const m of messages) {
+            // Stopping: what is buffered and not handled goes back at once, not after ack wait.
+            if (!r.running || r.handlers.size === 0) settle(m, 'nak');
+            else await this.deliver(r, m);
+            if (++received >= batch) break;
+          }
+          messages.stop();
+          // A consumer or stream that vanished: the outer loop binds it again.
+          if (vanished) break;
         }
       } catch {
         // The server is away or the consumer could not be bound: try again below.
@@ -702,10 +719,11 @@ export class NatsTransport {
     }
   }
 
-  /** A stream or consumer that vanished (a wiped server) ends the loop's iterator, so it is re-created. */
-  private async watchConsumer(messages: ConsumerMessages): Promise<void> {
+  /** A stream or consumer that vanished (a wiped server) ends the pull, and `vanished` is told so. */
+  private async watchConsumer(messages: ConsumerMessages, vanished: () => void): Promise<void> {
     for await (const s of await messages.status()) {
       if (s.type === 'consumer_not_found' || s.type === 'stream_not_found' || s.type === 'consumer_deleted') {
+        vanished();
         if (s.type === 'stream_not_found') await this.ensureStream().catch(() => undefined);
         messages.stop();
       }
