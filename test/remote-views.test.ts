@@ -6,7 +6,6 @@ import { equalBytes, signRecoverable, toHex } from '../src/crypto/index.js';
 import {
   advanceView,
   apply,
-  type Domain,
   type DomainInput,
   decodeInput,
   decodeState,
@@ -29,7 +28,7 @@ import {
   verifyHeaderSignatures,
 } from '../src/domain/index.js';
 import { InProcessBus } from '../src/net/index.js';
-import { type Peer, SyncRouter } from '../src/node/index.js';
+import { SyncRouter } from '../src/node/index.js';
 import { openDomainNode } from '../src/store/index.js';
 import {
   acceptRootUpdate,
@@ -43,6 +42,7 @@ import {
 } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
 import { alice, key, makeDomain, steppingClock, Wallet } from './helpers/domain.js';
+import { peerOf } from './helpers/nodes.js';
 import { claimOf, clockedDomain, ManualClock, move, movedNullifier } from './helpers/refund.js';
 import { chain, updatesFrom } from './helpers/sync.js';
 import { expectCode, seededRandom } from './support.js';
@@ -56,7 +56,6 @@ const tmp = (name: string) => {
   dirs.push(d);
   return d;
 };
-const peerOf = (d: Domain): Peer => ({ id: d.id, name: d.name, keySet: d.keySet, genesis: d.header(0n)! });
 
 /** b (in memory) and a durable node `a` in `dir` that follows b as a peer, over one bus. */
 async function pair(name: string, clock: () => bigint, trustingPeriodMs?: bigint) {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Domain, headerHash } from '../src/domain/index.js';
 import { InProcessBus } from '../src/net/index.js';
-import { type Peer, SyncRouter } from '../src/node/index.js';
+import { SyncRouter } from '../src/node/index.js';
 import {
   acceptRootUpdate,
   type EquivocationEvidence,
@@ -16,9 +16,8 @@ import {
   verifyEquivocation,
 } from '../src/sync/index.js';
 import { key, makeDomain } from './helpers/domain.js';
+import { peerOf } from './helpers/nodes.js';
 import { chain, forge } from './helpers/sync.js';
-
-const peerOf = (d: Domain): Peer => ({ id: d.id, name: d.name, keySet: d.keySet, genesis: d.header(0n)! });
 
 /**
  * Two different headers of `a` at height 1, both signed by its operator: empty blocks that differ

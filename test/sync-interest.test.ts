@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Domain, headerHash, knowsRoot, type SignedHeader, signHeader } from '../src/domain/index.js';
 import { InProcessBus, type Transport } from '../src/net/index.js';
-import { type Peer, SyncRouter } from '../src/node/index.js';
+import { SyncRouter } from '../src/node/index.js';
 import {
   decodeSyncInterest,
   encodeRootUpdate,
@@ -13,6 +13,7 @@ import {
 } from '../src/sync/index.js';
 import { MemoryTransferStore, TransferDriver } from '../src/transfer/index.js';
 import { alice, makeDomain, Wallet } from './helpers/domain.js';
+import { peerOf } from './helpers/nodes.js';
 import { chain, forge, operatorOf, rotatingDomain } from './helpers/sync.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -179,7 +180,7 @@ describe('following on interest', () => {
     const b = await makeDomain('int-xo-b');
     const c = await makeDomain('int-xo-c');
     const d = await makeDomain('int-xo-d');
-    const peer: Peer = { id: a.id, name: a.name, keySet: a.keySet, genesis: a.header(0n)! };
+    const peer = peerOf(a);
     const router = new SyncRouter({
       endpoint: (id) => bus.endpoint(id),
       announceEveryMs: 0,

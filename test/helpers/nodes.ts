@@ -31,7 +31,7 @@ export async function createNodes(
       create: { name: n },
       endpoint,
     });
-    peers.push({ id: h.domain.id, name: n, keySet: h.domain.keySet, genesis: h.domain.header(0n)! });
+    peers.push(peerOf(h.domain));
     await h.close();
   }
   return { root, peers };
