@@ -688,7 +688,8 @@ export class NatsTransport {
           // nats.js takes a pull's bytes or its messages, not both, and adds a message count to a
           // pull given bytes (100, written back into `pull`). A pull the server completes by that
           // count gets no status, and nats.js would wait for its expiry (it ends a fetch when both
-          // counts are used up): the loop ends it on the last message instead.
+          // counts are used up): the loop ends it on the last message instead. (A pull whose bytes
+          // run out exactly, rare with messages of mixed sizes, still ends at its expiry.)
           const batch = pull.max_messages ?? NATS_PULL_BATCH_DEFAULT;
           r.messages = messages;
           if (!r.running) messages.stop();
